@@ -1,0 +1,53 @@
+// The express application: every route is declared through the RouteRegistry, so the
+// OpenAPI document lists exactly what the router serves.
+import express, { type Express } from 'express';
+import type { AppContext } from './context.js';
+import { buildOpenApi } from './http/openapi.js';
+import { notFoundHandler, problemMiddleware } from './http/problem-middleware.js';
+import { requestLog } from './http/request-log.js';
+import { RouteRegistry, reply } from './http/route.js';
+import { authRoutes } from './routes/auth.js';
+import { deviceRoutes } from './routes/devices.js';
+import { healthRoutes } from './routes/health.js';
+import { schoolRoutes } from './routes/schools.js';
+import { staffRoutes } from './routes/staff.js';
+import { userRoutes } from './routes/users.js';
+
+export function buildRegistry(): RouteRegistry {
+  const api = new RouteRegistry();
+  healthRoutes(api);
+  authRoutes(api);
+  staffRoutes(api);
+  schoolRoutes(api);
+  userRoutes(api);
+  deviceRoutes(api);
+  api.add({
+    method: 'get', path: '/api/openapi.json', summary: 'This OpenAPI document', tags: ['operations'], auth: 'none',
+    responses: { 200: { description: 'OpenAPI 3.1', contentType: 'application/json' } },
+    async handler() {
+      return reply.ok(openApiDocument(api));
+    },
+  });
+  return api;
+}
+
+let cachedDocument: Record<string, unknown> | null = null;
+export function openApiDocument(api: RouteRegistry): Record<string, unknown> {
+  cachedDocument ??= buildOpenApi(api.routes, { title: 'Attendance sync service', version: '1.0.0' });
+  return cachedDocument;
+}
+
+export function createApp(ctx: AppContext): { app: Express; registry: RouteRegistry } {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(requestLog(ctx.logger));
+  app.use(express.json({ limit: '1mb' }));
+  const registry = buildRegistry();
+  const router = express.Router();
+  registry.mount(router, ctx);
+  app.use(router);
+  app.use(notFoundHandler);
+  app.use(problemMiddleware(ctx));
+  return { app, registry };
+}

@@ -1,0 +1,16 @@
+// What every route handler may use: configuration, the database, the queue, the logger, keys.
+import type { Db } from '../db/database.js';
+import type { PgBoss } from '../db/queue.js';
+import type { Config } from '../shared/config.js';
+import type { Logger } from '../shared/logger.js';
+import type { TokenKeys } from './auth/tokens.js';
+
+export interface AppContext {
+  config: Config;
+  db: Db;
+  boss: PgBoss;
+  logger: Logger;
+  keys: TokenKeys;
+  /** Set once migrations are known to be applied; /healthz answers 503 before. */
+  readiness: { migrated: boolean };
+}

@@ -1,0 +1,52 @@
+// Who is calling: a staff member (staff token), a device (device token) or nobody. Staff
+// rows are read on every call so a deleted account or a changed role takes effect at once.
+import type { Request } from 'express';
+import { Problem } from '../../shared/errors.js';
+import type { StaffRole } from '../../db/schema/index.js';
+import { verifyDeviceToken, verifyStaffToken } from '../auth/tokens.js';
+import type { AppContext } from '../context.js';
+
+export interface StaffAuth {
+  kind: 'staff';
+  staffId: number;
+  role: StaffRole;
+  /** Null for backoffice: every school. */
+  schoolId: number | null;
+}
+export interface DeviceAuth {
+  kind: 'device';
+  deviceId: string;
+  schoolId: number;
+}
+export interface NoAuth {
+  kind: 'none';
+}
+export type Auth = StaffAuth | DeviceAuth | NoAuth;
+
+export type AuthRequirement = 'none' | 'staff' | 'backoffice' | 'device';
+export type AuthFor<A extends AuthRequirement> = A extends 'staff' | 'backoffice' ? StaffAuth : A extends 'device' ? DeviceAuth : NoAuth;
+
+function bearer(req: Request): string | null {
+  const header = req.headers.authorization;
+  if (!header) return null;
+  const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)$/i.exec(header);
+  return match ? match[1] : '';
+}
+
+export async function authenticate(ctx: AppContext, req: Request, requirement: AuthRequirement): Promise<Auth> {
+  if (requirement === 'none') return { kind: 'none' };
+  const token = bearer(req);
+  if (requirement === 'device') {
+    const claims = token ? await verifyDeviceToken(ctx.keys, token) : null;
+    if (!claims) throw new Problem('invalid_token', 'A valid device token is required', {}, { 'WWW-Authenticate': 'Bearer' });
+    return { kind: 'device', ...claims };
+  }
+  if (token === null) throw new Problem('unauthorized', 'Sign in first: Authorization: Bearer <token>', {}, { 'WWW-Authenticate': 'Bearer' });
+  const claims = token ? await verifyStaffToken(ctx.keys, token) : null;
+  const staff = claims
+    ? await ctx.db.selectFrom('staff').select(['id', 'role', 'school_id']).where('id', '=', claims.staffId).executeTakeFirst()
+    : undefined;
+  if (!staff) throw new Problem('invalid_token', 'The token is invalid or expired: sign in again', {}, { 'WWW-Authenticate': 'Bearer' });
+  if (requirement === 'backoffice' && staff.role !== 'backoffice') throw new Problem('forbidden', 'Backoffice staff only');
+  return { kind: 'staff', staffId: staff.id, role: staff.role, schoolId: staff.school_id };
+}

@@ -1,0 +1,34 @@
+// The last middleware: renders every error as application/problem+json. Problems pass as
+// they are; known library and database errors are translated; anything else is a logged
+// 500 whose message reaches the response only outside production.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { Problem } from '../../shared/errors.js';
+import type { AppContext } from '../context.js';
+import { pgErrorToProblem } from './pg-errors.js';
+
+function translate(err: unknown): Problem | null {
+  if (err instanceof Problem) return err;
+  const e = err as { type?: string; status?: number; expose?: boolean };
+  if (e?.type === 'entity.parse.failed') return new Problem('bad_request', 'The body is not valid JSON');
+  if (e?.type === 'entity.too.large') return new Problem('payload_too_large', 'The request body is too large');
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new Problem('unsupported_media_type', 'Unsupported body encoding');
+  return pgErrorToProblem(err);
+}
+
+export function problemMiddleware(ctx: AppContext): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    let problem = translate(err);
+    if (!problem) {
+      (req.log ?? ctx.logger).error({ err }, 'unhandled error');
+      const detail = ctx.config.nodeEnv === 'production' ? undefined : String((err as Error)?.message ?? err);
+      problem = new Problem('internal_error', detail);
+    }
+    if (res.headersSent) return res.end();
+    for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
+    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toJSON()));
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new Problem('not_found', `No route for ${req.method} ${req.path}`));
+};

@@ -1,0 +1,134 @@
+// One way to declare an endpoint: method, path, who may call it, zod schemas for params,
+// query and body, and a handler that returns a Reply. The wrapper validates before any
+// database call, runs writes in one transaction and answers only after the commit
+// (central-backend's endpoint.js), and the same declarations produce the OpenAPI document.
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import { z, type ZodType } from 'zod';
+import type { DbOrTrx } from '../../db/database.js';
+import { Problem, validationFailed } from '../../shared/errors.js';
+import type { AppContext } from '../context.js';
+import { authenticate, type Auth, type AuthRequirement, type AuthFor } from './authenticate.js';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  /** Bytes sent as they are (zip packages, CSV, photos). */
+  raw?: Buffer | string;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export const reply = {
+  ok: (body: unknown, headers?: Record<string, string>): Reply => ({ status: 200, body, headers }),
+  created: (body: unknown, headers?: Record<string, string>): Reply => ({ status: 201, body, headers }),
+  accepted: (body: unknown, headers?: Record<string, string>): Reply => ({ status: 202, body, headers }),
+  noContent: (): Reply => ({ status: 204 }),
+  notModified: (headers?: Record<string, string>): Reply => ({ status: 304, headers }),
+  raw: (raw: Buffer | string, contentType: string, headers?: Record<string, string>): Reply => ({ status: 200, raw, contentType, headers }),
+  status: (status: number, body: unknown, headers?: Record<string, string>): Reply => ({ status, body, headers }),
+};
+
+export interface ResponseDoc {
+  description: string;
+  schema?: ZodType;
+  contentType?: string;
+}
+
+type Infer<T> = T extends ZodType ? z.output<T> : undefined;
+
+export interface HandlerInput<P, Q, B, A extends AuthRequirement> {
+  params: Infer<P>;
+  query: Infer<Q>;
+  body: Infer<B>;
+  auth: AuthFor<A>;
+  /** The request's transaction for writes, the pool for reads. */
+  db: DbOrTrx;
+  ctx: AppContext;
+  req: Request;
+}
+
+export interface RouteSpec<P extends ZodType | undefined, Q extends ZodType | undefined, B extends ZodType | undefined, A extends AuthRequirement> {
+  method: HttpMethod;
+  /** Express path, e.g. `/api/users/:id`. */
+  path: string;
+  summary: string;
+  tags: string[];
+  auth: A;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Documented for OpenAPI; the handler's Reply decides what is sent. */
+  responses: Record<number, ResponseDoc>;
+  /** Defaults to true for every method but GET. */
+  transaction?: boolean;
+  /** Runs before validation, e.g. multer for uploads. */
+  middleware?: RequestHandler[];
+  /** A body that is not JSON (multipart): documented as given, not validated by `body`. */
+  requestBody?: { contentType: string; schema: ZodType; description?: string };
+  handler(input: HandlerInput<P, Q, B, A>): Promise<Reply>;
+}
+
+export type AnyRoute = RouteSpec<ZodType | undefined, ZodType | undefined, ZodType | undefined, AuthRequirement>;
+
+function parsePart(schema: ZodType | undefined, value: unknown, part: 'params' | 'query' | 'body'): unknown {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value ?? (part === 'body' ? undefined : {}));
+  if (result.success) return result.data;
+  throw validationFailed(result.error.issues.map((issue) => ({
+    field: [part, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  })));
+}
+
+export function send(res: Response, out: Reply): void {
+  res.status(out.status);
+  for (const [name, value] of Object.entries(out.headers ?? {})) res.setHeader(name, value);
+  if (out.raw !== undefined) {
+    res.type(out.contentType ?? 'application/octet-stream').send(out.raw);
+  } else if (out.body === undefined || out.status === 204 || out.status === 304) {
+    res.end();
+  } else {
+    res.json(out.body);
+  }
+}
+
+/** Collects route declarations; `mount` puts them on a router, `routes` feeds the OpenAPI document. */
+export class RouteRegistry {
+  readonly routes: AnyRoute[] = [];
+
+  add<P extends ZodType | undefined, Q extends ZodType | undefined, B extends ZodType | undefined, A extends AuthRequirement>(
+    spec: RouteSpec<P, Q, B, A>,
+  ): void {
+    this.routes.push(spec as unknown as AnyRoute);
+  }
+
+  mount(router: Router, ctx: AppContext): void {
+    for (const route of this.routes) {
+      router[route.method](route.path, ...(route.middleware ?? []), handle(route, ctx));
+    }
+  }
+}
+
+function handle(route: AnyRoute, ctx: AppContext): RequestHandler {
+  const useTransaction = route.transaction ?? route.method !== 'get';
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const auth: Auth = await authenticate(ctx, req, route.auth);
+      const params = parsePart(route.params, req.params, 'params');
+      const query = parsePart(route.query, req.query, 'query');
+      const body = parsePart(route.body, req.body, 'body');
+      const run = (db: DbOrTrx) =>
+        route.handler({ params, query, body, auth, db, ctx, req } as HandlerInput<never, never, never, AuthRequirement>);
+      const out = useTransaction ? await ctx.db.transaction().execute(run) : await run(ctx.db);
+      send(res, out);
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+export function isProblem(err: unknown): err is Problem {
+  return err instanceof Problem;
+}

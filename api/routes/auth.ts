@@ -1,0 +1,82 @@
+// Sign-in for staff (`POST /api/auth/login`) and devices (`POST /v4/auth/token`, PROTOCOL.md §1).
+// Unknown account, wrong password or secret, disabled device: one answer for all, and a
+// client that keeps failing is slowed down with 429 and Retry-After.
+import { z } from 'zod';
+import { findDeviceCredentials } from '../../db/repositories/devices.js';
+import { findStaffByEmail } from '../../db/repositories/staff.js';
+import { blockedFor, clearFailures, recordFailure } from '../../db/repositories/throttle.js';
+import { Problem } from '../../shared/errors.js';
+import { verifyDeviceSecret } from '../../shared/auth/device-secret.js';
+import { verifyAgainstDummy, verifyPassword } from '../../shared/auth/password.js';
+import { signDeviceToken, signStaffToken } from '../auth/tokens.js';
+import type { AppContext } from '../context.js';
+import { reply, type RouteRegistry } from '../http/route.js';
+import { errors } from '../schemas/common.js';
+import { staffSchema } from '../schemas/resources.js';
+
+const loginBody = z.object({ email: z.string().min(1).max(254), password: z.string().min(1).max(1024) });
+const tokenBody = z.object({ device_id: z.string().min(1).max(64), secret: z.string().min(1).max(256) });
+
+async function throttled(ctx: AppContext, key: string): Promise<void> {
+  const wait = await blockedFor(ctx.db, key);
+  if (wait > 0) throw new Problem('rate_limited', `Too many failed attempts; try again in ${wait} s`, {}, { 'Retry-After': String(wait) });
+}
+
+// Failures are recorded outside the request's transaction: a failed attempt must count even though the request fails.
+async function failed(ctx: AppContext, key: string, code: 'invalid_credentials'): Promise<never> {
+  await recordFailure(ctx.db, key);
+  throw new Problem(code, 'Unknown account or wrong credentials');
+}
+
+export function authRoutes(api: RouteRegistry): void {
+  api.add({
+    method: 'post',
+    path: '/api/auth/login',
+    summary: 'Sign in as staff; answers a bearer token',
+    tags: ['auth'],
+    auth: 'none',
+    transaction: false,
+    body: loginBody,
+    responses: {
+      200: { description: 'Signed in', schema: z.object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number(), staff: staffSchema }) },
+      ...errors(401, 422, 429),
+    },
+    async handler({ body, ctx, req }) {
+      const key = `login:${req.ip}`;
+      await throttled(ctx, key);
+      const staff = await findStaffByEmail(ctx.db, body.email);
+      const ok = staff ? await verifyPassword(body.password, staff.password_hash) : await verifyAgainstDummy(body.password);
+      if (!staff || !ok) return failed(ctx, key, 'invalid_credentials');
+      await clearFailures(ctx.db, key);
+      const ttl = ctx.config.staffTokenTtlSeconds;
+      const token = await signStaffToken(ctx.keys, { staffId: staff.id, role: staff.role, schoolId: staff.school_id }, ttl);
+      const { password_hash: _hidden, ...publicStaff } = staff;
+      return reply.ok({ access_token: token, token_type: 'Bearer', expires_in: ttl, staff: publicStaff });
+    },
+  });
+
+  api.add({
+    method: 'post',
+    path: '/v4/auth/token',
+    summary: 'Device sign-in (PROTOCOL.md §1)',
+    tags: ['device protocol'],
+    auth: 'none',
+    transaction: false,
+    body: tokenBody,
+    responses: {
+      200: { description: 'A device token', schema: z.object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number() }) },
+      ...errors(401, 422, 429),
+    },
+    async handler({ body, ctx, req }) {
+      const key = `device:${req.ip}`;
+      await throttled(ctx, key);
+      const uuid = z.uuid().safeParse(body.device_id);
+      const device = uuid.success ? await findDeviceCredentials(ctx.db, uuid.data) : undefined;
+      const ok = device ? verifyDeviceSecret(body.secret, device.secret_hash) : false;
+      if (!device || !ok || device.disabled_at !== null) return failed(ctx, key, 'invalid_credentials');
+      const ttl = ctx.config.deviceTokenTtlSeconds;
+      const token = await signDeviceToken(ctx.keys, { deviceId: device.id, schoolId: device.school_id }, ttl);
+      return reply.ok({ access_token: token, token_type: 'Bearer', expires_in: ttl });
+    },
+  });
+}

@@ -1,0 +1,24 @@
+// `GET /healthz`: 200 once the database answers and every migration is applied, else 503.
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { isMigrated } from '../../db/migrator.js';
+import { Problem } from '../../shared/errors.js';
+import { reply, type RouteRegistry } from '../http/route.js';
+import { errors } from '../schemas/common.js';
+
+export function healthRoutes(api: RouteRegistry): void {
+  api.add({
+    method: 'get', path: '/healthz', summary: 'Readiness: database reachable and migrated', tags: ['operations'], auth: 'none',
+    responses: { 200: { description: 'Ready', schema: z.object({ status: z.literal('ok') }) }, ...errors(503) },
+    async handler({ ctx }) {
+      try {
+        await sql`SELECT 1`.execute(ctx.db);
+        if (!ctx.readiness.migrated) ctx.readiness.migrated = await isMigrated(ctx.db);
+      } catch {
+        throw new Problem('not_ready', 'The database is not reachable');
+      }
+      if (!ctx.readiness.migrated) throw new Problem('not_ready', 'Migrations are not applied yet');
+      return reply.ok({ status: 'ok' });
+    },
+  });
+}

@@ -1,0 +1,139 @@
+// `npm start`: everything on one machine. Without DATABASE_URL an embedded PostgreSQL runs in
+// DATA_DIR (kept between runs); migrations run; start-up accounts and demo data are created;
+// then the api and the worker run as child processes, each restarted with backoff if it dies.
+// Ctrl-C stops the children, then the embedded database.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { resolveJwtSecret } from '../api/auth/jwt-secret.js';
+import { createDemoData, ensureAdmin, type DemoData } from '../db/bootstrap.js';
+import { connectDatabase } from '../db/database.js';
+import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.js';
+import { countBackoffice, insertStaff } from '../db/repositories/staff.js';
+import { prepareDatabase } from '../db/setup.js';
+import { hashPassword } from '../shared/auth/password.js';
+import { loadConfigOrExit, type Config } from '../shared/config.js';
+import { createLogger, type Logger } from '../shared/logger.js';
+import { backoffMs, installCrashHandlers, onShutdown, sleep } from '../shared/process.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const config = loadConfigOrExit();
+const logger = createLogger('start', config.logLevel);
+installCrashHandlers(logger);
+
+interface Credentials {
+  backoffice?: { email: string; password: string };
+  demo?: DemoData;
+}
+
+async function readCredentials(file: string): Promise<Credentials> {
+  return JSON.parse(await fs.readFile(file, 'utf8').catch(() => '{}')) as Credentials;
+}
+
+/** Outside production with no ADMIN_EMAIL, a backoffice account is generated once and its password kept in DATA_DIR. */
+async function bootstrap(cfg: Config, url: string): Promise<Credentials> {
+  const file = path.join(cfg.dataDir, 'credentials.json');
+  const saved = await readCredentials(file);
+  const database = connectDatabase(url, { max: 2, logger, applicationName: 'attendance-start' });
+  try {
+    const created = await ensureAdmin(database.db, cfg);
+    if (created) logger.info({ email: created }, 'backoffice account created from ADMIN_EMAIL');
+    if (!cfg.adminEmail && cfg.nodeEnv !== 'production' && (await countBackoffice(database.db)) === 0) {
+      saved.backoffice = { email: 'backoffice@localhost.test', password: randomBytes(9).toString('base64url') };
+      await insertStaff(database.db, { email: saved.backoffice.email, password_hash: await hashPassword(saved.backoffice.password), role: 'backoffice', school_id: null, name: 'Backoffice' });
+    }
+    if (cfg.demoData) {
+      const demo = await createDemoData(database.db, { demoAdminPassword: randomBytes(9).toString('base64url') });
+      if (demo) saved.demo = demo;
+    }
+    await fs.writeFile(file, JSON.stringify(saved, null, 2), { mode: 0o600 });
+    return saved;
+  } finally {
+    await database.close();
+  }
+}
+
+class Supervised {
+  private child: ChildProcess | null = null;
+  private stopping = false;
+  private crashes = 0;
+
+  constructor(private readonly name: string, private readonly script: string, private readonly env: NodeJS.ProcessEnv, private readonly log: Logger) {}
+
+  start(): void {
+    const startedAt = Date.now();
+    this.child = spawn(process.execPath, ['--import', 'tsx', path.join(root, this.script)], { env: this.env, stdio: 'inherit', cwd: root });
+    this.child.on('exit', (code, signal) => {
+      this.child = null;
+      if (this.stopping) return;
+      this.crashes = Date.now() - startedAt > 60_000 ? 1 : this.crashes + 1;
+      const delay = backoffMs(this.crashes);
+      this.log.error({ process: this.name, code, signal, restartInMs: delay }, 'process died: restarting');
+      setTimeout(() => { if (!this.stopping) this.start(); }, delay);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const child = this.child;
+    if (!child) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.once('exit', () => { clearTimeout(timer); resolve(); });
+      child.kill('SIGTERM');
+    });
+  }
+}
+
+async function waitHealthy(url: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    if (ok) return true;
+    await sleep(200);
+  }
+  return false;
+}
+
+let embedded: EmbeddedDatabase | null = null;
+let databaseUrl = config.databaseUrl;
+if (!databaseUrl) {
+  embedded = await startEmbeddedPostgres(config.dataDir, logger);
+  databaseUrl = await ensureDatabase(embedded.url, 'attendance');
+  logger.info({ dataDir: config.dataDir }, 'embedded PostgreSQL started');
+}
+const children: Supervised[] = [];
+onShutdown(logger, async () => {
+  await Promise.all(children.map((c) => c.stop()));
+  await embedded?.stop();
+}, 40_000);
+
+const applied = await prepareDatabase(config, databaseUrl, logger);
+if (applied.length) logger.info({ applied }, 'migrations applied');
+await resolveJwtSecret(config); // created once here, before several processes could race for it
+const credentials = await bootstrap(config, databaseUrl);
+
+const childEnv = { ...process.env, DATABASE_URL: databaseUrl, DATA_DIR: config.dataDir };
+children.push(new Supervised('api', 'api/main.ts', childEnv, logger), new Supervised('worker', 'worker/main.ts', childEnv, logger));
+for (const child of children) child.start();
+
+const url = `http://localhost:${config.port}`;
+const healthy = await waitHealthy(`http://127.0.0.1:${config.port}`, 30_000);
+const lines = [
+  '',
+  `  Attendance sync service ${healthy ? 'running' : 'starting (not healthy yet)'} at ${url}`,
+  `  API documentation: ${url}/api/docs`,
+  embedded ? `  Embedded PostgreSQL data: ${path.join(config.dataDir, 'postgres')}` : '  Database: DATABASE_URL',
+];
+if (config.adminEmail) lines.push(`  Backoffice login: ${config.adminEmail} (ADMIN_PASSWORD)`);
+else if (credentials.backoffice) lines.push(`  Backoffice login: ${credentials.backoffice.email} / ${credentials.backoffice.password}`);
+if (credentials.demo) {
+  const d = credentials.demo;
+  lines.push(`  Demo school: "${d.school.name}" (id ${d.school.id}), ${d.users} users`);
+  lines.push(`  School admin login: ${d.schoolAdmin.email} / ${d.schoolAdmin.password}`);
+  for (const dev of d.devices) lines.push(`  Device "${dev.name}": id ${dev.id} secret ${dev.secret}`);
+}
+lines.push(`  Credentials are kept in ${path.join(config.dataDir, 'credentials.json')}. Ctrl-C stops everything.`, '');
+process.stdout.write(`${lines.join('\n')}\n`);

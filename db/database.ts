@@ -1,0 +1,35 @@
+// The connection: a pg pool and a typed kysely instance over it. int8 ids and numerics come
+// back as JS numbers (ids stay below 2^53; record ids above it are rejected at the edge),
+// dates as 'YYYY-MM-DD' strings: calendar days never pass through a JS Date.
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { Logger } from '../shared/logger.js';
+import type { Database } from './schema/index.js';
+
+export type { Database };
+export type Db = Kysely<Database>;
+export type Trx = Transaction<Database>;
+/** A function that accepts either runs its queries on whatever it is given. */
+export type DbOrTrx = Db | Trx;
+
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
+
+export interface DatabaseHandle {
+  db: Db;
+  pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+export function connectDatabase(url: string, opts: { max: number; logger: Logger; applicationName: string }): DatabaseHandle {
+  const pool = new pg.Pool({ connectionString: url, max: opts.max, application_name: opts.applicationName });
+  // An idle client losing its connection (database restart) must not kill the process.
+  pool.on('error', (err) => opts.logger.warn({ err: err.message }, 'idle database connection lost'));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    pool,
+    close: () => db.destroy(),
+  };
+}

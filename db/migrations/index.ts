@@ -1,0 +1,8 @@
+// Migrations are listed here explicitly (no folder scanning under ESM), oldest first.
+// Create one with `npm run migration:create -- <name>`.
+import type { Migration } from 'kysely';
+import * as core from './20261123_0001_core.js';
+
+export const migrations: Record<string, Migration> = {
+  '20261123_0001_core': core,
+};

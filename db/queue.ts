@@ -1,0 +1,62 @@
+// pg-boss: one instance per process, its queues, and the adapter that sends a job inside a
+// kysely transaction (pg-boss 10's `db` option), so a job exists exactly when its write committed.
+import { CompiledQuery } from 'kysely';
+import PgBoss from 'pg-boss';
+import type { Config } from '../shared/config.js';
+import { QUEUES } from '../shared/jobs.js';
+import type { Logger } from '../shared/logger.js';
+import type { Trx } from './database.js';
+
+export { PgBoss };
+
+export function createBoss(url: string, opts: { logger: Logger; role: 'api' | 'worker' | 'migrate'; max?: number }): PgBoss {
+  const worker = opts.role === 'worker';
+  const boss = new PgBoss({
+    connectionString: url,
+    application_name: `attendance-${opts.role}-boss`,
+    max: opts.max ?? (worker ? 4 : 2),
+    // Only workers run maintenance (expiry, retention) and cron; api processes just send.
+    supervise: worker,
+    schedule: worker,
+    migrate: opts.role !== 'api',
+    maintenanceIntervalSeconds: 30,
+  });
+  // Without a listener a database restart would crash the process (pg-boss#365).
+  boss.on('error', (err) => opts.logger.error({ err: err.message }, 'pg-boss error'));
+  return boss;
+}
+
+/** Creates or updates every queue; import expiry is sized from the measured import time (see README). */
+export async function ensureQueues(boss: PgBoss, config: Config): Promise<void> {
+  const queues: PgBoss.Queue[] = [
+    { name: QUEUES.importBatchDead, retentionMinutes: 14 * 24 * 60 },
+    {
+      name: QUEUES.importBatch,
+      retryLimit: config.importRetryLimit,
+      retryDelay: 5,
+      retryBackoff: true,
+      expireInSeconds: config.importJobExpireSeconds,
+      retentionMinutes: 14 * 24 * 60,
+      deadLetter: QUEUES.importBatchDead,
+    },
+    { name: QUEUES.sweepSessions, policy: 'singleton', expireInSeconds: 120, retryLimit: 0 },
+    { name: QUEUES.pruneArchives, policy: 'singleton', expireInSeconds: 600, retryLimit: 0 },
+    { name: QUEUES.rebuildFigures, expireInSeconds: 3600, retryLimit: 2 },
+    { name: QUEUES.rebuildChunk, expireInSeconds: 900, retryLimit: 3, retryDelay: 5 },
+  ];
+  for (const queue of queues) {
+    const existing = await boss.getQueue(queue.name);
+    if (existing) await boss.updateQueue(queue.name, queue);
+    else await boss.createQueue(queue.name, queue);
+  }
+}
+
+/** pg-boss `db` option running on the transaction's connection (what v12's fromKysely does). */
+export function inTransaction(trx: Trx): PgBoss.Db {
+  return {
+    async executeSql(text: string, values: unknown[]) {
+      const result = await trx.executeQuery(CompiledQuery.raw(text, values));
+      return { rows: result.rows as unknown[] as never[] };
+    },
+  };
+}

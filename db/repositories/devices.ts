@@ -1,0 +1,34 @@
+// Devices: registration, secrets, and what a device reports about itself.
+import type { DbOrTrx } from '../database.js';
+import type { Device, DeviceUpdate, NewDevice } from '../schema/index.js';
+
+export const DEVICE_PUBLIC = [
+  'devices.id', 'devices.school_id', 'devices.name', 'devices.kind', 'devices.disabled_at', 'devices.sync_interval_seconds',
+  'devices.last_seen_at', 'devices.last_synced_at', 'devices.last_device_clock', 'devices.clock_skew_seconds', 'devices.firmware',
+  'devices.reported_timezone', 'devices.pending_records', 'devices.roster_version', 'devices.created_at', 'devices.updated_at',
+] as const;
+export type PublicDevice = Omit<Device, 'secret_hash' | 'reported_settings'>;
+
+export async function insertDevice(db: DbOrTrx, device: NewDevice): Promise<PublicDevice> {
+  return db.insertInto('devices').values(device).returning(DEVICE_PUBLIC).executeTakeFirstOrThrow();
+}
+
+export async function findDevice(db: DbOrTrx, id: string): Promise<PublicDevice | undefined> {
+  return db.selectFrom('devices').select(DEVICE_PUBLIC).where('devices.id', '=', id).executeTakeFirst();
+}
+
+/** For the token endpoint only: the secret hash never leaves the auth code. */
+export async function findDeviceCredentials(db: DbOrTrx, id: string) {
+  return db.selectFrom('devices').select(['id', 'school_id', 'secret_hash', 'disabled_at']).where('id', '=', id).executeTakeFirst();
+}
+
+export async function updateDevice(db: DbOrTrx, id: string, patch: DeviceUpdate): Promise<PublicDevice | undefined> {
+  return db.updateTable('devices').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returning(DEVICE_PUBLIC).executeTakeFirst();
+}
+
+export async function listDevices(db: DbOrTrx, opts: { schoolId: number | null; afterId: string | null; limit: number }): Promise<PublicDevice[]> {
+  let q = db.selectFrom('devices').select(DEVICE_PUBLIC).orderBy('devices.id').limit(opts.limit);
+  if (opts.schoolId !== null) q = q.where('devices.school_id', '=', opts.schoolId);
+  if (opts.afterId !== null) q = q.where('devices.id', '>', opts.afterId);
+  return q.execute();
+}

@@ -1,0 +1,55 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+export type AttendanceType = 'checkin' | 'checkout';
+
+export interface AttendancesTable {
+  id: Generated<number>;
+  school_id: number;
+  user_id: number;
+  /** Null for rows posted through the REST API. */
+  device_id: string | null;
+  record_id: number | null;
+  type: AttendanceType;
+  occurred_at: Date;
+  temperature: number | null;
+  photo: string | null;
+  session_id: string | null;
+  /** The batch's device clock was off by more than 5 minutes. */
+  clock_suspect: Generated<boolean>;
+  created_by: number | null;
+  idempotency_key: string | null;
+  created_at: Generated<Date>;
+}
+export type Attendance = Selectable<AttendancesTable>;
+export type NewAttendance = Insertable<AttendancesTable>;
+
+export interface FeverEventsTable {
+  id: Generated<number>;
+  school_id: number;
+  user_id: number | null;
+  device_id: string | null;
+  attendance_id: number | null;
+  source: Generated<string>;
+  record_id: number | null;
+  temperature: number;
+  occurred_at: Date;
+  created_at: Generated<Date>;
+}
+export type FeverEvent = Selectable<FeverEventsTable>;
+
+export interface UserDaysTable {
+  school_id: number;
+  user_id: number;
+  /** 'YYYY-MM-DD', the school's local day. */
+  date: string;
+  /** Closed intervals only; an interval open today is `open_since` and counted live. */
+  seconds: number;
+  first_checkin_at: Date | null;
+  last_event_at: Date | null;
+  last_event_type: AttendanceType | null;
+  open_since: Date | null;
+  anomalies: string[];
+  clock_suspect: boolean;
+  updated_at: Generated<Date>;
+}
+export type UserDayRow = Selectable<UserDaysTable>;

@@ -1,0 +1,27 @@
+import type { Generated, Insertable, JSONColumnType, Selectable, Updateable } from 'kysely';
+
+export type DeviceKind = 'terminal' | 'mobile';
+
+export interface DevicesTable {
+  id: Generated<string>;
+  school_id: number;
+  name: string;
+  kind: Generated<DeviceKind>;
+  secret_hash: string;
+  disabled_at: Date | null;
+  sync_interval_seconds: Generated<number>;
+  last_seen_at: Date | null;
+  last_synced_at: Date | null;
+  last_device_clock: Date | null;
+  clock_skew_seconds: number | null;
+  firmware: string | null;
+  reported_timezone: string | null;
+  pending_records: number | null;
+  roster_version: number | null;
+  reported_settings: JSONColumnType<Record<string, string>> | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+export type Device = Selectable<DevicesTable>;
+export type NewDevice = Insertable<DevicesTable>;
+export type DeviceUpdate = Updateable<DevicesTable>;

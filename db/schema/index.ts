@@ -1,0 +1,36 @@
+// The typed database: one interface per table, composed here.
+import type { AttendancesTable, FeverEventsTable, UserDaysTable } from './attendances.js';
+import type { AuthThrottleTable, IdempotencyKeysTable } from './auth.js';
+import type { DevicesTable } from './devices.js';
+import type { DeviceFlagsTable, FlagEventsTable } from './flags.js';
+import type { SchoolsTable } from './schools.js';
+import type { StaffTable } from './staff.js';
+import type { HighWaterMarksTable, RejectionsTable, SyncSessionsTable, SyncStatesTable } from './sync.js';
+import type { UsersTable } from './users.js';
+
+export interface Database {
+  schools: SchoolsTable;
+  users: UsersTable;
+  staff: StaffTable;
+  devices: DevicesTable;
+  sync_states: SyncStatesTable;
+  sync_sessions: SyncSessionsTable;
+  attendances: AttendancesTable;
+  high_water_marks: HighWaterMarksTable;
+  rejections: RejectionsTable;
+  fever_events: FeverEventsTable;
+  user_days: UserDaysTable;
+  device_flags: DeviceFlagsTable;
+  flag_events: FlagEventsTable;
+  auth_throttle: AuthThrottleTable;
+  idempotency_keys: IdempotencyKeysTable;
+}
+
+export type * from './attendances.js';
+export type * from './auth.js';
+export type * from './devices.js';
+export type * from './flags.js';
+export type * from './schools.js';
+export type * from './staff.js';
+export type * from './sync.js';
+export type * from './users.js';

@@ -1,0 +1,18 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export interface SchoolsTable {
+  id: Generated<number>;
+  name: string;
+  /** IANA zone; every day in the figures is a local day here. */
+  timezone: Generated<string>;
+  /** ISO weekdays (1 = Monday) that are school days. */
+  school_days: Generated<number[]>;
+  /** 'HH:MM:SS': an interval still open at the end of a past day is closed here. */
+  day_end: Generated<string>;
+  fever_threshold: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+export type School = Selectable<SchoolsTable>;
+export type NewSchool = Insertable<SchoolsTable>;
+export type SchoolUpdate = Updateable<SchoolsTable>;

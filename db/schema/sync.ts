@@ -1,0 +1,63 @@
+import type { Generated, Insertable, JSONColumnType, Selectable } from 'kysely';
+import type { SyncStatus } from '../../shared/protocol/codes.js';
+
+export interface SyncStatesTable {
+  device_id: string;
+  channel: string;
+  status: Generated<SyncStatus>;
+  session_id: string | null;
+  changed_at: Generated<Date>;
+}
+export type SyncState = Selectable<SyncStatesTable>;
+
+/** Per CSV log of a batch: PROTOCOL.md §5 `<import>`; conservation: received = accepted + duplicates + rejected. */
+export interface FileImportStats {
+  received: number;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  high_water_mark: number;
+}
+export type SessionStats = Record<string, FileImportStats>;
+
+export type SessionOutcome = 'imported' | 'failed' | 'reset';
+
+export interface SyncSessionsTable {
+  id: Generated<string>;
+  device_id: string;
+  channel: string;
+  /** Pruned after the retention period; the hash stays. */
+  archive: Buffer | null;
+  archive_sha256: string;
+  archive_bytes: number;
+  received_at: Generated<Date>;
+  processed_at: Date | null;
+  acked_at: Date | null;
+  outcome: SessionOutcome | null;
+  stats: JSONColumnType<SessionStats> | null;
+  device_clock: Date | null;
+  clock_skew_seconds: number | null;
+  package: Buffer | null;
+  package_sha256: string | null;
+  attempts: Generated<number>;
+  failure: string | null;
+}
+export type SyncSession = Selectable<SyncSessionsTable>;
+export type NewSyncSession = Insertable<SyncSessionsTable>;
+
+export interface HighWaterMarksTable {
+  device_id: string;
+  file: string;
+  record_id: number;
+  updated_at: Generated<Date>;
+}
+
+export interface RejectionsTable {
+  id: Generated<number>;
+  session_id: string;
+  file: string;
+  line: number;
+  record_id: string | null;
+  code: string;
+}
+export type Rejection = Selectable<RejectionsTable>;

@@ -1,0 +1,164 @@
+// Configuration in two steps (after atproto bsync): `readEnv()` only reads strings from the
+// environment, `envToConfig()` parses, applies defaults and asserts. Nothing else reads
+// `process.env`; tests build a Config directly with `envToConfig({...})`.
+import os from 'node:os';
+import path from 'node:path';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+
+export interface Config {
+  nodeEnv: NodeEnv;
+  port: number;
+  host: string;
+  /** Unset: `npm start` runs an embedded PostgreSQL in `dataDir`. */
+  databaseUrl: string | null;
+  dataDir: string;
+  /** Unset outside production: generated once and kept in `dataDir`. */
+  jwtSecret: string | null;
+  adminEmail: string | null;
+  adminPassword: string | null;
+  demoData: boolean;
+  logLevel: string;
+  apiProcesses: number;
+  workerConcurrency: number;
+  deviceTokenTtlSeconds: number;
+  staffTokenTtlSeconds: number;
+  maxArchiveBytes: number;
+  archiveMaxEntries: number;
+  archiveMaxUncompressedBytes: number;
+  archiveMaxRatio: number;
+  importMaxPending: number;
+  importRetryAfterSeconds: number;
+  importJobExpireSeconds: number;
+  importRetryLimit: number;
+  syncStuckAfterSeconds: number;
+  ackStuckAfterSeconds: number;
+  archiveRetentionDays: number;
+  dbPoolMax: number;
+}
+
+export type Env = Partial<Record<string, string>>;
+
+const VARIABLES = [
+  'NODE_ENV', 'PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'JWT_SECRET', 'ADMIN_EMAIL', 'ADMIN_PASSWORD',
+  'DEMO_DATA', 'LOG_LEVEL', 'API_PROCESSES', 'WORKER_CONCURRENCY', 'DEVICE_TOKEN_TTL_SECONDS',
+  'STAFF_TOKEN_TTL_SECONDS', 'MAX_ARCHIVE_BYTES', 'ARCHIVE_MAX_ENTRIES', 'ARCHIVE_MAX_UNCOMPRESSED_BYTES',
+  'ARCHIVE_MAX_RATIO', 'IMPORT_MAX_PENDING', 'IMPORT_RETRY_AFTER_SECONDS', 'IMPORT_JOB_EXPIRE_SECONDS',
+  'IMPORT_RETRY_LIMIT', 'SYNC_STUCK_AFTER_SECONDS', 'ACK_STUCK_AFTER_SECONDS', 'ARCHIVE_RETENTION_DAYS',
+  'DB_POOL_MAX',
+] as const;
+
+/** The only place that reads `process.env`. */
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const env: Env = {};
+  for (const name of VARIABLES) {
+    const value = source[name];
+    if (value !== undefined && value !== '') env[name] = value;
+  }
+  return env;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function integer(env: Env, name: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `expected true or false, got "${env[name]}"`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+const MiB = 1024 * 1024;
+
+export function envToConfig(env: Env): Config {
+  const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  const production = nodeEnv === 'production';
+
+  const databaseUrl = env.DATABASE_URL ?? null;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'expected a postgres:// or postgresql:// URL');
+  }
+  const jwtSecret = env.JWT_SECRET ?? null;
+  if (production && jwtSecret === null) throw new ConfigError('JWT_SECRET', 'required when NODE_ENV=production');
+  if (jwtSecret !== null && jwtSecret.length < 32) {
+    throw new ConfigError('JWT_SECRET', 'must be at least 32 characters (256 bits of randomness recommended)');
+  }
+  const adminEmail = env.ADMIN_EMAIL ?? null;
+  const adminPassword = env.ADMIN_PASSWORD ?? null;
+  if ((adminEmail === null) !== (adminPassword === null)) {
+    throw new ConfigError(adminEmail === null ? 'ADMIN_EMAIL' : 'ADMIN_PASSWORD', 'ADMIN_EMAIL and ADMIN_PASSWORD go together');
+  }
+  if (adminEmail !== null && !/^[^\s@]+@[^\s@]+$/.test(adminEmail)) throw new ConfigError('ADMIN_EMAIL', 'not an email address');
+  if (adminPassword !== null && adminPassword.length < 8) throw new ConfigError('ADMIN_PASSWORD', 'must be at least 8 characters');
+
+  const logLevel = oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+    nodeEnv === 'test' ? 'silent' : 'info');
+
+  const importJobExpireSeconds = integer(env, 'IMPORT_JOB_EXPIRE_SECONDS', 300, 5, 86_400);
+  const syncStuckAfterSeconds = integer(env, 'SYNC_STUCK_AFTER_SECONDS', 600, 5);
+
+  return {
+    nodeEnv,
+    port: integer(env, 'PORT', 3000, 0, 65_535),
+    host: env.HOST ?? '0.0.0.0',
+    databaseUrl,
+    dataDir: path.resolve(env.DATA_DIR ?? './.data'),
+    jwtSecret,
+    adminEmail: adminEmail?.toLowerCase() ?? null,
+    adminPassword,
+    demoData: boolean(env, 'DEMO_DATA', !production),
+    logLevel,
+    apiProcesses: integer(env, 'API_PROCESSES', production ? os.availableParallelism() : 1, 1, 256),
+    workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 4, 1, 64),
+    deviceTokenTtlSeconds: integer(env, 'DEVICE_TOKEN_TTL_SECONDS', 900, 30, 86_400),
+    staffTokenTtlSeconds: integer(env, 'STAFF_TOKEN_TTL_SECONDS', 8 * 3600, 60, 7 * 86_400),
+    maxArchiveBytes: integer(env, 'MAX_ARCHIVE_BYTES', 50 * MiB, 1024, 1024 * MiB),
+    archiveMaxEntries: integer(env, 'ARCHIVE_MAX_ENTRIES', 500, 1, 100_000),
+    archiveMaxUncompressedBytes: integer(env, 'ARCHIVE_MAX_UNCOMPRESSED_BYTES', 512 * MiB, 1024, 4096 * MiB),
+    archiveMaxRatio: integer(env, 'ARCHIVE_MAX_RATIO', 200, 2, 10_000),
+    importMaxPending: integer(env, 'IMPORT_MAX_PENDING', 2000, 1),
+    importRetryAfterSeconds: integer(env, 'IMPORT_RETRY_AFTER_SECONDS', 30, 1, 3600),
+    importJobExpireSeconds,
+    importRetryLimit: integer(env, 'IMPORT_RETRY_LIMIT', 3, 0, 20),
+    syncStuckAfterSeconds,
+    ackStuckAfterSeconds: integer(env, 'ACK_STUCK_AFTER_SECONDS', 3600, 5),
+    archiveRetentionDays: integer(env, 'ARCHIVE_RETENTION_DAYS', 30, 1, 3650),
+    dbPoolMax: integer(env, 'DB_POOL_MAX', 10, 1, 200),
+  };
+}
+
+/** Reads and validates the environment, or prints one line naming the variable and exits. */
+export function loadConfigOrExit(source: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return envToConfig(readEnv(source));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}

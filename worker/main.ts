@@ -1,0 +1,16 @@
+// `npm run worker`: the isolated worker (no public HTTP). Needs DATABASE_URL.
+import { loadConfigOrExit } from '../shared/config.js';
+import { createLogger } from '../shared/logger.js';
+import { installCrashHandlers, onShutdown } from '../shared/process.js';
+import { startWorker } from './worker.js';
+
+const config = loadConfigOrExit();
+const logger = createLogger('worker', config.logLevel);
+installCrashHandlers(logger);
+if (!config.databaseUrl) {
+  process.stderr.write('configuration error: DATABASE_URL: required for npm run worker\n');
+  process.exit(78);
+}
+const worker = await startWorker(config, config.databaseUrl, logger);
+logger.info('worker started');
+onShutdown(logger, () => worker.stop());
