@@ -1,0 +1,47 @@
+// One database per test suite, copied from the migrated template: suites never see each
+// other's rows and can run in parallel.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { connectDatabase, type DatabaseHandle } from '../../db/database.js';
+import { createLogger } from '../../shared/logger.js';
+
+const TEMPLATE = 'attendance_test_template';
+
+function adminUrl(): string {
+  const url = process.env.TEST_ADMIN_DATABASE_URL;
+  if (!url) throw new Error('TEST_ADMIN_DATABASE_URL is not set: run the tests with `npm test` (jest globalSetup starts PostgreSQL)');
+  return url;
+}
+
+export async function createSuiteDatabase(): Promise<string> {
+  const name = `attendance_test_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: adminUrl() });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl());
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** An empty database with no migrations applied (for migration tests). */
+export async function createEmptyDatabase(): Promise<string> {
+  const name = `attendance_empty_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: adminUrl() });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl());
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export function connectTestDatabase(url: string): DatabaseHandle {
+  return connectDatabase(url, { max: 4, logger: createLogger('test', 'silent'), applicationName: 'attendance-test' });
+}

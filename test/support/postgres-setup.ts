@@ -1,0 +1,34 @@
+// Starts one embedded PostgreSQL for the whole run (or uses DATABASE_URL) and prepares a
+// migrated template database; each suite then gets its own copy (see database.ts).
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../../db/embedded.js';
+import { prepareDatabase } from '../../db/setup.js';
+import { envToConfig } from '../../shared/config.js';
+import { createLogger } from '../../shared/logger.js';
+
+export const TEMPLATE = 'attendance_test_template';
+
+export default async function globalSetup(): Promise<void> {
+  const logger = createLogger('test-setup', 'warn');
+  let adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'attendance-test-'));
+    const embedded = await startEmbeddedPostgres(dir, logger);
+    (globalThis as Record<string, unknown>).__EMBEDDED_PG__ = { embedded, dir };
+    adminUrl = embedded.url;
+  }
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect().catch((err: Error) => {
+    throw new Error(`Cannot reach PostgreSQL at DATABASE_URL (${err.message}). Unset DATABASE_URL to let the tests start an embedded one.`);
+  });
+  await client.query(`DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`);
+  await client.query(`CREATE DATABASE ${TEMPLATE}`);
+  await client.end();
+  const templateUrl = new URL(adminUrl);
+  templateUrl.pathname = `/${TEMPLATE}`;
+  await prepareDatabase(envToConfig({ NODE_ENV: 'test' }), templateUrl.toString(), logger);
+  process.env.TEST_ADMIN_DATABASE_URL = adminUrl;
+}
