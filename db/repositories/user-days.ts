@@ -1,0 +1,133 @@
+// Keeps `user_days` current: recomputes exactly the user-days that a write touched, inside
+// the writer's transaction, with the pure rules of shared/attendance. Set-based: one query
+// reads the events of every touched day, one statement upserts, one deletes emptied days.
+import { sql } from 'kysely';
+import { computeUserDay, type AttendanceEvent } from '../../shared/attendance/user-day.js';
+import { localDateOf, todayIn } from '../../shared/time/zoned.js';
+import type { DbOrTrx, Trx } from '../database.js';
+
+export interface TouchedAttendance {
+  schoolId: number;
+  userId: number;
+  occurredAt: Date;
+}
+
+interface SchoolClock {
+  timezone: string;
+  dayEnd: string;
+}
+
+interface DayKey {
+  schoolId: number;
+  userId: number;
+  date: string;
+}
+
+/** 'HH:MM:SS' → 'HH:MM' */
+const hhmm = (time: string) => time.slice(0, 5);
+
+async function schoolClocks(db: DbOrTrx, schoolIds: number[]): Promise<Map<number, SchoolClock>> {
+  const rows = await db.selectFrom('schools').select(['id', 'timezone', 'day_end']).where('id', 'in', schoolIds).execute();
+  return new Map(rows.map((r) => [r.id, { timezone: r.timezone, dayEnd: hhmm(r.day_end) }]));
+}
+
+/** Distinct local user-days of the touched rows, in each school's timezone. */
+export async function touchedDays(db: DbOrTrx, touched: readonly TouchedAttendance[]): Promise<{ days: DayKey[]; clocks: Map<number, SchoolClock> }> {
+  const clocks = await schoolClocks(db, [...new Set(touched.map((t) => t.schoolId))]);
+  const seen = new Set<string>();
+  const days: DayKey[] = [];
+  for (const t of touched) {
+    const clock = clocks.get(t.schoolId);
+    if (!clock) continue;
+    const date = localDateOf(t.occurredAt, clock.timezone);
+    const key = `${t.userId}|${date}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    days.push({ schoolId: t.schoolId, userId: t.userId, date });
+  }
+  return { days, clocks };
+}
+
+/** Recomputes the given user-days from their attendances. */
+export async function recomputeDays(trx: Trx, days: readonly DayKey[], clocks: Map<number, SchoolClock>, now = new Date()): Promise<void> {
+  if (days.length === 0) return;
+  const userIds = days.map((d) => d.userId);
+  const dates = days.map((d) => d.date);
+  const zones = days.map((d) => clocks.get(d.schoolId)!.timezone);
+  // Local midnight to local midnight, DST-correct in PostgreSQL; served by attendances_user_time.
+  const events = await sql<{ user_id: number; date: string; occurred_at: Date; type: 'checkin' | 'checkout'; clock_suspect: boolean }>`
+    SELECT a.user_id, d.date::text AS date, a.occurred_at, a.type, a.clock_suspect
+    FROM unnest(${userIds}::bigint[], ${dates}::date[], ${zones}::text[]) AS d(user_id, date, tz)
+    JOIN users u ON u.id = d.user_id
+    JOIN attendances a ON a.school_id = u.school_id AND a.user_id = d.user_id
+      AND a.occurred_at >= (d.date::timestamp AT TIME ZONE d.tz)
+      AND a.occurred_at < ((d.date + 1)::timestamp AT TIME ZONE d.tz)
+    ORDER BY a.user_id, a.occurred_at, a.id
+  `.execute(trx);
+
+  const byDay = new Map<string, { events: AttendanceEvent[]; suspect: boolean }>();
+  for (const e of events.rows) {
+    const key = `${e.user_id}|${e.date}`;
+    const entry = byDay.get(key) ?? { events: [], suspect: false };
+    entry.events.push({ at: e.occurred_at, type: e.type });
+    entry.suspect ||= e.clock_suspect;
+    byDay.set(key, entry);
+  }
+
+  const todayBySchool = new Map<number, string>();
+  const up = { school: [] as number[], user: [] as number[], date: [] as string[], seconds: [] as number[], first: [] as (Date | null)[],
+    last: [] as (Date | null)[], lastType: [] as (string | null)[], open: [] as (Date | null)[], anomalies: [] as string[], suspect: [] as boolean[] };
+  const emptied = { user: [] as number[], date: [] as string[] };
+  for (const day of days) {
+    const entry = byDay.get(`${day.userId}|${day.date}`);
+    if (!entry) {
+      emptied.user.push(day.userId);
+      emptied.date.push(day.date);
+      continue;
+    }
+    const clock = clocks.get(day.schoolId)!;
+    let today = todayBySchool.get(day.schoolId);
+    if (today === undefined) todayBySchool.set(day.schoolId, (today = todayIn(clock.timezone, now)));
+    const ud = computeUserDay(entry.events, { date: day.date, timezone: clock.timezone, dayEnd: clock.dayEnd, now, today });
+    up.school.push(day.schoolId);
+    up.user.push(day.userId);
+    up.date.push(day.date);
+    up.seconds.push(ud.seconds);
+    up.first.push(ud.firstCheckinAt);
+    up.last.push(ud.lastEventAt);
+    up.lastType.push(ud.lastEventType);
+    up.open.push(ud.openSince);
+    // text[] per row travels as a PostgreSQL array literal; anomaly names are fixed identifiers.
+    up.anomalies.push(`{${ud.anomalies.join(',')}}`);
+    up.suspect.push(entry.suspect);
+  }
+
+  if (up.user.length > 0) {
+    await sql`
+      INSERT INTO user_days AS ud (school_id, user_id, date, seconds, first_checkin_at, last_event_at, last_event_type, open_since, anomalies, clock_suspect, updated_at)
+      SELECT s, u, d, sec, f, l, lt, o, an::text[], cs, now()
+      FROM unnest(${up.school}::bigint[], ${up.user}::bigint[], ${up.date}::date[], ${up.seconds}::int[], ${up.first}::timestamptz[],
+                  ${up.last}::timestamptz[], ${up.lastType}::text[], ${up.open}::timestamptz[], ${up.anomalies}::text[], ${up.suspect}::boolean[])
+           AS t(s, u, d, sec, f, l, lt, o, an, cs)
+      ON CONFLICT (user_id, date) DO UPDATE SET
+        school_id = EXCLUDED.school_id, seconds = EXCLUDED.seconds, first_checkin_at = EXCLUDED.first_checkin_at,
+        last_event_at = EXCLUDED.last_event_at, last_event_type = EXCLUDED.last_event_type, open_since = EXCLUDED.open_since,
+        anomalies = EXCLUDED.anomalies, clock_suspect = EXCLUDED.clock_suspect, updated_at = now()
+      WHERE (ud.seconds, ud.first_checkin_at, ud.last_event_at, ud.last_event_type, ud.open_since, ud.anomalies, ud.clock_suspect)
+        IS DISTINCT FROM (EXCLUDED.seconds, EXCLUDED.first_checkin_at, EXCLUDED.last_event_at, EXCLUDED.last_event_type, EXCLUDED.open_since, EXCLUDED.anomalies, EXCLUDED.clock_suspect)
+    `.execute(trx);
+  }
+  if (emptied.user.length > 0) {
+    await sql`
+      DELETE FROM user_days ud USING unnest(${emptied.user}::bigint[], ${emptied.date}::date[]) AS t(u, d)
+      WHERE ud.user_id = t.u AND ud.date = t.d
+    `.execute(trx);
+  }
+}
+
+/** The user-days of these attendances, recomputed in the caller's transaction. */
+export async function refreshUserDays(trx: Trx, touched: readonly TouchedAttendance[], now = new Date()): Promise<void> {
+  if (touched.length === 0) return;
+  const { days, clocks } = await touchedDays(trx, touched);
+  await recomputeDays(trx, days, clocks, now);
+}
