@@ -7,20 +7,26 @@ import { notFoundHandler, problemMiddleware } from './http/problem-middleware.js
 import { requestLog } from './http/request-log.js';
 import { RouteRegistry, reply } from './http/route.js';
 import { authRoutes } from './routes/auth.js';
+import { attendanceRoutes } from './routes/attendances.js';
 import { deviceRoutes } from './routes/devices.js';
+import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { schoolRoutes } from './routes/schools.js';
 import { staffRoutes } from './routes/staff.js';
+import { syncRoutes } from './routes/sync.js';
 import { userRoutes } from './routes/users.js';
 
-export function buildRegistry(): RouteRegistry {
+export function buildRegistry(opts: { maxArchiveBytes: number }): RouteRegistry {
   const api = new RouteRegistry();
   healthRoutes(api);
   authRoutes(api);
   staffRoutes(api);
   schoolRoutes(api);
   userRoutes(api);
+  attendanceRoutes(api);
+  docsRoutes(api);
   deviceRoutes(api);
+  syncRoutes(api, opts.maxArchiveBytes);
   api.add({
     method: 'get', path: '/api/openapi.json', summary: 'This OpenAPI document', tags: ['operations'], auth: 'none',
     responses: { 200: { description: 'OpenAPI 3.1', contentType: 'application/json' } },
@@ -43,7 +49,7 @@ export function createApp(ctx: AppContext): { app: Express; registry: RouteRegis
   app.set('trust proxy', 'loopback');
   app.use(requestLog(ctx.logger));
   app.use(express.json({ limit: '1mb' }));
-  const registry = buildRegistry();
+  const registry = buildRegistry({ maxArchiveBytes: ctx.config.maxArchiveBytes });
   const router = express.Router();
   registry.mount(router, ctx);
   app.use(router);

@@ -8,9 +8,10 @@ import type { TokenKeys } from './auth/tokens.js';
 export interface AppContext {
   config: Config;
   db: Db;
+  /** Replaced while the api waits for the queue to become ready (see api/server.ts). */
   boss: PgBoss;
   logger: Logger;
   keys: TokenKeys;
-  /** Set once migrations are known to be applied; /healthz answers 503 before. */
-  readiness: { migrated: boolean };
+  /** Set once migrations are known to be applied and pg-boss has started; /healthz answers 503 before. */
+  readiness: { migrated: boolean; queue: boolean };
 }

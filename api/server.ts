@@ -2,7 +2,7 @@
 import http from 'node:http';
 import { connectDatabase } from '../db/database.js';
 import { isMigrated } from '../db/migrator.js';
-import { createBoss } from '../db/queue.js';
+import { createBoss, discardBoss } from '../db/queue.js';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import { resolveJwtSecret } from './auth/jwt-secret.js';
@@ -19,10 +19,13 @@ export interface RunningApi {
 
 export async function startApi(config: Config, databaseUrl: string, logger: Logger): Promise<RunningApi> {
   const database = connectDatabase(databaseUrl, { max: config.dbPoolMax, logger, applicationName: 'attendance-api' });
-  const boss = createBoss(databaseUrl, { logger, role: 'api' });
-  await boss.start();
   const keys = deriveKeys(await resolveJwtSecret(config));
-  const ctx: AppContext = { config, db: database.db, boss, logger, keys, readiness: { migrated: await isMigrated(database.db).catch(() => false) } };
+  const ctx: AppContext = {
+    config, db: database.db, boss: createBoss(databaseUrl, { logger, role: 'api' }), logger, keys,
+    readiness: { migrated: await isMigrated(database.db).catch(() => false), queue: false },
+  };
+  const queue = keepStartingQueue(ctx, databaseUrl);
+  await queue.firstAttempt;
   const { app } = createApp(ctx);
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
@@ -49,10 +52,47 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
           server.closeIdleConnections();
           setTimeout(() => server.closeAllConnections(), 10_000).unref();
         });
-        await boss.stop({ graceful: false, wait: true, close: true }).catch(() => undefined);
+        await queue.stop();
+        await ctx.boss.stop({ graceful: false, wait: true, close: true }).catch(() => undefined);
         await database.close();
       })();
       return stopping;
+    },
+  };
+}
+
+/**
+ * The api's pg-boss only sends jobs, but it cannot start before its schema exists (the api
+ * may start before `npm run migrate`) or while the database is down. The api listens anyway,
+ * /healthz answers 503, and the start is retried in the background. A PgBoss whose start
+ * failed cannot be started again, so each attempt uses a new one.
+ */
+function keepStartingQueue(ctx: AppContext, databaseUrl: string): { firstAttempt: Promise<void>; stop(): Promise<void> } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let attempts = 0;
+  let current: Promise<void> = Promise.resolve();
+  const attempt = async (): Promise<void> => {
+    attempts++;
+    try {
+      await ctx.boss.start();
+      ctx.readiness.queue = true;
+      if (attempts > 1) ctx.logger.info('job queue ready');
+    } catch (err) {
+      ctx.logger.warn({ err: (err as Error).message, attempts }, 'job queue not ready: retrying');
+      await discardBoss(ctx.boss);
+      ctx.boss = createBoss(databaseUrl, { logger: ctx.logger, role: 'api' });
+      if (!stopped) timer = setTimeout(() => { current = attempt(); }, Math.min(10_000, 1000 * attempts));
+    }
+  };
+  current = attempt();
+  return {
+    firstAttempt: current,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await current;
+      clearTimeout(timer);
     },
   };
 }

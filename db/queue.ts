@@ -26,6 +26,12 @@ export function createBoss(url: string, opts: { logger: Logger; role: 'api' | 'w
   return boss;
 }
 
+/** Releases the connections of an instance whose `start()` failed (its `stop()` does nothing then). */
+export async function discardBoss(boss: PgBoss): Promise<void> {
+  const db = boss.getDb() as PgBoss.Db & { close?: () => Promise<void> };
+  await db.close?.().catch(() => undefined);
+}
+
 /** Creates or updates every queue; import expiry is sized from the measured import time (see README). */
 export async function ensureQueues(boss: PgBoss, config: Config): Promise<void> {
   const queues: PgBoss.Queue[] = [

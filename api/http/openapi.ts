@@ -17,7 +17,7 @@ export function openApiPath(expressPath: string): string {
 
 function parameters(route: AnyRoute): unknown[] {
   const out: unknown[] = [];
-  for (const [where, schema] of [['path', route.params], ['query', route.query]] as const) {
+  for (const [where, schema] of [['path', route.params], ['query', route.query], ['header', route.headers]] as const) {
     if (!schema) continue;
     const json = toSchema(schema, 'input');
     const props = (json.properties ?? {}) as Record<string, JsonSchema>;

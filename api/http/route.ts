@@ -4,7 +4,7 @@
 // (central-backend's endpoint.js), and the same declarations produce the OpenAPI document.
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { z, type ZodType } from 'zod';
-import type { DbOrTrx } from '../../db/database.js';
+import type { DbOrTrx, Trx } from '../../db/database.js';
 import { Problem, validationFailed } from '../../shared/errors.js';
 import type { AppContext } from '../context.js';
 import { authenticate, type Auth, type AuthRequirement, type AuthFor } from './authenticate.js';
@@ -38,10 +38,12 @@ export interface ResponseDoc {
 
 type Infer<T> = T extends ZodType ? z.output<T> : undefined;
 
-export interface HandlerInput<P, Q, B, A extends AuthRequirement> {
+export interface HandlerInput<P, Q, B, A extends AuthRequirement, H = undefined> {
   params: Infer<P>;
   query: Infer<Q>;
   body: Infer<B>;
+  /** Request headers named by the route's `headers` schema (keys as written there). */
+  headers: Infer<H>;
   auth: AuthFor<A>;
   /** The request's transaction for writes, the pool for reads. */
   db: DbOrTrx;
@@ -49,7 +51,7 @@ export interface HandlerInput<P, Q, B, A extends AuthRequirement> {
   req: Request;
 }
 
-export interface RouteSpec<P extends ZodType | undefined, Q extends ZodType | undefined, B extends ZodType | undefined, A extends AuthRequirement> {
+export interface RouteSpec<P extends ZodType | undefined, Q extends ZodType | undefined, B extends ZodType | undefined, A extends AuthRequirement, H extends ZodType | undefined = undefined> {
   method: HttpMethod;
   /** Express path, e.g. `/api/users/:id`. */
   path: string;
@@ -59,6 +61,8 @@ export interface RouteSpec<P extends ZodType | undefined, Q extends ZodType | un
   params?: P;
   query?: Q;
   body?: B;
+  /** A z.object of request headers, e.g. `Idempotency-Key`; matched case-insensitively, documented as header parameters. */
+  headers?: H;
   /** Documented for OpenAPI; the handler's Reply decides what is sent. */
   responses: Record<number, ResponseDoc>;
   /** Defaults to true for every method but GET. */
@@ -67,15 +71,23 @@ export interface RouteSpec<P extends ZodType | undefined, Q extends ZodType | un
   middleware?: RequestHandler[];
   /** A body that is not JSON (multipart): documented as given, not validated by `body`. */
   requestBody?: { contentType: string; schema: ZodType; description?: string };
-  handler(input: HandlerInput<P, Q, B, A>): Promise<Reply>;
+  handler(input: HandlerInput<P, Q, B, A, H>): Promise<Reply>;
 }
 
-export type AnyRoute = RouteSpec<ZodType | undefined, ZodType | undefined, ZodType | undefined, AuthRequirement>;
+export type AnyRoute = RouteSpec<ZodType | undefined, ZodType | undefined, ZodType | undefined, AuthRequirement, ZodType | undefined>;
 
-function parsePart(schema: ZodType | undefined, value: unknown, part: 'params' | 'query' | 'body'): unknown {
+/** The headers a `headers` schema names, read case-insensitively. */
+function headerValues(schema: ZodType | undefined, req: Request): Record<string, unknown> {
+  const shape = (schema as { shape?: Record<string, unknown> } | undefined)?.shape ?? {};
+  return Object.fromEntries(Object.keys(shape).map((name) => [name, req.get(name)]));
+}
+
+function parsePart(schema: ZodType | undefined, value: unknown, part: 'params' | 'query' | 'body' | 'headers'): unknown {
   if (!schema) return undefined;
   const result = schema.safeParse(value ?? (part === 'body' ? undefined : {}));
   if (result.success) return result.data;
+  // An unknown channel in /v4/:channel/… is a missing resource, not a bad field.
+  if (part === 'params' && result.error.issues.some((i) => i.path[0] === 'channel')) throw new Problem('unknown_channel', 'No such channel');
   throw validationFailed(result.error.issues.map((issue) => ({
     field: [part, ...issue.path.map(String)].join('.'),
     message: issue.message,
@@ -98,8 +110,8 @@ export function send(res: Response, out: Reply): void {
 export class RouteRegistry {
   readonly routes: AnyRoute[] = [];
 
-  add<P extends ZodType | undefined, Q extends ZodType | undefined, B extends ZodType | undefined, A extends AuthRequirement>(
-    spec: RouteSpec<P, Q, B, A>,
+  add<P extends ZodType | undefined, Q extends ZodType | undefined, B extends ZodType | undefined, A extends AuthRequirement, H extends ZodType | undefined = undefined>(
+    spec: RouteSpec<P, Q, B, A, H>,
   ): void {
     this.routes.push(spec as unknown as AnyRoute);
   }
@@ -119,14 +131,21 @@ function handle(route: AnyRoute, ctx: AppContext): RequestHandler {
       const params = parsePart(route.params, req.params, 'params');
       const query = parsePart(route.query, req.query, 'query');
       const body = parsePart(route.body, req.body, 'body');
+      const headers = parsePart(route.headers, headerValues(route.headers, req), 'headers');
       const run = (db: DbOrTrx) =>
-        route.handler({ params, query, body, auth, db, ctx, req } as HandlerInput<never, never, never, AuthRequirement>);
+        route.handler({ params, query, body, headers, auth, db, ctx, req } as HandlerInput<never, never, never, AuthRequirement, never>);
       const out = useTransaction ? await ctx.db.transaction().execute(run) : await run(ctx.db);
       send(res, out);
     } catch (err) {
       next(err);
     }
   };
+}
+
+/** The request's transaction, for repository functions that must run in one (routes with `transaction` on). */
+export function requireTransaction(db: DbOrTrx): Trx {
+  if (!db.isTransaction) throw new Error('this route must run in a transaction');
+  return db as Trx;
 }
 
 export function isProblem(err: unknown): err is Problem {

@@ -1,4 +1,5 @@
-// `GET /healthz`: 200 once the database answers and every migration is applied, else 503.
+// `GET /healthz`: 200 once the database answers, every migration is applied and the job queue
+// has started, else 503.
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { isMigrated } from '../../db/migrator.js';
@@ -18,6 +19,7 @@ export function healthRoutes(api: RouteRegistry): void {
         throw new Problem('not_ready', 'The database is not reachable');
       }
       if (!ctx.readiness.migrated) throw new Problem('not_ready', 'Migrations are not applied yet');
+      if (!ctx.readiness.queue) throw new Problem('not_ready', 'The job queue is not ready yet');
       return reply.ok({ status: 'ok' });
     },
   });

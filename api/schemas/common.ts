@@ -1,5 +1,6 @@
 // Schemas reused by several resources; also documented in the OpenAPI document.
 import { z } from 'zod';
+import { parseIsoTimestamp } from '../../shared/protocol/iso-timestamp.js';
 
 export const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
 export const uuidParam = z.object({ id: z.uuid() });
@@ -8,6 +9,14 @@ export const localDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-
   return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
 }, 'not a calendar date');
 export const isoInstant = z.iso.datetime({ offset: true });
+/** An instant as the device protocol takes it (seconds and an offset or Z required, real calendar dates), as a Date. */
+export const instant = z.iso.datetime({ offset: true })
+  .refine((s) => parseIsoTimestamp(s) !== null, 'expected an ISO 8601 instant with seconds and an offset or Z')
+  .transform((s) => parseIsoTimestamp(s)!);
+/** A query flag: `true`/`false` (or `1`/`0`); z.coerce.boolean would read "false" as true. */
+export const queryFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+/** An id in a query string. */
+export const idQuery = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 export const timestamp = z.date().or(z.string()).describe('ISO 8601 instant');
 
 export const problemSchema = z.object({

@@ -7,7 +7,7 @@ export const schoolSchema = z.object({
   name: z.string(),
   timezone: z.string(),
   school_days: z.array(z.number().int()),
-  day_end: z.string(),
+  day_end: z.string().describe('HH:MM, local time'),
   fever_threshold: z.number(),
   created_at: timestamp,
   updated_at: timestamp,
@@ -52,3 +52,19 @@ export const deviceSchema = z.object({
   created_at: timestamp,
   updated_at: timestamp,
 }).meta({ id: 'Device' });
+
+export const attendanceSchema = z.object({
+  id: z.number().int(),
+  school_id: z.number().int(),
+  user_id: z.number().int(),
+  device_id: z.uuid().nullable().describe('Null for rows posted through the REST API'),
+  record_id: z.number().int().nullable().describe("The device's own record id; null for REST rows"),
+  type: z.enum(['checkin', 'checkout']),
+  occurred_at: timestamp,
+  temperature: z.number().nullable().describe('°C'),
+  photo: z.string().nullable(),
+  session_id: z.uuid().nullable().describe('The sync session that imported the row'),
+  clock_suspect: z.boolean(),
+  created_by: z.number().int().nullable().describe('The staff account that posted the row over REST'),
+  created_at: timestamp,
+}).meta({ id: 'Attendance' });

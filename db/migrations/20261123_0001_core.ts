@@ -90,6 +90,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       clock_skew_seconds integer,
       package bytea,
       package_sha256 text,
+      -- The pg-boss job importing it: the sweep re-sends a session whose job is gone.
+      job_id uuid,
       attempts integer NOT NULL DEFAULT 0,
       failure text
     );

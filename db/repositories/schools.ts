@@ -1,5 +1,6 @@
 // Schools.
-import type { DbOrTrx } from '../database.js';
+import { sql } from 'kysely';
+import type { DbOrTrx, Trx } from '../database.js';
 import type { NewSchool, School, SchoolUpdate } from '../schema/index.js';
 
 export async function insertSchool(db: DbOrTrx, school: NewSchool): Promise<School> {
@@ -19,4 +20,25 @@ export async function listSchools(db: DbOrTrx, opts: { onlyId: number | null; af
   if (opts.onlyId !== null) q = q.where('id', '=', opts.onlyId);
   if (opts.afterId !== null) q = q.where('id', '>', opts.afterId);
   return q.execute();
+}
+
+export type SchoolDeletion = 'deleted' | 'not_found' | 'has_users' | 'has_devices';
+
+/**
+ * Deletes a school that holds no users (deactivated ones included: their history stays)
+ * and no devices. The row is locked first, so a user created concurrently either commits
+ * before (and is seen here) or fails its foreign key check after. Staff accounts of the
+ * school go with it (ON DELETE CASCADE).
+ */
+export async function deleteSchool(trx: Trx, id: number): Promise<SchoolDeletion> {
+  const school = await trx.selectFrom('schools').select('id').where('id', '=', id).forUpdate().executeTakeFirst();
+  if (!school) return 'not_found';
+  const holds = await trx.selectNoFrom((eb) => [
+    eb.exists(eb.selectFrom('users').select(sql`1`.as('one')).where('school_id', '=', id)).as('users'),
+    eb.exists(eb.selectFrom('devices').select(sql`1`.as('one')).where('school_id', '=', id)).as('devices'),
+  ]).executeTakeFirstOrThrow();
+  if (holds.users) return 'has_users';
+  if (holds.devices) return 'has_devices';
+  await trx.deleteFrom('schools').where('id', '=', id).execute();
+  return 'deleted';
 }

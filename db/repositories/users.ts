@@ -1,4 +1,5 @@
 // Users (pupils, employees): the roster devices receive.
+import { sql } from 'kysely';
 import type { DbOrTrx } from '../database.js';
 import type { NewUser, User, UserUpdate } from '../schema/index.js';
 
@@ -18,13 +19,39 @@ export async function findUser(db: DbOrTrx, id: number): Promise<PublicUser | un
   return db.selectFrom('users').select(USER_PUBLIC).where('id', '=', id).executeTakeFirst();
 }
 
+/** `updated_at` and the roster version are set by the `users_touch` trigger. */
 export async function updateUser(db: DbOrTrx, id: number, patch: UserUpdate): Promise<PublicUser | undefined> {
   return db.updateTable('users').set(patch).where('id', '=', id).returning(USER_PUBLIC).executeTakeFirst();
 }
 
-export async function listUsers(db: DbOrTrx, opts: { schoolId: number | null; afterId: number | null; limit: number }): Promise<PublicUser[]> {
+/** Sets `deleted_at` once; a user already deactivated keeps its first date. */
+export async function deactivateUser(db: DbOrTrx, id: number, at: Date): Promise<PublicUser | undefined> {
+  return db.updateTable('users').set({ deleted_at: sql<Date>`coalesce(deleted_at, ${at})` }).where('id', '=', id)
+    .returning(USER_PUBLIC).executeTakeFirst();
+}
+
+/** `%`, `_` and `\` taken literally inside a LIKE pattern. */
+function likeContains(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export interface UserFilter {
+  schoolId: number | null;
+  /** Name or badge contains this, ignoring case. */
+  q?: string;
+  includeDeleted?: boolean;
+  afterId: number | null;
+  limit: number;
+}
+
+export async function listUsers(db: DbOrTrx, opts: UserFilter): Promise<PublicUser[]> {
   let q = db.selectFrom('users').select(USER_PUBLIC).orderBy('id').limit(opts.limit);
   if (opts.schoolId !== null) q = q.where('school_id', '=', opts.schoolId);
+  if (!opts.includeDeleted) q = q.where('deleted_at', 'is', null);
+  if (opts.q) {
+    const pattern = likeContains(opts.q);
+    q = q.where((eb) => eb.or([eb('name', 'ilike', pattern), eb('badge', 'ilike', pattern)]));
+  }
   if (opts.afterId !== null) q = q.where('id', '>', opts.afterId);
   return q.execute();
 }

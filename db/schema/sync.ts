@@ -39,6 +39,7 @@ export interface SyncSessionsTable {
   clock_skew_seconds: number | null;
   package: Buffer | null;
   package_sha256: string | null;
+  job_id: string | null;
   attempts: Generated<number>;
   failure: string | null;
 }

@@ -1,0 +1,121 @@
+// The device protocol's calls for every channel (PROTOCOL.md §3): status, manifest, datas,
+// instructions, ack. A device token only ever reaches its own device's state.
+import { z } from 'zod';
+import type { DbOrTrx } from '../../db/database.js';
+import { applyDelivered } from '../../db/repositories/flags.js';
+import { acknowledge, findSessionOfDevice, readPackage, readState } from '../../db/repositories/sync.js';
+import { Problem } from '../../shared/errors.js';
+import { CHANNEL_NAMES, type ChannelName } from '../../shared/protocol/channels.js';
+import { SYNC_STATUS } from '../../shared/protocol/codes.js';
+import type { DeviceAuth } from '../http/authenticate.js';
+import { reply, type RouteRegistry } from '../http/route.js';
+import { errors } from '../schemas/common.js';
+import { acceptUpload } from '../sync/accept-upload.js';
+import { buildManifest } from '../sync/manifest.js';
+import { uploadArchive } from '../sync/upload.js';
+import { sql } from 'kysely';
+
+const channelParam = z.object({ channel: z.enum(CHANNEL_NAMES) });
+
+const statusSchema = z.object({ status: z.union([z.literal(0), z.literal(1), z.literal(2)]), session_id: z.uuid().nullable(), changed_at: z.string() });
+
+/** The device must still exist and be enabled; notes that it was seen (at most every 10 s). */
+async function activeDevice(db: DbOrTrx, auth: DeviceAuth): Promise<void> {
+  const row = await sql<{ disabled: boolean }>`
+    WITH seen AS (
+      UPDATE devices SET last_seen_at = now()
+      WHERE id = ${auth.deviceId} AND (last_seen_at IS NULL OR last_seen_at < now() - interval '10 seconds')
+    )
+    SELECT disabled_at IS NOT NULL AS disabled FROM devices WHERE id = ${auth.deviceId}
+  `.execute(db);
+  if (row.rows.length === 0 || row.rows[0].disabled) throw new Problem('invalid_token', 'This device is disabled or no longer registered');
+}
+
+export function syncRoutes(api: RouteRegistry, maxArchiveBytes: number): void {
+  api.add({
+    method: 'get', path: '/v4/:channel/status', summary: 'The channel status flag (PROTOCOL.md §3.1)', tags: ['device protocol'], auth: 'device',
+    params: channelParam, transaction: true,
+    responses: { 200: { description: 'Status', schema: statusSchema }, ...errors(401, 404) },
+    async handler({ params, auth, db }) {
+      await activeDevice(db, auth);
+      const state = await readState(db, auth.deviceId, params.channel);
+      return reply.ok({ status: state?.status ?? SYNC_STATUS.idle, session_id: state?.session_id ?? null, changed_at: (state?.changed_at ?? new Date()).toISOString() });
+    },
+  });
+
+  api.add({
+    method: 'get', path: '/v4/:channel/manifest', summary: 'What to send this time (PROTOCOL.md §3.2)', tags: ['device protocol'], auth: 'device',
+    params: channelParam, transaction: true,
+    responses: {
+      200: {
+        description: 'Manifest',
+        schema: z.object({
+          files: z.array(z.object({ name: z.string(), required: z.boolean() })),
+          high_water_marks: z.record(z.string(), z.number()),
+          max_archive_bytes: z.number(),
+          server_time: z.string(),
+          resend: z.object({ file: z.string(), from: z.string(), to: z.string() }).optional(),
+          photos_wanted: z.array(z.string()).optional(),
+        }),
+      },
+      ...errors(401, 404),
+    },
+    async handler({ params, auth, db, ctx }) {
+      await activeDevice(db, auth);
+      return reply.ok(await buildManifest(db, auth.deviceId, params.channel, ctx.config.maxArchiveBytes));
+    },
+  });
+
+  api.add({
+    method: 'post', path: '/v4/:channel/datas', summary: 'Upload a batch (PROTOCOL.md §3.3)', tags: ['device protocol'], auth: 'device',
+    params: channelParam, transaction: false,
+    middleware: [uploadArchive(maxArchiveBytes)],
+    requestBody: { contentType: 'multipart/form-data', schema: z.object({ archive: z.string().meta({ format: 'binary' }) }), description: 'One file field `archive`: a zip' },
+    responses: {
+      202: { description: 'Accepted: being processed', schema: z.object({ session_id: z.uuid(), status: z.number() }) },
+      ...errors(400, 401, 404, 409, 413, 415, 503),
+    },
+    async handler({ params, auth, ctx, req }) {
+      await activeDevice(ctx.db, auth);
+      const accepted = await acceptUpload(ctx, auth.deviceId, params.channel, req.file!.buffer);
+      return reply.accepted({ session_id: accepted.session_id, status: accepted.status });
+    },
+  });
+
+  api.add({
+    method: 'get', path: '/v4/:channel/instructions', summary: 'Download the instruction package (PROTOCOL.md §3.4)', tags: ['device protocol'], auth: 'device',
+    params: channelParam, transaction: false,
+    responses: { 200: { description: 'The package (zip)', contentType: 'application/zip' }, 304: { description: 'Unchanged (If-None-Match)' }, ...errors(401, 404, 409) },
+    async handler({ params, auth, db, req }) {
+      await activeDevice(db, auth);
+      const pkg = await readPackage(db, auth.deviceId, params.channel);
+      if (!pkg || pkg.status !== SYNC_STATUS.ready || !pkg.package || !pkg.package_sha256) {
+        throw new Problem('no_instructions_ready', 'No instruction package is ready: check the status first');
+      }
+      const headers = { 'X-Session-Id': pkg.id, ETag: `"${pkg.package_sha256}"`, 'Cache-Control': 'no-store' };
+      if (req.headers['if-none-match'] === headers.ETag) return reply.notModified(headers);
+      return reply.raw(pkg.package, 'application/zip', { ...headers, 'Content-Disposition': 'attachment; filename="instructions.zip"' });
+    },
+  });
+
+  api.add({
+    method: 'post', path: '/v4/:channel/ack', summary: 'Acknowledge the applied package (PROTOCOL.md §3.5)', tags: ['device protocol'], auth: 'device',
+    params: channelParam, body: z.object({ session_id: z.string().max(64) }),
+    responses: { 200: { description: 'Acknowledged', schema: z.object({ status: z.number() }) }, ...errors(401, 404, 409, 422) },
+    async handler({ params, body, auth, db }) {
+      await activeDevice(db, auth);
+      const trx = db as Parameters<typeof acknowledge>[0];
+      const sessionId = z.uuid().safeParse(body.session_id).success ? body.session_id : null;
+      if (sessionId && (await acknowledge(trx, auth.deviceId, params.channel, sessionId))) {
+        await applyDelivered(trx, sessionId);
+        return reply.ok({ status: SYNC_STATUS.idle });
+      }
+      const session = sessionId ? await findSessionOfDevice(db, auth.deviceId, params.channel, sessionId) : undefined;
+      if (session?.acked_at) {
+        const state = await readState(db, auth.deviceId, params.channel);
+        return reply.ok({ status: state?.status ?? SYNC_STATUS.idle });
+      }
+      throw new Problem('session_mismatch', 'That session is not the one waiting for acknowledgement on this channel');
+    },
+  });
+}

@@ -1,0 +1,38 @@
+// What a device should send this time (PROTOCOL.md §3.2), flags included (§6).
+import type { DbOrTrx } from '../../db/database.js';
+import { pendingFlags } from '../../db/repositories/flags.js';
+import { readHighWaterMarks } from '../../db/repositories/high-water-marks.js';
+import type { DeviceFlag } from '../../db/schema/index.js';
+import { CHANNEL_UPLOADS, type ChannelName } from '../../shared/protocol/channels.js';
+import { resendWindow, type ResendWindow } from './resend.js';
+
+export interface Manifest {
+  files: Array<{ name: string; required: boolean }>;
+  high_water_marks: Record<string, number>;
+  max_archive_bytes: number;
+  server_time: string;
+  resend?: ResendWindow;
+}
+
+/** The XML files the server wants from this upload, given the device's pending flags. */
+export function wantedFiles(channel: ChannelName, flags: readonly Pick<DeviceFlag, 'name'>[]): Array<{ name: string; required: boolean }> {
+  const files = [{ name: 'device.xml', required: true }];
+  if (channel === 'synchro' && flags.some((f) => f.name === 'REPORT_SETTINGS')) files.push({ name: 'settings.xml', required: true });
+  return files;
+}
+
+export async function buildManifest(db: DbOrTrx, deviceId: string, channel: ChannelName, maxArchiveBytes: number, now = new Date()): Promise<Manifest> {
+  const upload = CHANNEL_UPLOADS[channel];
+  const flags = await pendingFlags(db, deviceId);
+  const marks = await readHighWaterMarks(db, deviceId, upload.csvLogs);
+  if (flags.some((f) => f.name === 'FULL_RESYNC')) for (const file of Object.keys(marks)) marks[file] = 0;
+  const manifest: Manifest = {
+    files: wantedFiles(channel, flags),
+    high_water_marks: marks,
+    max_archive_bytes: maxArchiveBytes,
+    server_time: now.toISOString(),
+  };
+  const resend = channel === 'synchro' ? resendWindow(flags, now) : null;
+  if (resend) manifest.resend = resend;
+  return manifest;
+}

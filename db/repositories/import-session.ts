@@ -1,0 +1,46 @@
+// Reads and writes around one batch import that are not rows of the batch itself.
+import { sql } from 'kysely';
+import type { Trx } from '../database.js';
+import type { DeviceReport } from '../../shared/xml/device-xml.js';
+
+/** Locks the session row: a second worker holding the same job waits here, then sees it processed. */
+export async function lockSession(trx: Trx, sessionId: string) {
+  return trx.selectFrom('sync_sessions')
+    .select(['id', 'device_id', 'channel', 'archive', 'received_at', 'processed_at'])
+    .where('id', '=', sessionId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function sessionDevice(trx: Trx, deviceId: string) {
+  const device = await trx.selectFrom('devices').select(['id', 'school_id', 'roster_version']).where('id', '=', deviceId).executeTakeFirst();
+  if (!device) return undefined;
+  const school = await trx.selectFrom('schools').selectAll().where('id', '=', device.school_id).executeTakeFirstOrThrow();
+  return { device, school };
+}
+
+export async function recordAttempt(trx: Trx, sessionId: string): Promise<void> {
+  await trx.updateTable('sync_sessions').set({ attempts: sql`attempts + 1` }).where('id', '=', sessionId).execute();
+}
+
+/** What the device said about itself; last_device_clock only moves forward (figures' complete-until). */
+export async function recordDeviceReport(trx: Trx, deviceId: string, report: DeviceReport | null, skewSeconds: number | null, succeeded: boolean): Promise<void> {
+  await trx.updateTable('devices').set({
+    ...(report && {
+      firmware: report.firmware ?? undefined,
+      reported_timezone: report.timezone ?? undefined,
+      pending_records: report.pendingRecords ?? undefined,
+      roster_version: report.rosterVersion ?? undefined,
+      clock_skew_seconds: skewSeconds,
+    }),
+    ...(succeeded && {
+      last_synced_at: sql`now()`,
+      last_device_clock: report?.clock ? sql`greatest(last_device_clock, ${report.clock}::timestamptz)` : undefined,
+    }),
+    updated_at: sql`now()`,
+  }).where('id', '=', deviceId).execute();
+}
+
+export async function recordReportedSettings(trx: Trx, deviceId: string, settings: Record<string, string>): Promise<void> {
+  await trx.updateTable('devices').set({ reported_settings: JSON.stringify(settings) }).where('id', '=', deviceId).execute();
+}

@@ -1,0 +1,146 @@
+// The per-channel status flag and sync sessions (PROTOCOL.md §2). Every transition is one
+// conditional UPDATE, so two writers can never both win.
+import { sql } from 'kysely';
+import type { ChannelName } from '../../shared/protocol/channels.js';
+import { SYNC_STATUS, type SyncStatus } from '../../shared/protocol/codes.js';
+import type { DbOrTrx, Trx } from '../database.js';
+import type { SessionOutcome, SessionStats, SyncSession } from '../schema/index.js';
+
+export interface ChannelState {
+  status: SyncStatus;
+  session_id: string | null;
+  changed_at: Date;
+  /** SHA-256 of the current session's archive, for the same-bytes retry. */
+  archive_sha256: string | null;
+}
+
+export async function readState(db: DbOrTrx, deviceId: string, channel: ChannelName): Promise<ChannelState | undefined> {
+  return db
+    .selectFrom('sync_states as st')
+    .leftJoin('sync_sessions as se', 'se.id', 'st.session_id')
+    .select(['st.status', 'st.session_id', 'st.changed_at', 'se.archive_sha256'])
+    .where('st.device_id', '=', deviceId)
+    .where('st.channel', '=', channel)
+    .executeTakeFirst();
+}
+
+export async function ensureState(db: DbOrTrx, deviceId: string, channel: ChannelName): Promise<void> {
+  await db.insertInto('sync_states').values({ device_id: deviceId, channel }).onConflict((oc) => oc.doNothing()).execute();
+}
+
+export async function insertSession(trx: Trx, session: { device_id: string; channel: ChannelName; archive: Buffer; archive_sha256: string }): Promise<{ id: string; received_at: Date }> {
+  return trx
+    .insertInto('sync_sessions')
+    .values({ ...session, archive_bytes: session.archive.length })
+    .returning(['id', 'received_at'])
+    .executeTakeFirstOrThrow();
+}
+
+/** 0 → 1: true when this upload won the channel. */
+export async function startProcessing(trx: Trx, deviceId: string, channel: ChannelName, sessionId: string): Promise<boolean> {
+  const row = await trx
+    .updateTable('sync_states')
+    .set({ status: SYNC_STATUS.processing, session_id: sessionId, changed_at: sql`now()` })
+    .where('device_id', '=', deviceId)
+    .where('channel', '=', channel)
+    .where('status', '=', SYNC_STATUS.idle)
+    .returning('device_id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** 1 → 2 for this very session: false when the session is no longer the one processing (reset). */
+export async function markReady(trx: Trx, deviceId: string, channel: string, sessionId: string): Promise<boolean> {
+  const row = await trx
+    .updateTable('sync_states')
+    .set({ status: SYNC_STATUS.ready, changed_at: sql`now()` })
+    .where('device_id', '=', deviceId)
+    .where('channel', '=', channel)
+    .where('status', '=', SYNC_STATUS.processing)
+    .where('session_id', '=', sessionId)
+    .returning('device_id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** 2 → 0 for this very session (the acknowledgement). */
+export async function acknowledge(trx: Trx, deviceId: string, channel: ChannelName, sessionId: string): Promise<boolean> {
+  const row = await trx
+    .updateTable('sync_states')
+    .set({ status: SYNC_STATUS.idle, changed_at: sql`now()` })
+    .where('device_id', '=', deviceId)
+    .where('channel', '=', channel)
+    .where('status', '=', SYNC_STATUS.ready)
+    .where('session_id', '=', sessionId)
+    .returning('device_id')
+    .executeTakeFirst();
+  if (row) await trx.updateTable('sync_sessions').set({ acked_at: sql`now()` }).where('id', '=', sessionId).execute();
+  return row !== undefined;
+}
+
+/** Any status → 0, whatever the session (RESET_SESSION). Returns the session that was closed. */
+export async function resetState(trx: Trx, deviceId: string, channel: string): Promise<string | null> {
+  const row = await trx
+    .updateTable('sync_states')
+    .set({ status: SYNC_STATUS.idle, changed_at: sql`now()` })
+    .where('device_id', '=', deviceId)
+    .where('channel', '=', channel)
+    .where('status', '<>', SYNC_STATUS.idle)
+    .returning('session_id')
+    .executeTakeFirst();
+  if (row?.session_id) {
+    await trx.updateTable('sync_sessions').set({ outcome: sql`coalesce(outcome, 'reset')`, processed_at: sql`coalesce(processed_at, now())` })
+      .where('id', '=', row.session_id).execute();
+  }
+  return row?.session_id ?? null;
+}
+
+export async function findSession(db: DbOrTrx, id: string): Promise<SyncSession | undefined> {
+  return db.selectFrom('sync_sessions').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findSessionOfDevice(db: DbOrTrx, deviceId: string, channel: ChannelName, id: string) {
+  return db.selectFrom('sync_sessions').select(['id', 'acked_at', 'processed_at'])
+    .where('id', '=', id).where('device_id', '=', deviceId).where('channel', '=', channel).executeTakeFirst();
+}
+
+export async function readPackage(db: DbOrTrx, deviceId: string, channel: ChannelName) {
+  return db
+    .selectFrom('sync_states as st')
+    .innerJoin('sync_sessions as se', 'se.id', 'st.session_id')
+    .select(['st.status', 'se.id', 'se.package', 'se.package_sha256'])
+    .where('st.device_id', '=', deviceId)
+    .where('st.channel', '=', channel)
+    .executeTakeFirst();
+}
+
+/** Batches accepted but not yet processed, counted up to `limit + 1` (enough to compare). */
+export async function pendingImports(db: DbOrTrx, limit: number): Promise<number> {
+  const row = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM (SELECT 1 FROM sync_sessions WHERE processed_at IS NULL LIMIT ${limit + 1}) AS pending
+  `.execute(db);
+  return row.rows[0].n;
+}
+
+export interface ProcessedSession {
+  outcome: SessionOutcome;
+  stats: SessionStats | null;
+  package: Buffer;
+  package_sha256: string;
+  device_clock?: Date | null;
+  clock_skew_seconds?: number | null;
+  failure?: string | null;
+}
+
+export async function finishSession(trx: Trx, sessionId: string, result: ProcessedSession): Promise<void> {
+  await trx.updateTable('sync_sessions').set({
+    outcome: result.outcome,
+    stats: result.stats === null ? null : JSON.stringify(result.stats),
+    package: result.package,
+    package_sha256: result.package_sha256,
+    device_clock: result.device_clock ?? null,
+    clock_skew_seconds: result.clock_skew_seconds ?? null,
+    failure: result.failure ?? null,
+    processed_at: sql`now()`,
+  }).where('id', '=', sessionId).execute();
+}

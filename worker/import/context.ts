@@ -1,0 +1,58 @@
+// What a channel importer works with while a batch is imported, all inside one transaction.
+import type { Trx } from '../../db/database.js';
+import type { FileImportStats, School } from '../../db/schema/index.js';
+import type { ArchiveContents } from '../../shared/archive/inspect-archive.js';
+import type { ChannelName } from '../../shared/protocol/channels.js';
+import type { FeverAlert, FileErrorReport, RowRejection } from '../../shared/protocol/instruction-package.js';
+import type { ZipFileInput } from '../../shared/archive/build-zip.js';
+import type { DeviceReport } from '../../shared/xml/device-xml.js';
+import type { Logger } from '../../shared/logger.js';
+import type { TouchedDays } from './touched-days.js';
+
+export interface ImportSession {
+  id: string;
+  deviceId: string;
+  channel: ChannelName;
+  receivedAt: Date;
+}
+
+export interface ImportDevice {
+  id: string;
+  schoolId: number;
+  rosterVersion: number | null;
+}
+
+export interface ImportContext {
+  trx: Trx;
+  logger: Logger;
+  session: ImportSession;
+  device: ImportDevice;
+  school: School;
+  archive: ArchiveContents;
+  /** Null when device.xml could not be read (reported as an error). */
+  report: DeviceReport | null;
+  clockSuspect: boolean;
+  touched: TouchedDays;
+  now: Date;
+  /** Filled by importers, written into the package. */
+  out: PackageParts;
+}
+
+export interface PackageParts {
+  imports: Map<string, FileImportStats>;
+  rejections: RowRejection[];
+  errors: FileErrorReport[];
+  alerts: FeverAlert[];
+  /** Extra files of the package (roster.csv …) and their `<roster>` etc. elements are set by importers. */
+  files: ZipFileInput[];
+  roster: { version: number; mode: 'delta' | 'full'; file: string } | null;
+}
+
+export interface ChannelImporter {
+  channel: ChannelName;
+  import(ctx: ImportContext): Promise<void>;
+}
+
+export function emptyParts(): PackageParts {
+  return { imports: new Map(), rejections: [], errors: [], alerts: [], files: [], roster: null };
+}

@@ -1,0 +1,68 @@
+// Drives pg-boss `fetch()` itself: up to `concurrency` jobs in flight, a new fetch as soon as
+// a slot frees, a short sleep only when the queue is empty. (pg-boss 10's `work()` sleeps its
+// polling interval after every fetch, which caps a worker at batchSize / interval jobs per second.)
+import type { PgBoss } from '../../db/queue.js';
+import type { Logger } from '../../shared/logger.js';
+
+export interface Pump {
+  stop(): Promise<void>;
+}
+
+export function startPump<T extends object>(boss: PgBoss, queue: string, opts: { concurrency: number; idleMs: number; logger: Logger },
+  handle: (job: PgBoss.Job<T>) => Promise<unknown>): Pump {
+  let running = true;
+  let inFlight = 0;
+  let wake: (() => void) | null = null;
+  const nap = (ms: number) => new Promise<void>((resolve) => {
+    const timer = setTimeout(() => { wake = null; resolve(); }, ms);
+    wake = () => { clearTimeout(timer); wake = null; resolve(); };
+  });
+
+  const run = async (job: PgBoss.Job<T>) => {
+    const started = Date.now();
+    try {
+      const output = await handle(job);
+      await boss.complete(queue, job.id, { output: output ?? null });
+      opts.logger.info({ queue, jobId: job.id, ms: Date.now() - started }, 'job done');
+    } catch (err) {
+      opts.logger.error({ queue, jobId: job.id, ms: Date.now() - started, err }, 'job failed');
+      await boss.fail(queue, job.id, { message: String((err as Error)?.message ?? err) }).catch((e: unknown) => opts.logger.error({ err: e }, 'could not mark job failed'));
+    } finally {
+      inFlight--;
+      wake?.();
+    }
+  };
+
+  const loop = (async () => {
+    while (running) {
+      const free = opts.concurrency - inFlight;
+      if (free <= 0) {
+        await nap(opts.idleMs * 10);
+        continue;
+      }
+      let jobs: PgBoss.Job<T>[] = [];
+      try {
+        jobs = (await boss.fetch<T>(queue, { batchSize: free })) ?? [];
+      } catch (err) {
+        opts.logger.warn({ queue, err: (err as Error).message }, 'fetch failed; retrying');
+      }
+      if (jobs.length === 0) {
+        await nap(opts.idleMs);
+        continue;
+      }
+      for (const job of jobs) {
+        inFlight++;
+        void run(job);
+      }
+    }
+  })();
+
+  return {
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+      while (inFlight > 0) await new Promise((r) => setTimeout(r, 50));
+    },
+  };
+}

@@ -1,0 +1,31 @@
+// The stuck-session sweep (PROTOCOL.md §8): a session in status 1 whose job is gone is sent
+// again; one whose job failed for good, or that has waited longer than
+// SYNC_STUCK_AFTER_SECONDS, gets the processing_failed package so the device is never blocked.
+import { processingSessions, setSessionJob } from '../../db/repositories/sweep.js';
+import { QUEUES } from '../../shared/jobs.js';
+import { failSession } from '../import/import-session.js';
+import type { WorkerContext } from '../worker.js';
+
+const LIVE = new Set(['created', 'retry', 'active']);
+
+export interface SweepResult {
+  resent: string[];
+  failed: string[];
+}
+
+export async function sweepSessions(ctx: WorkerContext, now = new Date()): Promise<SweepResult> {
+  const result: SweepResult = { resent: [], failed: [] };
+  for (const s of await processingSessions(ctx.db, QUEUES.importBatch)) {
+    const stuck = now.getTime() - s.received_at.getTime() > ctx.config.syncStuckAfterSeconds * 1000;
+    if (s.job_state === 'failed' || s.job_state === 'cancelled' || stuck) {
+      if (await failSession(ctx, s.id, stuck ? 'stuck in status 1 too long' : `import job ${s.job_state}`)) result.failed.push(s.id);
+    } else if (s.job_state === null || !LIVE.has(s.job_state)) {
+      // Lost: deleted by retention, or completed without the session being processed.
+      const jobId = await ctx.boss.send(QUEUES.importBatch, { session_id: s.id });
+      await setSessionJob(ctx.db, s.id, jobId);
+      ctx.logger.warn({ sessionId: s.id, previousJob: s.job_id, state: s.job_state }, 'import job lost: sent again');
+      result.resent.push(s.id);
+    }
+  }
+  return result;
+}
