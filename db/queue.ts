@@ -47,8 +47,8 @@ export async function ensureQueues(boss: PgBoss, config: Config): Promise<void> 
     },
     { name: QUEUES.sweepSessions, policy: 'singleton', expireInSeconds: 120, retryLimit: 0 },
     { name: QUEUES.pruneArchives, policy: 'singleton', expireInSeconds: 600, retryLimit: 0 },
-    { name: QUEUES.rebuildFigures, expireInSeconds: 3600, retryLimit: 2 },
-    { name: QUEUES.rebuildChunk, expireInSeconds: 900, retryLimit: 3, retryDelay: 5 },
+    { name: QUEUES.rebuildChunkDead, retentionMinutes: 14 * 24 * 60 },
+    { name: QUEUES.rebuildChunk, expireInSeconds: 900, retryLimit: 3, retryDelay: 5, deadLetter: QUEUES.rebuildChunkDead },
   ];
   for (const queue of queues) {
     const existing = await boss.getQueue(queue.name);

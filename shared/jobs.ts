@@ -6,10 +6,18 @@ export const QUEUES = {
   importBatchDead: 'import-batch-dead',
   sweepSessions: 'sweep-sessions',
   pruneArchives: 'prune-archives',
-  rebuildFigures: 'rebuild-figures',
   rebuildChunk: 'rebuild-figures-chunk',
+  rebuildChunkDead: 'rebuild-figures-chunk-dead',
 } as const;
 
 export interface ImportBatchJob {
   session_id: string;
+}
+
+export interface RebuildChunkJob {
+  rebuild_id: number;
+  school_id: number;
+  /** Inclusive local dates, at most one week. */
+  from: string;
+  to: string;
 }

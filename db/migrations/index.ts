@@ -2,7 +2,9 @@
 // Create one with `npm run migration:create -- <name>`.
 import type { Migration } from 'kysely';
 import * as core from './20261123_0001_core.js';
+import * as m20261123154640 from './20261123_154640_figure_rebuilds.js';
 
 export const migrations: Record<string, Migration> = {
   '20261123_0001_core': core,
+  '20261123_154640_figure_rebuilds': m20261123154640,
 };

@@ -12,12 +12,12 @@ export interface TouchedAttendance {
   occurredAt: Date;
 }
 
-interface SchoolClock {
+export interface SchoolClock {
   timezone: string;
   dayEnd: string;
 }
 
-interface DayKey {
+export interface DayKey {
   schoolId: number;
   userId: number;
   date: string;
@@ -48,9 +48,10 @@ export async function touchedDays(db: DbOrTrx, touched: readonly TouchedAttendan
   return { days, clocks };
 }
 
-/** Recomputes the given user-days from their attendances. */
-export async function recomputeDays(trx: Trx, days: readonly DayKey[], clocks: Map<number, SchoolClock>, now = new Date()): Promise<void> {
-  if (days.length === 0) return;
+/** Recomputes the given user-days from their attendances; answers how many rows changed. */
+export async function recomputeDays(trx: Trx, days: readonly DayKey[], clocks: Map<number, SchoolClock>, now = new Date()): Promise<number> {
+  if (days.length === 0) return 0;
+  let changed = 0;
   const userIds = days.map((d) => d.userId);
   const dates = days.map((d) => d.date);
   const zones = days.map((d) => clocks.get(d.schoolId)!.timezone);
@@ -103,7 +104,7 @@ export async function recomputeDays(trx: Trx, days: readonly DayKey[], clocks: M
   }
 
   if (up.user.length > 0) {
-    await sql`
+    const upserted = await sql`
       INSERT INTO user_days AS ud (school_id, user_id, date, seconds, first_checkin_at, last_event_at, last_event_type, open_since, anomalies, clock_suspect, updated_at)
       SELECT s, u, d, sec, f, l, lt, o, an::text[], cs, now()
       FROM unnest(${up.school}::bigint[], ${up.user}::bigint[], ${up.date}::date[], ${up.seconds}::int[], ${up.first}::timestamptz[],
@@ -116,13 +117,33 @@ export async function recomputeDays(trx: Trx, days: readonly DayKey[], clocks: M
       WHERE (ud.seconds, ud.first_checkin_at, ud.last_event_at, ud.last_event_type, ud.open_since, ud.anomalies, ud.clock_suspect)
         IS DISTINCT FROM (EXCLUDED.seconds, EXCLUDED.first_checkin_at, EXCLUDED.last_event_at, EXCLUDED.last_event_type, EXCLUDED.open_since, EXCLUDED.anomalies, EXCLUDED.clock_suspect)
     `.execute(trx);
+    changed += Number(upserted.numAffectedRows ?? 0);
   }
   if (emptied.user.length > 0) {
-    await sql`
+    const deleted = await sql`
       DELETE FROM user_days ud USING unnest(${emptied.user}::bigint[], ${emptied.date}::date[]) AS t(u, d)
       WHERE ud.user_id = t.u AND ud.date = t.d
     `.execute(trx);
+    changed += Number(deleted.numAffectedRows ?? 0);
   }
+  return changed;
+}
+
+/** Every user-day of a school between two local dates that has attendances or a stored row. */
+export async function daysInRange(db: DbOrTrx, schoolId: number, timezone: string, from: string, to: string): Promise<DayKey[]> {
+  const rows = await sql<{ user_id: number; date: string }>`
+    SELECT user_id, (occurred_at AT TIME ZONE ${timezone})::date::text AS date FROM attendances
+    WHERE school_id = ${schoolId}
+      AND occurred_at >= (${from}::date::timestamp AT TIME ZONE ${timezone})
+      AND occurred_at < ((${to}::date + 1)::timestamp AT TIME ZONE ${timezone})
+    UNION
+    SELECT user_id, date::text FROM user_days WHERE school_id = ${schoolId} AND date BETWEEN ${from}::date AND ${to}::date
+  `.execute(db);
+  return rows.rows.map((r) => ({ schoolId, userId: Number(r.user_id), date: r.date }));
+}
+
+export async function schoolClock(db: DbOrTrx, schoolId: number): Promise<SchoolClock | undefined> {
+  return (await schoolClocks(db, [schoolId])).get(schoolId);
 }
 
 /** The user-days of these attendances, recomputed in the caller's transaction. */

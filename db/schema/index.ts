@@ -2,6 +2,7 @@
 import type { AttendancesTable, FeverEventsTable, UserDaysTable } from './attendances.js';
 import type { AuthThrottleTable, IdempotencyKeysTable } from './auth.js';
 import type { DevicesTable } from './devices.js';
+import type { FigureRebuildsTable } from './figures.js';
 import type { DeviceFlagsTable, FlagEventsTable } from './flags.js';
 import type { SchoolsTable } from './schools.js';
 import type { StaffTable } from './staff.js';
@@ -24,11 +25,13 @@ export interface Database {
   flag_events: FlagEventsTable;
   auth_throttle: AuthThrottleTable;
   idempotency_keys: IdempotencyKeysTable;
+  figure_rebuilds: FigureRebuildsTable;
 }
 
 export type * from './attendances.js';
 export type * from './auth.js';
 export type * from './devices.js';
+export type * from './figures.js';
 export type * from './flags.js';
 export type * from './schools.js';
 export type * from './staff.js';

@@ -1,9 +1,11 @@
 // Every queue the worker serves. Returns a function that stops taking new jobs and waits for those in hand.
 import { pruneArchives } from '../../db/repositories/sweep.js';
-import { QUEUES, type ImportBatchJob } from '../../shared/jobs.js';
+import { chunkFailed } from '../../db/repositories/rebuilds.js';
+import { QUEUES, type ImportBatchJob, type RebuildChunkJob } from '../../shared/jobs.js';
 import { failSession, importSession } from '../import/import-session.js';
 import type { WorkerContext } from '../worker.js';
 import { startPump } from './pump.js';
+import { rebuildChunk } from './rebuild-figures.js';
 import { sweepSessions } from './sweep-sessions.js';
 
 export async function registerJobs(ctx: WorkerContext): Promise<() => Promise<void>> {
@@ -16,6 +18,9 @@ export async function registerJobs(ctx: WorkerContext): Promise<() => Promise<vo
     startPump<ImportBatchJob>(boss, QUEUES.importBatchDead, { concurrency: 1, idleMs: 1000, logger }, async (job) => {
       return failSession(ctx, job.data.session_id, 'import failed after all retries');
     }),
+    // Chunks of one rebuild run side by side: a rebuild of a school year is ~40 independent weeks.
+    startPump<RebuildChunkJob>(boss, QUEUES.rebuildChunk, { concurrency: 2, idleMs: 500, logger }, async (job) => rebuildChunk(ctx, job.data)),
+    startPump<RebuildChunkJob>(boss, QUEUES.rebuildChunkDead, { concurrency: 1, idleMs: 2000, logger }, async (job) => chunkFailed(ctx.db, job.data.rebuild_id)),
     startPump<object>(boss, QUEUES.sweepSessions, { concurrency: 1, idleMs: 2000, logger }, async () => sweepSessions(ctx)),
     startPump<object>(boss, QUEUES.pruneArchives, { concurrency: 1, idleMs: 5000, logger }, async () => ({ pruned: await pruneArchives(ctx.db, config.archiveRetentionDays) })),
   ];

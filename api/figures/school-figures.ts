@@ -1,0 +1,60 @@
+// The aggregate endpoint's answer: buckets from stored user-days plus the live part, whether
+// each bucket is final, which devices hold the rest back, and an ETag over all of it.
+import { createHash } from 'node:crypto';
+import type { DbOrTrx } from '../../db/database.js';
+import { deviceCompleteness, figureUsers, storedUserDays } from '../../db/repositories/figures.js';
+import type { School } from '../../db/schema/index.js';
+import { aggregatePresence } from '../../shared/attendance/aggregate.js';
+import { bucketEndInstant, bucketsFor, spanOf, type Period } from '../../shared/attendance/buckets.js';
+import { isSchoolDay } from '../../shared/attendance/presence.js';
+import { todayIn } from '../../shared/time/zoned.js';
+
+export interface FiguresQuery {
+  period: Period;
+  from: string;
+  to: string;
+  includeUsers: boolean;
+}
+
+export async function schoolFigures(db: DbOrTrx, school: School, q: FiguresQuery, now = new Date()) {
+  const tz = school.timezone;
+  const span = spanOf(bucketsFor(q.period, q.from, q.to))!;
+  const [users, stored, devices] = await Promise.all([
+    figureUsers(db, school.id),
+    storedUserDays(db, school.id, span.start, span.end),
+    deviceCompleteness(db, school.id),
+  ]);
+  // No active device: nothing can arrive late, the figures are complete up to now.
+  const completeUntil = devices.length > 0 ? devices[0].complete_until : now;
+  const result = aggregatePresence({
+    school: { timezone: tz, dayEnd: school.day_end.slice(0, 5), schoolDays: school.school_days },
+    period: q.period, from: q.from, to: q.to, now, completeUntil, includeUsers: q.includeUsers,
+    users: users.map((u) => ({ id: u.id, enrolledOn: u.enrolled_on, deletedAt: u.deleted_at })),
+    userDays: stored.days,
+  });
+  const lastEnd = result.buckets.length ? bucketEndInstant(result.buckets[result.buckets.length - 1], tz) : now;
+  const horizon = Math.min(lastEnd.getTime(), now.getTime());
+  const names = new Map(users.map((u) => [String(u.id), u]));
+  const body = {
+    school_id: school.id,
+    period: q.period,
+    from: q.from,
+    to: q.to,
+    timezone: tz,
+    today: todayIn(tz, now),
+    complete_until: completeUntil.toISOString(),
+    pending_devices: devices.filter((d) => d.complete_until.getTime() < horizon)
+      .map((d) => ({ id: d.id, name: d.name, complete_until: d.complete_until.toISOString(), last_synced_at: d.last_synced_at?.toISOString() ?? null })),
+    buckets: result.buckets.map((b) => ({ ...b, ...(q.period === 'day' && { school_day: isSchoolDay(b.start, school.school_days) }) })),
+    ...(result.users && {
+      users: result.users.map((u) => {
+        const user = names.get(String(u.userId));
+        return { user_id: Number(u.userId), name: user?.name ?? null, badge: user?.badge ?? null, statuses: u.statuses };
+      }),
+    }),
+  };
+  // The ETag covers the stored rows (any change to them changes it) and the answer itself
+  // (the live part moves with time even when no row changed); generated_at stays out of it.
+  const etag = `"${createHash('sha256').update(stored.fingerprint).update(JSON.stringify(body)).digest('base64url').slice(0, 32)}"`;
+  return { body: { ...body, generated_at: now.toISOString() }, etag };
+}

@@ -1,0 +1,132 @@
+// Attendance figures (DESIGN.md §4): presence by day, ISO week or month, who is in right now,
+// and figure rebuilds with their progress.
+import { z } from 'zod';
+import { checkedInNow } from '../../db/repositories/figures.js';
+import { findSchool } from '../../db/repositories/schools.js';
+import { createRebuild, findRebuild } from '../../db/repositories/rebuilds.js';
+import { validationFailed } from '../../shared/errors.js';
+import { QUEUES } from '../../shared/jobs.js';
+import { addDays, daysBetween } from '../../shared/time/calendar.js';
+import { todayIn } from '../../shared/time/zoned.js';
+import { inTransaction } from '../../db/queue.js';
+import { schoolFigures } from '../figures/school-figures.js';
+import type { StaffAuth } from '../http/authenticate.js';
+import { reply, type RouteRegistry } from '../http/route.js';
+import { assertInScope } from '../http/scope.js';
+import type { DbOrTrx, Trx } from '../../db/database.js';
+import { errors, idParam, localDate } from '../schemas/common.js';
+
+const MAX_RANGE_DAYS = 3 * 366;
+
+const bucketSchema = z.object({
+  start: z.string(), end: z.string(), present: z.number().int(), absent: z.number().int(), total: z.number().int(), final: z.boolean(),
+  school_day: z.boolean().optional(),
+});
+const figuresSchema = z.object({
+  school_id: z.number().int(), period: z.enum(['day', 'week', 'month']), from: z.string(), to: z.string(), timezone: z.string(), today: z.string(),
+  complete_until: z.string(),
+  pending_devices: z.array(z.object({ id: z.uuid(), name: z.string(), complete_until: z.string(), last_synced_at: z.string().nullable() })),
+  buckets: z.array(bucketSchema),
+  users: z.array(z.object({ user_id: z.number().int(), name: z.string().nullable(), badge: z.string().nullable(), statuses: z.array(z.enum(['present', 'absent']).nullable()) })).optional(),
+  generated_at: z.string(),
+}).meta({ id: 'SchoolFigures' });
+
+const rebuildSchema = z.object({
+  id: z.number().int(), kind: z.literal('rebuild-figures'), school_id: z.number().int(), from: z.string(), to: z.string(),
+  chunks_total: z.number().int(), chunks_done: z.number().int(), chunks_failed: z.number().int(), days_changed: z.number().int(),
+  status: z.enum(['running', 'done', 'failed']), created_at: z.string(), finished_at: z.string().nullable(),
+}).meta({ id: 'Job' });
+
+async function schoolInScope(db: DbOrTrx, auth: StaffAuth, id: number) {
+  const school = await findSchool(db, id);
+  assertInScope(auth, school?.id, 'school');
+  return school!;
+}
+
+function rebuildView(r: NonNullable<Awaited<ReturnType<typeof findRebuild>>>) {
+  const finished = r.chunks_done + r.chunks_failed >= r.chunks_total;
+  return {
+    id: r.id, kind: 'rebuild-figures' as const, school_id: r.school_id, from: r.from_date, to: r.to_date,
+    chunks_total: r.chunks_total, chunks_done: r.chunks_done, chunks_failed: r.chunks_failed, days_changed: r.days_changed,
+    status: !finished ? 'running' : r.chunks_failed > 0 ? 'failed' : 'done',
+    created_at: r.created_at.toISOString(), finished_at: r.finished_at?.toISOString() ?? null,
+  };
+}
+
+export function figureRoutes(api: RouteRegistry): void {
+  api.add({
+    method: 'get', path: '/api/attendances/aggregate/school/:id', summary: 'Presence figures by day, ISO week or month', tags: ['figures'], auth: 'staff',
+    params: idParam,
+    query: z.object({
+      period: z.enum(['day', 'week', 'month']).default('day'),
+      from: localDate,
+      to: localDate,
+      include: z.enum(['users']).optional(),
+    }),
+    responses: { 200: { description: 'Buckets', schema: figuresSchema }, 304: { description: 'Not modified (If-None-Match)' }, ...errors(401, 404, 422) },
+    async handler({ params, query, db, auth, req }) {
+      const school = await schoolInScope(db, auth, params.id);
+      if (query.from > query.to) throw validationFailed([{ field: 'query.to', message: 'must not be before from' }]);
+      if (daysBetween(query.from, query.to) > MAX_RANGE_DAYS) throw validationFailed([{ field: 'query.to', message: `the range is limited to ${MAX_RANGE_DAYS} days` }]);
+      const { body, etag } = await schoolFigures(db, school, { period: query.period, from: query.from, to: query.to, includeUsers: query.include === 'users' });
+      const headers = { ETag: etag, 'Cache-Control': 'private, no-cache' };
+      if (req.headers['if-none-match'] === etag) return reply.notModified(headers);
+      return reply.ok(body, headers);
+    },
+  });
+
+  api.add({
+    method: 'get', path: '/api/schools/:id/presence/now', summary: 'Who is checked in right now', tags: ['figures'], auth: 'staff',
+    params: idParam,
+    responses: {
+      200: {
+        description: 'Checked in now',
+        schema: z.object({ school_id: z.number().int(), as_of: z.string(), today: z.string(), count: z.number().int(),
+          items: z.array(z.object({ user_id: z.number().int(), name: z.string(), badge: z.string(), since: z.string() })) }),
+      },
+      ...errors(401, 404),
+    },
+    async handler({ params, db, auth }) {
+      const school = await schoolInScope(db, auth, params.id);
+      const now = new Date();
+      const today = todayIn(school.timezone, now);
+      const rows = await checkedInNow(db, school.id, today);
+      return reply.ok({
+        school_id: school.id, as_of: now.toISOString(), today, count: rows.length,
+        items: rows.map((r) => ({ user_id: r.user_id, name: r.name, badge: r.badge, since: r.since!.toISOString() })),
+      });
+    },
+  });
+
+  api.add({
+    method: 'post', path: '/api/schools/:id/rebuild-figures', summary: 'Recompute the figures of a date range, in one-week chunks run in parallel', tags: ['figures'], auth: 'backoffice',
+    params: idParam, body: z.object({ from: localDate, to: localDate }),
+    responses: { 202: { description: 'Started; follow it at /api/jobs/:id', schema: rebuildSchema }, ...errors(401, 403, 404, 422) },
+    async handler({ params, body, db, auth, ctx }) {
+      const school = await schoolInScope(db, auth, params.id);
+      if (body.from > body.to) throw validationFailed([{ field: 'body.to', message: 'must not be before from' }]);
+      if (daysBetween(body.from, body.to) > MAX_RANGE_DAYS) throw validationFailed([{ field: 'body.to', message: `the range is limited to ${MAX_RANGE_DAYS} days` }]);
+      const chunks: Array<{ from: string; to: string }> = [];
+      for (let start = body.from; start <= body.to; start = addDays(start, 7)) {
+        const end = addDays(start, 6);
+        chunks.push({ from: start, to: end < body.to ? end : body.to });
+      }
+      const trx = db as Trx;
+      const rebuild = await createRebuild(trx, { school_id: school.id, from_date: body.from, to_date: body.to, chunks_total: chunks.length, requested_by: auth.staffId });
+      // The chunk jobs commit with the rebuild row: a rebuild is never half-enqueued.
+      await ctx.boss.insert(chunks.map((c) => ({ name: QUEUES.rebuildChunk, data: { rebuild_id: rebuild.id, school_id: school.id, from: c.from, to: c.to } })), { db: inTransaction(trx) });
+      return reply.accepted(rebuildView(rebuild), { Location: `/api/jobs/${rebuild.id}` });
+    },
+  });
+
+  api.add({
+    method: 'get', path: '/api/jobs/:id', summary: 'Progress of a background job (figure rebuilds)', tags: ['figures'], auth: 'staff',
+    params: idParam,
+    responses: { 200: { description: 'The job', schema: rebuildSchema }, ...errors(401, 404) },
+    async handler({ params, db, auth }) {
+      const rebuild = await findRebuild(db, params.id);
+      assertInScope(auth, rebuild?.school_id, 'job');
+      return reply.ok(rebuildView(rebuild!));
+    },
+  });
+}

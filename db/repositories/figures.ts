@@ -1,0 +1,65 @@
+// Reads behind the figures endpoints: the school's users, its stored user-days for a span,
+// who is checked in now, and how far each device's data is known complete.
+import { sql } from 'kysely';
+import type { DbOrTrx } from '../database.js';
+
+export async function figureUsers(db: DbOrTrx, schoolId: number) {
+  return db.selectFrom('users').select(['id', 'name', 'badge', 'enrolled_on', 'deleted_at']).where('school_id', '=', schoolId).orderBy('id').execute();
+}
+
+export interface StoredUserDay {
+  userId: number;
+  date: string;
+  seconds: number;
+  openSince: Date | null;
+}
+
+/**
+ * User-days of a school between two dates, with a fingerprint (count and latest change) so
+ * responses can carry an ETag that changes whenever the underlying rows do. One row comes
+ * back per user with the user's days packed in arrays: far fewer objects to build than one
+ * per user-day (2,000 users × 31 days).
+ */
+export async function storedUserDays(db: DbOrTrx, schoolId: number, from: string, to: string): Promise<{ days: StoredUserDay[]; fingerprint: string }> {
+  const rows = await sql<{ user_id: number; dates: string[]; seconds: number[]; open_since: (Date | null)[]; n: number; changed: Date | null }>`
+    SELECT user_id, array_agg(date::text) AS dates, array_agg(seconds) AS seconds, array_agg(open_since) AS open_since,
+           count(*)::int AS n, max(updated_at) AS changed
+    FROM user_days WHERE school_id = ${schoolId} AND date BETWEEN ${from}::date AND ${to}::date
+    GROUP BY user_id
+  `.execute(db);
+  const days: StoredUserDay[] = [];
+  let count = 0;
+  let latest = 0;
+  for (const r of rows.rows) {
+    count += r.n;
+    latest = Math.max(latest, r.changed?.getTime() ?? 0);
+    for (let i = 0; i < r.dates.length; i++) {
+      const open = r.open_since[i];
+      days.push({ userId: Number(r.user_id), date: r.dates[i], seconds: Number(r.seconds[i]), openSince: open === null ? null : new Date(open) });
+    }
+  }
+  return { days, fingerprint: `${count}:${latest}` };
+}
+
+/** Users with an interval open today (local date `today`). */
+export async function checkedInNow(db: DbOrTrx, schoolId: number, today: string) {
+  return db.selectFrom('user_days as d').innerJoin('users as u', 'u.id', 'd.user_id')
+    .select(['u.id as user_id', 'u.name', 'u.badge', 'd.open_since as since', 'd.seconds'])
+    .where('d.school_id', '=', schoolId).where('d.date', '=', today).where('d.open_since', 'is not', null)
+    .orderBy('d.open_since').execute();
+}
+
+export interface DeviceCompleteness {
+  id: string;
+  name: string;
+  /** The device clock at its last successful sync, or its registration when it never synced. */
+  complete_until: Date;
+  last_synced_at: Date | null;
+}
+
+export async function deviceCompleteness(db: DbOrTrx, schoolId: number): Promise<DeviceCompleteness[]> {
+  return db.selectFrom('devices')
+    .select(['id', 'name', 'last_synced_at', sql<Date>`coalesce(last_device_clock, created_at)`.as('complete_until')])
+    .where('school_id', '=', schoolId).where('disabled_at', 'is', null)
+    .orderBy(sql`coalesce(last_device_clock, created_at)`).execute();
+}

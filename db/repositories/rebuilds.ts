@@ -1,0 +1,32 @@
+// Figure rebuilds and their progress.
+import { sql } from 'kysely';
+import type { DbOrTrx, Trx } from '../database.js';
+import type { FigureRebuild } from '../schema/index.js';
+
+export async function createRebuild(trx: Trx, r: { school_id: number; from_date: string; to_date: string; chunks_total: number; requested_by: number | null }): Promise<FigureRebuild> {
+  return trx.insertInto('figure_rebuilds').values(r).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findRebuild(db: DbOrTrx, id: number): Promise<FigureRebuild | undefined> {
+  return db.selectFrom('figure_rebuilds').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Counts a finished chunk once, however often its job ran. */
+export async function chunkDone(trx: Trx, rebuildId: number, chunkStart: string, daysChanged: number): Promise<void> {
+  await sql`
+    UPDATE figure_rebuilds SET
+      done_chunks = array_append(done_chunks, ${chunkStart}::date),
+      chunks_done = chunks_done + 1,
+      days_changed = days_changed + ${daysChanged},
+      finished_at = CASE WHEN chunks_done + 1 + chunks_failed >= chunks_total THEN now() ELSE finished_at END
+    WHERE id = ${rebuildId} AND NOT (${chunkStart}::date = ANY(done_chunks))
+  `.execute(trx);
+}
+
+export async function chunkFailed(db: DbOrTrx, rebuildId: number): Promise<void> {
+  await sql`
+    UPDATE figure_rebuilds SET chunks_failed = chunks_failed + 1,
+      finished_at = CASE WHEN chunks_done + chunks_failed + 1 >= chunks_total THEN now() ELSE finished_at END
+    WHERE id = ${rebuildId}
+  `.execute(db);
+}

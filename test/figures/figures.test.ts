@@ -1,0 +1,172 @@
+// The figures an admin reads: presence by day, week and month, who is in now, whether a
+// figure is final, the ETag cache, and a rebuild that restores damaged figures.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { connectTestDatabase } from '../support/database.js';
+import { attendancesCsv, batchZip, deviceXml, TestDevice, type CsvAttendance } from '../support/device-client.js';
+import { aDevice, aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
+import { http } from '../support/http.js';
+import { startStack, type TestStack } from '../support/services.js';
+
+let stack: TestStack;
+let db: ReturnType<typeof connectTestDatabase>;
+let token: string;
+
+beforeAll(async () => {
+  stack = await startStack({ worker: true });
+  db = connectTestDatabase(stack.databaseUrl);
+  token = await loginAs(stack.url, await aStaff(db.db, 'backoffice'));
+});
+afterAll(async () => {
+  await db.close();
+  await stack.stop();
+});
+
+/** A school in Paris with three pupils enrolled before November 2026 and one terminal. */
+async function seededSchool() {
+  const school = await aSchool(db.db, { timezone: 'Europe/Paris' });
+  const [ana, ben, cleo] = [await aUser(db.db, school.id, { enrolled_on: '2026-10-01' }), await aUser(db.db, school.id, { enrolled_on: '2026-10-01' }), await aUser(db.db, school.id, { enrolled_on: '2026-10-01' })];
+  const device = await new TestDevice(stack.url, await aDevice(db.db, school.id)).signIn();
+  return { school, ana, ben, cleo, device };
+}
+
+let recordId = 0;
+function day(userId: number, date: string, inAt: string, outAt: string | null): CsvAttendance[] {
+  const rows: CsvAttendance[] = [{ record_id: ++recordId, user_id: userId, type: 'checkin', occurred_at: `${date}T${inAt}:00+01:00` }];
+  if (outAt) rows.push({ record_id: ++recordId, user_id: userId, type: 'checkout', occurred_at: `${date}T${outAt}:00+01:00` });
+  return rows;
+}
+
+describe('aggregate by day, week and month', () => {
+  test('counts present, absent and total per bucket from what devices sent', async () => {
+    const { school, ana, ben, device } = await seededSchool();
+    // Week of Mon 2026-11-09: Ana 5 full days; Ben 4 full days and a 3-hour Friday.
+    const rows: CsvAttendance[] = [];
+    for (const date of ['2026-11-09', '2026-11-10', '2026-11-11', '2026-11-12', '2026-11-13']) {
+      rows.push(...day(ana.id, date, '08:00', '16:00'));
+      rows.push(...day(ben.id, date, '08:00', date === '2026-11-13' ? '11:00' : '16:00'));
+    }
+    await device.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv(rows) }));
+
+    const days = await http(stack.url, 'GET', `/api/attendances/aggregate/school/${school.id}?period=day&from=2026-11-12&to=2026-11-14`, { token });
+    expect(days.status).toBe(200);
+    expect(days.body.timezone).toBe('Europe/Paris');
+    expect(days.body.buckets.map((b: any) => [b.start, b.present, b.absent, b.total, b.school_day])).toEqual([
+      ['2026-11-12', 2, 1, 3, true],
+      ['2026-11-13', 1, 2, 3, true], // Ben stayed 3 h: absent
+      ['2026-11-14', 0, 3, 3, false],
+    ]);
+
+    // Ben was present 4 of 5 school days: 80% is not more than 80%, so absent for the week.
+    const week = await http(stack.url, 'GET', `/api/attendances/aggregate/school/${school.id}?period=week&from=2026-11-09&to=2026-11-15&include=users`, { token });
+    expect(week.body.buckets).toEqual([expect.objectContaining({ start: '2026-11-09', end: '2026-11-15', present: 1, absent: 2, total: 3 })]);
+    const statuses = Object.fromEntries(week.body.users.map((u: any) => [u.user_id, u.statuses[0]]));
+    expect(statuses).toEqual({ [ana.id]: 'present', [ben.id]: 'absent', [week.body.users.find((u: any) => u.user_id !== ana.id && u.user_id !== ben.id).user_id]: 'absent' });
+
+    const month = await http(stack.url, 'GET', `/api/attendances/aggregate/school/${school.id}?period=month&from=2026-11-01&to=2026-11-30`, { token });
+    expect(month.body.buckets).toHaveLength(1);
+    expect(month.body.buckets[0]).toMatchObject({ start: '2026-11-01', end: '2026-11-30', present: 0, total: 3 });
+  });
+
+  test('a conditional request answers 304 until a new batch changes the user-days', async () => {
+    const { school, ana, device } = await seededSchool();
+    await device.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv(day(ana.id, '2026-11-16', '08:00', '10:00')) }));
+    const path = `/api/attendances/aggregate/school/${school.id}?period=day&from=2026-11-16&to=2026-11-16`;
+    const first = await http(stack.url, 'GET', path, { token });
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^".+"$/);
+    expect((await http(stack.url, 'GET', path, { token, headers: { 'if-none-match': etag } })).status).toBe(304);
+    expect(first.body.buckets[0].present).toBe(0);
+
+    await device.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv(day(ana.id, '2026-11-16', '13:00', '16:00')) }));
+    const after = await http(stack.url, 'GET', path, { token, headers: { 'if-none-match': etag } });
+    expect(after.status).toBe(200);
+    expect(after.headers.get('etag')).not.toBe(etag);
+    expect(after.body.buckets[0].present).toBe(1); // 2 h + 3 h: a late batch changed the day
+  });
+
+  test('buckets after the slowest device stay provisional and name it', async () => {
+    const { school, ana, device } = await seededSchool();
+    const silent = await aDevice(db.db, school.id);
+    await db.db.updateTable('devices').set({ created_at: new Date('2026-11-09T12:00:00Z') }).where('id', '=', silent.id).execute();
+    await device.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv(day(ana.id, '2026-11-09', '08:00', '16:00')) }));
+    const res = await http(stack.url, 'GET', `/api/attendances/aggregate/school/${school.id}?period=day&from=2026-11-08&to=2026-11-10`, { token });
+    expect(res.body.buckets.map((b: any) => b.final)).toEqual([true, false, false]);
+    expect(res.body.pending_devices.map((d: any) => d.id)).toEqual([silent.id]);
+    expect(res.body.complete_until).toBe('2026-11-09T12:00:00.000Z');
+  });
+
+  test('who is checked in right now, and the live part of today', async () => {
+    const { school, ana, ben, device } = await seededSchool();
+    const now = Date.now();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    await device.sync(batchZip({
+      'device.xml': deviceXml(),
+      'attendances.csv': attendancesCsv([
+        { record_id: ++recordId, user_id: ana.id, type: 'checkin', occurred_at: iso(now - 60_000) },
+        { record_id: ++recordId, user_id: ben.id, type: 'checkin', occurred_at: iso(now - 120_000) },
+        { record_id: ++recordId, user_id: ben.id, type: 'checkout', occurred_at: iso(now - 60_000) },
+      ]),
+    }));
+    const res = await http(stack.url, 'GET', `/api/schools/${school.id}/presence/now`, { token });
+    expect(res.status).toBe(200);
+    expect(res.body.items.map((i: any) => i.user_id)).toEqual([ana.id]);
+    const today = res.body.today;
+    const figures = await http(stack.url, 'GET', `/api/attendances/aggregate/school/${school.id}?period=day&from=${today}&to=${today}`, { token });
+    // Checked in now counts as present today, however short the stay so far.
+    expect(figures.body.buckets[0]).toMatchObject({ present: 1, total: 3, final: false });
+  });
+
+  test('a school admin reads their own school only; bad ranges answer 422', async () => {
+    const { school } = await seededSchool();
+    const other = await aSchool(db.db);
+    const admin = await loginAs(stack.url, await aStaff(db.db, 'school_admin', school.id));
+    expect((await http(stack.url, 'GET', `/api/attendances/aggregate/school/${school.id}?from=2026-11-01&to=2026-11-02`, { token: admin })).status).toBe(200);
+    expect((await http(stack.url, 'GET', `/api/attendances/aggregate/school/${other.id}?from=2026-11-01&to=2026-11-02`, { token: admin })).status).toBe(404);
+    expect((await http(stack.url, 'GET', `/api/schools/${other.id}/presence/now`, { token: admin })).status).toBe(404);
+    const bad = await http(stack.url, 'GET', `/api/attendances/aggregate/school/${school.id}?from=2026-11-05&to=2026-11-01`, { token: admin });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors[0].field).toBe('query.to');
+    expect((await http(stack.url, 'GET', `/api/attendances/aggregate/school/${school.id}?from=2026-02-30&to=2026-03-01`, { token: admin })).status).toBe(422);
+  });
+});
+
+describe('rebuild', () => {
+  test('restores damaged user-days in weekly chunks with visible progress, and a second rebuild changes nothing', async () => {
+    const { school, ana, ben, device } = await seededSchool();
+    const rows: CsvAttendance[] = [];
+    for (const date of ['2026-10-05', '2026-10-14', '2026-10-23', '2026-11-02']) rows.push(...day(ana.id, date, '08:00', '16:00'), ...day(ben.id, date, '09:00', null));
+    await device.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv(rows) }));
+    const before = await db.db.selectFrom('user_days').select(['user_id', 'date', 'seconds', 'anomalies']).where('school_id', '=', school.id).orderBy('user_id').orderBy('date').execute();
+    expect(before).toHaveLength(8);
+    await db.db.updateTable('user_days').set({ seconds: 0, anomalies: [] }).where('school_id', '=', school.id).execute();
+    await db.db.deleteFrom('user_days').where('user_id', '=', ben.id).where('date', '=', '2026-10-14').execute();
+
+    const started = await http(stack.url, 'POST', `/api/schools/${school.id}/rebuild-figures`, { token, body: { from: '2026-10-01', to: '2026-11-10' } });
+    expect(started.status).toBe(202);
+    expect(started.body).toMatchObject({ chunks_total: 6, status: 'running' });
+    const job = await waitForJob(started.body.id);
+    expect(job).toMatchObject({ status: 'done', chunks_done: 6, days_changed: 8 });
+    const after = await db.db.selectFrom('user_days').select(['user_id', 'date', 'seconds', 'anomalies']).where('school_id', '=', school.id).orderBy('user_id').orderBy('date').execute();
+    expect(after).toEqual(before);
+
+    const again = await http(stack.url, 'POST', `/api/schools/${school.id}/rebuild-figures`, { token, body: { from: '2026-10-01', to: '2026-11-10' } });
+    expect(await waitForJob(again.body.id)).toMatchObject({ status: 'done', days_changed: 0 });
+  });
+
+  test('only backoffice starts a rebuild', async () => {
+    const { school } = await seededSchool();
+    const admin = await loginAs(stack.url, await aStaff(db.db, 'school_admin', school.id));
+    const res = await http(stack.url, 'POST', `/api/schools/${school.id}/rebuild-figures`, { token: admin, body: { from: '2026-10-01', to: '2026-10-07' } });
+    expect(res.status).toBe(403);
+  });
+});
+
+async function waitForJob(id: number) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const res = await http(stack.url, 'GET', `/api/jobs/${id}`, { token });
+    if (res.body.status !== 'running') return res.body;
+    if (Date.now() > deadline) throw new Error(`job ${id} still running: ${JSON.stringify(res.body)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
