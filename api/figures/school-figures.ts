@@ -2,12 +2,13 @@
 // each bucket is final, which devices hold the rest back, and an ETag over all of it.
 import { createHash } from 'node:crypto';
 import type { DbOrTrx } from '../../db/database.js';
-import { deviceCompleteness, figureUsers, storedUserDays } from '../../db/repositories/figures.js';
+import { deviceCompleteness, figureUsers, usersFingerprint, userDaysFingerprint } from '../../db/repositories/figures.js';
 import type { School } from '../../db/schema/index.js';
 import { aggregatePresence } from '../../shared/attendance/aggregate.js';
 import { bucketEndInstant, bucketsFor, spanOf, type Period } from '../../shared/attendance/buckets.js';
 import { isSchoolDay } from '../../shared/attendance/presence.js';
 import { todayIn } from '../../shared/time/zoned.js';
+import { cachedUserDays } from './user-day-cache.js';
 
 export interface FiguresQuery {
   period: Period;
@@ -16,24 +17,39 @@ export interface FiguresQuery {
   includeUsers: boolean;
 }
 
+/** Answers for ranges that ended before today: nothing live in them, so equal inputs give equal answers. */
+const pastAnswers = new Map<string, { key: string; body: Record<string, unknown>; etag: string }>();
+const MAX_ANSWERS = 64;
+
 export async function schoolFigures(db: DbOrTrx, school: School, q: FiguresQuery, now = new Date()) {
   const tz = school.timezone;
   const span = spanOf(bucketsFor(q.period, q.from, q.to))!;
-  const [users, stored, devices] = await Promise.all([
-    figureUsers(db, school.id),
-    storedUserDays(db, school.id, span.start, span.end),
+  const today = todayIn(tz, now);
+  const [daysPrint, usersPrint, devices] = await Promise.all([
+    userDaysFingerprint(db, school.id, span.start, span.end),
+    usersFingerprint(db, school.id),
     deviceCompleteness(db, school.id),
   ]);
   // No active device: nothing can arrive late, the figures are complete up to now.
   const completeUntil = devices.length > 0 ? devices[0].complete_until : now;
+  const lastEnd = bucketEndInstant(span, tz);
+  const horizon = Math.min(lastEnd.getTime(), now.getTime());
+  const pendingDevices = devices.filter((d) => d.complete_until.getTime() < horizon)
+    .map((d) => ({ id: d.id, name: d.name, complete_until: d.complete_until.toISOString(), last_synced_at: d.last_synced_at?.toISOString() ?? null }));
+
+  const cacheName = `${school.id}:${q.period}:${q.from}:${q.to}:${q.includeUsers}`;
+  const inputs = JSON.stringify([daysPrint, usersPrint, completeUntil.getTime(), pendingDevices, today, school.updated_at.getTime()]);
+  const past = span.end < today;
+  const hit = past ? pastAnswers.get(cacheName) : undefined;
+  if (hit && hit.key === inputs) return { body: { ...hit.body, generated_at: now.toISOString() }, etag: hit.etag };
+
+  const [users, stored] = await Promise.all([figureUsers(db, school.id), cachedUserDays(db, school.id, span.start, span.end, daysPrint)]);
   const result = aggregatePresence({
     school: { timezone: tz, dayEnd: school.day_end.slice(0, 5), schoolDays: school.school_days },
     period: q.period, from: q.from, to: q.to, now, completeUntil, includeUsers: q.includeUsers,
     users: users.map((u) => ({ id: u.id, enrolledOn: u.enrolled_on, deletedAt: u.deleted_at })),
-    userDays: stored.days,
+    userDays: stored,
   });
-  const lastEnd = result.buckets.length ? bucketEndInstant(result.buckets[result.buckets.length - 1], tz) : now;
-  const horizon = Math.min(lastEnd.getTime(), now.getTime());
   const names = new Map(users.map((u) => [String(u.id), u]));
   const body = {
     school_id: school.id,
@@ -41,10 +57,9 @@ export async function schoolFigures(db: DbOrTrx, school: School, q: FiguresQuery
     from: q.from,
     to: q.to,
     timezone: tz,
-    today: todayIn(tz, now),
+    today,
     complete_until: completeUntil.toISOString(),
-    pending_devices: devices.filter((d) => d.complete_until.getTime() < horizon)
-      .map((d) => ({ id: d.id, name: d.name, complete_until: d.complete_until.toISOString(), last_synced_at: d.last_synced_at?.toISOString() ?? null })),
+    pending_devices: pendingDevices,
     buckets: result.buckets.map((b) => ({ ...b, ...(q.period === 'day' && { school_day: isSchoolDay(b.start, school.school_days) }) })),
     ...(result.users && {
       users: result.users.map((u) => {
@@ -55,6 +70,11 @@ export async function schoolFigures(db: DbOrTrx, school: School, q: FiguresQuery
   };
   // The ETag covers the stored rows (any change to them changes it) and the answer itself
   // (the live part moves with time even when no row changed); generated_at stays out of it.
-  const etag = `"${createHash('sha256').update(stored.fingerprint).update(JSON.stringify(body)).digest('base64url').slice(0, 32)}"`;
+  const etag = `"${createHash('sha256').update(inputs).update(JSON.stringify(body)).digest('base64url').slice(0, 32)}"`;
+  if (past) {
+    pastAnswers.delete(cacheName);
+    pastAnswers.set(cacheName, { key: inputs, body, etag });
+    if (pastAnswers.size > MAX_ANSWERS) pastAnswers.delete(pastAnswers.keys().next().value!);
+  }
   return { body: { ...body, generated_at: now.toISOString() }, etag };
 }

@@ -51,5 +51,6 @@ export interface UserDaysTable {
   anomalies: string[];
   clock_suspect: boolean;
   updated_at: Generated<Date>;
+  rev: Generated<number>;
 }
 export type UserDayRow = Selectable<UserDaysTable>;

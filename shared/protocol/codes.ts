@@ -12,8 +12,11 @@ export const ROW_REJECTION_CODES = [
 ] as const;
 export type RowRejectionCode = (typeof ROW_REJECTION_CODES)[number];
 
-/** Whole-file errors (`<error file=… code=…>`): the file was not imported, the rest of the batch was. */
-export const FILE_ERROR_CODES = ['xml_invalid', 'csv_invalid', 'processing_failed'] as const;
+/**
+ * Whole-file errors (`<error file=… code=…>`): the file was not imported, the rest of the batch was.
+ * `file_corrupt`: the entry's headers were fine but its data does not inflate or fails its CRC.
+ */
+export const FILE_ERROR_CODES = ['xml_invalid', 'csv_invalid', 'file_corrupt', 'processing_failed'] as const;
 export type FileErrorCode = (typeof FILE_ERROR_CODES)[number];
 
 export const SYNC_STATUS = { idle: 0, processing: 1, ready: 2 } as const;

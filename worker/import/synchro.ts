@@ -7,13 +7,14 @@ import { isFileError } from '../../shared/protocol/file-error.js';
 import { parseSettingsXml } from '../../shared/xml/settings-xml.js';
 import { importAttendances } from './attendances-csv.js';
 import type { ChannelImporter, ImportContext } from './context.js';
+import { readEntry } from './read-entry.js';
 
 const ROSTER_FILE = 'roster.csv';
 
 async function importSettings(ctx: ImportContext): Promise<void> {
   if (!ctx.archive.names.includes('settings.xml')) return;
   try {
-    await recordReportedSettings(ctx.trx, ctx.device.id, parseSettingsXml(ctx.archive.read('settings.xml')));
+    await recordReportedSettings(ctx.trx, ctx.device.id, parseSettingsXml(readEntry(ctx.archive, 'settings.xml')));
   } catch (err) {
     if (!isFileError(err)) throw err;
     ctx.out.errors.push({ file: 'settings.xml', code: err.code, detail: err.message });

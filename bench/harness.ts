@@ -1,0 +1,71 @@
+// What every benchmark scenario gets: its own embedded PostgreSQL database, helpers to start
+// the real api and worker on it, and timing statistics.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { startApi, type RunningApi } from '../api/server.js';
+import { connectDatabase, type DatabaseHandle } from '../db/database.js';
+import { ensureDatabase, type EmbeddedDatabase } from '../db/embedded.js';
+import { prepareDatabase } from '../db/setup.js';
+import { envToConfig, type Config, type Env } from '../shared/config.js';
+import { createLogger, type Logger } from '../shared/logger.js';
+import { startWorker, type RunningWorker } from '../worker/worker.js';
+
+export interface ScenarioResult {
+  /** The scenario's own figures. */
+  figures: Record<string, number | string>;
+  /** The anchor measured in the same run, when the scenario has one. */
+  anchor?: Record<string, number | string>;
+  ratio?: number;
+  goal?: string;
+  met?: boolean;
+  notes?: string;
+}
+
+export interface BenchContext {
+  pg: EmbeddedDatabase;
+  dataDir: string;
+  logger: Logger;
+  /** A fresh, migrated database for the scenario. */
+  database(name: string): Promise<{ url: string; handle: DatabaseHandle; config: Config }>;
+  api(config: Config, url: string): Promise<RunningApi>;
+  worker(config: Config, url: string): Promise<RunningWorker>;
+  progress(message: string): void;
+}
+
+export function benchConfig(dataDir: string, env: Env = {}): Config {
+  return envToConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, JWT_SECRET: 'bench-secret-that-is-long-enough-0123456789', LOG_LEVEL: 'silent', ...env });
+}
+
+export function makeContext(pg: EmbeddedDatabase, dataDir: string): BenchContext {
+  const logger = createLogger('bench', 'silent');
+  return {
+    pg, dataDir, logger,
+    async database(name) {
+      const url = await ensureDatabase(pg.url, `bench_${name}`);
+      const config = benchConfig(dataDir);
+      await prepareDatabase(config, url, logger);
+      return { url, config, handle: connectDatabase(url, { max: 8, logger, applicationName: 'bench' }) };
+    },
+    api: (config, url) => startApi(config, url, logger),
+    worker: (config, url) => startWorker(config, url, logger),
+    progress: (message) => process.stderr.write(`  … ${message}\n`),
+  };
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+export function stats(samplesMs: number[]): { p50: number; p95: number; p99: number; max: number } {
+  const s = [...samplesMs].sort((a, b) => a - b);
+  const round = (v: number) => Math.round(v * 100) / 100;
+  return { p50: round(percentile(s, 50)), p95: round(percentile(s, 95)), p99: round(percentile(s, 99)), max: round(s[s.length - 1]) };
+}
+
+export async function writeResults(file: string, results: Record<string, ScenarioResult>): Promise<void> {
+  const previous = JSON.parse(await fs.readFile(file, 'utf8').catch(() => '{}')) as Record<string, unknown>;
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, `${JSON.stringify({ ...previous, ...results, measured_at: new Date().toISOString() }, null, 2)}\n`);
+}

@@ -1,0 +1,47 @@
+// `npm run bench [-- scenario…]`: each scenario on an embedded PostgreSQL of its own, printed
+// as a table and merged into bench/results.json. Loads are bounded and target loopback only.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEmbeddedPostgres } from '../db/embedded.js';
+import { createLogger } from '../shared/logger.js';
+import { makeContext, writeResults, type BenchContext, type ScenarioResult } from './harness.js';
+import { figuresScenario } from './scenarios/figures.js';
+
+const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> = {
+  figures: figuresScenario,
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const unknown = wanted.filter((w) => !(w in SCENARIOS));
+if (unknown.length) {
+  process.stderr.write(`unknown scenario(s): ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}\n`);
+  process.exit(64);
+}
+const names = wanted.length ? wanted : Object.keys(SCENARIOS);
+const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'attendance-bench-'));
+const pg = await startEmbeddedPostgres(dataDir, createLogger('bench', 'warn'));
+const results: Record<string, ScenarioResult> = {};
+try {
+  const ctx = makeContext(pg, dataDir);
+  for (const name of names) {
+    process.stderr.write(`${name}\n`);
+    results[name] = await SCENARIOS[name](ctx);
+  }
+} finally {
+  await pg.stop();
+  await fs.rm(dataDir, { recursive: true, force: true });
+}
+
+const file = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');
+await writeResults(file, results);
+for (const [name, r] of Object.entries(results)) {
+  process.stdout.write(`\n${name}${r.goal ? `  (goal: ${r.goal} → ${r.met ? 'met' : 'NOT met'})` : ''}\n`);
+  const rows = Object.entries(r.figures).map(([k, v]) => [k, String(v), r.anchor?.[k] !== undefined ? String(r.anchor[k]) : '']);
+  const w = Math.max(...rows.map((x) => x[0].length));
+  for (const [k, v, a] of rows) process.stdout.write(`  ${k.padEnd(w)}  ${v.padStart(12)}${a ? `  anchor ${a}` : ''}\n`);
+  if (r.ratio !== undefined) process.stdout.write(`  ratio ${r.ratio}\n`);
+  if (r.notes) process.stdout.write(`  ${r.notes}\n`);
+}
+process.stdout.write(`\nwritten to ${path.relative(process.cwd(), file)}\n`);

@@ -1,0 +1,305 @@
+// Structural check of an uploaded zip (PROTOCOL.md §3.3), done from the headers alone before a
+// single byte is inflated, then lazy, checked inflation of one entry at a time.
+//
+// Follows SAFE-INPUT.md §1.1: the archive stays in memory, entry names are never used as paths,
+// and declared sizes, ratios, counts, names, links and encryption are all checked by us, because
+// adm-zip inflates an honest 200 MB entry without complaint. Checks run in a fixed order so that
+// an archive with several faults always gets the same code:
+//   archive_corrupt → archive_encrypted → archive_too_many_entries → archive_too_large_uncompressed
+//   → archive_suspicious_ratio → entry_name_invalid → required_file_missing.
+// `entry_duplicate` comes first in practice: adm-zip 0.6.1 refuses to list such an archive at all
+// (GHSA-p634-w6r4-rjp2), so duplicates are detected while opening it.
+
+import AdmZip from 'adm-zip';
+import { Problem } from '../errors.js';
+import { isAllowedEntry, type ChannelUpload } from '../protocol/channels.js';
+import { firstDuplicateName } from './central-directory.js';
+
+export interface ArchiveLimits {
+  maxEntries: number;
+  /** Cap on the sum of the declared uncompressed sizes, in bytes. */
+  maxTotalUncompressed: number;
+  /** Cap on one entry's declared uncompressed size, in bytes. */
+  maxEntryUncompressed: number;
+  /** Cap on one entry's declared size / compressed size. */
+  maxRatio: number;
+  /**
+   * Entries declaring fewer bytes than this skip the ratio check (default 4 KiB): a tiny file
+   * compresses arbitrarily well and cannot hurt, and the size caps bound it anyway.
+   */
+  ratioMinBytes?: number;
+}
+
+export interface InspectOptions {
+  channel: ChannelUpload;
+  /** Entries that must be present, e.g. `['device.xml']`. */
+  required: readonly string[];
+  limits: ArchiveLimits;
+}
+
+export interface ArchiveEntryInfo {
+  name: string;
+  /** Declared uncompressed size: `read` guarantees the data has exactly this length. */
+  size: number;
+  compressedSize: number;
+}
+
+export interface ArchiveContents {
+  /** Entry names in archive order; each is allowed on the channel and appears once. */
+  names: string[];
+  entries: ArchiveEntryInfo[];
+  /**
+   * Inflates one entry (again on each call). Throws `archive_corrupt` when its data cannot be
+   * inflated, fails its CRC or does not have its declared length.
+   */
+  read(name: string): Buffer;
+}
+
+const LOCAL_HEADER_SIG = 0x04034b50;
+const END_OF_CENTRAL_DIR_SIG = 0x06054b50;
+const LOCAL_HEADER_SIZE = 30;
+const METHOD_STORED = 0;
+const METHOD_DEFLATED = 8;
+/** WinZip AES: the data is encrypted whatever the flags say. */
+const METHOD_AES = 99;
+/** General purpose flags: bit 0 encrypted, bit 6 strong encryption, bit 13 encrypted directory. */
+const FLAGS_ENCRYPTED = 0x0001 | 0x0040 | 0x2000;
+const UNIX_TYPE_MASK = 0o170000;
+const UNIX_SYMLINK = 0o120000;
+const UNIX_DIRECTORY = 0o040000;
+const DOS_DIRECTORY = 0x10;
+const DEFAULT_RATIO_MIN_BYTES = 4096;
+
+/**
+ * Whether the upload starts like a zip (a local file header, or the end record of an empty zip).
+ * The route answers 415 when it does not; `inspectArchive` then answers `archive_corrupt`.
+ */
+export function looksLikeZip(bytes: Uint8Array): boolean {
+  if (bytes.length < 4) return false;
+  const sig = Buffer.from(bytes.buffer, bytes.byteOffset, 4).readUInt32LE(0);
+  return sig === LOCAL_HEADER_SIG || sig === END_OF_CENTRAL_DIR_SIG;
+}
+
+/** An entry name cut short enough for a problem body (names may be 64 KiB long). */
+function clip(name: string): string {
+  return name.length > 120 ? `${name.slice(0, 120)}…` : name;
+}
+
+/** An entry name as it may appear in a problem detail: quoted, control characters escaped, cut short. */
+function show(name: string): string {
+  return JSON.stringify(clip(name));
+}
+
+/**
+ * A library error as a detail. Quoted parts are dropped: adm-zip 0.6.1's message templates keep
+ * the first value ever substituted, so a quoted name there may come from another upload.
+ */
+function reason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/^ADM-ZIP: /, '').replace(/\s*"[^"]*"/g, '').slice(0, 200);
+}
+
+function assertLimits(limits: ArchiveLimits): void {
+  // A zero or NaN cap must never read as "no limit" (the CVE-2026-33349 / body-parser lesson).
+  for (const [key, value] of Object.entries(limits)) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (value === 0 && key !== 'ratioMinBytes')) {
+      throw new TypeError(`archive limit ${key} must be a positive number, got ${String(value)}`);
+    }
+  }
+}
+
+function openEntries(bytes: Buffer): AdmZip.IZipEntry[] {
+  try {
+    // noSort keeps archive order; nothing is inflated here, only the central directory is read.
+    return new AdmZip(bytes, { noSort: true }).getEntries();
+  } catch (err) {
+    const message = reason(err);
+    if (message.startsWith('Duplicate entry name')) {
+      const name = firstDuplicateName(bytes);
+      if (name === null) throw new Problem('entry_duplicate', 'An entry name appears more than once');
+      throw new Problem('entry_duplicate', `The entry ${show(name)} appears more than once`, { entry: clip(name) });
+    }
+    throw new Problem('archive_corrupt', `Not a readable zip: ${message}`);
+  }
+}
+
+/**
+ * Local headers must agree with the central directory and every entry's data must lie inside
+ * the upload without overlapping another's: overlapping entries are how non-recursive zip bombs
+ * reuse one compressed block many times, and a differing local name is how one archive shows
+ * different files to different tools (Python's zipfile refuses it too).
+ */
+function checkLayout(bytes: Buffer, entries: AdmZip.IZipEntry[]): void {
+  const extents: { start: number; end: number; name: string }[] = [];
+  for (const entry of entries) {
+    const header = entry.header;
+    const name = entry.entryName;
+    try {
+      header.loadLocalHeaderFromBinary(bytes);
+    } catch (err) {
+      throw new Problem('archive_corrupt', `Entry ${show(name)} has no valid local header: ${reason(err)}`);
+    }
+    const local = header.localHeader as { fnameLen: number; flags: number; method: number };
+    const localNameStart = header.offset + LOCAL_HEADER_SIZE;
+    const localName = bytes.subarray(localNameStart, localNameStart + local.fnameLen);
+    if (!localName.equals(entry.rawEntryName)) {
+      throw new Problem('archive_corrupt', `Entry ${show(name)} has a different name in its local header`);
+    }
+    const end = header.realDataOffset + header.compressedSize;
+    if (end > bytes.length) {
+      throw new Problem('archive_corrupt', `Entry ${show(name)} extends past the end of the archive`);
+    }
+    extents.push({ start: header.offset, end, name });
+  }
+  extents.sort((a, b) => a.start - b.start);
+  for (let i = 1; i < extents.length; i++) {
+    if (extents[i].start < extents[i - 1].end) {
+      throw new Problem('archive_corrupt', `Entries ${show(extents[i - 1].name)} and ${show(extents[i].name)} overlap`);
+    }
+  }
+}
+
+function isEncrypted(entry: AdmZip.IZipEntry): boolean {
+  const header = entry.header;
+  const local = header.localHeader as { flags: number; method: number };
+  return (
+    (header.flags & FLAGS_ENCRYPTED) !== 0 ||
+    (local.flags & FLAGS_ENCRYPTED) !== 0 ||
+    header.method === METHOD_AES ||
+    local.method === METHOD_AES
+  );
+}
+
+function checkMethod(entry: AdmZip.IZipEntry): void {
+  const header = entry.header;
+  const local = header.localHeader as { method: number };
+  const name = show(entry.entryName);
+  if ((header.method !== METHOD_STORED && header.method !== METHOD_DEFLATED) || local.method !== header.method) {
+    throw new Problem('archive_corrupt', `Entry ${name} uses an unsupported compression method (${header.method})`);
+  }
+  if (header.method === METHOD_STORED && header.size !== header.compressedSize) {
+    throw new Problem('archive_corrupt', `Stored entry ${name} declares ${header.size} bytes but holds ${header.compressedSize}`);
+  }
+}
+
+/** Why `entry` may not be accepted on `channel`, or null when its name and type are fine. */
+function nameProblem(entry: AdmZip.IZipEntry, channel: ChannelUpload): string | null {
+  const name = entry.entryName;
+  const unixType = (entry.header.attr >>> 16) & UNIX_TYPE_MASK;
+  if (entry.isDirectory || unixType === UNIX_DIRECTORY || (entry.header.attr & DOS_DIRECTORY) !== 0) {
+    return 'is a directory';
+  }
+  if (unixType === UNIX_SYMLINK) return 'is a symbolic link';
+  if (name.length === 0) return 'has an empty name';
+  if (name.includes('\\')) return 'contains a backslash';
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) return 'is an absolute path';
+  if (name.split('/').some((part) => part === '..' || part === '.' || part === '')) {
+    return 'has an empty, "." or ".." path segment';
+  }
+  if (/[\u0000-\u001f\u007f\ufffd]/.test(name)) return 'contains control characters or is not UTF-8';
+  if (!isAllowedEntry(channel, name)) return `is not allowed on the ${channel.name} channel`;
+  return null;
+}
+
+/**
+ * Validates an uploaded archive's structure without inflating anything, throwing the
+ * PROTOCOL.md §3 `Problem` for the first fault found (see the order at the top of this file).
+ */
+export function inspectArchive(bytes: Buffer, opts: InspectOptions): ArchiveContents {
+  const { channel, required, limits } = opts;
+  assertLimits(limits);
+
+  if (!looksLikeZip(bytes)) throw new Problem('archive_corrupt', 'The upload does not start like a zip');
+  const entries = openEntries(bytes);
+  checkLayout(bytes, entries);
+
+  for (const entry of entries) {
+    if (isEncrypted(entry)) {
+      throw new Problem('archive_encrypted', `Entry ${show(entry.entryName)} is encrypted`, { entry: clip(entry.entryName) });
+    }
+  }
+  for (const entry of entries) checkMethod(entry);
+
+  if (entries.length > limits.maxEntries) {
+    throw new Problem('archive_too_many_entries', `The archive holds ${entries.length} entries; at most ${limits.maxEntries} are allowed`);
+  }
+
+  let total = 0;
+  for (const entry of entries) {
+    const size = entry.header.size;
+    if (size > limits.maxEntryUncompressed) {
+      throw new Problem(
+        'archive_too_large_uncompressed',
+        `Entry ${show(entry.entryName)} declares ${size} bytes uncompressed; at most ${limits.maxEntryUncompressed} are allowed`,
+        { entry: clip(entry.entryName) },
+      );
+    }
+    total += size;
+  }
+  if (total > limits.maxTotalUncompressed) {
+    throw new Problem(
+      'archive_too_large_uncompressed',
+      `The entries declare ${total} bytes uncompressed in all; at most ${limits.maxTotalUncompressed} are allowed`,
+    );
+  }
+
+  const ratioMinBytes = limits.ratioMinBytes ?? DEFAULT_RATIO_MIN_BYTES;
+  for (const entry of entries) {
+    const { size, compressedSize } = entry.header;
+    if (size < ratioMinBytes) continue;
+    const ratio = compressedSize === 0 ? Infinity : size / compressedSize;
+    if (ratio > limits.maxRatio) {
+      throw new Problem(
+        'archive_suspicious_ratio',
+        `Entry ${show(entry.entryName)} declares ${size} bytes from ${compressedSize} compressed (ratio over ${limits.maxRatio})`,
+        { entry: clip(entry.entryName) },
+      );
+    }
+  }
+
+  for (const entry of entries) {
+    const problem = nameProblem(entry, channel);
+    if (problem) {
+      throw new Problem('entry_name_invalid', `Entry ${show(entry.entryName)} ${problem}`, { entry: clip(entry.entryName) });
+    }
+  }
+
+  // adm-zip already refused exact duplicates; this guards the invariant `read` relies on.
+  const byName = new Map<string, AdmZip.IZipEntry>();
+  for (const entry of entries) {
+    if (byName.has(entry.entryName)) {
+      throw new Problem('entry_duplicate', `The entry ${show(entry.entryName)} appears more than once`, { entry: clip(entry.entryName) });
+    }
+    byName.set(entry.entryName, entry);
+  }
+
+  const missing = required.filter((name) => !byName.has(name));
+  if (missing.length > 0) {
+    throw new Problem('required_file_missing', `Missing required file(s): ${missing.join(', ')}`, { files: missing });
+  }
+
+  return {
+    names: [...byName.keys()],
+    entries: entries.map((e) => ({ name: e.entryName, size: e.header.size, compressedSize: e.header.compressedSize })),
+    read(name: string): Buffer {
+      // A Map lookup, never adm-zip's getEntry, which normalises the name as a path.
+      const entry = byName.get(name);
+      if (!entry) throw new Error(`No entry named ${show(name)} in this archive`);
+      let data: Buffer;
+      try {
+        // adm-zip caps inflation at the declared size and checks the CRC (0.6.1).
+        data = entry.getData();
+      } catch (err) {
+        throw new Problem('archive_corrupt', `Entry ${show(name)} cannot be inflated: ${reason(err)}`, { entry: clip(name) });
+      }
+      if (data.length !== entry.header.size) {
+        throw new Problem(
+          'archive_corrupt',
+          `Entry ${show(name)} inflates to ${data.length} bytes but declares ${entry.header.size}`,
+          { entry: clip(name) },
+        );
+      }
+      return data;
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// One `attendances.csv` row (PROTOCOL.md §4) checked in isolation, before any database lookup.
+// Checks run column by column in this order and the first failure decides the code:
+// record_id → user_id → type → occurred_at → temperature → photo.
+//
+// Where the protocol is silent:
+//  - a user_id that is not a positive integer is `unknown_user`, like an id that names nobody:
+//    `malformed_row` is kept for rows the CSV layer could not read (wrong field count, quoting,
+//    encoding). Whether a well-formed id names a user of the school is decided later (also `unknown_user`).
+//  - a temperature that is not a plain decimal (`abc`, `36,6`, `1e2`) is `temperature_out_of_range`,
+//    the temperature column's own code, for the same reason.
+//  - a photo name outside channels.ts PHOTO_NAME (a bare name, no `photos/` prefix) has no code of
+//    its own in §4: it is `malformed_row`.
+
+import { PHOTO_NAME } from '../protocol/channels.js';
+import type { RowRejectionCode } from '../protocol/codes.js';
+import {
+  checkTime, parseRecordId, parseTemperature, parseUserId, scalar,
+  type RowContext, type RowResult,
+} from './row-fields.js';
+
+export const ATTENDANCE_COLUMNS = {
+  required: ['record_id', 'user_id', 'type', 'occurred_at'],
+  optional: ['temperature', 'photo'],
+} as const;
+
+export interface AttendanceRow {
+  recordId: number;
+  userId: number;
+  type: 'checkin' | 'checkout';
+  occurredAt: Date;
+  temperature: number | null;
+  photo: string | null;
+}
+
+export function validateAttendanceRow(fields: Readonly<Record<string, string>>, ctx: RowContext): RowResult<AttendanceRow> {
+  const recordId = parseRecordId(scalar(fields.record_id));
+  if (recordId === null) return { ok: false, code: 'invalid_record_id' };
+  const reject = (code: RowRejectionCode): RowResult<AttendanceRow> => ({ ok: false, code, recordId });
+
+  const userId = parseUserId(scalar(fields.user_id));
+  if (userId === null) return reject('unknown_user');
+
+  const type = scalar(fields.type);
+  if (type !== 'checkin' && type !== 'checkout') return reject('invalid_type');
+
+  const time = checkTime(scalar(fields.occurred_at), ctx);
+  if (!time.ok) return reject(time.code);
+
+  const rawTemperature = scalar(fields.temperature);
+  const temperature = rawTemperature === '' ? null : parseTemperature(rawTemperature);
+  if (rawTemperature !== '' && temperature === null) return reject('temperature_out_of_range');
+
+  const photo = scalar(fields.photo);
+  if (photo !== '' && (!PHOTO_NAME.test(photo) || photo === '.' || photo === '..')) return reject('malformed_row');
+
+  return { ok: true, row: { recordId, userId, type, occurredAt: time.at, temperature, photo: photo === '' ? null : photo } };
+}

@@ -1,0 +1,62 @@
+// Field parsers shared by the device log rows (PROTOCOL.md §4, §7). Each returns null for a value
+// that breaks its rule; the row validators decide which rejection code that is.
+
+import { MAX_FUTURE_SKEW_MS, TEMPERATURE_MAX, TEMPERATURE_MIN, type RowRejectionCode } from '../protocol/codes.js';
+import { parseIsoTimestamp } from '../protocol/iso-timestamp.js';
+
+/** A validated row, or the code it is rejected with (and its record id once that was readable). */
+export type RowResult<T> = { ok: true; row: T } | { ok: false; code: RowRejectionCode; recordId?: number };
+
+export interface RowContext {
+  /** When the server received the batch: the reference for `in_future`. */
+  receivedAt: Date;
+}
+
+/** Spaces and tabs around a scalar field are a formatting accident, not part of the value. */
+export function scalar(value: string | undefined): string {
+  return (value ?? '').replace(/^[ \t]+|[ \t]+$/g, '');
+}
+
+/**
+ * `record_id`: a positive decimal integer up to 2^53−1, so it stays exact in JS numbers and in
+ * the manifest's JSON high-water marks. Leading zeros are tolerated.
+ */
+export function parseRecordId(raw: string): number | null {
+  if (!/^[0-9]{1,16}$/.test(raw)) return null;
+  const value = Number(raw);
+  return value >= 1 && value <= Number.MAX_SAFE_INTEGER ? value : null;
+}
+
+/** Largest id a user row can have (PostgreSQL `integer`): a larger id cannot name a user. */
+export const MAX_USER_ID = 2_147_483_647;
+
+/** `user_id` syntax: a positive integer within MAX_USER_ID. Whether the user exists is the database's call. */
+export function parseUserId(raw: string): number | null {
+  if (!/^[0-9]{1,10}$/.test(raw)) return null;
+  const value = Number(raw);
+  return value >= 1 && value <= MAX_USER_ID ? value : null;
+}
+
+export type TimeCheck = { ok: true; at: Date } | { ok: false; code: 'invalid_timestamp' | 'in_future' };
+
+/** An ISO 8601 time with offset or Z, no later than 5 minutes after the batch was received. */
+export function checkTime(raw: string, ctx: RowContext): TimeCheck {
+  const at = parseIsoTimestamp(raw);
+  if (!at) return { ok: false, code: 'invalid_timestamp' };
+  if (at.getTime() > ctx.receivedAt.getTime() + MAX_FUTURE_SKEW_MS) return { ok: false, code: 'in_future' };
+  return { ok: true, at };
+}
+
+/** A plain decimal in °C (`36`, `36.6`, `36.65`) within TEMPERATURE_MIN..TEMPERATURE_MAX inclusive. */
+export function parseTemperature(raw: string): number | null {
+  if (!/^[0-9]{1,3}(\.[0-9]{1,3})?$/.test(raw)) return null;
+  const value = Number(raw);
+  return value >= TEMPERATURE_MIN && value <= TEMPERATURE_MAX ? value : null;
+}
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Short free text (a sensor name): 1–`max` characters, no control characters. */
+export function isShortText(value: string, max: number): boolean {
+  return value.length > 0 && [...value].length <= max && !CONTROL.test(value);
+}
