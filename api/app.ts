@@ -10,9 +10,11 @@ import { authRoutes } from './routes/auth.js';
 import { attendanceRoutes } from './routes/attendances.js';
 import { deviceRoutes } from './routes/devices.js';
 import { docsRoutes } from './routes/docs.js';
+import { flagRoutes } from './routes/flags.js';
 import { figureRoutes } from './routes/figures.js';
 import { healthRoutes } from './routes/health.js';
 import { schoolRoutes } from './routes/schools.js';
+import { sessionRoutes } from './routes/sessions.js';
 import { staffRoutes } from './routes/staff.js';
 import { syncRoutes } from './routes/sync.js';
 import { userRoutes } from './routes/users.js';
@@ -27,6 +29,8 @@ export function buildRegistry(opts: { maxArchiveBytes: number }): RouteRegistry 
   attendanceRoutes(api);
   docsRoutes(api);
   deviceRoutes(api);
+  flagRoutes(api);
+  sessionRoutes(api);
   syncRoutes(api, opts.maxArchiveBytes);
   figureRoutes(api);
   api.add({

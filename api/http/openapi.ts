@@ -5,21 +5,40 @@ import type { AnyRoute } from './route.js';
 
 type JsonSchema = Record<string, unknown>;
 
-function toSchema(schema: ZodType, io: 'input' | 'output'): JsonSchema {
+/**
+ * Named schemas (`.meta({ id })`) shared by every operation. z.toJSONSchema puts them in a
+ * local `$defs` and points at `#/$defs/X`, which inside an OpenAPI document resolves against
+ * the document root and breaks; they are moved to `components.schemas` instead.
+ */
+type Components = Record<string, JsonSchema>;
+
+function toSchema(schema: ZodType, io: 'input' | 'output', components: Components): JsonSchema {
   const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema;
   delete json.$schema;
-  return json;
+  const defs = (json.$defs ?? {}) as Record<string, JsonSchema>;
+  delete json.$defs;
+  // An id whose input shape differs from its output shape (defaults, transforms) gets a suffixed name.
+  const names = new Map<string, string>();
+  for (const [id, def] of Object.entries(defs)) {
+    const existing = components[id];
+    names.set(id, existing === undefined || JSON.stringify(existing) === JSON.stringify(def) ? id : `${id}_${io}`);
+  }
+  const rewrite = (value: unknown): unknown =>
+    JSON.parse(JSON.stringify(value), (key, v) =>
+      key === '$ref' && typeof v === 'string' && v.startsWith('#/$defs/') ? `#/components/schemas/${names.get(v.slice(8)) ?? v.slice(8)}` : v);
+  for (const [id, def] of Object.entries(defs)) components[names.get(id)!] ??= rewrite(def) as JsonSchema;
+  return rewrite(json) as JsonSchema;
 }
 
 export function openApiPath(expressPath: string): string {
   return expressPath.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
 }
 
-function parameters(route: AnyRoute): unknown[] {
+function parameters(route: AnyRoute, components: Components): unknown[] {
   const out: unknown[] = [];
   for (const [where, schema] of [['path', route.params], ['query', route.query], ['header', route.headers]] as const) {
     if (!schema) continue;
-    const json = toSchema(schema, 'input');
+    const json = toSchema(schema, 'input', components);
     const props = (json.properties ?? {}) as Record<string, JsonSchema>;
     const required = new Set((json.required as string[] | undefined) ?? []);
     for (const [name, prop] of Object.entries(props)) {
@@ -31,26 +50,27 @@ function parameters(route: AnyRoute): unknown[] {
 
 export function buildOpenApi(routes: AnyRoute[], info: { title: string; version: string }): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
+  const components: Components = {};
   for (const route of routes) {
     const path = openApiPath(route.path);
     const operation: Record<string, unknown> = {
       summary: route.summary,
       tags: route.tags,
       operationId: `${route.method}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
-      parameters: parameters(route),
+      parameters: parameters(route, components),
       responses: Object.fromEntries(Object.entries(route.responses).map(([status, doc]) => [
         status,
         doc.schema
-          ? { description: doc.description, content: { [doc.contentType ?? 'application/json']: { schema: toSchema(doc.schema, 'output') } } }
+          ? { description: doc.description, content: { [doc.contentType ?? 'application/json']: { schema: toSchema(doc.schema, 'output', components) } } }
           : doc.contentType
             ? { description: doc.description, content: { [doc.contentType]: {} } }
             : { description: doc.description },
       ])),
     };
     if (route.auth !== 'none') operation.security = [{ [route.auth === 'device' ? 'deviceToken' : 'staffToken']: [] }];
-    if (route.body) operation.requestBody = { required: true, content: { 'application/json': { schema: toSchema(route.body, 'input') } } };
+    if (route.body) operation.requestBody = { required: true, content: { 'application/json': { schema: toSchema(route.body, 'input', components) } } };
     if (route.requestBody) {
-      operation.requestBody = { required: true, description: route.requestBody.description, content: { [route.requestBody.contentType]: { schema: toSchema(route.requestBody.schema, 'input') } } };
+      operation.requestBody = { required: true, description: route.requestBody.description, content: { [route.requestBody.contentType]: { schema: toSchema(route.requestBody.schema, 'input', components) } } };
     }
     (paths[path] ??= {})[route.method] = operation;
   }
@@ -59,6 +79,7 @@ export function buildOpenApi(routes: AnyRoute[], info: { title: string; version:
     info,
     paths,
     components: {
+      schemas: components,
       securitySchemes: {
         staffToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'POST /api/auth/login' },
         deviceToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'POST /v4/auth/token' },

@@ -9,7 +9,7 @@ import { deleteAttendance, findAttendance, insertAttendance, insertFeverEvent, l
 import { claimKey, recordAnswer, requestHash } from '../../db/repositories/idempotency.js';
 import { findSchool } from '../../db/repositories/schools.js';
 import { refreshUserDays } from '../../db/repositories/user-days.js';
-import { findUser } from '../../db/repositories/users.js';
+import { findUser, lockUser } from '../../db/repositories/users.js';
 import { Problem, notFound, validationFailed, type FieldError } from '../../shared/errors.js';
 import { MAX_FUTURE_SKEW_MS, TEMPERATURE_MAX, TEMPERATURE_MIN } from '../../shared/protocol/codes.js';
 import type { StaffAuth } from '../http/authenticate.js';
@@ -101,7 +101,7 @@ export function attendanceRoutes(api: RouteRegistry): void {
 
       const problems: FieldError[] = [];
       const scope = schoolScope(auth);
-      const user = await findUser(trx, body.user_id);
+      const user = await lockUser(trx, body.user_id);
       // As the protocol's unknown_user: a missing user and another school's look the same.
       if (!user || (scope !== null && user.school_id !== scope)) problems.push({ field: 'body.user_id', message: 'unknown user' });
       else if (user.deleted_at && body.occurred_at >= user.deleted_at) problems.push({ field: 'body.user_id', message: 'the user was deactivated before occurred_at' });
@@ -139,7 +139,8 @@ export function attendanceRoutes(api: RouteRegistry): void {
     responses: { 204: { description: 'Deleted, with its fever event' }, ...errors(401, 404, 422) },
     async handler({ params, db, auth }) {
       const trx = requireTransaction(db);
-      await attendanceInScope(trx, auth, params.id);
+      const found = await attendanceInScope(trx, auth, params.id);
+      await lockUser(trx, found.user_id);
       const row = await deleteAttendance(trx, params.id);
       if (!row) throw notFound('attendance');
       await refreshUserDays(trx, [{ schoolId: row.school_id, userId: row.user_id, occurredAt: row.occurred_at }]);

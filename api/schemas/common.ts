@@ -10,14 +10,16 @@ export const localDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-
 }, 'not a calendar date');
 export const isoInstant = z.iso.datetime({ offset: true });
 /** An instant as the device protocol takes it (seconds and an offset or Z required, real calendar dates), as a Date. */
-export const instant = z.iso.datetime({ offset: true })
-  .refine((s) => parseIsoTimestamp(s) !== null, 'expected an ISO 8601 instant with seconds and an offset or Z')
+export const instant = z.string().max(64)
+  .refine((s) => parseIsoTimestamp(s) !== null, 'expected an ISO 8601 instant with seconds and an offset or Z, e.g. 2026-11-20T08:00:03+01:00')
+  .meta({ format: 'date-time' })
   .transform((s) => parseIsoTimestamp(s)!);
 /** A query flag: `true`/`false` (or `1`/`0`); z.coerce.boolean would read "false" as true. */
 export const queryFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 /** An id in a query string. */
 export const idQuery = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-export const timestamp = z.date().or(z.string()).describe('ISO 8601 instant');
+/** Response timestamps: Dates serialised by res.json, documented as strings. */
+export const timestamp = z.string().meta({ format: 'date-time', description: 'ISO 8601 instant' });
 
 export const problemSchema = z.object({
   type: z.string(),

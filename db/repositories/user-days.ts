@@ -147,9 +147,22 @@ export async function schoolClock(db: DbOrTrx, schoolId: number): Promise<School
   return (await schoolClocks(db, [schoolId])).get(schoolId);
 }
 
+/**
+ * Two transactions recomputing the same user-day would each miss the other's uncommitted
+ * rows. Whoever recomputes a user's days first locks the user row (ascending ids, so two
+ * writers cannot deadlock); READ COMMITTED then shows the second one the first's rows.
+ * FOR NO KEY UPDATE does not block inserts that merely reference the user.
+ */
+export async function lockUsersForFigures(trx: Trx, userIds: Iterable<number>): Promise<void> {
+  const ids = [...new Set(userIds)].sort((a, b) => a - b);
+  if (ids.length === 0) return;
+  await sql`SELECT id FROM users WHERE id = ANY(${ids}::bigint[]) ORDER BY id FOR NO KEY UPDATE`.execute(trx);
+}
+
 /** The user-days of these attendances, recomputed in the caller's transaction. */
 export async function refreshUserDays(trx: Trx, touched: readonly TouchedAttendance[], now = new Date()): Promise<void> {
   if (touched.length === 0) return;
+  await lockUsersForFigures(trx, touched.map((t) => t.userId));
   const { days, clocks } = await touchedDays(trx, touched);
   await recomputeDays(trx, days, clocks, now);
 }

@@ -1,6 +1,6 @@
 // Users (pupils, employees): the roster devices receive.
 import { sql } from 'kysely';
-import type { DbOrTrx } from '../database.js';
+import type { DbOrTrx, Trx } from '../database.js';
 import type { NewUser, User, UserUpdate } from '../schema/index.js';
 
 export const USER_PUBLIC = ['id', 'school_id', 'name', 'badge', 'enrolled_on', 'deleted_at', 'created_at', 'updated_at'] as const;
@@ -54,4 +54,13 @@ export async function listUsers(db: DbOrTrx, opts: UserFilter): Promise<PublicUs
   }
   if (opts.afterId !== null) q = q.where('id', '>', opts.afterId);
   return q.execute();
+}
+
+/**
+ * The user, its row locked until the transaction ends (FOR NO KEY UPDATE: foreign key checks
+ * of attendance inserts still pass). Writers of one user's attendances take it first so each
+ * recomputes the user's figures after the previous one committed, never from a stale view.
+ */
+export async function lockUser(trx: Trx, id: number): Promise<PublicUser | undefined> {
+  return trx.selectFrom('users').select(USER_PUBLIC).where('id', '=', id).forNoKeyUpdate().executeTakeFirst();
 }

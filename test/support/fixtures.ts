@@ -2,7 +2,7 @@
 import { generateDeviceSecret, hashDeviceSecret } from '../../shared/auth/device-secret.js';
 import { hashPassword } from '../../shared/auth/password.js';
 import type { Db } from '../../db/database.js';
-import type { NewSchool, StaffRole } from '../../db/schema/index.js';
+import type { NewAttendance, NewSchool, StaffRole } from '../../db/schema/index.js';
 import { http } from './http.js';
 
 let counter = 0;
@@ -50,4 +50,11 @@ export async function deviceToken(url: string, device: { id: string; secret: str
   const res = await http(url, 'POST', '/v4/auth/token', { body: { device_id: device.id, secret: device.secret } });
   if (res.status !== 200) throw new Error(`device token failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.access_token;
+}
+
+/** An attendance row as the import or the REST API would store it; a device row needs `device_id` and `record_id`. */
+export async function anAttendance(db: Db, user: { id: number; school_id: number }, overrides: Partial<NewAttendance> = {}) {
+  return db.insertInto('attendances').values({
+    school_id: user.school_id, user_id: user.id, type: 'checkin', occurred_at: new Date(Date.now() - 3_600_000), device_id: null, record_id: null, ...overrides,
+  }).returningAll().executeTakeFirstOrThrow();
 }

@@ -1,7 +1,7 @@
 // The user-days a batch touched, kept as numbers (user id × 100 000 + local day number) so a
 // million-row batch costs a few megabytes, then recomputed in chunks.
 import type { Trx } from '../../db/database.js';
-import { recomputeDays } from '../../db/repositories/user-days.js';
+import { lockUsersForFigures, recomputeDays } from '../../db/repositories/user-days.js';
 import { LocalDayIndex } from '../../shared/time/local-day-index.js';
 
 const DAY_SPAN = 100_000;
@@ -25,6 +25,7 @@ export class TouchedDays {
 
   async recompute(trx: Trx, now = new Date()): Promise<void> {
     const clocks = new Map([[this.schoolId, { timezone: this.timezone, dayEnd: this.dayEnd }]]);
+    await lockUsersForFigures(trx, [...this.keys].map((key) => Math.floor(key / DAY_SPAN)));
     let chunk: Array<{ schoolId: number; userId: number; date: string }> = [];
     for (const key of this.keys) {
       chunk.push({ schoolId: this.schoolId, userId: Math.floor(key / DAY_SPAN), date: LocalDayIndex.dateOf(key % DAY_SPAN) });
