@@ -1,7 +1,11 @@
 // `/api/devices`: registration (the secret is answered once, only its hash is kept),
 // listing, update, disable/enable and secret rotation. School admins read their school's devices.
+// Lists and shows carry the device's health: each channel's status, pending flags, the last
+// acknowledged sync, and whether a package has waited unacknowledged too long (`attention=true`).
 import { z } from 'zod';
-import { findDevice, insertDevice, listDevices, updateDevice } from '../../db/repositories/devices.js';
+import { channelHealth, listDevicesNeedingAttention, reportedSettings } from '../../db/repositories/device-health.js';
+import { findDevice, insertDevice, listDevices, updateDevice, type PublicDevice } from '../../db/repositories/devices.js';
+import { pendingFlagNames } from '../../db/repositories/flags.js';
 import { findSchool } from '../../db/repositories/schools.js';
 import { notFound, validationFailed } from '../../shared/errors.js';
 import { generateDeviceSecret, hashDeviceSecret } from '../../shared/auth/device-secret.js';
@@ -10,7 +14,8 @@ import { reply, type RouteRegistry } from '../http/route.js';
 import { assertInScope, schoolScope } from '../http/scope.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import type { DbOrTrx } from '../../db/database.js';
-import { errors, pageOf, uuidParam } from '../schemas/common.js';
+import type { AppContext } from '../context.js';
+import { errors, pageOf, queryFlag, timestamp, uuidParam } from '../schemas/common.js';
 import { deviceSchema } from '../schemas/resources.js';
 
 const kind = z.enum(['terminal', 'mobile']);
@@ -27,6 +32,40 @@ const updateBody = z.object({
 });
 const withSecret = deviceSchema.extend({ secret: z.string().describe('Shown once: store it on the device') });
 
+const channelHealthSchema = z.object({
+  status: z.number().int().describe('0 idle, 1 processing, 2 package ready'),
+  session_id: z.uuid().nullable(),
+  changed_at: timestamp,
+  last_acknowledged_at: timestamp.nullable().describe('The last batch of this channel imported and acknowledged'),
+  ack_overdue: z.boolean().describe('In status 2 for longer than ACK_STUCK_AFTER_SECONDS'),
+});
+const deviceHealthSchema = deviceSchema.extend({
+  channels: z.record(z.string(), channelHealthSchema).describe('Per channel that has synced at least once'),
+  pending_flags: z.array(z.string()).describe('Names of the flags waiting for the next package'),
+  last_successful_sync_at: timestamp.nullable().describe('The last sync acknowledged by the device, any channel'),
+  needs_attention: z.boolean().describe('A package has waited unacknowledged longer than ACK_STUCK_AFTER_SECONDS'),
+}).meta({ id: 'DeviceWithHealth' });
+const deviceDetailSchema = deviceHealthSchema.extend({
+  reported_settings: z.record(z.string(), z.string()).nullable().describe('The settings.xml the device last sent (REPORT_SETTINGS)'),
+});
+
+/** The devices with their health, in two set-based reads whatever the page size. */
+async function withHealth(db: DbOrTrx, ctx: AppContext, devices: PublicDevice[]) {
+  const ids = devices.map((d) => d.id);
+  const [channels, pending] = await Promise.all([channelHealth(db, ids, ctx.config.ackStuckAfterSeconds), pendingFlagNames(db, ids)]);
+  return devices.map((d) => {
+    const mine = channels.filter((c) => c.device_id === d.id);
+    const acked = mine.map((c) => c.last_acknowledged_at).filter((t): t is Date => t !== null);
+    return {
+      ...d,
+      channels: Object.fromEntries(mine.map(({ device_id: _, channel, ...c }) => [channel, c])),
+      pending_flags: pending.get(d.id) ?? [],
+      last_successful_sync_at: acked.length > 0 ? new Date(Math.max(...acked.map((t) => t.getTime()))) : null,
+      needs_attention: mine.some((c) => c.ack_overdue),
+    };
+  });
+}
+
 async function deviceInScope(db: DbOrTrx, auth: StaffAuth, id: string) {
   const device = await findDevice(db, id);
   assertInScope(auth, device?.school_id, 'device');
@@ -36,14 +75,22 @@ async function deviceInScope(db: DbOrTrx, auth: StaffAuth, id: string) {
 export function deviceRoutes(api: RouteRegistry): void {
   api.add({
     method: 'get', path: '/api/devices', summary: 'List devices in scope', tags: ['devices'], auth: 'staff',
-    query: z.object({ ...pageQuery, school_id: z.coerce.number().int().positive().optional() }),
-    responses: { 200: { description: 'A page of devices', schema: pageOf(deviceSchema) }, ...errors(401, 422) },
-    async handler({ query, db, auth }) {
+    query: z.object({
+      ...pageQuery,
+      school_id: z.coerce.number().int().positive().optional(),
+      attention: queryFlag.optional().describe('true: only devices with a package unacknowledged for longer than ACK_STUCK_AFTER_SECONDS'),
+    }),
+    responses: { 200: { description: 'A page of devices with their health', schema: pageOf(deviceHealthSchema) }, ...errors(401, 422) },
+    async handler({ query, db, auth, ctx }) {
       const scope = schoolScope(auth);
       if (scope !== null && query.school_id !== undefined && query.school_id !== scope) return reply.ok({ items: [], next_cursor: null });
       const after = decodeCursor(query.cursor, z.uuid());
-      const rows = await listDevices(db, { schoolId: scope ?? query.school_id ?? null, afterId: after, limit: query.limit + 1 });
-      return reply.ok(toPage(rows, query.limit, (d) => d.id));
+      const opts = { schoolId: scope ?? query.school_id ?? null, afterId: after, limit: query.limit + 1 };
+      const rows = query.attention
+        ? await listDevicesNeedingAttention(db, { ...opts, ackStuckAfterSeconds: ctx.config.ackStuckAfterSeconds })
+        : await listDevices(db, opts);
+      const page = toPage(rows, query.limit, (d) => d.id);
+      return reply.ok({ ...page, items: await withHealth(db, ctx, page.items) });
     },
   });
 
@@ -62,9 +109,10 @@ export function deviceRoutes(api: RouteRegistry): void {
   api.add({
     method: 'get', path: '/api/devices/:id', summary: 'Show a device', tags: ['devices'], auth: 'staff',
     params: uuidParam,
-    responses: { 200: { description: 'The device', schema: deviceSchema }, ...errors(401, 404) },
-    async handler({ params, db, auth }) {
-      return reply.ok(await deviceInScope(db, auth, params.id));
+    responses: { 200: { description: 'The device with its health', schema: deviceDetailSchema }, ...errors(401, 404) },
+    async handler({ params, db, auth, ctx }) {
+      const [device] = await withHealth(db, ctx, [await deviceInScope(db, auth, params.id)]);
+      return reply.ok({ ...device, reported_settings: await reportedSettings(db, params.id) });
     },
   });
 

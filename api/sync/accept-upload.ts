@@ -44,7 +44,8 @@ export async function acceptUpload(deps: { db: Db; boss: PgBoss; config: Config 
   if (isRetryOf(state)) return { session_id: state!.session_id!, status: state!.status, retry: true };
   if (state && state.status !== SYNC_STATUS.idle) throw inProgress(state.status, state.session_id);
 
-  if ((await pendingImports(db, config.importMaxPending)) > config.importMaxPending) {
+  // IMPORT_MAX_PENDING is the most batches waiting at once: at the limit, this one would exceed it.
+  if ((await pendingImports(db, config.importMaxPending)) >= config.importMaxPending) {
     throw new Problem('server_busy', 'The import backlog is full; nothing was stored', { retry_after: config.importRetryAfterSeconds },
       { 'Retry-After': String(config.importRetryAfterSeconds) });
   }

@@ -1,7 +1,9 @@
 // What a device should send this time (PROTOCOL.md §3.2), flags included (§6).
 import type { DbOrTrx } from '../../db/database.js';
-import { pendingFlags } from '../../db/repositories/flags.js';
+import { deviceTimeZone, pendingFlags, recordResendOffer } from '../../db/repositories/flags.js';
 import { readHighWaterMarks } from '../../db/repositories/high-water-marks.js';
+import { readState } from '../../db/repositories/sync.js';
+import { SYNC_STATUS } from '../../shared/protocol/codes.js';
 import type { DeviceFlag } from '../../db/schema/index.js';
 import { CHANNEL_UPLOADS, type ChannelName } from '../../shared/protocol/channels.js';
 import { resendWindow, type ResendWindow } from './resend.js';
@@ -32,7 +34,16 @@ export async function buildManifest(db: DbOrTrx, deviceId: string, channel: Chan
     max_archive_bytes: maxArchiveBytes,
     server_time: now.toISOString(),
   };
-  const resend = channel === 'synchro' ? resendWindow(flags, now) : null;
-  if (resend) manifest.resend = resend;
+  const resendFlag = channel === 'synchro' ? flags.find((f) => f.name === 'RESEND_SINCE') : undefined;
+  const resend = resendFlag ? resendWindow([resendFlag], now, await deviceTimeZone(db, deviceId)) : null;
+  if (resendFlag && resend) {
+    manifest.resend = resend;
+    // Remember what was offered: only a batch uploaded after this offer covers the window (worker/import/flags.ts).
+    // While a batch is in hand (status 1 or 2) the manifest is informative only and the offer stands.
+    const state = await readState(db, deviceId, channel);
+    if ((state?.status ?? SYNC_STATUS.idle) === SYNC_STATUS.idle) {
+      await recordResendOffer(db, resendFlag.id, resend);
+    }
+  }
   return manifest;
 }

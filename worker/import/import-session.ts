@@ -17,9 +17,10 @@ import type { InstructionPackage } from '../../shared/protocol/instruction-packa
 import { buildInstructionsXml } from '../../shared/xml/instructions-xml.js';
 import { parseDeviceXml, type DeviceReport } from '../../shared/xml/device-xml.js';
 import { emptyParts, type ChannelImporter, type ImportContext } from './context.js';
-import { deliverableFlags, flagInstructions } from './flags.js';
+import { advanceResend, deliverableFlags, flagInstructions } from './flags.js';
 import { addRoster, synchroImporter } from './synchro.js';
 import { TouchedDays } from './touched-days.js';
+import { readEntry } from './read-entry.js';
 
 const IMPORTERS: Partial<Record<string, ChannelImporter>> = { synchro: synchroImporter };
 
@@ -46,7 +47,7 @@ export async function importSession(deps: { db: Db; config: Config; logger: Logg
     const out = emptyParts();
     let report: DeviceReport | null = null;
     try {
-      report = parseDeviceXml(archive.read('device.xml'));
+      report = parseDeviceXml(readEntry(archive, 'device.xml'));
     } catch (err) {
       if (!isFileError(err)) throw err;
       out.errors.push({ file: 'device.xml', code: err.code, detail: err.message });
@@ -67,10 +68,13 @@ export async function importSession(deps: { db: Db; config: Config; logger: Logg
     // Figures: the user-days this batch touched, in this same transaction (PROTOCOL.md §8).
     await ctx.touched.recompute(trx, now);
 
-    const flags = deliverableFlags(await pendingFlags(trx, device.id), { channel, receivedAt: session.received_at, sentFiles: archive.names });
+    // Flags ride on synchro packages. Locked: a cancellation or replacement racing this package
+    // waits, then sees the flag delivered.
+    const pending = channel === 'synchro' ? await pendingFlags(trx, device.id, { lock: true }) : [];
+    const finishedResends = await advanceResend(ctx, pending);
+    const flags = deliverableFlags(pending, { channel, receivedAt: session.received_at, sentFiles: archive.names, finishedResends });
     if (channel === 'synchro') await addRoster(ctx, flags.some((f) => f.name === 'RELOAD_ROSTER'));
     const instructions = flagInstructions(flags);
-    await markDelivered(trx, flags.map((f) => f.id), session.id);
 
     const pkg: InstructionPackage = {
       sessionId: session.id,
@@ -90,8 +94,11 @@ export async function importSession(deps: { db: Db; config: Config; logger: Logg
       device_clock: report?.clock ?? null, clock_skew_seconds: skewSeconds,
     });
     await recordDeviceReport(trx, device.id, report, skewSeconds, true);
-    // A RESET_SESSION may have closed this session meanwhile: then nothing flips, but the import stands.
-    return (await markReady(trx, device.id, channel, session.id)) ? 'imported' : 'not_current';
+    // A RESET_SESSION may have closed this session meanwhile: then nothing flips, but the import
+    // stands; its package is never served, so its flags stay pending.
+    if (!(await markReady(trx, device.id, channel, session.id))) return 'not_current';
+    await markDelivered(trx, flags.map((f) => f.id), session.id);
+    return 'imported';
   });
 }
 

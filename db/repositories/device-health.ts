@@ -1,0 +1,50 @@
+// Device health for the backoffice: each channel's status flag and last acknowledged sync, and
+// the devices that need attention (a package left unacknowledged in status 2 for too long).
+import { sql } from 'kysely';
+import type { DbOrTrx } from '../database.js';
+import { DEVICE_PUBLIC, type PublicDevice } from './devices.js';
+
+export interface ChannelHealth {
+  device_id: string;
+  channel: string;
+  status: number;
+  session_id: string | null;
+  changed_at: Date;
+  /** The last session of this channel imported and acknowledged. */
+  last_acknowledged_at: Date | null;
+  /** Status 2 for longer than the configured time: the device does not acknowledge. */
+  ack_overdue: boolean;
+}
+
+export async function channelHealth(db: DbOrTrx, deviceIds: readonly string[], ackStuckAfterSeconds: number): Promise<ChannelHealth[]> {
+  if (deviceIds.length === 0) return [];
+  return db.selectFrom('sync_states as st')
+    .select(['st.device_id', 'st.channel', 'st.status', 'st.session_id', 'st.changed_at'])
+    .select((eb) => [
+      eb.selectFrom('sync_sessions as se').select('se.acked_at')
+        .whereRef('se.device_id', '=', 'st.device_id').whereRef('se.channel', '=', 'st.channel')
+        .where('se.outcome', '=', 'imported').where('se.acked_at', 'is not', null)
+        .orderBy('se.received_at', 'desc').limit(1).as('last_acknowledged_at'),
+      sql<boolean>`st.status = 2 AND st.changed_at < now() - make_interval(secs => ${ackStuckAfterSeconds})`.as('ack_overdue'),
+    ])
+    .where('st.device_id', 'in', [...deviceIds])
+    .orderBy('st.device_id').orderBy('st.channel')
+    .execute() as Promise<ChannelHealth[]>;
+}
+
+/** Devices with a channel in status 2 for longer than `ackStuckAfterSeconds`, by id (keyset). */
+export async function listDevicesNeedingAttention(db: DbOrTrx, opts: { schoolId: number | null; afterId: string | null; limit: number; ackStuckAfterSeconds: number }): Promise<PublicDevice[]> {
+  let q = db.selectFrom('devices').select(DEVICE_PUBLIC)
+    .where(({ exists, selectFrom }) => exists(selectFrom('sync_states as st').select('st.device_id')
+      .whereRef('st.device_id', '=', 'devices.id').where('st.status', '=', 2)
+      .where(sql<boolean>`st.changed_at < now() - make_interval(secs => ${opts.ackStuckAfterSeconds})`)))
+    .orderBy('devices.id').limit(opts.limit);
+  if (opts.schoolId !== null) q = q.where('devices.school_id', '=', opts.schoolId);
+  if (opts.afterId !== null) q = q.where('devices.id', '>', opts.afterId);
+  return q.execute();
+}
+
+export async function reportedSettings(db: DbOrTrx, deviceId: string): Promise<Record<string, string> | null> {
+  const row = await db.selectFrom('devices').select('reported_settings').where('id', '=', deviceId).executeTakeFirst();
+  return row?.reported_settings ?? null;
+}

@@ -1,0 +1,104 @@
+// Sync sessions as staff see them: a device's history, one session with its rejections, its
+// package; and the session locks RESET_SESSION takes before closing a channel.
+import { sql } from 'kysely';
+import type { DbOrTrx, Trx } from '../database.js';
+import type { SessionOutcome, SessionStats } from '../schema/index.js';
+
+/** Where a session stands: still processed, package waiting, acknowledged, or closed without acknowledgement (reset). */
+export type SessionState = 'processing' | 'ready' | 'acknowledged' | 'closed';
+
+export interface SessionSummary {
+  id: string;
+  device_id: string;
+  school_id: number;
+  channel: string;
+  state: SessionState;
+  outcome: SessionOutcome | null;
+  received_at: Date;
+  processed_at: Date | null;
+  acked_at: Date | null;
+  archive_bytes: number;
+  archive_sha256: string;
+  archive_stored: boolean;
+  package_sha256: string | null;
+  device_clock: Date | null;
+  clock_skew_seconds: number | null;
+  attempts: number;
+  stats: SessionStats | null;
+  rejection_count: number;
+  /** received_at in microseconds: the paging key. */
+  received_at_us: number;
+}
+
+function sessionsQuery(db: DbOrTrx) {
+  return db.selectFrom('sync_sessions as se')
+    .innerJoin('devices as d', 'd.id', 'se.device_id')
+    .leftJoin('sync_states as st', (j) => j.onRef('st.device_id', '=', 'se.device_id').onRef('st.channel', '=', 'se.channel'))
+    .select([
+      'se.id', 'se.device_id', 'd.school_id', 'se.channel', 'se.outcome', 'se.received_at', 'se.processed_at', 'se.acked_at',
+      'se.archive_bytes', 'se.archive_sha256', 'se.package_sha256', 'se.device_clock', 'se.clock_skew_seconds', 'se.attempts', 'se.stats',
+    ])
+    .select((eb) => [
+      sql<SessionState>`CASE
+        WHEN se.acked_at IS NOT NULL THEN 'acknowledged'
+        WHEN st.session_id = se.id AND st.status = 1 THEN 'processing'
+        WHEN st.session_id = se.id AND st.status = 2 THEN 'ready'
+        ELSE 'closed' END`.as('state'),
+      sql<boolean>`se.archive IS NOT NULL`.as('archive_stored'),
+      eb.selectFrom('rejections as r').select(sql<number>`count(*)::int`.as('n')).whereRef('r.session_id', '=', 'se.id').as('rejection_count'),
+      sql<number>`(extract(epoch FROM se.received_at) * 1000000)::bigint`.as('received_at_us'),
+    ]);
+}
+
+/** Newest first, keyset on (received_at, id). */
+export async function listDeviceSessions(db: DbOrTrx, deviceId: string, opts: { channel?: string; before: { received_at_us: number; id: string } | null; limit: number }): Promise<SessionSummary[]> {
+  let q = sessionsQuery(db).where('se.device_id', '=', deviceId)
+    .orderBy('se.received_at', 'desc').orderBy('se.id', 'desc').limit(opts.limit);
+  if (opts.channel) q = q.where('se.channel', '=', opts.channel);
+  if (opts.before) {
+    const { received_at_us, id } = opts.before;
+    q = q.where(sql<boolean>`(se.received_at, se.id) < (to_timestamp(0) + ${received_at_us}::bigint * interval '1 microsecond', ${id}::uuid)`);
+  }
+  return (await q.execute()) as SessionSummary[];
+}
+
+export async function findSessionSummary(db: DbOrTrx, id: string): Promise<SessionSummary | undefined> {
+  return (await sessionsQuery(db).where('se.id', '=', id).executeTakeFirst()) as SessionSummary | undefined;
+}
+
+/** By line order of the upload (id order). */
+export async function sessionRejections(db: DbOrTrx, sessionId: string, opts: { afterId: number | null; limit: number }) {
+  let q = db.selectFrom('rejections').select(['id', 'file', 'line', 'record_id', 'code'])
+    .where('session_id', '=', sessionId).orderBy('id').limit(opts.limit);
+  if (opts.afterId !== null) q = q.where('id', '>', opts.afterId);
+  return q.execute();
+}
+
+export async function sessionPackage(db: DbOrTrx, id: string) {
+  return db.selectFrom('sync_sessions as se').innerJoin('devices as d', 'd.id', 'se.device_id')
+    .select(['se.id', 'd.school_id', 'se.package', 'se.package_sha256'])
+    .where('se.id', '=', id).executeTakeFirst();
+}
+
+/** Flags this session's package carried. */
+export async function flagsDeliveredIn(db: DbOrTrx, sessionId: string) {
+  return db.selectFrom('device_flags').select(['id', 'name', 'params', 'delivered_at', 'applied_at'])
+    .where('delivered_in', '=', sessionId).orderBy('id').execute();
+}
+
+/** Channels of these devices that are not idle (status 1 or 2), with their session. */
+export async function busyChannels(db: DbOrTrx, deviceIds: readonly string[]) {
+  if (deviceIds.length === 0) return [];
+  return db.selectFrom('sync_states').select(['device_id', 'channel', 'status', 'session_id'])
+    .where('device_id', 'in', [...deviceIds]).where('status', '<>', 0)
+    .orderBy('device_id').orderBy('channel').execute();
+}
+
+/**
+ * Locks sessions in the order the worker does (the session row first, then the channel state),
+ * so closing a channel while its batch is imported waits for the import instead of deadlocking.
+ */
+export async function lockSessions(trx: Trx, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await trx.selectFrom('sync_sessions').select('id').where('id', 'in', [...ids]).orderBy('id').forUpdate().execute();
+}
