@@ -175,9 +175,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       anomalies text[] NOT NULL DEFAULT '{}',
       clock_suspect boolean NOT NULL DEFAULT false,
       updated_at timestamptz NOT NULL DEFAULT now(),
+      -- Id of the transaction that last changed the row: sums of it fingerprint a range for caches and ETags.
+      rev bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
       PRIMARY KEY (user_id, date)
     );
-    CREATE INDEX user_days_school_date ON user_days (school_id, date);
+    -- Covering: the figures read a school's range from the index alone.
+    CREATE INDEX user_days_school_date ON user_days (school_id, date) INCLUDE (user_id, seconds, open_since, rev);
 
     CREATE TABLE device_flags (
       id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
