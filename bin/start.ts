@@ -64,7 +64,9 @@ class Supervised {
 
   start(): void {
     const startedAt = Date.now();
-    this.child = spawn(process.execPath, ['--import', 'tsx', path.join(root, this.script)], { env: this.env, stdio: 'inherit', cwd: root });
+    // A process group of its own: a terminal's Ctrl-C reaches only this supervisor, which then
+    // stops each child once (a second signal would make the child exit without finishing its work).
+    this.child = spawn(process.execPath, ['--import', 'tsx', path.join(root, this.script)], { env: this.env, stdio: 'inherit', cwd: root, detached: true });
     this.child.on('exit', (code, signal) => {
       this.child = null;
       if (this.stopping) return;

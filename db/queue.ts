@@ -9,7 +9,7 @@ import type { Trx } from './database.js';
 
 export { PgBoss };
 
-export function createBoss(url: string, opts: { logger: Logger; role: 'api' | 'worker' | 'migrate'; max?: number }): PgBoss {
+export function createBoss(url: string, opts: { logger: Logger; role: 'api' | 'worker' | 'migrate'; max?: number; maintenanceIntervalSeconds?: number }): PgBoss {
   const worker = opts.role === 'worker';
   const boss = new PgBoss({
     connectionString: url,
@@ -19,7 +19,8 @@ export function createBoss(url: string, opts: { logger: Logger; role: 'api' | 'w
     supervise: worker,
     schedule: worker,
     migrate: opts.role !== 'api',
-    maintenanceIntervalSeconds: 30,
+    // Expiry of timed-out jobs happens here: an import whose worker died is retried after expiry + this.
+    maintenanceIntervalSeconds: opts.maintenanceIntervalSeconds ?? 30,
   });
   // Without a listener a database restart would crash the process (pg-boss#365).
   boss.on('error', (err) => opts.logger.error({ err: err.message }, 'pg-boss error'));

@@ -31,6 +31,8 @@ export interface Config {
   importRetryAfterSeconds: number;
   importJobExpireSeconds: number;
   importRetryLimit: number;
+  /** How often a worker's pg-boss expires timed-out jobs and applies retention (default 30 s). */
+  queueMaintenanceSeconds: number;
   syncStuckAfterSeconds: number;
   ackStuckAfterSeconds: number;
   archiveRetentionDays: number;
@@ -44,7 +46,7 @@ const VARIABLES = [
   'DEMO_DATA', 'LOG_LEVEL', 'API_PROCESSES', 'WORKER_CONCURRENCY', 'DEVICE_TOKEN_TTL_SECONDS',
   'STAFF_TOKEN_TTL_SECONDS', 'MAX_ARCHIVE_BYTES', 'ARCHIVE_MAX_ENTRIES', 'ARCHIVE_MAX_UNCOMPRESSED_BYTES',
   'ARCHIVE_MAX_RATIO', 'IMPORT_MAX_PENDING', 'IMPORT_RETRY_AFTER_SECONDS', 'IMPORT_JOB_EXPIRE_SECONDS',
-  'IMPORT_RETRY_LIMIT', 'SYNC_STUCK_AFTER_SECONDS', 'ACK_STUCK_AFTER_SECONDS', 'ARCHIVE_RETENTION_DAYS',
+  'IMPORT_RETRY_LIMIT', 'QUEUE_MAINTENANCE_SECONDS', 'SYNC_STUCK_AFTER_SECONDS', 'ACK_STUCK_AFTER_SECONDS', 'ARCHIVE_RETENTION_DAYS',
   'DB_POOL_MAX',
 ] as const;
 
@@ -143,6 +145,7 @@ export function envToConfig(env: Env): Config {
     importRetryAfterSeconds: integer(env, 'IMPORT_RETRY_AFTER_SECONDS', 30, 1, 3600),
     importJobExpireSeconds,
     importRetryLimit: integer(env, 'IMPORT_RETRY_LIMIT', 3, 0, 20),
+    queueMaintenanceSeconds: integer(env, 'QUEUE_MAINTENANCE_SECONDS', 30, 1, 3600),
     syncStuckAfterSeconds,
     ackStuckAfterSeconds: integer(env, 'ACK_STUCK_AFTER_SECONDS', 3600, 5),
     archiveRetentionDays: integer(env, 'ARCHIVE_RETENTION_DAYS', 30, 1, 3650),

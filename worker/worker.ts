@@ -20,7 +20,7 @@ export interface RunningWorker {
 
 export async function startWorker(config: Config, databaseUrl: string, logger: Logger): Promise<RunningWorker> {
   const database = connectDatabase(databaseUrl, { max: config.dbPoolMax, logger, applicationName: 'attendance-worker' });
-  const boss = createBoss(databaseUrl, { logger, role: 'worker' });
+  const boss = createBoss(databaseUrl, { logger, role: 'worker', maintenanceIntervalSeconds: config.queueMaintenanceSeconds });
   await boss.start();
   await ensureQueues(boss, config);
   const ctx: WorkerContext = { config, db: database.db, boss, logger };

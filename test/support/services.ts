@@ -33,6 +33,7 @@ export async function startStack(opts: { env?: Env; worker?: boolean; databaseUr
     async stop() {
       await worker?.stop();
       await api.stop();
+      await fs.rm(config.dataDir, { recursive: true, force: true });
     },
   };
 }

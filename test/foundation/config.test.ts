@@ -1,0 +1,137 @@
+// Configuration is validated at start: a wrong value stops the process with one line naming
+// the variable. `envToConfig` is tested by tables; the entry points as real processes.
+import { describe, expect, test } from '@jest/globals';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, envToConfig, readEnv, type Env } from '../../shared/config.js';
+import { runScript } from '../support/processes.js';
+
+const SECRET = 'a-jwt-secret-of-at-least-32-characters!';
+
+/** Every variable `readEnv` knows, read back through a source that has them all. */
+const KNOWN = Object.keys(readEnv(new Proxy({}, { get: () => 'x' }) as NodeJS.ProcessEnv));
+/** Free-form strings: nothing to reject. */
+const FREE_FORM = ['HOST', 'DATA_DIR'];
+
+function failure(env: Env): ConfigError {
+  try {
+    envToConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error(`accepted ${JSON.stringify(env)}`);
+}
+
+// [variable the error must name, environment]
+const WRONG: Array<[string, Env]> = [
+  ['NODE_ENV', { NODE_ENV: 'staging' }],
+  ['PORT', { PORT: 'abc' }],
+  ['PORT', { PORT: '-1' }],
+  ['PORT', { PORT: '3000.5' }],
+  ['PORT', { PORT: '65536' }],
+  ['DATABASE_URL', { DATABASE_URL: 'mysql://localhost/attendance' }],
+  ['DATABASE_URL', { DATABASE_URL: 'localhost:5432' }],
+  ['JWT_SECRET', { JWT_SECRET: 'too-short' }],
+  ['JWT_SECRET', { NODE_ENV: 'production' }],
+  ['ADMIN_PASSWORD', { ADMIN_EMAIL: 'admin@example.test' }],
+  ['ADMIN_EMAIL', { ADMIN_PASSWORD: 'long enough password' }],
+  ['ADMIN_EMAIL', { ADMIN_EMAIL: 'not an email', ADMIN_PASSWORD: 'long enough password' }],
+  ['ADMIN_PASSWORD', { ADMIN_EMAIL: 'admin@example.test', ADMIN_PASSWORD: 'short' }],
+  ['DEMO_DATA', { DEMO_DATA: 'maybe' }],
+  ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+  ['API_PROCESSES', { API_PROCESSES: '0' }],
+  ['API_PROCESSES', { API_PROCESSES: '257' }],
+  ['WORKER_CONCURRENCY', { WORKER_CONCURRENCY: '0' }],
+  ['DEVICE_TOKEN_TTL_SECONDS', { DEVICE_TOKEN_TTL_SECONDS: '29' }],
+  ['STAFF_TOKEN_TTL_SECONDS', { STAFF_TOKEN_TTL_SECONDS: '1h' }],
+  ['MAX_ARCHIVE_BYTES', { MAX_ARCHIVE_BYTES: '1023' }],
+  ['ARCHIVE_MAX_ENTRIES', { ARCHIVE_MAX_ENTRIES: '0' }],
+  ['ARCHIVE_MAX_UNCOMPRESSED_BYTES', { ARCHIVE_MAX_UNCOMPRESSED_BYTES: '1e9' }],
+  ['ARCHIVE_MAX_RATIO', { ARCHIVE_MAX_RATIO: '1' }],
+  ['IMPORT_MAX_PENDING', { IMPORT_MAX_PENDING: '0' }],
+  ['IMPORT_RETRY_AFTER_SECONDS', { IMPORT_RETRY_AFTER_SECONDS: '3601' }],
+  ['IMPORT_JOB_EXPIRE_SECONDS', { IMPORT_JOB_EXPIRE_SECONDS: '4' }],
+  ['IMPORT_RETRY_LIMIT', { IMPORT_RETRY_LIMIT: '21' }],
+  ['QUEUE_MAINTENANCE_SECONDS', { QUEUE_MAINTENANCE_SECONDS: '0' }],
+  ['QUEUE_MAINTENANCE_SECONDS', { QUEUE_MAINTENANCE_SECONDS: '0' }],
+  ['SYNC_STUCK_AFTER_SECONDS', { SYNC_STUCK_AFTER_SECONDS: ' 600' }],
+  ['ACK_STUCK_AFTER_SECONDS', { ACK_STUCK_AFTER_SECONDS: 'soon' }],
+  ['ARCHIVE_RETENTION_DAYS', { ARCHIVE_RETENTION_DAYS: '0' }],
+  ['DB_POOL_MAX', { DB_POOL_MAX: '201' }],
+];
+
+describe('envToConfig', () => {
+  test.each(WRONG)('a wrong %s stops with a ConfigError naming it (%j)', (variable, env) => {
+    const err = failure(env);
+    expect(err.variable).toBe(variable);
+    expect(err.message.startsWith(`${variable}: `)).toBe(true);
+    expect(err.message).not.toContain('\n');
+  });
+
+  // A new variable fails here until it gets a case above (or is listed in FREE_FORM).
+  test('every validated variable has a wrong-value case above', () => {
+    const covered = new Set(WRONG.map(([variable]) => variable));
+    expect(KNOWN.filter((name) => !FREE_FORM.includes(name) && !covered.has(name))).toEqual([]);
+  });
+
+  test('defaults: development, port 3000, embedded database in ./.data, demo data on, one api process', () => {
+    const config = envToConfig({});
+    expect(config).toMatchObject({
+      nodeEnv: 'development', port: 3000, host: '0.0.0.0', databaseUrl: null, dataDir: path.resolve('.data'),
+      jwtSecret: null, adminEmail: null, adminPassword: null, demoData: true, logLevel: 'info', apiProcesses: 1,
+      workerConcurrency: 4, deviceTokenTtlSeconds: 900, staffTokenTtlSeconds: 8 * 3600, maxArchiveBytes: 50 * 1024 * 1024,
+      importJobExpireSeconds: 300, syncStuckAfterSeconds: 600, ackStuckAfterSeconds: 3600, archiveRetentionDays: 30, dbPoolMax: 10,
+    });
+    expect(envToConfig({ NODE_ENV: 'test' }).logLevel).toBe('silent');
+  });
+
+  test('production: JWT_SECRET required, demo data off unless asked, one api process per core', () => {
+    const config = envToConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET });
+    expect(config.jwtSecret).toBe(SECRET);
+    expect(config.demoData).toBe(false);
+    expect(config.apiProcesses).toBe(os.availableParallelism());
+    expect(envToConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, DEMO_DATA: 'true' }).demoData).toBe(true);
+    expect(envToConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, API_PROCESSES: '2' }).apiProcesses).toBe(2);
+  });
+
+  test('values are parsed: booleans in their usual spellings, the admin email lowercased, DATA_DIR made absolute', () => {
+    for (const yes of ['1', 'true', 'TRUE', 'yes', 'on']) expect(envToConfig({ DEMO_DATA: yes }).demoData).toBe(true);
+    for (const no of ['0', 'false', 'No', 'off']) expect(envToConfig({ DEMO_DATA: no }).demoData).toBe(false);
+    const config = envToConfig({
+      ADMIN_EMAIL: 'Admin@Example.TEST', ADMIN_PASSWORD: 'long enough password', DATA_DIR: 'some/dir', PORT: '0',
+      DATABASE_URL: 'postgresql://u:p@db:5432/attendance',
+    });
+    expect(config.adminEmail).toBe('admin@example.test');
+    expect(config.dataDir).toBe(path.resolve('some/dir'));
+    expect(config.port).toBe(0);
+    expect(config.databaseUrl).toBe('postgresql://u:p@db:5432/attendance');
+  });
+});
+
+describe('readEnv', () => {
+  test('reads only the known variables and treats an empty value as unset', () => {
+    const env = readEnv({ PORT: '8080', LOG_LEVEL: '', PATH: '/usr/bin', HOME: '/root' });
+    expect(env).toEqual({ PORT: '8080' });
+    expect(KNOWN).toEqual(expect.arrayContaining(['PORT', 'DATABASE_URL', 'DATA_DIR', 'JWT_SECRET', 'DEMO_DATA', 'LOG_LEVEL']));
+  });
+});
+
+describe('entry points refuse a wrong configuration with one line naming the variable', () => {
+  const cases: Array<[string, Record<string, string>, string]> = [
+    ['api/main.ts', { PORT: 'abc' }, 'PORT'],
+    ['api/main.ts', { NODE_ENV: 'production' }, 'JWT_SECRET'],
+    ['api/main.ts', {}, 'DATABASE_URL'],
+    ['worker/main.ts', { WORKER_CONCURRENCY: 'lots' }, 'WORKER_CONCURRENCY'],
+    ['db/migrate-cli.ts', { DATABASE_URL: 'mysql://nope' }, 'DATABASE_URL'],
+    ['bin/start.ts', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+  ];
+  test.concurrent.each(cases)('%s with %j names %s', async (script, env, variable) => {
+    const proc = runScript(script, env);
+    const { code } = await proc.waitForExit(30_000);
+    expect(code).toBe(78);
+    const lines = proc.stderr.filter((line) => line.trim() !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^configuration error: ${variable}: `));
+  });
+});

@@ -1,0 +1,59 @@
+// Logs are structured JSON (pino) on stdout: one line per request with method, path, status
+// and duration, and nothing a caller sent as a secret.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { createSuiteDatabase } from '../support/database.js';
+import { http } from '../support/http.js';
+import { eventually, freePort, killIfRunning, runScript, type RunningProcess } from '../support/processes.js';
+
+let proc: RunningProcess;
+let url: string;
+
+beforeAll(async () => {
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  proc = runScript('api/main.ts', {
+    DATABASE_URL: await createSuiteDatabase(), PORT: String(port), LOG_LEVEL: 'info', JWT_SECRET: 'a-jwt-secret-of-at-least-32-characters!',
+  });
+  await proc.waitForLine(/"api listening"/, 60_000);
+});
+
+afterAll(async () => {
+  await killIfRunning(proc, 'SIGTERM');
+});
+
+describe('request log', () => {
+  test('one JSON line per request: method, path without query, status, duration; no secrets', async () => {
+    const requests: Array<[string, string, number, Parameters<typeof http>[3]]> = [
+      ['GET', '/healthz', 200, {}],
+      ['GET', '/api/staff', 401, { token: 'not-a-real-token-but-a-secret' }],
+      ['GET', '/no/such/route?password=hunter22', 404, {}],
+      ['POST', '/api/auth/login', 400, { body: '{not json' }],
+      ['POST', '/api/auth/login', 401, { body: { email: 'nobody@example.test', password: 'the-password-in-the-body' } }],
+    ];
+    for (const [method, path, status, opts] of requests) {
+      expect((await http(url, method, path, opts)).status).toBe(status);
+    }
+
+    const requestLines = () => proc.jsonLines().filter((l) => l.req !== undefined);
+    await eventually(() => requestLines().length >= requests.length, 5_000, 'request log lines');
+    const lines = requestLines();
+    expect(lines).toHaveLength(requests.length);
+    lines.forEach((line, i) => {
+      const [method, path, status] = requests[i];
+      expect(line.req).toEqual({ method, path: path.split('?')[0] });
+      expect(line.res).toEqual({ status });
+      expect(typeof line.responseTime).toBe('number');
+      expect(line.level).toBe(status >= 500 ? 50 : status >= 400 ? 40 : 30);
+      expect(line.msg).toMatch(new RegExp(`^${method} ${path.split('?')[0]} ${status}`));
+      expect(line).toMatchObject({ name: 'api', pid: proc.pid });
+      expect(typeof line.time).toBe('number');
+    });
+
+    // Everything on stdout is JSON, and no secret a caller sent reaches it.
+    const stdout = proc.stdout.filter((l) => l.trim() !== '');
+    expect(stdout.every((l) => l.startsWith('{'))).toBe(true);
+    expect(proc.jsonLines()).toHaveLength(stdout.length);
+    const text = stdout.join('\n');
+    for (const secret of ['not-a-real-token-but-a-secret', 'hunter22', 'the-password-in-the-body']) expect(text).not.toContain(secret);
+  });
+});
