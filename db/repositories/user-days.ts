@@ -56,14 +56,19 @@ export async function recomputeDays(trx: Trx, days: readonly DayKey[], clocks: M
   const dates = days.map((d) => d.date);
   const zones = days.map((d) => clocks.get(d.schoolId)!.timezone);
   // Local midnight to local midnight, DST-correct in PostgreSQL; served by attendances_user_time.
+  const schoolIds = days.map((d) => d.schoolId);
+  // LATERAL keeps this a nested loop over attendances_user_time: with a plain join the planner
+  // misjudges the unnest and hash-joins the whole table (measured: 0.45 s per 5,000 days).
   const events = await sql<{ user_id: number; date: string; occurred_at: Date; type: 'checkin' | 'checkout'; clock_suspect: boolean }>`
-    SELECT a.user_id, d.date::text AS date, a.occurred_at, a.type, a.clock_suspect
-    FROM unnest(${userIds}::bigint[], ${dates}::date[], ${zones}::text[]) AS d(user_id, date, tz)
-    JOIN users u ON u.id = d.user_id
-    JOIN attendances a ON a.school_id = u.school_id AND a.user_id = d.user_id
-      AND a.occurred_at >= (d.date::timestamp AT TIME ZONE d.tz)
-      AND a.occurred_at < ((d.date + 1)::timestamp AT TIME ZONE d.tz)
-    ORDER BY a.user_id, a.occurred_at, a.id
+    SELECT d.user_id, d.date::text AS date, a.occurred_at, a.type, a.clock_suspect
+    FROM unnest(${schoolIds}::bigint[], ${userIds}::bigint[], ${dates}::date[], ${zones}::text[]) AS d(school_id, user_id, date, tz)
+    CROSS JOIN LATERAL (
+      SELECT occurred_at, type, clock_suspect, id FROM attendances
+      WHERE school_id = d.school_id AND user_id = d.user_id
+        AND occurred_at >= (d.date::timestamp AT TIME ZONE d.tz)
+        AND occurred_at < ((d.date + 1)::timestamp AT TIME ZONE d.tz)
+    ) a
+    ORDER BY d.user_id, a.occurred_at, a.id
   `.execute(trx);
 
   const byDay = new Map<string, { events: AttendanceEvent[]; suspect: boolean }>();

@@ -52,6 +52,21 @@ export function todayIn(tz: string, now: Date | number): string {
  *   would answer 03:30, half an hour after clocks passed the requested time.
  */
 export function localTimeOnDate(date: string, hhmm: string, tz: string): Date {
+  // Recomputing a batch's user-days asks for the same few dates thousands of times.
+  const key = `${tz}|${date}|${hhmm}`;
+  let ms = wallTimes.get(key);
+  if (ms === undefined) {
+    if (wallTimes.size >= MAX_WALL_TIMES) wallTimes.clear();
+    ms = resolveWallTime(date, hhmm, tz);
+    wallTimes.set(key, ms);
+  }
+  return new Date(ms);
+}
+
+const wallTimes = new Map<string, number>();
+const MAX_WALL_TIMES = 20_000;
+
+function resolveWallTime(date: string, hhmm: string, tz: string): number {
   const m = HHMM_RE.exec(hhmm);
   if (!m) throw new RangeError(`Invalid time of day: ${JSON.stringify(hhmm)} (expected HH:MM)`);
   const zone = zoneOf(tz);
@@ -60,7 +75,7 @@ export function localTimeOnDate(date: string, hhmm: string, tz: string): Date {
   const before = offsetMs(zone, wall - DAY_MS);
   const after = offsetMs(zone, wall + DAY_MS);
   const candidates = [wall - before, wall - after].filter((t) => wall - t === offsetMs(zone, t));
-  if (candidates.length > 0) return new Date(Math.min(...candidates));
+  if (candidates.length > 0) return Math.min(...candidates);
   // In a gap: the offset changes somewhere in (wall - after, wall - before]; find where.
   let lo = wall - after; // still on the old offset
   let hi = wall - before; // already on the new offset
@@ -70,7 +85,7 @@ export function localTimeOnDate(date: string, hhmm: string, tz: string): Date {
     if (offsetMs(zone, mid) === old) lo = mid;
     else hi = mid;
   }
-  return new Date(hi);
+  return hi;
 }
 
 /** The instant local `date` begins in `tz` (usually local midnight; days may last 23 or 25 h). */

@@ -1,0 +1,208 @@
+// PROTOCOL.md §5 and §8 when things go wrong: a failing import is retried by pg-boss; when the
+// retries are exhausted the session gets the processing_failed package, status 2, and nothing
+// was imported. The stuck-session sweep sends a lost job again and fails a session stuck too long.
+// Each test starts the worker itself, after it has arranged the failure.
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { sql } from 'kysely';
+import { ensureQueues } from '../../db/queue.js';
+import { createLogger } from '../../shared/logger.js';
+import { startWorker, type RunningWorker, type WorkerContext } from '../../worker/worker.js';
+import { sweepSessions } from '../../worker/jobs/sweep-sessions.js';
+import { connectTestDatabase } from '../support/database.js';
+import { attendancesCsv, batchZip, deviceXml, readPackage, TestDevice } from '../support/device-client.js';
+import { aDevice, aSchool, someUsers } from '../support/fixtures.js';
+import { startStack, type TestStack } from '../support/services.js';
+import { attendanceCount, waitFor } from './helpers.js';
+
+const logger = createLogger('test-worker', process.env.TEST_LOG_LEVEL ?? 'silent');
+
+interface Suite {
+  stack: TestStack;
+  db: ReturnType<typeof connectTestDatabase>;
+  schoolId: number;
+  userIds: number[];
+  worker: RunningWorker | null;
+}
+
+/** An api without a worker whose import queue already has this config's retry limit (a job takes it when sent). */
+async function suite(env: Record<string, string>): Promise<Suite> {
+  const stack = await startStack({ env });
+  await ensureQueues(stack.api.ctx.boss, stack.config);
+  const db = connectTestDatabase(stack.databaseUrl);
+  const schoolId = (await aSchool(db.db)).id;
+  const userIds = (await someUsers(db.db, schoolId, 3)).map((u) => u.id);
+  return { stack, db, schoolId, userIds, worker: null };
+}
+
+async function closeSuite(s: Suite | undefined): Promise<void> {
+  await s?.worker?.stop();
+  await s?.db.close();
+  await s?.stack.stop();
+}
+
+function batch(s: Suite): Buffer {
+  return batchZip({
+    'device.xml': deviceXml(),
+    'attendances.csv': attendancesCsv(s.userIds.map((user_id, i) => ({ record_id: i + 1, user_id, type: 'checkin', occurred_at: '2026-11-20T08:00:00Z' }))),
+  });
+}
+
+async function uploaded(s: Suite): Promise<{ dev: TestDevice; sessionId: string; jobId: string; bytes: Buffer }> {
+  const dev = await new TestDevice(s.stack.url, await aDevice(s.db.db, s.schoolId)).signIn();
+  const bytes = batch(s);
+  const up = await dev.upload(bytes);
+  expect(up.status).toBe(202);
+  const row = await s.db.db.selectFrom('sync_sessions').select('job_id').where('id', '=', up.body.session_id).executeTakeFirstOrThrow();
+  return { dev, sessionId: up.body.session_id, jobId: row.job_id!, bytes };
+}
+
+async function jobOf(s: Suite, jobId: string): Promise<{ state: string; retry_count: number; retry_limit: number } | undefined> {
+  const row = await sql<{ state: string; retry_count: number; retry_limit: number }>`
+    SELECT state, retry_count, retry_limit FROM pgboss.job WHERE id = ${jobId}`.execute(s.db.db);
+  return row.rows[0];
+}
+
+/** The archive bytes as stored are replaced: every import attempt will now fail. */
+const corrupt = (s: Suite, sessionId: string) => s.db.db.updateTable('sync_sessions').set({ archive: Buffer.from('not a zip any more') }).where('id', '=', sessionId).execute();
+
+async function expectProcessingFailed(s: Suite, dev: TestDevice, sessionId: string): Promise<void> {
+  const ready = await dev.waitForStatus(2, 30_000);
+  expect(ready.body.session_id).toBe(sessionId);
+  const res = await dev.instructions();
+  expect(res.status).toBe(200);
+  const pkg = readPackage(res.body as Buffer);
+  expect(pkg.all('instructions')[0]).toMatchObject({ session_id: sessionId });
+  expect(pkg.all('error')).toEqual([{ code: 'processing_failed', retry: 'true' }]);
+  expect(pkg.all('import')).toEqual([]);
+  expect(Object.keys(pkg.files)).toEqual(['instructions.xml']);
+  const session = await s.db.db.selectFrom('sync_sessions').select(['outcome', 'stats', 'failure', 'processed_at']).where('id', '=', sessionId).executeTakeFirstOrThrow();
+  expect(session).toMatchObject({ outcome: 'failed', stats: null, failure: expect.any(String), processed_at: expect.any(Date) });
+  expect(await attendanceCount(s.db.db, dev.identity.id)).toBe(0);
+  const rejections = await s.db.db.selectFrom('rejections').select('id').where('session_id', '=', sessionId).execute();
+  expect(rejections).toEqual([]);
+  expect((await dev.manifest()).body.high_water_marks).toEqual({ 'attendances.csv': 0 });
+}
+
+describe('IMPORT_RETRY_LIMIT=0: the first failure is final', () => {
+  let s: Suite;
+  beforeAll(async () => { s = await suite({ IMPORT_RETRY_LIMIT: '0' }); });
+  afterAll(() => closeSuite(s));
+
+  test('processing_failed package, status 2, nothing imported; after the ack the same rows go through', async () => {
+    const { dev, sessionId, jobId, bytes } = await uploaded(s);
+    expect(await jobOf(s, jobId)).toMatchObject({ state: 'created', retry_limit: 0 });
+    await corrupt(s, sessionId);
+    s.worker = await startWorker(s.stack.config, s.stack.databaseUrl, logger);
+
+    await expectProcessingFailed(s, dev, sessionId);
+    expect(await jobOf(s, jobId)).toMatchObject({ state: 'failed', retry_count: 0 });
+
+    // The device acknowledges and, as told, sends the same rows again: a new session, imported.
+    expect((await dev.ack(sessionId)).body).toEqual({ status: 0 });
+    const again = await dev.sync(bytes);
+    expect(again.sessionId).not.toBe(sessionId);
+    expect(again.pkg.all('import')[0]).toMatchObject({ received: '3', accepted: '3' });
+  });
+});
+
+describe('IMPORT_RETRY_LIMIT=1: a failed attempt is retried by pg-boss', () => {
+  let s: Suite;
+  beforeAll(async () => { s = await suite({ IMPORT_RETRY_LIMIT: '1' }); });
+  afterAll(() => closeSuite(s));
+
+  test('the first attempt fails, the retry imports the batch exactly once', async () => {
+    const { dev, sessionId, jobId, bytes } = await uploaded(s);
+    await corrupt(s, sessionId);
+    s.worker = await startWorker(s.stack.config, s.stack.databaseUrl, logger);
+
+    // pg-boss puts the job back for a retry (after 5–10 s, retryDelay 5 with backoff)...
+    await waitFor(async () => (await jobOf(s, jobId))?.state === 'retry', 15_000, 'the job waiting for its retry');
+    expect((await dev.status()).body.status).toBe(1);
+    // ...by which time the cause has gone.
+    await s.db.db.updateTable('sync_sessions').set({ archive: bytes }).where('id', '=', sessionId).execute();
+
+    await dev.waitForStatus(2, 30_000);
+    const session = await s.db.db.selectFrom('sync_sessions').select(['outcome', 'stats']).where('id', '=', sessionId).executeTakeFirstOrThrow();
+    expect(session.outcome).toBe('imported');
+    expect(session.stats).toEqual({ 'attendances.csv': { received: 3, accepted: 3, duplicates: 0, rejected: 0, high_water_mark: 3 } });
+    expect(await attendanceCount(s.db.db, dev.identity.id)).toBe(3);
+    expect(await jobOf(s, jobId)).toMatchObject({ state: 'completed', retry_count: 1 });
+  }, 60_000);
+
+  test('both attempts fail: processing_failed once the retries are exhausted', async () => {
+    const { dev, sessionId, jobId } = await uploaded(s);
+    await corrupt(s, sessionId);
+    await expectProcessingFailed(s, dev, sessionId);
+    expect(await jobOf(s, jobId)).toMatchObject({ state: 'failed', retry_count: 1 });
+  }, 60_000);
+});
+
+describe('the stuck-session sweep', () => {
+  let s: Suite;
+  let ctx: WorkerContext;
+  beforeAll(async () => {
+    s = await suite({});
+    // The sweep as the worker runs it, with no job pump that could race the test.
+    ctx = { config: s.stack.config, db: s.db.db, boss: s.stack.api.ctx.boss, logger };
+  });
+  afterEach(async () => {
+    await s.worker?.stop();
+    s.worker = null;
+  });
+  afterAll(() => closeSuite(s));
+
+  test('a session in status 1 with a live job, received recently, is left alone', async () => {
+    const { sessionId } = await uploaded(s);
+    const result = await sweepSessions(ctx);
+    expect(result.resent).not.toContain(sessionId);
+    expect(result.failed).not.toContain(sessionId);
+  });
+
+  test('a session in status 1 whose job row is gone is sent again, and then imported once', async () => {
+    const { dev, sessionId, jobId } = await uploaded(s);
+    await sql`DELETE FROM pgboss.job WHERE id = ${jobId}`.execute(s.db.db);
+
+    const result = await sweepSessions(ctx);
+    expect(result.resent).toContain(sessionId);
+    expect(result.failed).not.toContain(sessionId);
+    const row = await s.db.db.selectFrom('sync_sessions').select('job_id').where('id', '=', sessionId).executeTakeFirstOrThrow();
+    expect(row.job_id).not.toBe(jobId);
+    expect(await jobOf(s, row.job_id!)).toMatchObject({ state: 'created' });
+
+    // A second sweep finds the new job alive.
+    expect((await sweepSessions(ctx)).resent).not.toContain(sessionId);
+
+    s.worker = await startWorker(s.stack.config, s.stack.databaseUrl, logger);
+    await dev.waitForStatus(2);
+    expect(await attendanceCount(s.db.db, dev.identity.id)).toBe(3);
+    expect(await jobOf(s, row.job_id!)).toMatchObject({ state: 'completed' });
+  });
+
+  test('a session whose job failed for good (dead) is failed with processing_failed', async () => {
+    const { dev, sessionId, jobId } = await uploaded(s);
+    await sql`UPDATE pgboss.job SET state = 'failed', completed_on = now() WHERE id = ${jobId}`.execute(s.db.db);
+    const result = await sweepSessions(ctx);
+    expect(result.failed).toContain(sessionId);
+    await expectProcessingFailed(s, dev, sessionId);
+  });
+
+  test('a session stuck in status 1 longer than SYNC_STUCK_AFTER_SECONDS is failed; its job then imports nothing', async () => {
+    const { dev, sessionId, jobId } = await uploaded(s);
+    await s.db.db.updateTable('sync_sessions')
+      .set({ received_at: sql`now() - make_interval(secs => ${s.stack.config.syncStuckAfterSeconds + 5})` })
+      .where('id', '=', sessionId).execute();
+
+    const result = await sweepSessions(ctx);
+    expect(result.failed).toContain(sessionId);
+    await expectProcessingFailed(s, dev, sessionId);
+
+    // The original job still runs when a worker comes: the session is already processed.
+    s.worker = await startWorker(s.stack.config, s.stack.databaseUrl, logger);
+    await waitFor(async () => (await jobOf(s, jobId))?.state === 'completed', 15_000, 'the late job done');
+    expect(await attendanceCount(s.db.db, dev.identity.id)).toBe(0);
+    expect((await dev.status()).body).toMatchObject({ status: 2, session_id: sessionId });
+    // The device is not blocked: it acknowledges and syncs again.
+    expect((await dev.ack(sessionId)).status).toBe(200);
+    expect((await dev.sync(batch(s))).pkg.all('import')[0]).toMatchObject({ accepted: '3' });
+  });
+});

@@ -1,0 +1,103 @@
+// PROTOCOL.md §8 "nothing accepted is lost, nothing is stored twice" against a real crash: the
+// worker runs as its own process (`node --import tsx worker/main.ts`), is killed with SIGKILL in
+// the middle of an import, and a new worker imports the batch exactly once after pg-boss expires
+// the dead attempt (IMPORT_JOB_EXPIRE_SECONDS=5, maintenance every second).
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { sql } from 'kysely';
+import { connectTestDatabase } from '../support/database.js';
+import { batchZip, deviceXml, readPackage, TestDevice } from '../support/device-client.js';
+import { aDevice, aSchool, someUsers } from '../support/fixtures.js';
+import { killIfRunning, runScript, type RunningProcess } from '../support/processes.js';
+import { startStack, type TestStack } from '../support/services.js';
+import { attendanceCount, manyRowsCsv, waitFor } from './helpers.js';
+
+const ROWS = 60_000;
+const USERS = 100;
+
+let stack: TestStack;
+let db: ReturnType<typeof connectTestDatabase>;
+const workers: RunningProcess[] = [];
+
+beforeAll(async () => {
+  stack = await startStack(); // the api only: workers are processes started below
+  db = connectTestDatabase(stack.databaseUrl);
+});
+afterAll(async () => {
+  for (const w of workers) await killIfRunning(w);
+  await db?.close();
+  await stack?.stop();
+});
+
+async function startWorkerProcess(): Promise<RunningProcess> {
+  const proc = runScript('worker/main.ts', {
+    DATABASE_URL: stack.databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'info',
+    IMPORT_JOB_EXPIRE_SECONDS: '5', QUEUE_MAINTENANCE_SECONDS: '1',
+  });
+  workers.push(proc);
+  await proc.waitForLine(/worker started/, 30_000);
+  return proc;
+}
+
+/** Worker backends inside a transaction, and whether one is writing the batch's rows. */
+async function workerTransactions(): Promise<{ open: number; importing: boolean }> {
+  const rows = await sql<{ query: string }>`
+    SELECT query FROM pg_stat_activity
+    WHERE datname = current_database() AND application_name = 'attendance-worker' AND xact_start IS NOT NULL`.execute(db.db);
+  return { open: rows.rows.length, importing: rows.rows.some((r) => /INSERT INTO attendances/i.test(r.query)) };
+}
+
+test(`a worker killed with SIGKILL mid-import: the ${ROWS.toLocaleString('en')}-row batch is imported exactly once by the next worker`, async () => {
+  const school = await aSchool(db.db);
+  const users = await someUsers(db.db, school.id, USERS);
+  const dev = await new TestDevice(stack.url, await aDevice(db.db, school.id)).signIn();
+  const archive = batchZip({ 'device.xml': deviceXml(), 'attendances.csv': manyRowsCsv(ROWS, users.map((u) => u.id)) });
+
+  // The first worker also sets the queue's expiry (a job takes it when sent): start it before the upload.
+  const first = await startWorkerProcess();
+  const up = await dev.upload(archive);
+  expect(up.status).toBe(202);
+  const sessionId: string = up.body.session_id;
+  const { job_id: jobId } = await db.db.selectFrom('sync_sessions').select('job_id').where('id', '=', sessionId).executeTakeFirstOrThrow();
+
+  // Kill it while its transaction is writing the rows.
+  await waitFor(async () => (await workerTransactions()).importing, 30_000, 'the worker writing attendances', 10);
+  expect((await dev.status()).body).toMatchObject({ status: 1, session_id: sessionId });
+  first.child.kill('SIGKILL');
+  expect(await first.waitForExit(10_000)).toEqual({ code: null, signal: 'SIGKILL' });
+
+  // PostgreSQL rolls the dead transaction back: nothing of the batch is visible, the job is still "active".
+  await waitFor(async () => (await workerTransactions()).open === 0, 30_000, 'the dead worker\'s transaction gone');
+  expect(await attendanceCount(db.db)).toBe(0);
+  expect((await dev.status()).body).toMatchObject({ status: 1, session_id: sessionId });
+  const orphan = await sql<{ state: string }>`SELECT state FROM pgboss.job WHERE id = ${jobId}`.execute(db.db);
+  expect(orphan.rows[0].state).toBe('active');
+
+  // A new worker: pg-boss expires the dead attempt, retries it, and the batch goes through.
+  const restartedAt = Date.now();
+  const second = await startWorkerProcess();
+  await dev.waitForStatus(2, 90_000);
+  const recoveryMs = Date.now() - restartedAt;
+
+  expect(await attendanceCount(db.db)).toBe(ROWS);
+  const distinct = await sql<{ n: number }>`SELECT count(DISTINCT record_id)::int AS n FROM attendances WHERE device_id = ${dev.identity.id}`.execute(db.db);
+  expect(distinct.rows[0].n).toBe(ROWS);
+  const sessions = await db.db.selectFrom('sync_sessions').select(['id', 'outcome', 'stats', 'package_sha256']).where('device_id', '=', dev.identity.id).execute();
+  expect(sessions).toEqual([{
+    id: sessionId, outcome: 'imported', package_sha256: expect.any(String),
+    stats: { 'attendances.csv': { received: ROWS, accepted: ROWS, duplicates: 0, rejected: 0, high_water_mark: ROWS } },
+  }]);
+  const pkg = readPackage((await dev.instructions()).body as Buffer);
+  expect(pkg.all('import')).toEqual([{ file: 'attendances.csv', received: String(ROWS), accepted: String(ROWS), duplicates: '0', rejected: '0', high_water_mark: String(ROWS) }]);
+  expect(pkg.all('error')).toEqual([]);
+  const days = await db.db.selectFrom('user_days').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  expect(Number(days.n)).toBe(ROWS / 2);
+
+  const job = await sql<{ retry_count: number }>`SELECT retry_count FROM pgboss.job WHERE id = ${jobId}`.execute(db.db);
+  expect(job.rows[0].retry_count).toBeGreaterThanOrEqual(1);
+  expect(second.jsonLines().some((l) => l.msg === 'job done' && l.queue === 'import-batch')).toBe(true);
+  expect((await dev.ack(sessionId)).status).toBe(200);
+  process.stdout.write(`\n[kill] restarted worker brought the session to status 2 in ${recoveryMs} ms\n`);
+
+  second.child.kill('SIGTERM');
+  expect((await second.waitForExit(30_000)).code).toBe(0);
+}, 180_000);

@@ -1,0 +1,32 @@
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { connectTestDatabase } from '../support/database.js';
+import { attendancesCsv, batchZip, deviceXml, TestDevice } from '../support/device-client.js';
+import { aDevice, aSchool, someUsers } from '../support/fixtures.js';
+import { startStack, type TestStack } from '../support/services.js';
+
+let stack: TestStack;
+let db: ReturnType<typeof connectTestDatabase>;
+beforeAll(async () => {
+  stack = await startStack({ worker: true });
+  db = connectTestDatabase(stack.databaseUrl);
+});
+afterAll(async () => {
+  await db.close();
+  await stack.stop();
+});
+
+test('smoke', async () => {
+  const school = await aSchool(db.db);
+  const users = await someUsers(db.db, school.id, 3);
+  const dev = await new TestDevice(stack.url, await aDevice(db.db, school.id)).signIn();
+  const csv = attendancesCsv([
+    { record_id: 1, user_id: users[0].id, type: 'checkin', occurred_at: '2026-11-20T08:00:00+01:00' },
+    { record_id: 2, user_id: users[0].id, type: 'checkout', occurred_at: '2026-11-20T13:00:00+01:00', temperature: '38.2' },
+    { record_id: 3, user_id: 999999, type: 'checkin', occurred_at: '2026-11-20T08:00:00+01:00' },
+  ]);
+  const { pkg } = await dev.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': csv }));
+  console.log(pkg.xml, Object.keys(pkg.files));
+  expect(pkg.all('import')[0]).toMatchObject({ received: '3', accepted: '2', rejected: '1' });
+  const days = await db.db.selectFrom('user_days').selectAll().execute();
+  console.log(days);
+});
