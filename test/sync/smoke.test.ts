@@ -15,7 +15,7 @@ afterAll(async () => {
   await stack.stop();
 });
 
-test('smoke', async () => {
+test('a batch goes through upload, import, package and ack, and its user-day is computed', async () => {
   const school = await aSchool(db.db);
   const users = await someUsers(db.db, school.id, 3);
   const dev = await new TestDevice(stack.url, await aDevice(db.db, school.id)).signIn();
@@ -25,8 +25,9 @@ test('smoke', async () => {
     { record_id: 3, user_id: 999999, type: 'checkin', occurred_at: '2026-11-20T08:00:00+01:00' },
   ]);
   const { pkg } = await dev.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': csv }));
-  console.log(pkg.xml, Object.keys(pkg.files));
   expect(pkg.all('import')[0]).toMatchObject({ received: '3', accepted: '2', rejected: '1' });
-  const days = await db.db.selectFrom('user_days').selectAll().execute();
-  console.log(days);
+  expect(Object.keys(pkg.files).sort()).toEqual(['instructions.xml', 'roster.csv']);
+  const days = await db.db.selectFrom('user_days').selectAll().where('user_id', '=', users[0].id).execute();
+  // 08:00–13:00 in Paris: five hours closed, present that day.
+  expect(days.map((d) => [d.date, d.seconds, d.anomalies])).toEqual([['2026-11-20', 5 * 3600, []]]);
 });
