@@ -1,16 +1,11 @@
 // Set-based writes of an imported batch: one statement per chunk of rows, duplicates skipped
 // by the (device_id, record_id) unique index, never a statement per row.
 import { sql } from 'kysely';
+import type { AttendanceRow } from '../../shared/csv/attendance-row.js';
 import type { Trx } from '../database.js';
 
-export interface BatchAttendance {
-  recordId: number;
-  userId: number;
-  type: 'checkin' | 'checkout';
-  occurredAt: Date;
-  temperature: number | null;
-  photo: string | null;
-}
+/** A validated attendances.csv row. */
+export type BatchAttendance = AttendanceRow;
 
 export interface InsertedAttendance {
   id: number;
