@@ -85,6 +85,12 @@ export class Problem extends Error {
 
 export const notFound = (what = 'resource'): Problem => new Problem('not_found', `No such ${what}`);
 
+/** The value, or a 404 naming what was looked for. */
+export function orNotFound<T>(value: T | undefined | null, what: string): T {
+  if (value === undefined || value === null) throw notFound(what);
+  return value;
+}
+
 export function validationFailed(errors: FieldError[]): Problem {
   return new Problem('validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
 }

@@ -7,7 +7,7 @@ import { channelHealth, listDevicesNeedingAttention, reportedSettings } from '..
 import { findDevice, insertDevice, listDevices, updateDevice, type PublicDevice } from '../../db/repositories/devices.js';
 import { pendingFlagNames } from '../../db/repositories/flags.js';
 import { findSchool } from '../../db/repositories/schools.js';
-import { notFound, validationFailed } from '../../shared/errors.js';
+import { notFound, orNotFound, validationFailed } from '../../shared/errors.js';
 import { generateDeviceSecret, hashDeviceSecret } from '../../shared/auth/device-secret.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';
@@ -121,9 +121,7 @@ export function deviceRoutes(api: RouteRegistry): void {
     params: uuidParam, body: updateBody,
     responses: { 200: { description: 'Updated', schema: deviceSchema }, ...errors(401, 403, 404, 422) },
     async handler({ params, body, db }) {
-      const device = await updateDevice(db, params.id, body);
-      if (!device) throw notFound('device');
-      return reply.ok(device);
+      return reply.ok(orNotFound(await updateDevice(db, params.id, body), 'device'));
     },
   });
 
@@ -143,9 +141,7 @@ export function deviceRoutes(api: RouteRegistry): void {
     params: uuidParam,
     responses: { 200: { description: 'Enabled', schema: deviceSchema }, ...errors(401, 403, 404) },
     async handler({ params, db }) {
-      const device = await updateDevice(db, params.id, { disabled_at: null });
-      if (!device) throw notFound('device');
-      return reply.ok(device);
+      return reply.ok(orNotFound(await updateDevice(db, params.id, { disabled_at: null }), 'device'));
     },
   });
 

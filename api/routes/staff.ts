@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { countBackoffice, deleteStaff, findStaff, insertStaff, listStaff, updateStaff } from '../../db/repositories/staff.js';
 import { findSchool } from '../../db/repositories/schools.js';
 import type { DbOrTrx } from '../../db/database.js';
-import { Problem, notFound, validationFailed } from '../../shared/errors.js';
+import { Problem, notFound, orNotFound, validationFailed } from '../../shared/errors.js';
 import { hashPassword } from '../../shared/auth/password.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';
@@ -56,9 +56,7 @@ export function staffRoutes(api: RouteRegistry): void {
     params: idParam,
     responses: { 200: { description: 'The account', schema: staffSchema }, ...errors(401, 403, 404) },
     async handler({ params, db }) {
-      const staff = await findStaff(db, params.id);
-      if (!staff) throw notFound('staff account');
-      return reply.ok(staff);
+      return reply.ok(orNotFound(await findStaff(db, params.id), 'staff account'));
     },
   });
 

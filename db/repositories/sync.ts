@@ -36,46 +36,37 @@ export async function insertSession(trx: Trx, session: { device_id: string; chan
     .executeTakeFirstOrThrow();
 }
 
-/** 0 → 1: true when this upload won the channel. */
-export async function startProcessing(trx: Trx, deviceId: string, channel: ChannelName, sessionId: string): Promise<boolean> {
-  const row = await trx
+/**
+ * The one way the status flag moves: a conditional UPDATE from `from` to `to`, true when
+ * this caller won. With `sessionId` and from 0 it installs that session; otherwise the
+ * row must already hold it, so a session closed meanwhile (RESET_SESSION) cannot move.
+ */
+async function transition(trx: Trx, deviceId: string, channel: string, from: SyncStatus, to: SyncStatus, sessionId: string): Promise<boolean> {
+  let q = trx
     .updateTable('sync_states')
-    .set({ status: SYNC_STATUS.processing, session_id: sessionId, changed_at: sql`now()` })
+    .set({ status: to, changed_at: sql`now()`, ...(from === SYNC_STATUS.idle && { session_id: sessionId }) })
     .where('device_id', '=', deviceId)
     .where('channel', '=', channel)
-    .where('status', '=', SYNC_STATUS.idle)
-    .returning('device_id')
-    .executeTakeFirst();
-  return row !== undefined;
+    .where('status', '=', from);
+  if (from !== SYNC_STATUS.idle) q = q.where('session_id', '=', sessionId);
+  return (await q.returning('device_id').executeTakeFirst()) !== undefined;
+}
+
+/** 0 → 1: true when this upload won the channel. */
+export function startProcessing(trx: Trx, deviceId: string, channel: ChannelName, sessionId: string): Promise<boolean> {
+  return transition(trx, deviceId, channel, SYNC_STATUS.idle, SYNC_STATUS.processing, sessionId);
 }
 
 /** 1 → 2 for this very session: false when the session is no longer the one processing (reset). */
-export async function markReady(trx: Trx, deviceId: string, channel: string, sessionId: string): Promise<boolean> {
-  const row = await trx
-    .updateTable('sync_states')
-    .set({ status: SYNC_STATUS.ready, changed_at: sql`now()` })
-    .where('device_id', '=', deviceId)
-    .where('channel', '=', channel)
-    .where('status', '=', SYNC_STATUS.processing)
-    .where('session_id', '=', sessionId)
-    .returning('device_id')
-    .executeTakeFirst();
-  return row !== undefined;
+export function markReady(trx: Trx, deviceId: string, channel: string, sessionId: string): Promise<boolean> {
+  return transition(trx, deviceId, channel, SYNC_STATUS.processing, SYNC_STATUS.ready, sessionId);
 }
 
 /** 2 → 0 for this very session (the acknowledgement). */
 export async function acknowledge(trx: Trx, deviceId: string, channel: ChannelName, sessionId: string): Promise<boolean> {
-  const row = await trx
-    .updateTable('sync_states')
-    .set({ status: SYNC_STATUS.idle, changed_at: sql`now()` })
-    .where('device_id', '=', deviceId)
-    .where('channel', '=', channel)
-    .where('status', '=', SYNC_STATUS.ready)
-    .where('session_id', '=', sessionId)
-    .returning('device_id')
-    .executeTakeFirst();
-  if (row) await trx.updateTable('sync_sessions').set({ acked_at: sql`now()` }).where('id', '=', sessionId).execute();
-  return row !== undefined;
+  const won = await transition(trx, deviceId, channel, SYNC_STATUS.ready, SYNC_STATUS.idle, sessionId);
+  if (won) await trx.updateTable('sync_sessions').set({ acked_at: sql`now()` }).where('id', '=', sessionId).execute();
+  return won;
 }
 
 /** Any status → 0, whatever the session (RESET_SESSION). Returns the session that was closed. */
