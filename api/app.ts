@@ -6,6 +6,7 @@ import { buildOpenApi } from './http/openapi.js';
 import { notFoundHandler, problemMiddleware } from './http/problem-middleware.js';
 import { requestLog } from './http/request-log.js';
 import { RouteRegistry, reply } from './http/route.js';
+import { alertRoutes } from './routes/alerts.js';
 import { authRoutes } from './routes/auth.js';
 import { attendanceRoutes } from './routes/attendances.js';
 import { deviceRoutes } from './routes/devices.js';
@@ -33,6 +34,7 @@ export function buildRegistry(opts: { maxArchiveBytes: number }): RouteRegistry 
   sessionRoutes(api);
   syncRoutes(api, opts.maxArchiveBytes);
   figureRoutes(api);
+  alertRoutes(api);
   api.add({
     method: 'get', path: '/api/openapi.json', summary: 'This OpenAPI document', tags: ['operations'], auth: 'none',
     responses: { 200: { description: 'OpenAPI 3.1', contentType: 'application/json' } },

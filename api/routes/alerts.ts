@@ -1,0 +1,49 @@
+// `GET /api/alerts`: fever alerts in scope, newest first. A check-in or a probe reading at or
+// above the school's threshold raised each one when it was stored.
+import { z } from 'zod';
+import { listFeverEvents } from '../../db/repositories/fever-events.js';
+import { validationFailed } from '../../shared/errors.js';
+import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
+import { reply, type RouteRegistry } from '../http/route.js';
+import { schoolScope } from '../http/scope.js';
+import { errors, idQuery, instant, pageOf, timestamp } from '../schemas/common.js';
+
+const alertSchema = z.object({
+  id: z.number().int(),
+  school_id: z.number().int(),
+  user_id: z.number().int().nullable(),
+  user_name: z.string().nullable(),
+  device_id: z.string().nullable().describe('null when recorded through the REST API'),
+  attendance_id: z.number().int().nullable(),
+  source: z.string().describe("'attendance' (a check-in's temperature) or 'sondes' (a probe reading)"),
+  temperature: z.number().describe('°C, one decimal'),
+  occurred_at: timestamp,
+}).meta({ id: 'FeverAlert' });
+
+const listQuery = z.object({
+  ...pageQuery,
+  school_id: idQuery.optional().describe("Forced to a school admin's own school"),
+  from: instant.optional().describe('occurred_at ≥ from'),
+  to: instant.optional().describe('occurred_at < to'),
+});
+const cursorKey = z.tuple([z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/), z.number().int()]);
+
+export function alertRoutes(api: RouteRegistry): void {
+  api.add({
+    method: 'get', path: '/api/alerts', summary: 'Fever alerts in scope, newest first', tags: ['figures'], auth: 'staff',
+    query: listQuery,
+    responses: { 200: { description: 'A page of fever alerts', schema: pageOf(alertSchema) }, ...errors(401, 422) },
+    async handler({ query, db, auth }) {
+      if (query.from && query.to && query.from > query.to) throw validationFailed([{ field: 'query.to', message: 'must not be before from' }]);
+      const scope = schoolScope(auth);
+      if (scope !== null && query.school_id !== undefined && query.school_id !== scope) return reply.ok({ items: [], next_cursor: null });
+      const before = decodeCursor(query.cursor, cursorKey);
+      const rows = await listFeverEvents(db, {
+        schoolId: scope ?? query.school_id ?? null, from: query.from, to: query.to,
+        before: before && { at: before[0], id: before[1] }, limit: query.limit + 1,
+      });
+      const page = toPage(rows, query.limit, (r) => [r.cursor_at, r.id]);
+      return reply.ok({ ...page, items: page.items.map(({ cursor_at: _key, ...r }) => r) });
+    },
+  });
+}
