@@ -10,6 +10,8 @@
 // `entry_duplicate` comes first in practice: adm-zip 0.6.1 refuses to list such an archive at all
 // (GHSA-p634-w6r4-rjp2), so duplicates are detected while opening it.
 
+import { Readable } from 'node:stream';
+import zlib from 'node:zlib';
 import AdmZip from 'adm-zip';
 import { Problem } from '../errors.js';
 import { isAllowedEntry, type ChannelUpload } from '../protocol/channels.js';
@@ -53,6 +55,12 @@ export interface ArchiveContents {
    * inflated, fails its CRC or does not have its declared length.
    */
   read(name: string): Buffer;
+  /**
+   * The same bytes as `read`, inflated as they are consumed so that memory stays flat whatever
+   * the entry's size. The stream fails with `archive_corrupt` as soon as the data runs past its
+   * declared length, and at the end when it is short or its CRC differs.
+   */
+  stream(name: string): Readable;
 }
 
 const LOCAL_HEADER_SIG = 0x04034b50;
@@ -69,6 +77,8 @@ const UNIX_SYMLINK = 0o120000;
 const UNIX_DIRECTORY = 0o040000;
 const DOS_DIRECTORY = 0x10;
 const DEFAULT_RATIO_MIN_BYTES = 4096;
+/** Compressed input is fed to zlib in slices this size: backpressure then bounds what is inflated ahead. */
+const INFLATE_INPUT_SLICE = 16 * 1024;
 
 /**
  * Whether the upload starts like a zip (a local file header, or the end record of an empty zip).
@@ -278,13 +288,18 @@ export function inspectArchive(bytes: Buffer, opts: InspectOptions): ArchiveCont
     throw new Problem('required_file_missing', `Missing required file(s): ${missing.join(', ')}`, { files: missing });
   }
 
+  const entryNamed = (name: string): AdmZip.IZipEntry => {
+    // A Map lookup, never adm-zip's getEntry, which normalises the name as a path.
+    const entry = byName.get(name);
+    if (!entry) throw new Error(`No entry named ${show(name)} in this archive`);
+    return entry;
+  };
+
   return {
     names: [...byName.keys()],
     entries: entries.map((e) => ({ name: e.entryName, size: e.header.size, compressedSize: e.header.compressedSize })),
     read(name: string): Buffer {
-      // A Map lookup, never adm-zip's getEntry, which normalises the name as a path.
-      const entry = byName.get(name);
-      if (!entry) throw new Error(`No entry named ${show(name)} in this archive`);
+      const entry = entryNamed(name);
       let data: Buffer;
       try {
         // adm-zip caps inflation at the declared size and checks the CRC (0.6.1).
@@ -301,5 +316,39 @@ export function inspectArchive(bytes: Buffer, opts: InspectOptions): ArchiveCont
       }
       return data;
     },
+    stream(name: string): Readable {
+      const { header } = entryNamed(name);
+      const compressed = bytes.subarray(header.realDataOffset, header.realDataOffset + header.compressedSize);
+      return Readable.from(checkedInflate(compressed, header.method, header.size, header.crc >>> 0, name), { objectMode: false });
+    },
   };
+}
+
+function* slices(data: Buffer, size: number): Generator<Buffer> {
+  for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
+}
+
+/** Inflates (or passes through, when stored) one entry's data, checking length and CRC as it goes. */
+async function* checkedInflate(compressed: Buffer, method: number, size: number, crc: number, name: string): AsyncGenerator<Buffer> {
+  const corrupt = (why: string) => new Problem('archive_corrupt', `Entry ${show(name)} ${why}`, { entry: clip(name) });
+  const source: AsyncIterable<Buffer> | Iterable<Buffer> = method === METHOD_STORED
+    ? slices(compressed, INFLATE_INPUT_SLICE)
+    : Readable.from(slices(compressed, INFLATE_INPUT_SLICE)).pipe(zlib.createInflateRaw());
+  let length = 0;
+  let running = 0;
+  try {
+    for await (const chunk of source) {
+      length += chunk.length;
+      if (length > size) throw corrupt(`inflates to more than the ${size} bytes it declares`);
+      running = zlib.crc32(chunk, running);
+      yield chunk;
+    }
+  } catch (err) {
+    if (err instanceof Problem) throw err;
+    throw corrupt(`cannot be inflated: ${reason(err)}`);
+  } finally {
+    if (source instanceof Readable) source.destroy();
+  }
+  if (length !== size) throw corrupt(`inflates to ${length} bytes but declares ${size}`);
+  if (running >>> 0 !== crc) throw corrupt('fails its CRC check');
 }

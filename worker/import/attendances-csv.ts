@@ -11,7 +11,7 @@ import { readCsvLog } from '../../shared/csv/read-csv-log.js';
 import type { RowRejectionCode } from '../../shared/protocol/codes.js';
 import { isFileError } from '../../shared/protocol/file-error.js';
 import type { ImportContext } from './context.js';
-import { readEntry } from './read-entry.js';
+import { streamEntry } from './read-entry.js';
 
 export const ATTENDANCES_FILE = 'attendances.csv';
 const CHUNK_ROWS = 5_000;
@@ -86,7 +86,7 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
 
   try {
     const receivedAt = ctx.session.receivedAt;
-    for await (const row of readCsvLog(readEntry(ctx.archive, ATTENDANCES_FILE), { required: ATTENDANCE_COLUMNS.required, optional: ATTENDANCE_COLUMNS.optional })) {
+    for await (const row of readCsvLog(streamEntry(ctx.archive, ATTENDANCES_FILE), { required: ATTENDANCE_COLUMNS.required, optional: ATTENDANCE_COLUMNS.optional })) {
       stats.received++;
       if (row.malformed) {
         reject(row.line, null, 'malformed_row');

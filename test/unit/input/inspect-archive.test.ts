@@ -286,6 +286,48 @@ describe('ArchiveContents.read', () => {
   });
 });
 
+async function drain(contents: { stream(name: string): AsyncIterable<Buffer> }, name: string): Promise<Buffer[]> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of contents.stream(name)) chunks.push(chunk);
+  return chunks;
+}
+async function streamProblem(contents: { stream(name: string): AsyncIterable<Buffer> }, name: string) {
+  try {
+    await drain(contents, name);
+  } catch (err) {
+    return problemOf(() => { throw err; });
+  }
+  throw new Error('the stream did not fail');
+}
+
+describe('ArchiveContents.stream', () => {
+  it('yields exactly the bytes read() gives, for deflated and stored entries from every zipper', () => {
+    return Promise.all(['valid-small.zip', 'valid-with-settings.zip', 'python-zipfile.zip', 'python-streamed.zip', 'crlf-bom-quoted.zip'].map(async (file) => {
+      const contents = synchro(fixture(file));
+      for (const name of contents.names) expect(Buffer.concat(await drain(contents, name))).toEqual(contents.read(name));
+    }));
+  });
+
+  it('inflates a large entry piece by piece instead of all at once', async () => {
+    const csv = 'record_id,user_id,type,occurred_at\n' + Array.from({ length: 200_000 }, (_, i) => `${i + 1},${(i % 500) + 1},checkin,2025-03-03T08:00:00+01:00\n`).join('');
+    const contents = synchro(buildZip([{ name: 'device.xml', data: DEVICE_XML }, { name: 'attendances.csv', data: csv }]));
+    const chunks = await drain(contents, 'attendances.csv');
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(csv);
+    expect(chunks.length).toBeGreaterThan(50);
+    expect(Math.max(...chunks.map((c) => c.length))).toBeLessThanOrEqual(256 * 1024);
+  });
+
+  it('fails with archive_corrupt on a bad CRC, a lying size or data that is not deflate', async () => {
+    for (const file of ['lying-size.zip', 'bad-crc.zip']) {
+      expect((await streamProblem(synchro(fixture(file)), 'attendances.csv')).code).toBe('archive_corrupt');
+    }
+    const short = synchro(rawZip([{ name: 'device.xml', data: DEVICE_XML, declaredSize: DEVICE_XML.length + 10 }]));
+    expect((await streamProblem(short, 'device.xml')).detail).toMatch(/declares/);
+    const long = synchro(rawZip([{ name: 'device.xml', data: DEVICE_XML, declaredSize: 10 }]));
+    expect((await streamProblem(long, 'device.xml')).detail).toMatch(/more than the 10 bytes/);
+  });
+});
+
 describe('buildZip', () => {
   it('round-trips through inspectArchive, in order, deterministically', () => {
     const files = [
