@@ -30,10 +30,11 @@ export async function schoolFigures(db: DbOrTrx, school: School, q: FiguresQuery
     usersFingerprint(db, school.id),
     deviceCompleteness(db, school.id),
   ]);
-  // No active device: nothing can arrive late, the figures are complete up to now.
-  const completeUntil = devices.length > 0 ? devices[0].complete_until : now;
   const lastEnd = bucketEndInstant(span, tz);
   const horizon = Math.min(lastEnd.getTime(), now.getTime());
+  // No active device: nothing can arrive late, the range is complete up to its horizon. Not
+  // `now` itself: a past range's answer (and ETag) would then change on every call.
+  const completeUntil = devices.length > 0 ? devices[0].complete_until : new Date(horizon);
   const pendingDevices = devices.filter((d) => d.complete_until.getTime() < horizon)
     .map((d) => ({ id: d.id, name: d.name, complete_until: d.complete_until.toISOString(), last_synced_at: d.last_synced_at?.toISOString() ?? null }));
 

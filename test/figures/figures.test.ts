@@ -84,6 +84,18 @@ describe('aggregate by day, week and month', () => {
     expect(after.body.buckets[0].present).toBe(1); // 2 h + 3 h: a late batch changed the day
   });
 
+  test('a school without devices answers a past range with a stable ETag, final buckets and 304s', async () => {
+    const school = await aSchool(db.db, { timezone: 'Europe/Paris' });
+    await aUser(db.db, school.id, { enrolled_on: '2026-01-01' });
+    const path = `/api/attendances/aggregate/school/${school.id}?period=week&from=2026-03-09&to=2026-03-15`;
+    const first = await http(stack.url, 'GET', path, { token });
+    const second = await http(stack.url, 'GET', path, { token });
+    expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
+    expect(first.body.buckets.map((b: any) => b.final)).toEqual([true]);
+    expect(first.body.pending_devices).toEqual([]);
+    expect((await http(stack.url, 'GET', path, { token, headers: { 'if-none-match': first.headers.get('etag')! } })).status).toBe(304);
+  });
+
   test('buckets after the slowest device stay provisional and name it', async () => {
     const { school, ana, device } = await seededSchool();
     const silent = await aDevice(db.db, school.id);
