@@ -48,6 +48,7 @@ export async function ensureQueues(boss: PgBoss, config: Config): Promise<void> 
     },
     { name: QUEUES.sweepSessions, policy: 'singleton', expireInSeconds: 120, retryLimit: 0 },
     { name: QUEUES.pruneArchives, policy: 'singleton', expireInSeconds: 600, retryLimit: 0 },
+    { name: QUEUES.closeOpenDays, policy: 'singleton', expireInSeconds: 900, retryLimit: 0 },
     { name: QUEUES.rebuildChunkDead, retentionMinutes: 14 * 24 * 60 },
     { name: QUEUES.rebuildChunk, expireInSeconds: 900, retryLimit: 3, retryDelay: 5, deadLetter: QUEUES.rebuildChunkDead },
   ];

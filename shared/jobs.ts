@@ -8,6 +8,8 @@ export const QUEUES = {
   pruneArchives: 'prune-archives',
   rebuildChunk: 'rebuild-figures-chunk',
   rebuildChunkDead: 'rebuild-figures-chunk-dead',
+  /** Hourly: closes yesterday's user-days still open (missing_checkout) in every timezone. */
+  closeOpenDays: 'close-open-days',
 } as const;
 
 export interface ImportBatchJob {

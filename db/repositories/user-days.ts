@@ -26,7 +26,7 @@ export interface DayKey {
 /** 'HH:MM:SS' → 'HH:MM' */
 const hhmm = (time: string) => time.slice(0, 5);
 
-async function schoolClocks(db: DbOrTrx, schoolIds: number[]): Promise<Map<number, SchoolClock>> {
+export async function schoolClocks(db: DbOrTrx, schoolIds: number[]): Promise<Map<number, SchoolClock>> {
   const rows = await db.selectFrom('schools').select(['id', 'timezone', 'day_end']).where('id', 'in', schoolIds).execute();
   return new Map(rows.map((r) => [r.id, { timezone: r.timezone, dayEnd: hhmm(r.day_end) }]));
 }
@@ -146,6 +146,22 @@ export async function daysInRange(db: DbOrTrx, schoolId: number, timezone: strin
     SELECT user_id, date::text FROM user_days WHERE school_id = ${schoolId} AND date BETWEEN ${from}::date AND ${to}::date
   `.execute(db);
   return rows.rows.map((r) => ({ schoolId, userId: Number(r.user_id), date: r.date }));
+}
+
+/**
+ * User-days still open (a check-in, no check-out yet) whose local date is over in their
+ * school's timezone: recomputing them closes them at day_end with `missing_checkout`.
+ * Served by user_days_open (partial index): only open rows are read.
+ */
+export async function openPastDays(db: DbOrTrx, now: Date, limit: number): Promise<DayKey[]> {
+  const rows = await sql<{ school_id: number; user_id: number; date: string }>`
+    SELECT d.school_id, d.user_id, d.date::text AS date
+    FROM user_days d JOIN schools s ON s.id = d.school_id
+    WHERE d.open_since IS NOT NULL AND d.date < (${now}::timestamptz AT TIME ZONE s.timezone)::date
+    ORDER BY d.user_id, d.date
+    LIMIT ${limit}
+  `.execute(db);
+  return rows.rows.map((r) => ({ schoolId: Number(r.school_id), userId: Number(r.user_id), date: r.date }));
 }
 
 export async function schoolClock(db: DbOrTrx, schoolId: number): Promise<SchoolClock | undefined> {

@@ -5,6 +5,7 @@ import { QUEUES, type ImportBatchJob, type RebuildChunkJob } from '../../shared/
 import { failSession, importSession } from '../import/import-session.js';
 import type { WorkerContext } from '../worker.js';
 import { startPump } from './pump.js';
+import { closeOpenDays } from './close-open-days.js';
 import { rebuildChunk } from './rebuild-figures.js';
 import { sweepSessions } from './sweep-sessions.js';
 
@@ -22,10 +23,13 @@ export async function registerJobs(ctx: WorkerContext): Promise<() => Promise<vo
     startPump<RebuildChunkJob>(boss, QUEUES.rebuildChunk, { concurrency: 2, idleMs: 500, logger }, async (job) => rebuildChunk(ctx, job.data)),
     startPump<RebuildChunkJob>(boss, QUEUES.rebuildChunkDead, { concurrency: 1, idleMs: 2000, logger }, async (job) => chunkFailed(ctx.db, job.data.rebuild_id)),
     startPump<object>(boss, QUEUES.sweepSessions, { concurrency: 1, idleMs: 2000, logger }, async () => sweepSessions(ctx)),
+    startPump<object>(boss, QUEUES.closeOpenDays, { concurrency: 1, idleMs: 5000, logger }, async () => closeOpenDays(ctx)),
     startPump<object>(boss, QUEUES.pruneArchives, { concurrency: 1, idleMs: 5000, logger }, async () => ({ pruned: await pruneArchives(ctx.db, config.archiveRetentionDays) })),
   ];
   await boss.schedule(QUEUES.sweepSessions, '* * * * *');
   await boss.schedule(QUEUES.pruneArchives, '17 3 * * *');
+  // Hourly, since schools' local midnights fall on different UTC hours.
+  await boss.schedule(QUEUES.closeOpenDays, '5 * * * *');
   return async () => {
     await Promise.all(pumps.map((p) => p.stop()));
   };
