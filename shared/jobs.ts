@@ -8,7 +8,16 @@ export const QUEUES = {
   pruneArchives: 'prune-archives',
   rebuildChunk: 'rebuild-figures-chunk',
   rebuildChunkDead: 'rebuild-figures-chunk-dead',
+  /** Collect + export to the regional data mart; sent by cron (no data) or POST /api/datamart/runs. */
+  datamartRun: 'datamart-run',
+  datamartPoll: 'datamart-poll',
+  datamartSweep: 'datamart-sweep',
 } as const;
+
+export interface DatamartRunJob {
+  /** A run queued by the API; absent when cron sent the job. */
+  run_id?: number;
+}
 
 export interface ImportBatchJob {
   session_id: string;
