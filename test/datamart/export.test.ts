@@ -4,7 +4,11 @@
 // retried, retries exhausted, a rejected upload with its errors, one run at a time, and the
 // stuck sweep. The tests of the main describe follow each other like a story on one database.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { sql } from 'kysely';
+import { createLogger } from '../../shared/logger.js';
+import { startWorker } from '../../worker/worker.js';
 import { sweepStuckStages } from '../../worker/datamart/sweep.js';
 import { pollUploads } from '../../worker/datamart/poll.js';
 import type { WorkerContext } from '../../worker/worker.js';
@@ -270,6 +274,27 @@ describe('data mart export against a local mart', () => {
     expect((await pollUploads(s.ctx)).accepted).toHaveLength(1);
   });
 
+  test('a change still uncommitted when the run starts is not skipped: the window stops before its transaction began', async () => {
+    const client = await s.db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const began = (await client.query(`SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS t`)).rows[0].t as string;
+      await client.query('UPDATE users SET name = $1 WHERE id = $2', ['Carol In Flight', carol.id]);
+      const during = await runToEnd(s);
+      expect(during.status).toBe('done');
+      expect(during.window.to <= began).toBe(true);
+      expect(during.uploads).toEqual([]);
+      await client.query('COMMIT');
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined); // only if a failure left it open
+      client.release();
+    }
+    const after = await runToEnd(s);
+    expect(after.uploads).toEqual([expect.objectContaining({ entity: 'persons', rows: 1 })]);
+    expect(mart.uploads.at(-1)!.rows[0][2]).toBe('Carol In Flight');
+    await pollUploads(s.ctx);
+  });
+
   test('one run at a time; a window must run forwards; backoffice only', async () => {
     const busy = await s.db.db.insertInto('datamart_runs').values({ trigger: 'manual', requested_by: null, status: 'running' }).returning('id').executeTakeFirstOrThrow();
     const refused = await http(s.stack.url, 'POST', '/api/datamart/runs', { token: s.token, body: {} });
@@ -306,5 +331,56 @@ describe('data mart export against a local mart', () => {
     const fresh = await runToEnd(s);
     expect(fresh.status).toBe('done');
     expect(await sweepStuckStages(s.ctx)).toEqual({ runs: [], stages: [], substages: [] });
+  });
+});
+
+describe('DATAMART_EMULATION (the default without DATAMART_URL)', () => {
+  let s: Suite;
+  beforeAll(async () => {
+    s = await suite({ DATAMART_ID_PREFIX: 'emu-' });
+  });
+  afterAll(async () => {
+    await s?.db.close();
+    await s?.stack.stop();
+  });
+
+  test('nothing is sent: the files are written under DATA_DIR/datamart and marked accepted', async () => {
+    expect(s.stack.config.datamart).toMatchObject({ url: null, emulation: true });
+    const school = await aSchool(s.db.db, { name: 'Emulated School' });
+    const user = await aUser(s.db.db, school.id, { name: 'Emma Lee', badge: 'E1' });
+    const run = await runToEnd(s);
+    expect(run.status).toBe('done');
+    expect(run.uploads.length).toBeGreaterThanOrEqual(2);
+    expect(run.uploads.every((u: any) => u.status === 'accepted' && u.remote_id === null && u.finished_at !== null)).toBe(true);
+
+    const dir = path.join(s.stack.config.dataDir, 'datamart', `run-${run.id}`);
+    const files = (await fs.readdir(dir)).sort();
+    expect(files).toEqual(run.uploads.map((u: any) => u.file_name).sort());
+    const persons = await fs.readFile(path.join(dir, run.uploads.find((u: any) => u.entity === 'persons').file_name), 'utf8');
+    expect(persons.split('\r\n')[0]).toBe('id,school_id,name,badge,enrolled_on,active,deactivated_at');
+    expect(persons).toContain(`emu-${user.id},emu-${school.id},Emma Lee,E1,`);
+
+    // Nothing to poll; a second run finds nothing new.
+    expect(await pollUploads(s.ctx)).toEqual({ accepted: [], rejected: [], processing: [], unreachable: [] });
+    const again = await runToEnd(s);
+    expect(again).toMatchObject({ status: 'done', rows_collected: 0, rows_exported: 0, uploads: [] });
+  });
+
+  test('the worker schedules run, poll and sweep with the configured crons, and removes a schedule set to off', async () => {
+    const schedules = async () => (await sql<{ name: string; cron: string }>`
+      SELECT name, cron FROM pgboss.schedule WHERE name LIKE 'datamart-%' ORDER BY name`.execute(s.db.db)).rows;
+    expect(await schedules()).toEqual([]);
+    const logger = createLogger('test-worker', process.env.TEST_LOG_LEVEL ?? 'silent');
+    // Crons that will not fire while the test runs.
+    const withCrons = (sweepCron: string | null) =>
+      ({ ...s.stack.config, datamart: { ...s.stack.config.datamart, exportCron: '5 4 1 1 *', pollCron: '6 4 1 1 *', sweepCron } });
+    const first = await startWorker(withCrons('7 4 1 1 *'), s.stack.databaseUrl, logger);
+    await first.stop();
+    expect(await schedules()).toEqual([
+      { name: 'datamart-poll', cron: '6 4 1 1 *' }, { name: 'datamart-run', cron: '5 4 1 1 *' }, { name: 'datamart-sweep', cron: '7 4 1 1 *' },
+    ]);
+    const second = await startWorker(withCrons(null), s.stack.databaseUrl, logger);
+    await second.stop();
+    expect(await schedules()).toEqual([{ name: 'datamart-poll', cron: '6 4 1 1 *' }, { name: 'datamart-run', cron: '5 4 1 1 *' }]);
   });
 });
