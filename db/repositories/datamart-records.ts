@@ -136,7 +136,8 @@ export async function attendanceDaySources(db: DbOrTrx, keys: readonly string[])
       ud.first_checkin_at, ud.open_since, ud.anomalies, s.timezone, to_char(s.day_end, 'HH24:MI') AS day_end,
       ud.date < (now() AT TIME ZONE s.timezone)::date AS ended
     FROM unnest(${users}::bigint[], ${dates}::date[]) AS k(user_id, date)
-    JOIN user_days ud ON ud.user_id = k.user_id AND ud.date = k.date
+    -- LATERAL keeps one primary-key probe per key (a plain join may hash the whole table, see user-days.ts).
+    CROSS JOIN LATERAL (SELECT * FROM user_days x WHERE x.user_id = k.user_id AND x.date = k.date) ud
     JOIN schools s ON s.id = ud.school_id
   `.execute(db);
   return rows.rows;
