@@ -159,6 +159,8 @@ export async function failStuck(trx: Trx, timeoutMinutes: number): Promise<Sweep
     WHERE r.status = 'running' AND EXISTS (SELECT 1 FROM datamart_stages st WHERE st.run_id = r.id AND st.id = ANY(${stages.rows.map((s) => s.id)}::bigint[]))
     RETURNING id
   `.execute(trx);
+  // The key list of a collect stage that died half-way is of no further use.
+  await sql`DELETE FROM datamart_collect_keys WHERE stage_id = ANY(${stages.rows.map((s) => s.id)}::bigint[])`.execute(trx);
   return {
     runs: [...runs.rows, ...more.rows].map((r) => Number(r.id)),
     stages: stages.rows.map((r) => Number(r.id)),

@@ -318,6 +318,7 @@ describe('data mart export against a local mart', () => {
       .returning('id').executeTakeFirstOrThrow();
     // A recent sub-stage of the stuck stage goes down with it.
     const sub = await s.db.db.insertInto('datamart_substages').values({ stage_id: stuckStage.id, seq: 1, status: 'running' }).returning('id').executeTakeFirstOrThrow();
+    await s.db.db.insertInto('datamart_collect_keys').values({ stage_id: stuckStage.id, key: String(alice.id) }).execute();
     expect((await http(s.stack.url, 'POST', '/api/datamart/runs', { token: s.token, body: {} })).status).toBe(409);
 
     const out = await sweepStuckStages(s.ctx);
@@ -326,6 +327,7 @@ describe('data mart export against a local mart', () => {
     expect(view).toMatchObject({ status: 'failed', error: 'stuck: running longer than 120 minutes' });
     expect(view.stages[0]).toMatchObject({ status: 'failed', error: 'stuck: running longer than 120 minutes' });
     expect(view.stages[0].substages[0]).toMatchObject({ status: 'failed' });
+    expect(await s.db.db.selectFrom('datamart_collect_keys').selectAll().where('stage_id', '=', stuckStage.id).execute()).toEqual([]);
 
     // A fresh run is left alone by the sweep, and runs.
     const fresh = await runToEnd(s);
