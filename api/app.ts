@@ -9,6 +9,7 @@ import { RouteRegistry, reply } from './http/route.js';
 import { alertRoutes } from './routes/alerts.js';
 import { authRoutes } from './routes/auth.js';
 import { attendanceRoutes } from './routes/attendances.js';
+import { datamartRoutes } from './routes/datamart.js';
 import { deviceRoutes } from './routes/devices.js';
 import { docsRoutes } from './routes/docs.js';
 import { flagRoutes } from './routes/flags.js';
@@ -35,6 +36,7 @@ export function buildRegistry(opts: { maxArchiveBytes: number }): RouteRegistry 
   syncRoutes(api, opts.maxArchiveBytes);
   figureRoutes(api);
   alertRoutes(api);
+  datamartRoutes(api);
   api.add({
     method: 'get', path: '/api/openapi.json', summary: 'This OpenAPI document', tags: ['operations'], auth: 'none',
     responses: { 200: { description: 'OpenAPI 3.1', contentType: 'application/json' } },

@@ -7,10 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { startEmbeddedPostgres } from '../db/embedded.js';
 import { createLogger } from '../shared/logger.js';
 import { makeContext, writeResults, type BenchContext, type ScenarioResult } from './harness.js';
+import { datamartScenario } from './scenarios/datamart.js';
 import { figuresScenario } from './scenarios/figures.js';
 
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> = {
   figures: figuresScenario,
+  datamart: datamartScenario,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

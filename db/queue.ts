@@ -51,6 +51,10 @@ export async function ensureQueues(boss: PgBoss, config: Config): Promise<void> 
     { name: QUEUES.closeOpenDays, policy: 'singleton', expireInSeconds: 900, retryLimit: 0 },
     { name: QUEUES.rebuildChunkDead, retentionMinutes: 14 * 24 * 60 },
     { name: QUEUES.rebuildChunk, expireInSeconds: 900, retryLimit: 3, retryDelay: 5, deadLetter: QUEUES.rebuildChunkDead },
+    // One run at a time; never retried by pg-boss (the next run picks up whatever is pending).
+    { name: QUEUES.datamartRun, policy: 'singleton', retryLimit: 0, expireInSeconds: Math.min(86_399, config.datamart.stageTimeoutMinutes * 60 * 2) },
+    { name: QUEUES.datamartPoll, policy: 'singleton', retryLimit: 0, expireInSeconds: 3600 },
+    { name: QUEUES.datamartSweep, policy: 'singleton', retryLimit: 0, expireInSeconds: 600 },
   ];
   for (const queue of queues) {
     const existing = await boss.getQueue(queue.name);

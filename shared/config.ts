@@ -37,6 +37,30 @@ export interface Config {
   ackStuckAfterSeconds: number;
   archiveRetentionDays: number;
   dbPoolMax: number;
+  datamart: DatamartConfig;
+}
+
+/** The regional data mart export (README "Data mart export"). */
+export interface DatamartConfig {
+  /** Base URL of the mart's uploader; null: emulation only. */
+  url: string | null;
+  /** Sent as the `datamart` field of every upload. */
+  name: string;
+  /** Put in front of every exported id so ids stay unique across products. */
+  idPrefix: string;
+  collectChunkSize: number;
+  exportChunkSize: number;
+  requestRetries: number;
+  requestTimeoutSeconds: number;
+  /** First retry delay; each next one doubles (with jitter), capped at 60 s. */
+  retryDelayMs: number;
+  /** Nothing is sent: files are written under `dataDir/datamart` and marked accepted. */
+  emulation: boolean;
+  /** pg-boss cron expressions, or null when switched off. */
+  exportCron: string | null;
+  pollCron: string | null;
+  sweepCron: string | null;
+  stageTimeoutMinutes: number;
 }
 
 export type Env = Partial<Record<string, string>>;
@@ -48,6 +72,9 @@ const VARIABLES = [
   'ARCHIVE_MAX_RATIO', 'IMPORT_MAX_PENDING', 'IMPORT_RETRY_AFTER_SECONDS', 'IMPORT_JOB_EXPIRE_SECONDS',
   'IMPORT_RETRY_LIMIT', 'QUEUE_MAINTENANCE_SECONDS', 'SYNC_STUCK_AFTER_SECONDS', 'ACK_STUCK_AFTER_SECONDS', 'ARCHIVE_RETENTION_DAYS',
   'DB_POOL_MAX',
+  'DATAMART_URL', 'DATAMART_NAME', 'DATAMART_ID_PREFIX', 'DATAMART_COLLECT_CHUNK_SIZE', 'DATAMART_EXPORT_CHUNK_SIZE',
+  'DATAMART_REQUEST_RETRIES', 'DATAMART_REQUEST_TIMEOUT', 'DATAMART_RETRY_DELAY_MS', 'DATAMART_EMULATION', 'DATAMART_EXPORT_CRON',
+  'DATAMART_POLL_CRON', 'DATAMART_SWEEP_CRON', 'DATAMART_STAGE_TIMEOUT_MINUTES',
 ] as const;
 
 /** The only place that reads `process.env`. */
@@ -94,6 +121,42 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
 }
 
 const MiB = 1024 * 1024;
+
+/** Five cron fields (minute hour day month weekday) as pg-boss takes them, or `off`. */
+function cron(env: Env, name: string, fallback: string): string | null {
+  const raw = env[name]?.trim() ?? fallback;
+  if (raw.toLowerCase() === 'off') return null;
+  if (!/^[\d*/,\-A-Za-z]+( [\d*/,\-A-Za-z]+){4}$/.test(raw.replace(/\s+/g, ' '))) {
+    throw new ConfigError(name, `expected a cron expression of five fields or "off", got "${raw}"`);
+  }
+  return raw.replace(/\s+/g, ' ');
+}
+
+function datamartConfig(env: Env): DatamartConfig {
+  const url = env.DATAMART_URL ?? null;
+  if (url !== null && !/^https?:\/\/[^\s]+$/.test(url)) throw new ConfigError('DATAMART_URL', 'expected an http:// or https:// URL');
+  const emulation = boolean(env, 'DATAMART_EMULATION', url === null);
+  if (!emulation && url === null) throw new ConfigError('DATAMART_EMULATION', 'can only be off when DATAMART_URL is set');
+  const idPrefix = env.DATAMART_ID_PREFIX ?? 'att-';
+  if (!/^[A-Za-z0-9_.:-]{0,32}$/.test(idPrefix)) throw new ConfigError('DATAMART_ID_PREFIX', 'up to 32 letters, digits, "_", ".", ":" or "-"');
+  const name = env.DATAMART_NAME ?? 'attendance';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new ConfigError('DATAMART_NAME', 'up to 64 letters, digits, "_", "." or "-"');
+  return {
+    url: url?.replace(/\/+$/, '') ?? null,
+    name,
+    idPrefix,
+    collectChunkSize: integer(env, 'DATAMART_COLLECT_CHUNK_SIZE', 500, 1, 100_000),
+    exportChunkSize: integer(env, 'DATAMART_EXPORT_CHUNK_SIZE', 500, 1, 100_000),
+    requestRetries: integer(env, 'DATAMART_REQUEST_RETRIES', 10, 0, 100),
+    requestTimeoutSeconds: integer(env, 'DATAMART_REQUEST_TIMEOUT', 10, 1, 600),
+    retryDelayMs: integer(env, 'DATAMART_RETRY_DELAY_MS', 1000, 1, 60_000),
+    emulation,
+    exportCron: cron(env, 'DATAMART_EXPORT_CRON', '0 */4 * * *'),
+    pollCron: cron(env, 'DATAMART_POLL_CRON', '*/30 * * * *'),
+    sweepCron: cron(env, 'DATAMART_SWEEP_CRON', '*/10 * * * *'),
+    stageTimeoutMinutes: integer(env, 'DATAMART_STAGE_TIMEOUT_MINUTES', 120, 1, 7 * 24 * 60),
+  };
+}
 
 export function envToConfig(env: Env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
@@ -150,6 +213,7 @@ export function envToConfig(env: Env): Config {
     ackStuckAfterSeconds: integer(env, 'ACK_STUCK_AFTER_SECONDS', 3600, 5),
     archiveRetentionDays: integer(env, 'ARCHIVE_RETENTION_DAYS', 30, 1, 3650),
     dbPoolMax: integer(env, 'DB_POOL_MAX', 10, 1, 200),
+    datamart: datamartConfig(env),
   };
 }
 

@@ -39,6 +39,7 @@ export const PROBLEMS = {
   school_has_users: { status: 409, title: 'The school still has users' },
   idempotency_key_reused: { status: 409, title: 'Idempotency key reused with another body' },
   flag_not_pending: { status: 409, title: 'The flag is no longer pending' },
+  datamart_run_in_progress: { status: 409, title: 'A data mart run is already queued or running' },
   payload_too_large: { status: 413, title: 'Request body too large' },
   validation_failed: { status: 422, title: 'Validation failed' },
   rate_limited: { status: 429, title: 'Too many attempts, slow down' },

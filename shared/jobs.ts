@@ -10,7 +10,16 @@ export const QUEUES = {
   rebuildChunkDead: 'rebuild-figures-chunk-dead',
   /** Hourly: closes yesterday's user-days still open (missing_checkout) in every timezone. */
   closeOpenDays: 'close-open-days',
+  /** Collect + export to the regional data mart; sent by cron (no data) or POST /api/datamart/runs. */
+  datamartRun: 'datamart-run',
+  datamartPoll: 'datamart-poll',
+  datamartSweep: 'datamart-sweep',
 } as const;
+
+export interface DatamartRunJob {
+  /** A run queued by the API; absent when cron sent the job. */
+  run_id?: number;
+}
 
 export interface ImportBatchJob {
   session_id: string;

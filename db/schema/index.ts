@@ -1,6 +1,7 @@
 // The typed database: one interface per table, composed here.
 import type { AttendancesTable, FeverEventsTable, UserDaysTable } from './attendances.js';
 import type { AuthThrottleTable, IdempotencyKeysTable } from './auth.js';
+import type { DatamartChangesTable, DatamartCollectKeysTable, DatamartRecordsTable, DatamartRunsTable, DatamartStagesTable, DatamartSubstagesTable, DatamartUploadsTable } from './datamart.js';
 import type { DevicesTable } from './devices.js';
 import type { FigureRebuildsTable } from './figures.js';
 import type { DeviceFlagsTable, FlagEventsTable } from './flags.js';
@@ -26,10 +27,18 @@ export interface Database {
   auth_throttle: AuthThrottleTable;
   idempotency_keys: IdempotencyKeysTable;
   figure_rebuilds: FigureRebuildsTable;
+  datamart_changes: DatamartChangesTable;
+  datamart_runs: DatamartRunsTable;
+  datamart_stages: DatamartStagesTable;
+  datamart_substages: DatamartSubstagesTable;
+  datamart_uploads: DatamartUploadsTable;
+  datamart_records: DatamartRecordsTable;
+  datamart_collect_keys: DatamartCollectKeysTable;
 }
 
 export type * from './attendances.js';
 export type * from './auth.js';
+export type * from './datamart.js';
 export type * from './devices.js';
 export type * from './figures.js';
 export type * from './flags.js';

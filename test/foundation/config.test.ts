@@ -58,6 +58,19 @@ const WRONG: Array<[string, Env]> = [
   ['ACK_STUCK_AFTER_SECONDS', { ACK_STUCK_AFTER_SECONDS: 'soon' }],
   ['ARCHIVE_RETENTION_DAYS', { ARCHIVE_RETENTION_DAYS: '0' }],
   ['DB_POOL_MAX', { DB_POOL_MAX: '201' }],
+  ['DATAMART_URL', { DATAMART_URL: 'ftp://mart.example' }],
+  ['DATAMART_NAME', { DATAMART_NAME: 'a name with spaces' }],
+  ['DATAMART_ID_PREFIX', { DATAMART_ID_PREFIX: 'bad,prefix' }],
+  ['DATAMART_COLLECT_CHUNK_SIZE', { DATAMART_COLLECT_CHUNK_SIZE: '0' }],
+  ['DATAMART_EXPORT_CHUNK_SIZE', { DATAMART_EXPORT_CHUNK_SIZE: '100001' }],
+  ['DATAMART_REQUEST_RETRIES', { DATAMART_REQUEST_RETRIES: 'many' }],
+  ['DATAMART_REQUEST_TIMEOUT', { DATAMART_REQUEST_TIMEOUT: '0' }],
+  ['DATAMART_RETRY_DELAY_MS', { DATAMART_RETRY_DELAY_MS: '60001' }],
+  ['DATAMART_EMULATION', { DATAMART_EMULATION: 'off' }],
+  ['DATAMART_EXPORT_CRON', { DATAMART_EXPORT_CRON: 'every 4 hours' }],
+  ['DATAMART_POLL_CRON', { DATAMART_POLL_CRON: '*/30 * * *' }],
+  ['DATAMART_SWEEP_CRON', { DATAMART_SWEEP_CRON: '*/10 * * * * * *' }],
+  ['DATAMART_STAGE_TIMEOUT_MINUTES', { DATAMART_STAGE_TIMEOUT_MINUTES: '0' }],
 ];
 
 describe('envToConfig', () => {
@@ -106,6 +119,17 @@ describe('envToConfig', () => {
     expect(config.port).toBe(0);
     expect(config.databaseUrl).toBe('postgresql://u:p@db:5432/attendance');
   });
+});
+
+test('data mart defaults: emulation without DATAMART_URL, chunks of 500, 10 retries, 10 s timeout, crons every 4 h / 30 min / 10 min', () => {
+  expect(envToConfig({}).datamart).toEqual({
+    url: null, name: 'attendance', idPrefix: 'att-', collectChunkSize: 500, exportChunkSize: 500, requestRetries: 10,
+    requestTimeoutSeconds: 10, retryDelayMs: 1000, emulation: true, exportCron: '0 */4 * * *', pollCron: '*/30 * * * *',
+    sweepCron: '*/10 * * * *', stageTimeoutMinutes: 120,
+  });
+  const withUrl = envToConfig({ DATAMART_URL: 'https://mart.example/api/', DATAMART_POLL_CRON: 'off', DATAMART_EXPORT_CRON: '15  2 * * 1-5' }).datamart;
+  expect(withUrl).toMatchObject({ url: 'https://mart.example/api', emulation: false, pollCron: null, exportCron: '15 2 * * 1-5' });
+  expect(envToConfig({ DATAMART_URL: 'http://mart.local', DATAMART_EMULATION: 'on' }).datamart.emulation).toBe(true);
 });
 
 describe('readEnv', () => {

@@ -4,6 +4,7 @@ import { chunkFailed } from '../../db/repositories/rebuilds.js';
 import { QUEUES, type ImportBatchJob, type RebuildChunkJob } from '../../shared/jobs.js';
 import { failSession, importSession } from '../import/import-session.js';
 import type { WorkerContext } from '../worker.js';
+import { registerDatamartJobs } from './datamart.js';
 import { startPump } from './pump.js';
 import { closeOpenDays } from './close-open-days.js';
 import { rebuildChunk } from './rebuild-figures.js';
@@ -30,6 +31,7 @@ export async function registerJobs(ctx: WorkerContext): Promise<() => Promise<vo
   await boss.schedule(QUEUES.pruneArchives, '17 3 * * *');
   // Hourly, since schools' local midnights fall on different UTC hours.
   await boss.schedule(QUEUES.closeOpenDays, '5 * * * *');
+  pumps.push(...await registerDatamartJobs(ctx));
   return async () => {
     await Promise.all(pumps.map((p) => p.stop()));
   };
