@@ -38,7 +38,7 @@ export function barChart(box: HTMLElement, title: string): BarChart {
           { label: 'users', size: 50 },
         ],
         series: [
-          { label: period },
+          { label: period, value: (_u, v) => (v === null || v === undefined ? '—' : labels[v] ?? '—') },
           { label: 'Present', stroke: '#1b7f3b', fill: 'rgba(27,127,59,0.75)', paths: bars(-1), points: { show: false } },
           { label: 'Absent', stroke: '#b3261e', fill: 'rgba(179,38,30,0.55)', paths: bars(1), points: { show: false } },
         ],

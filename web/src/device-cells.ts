@@ -15,7 +15,9 @@ export function channelsCell(d: Device): HTMLElement {
 }
 
 export function lastSyncCell(d: Device, timeZone: string): HTMLElement {
-  return h('span', { title: dateTime(d.last_successful_sync_at, timeZone) }, ago(d.last_successful_sync_at),
+  // The last acknowledged sync; a device that uploads but never acknowledged shows its last upload.
+  const last = d.last_successful_sync_at ?? d.last_synced_at;
+  return h('span', { title: dateTime(last, timeZone) }, ago(last),
     h('br'), h('span', { class: 'muted' }, `seen ${ago(d.last_seen_at)} · every ${Math.round(d.sync_interval_seconds / 60)} min`));
 }
 

@@ -12,5 +12,5 @@ export function finalityNote(f: Figures): HTMLElement {
   return h('div', { class: 'finality warn' },
     h('p', {}, `${waiting} of ${f.buckets.length} figure${f.buckets.length === 1 ? '' : 's'} may still change: waiting for ${f.pending_devices.length === 1 ? 'a device' : `${f.pending_devices.length} devices`}.`),
     h('ul', {}, f.pending_devices.map((d) => h('li', {},
-      h('strong', {}, d.name), ` — data complete up to ${dateTime(d.complete_until, f.timezone)}; last sync ${dateTime(d.last_synced_at, f.timezone)}`))));
+      h('strong', {}, d.name), ` — data complete up to ${dateTime(d.complete_until, f.timezone)}; ${d.last_synced_at ? `last sync ${dateTime(d.last_synced_at, f.timezone)}` : 'never synced'}`))));
 }

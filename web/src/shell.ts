@@ -16,7 +16,9 @@ export function showShell(root: HTMLElement, staff: Staff, schools: School[], on
   const remembered = Number(sessionStorage.getItem('attendance.school'));
   let school = schools.find((s) => s.id === remembered) ?? schools[0];
 
-  const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
+  // Confirmations stay until the next one or a tab change; "updated at" is quiet (it changes every refresh).
+  const notice = h('p', { class: 'notice', role: 'status', 'aria-live': 'polite' });
+  const status = h('p', { class: 'status' });
   const alert = h('div', { class: 'alert', role: 'alert', hidden: true });
   const panel = h('section', { class: 'panel', role: 'tabpanel', tabindex: 0 });
   const tabs = views.map((v) => h('button', {
@@ -49,7 +51,7 @@ export function showShell(root: HTMLElement, staff: Staff, schools: School[], on
         h('span', { class: 'who' }, `${staff.email} · ${isBackoffice ? 'backoffice' : 'school admin'}`),
         h('button', { type: 'button', class: 'secondary', onclick: () => onLogout() }, 'Sign out'))),
     tablist,
-    h('main', {}, alert, panel, status));
+    h('main', {}, alert, notice, panel, status));
 
   let current: View | null = null;
   let instance: ViewInstance | null = null;
@@ -62,7 +64,7 @@ export function showShell(root: HTMLElement, staff: Staff, schools: School[], on
       alert.textContent = message;
     } else {
       alert.hidden = true;
-      status.textContent = message;
+      notice.textContent = message;
     }
   }
 
@@ -99,6 +101,7 @@ export function showShell(root: HTMLElement, staff: Staff, schools: School[], on
     delete panel.dataset.ready;
     panel.replaceChildren();
     alert.hidden = true;
+    notice.textContent = '';
     if (location.hash !== `#${view.id}`) history.replaceState(null, '', `#${view.id}`);
     const ctx: ViewContext = { staff, school, schools, isBackoffice, notify, refreshSoon: () => void refresh() };
     instance = view.mount(panel, ctx);
