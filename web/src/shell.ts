@@ -78,6 +78,7 @@ export function showShell(root: HTMLElement, staff: Staff, schools: School[], on
       lastError = false;
       status.textContent = `Updated at ${new Date().toLocaleTimeString('en-GB')} · refreshes every ${POLL_MS / 1000} s`;
       panel.setAttribute('aria-busy', 'false');
+      if (!panel.dataset.ready) performance.mark(`ready:${current?.id}`); // for load-time measurements
       panel.dataset.ready = 'true';
     } catch (err) {
       if (err instanceof SessionExpired) return; // the sign-in form takes over
