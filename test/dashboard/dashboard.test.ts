@@ -164,6 +164,11 @@ describe('a school admin', () => {
     expect(lines[0]).toBe(['user_id', 'name', 'badge', ...byWeek.buckets.map((b: any) => b.start)].join(','));
     expect(lines).toHaveLength(users.length + 1);
     expect(lines.find((l) => l.includes('Ada Lovelace'))).toBe([ada.user_id, ada.name, ada.badge, ...ada.statuses.map((s: string | null) => s ?? '')].join(','));
+
+    // Back to days: the figures come from a 304 this time and are drawn again all the same.
+    await page.getByLabel('Period', { exact: true }).selectOption('day');
+    await page.locator('table caption', { hasText: 'Present and absent per day' }).waitFor();
+    expect((await tableRows(page, 'Present and absent per day')).map((r) => r[0])).toEqual(byDay.buckets.map((b: any) => b.start));
     expect(w.errors).toEqual([]);
   });
 
@@ -251,6 +256,18 @@ describe('a backoffice user', () => {
     await page.locator('table', { has: page.locator('caption', { hasText: /^Flags/ }) }).getByText('cancelled', { exact: true }).waitFor();
     const after = await api(`/api/devices/${silentDevice.id}/flags`, boToken);
     expect(after.body.items.map((f: any) => [f.name, f.state])).toEqual([['REBOOT', 'cancelled']]);
+    expect(w.errors).toEqual([]);
+  });
+
+  test("reads a device's sync sessions with their counts", async () => {
+    const { page } = w;
+    await openTab(page, 'Sessions');
+    await page.getByLabel('Device', { exact: true }).selectOption({ label: 'Front door terminal' });
+    await page.locator('table', { has: page.locator('caption', { hasText: 'Latest sessions' }) }).getByText('acknowledged', { exact: true }).waitFor();
+    const sessions = (await api(`/api/devices/${terminal.identity.id}/sessions`, boToken)).body.items;
+    await expect(tableRows(page, 'Latest sessions').then((rows) => rows.map((r) => r.slice(1, 7)))).resolves.toEqual(sessions.map((x: any) =>
+      [x.channel, x.state, String(x.counts.received), String(x.counts.accepted), String(x.counts.duplicates), String(x.counts.rejected)]));
+    expect(sessions).toHaveLength(1);
     expect(w.errors).toEqual([]);
   });
 

@@ -43,12 +43,18 @@ export const figuresView: View = {
     period.addEventListener('change', () => { setRange(); ctx.refreshSoon(); });
     for (const input of [from, to]) input.addEventListener('change', () => { if (from.value && to.value) ctx.refreshSoon(); });
 
+    let latest = 0;
+    let drawn = '';
     return {
       async refresh() {
+        const mine = ++latest; // a slower answer to an earlier choice must not overwrite a newer one
         if (!from.value || !to.value || from.value > to.value) throw new Error('Choose a start date on or before the end date.');
         const p = period.value as Period;
-        const { body: f, changed } = await getFresh<Figures>(`/api/attendances/aggregate/school/${school.id}?period=${p}&from=${from.value}&to=${to.value}&include=users`);
-        if (!changed && chartBox.childElementCount > 0) return;
+        const path = `/api/attendances/aggregate/school/${school.id}?period=${p}&from=${from.value}&to=${to.value}&include=users`;
+        const { body: f, changed } = await getFresh<Figures>(path);
+        // A 304 for what is on screen needs no redraw; a 304 for another choice (back to an earlier period) does.
+        if (mine !== latest || (!changed && drawn === path)) return;
+        drawn = path;
         chart.update(f.buckets, p);
         fill(note, finalityNote(f));
         fill(numbers, table(`Present and absent per ${p}`, ['Period', 'Present', 'Absent', 'Total', 'Status'],
