@@ -11,6 +11,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit && npm cache clean --force
 
 COPY . .
+# The dashboard's static files (web/dist), built once here: the api runs as `node` and cannot write them.
+RUN npx tsx web/build.ts
 
 USER node
 EXPOSE 3000

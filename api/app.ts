@@ -2,6 +2,7 @@
 // OpenAPI document lists exactly what the router serves.
 import express, { type Express } from 'express';
 import type { AppContext } from './context.js';
+import { dashboardStatic } from './dashboard.js';
 import { buildOpenApi } from './http/openapi.js';
 import { notFoundHandler, problemMiddleware } from './http/problem-middleware.js';
 import { requestLog } from './http/request-log.js';
@@ -63,6 +64,7 @@ export function createApp(ctx: AppContext): { app: Express; registry: RouteRegis
   const router = express.Router();
   registry.mount(router, ctx);
   app.use(router);
+  app.use(dashboardStatic());
   app.use(notFoundHandler);
   app.use(problemMiddleware(ctx));
   return { app, registry };

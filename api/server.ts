@@ -8,6 +8,7 @@ import type { Logger } from '../shared/logger.js';
 import { resolveJwtSecret } from './auth/jwt-secret.js';
 import { deriveKeys } from './auth/tokens.js';
 import { createApp } from './app.js';
+import { ensureDashboardBuilt } from '../web/build.js';
 import type { AppContext } from './context.js';
 
 export interface RunningApi {
@@ -26,6 +27,8 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
   };
   const queue = keepStartingQueue(ctx, databaseUrl);
   await queue.firstAttempt;
+  // The dashboard is built here when missing or older than its sources; the API works without it.
+  await ensureDashboardBuilt().then((built) => built && logger.info('dashboard built'), (err: Error) => logger.error({ err }, 'dashboard build failed: / serves nothing'));
   const { app } = createApp(ctx);
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;

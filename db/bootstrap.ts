@@ -4,6 +4,7 @@ import type { Config } from '../shared/config.js';
 import { generateDeviceSecret, hashDeviceSecret } from '../shared/auth/device-secret.js';
 import { hashPassword } from '../shared/auth/password.js';
 import type { Db } from './database.js';
+import { addDemoHistory } from './demo-history.js';
 import { countBackoffice, insertStaff } from './repositories/staff.js';
 
 export interface DemoData {
@@ -54,6 +55,7 @@ export async function createDemoData(db: Db, opts: { demoAdminPassword: string }
         .returning(['id', 'name']).executeTakeFirstOrThrow();
       devices.push({ ...device, secret });
     }
+    await addDemoHistory(trx, { id: school.id, timezone: 'Europe/Paris' }, devices[0].id, devices[1].id);
     return { school, users: DEMO_NAMES.length, schoolAdmin: { email: adminEmail, password: opts.demoAdminPassword }, devices };
   });
 }

@@ -1,13 +1,15 @@
 // `/api/devices`: registration (the secret is answered once, only its hash is kept),
 // listing, update, disable/enable and secret rotation. School admins read their school's devices.
 // Lists and shows carry the device's health: each channel's status, pending flags, the last
-// acknowledged sync, and whether a package has waited unacknowledged too long (`attention=true`).
+// acknowledged sync, since when its data is behind, and why it needs attention (`attention=true`
+// lists only those: stuck in status 1 or 2, silent, clock off).
 import { z } from 'zod';
 import { channelHealth, listDevicesNeedingAttention, reportedSettings } from '../../db/repositories/device-health.js';
 import { findDevice, insertDevice, listDevices, updateDevice, type PublicDevice } from '../../db/repositories/devices.js';
 import { pendingFlagNames } from '../../db/repositories/flags.js';
 import { findSchool } from '../../db/repositories/schools.js';
 import { notFound, orNotFound, validationFailed } from '../../shared/errors.js';
+import { ATTENTION_REASONS, attentionReasons } from '../../shared/devices/attention.js';
 import { generateDeviceSecret, hashDeviceSecret } from '../../shared/auth/device-secret.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';
@@ -38,12 +40,16 @@ const channelHealthSchema = z.object({
   changed_at: timestamp,
   last_acknowledged_at: timestamp.nullable().describe('The last batch of this channel imported and acknowledged'),
   ack_overdue: z.boolean().describe('In status 2 for longer than ACK_STUCK_AFTER_SECONDS'),
+  processing_overdue: z.boolean().describe('In status 1 for longer than SYNC_STUCK_AFTER_SECONDS'),
 });
 const deviceHealthSchema = deviceSchema.extend({
   channels: z.record(z.string(), channelHealthSchema).describe('Per channel that has synced at least once'),
   pending_flags: z.array(z.string()).describe('Names of the flags waiting for the next package'),
   last_successful_sync_at: timestamp.nullable().describe('The last sync acknowledged by the device, any channel'),
-  needs_attention: z.boolean().describe('A package has waited unacknowledged longer than ACK_STUCK_AFTER_SECONDS'),
+  complete_until: timestamp.describe('The device clock at its last sync (its registration before): every record up to it has arrived'),
+  behind_since: timestamp.nullable().describe('complete_until when it is older than the sync interval: figures after it may still change; null for a disabled device'),
+  attention_reasons: z.array(z.enum(ATTENTION_REASONS)).describe('stuck_processing: status 1 longer than SYNC_STUCK_AFTER_SECONDS; ack_overdue: status 2 longer than ACK_STUCK_AFTER_SECONDS; silent: not seen for longer than its sync interval; clock_off: clock skew above the protocol\'s suspect threshold (5 min). Empty for a disabled device'),
+  needs_attention: z.boolean().describe('attention_reasons is not empty'),
 }).meta({ id: 'DeviceWithHealth' });
 const deviceDetailSchema = deviceHealthSchema.extend({
   reported_settings: z.record(z.string(), z.string()).nullable().describe('The settings.xml the device last sent (REPORT_SETTINGS)'),
@@ -52,18 +58,29 @@ const deviceDetailSchema = deviceHealthSchema.extend({
 /** The devices with their health, in two set-based reads whatever the page size. */
 async function withHealth(db: DbOrTrx, ctx: AppContext, devices: PublicDevice[]) {
   const ids = devices.map((d) => d.id);
-  const [channels, pending] = await Promise.all([channelHealth(db, ids, ctx.config.ackStuckAfterSeconds), pendingFlagNames(db, ids)]);
+  const [channels, pending] = await Promise.all([channelHealth(db, ids, thresholds(ctx)), pendingFlagNames(db, ids)]);
+  const now = new Date();
   return devices.map((d) => {
     const mine = channels.filter((c) => c.device_id === d.id);
     const acked = mine.map((c) => c.last_acknowledged_at).filter((t): t is Date => t !== null);
+    const reasons = attentionReasons({ ...d, channels: mine }, thresholds(ctx), now);
+    const completeUntil = d.last_device_clock ?? d.created_at;
+    const behind = d.disabled_at === null && now.getTime() - completeUntil.getTime() > d.sync_interval_seconds * 1000;
     return {
       ...d,
       channels: Object.fromEntries(mine.map(({ device_id: _, channel, ...c }) => [channel, c])),
       pending_flags: pending.get(d.id) ?? [],
       last_successful_sync_at: acked.length > 0 ? new Date(Math.max(...acked.map((t) => t.getTime()))) : null,
-      needs_attention: mine.some((c) => c.ack_overdue),
+      complete_until: completeUntil,
+      behind_since: behind ? completeUntil : null,
+      attention_reasons: reasons,
+      needs_attention: reasons.length > 0,
     };
   });
+}
+
+function thresholds(ctx: AppContext) {
+  return { syncStuckAfterSeconds: ctx.config.syncStuckAfterSeconds, ackStuckAfterSeconds: ctx.config.ackStuckAfterSeconds };
 }
 
 async function deviceInScope(db: DbOrTrx, auth: StaffAuth, id: string) {
@@ -78,7 +95,7 @@ export function deviceRoutes(api: RouteRegistry): void {
     query: z.object({
       ...pageQuery,
       school_id: z.coerce.number().int().positive().optional(),
-      attention: queryFlag.optional().describe('true: only devices with a package unacknowledged for longer than ACK_STUCK_AFTER_SECONDS'),
+      attention: queryFlag.optional().describe('true: only devices that need attention (stuck in status 1 or 2, silent, clock off; see attention_reasons)'),
     }),
     responses: { 200: { description: 'A page of devices with their health', schema: pageOf(deviceHealthSchema) }, ...errors(401, 422) },
     async handler({ query, db, auth, ctx }) {
@@ -87,7 +104,7 @@ export function deviceRoutes(api: RouteRegistry): void {
       const after = decodeCursor(query.cursor, z.uuid());
       const opts = { schoolId: scope ?? query.school_id ?? null, afterId: after, limit: query.limit + 1 };
       const rows = query.attention
-        ? await listDevicesNeedingAttention(db, { ...opts, ackStuckAfterSeconds: ctx.config.ackStuckAfterSeconds })
+        ? await listDevicesNeedingAttention(db, { ...opts, ...thresholds(ctx) })
         : await listDevices(db, opts);
       const page = toPage(rows, query.limit, (d) => d.id);
       return reply.ok({ ...page, items: await withHealth(db, ctx, page.items) });

@@ -1,6 +1,9 @@
 // Device health for the backoffice: each channel's status flag and last acknowledged sync, and
-// the devices that need attention (a package left unacknowledged in status 2 for too long).
+// the devices that need attention: an import stuck in status 1, a package left unacknowledged
+// in status 2, silent for longer than its sync interval, or its clock off (shared/devices/attention.ts).
 import { sql } from 'kysely';
+import { CLOCK_SUSPECT_SKEW_SECONDS, SYNC_STATUS } from '../../shared/protocol/codes.js';
+import type { AttentionThresholds } from '../../shared/devices/attention.js';
 import type { DbOrTrx } from '../database.js';
 import { DEVICE_PUBLIC, type PublicDevice } from './devices.js';
 
@@ -14,9 +17,11 @@ export interface ChannelHealth {
   last_acknowledged_at: Date | null;
   /** Status 2 for longer than the configured time: the device does not acknowledge. */
   ack_overdue: boolean;
+  /** Status 1 for longer than SYNC_STUCK_AFTER_SECONDS: the import is stuck. */
+  processing_overdue: boolean;
 }
 
-export async function channelHealth(db: DbOrTrx, deviceIds: readonly string[], ackStuckAfterSeconds: number): Promise<ChannelHealth[]> {
+export async function channelHealth(db: DbOrTrx, deviceIds: readonly string[], t: AttentionThresholds): Promise<ChannelHealth[]> {
   if (deviceIds.length === 0) return [];
   return db.selectFrom('sync_states as st')
     .select(['st.device_id', 'st.channel', 'st.status', 'st.session_id', 'st.changed_at'])
@@ -25,19 +30,30 @@ export async function channelHealth(db: DbOrTrx, deviceIds: readonly string[], a
         .whereRef('se.device_id', '=', 'st.device_id').whereRef('se.channel', '=', 'st.channel')
         .where('se.outcome', '=', 'imported').where('se.acked_at', 'is not', null)
         .orderBy('se.received_at', 'desc').limit(1).as('last_acknowledged_at'),
-      sql<boolean>`st.status = 2 AND st.changed_at < now() - make_interval(secs => ${ackStuckAfterSeconds})`.as('ack_overdue'),
+      sql<boolean>`st.status = 2 AND st.changed_at < now() - make_interval(secs => ${t.ackStuckAfterSeconds})`.as('ack_overdue'),
+      sql<boolean>`st.status = 1 AND st.changed_at < now() - make_interval(secs => ${t.syncStuckAfterSeconds})`.as('processing_overdue'),
     ])
     .where('st.device_id', 'in', [...deviceIds])
     .orderBy('st.device_id').orderBy('st.channel')
     .execute() as Promise<ChannelHealth[]>;
 }
 
-/** Devices with a channel in status 2 for longer than `ackStuckAfterSeconds`, by id (keyset). */
-export async function listDevicesNeedingAttention(db: DbOrTrx, opts: { schoolId: number | null; afterId: string | null; limit: number; ackStuckAfterSeconds: number }): Promise<PublicDevice[]> {
+/**
+ * Enabled devices with at least one attention reason, by id (keyset): a channel in status 1 or 2
+ * for too long, silent (last seen longer ago than its sync interval), or a clock off by more
+ * than the protocol's suspect threshold. The same rules as `attentionReasons`.
+ */
+export async function listDevicesNeedingAttention(db: DbOrTrx, opts: { schoolId: number | null; afterId: string | null; limit: number } & AttentionThresholds): Promise<PublicDevice[]> {
   let q = db.selectFrom('devices').select(DEVICE_PUBLIC)
-    .where(({ exists, selectFrom }) => exists(selectFrom('sync_states as st').select('st.device_id')
-      .whereRef('st.device_id', '=', 'devices.id').where('st.status', '=', 2)
-      .where(sql<boolean>`st.changed_at < now() - make_interval(secs => ${opts.ackStuckAfterSeconds})`)))
+    .where('devices.disabled_at', 'is', null)
+    .where(({ or, exists, selectFrom }) => or([
+      exists(selectFrom('sync_states as st').select('st.device_id')
+        .whereRef('st.device_id', '=', 'devices.id')
+        .where(sql<boolean>`((st.status = ${SYNC_STATUS.processing} AND st.changed_at < now() - make_interval(secs => ${opts.syncStuckAfterSeconds}))
+          OR (st.status = ${SYNC_STATUS.ready} AND st.changed_at < now() - make_interval(secs => ${opts.ackStuckAfterSeconds})))`)),
+      sql<boolean>`devices.last_seen_at < now() - make_interval(secs => devices.sync_interval_seconds)`,
+      sql<boolean>`abs(devices.clock_skew_seconds) > ${CLOCK_SUSPECT_SKEW_SECONDS}`,
+    ]))
     .orderBy('devices.id').limit(opts.limit);
   if (opts.schoolId !== null) q = q.where('devices.school_id', '=', opts.schoolId);
   if (opts.afterId !== null) q = q.where('devices.id', '>', opts.afterId);

@@ -1,0 +1,71 @@
+// Four weeks of plausible check-ins for the demo school, so the dashboard of a fresh `npm start`
+// has figures, someone in right now, fever alerts and devices with a story (one healthy
+// terminal, one phone silent with its clock off). Deterministic: a seeded generator, times
+// relative to now. Record ids start high so a simulator syncing as a demo device never collides.
+import { isSchoolDay } from '../shared/attendance/presence.js';
+import { addDays } from '../shared/time/calendar.js';
+import { localTimeOnDate, todayIn } from '../shared/time/zoned.js';
+import type { Trx } from './database.js';
+import { refreshUserDays } from './repositories/user-days.js';
+
+const DAYS = 28;
+const FIRST_RECORD_ID = 900_000_000;
+const FEVER = 37.5;
+
+/** mulberry32: small, seeded, good enough for demo data. */
+function generator(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const hhmm = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+
+export async function addDemoHistory(trx: Trx, school: { id: number; timezone: string }, terminalId: string, phoneId: string, now = new Date()): Promise<void> {
+  const users = await trx.selectFrom('users').select('id').where('school_id', '=', school.id).orderBy('id').execute();
+  const random = generator(20261124);
+  const today = todayIn(school.timezone, now);
+  const rows: Array<{ school_id: number; user_id: number; device_id: string; record_id: number; type: 'checkin' | 'checkout'; occurred_at: Date; temperature: number | null }> = [];
+  let record = FIRST_RECORD_ID;
+  for (let back = DAYS; back >= 0; back--) {
+    const date = addDays(today, -back);
+    if (!isSchoolDay(date)) continue;
+    for (const user of users) {
+      if (random() < 0.1) continue; // stayed home
+      const device = random() < 0.85 ? terminalId : phoneId;
+      const arrive = localTimeOnDate(date, hhmm(465 + Math.floor(random() * 50)), school.timezone);
+      const leave = localTimeOnDate(date, hhmm(random() < 0.06 ? 660 : 930 + Math.floor(random() * 90)), school.timezone);
+      const feverish = random() < 0.006 || (back === 0 && user === users[3]);
+      const temperature = Math.round((feverish ? 37.8 + random() * 1.2 : 36.2 + random() * 0.9) * 10) / 10;
+      if (arrive < now) rows.push({ school_id: school.id, user_id: user.id, device_id: device, record_id: ++record, type: 'checkin', occurred_at: arrive, temperature });
+      if (leave < now) rows.push({ school_id: school.id, user_id: user.id, device_id: device, record_id: ++record, type: 'checkout', occurred_at: leave, temperature: null });
+    }
+  }
+  if (rows.length === 0) return;
+  const stored = await trx.insertInto('attendances').values(rows)
+    .returning(['id', 'school_id', 'user_id', 'device_id', 'record_id', 'temperature', 'occurred_at']).execute();
+  const fevers = stored.filter((a) => a.temperature !== null && a.temperature >= FEVER);
+  if (fevers.length > 0) {
+    await trx.insertInto('fever_events').values(fevers.map((a) => ({
+      school_id: a.school_id, user_id: a.user_id, device_id: a.device_id, attendance_id: a.id, source: 'attendance',
+      record_id: a.record_id, temperature: a.temperature!, occurred_at: a.occurred_at,
+    }))).execute();
+  }
+  await refreshUserDays(trx, stored.map((a) => ({ schoolId: a.school_id, userId: a.user_id, occurredAt: a.occurred_at })), now);
+
+  const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000);
+  await trx.updateTable('devices').set({
+    last_seen_at: ago(40), last_synced_at: ago(40), last_device_clock: ago(41), clock_skew_seconds: 2, firmware: '3.2.0', pending_records: 0, roster_version: 1,
+  }).where('id', '=', terminalId).execute();
+  await trx.updateTable('devices').set({
+    last_seen_at: ago(2 * 3600), last_synced_at: ago(2 * 3600), last_device_clock: ago(2 * 3600 + 420), clock_skew_seconds: -420, firmware: '1.9.4', pending_records: 37, roster_version: 1,
+  }).where('id', '=', phoneId).execute();
+  await trx.insertInto('sync_states').values([
+    { device_id: terminalId, channel: 'synchro', status: 0, changed_at: ago(40) },
+    { device_id: phoneId, channel: 'synchro', status: 0, changed_at: ago(2 * 3600) },
+  ]).execute();
+}

@@ -1,0 +1,55 @@
+// Present/absent per bucket as grouped bars (uPlot). The x axis is the bucket's index, labelled
+// with its start, so days, weeks and months all read the same way. Resizes with its box.
+import uPlot from 'uplot';
+import { bucketLabel } from './format.js';
+import type { Bucket, Period } from './types.js';
+
+export interface BarChart {
+  update(buckets: Bucket[], period: Period): void;
+  destroy(): void;
+}
+
+export function barChart(box: HTMLElement, title: string): BarChart {
+  let plot: uPlot | null = null;
+  let labels: string[] = [];
+  const width = () => Math.max(280, box.clientWidth || 600);
+  const height = () => (width() < 500 ? 220 : 300);
+  const bars = (align: -1 | 1) => uPlot.paths.bars!({ size: [0.4, 60], align, gap: 1 });
+
+  const observer = new ResizeObserver(() => plot?.setSize({ width: width(), height: height() }));
+  observer.observe(box);
+
+  return {
+    update(buckets, period) {
+      labels = buckets.map((b) => bucketLabel(b.start, period));
+      const data: uPlot.AlignedData = [buckets.map((_, i) => i), buckets.map((b) => b.present), buckets.map((b) => b.absent)];
+      if (plot && plot.data[0].length === buckets.length) {
+        plot.setData(data);
+        return;
+      }
+      plot?.destroy();
+      plot = new uPlot({
+        title,
+        width: width(),
+        height: height(),
+        scales: { x: { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+        axes: [
+          { values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? labels[t] ?? '' : '')), space: 60, gap: 4 },
+          { label: 'users', size: 50 },
+        ],
+        series: [
+          { label: period, value: (_u, v) => (v === null || v === undefined ? '—' : labels[v] ?? '—') },
+          { label: 'Present', stroke: '#1b7f3b', fill: 'rgba(27,127,59,0.75)', paths: bars(-1), points: { show: false } },
+          { label: 'Absent', stroke: '#b3261e', fill: 'rgba(179,38,30,0.55)', paths: bars(1), points: { show: false } },
+        ],
+        legend: { live: true },
+        cursor: { drag: { x: false, y: false } },
+      }, data, box);
+    },
+    destroy() {
+      observer.disconnect();
+      plot?.destroy();
+      plot = null;
+    },
+  };
+}

@@ -1,0 +1,22 @@
+// CSV the user downloads: RFC 4180 quoting, and cells that a spreadsheet would read as a
+// formula (= + - @, tab, CR) prefixed with a quote, as every CSV this project writes.
+export function csvCell(value: string | number | null | undefined): string {
+  let text = value === null || value === undefined ? '' : String(value);
+  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function toCsv(rows: Array<Array<string | number | null | undefined>>): string {
+  return rows.map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
+}
+
+export function download(filename: string, contents: string, type = 'text/csv;charset=utf-8'): void {
+  const url = URL.createObjectURL(new Blob([contents], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

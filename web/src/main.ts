@@ -1,0 +1,42 @@
+// The dashboard's entry: the sign-in form, or the signed-in shell when sessionStorage holds a
+// token. A 401 anywhere brings the form back with "your session has expired".
+import 'uplot/dist/uPlot.min.css';
+import './styles.css';
+import { get, onSessionExpired, session, type Staff } from './api.js';
+import { showShell } from './shell.js';
+import type { Page, School } from './types.js';
+import { showLogin } from './views/login.js';
+
+const root = document.getElementById('app')!;
+let closeShell: (() => void) | null = null;
+
+function signOut(message?: string): void {
+  closeShell?.();
+  closeShell = null;
+  session.clear();
+  showLogin(root, message, start);
+}
+
+async function schoolsFor(staff: Staff): Promise<School[]> {
+  if (staff.role === 'school_admin' && staff.school_id !== null) return [await get<School>(`/api/schools/${staff.school_id}`)];
+  return (await get<Page<School>>('/api/schools?limit=500')).items;
+}
+
+async function start(): Promise<void> {
+  const staff = session.staff();
+  if (!session.token() || !staff) return showLogin(root, undefined, start);
+  try {
+    const schools = await schoolsFor(staff);
+    if (schools.length === 0) {
+      root.replaceChildren();
+      root.append(Object.assign(document.createElement('p'), { className: 'alert', textContent: 'No school yet: create one through the API (/api/docs).' }));
+      return;
+    }
+    closeShell = showShell(root, staff, schools, () => signOut('You are signed out.'));
+  } catch (err) {
+    if ((err as Error).name !== 'SessionExpired') showLogin(root, `The dashboard could not load: ${(err as Error).message}`, start);
+  }
+}
+
+onSessionExpired(() => signOut('Your session has expired. Please sign in again.'));
+void start();

@@ -1,0 +1,35 @@
+// The API shapes the dashboard reads (GET /api/openapi.json is the reference).
+export interface School { id: number; name: string; timezone: string; fever_threshold: number; school_days: number[]; day_end: string }
+
+export type Period = 'day' | 'week' | 'month';
+export interface Bucket { start: string; end: string; present: number; absent: number; total: number; final: boolean; school_day?: boolean }
+export interface PendingDevice { id: string; name: string; complete_until: string; last_synced_at: string | null }
+export interface Figures {
+  school_id: number; period: Period; from: string; to: string; timezone: string; today: string; complete_until: string;
+  pending_devices: PendingDevice[]; buckets: Bucket[];
+  users?: Array<{ user_id: number; name: string | null; badge: string | null; statuses: Array<'present' | 'absent' | null> }>;
+  generated_at: string;
+}
+export interface PresenceNow { count: number; as_of: string; today: string; items: Array<{ user_id: number; name: string; badge: string; since: string }> }
+export interface FeverAlert { id: number; school_id: number; user_id: number | null; user_name: string | null; device_id: string | null; source: string; temperature: number; occurred_at: string }
+
+export interface ChannelHealth { status: 0 | 1 | 2; session_id: string | null; changed_at: string; last_acknowledged_at: string | null; ack_overdue: boolean; processing_overdue: boolean }
+export type AttentionReason = 'stuck_processing' | 'ack_overdue' | 'silent' | 'clock_off';
+export interface Device {
+  id: string; school_id: number; name: string; kind: 'terminal' | 'mobile'; disabled_at: string | null; sync_interval_seconds: number;
+  last_seen_at: string | null; last_synced_at: string | null; clock_skew_seconds: number | null; firmware: string | null; pending_records: number | null;
+  channels: Record<string, ChannelHealth>; pending_flags: string[]; last_successful_sync_at: string | null;
+  complete_until: string; behind_since: string | null; attention_reasons: AttentionReason[]; needs_attention: boolean;
+}
+export interface Flag {
+  id: number; device_id: string; name: string; params: Record<string, unknown>; state: 'pending' | 'delivered' | 'applied' | 'cancelled' | 'expired';
+  set_at: string; expires_at: string | null; delivered_at: string | null; applied_at: string | null; cancelled_at: string | null;
+}
+export interface Session {
+  id: string; device_id: string; channel: string; state: 'processing' | 'ready' | 'acknowledged' | 'closed'; outcome: string | null;
+  received_at: string; processed_at: string | null; acknowledged_at: string | null; clock_skew_seconds: number | null;
+  counts: { received: number; accepted: number; duplicates: number; rejected: number }; rejection_count: number;
+}
+export interface Rejection { id: number; file: string; line: number; record_id: string | null; code: string }
+export interface Job { id: number; school_id: number; from: string; to: string; chunks_total: number; chunks_done: number; chunks_failed: number; days_changed: number; status: 'running' | 'done' | 'failed' }
+export interface Page<T> { items: T[]; next_cursor: string | null }

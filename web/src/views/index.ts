@@ -1,0 +1,12 @@
+// The dashboard's views, in tab order. One module per view; add a line to add a tab.
+import type { View } from '../view.js';
+import { alertsView } from './alerts.js';
+import { attentionView } from './attention.js';
+import { devicesView } from './devices.js';
+import { figuresView } from './figures.js';
+import { flagsView } from './flags.js';
+import { overviewView } from './overview.js';
+import { rebuildView } from './rebuild.js';
+import { sessionsView } from './sessions.js';
+
+export const VIEWS: View[] = [overviewView, figuresView, alertsView, devicesView, attentionView, flagsView, sessionsView, rebuildView];
