@@ -3,8 +3,10 @@
 import type { Migration } from 'kysely';
 import * as core from './20261123_0001_core.js';
 import * as m20261123154640 from './20261123_154640_figure_rebuilds.js';
+import * as m20261124004000 from './20261124_004000_channels.js';
 
 export const migrations: Record<string, Migration> = {
   '20261123_0001_core': core,
   '20261123_154640_figure_rebuilds': m20261123154640,
+  '20261124_004000_channels': m20261124004000,
 };

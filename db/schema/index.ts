@@ -1,6 +1,7 @@
 // The typed database: one interface per table, composed here.
 import type { AttendancesTable, FeverEventsTable, UserDaysTable } from './attendances.js';
 import type { AuthThrottleTable, IdempotencyKeysTable } from './auth.js';
+import type { AlertDeliveriesTable, DeviceMessagesTable, DevicePhotosTable, MessageDeliveriesTable, MessagesTable, PhotosTable, ReadingsTable } from './channels.js';
 import type { DevicesTable } from './devices.js';
 import type { FigureRebuildsTable } from './figures.js';
 import type { DeviceFlagsTable, FlagEventsTable } from './flags.js';
@@ -26,10 +27,18 @@ export interface Database {
   auth_throttle: AuthThrottleTable;
   idempotency_keys: IdempotencyKeysTable;
   figure_rebuilds: FigureRebuildsTable;
+  readings: ReadingsTable;
+  messages: MessagesTable;
+  message_deliveries: MessageDeliveriesTable;
+  alert_deliveries: AlertDeliveriesTable;
+  device_messages: DeviceMessagesTable;
+  photos: PhotosTable;
+  device_photos: DevicePhotosTable;
 }
 
 export type * from './attendances.js';
 export type * from './auth.js';
+export type * from './channels.js';
 export type * from './devices.js';
 export type * from './figures.js';
 export type * from './flags.js';
