@@ -8,9 +8,11 @@ import { startEmbeddedPostgres } from '../db/embedded.js';
 import { createLogger } from '../shared/logger.js';
 import { makeContext, writeResults, type BenchContext, type ScenarioResult } from './harness.js';
 import { figuresScenario } from './scenarios/figures.js';
+import { sondesScenario } from './scenarios/sondes.js';
 
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> = {
   figures: figuresScenario,
+  sondes: sondesScenario,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
