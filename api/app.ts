@@ -16,6 +16,8 @@ import { docsRoutes } from './routes/docs.js';
 import { flagRoutes } from './routes/flags.js';
 import { figureRoutes } from './routes/figures.js';
 import { healthRoutes } from './routes/health.js';
+import { messageRoutes } from './routes/messages.js';
+import { photoRoutes } from './routes/photos.js';
 import { schoolRoutes } from './routes/schools.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { staffRoutes } from './routes/staff.js';
@@ -38,6 +40,8 @@ export function buildRegistry(opts: { maxArchiveBytes: number }): RouteRegistry 
   figureRoutes(api);
   alertRoutes(api);
   datamartRoutes(api);
+  messageRoutes(api);
+  photoRoutes(api);
   api.add({
     method: 'get', path: '/api/openapi.json', summary: 'This OpenAPI document', tags: ['operations'], auth: 'none',
     responses: { 200: { description: 'OpenAPI 3.1', contentType: 'application/json' } },

@@ -9,10 +9,12 @@ import { createLogger } from '../shared/logger.js';
 import { makeContext, writeResults, type BenchContext, type ScenarioResult } from './harness.js';
 import { datamartScenario } from './scenarios/datamart.js';
 import { figuresScenario } from './scenarios/figures.js';
+import { sondesScenario } from './scenarios/sondes.js';
 
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> = {
   figures: figuresScenario,
   datamart: datamartScenario,
+  sondes: sondesScenario,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -2,10 +2,9 @@
 // instructions, ack. A device token only ever reaches its own device's state.
 import { z } from 'zod';
 import type { DbOrTrx } from '../../db/database.js';
-import { applyDelivered } from '../../db/repositories/flags.js';
 import { acknowledge, findSessionOfDevice, readPackage, readState } from '../../db/repositories/sync.js';
 import { Problem } from '../../shared/errors.js';
-import { CHANNEL_NAMES, type ChannelName } from '../../shared/protocol/channels.js';
+import { CHANNEL_NAMES, channelOf } from '../../channels/registry.js';
 import { SYNC_STATUS } from '../../shared/protocol/codes.js';
 import type { DeviceAuth } from '../http/authenticate.js';
 import { reply, type RouteRegistry } from '../http/route.js';
@@ -107,7 +106,7 @@ export function syncRoutes(api: RouteRegistry, maxArchiveBytes: number): void {
       const trx = db as Parameters<typeof acknowledge>[0];
       const sessionId = z.uuid().safeParse(body.session_id).success ? body.session_id : null;
       if (sessionId && (await acknowledge(trx, auth.deviceId, params.channel, sessionId))) {
-        await applyDelivered(trx, sessionId);
+        await channelOf(params.channel).acknowledged?.(trx, { deviceId: auth.deviceId, sessionId });
         return reply.ok({ status: SYNC_STATUS.idle });
       }
       const session = sessionId ? await findSessionOfDevice(db, auth.deviceId, params.channel, sessionId) : undefined;

@@ -1,5 +1,6 @@
 // Accepting a batch (PROTOCOL.md §3.3): structure check, then in ONE transaction the session
 // and its archive, the 0→1 flip and the pg-boss job — or nothing at all.
+import { channelOf, type ChannelName } from '../../channels/registry.js';
 import type { Db } from '../../db/database.js';
 import { inTransaction, type PgBoss } from '../../db/queue.js';
 import { pendingFlags } from '../../db/repositories/flags.js';
@@ -9,7 +10,6 @@ import { inspectArchive, looksLikeZip } from '../../shared/archive/inspect-archi
 import type { Config } from '../../shared/config.js';
 import { Problem } from '../../shared/errors.js';
 import { QUEUES, type ImportBatchJob } from '../../shared/jobs.js';
-import { CHANNEL_UPLOADS, type ChannelName } from '../../shared/protocol/channels.js';
 import { SYNC_STATUS } from '../../shared/protocol/codes.js';
 import { wantedFiles } from './manifest.js';
 
@@ -28,7 +28,7 @@ export async function acceptUpload(deps: { db: Db; boss: PgBoss; config: Config 
   if (!looksLikeZip(archive)) throw new Problem('unsupported_media_type', 'The uploaded file is not a zip archive');
   const flags = await pendingFlags(db, deviceId);
   inspectArchive(archive, {
-    channel: CHANNEL_UPLOADS[channel],
+    channel: channelOf(channel).upload,
     required: wantedFiles(channel, flags).filter((f) => f.required).map((f) => f.name),
     limits: {
       maxEntries: config.archiveMaxEntries,

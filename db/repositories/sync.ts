@@ -1,7 +1,7 @@
 // The per-channel status flag and sync sessions (PROTOCOL.md §2). Every transition is one
 // conditional UPDATE, so two writers can never both win.
 import { sql } from 'kysely';
-import type { ChannelName } from '../../shared/protocol/channels.js';
+import type { ChannelName } from '../../channels/registry.js';
 import { SYNC_STATUS, type SyncStatus } from '../../shared/protocol/codes.js';
 import type { DbOrTrx, Trx } from '../database.js';
 import type { SessionOutcome, SessionStats, SyncSession } from '../schema/index.js';
@@ -90,6 +90,12 @@ export async function findSession(db: DbOrTrx, id: string): Promise<SyncSession 
   return db.selectFrom('sync_sessions').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** What an acknowledged package offered (see ProcessedSession.offered). */
+export async function offeredBySession(db: DbOrTrx, sessionId: string): Promise<Record<string, number[]> | null> {
+  const row = await db.selectFrom('sync_sessions').select('offered').where('id', '=', sessionId).executeTakeFirst();
+  return row?.offered ?? null;
+}
+
 export async function findSessionOfDevice(db: DbOrTrx, deviceId: string, channel: ChannelName, id: string) {
   return db.selectFrom('sync_sessions').select(['id', 'acked_at', 'processed_at'])
     .where('id', '=', id).where('device_id', '=', deviceId).where('channel', '=', channel).executeTakeFirst();
@@ -121,6 +127,8 @@ export interface ProcessedSession {
   device_clock?: Date | null;
   clock_skew_seconds?: number | null;
   failure?: string | null;
+  /** Items the package offers that count only once acknowledged (channel-specific, e.g. message ids). */
+  offered?: Record<string, number[]> | null;
 }
 
 export async function finishSession(trx: Trx, sessionId: string, result: ProcessedSession): Promise<void> {
@@ -132,6 +140,7 @@ export async function finishSession(trx: Trx, sessionId: string, result: Process
     device_clock: result.device_clock ?? null,
     clock_skew_seconds: result.clock_skew_seconds ?? null,
     failure: result.failure ?? null,
+    offered: result.offered ? JSON.stringify(result.offered) : null,
     processed_at: sql`now()`,
   }).where('id', '=', sessionId).execute();
 }

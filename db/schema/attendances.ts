@@ -34,6 +34,8 @@ export interface FeverEventsTable {
   temperature: number;
   occurred_at: Date;
   created_at: Generated<Date>;
+  /** The probe reading that raised it (source 'sondes'). */
+  reading_id: Generated<number | null>;
 }
 export type FeverEvent = Selectable<FeverEventsTable>;
 

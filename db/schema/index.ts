@@ -2,6 +2,7 @@
 import type { AttendancesTable, FeverEventsTable, UserDaysTable } from './attendances.js';
 import type { AuthThrottleTable, IdempotencyKeysTable } from './auth.js';
 import type { DatamartChangesTable, DatamartCollectKeysTable, DatamartRecordsTable, DatamartRunsTable, DatamartStagesTable, DatamartSubstagesTable, DatamartUploadsTable } from './datamart.js';
+import type { AlertDeliveriesTable, DeviceMessagesTable, DevicePhotosTable, MessageDeliveriesTable, MessagesTable, PhotosTable, ReadingsTable } from './channels.js';
 import type { DevicesTable } from './devices.js';
 import type { FigureRebuildsTable } from './figures.js';
 import type { DeviceFlagsTable, FlagEventsTable } from './flags.js';
@@ -34,11 +35,19 @@ export interface Database {
   datamart_uploads: DatamartUploadsTable;
   datamart_records: DatamartRecordsTable;
   datamart_collect_keys: DatamartCollectKeysTable;
+  readings: ReadingsTable;
+  messages: MessagesTable;
+  message_deliveries: MessageDeliveriesTable;
+  alert_deliveries: AlertDeliveriesTable;
+  device_messages: DeviceMessagesTable;
+  photos: PhotosTable;
+  device_photos: DevicePhotosTable;
 }
 
 export type * from './attendances.js';
 export type * from './auth.js';
 export type * from './datamart.js';
+export type * from './channels.js';
 export type * from './devices.js';
 export type * from './figures.js';
 export type * from './flags.js';

@@ -42,6 +42,8 @@ export interface SyncSessionsTable {
   job_id: string | null;
   attempts: Generated<number>;
   failure: string | null;
+  /** What the package offers that counts only once acknowledged, e.g. {"messages": [ids], "alerts": [ids]}. */
+  offered: JSONColumnType<Record<string, number[]>> | null;
 }
 export type SyncSession = Selectable<SyncSessionsTable>;
 export type NewSyncSession = Insertable<SyncSessionsTable>;

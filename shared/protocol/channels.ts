@@ -1,11 +1,9 @@
-// Static description of each sync channel's upload (PROTOCOL.md §2, §4, §7): which archive
-// entries it takes, which are always required, and which CSV logs carry high-water marks.
-
-export const CHANNEL_NAMES = ['synchro', 'sondes', 'messagerie', 'photos'] as const;
-export type ChannelName = (typeof CHANNEL_NAMES)[number];
+// The static part of a channel's upload (PROTOCOL.md §2, §4, §7): which archive entries it takes
+// and which CSV logs carry high-water marks. Each channel declares its own in channels/<name>.ts;
+// this file only holds the shape and the name rules, so the archive check stays pure.
 
 export interface ChannelUpload {
-  name: ChannelName;
+  name: string;
   /** XML files the device may send; `device.xml` is always required. */
   xmlFiles: readonly string[];
   /** CSV logs, each with a high-water mark on `record_id`. */
@@ -14,17 +12,11 @@ export interface ChannelUpload {
   extraEntry?: RegExp;
 }
 
+/** A photo's name (§7): 1–100 characters from `A-Z a-z 0-9 . _ -`, never `.` or `..`. */
 export const PHOTO_NAME = /^[A-Za-z0-9._-]{1,100}$/;
 
-export const CHANNEL_UPLOADS: Record<ChannelName, ChannelUpload> = {
-  synchro: { name: 'synchro', xmlFiles: ['device.xml', 'settings.xml'], csvLogs: ['attendances.csv'] },
-  sondes: { name: 'sondes', xmlFiles: ['device.xml'], csvLogs: ['readings.csv'] },
-  messagerie: { name: 'messagerie', xmlFiles: ['device.xml'], csvLogs: ['messages.csv'] },
-  photos: { name: 'photos', xmlFiles: ['device.xml'], csvLogs: [], extraEntry: /^photos\/[A-Za-z0-9._-]{1,100}$/ },
-};
-
-export function isChannelName(value: string): value is ChannelName {
-  return (CHANNEL_NAMES as readonly string[]).includes(value);
+export function isPhotoName(name: string): boolean {
+  return PHOTO_NAME.test(name) && name !== '.' && name !== '..';
 }
 
 export function isAllowedEntry(channel: ChannelUpload, name: string): boolean {

@@ -62,7 +62,8 @@ export interface FlagInstruction {
 /** `<alert kind="fever" …/>` on `sondes` and `messagerie`. */
 export interface FeverAlert {
   kind: 'fever';
-  recordId: number;
+  /** The reading's or check-in's record id on its device; null (left out) for one entered through the REST API. */
+  recordId: number | null;
   /** Null when the person was not identified: the attribute is then left out. */
   userId: number | null;
   temperature: number;

@@ -2,8 +2,8 @@
 import type { Trx } from '../../db/database.js';
 import type { FileImportStats, School } from '../../db/schema/index.js';
 import type { ArchiveContents } from '../../shared/archive/inspect-archive.js';
-import type { ChannelName } from '../../shared/protocol/channels.js';
-import type { FeverAlert, FileErrorReport, RowRejection } from '../../shared/protocol/instruction-package.js';
+import type { ChannelName } from '../../channels/registry.js';
+import type { FeverAlert, FileErrorReport, FlagInstruction, OfficeMessage, PhotoReport, RowRejection } from '../../shared/protocol/instruction-package.js';
 import type { ZipFileInput } from '../../shared/archive/build-zip.js';
 import type { DeviceReport } from '../../shared/xml/device-xml.js';
 import type { Logger } from '../../shared/logger.js';
@@ -46,13 +46,14 @@ export interface PackageParts {
   /** Extra files of the package (roster.csv …) and their `<roster>` etc. elements are set by importers. */
   files: ZipFileInput[];
   roster: { version: number; mode: 'delta' | 'full'; file: string } | null;
-}
-
-export interface ChannelImporter {
-  channel: ChannelName;
-  import(ctx: ImportContext): Promise<void>;
+  flags: FlagInstruction[];
+  settings: Record<string, string> | null;
+  messages: OfficeMessage[];
+  photos: PhotoReport[];
+  /** What the package offers that counts only once acknowledged (messages, alerts): kept on the session. */
+  offered: Record<string, number[]> | null;
 }
 
 export function emptyParts(): PackageParts {
-  return { imports: new Map(), rejections: [], errors: [], alerts: [], files: [], roster: null };
+  return { imports: new Map(), rejections: [], errors: [], alerts: [], files: [], roster: null, flags: [], settings: null, messages: [], photos: [], offered: null };
 }

@@ -1,8 +1,9 @@
 // Imports one accepted batch in ONE transaction (PROTOCOL.md §8): the channel's files, the
 // high-water marks, rejections, fever events, the touched user-days, the instruction package
-// and the 1→2 flip all commit together, or nothing does and the job is retried.
+// and the 1→2 flip all commit together, or nothing does and the job is retried. The same for
+// every channel: what differs comes from its definition (channels/registry.ts).
+import { channelOf, isChannelName } from '../../channels/registry.js';
 import type { Db } from '../../db/database.js';
-import { pendingFlags, markDelivered } from '../../db/repositories/flags.js';
 import { lockSession, recordAttempt, recordDeviceReport, sessionDevice } from '../../db/repositories/import-session.js';
 import { finishSession, markReady } from '../../db/repositories/sync.js';
 import { sha256 } from '../../shared/archive/hash.js';
@@ -10,19 +11,14 @@ import { inspectArchive } from '../../shared/archive/inspect-archive.js';
 import { buildZip } from '../../shared/archive/build-zip.js';
 import type { Config } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
-import { CHANNEL_UPLOADS, isChannelName } from '../../shared/protocol/channels.js';
 import { CLOCK_REPORT_SKEW_SECONDS, CLOCK_SUSPECT_SKEW_SECONDS } from '../../shared/protocol/codes.js';
 import { isFileError } from '../../shared/protocol/file-error.js';
 import type { InstructionPackage } from '../../shared/protocol/instruction-package.js';
 import { buildInstructionsXml } from '../../shared/xml/instructions-xml.js';
 import { parseDeviceXml, type DeviceReport } from '../../shared/xml/device-xml.js';
-import { emptyParts, type ChannelImporter, type ImportContext } from './context.js';
-import { advanceResend, deliverableFlags, flagInstructions } from './flags.js';
-import { addRoster, synchroImporter } from './synchro.js';
+import { emptyParts, type ImportContext } from './context.js';
 import { TouchedDays } from './touched-days.js';
 import { readEntry } from './read-entry.js';
-
-const IMPORTERS: Partial<Record<string, ChannelImporter>> = { synchro: synchroImporter };
 
 export type ImportOutcome = 'imported' | 'already_processed' | 'not_current' | 'missing';
 
@@ -37,11 +33,12 @@ export async function importSession(deps: { db: Db; config: Config; logger: Logg
     if (!found || !session.archive || !isChannelName(session.channel)) throw new Error(`session ${sessionId} cannot be imported: device or archive missing`);
     const { device, school } = found;
     const channel = session.channel;
+    const definition = channelOf(channel);
     const now = new Date();
 
     // The api checked the structure; reading again gives the entries (and re-checks, cheaply).
     const archive = inspectArchive(session.archive, {
-      channel: CHANNEL_UPLOADS[channel], required: ['device.xml'],
+      channel: definition.upload, required: ['device.xml'],
       limits: { maxEntries: config.archiveMaxEntries, maxTotalUncompressed: config.archiveMaxUncompressedBytes, maxEntryUncompressed: config.archiveMaxUncompressedBytes, maxRatio: config.archiveMaxRatio },
     });
     const out = emptyParts();
@@ -62,19 +59,10 @@ export async function importSession(deps: { db: Db; config: Config; logger: Logg
       touched: new TouchedDays(school.id, school.timezone, school.day_end.slice(0, 5)),
     };
 
-    const importer = IMPORTERS[channel];
-    if (!importer) throw new Error(`no importer for channel ${channel}`);
-    await importer.import(ctx);
+    await definition.import(ctx);
     // Figures: the user-days this batch touched, in this same transaction (PROTOCOL.md §8).
     await ctx.touched.recompute(trx, now);
-
-    // Flags ride on synchro packages. Locked: a cancellation or replacement racing this package
-    // waits, then sees the flag delivered.
-    const pending = channel === 'synchro' ? await pendingFlags(trx, device.id, { lock: true }) : [];
-    const finishedResends = await advanceResend(ctx, pending);
-    const flags = deliverableFlags(pending, { channel, receivedAt: session.received_at, sentFiles: archive.names, finishedResends });
-    if (channel === 'synchro') await addRoster(ctx, flags.some((f) => f.name === 'RELOAD_ROSTER'));
-    const instructions = flagInstructions(flags);
+    const afterReady = await definition.buildPackage?.(ctx);
 
     const pkg: InstructionPackage = {
       sessionId: session.id,
@@ -84,20 +72,22 @@ export async function importSession(deps: { db: Db; config: Config; logger: Logg
       errors: out.errors,
       clock: skewSeconds !== null && Math.abs(skewSeconds) > CLOCK_REPORT_SKEW_SECONDS ? { serverTime: now, skewSeconds } : null,
       roster: out.roster,
-      settings: instructions.settings,
-      flags: instructions.flags,
+      settings: out.settings,
+      flags: out.flags,
       alerts: out.alerts,
+      messages: out.messages,
+      photos: out.photos,
     };
     const zip = buildZip([{ name: 'instructions.xml', data: buildInstructionsXml(pkg) }, ...out.files]);
     await finishSession(trx, session.id, {
       outcome: 'imported', stats: Object.fromEntries(out.imports), package: zip, package_sha256: sha256(zip),
-      device_clock: report?.clock ?? null, clock_skew_seconds: skewSeconds,
+      device_clock: report?.clock ?? null, clock_skew_seconds: skewSeconds, offered: out.offered,
     });
     await recordDeviceReport(trx, device.id, report, skewSeconds, true);
     // A RESET_SESSION may have closed this session meanwhile: then nothing flips, but the import
-    // stands; its package is never served, so its flags stay pending.
+    // stands; its package is never served, so what it carried (flags …) stays pending.
     if (!(await markReady(trx, device.id, channel, session.id))) return 'not_current';
-    await markDelivered(trx, flags.map((f) => f.id), session.id);
+    await afterReady?.(trx);
     return 'imported';
   });
 }

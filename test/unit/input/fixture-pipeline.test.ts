@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { inspectArchive } from '../../../shared/archive/inspect-archive.js';
 import { ATTENDANCE_COLUMNS, validateAttendanceRow } from '../../../shared/csv/attendance-row.js';
 import { readCsvLog } from '../../../shared/csv/read-csv-log.js';
-import { CHANNEL_UPLOADS } from '../../../shared/protocol/channels.js';
+import { CHANNEL_UPLOADS } from '../../../channels/registry.js';
 import { parseDeviceXml } from '../../../shared/xml/device-xml.js';
 import { parseSettingsXml } from '../../../shared/xml/settings-xml.js';
 import { TEST_LIMITS, fixture } from './helpers.js';

@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { buildZip } from '../../../shared/archive/build-zip.js';
 import { sha256 } from '../../../shared/archive/hash.js';
 import { inspectArchive, looksLikeZip, type ArchiveLimits } from '../../../shared/archive/inspect-archive.js';
-import { CHANNEL_UPLOADS, type ChannelName } from '../../../shared/protocol/channels.js';
+import { CHANNEL_UPLOADS, type ChannelName } from '../../../channels/registry.js';
 import { DEVICE_XML, VALID_ATTENDANCES_CSV } from '../../../fixtures/fixture-data.js';
 import { localRecord, rawZip, type RawEntry } from '../../../fixtures/raw-zip.js';
 import { TEST_LIMITS, fixture, problemOf } from './helpers.js';

@@ -1,0 +1,123 @@
+// One device CSV log (attendances.csv, readings.csv, messages.csv — PROTOCOL.md §4, §7), the same
+// way for every channel: rows streamed from the archive, validated, written in chunks with one
+// set-based INSERT … ON CONFLICT DO NOTHING each, rows not inserted sorted into duplicates (same
+// content already held) and `record_conflict`s, rejections stored, the high-water mark raised.
+// Every row ends accepted, duplicate or rejected: received = accepted + duplicates + rejected.
+import { insertRejections, usersOfSchool, type RejectionRow } from '../../db/repositories/batch-import.js';
+import { raiseHighWaterMark, readHighWaterMarks } from '../../db/repositories/high-water-marks.js';
+import type { FileImportStats } from '../../db/schema/index.js';
+import { readCsvLog, type CsvLogSpec } from '../../shared/csv/read-csv-log.js';
+import type { RowContext, RowResult } from '../../shared/csv/row-fields.js';
+import type { RowRejectionCode } from '../../shared/protocol/codes.js';
+import { isFileError } from '../../shared/protocol/file-error.js';
+import type { ImportContext } from './context.js';
+import { streamEntry } from './read-entry.js';
+
+const CHUNK_ROWS = 5_000;
+
+export interface CsvLog<Row extends { recordId: number }, Stored> {
+  file: string;
+  columns: CsvLogSpec;
+  validate(fields: Readonly<Record<string, string>>, ctx: RowContext): RowResult<Row>;
+  /** The user a row names, which must belong to the device's school (`unknown_user`); null when none. */
+  userOf?(row: Row): number | null;
+  /**
+   * Inserts the rows, skipping any (device, record_id) already held, and does what an accepted
+   * row implies (fever events, touched user-days, alerts). Returns the record ids inserted.
+   */
+  insert(ctx: ImportContext, rows: readonly Row[]): Promise<number[]>;
+  /** What the server holds for these record ids of the device. */
+  stored(ctx: ImportContext, recordIds: readonly number[]): Promise<Map<number, Stored>>;
+  /** Same content: a duplicate; otherwise `record_conflict` and the stored row is kept. */
+  sameContent(row: Row, stored: Stored): boolean;
+}
+
+type Pending<Row> = Row & { line: number };
+
+export async function importCsvLog<Row extends { recordId: number }, Stored>(ctx: ImportContext, log: CsvLog<Row, Stored>): Promise<void> {
+  const file = log.file;
+  if (!ctx.archive.names.includes(file)) return;
+  const stats: FileImportStats = { received: 0, accepted: 0, duplicates: 0, rejected: 0, high_water_mark: 0 };
+  const rejections: RejectionRow[] = [];
+  const knownUsers = new Set<number>();
+  const unknownUsers = new Set<number>();
+  let highest = 0;
+  let chunk: Pending<Row>[] = [];
+
+  const reject = (line: number, recordId: number | null | undefined, code: RowRejectionCode) => {
+    stats.rejected++;
+    rejections.push({ file, line, recordId: recordId ?? null, code });
+  };
+
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    const rows = chunk;
+    chunk = [];
+    let valid = rows;
+    if (log.userOf) {
+      const userOf = log.userOf;
+      // unknown_user: not a user of this device's school (the same answer for another school's user).
+      const named = rows.map(userOf).filter((id): id is number => id !== null);
+      const unseen = [...new Set(named)].filter((id) => !knownUsers.has(id) && !unknownUsers.has(id));
+      if (unseen.length > 0) {
+        const found = await usersOfSchool(ctx.trx, ctx.device.schoolId, unseen);
+        for (const id of unseen) (found.has(id) ? knownUsers : unknownUsers).add(id);
+      }
+      valid = rows.filter((r) => {
+        const user = userOf(r);
+        if (user === null || knownUsers.has(user)) return true;
+        reject(r.line, r.recordId, 'unknown_user');
+        return false;
+      });
+    }
+    const insertedIds = new Set(await log.insert(ctx, valid));
+    // A record id inserted is accepted once; a second row with it in the same batch is compared like any other.
+    const claimed = new Set<number>();
+    const others: Pending<Row>[] = [];
+    for (const r of valid) {
+      highest = Math.max(highest, r.recordId);
+      if (insertedIds.has(r.recordId) && !claimed.has(r.recordId)) {
+        claimed.add(r.recordId);
+        stats.accepted++;
+      } else {
+        others.push(r);
+      }
+    }
+    const stored = await log.stored(ctx, others.map((r) => r.recordId));
+    for (const r of others) {
+      const s = stored.get(r.recordId);
+      if (s !== undefined && log.sameContent(r, s)) stats.duplicates++;
+      else reject(r.line, r.recordId, 'record_conflict');
+    }
+  };
+
+  try {
+    const rowCtx = { receivedAt: ctx.session.receivedAt };
+    for await (const row of readCsvLog(streamEntry(ctx.archive, file), log.columns)) {
+      stats.received++;
+      if (row.malformed) {
+        reject(row.line, null, 'malformed_row');
+        continue;
+      }
+      const checked = log.validate(row.fields, rowCtx);
+      if (!checked.ok) {
+        reject(row.line, checked.recordId, checked.code);
+        continue;
+      }
+      chunk.push({ ...checked.row, line: row.line });
+      if (chunk.length >= CHUNK_ROWS) await flush();
+    }
+    await flush();
+  } catch (err) {
+    if (!isFileError(err)) throw err;
+    ctx.out.errors.push({ file, code: err.code, detail: err.message });
+    return;
+  }
+
+  await insertRejections(ctx.trx, ctx.session.id, rejections);
+  stats.high_water_mark = highest > 0
+    ? await raiseHighWaterMark(ctx.trx, ctx.device.id, file, highest)
+    : (await readHighWaterMarks(ctx.trx, ctx.device.id, [file]))[file];
+  ctx.out.imports.set(file, stats);
+  for (const r of rejections) ctx.out.rejections.push({ file: r.file, line: r.line, recordId: r.recordId, code: r.code as RowRejectionCode });
+}
