@@ -96,7 +96,7 @@ export function generate(input: GenerationInput): Generated {
       }
       const fever = rnd.chance(rates.fever);
       if (fever) counts.fevers++;
-      const temperature = fever ? 38 + rnd.int(0, 15) / 10 : 36.1 + rnd.int(0, 10) / 10;
+      const temperature = (fever ? rnd.int(380, 395) : rnd.int(361, 371)) / 10;
       raw.push({ device: inDevice, userId, type: 'checkin', at: around(date, '08:00', 15, tz, rnd), temperature, expect: 'stored' });
       if (fever) {
         // Sent home: out within the hour, nothing more that day.

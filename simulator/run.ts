@@ -104,7 +104,7 @@ async function syncDevice(dev: LiveDevice, until: Date): Promise<void> {
     if (manifest.files?.some((f: { name: string }) => f.name === 'settings.xml')) files['settings.xml'] = '<settings><sync_interval_seconds>300</sync_interval_seconds></settings>';
     if (rows.length > 0) {
       files['attendances.csv'] = attendancesCsv(rows.map((e) => ({
-        record_id: dev.base! + e.seq, user_id: e.userId, type: e.type, occurred_at: e.at.toISOString(), temperature: e.temperature ?? '',
+        record_id: dev.base! + e.seq, user_id: e.userId, type: e.type, occurred_at: e.at.toISOString(), temperature: e.temperature === null ? '' : e.temperature.toFixed(1),
       })));
     }
     return batchZip(files);
@@ -203,7 +203,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       const rows = stored.get(key) ?? [];
       if (e.expect === 'stored') {
         expectStored++;
-        if (rows.length !== 1) problems.push(`${key}: stored ${rows.length} times, expected once`);
+        if (rows.length !== 1) problems.push(`${key}: stored ${rows.length} times, expected once${dev.rejections.has(dev.base + e.seq) ? ` (rejected as ${[...dev.rejections.get(dev.base + e.seq)!].join('/')})` : ''}`);
         else if (rows[0].user_id !== e.userId || rows[0].type !== e.type || new Date(rows[0].occurred_at).getTime() !== e.at.getTime()) problems.push(`${key}: stored with other content`);
       } else {
         expectRejected++;
