@@ -26,7 +26,7 @@ export function spawnScript(script: string, env: Record<string, string>): Spawne
     for (const line of chunk.toString('utf8').split('\n')) {
       if (!line) continue;
       output.push(line);
-      if (output.length > 200) output.shift();
+      if (output.length > 5000) output.shift();
       for (const w of [...waiters]) if (w.pattern.test(line)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
     }
   };
@@ -75,4 +75,15 @@ export function rssMiB(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
   return Math.round((kb / 1024) * 10) / 10;
+}
+
+/** Polls `url` until it answers 200 (an api started with a quiet log level prints nothing). */
+export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await fetch(url).then(async (r) => { await r.arrayBuffer(); return r.status; }, () => 0);
+    if (status === 200) return;
+    if (Date.now() > deadline) throw new Error(`${url} not ready within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

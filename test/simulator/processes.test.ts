@@ -65,3 +65,20 @@ test('a second run with the same seed reuses the school, pupils and devices and 
   expect(report.school.reused).toBe(true);
   expect(report.checks.filter((c) => !c.ok)).toEqual([]);
 }, 240_000);
+
+test('npm run simulate: prints the checks and exits 0 when they hold, 64 on a usage error', async () => {
+  const staff = await aStaff(db.db, 'backoffice');
+  const cli = runScript('simulator/cli.ts', { ADMIN_EMAIL: staff.email, ADMIN_PASSWORD: staff.password }, {
+    args: [...apis.flatMap((a) => ['--url', a.url]), '--devices', '2', '--days', '1', '--seed', '11', '--users-per-device', '4'],
+  });
+  expect(await cli.waitForExit(120_000)).toEqual({ code: 0, signal: null });
+  const out = cli.stdout.join('\n');
+  expect(out).toMatch(/^ok {2}every generated row stored exactly once/m);
+  expect(out).toMatch(/^ok {2}per-day figures from the API equal/m);
+  expect(out).toMatch(/^ok {2}no device left stuck/m);
+  expect(cli.stderr.join('')).not.toContain('▕'); // no progress bar when stderr is not a terminal
+
+  const usage = runScript('simulator/cli.ts', {}, { args: ['--devices', '2'] });
+  expect((await usage.waitForExit(30_000)).code).toBe(64);
+  expect(usage.stderr.join('\n')).toContain('--url is required');
+}, 180_000);
