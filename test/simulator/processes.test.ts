@@ -73,9 +73,9 @@ test('npm run simulate: prints the checks and exits 0 when they hold, 64 on a us
   });
   expect(await cli.waitForExit(120_000)).toEqual({ code: 0, signal: null });
   const out = cli.stdout.join('\n');
-  expect(out).toMatch(/^ok {2}every generated row stored exactly once/m);
-  expect(out).toMatch(/^ok {2}per-day figures from the API equal/m);
-  expect(out).toMatch(/^ok {2}no device left stuck/m);
+  expect(out).toMatch(/^ok\s+every generated row stored exactly once/m);
+  expect(out).toMatch(/^ok\s+per-day figures from the API equal/m);
+  expect(out).toMatch(/^ok\s+no device left stuck/m);
   expect(cli.stderr.join('')).not.toContain('▕'); // no progress bar when stderr is not a terminal
 
   const usage = runScript('simulator/cli.ts', {}, { args: ['--devices', '2'] });
