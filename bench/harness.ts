@@ -25,8 +25,8 @@ export interface BenchContext {
   pg: EmbeddedDatabase;
   dataDir: string;
   logger: Logger;
-  /** A fresh, migrated database for the scenario. */
-  database(name: string): Promise<{ url: string; handle: DatabaseHandle; config: Config }>;
+  /** A fresh, migrated database for the scenario; `env` adjusts its services' config. */
+  database(name: string, env?: Env): Promise<{ url: string; handle: DatabaseHandle; config: Config }>;
   api(config: Config, url: string): Promise<RunningApi>;
   worker(config: Config, url: string): Promise<RunningWorker>;
   progress(message: string): void;
@@ -40,9 +40,9 @@ export function makeContext(pg: EmbeddedDatabase, dataDir: string): BenchContext
   const logger = createLogger('bench', 'silent');
   return {
     pg, dataDir, logger,
-    async database(name) {
+    async database(name, env) {
       const url = await ensureDatabase(pg.url, `bench_${name}`);
-      const config = benchConfig(dataDir);
+      const config = benchConfig(dataDir, env);
       await prepareDatabase(config, url, logger);
       return { url, config, handle: connectDatabase(url, { max: 8, logger, applicationName: 'bench' }) };
     },

@@ -7,11 +7,19 @@ import { fileURLToPath } from 'node:url';
 import { startEmbeddedPostgres } from '../db/embedded.js';
 import { createLogger } from '../shared/logger.js';
 import { makeContext, writeResults, type BenchContext, type ScenarioResult } from './harness.js';
+import { acceptScenario } from './scenarios/accept.js';
 import { datamartScenario } from './scenarios/datamart.js';
 import { figuresScenario } from './scenarios/figures.js';
+import { fleetScenario } from './scenarios/fleet.js';
+import { ingestScenario } from './scenarios/ingest.js';
+import { memoryScenario } from './scenarios/memory.js';
 import { sondesScenario } from './scenarios/sondes.js';
 
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> = {
+  ingest: ingestScenario,
+  accept: acceptScenario,
+  memory: memoryScenario,
+  fleet: fleetScenario,
   figures: figuresScenario,
   datamart: datamartScenario,
   sondes: sondesScenario,

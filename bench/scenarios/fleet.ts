@@ -1,0 +1,155 @@
+// Fleet: devices on a 5-minute schedule, each sync the whole protocol (status, manifest,
+// upload of ~10 rows, status polled every 250 ms, package, ack), against an api process and
+// a worker process of their own. The clock is compressed: a step lasts STEP_SECONDS at the
+// rate its device count gives (devices / 300 s), so 5,000 devices offer ~17 syncs/s.
+// Figures per step: syncs per second completed, and the delay from accepted to status 2,
+// p50/p99, from the sessions' own received_at/processed_at. Goal: p99 < 5 s at 5,000 devices.
+// Then the count doubles until p99 passes 5 s (or the rate is no longer sustained); CPU of
+// the api, the worker and the whole machine over each step tell why it broke.
+import fs from 'node:fs';
+import { sql } from 'kysely';
+import { batchZip, deviceXml } from '../../simulator/batch.js';
+import { DeviceClient } from '../../simulator/device-client.js';
+import type { BenchContext, ScenarioResult } from '../harness.js';
+import { stats } from '../harness.js';
+import { freePort, spawnScript, waitForHttp } from '../spawn.js';
+import { batchRows, rowsCsv, seedDevices, seedSchool, type BenchDevice } from '../world.js';
+
+const SCHEDULE_SECONDS = 300;
+const STEP_SECONDS = 40;
+const STEPS = [5_000, 10_000, 20_000, 40_000, 80_000];
+const P99_LIMIT_MS = 5_000;
+const ROWS_PER_SYNC = 10;
+
+/** utime + stime of a process, in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Busy and total jiffies of the whole machine. */
+function machineCpu(): { busy: number; total: number } {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = line[3] + line[4];
+  const total = line.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+interface StepFigures {
+  devices: number;
+  offered_per_second: number;
+  syncs_per_second: number;
+  accepted_to_ready_p50_ms: number;
+  accepted_to_ready_p99_ms: number;
+  client_retries: number;
+  failed_syncs: number;
+  api_cpu_percent: number;
+  worker_cpu_percent: number;
+  machine_cpu_percent: number;
+  /** The worker's own time per import job (its 'job done' log lines), p50. */
+  import_job_p50_ms: number;
+}
+
+export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> {
+  const { url, handle, config } = await ctx.database('fleet');
+  const { db } = handle;
+  const school = await seedSchool(db, 'Fleet school', 2_000);
+  const env = { DATABASE_URL: url, JWT_SECRET: config.jwtSecret!, NODE_ENV: 'production', API_PROCESSES: '1', HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATA_DIR: ctx.dataDir };
+  const port = await freePort();
+  const api = spawnScript('api/main.ts', { ...env, PORT: String(port) });
+  const worker = spawnScript('worker/main.ts', { ...env, LOG_LEVEL: 'info' });
+  const apiUrl = `http://127.0.0.1:${port}`;
+  const steps: StepFigures[] = [];
+  const devices: BenchDevice[] = [];
+  const nextRecord = new Map<string, number>();
+  try {
+    await Promise.all([waitForHttp(`${apiUrl}/healthz`), worker.waitFor(/worker started/)]);
+    for (const count of STEPS) {
+      ctx.progress(`${count} devices: registering`);
+      devices.push(...await seedDevices(db, config, school.id, count - devices.length, 7200));
+      const rate = count / SCHEDULE_SECONDS;
+      const syncs = Math.round(rate * STEP_SECONDS);
+      // Each device syncs at most once a step (its schedule is longer than the step): take them in turn.
+      const offset = steps.length === 0 ? 0 : Math.floor(devices.length / 2);
+      const chosen = Array.from({ length: syncs }, (_, i) => devices[(offset + i) % devices.length]);
+      ctx.progress(`${count} devices: ${syncs} syncs over ${STEP_SECONDS} s (${rate.toFixed(1)}/s offered)`);
+
+      const stepStart = new Date();
+      const cpu0 = { api: cpuSeconds(api.pid), worker: cpuSeconds(worker.pid), machine: machineCpu() };
+      const t0 = performance.now();
+      let retries = 0;
+      let failed = 0;
+      let done = 0;
+      await Promise.all(chosen.map(async (device, i) => {
+        const due = t0 + (i / rate) * 1000;
+        await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+        const client = new DeviceClient(apiUrl, { id: device.id, secret: '' }, 'synchro', { pollMs: 250, waitScale: 0.1 });
+        client.token = device.token;
+        try {
+          await client.syncReliably((manifest) => {
+            const first = Math.max(Number(manifest.high_water_marks['attendances.csv'] ?? 0), nextRecord.get(device.id) ?? 0) + 1;
+            nextRecord.set(device.id, first + ROWS_PER_SYNC - 1);
+            const rows = batchRows({ rows: ROWS_PER_SYNC, userIds: school.userIds.slice((i * 5) % 1_995, ((i * 5) % 1_995) + 5), firstRecordId: first });
+            return batchZip({ 'device.xml': deviceXml(), 'attendances.csv': rowsCsv(rows) });
+          });
+          done++;
+        } catch {
+          failed++;
+        }
+        retries += client.retries;
+      }));
+      const seconds = (performance.now() - t0) / 1000;
+      const machine = machineCpu();
+      const cpu = {
+        api: (cpuSeconds(api.pid) - cpu0.api) / seconds, worker: (cpuSeconds(worker.pid) - cpu0.worker) / seconds,
+        machine: (machine.busy - cpu0.machine.busy) / (machine.total - cpu0.machine.total),
+      };
+      const delays = await sql<{ ms: number }>`SELECT extract(epoch FROM processed_at - received_at)::float8 * 1000 AS ms
+        FROM sync_sessions WHERE received_at >= ${stepStart} AND processed_at IS NOT NULL`.execute(db);
+      const s = stats(delays.rows.map((r) => r.ms));
+      const jobMs = worker.output.flatMap((line) => {
+        try {
+          const l = JSON.parse(line) as { msg?: string; queue?: string; ms?: number };
+          return l.msg === 'job done' && l.queue === 'import-batch' && typeof l.ms === 'number' ? [l.ms] : [];
+        } catch {
+          return [];
+        }
+      });
+      worker.output.length = 0;
+      const step: StepFigures = {
+        devices: count, offered_per_second: Math.round(rate * 10) / 10, syncs_per_second: Math.round((done / seconds) * 10) / 10,
+        accepted_to_ready_p50_ms: Math.round(s.p50), accepted_to_ready_p99_ms: Math.round(s.p99), client_retries: retries, failed_syncs: failed,
+        api_cpu_percent: Math.round(cpu.api * 100), worker_cpu_percent: Math.round(cpu.worker * 100), machine_cpu_percent: Math.round(cpu.machine * 100),
+        import_job_p50_ms: Math.round(stats(jobMs).p50),
+      };
+      steps.push(step);
+      ctx.progress(JSON.stringify(step));
+      // Broken: p99 over the limit, or the completed rate falls well short of the offered one.
+      if (step.accepted_to_ready_p99_ms > P99_LIMIT_MS || step.syncs_per_second < rate * 0.8 || failed > 0) break;
+    }
+  } finally {
+    await api.stop();
+    await worker.stop();
+    await handle.close();
+  }
+
+  const first = steps[0];
+  const broke = steps.find((s) => s.accepted_to_ready_p99_ms > P99_LIMIT_MS || s.syncs_per_second < s.offered_per_second * 0.8 || s.failed_syncs > 0);
+  const lastGood = [...steps].reverse().find((s) => s !== broke);
+  const figures: Record<string, number | string> = {
+    devices: first.devices, syncs_per_second: first.syncs_per_second,
+    accepted_to_ready_p50_ms: first.accepted_to_ready_p50_ms, accepted_to_ready_p99_ms: first.accepted_to_ready_p99_ms,
+    api_cpu_percent: first.api_cpu_percent, worker_cpu_percent: first.worker_cpu_percent, machine_cpu_percent: first.machine_cpu_percent,
+    import_job_p50_ms: first.import_job_p50_ms,
+    last_passing_devices: lastGood?.devices ?? 0,
+    breaks_at_devices: broke ? broke.devices : `not within ${STEPS.at(-1)}`,
+  };
+  for (const s of steps) figures[`step_${s.devices}`] = `${s.syncs_per_second}/s of ${s.offered_per_second}, p50 ${s.accepted_to_ready_p50_ms} ms, p99 ${s.accepted_to_ready_p99_ms} ms, cpu api ${s.api_cpu_percent}% worker ${s.worker_cpu_percent}% machine ${s.machine_cpu_percent}%, import job p50 ${s.import_job_p50_ms} ms${s.failed_syncs ? `, ${s.failed_syncs} failed` : ''}`;
+  return {
+    figures,
+    goal: 'p99 accepted → status 2 < 5 s at 5,000 devices',
+    met: first.accepted_to_ready_p99_ms < P99_LIMIT_MS && first.failed_syncs === 0,
+    notes: `steps of ${STEP_SECONDS} s at the schedule's rate (compressed clock); one api and one worker process`,
+  };
+}

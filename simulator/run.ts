@@ -1,0 +1,274 @@
+// A fleet of simulated devices living school days against a running service, then the checks
+// a user cares about: every generated row stored once or rejected for the expected reason,
+// the API's per-day figures equal to those computed from the events, no device left stuck.
+import { isoWeekday } from '../shared/time/calendar.js';
+import { localTimeOnDate, startOfLocalDay, todayIn } from '../shared/time/zoned.js';
+import { addDays } from '../shared/time/calendar.js';
+import { attendancesCsv, batchZip, deviceXml } from './batch.js';
+import { DeviceClient, type FaultInjector } from './device-client.js';
+import { expectedDayFigures, type StoredEvent } from './expected.js';
+import { generate, type GeneratedEvent, type GenerationRates } from './generate.js';
+import { http } from './http.js';
+import { seededRandom, subSeed } from './random.js';
+import { ensureDevices, ensureSchool, ensureUsers, listAll, pastSchoolDays, signInAdmin, type Admin } from './setup.js';
+
+export interface SimulationOptions {
+  /** One or more api base URLs; devices are spread over them. */
+  urls: string[];
+  email: string;
+  password: string;
+  devices: number;
+  days: number;
+  seed: number;
+  usersPerDevice?: number;
+  timezone?: string;
+  /** Local 'HH:MM' sync times of a day. */
+  ticks?: string[];
+  /** Share of requests whose answer is lost after the server handled it, and share that time out. */
+  network?: { drop: number; timeout: number };
+  rates?: Partial<GenerationRates>;
+  /** Devices syncing at once. */
+  concurrency?: number;
+  onProgress?: (p: Progress) => void;
+  now?: Date;
+}
+
+export interface Progress {
+  day: number;
+  days: number;
+  tick: number;
+  ticks: number;
+  syncs: number;
+  retries: number;
+}
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface SimulationReport {
+  ok: boolean;
+  checks: Check[];
+  school: { id: number; name: string; reused: boolean };
+  days: string[];
+  figures: { devices: number; users: number; generated_rows: number; rows_expected_stored: number; rows_expected_rejected: number;
+    syncs: number; retries: number; uploads_retried: number; processing_failed: number; resent_rejected_rows: number; anomalies: Record<string, number> };
+  counts: ReturnType<typeof generate>['counts'];
+}
+
+const DEFAULT_TICKS = ['07:00', '08:00', '09:00', '10:00', '11:00', '12:00', '13:00', '14:00', '15:00', '16:00', '17:00', '18:00'];
+
+interface LiveDevice {
+  index: number;
+  id: string;
+  client: DeviceClient;
+  /** record_id = base + seq; the base is the high-water mark the server reported at the first sync. */
+  base: number | null;
+  events: GeneratedEvent[];
+  syncs: number;
+  uploadsRetried: number;
+  processingFailed: number;
+  /** Codes reported per record_id (a row above the high-water mark may be sent, and rejected, again). */
+  rejections: Map<number, Set<string>>;
+  rejectedResent: number;
+  failure: string | null;
+}
+
+async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+function networkFaults(seed: number, device: number, rates: { drop: number; timeout: number }): FaultInjector {
+  const rnd = seededRandom(subSeed(seed, 'network', device));
+  return () => {
+    const r = rnd.next();
+    if (r < rates.drop) return { dropResponse: true };
+    if (r < rates.drop + rates.timeout) return { timeoutMs: rnd.int(1, 40) };
+    return null;
+  };
+}
+
+/** One sync of a device: what it recorded by `until` above the server's high-water mark. */
+async function syncDevice(dev: LiveDevice, until: Date): Promise<void> {
+  const outcome = await dev.client.syncReliably((manifest) => {
+    const hwm = Number(manifest.high_water_marks?.['attendances.csv'] ?? 0);
+    dev.base ??= hwm;
+    const rows = dev.events.filter((e) => dev.base! + e.seq > hwm && e.at.getTime() <= until.getTime());
+    for (const e of rows) if (dev.rejections.has(dev.base! + e.seq)) dev.rejectedResent++;
+    const files: Record<string, string> = { 'device.xml': deviceXml({ pendingRecords: rows.length }) };
+    if (manifest.files?.some((f: { name: string }) => f.name === 'settings.xml')) files['settings.xml'] = '<settings><sync_interval_seconds>300</sync_interval_seconds></settings>';
+    if (rows.length > 0) {
+      files['attendances.csv'] = attendancesCsv(rows.map((e) => ({
+        record_id: dev.base! + e.seq, user_id: e.userId, type: e.type, occurred_at: e.at.toISOString(), temperature: e.temperature === null ? '' : e.temperature.toFixed(1),
+      })));
+    }
+    return batchZip(files);
+  });
+  dev.syncs++;
+  if (outcome.uploadRetried) dev.uploadsRetried++;
+  if (outcome.pkg.all('error').some((e) => e.code === 'processing_failed')) dev.processingFailed++;
+  for (const r of outcome.pkg.all('rejection')) {
+    const id = Number(r.record_id);
+    const codes = dev.rejections.get(id) ?? new Set<string>();
+    codes.add(r.code);
+    dev.rejections.set(id, codes);
+  }
+}
+
+interface ApiAttendance { id: number; user_id: number; device_id: string | null; record_id: number | null; type: 'checkin' | 'checkout'; occurred_at: string }
+
+export async function runSimulation(opts: SimulationOptions): Promise<SimulationReport> {
+  const now = opts.now ?? new Date();
+  const timezone = opts.timezone ?? 'Europe/Paris';
+  const ticks = opts.ticks ?? DEFAULT_TICKS;
+  const network = opts.network ?? { drop: 0.03, timeout: 0.02 };
+  const admin: Admin = await signInAdmin(opts.urls[0], opts.email, opts.password);
+
+  const { school, reused } = await ensureSchool(admin, `Simulated school (seed ${opts.seed})`, timezone);
+  const tz = school.timezone;
+  const days = pastSchoolDays(todayIn(tz, now), opts.days, school.school_days, isoWeekday);
+  const { users } = await ensureUsers(admin, school.id, `SIM${opts.seed}`, opts.devices * (opts.usersPerDevice ?? 25), addDays(days[0], -7));
+  const { devices } = await ensureDevices(admin, school.id, `sim-${opts.seed}-device`, opts.devices);
+
+  // Rows already stored for these days (an earlier run) are part of what the figures must say.
+  const windowFrom = startOfLocalDay(days[0], tz).toISOString();
+  const windowTo = startOfLocalDay(addDays(days[days.length - 1], 1), tz).toISOString();
+  const listWindow = () => listAll<ApiAttendance>(admin, `/api/attendances?school_id=${school.id}&from=${encodeURIComponent(windowFrom)}&to=${encodeURIComponent(windowTo)}`);
+  const before = await listWindow();
+  const beforeIds = new Set(before.map((a) => a.id));
+
+  const generated = generate({
+    seed: opts.seed, days, timezone: tz, userIds: users.map((u) => u.id), devices: opts.devices, strangerId: 2_000_000_000, ticks, rates: opts.rates,
+  });
+  const live: LiveDevice[] = devices.map((d, index) => ({
+    index, id: d.id,
+    client: new DeviceClient(opts.urls[index % opts.urls.length], { id: d.id, secret: d.secret }, 'synchro', {
+      faults: networkFaults(opts.seed, index, network), pollMs: 50, waitScale: 0.05,
+    }),
+    base: null, events: generated.events.filter((e) => e.device === index), syncs: 0, uploadsRetried: 0, processingFailed: 0,
+    rejections: new Map(), rejectedResent: 0, failure: null,
+  }));
+
+  const progress = () => {
+    opts.onProgress?.({ day: currentDay + 1, days: days.length, tick: currentTick + 1, ticks: ticks.length,
+      syncs: live.reduce((n, d) => n + d.syncs, 0), retries: live.reduce((n, d) => n + d.client.retries, 0) });
+  };
+  let currentDay = 0;
+  let currentTick = 0;
+  const syncAll = async (which: LiveDevice[], until: Date) => {
+    await inParallel(which, opts.concurrency ?? 32, async (dev) => {
+      if (dev.failure) return;
+      try {
+        await syncDevice(dev, until);
+      } catch (err) {
+        dev.failure = (err as Error).message;
+      }
+      progress();
+    });
+  };
+  for (currentDay = 0; currentDay < days.length; currentDay++) {
+    for (currentTick = 0; currentTick < ticks.length; currentTick++) {
+      const until = localTimeOnDate(days[currentDay], ticks[currentTick], tz);
+      await syncAll(live.filter((d) => generated.devices[d.index].online[currentDay][currentTick]), until);
+    }
+  }
+  // Back online for good: every device sends its backlog.
+  currentDay = days.length - 1;
+  await syncAll(live, new Date(windowTo));
+
+  // ---- checks ----
+  const checks: Check[] = [];
+  const after = await listWindow();
+  const ours = new Map(live.map((d) => [d.id, d]));
+  const stored = new Map<string, ApiAttendance[]>();
+  for (const a of after) {
+    if (!a.device_id || !ours.has(a.device_id) || beforeIds.has(a.id)) continue;
+    const key = `${a.device_id}/${a.record_id}`;
+    stored.set(key, [...(stored.get(key) ?? []), a]);
+  }
+  const problems: string[] = [];
+  let expectStored = 0;
+  let expectRejected = 0;
+  const seen = new Set<string>();
+  for (const dev of live) {
+    for (const e of dev.events) {
+      if (dev.base === null) { problems.push(`device ${dev.index} never synced`); break; }
+      const key = `${dev.id}/${dev.base + e.seq}`;
+      seen.add(key);
+      const rows = stored.get(key) ?? [];
+      if (e.expect === 'stored') {
+        expectStored++;
+        if (rows.length !== 1) problems.push(`${key}: stored ${rows.length} times, expected once${dev.rejections.has(dev.base + e.seq) ? ` (rejected as ${[...dev.rejections.get(dev.base + e.seq)!].join('/')})` : ''}`);
+        else if (rows[0].user_id !== e.userId || rows[0].type !== e.type || new Date(rows[0].occurred_at).getTime() !== e.at.getTime()) problems.push(`${key}: stored with other content`);
+      } else {
+        expectRejected++;
+        if (rows.length > 0) problems.push(`${key}: stored, expected rejected as ${e.expect}`);
+        const codes = dev.rejections.get(dev.base + e.seq);
+        if (!codes?.has(e.expect) || codes.size !== 1) problems.push(`${key}: rejected as ${codes ? [...codes].join('/') : 'nothing'}, expected ${e.expect}`);
+      }
+    }
+  }
+  for (const key of stored.keys()) if (!seen.has(key)) problems.push(`${key}: stored but never generated`);
+  checks.push({
+    name: 'every generated row stored exactly once or rejected for the expected reason',
+    ok: problems.length === 0,
+    detail: problems.length === 0 ? `${expectStored} rows stored once, ${expectRejected} rejected as expected` : `${problems.length} problem(s): ${problems.slice(0, 5).join('; ')}`,
+  });
+
+  const allUsers = await listAll<{ id: number; enrolled_on: string; deleted_at: string | null }>(admin, `/api/users?school_id=${school.id}&include_deleted=true`);
+  const events: StoredEvent[] = [
+    ...before.map((a) => ({ userId: a.user_id, type: a.type, at: new Date(a.occurred_at) })),
+    ...generated.events.filter((e) => e.expect === 'stored').map((e) => ({ userId: e.userId, type: e.type, at: e.at })),
+  ];
+  const figuresAt = new Date();
+  const expected = expectedDayFigures({
+    school: { timezone: tz, dayEnd: school.day_end, schoolDays: school.school_days },
+    users: allUsers.map((u) => ({ id: u.id, enrolledOn: u.enrolled_on, deletedAt: u.deleted_at ? new Date(u.deleted_at) : null })),
+    events, from: days[0], to: days[days.length - 1], now: figuresAt,
+  });
+  const res = await http(admin.url, 'GET', `/api/attendances/aggregate/school/${school.id}?period=day&from=${days[0]}&to=${days[days.length - 1]}`, { token: admin.token });
+  const actual = new Map<string, { present: number; absent: number; total: number }>((res.body.buckets ?? []).map((b: any) => [b.start, b]));
+  const mismatches = expected.buckets.filter((b) => {
+    const a = actual.get(b.start);
+    return !a || a.present !== b.present || a.absent !== b.absent || a.total !== b.total;
+  }).map((b) => {
+    const a = actual.get(b.start);
+    return `${b.start}: api ${a ? `${a.present}/${a.absent}/${a.total}` : 'missing'}, expected ${b.present}/${b.absent}/${b.total}`;
+  });
+  const schoolDayBuckets = expected.buckets.filter((b) => days.includes(b.start));
+  checks.push({
+    name: 'per-day figures from the API equal those computed from the events',
+    ok: res.status === 200 && mismatches.length === 0,
+    detail: res.status !== 200 ? `aggregate answered ${res.status}` : mismatches.length === 0
+      ? `${expected.buckets.length} days equal (present/total on the school days: ${schoolDayBuckets.map((b) => `${b.present}/${b.total}`).join(', ')})`
+      : mismatches.slice(0, 5).join('; '),
+  });
+
+  const deviceRows = await listAll<{ id: string; channels: Record<string, { status: number }> }>(admin, `/api/devices?school_id=${school.id}`);
+  const stuck = deviceRows.filter((d) => ours.has(d.id) && (d.channels.synchro?.status ?? 0) !== 0).map((d) => `${ours.get(d.id)!.index}: status ${d.channels.synchro.status}`);
+  const failed = live.filter((d) => d.failure).map((d) => `${d.index}: ${d.failure}`);
+  checks.push({
+    name: 'no device left stuck',
+    ok: stuck.length === 0 && failed.length === 0,
+    detail: stuck.length === 0 && failed.length === 0 ? `${live.length} devices idle (status 0)` : [...stuck, ...failed].slice(0, 5).join('; '),
+  });
+
+  return {
+    ok: checks.every((c) => c.ok),
+    checks,
+    school: { id: school.id, name: school.name, reused },
+    days,
+    figures: {
+      devices: live.length, users: users.length, generated_rows: generated.events.length, rows_expected_stored: expectStored, rows_expected_rejected: expectRejected,
+      syncs: live.reduce((n, d) => n + d.syncs, 0), retries: live.reduce((n, d) => n + d.client.retries, 0),
+      uploads_retried: live.reduce((n, d) => n + d.uploadsRetried, 0), processing_failed: live.reduce((n, d) => n + d.processingFailed, 0),
+      resent_rejected_rows: live.reduce((n, d) => n + d.rejectedResent, 0), anomalies: expected.anomalies,
+    },
+    counts: generated.counts,
+  };
+}
