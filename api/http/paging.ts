@@ -8,6 +8,9 @@ export const pageQuery = {
   cursor: z.string().max(500).optional(),
 };
 
+/** [instant with microseconds, id]: the key of lists in (timestamp, id) order. Milliseconds would skip rows. */
+export const instantIdKey = z.tuple([z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/), z.number().int()]);
+
 export interface Page<T> {
   items: T[];
   next_cursor: string | null;

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { listFeverEvents } from '../../db/repositories/fever-events.js';
 import { validationFailed } from '../../shared/errors.js';
-import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
+import { decodeCursor, instantIdKey, pageQuery, toPage } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';
 import { schoolScope } from '../http/scope.js';
 import { errors, idQuery, instant, pageOf, timestamp } from '../schemas/common.js';
@@ -26,7 +26,6 @@ const listQuery = z.object({
   from: instant.optional().describe('occurred_at ≥ from'),
   to: instant.optional().describe('occurred_at < to'),
 });
-const cursorKey = z.tuple([z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/), z.number().int()]);
 
 export function alertRoutes(api: RouteRegistry): void {
   api.add({
@@ -37,7 +36,7 @@ export function alertRoutes(api: RouteRegistry): void {
       if (query.from && query.to && query.from > query.to) throw validationFailed([{ field: 'query.to', message: 'must not be before from' }]);
       const scope = schoolScope(auth);
       if (scope !== null && query.school_id !== undefined && query.school_id !== scope) return reply.ok({ items: [], next_cursor: null });
-      const before = decodeCursor(query.cursor, cursorKey);
+      const before = decodeCursor(query.cursor, instantIdKey);
       const rows = await listFeverEvents(db, {
         schoolId: scope ?? query.school_id ?? null, from: query.from, to: query.to,
         before: before && { at: before[0], id: before[1] }, limit: query.limit + 1,

@@ -13,7 +13,7 @@ import { findUser, lockUser } from '../../db/repositories/users.js';
 import { Problem, notFound, validationFailed, type FieldError } from '../../shared/errors.js';
 import { MAX_FUTURE_SKEW_MS, TEMPERATURE_MAX, TEMPERATURE_MIN } from '../../shared/protocol/codes.js';
 import type { StaffAuth } from '../http/authenticate.js';
-import { decodeCursor, encodeCursor, pageQuery } from '../http/paging.js';
+import { decodeCursor, instantIdKey, encodeCursor, pageQuery } from '../http/paging.js';
 import { reply, requireTransaction, type RouteRegistry } from '../http/route.js';
 import { assertInScope, schoolScope } from '../http/scope.js';
 import { errors, idParam, idQuery, instant, pageOf } from '../schemas/common.js';
@@ -38,8 +38,6 @@ const listQuery = z.object({
   to: instant.optional().describe('occurred_at < to (ISO 8601 instant with offset or Z)'),
   type: attendanceType.optional(),
 });
-/** [occurred_at with microseconds, id]: the last row of the page in (occurred_at, id) order. */
-const cursorKey = z.tuple([z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/), z.number().int()]);
 
 /** The JSON a client receives: also what an idempotent replay answers, byte for byte. */
 function present(row: PublicAttendance): Record<string, unknown> {
@@ -68,7 +66,7 @@ export function attendanceRoutes(api: RouteRegistry): void {
         if (!user || (schoolId !== null && user.school_id !== schoolId)) return empty;
         schoolId = user.school_id;
       }
-      const after = decodeCursor(query.cursor, cursorKey);
+      const after = decodeCursor(query.cursor, instantIdKey);
       const rows = await listAttendances(db, {
         schoolId, userId: query.user_id, from: query.from, to: query.to, type: query.type,
         after: after && { at: after[0], id: after[1] }, limit: query.limit + 1,
