@@ -1,7 +1,9 @@
 // The dashboard in a real Chromium, against the real api and worker: a school admin signs in
 // and sees the same figures the API answers, switches period, searches and downloads the CSV,
-// is told when the session expires or a request fails; a backoffice user sets and cancels a
-// flag, starts a rebuild and follows it, and resets a stuck device from the attention list.
+// is told when the session expires or a request fails, sees a user's attendances with the
+// photo a device took; a backoffice user sets and cancels a
+// flag, starts a rebuild and follows it, resets a stuck device from the attention list, and
+// starts a data mart run and reads its detail.
 import fs from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
@@ -9,6 +11,8 @@ import { launchBrowser, openPage, screenshot, type WatchedPage } from '../suppor
 import { connectTestDatabase } from '../support/database.js';
 import { attendancesCsv, batchZip, deviceXml, TestDevice, type CsvAttendance } from '../support/device-client.js';
 import { aDevice, aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
+import { png } from '../channels/helpers.js';
+import { createRun } from '../../db/repositories/datamart-runs.js';
 import { http } from '../support/http.js';
 import { startStack, type TestStack } from '../support/services.js';
 
@@ -63,7 +67,8 @@ async function seed(): Promise<void> {
 }
 
 beforeAll(async () => {
-  stack = await startStack({ worker: true });
+  // No scheduled data mart run: the data mart test decides which run is in progress.
+  stack = await startStack({ worker: true, env: { DATAMART_EXPORT_CRON: 'off' } });
   db = connectTestDatabase(stack.databaseUrl);
   await seed();
   browser = await launchBrowser();
@@ -183,6 +188,7 @@ describe('a school admin', () => {
     expect(await page.getByRole('tab', { name: 'Devices' }).getAttribute('aria-selected')).toBe('true');
     // A school admin has no backoffice tabs.
     expect(await page.getByRole('tab', { name: 'Flags' }).count()).toBe(0);
+    expect(await page.getByRole('tab', { name: 'Data mart' }).count()).toBe(0);
     const rows = await tableRows(page, /^Devices of/);
     expect(rows).toHaveLength(2);
     const synced = rows.find((r) => r[0].startsWith('Front door terminal'))!;
@@ -224,6 +230,65 @@ describe('a school admin', () => {
       expect(phone.errors).toEqual([]);
     } finally {
       await phone.close();
+    }
+  });
+
+  test("sees a user's attendances with the photo the device took beside the check-in that has one", async () => {
+    // A school of its own, so that the devices, sessions and figures the other tests read stay as they are.
+    const academy = await aSchool(db.db, { name: 'Hopper Academy', timezone: 'UTC' });
+    const grace = await aUser(db.db, academy.id, { name: 'Grace Hopper', enrolled_on: addDays(today(), -60) });
+    const academyAdmin = await aStaff(db.db, 'school_admin', academy.id);
+    const hall = await new TestDevice(stack.url, await aDevice(db.db, academy.id)).signIn();
+    await db.db.updateTable('devices').set({ name: 'Hall terminal' }).where('id', '=', hall.identity.id).execute();
+    const now = Date.now();
+    await hall.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv([
+      { record_id: 1, user_id: grace.id, type: 'checkin', occurred_at: iso(now - DAY - 60 * 60_000) },
+      { record_id: 2, user_id: grace.id, type: 'checkin', occurred_at: iso(now - 50 * 60_000), temperature: '36.6', photo: 'grace-1.png' },
+      { record_id: 3, user_id: grace.id, type: 'checkout', occurred_at: iso(now - 10 * 60_000) },
+    ]) }));
+    // The photo comes on its own channel, as PROTOCOL.md §7 has it.
+    const camera = new TestDevice(stack.url, hall.identity, 'photos');
+    camera.token = hall.token;
+    await camera.sync(batchZip({ 'device.xml': deviceXml(), 'photos/grace-1.png': png(48, 32, 0x40) }));
+
+    const fresh = await openPage(browser);
+    try {
+      const { page } = fresh;
+      await signIn(page, academyAdmin);
+      await openTab(page, 'Attendances');
+      await page.getByLabel('User').selectOption(String(grace.id));
+      await page.locator('table caption', { hasText: 'Attendances of Grace Hopper (3)' }).waitFor();
+      const listed = (await api(`/api/attendances?user_id=${grace.id}`, await loginAs(stack.url, academyAdmin))).body.items;
+      expect(listed.map((a: any) => a.photo)).toEqual([null, 'grace-1.png', null]);
+      const rows = await tableRows(page, /^Attendances of Grace Hopper/);
+      // Newest first.
+      expect(rows.map((r) => r.slice(1, 4))).toEqual([['check-out', '—', 'Hall terminal'], ['check-in', '36.6 °C', 'Hall terminal'], ['check-in', '—', 'Hall terminal']]);
+
+      // The thumbnail is drawn from an object URL of the bytes fetched with the token; rows without a photo show none.
+      const table = page.locator('table', { has: page.locator('caption', { hasText: /^Attendances of Grace Hopper/ }) });
+      const img = table.locator('tbody tr').nth(1).locator('img.photo-thumb');
+      await img.waitFor();
+      await page.waitForFunction(() => { const i = document.querySelector<HTMLImageElement>('img.photo-thumb'); return i?.complete && i.naturalWidth > 0; });
+      expect(await img.evaluate((i: HTMLImageElement) => [i.naturalWidth, i.naturalHeight, i.src.startsWith('blob:'), i.alt])).toEqual([48, 32, true, expect.stringMatching(/^Photo taken at/)]);
+      expect(await table.locator('img').count()).toBe(1);
+      expect(await table.locator('tbody tr').nth(0).locator('img').count()).toBe(0);
+      expect(await table.locator('tbody tr').nth(2).locator('img').count()).toBe(0);
+      await screenshot(page, 'attendances-photo');
+
+      // Leaving the view revokes the object URL (probed as an image: the CSP lets blob: only into img-src).
+      const src = (await img.getAttribute('src'))!;
+      const probe = () => page.evaluate((u) => new Promise<string>((done) => {
+        const i = new Image();
+        i.onload = () => done('still there');
+        i.onerror = () => done('revoked');
+        i.src = u;
+      }), src);
+      await expect(probe()).resolves.toBe('still there');
+      await openTab(page, 'Devices');
+      await expect(probe()).resolves.toBe('revoked');
+      expect(fresh.errors.filter((e) => !/ERR_FILE_NOT_FOUND/.test(e))).toEqual([]);
+    } finally {
+      await fresh.close();
     }
   });
 });
@@ -304,5 +369,44 @@ describe('a backoffice user', () => {
     await openTab(page, 'Devices');
     await screenshot(page, 'devices-backoffice');
     expect(w.errors).toEqual([]);
+  });
+
+  test('starts a data mart run, is told when another is in progress, follows it to the end and reads its detail', async () => {
+    const { page } = w;
+    // A run the schedule started and that is still going: a second one is refused.
+    const busy = (await createRun(db.db, { trigger: 'schedule', requestedBy: null, status: 'running' }))!;
+    await openTab(page, 'Data mart');
+    expect((await tableRows(page, /^Data mart runs/)).map((r) => r.slice(0, 3))).toEqual([[`#${busy.id}`, 'schedule', 'running']]);
+    await page.getByRole('button', { name: 'Start a run now' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toBe('Another data mart run is queued or running: wait for it to finish');
+
+    await db.db.updateTable('datamart_runs').set({ status: 'failed', error: 'stopped by the test', finished_at: new Date() }).where('id', '=', busy.id).execute();
+    await page.getByRole('button', { name: 'Start a run now' }).click();
+    const queued = await page.getByText(/^Run #\d+ queued\.$/).textContent();
+    const runId = Number(/#(\d+)/.exec(queued!)![1]);
+    // Emulation (no DATAMART_URL): the worker collects, writes the files and marks them accepted.
+    const runs = page.locator('table', { has: page.locator('caption', { hasText: /^Data mart runs/ }) });
+    await runs.locator('tr', { hasText: `#${runId}` }).locator('.badge', { hasText: /^done$/ }).waitFor({ timeout: 30_000 });
+    const listed = await tableRows(page, /^Data mart runs/);
+    expect(listed.map((r) => r.slice(0, 2))).toEqual([[`#${runId}`, 'manual'], [`#${busy.id}`, 'schedule']]);
+    expect(listed[1][2]).toBe('failedstopped by the test');
+    const run = (await api(`/api/datamart/runs/${runId}`, boToken)).body;
+    expect(run).toMatchObject({ status: 'done' });
+    expect(listed[0].slice(4, 6)).toEqual([String(run.rows_collected), String(run.rows_exported)]);
+    expect(run.rows_exported).toBeGreaterThan(0);
+
+    await page.getByRole('button', { name: `Details of run ${runId}` }).click();
+    await page.locator('table caption', { hasText: `Stages of run #${runId}` }).waitFor();
+    const stages = await tableRows(page, `Stages of run #${runId}`);
+    expect(stages.map((r) => r.slice(0, 6))).toEqual(run.stages.map((s: any) => [String(s.seq), s.kind, s.entity, s.operation ?? '—', s.status, String(s.rows)]));
+    expect(stages.every((r) => r[4] === 'done')).toBe(true);
+    const uploads = await tableRows(page, `Uploads of run #${runId}`);
+    expect(uploads.map((r) => [r[0], r[5]])).toEqual(run.uploads.map((u: any) => [u.file_name, 'accepted']));
+    expect(uploads.length).toBeGreaterThan(0);
+    await page.locator('.run-detail details summary').first().click();
+    await expect(page.locator('.run-detail details[open] li').first().textContent()).resolves.toMatch(/^#1 done \d+ rows$/);
+    await screenshot(page, 'datamart-backoffice');
+    // The browser logs the refused request itself; nothing else went wrong.
+    expect(w.errors.filter((e) => !/status of 409/.test(e))).toEqual([]);
   });
 });

@@ -112,6 +112,17 @@ export const get = <T>(path: string) => request<T>('GET', path);
 export const post = <T>(path: string, body?: unknown) => request<T>('POST', path, body ?? {});
 export const del = <T>(path: string) => request<T>('DELETE', path);
 
+/**
+ * An image behind the token (an <img src> cannot send the Bearer header): the bytes as a
+ * Blob for URL.createObjectURL, or null when there is none (404).
+ */
+export async function getImage(path: string): Promise<Blob | null> {
+  const res = await send('GET', path, { headers: { accept: 'image/*' } });
+  if (res.status === 404) return null;
+  if (!res.ok) throw await problemOf(res);
+  return res.blob();
+}
+
 const revalidation = new Map<string, { etag: string; body: unknown }>();
 
 /** A GET revalidated with its ETag: `changed` is false when the server answered 304. */

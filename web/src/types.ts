@@ -33,3 +33,29 @@ export interface Session {
 export interface Rejection { id: number; file: string; line: number; record_id: string | null; code: string }
 export interface Job { id: number; school_id: number; from: string; to: string; chunks_total: number; chunks_done: number; chunks_failed: number; days_changed: number; status: 'running' | 'done' | 'failed' }
 export interface Page<T> { items: T[]; next_cursor: string | null }
+export interface User { id: number; school_id: number; name: string; badge: string; enrolled_on: string; deleted_at: string | null }
+export interface Attendance {
+  id: number; school_id: number; user_id: number; device_id: string | null; record_id: number | null; type: 'checkin' | 'checkout';
+  occurred_at: string; temperature: number | null; photo: string | null; clock_suspect: boolean;
+}
+
+export type DatamartEntity = 'schools' | 'persons' | 'attendance_days';
+export type StepStatus = 'running' | 'done' | 'failed';
+export interface DatamartRun {
+  id: number; trigger: 'schedule' | 'manual'; requested_by: number | null; status: 'queued' | 'running' | 'done' | 'failed';
+  requested_window: { from: string | null; to: string | null } | null; window: { from: string | null; to: string | null };
+  rows_collected: number; rows_exported: number; uploads: { processing: number; accepted: number; rejected: number; failed: number };
+  error: string | null; created_at: string; started_at: string | null; collected_at: string | null; finished_at: string | null;
+}
+export interface DatamartSubstage { id: number; seq: number; status: StepStatus; rows: number; started_at: string; finished_at: string | null; error: string | null }
+export interface DatamartStage {
+  id: number; seq: number; kind: 'collect' | 'export'; entity: DatamartEntity; operation: 'upsert' | 'delete' | null; status: StepStatus;
+  rows: number; started_at: string; finished_at: string | null; error: string | null; substages: DatamartSubstage[];
+}
+export interface DatamartUpload {
+  id: number; substage_id: number; entity: DatamartEntity; operation: 'upsert' | 'delete'; file_name: string; rows: number; bytes: number;
+  remote_id: string | null; status: 'processing' | 'accepted' | 'rejected' | 'failed'; errors: unknown[]; attempts: number;
+  created_at: string; checked_at: string | null; finished_at: string | null;
+}
+/** The detail replaces the upload counts with the uploads themselves. */
+export interface DatamartRunDetail extends Omit<DatamartRun, 'uploads'> { stages: DatamartStage[]; uploads: DatamartUpload[] }
