@@ -2,9 +2,9 @@
 // scenario generates, or the memory it reads, is not mixed with the bench runner's own.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+export { freePort } from '../shared/free-port.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -53,16 +53,6 @@ export function spawnScript(script: string, env: Record<string, string>): Spawne
   };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Peak resident set size of a live process (VmHWM), in MiB. */
 export function peakRssMiB(pid: number): number {

@@ -3,9 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../shared/logger.js';
+import { freePort } from '../shared/free-port.js';
 
 export interface EmbeddedDatabase {
   /** URL of the `postgres` database; create others on it as needed. */
@@ -14,17 +14,6 @@ export interface EmbeddedDatabase {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function exists(file: string): Promise<boolean> {
   return fs.access(file).then(() => true, () => false);

@@ -2,9 +2,9 @@
 // its output collected line by line, and helpers to wait for a line, an exit or a port.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+export { freePort } from '../../shared/free-port.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -114,16 +114,6 @@ export async function killIfRunning(proc: RunningProcess | undefined, signal: No
   await proc.exited;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Direct children of `pid`, read from /proc (no `ps` needed on slim images). */
 export function childPids(pid: number): number[] {
