@@ -8,8 +8,10 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import path from 'node:path';
 import { batchZip, deviceXml } from '../../simulator/batch.js';
 import { http } from '../../simulator/http.js';
+import { postgresCpuSeconds } from '../cpu.js';
 import type { BenchContext, ScenarioResult } from '../harness.js';
 import { batchRows, rowsCsv, seedDevices, seedSchool, type BenchDevice } from '../world.js';
 
@@ -17,6 +19,7 @@ const SCHOOLS = 5;
 const DEVICES_PER_SCHOOL = 4;
 const ROWS = 50_000;
 const USERS = 500;
+const round1 = (v: number) => Math.round(v * 10) / 10;
 
 export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult> {
   const { url, handle, config } = await ctx.database('ingest');
@@ -38,6 +41,12 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
   const api = await ctx.api(config, url);
   const worker = await ctx.worker(config, url);
   let seconds: number;
+  // The api and the worker run in this process: its CPU is theirs (and the bench loop's, small).
+  const pgDir = path.join(ctx.dataDir, 'postgres');
+  const cpu = () => ({ node: process.cpuUsage(), pg: postgresCpuSeconds(pgDir) });
+  const nodeSeconds = (from: NodeJS.CpuUsage) => { const u = process.cpuUsage(from); return (u.user + u.system) / 1e6; };
+  const before = cpu();
+  let usage: { node: number; pg: number };
   try {
     ctx.progress(`uploading ${batches.length} batches, importing ${totalRows} rows`);
     await Promise.all(batches.map(async (b) => {
@@ -56,6 +65,7 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
     const span = await sql<{ seconds: number }>`SELECT extract(epoch FROM max(processed_at) - min(received_at))::float8 AS seconds
       FROM sync_sessions WHERE device_id = ANY(${ids}::uuid[])`.execute(db);
     seconds = span.rows[0].seconds;
+    usage = { node: nodeSeconds(before.node), pg: postgresCpuSeconds(pgDir) - before.pg };
     const stored = await db.selectFrom('attendances').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     if (Number(stored.n) !== totalRows) throw new Error(`${stored.n} rows stored, expected ${totalRows}`);
   } finally {
@@ -68,6 +78,7 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
   await sql`DROP TABLE IF EXISTS scratch.attendances`.execute(db);
   await sql`CREATE TABLE scratch.attendances (LIKE public.attendances INCLUDING ALL)`.execute(db);
   const copyStarted = performance.now();
+  const copyBefore = cpu();
   const queue = [...batches];
   await Promise.all(Array.from({ length: config.workerConcurrency }, async () => {
     const client = new pg.Client({ connectionString: url });
@@ -83,6 +94,7 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
     }
   }));
   const copySeconds = (performance.now() - copyStarted) / 1000;
+  const copyUsage = { node: nodeSeconds(copyBefore.node), pg: postgresCpuSeconds(pgDir) - copyBefore.pg };
   await sql`DROP SCHEMA scratch CASCADE`.execute(db);
   await handle.close();
 
@@ -90,8 +102,9 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
   const copyRate = Math.round(totalRows / copySeconds);
   const ratio = Math.round((rate / copyRate) * 100) / 100;
   return {
-    figures: { devices: batches.length, rows: totalRows, seconds: Math.round(seconds * 10) / 10, rows_per_second: rate },
-    anchor: { seconds: Math.round(copySeconds * 10) / 10, rows_per_second: copyRate },
+    figures: { devices: batches.length, rows: totalRows, seconds: Math.round(seconds * 10) / 10, rows_per_second: rate,
+      node_cpu_seconds: round1(usage!.node), postgres_cpu_seconds: round1(usage!.pg) },
+    anchor: { seconds: round1(copySeconds), rows_per_second: copyRate, node_cpu_seconds: round1(copyUsage.node), postgres_cpu_seconds: round1(copyUsage.pg) },
     ratio,
     goal: 'rows/s ≥ 50% of COPY',
     met: ratio >= 0.5,

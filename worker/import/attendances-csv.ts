@@ -16,16 +16,20 @@ export const attendancesLog: CsvLog<AttendanceRow, StoredRecord> = {
     const inserted = await insertAttendances(ctx.trx, {
       schoolId: ctx.device.schoolId, deviceId: ctx.device.id, sessionId: ctx.session.id, clockSuspect: ctx.clockSuspect,
     }, rows);
+    // The rows' content is at hand: only the new ids come back from PostgreSQL.
+    const idOf = new Map(inserted.map((r) => [Number(r.record_id), Number(r.id)]));
     const fevers = [];
-    for (const row of inserted) {
-      ctx.touched.add(row.user_id, row.occurred_at);
+    for (const row of rows) {
+      const id = idOf.get(row.recordId);
+      if (id === undefined) continue;
+      ctx.touched.add(row.userId, row.occurredAt);
       if (row.temperature !== null && row.temperature >= ctx.school.fever_threshold) {
-        fevers.push({ schoolId: ctx.device.schoolId, userId: row.user_id, deviceId: ctx.device.id, attendanceId: row.id, source: 'attendance',
-          recordId: row.record_id, temperature: row.temperature, occurredAt: row.occurred_at });
+        fevers.push({ schoolId: ctx.device.schoolId, userId: row.userId, deviceId: ctx.device.id, attendanceId: id, source: 'attendance',
+          recordId: row.recordId, temperature: row.temperature, occurredAt: row.occurredAt });
       }
     }
     await insertFeverEvents(ctx.trx, fevers);
-    return inserted.map((r) => Number(r.record_id));
+    return [...idOf.keys()];
   },
   stored: (ctx, recordIds) => storedRecords(ctx.trx, ctx.device.id, recordIds),
   sameContent: (row, s) => Number(s.user_id) === row.userId && s.type === row.type && s.occurred_at.getTime() === row.occurredAt.getTime(),

@@ -22,8 +22,9 @@ export interface CsvLog<Row extends { recordId: number }, Stored> {
   /** The user a row names, which must belong to the device's school (`unknown_user`); null when none. */
   userOf?(row: Row): number | null;
   /**
-   * Inserts the rows, skipping any (device, record_id) already held, and does what an accepted
-   * row implies (fever events, touched user-days, alerts). Returns the record ids inserted.
+   * Inserts the rows (distinct record ids), skipping any (device, record_id) already held, and
+   * does what an accepted row implies (fever events, touched user-days, alerts). Returns the
+   * record ids inserted.
    */
   insert(ctx: ImportContext, rows: readonly Row[]): Promise<number[]>;
   /** What the server holds for these record ids of the device. */
@@ -70,18 +71,18 @@ export async function importCsvLog<Row extends { recordId: number }, Stored>(ctx
         return false;
       });
     }
-    const insertedIds = new Set(await log.insert(ctx, valid));
-    // A record id inserted is accepted once; a second row with it in the same batch is compared like any other.
-    const claimed = new Set<number>();
+    // A record id is inserted at most once per chunk: a second row with it is compared like any other.
+    const first = new Map<number, Pending<Row>>();
     const others: Pending<Row>[] = [];
     for (const r of valid) {
       highest = Math.max(highest, r.recordId);
-      if (insertedIds.has(r.recordId) && !claimed.has(r.recordId)) {
-        claimed.add(r.recordId);
-        stats.accepted++;
-      } else {
-        others.push(r);
-      }
+      if (first.has(r.recordId)) others.push(r);
+      else first.set(r.recordId, r);
+    }
+    const insertedIds = new Set(await log.insert(ctx, [...first.values()]));
+    for (const r of first.values()) {
+      if (insertedIds.has(r.recordId)) stats.accepted++;
+      else others.push(r);
     }
     const stored = await log.stored(ctx, others.map((r) => r.recordId));
     for (const r of others) {
