@@ -1,5 +1,5 @@
 # One image for the api, the worker and migrations; docker-compose.yml picks the command.
-# TypeScript runs through tsx (a runtime dependency): there is no build step.
+# The processes run the JavaScript compiled into dist/ (`npm run build`, tools/build.ts).
 FROM node:20-bookworm-slim
 
 ENV NODE_ENV=production \
@@ -11,8 +11,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit && npm cache clean --force
 
 COPY . .
-# The dashboard's static files (web/dist), built once here: the api runs as `node` and cannot write them.
-RUN npx tsx web/build.ts
+# The compiled server (dist/) and the dashboard's static files (web/dist), built once here: the
+# processes run as `node` and cannot write them.
+RUN npm run build
 
 USER node
 EXPOSE 3000

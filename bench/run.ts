@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmbeddedPostgres } from '../db/embedded.js';
 import { createLogger } from '../shared/logger.js';
+import { ensureServerBuilt } from '../tools/build.js';
 import { makeContext, writeResults, type BenchContext, type ScenarioResult } from './harness.js';
 import { acceptScenario } from './scenarios/accept.js';
 import { datamartScenario } from './scenarios/datamart.js';
@@ -32,6 +33,7 @@ if (unknown.length) {
   process.exit(64);
 }
 const names = wanted.length ? wanted : Object.keys(SCENARIOS);
+await ensureServerBuilt(); // scenarios spawn the compiled api and worker (bench/spawn.ts)
 const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'attendance-bench-'));
 const pg = await startEmbeddedPostgres(dataDir, createLogger('bench', 'warn'));
 const results: Record<string, ScenarioResult> = {};

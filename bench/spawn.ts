@@ -1,12 +1,10 @@
-// Services as separate OS processes (`node --import tsx <script>`), so that the load a
-// scenario generates, or the memory it reads, is not mixed with the bench runner's own.
+// Services as separate OS processes, run as production runs them (`node dist/api/main.js`,
+// built by bench/run.ts), so that the load a scenario generates, or the memory it reads, is not
+// mixed with the bench runner's own.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { nodeArgs, PROJECT_ROOT } from '../shared/compiled.js';
 export { freePort } from '../shared/free-port.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface Spawned {
   child: ChildProcess;
@@ -19,7 +17,7 @@ export interface Spawned {
 export function spawnScript(script: string, env: Record<string, string>): Spawned {
   const base = { ...process.env };
   for (const name of ['NODE_OPTIONS', 'DATABASE_URL', 'PORT', 'JWT_SECRET', 'LOG_LEVEL']) delete base[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script)], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, nodeArgs(script), { cwd: PROJECT_ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
   const onData = (chunk: Buffer) => {

@@ -6,7 +6,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { resolveJwtSecret } from '../api/auth/jwt-secret.js';
 import { createDemoData, ensureAdmin, type DemoData } from '../db/bootstrap.js';
 import { connectDatabase } from '../db/database.js';
@@ -14,11 +13,11 @@ import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from '..
 import { countBackoffice, insertStaff } from '../db/repositories/staff.js';
 import { prepareDatabase } from '../db/setup.js';
 import { hashPassword } from '../shared/auth/password.js';
+import { nodeArgs, PROJECT_ROOT } from '../shared/compiled.js';
 import { loadConfigOrExit, type Config } from '../shared/config.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { backoffMs, installCrashHandlers, onShutdown, sleep } from '../shared/process.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const config = loadConfigOrExit();
 const logger = createLogger('start', config.logLevel);
 installCrashHandlers(logger);
@@ -66,7 +65,8 @@ class Supervised {
     const startedAt = Date.now();
     // A process group of its own: a terminal's Ctrl-C reaches only this supervisor, which then
     // stops each child once (a second signal would make the child exit without finishing its work).
-    this.child = spawn(process.execPath, ['--import', 'tsx', path.join(root, this.script)], { env: this.env, stdio: 'inherit', cwd: root, detached: true });
+    // The compiled file, as `npm run api` / `npm run worker` run it.
+    this.child = spawn(process.execPath, nodeArgs(this.script), { env: this.env, stdio: 'inherit', cwd: PROJECT_ROOT, detached: true });
     this.child.on('exit', (code, signal) => {
       this.child = null;
       if (this.stopping) return;

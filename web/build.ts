@@ -1,15 +1,17 @@
 // The dashboard's static files: web/src bundled by esbuild into web/dist (content-hashed
-// app-*.js and app-*.css, and an index.html naming them). Run at `npm install` (postinstall)
-// and by every api at start when web/dist is missing or older than its sources (a stamp of
-// their contents). Several api processes may build at once: each file is written to a
-// temporary name and renamed, index.html last, so a reader never sees a half-written file.
+// app-*.js and app-*.css, and an index.html naming them). Built by `npm run build` (also at
+// `npm install`, tools/build.ts) and by every api at start when web/dist is missing or older
+// than its sources (a stamp of their contents). Several api processes may build at once: each
+// file is written to a temporary name and renamed, index.html last, so a reader never sees a
+// half-written file.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { PROJECT_ROOT } from '../shared/compiled.js';
 
-const webDir = path.dirname(fileURLToPath(import.meta.url));
+// From the project root, not from this file: the api runs it compiled, from dist/web/.
+const webDir = path.join(PROJECT_ROOT, 'web');
 export const DIST_DIR = path.join(webDir, 'dist');
 const SRC_DIR = path.join(webDir, 'src');
 const STAMP = '.stamp';
@@ -22,7 +24,7 @@ async function filesUnder(dir: string): Promise<string[]> {
 /** A hash of everything the output depends on: the sources, this script and the bundled packages' versions. */
 async function sourceStamp(): Promise<string> {
   const hash = createHash('sha256');
-  for (const file of [...(await filesUnder(SRC_DIR)), fileURLToPath(import.meta.url)]) {
+  for (const file of [...(await filesUnder(SRC_DIR)), path.join(webDir, 'build.ts')]) {
     hash.update(path.relative(webDir, file)).update('\0').update(await fs.readFile(file)).update('\0');
   }
   hash.update(esbuild.version);
@@ -84,10 +86,4 @@ export async function ensureDashboardBuilt(): Promise<boolean> {
   if (built === stamp && hasIndex) return false;
   await buildDashboard();
   return true;
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const started = Date.now();
-  const { files } = await buildDashboard();
-  process.stdout.write(`dashboard built in ${Date.now() - started} ms: web/dist/{${files.join(',')}}\n`);
 }

@@ -1,7 +1,7 @@
-// Memory: the worker as its own OS process (`node --import tsx worker/main.ts`, as `npm run
-// worker` starts it), a fresh one per batch; its peak RSS (VmHWM from /proc) after importing
-// one 100,000-row batch, then, in a new process, one 1,000,000-row batch. Goal: under 256 MB
-// for 1,000,000 rows, and no more than 20% above the 100,000-row peak.
+// Memory: the worker as its own OS process (`node dist/worker/main.js`, as `npm run worker`
+// starts it), a fresh one per batch; its peak RSS (VmHWM from /proc) after importing one
+// 100,000-row batch, then, in a new process, one 1,000,000-row batch. Goal: under 256 MB for
+// 1,000,000 rows, and no more than 20% above the 100,000-row peak.
 import { batchZip, deviceXml } from '../../simulator/batch.js';
 import { http } from '../../simulator/http.js';
 import type { BenchContext, ScenarioResult } from '../harness.js';

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { compiledEntry } from '../../shared/compiled.js';
 import { connectTestDatabase, createSuiteDatabase } from '../support/database.js';
 import { aStaff, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
@@ -14,7 +15,7 @@ let dataDir: string;
 let db: ReturnType<typeof connectTestDatabase>;
 let url: string;
 
-const apiChildren = () => childPids(proc.pid).filter((pid) => commandLine(pid)?.includes('api/main.ts'));
+const apiChildren = () => childPids(proc.pid).filter((pid) => commandLine(pid)?.includes(compiledEntry('api/main.ts')));
 
 /** Requests on fresh connections (node:cluster hands out connections, not requests); answers the pids that served them. */
 async function spread(token: string, count: number): Promise<Set<number>> {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { compiledEntry } from '../../shared/compiled.js';
 import { createSuiteDatabase } from '../support/database.js';
 import { http } from '../support/http.js';
 import { childPids, commandLine, eventually, freePort, interrupt, isAlive, runScript, type RunningProcess } from '../support/processes.js';
@@ -41,8 +42,9 @@ async function banner(proc: RunningProcess): Promise<Printed> {
   return { url, backoffice: { email: bo[1], password: bo[2] }, schoolAdmin: { email: sa[1], password: sa[2] }, devices };
 }
 
+/** The child running the compiled `script` (api/main.ts → dist/api/main.js). */
 function supervisedChild(startPid: number, script: string): number | undefined {
-  return childPids(startPid).find((pid) => commandLine(pid)?.includes(script));
+  return childPids(startPid).find((pid) => commandLine(pid)?.includes(compiledEntry(script)));
 }
 
 const postmasterPidFile = () => path.join(dataDir, 'postgres', 'postmaster.pid');

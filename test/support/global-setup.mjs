@@ -1,7 +1,10 @@
-// Jest loads global setup without its transform; tsx loads the TypeScript module instead.
+// Jest loads global setup without its transform; tsx loads the TypeScript modules instead.
+// Suites spawn the compiled processes (test/support/processes.ts): dist/ is rebuilt first when
+// the sources changed, so a test never runs stale code.
 import { tsImport } from 'tsx/esm/api';
 
 export default async function globalSetup() {
+  const { ensureServerBuilt } = await tsImport('../../tools/build.ts', import.meta.url);
   const { default: setup } = await tsImport('./postgres-setup.ts', import.meta.url);
-  await setup();
+  await Promise.all([ensureServerBuilt(), setup()]);
 }

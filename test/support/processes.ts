@@ -1,12 +1,12 @@
-// Real processes for tests: `node --import tsx <script>` with a controlled environment,
-// its output collected line by line, and helpers to wait for a line, an exit or a port.
+// Real processes for tests: a script's compiled file run as production runs it (`node
+// dist/worker/main.js`, built by the global setup), with a controlled environment, its output
+// collected line by line, and helpers to wait for a line, an exit or a port.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { nodeArgs, PROJECT_ROOT } from '../../shared/compiled.js';
 export { freePort } from '../../shared/free-port.js';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const ROOT = PROJECT_ROOT;
 
 /** The variables a test process must not inherit from the runner (jest's NODE_OPTIONS, a DATABASE_URL…). */
 const SCRUBBED = ['NODE_OPTIONS', 'DATABASE_URL', 'DATA_DIR', 'PORT', 'HOST', 'JWT_SECRET', 'NODE_ENV', 'LOG_LEVEL', 'DEMO_DATA',
@@ -26,9 +26,9 @@ export interface RunningProcess {
   jsonLines(): Array<Record<string, any>>;
 }
 
-/** `node --import tsx <script>`. `detached`: the process leads a process group of its own, as a shell job does (see `interrupt`). */
+/** `node [options] dist/<script>.js` for a source `<script>.ts`, as its npm script runs it. `detached`: the process leads a process group of its own, as a shell job does (see `interrupt`). */
 export function runScript(script: string, env: Record<string, string | undefined>, opts: { args?: string[]; detached?: boolean } = {}): RunningProcess {
-  return runCommand(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...(opts.args ?? [])], env, opts);
+  return runCommand(process.execPath, [...nodeArgs(script), ...(opts.args ?? [])], env, opts);
 }
 
 export function runCommand(command: string, args: string[], env: Record<string, string | undefined>, opts: { detached?: boolean } = {}): RunningProcess {

@@ -1,7 +1,7 @@
 // PROTOCOL.md §8 "nothing accepted is lost, nothing is stored twice" against a real crash: the
-// worker runs as its own process (`node --import tsx worker/main.ts`), is killed with SIGKILL in
-// the middle of an import, and a new worker imports the batch exactly once after pg-boss expires
-// the dead attempt (IMPORT_JOB_EXPIRE_SECONDS=5, maintenance every second).
+// worker runs as its own process (`node dist/worker/main.js`, as `npm run worker`), is killed
+// with SIGKILL in the middle of an import, and a new worker imports the batch exactly once after
+// pg-boss expires the dead attempt (IMPORT_JOB_EXPIRE_SECONDS=5, maintenance every second).
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { sql } from 'kysely';
 import { connectTestDatabase } from '../support/database.js';
