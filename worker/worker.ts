@@ -1,6 +1,8 @@
-// The worker process: pg-boss with maintenance and cron, and one handler per queue.
-// `stop()` stops fetching, lets jobs in hand finish, then closes the pool.
+// The worker process: pg-boss with maintenance and cron, one handler per queue, woken when a
+// job is sent (db/job-notifications.ts). `stop()` stops fetching, lets jobs in hand finish,
+// then closes the pool.
 import { connectDatabase, type Db } from '../db/database.js';
+import { listenForJobs } from '../db/job-notifications.js';
 import { createBoss, ensureQueues, type PgBoss } from '../db/queue.js';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
@@ -24,13 +26,16 @@ export async function startWorker(config: Config, databaseUrl: string, logger: L
   await boss.start();
   await ensureQueues(boss, config);
   const ctx: WorkerContext = { config, db: database.db, boss, logger };
-  const stopJobs = await registerJobs(ctx);
+  const jobs = await registerJobs(ctx);
+  const listener = listenForJobs(databaseUrl, { logger, applicationName: 'attendance-worker-listen' }, (queue) => jobs.wake(queue));
+  await listener.ready;
   let stopping: Promise<void> | null = null;
   return {
     ctx,
     stop() {
       stopping ??= (async () => {
-        await stopJobs();
+        await listener.stop();
+        await jobs.stop();
         await boss.stop({ graceful: true, wait: true, close: true, timeout: 15_000 }).catch(() => undefined);
         await database.close();
       })();

@@ -2,7 +2,7 @@
 // instructions, ack. A device token only ever reaches its own device's state.
 import { z } from 'zod';
 import type { DbOrTrx } from '../../db/database.js';
-import { acknowledge, findSessionOfDevice, readPackage, readState } from '../../db/repositories/sync.js';
+import { acknowledge, findSessionOfDevice, pollState, readPackage, readState } from '../../db/repositories/sync.js';
 import { Problem } from '../../shared/errors.js';
 import { CHANNEL_NAMES, channelOf } from '../../channels/registry.js';
 import { SYNC_STATUS } from '../../shared/protocol/codes.js';
@@ -18,6 +18,8 @@ const channelParam = z.object({ channel: z.enum(CHANNEL_NAMES) });
 
 const statusSchema = z.object({ status: z.union([z.literal(0), z.literal(1), z.literal(2)]), session_id: z.uuid().nullable(), changed_at: z.string() });
 
+const DISABLED = 'This device is disabled or no longer registered';
+
 /** The device must still exist and be enabled; notes that it was seen (at most every 10 s). */
 async function activeDevice(db: DbOrTrx, auth: DeviceAuth): Promise<void> {
   const row = await sql<{ disabled: boolean }>`
@@ -27,18 +29,19 @@ async function activeDevice(db: DbOrTrx, auth: DeviceAuth): Promise<void> {
     )
     SELECT disabled_at IS NOT NULL AS disabled FROM devices WHERE id = ${auth.deviceId}
   `.execute(db);
-  if (row.rows.length === 0 || row.rows[0].disabled) throw new Problem('invalid_token', 'This device is disabled or no longer registered');
+  if (row.rows.length === 0 || row.rows[0].disabled) throw new Problem('invalid_token', DISABLED);
 }
 
 export function syncRoutes(api: RouteRegistry, maxArchiveBytes: number): void {
   api.add({
     method: 'get', path: '/v4/:channel/status', summary: 'The channel status flag (PROTOCOL.md §3.1)', tags: ['device protocol'], auth: 'device',
-    params: channelParam, transaction: true,
+    // Polled every few hundred ms by every device waiting for its package: one statement, no transaction.
+    params: channelParam, transaction: false,
     responses: { 200: { description: 'Status', schema: statusSchema }, ...errors(401, 404) },
     async handler({ params, auth, db }) {
-      await activeDevice(db, auth);
-      const state = await readState(db, auth.deviceId, params.channel);
-      return reply.ok({ status: state?.status ?? SYNC_STATUS.idle, session_id: state?.session_id ?? null, changed_at: (state?.changed_at ?? new Date()).toISOString() });
+      const state = await pollState(db, auth.deviceId, params.channel);
+      if (!state || state.disabled) throw new Problem('invalid_token', DISABLED);
+      return reply.ok({ status: state.status ?? SYNC_STATUS.idle, session_id: state.session_id, changed_at: (state.changed_at ?? new Date()).toISOString() });
     },
   });
 

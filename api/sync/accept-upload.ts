@@ -2,6 +2,7 @@
 // and its archive, the 0→1 flip and the pg-boss job — or nothing at all.
 import { channelOf, type ChannelName } from '../../channels/registry.js';
 import type { Db } from '../../db/database.js';
+import { notifyJobSent } from '../../db/job-notifications.js';
 import { inTransaction, type PgBoss } from '../../db/queue.js';
 import { pendingFlags } from '../../db/repositories/flags.js';
 import { ensureState, insertSession, pendingImports, readState, startProcessing } from '../../db/repositories/sync.js';
@@ -57,6 +58,7 @@ export async function acceptUpload(deps: { db: Db; boss: PgBoss; config: Config 
       if (!(await startProcessing(trx, deviceId, channel, session.id))) throw new LostRace();
       const job: ImportBatchJob = { session_id: session.id };
       const jobId = await boss.send(QUEUES.importBatch, job, { db: inTransaction(trx) });
+      await notifyJobSent(trx, QUEUES.importBatch);
       await trx.updateTable('sync_sessions').set({ job_id: jobId }).where('id', '=', session.id).execute();
       await trx.updateTable('devices').set({ last_seen_at: new Date() }).where('id', '=', deviceId).execute();
       return session.id;

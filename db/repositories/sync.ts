@@ -24,6 +24,32 @@ export async function readState(db: DbOrTrx, deviceId: string, channel: ChannelN
     .executeTakeFirst();
 }
 
+export interface PolledState {
+  /** The device is disabled (its token no longer reaches anything). */
+  disabled: boolean;
+  status: SyncStatus | null;
+  session_id: string | null;
+  changed_at: Date | null;
+}
+
+/**
+ * The status call in one statement, since every waiting device polls it: notes the device as
+ * seen (at most every 10 s), whether it is disabled, and its state on `channel` (nulls when it
+ * never synced there). Undefined when the device no longer exists.
+ */
+export async function pollState(db: DbOrTrx, deviceId: string, channel: ChannelName): Promise<PolledState | undefined> {
+  const row = await sql<PolledState>`
+    WITH seen AS (
+      UPDATE devices SET last_seen_at = now()
+      WHERE id = ${deviceId} AND (last_seen_at IS NULL OR last_seen_at < now() - interval '10 seconds')
+    )
+    SELECT d.disabled_at IS NOT NULL AS disabled, st.status, st.session_id, st.changed_at
+    FROM devices d LEFT JOIN sync_states st ON st.device_id = d.id AND st.channel = ${channel}
+    WHERE d.id = ${deviceId}
+  `.execute(db);
+  return row.rows[0];
+}
+
 export async function ensureState(db: DbOrTrx, deviceId: string, channel: ChannelName): Promise<void> {
   await db.insertInto('sync_states').values({ device_id: deviceId, channel }).onConflict((oc) => oc.doNothing()).execute();
 }

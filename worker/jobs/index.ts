@@ -1,4 +1,5 @@
-// Every queue the worker serves. Returns a function that stops taking new jobs and waits for those in hand.
+// Every queue the worker serves. Returns `wake(queue)` (a job was sent: db/job-notifications.ts)
+// and `stop()`, which stops taking new jobs and waits for those in hand.
 import { pruneArchives } from '../../db/repositories/sweep.js';
 import { chunkFailed } from '../../db/repositories/rebuilds.js';
 import { QUEUES, type ImportBatchJob, type RebuildChunkJob } from '../../shared/jobs.js';
@@ -10,7 +11,13 @@ import { closeOpenDays } from './close-open-days.js';
 import { rebuildChunk } from './rebuild-figures.js';
 import { sweepSessions } from './sweep-sessions.js';
 
-export async function registerJobs(ctx: WorkerContext): Promise<() => Promise<void>> {
+export interface RegisteredJobs {
+  /** Wakes the pump of `queue`, or every pump when null. */
+  wake(queue: string | null): void;
+  stop(): Promise<void>;
+}
+
+export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> {
   const { boss, config, logger } = ctx;
   const pumps = [
     startPump<ImportBatchJob>(boss, QUEUES.importBatch, { concurrency: config.workerConcurrency, idleMs: 200, logger }, async (job) => {
@@ -32,7 +39,12 @@ export async function registerJobs(ctx: WorkerContext): Promise<() => Promise<vo
   // Hourly, since schools' local midnights fall on different UTC hours.
   await boss.schedule(QUEUES.closeOpenDays, '5 * * * *');
   pumps.push(...await registerDatamartJobs(ctx));
-  return async () => {
-    await Promise.all(pumps.map((p) => p.stop()));
+  return {
+    wake(queue) {
+      for (const p of pumps) if (queue === null || p.queue === queue) p.wake();
+    },
+    async stop() {
+      await Promise.all(pumps.map((p) => p.stop()));
+    },
   };
 }

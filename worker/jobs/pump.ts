@@ -1,10 +1,14 @@
 // Drives pg-boss `fetch()` itself: up to `concurrency` jobs in flight, a new fetch as soon as
-// a slot frees, a short sleep only when the queue is empty. (pg-boss 10's `work()` sleeps its
-// polling interval after every fetch, which caps a worker at batchSize / interval jobs per second.)
+// a slot frees, a short sleep only when the queue is empty, cut short by `wake()` when a job is
+// sent (db/job-notifications.ts). (pg-boss 10's `work()` sleeps its polling interval after
+// every fetch, which caps a worker at batchSize / interval jobs per second.)
 import type { PgBoss } from '../../db/queue.js';
 import type { Logger } from '../../shared/logger.js';
 
 export interface Pump {
+  queue: string;
+  /** A job may be waiting: fetch now rather than after the nap (remembered if not napping). */
+  wake(): void;
   stop(): Promise<void>;
 }
 
@@ -13,10 +17,21 @@ export function startPump<T extends object>(boss: PgBoss, queue: string, opts: {
   let running = true;
   let inFlight = 0;
   let wake: (() => void) | null = null;
+  // A wake-up that came while fetching: that fetch may have run before the job was visible.
+  let woken = false;
   const nap = (ms: number) => new Promise<void>((resolve) => {
+    if (woken) {
+      woken = false;
+      resolve();
+      return;
+    }
     const timer = setTimeout(() => { wake = null; resolve(); }, ms);
     wake = () => { clearTimeout(timer); wake = null; resolve(); };
   });
+  const poke = () => {
+    if (wake) wake();
+    else woken = true;
+  };
 
   const run = async (job: PgBoss.Job<T>) => {
     const started = Date.now();
@@ -29,7 +44,7 @@ export function startPump<T extends object>(boss: PgBoss, queue: string, opts: {
       await boss.fail(queue, job.id, { message: String((err as Error)?.message ?? err) }).catch((e: unknown) => opts.logger.error({ err: e }, 'could not mark job failed'));
     } finally {
       inFlight--;
-      wake?.();
+      poke();
     }
   };
 
@@ -40,6 +55,7 @@ export function startPump<T extends object>(boss: PgBoss, queue: string, opts: {
         await nap(opts.idleMs * 10);
         continue;
       }
+      woken = false;
       let jobs: PgBoss.Job<T>[] = [];
       try {
         jobs = (await boss.fetch<T>(queue, { batchSize: free })) ?? [];
@@ -58,6 +74,8 @@ export function startPump<T extends object>(boss: PgBoss, queue: string, opts: {
   })();
 
   return {
+    queue,
+    wake: poke,
     async stop() {
       running = false;
       wake?.();
