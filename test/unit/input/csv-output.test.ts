@@ -1,5 +1,4 @@
 import { describe, expect, it } from '@jest/globals';
-import { stringify } from 'csv-stringify/sync';
 import { buildRosterCsv } from '../../../shared/csv/roster-csv.js';
 import { readCsvLog } from '../../../shared/csv/read-csv-log.js';
 import { escapeFormulaCell, toCsv } from '../../../shared/csv/safe-csv-cell.js';
@@ -31,21 +30,6 @@ describe('toCsv', () => {
       [-5, '-5', null],
       [true, undefined, 12n],
     ])).toBe('a,b,c\r\n"x,y","say ""hi""","two\nlines"\r\n-5,\'-5,\r\ntrue,,12\r\n');
-  });
-
-  it('writes exactly what csv-stringify writes for the same cells', () => {
-    // A seeded mix of the characters that matter: separators, quotes, line breaks, formula starts.
-    const alphabet = ['a', 'Z', ' ', ',', '"', '\r', '\n', '\r\n', '=', '+', '-', '@', '\t', "'", 'é', '＝', ';'];
-    let seed = 7;
-    const random = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
-    const text = () => Array.from({ length: random(6) }, () => alphabet[random(alphabet.length)]).join('');
-    const cell = () => [text, text, () => random(200) - 100, () => null, () => random(2) === 1][random(5)]();
-    const header = ['a', 'b,c', 'd"e', '=f'];
-    const rows = Array.from({ length: 500 }, () => header.map(cell));
-    for (const delimiter of ['windows', 'unix'] as const) {
-      const cells = [header, ...rows].map((r) => r.map((c) => (c === null ? '' : typeof c === 'string' ? escapeFormulaCell(c) : String(c))));
-      expect(toCsv(header, rows, { recordDelimiter: delimiter })).toBe(stringify(cells, { record_delimiter: delimiter, quote_record_delimiter: true, eof: true }));
-    }
   });
 
   it('can write LF', () => {
