@@ -37,6 +37,12 @@ export function postgresCpuSeconds(pgDataDir: string): number {
   return ticks / TICKS_PER_SECOND;
 }
 
+/** This process (the bench runner), in seconds. */
+export function selfCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
 /** Busy and total jiffies of the whole machine. */
 export function machineCpu(): { busy: number; total: number } {
   const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);

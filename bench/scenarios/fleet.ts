@@ -9,10 +9,10 @@
 // Then the count doubles until p99 passes 5 s (or the rate is no longer sustained); CPU of
 // the api, the worker, PostgreSQL, this process (the simulated devices) and the whole machine
 // over each step tell why it broke.
-import fs from 'node:fs';
 import { sql } from 'kysely';
 import { batchZip, deviceXml } from '../../simulator/batch.js';
 import { DeviceClient } from '../../simulator/device-client.js';
+import { machineCpu, postgresCpuSeconds, processCpuSeconds, selfCpuSeconds } from '../cpu.js';
 import type { BenchContext, ScenarioResult } from '../harness.js';
 import { stats } from '../harness.js';
 import { freePort, spawnScript, waitForHttp } from '../spawn.js';
@@ -23,47 +23,6 @@ const STEP_SECONDS = 40;
 const STEPS = [5_000, 10_000, 20_000, 40_000, 80_000];
 const P99_LIMIT_MS = 5_000;
 const ROWS_PER_SYNC = 10;
-
-/** utime + stime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** CPU seconds of the PostgreSQL server in `pgDir`: the postmaster, its live backends, and its exited children. */
-function postgresCpuSeconds(pgDir: string): number {
-  const postmaster = Number(fs.readFileSync(`${pgDir}/postmaster.pid`, 'utf8').split('\n')[0]);
-  let ticks = 0;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const pid = Number(entry);
-    if (pid === postmaster) ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-    else if (Number(fields[1]) === postmaster) ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks / 100;
-}
-
-/** This process (the bench client simulating the devices), in seconds. */
-function selfCpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
-
-/** Busy and total jiffies of the whole machine. */
-function machineCpu(): { busy: number; total: number } {
-  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const idle = line[3] + line[4];
-  const total = line.reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
-}
 
 interface StepFigures {
   devices: number;
@@ -112,7 +71,7 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
 
       const stepStart = new Date();
       const pgDir = `${ctx.dataDir}/postgres`;
-      const cpu0 = { api: cpuSeconds(api.pid), worker: cpuSeconds(worker.pid), postgres: postgresCpuSeconds(pgDir), client: selfCpuSeconds(), machine: machineCpu() };
+      const cpu0 = { api: processCpuSeconds(api.pid), worker: processCpuSeconds(worker.pid), postgres: postgresCpuSeconds(pgDir), client: selfCpuSeconds(), machine: machineCpu() };
       const seen: number[] = [];
       const t0 = performance.now();
       let retries = 0;
@@ -140,7 +99,7 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
       const seconds = (performance.now() - t0) / 1000;
       const machine = machineCpu();
       const cpu = {
-        api: (cpuSeconds(api.pid) - cpu0.api) / seconds, worker: (cpuSeconds(worker.pid) - cpu0.worker) / seconds,
+        api: (processCpuSeconds(api.pid) - cpu0.api) / seconds, worker: (processCpuSeconds(worker.pid) - cpu0.worker) / seconds,
         postgres: (postgresCpuSeconds(pgDir) - cpu0.postgres) / seconds, client: (selfCpuSeconds() - cpu0.client) / seconds,
         machine: (machine.busy - cpu0.machine.busy) / (machine.total - cpu0.machine.total),
       };

@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import path from 'node:path';
 import { batchZip, deviceXml } from '../../simulator/batch.js';
 import { http } from '../../simulator/http.js';
-import { postgresCpuSeconds } from '../cpu.js';
+import { postgresCpuSeconds, selfCpuSeconds } from '../cpu.js';
 import type { BenchContext, ScenarioResult } from '../harness.js';
 import { batchRows, rowsCsv, seedDevices, seedSchool, type BenchDevice } from '../world.js';
 
@@ -43,8 +43,7 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
   let seconds: number;
   // The api and the worker run in this process: its CPU is theirs (and the bench loop's, small).
   const pgDir = path.join(ctx.dataDir, 'postgres');
-  const cpu = () => ({ node: process.cpuUsage(), pg: postgresCpuSeconds(pgDir) });
-  const nodeSeconds = (from: NodeJS.CpuUsage) => { const u = process.cpuUsage(from); return (u.user + u.system) / 1e6; };
+  const cpu = () => ({ node: selfCpuSeconds(), pg: postgresCpuSeconds(pgDir) });
   const before = cpu();
   let usage: { node: number; pg: number };
   try {
@@ -65,7 +64,7 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
     const span = await sql<{ seconds: number }>`SELECT extract(epoch FROM max(processed_at) - min(received_at))::float8 AS seconds
       FROM sync_sessions WHERE device_id = ANY(${ids}::uuid[])`.execute(db);
     seconds = span.rows[0].seconds;
-    usage = { node: nodeSeconds(before.node), pg: postgresCpuSeconds(pgDir) - before.pg };
+    usage = { node: selfCpuSeconds() - before.node, pg: postgresCpuSeconds(pgDir) - before.pg };
     const stored = await db.selectFrom('attendances').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     if (Number(stored.n) !== totalRows) throw new Error(`${stored.n} rows stored, expected ${totalRows}`);
   } finally {
@@ -94,7 +93,7 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
     }
   }));
   const copySeconds = (performance.now() - copyStarted) / 1000;
-  const copyUsage = { node: nodeSeconds(copyBefore.node), pg: postgresCpuSeconds(pgDir) - copyBefore.pg };
+  const copyUsage = { node: selfCpuSeconds() - copyBefore.node, pg: postgresCpuSeconds(pgDir) - copyBefore.pg };
   await sql`DROP SCHEMA scratch CASCADE`.execute(db);
   await handle.close();
 

@@ -25,10 +25,13 @@ export class TouchedDays {
 
   async recompute(trx: Trx, now = new Date()): Promise<void> {
     const clocks = new Map([[this.schoolId, { timezone: this.timezone, dayEnd: this.dayEnd }]]);
-    await lockUsersForFigures(trx, [...this.keys].map((key) => Math.floor(key / DAY_SPAN)));
+    const keys = Float64Array.from(this.keys).sort(); // numeric order, 8 bytes a key
+    const users = new Set<number>();
+    for (const key of keys) users.add(Math.floor(key / DAY_SPAN));
+    await lockUsersForFigures(trx, users);
     let chunk: Array<{ schoolId: number; userId: number; date: string }> = [];
     // Sorted: a user's days side by side, so each chunk reads them as a few ranges.
-    for (const key of [...this.keys].sort((a, b) => a - b)) {
+    for (const key of keys) {
       chunk.push({ schoolId: this.schoolId, userId: Math.floor(key / DAY_SPAN), date: LocalDayIndex.dateOf(key % DAY_SPAN) });
       if (chunk.length === RECOMPUTE_CHUNK) {
         await recomputeDays(trx, chunk, clocks, now);
