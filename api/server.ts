@@ -10,6 +10,7 @@ import { deriveKeys } from './auth/tokens.js';
 import { createApp } from './app.js';
 import { ensureDashboardBuilt } from '../web/build.js';
 import type { AppContext } from './context.js';
+import { BacklogGauge } from './sync/backlog.js';
 
 export interface RunningApi {
   server: http.Server;
@@ -23,6 +24,7 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
   const keys = deriveKeys(await resolveJwtSecret(config));
   const ctx: AppContext = {
     config, db: database.db, boss: createBoss(databaseUrl, { logger, role: 'api' }), logger, keys,
+    backlog: new BacklogGauge(database.db, config.importMaxPending),
     readiness: { migrated: await isMigrated(database.db).catch(() => false), queue: false },
   };
   const queue = keepStartingQueue(ctx, databaseUrl);

@@ -33,6 +33,11 @@ function bearer(req: Request): string | null {
   return match ? match[1] : '';
 }
 
+/** A valid token of a device that was disabled or deleted since: the same 401 as a bad token. */
+export function inactiveDevice(): Problem {
+  return new Problem('invalid_token', 'This device is disabled or no longer registered');
+}
+
 export async function authenticate(ctx: AppContext, req: Request, requirement: AuthRequirement): Promise<Auth> {
   if (requirement === 'none') return { kind: 'none' };
   const token = bearer(req);

@@ -2,34 +2,25 @@
 // instructions, ack. A device token only ever reaches its own device's state.
 import { z } from 'zod';
 import type { DbOrTrx } from '../../db/database.js';
+import { isActiveDevice } from '../../db/repositories/devices.js';
 import { acknowledge, findSessionOfDevice, pollState, readPackage, readState } from '../../db/repositories/sync.js';
 import { Problem } from '../../shared/errors.js';
 import { CHANNEL_NAMES, channelOf } from '../../channels/registry.js';
 import { SYNC_STATUS } from '../../shared/protocol/codes.js';
-import type { DeviceAuth } from '../http/authenticate.js';
+import { inactiveDevice, type DeviceAuth } from '../http/authenticate.js';
 import { reply, type RouteRegistry } from '../http/route.js';
 import { errors } from '../schemas/common.js';
 import { acceptUpload } from '../sync/accept-upload.js';
 import { buildManifest } from '../sync/manifest.js';
 import { uploadArchive } from '../sync/upload.js';
-import { sql } from 'kysely';
 
 const channelParam = z.object({ channel: z.enum(CHANNEL_NAMES) });
 
 const statusSchema = z.object({ status: z.union([z.literal(0), z.literal(1), z.literal(2)]), session_id: z.uuid().nullable(), changed_at: z.string() });
 
-const DISABLED = 'This device is disabled or no longer registered';
-
 /** The device must still exist and be enabled; notes that it was seen (at most every 10 s). */
 async function activeDevice(db: DbOrTrx, auth: DeviceAuth): Promise<void> {
-  const row = await sql<{ disabled: boolean }>`
-    WITH seen AS (
-      UPDATE devices SET last_seen_at = now()
-      WHERE id = ${auth.deviceId} AND (last_seen_at IS NULL OR last_seen_at < now() - interval '10 seconds')
-    )
-    SELECT disabled_at IS NOT NULL AS disabled FROM devices WHERE id = ${auth.deviceId}
-  `.execute(db);
-  if (row.rows.length === 0 || row.rows[0].disabled) throw new Problem('invalid_token', DISABLED);
+  if (!(await isActiveDevice(db, auth.deviceId))) throw inactiveDevice();
 }
 
 export function syncRoutes(api: RouteRegistry, maxArchiveBytes: number): void {
@@ -40,7 +31,7 @@ export function syncRoutes(api: RouteRegistry, maxArchiveBytes: number): void {
     responses: { 200: { description: 'Status', schema: statusSchema }, ...errors(401, 404) },
     async handler({ params, auth, db }) {
       const state = await pollState(db, auth.deviceId, params.channel);
-      if (!state || state.disabled) throw new Problem('invalid_token', DISABLED);
+      if (!state || state.disabled) throw inactiveDevice();
       return reply.ok({ status: state.status ?? SYNC_STATUS.idle, session_id: state.session_id, changed_at: (state.changed_at ?? new Date()).toISOString() });
     },
   });
@@ -78,7 +69,7 @@ export function syncRoutes(api: RouteRegistry, maxArchiveBytes: number): void {
       ...errors(400, 401, 404, 409, 413, 415, 503),
     },
     async handler({ params, auth, ctx, req }) {
-      await activeDevice(ctx.db, auth);
+      // acceptUpload checks the device itself, in the same read as the channel's state.
       const accepted = await acceptUpload(ctx, auth.deviceId, params.channel, req.file!.buffer);
       return reply.accepted({ session_id: accepted.session_id, status: accepted.status });
     },

@@ -1,5 +1,6 @@
 // Devices: registration, secrets, and what a device reports about itself.
-import type { DbOrTrx } from '../database.js';
+import { sql, type QueryCreator } from 'kysely';
+import type { Database, DbOrTrx } from '../database.js';
 import type { Device, DeviceUpdate, NewDevice } from '../schema/index.js';
 
 export const DEVICE_PUBLIC = [
@@ -15,6 +16,23 @@ export async function insertDevice(db: DbOrTrx, device: NewDevice): Promise<Publ
 
 export async function findDevice(db: DbOrTrx, id: string): Promise<PublicDevice | undefined> {
   return db.selectFrom('devices').select(DEVICE_PUBLIC).where('devices.id', '=', id).executeTakeFirst();
+}
+
+/**
+ * Notes that the device called, at most every 10 s so that its calls do not each rewrite its row:
+ * an UPDATE to put in a WITH, so the note costs no round trip of its own.
+ */
+export function noteSeen(qb: QueryCreator<Database>, deviceId: string) {
+  return qb.updateTable('devices').set({ last_seen_at: sql`now()` })
+    .where('id', '=', deviceId)
+    .where((eb) => eb.or([eb('last_seen_at', 'is', null), eb('last_seen_at', '<', sql<Date>`now() - interval '10 seconds'`)]));
+}
+
+/** True when the device still exists and is enabled; notes that it was seen. */
+export async function isActiveDevice(db: DbOrTrx, deviceId: string): Promise<boolean> {
+  const row = await db.with('seen', (qb) => noteSeen(qb, deviceId))
+    .selectFrom('devices').select('disabled_at').where('id', '=', deviceId).executeTakeFirst();
+  return row !== undefined && row.disabled_at === null;
 }
 
 /** For the token endpoint only: the secret hash never leaves the auth code. */

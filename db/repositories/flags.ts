@@ -34,15 +34,19 @@ export interface FlagRow extends DeviceFlag {
  * cancellation or replacement waits and then sees the flag delivered.
  */
 export async function pendingFlags(db: DbOrTrx, deviceId: string, opts: { lock?: boolean } = {}): Promise<DeviceFlag[]> {
-  let q = db.selectFrom('device_flags').selectAll()
+  let q = pendingFlagsQuery(db, deviceId).selectAll().orderBy('id');
+  if (opts.lock) q = q.forUpdate();
+  return q.execute();
+}
+
+/** The same flags as a query to select from, for a statement that reads them with other things. */
+export function pendingFlagsQuery(db: DbOrTrx, deviceId: string) {
+  return db.selectFrom('device_flags')
     .where('device_id', '=', deviceId)
     .where('delivered_in', 'is', null)
     .where('cancelled_at', 'is', null)
     .where('applied_at', 'is', null)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
-    .orderBy('id');
-  if (opts.lock) q = q.forUpdate();
-  return q.execute();
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]));
 }
 
 export async function markDelivered(trx: Trx, flagIds: number[], sessionId: string): Promise<number[]> {

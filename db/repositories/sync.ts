@@ -1,9 +1,12 @@
 // The per-channel status flag and sync sessions (PROTOCOL.md §2). Every transition is one
-// conditional UPDATE, so two writers can never both win.
+// conditional statement, so two writers can never both win.
 import { sql } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { ChannelName } from '../../channels/registry.js';
 import { SYNC_STATUS, type SyncStatus } from '../../shared/protocol/codes.js';
-import type { DbOrTrx, Trx } from '../database.js';
+import type { Db, DbOrTrx, Trx } from '../database.js';
+import { noteSeen } from './devices.js';
+import { pendingFlagsQuery } from './flags.js';
 import type { SessionOutcome, SessionStats, SyncSession } from '../schema/index.js';
 
 export interface ChannelState {
@@ -37,50 +40,90 @@ export interface PolledState {
  * seen (at most every 10 s), whether it is disabled, and its state on `channel` (nulls when it
  * never synced there). Undefined when the device no longer exists.
  */
-export async function pollState(db: DbOrTrx, deviceId: string, channel: ChannelName): Promise<PolledState | undefined> {
-  const row = await sql<PolledState>`
-    WITH seen AS (
-      UPDATE devices SET last_seen_at = now()
-      WHERE id = ${deviceId} AND (last_seen_at IS NULL OR last_seen_at < now() - interval '10 seconds')
-    )
-    SELECT d.disabled_at IS NOT NULL AS disabled, st.status, st.session_id, st.changed_at
-    FROM devices d LEFT JOIN sync_states st ON st.device_id = d.id AND st.channel = ${channel}
-    WHERE d.id = ${deviceId}
-  `.execute(db);
-  return row.rows[0];
+export async function pollState(db: Db, deviceId: string, channel: ChannelName): Promise<PolledState | undefined> {
+  const row = await db
+    .with('seen', (qb) => noteSeen(qb, deviceId))
+    .selectFrom('devices as d')
+    .leftJoin('sync_states as st', (join) => join.onRef('st.device_id', '=', 'd.id').on('st.channel', '=', channel))
+    .select(['d.disabled_at', 'st.status', 'st.session_id', 'st.changed_at'])
+    .where('d.id', '=', deviceId)
+    .executeTakeFirst();
+  return row && { disabled: row.disabled_at !== null, status: row.status, session_id: row.session_id, changed_at: row.changed_at };
 }
 
-export async function ensureState(db: DbOrTrx, deviceId: string, channel: ChannelName): Promise<void> {
-  await db.insertInto('sync_states').values({ device_id: deviceId, channel }).onConflict((oc) => oc.doNothing()).execute();
-}
-
-export async function insertSession(trx: Trx, session: { device_id: string; channel: ChannelName; archive: Buffer; archive_sha256: string }): Promise<{ id: string; received_at: Date }> {
-  return trx
-    .insertInto('sync_sessions')
-    .values({ ...session, archive_bytes: session.archive.length })
-    .returning(['id', 'received_at'])
-    .executeTakeFirstOrThrow();
+/** What accepting an upload decides on before its transaction (see `readUploadStart`). */
+export interface UploadStart {
+  disabled: boolean;
+  /** Names of the device's pending flags: they decide the required files (§6 REPORT_SETTINGS). */
+  flags: { name: string }[];
+  /** The channel's state, or null before the device's first upload on it. */
+  state: Omit<ChannelState, 'changed_at'> | null;
 }
 
 /**
- * The one way the status flag moves: a conditional UPDATE from `from` to `to`, true when
- * this caller won. With `sessionId` and from 0 it installs that session; otherwise the
- * row must already hold it, so a session closed meanwhile (RESET_SESSION) cannot move.
+ * Everything accepting an upload reads, in one round trip: whether the device still exists and
+ * is enabled (noting that it was seen, as every device call does), its pending flags, and the
+ * channel's status with the current session's archive hash (for the same-bytes retry).
+ * Undefined when the device does not exist.
  */
-async function transition(trx: Trx, deviceId: string, channel: string, from: SyncStatus, to: SyncStatus, sessionId: string): Promise<boolean> {
-  let q = trx
-    .updateTable('sync_states')
-    .set({ status: to, changed_at: sql`now()`, ...(from === SYNC_STATUS.idle && { session_id: sessionId }) })
-    .where('device_id', '=', deviceId)
-    .where('channel', '=', channel)
-    .where('status', '=', from);
-  if (from !== SYNC_STATUS.idle) q = q.where('session_id', '=', sessionId);
-  return (await q.returning('device_id').executeTakeFirst()) !== undefined;
+export async function readUploadStart(db: Db, deviceId: string, channel: ChannelName): Promise<UploadStart | undefined> {
+  const row = await db
+    .with('seen', (qb) => noteSeen(qb, deviceId))
+    .selectFrom('devices as d')
+    .leftJoin('sync_states as st', (join) => join.onRef('st.device_id', '=', 'd.id').on('st.channel', '=', channel))
+    .leftJoin('sync_sessions as se', 'se.id', 'st.session_id')
+    .select([
+      'd.disabled_at', 'st.status', 'st.session_id', 'se.archive_sha256',
+      jsonArrayFrom(pendingFlagsQuery(db, deviceId).select('name').orderBy('id')).as('flags'),
+    ])
+    .where('d.id', '=', deviceId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    disabled: row.disabled_at !== null,
+    flags: row.flags,
+    state: row.status === null ? null : { status: row.status, session_id: row.session_id, archive_sha256: row.archive_sha256 },
+  };
 }
 
-/** 0 → 1: true when this upload won the channel. */
-export function startProcessing(trx: Trx, deviceId: string, channel: ChannelName, sessionId: string): Promise<boolean> {
-  return transition(trx, deviceId, channel, SYNC_STATUS.idle, SYNC_STATUS.processing, sessionId);
+/**
+ * Stores an upload's session and flips the channel 0 → 1 to it, in one statement: the flip is an
+ * upsert that only updates a row in status 0, so two uploads at once can never both win (the
+ * loser waits for the winner's row lock, then sees status 1). False when this upload lost: the
+ * caller must roll back, the session row was written in its transaction.
+ */
+export async function storeSessionAndStart(
+  trx: Trx,
+  session: { id: string; device_id: string; channel: ChannelName; archive: Buffer; archive_sha256: string; job_id: string },
+): Promise<boolean> {
+  const won = await trx
+    .with('session', (qb) => qb.insertInto('sync_sessions').values({ ...session, archive_bytes: session.archive.length }))
+    .insertInto('sync_states')
+    .values({ device_id: session.device_id, channel: session.channel, status: SYNC_STATUS.processing, session_id: session.id, changed_at: sql`now()` })
+    .onConflict((oc) => oc.columns(['device_id', 'channel'])
+      .doUpdateSet({ status: SYNC_STATUS.processing, session_id: session.id, changed_at: sql`now()` })
+      .where('sync_states.status', '=', SYNC_STATUS.idle))
+    .returning('device_id')
+    .executeTakeFirst();
+  return won !== undefined;
+}
+
+/**
+ * How the status flag moves (0 → 1 is `storeSessionAndStart`): a conditional UPDATE from
+ * `from` to `to`, true when this caller won. The row must already hold `sessionId`, so a
+ * session closed meanwhile (RESET_SESSION) cannot move.
+ */
+async function transition(trx: Trx, deviceId: string, channel: string, from: SyncStatus, to: SyncStatus, sessionId: string): Promise<boolean> {
+  const row = await trx
+    .updateTable('sync_states')
+    .set({ status: to, changed_at: sql`now()` })
+    .where('device_id', '=', deviceId)
+    .where('channel', '=', channel)
+    .where('status', '=', from)
+    .where('session_id', '=', sessionId)
+    .returning('device_id')
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** 1 → 2 for this very session: false when the session is no longer the one processing (reset). */
