@@ -130,8 +130,13 @@ describe('IMPORT_RETRY_LIMIT=1: a failed attempt is retried by pg-boss', () => {
   }, 60_000);
 
   test('both attempts fail: processing_failed once the retries are exhausted', async () => {
+    // The previous test's worker would take the job the moment the upload commits (it is woken
+    // by NOTIFY), before the archive is corrupted: a fresh worker comes after.
+    await s.worker?.stop();
+    s.worker = null;
     const { dev, sessionId, jobId } = await uploaded(s);
     await corrupt(s, sessionId);
+    s.worker = await startWorker(s.stack.config, s.stack.databaseUrl, logger);
     await expectProcessingFailed(s, dev, sessionId);
     expect(await jobOf(s, jobId)).toMatchObject({ state: 'failed', retry_count: 1 });
   }, 60_000);
