@@ -6,6 +6,7 @@ import type { Config } from '../shared/config.js';
 import { QUEUES } from '../shared/jobs.js';
 import type { Logger } from '../shared/logger.js';
 import type { Trx } from './database.js';
+import { notifyJobSent } from './job-notifications.js';
 
 export { PgBoss };
 
@@ -71,4 +72,20 @@ export function inTransaction(trx: Trx): PgBoss.Db {
       return { rows: result.rows as unknown[] as never[] };
     },
   };
+}
+
+/**
+ * Sends a job in `trx`: it exists only if `trx` commits, and at that commit the listening
+ * workers wake (db/job-notifications.ts) instead of finding it at their next poll.
+ */
+export async function sendInTransaction(boss: PgBoss, trx: Trx, queue: string, data: object, options: PgBoss.SendOptions = {}): Promise<string | null> {
+  const id = await boss.send(queue, data, { ...options, db: inTransaction(trx) });
+  await notifyJobSent(trx, queue);
+  return id;
+}
+
+/** Several jobs in `trx`, as `sendInTransaction`. */
+export async function insertInTransaction(boss: PgBoss, trx: Trx, jobs: PgBoss.JobInsert[]): Promise<void> {
+  await boss.insert(jobs, { db: inTransaction(trx) });
+  for (const queue of new Set(jobs.map((j) => j.name))) await notifyJobSent(trx, queue);
 }

@@ -1,7 +1,7 @@
 // The regional data mart export, for backoffice staff: runs with their stages, sub-stages,
 // row counts, uploads and errors, and starting a run now (optionally over a given window).
 import { z } from 'zod';
-import { inTransaction } from '../../db/queue.js';
+import { sendInTransaction } from '../../db/queue.js';
 import {
   createRun, findRunSummary, instantsOrdered, listRuns, runStages, runSubstages, runUploads, type RunSummary,
 } from '../../db/repositories/datamart-runs.js';
@@ -120,7 +120,7 @@ export function datamartRoutes(api: RouteRegistry): void {
       if (!run) throw new Problem('datamart_run_in_progress', 'Another data mart run is queued or running: wait for it to finish');
       // The job commits with the run: a queued run always has its job.
       const job: DatamartRunJob = { run_id: run.id };
-      await ctx.boss.send(QUEUES.datamartRun, job, { db: inTransaction(trx) });
+      await sendInTransaction(ctx.boss, trx, QUEUES.datamartRun, job);
       return reply.accepted(presentRun((await findRunSummary(trx, run.id))!), { Location: `/api/datamart/runs/${run.id}` });
     },
   });

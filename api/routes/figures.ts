@@ -8,7 +8,7 @@ import { validationFailed } from '../../shared/errors.js';
 import { QUEUES } from '../../shared/jobs.js';
 import { addDays, daysBetween } from '../../shared/time/calendar.js';
 import { todayIn } from '../../shared/time/zoned.js';
-import { inTransaction } from '../../db/queue.js';
+import { insertInTransaction } from '../../db/queue.js';
 import { schoolFigures } from '../figures/school-figures.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { reply, type RouteRegistry } from '../http/route.js';
@@ -114,7 +114,7 @@ export function figureRoutes(api: RouteRegistry): void {
       const trx = db as Trx;
       const rebuild = await createRebuild(trx, { school_id: school.id, from_date: body.from, to_date: body.to, chunks_total: chunks.length, requested_by: auth.staffId });
       // The chunk jobs commit with the rebuild row: a rebuild is never half-enqueued.
-      await ctx.boss.insert(chunks.map((c) => ({ name: QUEUES.rebuildChunk, data: { rebuild_id: rebuild.id, school_id: school.id, from: c.from, to: c.to } })), { db: inTransaction(trx) });
+      await insertInTransaction(ctx.boss, trx, chunks.map((c) => ({ name: QUEUES.rebuildChunk, data: { rebuild_id: rebuild.id, school_id: school.id, from: c.from, to: c.to } })));
       return reply.accepted(rebuildView(rebuild), { Location: `/api/jobs/${rebuild.id}` });
     },
   });

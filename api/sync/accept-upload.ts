@@ -2,13 +2,12 @@
 // and its archive, the 0→1 flip and the pg-boss job — or nothing at all.
 //
 // Statements per accepted upload: one read before (device, flags, state), then BEGIN, the
-// session stored with the flip, the job, the worker's wake-up NOTIFY, COMMIT. Every upload used to cost twelve; on the
-// accept bench the round trips were most of the api's time (see README, Benchmarks).
+// session stored with the flip, the job and the worker's wake-up NOTIFY, COMMIT. Every upload
+// used to cost twelve; on the accept bench the round trips were most of the api's time.
 import { randomUUID } from 'node:crypto';
 import { channelOf, type ChannelName } from '../../channels/registry.js';
 import type { Db } from '../../db/database.js';
-import { notifyJobSent } from '../../db/job-notifications.js';
-import { inTransaction, type PgBoss } from '../../db/queue.js';
+import { sendInTransaction, type PgBoss } from '../../db/queue.js';
 import { readState, readUploadStart, storeSessionAndStart, type ChannelState } from '../../db/repositories/sync.js';
 import { sha256 } from '../../shared/archive/hash.js';
 import { inspectArchive, looksLikeZip } from '../../shared/archive/inspect-archive.js';
@@ -71,9 +70,8 @@ export async function acceptUpload(
       const won = await storeSessionAndStart(trx, { id: sessionId, device_id: deviceId, channel, archive, archive_sha256: hash, job_id: jobId });
       if (!won) throw new LostRace();
       const job: ImportBatchJob = { session_id: sessionId };
-      const sent = await boss.send(QUEUES.importBatch, job, { id: jobId, db: inTransaction(trx) });
+      const sent = await sendInTransaction(boss, trx, QUEUES.importBatch, job, { id: jobId });
       if (sent !== jobId) throw new Error(`pg-boss did not create import job ${jobId} (got ${String(sent)})`);
-      await notifyJobSent(trx, QUEUES.importBatch);
     });
   } catch (err) {
     if (!(err instanceof LostRace)) throw err;
