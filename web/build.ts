@@ -33,6 +33,25 @@ async function sourceStamp(): Promise<string> {
   return hash.digest('hex');
 }
 
+/**
+ * `import all from 'virtual:locales'` (web/src/i18n.ts): every language file in web/src/locales,
+ * so that adding a language is adding a file.
+ */
+const localesPlugin: esbuild.Plugin = {
+  name: 'locales',
+  setup(build) {
+    build.onResolve({ filter: /^virtual:locales$/ }, () => ({ path: 'locales', namespace: 'locales' }));
+    build.onLoad({ filter: /.*/, namespace: 'locales' }, async () => {
+      const dir = path.join(SRC_DIR, 'locales');
+      const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).sort();
+      return {
+        resolveDir: dir,
+        contents: files.map((f, i) => `import l${i} from './${f}';`).join('\n') + `\nexport default [${files.map((_, i) => `l${i}`).join(', ')}];\n`,
+      };
+    });
+  },
+};
+
 async function writeAtomically(file: string, contents: string | Uint8Array): Promise<void> {
   const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   await fs.writeFile(tmp, contents);
@@ -54,6 +73,7 @@ export async function buildDashboard(): Promise<{ files: string[] }> {
     write: false,
     metafile: true,
     logLevel: 'silent',
+    plugins: [localesPlugin],
   });
   await fs.mkdir(DIST_DIR, { recursive: true });
   const written: string[] = [];

@@ -1,7 +1,9 @@
 // The API client: the staff token lives in sessionStorage (gone with the tab, cleared by
 // logout), a 401 means the session is over, and problem+json answers become sentences a
-// person can act on. GETs that answer an ETag are revalidated with If-None-Match, so
-// unchanged figures cost a 304.
+// person can act on (the server's own details stay in English; our sentences are translated).
+// GETs that answer an ETag are revalidated with If-None-Match, so unchanged figures cost a 304.
+
+import { m } from './i18n.js';
 
 export interface Staff {
   id: number;
@@ -21,7 +23,7 @@ export class ApiError extends Error {
 /** The session ended (expired or revoked token): the app shows the sign-in form with this message. */
 export class SessionExpired extends ApiError {
   constructor() {
-    super(401, 'Your session has expired. Please sign in again.', 'session_expired');
+    super(401, m.sessionExpired, 'session_expired');
     this.name = 'SessionExpired';
   }
 }
@@ -58,15 +60,6 @@ interface Problem {
   errors?: Array<{ field: string; message: string }>;
 }
 
-const FRIENDLY: Record<number, string> = {
-  403: 'Your account may not do this.',
-  404: 'Not found: it may have been removed, or it is outside your school.',
-  409: 'This changed meanwhile; the list has been refreshed.',
-  429: 'Too many attempts; wait a little and try again.',
-  500: 'The server failed to answer. Try again in a moment.',
-  503: 'The service is starting or unavailable. Try again in a moment.',
-};
-
 async function problemOf(res: Response): Promise<ApiError> {
   let problem: Problem = {};
   try {
@@ -75,7 +68,7 @@ async function problemOf(res: Response): Promise<ApiError> {
     // Not JSON (a proxy's error page): the status alone says enough.
   }
   const fields = problem.errors?.map((e) => `${e.field.replace(/^(body|query|params)\./, '')}: ${e.message}`).join('; ');
-  const base = problem.detail ?? FRIENDLY[res.status] ?? `The request failed (${res.status}).`;
+  const base = problem.detail ?? m.friendly[res.status] ?? m.requestFailed(res.status);
   return new ApiError(res.status, fields && !base.includes(fields) ? `${base} (${fields})` : base, problem.code ?? null);
 }
 
@@ -92,7 +85,7 @@ async function send(method: string, path: string, opts: { body?: unknown; header
     // no-store: revalidation is ours (If-None-Match below), not the browser cache's.
     res = await fetch(path, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), cache: 'no-store' });
   } catch {
-    throw new ApiError(0, 'The server cannot be reached. Check the connection; figures refresh on their own when it is back.', 'network');
+    throw new ApiError(0, m.unreachable, 'network');
   }
   if (res.status === 401 && opts.auth !== false) {
     session.clear();

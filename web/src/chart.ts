@@ -2,6 +2,7 @@
 // with its start, so days, weeks and months all read the same way. Resizes with its box.
 import uPlot from 'uplot';
 import { bucketLabel } from './format.js';
+import { m } from './i18n.js';
 import type { Bucket, Period } from './types.js';
 
 export interface BarChart {
@@ -34,13 +35,13 @@ export function barChart(box: HTMLElement, title: string): BarChart {
         height: height(),
         scales: { x: { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
         axes: [
-          { values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? labels[t] ?? '' : '')), space: 60, gap: 4 },
-          { label: 'users', size: 50 },
+          { values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? labels[t] ?? '' : '')), space: 90, gap: 4 },
+          { label: m.chartUnit, size: 50 },
         ],
         series: [
-          { label: period, value: (_u, v) => (v === null || v === undefined ? '—' : labels[v] ?? '—') },
-          { label: 'Present', stroke: '#1b7f3b', fill: 'rgba(27,127,59,0.75)', paths: bars(-1), points: { show: false } },
-          { label: 'Absent', stroke: '#b3261e', fill: 'rgba(179,38,30,0.55)', paths: bars(1), points: { show: false } },
+          { label: m.period, value: (_u, v) => (v === null || v === undefined ? '—' : labels[v] ?? '—') },
+          { label: m.present, stroke: '#1b7f3b', fill: 'rgba(27,127,59,0.75)', paths: bars(-1), points: { show: false } },
+          { label: m.absent, stroke: '#b3261e', fill: 'rgba(179,38,30,0.55)', paths: bars(1), points: { show: false } },
         ],
         legend: { live: true },
         cursor: { drag: { x: false, y: false } },

@@ -1,8 +1,11 @@
-// CSV the user downloads: RFC 4180 quoting, and cells that a spreadsheet would read as a
-// formula (= + - @, tab, CR) prefixed with a quote, as every CSV this project writes.
+// CSV the user downloads: RFC 4180 quoting, and text cells that a spreadsheet would read as a
+// formula neutralised by the server's own rule (shared/csv/safe-csv-cell.ts), so a file from
+// the dashboard and one from the API escape alike.
+import { escapeFormulaCell } from '../../shared/csv/safe-csv-cell.js';
+
 export function csvCell(value: string | number | null | undefined): string {
   let text = value === null || value === undefined ? '' : String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  if (typeof value === 'string') text = escapeFormulaCell(text);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
@@ -19,4 +22,9 @@ export function download(filename: string, contents: string, type = 'text/csv;ch
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A file name from a school's name: "Lincoln Primary" → "lincoln-primary". */
+export function slug(name: string): string {
+  return name.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'school';
 }

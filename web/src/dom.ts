@@ -1,5 +1,7 @@
 // A tiny element builder: text always goes in as text (never HTML), so names and values from
 // the API cannot inject markup.
+import { m } from './i18n.js';
+
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
 
@@ -51,11 +53,16 @@ export function select(options: Array<[value: string, label: string]>, value?: s
 export function table(caption: string, headers: string[], rows: Array<Array<Child | Child[]>>, opts: { empty?: string; className?: string } = {}): HTMLElement {
   const body = rows.length > 0
     ? rows.map((cells) => h('tr', {}, cells.map((c) => h('td', {}, ...(Array.isArray(c) ? c : [c])))))
-    : [h('tr', {}, h('td', { colspan: headers.length, class: 'empty' }, opts.empty ?? 'Nothing to show.'))];
+    : [h('tr', {}, h('td', { colspan: headers.length, class: 'empty' }, opts.empty ?? m.nothingToShow))];
   return h('div', { class: `table-wrap ${opts.className ?? ''}` },
     h('table', {}, h('caption', {}, caption), h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, body)));
 }
 
 export function badge(text: string, tone: 'ok' | 'warn' | 'bad' | 'info' = 'info'): HTMLElement {
   return h('span', { class: `badge ${tone}` }, text);
+}
+
+/** A calendar day or an instant as the reader sees it, with the machine-readable value beside it. */
+export function timeEl(datetime: string, text: string): HTMLTimeElement {
+  return h('time', { datetime }, text);
 }

@@ -1,8 +1,10 @@
 // The dashboard's entry: the sign-in form, or the signed-in shell when sessionStorage holds a
-// token. A 401 anywhere brings the form back with "your session has expired".
+// token. A 401 anywhere brings the form back with "your session has expired". Switching the
+// language draws the page again in it (the URL keeps the view and its choices).
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { get, onSessionExpired, session, type Staff } from './api.js';
+import { initLanguage, m, rememberLanguage } from './i18n.js';
 import { showShell } from './shell.js';
 import type { Page, School } from './types.js';
 import { showLogin } from './views/login.js';
@@ -10,11 +12,20 @@ import { showLogin } from './views/login.js';
 const root = document.getElementById('app')!;
 let closeShell: (() => void) | null = null;
 
-function signOut(message?: string): void {
+function signOut(message?: () => string): void {
   closeShell?.();
   closeShell = null;
   session.clear();
-  showLogin(root, message, start);
+  showLogin(root, message?.(), start, switchLanguage);
+}
+
+function switchLanguage(code: string): void {
+  rememberLanguage(code);
+  initLanguage();
+  closeShell?.();
+  closeShell = null;
+  void start();
+  document.getElementById('language-picker')?.focus();
 }
 
 async function schoolsFor(staff: Staff): Promise<School[]> {
@@ -24,19 +35,20 @@ async function schoolsFor(staff: Staff): Promise<School[]> {
 
 async function start(): Promise<void> {
   const staff = session.staff();
-  if (!session.token() || !staff) return showLogin(root, undefined, start);
+  if (!session.token() || !staff) return showLogin(root, undefined, start, switchLanguage);
   try {
     const schools = await schoolsFor(staff);
     if (schools.length === 0) {
       root.replaceChildren();
-      root.append(Object.assign(document.createElement('p'), { className: 'alert', textContent: 'No school yet: create one through the API (/api/docs).' }));
+      root.append(Object.assign(document.createElement('p'), { className: 'alert', textContent: m.noSchool }));
       return;
     }
-    closeShell = showShell(root, staff, schools, () => signOut('You are signed out.'));
+    closeShell = showShell(root, staff, schools, () => signOut(() => m.signedOut), switchLanguage);
   } catch (err) {
-    if ((err as Error).name !== 'SessionExpired') showLogin(root, `The dashboard could not load: ${(err as Error).message}`, start);
+    if ((err as Error).name !== 'SessionExpired') showLogin(root, m.couldNotLoad((err as Error).message), start, switchLanguage);
   }
 }
 
-onSessionExpired(() => signOut('Your session has expired. Please sign in again.'));
+initLanguage();
+onSessionExpired(() => signOut(() => m.sessionExpired));
 void start();

@@ -1,37 +1,41 @@
-// Fever alerts of the school, newest first: user, time, temperature and the device that read it.
+// Fever alerts of the school, newest first: pupil (a link to their page), time, temperature and
+// the device that read it; downloadable as CSV.
 import { get, getAll } from '../api.js';
+import { download, slug, toCsv } from '../csv.js';
+import { dateRange } from '../date-range.js';
 import { field, fill, h, table } from '../dom.js';
-import { addDays, dateTime, startOfDay } from '../format.js';
-import { todayIn } from '../school-time.js';
+import { addDays, dateTime, startOfDay, temperature } from '../format.js';
+import { m } from '../i18n.js';
+import { pupilLink } from '../pupil-link.js';
 import type { Device, FeverAlert, Page } from '../types.js';
 import type { View } from '../view.js';
 
 export const alertsView: View = {
   id: 'alerts',
-  title: 'Fever alerts',
   mount(panel, ctx) {
     const { school } = ctx;
-    const today = todayIn(school.timezone);
-    const from = h('input', { type: 'date', value: addDays(today, -6) });
-    const to = h('input', { type: 'date', value: today });
+    const range = dateRange(ctx, 6);
     const list = h('div');
-    const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load older alerts');
+    const more = h('button', { type: 'button', class: 'secondary', hidden: true }, m.loadOlderAlerts);
+    const csvButton = h('button', { type: 'button', class: 'secondary' }, m.downloadCsv);
     let alerts: FeverAlert[] = [];
     let cursor: string | null = null;
     let deviceNames = new Map<string, string>();
+    range.commit();
     panel.append(
-      h('h2', { class: 'view-title' }, `Fever alerts at ${school.name}`),
-      h('p', { class: 'muted' }, `A temperature at or above ${school.fever_threshold.toFixed(1)} °C raises an alert.`),
-      h('form', { class: 'controls', onsubmit: ((e: Event) => { e.preventDefault(); ctx.refreshSoon(); }) as EventListener },
-        field('From', from), field('To', to), h('button', { type: 'submit' }, 'Show')),
-      list, more);
+      h('h2', { class: 'view-title' }, m.alertsAt(school.name)),
+      h('p', { class: 'muted' }, m.thresholdNote(temperature(school.fever_threshold))),
+      h('form', { class: 'controls', onsubmit: ((e: Event) => { e.preventDefault(); range.commit(); ctx.refreshSoon(); }) as EventListener },
+        field(m.from, range.from), field(m.to, range.to), h('button', { type: 'submit' }, m.show), csvButton),
+      range.summary, list, more);
 
-    const query = () => `/api/alerts?school_id=${school.id}&from=${encodeURIComponent(startOfDay(from.value, school.timezone).toISOString())}`
-      + `&to=${encodeURIComponent(startOfDay(addDays(to.value, 1), school.timezone).toISOString())}&limit=100`;
+    const query = () => `/api/alerts?school_id=${school.id}&from=${encodeURIComponent(startOfDay(range.from.value, school.timezone).toISOString())}`
+      + `&to=${encodeURIComponent(startOfDay(addDays(range.to.value, 1), school.timezone).toISOString())}&limit=100`;
+    const deviceOf = (a: FeverAlert) => (a.device_id ? deviceNames.get(a.device_id) ?? a.device_id : m.enteredByStaff);
     const draw = () => {
-      fill(list, table(`Fever alerts (${alerts.length}${cursor ? '+' : ''})`, ['Time', 'User', 'Temperature', 'Device'],
-        alerts.map((a) => [dateTime(a.occurred_at, school.timezone), a.user_name ?? '—', `${a.temperature.toFixed(1)} °C`,
-          a.device_id ? deviceNames.get(a.device_id) ?? a.device_id : 'entered by staff']), { empty: 'No fever alert in this range.' }));
+      fill(list, table(m.alertsCaption(alerts.length, cursor !== null), [m.time, m.pupil, m.temperature, m.device],
+        alerts.map((a) => [dateTime(a.occurred_at, school.timezone), pupilLink(ctx, a.user_id, a.user_name), temperature(a.temperature), deviceOf(a)]),
+        { empty: m.noAlertInRange, className: 'alerts' }));
       more.hidden = !cursor;
     };
     more.addEventListener('click', async () => {
@@ -44,10 +48,23 @@ export const alertsView: View = {
         ctx.notify((err as Error).message, 'error');
       }
     });
+    // The file holds every alert of the range, not only the pages loaded on screen.
+    csvButton.addEventListener('click', async () => {
+      if (!range.valid()) return ctx.notify(m.rangeError, 'error');
+      try {
+        const all = await getAll<FeverAlert>(query().replace('&limit=100', ''));
+        download(`${slug(school.name)}-fever-alerts-${range.from.value}-${range.to.value}.csv`, toCsv([
+          ['occurred_at', 'user_id', 'name', 'temperature_c', 'source', 'device'],
+          ...all.map((a) => [a.occurred_at, a.user_id, a.user_name, a.temperature, a.source, a.device_id ? deviceOf(a) : '']),
+        ]));
+      } catch (err) {
+        ctx.notify((err as Error).message, 'error');
+      }
+    });
 
     return {
       async refresh() {
-        if (!from.value || !to.value || from.value > to.value) throw new Error('Choose a start date on or before the end date.');
+        if (!range.valid()) throw new Error(m.rangeError);
         const [page, devices] = await Promise.all([get<Page<FeverAlert>>(query()), getAll<Device>(`/api/devices?school_id=${school.id}`)]);
         deviceNames = new Map(devices.map((d) => [d.id, d.name]));
         alerts = page.items;

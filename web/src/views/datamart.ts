@@ -4,6 +4,9 @@
 // the view follows it every FOLLOW_MS instead of waiting for the shell's 20 s refresh.
 import { ApiError, get, post } from '../api.js';
 import { badge, fill, h, table } from '../dom.js';
+import { dateTimeSeconds } from '../format.js';
+import { m } from '../i18n.js';
+import { num } from '../intl.js';
 import type { DatamartRun, DatamartRunDetail, DatamartStage, DatamartUpload, Page } from '../types.js';
 import type { View } from '../view.js';
 
@@ -14,23 +17,21 @@ const STEP_TONE = { running: 'warn', done: 'ok', failed: 'bad' } as const;
 const UPLOAD_TONE = { processing: 'info', accepted: 'ok', rejected: 'bad', failed: 'bad' } as const;
 const ERRORS_SHOWN = 5;
 
-// Runs span schools: times are in the reader's own zone, to the second (windows are to the microsecond).
+// Runs span schools: times are in the reader's own zone (the view says so), to the second (windows are to the microsecond).
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-const when = (iso: string | null): string => iso
-  ? new Intl.DateTimeFormat('en-GB', { timeZone: zone, dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(iso)) : '—';
+const when = (iso: string | null): string => dateTimeSeconds(iso, zone);
 
 const active = (r: Pick<DatamartRun, 'status'>) => r.status === 'queued' || r.status === 'running';
 
 function windowText(r: Pick<DatamartRun, 'status' | 'window' | 'requested_window'>): string {
-  if (r.window.from === null && r.window.to === null) return r.status === 'queued' ? 'not started yet' : '—';
-  const text = `${r.window.from ? when(r.window.from) : 'the beginning'} → ${r.window.to ? when(r.window.to) : '…'}`;
-  return r.requested_window ? `${text} (asked for)` : text;
+  if (r.window.from === null && r.window.to === null) return r.status === 'queued' ? m.notStartedYet : '—';
+  const text = `${r.window.from ? when(r.window.from) : m.theBeginning} → ${r.window.to ? when(r.window.to) : '…'}`;
+  return r.requested_window ? `${text} ${m.askedFor}` : text;
 }
 
 function uploadsText(u: DatamartRun['uploads']): string {
-  if (u.accepted + u.processing + u.rejected + u.failed === 0) return 'none';
-  const parts = [`${u.accepted} accepted`, u.processing && `${u.processing} processing`, u.rejected && `${u.rejected} rejected`, u.failed && `${u.failed} failed`];
-  return parts.filter(Boolean).join(', ');
+  if (u.accepted + u.processing + u.rejected + u.failed === 0) return m.none;
+  return m.uploadCounts(u.accepted, u.processing, u.rejected, u.failed);
 }
 
 /** The mart's errors are free-form JSON: a string, or an object with a message, or anything else as JSON. */
@@ -41,17 +42,17 @@ function errorText(e: unknown): string {
 }
 
 function statusCell(status: keyof typeof RUN_TONE | keyof typeof STEP_TONE, tone: 'ok' | 'warn' | 'bad' | 'info', error: string | null): Array<Node | string | null> {
-  return [badge(status, tone), error ? h('div', { class: 'error-text' }, error) : null];
+  return [badge(m.runStatus[status] ?? status, tone), error ? h('div', { class: 'error-text' }, error) : null];
 }
 
 export const datamartView: View = {
   id: 'datamart',
-  title: 'Data mart',
   backofficeOnly: true,
+  zone: 'reader',
   mount(panel, ctx) {
-    const start = h('button', { type: 'button' }, 'Start a run now');
+    const start = h('button', { type: 'button' }, m.startRun);
     const list = h('div');
-    const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load older runs');
+    const more = h('button', { type: 'button', class: 'secondary', hidden: true }, m.loadOlderRuns);
     const detail = h('section', { class: 'run-detail', 'aria-live': 'polite' });
     let runs: DatamartRun[] = [];
     let cursor: string | null = null;
@@ -60,50 +61,49 @@ export const datamartView: View = {
     let timer: ReturnType<typeof setTimeout> | null = null;
 
     panel.append(
-      h('h2', { class: 'view-title' }, 'Data mart export'),
-      h('p', { class: 'muted' }, 'Every school\'s data goes to the regional data mart in runs: the changed rows are collected, then sent as files. Runs start on a schedule; start one now when the mart needs fresh data.'),
+      h('h2', { class: 'view-title' }, m.datamartTitle),
+      h('p', { class: 'muted' }, m.datamartHelp),
       h('div', { class: 'controls' }, start),
       list, more, detail);
 
     function drawList(): void {
-      fill(list, table(`Data mart runs (${runs.length}${cursor ? '+' : ''})`, ['Run', 'Trigger', 'Status', 'Window', 'Rows collected', 'Rows exported', 'Uploads', 'Started', 'Finished', ''],
+      fill(list, table(m.runsCaption(runs.length, cursor !== null), [m.run, m.trigger, m.status, m.window, m.rowsCollected, m.rowsExported, m.uploads, m.started, m.finished, ''],
         runs.map((r) => {
-          const open = h('button', { type: 'button', class: 'secondary', 'aria-label': `Details of run ${r.id}` }, 'Details');
+          const open = h('button', { type: 'button', class: 'secondary', 'aria-label': m.detailsOfRun(r.id) }, m.details);
           open.addEventListener('click', () => void showRun(r.id, true));
-          return [`#${r.id}`, r.trigger, statusCell(r.status, RUN_TONE[r.status], r.error), windowText(r),
-            r.rows_collected, r.rows_exported, uploadsText(r.uploads), when(r.started_at), when(r.finished_at), open];
-        }), { empty: 'No run yet.' }));
+          return [`#${r.id}`, m.triggers[r.trigger] ?? r.trigger, statusCell(r.status, RUN_TONE[r.status], r.error), windowText(r),
+            num(r.rows_collected), num(r.rows_exported), uploadsText(r.uploads), when(r.started_at), when(r.finished_at), open];
+        }), { empty: m.noRunYet }));
       more.hidden = !cursor;
     }
 
     function stageRow(s: DatamartStage): Array<Node | string | number | null | Array<Node | string | null>> {
       const failed = s.substages.filter((ss) => ss.status === 'failed').length;
       const sub = h('details', { ontoggle: (() => { if (sub.open) openStages.add(s.id); else openStages.delete(s.id); }) as EventListener },
-        h('summary', {}, `${s.substages.length} sub-stage${s.substages.length === 1 ? '' : 's'}${failed ? `, ${failed} failed` : ''}`),
+        h('summary', {}, m.substages(s.substages.length, failed)),
         h('ul', { class: 'plain' }, s.substages.map((ss) => h('li', {},
-          `#${ss.seq} `, badge(ss.status, STEP_TONE[ss.status]), ` ${ss.rows} rows`, ss.error ? h('div', { class: 'error-text' }, ss.error) : null))));
+          `#${ss.seq} `, badge(m.runStatus[ss.status] ?? ss.status, STEP_TONE[ss.status]), ` ${m.rows(ss.rows)}`, ss.error ? h('div', { class: 'error-text' }, ss.error) : null))));
       sub.open = openStages.has(s.id);
-      return [s.seq, s.kind, s.entity, s.operation ?? '—', statusCell(s.status, STEP_TONE[s.status], s.error), s.rows, when(s.started_at), when(s.finished_at),
+      return [s.seq, s.kind, s.entity, s.operation ?? '—', statusCell(s.status, STEP_TONE[s.status], s.error), num(s.rows), when(s.started_at), when(s.finished_at),
         s.substages.length ? sub : '—'];
     }
 
     function uploadRow(u: DatamartUpload): Array<Node | string | number | null | Array<Node | string | null>> {
       const errors = u.errors.length === 0 ? '—' : h('ul', { class: 'plain error-text' },
         u.errors.slice(0, ERRORS_SHOWN).map((e) => h('li', {}, errorText(e))),
-        u.errors.length > ERRORS_SHOWN ? h('li', {}, `and ${u.errors.length - ERRORS_SHOWN} more (the API lists them all)`) : null);
-      return [u.file_name, u.entity, u.operation, u.rows, u.bytes, badge(u.status, UPLOAD_TONE[u.status]), u.remote_id ?? '—', u.attempts, errors];
+        u.errors.length > ERRORS_SHOWN ? h('li', {}, m.andMore(u.errors.length - ERRORS_SHOWN)) : null);
+      return [u.file_name, u.entity, u.operation, num(u.rows), num(u.bytes), badge(m.uploadStatus[u.status] ?? u.status, UPLOAD_TONE[u.status]), u.remote_id ?? '—', num(u.attempts), errors];
     }
 
     function drawDetail(r: DatamartRunDetail): void {
       fill(detail,
-        h('h3', { id: 'run-title', tabindex: -1 }, `Run #${r.id}`),
-        h('p', {}, badge(r.status, RUN_TONE[r.status]), ` ${r.trigger === 'manual' ? 'started by hand' : 'scheduled'}, window ${windowText(r)}; `,
-          `${r.rows_collected} rows collected, ${r.rows_exported} exported; ${r.uploads.length} file${r.uploads.length === 1 ? '' : 's'} sent.`),
+        h('h3', { id: 'run-title', tabindex: -1 }, m.runTitle(r.id)),
+        h('p', {}, badge(m.runStatus[r.status] ?? r.status, RUN_TONE[r.status]), m.runSummary(r.trigger === 'manual', windowText(r), r.rows_collected, r.rows_exported, r.uploads.length)),
         r.error ? h('p', { class: 'error-text' }, r.error) : null,
-        table(`Stages of run #${r.id}`, ['#', 'Kind', 'Entity', 'Operation', 'Status', 'Rows', 'Started', 'Finished', 'Sub-stages'],
-          r.stages.map(stageRow), { empty: active(r) ? 'No stage has started yet.' : 'No stage.' }),
-        table(`Uploads of run #${r.id}`, ['File', 'Entity', 'Operation', 'Rows', 'Bytes', 'Status', 'Mart upload id', 'Attempts', 'Errors'],
-          r.uploads.map(uploadRow), { empty: 'No file was sent: nothing had changed.' }));
+        table(m.stagesOf(r.id), ['#', m.kindHeader, m.entity, m.operation, m.status, m.rowsHeader, m.started, m.finished, m.substagesHeader],
+          r.stages.map(stageRow), { empty: active(r) ? m.noStageYet : m.noStage }),
+        table(m.uploadsOf(r.id), [m.file, m.entity, m.operation, m.rowsHeader, m.bytes, m.status, m.martUploadId, m.attempts, m.errorsHeader],
+          r.uploads.map(uploadRow), { empty: m.noFileSent }));
     }
 
     async function showRun(id: number, focus = false): Promise<void> {
@@ -129,10 +129,10 @@ export const datamartView: View = {
       start.disabled = true;
       try {
         const run = await post<DatamartRun>('/api/datamart/runs', {});
-        ctx.notify(`Run #${run.id} queued.`);
+        ctx.notify(m.runQueued(run.id));
       } catch (err) {
         // 409 datamart_run_in_progress: the problem's detail says what to do; the list, refreshed below, shows which run it is.
-        ctx.notify(err instanceof ApiError ? err.message : `Something went wrong: ${(err as Error).message}`, 'error');
+        ctx.notify(err instanceof ApiError ? err.message : m.somethingWrong((err as Error).message), 'error');
       } finally {
         start.disabled = false;
         ctx.refreshSoon();

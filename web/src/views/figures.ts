@@ -1,64 +1,78 @@
 // Present/absent by day, ISO week or month over a chosen range: a bar chart, the figures as a
-// table (each marked final or waiting), which devices hold figures back, and every user's
-// status per period. Revalidated with If-None-Match: unchanged figures are a 304.
+// table (each marked final or waiting, downloadable as CSV), which devices hold figures back,
+// and every pupil's status per period. The period and range are in the URL. Revalidated with
+// If-None-Match: unchanged figures are a 304.
 import { getFresh } from '../api.js';
 import { barChart } from '../chart.js';
-import { field, fill, h, select, table, badge } from '../dom.js';
+import { download, slug, toCsv } from '../csv.js';
+import { dateRange } from '../date-range.js';
+import { badge, field, fill, h, select, table, timeEl } from '../dom.js';
 import { finalityNote } from '../finality.js';
-import { addDays, bucketLabel } from '../format.js';
-import { todayIn } from '../school-time.js';
+import { bucketLabel } from '../format.js';
+import { m } from '../i18n.js';
+import { num } from '../intl.js';
 import type { Figures, Period } from '../types.js';
 import type { View } from '../view.js';
 import { usersTable } from './users-table.js';
 
 /** The default range of each period, ending today. */
 const SPAN: Record<Period, number> = { day: 27, week: 7 * 12 - 1, month: 180 };
+const PERIODS: Period[] = ['day', 'week', 'month'];
 
 export const figuresView: View = {
   id: 'figures',
-  title: 'Figures',
   mount(panel, ctx) {
     const { school } = ctx;
-    const period = select([['day', 'By day'], ['week', 'By week'], ['month', 'By month']], 'day');
-    const from = h('input', { type: 'date', required: true });
-    const to = h('input', { type: 'date', required: true });
-    const setRange = () => {
-      const today = todayIn(school.timezone);
-      to.value = today;
-      from.value = addDays(today, -SPAN[period.value as Period]);
-    };
-    setRange();
-    const chartBox = h('div', { class: 'chart', role: 'img', 'aria-label': 'Bar chart of present and absent users per period' });
+    const asked = ctx.params.get('period') as Period | null;
+    const period = select(PERIODS.map((p) => [p, m.byPeriod[p]]), asked && PERIODS.includes(asked) ? asked : 'day');
+    const range = dateRange(ctx, SPAN[period.value as Period]);
+    const chartBox = h('div', { class: 'chart', role: 'img', 'aria-label': m.chartLabel });
     const note = h('div');
     const numbers = h('div');
-    const users = usersTable(school.name);
+    const csvButton = h('button', { type: 'button', class: 'secondary' }, m.downloadCsv);
+    const users = usersTable(ctx);
+    const commit = () => {
+      ctx.setParams({ period: period.value });
+      range.commit(m.byPeriod[period.value as Period]);
+    };
+    commit();
     panel.append(
-      h('h2', { class: 'view-title' }, `Figures of ${school.name}`),
-      h('form', { class: 'controls', onsubmit: ((e: Event) => { e.preventDefault(); ctx.refreshSoon(); }) as EventListener },
-        field('Period', period), field('From', from), field('To', to), h('button', { type: 'submit' }, 'Show')),
+      h('h2', { class: 'view-title' }, m.figuresOf(school.name)),
+      h('form', { class: 'controls', onsubmit: ((e: Event) => { e.preventDefault(); commit(); ctx.refreshSoon(); }) as EventListener },
+        field(m.period, period), field(m.from, range.from), field(m.to, range.to), h('button', { type: 'submit' }, m.show)),
+      range.summary,
       note, chartBox,
-      h('details', { class: 'numbers' }, h('summary', {}, 'Figures as a table'), numbers),
+      // Open on paper: the print stylesheet shows the table, and a closed <details> prints nothing.
+      h('details', { class: 'numbers' }, h('summary', {}, m.figuresAsTable), h('div', { class: 'controls no-print' }, csvButton), numbers),
       users.element);
-    const chart = barChart(chartBox, 'Present and absent');
-    period.addEventListener('change', () => { setRange(); ctx.refreshSoon(); });
-    for (const input of [from, to]) input.addEventListener('change', () => { if (from.value && to.value) ctx.refreshSoon(); });
+    const chart = barChart(chartBox, m.chartTitle);
+    period.addEventListener('change', () => { range.reset(SPAN[period.value as Period]); commit(); ctx.refreshSoon(); });
+    for (const input of [range.from, range.to]) input.addEventListener('change', () => { commit(); if (range.valid()) ctx.refreshSoon(); });
 
     let latest = 0;
     let drawn = '';
+    let shown: Figures | null = null;
+    csvButton.addEventListener('click', () => {
+      if (!shown) return;
+      const f = shown;
+      download(`${slug(school.name)}-figures-${f.period}-${f.from}-${f.to}.csv`,
+        toCsv([['period_start', 'period_end', 'present', 'absent', 'total', 'final'], ...f.buckets.map((b) => [b.start, b.end, b.present, b.absent, b.total, String(b.final)])]));
+    });
     return {
       async refresh() {
         const mine = ++latest; // a slower answer to an earlier choice must not overwrite a newer one
-        if (!from.value || !to.value || from.value > to.value) throw new Error('Choose a start date on or before the end date.');
+        if (!range.valid()) throw new Error(m.rangeError);
         const p = period.value as Period;
-        const path = `/api/attendances/aggregate/school/${school.id}?period=${p}&from=${from.value}&to=${to.value}&include=users`;
+        const path = `/api/attendances/aggregate/school/${school.id}?period=${p}&from=${range.from.value}&to=${range.to.value}&include=users`;
         const { body: f, changed } = await getFresh<Figures>(path);
         // A 304 for what is on screen needs no redraw; a 304 for another choice (back to an earlier period) does.
         if (mine !== latest || (!changed && drawn === path)) return;
         drawn = path;
+        shown = f;
         chart.update(f.buckets, p);
         fill(note, finalityNote(f));
-        fill(numbers, table(`Present and absent per ${p}`, ['Period', 'Present', 'Absent', 'Total', 'Status'],
-          f.buckets.map((b) => [bucketLabel(b.start, p), b.present, b.absent, b.total, b.final ? badge('final', 'ok') : badge('waiting', 'warn')]), { className: 'buckets' }));
+        fill(numbers, table(m.perPeriod[p], [m.period, m.present, m.absent, m.total, m.status],
+          f.buckets.map((b) => [timeEl(b.start, bucketLabel(b.start, p)), num(b.present), num(b.absent), num(b.total), b.final ? badge(m.final, 'ok') : badge(m.waiting, 'warn')]), { className: 'buckets' }));
         users.update(f);
       },
       destroy() {

@@ -1,16 +1,17 @@
-// The dashboard's views, in tab order. One module per view; add a line to add a tab.
+// The dashboard's views, in tab order. One module per view; add a line to add a tab (and its
+// title to each locales/ file).
 import type { View } from '../view.js';
 import { alertsView } from './alerts.js';
-import { attendancesView } from './attendances.js';
 import { attentionView } from './attention.js';
 import { datamartView } from './datamart.js';
 import { devicesView } from './devices.js';
 import { figuresView } from './figures.js';
 import { flagsView } from './flags.js';
 import { overviewView } from './overview.js';
+import { pupilsView } from './pupils.js';
 import { rebuildView } from './rebuild.js';
 import { sessionsView } from './sessions.js';
 
 export const VIEWS: View[] = [
-  overviewView, figuresView, alertsView, devicesView, attendancesView, attentionView, flagsView, sessionsView, rebuildView, datamartView,
+  overviewView, figuresView, pupilsView, alertsView, devicesView, attentionView, flagsView, sessionsView, rebuildView, datamartView,
 ];

@@ -1,9 +1,10 @@
 // Recompute the figures of a date range (backoffice): starts the rebuild and follows its
 // progress (one-week chunks) until it is done.
 import { get, post } from '../api.js';
+import { dateRange } from '../date-range.js';
 import { field, fill, h } from '../dom.js';
-import { addDays } from '../format.js';
-import { todayIn } from '../school-time.js';
+import { dayRange } from '../format.js';
+import { m } from '../i18n.js';
 import type { Job } from '../types.js';
 import type { View } from '../view.js';
 
@@ -11,25 +12,24 @@ const FOLLOW_MS = 1000;
 
 export const rebuildView: View = {
   id: 'rebuild',
-  title: 'Rebuild',
   backofficeOnly: true,
   mount(panel, ctx) {
     const { school } = ctx;
-    const today = todayIn(school.timezone);
-    const from = h('input', { type: 'date', value: addDays(today, -30), required: true });
-    const to = h('input', { type: 'date', value: today, required: true });
-    const start = h('button', { type: 'submit' }, 'Start rebuild');
+    const range = dateRange(ctx, 30);
+    const start = h('button', { type: 'submit' }, m.startRebuild);
     const progress = h('progress', { max: 1, value: 0, id: 'rebuild-progress' });
     const state = h('p', { 'aria-live': 'polite' });
-    const result = h('div', { class: 'rebuild-state', hidden: true }, h('label', { for: 'rebuild-progress' }, 'Rebuild progress'), progress, state);
+    const result = h('div', { class: 'rebuild-state', hidden: true }, h('label', { for: 'rebuild-progress' }, m.rebuildProgress), progress, state);
     let timer: ReturnType<typeof setTimeout> | null = null;
+    range.commit();
+    for (const input of [range.from, range.to]) input.addEventListener('change', () => range.commit());
 
     function show(job: Job): void {
       result.hidden = false;
       progress.max = Math.max(1, job.chunks_total);
       progress.value = job.chunks_done + job.chunks_failed;
-      fill(state, `${job.from} → ${job.to}: ${job.chunks_done} of ${job.chunks_total} weeks done`,
-        job.chunks_failed ? `, ${job.chunks_failed} failed` : '', job.status === 'running' ? ' …' : ` — ${job.status}, ${job.days_changed} user-days changed.`);
+      fill(state, m.rebuildState(dayRange(job.from, job.to), job.chunks_done, job.chunks_total),
+        job.chunks_failed ? m.rebuildFailed(job.chunks_failed) : '', job.status === 'running' ? ' …' : m.rebuildFinished(m.jobStatus[job.status], job.days_changed));
       state.dataset.status = job.status;
     }
 
@@ -45,13 +45,15 @@ export const rebuildView: View = {
       }
     }
 
-    const form = h('form', { class: 'controls', 'aria-label': 'Rebuild figures' }, field('From', from), field('To', to), start);
+    const form = h('form', { class: 'controls', 'aria-label': m.rebuildFigures }, field(m.from, range.from), field(m.to, range.to), start);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
+      range.commit();
+      if (!range.valid()) return ctx.notify(m.rangeError, 'error');
       start.disabled = true;
       try {
-        const job = await post<Job>(`/api/schools/${school.id}/rebuild-figures`, { from: from.value, to: to.value });
-        ctx.notify(`Rebuild of ${school.name} started.`);
+        const job = await post<Job>(`/api/schools/${school.id}/rebuild-figures`, { from: range.from.value, to: range.to.value });
+        ctx.notify(m.rebuildStarted(school.name));
         show(job);
         await follow(job.id);
       } catch (err) {
@@ -59,9 +61,9 @@ export const rebuildView: View = {
         start.disabled = false;
       }
     });
-    panel.append(h('h2', { class: 'view-title' }, `Rebuild the figures of ${school.name}`),
-      h('p', { class: 'muted' }, 'Recomputes every user-day of the range from the stored check-ins, one week per job, in parallel.'),
-      form, result);
+    panel.append(h('h2', { class: 'view-title' }, m.rebuildOf(school.name)),
+      h('p', { class: 'muted' }, m.rebuildHelp),
+      form, range.summary, result);
     return {
       async refresh() { /* progress is followed on its own timer */ },
       destroy() { if (timer) clearTimeout(timer); },
