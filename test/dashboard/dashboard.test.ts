@@ -7,12 +7,13 @@
 import fs from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, openPage, screenshot, type WatchedPage } from '../support/browser.js';
+import { accessibilityProblems, launchBrowser, openPage, screenshot, type WatchedPage } from '../support/browser.js';
 import { connectTestDatabase } from '../support/database.js';
 import { attendancesCsv, batchZip, deviceXml, TestDevice, type CsvAttendance } from '../support/device-client.js';
 import { aDevice, aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { png } from '../channels/helpers.js';
 import { createRun } from '../../db/repositories/datamart-runs.js';
+import { escapeFormulaCell } from '../../shared/csv/safe-csv-cell.js';
 import { http } from '../support/http.js';
 import { startStack, type TestStack } from '../support/services.js';
 
@@ -105,6 +106,26 @@ async function tableRows(page: Page, caption: string | RegExp): Promise<string[]
   return rows.evaluateAll((trs) => trs.map((tr) => Array.from(tr.children).map((c) => (c.textContent ?? '').trim())));
 }
 
+/** The machine-readable days (<time datetime>) of the first cell of each row of that table. */
+async function tableDays(page: Page, caption: string | RegExp): Promise<string[]> {
+  const rows = page.locator('table', { has: page.locator('caption', { hasText: caption }) }).locator('tbody tr');
+  return rows.evaluateAll((trs) => trs.map((tr) => tr.querySelector('time')?.getAttribute('datetime') ?? ''));
+}
+
+/** A day as the dashboard writes it in a table in English (en-GB): "Thu 3 Dec". */
+const shortDay = (day: string, locale = 'en-GB') => new Intl.DateTimeFormat(locale, { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short' }).format(new Date(`${day}T00:00:00Z`));
+const celsius = (t: number, locale = 'en-GB') => new Intl.NumberFormat(locale, { style: 'unit', unit: 'celsius', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(t);
+
+/** The open confirmation dialog: its text, then the button clicked (its name). */
+async function answerDialog(page: Page, button: string): Promise<string> {
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor();
+  const text = (await dialog.textContent()) ?? '';
+  await dialog.getByRole('button', { name: button, exact: true }).click();
+  await dialog.waitFor({ state: 'detached' });
+  return text;
+}
+
 describe('a school admin', () => {
   let w: WatchedPage;
   beforeAll(async () => { w = await openPage(browser); });
@@ -130,7 +151,10 @@ describe('a school admin', () => {
     expect(figures.body.pending_devices.map((d: { name: string }) => d.name)).toContain('Gym tablet');
     await expect(page.getByText(/waiting for/).textContent()).resolves.toMatch(/may still change/);
     expect(await page.locator('.finality').textContent()).toContain('Gym tablet');
-    expect(await tableRows(page, 'Fever alerts today')).toEqual([[expect.stringMatching(/^\d\d:\d\d$/), 'Alan Turing', '38.6 °C']]);
+    expect(await tableRows(page, 'Fever alerts today')).toEqual([[expect.stringMatching(/^\d\d:\d\d$/), 'Alan Turing', celsius(38.6)]]);
+    // The zone of the times is said, and names lead to the pupil's page.
+    expect(await page.locator('.zone').textContent()).toBe("Dates and times are the school's (UTC).");
+    expect(await page.getByRole('link', { name: 'Alan Turing' }).getAttribute('href')).toBe(`#pupils?user=${users[1].id}`);
     await screenshot(page, 'overview-1280');
     expect(w.errors).toEqual([]);
   });
@@ -142,7 +166,8 @@ describe('a school admin', () => {
     const byDay = (await api(`/api/attendances/aggregate/school/${school.id}?period=day&from=${addDays(day, -27)}&to=${day}&include=users`)).body;
     await page.getByText('Figures as a table').click();
     const shown = await tableRows(page, 'Present and absent per day');
-    expect(shown.map((r) => r.slice(0, 4))).toEqual(byDay.buckets.map((b: any) => [b.start, String(b.present), String(b.absent), String(b.total)]));
+    expect(shown.map((r) => r.slice(0, 4))).toEqual(byDay.buckets.map((b: any) => [shortDay(b.start), String(b.present), String(b.absent), String(b.total)]));
+    expect(await tableDays(page, 'Present and absent per day')).toEqual(byDay.buckets.map((b: any) => b.start));
     expect(shown.map((r) => r[4])).toEqual(byDay.buckets.map((b: any) => (b.final ? 'final' : 'waiting')));
     expect(await page.locator('.chart canvas').count()).toBe(1);
     await screenshot(page, 'figures-1280');
@@ -150,6 +175,8 @@ describe('a school admin', () => {
     // Switching the period redraws without a page reload.
     await page.getByLabel('Period', { exact: true }).selectOption('week');
     await page.locator('table caption', { hasText: 'Present and absent per week' }).waitFor();
+    // The period and range are in the URL: a reload shows the same choice.
+    expect(page.url()).toContain(`#figures?period=week&from=${addDays(day, -83)}&to=${day}`);
     const byWeek = (await api(`/api/attendances/aggregate/school/${school.id}?period=week&from=${addDays(day, -83)}&to=${day}&include=users`)).body;
     const weeks = await tableRows(page, 'Present and absent per week');
     expect(weeks.map((r) => r.slice(1, 4))).toEqual(byWeek.buckets.map((b: any) => [String(b.present), String(b.absent), String(b.total)]));
@@ -173,13 +200,16 @@ describe('a school admin', () => {
     // Back to days: the figures come from a 304 this time and are drawn again all the same.
     await page.getByLabel('Period', { exact: true }).selectOption('day');
     await page.locator('table caption', { hasText: 'Present and absent per day' }).waitFor();
-    expect((await tableRows(page, 'Present and absent per day')).map((r) => r[0])).toEqual(byDay.buckets.map((b: any) => b.start));
+    expect(await tableDays(page, 'Present and absent per day')).toEqual(byDay.buckets.map((b: any) => b.start));
     expect(w.errors).toEqual([]);
   });
 
   test('moves between tabs with the arrow keys and sees the devices with their sync health', async () => {
     const { page } = w;
     await page.getByRole('tab', { name: 'Figures' }).focus();
+    await page.keyboard.press('ArrowRight');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Pupils');
+    await ready(page);
     await page.keyboard.press('ArrowRight');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Fever alerts');
     await ready(page);
@@ -255,14 +285,31 @@ describe('a school admin', () => {
     try {
       const { page } = fresh;
       await signIn(page, academyAdmin);
-      await openTab(page, 'Attendances');
-      await page.getByLabel('User').selectOption(String(grace.id));
+      await openTab(page, 'Pupils');
+      // Search as you type: part of the name, then the arrow key and Enter.
+      await page.getByRole('combobox', { name: 'Pupil' }).fill('grac');
+      await page.getByRole('option', { name: /Grace Hopper/ }).waitFor();
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Enter');
       await page.locator('table caption', { hasText: 'Attendances of Grace Hopper (3)' }).waitFor();
+      expect(page.url()).toContain(`user=${grace.id}`);
       const listed = (await api(`/api/attendances?user_id=${grace.id}`, await loginAs(stack.url, academyAdmin))).body.items;
       expect(listed.map((a: any) => a.photo)).toEqual([null, 'grace-1.png', null]);
       const rows = await tableRows(page, /^Attendances of Grace Hopper/);
       // Newest first.
-      expect(rows.map((r) => r.slice(1, 4))).toEqual([['check-out', '—', 'Hall terminal'], ['check-in', '36.6 °C', 'Hall terminal'], ['check-in', '—', 'Hall terminal']]);
+      expect(rows.map((r) => r.slice(1, 4))).toEqual([['check-out', '—', 'Hall terminal'], ['check-in', celsius(36.6), 'Hall terminal'], ['check-in', '—', 'Hall terminal']]);
+      // Her days: yesterday's check-in has no check-out; today she was in 40 minutes.
+      const days = await tableRows(page, 'Days of Grace Hopper');
+      expect(days).toHaveLength(2);
+      expect(days[0][3]).toBe('40 mins');
+      expect(days[1][4]).toBe('no check-out');
+
+      // Her attendances as CSV, oldest first as the API lists them.
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
+      expect(download.suggestedFilename()).toMatch(/^hopper-academy-grace-hopper-attendances-\d{4}-\d\d-\d\d-\d{4}-\d\d-\d\d\.csv$/);
+      const csv = (await fs.readFile((await download.path())!, 'utf8')).trim().split('\r\n');
+      expect(csv).toEqual(['occurred_at,type,temperature_c,device,photo,clock_suspect',
+        ...listed.map((a: any) => [a.occurred_at, a.type, a.temperature ?? '', 'Hall terminal', a.photo ?? '', 'false'].join(','))]);
 
       // The thumbnail is drawn from an object URL of the bytes fetched with the token; rows without a photo show none.
       const table = page.locator('table', { has: page.locator('caption', { hasText: /^Attendances of Grace Hopper/ }) });
@@ -309,18 +356,30 @@ describe('a backoffice user', () => {
     await openTab(page, 'Flags');
     await page.getByLabel('Target').selectOption({ label: 'Gym tablet' });
     await page.getByLabel('Flag', { exact: true }).selectOption('REBOOT');
+    // The flag is named in words, with what it does; restarting a device asks first.
+    expect(await page.locator('#flag-help').textContent()).toMatch(/^The device restarts after its next sync.*\(REBOOT\)$/);
     await page.getByRole('button', { name: 'Set flag' }).click();
-    const cancel = page.getByRole('button', { name: 'Cancel REBOOT on Gym tablet' });
+    expect(await answerDialog(page, 'Set flag')).toContain('Restart the device on Gym tablet?');
+    const cancel = page.getByRole('button', { name: 'Cancel Restart the device on Gym tablet' });
     await cancel.waitFor();
     const pending = await api(`/api/devices/${silentDevice.id}/flags`, boToken);
     expect(pending.body.items.map((f: any) => [f.name, f.state])).toEqual([['REBOOT', 'pending']]);
-    expect((await tableRows(page, /^Flags/)).map((r) => r.slice(0, 3))).toEqual([['Gym tablet', 'REBOOT', 'pending']]);
+    expect((await tableRows(page, /^Flags/)).map((r) => r.slice(0, 3))).toEqual([['Gym tablet', 'Restart the device', 'pending']]);
     await screenshot(page, 'flags-backoffice');
 
     await cancel.click();
     await page.locator('table', { has: page.locator('caption', { hasText: /^Flags/ }) }).getByText('cancelled', { exact: true }).waitFor();
     const after = await api(`/api/devices/${silentDevice.id}/flags`, boToken);
     expect(after.body.items.map((f: any) => [f.name, f.state])).toEqual([['REBOOT', 'cancelled']]);
+
+    // REBOOT on every device of the school says how many devices it reaches; declined, nothing is set.
+    await page.getByLabel('Target').selectOption({ label: 'Every device of Lincoln Primary' });
+    await page.getByRole('button', { name: 'Set flag' }).click();
+    const asked = await answerDialog(page, 'Cancel');
+    expect(asked).toContain('Restart the device on Every device of Lincoln Primary?');
+    expect(asked).toContain("each of the school's 2 devices");
+    const untouched = await api(`/api/devices/${terminal.identity.id}/flags`, boToken);
+    expect(untouched.body.items.filter((f: any) => f.name === 'REBOOT')).toEqual([]);
     expect(w.errors).toEqual([]);
   });
 
@@ -333,6 +392,8 @@ describe('a backoffice user', () => {
     await expect(tableRows(page, 'Latest sessions').then((rows) => rows.map((r) => r.slice(1, 7)))).resolves.toEqual(sessions.map((x: any) =>
       [x.channel, x.state, String(x.counts.received), String(x.counts.accepted), String(x.counts.duplicates), String(x.counts.rejected)]));
     expect(sessions).toHaveLength(1);
+    // The device's last sync, in the same words as the Devices tab.
+    expect(await page.locator('.device-sync').textContent()).toMatch(/^Front door terminal: last sync .+ ago, as the Devices tab shows\./);
     expect(w.errors).toEqual([]);
   });
 
@@ -361,6 +422,7 @@ describe('a backoffice user', () => {
     const reset = page.getByRole('button', { name: /^Reset the session of/ });
     expect(await reset.count()).toBe(1);
     await reset.click();
+    expect(await answerDialog(page, 'Reset session')).toContain('goes back to idle now');
     await page.getByText(/Session reset on/).waitFor();
     await page.getByText('Every device is fine.').waitFor();
     const device = await api(`/api/devices/${terminal.identity.id}`, boToken);
@@ -408,5 +470,220 @@ describe('a backoffice user', () => {
     await screenshot(page, 'datamart-backoffice');
     // The browser logs the refused request itself; nothing else went wrong.
     expect(w.errors.filter((e) => !/status of 409/.test(e))).toEqual([]);
+  });
+});
+
+describe('in French, on paper, on a phone, and for every reader', () => {
+  test('follows the browser language (French), switches to English and remembers it', async () => {
+    const fr = await openPage(browser, undefined, 'fr-FR');
+    try {
+      const { page } = fr;
+      await page.goto(stack.url);
+      await page.getByLabel('E-mail').fill(admin.email);
+      await page.getByLabel('Mot de passe').fill(admin.password);
+      await page.getByRole('button', { name: 'Se connecter' }).click();
+      await ready(page);
+      expect(await page.evaluate(() => document.documentElement.lang)).toBe('fr');
+      expect(await page.getByRole('tab', { name: 'Aujourd’hui' }).getAttribute('aria-selected')).toBe('true');
+      expect(await page.locator('#present-label').textContent()).toBe('Présents');
+      expect(await page.locator('.zone').textContent()).toBe('Dates et heures de l’école (UTC).');
+      // Numbers through Intl: a decimal comma and a space before the unit.
+      expect((await tableRows(page, 'Alertes fièvre du jour'))[0].slice(1)).toEqual(['Alan Turing', celsius(38.6, 'fr-FR')]);
+      expect(celsius(38.6, 'fr-FR')).toMatch(/^38,6\s°C$/);
+      expect(await accessibilityProblems(page)).toEqual([]);
+
+      await openTab(page, 'Chiffres');
+      await page.getByLabel('Période', { exact: true }).selectOption('month');
+      await page.locator('table caption', { hasText: 'Présents et absents par mois' }).waitFor();
+      const months = await tableDays(page, 'Présents et absents par mois');
+      const firstMonth = new Intl.DateTimeFormat('fr-FR', { timeZone: 'UTC', month: 'long', year: 'numeric' }).format(new Date(`${months[0]}T00:00:00Z`));
+      expect((await tableRows(page, 'Présents et absents par mois'))[0][0]).toBe(firstMonth);
+      expect(await page.locator('.range-summary').textContent()).toMatch(/, heure de l’école \(UTC\)$/);
+      await screenshot(page, 'figures-fr-1280');
+
+      await page.getByLabel('Langue').selectOption('en');
+      await page.getByRole('tab', { name: 'Figures' }).waitFor();
+      await ready(page);
+      // Same view, same period, now in English.
+      expect(await page.getByRole('tab', { name: 'Figures' }).getAttribute('aria-selected')).toBe('true');
+      expect(await page.getByLabel('Period', { exact: true }).inputValue()).toBe('month');
+      expect(await page.evaluate(() => localStorage.getItem('attendance.lang'))).toBe('en');
+      await page.reload();
+      await ready(page);
+      expect(await page.getByRole('tab', { name: 'Today' }).count()).toBe(1);
+      expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+      expect(fr.errors).toEqual([]);
+    } finally {
+      await fr.close();
+    }
+  });
+
+  test('no view has a serious or critical accessibility violation (axe-core), nor the sign-in form, the picker or a confirmation', async () => {
+    const a11y = await openPage(browser);
+    try {
+      const { page } = a11y;
+      await page.goto(stack.url);
+      await page.getByLabel('Email').waitFor();
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await signIn(page, backoffice);
+      await page.getByLabel('School').selectOption(String(school.id));
+      await ready(page);
+      const found: Record<string, string[]> = {};
+      for (const tab of ['Today', 'Figures', 'Pupils', 'Fever alerts', 'Devices', 'Needs attention', 'Flags', 'Sessions', 'Rebuild', 'Data mart']) {
+        await openTab(page, tab);
+        if (tab === 'Figures') await page.getByText('Figures as a table').click();
+        const problems = await accessibilityProblems(page);
+        if (problems.length) found[tab] = problems;
+      }
+      // The pupil picker with its list open, and a confirmation dialog.
+      await openTab(page, 'Pupils');
+      await page.getByRole('combobox', { name: 'Pupil' }).fill('a');
+      await page.getByRole('option').first().waitFor();
+      const picker = await accessibilityProblems(page);
+      if (picker.length) found['pupil picker'] = picker;
+      await openTab(page, 'Flags');
+      await page.getByLabel('Flag', { exact: true }).selectOption('REBOOT');
+      await page.getByRole('button', { name: 'Set flag' }).click();
+      await page.getByRole('dialog').waitFor();
+      const dialog = await accessibilityProblems(page);
+      if (dialog.length) found['confirmation'] = dialog;
+      await answerDialog(page, 'Cancel');
+      expect(found).toEqual({});
+      expect(a11y.errors).toEqual([]);
+    } finally {
+      await a11y.close();
+    }
+  });
+
+  test('the chosen period survives a tab switch and a reload, and a name in Figures opens the pupil', async () => {
+    const w = await openPage(browser);
+    try {
+      const { page } = w;
+      await signIn(page, admin);
+      await openTab(page, 'Figures');
+      await page.getByLabel('Period', { exact: true }).selectOption('week');
+      await page.locator('table caption', { hasText: 'Present and absent per week' }).waitFor();
+      const from = await page.getByLabel('From').inputValue();
+      await openTab(page, 'Fever alerts');
+      expect(await page.getByLabel('From').inputValue()).toBe(from);
+      await openTab(page, 'Figures');
+      expect(await page.getByLabel('Period', { exact: true }).inputValue()).toBe('week');
+      await page.reload();
+      await ready(page);
+      expect(await page.getByLabel('Period', { exact: true }).inputValue()).toBe('week');
+      expect(await page.getByLabel('From').inputValue()).toBe(from);
+
+      await page.locator('.users').getByRole('link', { name: 'Grace Hopper' }).click();
+      await ready(page);
+      expect(await page.getByRole('tab', { name: 'Pupils' }).getAttribute('aria-selected')).toBe('true');
+      expect(await page.locator('.pupil-name').textContent()).toBe('Grace Hopper');
+      expect(await page.getByRole('combobox', { name: 'Pupil' }).inputValue()).toBe('Grace Hopper');
+      // The range came along: the pupil's page covers the weeks chosen on Figures.
+      expect(await page.getByLabel('From').inputValue()).toBe(from);
+      const grace = users.find((u) => u.name === 'Grace Hopper')!;
+      const listed = await api(`/api/attendances?user_id=${grace.id}&from=${from}T00:00:00Z&limit=500`);
+      await page.locator('table caption', { hasText: `Attendances of Grace Hopper (${listed.body.items.length})` }).waitFor();
+      await screenshot(page, 'pupil-1280');
+      // Back goes back to Figures.
+      await page.goBack();
+      await ready(page);
+      expect(await page.getByRole('tab', { name: 'Figures' }).getAttribute('aria-selected')).toBe('true');
+      expect(w.errors).toEqual([]);
+    } finally {
+      await w.close();
+    }
+  });
+
+  test('prints the figures on A4: the school and period in a header, the chart and table, no tabs or buttons', async () => {
+    // A4 at 96 dpi less 12 mm margins each side: 794 − 2 × 45 px.
+    const paper = await openPage(browser, { width: 704, height: 1000 });
+    try {
+      const { page } = paper;
+      await signIn(page, admin);
+      const day = today();
+      await page.goto(`${stack.url}/#figures?period=week&from=${addDays(day, -27)}&to=${day}`);
+      await ready(page);
+      await page.emulateMedia({ media: 'print' });
+      expect(await page.getByRole('tablist').isVisible()).toBe(false);
+      expect(await page.locator('button:visible').count()).toBe(0);
+      expect(await page.locator('input:visible, select:visible').count()).toBe(0);
+      expect(await page.locator('.print-title').textContent()).toBe('Lincoln Primary — Figures');
+      const fmt = (d: string) => new Date(`${d}T00:00:00Z`);
+      expect(await page.locator('.print-period').textContent())
+        .toBe(`By week, ${new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', dateStyle: 'medium' }).formatRange(fmt(addDays(day, -27)), fmt(day))}`);
+      expect(await page.locator('table', { has: page.locator('caption', { hasText: 'Present and absent per week' }) }).isVisible()).toBe(true);
+      const chart = await page.locator('.chart canvas').boundingBox();
+      expect(chart!.width).toBeGreaterThan(300);
+      expect(chart!.x + chart!.width).toBeLessThanOrEqual(704);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(704);
+      await screenshot(page, 'figures-print');
+      const pdf = await page.pdf({ format: 'A4', printBackground: true });
+      expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+      expect(paper.errors).toEqual([]);
+    } finally {
+      await paper.close();
+    }
+  });
+
+  test('at 375 px every tab is in sight (the bar wraps) and a 13-day clock skew reads in days and hours', async () => {
+    const phone = await openPage(browser, { width: 375, height: 740 });
+    const skewed = -(13 * 86_400 + 7 * 3600 + 20 * 60); // "−19160 min" before
+    await db.db.updateTable('devices').set({ clock_skew_seconds: skewed }).where('id', '=', silentDevice.id).execute();
+    try {
+      const { page } = phone;
+      await signIn(page, backoffice);
+      await page.getByLabel('School').selectOption(String(school.id));
+      await ready(page);
+      const tabs = await page.getByRole('tab').evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return { left: r.left, right: r.right, shown: r.width > 0 }; }));
+      expect(tabs).toHaveLength(10);
+      for (const t of tabs) expect(t.shown && t.left >= 0 && t.right <= 375).toBe(true);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+      await screenshot(page, 'tabs-375');
+
+      await openTab(page, 'Devices');
+      const gym = (await tableRows(page, /^Devices of/)).find((r) => r[0].startsWith('Gym tablet'))!;
+      expect(gym[3]).toBe('\u221213 days 7 hrs');
+      expect(await page.locator('.devices span[title^="The device clock"]').first().getAttribute('title')).toBe("The device clock is 13 days 7 hrs behind the server's.");
+      expect(phone.errors).toEqual([]);
+    } finally {
+      await db.db.updateTable('devices').set({ clock_skew_seconds: null }).where('id', '=', silentDevice.id).execute();
+      await phone.close();
+    }
+  });
+
+  test('CSV of the fever alerts and of the figures table neutralise a name a spreadsheet would run, as the server does', async () => {
+    const other = await aSchool(db.db, { name: 'École Formule', timezone: 'Europe/Paris' });
+    const name = '=HYPERLINK("http://evil.example","click")';
+    const pupil = await aUser(db.db, other.id, { name, enrolled_on: addDays(today(), -10) });
+    const otherAdmin = await aStaff(db.db, 'school_admin', other.id);
+    const device = await new TestDevice(stack.url, await aDevice(db.db, other.id)).signIn();
+    await device.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv([
+      { record_id: 1, user_id: pupil.id, type: 'checkin', occurred_at: iso(Date.now() - 30 * 60_000), temperature: '39.1' },
+    ]) }));
+    const w = await openPage(browser);
+    try {
+      const { page } = w;
+      await signIn(page, otherAdmin);
+      await openTab(page, 'Fever alerts');
+      await page.locator('table caption', { hasText: 'Fever alerts (1)' }).waitFor();
+      expect(await page.locator('.zone').textContent()).toBe("Dates and times are the school's (Europe/Paris).");
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
+      expect(download.suggestedFilename()).toMatch(/^ecole-formule-fever-alerts-/);
+      const lines = (await fs.readFile((await download.path())!, 'utf8')).trim().split('\r\n');
+      expect(lines[0]).toBe('occurred_at,user_id,name,temperature_c,source,device');
+      const quoted = `"${escapeFormulaCell(name).replace(/"/g, '""')}"`;
+      expect(quoted.startsWith(`"'=HYPERLINK`)).toBe(true);
+      expect(lines[1]).toMatch(new RegExp(`^[^,]+,${pupil.id},${quoted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')},39\\.1,attendance,`));
+
+      await openTab(page, 'Figures');
+      await page.getByText('Figures as a table').click();
+      const [figures] = await Promise.all([page.waitForEvent('download'), page.locator('details.numbers').getByRole('button', { name: 'Download CSV' }).click()]);
+      const rows = (await fs.readFile((await figures.path())!, 'utf8')).trim().split('\r\n');
+      expect(rows[0]).toBe('period_start,period_end,present,absent,total,final');
+      expect(rows).toHaveLength(29); // 28 days by default
+      expect(w.errors).toEqual([]);
+    } finally {
+      await w.close();
+    }
   });
 });

@@ -67,7 +67,7 @@ describe('a school of 2,000 users', () => {
         const ms = await page.evaluate((name) => performance.getEntriesByName(name)[0]?.startTime, `ready:${view}`);
         (timings[view] ??= []).push(Math.round(ms));
         if (view === 'figures') {
-          expect(await page.locator('.users .muted').first().textContent()).toMatch(/^2000 of 2000 users/);
+          expect(await page.locator('.users .muted').first().textContent()).toMatch(/^2,000 of 2,000 pupils/);
           expect(await page.locator('.users tbody tr').count()).toBe(100);
         }
       }

@@ -3,6 +3,7 @@
 // exceptions, which a test expects to stay empty.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -31,8 +32,12 @@ export interface WatchedPage {
   close(): Promise<void>;
 }
 
-export async function openPage(browser: Browser, viewport = { width: 1280, height: 800 }): Promise<WatchedPage> {
-  const context = await browser.newContext({ viewport, acceptDownloads: true });
+/**
+ * A page in a fresh context. `locale` is the browser's language (navigator.language, the
+ * dashboard's default language): en-GB unless a test asks for another.
+ */
+export async function openPage(browser: Browser, viewport = { width: 1280, height: 800 }, locale = 'en-GB'): Promise<WatchedPage> {
+  const context = await browser.newContext({ viewport, acceptDownloads: true, locale, timezoneId: 'UTC' });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (msg) => { if (msg.type() === 'error') errors.push(`console: ${msg.text()}`); });
@@ -46,4 +51,27 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   if (!dir) return;
   fs.mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: false });
+}
+
+const require = createRequire(import.meta.url);
+let axeSource: string | null = null;
+
+export interface AxeViolation { id: string; impact: string | null; help: string; nodes: string[] }
+
+/**
+ * The serious and critical accessibility violations axe-core finds on the page as it is now
+ * (its script injected from node_modules: no network). Answers them as `id (impact): help —
+ * selectors`, so that a failing expectation says what to fix.
+ */
+export async function accessibilityProblems(page: Page): Promise<string[]> {
+  axeSource ??= fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+  // Evaluated through the devtools protocol, which the page's Content-Security-Policy does not restrict.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
+    const result = await axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+  return violations.filter((v: AxeViolation) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v: AxeViolation) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 5).join(', ')}`);
 }
