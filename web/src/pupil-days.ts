@@ -16,8 +16,8 @@ export interface PupilDay {
   fever: boolean;
 }
 
-/** `rows` oldest first; answers the days newest first. */
-export function pupilDays(rows: Attendance[], timeZone: string, feverThreshold: number): PupilDay[] {
+/** `rows` oldest first; answers the days newest first. A check-in of `today` with no check-out yet is someone still in, not an anomaly. */
+export function pupilDays(rows: Attendance[], timeZone: string, feverThreshold: number, today: string): PupilDay[] {
   const days = new Map<string, PupilDay>();
   const openSince = new Map<string, number>();
   for (const a of rows) {
@@ -38,6 +38,6 @@ export function pupilDays(rows: Attendance[], timeZone: string, feverThreshold: 
     if (a.clock_suspect) d.clockSuspect = true;
     if (a.temperature !== null && a.temperature >= feverThreshold) d.fever = true;
   }
-  for (const key of openSince.keys()) days.get(key)!.openCheckin = true;
+  for (const key of openSince.keys()) if (key !== today) days.get(key)!.openCheckin = true;
   return [...days.values()].sort((a, b) => b.day.localeCompare(a.day));
 }

@@ -18,6 +18,7 @@ import { addDays, dateTime, day, dayShort, duration, startOfDay, temperature, ti
 import { m } from '../i18n.js';
 import { pupilDays } from '../pupil-days.js';
 import { pupilPicker } from '../pupil-picker.js';
+import { todayIn } from '../school-time.js';
 import type { Attendance, Device, FeverAlert, User } from '../types.js';
 import type { View } from '../view.js';
 
@@ -105,7 +106,7 @@ export const pupilsView: View = {
     /** The pupil's page, section by section: each gets the pupil, their attendances (oldest first) and alerts. */
     const sections: Array<(u: User, list: Attendance[], alerts: FeverAlert[]) => HTMLElement> = [
       (u, list) => {
-        const days = pupilDays(list, tz, school.fever_threshold);
+        const days = pupilDays(list, tz, school.fever_threshold, todayIn(tz));
         return h('section', { class: 'pupil-days' }, table(m.daysOf(u.name), [m.dayHeader, m.firstCheckin, m.lastCheckout, m.timeIn, m.notes],
           days.map((d) => [
             timeEl(d.day, dayShort(d.day)), d.firstIn ? time(d.firstIn, tz) : '—', d.lastOut ? time(d.lastOut, tz) : '—', d.secondsIn ? duration(d.secondsIn) : '—',
