@@ -396,6 +396,20 @@ describe('a backoffice user', () => {
     expect(sessions).toHaveLength(1);
     // The device's last sync, in the same words as the Devices tab.
     expect(await page.locator('.device-sync').textContent()).toMatch(/^Front door terminal: last sync .+ ago, as the Devices tab shows\./);
+
+    // A device that synced two hours ago but has no session on record (as the demo data's) is not
+    // "not synced yet" here while Devices says "2 hr ago": both read the same field.
+    await db.db.updateTable('devices').set({ last_synced_at: new Date(Date.now() - 2 * 3600_000) }).where('id', '=', silentDevice.id).execute();
+    try {
+      await page.getByLabel('Device', { exact: true }).selectOption({ label: 'Gym tablet' });
+      await page.getByText('Gym tablet: last sync 2 hr ago, as the Devices tab shows.').waitFor();
+      expect(await tableRows(page, 'Latest sessions')).toEqual([[expect.stringMatching(/^No sync session of this device is on record, though it has synced/)]]);
+      await openTab(page, 'Devices');
+      const gym = (await tableRows(page, /^Devices of/)).find((r) => r[0].startsWith('Gym tablet'))!;
+      expect(gym[1]).toMatch(/^2 hr ago/);
+    } finally {
+      await db.db.updateTable('devices').set({ last_synced_at: null }).where('id', '=', silentDevice.id).execute();
+    }
     expect(w.errors).toEqual([]);
   });
 
@@ -477,7 +491,9 @@ describe('a backoffice user', () => {
 
 describe('in French, on paper, on a phone, and for every reader', () => {
   test('follows the browser language (French), switches to English and remembers it', async () => {
-    const fr = await openPage(browser, undefined, 'fr-FR');
+    // A French browser: its language, and its native controls in French.
+    const french = await launchBrowser('fr-FR');
+    const fr = await openPage(french, undefined, 'fr-FR');
     try {
       const { page } = fr;
       await page.goto(stack.url);
@@ -517,6 +533,7 @@ describe('in French, on paper, on a phone, and for every reader', () => {
       expect(fr.errors).toEqual([]);
     } finally {
       await fr.close();
+      await french.close();
     }
   });
 

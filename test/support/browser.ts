@@ -18,10 +18,14 @@ function chromiumPath(): string {
   }
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * `lang` is the browser's own language, which draws native controls (a date input shows
+ * dd/mm/yyyy in en-GB and fr-FR): tests pair it with the context's locale (openPage).
+ */
+export async function launchBrowser(lang = 'en-GB'): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath(),
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [`--lang=${lang}`, '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
 }
 

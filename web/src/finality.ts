@@ -13,5 +13,5 @@ export function finalityNote(f: Figures): HTMLElement {
   return h('div', { class: 'finality warn' },
     h('p', {}, m.mayChange(waiting, f.buckets.length, f.pending_devices.length)),
     h('ul', {}, f.pending_devices.map((d) => h('li', {},
-      h('strong', {}, d.name), ` — ${m.completeUpTo(dateTime(d.complete_until, f.timezone))}; ${d.last_synced_at ? m.lastSync(dateTime(d.last_synced_at, f.timezone)) : m.neverSynced}`))));
+      h('strong', {}, d.name), m.pendingDevice(dateTime(d.complete_until, f.timezone), d.last_synced_at ? dateTime(d.last_synced_at, f.timezone) : null)))));
 }

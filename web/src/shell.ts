@@ -8,7 +8,7 @@
 // a link such as a pupil's name (#pupils?user=12) is a plain <a href> the back button undoes.
 import { ApiError, SessionExpired, type Staff } from './api.js';
 import { fill, h, select } from './dom.js';
-import { time } from './format.js';
+import { dateTime, time } from './format.js';
 import { m } from './i18n.js';
 import { languagePicker } from './language-picker.js';
 import { startPolling } from './poll.js';
@@ -107,7 +107,7 @@ export function showShell(root: HTMLElement, staff: Staff, schools: School[], on
       lastError = false;
       const now = new Date().toISOString();
       status.textContent = m.updatedAt(time(now, zone()), POLL_MS / 1000);
-      printedOn.textContent = m.printedOn(time(now, zone()));
+      printedOn.textContent = m.printedOn(dateTime(now, zone()));
       panel.setAttribute('aria-busy', 'false');
       if (!panel.dataset.ready) performance.mark(`ready:${current?.id}`); // for load-time measurements
       panel.dataset.ready = 'true';

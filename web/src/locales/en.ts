@@ -78,8 +78,7 @@ const messages = {
   }),
   mayChange: (waiting: number, total: number, devices: number) =>
     `${num(waiting)} of ${plural(total, { one: '# figure', other: '# figures' })} may still change: waiting for ${plural(devices, { one: 'a device', other: '# devices' })}.`,
-  completeUpTo: (when: string) => `data complete up to ${when}`,
-  lastSync: (when: string) => `last sync ${when}`,
+  pendingDevice: (complete: string, last: string | null) => ` — data complete up to ${complete}; ${last ? `last sync ${last}` : 'never synced'}`,
   neverSynced: 'never synced',
 
   // Figures
@@ -230,7 +229,7 @@ const messages = {
   sessionStates: { processing: 'processing', ready: 'ready', acknowledged: 'acknowledged', closed: 'closed', failed: 'failed' },
   deviceLastSync: (device: string, ago: string) => `${device}: last sync ${ago}, as the Devices tab shows.`,
   deviceNeverSynced: (device: string) => `${device} has not synced yet.`,
-  noSessionKept: 'No session of this device is kept: sessions of the demo data or older than the retention period are not listed.',
+  noSessionKept: 'No sync session of this device is on record, though it has synced: its history was not kept (the demo data\'s devices come without one).',
 
   // Rebuild
   rebuildOf: (school: string) => `Rebuild the figures of ${school}`,
