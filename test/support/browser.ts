@@ -20,12 +20,15 @@ function chromiumPath(): string {
 
 /**
  * `lang` is the browser's own language, which draws native controls (a date input shows
- * dd/mm/yyyy in en-GB and fr-FR): tests pair it with the context's locale (openPage).
+ * dd/mm/yyyy in en-GB and fr-FR): tests pair it with the context's locale (openPage). On
+ * Linux Chromium takes it from LANGUAGE, not --lang, and needs Debian's chromium-l10n for
+ * any but en-US (without it, dates in inputs stay mm/dd/yyyy; nothing asserts on them).
  */
 export async function launchBrowser(lang = 'en-GB'): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath(),
-    args: [`--lang=${lang}`, '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    env: { ...process.env, LANGUAGE: lang.replace('-', '_') },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
 }
 
