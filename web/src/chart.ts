@@ -1,5 +1,6 @@
 // Present/absent per bucket as grouped bars (uPlot). The x axis is the bucket's index, labelled
 // with its start, so days, weeks and months all read the same way. Resizes with its box.
+// The legend shows the latest period's figures until the pointer picks another.
 import uPlot from 'uplot';
 import { bucketLabel } from './format.js';
 import { m } from './i18n.js';
@@ -17,6 +18,9 @@ export function barChart(box: HTMLElement, title: string): BarChart {
   const height = () => (width() < 500 ? 220 : 300);
   const bars = (align: -1 | 1) => uPlot.paths.bars!({ size: [0.4, 60], align, gap: 1 });
 
+  // Before any hover, after the pointer leaves, and on paper, the legend reads the latest period's values, not dashes.
+  const latest = (u: uPlot) => { if (u.data[0].length) u.setLegend({ idx: u.data[0].length - 1 }); };
+
   const observer = new ResizeObserver(() => plot?.setSize({ width: width(), height: height() }));
   observer.observe(box);
 
@@ -26,6 +30,7 @@ export function barChart(box: HTMLElement, title: string): BarChart {
       const data: uPlot.AlignedData = [buckets.map((_, i) => i), buckets.map((b) => b.present), buckets.map((b) => b.absent)];
       if (plot && plot.data[0].length === buckets.length) {
         plot.setData(data);
+        latest(plot);
         return;
       }
       plot?.destroy();
@@ -45,6 +50,7 @@ export function barChart(box: HTMLElement, title: string): BarChart {
         ],
         legend: { live: true },
         cursor: { drag: { x: false, y: false } },
+        hooks: { ready: [latest], setCursor: [(u) => { if (u.cursor.idx === null || u.cursor.idx === undefined) latest(u); }] },
       }, data, box);
     },
     destroy() {
