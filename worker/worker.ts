@@ -6,14 +6,9 @@ import { listenForJobs } from '../db/job-notifications.js';
 import { createBoss, ensureQueues, type PgBoss } from '../db/queue.js';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
+import type { WorkerContext } from './context.js';
 import { registerJobs } from './jobs/index.js';
 
-export interface WorkerContext {
-  config: Config;
-  db: Db;
-  boss: PgBoss;
-  logger: Logger;
-}
 
 export interface RunningWorker {
   ctx: WorkerContext;

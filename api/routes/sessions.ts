@@ -8,7 +8,7 @@ import {
   findSessionSummary, flagsDeliveredIn, listDeviceSessions, sessionPackage, sessionRejections, type SessionSummary,
 } from '../../db/repositories/sessions.js';
 import { Problem } from '../../shared/errors.js';
-import { CHANNEL_NAMES } from '../../channels/registry.js';
+import { CHANNEL_NAMES } from '../../shared/protocol/channels.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';

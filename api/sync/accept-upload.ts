@@ -5,7 +5,8 @@
 // session stored with the flip, the job and the worker's wake-up NOTIFY, COMMIT. Every upload
 // used to cost twelve; on the accept bench the round trips were most of the api's time.
 import { randomUUID } from 'node:crypto';
-import { channelOf, type ChannelName } from '../../channels/registry.js';
+import { channelOf } from '../../channels/registry.js';
+import type { ChannelName } from '../../shared/protocol/channels.js';
 import type { Db } from '../../db/database.js';
 import { sendInTransaction, type PgBoss } from '../../db/queue.js';
 import { readState, readUploadStart, storeSessionAndStart, type ChannelState } from '../../db/repositories/sync.js';

@@ -11,7 +11,7 @@ import { createLogger } from '../../shared/logger.js';
 import { startWorker } from '../../worker/worker.js';
 import { sweepStuckStages } from '../../worker/datamart/sweep.js';
 import { pollUploads } from '../../worker/datamart/poll.js';
-import type { WorkerContext } from '../../worker/worker.js';
+import type { WorkerContext } from '../../worker/context.js';
 import { connectTestDatabase } from '../support/database.js';
 import { aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';

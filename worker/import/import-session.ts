@@ -1,8 +1,12 @@
 // Imports one accepted batch in ONE transaction (PROTOCOL.md §8): the channel's files, the
 // high-water marks, rejections, fever events, the touched user-days, the instruction package
 // and the 1→2 flip all commit together, or nothing does and the job is retried. The same for
-// every channel: what differs comes from its definition (channels/registry.ts).
-import { channelOf, isChannelName } from '../../channels/registry.js';
+// every channel: what differs comes from its importer (channels/importers.ts).
+import { CHANNEL_UPLOADS } from '../../channels/registry.js';
+import { importerOf } from '../../channels/importers.js';
+import { emptyParts, type ImportContext } from '../../channels/kit/context.js';
+import { readEntry } from '../../channels/kit/read-entry.js';
+import { TouchedDays } from '../../channels/kit/touched-days.js';
 import type { Db } from '../../db/database.js';
 import { lockSession, recordAttempt, recordDeviceReport, sessionDevice } from '../../db/repositories/import-session.js';
 import { finishSession, markReady } from '../../db/repositories/sync.js';
@@ -12,13 +16,11 @@ import { buildZip } from '../../shared/archive/build-zip.js';
 import type { Config } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import { CLOCK_REPORT_SKEW_SECONDS, CLOCK_SUSPECT_SKEW_SECONDS } from '../../shared/protocol/codes.js';
+import { isChannelName } from '../../shared/protocol/channels.js';
 import { isFileError } from '../../shared/protocol/file-error.js';
 import type { InstructionPackage } from '../../shared/protocol/instruction-package.js';
 import { buildInstructionsXml } from '../../shared/xml/instructions-xml.js';
 import { parseDeviceXml, type DeviceReport } from '../../shared/xml/device-xml.js';
-import { emptyParts, type ImportContext } from './context.js';
-import { TouchedDays } from './touched-days.js';
-import { readEntry } from './read-entry.js';
 
 export type ImportOutcome = 'imported' | 'already_processed' | 'not_current' | 'missing';
 
@@ -33,12 +35,12 @@ export async function importSession(deps: { db: Db; config: Config; logger: Logg
     if (!found || !session.archive || !isChannelName(session.channel)) throw new Error(`session ${sessionId} cannot be imported: device or archive missing`);
     const { device, school } = found;
     const channel = session.channel;
-    const definition = channelOf(channel);
+    const importer = importerOf(channel);
     const now = new Date();
 
     // The api checked the structure; reading again gives the entries (and re-checks, cheaply).
     const archive = inspectArchive(session.archive, {
-      channel: definition.upload, required: ['device.xml'],
+      channel: CHANNEL_UPLOADS[channel], required: ['device.xml'],
       limits: { maxEntries: config.archiveMaxEntries, maxTotalUncompressed: config.archiveMaxUncompressedBytes, maxEntryUncompressed: config.archiveMaxUncompressedBytes, maxRatio: config.archiveMaxRatio },
     });
     const out = emptyParts();
@@ -59,10 +61,10 @@ export async function importSession(deps: { db: Db; config: Config; logger: Logg
       touched: new TouchedDays(school.id, school.timezone, school.day_end.slice(0, 5)),
     };
 
-    await definition.import(ctx);
+    await importer.import(ctx);
     // Figures: the user-days this batch touched, in this same transaction (PROTOCOL.md §8).
     await ctx.touched.recompute(trx, now);
-    const afterReady = await definition.buildPackage?.(ctx);
+    const afterReady = await importer.buildPackage?.(ctx);
 
     const pkg: InstructionPackage = {
       sessionId: session.id,
