@@ -8,7 +8,7 @@ import {
 import { Problem, orNotFound, validationFailed } from '../../shared/errors.js';
 import { QUEUES, type DatamartRunJob } from '../../shared/jobs.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
-import { reply, requireTransaction, type RouteRegistry } from '../http/route.js';
+import { reply, type RouteRegistry } from '../http/route.js';
 import { errors, idParam, isoInstant, pageOf, timestamp } from '../schemas/common.js';
 
 const ENTITY = z.enum(['schools', 'persons', 'attendance_days']);
@@ -111,11 +111,10 @@ export function datamartRoutes(api: RouteRegistry): void {
       to: isoInstant.optional().describe('Default: now (never later than the oldest transaction still open)'),
     }).default({}),
     responses: { 202: { description: 'Queued; follow it at /api/datamart/runs/{id}', schema: runSchema }, ...errors(401, 403, 409, 422) },
-    async handler({ body, db, auth, ctx }) {
-      if (body.from !== undefined && body.to !== undefined && !(await instantsOrdered(db, body.from, body.to))) {
+    async handler({ body, db: trx, auth, ctx }) {
+      if (body.from !== undefined && body.to !== undefined && !(await instantsOrdered(trx, body.from, body.to))) {
         throw validationFailed([{ field: 'body.to', message: 'must be after from' }]);
       }
-      const trx = requireTransaction(db);
       const run = await createRun(trx, { trigger: 'manual', requestedBy: auth.staffId, status: 'queued', from: body.from ?? null, to: body.to ?? null });
       if (!run) throw new Problem('datamart_run_in_progress', 'Another data mart run is queued or running: wait for it to finish');
       // The job commits with the run: a queued run always has its job.

@@ -13,7 +13,7 @@ import { schoolFigures } from '../figures/school-figures.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { reply, type RouteRegistry } from '../http/route.js';
 import { assertInScope } from '../http/scope.js';
-import type { DbOrTrx, Trx } from '../../db/database.js';
+import type { DbOrTrx } from '../../db/database.js';
 import { errors, idParam, localDate } from '../schemas/common.js';
 
 const MAX_RANGE_DAYS = 3 * 366;
@@ -102,8 +102,8 @@ export function figureRoutes(api: RouteRegistry): void {
     method: 'post', path: '/api/schools/:id/rebuild-figures', summary: 'Recompute the figures of a date range, in one-week chunks run in parallel', tags: ['figures'], auth: 'backoffice',
     params: idParam, body: z.object({ from: localDate, to: localDate }),
     responses: { 202: { description: 'Started; follow it at /api/jobs/:id', schema: rebuildSchema }, ...errors(401, 403, 404, 422) },
-    async handler({ params, body, db, auth, ctx }) {
-      const school = await schoolInScope(db, auth, params.id);
+    async handler({ params, body, db: trx, auth, ctx }) {
+      const school = await schoolInScope(trx, auth, params.id);
       if (body.from > body.to) throw validationFailed([{ field: 'body.to', message: 'must not be before from' }]);
       if (daysBetween(body.from, body.to) > MAX_RANGE_DAYS) throw validationFailed([{ field: 'body.to', message: `the range is limited to ${MAX_RANGE_DAYS} days` }]);
       const chunks: Array<{ from: string; to: string }> = [];
@@ -111,7 +111,6 @@ export function figureRoutes(api: RouteRegistry): void {
         const end = addDays(start, 6);
         chunks.push({ from: start, to: end < body.to ? end : body.to });
       }
-      const trx = db as Trx;
       const rebuild = await createRebuild(trx, { school_id: school.id, from_date: body.from, to_date: body.to, chunks_total: chunks.length, requested_by: auth.staffId });
       // The chunk jobs commit with the rebuild row: a rebuild is never half-enqueued.
       await insertInTransaction(ctx.boss, trx, chunks.map((c) => ({ name: QUEUES.rebuildChunk, data: { rebuild_id: rebuild.id, school_id: school.id, from: c.from, to: c.to } })));

@@ -19,7 +19,7 @@ import { resendSummary } from '../../shared/protocol/resend.js';
 import { startOfLocalDay } from '../../shared/time/zoned.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
-import { reply, requireTransaction, type RouteRegistry } from '../http/route.js';
+import { reply, type RouteRegistry } from '../http/route.js';
 import { assertInScope } from '../http/scope.js';
 import { errors, idParam, instant, pageOf, timestamp, uuidParam } from '../schemas/common.js';
 
@@ -146,10 +146,9 @@ export function flagRoutes(api: RouteRegistry): void {
       201: { description: 'Set (a flag of that name still pending is replaced: same id, newer parameters); RESET_SESSION is applied at once', schema: setResult },
       ...errors(401, 403, 404, 422),
     },
-    async handler({ params, body, db, auth }) {
+    async handler({ params, body, db: trx, auth }) {
       const now = new Date();
       const flag = checkFlagBody(body, now);
-      const trx = requireTransaction(db);
       const device = await findDevice(trx, params.id);
       if (!device) throw notFound('device');
       const timeZone = await schoolTimeZone(trx, device.school_id);
@@ -167,10 +166,9 @@ export function flagRoutes(api: RouteRegistry): void {
       201: { description: 'One flag per device of the school (disabled ones included)', schema: z.object({ school_id: z.number().int(), name: z.string(), items: z.array(setResult) }) },
       ...errors(401, 403, 404, 422),
     },
-    async handler({ params, body, db, auth }) {
+    async handler({ params, body, db: trx, auth }) {
       const now = new Date();
       const flag = checkFlagBody(body, now);
-      const trx = requireTransaction(db);
       const school = await findSchool(trx, params.id);
       if (!school) throw notFound('school');
       checkSince(flag.name, flag.params, school.timezone, now);
@@ -239,8 +237,7 @@ export function flagRoutes(api: RouteRegistry): void {
     method: 'delete', path: '/api/devices/:id/flags/:flagId', summary: 'Cancel a pending flag (409 once delivered, applied, cancelled or expired)', tags: ['flags'], auth: 'backoffice',
     params: deviceFlagParams,
     responses: { 200: { description: 'Cancelled', schema: flagSchema }, ...errors(401, 403, 404, 409) },
-    async handler({ params, db, auth }) {
-      const trx = requireTransaction(db);
+    async handler({ params, db: trx, auth }) {
       const device = await findDevice(trx, params.id);
       if (!device) throw notFound('device');
       const result = await cancelFlag(trx, device.id, params.flagId, auth.staffId);
