@@ -5,7 +5,7 @@
 // transaction that records the flag (applied at once, with its events).
 import { z } from 'zod';
 import type { DbOrTrx, Trx } from '../../db/database.js';
-import { findDevice } from '../../db/repositories/devices.js';
+import { deviceIdsOfSchool, findDevice } from '../../db/repositories/devices.js';
 import {
   cancelFlag, FLAG_STATES, findFlag, findFlags, listFlagEvents, listFlags, recordAppliedFlag, requeueUnacknowledged, setFlags,
   settleExpired, type FlagEventRow, type FlagRow,
@@ -172,8 +172,7 @@ export function flagRoutes(api: RouteRegistry): void {
       const school = await findSchool(trx, params.id);
       if (!school) throw notFound('school');
       checkSince(flag.name, flag.params, school.timezone, now);
-      const devices = await trx.selectFrom('devices').select('id').where('school_id', '=', school.id).orderBy('id').execute();
-      const set = await setOnDevices(trx, devices.map((d) => d.id), flag, auth.staffId, { school_id: school.id });
+      const set = await setOnDevices(trx, await deviceIdsOfSchool(trx, school.id), flag, auth.staffId, { school_id: school.id });
       const replaced = new Map(set.map((s) => [s.id, s.replaced]));
       const rows = await findFlags(trx, set.map((s) => s.id));
       return reply.created({
