@@ -11,7 +11,7 @@ import type { Db } from '../../db/database.js';
 import { sendInTransaction, type PgBoss } from '../../db/queue.js';
 import { readState, readUploadStart, storeSessionAndStart, type ChannelState } from '../../db/repositories/sync.js';
 import { sha256 } from '../../shared/archive/hash.js';
-import { inspectArchive, looksLikeZip } from '../../shared/archive/inspect-archive.js';
+import { archiveLimits, inspectArchive, looksLikeZip } from '../../shared/archive/inspect-archive.js';
 import type { Config } from '../../shared/config.js';
 import { Problem } from '../../shared/errors.js';
 import { QUEUES, type ImportBatchJob } from '../../shared/jobs.js';
@@ -43,12 +43,7 @@ export async function acceptUpload(
   inspectArchive(archive, {
     channel: channelOf(channel).upload,
     required: wantedFiles(channel, start.flags).filter((f) => f.required).map((f) => f.name),
-    limits: {
-      maxEntries: config.archiveMaxEntries,
-      maxTotalUncompressed: config.archiveMaxUncompressedBytes,
-      maxEntryUncompressed: config.archiveMaxUncompressedBytes,
-      maxRatio: config.archiveMaxRatio,
-    },
+    limits: archiveLimits(config),
   });
   const hash = sha256(archive);
 
