@@ -16,7 +16,7 @@ const OPERATION = z.enum(['upsert', 'delete']);
 const STEP_STATUS = z.enum(['running', 'done', 'failed']);
 const micros = z.string().meta({ format: 'date-time', description: 'ISO 8601 instant, to the microsecond' });
 
-const runSchema = z.object({
+export const runSchema = z.object({
   id: z.number().int(),
   trigger: z.enum(['schedule', 'manual']),
   requested_by: z.number().int().nullable(),
@@ -34,18 +34,18 @@ const runSchema = z.object({
   finished_at: timestamp.nullable(),
 }).meta({ id: 'DatamartRun' });
 
-const substageSchema = z.object({
+export const substageSchema = z.object({
   id: z.number().int(), seq: z.number().int(), status: STEP_STATUS, rows: z.number().int(),
   started_at: timestamp, finished_at: timestamp.nullable(), error: z.string().nullable(),
 });
 
-const stageSchema = z.object({
+export const stageSchema = z.object({
   id: z.number().int(), seq: z.number().int(), kind: z.enum(['collect', 'export']), entity: ENTITY, operation: OPERATION.nullable(),
   status: STEP_STATUS, rows: z.number().int(), started_at: timestamp, finished_at: timestamp.nullable(), error: z.string().nullable(),
   substages: z.array(substageSchema).describe('Collect: one per chunk of DATAMART_COLLECT_CHUNK_SIZE keys; export: one per file'),
 });
 
-const uploadSchema = z.object({
+export const uploadSchema = z.object({
   id: z.number().int(), substage_id: z.number().int(), entity: ENTITY, operation: OPERATION, file_name: z.string(),
   rows: z.number().int(), bytes: z.number().int(), remote_id: z.string().nullable().describe("The mart's upload_id; null when emulated or never taken"),
   status: z.enum(['processing', 'accepted', 'rejected', 'failed']).describe('failed: the uploader never took the file'),
@@ -53,7 +53,7 @@ const uploadSchema = z.object({
   created_at: timestamp, checked_at: timestamp.nullable(), finished_at: timestamp.nullable(),
 });
 
-const runDetailSchema = runSchema.extend({ stages: z.array(stageSchema), uploads: z.array(uploadSchema) }).meta({ id: 'DatamartRunDetail' });
+export const runDetailSchema = runSchema.extend({ stages: z.array(stageSchema), uploads: z.array(uploadSchema) }).meta({ id: 'DatamartRunDetail' });
 
 function presentRun(r: RunSummary) {
   return {

@@ -18,11 +18,11 @@ import { errors, idParam, localDate } from '../schemas/common.js';
 
 const MAX_RANGE_DAYS = 3 * 366;
 
-const bucketSchema = z.object({
+export const bucketSchema = z.object({
   start: z.string(), end: z.string(), present: z.number().int(), absent: z.number().int(), total: z.number().int(), final: z.boolean(),
   school_day: z.boolean().optional(),
 });
-const figuresSchema = z.object({
+export const figuresSchema = z.object({
   school_id: z.number().int(), period: z.enum(['day', 'week', 'month']), from: z.string(), to: z.string(), timezone: z.string(), today: z.string(),
   complete_until: z.string(),
   pending_devices: z.array(z.object({ id: z.uuid(), name: z.string(), complete_until: z.string(), last_synced_at: z.string().nullable() })),
@@ -31,7 +31,12 @@ const figuresSchema = z.object({
   generated_at: z.string(),
 }).meta({ id: 'SchoolFigures' });
 
-const rebuildSchema = z.object({
+export const presenceNowSchema = z.object({
+  school_id: z.number().int(), as_of: z.string(), today: z.string(), count: z.number().int(),
+  items: z.array(z.object({ user_id: z.number().int(), name: z.string(), badge: z.string(), since: z.string() })),
+});
+
+export const rebuildSchema = z.object({
   id: z.number().int(), kind: z.literal('rebuild-figures'), school_id: z.number().int(), from: z.string(), to: z.string(),
   chunks_total: z.number().int(), chunks_done: z.number().int(), chunks_failed: z.number().int(), days_changed: z.number().int(),
   status: z.enum(['running', 'done', 'failed']), created_at: z.string(), finished_at: z.string().nullable(),
@@ -81,8 +86,7 @@ export function figureRoutes(api: RouteRegistry): void {
     responses: {
       200: {
         description: 'Checked in now',
-        schema: z.object({ school_id: z.number().int(), as_of: z.string(), today: z.string(), count: z.number().int(),
-          items: z.array(z.object({ user_id: z.number().int(), name: z.string(), badge: z.string(), since: z.string() })) }),
+        schema: presenceNowSchema,
       },
       ...errors(401, 404),
     },

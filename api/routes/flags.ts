@@ -37,12 +37,12 @@ const resendProgressSchema = z.object({
   rows_received: z.number().int().describe('Rows of the covering batches whose occurred_at fell in their window'),
 });
 
-const flagSchema = z.object({
+export const flagSchema = z.object({
   id: z.number().int(),
   device_id: z.uuid(),
   name: z.string(),
   params: z.record(z.string(), z.unknown()),
-  state: z.enum(FLAG_STATES as [string, ...string[]]).describe('pending → delivered (in session delivered_in) → applied (on acknowledgement); or cancelled, or expired'),
+  state: z.enum(FLAG_STATES).describe('pending → delivered (in session delivered_in) → applied (on acknowledgement); or cancelled, or expired'),
   set_by: z.number().int().nullable(),
   set_at: timestamp,
   expires_at: timestamp.nullable(),
@@ -185,7 +185,7 @@ export function flagRoutes(api: RouteRegistry): void {
   api.add({
     method: 'get', path: '/api/devices/:id/flags', summary: "A device's flags with their state, newest first", tags: ['flags'], auth: 'staff',
     params: uuidParam,
-    query: z.object({ ...pageQuery, state: z.enum(FLAG_STATES as [string, ...string[]]).optional(), name: z.string().max(64).optional() }),
+    query: z.object({ ...pageQuery, state: z.enum(FLAG_STATES).optional(), name: z.string().max(64).optional() }),
     responses: { 200: { description: 'A page of flags', schema: pageOf(flagSchema) }, ...errors(401, 404, 422) },
     transaction: true,
     async handler({ params, query, db, auth }) {
