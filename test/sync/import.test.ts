@@ -6,6 +6,7 @@
 // The fixtures name users 1–5: this suite's database is fresh, so the first school's first
 // five users get exactly those ids (checked in beforeAll).
 import { beforeAll, describe, expect, test } from '@jest/globals';
+import { sql } from 'kysely';
 import { ROW_REJECTION_CODES } from '../../shared/protocol/codes.js';
 import { attendancesCsv, batchZip, deviceXml, TestDevice, type CsvAttendance, type Package } from '../support/device-client.js';
 import { aDevice, aSchool, aUser, someUsers } from '../support/fixtures.js';
@@ -19,10 +20,14 @@ const FIXTURE_CLOCK = new Date('2026-11-20T08:00:00+07:00');
 const noClock = new Set<string>();
 
 beforeAll(async () => {
-  schoolId = (await aSchool(suite.db, { timezone: 'Asia/Ho_Chi_Minh' })).id;
-  const users = await someUsers(suite.db, schoolId, 5);
-  if (schoolId !== 1 || users.map((u) => u.id).join() !== '1,2,3,4,5') {
-    throw new Error(`the fixtures need school 1 with users 1–5, got school ${schoolId} and users ${users.map((u) => u.id).join()}`);
+  // The archives of fixtures/ name school 1 and users 1–5: those ids are given here rather than
+  // hoped for from fresh sequences, which are then moved past them for every row made later.
+  schoolId = 1;
+  await sql`INSERT INTO schools (id, name, timezone) OVERRIDING SYSTEM VALUE VALUES (${schoolId}, 'Fixture school', 'Asia/Ho_Chi_Minh')`.execute(suite.db);
+  await sql`INSERT INTO users (id, school_id, name, badge) OVERRIDING SYSTEM VALUE
+    SELECT id, ${schoolId}, 'Fixture user ' || id, 'FX' || id FROM generate_series(1, 5) AS id`.execute(suite.db);
+  for (const table of ['schools', 'users']) {
+    await sql`SELECT setval(pg_get_serial_sequence(${table}, 'id'), (SELECT max(id) FROM ${sql.table(table)}))`.execute(suite.db);
   }
 });
 
