@@ -52,23 +52,6 @@ const localesPlugin: esbuild.Plugin = {
   },
 };
 
-/**
- * The browser shares the server's CSV formula-escaping rule (web/src/csv.ts imports
- * shared/csv/safe-csv-cell.ts), whose module also imports csv-stringify for the server's own
- * writer. That package runs Node-only code when loaded (Buffer); marked free of side effects,
- * it is left out of the bundle whenever the dashboard uses none of it.
- */
-const serverOnlyPlugin: esbuild.Plugin = {
-  name: 'server-only',
-  setup(build) {
-    build.onResolve({ filter: /^csv-stringify(\/|$)/ }, async (args) => {
-      if (args.pluginData === 'server-only') return undefined;
-      const found = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'server-only' });
-      return { path: found.path, namespace: found.namespace, sideEffects: false };
-    });
-  },
-};
-
 async function writeAtomically(file: string, contents: string | Uint8Array): Promise<void> {
   const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   await fs.writeFile(tmp, contents);
@@ -90,7 +73,7 @@ export async function buildDashboard(): Promise<{ files: string[] }> {
     write: false,
     metafile: true,
     logLevel: 'silent',
-    plugins: [localesPlugin, serverOnlyPlugin],
+    plugins: [localesPlugin],
   });
   await fs.mkdir(DIST_DIR, { recursive: true });
   const written: string[] = [];

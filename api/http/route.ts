@@ -4,7 +4,7 @@
 // (central-backend's endpoint.js), and the same declarations produce the OpenAPI document.
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { z, type ZodType } from 'zod';
-import type { DbOrTrx, Trx } from '../../db/database.js';
+import type { Db, DbOrTrx, Trx } from '../../db/database.js';
 import { Problem, validationFailed } from '../../shared/errors.js';
 import type { AppContext } from '../context.js';
 import { authenticate, type Auth, type AuthRequirement, type AuthFor } from './authenticate.js';
@@ -38,21 +38,30 @@ export interface ResponseDoc {
 
 type Infer<T> = T extends ZodType ? z.output<T> : undefined;
 
-export interface HandlerInput<P, Q, B, A extends AuthRequirement, H = undefined> {
+/**
+ * What a handler gets as `db`: the request's transaction (`Trx`) when the route runs in one
+ * (`transaction: true`, or any method but GET by default), the pool (`Db`) when it is read-only.
+ */
+export type DbFor<M extends HttpMethod, T extends boolean | undefined> = T extends true ? Trx : T extends false ? Db : M extends 'get' ? Db : Trx;
+
+export interface HandlerInput<P, Q, B, A extends AuthRequirement, H = undefined, D extends DbOrTrx = DbOrTrx> {
   params: Infer<P>;
   query: Infer<Q>;
   body: Infer<B>;
   /** Request headers named by the route's `headers` schema (keys as written there). */
   headers: Infer<H>;
   auth: AuthFor<A>;
-  /** The request's transaction for writes, the pool for reads. */
-  db: DbOrTrx;
+  /** The request's transaction for writes, the pool for reads (DbFor). */
+  db: D;
   ctx: AppContext;
   req: Request;
 }
 
-export interface RouteSpec<P extends ZodType | undefined, Q extends ZodType | undefined, B extends ZodType | undefined, A extends AuthRequirement, H extends ZodType | undefined = undefined> {
-  method: HttpMethod;
+export interface RouteSpec<
+  P extends ZodType | undefined, Q extends ZodType | undefined, B extends ZodType | undefined, A extends AuthRequirement,
+  H extends ZodType | undefined = undefined, M extends HttpMethod = HttpMethod, T extends boolean | undefined = undefined,
+> {
+  method: M;
   /** Express path, e.g. `/api/users/:id`. */
   path: string;
   summary: string;
@@ -65,16 +74,16 @@ export interface RouteSpec<P extends ZodType | undefined, Q extends ZodType | un
   headers?: H;
   /** Documented for OpenAPI; the handler's Reply decides what is sent. */
   responses: Record<number, ResponseDoc>;
-  /** Defaults to true for every method but GET. */
-  transaction?: boolean;
+  /** Defaults to true for every method but GET; decides the handler's `db` type (DbFor). */
+  transaction?: T;
   /** Runs before validation, e.g. multer for uploads. */
   middleware?: RequestHandler[];
   /** A body that is not JSON (multipart): documented as given, not validated by `body`. */
   requestBody?: { contentType: string; schema: ZodType; description?: string };
-  handler(input: HandlerInput<P, Q, B, A, H>): Promise<Reply>;
+  handler(input: HandlerInput<P, Q, B, A, H, DbFor<M, T>>): Promise<Reply>;
 }
 
-export type AnyRoute = RouteSpec<ZodType | undefined, ZodType | undefined, ZodType | undefined, AuthRequirement, ZodType | undefined>;
+export type AnyRoute = RouteSpec<ZodType | undefined, ZodType | undefined, ZodType | undefined, AuthRequirement, ZodType | undefined, HttpMethod, boolean | undefined>;
 
 /** The headers a `headers` schema names, read case-insensitively. */
 function headerValues(schema: ZodType | undefined, req: Request): Record<string, unknown> {
@@ -110,9 +119,10 @@ export function send(res: Response, out: Reply): void {
 export class RouteRegistry {
   readonly routes: AnyRoute[] = [];
 
-  add<P extends ZodType | undefined, Q extends ZodType | undefined, B extends ZodType | undefined, A extends AuthRequirement, H extends ZodType | undefined = undefined>(
-    spec: RouteSpec<P, Q, B, A, H>,
-  ): void {
+  add<
+    P extends ZodType | undefined, Q extends ZodType | undefined, B extends ZodType | undefined, A extends AuthRequirement,
+    H extends ZodType | undefined = undefined, M extends HttpMethod = HttpMethod, T extends boolean | undefined = undefined,
+  >(spec: RouteSpec<P, Q, B, A, H, M, T>): void {
     this.routes.push(spec as unknown as AnyRoute);
   }
 
@@ -133,19 +143,13 @@ function handle(route: AnyRoute, ctx: AppContext): RequestHandler {
       const body = parsePart(route.body, req.body, 'body');
       const headers = parsePart(route.headers, headerValues(route.headers, req), 'headers');
       const run = (db: DbOrTrx) =>
-        route.handler({ params, query, body, headers, auth, db, ctx, req } as HandlerInput<never, never, never, AuthRequirement, never>);
+        route.handler({ params, query, body, headers, auth, db, ctx, req } as HandlerInput<never, never, never, AuthRequirement, never, never>);
       const out = useTransaction ? await ctx.db.transaction().execute(run) : await run(ctx.db);
       send(res, out);
     } catch (err) {
       next(err);
     }
   };
-}
-
-/** The request's transaction, for repository functions that must run in one (routes with `transaction` on). */
-export function requireTransaction(db: DbOrTrx): Trx {
-  if (!db.isTransaction) throw new Error('this route must run in a transaction');
-  return db as Trx;
 }
 
 export function isProblem(err: unknown): err is Problem {

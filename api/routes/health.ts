@@ -1,7 +1,7 @@
 // `GET /healthz`: 200 once the database answers, every migration is applied and the job queue
 // has started, else 503.
-import { sql } from 'kysely';
 import { z } from 'zod';
+import { ping } from '../../db/database.js';
 import { isMigrated } from '../../db/migrator.js';
 import { Problem } from '../../shared/errors.js';
 import { reply, type RouteRegistry } from '../http/route.js';
@@ -13,7 +13,7 @@ export function healthRoutes(api: RouteRegistry): void {
     responses: { 200: { description: 'Ready', schema: z.object({ status: z.literal('ok') }) }, ...errors(503) },
     async handler({ ctx }) {
       try {
-        await sql`SELECT 1`.execute(ctx.db);
+        await ping(ctx.db);
         if (!ctx.readiness.migrated) ctx.readiness.migrated = await isMigrated(ctx.db);
       } catch {
         throw new Problem('not_ready', 'The database is not reachable');

@@ -8,7 +8,7 @@ import {
   findSessionSummary, flagsDeliveredIn, listDeviceSessions, sessionPackage, sessionRejections, type SessionSummary,
 } from '../../db/repositories/sessions.js';
 import { Problem } from '../../shared/errors.js';
-import { CHANNEL_NAMES } from '../../channels/registry.js';
+import { CHANNEL_NAMES } from '../../shared/protocol/channels.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';
@@ -20,7 +20,7 @@ const INLINE_REJECTIONS = 1000;
 
 const fileCounts = z.object({ received: z.number().int(), accepted: z.number().int(), duplicates: z.number().int(), rejected: z.number().int(), high_water_mark: z.number().int() });
 
-const sessionSchema = z.object({
+export const sessionSchema = z.object({
   id: z.uuid(),
   device_id: z.uuid(),
   channel: z.enum(CHANNEL_NAMES),
@@ -42,7 +42,7 @@ const sessionSchema = z.object({
   rejection_count: z.number().int(),
 }).meta({ id: 'SyncSession' });
 
-const rejectionSchema = z.object({ id: z.number().int(), file: z.string(), line: z.number().int(), record_id: z.string().nullable(), code: z.string() });
+export const rejectionSchema = z.object({ id: z.number().int(), file: z.string(), line: z.number().int(), record_id: z.string().nullable(), code: z.string() });
 
 const sessionDetailSchema = sessionSchema.extend({
   rejections: z.array(rejectionSchema).describe(`The first ${INLINE_REJECTIONS}; all of them through /api/sessions/{id}/rejections`),

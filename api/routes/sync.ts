@@ -5,7 +5,8 @@ import type { DbOrTrx } from '../../db/database.js';
 import { isActiveDevice } from '../../db/repositories/devices.js';
 import { acknowledge, findSessionOfDevice, pollState, readPackage, readState } from '../../db/repositories/sync.js';
 import { Problem } from '../../shared/errors.js';
-import { CHANNEL_NAMES, channelOf } from '../../channels/registry.js';
+import { channelOf } from '../../channels/registry.js';
+import { CHANNEL_NAMES } from '../../shared/protocol/channels.js';
 import { SYNC_STATUS } from '../../shared/protocol/codes.js';
 import { inactiveDevice, type DeviceAuth } from '../http/authenticate.js';
 import { reply, type RouteRegistry } from '../http/route.js';
@@ -95,17 +96,16 @@ export function syncRoutes(api: RouteRegistry, maxArchiveBytes: number): void {
     method: 'post', path: '/v4/:channel/ack', summary: 'Acknowledge the applied package (PROTOCOL.md §3.5)', tags: ['device protocol'], auth: 'device',
     params: channelParam, body: z.object({ session_id: z.string().max(64) }),
     responses: { 200: { description: 'Acknowledged', schema: z.object({ status: z.number() }) }, ...errors(401, 404, 409, 422) },
-    async handler({ params, body, auth, db }) {
-      await activeDevice(db, auth);
-      const trx = db as Parameters<typeof acknowledge>[0];
+    async handler({ params, body, auth, db: trx }) {
+      await activeDevice(trx, auth);
       const sessionId = z.uuid().safeParse(body.session_id).success ? body.session_id : null;
       if (sessionId && (await acknowledge(trx, auth.deviceId, params.channel, sessionId))) {
         await channelOf(params.channel).acknowledged?.(trx, { deviceId: auth.deviceId, sessionId });
         return reply.ok({ status: SYNC_STATUS.idle });
       }
-      const session = sessionId ? await findSessionOfDevice(db, auth.deviceId, params.channel, sessionId) : undefined;
+      const session = sessionId ? await findSessionOfDevice(trx, auth.deviceId, params.channel, sessionId) : undefined;
       if (session?.acked_at) {
-        const state = await readState(db, auth.deviceId, params.channel);
+        const state = await readState(trx, auth.deviceId, params.channel);
         return reply.ok({ status: state?.status ?? SYNC_STATUS.idle });
       }
       throw new Problem('session_mismatch', 'That session is not the one waiting for acknowledgement on this channel');

@@ -5,12 +5,13 @@
 // session stored with the flip, the job and the worker's wake-up NOTIFY, COMMIT. Every upload
 // used to cost twelve; on the accept bench the round trips were most of the api's time.
 import { randomUUID } from 'node:crypto';
-import { channelOf, type ChannelName } from '../../channels/registry.js';
+import { channelOf } from '../../channels/registry.js';
+import type { ChannelName } from '../../shared/protocol/channels.js';
 import type { Db } from '../../db/database.js';
 import { sendInTransaction, type PgBoss } from '../../db/queue.js';
 import { readState, readUploadStart, storeSessionAndStart, type ChannelState } from '../../db/repositories/sync.js';
 import { sha256 } from '../../shared/archive/hash.js';
-import { inspectArchive, looksLikeZip } from '../../shared/archive/inspect-archive.js';
+import { archiveLimits, inspectArchive, looksLikeZip } from '../../shared/archive/inspect-archive.js';
 import type { Config } from '../../shared/config.js';
 import { Problem } from '../../shared/errors.js';
 import { QUEUES, type ImportBatchJob } from '../../shared/jobs.js';
@@ -42,12 +43,7 @@ export async function acceptUpload(
   inspectArchive(archive, {
     channel: channelOf(channel).upload,
     required: wantedFiles(channel, start.flags).filter((f) => f.required).map((f) => f.name),
-    limits: {
-      maxEntries: config.archiveMaxEntries,
-      maxTotalUncompressed: config.archiveMaxUncompressedBytes,
-      maxEntryUncompressed: config.archiveMaxUncompressedBytes,
-      maxRatio: config.archiveMaxRatio,
-    },
+    limits: archiveLimits(config),
   });
   const hash = sha256(archive);
 

@@ -11,7 +11,7 @@ import type { DbOrTrx, Trx } from '../database.js';
 import type { DeviceFlag } from '../schema/index.js';
 
 export type FlagState = 'pending' | 'delivered' | 'applied' | 'cancelled' | 'expired';
-export const FLAG_STATES: readonly FlagState[] = ['pending', 'delivered', 'applied', 'cancelled', 'expired'];
+export const FLAG_STATES = ['pending', 'delivered', 'applied', 'cancelled', 'expired'] as const satisfies readonly FlagState[];
 
 /** The state as SQL, so lists can filter on it. */
 const STATE_SQL = sql<FlagState>`CASE

@@ -2,7 +2,7 @@
 // conditional statement, so two writers can never both win.
 import { sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
-import type { ChannelName } from '../../channels/registry.js';
+import type { ChannelName } from '../../shared/protocol/channels.js';
 import { SYNC_STATUS, type SyncStatus } from '../../shared/protocol/codes.js';
 import type { Db, DbOrTrx, Trx } from '../database.js';
 import { noteSeen } from './devices.js';

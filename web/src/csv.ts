@@ -1,11 +1,8 @@
-// CSV the user downloads: RFC 4180 quoting, and text cells that a spreadsheet would read as a
-// formula neutralised by the server's own rule (shared/csv/safe-csv-cell.ts), so a file from
-// the dashboard and one from the API escape alike.
-import { escapeFormulaCell } from '../../shared/csv/safe-csv-cell.js';
-
+// CSV the user downloads: RFC 4180 quoting, and cells that a spreadsheet would read as a
+// formula (= + - @, tab, CR) prefixed with a quote, as every CSV this project writes.
 export function csvCell(value: string | number | null | undefined): string {
   let text = value === null || value === undefined ? '' : String(value);
-  if (typeof value === 'string') text = escapeFormulaCell(text);
+  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

@@ -116,8 +116,8 @@ export function addDays(isoDay: string, n: number): string {
   return d.toISOString().slice(0, 10);
 }
 
-export function channelStatus(status: 0 | 1 | 2): string {
-  return [m.channelIdle, m.channelImporting, m.channelReady][status];
+export function channelStatus(status: number): string {
+  return [m.channelIdle, m.channelImporting, m.channelReady][status] ?? String(status);
 }
 
 export function reason(r: AttentionReason): string {

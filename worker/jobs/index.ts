@@ -4,7 +4,7 @@ import { pruneArchives } from '../../db/repositories/sweep.js';
 import { chunkFailed } from '../../db/repositories/rebuilds.js';
 import { QUEUES, type ImportBatchJob, type RebuildChunkJob } from '../../shared/jobs.js';
 import { failSession, importSession } from '../import/import-session.js';
-import type { WorkerContext } from '../worker.js';
+import type { WorkerContext } from '../context.js';
 import { registerDatamartJobs } from './datamart.js';
 import { startPump } from './pump.js';
 import { closeOpenDays } from './close-open-days.js';
