@@ -5,7 +5,7 @@ import { installCrashHandlers, onShutdown } from '../shared/process.js';
 import { startWorker } from './worker.js';
 
 const config = loadConfigOrExit();
-const logger = createLogger('worker', config.logLevel);
+const logger = createLogger('worker', config.logLevel, config.logFormat);
 installCrashHandlers(logger);
 if (!config.databaseUrl) {
   process.stderr.write('configuration error: DATABASE_URL: required for npm run worker\n');

@@ -7,6 +7,7 @@ import { createBoss, ensureQueues, type PgBoss } from '../db/queue.js';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import { registerJobs } from './jobs/index.js';
+import { serveWorkerMetrics } from './metrics.js';
 
 export interface WorkerContext {
   config: Config;
@@ -29,11 +30,13 @@ export async function startWorker(config: Config, databaseUrl: string, logger: L
   const jobs = await registerJobs(ctx);
   const listener = listenForJobs(databaseUrl, { logger, applicationName: 'attendance-worker-listen' }, (queue) => jobs.wake(queue));
   await listener.ready;
+  const metrics = await serveWorkerMetrics(config, logger);
   let stopping: Promise<void> | null = null;
   return {
     ctx,
     stop() {
       stopping ??= (async () => {
+        await metrics?.close();
         await listener.stop();
         await jobs.stop();
         await boss.stop({ graceful: true, wait: true, close: true, timeout: 15_000 }).catch(() => undefined);
