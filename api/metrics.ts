@@ -45,7 +45,8 @@ export function httpMetrics(): RequestHandler {
       const status = res.headersSent ? String(res.statusCode) : '499'; // closed by the client before an answer
       end({ method: req.method, route, status });
       if (pattern === UPLOAD_ROUTE && req.method === 'POST') {
-        const named = String(req.params.channel);
+        // From the path: express has put req.params back to the outer router's by now.
+        const named = req.path.split('/')[2] ?? '';
         const channel = (CHANNEL_NAMES as readonly string[]).includes(named) ? named : 'unknown';
         const result = res.statusCode < 300 ? 'accepted' : ((res.locals.problemCode as string | undefined) ?? String(res.statusCode));
         uploads.inc({ channel, result });
@@ -83,7 +84,7 @@ const datamartRuns = new Gauge({
   labelNames: ['status'] as const, registers: [state],
 });
 const datamartLastSuccess = new Gauge({
-  name: 'attendance_datamart_last_success_timestamp_seconds', help: 'When the last data mart run finished successfully (Unix time; absent before the first)',
+  name: 'attendance_datamart_last_success_timestamp_seconds', help: 'When the last data mart run finished successfully (Unix time; 0 before the first)',
   registers: [state],
 });
 
