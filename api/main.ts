@@ -3,7 +3,7 @@
 import cluster from 'node:cluster';
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
-import { backoffMs, installCrashHandlers, onShutdown } from '../shared/process.js';
+import { backoffMs, installCrashHandlers, onShutdown, stopWithSupervisor } from '../shared/process.js';
 import { serveClusterMetrics } from './metrics.js';
 import { startApi } from './server.js';
 
@@ -34,6 +34,7 @@ if (config.apiProcesses > 1 && cluster.isPrimary) {
     });
   };
   serveClusterMetrics();
+  stopWithSupervisor(logger);
   for (let slot = 0; slot < config.apiProcesses; slot++) fork(slot);
   logger.info({ processes: config.apiProcesses, port: config.port }, 'api processes starting');
   onShutdown(logger, async () => {
@@ -49,4 +50,6 @@ if (config.apiProcesses > 1 && cluster.isPrimary) {
   const api = await startApi(config, databaseUrl, logger);
   logger.info({ url: api.url }, 'api listening');
   onShutdown(logger, () => api.stop());
+  // A cluster worker's channel leads to the api primary, which stops it itself.
+  if (!cluster.isWorker) stopWithSupervisor(logger);
 }

@@ -80,7 +80,8 @@ class Supervised {
     // A process group of its own: a terminal's Ctrl-C reaches only this supervisor, which then
     // stops each child once (a second signal would make the child exit without finishing its work).
     // The compiled file, as `npm run api` / `npm run worker` run it.
-    this.child = spawn(process.execPath, nodeArgs(this.script), { env: this.env, stdio: 'inherit', cwd: PROJECT_ROOT, detached: true });
+    // The IPC channel only tells the child when this supervisor is gone (shared/process.ts stopWithSupervisor).
+    this.child = spawn(process.execPath, nodeArgs(this.script), { env: this.env, stdio: ['inherit', 'inherit', 'inherit', 'ipc'], cwd: PROJECT_ROOT, detached: true });
     this.child.on('exit', (code, signal) => {
       this.child = null;
       if (this.stopping) return;
