@@ -4,6 +4,7 @@ import express, { type Express } from 'express';
 import type { AppContext } from './context.js';
 import { dashboardStatic } from './dashboard.js';
 import { buildOpenApi } from './http/openapi.js';
+import { API_DESCRIPTION, OPERATION_DOCS } from './http/openapi-docs.js';
 import { notFoundHandler, problemMiddleware } from './http/problem-middleware.js';
 import { requestLog } from './http/request-log.js';
 import { httpMetrics } from './metrics.js';
@@ -57,7 +58,7 @@ export function buildRegistry(opts: { maxArchiveBytes: number }): RouteRegistry 
 
 let cachedDocument: Record<string, unknown> | null = null;
 export function openApiDocument(api: RouteRegistry): Record<string, unknown> {
-  cachedDocument ??= buildOpenApi(api.routes, { title: 'Attendance sync service', version: '1.0.0' });
+  cachedDocument ??= buildOpenApi(api.routes, { title: 'Attendance sync service', version: '1.0.0', description: API_DESCRIPTION }, OPERATION_DOCS);
   return cachedDocument;
 }
 
