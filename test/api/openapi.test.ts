@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Express } from 'express';
 import { createApp } from '../../api/app.js';
+import { OPERATION_DOCS } from '../../api/http/openapi-docs.js';
 import { connectTestDatabase } from '../support/database.js';
 import { http } from '../support/http.js';
 import { startStack, type TestStack } from '../support/services.js';
@@ -165,6 +166,8 @@ describe('descriptions and examples', () => {
         expect({ key, status, valid: parsed.success, issues: parsed.success ? [] : parsed.error.issues }).toEqual({ key, status, valid: true, issues: [] });
       }
     }
+    // No prose left behind for an operation that is gone.
+    for (const key of Object.keys(OPERATION_DOCS)) expect({ key, exists: ops.has(key) }).toEqual({ key, exists: true });
     // The main answers of the device protocol and of signing in have examples.
     expect(doc.paths['/api/auth/login'].post.responses['200'].content['application/json'].example).toMatchObject({ token_type: 'Bearer' });
     expect(doc.paths['/v4/{channel}/datas'].post.responses['202'].content['application/json'].example).toMatchObject({ status: 1 });
