@@ -26,7 +26,7 @@ const httpDuration = new Histogram({
 
 const uploads = new Counter({
   name: 'attendance_uploads_total',
-  help: 'Batches devices uploaded (POST /v4/:channel/datas) by channel and result: "accepted" or the refusal code (server_busy, archive_corrupt, sync_in_progress...)',
+  help: 'Uploads answered (POST /v4/:channel/datas) by channel and result: "accepted", the refusal code (server_busy, archive_corrupt, sync_in_progress...) or closed_before_answer',
   labelNames: ['channel', 'result'] as const,
 });
 
@@ -48,7 +48,9 @@ export function httpMetrics(): RequestHandler {
         // From the path: express has put req.params back to the outer router's by now.
         const named = req.path.split('/')[2] ?? '';
         const channel = (CHANNEL_NAMES as readonly string[]).includes(named) ? named : 'unknown';
-        const result = res.statusCode < 300 ? 'accepted' : ((res.locals.problemCode as string | undefined) ?? String(res.statusCode));
+        // Gone before the answer: the batch may still be stored (the device's retry with the same bytes is then answered 202).
+        const result = !res.headersSent ? 'closed_before_answer'
+          : res.statusCode < 300 ? 'accepted' : ((res.locals.problemCode as string | undefined) ?? String(res.statusCode));
         uploads.inc({ channel, result });
       }
     };

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { connectTestDatabase, createSuiteDatabase } from '../support/database.js';
 import { attendancesCsv, batchZip, deviceXml, TestDevice } from '../support/device-client.js';
 import { aDevice, aSchool, someUsers } from '../support/fixtures.js';
-import { eventually, freePort, killIfRunning, runScript, type RunningProcess } from '../support/processes.js';
+import { eventually, freePort, getStatus, killIfRunning, runScript, type RunningProcess } from '../support/processes.js';
 import { scrape, valueOf } from './prometheus.js';
 
 const TOKEN = 'metrics-token-for-the-test-0123456789';
@@ -23,9 +23,11 @@ beforeAll(async () => {
   apiUrl = `http://127.0.0.1:${port}`;
   workerMetrics = `http://127.0.0.1:${metricsPort}/metrics`;
   const env = { DATABASE_URL: databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'info', JWT_SECRET: 'a-jwt-secret-of-at-least-32-characters!', METRICS_TOKEN: TOKEN, HOST: '127.0.0.1' };
-  api = runScript('api/main.ts', { ...env, PORT: String(port) });
+  // Two api processes (node:cluster), as production runs them: a scrape reaching either answers for both.
+  api = runScript('api/main.ts', { ...env, PORT: String(port), API_PROCESSES: '2' });
   worker = runScript('worker/main.ts', { ...env, WORKER_METRICS_PORT: String(metricsPort) });
   await Promise.all([api.waitForLine(/"api listening"/, 60_000), worker.waitForLine(/"worker started"/, 60_000)]);
+  await eventually(() => api.jsonLines().filter((l) => l.msg === 'api listening').length === 2, 30_000, 'both api processes listening');
 });
 
 afterAll(async () => {
@@ -93,6 +95,16 @@ describe('metrics', () => {
     expect(valueOf(workerText, 'attendance_import_rejections_total', { channel: 'synchro', code: 'unknown_user' }))
       .toBe(rejected.filter((r) => r.code === 'unknown_user').length);
     expect(valueOf(workerText, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+  });
+
+  test('under two api processes, every request is counted once, whichever process answers the scrape', async () => {
+    const healthz = async () => valueOf((await scrape(`${apiUrl}/metrics`, TOKEN)).text, 'http_request_duration_seconds_count', { method: 'GET', route: '/healthz', status: '200' }) ?? 0;
+    const before = await healthz();
+    // A fresh connection each: node:cluster hands them to both processes in turn.
+    for (let i = 0; i < 10; i++) expect(await getStatus(`${apiUrl}/healthz`)).toBe(200);
+    for (let i = 0; i < 4; i++) expect(await healthz()).toBe(before + 10);
+    const pids = new Set(api.jsonLines().filter((l) => l.msg === 'api listening').map((l) => l.pid));
+    expect(pids.size).toBe(2);
   });
 
   test('a scrape without the token, or with another one, is refused by the api and by the worker', async () => {
