@@ -3,10 +3,12 @@
 // watches must have moved: requests by route, uploads by result, imports and their rows,
 // devices by status. Without the token, both endpoints refuse.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import fs from 'node:fs';
+import path from 'node:path';
 import { connectTestDatabase, createSuiteDatabase } from '../support/database.js';
 import { attendancesCsv, batchZip, deviceXml, TestDevice } from '../support/device-client.js';
 import { aDevice, aSchool, someUsers } from '../support/fixtures.js';
-import { eventually, freePort, getStatus, killIfRunning, runScript, type RunningProcess } from '../support/processes.js';
+import { eventually, freePort, getStatus, killIfRunning, ROOT, runScript, type RunningProcess } from '../support/processes.js';
 import { scrape, valueOf } from './prometheus.js';
 
 const TOKEN = 'metrics-token-for-the-test-0123456789';
@@ -105,6 +107,20 @@ describe('metrics', () => {
     for (let i = 0; i < 4; i++) expect(await healthz()).toBe(before + 10);
     const pids = new Set(api.jsonLines().filter((l) => l.msg === 'api listening').map((l) => l.pid));
     expect(pids.size).toBe(2);
+  });
+
+  test('every series the Grafana dashboard and the operator guide name is served by the api or the worker', async () => {
+    const served = new Set<string>();
+    for (const url of [`${apiUrl}/metrics`, workerMetrics]) {
+      for (const m of (await scrape(url, TOKEN)).text.matchAll(/^# TYPE (\w+) /gm)) served.add(m[1]);
+    }
+    const dashboard = JSON.parse(fs.readFileSync(path.join(ROOT, 'docs/grafana-dashboard.json'), 'utf8')) as { panels: Array<{ targets?: Array<{ expr: string }> }> };
+    const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+    const guide = fs.readFileSync(path.join(ROOT, 'docs/OPERATIONS.md'), 'utf8');
+    const named = new Set([...exprs.join('\n'), guide].join('\n').match(/\b(?:attendance|http_request|process|nodejs)_\w+/g) ?? []);
+    const missing = [...named].map((n) => n.replace(/_(bucket|count|sum)$/, '')).filter((n) => !served.has(n) && !n.endsWith('_'));
+    expect(exprs.length).toBeGreaterThan(10);
+    expect(missing).toEqual([]);
   });
 
   test('a scrape without the token, or with another one, is refused by the api and by the worker', async () => {
