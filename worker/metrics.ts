@@ -4,7 +4,7 @@
 // each batch (accepted, duplicates, rejections by code). README "Metrics" says why here.
 import http from 'node:http';
 import { Counter, Histogram, register } from 'prom-client';
-import { importedSessionFigures, jobRetryCount } from '../db/repositories/ops-figures.js';
+import { importedSessionFigures } from '../db/repositories/ops-figures.js';
 import type { Db } from '../db/database.js';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
@@ -39,10 +39,10 @@ const rejections = new Counter({
  * Runs one import job's handler and counts it. The figures of an imported batch are read after
  * its commit (one query); a failure to read them is logged, never the import's failure.
  */
-export async function measureImport(deps: { db: Db; logger: Logger }, job: { id: string; name: string; data: { session_id: string } },
+export async function measureImport(deps: { db: Db; logger: Logger }, job: { retryCount: number; data: { session_id: string } },
   run: () => Promise<ImportOutcome>): Promise<ImportOutcome> {
   const end = duration.startTimer();
-  void jobRetryCount(deps.db, job.name, job.id).then((n) => { if (n !== null && n > 0) retries.inc(); }, () => undefined);
+  if (job.retryCount > 0) retries.inc();
   let outcome: ImportOutcome;
   try {
     outcome = await run();

@@ -21,12 +21,6 @@ export async function queueFigures(db: DbOrTrx): Promise<QueueFigure[]> {
   return result.rows;
 }
 
-/** How many times pg-boss has retried a job (0 on its first attempt); null when it is gone. */
-export async function jobRetryCount(db: DbOrTrx, queue: string, id: string): Promise<number | null> {
-  const result = await sql<{ retry_count: number }>`SELECT retry_count FROM pgboss.job WHERE name = ${queue} AND id = ${id}`.execute(db);
-  return result.rows[0]?.retry_count ?? null;
-}
-
 export interface ChannelStatusFigure { channel: string; status: number; channels: number }
 
 export async function channelStatusFigures(db: DbOrTrx): Promise<ChannelStatusFigure[]> {
