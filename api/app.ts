@@ -4,8 +4,10 @@ import express, { type Express } from 'express';
 import type { AppContext } from './context.js';
 import { dashboardStatic } from './dashboard.js';
 import { buildOpenApi } from './http/openapi.js';
+import { API_DESCRIPTION, OPERATION_DOCS } from './http/openapi-docs.js';
 import { notFoundHandler, problemMiddleware } from './http/problem-middleware.js';
 import { requestLog } from './http/request-log.js';
+import { httpMetrics } from './metrics.js';
 import { RouteRegistry, reply } from './http/route.js';
 import { alertRoutes } from './routes/alerts.js';
 import { authRoutes } from './routes/auth.js';
@@ -17,6 +19,7 @@ import { flagRoutes } from './routes/flags.js';
 import { figureRoutes } from './routes/figures.js';
 import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { photoRoutes } from './routes/photos.js';
 import { schoolRoutes } from './routes/schools.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -27,6 +30,7 @@ import { userRoutes } from './routes/users.js';
 export function buildRegistry(opts: { maxArchiveBytes: number }): RouteRegistry {
   const api = new RouteRegistry();
   healthRoutes(api);
+  metricsRoutes(api);
   authRoutes(api);
   staffRoutes(api);
   schoolRoutes(api);
@@ -54,7 +58,7 @@ export function buildRegistry(opts: { maxArchiveBytes: number }): RouteRegistry 
 
 let cachedDocument: Record<string, unknown> | null = null;
 export function openApiDocument(api: RouteRegistry): Record<string, unknown> {
-  cachedDocument ??= buildOpenApi(api.routes, { title: 'Attendance sync service', version: '1.0.0' });
+  cachedDocument ??= buildOpenApi(api.routes, { title: 'Attendance sync service', version: '1.0.0', description: API_DESCRIPTION }, OPERATION_DOCS);
   return cachedDocument;
 }
 
@@ -62,7 +66,8 @@ export function createApp(ctx: AppContext): { app: Express; registry: RouteRegis
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  app.use(requestLog(ctx.logger));
+  app.use(httpMetrics());
+  app.use(requestLog(ctx.logger, ctx.config));
   app.use(express.json({ limit: '1mb' }));
   const registry = buildRegistry({ maxArchiveBytes: ctx.config.maxArchiveBytes });
   const router = express.Router();

@@ -19,6 +19,12 @@ export interface Config {
   adminPassword: string | null;
   demoData: boolean;
   logLevel: string;
+  /** `pretty`: readable lines for a person; `json`: one JSON object a line; `auto`: pretty on a terminal outside production. */
+  logFormat: LogFormat;
+  /** Bearer token for GET /metrics (and the worker's metrics port); null: metrics are off. */
+  metricsToken: string | null;
+  /** Port of the worker's own /metrics; null: the worker serves none. */
+  workerMetricsPort: number | null;
   apiProcesses: number;
   workerConcurrency: number;
   deviceTokenTtlSeconds: number;
@@ -65,11 +71,13 @@ export interface DatamartConfig {
   stageTimeoutMinutes: number;
 }
 
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
 export type Env = Partial<Record<string, string>>;
 
 const VARIABLES = [
   'NODE_ENV', 'PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'JWT_SECRET', 'ADMIN_EMAIL', 'ADMIN_PASSWORD',
-  'DEMO_DATA', 'LOG_LEVEL', 'API_PROCESSES', 'WORKER_CONCURRENCY', 'DEVICE_TOKEN_TTL_SECONDS',
+  'DEMO_DATA', 'LOG_LEVEL', 'LOG_FORMAT', 'METRICS_TOKEN', 'WORKER_METRICS_PORT', 'API_PROCESSES', 'WORKER_CONCURRENCY', 'DEVICE_TOKEN_TTL_SECONDS',
   'STAFF_TOKEN_TTL_SECONDS', 'MAX_ARCHIVE_BYTES', 'ARCHIVE_MAX_ENTRIES', 'ARCHIVE_MAX_UNCOMPRESSED_BYTES',
   'ARCHIVE_MAX_RATIO', 'IMPORT_MAX_PENDING', 'IMPORT_RETRY_AFTER_SECONDS', 'IMPORT_JOB_EXPIRE_SECONDS',
   'IMPORT_RETRY_LIMIT', 'IMPORT_HEARTBEAT_SECONDS', 'QUEUE_MAINTENANCE_SECONDS', 'SYNC_STUCK_AFTER_SECONDS', 'ACK_STUCK_AFTER_SECONDS', 'ARCHIVE_RETENTION_DAYS',
@@ -184,6 +192,11 @@ export function envToConfig(env: Env): Config {
   const logLevel = oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
     nodeEnv === 'test' ? 'silent' : 'info');
 
+  // In production the logs go to a collector, whatever the terminal.
+  const logFormat = oneOf(env, 'LOG_FORMAT', ['auto', 'json', 'pretty'] as const, production ? 'json' : 'auto');
+  const metricsToken = env.METRICS_TOKEN ?? null;
+  if (metricsToken !== null && metricsToken.length < 16) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters');
+
   const importJobExpireSeconds = integer(env, 'IMPORT_JOB_EXPIRE_SECONDS', 300, 5, 86_400);
   const syncStuckAfterSeconds = integer(env, 'SYNC_STUCK_AFTER_SECONDS', 600, 5);
 
@@ -198,6 +211,9 @@ export function envToConfig(env: Env): Config {
     adminPassword,
     demoData: boolean(env, 'DEMO_DATA', !production),
     logLevel,
+    logFormat,
+    metricsToken,
+    workerMetricsPort: env.WORKER_METRICS_PORT === undefined ? null : integer(env, 'WORKER_METRICS_PORT', 0, 1, 65_535),
     apiProcesses: integer(env, 'API_PROCESSES', production ? os.availableParallelism() : 1, 1, 256),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 4, 1, 64),
     deviceTokenTtlSeconds: integer(env, 'DEVICE_TOKEN_TTL_SECONDS', 900, 30, 86_400),

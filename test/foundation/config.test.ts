@@ -26,6 +26,10 @@ function failure(env: Env): ConfigError {
 // [variable the error must name, environment]
 const WRONG: Array<[string, Env]> = [
   ['NODE_ENV', { NODE_ENV: 'staging' }],
+  ['LOG_FORMAT', { LOG_FORMAT: 'colourful' }],
+  ['METRICS_TOKEN', { METRICS_TOKEN: 'short' }],
+  ['WORKER_METRICS_PORT', { WORKER_METRICS_PORT: '0' }],
+  ['WORKER_METRICS_PORT', { WORKER_METRICS_PORT: 'nine' }],
   ['PORT', { PORT: 'abc' }],
   ['PORT', { PORT: '-1' }],
   ['PORT', { PORT: '3000.5' }],
@@ -95,6 +99,7 @@ describe('envToConfig', () => {
       jwtSecret: null, adminEmail: null, adminPassword: null, demoData: true, logLevel: 'info', apiProcesses: 1,
       workerConcurrency: 4, deviceTokenTtlSeconds: 900, staffTokenTtlSeconds: 8 * 3600, maxArchiveBytes: 50 * 1024 * 1024,
       importJobExpireSeconds: 300, syncStuckAfterSeconds: 600, ackStuckAfterSeconds: 3600, archiveRetentionDays: 30, dbPoolMax: 10,
+      logFormat: 'auto', metricsToken: null, workerMetricsPort: null,
     });
     expect(envToConfig({ NODE_ENV: 'test' }).logLevel).toBe('silent');
   });
@@ -104,6 +109,7 @@ describe('envToConfig', () => {
     expect(config.jwtSecret).toBe(SECRET);
     expect(config.demoData).toBe(false);
     expect(config.apiProcesses).toBe(os.availableParallelism());
+    expect(config.logFormat).toBe('json'); // a collector reads production logs, terminal or not
     expect(envToConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, DEMO_DATA: 'true' }).demoData).toBe(true);
     expect(envToConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, API_PROCESSES: '2' }).apiProcesses).toBe(2);
   });
