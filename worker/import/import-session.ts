@@ -83,7 +83,10 @@ export async function importSession(deps: { db: Db; config: Config; logger: Logg
       outcome: 'imported', stats: Object.fromEntries(out.imports), package: zip, package_sha256: sha256(zip),
       device_clock: report?.clock ?? null, clock_skew_seconds: skewSeconds, offered: out.offered,
     });
-    await recordDeviceReport(trx, device.id, report, skewSeconds, true);
+    // A clock far ahead (2100, 9999) must not mark the device complete until then for good:
+    // last_device_clock only moves forward, so a suspect clock counts as the time received.
+    const completeUntil = report?.clock && ctx.clockSuspect && report.clock > session.received_at ? session.received_at : report?.clock ?? null;
+    await recordDeviceReport(trx, device.id, report && { ...report, clock: completeUntil }, skewSeconds, true);
     // A RESET_SESSION may have closed this session meanwhile: then nothing flips, but the import
     // stands; its package is never served, so what it carried (flags …) stays pending.
     if (!(await markReady(trx, device.id, channel, session.id))) return 'not_current';
