@@ -61,7 +61,9 @@ export function openApiDocument(api: RouteRegistry): Record<string, unknown> {
 export function createApp(ctx: AppContext): { app: Express; registry: RouteRegistry } {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // Off by default: X-Forwarded-For is only believed from the proxies TRUST_PROXY names, or any
+  // client could pick the address its failed sign-ins count against.
+  app.set('trust proxy', ctx.config.trustProxy);
   app.use(requestLog(ctx.logger));
   app.use(express.json({ limit: '1mb' }));
   const registry = buildRegistry({ maxArchiveBytes: ctx.config.maxArchiveBytes });
