@@ -23,8 +23,9 @@ import { sessionRoutes } from './routes/sessions.js';
 import { staffRoutes } from './routes/staff.js';
 import { syncRoutes } from './routes/sync.js';
 import { userRoutes } from './routes/users.js';
+import { InFlightBudget, type UploadLimits } from './sync/upload.js';
 
-export function buildRegistry(opts: { maxArchiveBytes: number }): RouteRegistry {
+export function buildRegistry(opts: UploadLimits): RouteRegistry {
   const api = new RouteRegistry();
   healthRoutes(api);
   authRoutes(api);
@@ -36,7 +37,7 @@ export function buildRegistry(opts: { maxArchiveBytes: number }): RouteRegistry 
   deviceRoutes(api);
   flagRoutes(api);
   sessionRoutes(api);
-  syncRoutes(api, opts.maxArchiveBytes);
+  syncRoutes(api, opts);
   figureRoutes(api);
   alertRoutes(api);
   datamartRoutes(api);
@@ -66,7 +67,11 @@ export function createApp(ctx: AppContext): { app: Express; registry: RouteRegis
   app.set('trust proxy', ctx.config.trustProxy);
   app.use(requestLog(ctx.logger));
   app.use(express.json({ limit: '1mb' }));
-  const registry = buildRegistry({ maxArchiveBytes: ctx.config.maxArchiveBytes });
+  const registry = buildRegistry({
+    maxArchiveBytes: ctx.config.maxArchiveBytes,
+    budget: new InFlightBudget(ctx.config.uploadMaxInFlightBytes),
+    retryAfterSeconds: ctx.config.importRetryAfterSeconds,
+  });
   const router = express.Router();
   registry.mount(router, ctx);
   app.use(router);

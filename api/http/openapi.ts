@@ -55,6 +55,7 @@ export function buildOpenApi(routes: AnyRoute[], info: { title: string; version:
     const path = openApiPath(route.path);
     const operation: Record<string, unknown> = {
       summary: route.summary,
+      ...(route.description && { description: route.description }),
       tags: route.tags,
       operationId: `${route.method}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       parameters: parameters(route, components),

@@ -56,6 +56,8 @@ export interface RouteSpec<P extends ZodType | undefined, Q extends ZodType | un
   /** Express path, e.g. `/api/users/:id`. */
   path: string;
   summary: string;
+  /** Longer text for the OpenAPI document (CommonMark). */
+  description?: string;
   tags: string[];
   auth: A;
   params?: P;
@@ -118,16 +120,31 @@ export class RouteRegistry {
 
   mount(router: Router, ctx: AppContext): void {
     for (const route of this.routes) {
-      router[route.method](route.path, ...(route.middleware ?? []), handle(route, ctx));
+      router[route.method](route.path, authenticateFirst(route, ctx), ...(route.middleware ?? []), handle(route, ctx));
     }
   }
+}
+
+/**
+ * The caller is known before any middleware reads the body: a client without a valid token
+ * gets its 401 before an upload's 50 MB are received (multer would buffer them first).
+ */
+function authenticateFirst(route: AnyRoute, ctx: AppContext): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      res.locals.auth = await authenticate(ctx, req, route.auth);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
 }
 
 function handle(route: AnyRoute, ctx: AppContext): RequestHandler {
   const useTransaction = route.transaction ?? route.method !== 'get';
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const auth: Auth = await authenticate(ctx, req, route.auth);
+      const auth = res.locals.auth as Auth;
       const params = parsePart(route.params, req.params, 'params');
       const query = parsePart(route.query, req.query, 'query');
       const body = parsePart(route.body, req.body, 'body');
