@@ -2,7 +2,7 @@
 // package; and the session locks RESET_SESSION takes before closing a channel.
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../database.js';
-import type { SessionOutcome, SessionStats } from '../schema/index.js';
+import type { SessionFileError, SessionOutcome, SessionStats } from '../schema/index.js';
 
 /** Where a session stands: still processed, package waiting, acknowledged, or closed without acknowledgement (reset). */
 export type SessionState = 'processing' | 'ready' | 'acknowledged' | 'closed';
@@ -25,6 +25,7 @@ export interface SessionSummary {
   clock_skew_seconds: number | null;
   attempts: number;
   stats: SessionStats | null;
+  file_errors: SessionFileError[] | null;
   rejection_count: number;
   /** received_at in microseconds: the paging key. */
   received_at_us: number;
@@ -36,7 +37,7 @@ function sessionsQuery(db: DbOrTrx) {
     .leftJoin('sync_states as st', (j) => j.onRef('st.device_id', '=', 'se.device_id').onRef('st.channel', '=', 'se.channel'))
     .select([
       'se.id', 'se.device_id', 'd.school_id', 'se.channel', 'se.outcome', 'se.received_at', 'se.processed_at', 'se.acked_at',
-      'se.archive_bytes', 'se.archive_sha256', 'se.package_sha256', 'se.device_clock', 'se.clock_skew_seconds', 'se.attempts', 'se.stats',
+      'se.archive_bytes', 'se.archive_sha256', 'se.package_sha256', 'se.device_clock', 'se.clock_skew_seconds', 'se.attempts', 'se.stats', 'se.file_errors',
     ])
     .select((eb) => [
       sql<SessionState>`CASE

@@ -80,7 +80,9 @@ export async function importSession(deps: { db: Db; config: Config; logger: Logg
     };
     const zip = buildZip([{ name: 'instructions.xml', data: buildInstructionsXml(pkg) }, ...out.files]);
     await finishSession(trx, session.id, {
-      outcome: 'imported', stats: Object.fromEntries(out.imports), package: zip, package_sha256: sha256(zip),
+      // A file that could not be read was not imported: the session says so (PROTOCOL.md §4, docs/PROTOCOL-READING.md).
+      outcome: out.errors.length > 0 ? 'partial' : 'imported', file_errors: out.errors.map((e) => ({ file: e.file ?? '', code: e.code, detail: e.detail ?? null })),
+      stats: Object.fromEntries(out.imports), package: zip, package_sha256: sha256(zip),
       device_clock: report?.clock ?? null, clock_skew_seconds: skewSeconds, offered: out.offered,
     });
     // A clock far ahead (2100, 9999) must not mark the device complete until then for good:
