@@ -41,6 +41,8 @@ const sessionSchema = z.object({
     .describe('Totals over the CSV logs of the batch'),
   files: z.record(z.string(), fileCounts).describe('Per CSV log (the package\'s <import> lines)'),
   rejection_count: z.number().int(),
+  reset_by: z.object({ staff_id: z.number().int().nullable(), staff_email: z.string().nullable() }).nullable()
+    .describe('Who closed it with RESET_SESSION; null otherwise'),
   file_errors: z.array(z.object({ file: z.string(), code: z.string(), detail: z.string().nullable() }))
     .describe('Files of the batch that were not imported, as the package\'s <error> lines (file_corrupt, xml_invalid, csv_invalid)'),
 }).meta({ id: 'SyncSession' });
@@ -69,7 +71,7 @@ function presentSession(s: SessionSummary) {
     received_at: s.received_at, processed_at: s.processed_at, acknowledged_at: s.acked_at,
     archive_bytes: s.archive_bytes, archive_sha256: s.archive_sha256, archive_stored: s.archive_stored, package_sha256: s.package_sha256,
     device_clock: s.device_clock, clock_skew_seconds: s.clock_skew_seconds, attempts: s.attempts,
-    counts, files, rejection_count: s.rejection_count, file_errors: s.file_errors ?? [],
+    counts, files, rejection_count: s.rejection_count, file_errors: s.file_errors ?? [], reset_by: s.reset_by,
   };
 }
 

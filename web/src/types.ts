@@ -23,7 +23,7 @@ export interface Device {
 }
 export interface Flag {
   id: number; device_id: string; name: string; params: Record<string, unknown>; state: 'pending' | 'delivered' | 'applied' | 'cancelled' | 'expired';
-  set_at: string; expires_at: string | null; delivered_at: string | null; applied_at: string | null; cancelled_at: string | null;
+  set_at: string; set_by_email: string | null; expires_at: string | null; delivered_at: string | null; applied_at: string | null; cancelled_at: string | null;
 }
 export interface Session {
   id: string; device_id: string; channel: string; state: 'processing' | 'ready' | 'acknowledged' | 'closed'; outcome: string | null;
