@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 document, generated from the same route declarations and zod schemas
 // that validate requests, so the document cannot drift from the router.
 import { z, type ZodType } from 'zod';
-import type { AnyRoute } from './route.js';
+import { PUT_SEMANTICS, type AnyRoute } from './route.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -30,6 +30,14 @@ function toSchema(schema: ZodType, io: 'input' | 'output', components: Component
   return rewrite(json) as JsonSchema;
 }
 
+const PATCH_SEMANTICS = 'PATCH changes the fields given and keeps the others; an empty body changes nothing.';
+
+/** The route's own description, after the rule every PUT (or PATCH) follows. */
+function description(route: AnyRoute): string | undefined {
+  const rule = route.method === 'put' ? PUT_SEMANTICS : route.method === 'patch' ? PATCH_SEMANTICS : undefined;
+  return [rule, route.description].filter(Boolean).join('\n\n') || undefined;
+}
+
 export function openApiPath(expressPath: string): string {
   return expressPath.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
 }
@@ -55,7 +63,7 @@ export function buildOpenApi(routes: AnyRoute[], info: { title: string; version:
     const path = openApiPath(route.path);
     const operation: Record<string, unknown> = {
       summary: route.summary,
-      ...(route.description && { description: route.description }),
+      ...(description(route) && { description: description(route) }),
       tags: route.tags,
       operationId: `${route.method}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       parameters: parameters(route, components),

@@ -96,6 +96,27 @@ function parsePart(schema: ZodType | undefined, value: unknown, part: 'params' |
   })));
 }
 
+/** What every PUT's OpenAPI description and 422 say: one rule for all of them. */
+export const PUT_SEMANTICS = 'PUT replaces the whole resource: every editable field is required, and a request missing any is '
+  + 'answered 422 naming them (`missing_fields`). To change some fields only, use PATCH.';
+
+/**
+ * A PUT body: a request that leaves out fields gets a 422 saying that PUT replaces the whole
+ * resource and naming every missing field, instead of one "required" per field.
+ */
+function parseReplacement(schema: ZodType | undefined, value: unknown): unknown {
+  try {
+    return parsePart(schema, value, 'body');
+  } catch (err) {
+    const shape = (schema as { shape?: Record<string, ZodType> } | undefined)?.shape;
+    if (!(err instanceof Problem) || !shape) throw err;
+    const given = value !== null && typeof value === 'object' ? value as Record<string, unknown> : {};
+    const missing = Object.keys(shape).filter((name) => given[name] === undefined && !shape[name].safeParse(undefined).success);
+    if (missing.length === 0) throw err;
+    throw new Problem('validation_failed', `${PUT_SEMANTICS} Missing: ${missing.join(', ')}.`, { ...err.extra, missing_fields: missing });
+  }
+}
+
 export function send(res: Response, out: Reply): void {
   res.status(out.status);
   for (const [name, value] of Object.entries(out.headers ?? {})) res.setHeader(name, value);
@@ -147,7 +168,7 @@ function handle(route: AnyRoute, ctx: AppContext): RequestHandler {
       const auth = res.locals.auth as Auth;
       const params = parsePart(route.params, req.params, 'params');
       const query = parsePart(route.query, req.query, 'query');
-      const body = parsePart(route.body, req.body, 'body');
+      const body = route.method === 'put' ? parseReplacement(route.body, req.body) : parsePart(route.body, req.body, 'body');
       const headers = parsePart(route.headers, headerValues(route.headers, req), 'headers');
       const run = (db: DbOrTrx) =>
         route.handler({ params, query, body, headers, auth, db, ctx, req } as HandlerInput<never, never, never, AuthRequirement, never>);
