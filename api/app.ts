@@ -26,8 +26,9 @@ import { sessionRoutes } from './routes/sessions.js';
 import { staffRoutes } from './routes/staff.js';
 import { syncRoutes } from './routes/sync.js';
 import { userRoutes } from './routes/users.js';
+import { InFlightBudget, type UploadLimits } from './sync/upload.js';
 
-export function buildRegistry(opts: { maxArchiveBytes: number }): RouteRegistry {
+export function buildRegistry(opts: UploadLimits): RouteRegistry {
   const api = new RouteRegistry();
   healthRoutes(api);
   metricsRoutes(api);
@@ -40,7 +41,7 @@ export function buildRegistry(opts: { maxArchiveBytes: number }): RouteRegistry 
   deviceRoutes(api);
   flagRoutes(api);
   sessionRoutes(api);
-  syncRoutes(api, opts.maxArchiveBytes);
+  syncRoutes(api, opts);
   figureRoutes(api);
   alertRoutes(api);
   datamartRoutes(api);
@@ -65,11 +66,17 @@ export function openApiDocument(api: RouteRegistry): Record<string, unknown> {
 export function createApp(ctx: AppContext): { app: Express; registry: RouteRegistry } {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // Off by default: X-Forwarded-For is only believed from the proxies TRUST_PROXY names, or any
+  // client could pick the address its failed sign-ins count against.
+  app.set('trust proxy', ctx.config.trustProxy);
   app.use(httpMetrics());
   app.use(requestLog(ctx.logger, ctx.config));
   app.use(express.json({ limit: '1mb' }));
-  const registry = buildRegistry({ maxArchiveBytes: ctx.config.maxArchiveBytes });
+  const registry = buildRegistry({
+    maxArchiveBytes: ctx.config.maxArchiveBytes,
+    budget: new InFlightBudget(ctx.config.uploadMaxInFlightBytes),
+    retryAfterSeconds: ctx.config.importRetryAfterSeconds,
+  });
   const router = express.Router();
   registry.mount(router, ctx);
   app.use(router);

@@ -2,7 +2,7 @@
 // that validate requests, so the document cannot drift from the router.
 import { z, type ZodType } from 'zod';
 import { PROBLEM_EXAMPLES, type OperationDoc } from './openapi-docs.js';
-import type { AnyRoute } from './route.js';
+import { PUT_SEMANTICS, type AnyRoute } from './route.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -29,6 +29,14 @@ function toSchema(schema: ZodType, io: 'input' | 'output', components: Component
       key === '$ref' && typeof v === 'string' && v.startsWith('#/$defs/') ? `#/components/schemas/${names.get(v.slice(8)) ?? v.slice(8)}` : v);
   for (const [id, def] of Object.entries(defs)) components[names.get(id)!] ??= rewrite(def) as JsonSchema;
   return rewrite(json) as JsonSchema;
+}
+
+const PATCH_SEMANTICS = 'PATCH changes the fields given and keeps the others; an empty body changes nothing.';
+
+/** The route's own description, after the rule every PUT (or PATCH) follows. */
+function description(route: AnyRoute): string | undefined {
+  const rule = route.method === 'put' ? PUT_SEMANTICS : route.method === 'patch' ? PATCH_SEMANTICS : undefined;
+  return [rule, route.description].filter(Boolean).join('\n\n') || undefined;
 }
 
 export function openApiPath(expressPath: string): string {
@@ -71,7 +79,7 @@ export function buildOpenApi(routes: AnyRoute[], info: { title: string; version:
     const examples = doc.responses ?? {};
     const operation: Record<string, unknown> = {
       summary: route.summary,
-      description: [doc.description, WHO[route.auth]].filter(Boolean).join('\n\n'),
+      description: [description(route), doc.description, WHO[route.auth]].filter(Boolean).join('\n\n'),
       tags: route.tags,
       operationId: `${route.method}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       parameters: parameters(route, components),

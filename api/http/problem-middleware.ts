@@ -27,6 +27,8 @@ export function problemMiddleware(ctx: AppContext): ErrorRequestHandler {
     res.locals.problemCode = problem.code; // for the upload metrics (api/metrics.ts)
     if (res.headersSent) return res.end();
     for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
+    // Refused before its body arrived (a 401 or 503 on an upload): close rather than read the rest.
+    if (!req.complete) res.setHeader('Connection', 'close');
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toJSON()));
   };
 }
