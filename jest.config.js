@@ -2,7 +2,8 @@
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // virtual:locales: the dashboard's language files, as web/build.ts lists them for the browser.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^virtual:locales$': '<rootDir>/test/support/locales.ts' },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, diagnostics: false }],
   },

@@ -10,6 +10,7 @@ import { QUEUES } from '../shared/jobs.js';
 import type { Logger } from '../shared/logger.js';
 import type { WorkerContext } from './context.js';
 import { registerJobs } from './jobs/index.js';
+import { serveWorkerMetrics } from './metrics.js';
 
 
 export interface RunningWorker {
@@ -35,6 +36,7 @@ export async function startWorker(config: Config, databaseUrl: string, logger: L
   const jobs = await registerJobs(ctx);
   const listener = listenForJobs(databaseUrl, { logger, applicationName: 'attendance-worker-listen' }, (queue) => jobs.wake(queue));
   await listener.ready;
+  const metrics = await serveWorkerMetrics(config, logger);
   let stopping: Promise<void> | null = null;
   return {
     ctx,
@@ -51,6 +53,7 @@ export async function startWorker(config: Config, databaseUrl: string, logger: L
     },
     stop() {
       stopping ??= (async () => {
+        await metrics?.close();
         await listener.stop();
         await jobs.stop();
         await boss.stop({ graceful: true, close: true, timeout: 15_000 }).catch(() => undefined);

@@ -65,6 +65,8 @@ export interface RouteSpec<
   /** Express path, e.g. `/api/users/:id`. */
   path: string;
   summary: string;
+  /** Longer text for the OpenAPI document (CommonMark). */
+  description?: string;
   tags: string[];
   auth: A;
   params?: P;
@@ -103,6 +105,27 @@ function parsePart(schema: ZodType | undefined, value: unknown, part: 'params' |
   })));
 }
 
+/** What every PUT's OpenAPI description and 422 say: one rule for all of them. */
+export const PUT_SEMANTICS = 'PUT replaces the whole resource: every editable field is required, and a request missing any is '
+  + 'answered 422 naming them (`missing_fields`). To change some fields only, use PATCH.';
+
+/**
+ * A PUT body: a request that leaves out fields gets a 422 saying that PUT replaces the whole
+ * resource and naming every missing field, instead of one "required" per field.
+ */
+function parseReplacement(schema: ZodType | undefined, value: unknown): unknown {
+  try {
+    return parsePart(schema, value, 'body');
+  } catch (err) {
+    const shape = (schema as { shape?: Record<string, ZodType> } | undefined)?.shape;
+    if (!(err instanceof Problem) || !shape) throw err;
+    const given = value !== null && typeof value === 'object' ? value as Record<string, unknown> : {};
+    const missing = Object.keys(shape).filter((name) => given[name] === undefined && !shape[name].safeParse(undefined).success);
+    if (missing.length === 0) throw err;
+    throw new Problem('validation_failed', `${PUT_SEMANTICS} Missing: ${missing.join(', ')}.`, { ...err.extra, missing_fields: missing });
+  }
+}
+
 export function send(res: Response, out: Reply): void {
   res.status(out.status);
   for (const [name, value] of Object.entries(out.headers ?? {})) res.setHeader(name, value);
@@ -128,19 +151,34 @@ export class RouteRegistry {
 
   mount(router: Router, ctx: AppContext): void {
     for (const route of this.routes) {
-      router[route.method](route.path, ...(route.middleware ?? []), handle(route, ctx));
+      router[route.method](route.path, authenticateFirst(route, ctx), ...(route.middleware ?? []), handle(route, ctx));
     }
   }
+}
+
+/**
+ * The caller is known before any middleware reads the body: a client without a valid token
+ * gets its 401 before an upload's 50 MB are received (multer would buffer them first).
+ */
+function authenticateFirst(route: AnyRoute, ctx: AppContext): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      res.locals.auth = await authenticate(ctx, req, route.auth);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
 }
 
 function handle(route: AnyRoute, ctx: AppContext): RequestHandler {
   const useTransaction = route.transaction ?? route.method !== 'get';
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const auth: Auth = await authenticate(ctx, req, route.auth);
+      const auth = res.locals.auth as Auth;
       const params = parsePart(route.params, req.params, 'params');
       const query = parsePart(route.query, req.query, 'query');
-      const body = parsePart(route.body, req.body, 'body');
+      const body = route.method === 'put' ? parseReplacement(route.body, req.body) : parsePart(route.body, req.body, 'body');
       const headers = parsePart(route.headers, headerValues(route.headers, req), 'headers');
       const run = (db: DbOrTrx) =>
         route.handler({ params, query, body, headers, auth, db, ctx, req } as HandlerInput<never, never, never, AuthRequirement, never, never>);

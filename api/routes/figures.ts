@@ -40,6 +40,8 @@ export const rebuildSchema = z.object({
   id: z.number().int(), kind: z.literal('rebuild-figures'), school_id: z.number().int(), from: z.string(), to: z.string(),
   chunks_total: z.number().int(), chunks_done: z.number().int(), chunks_failed: z.number().int(), days_changed: z.number().int(),
   status: z.enum(['running', 'done', 'failed']), created_at: z.string(), finished_at: z.string().nullable(),
+  requested_by: z.number().int().nullable().describe('The staff account that started it; null once that account is deleted'),
+  requested_by_email: z.string().nullable(),
 }).meta({ id: 'Job' });
 
 async function schoolInScope(db: DbOrTrx, auth: StaffAuth, id: number) {
@@ -55,6 +57,7 @@ function rebuildView(r: NonNullable<Awaited<ReturnType<typeof findRebuild>>>) {
     chunks_total: r.chunks_total, chunks_done: r.chunks_done, chunks_failed: r.chunks_failed, days_changed: r.days_changed,
     status: !finished ? 'running' : r.chunks_failed > 0 ? 'failed' : 'done',
     created_at: r.created_at.toISOString(), finished_at: r.finished_at?.toISOString() ?? null,
+    requested_by: r.requested_by, requested_by_email: r.requested_by_email,
   };
 }
 

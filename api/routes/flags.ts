@@ -43,7 +43,8 @@ export const flagSchema = z.object({
   name: z.string(),
   params: z.record(z.string(), z.unknown()),
   state: z.enum(FLAG_STATES).describe('pending → delivered (in session delivered_in) → applied (on acknowledgement); or cancelled, or expired'),
-  set_by: z.number().int().nullable(),
+  set_by: z.number().int().nullable().describe('The staff account that set it; null once that account is deleted'),
+  set_by_email: z.string().nullable(),
   set_at: timestamp,
   expires_at: timestamp.nullable(),
   delivered_in: z.uuid().nullable(),
@@ -91,7 +92,7 @@ function checkSince(name: FlagName, params: Record<string, unknown>, timeZone: s
 export function presentFlag(flag: FlagRow, timeZone: string, now: Date) {
   return {
     id: flag.id, device_id: flag.device_id, name: flag.name, params: flag.params, state: flag.state,
-    set_by: flag.set_by, set_at: flag.set_at, expires_at: flag.expires_at,
+    set_by: flag.set_by, set_by_email: flag.set_by_email, set_at: flag.set_at, expires_at: flag.expires_at,
     delivered_in: flag.delivered_in, delivered_at: flag.delivered_at, applied_at: flag.applied_at, cancelled_at: flag.cancelled_at,
     progress: flag.name === 'RESEND_SINCE' ? resendSummary(flag, timeZone, now, flag.state === 'pending') : null,
   };

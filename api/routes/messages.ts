@@ -20,7 +20,8 @@ const outgoingSchema = z.object({
   body: z.string(),
   priority: z.enum(['normal', 'high']),
   expires_at: timestamp.nullable(),
-  created_by: z.number().int().nullable(),
+  created_by: z.number().int().nullable().describe('The staff account that wrote it; null once that account is deleted'),
+  created_by_email: z.string().nullable(),
   created_at: timestamp,
   delivered_count: z.number().int().describe('Devices that acknowledged a package carrying it'),
 }).meta({ id: 'OfficeMessage' });

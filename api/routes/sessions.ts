@@ -25,7 +25,8 @@ export const sessionSchema = z.object({
   device_id: z.uuid(),
   channel: z.enum(CHANNEL_NAMES),
   state: z.enum(['processing', 'ready', 'acknowledged', 'closed']).describe('closed: ended without acknowledgement (RESET_SESSION)'),
-  outcome: z.enum(['imported', 'failed', 'reset']).nullable().describe('null while processing'),
+  outcome: z.enum(['imported', 'partial', 'failed', 'reset']).nullable()
+    .describe('null while processing; imported: every file of the batch; partial: imported except the files in file_errors (not readable: their rows come again); failed: nothing imported (processing_failed); reset: closed by RESET_SESSION'),
   received_at: timestamp,
   processed_at: timestamp.nullable(),
   acknowledged_at: timestamp.nullable(),
@@ -40,6 +41,10 @@ export const sessionSchema = z.object({
     .describe('Totals over the CSV logs of the batch'),
   files: z.record(z.string(), fileCounts).describe('Per CSV log (the package\'s <import> lines)'),
   rejection_count: z.number().int(),
+  reset_by: z.object({ staff_id: z.number().int().nullable(), staff_email: z.string().nullable() }).nullable()
+    .describe('Who closed it with RESET_SESSION; null otherwise'),
+  file_errors: z.array(z.object({ file: z.string(), code: z.string(), detail: z.string().nullable() }))
+    .describe('Files of the batch that were not imported, as the package\'s <error> lines (file_corrupt, xml_invalid, csv_invalid)'),
 }).meta({ id: 'SyncSession' });
 
 export const rejectionSchema = z.object({ id: z.number().int(), file: z.string(), line: z.number().int(), record_id: z.string().nullable(), code: z.string() });
@@ -66,7 +71,7 @@ function presentSession(s: SessionSummary) {
     received_at: s.received_at, processed_at: s.processed_at, acknowledged_at: s.acked_at,
     archive_bytes: s.archive_bytes, archive_sha256: s.archive_sha256, archive_stored: s.archive_stored, package_sha256: s.package_sha256,
     device_clock: s.device_clock, clock_skew_seconds: s.clock_skew_seconds, attempts: s.attempts,
-    counts, files, rejection_count: s.rejection_count,
+    counts, files, rejection_count: s.rejection_count, file_errors: s.file_errors ?? [], reset_by: s.reset_by,
   };
 }
 

@@ -13,7 +13,7 @@ import { reply, type RouteRegistry } from '../http/route.js';
 import { errors } from '../schemas/common.js';
 import { acceptUpload } from '../sync/accept-upload.js';
 import { buildManifest } from '../sync/manifest.js';
-import { uploadArchive } from '../sync/upload.js';
+import { uploadArchive, type UploadLimits } from '../sync/upload.js';
 
 const channelParam = z.object({ channel: z.enum(CHANNEL_NAMES) });
 
@@ -24,7 +24,7 @@ async function activeDevice(db: DbOrTrx, auth: DeviceAuth): Promise<void> {
   if (!(await isActiveDevice(db, auth.deviceId))) throw inactiveDevice();
 }
 
-export function syncRoutes(api: RouteRegistry, maxArchiveBytes: number): void {
+export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
   api.add({
     method: 'get', path: '/v4/:channel/status', summary: 'The channel status flag (PROTOCOL.md §3.1)', tags: ['device protocol'], auth: 'device',
     // Polled every few hundred ms by every device waiting for its package: one statement, no transaction.
@@ -63,12 +63,13 @@ export function syncRoutes(api: RouteRegistry, maxArchiveBytes: number): void {
   api.add({
     method: 'post', path: '/v4/:channel/datas', summary: 'Upload a batch (PROTOCOL.md §3.3)', tags: ['device protocol'], auth: 'device',
     params: channelParam, transaction: false,
-    middleware: [uploadArchive(maxArchiveBytes)],
+    middleware: [uploadArchive(limits)],
     requestBody: { contentType: 'multipart/form-data', schema: z.object({ archive: z.string().meta({ format: 'binary' }) }), description: 'One file field `archive`: a zip' },
     responses: {
       202: { description: 'Accepted: being processed', schema: z.object({ session_id: z.uuid(), status: z.number() }) },
       ...errors(400, 401, 404, 409, 413, 415, 503),
     },
+    description: 'The device token is checked before the body is read. 503 `server_busy` with `Retry-After` when the import backlog is full or when this process is already receiving UPLOAD_MAX_IN_FLIGHT_BYTES of uploads.',
     async handler({ params, auth, ctx, req }) {
       // acceptUpload checks the device itself, in the same read as the channel's state.
       const accepted = await acceptUpload(ctx, auth.deviceId, params.channel, req.file!.buffer);

@@ -30,6 +30,9 @@ export interface Accepted {
 
 class LostRace extends Error {}
 
+/** Required files are XML of a few hundred bytes (device.xml is refused above 64 KiB anyway). */
+const REQUIRED_FILE_CHECK_BYTES = 256 * 1024;
+
 type State = Pick<ChannelState, 'status' | 'session_id' | 'archive_sha256'> | null | undefined;
 
 export async function acceptUpload(
@@ -40,11 +43,18 @@ export async function acceptUpload(
   const start = await readUploadStart(db, deviceId, channel);
   if (!start || start.disabled) throw inactiveDevice();
   if (!looksLikeZip(archive)) throw new Problem('unsupported_media_type', 'The uploaded file is not a zip archive');
-  inspectArchive(archive, {
+  const required = wantedFiles(channel, start.flags).filter((f) => f.required).map((f) => f.name);
+  const contents = inspectArchive(archive, {
     channel: channelOf(channel).upload,
-    required: wantedFiles(channel, start.flags).filter((f) => f.required).map((f) => f.name),
+    required,
     limits: archiveLimits(config),
   });
+  // A required file whose data fails its CRC or its declared size is not the batch the device
+  // meant to send: 400 archive_corrupt, nothing stored, the device sends it again
+  // (docs/PROTOCOL-READING.md). Only small entries are inflated here; the worker reads the rest.
+  for (const entry of contents.entries) {
+    if (required.includes(entry.name) && entry.size <= REQUIRED_FILE_CHECK_BYTES) contents.read(entry.name);
+  }
   const hash = sha256(archive);
 
   const isRetryOf = (s: State) => s && s.status !== SYNC_STATUS.idle && s.archive_sha256 === hash && s.session_id;

@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import type { Express } from 'express';
 import { createApp } from '../../api/app.js';
+import { OPERATION_DOCS } from '../../api/http/openapi-docs.js';
 import { http } from '../support/http.js';
 import { aWorld, type World } from './world.js';
 import { useSuite } from '../support/suite.js';
@@ -126,6 +127,43 @@ describe('the document and the router', () => {
     expect(body.properties.temperature.anyOf).toEqual([{ type: 'number', minimum: 28, maximum: 43 }, { type: 'null' }]);
     expect(doc.paths['/api/schools/{id}'].put.requestBody.content['application/json'].schema.required.sort())
       .toEqual(['day_end', 'fever_threshold', 'name', 'school_days', 'timezone']);
+  });
+});
+
+describe('descriptions and examples', () => {
+  test('the document says how to get a staff token and a device token', () => {
+    expect(doc.info.description).toContain('POST /api/auth/login');
+    expect(doc.info.description).toContain('POST /v4/auth/token');
+    expect(doc.info.description).toContain('POST /api/devices');
+  });
+
+  test('every operation has a description, and every JSON body an example its own schema accepts', () => {
+    const { registry } = createApp(suite.api.ctx);
+    const ops = new Map(operations().map((o) => [o.key, o.op]));
+    for (const route of registry.routes) {
+      const key = `${route.method.toUpperCase()} ${route.path.replace(/:(\w+)/g, '{$1}')}`;
+      const op = ops.get(key);
+      expect({ key, description: typeof op.description === 'string' && op.description.length > 10 }).toEqual({ key, description: true });
+      if (route.body) {
+        const example = op.requestBody.content['application/json'].example;
+        expect({ key, example: example !== undefined }).toEqual({ key, example: true });
+        const parsed = route.body.safeParse(example);
+        expect({ key, valid: parsed.success, issues: parsed.success ? [] : parsed.error.issues }).toEqual({ key, valid: true, issues: [] });
+      }
+      // Response examples, where a schema says what the route answers, must fit it too.
+      for (const [status, response] of Object.entries(route.responses)) {
+        const example = (op.responses[status]?.content?.[response.contentType ?? 'application/json'] as { example?: unknown } | undefined)?.example;
+        if (example === undefined || !response.schema) continue;
+        const parsed = response.schema.safeParse(example);
+        expect({ key, status, valid: parsed.success, issues: parsed.success ? [] : parsed.error.issues }).toEqual({ key, status, valid: true, issues: [] });
+      }
+    }
+    // No prose left behind for an operation that is gone.
+    for (const key of Object.keys(OPERATION_DOCS)) expect({ key, exists: ops.has(key) }).toEqual({ key, exists: true });
+    // The main answers of the device protocol and of signing in have examples.
+    expect(doc.paths['/api/auth/login'].post.responses['200'].content['application/json'].example).toMatchObject({ token_type: 'Bearer' });
+    expect(doc.paths['/v4/{channel}/datas'].post.responses['202'].content['application/json'].example).toMatchObject({ status: 1 });
+    expect(doc.paths['/v4/{channel}/status'].get.responses['200'].content['application/json'].example).toMatchObject({ status: 2 });
   });
 });
 

@@ -12,7 +12,7 @@ import { attendancesCsv, batchZip, deviceXml, TestDevice, type CsvAttendance } f
 import { aDevice, aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { png } from '../channels/helpers.js';
 import { createRun } from '../../db/repositories/datamart-runs.js';
-import { escapeFormulaCell } from '../../shared/csv/safe-csv-cell.js';
+import { escapeFormulaCell } from '../../shared/csv/formula-escape.js';
 import { http } from '../support/http.js';
 import { useSuite } from '../support/suite.js';
 

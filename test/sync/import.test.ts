@@ -164,7 +164,7 @@ describe('fixtures/archives', () => {
     expect(imported(pkg)).toBeUndefined();
     expect(await storedRows(dev.identity.id)).toEqual([]);
     const session = await suite.db.selectFrom('sync_sessions').select(['outcome', 'attempts', 'clock_skew_seconds']).where('id', '=', sessionId).executeTakeFirstOrThrow();
-    expect(session).toMatchObject({ outcome: 'imported', attempts: 1, clock_skew_seconds: expect.any(Number) });
+    expect(session).toMatchObject({ outcome: 'partial', attempts: 1, clock_skew_seconds: expect.any(Number) });
     expect((await dev.manifest()).body.high_water_marks).toEqual({ 'attendances.csv': 0 });
   });
 });

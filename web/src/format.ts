@@ -66,10 +66,11 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
   return rtf.format(-Math.round(s / 86_400), 'day');
 }
 
-/** A length of time in its two largest units: "13 days 7 hr", "5 min", "12 sec". */
+/** A length of time in its two largest units: "13 days 7 hr", "5 min", "12 sec"; years past two (a device reporting 2100). */
 export function duration(seconds: number): string {
-  const unit = (n: number, u: 'day' | 'hour' | 'minute' | 'second') => num(n, { style: 'unit', unit: u, unitDisplay: 'short' });
+  const unit = (n: number, u: 'year' | 'day' | 'hour' | 'minute' | 'second') => num(n, { style: 'unit', unit: u, unitDisplay: 'short' });
   const a = Math.round(Math.abs(seconds));
+  if (a >= 2 * 365 * 86_400) return unit(Math.round(a / 31_557_600), 'year');
   if (a < 60) return unit(a, 'second');
   if (a < 3600) return unit(Math.floor(a / 60), 'minute');
   if (a < 86_400) {

@@ -104,11 +104,17 @@ async function runImporter(ctx: ImportContext): Promise<AfterReady | void> {
 /** Step 5: the package stored with the outcome, the device's report, and the 1→2 flip. */
 async function finish(trx: Trx, { ctx, skewSeconds }: OpenedBatch, pkg: InstructionPackage, afterReady: AfterReady | void): Promise<ImportOutcome> {
   const zip = packageZip(pkg, ctx.out);
-  await finishSession(trx, ctx.session.id, {
-    outcome: 'imported', stats: Object.fromEntries(ctx.out.imports), package: zip, package_sha256: sha256(zip),
-    device_clock: ctx.report?.clock ?? null, clock_skew_seconds: skewSeconds, offered: ctx.out.offered,
+  const { out, report, session } = ctx;
+  await finishSession(trx, session.id, {
+    // A file that could not be read was not imported: the session says so (PROTOCOL.md §4, docs/PROTOCOL-READING.md).
+    outcome: out.errors.length > 0 ? 'partial' : 'imported', file_errors: out.errors.map((e) => ({ file: e.file ?? '', code: e.code, detail: e.detail ?? null })),
+    stats: Object.fromEntries(out.imports), package: zip, package_sha256: sha256(zip),
+    device_clock: report?.clock ?? null, clock_skew_seconds: skewSeconds, offered: out.offered,
   });
-  await recordDeviceReport(trx, ctx.device.id, ctx.report, skewSeconds, true);
+  // A clock far ahead (2100, 9999) must not mark the device complete until then for good:
+  // last_device_clock only moves forward, so a suspect clock counts as the time received.
+  const completeUntil = report?.clock && ctx.clockSuspect && report.clock > session.receivedAt ? session.receivedAt : report?.clock ?? null;
+  await recordDeviceReport(trx, ctx.device.id, report && { ...report, clock: completeUntil }, skewSeconds, true);
   // A RESET_SESSION may have closed this session meanwhile: then nothing flips, but the import
   // stands; its package is never served, so what it carried (flags …) stays pending.
   if (!(await markReady(trx, ctx.device.id, ctx.session.channel, ctx.session.id))) return 'not_current';

@@ -107,7 +107,8 @@ export const flagsView: View = {
             }
             const params = Object.keys(f.params).length ? ` ${JSON.stringify(f.params)}` : '';
             return [device, [h('span', { title: `${f.name} — ${flagHelp(f.name)}` }, flagLabel(f.name)), params], badge(m.flagStates[f.state], TONE[f.state]),
-              dateTime(f.set_at, school.timezone), dateTime(f.delivered_at, school.timezone), dateTime(f.applied_at ?? f.cancelled_at, school.timezone), action];
+              f.set_by_email ? m.setBy(dateTime(f.set_at, school.timezone), f.set_by_email) : dateTime(f.set_at, school.timezone),
+              dateTime(f.delivered_at, school.timezone), dateTime(f.applied_at ?? f.cancelled_at, school.timezone), action];
           }), { empty: m.noFlag, className: 'flags' }));
       },
     };

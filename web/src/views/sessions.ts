@@ -59,7 +59,9 @@ export const sessionsView: View = {
             const button = h('button', { type: 'button', class: 'secondary', disabled: s.rejection_count === 0, 'aria-label': m.rejectionsOfSession(when) }, m.rejections);
             button.addEventListener('click', () => void showRejections(s));
             const failed = s.outcome === 'failed';
-            return [when, s.channel, badge(failed ? m.sessionStates.failed : m.sessionStates[s.state], failed ? 'bad' : TONE[s.state]),
+            const partial = s.outcome === 'partial';
+            const state = failed ? m.sessionStates.failed : partial ? m.sessionPartial(m.sessionStates[s.state]) : m.sessionStates[s.state];
+            return [when, s.channel, badge(state, failed ? 'bad' : partial ? 'warn' : TONE[s.state]),
               num(s.counts.received), num(s.counts.accepted), num(s.counts.duplicates), num(s.counts.rejected),
               h('span', { title: skewTitle(s.clock_skew_seconds) }, skew(s.clock_skew_seconds)), button];
           }), { empty: last ? m.noSessionKept : m.deviceNeverSynced(d.name) }));
