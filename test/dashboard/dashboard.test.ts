@@ -358,8 +358,8 @@ describe('a backoffice user', () => {
     // The flag is named in words, with what it does; restarting a device asks first.
     expect(await page.locator('#flag-help').textContent()).toMatch(/^The device restarts after its next sync.*\(REBOOT\)$/);
     await page.getByRole('button', { name: 'Set flag' }).click();
-    expect(await answerDialog(page, 'Set flag')).toContain('Restart the device on Gym tablet?');
-    const cancel = page.getByRole('button', { name: 'Cancel Restart the device on Gym tablet' });
+    expect(await answerDialog(page, 'Set flag')).toContain('“Restart the device” on Gym tablet?');
+    const cancel = page.getByRole('button', { name: 'Cancel “Restart the device” on Gym tablet' });
     await cancel.waitFor();
     const pending = await api(`/api/devices/${silentDevice.id}/flags`, boToken);
     expect(pending.body.items.map((f: any) => [f.name, f.state])).toEqual([['REBOOT', 'pending']]);
@@ -375,7 +375,7 @@ describe('a backoffice user', () => {
     await page.getByLabel('Target').selectOption({ label: 'Every device of Lincoln Primary' });
     await page.getByRole('button', { name: 'Set flag' }).click();
     const asked = await answerDialog(page, 'Cancel');
-    expect(asked).toContain('Restart the device on Every device of Lincoln Primary?');
+    expect(asked).toContain('“Restart the device” on Every device of Lincoln Primary?');
     expect(asked).toContain("each of the school's 2 devices");
     const untouched = await api(`/api/devices/${terminal.identity.id}/flags`, boToken);
     expect(untouched.body.items.filter((f: any) => f.name === 'REBOOT')).toEqual([]);

@@ -29,7 +29,6 @@ const messages = {
   downloadCsv: 'Download CSV',
   rangeError: 'Choose a start date on or before the end date.',
   rangeSummary: (range: string, zone: string) => `${range}, school time (${zone})`,
-  confirm: 'Confirm',
   cancel: 'Cancel',
 
   friendly: {
@@ -182,15 +181,15 @@ const messages = {
   everyState: 'Every state',
   flagStates: { pending: 'pending', delivered: 'delivered', applied: 'applied', cancelled: 'cancelled', expired: 'expired' },
   flagStateFilter: { pending: 'Pending', delivered: 'Delivered', applied: 'Applied', cancelled: 'Cancelled', expired: 'Expired' },
-  flagSet: (flag: string, where: string) => `${flag} set on ${where}.`,
-  flagCancelled: (flag: string, device: string) => `${flag} cancelled on ${device}.`,
+  flagSet: (flag: string, where: string) => `“${flag}” set on ${where}.`,
+  flagCancelled: (flag: string, device: string) => `“${flag}” cancelled on ${device}.`,
   flagsCaption: (n: number) => `Flags (${num(n)})`,
   stateHeader: 'State',
   setHeader: 'Set',
   deliveredHeader: 'Delivered',
   setBy: (when: string, email: string) => `${when} by ${email}`,
   appliedOrCancelled: 'Applied or cancelled',
-  cancelFlagOf: (flag: string, device: string) => `Cancel ${flag} on ${device}`,
+  cancelFlagOf: (flag: string, device: string) => `Cancel “${flag}” on ${device}`,
   noFlag: 'No flag.',
   flags: {
     FULL_RESYNC: { label: 'Full resync', help: 'The device sends all the check-ins it holds again on its next upload; duplicates are recognised and skipped.' },
@@ -202,12 +201,11 @@ const messages = {
     REBOOT: { label: 'Restart the device', help: 'The device restarts after its next sync; it does not record check-ins for a minute or two.' },
     RESET_SESSION: { label: 'Reset the session', help: 'Acts at once on the server: channels stuck importing or waiting for an acknowledgement go back to idle.' },
   } as Record<string, { label: string; help: string }>,
-  confirmFlagTitle: (flag: string, where: string) => `${flag} on ${where}?`,
+  confirmFlagTitle: (flag: string, where: string) => `“${flag}” on ${where}?`,
   confirmSchoolWide: (n: number) => plural(n, {
     one: 'This is set on the school\'s # device, disabled or not, as if set on it alone.',
     other: 'This is set on each of the school\'s # devices, disabled ones included, as if set on each alone.',
   }),
-  flagOnDevice: (label: string, device: string) => `${label} on ${device}`,
 
   // Sessions
   sessionsAt: (school: string) => `Sync sessions at ${school}`,

@@ -28,7 +28,6 @@ const messages: Messages = {
   downloadCsv: 'Télécharger en CSV',
   rangeError: 'Choisissez une date de début antérieure ou égale à la date de fin.',
   rangeSummary: (range, zone) => `${range}, heure de l\u2019école (${zone})`,
-  confirm: 'Confirmer',
   cancel: 'Annuler',
 
   friendly: {
@@ -172,15 +171,15 @@ const messages: Messages = {
   everyState: 'Tous les états',
   flagStates: { pending: 'en attente', delivered: 'livré', applied: 'appliqué', cancelled: 'annulé', expired: 'expiré' },
   flagStateFilter: { pending: 'En attente', delivered: 'Livrés', applied: 'Appliqués', cancelled: 'Annulés', expired: 'Expirés' },
-  flagSet: (flag, where) => `${flag} : posé sur ${where}.`,
-  flagCancelled: (flag, device) => `${flag} : annulé sur ${device}.`,
+  flagSet: (flag, where) => `« ${flag} » posé sur ${where}.`,
+  flagCancelled: (flag, device) => `« ${flag} » annulé sur ${device}.`,
   flagsCaption: (n) => `Drapeaux (${num(n)})`,
   stateHeader: 'État',
   setHeader: 'Posé',
   deliveredHeader: 'Livré',
   setBy: (when, email) => `${when} par ${email}`,
   appliedOrCancelled: 'Appliqué ou annulé',
-  cancelFlagOf: (flag, device) => `Annuler ${flag} sur ${device}`,
+  cancelFlagOf: (flag, device) => `Annuler « ${flag} » sur ${device}`,
   noFlag: 'Aucun drapeau.',
   flags: {
     FULL_RESYNC: { label: 'Resynchro complète', help: 'L\u2019appareil renvoie tous les pointages qu\u2019il garde à son prochain envoi ; les doublons sont reconnus et ignorés.' },
@@ -192,12 +191,11 @@ const messages: Messages = {
     REBOOT: { label: 'Redémarrer l\u2019appareil', help: 'L\u2019appareil redémarre après sa prochaine synchro ; il n\u2019enregistre pas de pointage pendant une à deux minutes.' },
     RESET_SESSION: { label: 'Réinitialiser la session', help: 'Agit tout de suite sur le serveur : les canaux bloqués en import ou en attente d\u2019accusé de réception repassent au repos.' },
   },
-  confirmFlagTitle: (flag, where) => `${flag} sur ${where} ?`,
+  confirmFlagTitle: (flag, where) => `« ${flag} » sur ${where} ?`,
   confirmSchoolWide: (n) => plural(n, {
     one: 'Il est posé sur le seul appareil de l\u2019école, désactivé ou non, comme s\u2019il était posé seul.',
     other: 'Il est posé sur chacun des # appareils de l\u2019école, désactivés compris, comme s\u2019il était posé sur chacun seul.',
   }),
-  flagOnDevice: (label, device) => `${label} sur ${device}`,
 
   sessionsAt: (school) => `Sessions de synchro à ${school}`,
   latestSessions: 'Dernières sessions',
