@@ -58,7 +58,7 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
           setTimeout(() => server.closeAllConnections(), 10_000).unref();
         });
         await queue.stop();
-        await ctx.boss.stop({ graceful: false, wait: true, close: true }).catch(() => undefined);
+        await ctx.boss.stop({ graceful: false, close: true }).catch(() => undefined);
         await database.close();
       })();
       return stopping;
