@@ -3,7 +3,7 @@
 // shows in the very next answer, with a version that the figures' cache key and ETag include.
 import { createHash } from 'node:crypto';
 import type { DbOrTrx } from '../../db/database.js';
-import { effectiveEntries, subscriptionOf } from '../../db/repositories/calendars.js';
+import { schoolCalendarRows } from '../../db/repositories/calendars.js';
 import type { Calendar, CalendarEntryRow, School } from '../../db/schema/index.js';
 import { SchoolCalendar } from '../../shared/attendance/school-calendar.js';
 
@@ -16,7 +16,7 @@ export interface LoadedCalendar {
 }
 
 export async function loadSchoolCalendar(db: DbOrTrx, school: School): Promise<LoadedCalendar> {
-  const [entries, shared] = await Promise.all([effectiveEntries(db, school.id), subscriptionOf(db, school.id)]);
+  const { entries, shared } = await schoolCalendarRows(db, school.id);
   const calendar = new SchoolCalendar(school.school_days, entries.map((e) => ({ kind: e.kind, label: e.label, startsOn: e.starts_on, endsOn: e.ends_on })));
   const version = createHash('sha256')
     .update(JSON.stringify([school.school_days, shared?.id ?? null, entries.map((e) => [e.id, e.kind, e.label, e.starts_on, e.ends_on])]))
