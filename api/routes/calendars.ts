@@ -19,7 +19,7 @@ import { isValidTimeZone } from '../../shared/time/zoned.js';
 import { loadSchoolCalendar } from '../calendar/school-calendar.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
-import { reply, requireTransaction, type RouteRegistry } from '../http/route.js';
+import { reply, type RouteRegistry } from '../http/route.js';
 import { assertInScope } from '../http/scope.js';
 import { errors, idParam, localDate, pageOf, queryFlag, timestamp } from '../schemas/common.js';
 
@@ -273,7 +273,7 @@ export function calendarRoutes(api: RouteRegistry): void {
     params: idParam,
     responses: { 204: { description: 'Deleted' }, ...errors(401, 403, 404, 409, 422) },
     async handler({ params, db }) {
-      switch (await deleteCalendar(requireTransaction(db), params.id)) {
+      switch (await deleteCalendar(db, params.id)) {
         case 'not_found': throw notFound('calendar');
         case 'in_use': throw new Problem('conflict', 'Schools subscribe to this calendar: move them to another one (or none) first');
         case 'deleted': return reply.noContent();

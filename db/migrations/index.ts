@@ -8,6 +8,8 @@ import * as m20261124001000 from './20261124_001000_datamart.js';
 import * as m20261124004000 from './20261124_004000_channels.js';
 import * as m20261124006000 from './20261124_006000_hot_path_keys.js';
 import * as m20261203100000 from './20261203_100000_calendars.js';
+import * as m20261203200000 from './20261203_200000_device_values_fit.js';
+import * as m20261203200100 from './20261203_200100_session_file_errors.js';
 
 export const migrations: Record<string, Migration> = {
   '20261123_0001_core': core,
@@ -17,4 +19,6 @@ export const migrations: Record<string, Migration> = {
   '20261124_004000_channels': m20261124004000,
   '20261124_006000_hot_path_keys': m20261124006000,
   '20261203_100000_calendars': m20261203100000,
+  '20261203_200000_device_values_fit': m20261203200000,
+  '20261203_200100_session_file_errors': m20261203200100,
 };

@@ -2,28 +2,20 @@
 // scoping, the iCalendar import (preview, then idempotent), and figures that change at once
 // when the calendar does — ETag included — with the counted and skipped days said.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { connectTestDatabase } from '../support/database.js';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import { attendancesCsv, batchZip, deviceXml, TestDevice, type CsvAttendance } from '../support/device-client.js';
 import { aDevice, aUser } from '../support/fixtures.js';
 import { http } from '../support/http.js';
-import { startStack, type TestStack } from '../support/services.js';
+import { useSuite } from '../support/suite.js';
 import { aWorld, type World } from './world.js';
 
-let stack: TestStack;
-let db: ReturnType<typeof connectTestDatabase>;
+const stack = useSuite({ worker: true });
 let w: World;
 const holidaysIcs = readFileSync(new URL('../../fixtures/calendars/fr-school-holidays-2025-2026-zone-c.ics', import.meta.url), 'utf8');
 const publicHolidaysIcs = readFileSync(new URL('../../fixtures/calendars/fr-public-holidays-2025-2026.ics', import.meta.url), 'utf8');
 
 beforeAll(async () => {
-  stack = await startStack({ worker: true });
-  db = connectTestDatabase(stack.databaseUrl);
-  w = await aWorld(stack.url, db.db);
-});
-afterAll(async () => {
-  await db.close();
-  await stack.stop();
+  w = await aWorld(stack.url, stack.db);
 });
 
 const ics = (token: string, path: string, body: string) => http(stack.url, 'POST', path, { token, body, headers: { 'content-type': 'text/calendar' } });
@@ -140,10 +132,10 @@ function dayRows(userId: number, date: string, inAt: string, outAt: string): Csv
 
 describe('figures, who and history with the calendar', () => {
   test('a closure added afterwards changes the week at once (new ETag), says why, and empties that day', async () => {
-    const [school] = await db.db.insertInto('schools').values({ name: 'Calendar school', timezone: 'Europe/Paris' }).returningAll().execute();
-    const ana = await aUser(db.db, school.id, { enrolled_on: '2026-10-01' });
-    const ben = await aUser(db.db, school.id, { enrolled_on: '2026-10-01' });
-    const device = await new TestDevice(stack.url, await aDevice(db.db, school.id)).signIn();
+    const [school] = await stack.db.insertInto('schools').values({ name: 'Calendar school', timezone: 'Europe/Paris' }).returningAll().execute();
+    const ana = await aUser(stack.db, school.id, { enrolled_on: '2026-10-01' });
+    const ben = await aUser(stack.db, school.id, { enrolled_on: '2026-10-01' });
+    const device = await new TestDevice(stack.url, await aDevice(stack.db, school.id)).signIn();
     // Week of Mon 2026-11-09: Ana Tue–Fri (4 of 5: absent); Ben comes to the Saturday event only.
     const rows = ['2026-11-10', '2026-11-11', '2026-11-12', '2026-11-13'].flatMap((d) => dayRows(ana.id, d, '08:00', '16:00'));
     rows.push(...dayRows(ben.id, '2026-11-14', '09:00', '11:00'));
@@ -195,9 +187,9 @@ describe('figures, who and history with the calendar', () => {
   });
 
   test('absent today: nobody checked in yet, so everyone counted is listed; a closure today lists nobody', async () => {
-    const [school] = await db.db.insertInto('schools').values({ name: 'Today school', timezone: 'UTC', school_days: [1, 2, 3, 4, 5, 6, 7], day_end: '23:59' }).returningAll().execute();
-    const ana = await aUser(db.db, school.id, { enrolled_on: '2020-01-01', name: 'Ana' });
-    await aUser(db.db, school.id, { enrolled_on: '2999-01-01', name: 'Later' });
+    const [school] = await stack.db.insertInto('schools').values({ name: 'Today school', timezone: 'UTC', school_days: [1, 2, 3, 4, 5, 6, 7], day_end: '23:59' }).returningAll().execute();
+    const ana = await aUser(stack.db, school.id, { enrolled_on: '2020-01-01', name: 'Ana' });
+    await aUser(stack.db, school.id, { enrolled_on: '2999-01-01', name: 'Later' });
     const { token } = w.backoffice;
     const res = await http(stack.url, 'GET', `/api/schools/${school.id}/presence/absent`, { token });
     expect(res.status).toBe(200);
