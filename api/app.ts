@@ -6,6 +6,7 @@ import { dashboardStatic } from './dashboard.js';
 import { buildOpenApi } from './http/openapi.js';
 import { notFoundHandler, problemMiddleware } from './http/problem-middleware.js';
 import { requestLog } from './http/request-log.js';
+import { iclockRouter } from './push/iclock.js';
 import { RouteRegistry, reply } from './http/route.js';
 import { alertRoutes } from './routes/alerts.js';
 import { authRoutes } from './routes/auth.js';
@@ -18,6 +19,7 @@ import { figureRoutes } from './routes/figures.js';
 import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
 import { photoRoutes } from './routes/photos.js';
+import { pushTerminalRoutes } from './routes/push-terminals.js';
 import { schoolRoutes } from './routes/schools.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { staffRoutes } from './routes/staff.js';
@@ -42,6 +44,7 @@ export function buildRegistry(opts: { maxArchiveBytes: number }): RouteRegistry 
   datamartRoutes(api);
   messageRoutes(api);
   photoRoutes(api);
+  pushTerminalRoutes(api);
   api.add({
     method: 'get', path: '/api/openapi.json', summary: 'This OpenAPI document', tags: ['operations'], auth: 'none',
     responses: { 200: { description: 'OpenAPI 3.1', contentType: 'application/json' } },
@@ -62,6 +65,9 @@ export function createApp(ctx: AppContext): { app: Express; registry: RouteRegis
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // PUSH terminals (PUSH.md) before the request log: getrequest is polled by every terminal every
+  // few seconds; the router logs what matters itself.
+  app.use(iclockRouter(ctx));
   app.use(requestLog(ctx.logger));
   app.use(express.json({ limit: '1mb' }));
   const registry = buildRegistry({ maxArchiveBytes: ctx.config.maxArchiveBytes });

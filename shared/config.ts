@@ -29,6 +29,10 @@ export interface Config {
   archiveMaxRatio: number;
   importMaxPending: number;
   importRetryAfterSeconds: number;
+  /** PUSH: a command without a result this long after it was sent is sent again (PUSH.md §5). */
+  pushCommandAnswerSeconds: number;
+  /** PUSH: sends of one command at most; then it is failed and shown to staff. */
+  pushCommandMaxSends: number;
   importJobExpireSeconds: number;
   importRetryLimit: number;
   /** How often a worker's pg-boss expires timed-out jobs and applies retention (default 30 s). */
@@ -206,6 +210,8 @@ export function envToConfig(env: Env): Config {
     archiveMaxRatio: integer(env, 'ARCHIVE_MAX_RATIO', 200, 2, 10_000),
     importMaxPending: integer(env, 'IMPORT_MAX_PENDING', 2000, 1),
     importRetryAfterSeconds: integer(env, 'IMPORT_RETRY_AFTER_SECONDS', 30, 1, 3600),
+    pushCommandAnswerSeconds: integer(env, 'PUSH_COMMAND_ANSWER_SECONDS', 120, 1, 86_400),
+    pushCommandMaxSends: integer(env, 'PUSH_COMMAND_MAX_SENDS', 3, 1, 100),
     importJobExpireSeconds,
     importRetryLimit: integer(env, 'IMPORT_RETRY_LIMIT', 3, 0, 20),
     queueMaintenanceSeconds: integer(env, 'QUEUE_MAINTENANCE_SECONDS', 30, 1, 3600),

@@ -4,6 +4,7 @@ import type { AuthThrottleTable, IdempotencyKeysTable } from './auth.js';
 import type { DatamartChangesTable, DatamartCollectKeysTable, DatamartRecordsTable, DatamartRunsTable, DatamartStagesTable, DatamartSubstagesTable, DatamartUploadsTable } from './datamart.js';
 import type { AlertDeliveriesTable, DeviceMessagesTable, DevicePhotosTable, MessageDeliveriesTable, MessagesTable, PhotosTable, ReadingsTable } from './channels.js';
 import type { DevicesTable } from './devices.js';
+import type { PushCommandsTable, PushOperlogTable, PushTerminalUsersTable, PushTerminalsTable } from './push.js';
 import type { FigureRebuildsTable } from './figures.js';
 import type { DeviceFlagsTable, FlagEventsTable } from './flags.js';
 import type { SchoolsTable } from './schools.js';
@@ -42,6 +43,10 @@ export interface Database {
   device_messages: DeviceMessagesTable;
   photos: PhotosTable;
   device_photos: DevicePhotosTable;
+  push_terminals: PushTerminalsTable;
+  push_commands: PushCommandsTable;
+  push_terminal_users: PushTerminalUsersTable;
+  push_operlog: PushOperlogTable;
 }
 
 export type * from './attendances.js';
@@ -49,6 +54,7 @@ export type * from './auth.js';
 export type * from './datamart.js';
 export type * from './channels.js';
 export type * from './devices.js';
+export type * from './push.js';
 export type * from './figures.js';
 export type * from './flags.js';
 export type * from './schools.js';

@@ -2,6 +2,7 @@
 // high-water marks, rejections, fever events, the touched user-days, the instruction package
 // and the 1→2 flip all commit together, or nothing does and the job is retried. The same for
 // every channel: what differs comes from its definition (channels/registry.ts).
+import { importPushSession } from '../../channels/push/session.js';
 import { channelOf, isChannelName } from '../../channels/registry.js';
 import type { Db } from '../../db/database.js';
 import { lockSession, recordAttempt, recordDeviceReport, sessionDevice } from '../../db/repositories/import-session.js';
@@ -12,6 +13,7 @@ import { buildZip } from '../../shared/archive/build-zip.js';
 import type { Config } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import { CLOCK_REPORT_SKEW_SECONDS, CLOCK_SUSPECT_SKEW_SECONDS } from '../../shared/protocol/codes.js';
+import { PUSH_SESSION_CHANNEL } from '../../shared/protocol/push.js';
 import { isFileError } from '../../shared/protocol/file-error.js';
 import type { InstructionPackage } from '../../shared/protocol/instruction-package.js';
 import { buildInstructionsXml } from '../../shared/xml/instructions-xml.js';
@@ -30,6 +32,11 @@ export async function importSession(deps: { db: Db; config: Config; logger: Logg
     if (session.processed_at) return 'already_processed';
     await recordAttempt(trx, sessionId);
     const found = await sessionDevice(trx, session.device_id);
+    // A PUSH terminal's ATTLOG batch (PUSH.md §4): the same job, transaction and kit, its own reader.
+    if (session.channel === PUSH_SESSION_CHANNEL && found && session.archive) {
+      await importPushSession({ trx, logger, session: { ...session, archive: session.archive }, school: found.school });
+      return 'imported';
+    }
     if (!found || !session.archive || !isChannelName(session.channel)) throw new Error(`session ${sessionId} cannot be imported: device or archive missing`);
     const { device, school } = found;
     const channel = session.channel;
