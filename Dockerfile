@@ -1,6 +1,6 @@
 # One image for the api, the worker and migrations; docker-compose.yml picks the command.
 # The processes run the JavaScript compiled into dist/ (`npm run build`, tools/build.ts).
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 
 ENV NODE_ENV=production \
     npm_config_update_notifier=false \

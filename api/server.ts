@@ -62,7 +62,7 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
         });
         await queue.stop();
         await ctx.push.stop();
-        await ctx.boss.stop({ graceful: false, wait: true, close: true }).catch(() => undefined);
+        await ctx.boss.stop({ graceful: false, close: true }).catch(() => undefined);
         await database.close();
       })();
       return stopping;

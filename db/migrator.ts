@@ -1,5 +1,5 @@
 // Applies the listed migrations (kysely Migrator) and pg-boss's own schema and queues.
-import { Migrator, type MigrationResultSet } from 'kysely';
+import { Migrator, type MigrationResultSet } from 'kysely/migration';
 import type { Db } from './database.js';
 import { migrations } from './migrations/index.js';
 

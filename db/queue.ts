@@ -1,7 +1,6 @@
-// pg-boss: one instance per process, its queues, and the adapter that sends a job inside a
-// kysely transaction (pg-boss 10's `db` option), so a job exists exactly when its write committed.
-import { CompiledQuery } from 'kysely';
-import PgBoss from 'pg-boss';
+// pg-boss: one instance per process, its queues, and sending a job inside a kysely transaction
+// (pg-boss's `db` option with its kysely adapter), so a job exists exactly when its write committed.
+import { PgBoss, fromKysely, type Db as BossDb, type Job, type JobInsert, type Queue, type SendOptions } from 'pg-boss';
 import type { Config } from '../shared/config.js';
 import { QUEUES } from '../shared/jobs.js';
 import type { Logger } from '../shared/logger.js';
@@ -9,8 +8,9 @@ import type { Trx } from './database.js';
 import { notifyJobSent } from './job-notifications.js';
 
 export { PgBoss };
+export type { Job, JobInsert, SendOptions };
 
-export function createBoss(url: string, opts: { logger: Logger; role: 'api' | 'worker' | 'migrate'; max?: number; maintenanceIntervalSeconds?: number }): PgBoss {
+export function createBoss(url: string, opts: { logger: Logger; role: 'api' | 'worker' | 'migrate'; max?: number; superviseIntervalSeconds?: number }): PgBoss {
   const worker = opts.role === 'worker';
   const boss = new PgBoss({
     connectionString: url,
@@ -20,8 +20,13 @@ export function createBoss(url: string, opts: { logger: Logger; role: 'api' | 'w
     supervise: worker,
     schedule: worker,
     migrate: opts.role !== 'api',
-    // Expiry of timed-out jobs happens here: an import whose worker died is retried after expiry + this.
-    maintenanceIntervalSeconds: opts.maintenanceIntervalSeconds ?? 30,
+    // Each supervise pass fails the jobs whose heartbeat stopped (a worker killed mid-import) or
+    // that ran past their expiry, so a lost import is retried within heartbeat + this.
+    superviseIntervalSeconds: opts.superviseIntervalSeconds ?? 5,
+    monitorIntervalSeconds: opts.superviseIntervalSeconds ?? 5,
+    // The registry (pgboss.instance) names each process and its workers; api processes only send.
+    registerInstance: worker,
+    instanceName: `attendance-${opts.role}`,
   });
   // Without a listener a database restart would crash the process (pg-boss#365).
   boss.on('error', (err) => opts.logger.error({ err: err.message }, 'pg-boss error'));
@@ -30,62 +35,56 @@ export function createBoss(url: string, opts: { logger: Logger; role: 'api' | 'w
 
 /** Releases the connections of an instance whose `start()` failed (its `stop()` does nothing then). */
 export async function discardBoss(boss: PgBoss): Promise<void> {
-  const db = boss.getDb() as PgBoss.Db & { close?: () => Promise<void> };
+  const db = boss.getDb() as BossDb & { close?: () => Promise<void> };
   await db.close?.().catch(() => undefined);
 }
 
 /** Creates or updates every queue; import expiry is sized from the measured import time (see README). */
 export async function ensureQueues(boss: PgBoss, config: Config): Promise<void> {
-  const queues: PgBoss.Queue[] = [
-    { name: QUEUES.importBatchDead, retentionMinutes: 14 * 24 * 60 },
+  const twoWeeks = 14 * 24 * 3600;
+  const queues: Queue[] = [
+    { name: QUEUES.importBatchDead, retentionSeconds: twoWeeks },
     {
       name: QUEUES.importBatch,
       retryLimit: config.importRetryLimit,
       retryDelay: 5,
       retryBackoff: true,
+      // The heartbeat finds a dead worker's import in seconds; the expiry only bounds a live one.
+      heartbeatSeconds: config.importHeartbeatSeconds,
       expireInSeconds: config.importJobExpireSeconds,
-      retentionMinutes: 14 * 24 * 60,
+      retentionSeconds: twoWeeks,
       deadLetter: QUEUES.importBatchDead,
     },
     { name: QUEUES.sweepSessions, policy: 'singleton', expireInSeconds: 120, retryLimit: 0 },
     { name: QUEUES.pruneArchives, policy: 'singleton', expireInSeconds: 600, retryLimit: 0 },
     { name: QUEUES.closeOpenDays, policy: 'singleton', expireInSeconds: 900, retryLimit: 0 },
-    { name: QUEUES.rebuildChunkDead, retentionMinutes: 14 * 24 * 60 },
+    { name: QUEUES.rebuildChunkDead, retentionSeconds: twoWeeks },
     { name: QUEUES.rebuildChunk, expireInSeconds: 900, retryLimit: 3, retryDelay: 5, deadLetter: QUEUES.rebuildChunkDead },
     // One run at a time; never retried by pg-boss (the next run picks up whatever is pending).
     { name: QUEUES.datamartRun, policy: 'singleton', retryLimit: 0, expireInSeconds: Math.min(86_399, config.datamart.stageTimeoutMinutes * 60 * 2) },
     { name: QUEUES.datamartPoll, policy: 'singleton', retryLimit: 0, expireInSeconds: 3600 },
     { name: QUEUES.datamartSweep, policy: 'singleton', retryLimit: 0, expireInSeconds: 600 },
   ];
-  for (const queue of queues) {
-    const existing = await boss.getQueue(queue.name);
-    if (existing) await boss.updateQueue(queue.name, queue);
-    else await boss.createQueue(queue.name, queue);
+  for (const { name, policy: _policy, partition: _partition, ...options } of queues) {
+    const existing = await boss.getQueue(name);
+    // policy and partition are fixed at creation; everything else follows the configuration.
+    if (existing) await boss.updateQueue(name, { ...options, heartbeatSeconds: options.heartbeatSeconds ?? null });
+    else await boss.createQueue(name, queues.find((q) => q.name === name));
   }
-}
-
-/** pg-boss `db` option running on the transaction's connection (what v12's fromKysely does). */
-export function inTransaction(trx: Trx): PgBoss.Db {
-  return {
-    async executeSql(text: string, values: unknown[]) {
-      const result = await trx.executeQuery(CompiledQuery.raw(text, values));
-      return { rows: result.rows as unknown[] as never[] };
-    },
-  };
 }
 
 /**
  * Sends a job in `trx`: it exists only if `trx` commits, and at that commit the listening
  * workers wake (db/job-notifications.ts) instead of finding it at their next poll.
  */
-export async function sendInTransaction(boss: PgBoss, trx: Trx, queue: string, data: object, options: PgBoss.SendOptions = {}): Promise<string | null> {
-  const id = await boss.send(queue, data, { ...options, db: inTransaction(trx) });
+export async function sendInTransaction(boss: PgBoss, trx: Trx, queue: string, data: object, options: SendOptions = {}): Promise<string | null> {
+  const id = await boss.send(queue, data, { ...options, db: fromKysely(trx) });
   await notifyJobSent(trx, queue);
   return id;
 }
 
-/** Several jobs in `trx`, as `sendInTransaction`. */
-export async function insertInTransaction(boss: PgBoss, trx: Trx, jobs: PgBoss.JobInsert[]): Promise<void> {
-  await boss.insert(jobs, { db: inTransaction(trx) });
-  for (const queue of new Set(jobs.map((j) => j.name))) await notifyJobSent(trx, queue);
+/** Several jobs of one queue in `trx`, as `sendInTransaction`. */
+export async function insertInTransaction(boss: PgBoss, trx: Trx, queue: string, jobs: JobInsert[]): Promise<void> {
+  await boss.insert(queue, jobs, { db: fromKysely(trx) });
+  await notifyJobSent(trx, queue);
 }

@@ -14,7 +14,7 @@ export async function prepareDatabase(config: Config, url: string, logger: Logge
     try {
       await ensureQueues(boss, config);
     } finally {
-      await boss.stop({ graceful: false, close: true, wait: true });
+      await boss.stop({ graceful: false, close: true });
     }
     return applied;
   } finally {

@@ -35,7 +35,9 @@ export interface Config {
   pushCommandMaxSends: number;
   importJobExpireSeconds: number;
   importRetryLimit: number;
-  /** How often a worker's pg-boss expires timed-out jobs and applies retention (default 30 s). */
+  /** An import whose worker sent no heartbeat for this long is taken as lost and retried (default 10 s). */
+  importHeartbeatSeconds: number;
+  /** How often a worker's pg-boss fails jobs whose heartbeat stopped or that expired (default 5 s). */
   queueMaintenanceSeconds: number;
   syncStuckAfterSeconds: number;
   ackStuckAfterSeconds: number;
@@ -74,7 +76,7 @@ const VARIABLES = [
   'DEMO_DATA', 'LOG_LEVEL', 'API_PROCESSES', 'WORKER_CONCURRENCY', 'DEVICE_TOKEN_TTL_SECONDS',
   'STAFF_TOKEN_TTL_SECONDS', 'MAX_ARCHIVE_BYTES', 'ARCHIVE_MAX_ENTRIES', 'ARCHIVE_MAX_UNCOMPRESSED_BYTES',
   'ARCHIVE_MAX_RATIO', 'IMPORT_MAX_PENDING', 'IMPORT_RETRY_AFTER_SECONDS', 'IMPORT_JOB_EXPIRE_SECONDS',
-  'IMPORT_RETRY_LIMIT', 'QUEUE_MAINTENANCE_SECONDS', 'SYNC_STUCK_AFTER_SECONDS', 'ACK_STUCK_AFTER_SECONDS', 'ARCHIVE_RETENTION_DAYS',
+  'IMPORT_RETRY_LIMIT', 'IMPORT_HEARTBEAT_SECONDS', 'QUEUE_MAINTENANCE_SECONDS', 'SYNC_STUCK_AFTER_SECONDS', 'ACK_STUCK_AFTER_SECONDS', 'ARCHIVE_RETENTION_DAYS',
   'DB_POOL_MAX',
   'DATAMART_URL', 'DATAMART_NAME', 'DATAMART_ID_PREFIX', 'DATAMART_COLLECT_CHUNK_SIZE', 'DATAMART_EXPORT_CHUNK_SIZE',
   'DATAMART_REQUEST_RETRIES', 'DATAMART_REQUEST_TIMEOUT', 'DATAMART_RETRY_DELAY_MS', 'DATAMART_EMULATION', 'DATAMART_EXPORT_CRON',
@@ -214,7 +216,9 @@ export function envToConfig(env: Env): Config {
     pushCommandMaxSends: integer(env, 'PUSH_COMMAND_MAX_SENDS', 3, 1, 100),
     importJobExpireSeconds,
     importRetryLimit: integer(env, 'IMPORT_RETRY_LIMIT', 3, 0, 20),
-    queueMaintenanceSeconds: integer(env, 'QUEUE_MAINTENANCE_SECONDS', 30, 1, 3600),
+    // pg-boss refuses heartbeats under 10 s.
+    importHeartbeatSeconds: integer(env, 'IMPORT_HEARTBEAT_SECONDS', 10, 10, 3600),
+    queueMaintenanceSeconds: integer(env, 'QUEUE_MAINTENANCE_SECONDS', 5, 1, 3600),
     syncStuckAfterSeconds,
     ackStuckAfterSeconds: integer(env, 'ACK_STUCK_AFTER_SECONDS', 3600, 5),
     archiveRetentionDays: integer(env, 'ARCHIVE_RETENTION_DAYS', 30, 1, 3650),

@@ -22,7 +22,7 @@ export interface RunningWorker {
 
 export async function startWorker(config: Config, databaseUrl: string, logger: Logger): Promise<RunningWorker> {
   const database = connectDatabase(databaseUrl, { max: config.dbPoolMax, logger, applicationName: 'attendance-worker' });
-  const boss = createBoss(databaseUrl, { logger, role: 'worker', maintenanceIntervalSeconds: config.queueMaintenanceSeconds });
+  const boss = createBoss(databaseUrl, { logger, role: 'worker', superviseIntervalSeconds: config.queueMaintenanceSeconds });
   await boss.start();
   await ensureQueues(boss, config);
   const ctx: WorkerContext = { config, db: database.db, boss, logger };
@@ -36,7 +36,7 @@ export async function startWorker(config: Config, databaseUrl: string, logger: L
       stopping ??= (async () => {
         await listener.stop();
         await jobs.stop();
-        await boss.stop({ graceful: true, wait: true, close: true, timeout: 15_000 }).catch(() => undefined);
+        await boss.stop({ graceful: true, close: true, timeout: 15_000 }).catch(() => undefined);
         await database.close();
       })();
       return stopping;

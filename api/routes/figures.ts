@@ -114,7 +114,7 @@ export function figureRoutes(api: RouteRegistry): void {
       const trx = db as Trx;
       const rebuild = await createRebuild(trx, { school_id: school.id, from_date: body.from, to_date: body.to, chunks_total: chunks.length, requested_by: auth.staffId });
       // The chunk jobs commit with the rebuild row: a rebuild is never half-enqueued.
-      await insertInTransaction(ctx.boss, trx, chunks.map((c) => ({ name: QUEUES.rebuildChunk, data: { rebuild_id: rebuild.id, school_id: school.id, from: c.from, to: c.to } })));
+      await insertInTransaction(ctx.boss, trx, QUEUES.rebuildChunk, chunks.map((c) => ({ data: { rebuild_id: rebuild.id, school_id: school.id, from: c.from, to: c.to } })));
       return reply.accepted(rebuildView(rebuild), { Location: `/api/jobs/${rebuild.id}` });
     },
   });

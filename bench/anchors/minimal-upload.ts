@@ -4,7 +4,7 @@
 import express from 'express';
 import multer from 'multer';
 import pg from 'pg';
-import PgBoss from 'pg-boss';
+import { PgBoss, type SendOptions } from 'pg-boss';
 
 const QUEUE = 'anchor-upload';
 const url = process.env.DATABASE_URL!;
@@ -23,7 +23,7 @@ app.post('/upload', upload, async (req, res) => {
   try {
     await client.query('BEGIN');
     const row = await client.query<{ id: string }>('INSERT INTO anchor_uploads (archive) VALUES ($1) RETURNING id', [req.file!.buffer]);
-    await boss.send(QUEUE, { id: row.rows[0].id }, { db: { executeSql: (text: string, values: unknown[]) => client.query(text, values) } } as PgBoss.SendOptions);
+    await boss.send(QUEUE, { id: row.rows[0].id }, { db: { executeSql: (text: string, values: unknown[]) => client.query(text, values) } } as SendOptions);
     await client.query('COMMIT');
     res.status(202).json({ id: row.rows[0].id });
   } catch (err) {

@@ -1,6 +1,6 @@
 // Migrations are listed here explicitly (no folder scanning under ESM), oldest first.
 // Create one with `npm run migration:create -- <name>`.
-import type { Migration } from 'kysely';
+import type { Migration } from 'kysely/migration';
 import * as core from './20261123_0001_core.js';
 import * as m20261123154640 from './20261123_154640_figure_rebuilds.js';
 import * as m20261124000500 from './20261124_000500_user_days_open.js';

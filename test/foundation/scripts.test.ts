@@ -3,6 +3,7 @@
 import { expect, test } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { nodeArgs, PROJECT_ROOT } from '../../shared/compiled.js';
 
 const scripts = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
@@ -17,7 +18,22 @@ test.each([
   expect(scripts[script]).toBe(['node', ...args].join(' '));
 });
 
-test('npm start rebuilds what changed, then runs the compiled supervisor', () => {
-  expect(scripts.start).toBe('tsx tools/build.ts --if-stale && node dist/bin/start.js');
+test('npm start checks the Node version, rebuilds what changed, then runs the compiled supervisor', () => {
+  expect(scripts.start).toBe('node tools/require-node.mjs && tsx tools/build.ts --if-stale && node dist/bin/start.js');
   expect(nodeArgs('bin/start.ts')).toEqual([path.join(PROJECT_ROOT, 'dist/bin/start.js')]);
+});
+
+test('npm scripts run on the Node 24 that npm install put in node_modules/.bin, whatever the system Node', () => {
+  // `npm test` runs jest through node_modules/.bin, so this process is what the scripts get.
+  expect(Number(process.versions.node.split('.')[0])).toBeGreaterThanOrEqual(24);
+  const bin = fs.realpathSync(path.join(PROJECT_ROOT, 'node_modules/.bin/node'));
+  expect(bin).toBe(fs.realpathSync(process.execPath));
+});
+
+test('a Node older than 22.12 is refused with a line that says what to do', () => {
+  // The check as a Node 20 would run it: process.versions says 20.20.2.
+  const asNode20 = "import { pathToFileURL } from 'node:url'; Object.defineProperty(process.versions, 'node', { value: '20.20.2' }); await import(pathToFileURL(process.argv[1]).href)";
+  const old = spawnSync(process.execPath, ['--input-type=module', '-e', asNode20, path.join(PROJECT_ROOT, 'tools/require-node.mjs')], { encoding: 'utf8' });
+  expect(old.status).toBe(1);
+  expect(old.stderr).toMatch(/Node.js 20.20.2 is too old: this project runs on Node 24.*npm install/);
 });

@@ -126,6 +126,8 @@ describe('IMPORT_RETRY_LIMIT=1: a failed attempt is retried by pg-boss', () => {
     expect(session.outcome).toBe('imported');
     expect(session.stats).toEqual({ 'attendances.csv': { received: 3, accepted: 3, duplicates: 0, rejected: 0, high_water_mark: 3 } });
     expect(await attendanceCount(s.db.db, dev.identity.id)).toBe(3);
+    // The import commits (status 2) just before the worker marks its job done.
+    await waitFor(async () => (await jobOf(s, jobId))?.state === 'completed', 15_000, 'the retried job completed');
     expect(await jobOf(s, jobId)).toMatchObject({ state: 'completed', retry_count: 1 });
   }, 60_000);
 

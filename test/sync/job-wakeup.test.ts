@@ -95,7 +95,7 @@ test('a woken pump fetches at once instead of finishing its nap', async () => {
   const napping = new Promise<void>((resolve) => { firstEmptyFetch = resolve; });
   // The pump's view of pg-boss: the real one, telling us when a fetch came back empty.
   const spy = {
-    fetch: async (name: string, opts: PgBoss.FetchOptions) => {
+    fetch: async (name: string, opts: Parameters<PgBoss['fetch']>[1]) => {
       const jobs = await boss.fetch(name, opts);
       if (!jobs?.length) firstEmptyFetch();
       return jobs;

@@ -20,7 +20,7 @@ export interface RegisteredJobs {
 export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> {
   const { boss, config, logger } = ctx;
   const pumps = [
-    startPump<ImportBatchJob>(boss, QUEUES.importBatch, { concurrency: config.workerConcurrency, idleMs: 200, logger }, async (job) => {
+    startPump<ImportBatchJob>(boss, QUEUES.importBatch, { concurrency: config.workerConcurrency, idleMs: 200, logger, heartbeatSeconds: config.importHeartbeatSeconds }, async (job) => {
       return importSession(ctx, job.data.session_id);
     }),
     // Retries exhausted: pg-boss copied the job here.

@@ -1,8 +1,10 @@
 // Drives pg-boss `fetch()` itself: up to `concurrency` jobs in flight, a new fetch as soon as
 // a slot frees, a short sleep only when the queue is empty, cut short by `wake()` when a job is
-// sent (db/job-notifications.ts). (pg-boss 10's `work()` sleeps its polling interval after
-// every fetch, which caps a worker at batchSize / interval jobs per second.)
-import type { PgBoss } from '../../db/queue.js';
+// sent (db/job-notifications.ts). pg-boss's `work()` waits its polling interval after a fetch
+// unless a notification arrived meanwhile, so a backlog drains one job per interval per worker.
+// Jobs in hand get a heartbeat (`touch`) every `heartbeatSeconds / 2`: on a queue with
+// `heartbeatSeconds`, pg-boss retries a job whose worker died as soon as its heartbeat stops.
+import type { Job, PgBoss } from '../../db/queue.js';
 import type { Logger } from '../../shared/logger.js';
 
 export interface Pump {
@@ -12,10 +14,17 @@ export interface Pump {
   stop(): Promise<void>;
 }
 
-export function startPump<T extends object>(boss: PgBoss, queue: string, opts: { concurrency: number; idleMs: number; logger: Logger },
-  handle: (job: PgBoss.Job<T>) => Promise<unknown>): Pump {
+export function startPump<T extends object>(boss: PgBoss, queue: string,
+  opts: { concurrency: number; idleMs: number; logger: Logger; heartbeatSeconds?: number },
+  handle: (job: Job<T>) => Promise<unknown>): Pump {
   let running = true;
   let inFlight = 0;
+  const inHand = new Set<string>();
+  const heartbeat = opts.heartbeatSeconds ? setInterval(() => {
+    if (inHand.size === 0) return;
+    boss.touch(queue, [...inHand]).catch((err: unknown) => opts.logger.warn({ queue, err: (err as Error).message }, 'heartbeat failed'));
+  }, opts.heartbeatSeconds * 500) : null;
+  heartbeat?.unref();
   let wake: (() => void) | null = null;
   // A wake-up that came while fetching: that fetch may have run before the job was visible.
   let woken = false;
@@ -33,8 +42,9 @@ export function startPump<T extends object>(boss: PgBoss, queue: string, opts: {
     else woken = true;
   };
 
-  const run = async (job: PgBoss.Job<T>) => {
+  const run = async (job: Job<T>) => {
     const started = Date.now();
+    inHand.add(job.id);
     try {
       const output = await handle(job);
       await boss.complete(queue, job.id, { output: output ?? null });
@@ -43,6 +53,7 @@ export function startPump<T extends object>(boss: PgBoss, queue: string, opts: {
       opts.logger.error({ queue, jobId: job.id, ms: Date.now() - started, err }, 'job failed');
       await boss.fail(queue, job.id, { message: String((err as Error)?.message ?? err) }).catch((e: unknown) => opts.logger.error({ err: e }, 'could not mark job failed'));
     } finally {
+      inHand.delete(job.id);
       inFlight--;
       poke();
     }
@@ -56,9 +67,9 @@ export function startPump<T extends object>(boss: PgBoss, queue: string, opts: {
         continue;
       }
       woken = false;
-      let jobs: PgBoss.Job<T>[] = [];
+      let jobs: Job<T>[] = [];
       try {
-        jobs = (await boss.fetch<T>(queue, { batchSize: free })) ?? [];
+        jobs = await boss.fetch<T>(queue, { batchSize: free });
       } catch (err) {
         opts.logger.warn({ queue, err: (err as Error).message }, 'fetch failed; retrying');
       }
@@ -81,6 +92,7 @@ export function startPump<T extends object>(boss: PgBoss, queue: string, opts: {
       wake?.();
       await loop;
       while (inFlight > 0) await new Promise((r) => setTimeout(r, 50));
+      if (heartbeat) clearInterval(heartbeat);
     },
   };
 }

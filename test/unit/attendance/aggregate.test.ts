@@ -219,8 +219,8 @@ describe('edges', () => {
   });
 });
 
-describe('speed', () => {
-  test('2,000 users × 31 days aggregate in a few milliseconds', () => {
+describe('a large school', () => {
+  test('2,000 users × 31 days: late enrolments, weekends and the month verdict', () => {
     // Every 4th user never comes; every 10th enrols mid-month; the others come every school day.
     const ids = Array.from({ length: 2000 }, (_, i) => i + 1);
     const lateStart = (id: number) => id % 10 === 0;
@@ -232,19 +232,7 @@ describe('speed', () => {
       for (const d of eachDate(lateStart(id) ? '2026-10-15' : '2026-10-01', '2026-10-31')) if (isSchoolDay(d)) userDays.push(aDay(id, d, 5));
     }
     const input: AggregateInput = { school, period: 'day', from: '2026-10-01', to: '2026-10-31', users, userDays, now: paris('2026-11-20T11:00'), completeUntil: null };
-    const time = (period: 'day' | 'month') => {
-      aggregatePresence({ ...input, period }); // warm up
-      const runs: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        const t = performance.now();
-        aggregatePresence({ ...input, period });
-        runs.push(performance.now() - t);
-      }
-      return runs.sort((a, b) => a - b)[2];
-    };
-    // A generous bound for slow CI machines that still catches any users × rows loop (seconds).
-    expect(time('day')).toBeLessThan(100);
-    expect(time('month')).toBeLessThan(100);
+    // Its speed is `npm run bench -- figures`' business, not a timed test's.
 
     expect(aggregatePresence({ ...input, period: 'month' }).buckets[0]).toMatchObject({ present: 1500, absent: 500, total: 2000 });
     const days = aggregatePresence(input).buckets;
