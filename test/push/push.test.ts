@@ -222,9 +222,12 @@ describe('commands', () => {
     expect((await terminal.poll()).body).toBe('OK');
     const queued = await http(stack.url, 'POST', `/api/devices/${deviceId}/commands`, { token: staff, body: { command: 'INFO' } });
     expect(queued.status).toBe(201);
-    // The idle mark of the first poll was dropped by the NOTIFY of the commit.
-    const poll = await terminal.poll();
-    expect(parseCommands(poll.body)).toEqual([{ id: queued.body.id, command: 'INFO' }]);
+    // The idle mark of the first poll is dropped by the NOTIFY of the commit, which reaches the api a moment later.
+    const commands = await waitFor(async () => {
+      const polled = parseCommands((await terminal.poll()).body);
+      return polled.length > 0 ? polled : undefined;
+    }, 2000, 'the command reaches the terminal');
+    expect(commands).toEqual([{ id: queued.body.id, command: 'INFO' }]);
     expect((await neighbour.results([`ID=${queued.body.id}&Return=0&CMD=INFO`])).body).toBe('OK');
     expect((await terminal.results([`ID=999999999&Return=0&CMD=INFO`])).body).toBe('OK');
     let [cmd] = (await http(stack.url, 'GET', `/api/devices/${deviceId}/commands`, { token: staff })).body.items;
@@ -234,6 +237,20 @@ describe('commands', () => {
     [cmd] = (await http(stack.url, 'GET', `/api/devices/${deviceId}/commands`, { token: staff })).body.items;
     expect(cmd).toMatchObject({ status: 'succeeded', return_code: 0, result_content: 'line one\nline two' });
     expect((await terminal.poll()).body).toBe('OK');
+  });
+
+  test('an idle poll is answered from memory: a command written without its NOTIFY is not seen until one arrives', async () => {
+    const school = await aSchool(db.db);
+    const { terminal, deviceId } = await registered(school.id);
+    expect((await terminal.poll()).body).toBe('OK');
+    const [row] = await db.db.insertInto('push_commands').values({ device_id: deviceId, command: 'CHECK', source: 'staff' }).returning('id').execute();
+    for (let i = 0; i < 3; i++) expect((await terminal.poll()).body).toBe('OK');
+    await sql`SELECT pg_notify('push_terminals', ${`d:${deviceId}`})`.execute(db.db);
+    const polled = await waitFor(async () => {
+      const body = (await terminal.poll()).body;
+      return body === 'OK' ? undefined : body;
+    }, 2000, 'the command after the notification');
+    expect(parseCommands(polled)).toEqual([{ id: Number(row.id), command: 'CHECK' }]);
   });
 
   test('flags become commands: REBOOT applied by its result, SET_SETTINGS failed by a negative one, an unanswered command resent then failed', async () => {
