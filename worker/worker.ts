@@ -7,6 +7,7 @@ import { createBoss, ensureQueues, type PgBoss } from '../db/queue.js';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import { registerJobs } from './jobs/index.js';
+import { startRosterLoop } from '../channels/push/roster.js';
 
 export interface WorkerContext {
   config: Config;
@@ -29,11 +30,14 @@ export async function startWorker(config: Config, databaseUrl: string, logger: L
   const jobs = await registerJobs(ctx);
   const listener = listenForJobs(databaseUrl, { logger, applicationName: 'attendance-worker-listen' }, (queue) => jobs.wake(queue));
   await listener.ready;
+  // PUSH terminals get roster changes as commands (channels/push/roster.ts).
+  const pushRoster = startRosterLoop(database.db, logger, config.pushRosterSeconds);
   let stopping: Promise<void> | null = null;
   return {
     ctx,
     stop() {
       stopping ??= (async () => {
+        await pushRoster.stop();
         await listener.stop();
         await jobs.stop();
         await boss.stop({ graceful: true, close: true, timeout: 15_000 }).catch(() => undefined);

@@ -3,10 +3,9 @@
 // the last send) closes it as cancelled with the failure in its event, shown to staff.
 import { sql } from 'kysely';
 import type { Trx, DbOrTrx } from '../../db/database.js';
-import { queueCommands, resetStamps, type FinishedCommand, type QueuedCommand } from '../../db/repositories/push.js';
+import { notifyTerminal, queueCommands, resetStamps, type FinishedCommand, type QueuedCommand } from '../../db/repositories/push.js';
 import { rosterUsers } from '../../db/repositories/roster.js';
-import { notifyTerminal } from './poll-cache.js';
-import { commandField } from '../../shared/protocol/push.js';
+import { commandField, userDelete, userUpdate } from '../../shared/protocol/push.js';
 
 /** Commands staff may send directly (besides flags): the verbs real firmware accepts. */
 export const PUSH_COMMANDS = ['REBOOT', 'INFO', 'CHECK', 'CLEAR LOG', 'DATA QUERY USERINFO'] as const;
@@ -29,14 +28,6 @@ export function attlogQueries(from: Date, to: Date, timeZone: string): string[] 
     out.push(`DATA QUERY ATTLOG StartTime=${pushTime(new Date(start), timeZone)}\tEndTime=${pushTime(new Date(end), timeZone)}`);
   }
   return out;
-}
-
-export function userUpdate(user: { badge: string; name: string }): string {
-  return `DATA UPDATE USERINFO PIN=${commandField(user.badge)}\tName=${commandField(user.name)}\tPri=0`;
-}
-
-export function userDelete(user: { badge: string }): string {
-  return `DATA DELETE USERINFO PIN=${commandField(user.badge)}`;
 }
 
 /**

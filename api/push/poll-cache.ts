@@ -5,24 +5,18 @@
 // connection forgets them all when it comes back, and a mark never outlives IDLE_TTL_MS anyway.
 // Terminal lookups (SN → device, school, timezone, allow-list) are cached the same way, and last
 // contacts are written in one statement per flush instead of one per poll.
-import { sql } from 'kysely';
-import type { Db, DbOrTrx } from '../../db/database.js';
+import type { Db } from '../../db/database.js';
 import { listenForJobs, type JobListener } from '../../db/job-notifications.js';
-import { findTerminal, noteContacts, type TerminalLookup } from '../../db/repositories/push.js';
+import { findTerminal, noteContacts, PUSH_NOTIFY_CHANNEL, type TerminalLookup } from '../../db/repositories/push.js';
+
+export { notifyTerminal } from '../../db/repositories/push.js';
 import type { Logger } from '../../shared/logger.js';
 
-export const PUSH_NOTIFY_CHANNEL = 'push_terminals';
 /** An idle mark or a cached lookup is trusted this long at most (a notification can be lost). */
 const IDLE_TTL_MS = 300_000;
 const LOOKUP_TTL_MS = 60_000;
 const SEEN_FLUSH_MS = 5_000;
 const MAX_ENTRIES = 200_000;
-
-/** At the commit of `trx`: every api process drops what it cached about this terminal. */
-export async function notifyTerminal(trx: DbOrTrx, key: { deviceId?: string; serialNumber?: string }): Promise<void> {
-  if (key.deviceId) await sql`SELECT pg_notify(${PUSH_NOTIFY_CHANNEL}, ${`d:${key.deviceId}`})`.execute(trx);
-  if (key.serialNumber) await sql`SELECT pg_notify(${PUSH_NOTIFY_CHANNEL}, ${`s:${key.serialNumber}`})`.execute(trx);
-}
 
 export class PollCache {
   private readonly idleUntil = new Map<string, number>();

@@ -163,7 +163,7 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
         ...(body.timezone !== undefined && { timezone: body.timezone }),
         ...(body.allowed_networks !== undefined && { allowed_networks: body.allowed_networks }),
       });
-      await updateTerminalSettings(trx, device.id, { delaySeconds: body.delay_seconds });
+      await updateTerminalSettings(trx, device.id, { delaySeconds: body.delay_seconds, movedSchool: body.school_id !== undefined && body.school_id !== device.school_id });
       await notifyTerminal(trx, { serialNumber: device.serial_number!, deviceId: device.id });
       return reply.ok(updated);
     },

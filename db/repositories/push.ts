@@ -6,6 +6,15 @@ import { PUSH_SESSION_CHANNEL } from '../../shared/protocol/push.js';
 import type { Db, DbOrTrx, Trx } from '../database.js';
 import type { PushCommandSource, PushCommandStatus } from '../schema/index.js';
 
+/** Queuing a command or changing a terminal NOTIFYs this channel; api processes drop what they cached (api/push/poll-cache.ts). */
+export const PUSH_NOTIFY_CHANNEL = 'push_terminals';
+
+/** At the commit of `trx`: every api process drops what it cached about this terminal. */
+export async function notifyTerminal(trx: DbOrTrx, key: { deviceId?: string; serialNumber?: string }): Promise<void> {
+  if (key.deviceId) await sql`SELECT pg_notify(${PUSH_NOTIFY_CHANNEL}, ${`d:${key.deviceId}`})`.execute(trx);
+  if (key.serialNumber) await sql`SELECT pg_notify(${PUSH_NOTIFY_CHANNEL}, ${`s:${key.serialNumber}`})`.execute(trx);
+}
+
 /** Pending terminals kept at most: an SN flood cannot grow the table without bound. */
 export const MAX_PENDING_TERMINALS = 1_000;
 
@@ -161,8 +170,13 @@ export async function deletePendingTerminal(db: DbOrTrx, serialNumber: string): 
   return Number(r.numDeletedRows) > 0;
 }
 
-export async function updateTerminalSettings(trx: DbOrTrx, deviceId: string, patch: { delaySeconds?: number }): Promise<void> {
-  if (patch.delaySeconds !== undefined) await trx.updateTable('push_terminals').set({ delay_seconds: patch.delaySeconds }).where('device_id', '=', deviceId).execute();
+/** `movedSchool`: the terminal gets its new school's whole roster (roster_version back to 0). */
+export async function updateTerminalSettings(trx: DbOrTrx, deviceId: string, patch: { delaySeconds?: number; movedSchool?: boolean }): Promise<void> {
+  if (patch.delaySeconds === undefined && !patch.movedSchool) return;
+  await trx.updateTable('push_terminals').set({
+    ...(patch.delaySeconds !== undefined && { delay_seconds: patch.delaySeconds }),
+    ...(patch.movedSchool && { roster_version: 0 }),
+  }).where('device_id', '=', deviceId).execute();
 }
 
 // ---- operation log and the terminal's users -------------------------------------------------

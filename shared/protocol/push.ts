@@ -181,3 +181,12 @@ export function parseOperlogLine(line: string): OperlogLine {
 export function commandField(value: string): string {
   return value.replace(/[\t\r\n]+/g, ' ').trim();
 }
+
+/** PUSH.md §5 roster commands. */
+export function userUpdate(user: { badge: string; name: string }): string {
+  return `DATA UPDATE USERINFO PIN=${commandField(user.badge)}\tName=${commandField(user.name)}\tPri=0`;
+}
+
+export function userDelete(user: { badge: string }): string {
+  return `DATA DELETE USERINFO PIN=${commandField(user.badge)}`;
+}

@@ -16,7 +16,7 @@ let snCounter = 0;
 const nextSn = () => `PT${Date.now().toString(36).toUpperCase()}${++snCounter}`;
 
 beforeAll(async () => {
-  stack = await startStack({ worker: true, env: { PUSH_COMMAND_ANSWER_SECONDS: '1', PUSH_COMMAND_MAX_SENDS: '2' } });
+  stack = await startStack({ worker: true, env: { PUSH_COMMAND_ANSWER_SECONDS: '1', PUSH_COMMAND_MAX_SENDS: '2', PUSH_ROSTER_SECONDS: '1' } });
   db = connectTestDatabase(stack.databaseUrl);
   staff = await loginAs(stack.url, await aStaff(db.db, 'backoffice'));
 });
@@ -280,17 +280,31 @@ describe('commands', () => {
     expect(await flagState(info.body.id)).toBe('cancelled');
   });
 
-  test('the roster goes down as USERINFO commands; the terminal\'s own users are compared with it', async () => {
+  test('the roster goes down as USERINFO commands at registration and on changes; the terminal\'s own users are compared with it', async () => {
     const school = await aSchool(db.db);
-    await aUser(db.db, school.id, { badge: '1', name: 'Ana' });
-    await aUser(db.db, school.id, { badge: '2', name: 'Ben' });
+    const ana = await aUser(db.db, school.id, { badge: '1', name: 'Ana' });
+    const ben = await aUser(db.db, school.id, { badge: '2', name: 'Ben' });
     const { terminal, deviceId } = await registered(school.id);
+    const nextCommands = () => waitFor(async () => {
+      const polled = parseCommands((await terminal.poll()).body);
+      if (polled.length === 0) return undefined;
+      // Answered in one devicecmd, as a terminal does (unanswered they would be sent again).
+      expect((await terminal.results(polled.map((c) => `ID=${c.id}&Return=0&CMD=DATA`))).body).toBe('OK');
+      return polled.map((c) => c.command);
+    }, 5000, 'roster commands');
+    // First roster: every active user (the worker queues it within PUSH_ROSTER_SECONDS).
+    expect(await nextCommands()).toEqual(['DATA UPDATE USERINFO PIN=1\tName=Ana\tPri=0', 'DATA UPDATE USERINFO PIN=2\tName=Ben\tPri=0']);
+    expect((await http(stack.url, 'PATCH', `/api/users/${ben.id}`, { token: staff, body: { name: 'Benjamin' } })).status).toBe(200);
+    expect((await http(stack.url, 'DELETE', `/api/users/${ana.id}`, { token: staff })).status).toBeLessThan(300);
+    const changes = await nextCommands();
+    expect(changes.sort()).toEqual(['DATA DELETE USERINFO PIN=1', 'DATA UPDATE USERINFO PIN=2\tName=Benjamin\tPri=0']);
+
     await http(stack.url, 'POST', `/api/devices/${deviceId}/flags`, { token: staff, body: { name: 'RELOAD_ROSTER' } });
-    const sent = parseCommands((await terminal.poll()).body);
-    expect(sent.map((c) => c.command)).toEqual(['DATA UPDATE USERINFO PIN=1\tName=Ana\tPri=0', 'DATA UPDATE USERINFO PIN=2\tName=Ben\tPri=0']);
-    const oper = await terminal.upload('OPERLOG', 'USER PIN=1\tName=Ana\tPri=0\tCard=\nUSER PIN=9\tName=Stranger\tPri=14\nFP PIN=1\tFID=6\tSize=1\tValid=1\tTMP=abc\nOPLOG 4\t0\t2026-11-20 08:00:00\t0\t0\t0\t0\n');
+    expect(await nextCommands()).toEqual(['DATA DELETE USERINFO PIN=1', 'DATA UPDATE USERINFO PIN=2\tName=Benjamin\tPri=0']);
+
+    const oper = await terminal.upload('OPERLOG', 'USER PIN=2\tName=Ben\tPri=0\tCard=\nUSER PIN=9\tName=Stranger\tPri=14\nFP PIN=2\tFID=6\tSize=1\tValid=1\tTMP=abc\nOPLOG 4\t0\t2026-11-20 08:00:00\t0\t0\t0\t0\n');
     expect(oper.body).toBe('OK: 4');
     const diff = (await http(stack.url, 'GET', `/api/devices/${deviceId}/terminal-users`, { token: staff })).body.items;
-    expect(diff.map((d: { pin: string; difference: string }) => [d.pin, d.difference])).toEqual([['2', 'missing_on_terminal'], ['9', 'unknown_to_roster']]);
+    expect(diff.map((d: { pin: string; difference: string }) => [d.pin, d.difference])).toEqual([['2', 'name_differs'], ['9', 'unknown_to_roster']]);
   });
 });
