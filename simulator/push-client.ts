@@ -1,6 +1,10 @@
 // A PUSH (iclock) terminal as the server sees it (PUSH.md): handshake, ATTLOG/OPERLOG/options
 // uploads, getrequest polls and devicecmd results, over plain HTTP. Used by the tests, the
 // simulator (`--protocol push`) and the push bench.
+import { http, type HttpOptions } from './http.js';
+
+/** Decides, per call, whether its answer is lost (dropped) or it times out; null: a normal call. */
+export type PushFaults = (call: string) => Pick<HttpOptions, 'dropResponse' | 'timeoutMs'> | null;
 
 export interface PushAnswer {
   status: number;
@@ -33,14 +37,18 @@ export function parseCommands(body: string): PushCommand[] {
 }
 
 export class PushTerminal {
-  constructor(readonly url: string, readonly sn: string) {}
+  constructor(readonly url: string, readonly sn: string, private readonly faults: PushFaults = () => null) {}
 
   private async call(method: 'GET' | 'POST', path: string, query: Record<string, string>, body?: string | Uint8Array, contentType = 'text/plain'): Promise<PushAnswer> {
     const qs = new URLSearchParams({ SN: this.sn, ...query }).toString();
-    const res = await fetch(`${this.url}${path}?${qs}`, {
-      method, body: body as BodyInit | undefined, headers: body === undefined ? {} : { 'content-type': contentType },
+    if (body instanceof Uint8Array) {
+      const res = await fetch(`${this.url}${path}?${qs}`, { method, body: body as unknown as BodyInit, headers: { 'content-type': contentType } });
+      return { status: res.status, body: await res.text(), headers: res.headers };
+    }
+    const res = await http<unknown>(this.url, method, `${path}?${qs}`, {
+      ...(body !== undefined && { body, headers: { 'content-type': contentType } }), ...this.faults(path),
     });
-    return { status: res.status, body: await res.text(), headers: res.headers };
+    return { status: res.status, body: typeof res.body === 'string' ? res.body : JSON.stringify(res.body), headers: res.headers };
   }
 
   handshake(pushver = '2.4.1'): Promise<PushAnswer> {

@@ -43,6 +43,7 @@ function sessionsQuery(db: DbOrTrx) {
         WHEN se.acked_at IS NOT NULL THEN 'acknowledged'
         WHEN st.session_id = se.id AND st.status = 1 THEN 'processing'
         WHEN st.session_id = se.id AND st.status = 2 THEN 'ready'
+        WHEN se.channel = 'push' AND se.processed_at IS NULL THEN 'processing'
         ELSE 'closed' END`.as('state'),
       sql<boolean>`se.archive IS NOT NULL`.as('archive_stored'),
       eb.selectFrom('rejections as r').select(sql<number>`count(*)::int`.as('n')).whereRef('r.session_id', '=', 'se.id').as('rejection_count'),
