@@ -6,7 +6,7 @@ import { BlockList, isIP } from 'node:net';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { sendInTransaction } from '../../db/queue.js';
 import {
-  countFingerprints, findTerminal, insertPushSession, noteContact, queueCommands, raiseStamp, recordCommandResults, recordOptions, sameBatchSession,
+  countFingerprints, deviceStillEnabled, findTerminal, insertPushSession, noteContact, queueCommands, raiseStamp, recordCommandResults, recordOptions, sameBatchSession,
   storeOperlog, takeCommandsToSend, upsertTerminalUsers, hasCommandsDue, failUnansweredCommands, type TerminalLookup,
 } from '../../db/repositories/push.js';
 import { sha256 } from '../../shared/archive/hash.js';
@@ -144,8 +144,14 @@ export function iclockRouter(ctx: AppContext): Router {
     const sn = serialOf(req);
     const table = tableOf(req);
     const text = bodyText(req);
-    // Uploads read the terminal fresh: a terminal disabled a moment ago is refused at once.
-    const terminal = await contact(req, sn);
+    // A registered terminal from the cache (disabling, moving or approving one NOTIFYs every api
+    // process, which drops it); an unknown or pending one is recorded and read fresh.
+    let terminal = await cache.lookup(sn);
+    if (terminal?.device_id) cache.noteSeen(sn, addressOf(req));
+    else {
+      terminal = await contact(req, sn);
+      cache.forget(sn);
+    }
     if (table === 'OPTIONS') {
       if (terminal?.disabled) throw DISABLED;
       await recordOptions(db, sn, parseOptions(text));
@@ -176,6 +182,9 @@ export function iclockRouter(ctx: AppContext): Router {
     const sessionId = randomUUID();
     const jobId = randomUUID();
     await db.transaction().execute(async (trx) => {
+      // Read again under a share lock: a disable committed before this point refuses the batch,
+      // one arriving later waits for this commit (the cached lookup may be a few ms old).
+      if (!(await deviceStillEnabled(trx, terminal.device_id))) throw DISABLED;
       await insertPushSession(trx, { id: sessionId, device_id: terminal.device_id, archive, archive_sha256: hash, job_id: jobId });
       if (stamp !== null) await raiseStamp(trx, terminal.serial_number, 'ATTLOG', stamp);
       const job: ImportBatchJob = { session_id: sessionId };

@@ -14,7 +14,7 @@ import type { Logger } from '../../shared/logger.js';
 
 /** An idle mark or a cached lookup is trusted this long at most (a notification can be lost). */
 const IDLE_TTL_MS = 300_000;
-const LOOKUP_TTL_MS = 60_000;
+const LOOKUP_TTL_MS = 300_000;
 const SEEN_FLUSH_MS = 5_000;
 const MAX_ENTRIES = 200_000;
 

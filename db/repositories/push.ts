@@ -117,6 +117,12 @@ export async function sameBatchSession(db: DbOrTrx, deviceId: string, sha256: st
   return row?.id;
 }
 
+/** The device exists and is enabled; its row stays share-locked until the transaction ends. */
+export async function deviceStillEnabled(trx: Trx, deviceId: string): Promise<boolean> {
+  const row = await trx.selectFrom('devices').select('disabled_at').where('id', '=', deviceId).forShare().executeTakeFirst();
+  return row !== undefined && row.disabled_at === null;
+}
+
 export async function insertPushSession(trx: Trx, session: { id: string; device_id: string; archive: Buffer; archive_sha256: string; job_id: string }): Promise<void> {
   await trx.insertInto('sync_sessions').values({ ...session, channel: PUSH_SESSION_CHANNEL, archive_bytes: session.archive.length }).execute();
 }
