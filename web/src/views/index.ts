@@ -10,7 +10,8 @@ import { flagsView } from './flags.js';
 import { overviewView } from './overview.js';
 import { rebuildView } from './rebuild.js';
 import { sessionsView } from './sessions.js';
+import { terminalsView } from './terminals.js';
 
 export const VIEWS: View[] = [
-  overviewView, figuresView, alertsView, devicesView, attendancesView, attentionView, flagsView, sessionsView, rebuildView, datamartView,
+  overviewView, figuresView, alertsView, devicesView, terminalsView, attendancesView, attentionView, flagsView, sessionsView, rebuildView, datamartView,
 ];
