@@ -6,7 +6,7 @@ import { BlockList, isIP } from 'node:net';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { sendInTransaction } from '../../db/queue.js';
 import {
-  countFingerprints, deviceStillEnabled, findTerminal, insertPushSession, noteContact, queueCommands, raiseStamp, recordCommandResults, recordOptions, sameBatchSession,
+  countFingerprints, deviceStillEnabled, findTerminal, hasOpenCommands, insertPushSession, noteContact, raiseStamp, recordCommandResults, recordOptions, sameBatchSession,
   storeOperlog, takeCommandsToSend, upsertTerminalUsers, hasCommandsDue, failUnansweredCommands, type TerminalLookup,
 } from '../../db/repositories/push.js';
 import { sha256 } from '../../shared/archive/hash.js';
@@ -15,7 +15,7 @@ import {
   bodyLines, isSerialNumber, type TerminalUser, parseCommandResults, parseOperlogLine, parseOptions, PUSH_MAX_BODY_BYTES, utcOffsetHours,
 } from '../../shared/protocol/push.js';
 import type { AppContext } from '../context.js';
-import { commandFinished, markFlagsDelivered, PUSH_COMMANDS } from './commands.js';
+import { commandFinished, markFlagsDelivered } from './commands.js';
 
 const SERVER_VERSION = '0.1.0';
 /** Commands sent per poll at most: a terminal answers them in one devicecmd. */
@@ -234,6 +234,11 @@ export function iclockRouter(ctx: AppContext): Router {
     const deviceId = terminal.device_id;
     if (cache.isIdle(deviceId)) return new PushAnswer(200, 'OK');
     const ticket = cache.ticket(deviceId);
+    // Most misses find nothing open at all: one indexed read, then idle again.
+    if (!(await hasOpenCommands(db, deviceId))) {
+      cache.markIdle(deviceId, ticket, null);
+      return new PushAnswer(200, 'OK');
+    }
     // Commands sent their last time and still unanswered are failed here, where they are seen (shown to staff).
     const failed = await db.transaction().execute(async (trx) => {
       const rows = await failUnansweredCommands(trx, deviceId, resend);
@@ -300,5 +305,3 @@ export function iclockRouter(ctx: AppContext): Router {
   });
   return router;
 }
-
-export { PUSH_COMMANDS, queueCommands };

@@ -16,6 +16,12 @@ import type { Logger } from '../../shared/logger.js';
 const IDLE_TTL_MS = 300_000;
 const LOOKUP_TTL_MS = 300_000;
 const SEEN_FLUSH_MS = 5_000;
+/**
+ * A terminal's last contact is written at most this often: it feeds "silent" (minutes) and the
+ * device list. Writing every poll's contact of 5,000 terminals each flush (10,000 rows every
+ * 5 s, devices rows locked meanwhile) is what made the bench collapse at 5,000 terminals.
+ */
+const SEEN_WRITE_MS = 60_000;
 const MAX_ENTRIES = 200_000;
 
 export class PollCache {
@@ -25,6 +31,8 @@ export class PollCache {
   private epoch = 0;
   private readonly lookups = new Map<string, { value: TerminalLookup | undefined; at: number }>();
   private readonly seen = new Map<string, { address: string | null; at: Date }>();
+  /** When each terminal's contact was last written, and from which address. */
+  private readonly written = new Map<string, { at: number; address: string | null }>();
   private listener: JobListener | null = null;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
@@ -95,8 +103,12 @@ export class PollCache {
   }
 
   /** Remembers the contact; written with the others at the next flush. */
-  noteSeen(serialNumber: string, address: string | null): void {
-    this.seen.set(serialNumber, { address, at: new Date() });
+  noteSeen(serialNumber: string, address: string | null, now = Date.now()): void {
+    const last = this.written.get(serialNumber);
+    if (last && now - last.at < SEEN_WRITE_MS && last.address === address) return;
+    if (this.written.size >= MAX_ENTRIES) this.written.clear();
+    this.written.set(serialNumber, { at: now, address });
+    this.seen.set(serialNumber, { address, at: new Date(now) });
     if (this.seen.size >= MAX_ENTRIES) void this.flushSeen();
   }
 

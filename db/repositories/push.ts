@@ -267,6 +267,12 @@ export async function takeCommandsToSend(db: DbOrTrx, deviceId: string, opts: { 
   return rows.rows.map((r) => ({ id: Number(r.id), command: r.command, flag_id: r.flag_id === null ? null : Number(r.flag_id) })).sort((a, b) => a.id - b.id);
 }
 
+/** Any command queued or sent and not finished (the push_commands_open index answers it). */
+export async function hasOpenCommands(db: DbOrTrx, deviceId: string): Promise<boolean> {
+  const row = await db.selectFrom('push_commands').select('id').where('device_id', '=', deviceId).where('status', 'in', ['queued', 'sent']).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Whether the terminal has anything to send now (the getrequest cache asks this on a miss). */
 export async function hasCommandsDue(db: DbOrTrx, deviceId: string, opts: { resendAfterSeconds: number; maxSends: number }): Promise<{ due: boolean; nextDueAt: Date | null }> {
   const row = await sql<{ due: boolean; next_due_at: Date | null }>`
