@@ -147,7 +147,8 @@ export function iclockRouter(ctx: AppContext): Router {
     // A registered terminal from the cache (disabling, moving or approving one NOTIFYs every api
     // process, which drops it); an unknown or pending one is recorded and read fresh.
     let terminal = await cache.lookup(sn);
-    if (terminal?.device_id) cache.noteSeen(sn, addressOf(req));
+    // A refusal is always read fresh: staff who just approved, enabled or widened the allow-list are obeyed at once.
+    if (terminal?.device_id && !terminal.disabled && addressAllowed(terminal, addressOf(req))) cache.noteSeen(sn, addressOf(req));
     else {
       terminal = await contact(req, sn);
       cache.forget(sn);
@@ -221,7 +222,8 @@ export function iclockRouter(ctx: AppContext): Router {
     const sn = serialOf(req);
     const address = addressOf(req);
     let terminal = await cache.lookup(sn);
-    if (!terminal) {
+    if (!terminal?.device_id || terminal.disabled || !addressAllowed(terminal, address)) {
+      // Unknown, pending or refused: read fresh (and recorded), as uploads do.
       terminal = await contact(req, sn);
       cache.forget(sn);
     }
