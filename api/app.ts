@@ -4,8 +4,10 @@ import express, { type Express } from 'express';
 import type { AppContext } from './context.js';
 import { dashboardStatic } from './dashboard.js';
 import { buildOpenApi } from './http/openapi.js';
+import { API_DESCRIPTION, OPERATION_DOCS } from './http/openapi-docs.js';
 import { notFoundHandler, problemMiddleware } from './http/problem-middleware.js';
 import { requestLog } from './http/request-log.js';
+import { httpMetrics } from './metrics.js';
 import { iclockRouter } from './push/iclock.js';
 import { RouteRegistry, reply } from './http/route.js';
 import { alertRoutes } from './routes/alerts.js';
@@ -18,6 +20,7 @@ import { flagRoutes } from './routes/flags.js';
 import { figureRoutes } from './routes/figures.js';
 import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { photoRoutes } from './routes/photos.js';
 import { pushTerminalRoutes } from './routes/push-terminals.js';
 import { schoolRoutes } from './routes/schools.js';
@@ -25,10 +28,12 @@ import { sessionRoutes } from './routes/sessions.js';
 import { staffRoutes } from './routes/staff.js';
 import { syncRoutes } from './routes/sync.js';
 import { userRoutes } from './routes/users.js';
+import { InFlightBudget, type UploadLimits } from './sync/upload.js';
 
-export function buildRegistry(opts: { maxArchiveBytes: number }): RouteRegistry {
+export function buildRegistry(opts: UploadLimits): RouteRegistry {
   const api = new RouteRegistry();
   healthRoutes(api);
+  metricsRoutes(api);
   authRoutes(api);
   staffRoutes(api);
   schoolRoutes(api);
@@ -38,7 +43,7 @@ export function buildRegistry(opts: { maxArchiveBytes: number }): RouteRegistry 
   deviceRoutes(api);
   flagRoutes(api);
   sessionRoutes(api);
-  syncRoutes(api, opts.maxArchiveBytes);
+  syncRoutes(api, opts);
   figureRoutes(api);
   alertRoutes(api);
   datamartRoutes(api);
@@ -57,20 +62,27 @@ export function buildRegistry(opts: { maxArchiveBytes: number }): RouteRegistry 
 
 let cachedDocument: Record<string, unknown> | null = null;
 export function openApiDocument(api: RouteRegistry): Record<string, unknown> {
-  cachedDocument ??= buildOpenApi(api.routes, { title: 'Attendance sync service', version: '1.0.0' });
+  cachedDocument ??= buildOpenApi(api.routes, { title: 'Attendance sync service', version: '1.0.0', description: API_DESCRIPTION }, OPERATION_DOCS);
   return cachedDocument;
 }
 
 export function createApp(ctx: AppContext): { app: Express; registry: RouteRegistry } {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
-  // PUSH terminals (PUSH.md) before the request log: getrequest is polled by every terminal every
-  // few seconds; the router logs what matters itself.
+  // Off by default: X-Forwarded-For is only believed from the proxies TRUST_PROXY names, or any
+  // client could pick the address its failed sign-ins count against.
+  app.set('trust proxy', ctx.config.trustProxy);
+  // PUSH terminals (PUSH.md) before the metrics and the request log: getrequest is polled by
+  // every terminal every few seconds; the router logs what matters itself.
   app.use(iclockRouter(ctx));
-  app.use(requestLog(ctx.logger));
+  app.use(httpMetrics());
+  app.use(requestLog(ctx.logger, ctx.config));
   app.use(express.json({ limit: '1mb' }));
-  const registry = buildRegistry({ maxArchiveBytes: ctx.config.maxArchiveBytes });
+  const registry = buildRegistry({
+    maxArchiveBytes: ctx.config.maxArchiveBytes,
+    budget: new InFlightBudget(ctx.config.uploadMaxInFlightBytes),
+    retryAfterSeconds: ctx.config.importRetryAfterSeconds,
+  });
   const router = express.Router();
   registry.mount(router, ctx);
   app.use(router);

@@ -3,11 +3,12 @@
 import cluster from 'node:cluster';
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
-import { backoffMs, installCrashHandlers, onShutdown } from '../shared/process.js';
+import { backoffMs, installCrashHandlers, onShutdown, stopWithSupervisor } from '../shared/process.js';
+import { serveClusterMetrics } from './metrics.js';
 import { startApi } from './server.js';
 
 const config = loadConfigOrExit();
-const logger = createLogger(cluster.isPrimary ? 'api' : `api-${cluster.worker?.id}`, config.logLevel);
+const logger = createLogger(cluster.isPrimary ? 'api' : `api-${cluster.worker?.id}`, config.logLevel, config.logFormat);
 installCrashHandlers(logger);
 
 if (!config.databaseUrl) {
@@ -32,6 +33,8 @@ if (config.apiProcesses > 1 && cluster.isPrimary) {
       setTimeout(() => fork(slot), delay);
     });
   };
+  serveClusterMetrics();
+  stopWithSupervisor(logger);
   for (let slot = 0; slot < config.apiProcesses; slot++) fork(slot);
   logger.info({ processes: config.apiProcesses, port: config.port }, 'api processes starting');
   onShutdown(logger, async () => {
@@ -47,4 +50,6 @@ if (config.apiProcesses > 1 && cluster.isPrimary) {
   const api = await startApi(config, databaseUrl, logger);
   logger.info({ url: api.url }, 'api listening');
   onShutdown(logger, () => api.stop());
+  // A cluster worker's channel leads to the api primary, which stops it itself.
+  if (!cluster.isWorker) stopWithSupervisor(logger);
 }

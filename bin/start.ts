@@ -17,14 +17,27 @@ import { nodeArgs, PROJECT_ROOT } from '../shared/compiled.js';
 import { loadConfigOrExit, type Config } from '../shared/config.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { backoffMs, installCrashHandlers, onShutdown, sleep } from '../shared/process.js';
+import { acquireDataDirLock } from './data-dir-lock.js';
 
 const config = loadConfigOrExit();
-const logger = createLogger('start', config.logLevel);
+const logger = createLogger('start', config.logLevel, config.logFormat);
 installCrashHandlers(logger);
+
+const url = `http://localhost:${config.port}`;
+// Before anything touches DATA_DIR: its PostgreSQL, credentials and secret belong to one start.
+const lock = await acquireDataDirLock(config.dataDir, url);
+if (!lock.acquired) {
+  process.stderr.write(`npm start is already running on ${config.dataDir} (pid ${lock.owner.pid}, ${lock.owner.url}): use it, stop it first, or set another DATA_DIR\n`);
+  process.exit(1);
+}
+process.on('exit', () => lock.release());
+if (lock.tookOverFrom) logger.warn({ pid: lock.tookOverFrom.pid }, 'taking over the lock of an earlier start that is no longer running');
 
 interface Credentials {
   backoffice?: { email: string; password: string };
   demo?: DemoData;
+  /** Outside production with no METRICS_TOKEN: generated once, for GET /metrics. */
+  metrics_token?: string;
 }
 
 async function readCredentials(file: string): Promise<Credentials> {
@@ -43,6 +56,7 @@ async function bootstrap(cfg: Config, url: string): Promise<Credentials> {
       saved.backoffice = { email: 'backoffice@localhost.test', password: randomBytes(9).toString('base64url') };
       await insertStaff(database.db, { email: saved.backoffice.email, password_hash: await hashPassword(saved.backoffice.password), role: 'backoffice', school_id: null, name: 'Backoffice' });
     }
+    if (!cfg.metricsToken && cfg.nodeEnv !== 'production') saved.metrics_token ??= randomBytes(24).toString('base64url');
     if (cfg.demoData) {
       const demo = await createDemoData(database.db, { demoAdminPassword: randomBytes(9).toString('base64url') });
       if (demo) saved.demo = demo;
@@ -66,7 +80,8 @@ class Supervised {
     // A process group of its own: a terminal's Ctrl-C reaches only this supervisor, which then
     // stops each child once (a second signal would make the child exit without finishing its work).
     // The compiled file, as `npm run api` / `npm run worker` run it.
-    this.child = spawn(process.execPath, nodeArgs(this.script), { env: this.env, stdio: 'inherit', cwd: PROJECT_ROOT, detached: true });
+    // The IPC channel only tells the child when this supervisor is gone (shared/process.ts stopWithSupervisor).
+    this.child = spawn(process.execPath, nodeArgs(this.script), { env: this.env, stdio: ['inherit', 'inherit', 'inherit', 'ipc'], cwd: PROJECT_ROOT, detached: true });
     this.child.on('exit', (code, signal) => {
       this.child = null;
       if (this.stopping) return;
@@ -117,11 +132,11 @@ if (applied.length) logger.info({ applied }, 'migrations applied');
 await resolveJwtSecret(config); // created once here, before several processes could race for it
 const credentials = await bootstrap(config, databaseUrl);
 
-const childEnv = { ...process.env, DATABASE_URL: databaseUrl, DATA_DIR: config.dataDir };
+const metricsToken = config.metricsToken ?? credentials.metrics_token;
+const childEnv = { ...process.env, DATABASE_URL: databaseUrl, DATA_DIR: config.dataDir, ...(metricsToken && { METRICS_TOKEN: metricsToken }) };
 children.push(new Supervised('api', 'api/main.ts', childEnv, logger), new Supervised('worker', 'worker/main.ts', childEnv, logger));
 for (const child of children) child.start();
 
-const url = `http://localhost:${config.port}`;
 const healthy = await waitHealthy(`http://127.0.0.1:${config.port}`, 30_000);
 const lines = [
   '',
@@ -129,6 +144,7 @@ const lines = [
   `  API documentation: ${url}/api/docs`,
   embedded ? `  Embedded PostgreSQL data: ${path.join(config.dataDir, 'postgres')}` : '  Database: DATABASE_URL',
 ];
+if (metricsToken) lines.push(`  Metrics (Prometheus): curl -H 'Authorization: Bearer ${config.metricsToken ? '$METRICS_TOKEN' : metricsToken}' ${url}/metrics`);
 if (config.adminEmail) lines.push(`  Backoffice login: ${config.adminEmail} (ADMIN_PASSWORD)`);
 else if (credentials.backoffice) lines.push(`  Backoffice login: ${credentials.backoffice.email} / ${credentials.backoffice.password}`);
 if (credentials.demo) {

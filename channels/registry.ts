@@ -1,29 +1,23 @@
-// The only place that names every channel. Everything else — routes, manifest, archive check,
-// import job, acknowledgement — looks the channel up here.
-import type { ChannelDefinition } from './definition.js';
-import { messagerieChannel } from './messagerie.js';
-import { photosChannel } from './photos.js';
-import { sondesChannel } from './sondes.js';
-import { synchroChannel } from './synchro.js';
+// The only place that describes every channel for the api: routes, manifest, archive check and
+// acknowledgement look the channel up here. Pure descriptions: no import code is loaded from
+// here (the worker's side is channels/importers.ts).
+import { CHANNEL_NAMES, type ChannelName, type ChannelUpload } from '../shared/protocol/channels.js';
+import type { ChannelDescription } from './definition.js';
+import { messagerieChannel } from './messagerie/description.js';
+import { photosChannel } from './photos/description.js';
+import { sondesChannel } from './sondes/description.js';
+import { synchroChannel } from './synchro/description.js';
 
-export const CHANNELS = {
+export const CHANNELS: Record<ChannelName, ChannelDescription> = {
   synchro: synchroChannel,
   sondes: sondesChannel,
   messagerie: messagerieChannel,
   photos: photosChannel,
-} satisfies Record<string, ChannelDefinition>;
+};
 
-export type ChannelName = keyof typeof CHANNELS;
-
-export const CHANNEL_NAMES = Object.keys(CHANNELS) as [ChannelName, ...ChannelName[]];
-
-export function isChannelName(value: string): value is ChannelName {
-  return Object.hasOwn(CHANNELS, value);
-}
-
-export function channelOf(name: ChannelName): ChannelDefinition {
+export function channelOf(name: ChannelName): ChannelDescription {
   return CHANNELS[name];
 }
 
 /** Each channel's static upload description, by name (archive checks, fixtures). */
-export const CHANNEL_UPLOADS = Object.fromEntries(CHANNEL_NAMES.map((n) => [n, CHANNELS[n].upload])) as Record<ChannelName, ChannelDefinition['upload']>;
+export const CHANNEL_UPLOADS = Object.fromEntries(CHANNEL_NAMES.map((n) => [n, CHANNELS[n].upload])) as Record<ChannelName, ChannelUpload>;

@@ -1,7 +1,7 @@
 // The connection: a pg pool and a typed kysely instance over it. int8 ids and numerics come
 // back as JS numbers (ids stay below 2^53; record ids above it are rejected at the edge),
 // dates as 'YYYY-MM-DD' strings: calendar days never pass through a JS Date.
-import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '../shared/logger.js';
 import type { Database } from './schema/index.js';
@@ -11,6 +11,11 @@ export type Db = Kysely<Database>;
 export type Trx = Transaction<Database>;
 /** A function that accepts either runs its queries on whatever it is given. */
 export type DbOrTrx = Db | Trx;
+
+/** One round trip: throws when the database does not answer (readiness). */
+export async function ping(db: DbOrTrx): Promise<void> {
+  await sql`SELECT 1`.execute(db);
+}
 
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));

@@ -9,7 +9,7 @@ import { migrateDown } from './migrator.js';
 import { prepareDatabase } from './setup.js';
 
 const config = loadConfigOrExit();
-const logger = createLogger('migrate', config.logLevel === 'silent' ? 'silent' : 'info');
+const logger = createLogger('migrate', config.logLevel === 'silent' ? 'silent' : 'info', config.logFormat);
 if (!config.databaseUrl) {
   process.stderr.write('configuration error: DATABASE_URL: required for npm run migrate\n');
   process.exit(78);

@@ -19,6 +19,12 @@ export interface Config {
   adminPassword: string | null;
   demoData: boolean;
   logLevel: string;
+  /** `pretty`: readable lines for a person; `json`: one JSON object a line; `auto`: pretty on a terminal outside production. */
+  logFormat: LogFormat;
+  /** Bearer token for GET /metrics (and the worker's metrics port); null: metrics are off. */
+  metricsToken: string | null;
+  /** Port of the worker's own /metrics; null: the worker serves none. */
+  workerMetricsPort: number | null;
   apiProcesses: number;
   workerConcurrency: number;
   deviceTokenTtlSeconds: number;
@@ -45,6 +51,18 @@ export interface Config {
   ackStuckAfterSeconds: number;
   archiveRetentionDays: number;
   dbPoolMax: number;
+  /** Failed sign-ins allowed per credential (an email, a device id) in 15 minutes before it is slowed down. */
+  authMaxFailures: number;
+  /** Failed sign-ins allowed per client address in 15 minutes: far more, a school's devices share one NAT address. */
+  authMaxAddressFailures: number;
+  /**
+   * Express `trust proxy`: which peers may name the client's address in X-Forwarded-For. False
+   * (the default): nobody, the socket's address is the client's. Otherwise a hop count or a list
+   * of addresses, subnets or the names loopback, linklocal, uniquelocal (docs/SECURITY.md).
+   */
+  trustProxy: false | number | string[];
+  /** Bytes of upload bodies one api process receives at once; beyond it, 503 server_busy. */
+  uploadMaxInFlightBytes: number;
   datamart: DatamartConfig;
 }
 
@@ -71,15 +89,17 @@ export interface DatamartConfig {
   stageTimeoutMinutes: number;
 }
 
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
 export type Env = Partial<Record<string, string>>;
 
 const VARIABLES = [
   'NODE_ENV', 'PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'JWT_SECRET', 'ADMIN_EMAIL', 'ADMIN_PASSWORD',
-  'DEMO_DATA', 'LOG_LEVEL', 'API_PROCESSES', 'WORKER_CONCURRENCY', 'DEVICE_TOKEN_TTL_SECONDS',
+  'DEMO_DATA', 'LOG_LEVEL', 'LOG_FORMAT', 'METRICS_TOKEN', 'WORKER_METRICS_PORT', 'API_PROCESSES', 'WORKER_CONCURRENCY', 'DEVICE_TOKEN_TTL_SECONDS',
   'STAFF_TOKEN_TTL_SECONDS', 'MAX_ARCHIVE_BYTES', 'ARCHIVE_MAX_ENTRIES', 'ARCHIVE_MAX_UNCOMPRESSED_BYTES',
   'ARCHIVE_MAX_RATIO', 'IMPORT_MAX_PENDING', 'IMPORT_RETRY_AFTER_SECONDS', 'IMPORT_JOB_EXPIRE_SECONDS',
   'IMPORT_RETRY_LIMIT', 'IMPORT_HEARTBEAT_SECONDS', 'QUEUE_MAINTENANCE_SECONDS', 'SYNC_STUCK_AFTER_SECONDS', 'ACK_STUCK_AFTER_SECONDS', 'ARCHIVE_RETENTION_DAYS',
-  'DB_POOL_MAX',
+  'DB_POOL_MAX', 'AUTH_MAX_FAILURES', 'AUTH_MAX_ADDRESS_FAILURES', 'TRUST_PROXY', 'UPLOAD_MAX_IN_FLIGHT_BYTES',
   'DATAMART_URL', 'DATAMART_NAME', 'DATAMART_ID_PREFIX', 'DATAMART_COLLECT_CHUNK_SIZE', 'DATAMART_EXPORT_CHUNK_SIZE',
   'DATAMART_REQUEST_RETRIES', 'DATAMART_REQUEST_TIMEOUT', 'DATAMART_RETRY_DELAY_MS', 'DATAMART_EMULATION', 'DATAMART_EXPORT_CRON',
   'DATAMART_POLL_CRON', 'DATAMART_SWEEP_CRON', 'DATAMART_STAGE_TIMEOUT_MINUTES',
@@ -129,6 +149,27 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
 }
 
 const MiB = 1024 * 1024;
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+const IPV4_OR_CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
+const IPV6_OR_CIDR = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(\/\d{1,3})?$/;
+
+/** TRUST_PROXY: unset or `off` → false; `1`..`10` → hops; else a comma list of addresses, subnets or names. */
+function trustProxy(env: Env): false | number | string[] {
+  const raw = env.TRUST_PROXY?.trim();
+  if (raw === undefined || ['off', 'false', 'no', '0', ''].includes(raw.toLowerCase())) return false;
+  if (/^\d+$/.test(raw)) return integer(env, 'TRUST_PROXY', 0, 1, 10);
+  if (['true', 'on', 'yes', 'all'].includes(raw.toLowerCase())) {
+    throw new ConfigError('TRUST_PROXY', 'trusting every peer lets any client choose its address: name the proxies (addresses, subnets, loopback) or a hop count');
+  }
+  const items = raw.split(',').map((i) => i.trim()).filter((i) => i !== '');
+  for (const item of items) {
+    if (!PROXY_NAMES.includes(item) && !IPV4_OR_CIDR.test(item) && !IPV6_OR_CIDR.test(item)) {
+      throw new ConfigError('TRUST_PROXY', `"${item}" is not an address, a subnet or one of ${PROXY_NAMES.join(', ')}`);
+    }
+  }
+  return items;
+}
 
 /** Five cron fields (minute hour day month weekday) as pg-boss takes them, or `off`. */
 function cron(env: Env, name: string, fallback: string): string | null {
@@ -190,7 +231,18 @@ export function envToConfig(env: Env): Config {
   const logLevel = oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
     nodeEnv === 'test' ? 'silent' : 'info');
 
+  // In production the logs go to a collector, whatever the terminal.
+  const logFormat = oneOf(env, 'LOG_FORMAT', ['auto', 'json', 'pretty'] as const, production ? 'json' : 'auto');
+  const metricsToken = env.METRICS_TOKEN ?? null;
+  if (metricsToken !== null && metricsToken.length < 16) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters');
+
   const importJobExpireSeconds = integer(env, 'IMPORT_JOB_EXPIRE_SECONDS', 300, 5, 86_400);
+  const maxArchiveBytes = integer(env, 'MAX_ARCHIVE_BYTES', 50 * MiB, 1024, 1024 * MiB);
+  // Default: four archives of the largest size at once per process (200 MiB with the defaults).
+  const uploadMaxInFlightBytes = integer(env, 'UPLOAD_MAX_IN_FLIGHT_BYTES', 4 * maxArchiveBytes, 1024, 16 * 1024 * MiB);
+  if (uploadMaxInFlightBytes < maxArchiveBytes) {
+    throw new ConfigError('UPLOAD_MAX_IN_FLIGHT_BYTES', `must be at least MAX_ARCHIVE_BYTES (${maxArchiveBytes}), or no archive of the largest size could ever be received`);
+  }
   const syncStuckAfterSeconds = integer(env, 'SYNC_STUCK_AFTER_SECONDS', 600, 5);
 
   return {
@@ -204,11 +256,14 @@ export function envToConfig(env: Env): Config {
     adminPassword,
     demoData: boolean(env, 'DEMO_DATA', !production),
     logLevel,
+    logFormat,
+    metricsToken,
+    workerMetricsPort: env.WORKER_METRICS_PORT === undefined ? null : integer(env, 'WORKER_METRICS_PORT', 0, 1, 65_535),
     apiProcesses: integer(env, 'API_PROCESSES', production ? os.availableParallelism() : 1, 1, 256),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 4, 1, 64),
     deviceTokenTtlSeconds: integer(env, 'DEVICE_TOKEN_TTL_SECONDS', 900, 30, 86_400),
     staffTokenTtlSeconds: integer(env, 'STAFF_TOKEN_TTL_SECONDS', 8 * 3600, 60, 7 * 86_400),
-    maxArchiveBytes: integer(env, 'MAX_ARCHIVE_BYTES', 50 * MiB, 1024, 1024 * MiB),
+    maxArchiveBytes,
     archiveMaxEntries: integer(env, 'ARCHIVE_MAX_ENTRIES', 500, 1, 100_000),
     archiveMaxUncompressedBytes: integer(env, 'ARCHIVE_MAX_UNCOMPRESSED_BYTES', 512 * MiB, 1024, 4096 * MiB),
     archiveMaxRatio: integer(env, 'ARCHIVE_MAX_RATIO', 200, 2, 10_000),
@@ -226,6 +281,10 @@ export function envToConfig(env: Env): Config {
     ackStuckAfterSeconds: integer(env, 'ACK_STUCK_AFTER_SECONDS', 3600, 5),
     archiveRetentionDays: integer(env, 'ARCHIVE_RETENTION_DAYS', 30, 1, 3650),
     dbPoolMax: integer(env, 'DB_POOL_MAX', 10, 1, 200),
+    authMaxFailures: integer(env, 'AUTH_MAX_FAILURES', 10, 1, 1000),
+    authMaxAddressFailures: integer(env, 'AUTH_MAX_ADDRESS_FAILURES', 200, 1, 100_000),
+    trustProxy: trustProxy(env),
+    uploadMaxInFlightBytes,
     datamart: datamartConfig(env),
   };
 }

@@ -44,6 +44,7 @@ export const PROBLEMS = {
   validation_failed: { status: 422, title: 'Validation failed' },
   rate_limited: { status: 429, title: 'Too many attempts, slow down' },
   not_ready: { status: 503, title: 'Not ready' },
+  service_unavailable: { status: 503, title: 'The service is unavailable, try again later' },
   internal_error: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, ProblemDefinition>;
 

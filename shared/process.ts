@@ -46,3 +46,16 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export function backoffMs(consecutiveCrashes: number): number {
   return Math.min(30_000, 500 * 2 ** Math.max(0, consecutiveCrashes - 1));
 }
+
+/**
+ * A child of `npm start` (spawned with an IPC channel) stops when its supervisor is gone: a
+ * supervisor killed with SIGKILL would otherwise leave it holding the port, and the next start
+ * (which takes over the stale lock) could not listen.
+ */
+export function stopWithSupervisor(logger: Logger): void {
+  if (!process.connected) return;
+  process.once('disconnect', () => {
+    logger.error('the supervising npm start is gone: stopping');
+    process.kill(process.pid, 'SIGTERM');
+  });
+}

@@ -59,7 +59,7 @@ if (!email || !password) fail('credentials: set ADMIN_EMAIL and ADMIN_PASSWORD o
 const bar = (p: Progress) => {
   const done = ((p.day - 1) * p.ticks + p.tick) / (p.days * p.ticks);
   const width = 24;
-  const filled = Math.round(done * width);
+  const filled = Math.min(width, Math.max(0, Math.round(done * width)));
   return `\r  day ${p.day}/${p.days} ▕${'█'.repeat(filled)}${' '.repeat(width - filled)}▏ syncs ${p.syncs}  retries ${p.retries} `;
 };
 // The bar only on a terminal; piped output stays clean.
@@ -92,6 +92,9 @@ if (args.json) {
   const c = report.counts;
   process.stdout.write(`  pupil-days ${c.pupilDays}: ${c.absent} absent, ${c.lunchOut} out for lunch, ${c.forgottenCheckouts} forgotten check-outs, ${c.fevers} fevers, ${c.orphanCheckouts} check-outs without check-in on purpose\n`);
   process.stdout.write(`  anomalies expected: ${Object.entries(f.anomalies).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
+  if (f.rows_from_earlier_runs > 0) {
+    process.stdout.write(`  ${f.rows_from_earlier_runs} rows of an earlier run were already in these days: this run sent the same events again, so the school's figures count both (another --seed gives a fresh school)\n`);
+  }
   if (f.resent_rejected_rows > 0) process.stdout.write(`  ${f.resent_rejected_rows} rejected rows sent again (they sat above the high-water mark)\n`);
   for (const check of report.checks) process.stdout.write(`${check.ok ? 'ok  ' : 'FAIL'}  ${check.name}: ${check.detail}\n`);
 }

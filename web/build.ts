@@ -15,6 +15,8 @@ const webDir = path.join(PROJECT_ROOT, 'web');
 export const DIST_DIR = path.join(webDir, 'dist');
 const SRC_DIR = path.join(webDir, 'src');
 const STAMP = '.stamp';
+/** Files outside web/src that the dashboard bundles: a change to them must rebuild it too. */
+const SHARED_SOURCES = [path.join(PROJECT_ROOT, 'shared', 'csv', 'formula-escape.ts')];
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true });
@@ -24,7 +26,7 @@ async function filesUnder(dir: string): Promise<string[]> {
 /** A hash of everything the output depends on: the sources, this script and the bundled packages' versions. */
 async function sourceStamp(): Promise<string> {
   const hash = createHash('sha256');
-  for (const file of [...(await filesUnder(SRC_DIR)), path.join(webDir, 'build.ts')]) {
+  for (const file of [...(await filesUnder(SRC_DIR)), path.join(webDir, 'build.ts'), ...SHARED_SOURCES]) {
     hash.update(path.relative(webDir, file)).update('\0').update(await fs.readFile(file)).update('\0');
   }
   hash.update(esbuild.version);

@@ -3,23 +3,30 @@
 // then closes the pool.
 import { connectDatabase, type Db } from '../db/database.js';
 import { listenForJobs } from '../db/job-notifications.js';
+import { unfinishedJobs } from '../db/repositories/job-queue.js';
 import { createBoss, ensureQueues, type PgBoss } from '../db/queue.js';
 import type { Config } from '../shared/config.js';
+import { QUEUES } from '../shared/jobs.js';
 import type { Logger } from '../shared/logger.js';
+import type { WorkerContext } from './context.js';
 import { registerJobs } from './jobs/index.js';
+import { serveWorkerMetrics } from './metrics.js';
 import { startRosterLoop } from '../channels/push/roster.js';
 
-export interface WorkerContext {
-  config: Config;
-  db: Db;
-  boss: PgBoss;
-  logger: Logger;
-}
 
 export interface RunningWorker {
   ctx: WorkerContext;
+  /**
+   * Resolves once these queues (default: every queue but the data mart's) hold no job waiting,
+   * retrying or in hand; rejects after `timeoutMs`. For tests and tools that need "the work is
+   * done" rather than watching the api for its effects.
+   */
+  drain(opts?: { queues?: readonly string[]; timeoutMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** Work that follows an upload or a request; the data mart's runs talk to a remote service and are awaited on their own. */
+const DRAINED_QUEUES = [QUEUES.importBatch, QUEUES.importBatchDead, QUEUES.rebuildChunk, QUEUES.rebuildChunkDead, QUEUES.sweepSessions, QUEUES.closeOpenDays, QUEUES.pruneArchives];
 
 export async function startWorker(config: Config, databaseUrl: string, logger: Logger): Promise<RunningWorker> {
   const database = connectDatabase(databaseUrl, { max: config.dbPoolMax, logger, applicationName: 'attendance-worker' });
@@ -32,12 +39,25 @@ export async function startWorker(config: Config, databaseUrl: string, logger: L
   await listener.ready;
   // PUSH terminals get roster changes as commands (channels/push/roster.ts).
   const pushRoster = startRosterLoop(database.db, logger, config.pushRosterSeconds);
+  const metrics = await serveWorkerMetrics(config, logger);
   let stopping: Promise<void> | null = null;
   return {
     ctx,
+    async drain({ queues = DRAINED_QUEUES, timeoutMs = 30_000 } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        // Woken first: a job sent a moment ago is fetched now, not at the pump's next idle tick.
+        jobs.wake(null);
+        const left = await unfinishedJobs(database.db, queues);
+        if (left === 0) return;
+        if (Date.now() > deadline) throw new Error(`worker not drained after ${timeoutMs} ms: ${left} job(s) left in ${queues.join(', ')}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
     stop() {
       stopping ??= (async () => {
         await pushRoster.stop();
+        await metrics?.close();
         await listener.stop();
         await jobs.stop();
         await boss.stop({ graceful: true, close: true, timeout: 15_000 }).catch(() => undefined);

@@ -2,6 +2,7 @@
 // rows are read on every call so a deleted account or a changed role takes effect at once.
 import type { Request } from 'express';
 import { Problem } from '../../shared/errors.js';
+import { findStaffAuth } from '../../db/repositories/staff.js';
 import type { StaffRole } from '../../db/schema/index.js';
 import { verifyDeviceToken, verifyStaffToken } from '../auth/tokens.js';
 import type { AppContext } from '../context.js';
@@ -49,7 +50,7 @@ export async function authenticate(ctx: AppContext, req: Request, requirement: A
   if (token === null) throw new Problem('unauthorized', 'Sign in first: Authorization: Bearer <token>', {}, { 'WWW-Authenticate': 'Bearer' });
   const claims = token ? await verifyStaffToken(ctx.keys, token) : null;
   const staff = claims
-    ? await ctx.db.selectFrom('staff').select(['id', 'role', 'school_id']).where('id', '=', claims.staffId).executeTakeFirst()
+    ? await findStaffAuth(ctx.db, claims.staffId)
     : undefined;
   if (!staff) throw new Problem('invalid_token', 'The token is invalid or expired: sign in again', {}, { 'WWW-Authenticate': 'Bearer' });
   if (requirement === 'backoffice' && staff.role !== 'backoffice') throw new Problem('forbidden', 'Backoffice staff only');

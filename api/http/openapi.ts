@@ -1,7 +1,8 @@
 // The OpenAPI 3.1 document, generated from the same route declarations and zod schemas
 // that validate requests, so the document cannot drift from the router.
 import { z, type ZodType } from 'zod';
-import type { AnyRoute } from './route.js';
+import { PROBLEM_EXAMPLES, type OperationDoc } from './openapi-docs.js';
+import { PUT_SEMANTICS, type AnyRoute } from './route.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -30,6 +31,14 @@ function toSchema(schema: ZodType, io: 'input' | 'output', components: Component
   return rewrite(json) as JsonSchema;
 }
 
+const PATCH_SEMANTICS = 'PATCH changes the fields given and keeps the others; an empty body changes nothing.';
+
+/** The route's own description, after the rule every PUT (or PATCH) follows. */
+function description(route: AnyRoute): string | undefined {
+  const rule = route.method === 'put' ? PUT_SEMANTICS : route.method === 'patch' ? PATCH_SEMANTICS : undefined;
+  return [rule, route.description].filter(Boolean).join('\n\n') || undefined;
+}
+
 export function openApiPath(expressPath: string): string {
   return expressPath.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
 }
@@ -48,27 +57,44 @@ function parameters(route: AnyRoute, components: Components): unknown[] {
   return out;
 }
 
-export function buildOpenApi(routes: AnyRoute[], info: { title: string; version: string }): Record<string, unknown> {
+const WHO: Record<AnyRoute['auth'], string> = {
+  none: 'No token needed.',
+  staff: 'Needs a staff token (`staffToken`): backoffice, or a school admin within their own school.',
+  backoffice: 'Needs a backoffice staff token (`staffToken`).',
+  device: 'Needs a device token (`deviceToken`, from `POST /v4/auth/token`).',
+};
+
+/** `content` of a response or request body, with its example when there is one. */
+function withExample(content: Record<string, Record<string, unknown>>, example: unknown): Record<string, Record<string, unknown>> {
+  if (example === undefined) return content;
+  return Object.fromEntries(Object.entries(content).map(([type, media]) => [type, { ...media, example }]));
+}
+
+export function buildOpenApi(routes: AnyRoute[], info: { title: string; version: string; description?: string }, docs: Record<string, OperationDoc> = {}): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const components: Components = {};
   for (const route of routes) {
     const path = openApiPath(route.path);
+    const doc = docs[`${route.method.toUpperCase()} ${path}`] ?? {};
+    const examples = doc.responses ?? {};
     const operation: Record<string, unknown> = {
       summary: route.summary,
+      description: [description(route), doc.description, WHO[route.auth]].filter(Boolean).join('\n\n'),
       tags: route.tags,
       operationId: `${route.method}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       parameters: parameters(route, components),
-      responses: Object.fromEntries(Object.entries(route.responses).map(([status, doc]) => [
+      responses: Object.fromEntries(Object.entries(route.responses).map(([status, r]) => [
         status,
-        doc.schema
-          ? { description: doc.description, content: { [doc.contentType ?? 'application/json']: { schema: toSchema(doc.schema, 'output', components) } } }
-          : doc.contentType
-            ? { description: doc.description, content: { [doc.contentType]: {} } }
-            : { description: doc.description },
+        r.schema
+          ? { description: r.description, content: withExample({ [r.contentType ?? 'application/json']: { schema: toSchema(r.schema, 'output', components) } },
+            examples[Number(status)] ?? (r.contentType === 'application/problem+json' ? PROBLEM_EXAMPLES[Number(status)] : undefined)) }
+          : r.contentType
+            ? { description: r.description, content: withExample({ [r.contentType]: {} }, examples[Number(status)]) }
+            : { description: r.description },
       ])),
     };
     if (route.auth !== 'none') operation.security = [{ [route.auth === 'device' ? 'deviceToken' : 'staffToken']: [] }];
-    if (route.body) operation.requestBody = { required: true, content: { 'application/json': { schema: toSchema(route.body, 'input', components) } } };
+    if (route.body) operation.requestBody = { required: true, content: withExample({ 'application/json': { schema: toSchema(route.body, 'input', components) } }, doc.body) };
     if (route.requestBody) {
       operation.requestBody = { required: true, description: route.requestBody.description, content: { [route.requestBody.contentType]: { schema: toSchema(route.requestBody.schema, 'input', components) } } };
     }

@@ -18,13 +18,17 @@ function translate(err: unknown): Problem | null {
 export function problemMiddleware(ctx: AppContext): ErrorRequestHandler {
   return (err, req, res, _next) => {
     let problem = translate(err);
+    if (problem?.code === 'service_unavailable') (req.log ?? ctx.logger).error({ err }, 'database unavailable');
     if (!problem) {
       (req.log ?? ctx.logger).error({ err }, 'unhandled error');
       const detail = ctx.config.nodeEnv === 'production' ? undefined : String((err as Error)?.message ?? err);
       problem = new Problem('internal_error', detail);
     }
+    res.locals.problemCode = problem.code; // for the upload metrics (api/metrics.ts)
     if (res.headersSent) return res.end();
     for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
+    // Refused before its body arrived (a 401 or 503 on an upload): close rather than read the rest.
+    if (!req.complete) res.setHeader('Connection', 'close');
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem.toJSON()));
   };
 }

@@ -4,7 +4,7 @@
 // (central-backend's endpoint.js), and the same declarations produce the OpenAPI document.
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { z, type ZodType } from 'zod';
-import type { DbOrTrx, Trx } from '../../db/database.js';
+import type { Db, DbOrTrx, Trx } from '../../db/database.js';
 import { Problem, validationFailed } from '../../shared/errors.js';
 import type { AppContext } from '../context.js';
 import { authenticate, type Auth, type AuthRequirement, type AuthFor } from './authenticate.js';
@@ -38,24 +38,35 @@ export interface ResponseDoc {
 
 type Infer<T> = T extends ZodType ? z.output<T> : undefined;
 
-export interface HandlerInput<P, Q, B, A extends AuthRequirement, H = undefined> {
+/**
+ * What a handler gets as `db`: the request's transaction (`Trx`) when the route runs in one
+ * (`transaction: true`, or any method but GET by default), the pool (`Db`) when it is read-only.
+ */
+export type DbFor<M extends HttpMethod, T extends boolean | undefined> = T extends true ? Trx : T extends false ? Db : M extends 'get' ? Db : Trx;
+
+export interface HandlerInput<P, Q, B, A extends AuthRequirement, H = undefined, D extends DbOrTrx = DbOrTrx> {
   params: Infer<P>;
   query: Infer<Q>;
   body: Infer<B>;
   /** Request headers named by the route's `headers` schema (keys as written there). */
   headers: Infer<H>;
   auth: AuthFor<A>;
-  /** The request's transaction for writes, the pool for reads. */
-  db: DbOrTrx;
+  /** The request's transaction for writes, the pool for reads (DbFor). */
+  db: D;
   ctx: AppContext;
   req: Request;
 }
 
-export interface RouteSpec<P extends ZodType | undefined, Q extends ZodType | undefined, B extends ZodType | undefined, A extends AuthRequirement, H extends ZodType | undefined = undefined> {
-  method: HttpMethod;
+export interface RouteSpec<
+  P extends ZodType | undefined, Q extends ZodType | undefined, B extends ZodType | undefined, A extends AuthRequirement,
+  H extends ZodType | undefined = undefined, M extends HttpMethod = HttpMethod, T extends boolean | undefined = undefined,
+> {
+  method: M;
   /** Express path, e.g. `/api/users/:id`. */
   path: string;
   summary: string;
+  /** Longer text for the OpenAPI document (CommonMark). */
+  description?: string;
   tags: string[];
   auth: A;
   params?: P;
@@ -65,16 +76,16 @@ export interface RouteSpec<P extends ZodType | undefined, Q extends ZodType | un
   headers?: H;
   /** Documented for OpenAPI; the handler's Reply decides what is sent. */
   responses: Record<number, ResponseDoc>;
-  /** Defaults to true for every method but GET. */
-  transaction?: boolean;
+  /** Defaults to true for every method but GET; decides the handler's `db` type (DbFor). */
+  transaction?: T;
   /** Runs before validation, e.g. multer for uploads. */
   middleware?: RequestHandler[];
   /** A body that is not JSON (multipart): documented as given, not validated by `body`. */
   requestBody?: { contentType: string; schema: ZodType; description?: string };
-  handler(input: HandlerInput<P, Q, B, A, H>): Promise<Reply>;
+  handler(input: HandlerInput<P, Q, B, A, H, DbFor<M, T>>): Promise<Reply>;
 }
 
-export type AnyRoute = RouteSpec<ZodType | undefined, ZodType | undefined, ZodType | undefined, AuthRequirement, ZodType | undefined>;
+export type AnyRoute = RouteSpec<ZodType | undefined, ZodType | undefined, ZodType | undefined, AuthRequirement, ZodType | undefined, HttpMethod, boolean | undefined>;
 
 /** The headers a `headers` schema names, read case-insensitively. */
 function headerValues(schema: ZodType | undefined, req: Request): Record<string, unknown> {
@@ -94,6 +105,27 @@ function parsePart(schema: ZodType | undefined, value: unknown, part: 'params' |
   })));
 }
 
+/** What every PUT's OpenAPI description and 422 say: one rule for all of them. */
+export const PUT_SEMANTICS = 'PUT replaces the whole resource: every editable field is required, and a request missing any is '
+  + 'answered 422 naming them (`missing_fields`). To change some fields only, use PATCH.';
+
+/**
+ * A PUT body: a request that leaves out fields gets a 422 saying that PUT replaces the whole
+ * resource and naming every missing field, instead of one "required" per field.
+ */
+function parseReplacement(schema: ZodType | undefined, value: unknown): unknown {
+  try {
+    return parsePart(schema, value, 'body');
+  } catch (err) {
+    const shape = (schema as { shape?: Record<string, ZodType> } | undefined)?.shape;
+    if (!(err instanceof Problem) || !shape) throw err;
+    const given = value !== null && typeof value === 'object' ? value as Record<string, unknown> : {};
+    const missing = Object.keys(shape).filter((name) => given[name] === undefined && !shape[name].safeParse(undefined).success);
+    if (missing.length === 0) throw err;
+    throw new Problem('validation_failed', `${PUT_SEMANTICS} Missing: ${missing.join(', ')}.`, { ...err.extra, missing_fields: missing });
+  }
+}
+
 export function send(res: Response, out: Reply): void {
   res.status(out.status);
   for (const [name, value] of Object.entries(out.headers ?? {})) res.setHeader(name, value);
@@ -110,42 +142,52 @@ export function send(res: Response, out: Reply): void {
 export class RouteRegistry {
   readonly routes: AnyRoute[] = [];
 
-  add<P extends ZodType | undefined, Q extends ZodType | undefined, B extends ZodType | undefined, A extends AuthRequirement, H extends ZodType | undefined = undefined>(
-    spec: RouteSpec<P, Q, B, A, H>,
-  ): void {
+  add<
+    P extends ZodType | undefined, Q extends ZodType | undefined, B extends ZodType | undefined, A extends AuthRequirement,
+    H extends ZodType | undefined = undefined, M extends HttpMethod = HttpMethod, T extends boolean | undefined = undefined,
+  >(spec: RouteSpec<P, Q, B, A, H, M, T>): void {
     this.routes.push(spec as unknown as AnyRoute);
   }
 
   mount(router: Router, ctx: AppContext): void {
     for (const route of this.routes) {
-      router[route.method](route.path, ...(route.middleware ?? []), handle(route, ctx));
+      router[route.method](route.path, authenticateFirst(route, ctx), ...(route.middleware ?? []), handle(route, ctx));
     }
   }
 }
 
-function handle(route: AnyRoute, ctx: AppContext): RequestHandler {
-  const useTransaction = route.transaction ?? route.method !== 'get';
+/**
+ * The caller is known before any middleware reads the body: a client without a valid token
+ * gets its 401 before an upload's 50 MB are received (multer would buffer them first).
+ */
+function authenticateFirst(route: AnyRoute, ctx: AppContext): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const auth: Auth = await authenticate(ctx, req, route.auth);
-      const params = parsePart(route.params, req.params, 'params');
-      const query = parsePart(route.query, req.query, 'query');
-      const body = parsePart(route.body, req.body, 'body');
-      const headers = parsePart(route.headers, headerValues(route.headers, req), 'headers');
-      const run = (db: DbOrTrx) =>
-        route.handler({ params, query, body, headers, auth, db, ctx, req } as HandlerInput<never, never, never, AuthRequirement, never>);
-      const out = useTransaction ? await ctx.db.transaction().execute(run) : await run(ctx.db);
-      send(res, out);
+      res.locals.auth = await authenticate(ctx, req, route.auth);
+      next();
     } catch (err) {
       next(err);
     }
   };
 }
 
-/** The request's transaction, for repository functions that must run in one (routes with `transaction` on). */
-export function requireTransaction(db: DbOrTrx): Trx {
-  if (!db.isTransaction) throw new Error('this route must run in a transaction');
-  return db as Trx;
+function handle(route: AnyRoute, ctx: AppContext): RequestHandler {
+  const useTransaction = route.transaction ?? route.method !== 'get';
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const auth = res.locals.auth as Auth;
+      const params = parsePart(route.params, req.params, 'params');
+      const query = parsePart(route.query, req.query, 'query');
+      const body = route.method === 'put' ? parseReplacement(route.body, req.body) : parsePart(route.body, req.body, 'body');
+      const headers = parsePart(route.headers, headerValues(route.headers, req), 'headers');
+      const run = (db: DbOrTrx) =>
+        route.handler({ params, query, body, headers, auth, db, ctx, req } as HandlerInput<never, never, never, AuthRequirement, never, never>);
+      const out = useTransaction ? await ctx.db.transaction().execute(run) : await run(ctx.db);
+      send(res, out);
+    } catch (err) {
+      next(err);
+    }
+  };
 }
 
 export function isProblem(err: unknown): err is Problem {

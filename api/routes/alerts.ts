@@ -8,7 +8,7 @@ import { reply, type RouteRegistry } from '../http/route.js';
 import { schoolScope } from '../http/scope.js';
 import { errors, idQuery, instant, pageOf, timestamp } from '../schemas/common.js';
 
-const alertSchema = z.object({
+export const alertSchema = z.object({
   id: z.number().int(),
   school_id: z.number().int(),
   user_id: z.number().int().nullable(),

@@ -14,7 +14,7 @@ import { Problem, notFound, validationFailed, type FieldError } from '../../shar
 import { MAX_FUTURE_SKEW_MS, TEMPERATURE_MAX, TEMPERATURE_MIN } from '../../shared/protocol/codes.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { decodeCursor, instantIdKey, encodeCursor, pageQuery } from '../http/paging.js';
-import { reply, requireTransaction, type RouteRegistry } from '../http/route.js';
+import { reply, type RouteRegistry } from '../http/route.js';
 import { assertInScope, schoolScope } from '../http/scope.js';
 import { errors, idParam, idQuery, instant, pageOf } from '../schemas/common.js';
 import { attendanceSchema } from '../schemas/resources.js';
@@ -87,8 +87,7 @@ export function attendanceRoutes(api: RouteRegistry): void {
       201: { description: 'Recorded (or, for a repeated Idempotency-Key, the first answer again with Idempotent-Replayed: true)', schema: attendanceSchema },
       ...errors(401, 409, 422),
     },
-    async handler({ body, headers, db, auth }) {
-      const trx = requireTransaction(db);
+    async handler({ body, headers, db: trx, auth }) {
       const key = headers['Idempotency-Key'];
       if (key !== undefined) {
         const hash = requestHash({ ...body, occurred_at: body.occurred_at.toISOString(), temperature: body.temperature ?? null });
@@ -135,8 +134,7 @@ export function attendanceRoutes(api: RouteRegistry): void {
     method: 'delete', path: '/api/attendances/:id', summary: 'Delete an attendance (a device row too); the figures follow', tags: ['attendances'], auth: 'staff',
     params: idParam,
     responses: { 204: { description: 'Deleted, with its fever event' }, ...errors(401, 404, 422) },
-    async handler({ params, db, auth }) {
-      const trx = requireTransaction(db);
+    async handler({ params, db: trx, auth }) {
       const found = await attendanceInScope(trx, auth, params.id);
       await lockUser(trx, found.user_id);
       const row = await deleteAttendance(trx, params.id);

@@ -8,7 +8,7 @@ import {
 import { Problem, orNotFound, validationFailed } from '../../shared/errors.js';
 import { QUEUES, type DatamartRunJob } from '../../shared/jobs.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
-import { reply, requireTransaction, type RouteRegistry } from '../http/route.js';
+import { reply, type RouteRegistry } from '../http/route.js';
 import { errors, idParam, isoInstant, pageOf, timestamp } from '../schemas/common.js';
 
 const ENTITY = z.enum(['schools', 'persons', 'attendance_days']);
@@ -16,7 +16,7 @@ const OPERATION = z.enum(['upsert', 'delete']);
 const STEP_STATUS = z.enum(['running', 'done', 'failed']);
 const micros = z.string().meta({ format: 'date-time', description: 'ISO 8601 instant, to the microsecond' });
 
-const runSchema = z.object({
+export const runSchema = z.object({
   id: z.number().int(),
   trigger: z.enum(['schedule', 'manual']),
   requested_by: z.number().int().nullable(),
@@ -34,18 +34,18 @@ const runSchema = z.object({
   finished_at: timestamp.nullable(),
 }).meta({ id: 'DatamartRun' });
 
-const substageSchema = z.object({
+export const substageSchema = z.object({
   id: z.number().int(), seq: z.number().int(), status: STEP_STATUS, rows: z.number().int(),
   started_at: timestamp, finished_at: timestamp.nullable(), error: z.string().nullable(),
 });
 
-const stageSchema = z.object({
+export const stageSchema = z.object({
   id: z.number().int(), seq: z.number().int(), kind: z.enum(['collect', 'export']), entity: ENTITY, operation: OPERATION.nullable(),
   status: STEP_STATUS, rows: z.number().int(), started_at: timestamp, finished_at: timestamp.nullable(), error: z.string().nullable(),
   substages: z.array(substageSchema).describe('Collect: one per chunk of DATAMART_COLLECT_CHUNK_SIZE keys; export: one per file'),
 });
 
-const uploadSchema = z.object({
+export const uploadSchema = z.object({
   id: z.number().int(), substage_id: z.number().int(), entity: ENTITY, operation: OPERATION, file_name: z.string(),
   rows: z.number().int(), bytes: z.number().int(), remote_id: z.string().nullable().describe("The mart's upload_id; null when emulated or never taken"),
   status: z.enum(['processing', 'accepted', 'rejected', 'failed']).describe('failed: the uploader never took the file'),
@@ -53,7 +53,7 @@ const uploadSchema = z.object({
   created_at: timestamp, checked_at: timestamp.nullable(), finished_at: timestamp.nullable(),
 });
 
-const runDetailSchema = runSchema.extend({ stages: z.array(stageSchema), uploads: z.array(uploadSchema) }).meta({ id: 'DatamartRunDetail' });
+export const runDetailSchema = runSchema.extend({ stages: z.array(stageSchema), uploads: z.array(uploadSchema) }).meta({ id: 'DatamartRunDetail' });
 
 function presentRun(r: RunSummary) {
   return {
@@ -111,11 +111,10 @@ export function datamartRoutes(api: RouteRegistry): void {
       to: isoInstant.optional().describe('Default: now (never later than the oldest transaction still open)'),
     }).default({}),
     responses: { 202: { description: 'Queued; follow it at /api/datamart/runs/{id}', schema: runSchema }, ...errors(401, 403, 409, 422) },
-    async handler({ body, db, auth, ctx }) {
-      if (body.from !== undefined && body.to !== undefined && !(await instantsOrdered(db, body.from, body.to))) {
+    async handler({ body, db: trx, auth, ctx }) {
+      if (body.from !== undefined && body.to !== undefined && !(await instantsOrdered(trx, body.from, body.to))) {
         throw validationFailed([{ field: 'body.to', message: 'must be after from' }]);
       }
-      const trx = requireTransaction(db);
       const run = await createRun(trx, { trigger: 'manual', requestedBy: auth.staffId, status: 'queued', from: body.from ?? null, to: body.to ?? null });
       if (!run) throw new Problem('datamart_run_in_progress', 'Another data mart run is queued or running: wait for it to finish');
       // The job commits with the run: a queued run always has its job.

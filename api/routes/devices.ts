@@ -35,7 +35,7 @@ const updateBody = z.object({
 });
 const withSecret = deviceSchema.extend({ secret: z.string().describe('Shown once: store it on the device') });
 
-const channelHealthSchema = z.object({
+export const channelHealthSchema = z.object({
   status: z.number().int().describe('0 idle, 1 processing, 2 package ready'),
   session_id: z.uuid().nullable(),
   changed_at: timestamp,
@@ -43,7 +43,7 @@ const channelHealthSchema = z.object({
   ack_overdue: z.boolean().describe('In status 2 for longer than ACK_STUCK_AFTER_SECONDS'),
   processing_overdue: z.boolean().describe('In status 1 for longer than SYNC_STUCK_AFTER_SECONDS'),
 });
-const deviceHealthSchema = deviceSchema.extend({
+export const deviceHealthSchema = deviceSchema.extend({
   channels: z.record(z.string(), channelHealthSchema).describe('Per channel that has synced at least once'),
   pending_flags: z.array(z.string()).describe('Names of the flags waiting for the next package'),
   last_successful_sync_at: timestamp.nullable().describe('The last sync acknowledged by the device, any channel'),

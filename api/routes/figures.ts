@@ -13,16 +13,16 @@ import { schoolFigures } from '../figures/school-figures.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { reply, type RouteRegistry } from '../http/route.js';
 import { assertInScope } from '../http/scope.js';
-import type { DbOrTrx, Trx } from '../../db/database.js';
+import type { DbOrTrx } from '../../db/database.js';
 import { errors, idParam, localDate } from '../schemas/common.js';
 
 const MAX_RANGE_DAYS = 3 * 366;
 
-const bucketSchema = z.object({
+export const bucketSchema = z.object({
   start: z.string(), end: z.string(), present: z.number().int(), absent: z.number().int(), total: z.number().int(), final: z.boolean(),
   school_day: z.boolean().optional(),
 });
-const figuresSchema = z.object({
+export const figuresSchema = z.object({
   school_id: z.number().int(), period: z.enum(['day', 'week', 'month']), from: z.string(), to: z.string(), timezone: z.string(), today: z.string(),
   complete_until: z.string(),
   pending_devices: z.array(z.object({ id: z.uuid(), name: z.string(), complete_until: z.string(), last_synced_at: z.string().nullable() })),
@@ -31,10 +31,17 @@ const figuresSchema = z.object({
   generated_at: z.string(),
 }).meta({ id: 'SchoolFigures' });
 
-const rebuildSchema = z.object({
+export const presenceNowSchema = z.object({
+  school_id: z.number().int(), as_of: z.string(), today: z.string(), count: z.number().int(),
+  items: z.array(z.object({ user_id: z.number().int(), name: z.string(), badge: z.string(), since: z.string() })),
+});
+
+export const rebuildSchema = z.object({
   id: z.number().int(), kind: z.literal('rebuild-figures'), school_id: z.number().int(), from: z.string(), to: z.string(),
   chunks_total: z.number().int(), chunks_done: z.number().int(), chunks_failed: z.number().int(), days_changed: z.number().int(),
   status: z.enum(['running', 'done', 'failed']), created_at: z.string(), finished_at: z.string().nullable(),
+  requested_by: z.number().int().nullable().describe('The staff account that started it; null once that account is deleted'),
+  requested_by_email: z.string().nullable(),
 }).meta({ id: 'Job' });
 
 async function schoolInScope(db: DbOrTrx, auth: StaffAuth, id: number) {
@@ -50,6 +57,7 @@ function rebuildView(r: NonNullable<Awaited<ReturnType<typeof findRebuild>>>) {
     chunks_total: r.chunks_total, chunks_done: r.chunks_done, chunks_failed: r.chunks_failed, days_changed: r.days_changed,
     status: !finished ? 'running' : r.chunks_failed > 0 ? 'failed' : 'done',
     created_at: r.created_at.toISOString(), finished_at: r.finished_at?.toISOString() ?? null,
+    requested_by: r.requested_by, requested_by_email: r.requested_by_email,
   };
 }
 
@@ -81,8 +89,7 @@ export function figureRoutes(api: RouteRegistry): void {
     responses: {
       200: {
         description: 'Checked in now',
-        schema: z.object({ school_id: z.number().int(), as_of: z.string(), today: z.string(), count: z.number().int(),
-          items: z.array(z.object({ user_id: z.number().int(), name: z.string(), badge: z.string(), since: z.string() })) }),
+        schema: presenceNowSchema,
       },
       ...errors(401, 404),
     },
@@ -102,8 +109,8 @@ export function figureRoutes(api: RouteRegistry): void {
     method: 'post', path: '/api/schools/:id/rebuild-figures', summary: 'Recompute the figures of a date range, in one-week chunks run in parallel', tags: ['figures'], auth: 'backoffice',
     params: idParam, body: z.object({ from: localDate, to: localDate }),
     responses: { 202: { description: 'Started; follow it at /api/jobs/:id', schema: rebuildSchema }, ...errors(401, 403, 404, 422) },
-    async handler({ params, body, db, auth, ctx }) {
-      const school = await schoolInScope(db, auth, params.id);
+    async handler({ params, body, db: trx, auth, ctx }) {
+      const school = await schoolInScope(trx, auth, params.id);
       if (body.from > body.to) throw validationFailed([{ field: 'body.to', message: 'must not be before from' }]);
       if (daysBetween(body.from, body.to) > MAX_RANGE_DAYS) throw validationFailed([{ field: 'body.to', message: `the range is limited to ${MAX_RANGE_DAYS} days` }]);
       const chunks: Array<{ from: string; to: string }> = [];
@@ -111,7 +118,6 @@ export function figureRoutes(api: RouteRegistry): void {
         const end = addDays(start, 6);
         chunks.push({ from: start, to: end < body.to ? end : body.to });
       }
-      const trx = db as Trx;
       const rebuild = await createRebuild(trx, { school_id: school.id, from_date: body.from, to_date: body.to, chunks_total: chunks.length, requested_by: auth.staffId });
       // The chunk jobs commit with the rebuild row: a rebuild is never half-enqueued.
       await insertInTransaction(ctx.boss, trx, QUEUES.rebuildChunk, chunks.map((c) => ({ data: { rebuild_id: rebuild.id, school_id: school.id, from: c.from, to: c.to } })));

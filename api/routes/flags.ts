@@ -5,7 +5,7 @@
 // transaction that records the flag (applied at once, with its events).
 import { z } from 'zod';
 import type { DbOrTrx, Trx } from '../../db/database.js';
-import { findDevice } from '../../db/repositories/devices.js';
+import { deviceIdsOfSchool, findDevice } from '../../db/repositories/devices.js';
 import {
   cancelFlag, FLAG_STATES, findFlag, findFlags, listFlagEvents, listFlags, recordAppliedFlag, requeueUnacknowledged, setFlags,
   settleExpired, type FlagEventRow, type FlagRow,
@@ -20,7 +20,7 @@ import { resendSummary } from '../../shared/protocol/resend.js';
 import { startOfLocalDay } from '../../shared/time/zoned.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
-import { reply, requireTransaction, type RouteRegistry } from '../http/route.js';
+import { reply, type RouteRegistry } from '../http/route.js';
 import { assertInScope } from '../http/scope.js';
 import { errors, idParam, instant, pageOf, timestamp, uuidParam } from '../schemas/common.js';
 
@@ -38,13 +38,14 @@ const resendProgressSchema = z.object({
   rows_received: z.number().int().describe('Rows of the covering batches whose occurred_at fell in their window'),
 });
 
-const flagSchema = z.object({
+export const flagSchema = z.object({
   id: z.number().int(),
   device_id: z.uuid(),
   name: z.string(),
   params: z.record(z.string(), z.unknown()),
-  state: z.enum(FLAG_STATES as [string, ...string[]]).describe('pending → delivered (in session delivered_in) → applied (on acknowledgement); or cancelled, or expired'),
-  set_by: z.number().int().nullable(),
+  state: z.enum(FLAG_STATES).describe('pending → delivered (in session delivered_in) → applied (on acknowledgement); or cancelled, or expired'),
+  set_by: z.number().int().nullable().describe('The staff account that set it; null once that account is deleted'),
+  set_by_email: z.string().nullable(),
   set_at: timestamp,
   expires_at: timestamp.nullable(),
   delivered_in: z.uuid().nullable(),
@@ -92,7 +93,7 @@ function checkSince(name: FlagName, params: Record<string, unknown>, timeZone: s
 export function presentFlag(flag: FlagRow, timeZone: string, now: Date) {
   return {
     id: flag.id, device_id: flag.device_id, name: flag.name, params: flag.params, state: flag.state,
-    set_by: flag.set_by, set_at: flag.set_at, expires_at: flag.expires_at,
+    set_by: flag.set_by, set_by_email: flag.set_by_email, set_at: flag.set_at, expires_at: flag.expires_at,
     delivered_in: flag.delivered_in, delivered_at: flag.delivered_at, applied_at: flag.applied_at, cancelled_at: flag.cancelled_at,
     progress: flag.name === 'RESEND_SINCE' ? resendSummary(flag, timeZone, now, flag.state === 'pending') : null,
   };
@@ -150,10 +151,9 @@ export function flagRoutes(api: RouteRegistry): void {
       201: { description: 'Set (a flag of that name still pending is replaced: same id, newer parameters); RESET_SESSION is applied at once', schema: setResult },
       ...errors(401, 403, 404, 422),
     },
-    async handler({ params, body, db, auth }) {
+    async handler({ params, body, db: trx, auth }) {
       const now = new Date();
       const flag = checkFlagBody(body, now);
-      const trx = requireTransaction(db);
       const device = await findDevice(trx, params.id);
       if (!device) throw notFound('device');
       const timeZone = await schoolTimeZone(trx, device.school_id);
@@ -171,15 +171,13 @@ export function flagRoutes(api: RouteRegistry): void {
       201: { description: 'One flag per device of the school (disabled ones included)', schema: z.object({ school_id: z.number().int(), name: z.string(), items: z.array(setResult) }) },
       ...errors(401, 403, 404, 422),
     },
-    async handler({ params, body, db, auth }) {
+    async handler({ params, body, db: trx, auth }) {
       const now = new Date();
       const flag = checkFlagBody(body, now);
-      const trx = requireTransaction(db);
       const school = await findSchool(trx, params.id);
       if (!school) throw notFound('school');
       checkSince(flag.name, flag.params, school.timezone, now);
-      const devices = await trx.selectFrom('devices').select('id').where('school_id', '=', school.id).orderBy('id').execute();
-      const set = await setOnDevices(trx, devices.map((d) => d.id), flag, auth.staffId, { school_id: school.id });
+      const set = await setOnDevices(trx, await deviceIdsOfSchool(trx, school.id), flag, auth.staffId, { school_id: school.id });
       const replaced = new Map(set.map((s) => [s.id, s.replaced]));
       const rows = await findFlags(trx, set.map((s) => s.id));
       return reply.created({
@@ -192,7 +190,7 @@ export function flagRoutes(api: RouteRegistry): void {
   api.add({
     method: 'get', path: '/api/devices/:id/flags', summary: "A device's flags with their state, newest first", tags: ['flags'], auth: 'staff',
     params: uuidParam,
-    query: z.object({ ...pageQuery, state: z.enum(FLAG_STATES as [string, ...string[]]).optional(), name: z.string().max(64).optional() }),
+    query: z.object({ ...pageQuery, state: z.enum(FLAG_STATES).optional(), name: z.string().max(64).optional() }),
     responses: { 200: { description: 'A page of flags', schema: pageOf(flagSchema) }, ...errors(401, 404, 422) },
     transaction: true,
     async handler({ params, query, db, auth }) {
@@ -243,8 +241,7 @@ export function flagRoutes(api: RouteRegistry): void {
     method: 'delete', path: '/api/devices/:id/flags/:flagId', summary: 'Cancel a pending flag (409 once delivered, applied, cancelled or expired)', tags: ['flags'], auth: 'backoffice',
     params: deviceFlagParams,
     responses: { 200: { description: 'Cancelled', schema: flagSchema }, ...errors(401, 403, 404, 409) },
-    async handler({ params, db, auth }) {
-      const trx = requireTransaction(db);
+    async handler({ params, db: trx, auth }) {
       const device = await findDevice(trx, params.id);
       if (!device) throw notFound('device');
       const result = await cancelFlag(trx, device.id, params.flagId, auth.staffId);

@@ -1,11 +1,12 @@
 // `GET /healthz`: 200 once the database answers, every migration is applied and the job queue
 // has started, else 503.
-import { sql } from 'kysely';
 import { z } from 'zod';
+import { ping } from '../../db/database.js';
 import { isMigrated } from '../../db/migrator.js';
 import { Problem } from '../../shared/errors.js';
 import { reply, type RouteRegistry } from '../http/route.js';
 import { errors } from '../schemas/common.js';
+import { DATABASE_RETRY_AFTER_SECONDS } from '../http/pg-errors.js';
 
 export function healthRoutes(api: RouteRegistry): void {
   api.add({
@@ -13,10 +14,11 @@ export function healthRoutes(api: RouteRegistry): void {
     responses: { 200: { description: 'Ready', schema: z.object({ status: z.literal('ok') }) }, ...errors(503) },
     async handler({ ctx }) {
       try {
-        await sql`SELECT 1`.execute(ctx.db);
+        await ping(ctx.db);
         if (!ctx.readiness.migrated) ctx.readiness.migrated = await isMigrated(ctx.db);
-      } catch {
-        throw new Problem('not_ready', 'The database is not reachable');
+      } catch (err) {
+        ctx.logger.warn({ err: (err as Error).message }, 'healthz: database not reachable');
+        throw new Problem('not_ready', 'The database is not reachable', {}, { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) });
       }
       if (!ctx.readiness.migrated) throw new Problem('not_ready', 'Migrations are not applied yet');
       if (!ctx.readiness.queue) throw new Problem('not_ready', 'The job queue is not ready yet');

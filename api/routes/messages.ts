@@ -9,7 +9,7 @@ import { findSchool } from '../../db/repositories/schools.js';
 import { validationFailed } from '../../shared/errors.js';
 import { MAX_MESSAGE_BODY_LENGTH } from '../../shared/csv/message-row.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
-import { reply, requireTransaction, type RouteRegistry } from '../http/route.js';
+import { reply, type RouteRegistry } from '../http/route.js';
 import { assertInScope, schoolScope } from '../http/scope.js';
 import { errors, idQuery, instant, pageOf, timestamp } from '../schemas/common.js';
 
@@ -20,7 +20,8 @@ const outgoingSchema = z.object({
   body: z.string(),
   priority: z.enum(['normal', 'high']),
   expires_at: timestamp.nullable(),
-  created_by: z.number().int().nullable(),
+  created_by: z.number().int().nullable().describe('The staff account that wrote it; null once that account is deleted'),
+  created_by_email: z.string().nullable(),
   created_at: timestamp,
   delivered_count: z.number().int().describe('Devices that acknowledged a package carrying it'),
 }).meta({ id: 'OfficeMessage' });
@@ -58,22 +59,22 @@ export function messageRoutes(api: RouteRegistry): void {
     method: 'post', path: '/api/messages', summary: 'Send a message to a device or to every device of a school', tags: ['messages'], auth: 'staff',
     body: createBody,
     responses: { 201: { description: 'The message, to be delivered on the next messagerie syncs', schema: outgoingSchema }, ...errors(401, 404, 422) },
-    async handler({ body, db, auth }) {
+    async handler({ body, db: trx, auth }) {
       if ((body.device_id === undefined) === (body.school_id === undefined)) {
         throw validationFailed([{ field: 'body.device_id', message: 'give exactly one of device_id and school_id' }]);
       }
       if (body.expires_at && body.expires_at <= new Date()) throw validationFailed([{ field: 'body.expires_at', message: 'must be in the future' }]);
       let schoolId: number;
       if (body.device_id !== undefined) {
-        const device = await findDevice(db, body.device_id);
+        const device = await findDevice(trx, body.device_id);
         assertInScope(auth, device?.school_id, 'device');
         schoolId = device!.school_id;
       } else {
-        const school = await findSchool(db, body.school_id!);
+        const school = await findSchool(trx, body.school_id!);
         assertInScope(auth, school?.id, 'school');
         schoolId = school!.id;
       }
-      const created = await insertMessage(requireTransaction(db), {
+      const created = await insertMessage(trx, {
         schoolId, deviceId: body.device_id ?? null, body: body.body, priority: body.priority, expiresAt: body.expires_at ?? null, createdBy: auth.staffId,
       });
       return reply.created(created);

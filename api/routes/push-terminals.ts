@@ -17,7 +17,7 @@ import { isValidTimeZone } from '../../shared/time/zoned.js';
 import type { DbOrTrx } from '../../db/database.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
-import { reply, requireTransaction, type RouteRegistry } from '../http/route.js';
+import { reply, type RouteRegistry } from '../http/route.js';
 import { assertInScope } from '../http/scope.js';
 import { notifyTerminal } from '../push/poll-cache.js';
 import { PUSH_COMMANDS } from '../push/commands.js';
@@ -135,7 +135,7 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     body: registerBody,
     responses: { 201: { description: 'The terminal\'s device (kind terminal, protocol push)', schema: deviceSchema }, ...errors(401, 403, 409, 422) },
     async handler({ body, db }) {
-      const trx = requireTransaction(db);
+      const trx = db;
       if (!(await findSchool(trx, body.school_id))) throw validationFailed([{ field: 'body.school_id', message: 'no such school' }]);
       const deviceId = await registerTerminal(trx, {
         serialNumber: body.serial_number, schoolId: body.school_id, name: body.name, timezone: body.timezone ?? null,
@@ -154,7 +154,7 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     params: uuidParam, body: updateBody,
     responses: { 200: { description: 'Updated', schema: deviceSchema }, ...errors(401, 403, 404, 422) },
     async handler({ params, body, db, auth }) {
-      const trx = requireTransaction(db);
+      const trx = db;
       const device = await pushDeviceInScope(trx, auth, params.id);
       if (body.school_id !== undefined && !(await findSchool(trx, body.school_id))) throw validationFailed([{ field: 'body.school_id', message: 'no such school' }]);
       const updated = await updateDevice(trx, device.id, {
@@ -211,7 +211,7 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     params: uuidParam, body: z.strictObject({ command: z.enum(PUSH_COMMANDS) }),
     responses: { 201: { description: 'Queued', schema: z.object({ id: z.number().int(), command: z.string(), status: z.literal('queued') }) }, ...errors(401, 403, 404, 422) },
     async handler({ params, body, db, auth }) {
-      const trx = requireTransaction(db);
+      const trx = db;
       await pushDeviceInScope(trx, auth, params.id);
       const [id] = await queueCommands(trx, params.id, [{ command: body.command, source: 'staff', createdBy: auth.staffId }]);
       await notifyTerminal(trx, { deviceId: params.id });

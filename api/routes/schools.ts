@@ -7,7 +7,7 @@ import type { School } from '../../db/schema/index.js';
 import { Problem, notFound } from '../../shared/errors.js';
 import { isValidTimeZone } from '../../shared/time/zoned.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
-import { reply, requireTransaction, type RouteRegistry } from '../http/route.js';
+import { reply, type RouteRegistry } from '../http/route.js';
 import { assertInScope, schoolScope } from '../http/scope.js';
 import { errors, idParam, pageOf } from '../schemas/common.js';
 import { schoolSchema } from '../schemas/resources.js';
@@ -94,8 +94,8 @@ export function schoolRoutes(api: RouteRegistry): void {
     method: 'delete', path: '/api/schools/:id', summary: 'Delete a school that holds no users and no devices', tags: ['schools'], auth: 'backoffice',
     params: idParam,
     responses: { 204: { description: 'Deleted, with its staff accounts' }, ...errors(401, 403, 404, 409, 422) },
-    async handler({ params, db }) {
-      switch (await deleteSchool(requireTransaction(db), params.id)) {
+    async handler({ params, db: trx }) {
+      switch (await deleteSchool(trx, params.id)) {
         case 'not_found': throw notFound('school');
         case 'has_users': throw new Problem('school_has_users', 'The school still has users (deactivated ones included); it cannot be deleted');
         case 'has_devices': throw new Problem('conflict', 'The school still has devices; it cannot be deleted');

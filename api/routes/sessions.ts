@@ -8,7 +8,7 @@ import {
   findSessionSummary, flagsDeliveredIn, listDeviceSessions, sessionPackage, sessionRejections, type SessionSummary,
 } from '../../db/repositories/sessions.js';
 import { Problem } from '../../shared/errors.js';
-import { CHANNEL_NAMES } from '../../channels/registry.js';
+import { CHANNEL_NAMES } from '../../shared/protocol/channels.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';
@@ -20,12 +20,13 @@ const INLINE_REJECTIONS = 1000;
 
 const fileCounts = z.object({ received: z.number().int(), accepted: z.number().int(), duplicates: z.number().int(), rejected: z.number().int(), high_water_mark: z.number().int() });
 
-const sessionSchema = z.object({
+export const sessionSchema = z.object({
   id: z.uuid(),
   device_id: z.uuid(),
   channel: z.enum([...CHANNEL_NAMES, 'push']).describe('push: a PUSH terminal\'s ATTLOG batch (PUSH.md §4)'),
   state: z.enum(['processing', 'ready', 'acknowledged', 'closed']).describe('closed: ended without acknowledgement (RESET_SESSION)'),
-  outcome: z.enum(['imported', 'failed', 'reset']).nullable().describe('null while processing'),
+  outcome: z.enum(['imported', 'partial', 'failed', 'reset']).nullable()
+    .describe('null while processing; imported: every file of the batch; partial: imported except the files in file_errors (not readable: their rows come again); failed: nothing imported (processing_failed); reset: closed by RESET_SESSION'),
   received_at: timestamp,
   processed_at: timestamp.nullable(),
   acknowledged_at: timestamp.nullable(),
@@ -40,9 +41,13 @@ const sessionSchema = z.object({
     .describe('Totals over the CSV logs of the batch'),
   files: z.record(z.string(), fileCounts).describe('Per CSV log (the package\'s <import> lines)'),
   rejection_count: z.number().int(),
+  reset_by: z.object({ staff_id: z.number().int().nullable(), staff_email: z.string().nullable() }).nullable()
+    .describe('Who closed it with RESET_SESSION; null otherwise'),
+  file_errors: z.array(z.object({ file: z.string(), code: z.string(), detail: z.string().nullable() }))
+    .describe('Files of the batch that were not imported, as the package\'s <error> lines (file_corrupt, xml_invalid, csv_invalid)'),
 }).meta({ id: 'SyncSession' });
 
-const rejectionSchema = z.object({ id: z.number().int(), file: z.string(), line: z.number().int(), record_id: z.string().nullable(), code: z.string() });
+export const rejectionSchema = z.object({ id: z.number().int(), file: z.string(), line: z.number().int(), record_id: z.string().nullable(), code: z.string() });
 
 const sessionDetailSchema = sessionSchema.extend({
   rejections: z.array(rejectionSchema).describe(`The first ${INLINE_REJECTIONS}; all of them through /api/sessions/{id}/rejections`),
@@ -66,7 +71,7 @@ function presentSession(s: SessionSummary) {
     received_at: s.received_at, processed_at: s.processed_at, acknowledged_at: s.acked_at,
     archive_bytes: s.archive_bytes, archive_sha256: s.archive_sha256, archive_stored: s.archive_stored, package_sha256: s.package_sha256,
     device_clock: s.device_clock, clock_skew_seconds: s.clock_skew_seconds, attempts: s.attempts,
-    counts, files, rejection_count: s.rejection_count,
+    counts, files, rejection_count: s.rejection_count, file_errors: s.file_errors ?? [], reset_by: s.reset_by,
   };
 }
 

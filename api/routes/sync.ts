@@ -5,14 +5,15 @@ import type { DbOrTrx } from '../../db/database.js';
 import { isActiveDevice } from '../../db/repositories/devices.js';
 import { acknowledge, findSessionOfDevice, pollState, readPackage, readState } from '../../db/repositories/sync.js';
 import { Problem } from '../../shared/errors.js';
-import { CHANNEL_NAMES, channelOf } from '../../channels/registry.js';
+import { channelOf } from '../../channels/registry.js';
+import { CHANNEL_NAMES } from '../../shared/protocol/channels.js';
 import { SYNC_STATUS } from '../../shared/protocol/codes.js';
 import { inactiveDevice, type DeviceAuth } from '../http/authenticate.js';
 import { reply, type RouteRegistry } from '../http/route.js';
 import { errors } from '../schemas/common.js';
 import { acceptUpload } from '../sync/accept-upload.js';
 import { buildManifest } from '../sync/manifest.js';
-import { uploadArchive } from '../sync/upload.js';
+import { uploadArchive, type UploadLimits } from '../sync/upload.js';
 
 const channelParam = z.object({ channel: z.enum(CHANNEL_NAMES) });
 
@@ -23,7 +24,7 @@ async function activeDevice(db: DbOrTrx, auth: DeviceAuth): Promise<void> {
   if (!(await isActiveDevice(db, auth.deviceId))) throw inactiveDevice();
 }
 
-export function syncRoutes(api: RouteRegistry, maxArchiveBytes: number): void {
+export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
   api.add({
     method: 'get', path: '/v4/:channel/status', summary: 'The channel status flag (PROTOCOL.md §3.1)', tags: ['device protocol'], auth: 'device',
     // Polled every few hundred ms by every device waiting for its package: one statement, no transaction.
@@ -62,12 +63,13 @@ export function syncRoutes(api: RouteRegistry, maxArchiveBytes: number): void {
   api.add({
     method: 'post', path: '/v4/:channel/datas', summary: 'Upload a batch (PROTOCOL.md §3.3)', tags: ['device protocol'], auth: 'device',
     params: channelParam, transaction: false,
-    middleware: [uploadArchive(maxArchiveBytes)],
+    middleware: [uploadArchive(limits)],
     requestBody: { contentType: 'multipart/form-data', schema: z.object({ archive: z.string().meta({ format: 'binary' }) }), description: 'One file field `archive`: a zip' },
     responses: {
       202: { description: 'Accepted: being processed', schema: z.object({ session_id: z.uuid(), status: z.number() }) },
       ...errors(400, 401, 404, 409, 413, 415, 503),
     },
+    description: 'The device token is checked before the body is read. 503 `server_busy` with `Retry-After` when the import backlog is full or when this process is already receiving UPLOAD_MAX_IN_FLIGHT_BYTES of uploads.',
     async handler({ params, auth, ctx, req }) {
       // acceptUpload checks the device itself, in the same read as the channel's state.
       const accepted = await acceptUpload(ctx, auth.deviceId, params.channel, req.file!.buffer);
@@ -95,17 +97,16 @@ export function syncRoutes(api: RouteRegistry, maxArchiveBytes: number): void {
     method: 'post', path: '/v4/:channel/ack', summary: 'Acknowledge the applied package (PROTOCOL.md §3.5)', tags: ['device protocol'], auth: 'device',
     params: channelParam, body: z.object({ session_id: z.string().max(64) }),
     responses: { 200: { description: 'Acknowledged', schema: z.object({ status: z.number() }) }, ...errors(401, 404, 409, 422) },
-    async handler({ params, body, auth, db }) {
-      await activeDevice(db, auth);
-      const trx = db as Parameters<typeof acknowledge>[0];
+    async handler({ params, body, auth, db: trx }) {
+      await activeDevice(trx, auth);
       const sessionId = z.uuid().safeParse(body.session_id).success ? body.session_id : null;
       if (sessionId && (await acknowledge(trx, auth.deviceId, params.channel, sessionId))) {
         await channelOf(params.channel).acknowledged?.(trx, { deviceId: auth.deviceId, sessionId });
         return reply.ok({ status: SYNC_STATUS.idle });
       }
-      const session = sessionId ? await findSessionOfDevice(db, auth.deviceId, params.channel, sessionId) : undefined;
+      const session = sessionId ? await findSessionOfDevice(trx, auth.deviceId, params.channel, sessionId) : undefined;
       if (session?.acked_at) {
-        const state = await readState(db, auth.deviceId, params.channel);
+        const state = await readState(trx, auth.deviceId, params.channel);
         return reply.ok({ status: state?.status ?? SYNC_STATUS.idle });
       }
       throw new Problem('session_mismatch', 'That session is not the one waiting for acknowledgement on this channel');

@@ -5,12 +5,13 @@
 // session stored with the flip, the job and the worker's wake-up NOTIFY, COMMIT. Every upload
 // used to cost twelve; on the accept bench the round trips were most of the api's time.
 import { randomUUID } from 'node:crypto';
-import { channelOf, type ChannelName } from '../../channels/registry.js';
+import { channelOf } from '../../channels/registry.js';
+import type { ChannelName } from '../../shared/protocol/channels.js';
 import type { Db } from '../../db/database.js';
 import { sendInTransaction, type PgBoss } from '../../db/queue.js';
 import { readState, readUploadStart, storeSessionAndStart, type ChannelState } from '../../db/repositories/sync.js';
 import { sha256 } from '../../shared/archive/hash.js';
-import { inspectArchive, looksLikeZip } from '../../shared/archive/inspect-archive.js';
+import { archiveLimits, inspectArchive, looksLikeZip } from '../../shared/archive/inspect-archive.js';
 import type { Config } from '../../shared/config.js';
 import { Problem } from '../../shared/errors.js';
 import { QUEUES, type ImportBatchJob } from '../../shared/jobs.js';
@@ -29,6 +30,9 @@ export interface Accepted {
 
 class LostRace extends Error {}
 
+/** Required files are XML of a few hundred bytes (device.xml is refused above 64 KiB anyway). */
+const REQUIRED_FILE_CHECK_BYTES = 256 * 1024;
+
 type State = Pick<ChannelState, 'status' | 'session_id' | 'archive_sha256'> | null | undefined;
 
 export async function acceptUpload(
@@ -39,16 +43,18 @@ export async function acceptUpload(
   const start = await readUploadStart(db, deviceId, channel);
   if (!start || start.disabled) throw inactiveDevice();
   if (!looksLikeZip(archive)) throw new Problem('unsupported_media_type', 'The uploaded file is not a zip archive');
-  inspectArchive(archive, {
+  const required = wantedFiles(channel, start.flags).filter((f) => f.required).map((f) => f.name);
+  const contents = inspectArchive(archive, {
     channel: channelOf(channel).upload,
-    required: wantedFiles(channel, start.flags).filter((f) => f.required).map((f) => f.name),
-    limits: {
-      maxEntries: config.archiveMaxEntries,
-      maxTotalUncompressed: config.archiveMaxUncompressedBytes,
-      maxEntryUncompressed: config.archiveMaxUncompressedBytes,
-      maxRatio: config.archiveMaxRatio,
-    },
+    required,
+    limits: archiveLimits(config),
   });
+  // A required file whose data fails its CRC or its declared size is not the batch the device
+  // meant to send: 400 archive_corrupt, nothing stored, the device sends it again
+  // (docs/PROTOCOL-READING.md). Only small entries are inflated here; the worker reads the rest.
+  for (const entry of contents.entries) {
+    if (required.includes(entry.name) && entry.size <= REQUIRED_FILE_CHECK_BYTES) contents.read(entry.name);
+  }
   const hash = sha256(archive);
 
   const isRetryOf = (s: State) => s && s.status !== SYNC_STATUS.idle && s.archive_sha256 === hash && s.session_id;

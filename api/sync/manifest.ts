@@ -1,6 +1,7 @@
 // What a device should send this time (PROTOCOL.md §3.2), flags included (§6); the channel adds
 // its own members (channels/definition.ts `manifest`).
-import { channelOf, type ChannelName } from '../../channels/registry.js';
+import { channelOf } from '../../channels/registry.js';
+import type { ChannelName } from '../../shared/protocol/channels.js';
 import { DEVICE_XML, type ManifestExtras, type WantedFile } from '../../channels/definition.js';
 import type { DbOrTrx } from '../../db/database.js';
 import { pendingFlags } from '../../db/repositories/flags.js';

@@ -1,10 +1,48 @@
 // Receives the multipart upload in memory under strict limits (SAFE-INPUT.md §1.3) and maps
-// every way it can go wrong to a PROTOCOL.md §3 code.
+// every way it can go wrong to a PROTOCOL.md §3 code. The caller was authenticated before
+// this runs (api/http/route.ts), and the bytes one process receives at once are bounded by
+// UPLOAD_MAX_IN_FLIGHT_BYTES: without it, 16 parallel 49 MB uploads took an api from 95 MB
+// to 523 MB of memory.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
 import { Problem } from '../../shared/errors.js';
 
-export function uploadArchive(maxArchiveBytes: number): RequestHandler {
+/** Bytes of upload bodies this process holds or is receiving; each upload reserves its size before it is read. */
+export class InFlightBudget {
+  private used = 0;
+
+  constructor(readonly limit: number) {}
+
+  get inFlight(): number {
+    return this.used;
+  }
+
+  /** Reserves `bytes` until `res` is finished or closed; false when that would exceed the limit. */
+  reserve(bytes: number, res: Response): boolean {
+    if (this.used + bytes > this.limit) return false;
+    this.used += bytes;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.used -= bytes;
+    };
+    res.once('finish', release);
+    res.once('close', release);
+    return true;
+  }
+}
+
+export interface UploadLimits {
+  maxArchiveBytes: number;
+  budget: InFlightBudget;
+  retryAfterSeconds: number;
+}
+
+/** What multipart framing may add around the archive (boundaries, part headers). */
+const MULTIPART_OVERHEAD = 64 * 1024;
+
+export function uploadArchive({ maxArchiveBytes, budget, retryAfterSeconds }: UploadLimits): RequestHandler {
   const upload = multer({
     storage: multer.memoryStorage(),
     limits: {
@@ -19,9 +57,16 @@ export function uploadArchive(maxArchiveBytes: number): RequestHandler {
       return;
     }
     // A body larger than allowed is refused from its declared length before reading it.
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > maxArchiveBytes + 64 * 1024) {
+    const declared = Number(req.headers['content-length'] ?? Number.NaN);
+    if (declared > maxArchiveBytes + MULTIPART_OVERHEAD) {
       next(new Problem('archive_too_large', `The archive is larger than ${maxArchiveBytes} bytes`, { max_archive_bytes: maxArchiveBytes }, { Connection: 'close' }));
+      return;
+    }
+    // A chunked body (no Content-Length) may grow to the largest archive: that much is reserved.
+    const reserved = Number.isSafeInteger(declared) && declared >= 0 ? declared : maxArchiveBytes + MULTIPART_OVERHEAD;
+    if (!budget.reserve(reserved, res)) {
+      next(new Problem('server_busy', 'Too many uploads are being received; nothing was stored', { retry_after: retryAfterSeconds },
+        { 'Retry-After': String(retryAfterSeconds) }));
       return;
     }
     upload(req, res, (err: unknown) => {

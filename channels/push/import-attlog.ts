@@ -9,7 +9,7 @@ import type { FileImportStats, School } from '../../db/schema/index.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RowRejectionCode } from '../../shared/protocol/codes.js';
 import { ATTLOG_FILE, bodyLines, parseAttlogLine, type AttlogPunch, type PunchType } from '../../shared/protocol/push.js';
-import { TouchedDays } from '../../worker/import/touched-days.js';
+import { TouchedDays } from '../kit/touched-days.js';
 
 const CHUNK_ROWS = 5_000;
 

@@ -17,6 +17,11 @@ export interface RunRequest {
   to?: string | null;
 }
 
+/** The window a run was asked for (both null for a scheduled run). */
+export async function requestedWindow(db: DbOrTrx, runId: number): Promise<Pick<DatamartRun, 'requested_from' | 'requested_to'>> {
+  return db.selectFrom('datamart_runs').select(['requested_from', 'requested_to']).where('id', '=', runId).executeTakeFirstOrThrow();
+}
+
 /** A new run, or undefined when another one is queued or running (one at a time). */
 export async function createRun(db: DbOrTrx, r: RunRequest): Promise<DatamartRun | undefined> {
   const row = await sql<DatamartRun>`

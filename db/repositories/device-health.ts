@@ -28,7 +28,7 @@ export async function channelHealth(db: DbOrTrx, deviceIds: readonly string[], t
     .select((eb) => [
       eb.selectFrom('sync_sessions as se').select('se.acked_at')
         .whereRef('se.device_id', '=', 'st.device_id').whereRef('se.channel', '=', 'st.channel')
-        .where('se.outcome', '=', 'imported').where('se.acked_at', 'is not', null)
+        .where('se.outcome', 'in', ['imported', 'partial']).where('se.acked_at', 'is not', null)
         .orderBy('se.received_at', 'desc').limit(1).as('last_acknowledged_at'),
       sql<boolean>`st.status = 2 AND st.changed_at < now() - make_interval(secs => ${t.ackStuckAfterSeconds})`.as('ack_overdue'),
       sql<boolean>`st.status = 1 AND st.changed_at < now() - make_interval(secs => ${t.syncStuckAfterSeconds})`.as('processing_overdue'),

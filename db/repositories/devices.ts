@@ -15,6 +15,12 @@ export async function insertDevice(db: DbOrTrx, device: NewDevice): Promise<Publ
   return db.insertInto('devices').values(device).returning(DEVICE_PUBLIC).executeTakeFirstOrThrow();
 }
 
+/** Every device of the school (disabled ones included), in id order. */
+export async function deviceIdsOfSchool(db: DbOrTrx, schoolId: number): Promise<string[]> {
+  const rows = await db.selectFrom('devices').select('id').where('school_id', '=', schoolId).orderBy('id').execute();
+  return rows.map((r) => r.id);
+}
+
 export async function findDevice(db: DbOrTrx, id: string): Promise<PublicDevice | undefined> {
   return db.selectFrom('devices').select(DEVICE_PUBLIC).where('devices.id', '=', id).executeTakeFirst();
 }

@@ -11,7 +11,7 @@ import type { DbOrTrx, Trx } from '../database.js';
 import type { DeviceFlag } from '../schema/index.js';
 
 export type FlagState = 'pending' | 'delivered' | 'applied' | 'cancelled' | 'expired';
-export const FLAG_STATES: readonly FlagState[] = ['pending', 'delivered', 'applied', 'cancelled', 'expired'];
+export const FLAG_STATES = ['pending', 'delivered', 'applied', 'cancelled', 'expired'] as const satisfies readonly FlagState[];
 
 /** The state as SQL, so lists can filter on it. */
 const STATE_SQL = sql<FlagState>`CASE
@@ -26,6 +26,8 @@ const OPEN_SQL = sql`f.delivered_in IS NULL AND f.cancelled_at IS NULL AND f.app
 
 export interface FlagRow extends DeviceFlag {
   state: FlagState;
+  /** Who set it, by email (the audit names people); null once that account is deleted. */
+  set_by_email: string | null;
 }
 
 /**
@@ -133,7 +135,7 @@ export async function setFlags(trx: Trx, input: SetFlagInput): Promise<SetFlagRe
       SELECT u.id, u.device_id, 'replaced', ${input.staffId}::bigint, ${details}::jsonb || jsonb_build_object(
         'params', ${params}::jsonb, 'expires_at', ${input.expiresAt}::timestamptz,
         'previous', jsonb_build_object('params', u.previous_params, 'expires_at', u.previous_expires_at, 'set_by', u.previous_set_by,
-          'set_at', u.previous_set_at, 'progress', u.previous_progress))
+          'set_by_email', (SELECT email FROM staff WHERE id = u.previous_set_by), 'set_at', u.previous_set_at, 'progress', u.previous_progress))
       FROM updated u
     )
     SELECT id, device_id FROM updated
@@ -227,7 +229,8 @@ export async function cancelFlag(trx: Trx, deviceId: string, flagId: number, sta
 }
 
 function flagsQuery(db: DbOrTrx) {
-  return db.selectFrom('device_flags as f').selectAll('f').select(STATE_SQL.as('state'));
+  return db.selectFrom('device_flags as f').leftJoin('staff as s', 's.id', 'f.set_by')
+    .selectAll('f').select([STATE_SQL.as('state'), 's.email as set_by_email']);
 }
 
 export async function findFlag(db: DbOrTrx, deviceId: string, flagId: number): Promise<FlagRow | undefined> {

@@ -15,7 +15,7 @@ export interface NewMessage {
   createdBy: number;
 }
 
-const outgoingColumns = ['m.id', 'm.school_id', 'm.device_id', 'm.body', 'm.priority', 'm.expires_at', 'm.created_by', 'm.created_at'] as const;
+const outgoingColumns = ['m.id', 'm.school_id', 'm.device_id', 'm.body', 'm.priority', 'm.expires_at', 'm.created_by', 's.email as created_by_email', 'm.created_at'] as const;
 
 export async function insertMessage(trx: Trx, m: NewMessage) {
   const row = await trx.insertInto('messages').values({
@@ -27,6 +27,7 @@ export async function insertMessage(trx: Trx, m: NewMessage) {
 /** Office messages, newest first, with how many devices received each. */
 export async function listOutgoing(db: DbOrTrx, f: { schoolId: number | null; id?: number; beforeId?: number | null; limit: number }) {
   let q = db.selectFrom('messages as m')
+    .leftJoin('staff as s', 's.id', 'm.created_by')
     .select(outgoingColumns)
     .select(sql<number>`(SELECT count(*)::int FROM message_deliveries d WHERE d.message_id = m.id)`.as('delivered_count'))
     .orderBy('m.id', 'desc').limit(f.limit);

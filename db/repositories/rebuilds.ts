@@ -3,12 +3,17 @@ import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../database.js';
 import type { FigureRebuild } from '../schema/index.js';
 
-export async function createRebuild(trx: Trx, r: { school_id: number; from_date: string; to_date: string; chunks_total: number; requested_by: number | null }): Promise<FigureRebuild> {
-  return trx.insertInto('figure_rebuilds').values(r).returningAll().executeTakeFirstOrThrow();
+/** A rebuild with the email of who started it (audit trails name people: issue 17). */
+export type RebuildRow = FigureRebuild & { requested_by_email: string | null };
+
+export async function createRebuild(trx: Trx, r: { school_id: number; from_date: string; to_date: string; chunks_total: number; requested_by: number | null }): Promise<RebuildRow> {
+  const { id } = await trx.insertInto('figure_rebuilds').values(r).returning('id').executeTakeFirstOrThrow();
+  return (await findRebuild(trx, id))!;
 }
 
-export async function findRebuild(db: DbOrTrx, id: number): Promise<FigureRebuild | undefined> {
-  return db.selectFrom('figure_rebuilds').selectAll().where('id', '=', id).executeTakeFirst();
+export async function findRebuild(db: DbOrTrx, id: number): Promise<RebuildRow | undefined> {
+  return db.selectFrom('figure_rebuilds as r').leftJoin('staff as s', 's.id', 'r.requested_by')
+    .selectAll('r').select('s.email as requested_by_email').where('r.id', '=', id).executeTakeFirst();
 }
 
 /** Counts a finished chunk once, however often its job ran. */

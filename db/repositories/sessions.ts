@@ -2,7 +2,7 @@
 // package; and the session locks RESET_SESSION takes before closing a channel.
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../database.js';
-import type { SessionOutcome, SessionStats } from '../schema/index.js';
+import type { SessionFileError, SessionOutcome, SessionStats } from '../schema/index.js';
 
 /** Where a session stands: still processed, package waiting, acknowledged, or closed without acknowledgement (reset). */
 export type SessionState = 'processing' | 'ready' | 'acknowledged' | 'closed';
@@ -25,6 +25,9 @@ export interface SessionSummary {
   clock_skew_seconds: number | null;
   attempts: number;
   stats: SessionStats | null;
+  file_errors: SessionFileError[] | null;
+  /** Who closed it with RESET_SESSION (the flag's 'applied' event names the session). */
+  reset_by: { staff_id: number | null; staff_email: string | null } | null;
   rejection_count: number;
   /** received_at in microseconds: the paging key. */
   received_at_us: number;
@@ -36,7 +39,7 @@ function sessionsQuery(db: DbOrTrx) {
     .leftJoin('sync_states as st', (j) => j.onRef('st.device_id', '=', 'se.device_id').onRef('st.channel', '=', 'se.channel'))
     .select([
       'se.id', 'se.device_id', 'd.school_id', 'se.channel', 'se.outcome', 'se.received_at', 'se.processed_at', 'se.acked_at',
-      'se.archive_bytes', 'se.archive_sha256', 'se.package_sha256', 'se.device_clock', 'se.clock_skew_seconds', 'se.attempts', 'se.stats',
+      'se.archive_bytes', 'se.archive_sha256', 'se.package_sha256', 'se.device_clock', 'se.clock_skew_seconds', 'se.attempts', 'se.stats', 'se.file_errors',
     ])
     .select((eb) => [
       sql<SessionState>`CASE
@@ -46,6 +49,12 @@ function sessionsQuery(db: DbOrTrx) {
         WHEN se.channel = 'push' AND se.processed_at IS NULL THEN 'processing'
         ELSE 'closed' END`.as('state'),
       sql<boolean>`se.archive IS NOT NULL`.as('archive_stored'),
+      sql<SessionSummary['reset_by']>`CASE WHEN se.acked_at IS NULL THEN (
+        SELECT jsonb_build_object('staff_id', e.staff_id, 'staff_email', s.email)
+          FROM flag_events e LEFT JOIN staff s ON s.id = e.staff_id
+         WHERE e.device_id = se.device_id AND e.action = 'applied'
+           AND e.details -> 'closed_sessions' @> jsonb_build_array(jsonb_build_object('session_id', se.id::text))
+         ORDER BY e.at DESC LIMIT 1) END`.as('reset_by'),
       eb.selectFrom('rejections as r').select(sql<number>`count(*)::int`.as('n')).whereRef('r.session_id', '=', 'se.id').as('rejection_count'),
       sql<number>`(extract(epoch FROM se.received_at) * 1000000)::bigint`.as('received_at_us'),
     ]);

@@ -10,6 +10,11 @@ export async function findStaffByEmail(db: DbOrTrx, email: string): Promise<Staf
   return db.selectFrom('staff').selectAll().where(sql`lower(email)`, '=', email.toLowerCase()).executeTakeFirst();
 }
 
+/** What authentication needs of a staff member, read on every call (a deleted account or a changed role counts at once). */
+export async function findStaffAuth(db: DbOrTrx, id: number): Promise<Pick<Staff, 'id' | 'role' | 'school_id'> | undefined> {
+  return db.selectFrom('staff').select(['id', 'role', 'school_id']).where('id', '=', id).executeTakeFirst();
+}
+
 export async function findStaff(db: DbOrTrx, id: number): Promise<PublicStaff | undefined> {
   return db.selectFrom('staff').select(STAFF_PUBLIC).where('id', '=', id).executeTakeFirst();
 }

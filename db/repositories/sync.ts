@@ -2,12 +2,12 @@
 // conditional statement, so two writers can never both win.
 import { sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
-import type { ChannelName } from '../../channels/registry.js';
+import type { ChannelName } from '../../shared/protocol/channels.js';
 import { SYNC_STATUS, type SyncStatus } from '../../shared/protocol/codes.js';
 import type { Db, DbOrTrx, Trx } from '../database.js';
 import { noteSeen } from './devices.js';
 import { pendingFlagsQuery } from './flags.js';
-import type { SessionOutcome, SessionStats, SyncSession } from '../schema/index.js';
+import type { SessionFileError, SessionOutcome, SessionStats, SyncSession } from '../schema/index.js';
 
 export interface ChannelState {
   status: SyncStatus;
@@ -199,6 +199,7 @@ export interface ProcessedSession {
   failure?: string | null;
   /** Items the package offers that count only once acknowledged (channel-specific, e.g. message ids). */
   offered?: Record<string, number[]> | null;
+  file_errors?: SessionFileError[] | null;
 }
 
 export async function finishSession(trx: Trx, sessionId: string, result: ProcessedSession): Promise<void> {
@@ -211,6 +212,7 @@ export async function finishSession(trx: Trx, sessionId: string, result: Process
     clock_skew_seconds: result.clock_skew_seconds ?? null,
     failure: result.failure ?? null,
     offered: result.offered ? JSON.stringify(result.offered) : null,
+    file_errors: result.file_errors?.length ? JSON.stringify(result.file_errors) : null,
     processed_at: sql`now()`,
   }).where('id', '=', sessionId).execute();
 }

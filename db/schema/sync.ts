@@ -20,7 +20,15 @@ export interface FileImportStats {
 }
 export type SessionStats = Record<string, FileImportStats>;
 
-export type SessionOutcome = 'imported' | 'failed' | 'reset';
+/** `partial`: imported, except the files named in `file_errors` (PROTOCOL.md §4: the other files still are). */
+export type SessionOutcome = 'imported' | 'partial' | 'failed' | 'reset';
+
+/** A file of the batch that was not imported, as the package's `<error>` line says. */
+export interface SessionFileError {
+  file: string;
+  code: string;
+  detail: string | null;
+}
 
 export interface SyncSessionsTable {
   id: Generated<string>;
@@ -44,6 +52,7 @@ export interface SyncSessionsTable {
   failure: string | null;
   /** What the package offers that counts only once acknowledged, e.g. {"messages": [ids], "alerts": [ids]}. */
   offered: JSONColumnType<Record<string, number[]>> | null;
+  file_errors: JSONColumnType<SessionFileError[]> | null;
 }
 export type SyncSession = Selectable<SyncSessionsTable>;
 export type NewSyncSession = Insertable<SyncSessionsTable>;

@@ -16,6 +16,7 @@ import AdmZip from 'adm-zip';
 import { Problem } from '../errors.js';
 import { isAllowedEntry, type ChannelUpload } from '../protocol/channels.js';
 import { firstDuplicateName } from './central-directory.js';
+import type { Config } from '../config.js';
 
 export interface ArchiveLimits {
   maxEntries: number;
@@ -30,6 +31,16 @@ export interface ArchiveLimits {
    * compresses arbitrarily well and cannot hurt, and the size caps bound it anyway.
    */
   ratioMinBytes?: number;
+}
+
+/** The archive limits from the configuration: the api checks an upload with them, the worker reads it again with the same. */
+export function archiveLimits(config: Pick<Config, 'archiveMaxEntries' | 'archiveMaxUncompressedBytes' | 'archiveMaxRatio'>): ArchiveLimits {
+  return {
+    maxEntries: config.archiveMaxEntries,
+    maxTotalUncompressed: config.archiveMaxUncompressedBytes,
+    maxEntryUncompressed: config.archiveMaxUncompressedBytes,
+    maxRatio: config.archiveMaxRatio,
+  };
 }
 
 export interface InspectOptions {

@@ -1,7 +1,7 @@
 // Field parsers shared by the device log rows (PROTOCOL.md §4, §7). Each returns null for a value
 // that breaks its rule; the row validators decide which rejection code that is.
 
-import { MAX_FUTURE_SKEW_MS, TEMPERATURE_MAX, TEMPERATURE_MIN, type RowRejectionCode } from '../protocol/codes.js';
+import { EARLIEST_ROW_TIME, MAX_FUTURE_SKEW_MS, TEMPERATURE_MAX, TEMPERATURE_MIN, type RowRejectionCode } from '../protocol/codes.js';
 import { parseIsoTimestamp } from '../protocol/iso-timestamp.js';
 
 /** A validated row, or the code it is rejected with (and its record id once that was readable). */
@@ -39,10 +39,13 @@ export function parseUserId(raw: string): number | null {
 
 export type TimeCheck = { ok: true; at: Date } | { ok: false; code: 'invalid_timestamp' | 'in_future' };
 
-/** An ISO 8601 time with offset or Z, no later than 5 minutes after the batch was received. */
+/**
+ * An ISO 8601 time with offset or Z, not before EARLIEST_ROW_TIME (`invalid_timestamp`) and no
+ * later than 5 minutes after the batch was received (`in_future`).
+ */
 export function checkTime(raw: string, ctx: RowContext): TimeCheck {
   const at = parseIsoTimestamp(raw);
-  if (!at) return { ok: false, code: 'invalid_timestamp' };
+  if (!at || at.getTime() < EARLIEST_ROW_TIME.getTime()) return { ok: false, code: 'invalid_timestamp' };
   if (at.getTime() > ctx.receivedAt.getTime() + MAX_FUTURE_SKEW_MS) return { ok: false, code: 'in_future' };
   return { ok: true, at };
 }

@@ -4,16 +4,11 @@
 // negative number is not a formula.
 
 import { stringify } from 'csv-stringify/sync';
+import { escapeFormulaCell } from './formula-escape.js';
+
+export { escapeFormulaCell };
 
 export type CsvCell = string | number | bigint | boolean | null | undefined;
-
-/** `=`, `+`, `-`, `@`, tab, CR, and their full-width forms that some spreadsheets also honour. */
-const FORMULA_START = /^[=+\-@\t\r\uff1d\uff0b\uff0d\uff20]/;
-
-/** `value` with a `'` in front when a spreadsheet would read it as a formula. */
-export function escapeFormulaCell(value: string): string {
-  return FORMULA_START.test(value) ? `'${value}` : value;
-}
 
 function cellText(cell: CsvCell): string {
   if (cell === null || cell === undefined) return '';

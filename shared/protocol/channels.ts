@@ -1,6 +1,15 @@
 // The static part of a channel's upload (PROTOCOL.md §2, §4, §7): which archive entries it takes
-// and which CSV logs carry high-water marks. Each channel declares its own in channels/<name>.ts;
-// this file only holds the shape and the name rules, so the archive check stays pure.
+// and which CSV logs carry high-water marks. Each channel declares its own in channels/<name>/description.ts;
+// this file only holds the names, the shape and the name rules, so the archive check stays pure.
+
+/** Every sync channel (PROTOCOL.md §7). channels/registry.ts describes each one under these names. */
+export const CHANNEL_NAMES = ['synchro', 'sondes', 'messagerie', 'photos'] as const;
+
+export type ChannelName = (typeof CHANNEL_NAMES)[number];
+
+export function isChannelName(value: string): value is ChannelName {
+  return (CHANNEL_NAMES as readonly string[]).includes(value);
+}
 
 export interface ChannelUpload {
   name: string;

@@ -1,30 +1,23 @@
 // The OpenAPI document lists exactly the routes the express router serves (walked from the
 // running app, both ways), with schemas for every body and parameter; /api/docs shows it.
 // A device token reaches none of the staff routes it lists.
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import type { Express } from 'express';
 import { createApp } from '../../api/app.js';
-import { connectTestDatabase } from '../support/database.js';
+import { OPERATION_DOCS } from '../../api/http/openapi-docs.js';
 import { http } from '../support/http.js';
-import { startStack, type TestStack } from '../support/services.js';
 import { aWorld, type World } from './world.js';
+import { useSuite } from '../support/suite.js';
 
-let stack: TestStack;
-let db: ReturnType<typeof connectTestDatabase>;
+const suite = useSuite();
 let w: World;
 let doc: any;
 
 beforeAll(async () => {
-  stack = await startStack();
-  db = connectTestDatabase(stack.databaseUrl);
-  w = await aWorld(stack.url, db.db);
-  const res = await http(stack.url, 'GET', '/api/openapi.json');
+  w = await aWorld(suite.url, suite.db);
+  const res = await http(suite.url, 'GET', '/api/openapi.json');
   expect(res.status).toBe(200);
   doc = res.body;
-});
-afterAll(async () => {
-  await db.close();
-  await stack.stop();
 });
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'];
@@ -72,7 +65,7 @@ function operations(): Array<{ key: string; path: string; method: string; op: an
 
 describe('the document and the router', () => {
   test('list the same routes, both ways', () => {
-    const app = stack.api.server.listeners('request')[0] as Express;
+    const app = suite.api.server.listeners('request')[0] as Express;
     // The PUSH terminals' plain-text /iclock endpoints are a device protocol (PUSH.md, README), not part of the REST document.
     const routed = new Set([...routerRoutes(app)].filter((r) => !r.split(' ')[1].startsWith('/iclock/')));
     const docs = documented();
@@ -87,7 +80,7 @@ describe('the document and the router', () => {
   });
 
   test('every route declared in code is documented with a schema for its body, its path parameters and a 2xx answer', () => {
-    const { registry } = createApp(stack.api.ctx);
+    const { registry } = createApp(suite.api.ctx);
     const ops = new Map(operations().map((o) => [o.key, o.op]));
     for (const route of registry.routes) {
       const key = `${route.method.toUpperCase()} ${route.path.replace(/:(\w+)/g, '{$1}')}`;
@@ -138,28 +131,65 @@ describe('the document and the router', () => {
   });
 });
 
+describe('descriptions and examples', () => {
+  test('the document says how to get a staff token and a device token', () => {
+    expect(doc.info.description).toContain('POST /api/auth/login');
+    expect(doc.info.description).toContain('POST /v4/auth/token');
+    expect(doc.info.description).toContain('POST /api/devices');
+  });
+
+  test('every operation has a description, and every JSON body an example its own schema accepts', () => {
+    const { registry } = createApp(suite.api.ctx);
+    const ops = new Map(operations().map((o) => [o.key, o.op]));
+    for (const route of registry.routes) {
+      const key = `${route.method.toUpperCase()} ${route.path.replace(/:(\w+)/g, '{$1}')}`;
+      const op = ops.get(key);
+      expect({ key, description: typeof op.description === 'string' && op.description.length > 10 }).toEqual({ key, description: true });
+      if (route.body) {
+        const example = op.requestBody.content['application/json'].example;
+        expect({ key, example: example !== undefined }).toEqual({ key, example: true });
+        const parsed = route.body.safeParse(example);
+        expect({ key, valid: parsed.success, issues: parsed.success ? [] : parsed.error.issues }).toEqual({ key, valid: true, issues: [] });
+      }
+      // Response examples, where a schema says what the route answers, must fit it too.
+      for (const [status, response] of Object.entries(route.responses)) {
+        const example = (op.responses[status]?.content?.[response.contentType ?? 'application/json'] as { example?: unknown } | undefined)?.example;
+        if (example === undefined || !response.schema) continue;
+        const parsed = response.schema.safeParse(example);
+        expect({ key, status, valid: parsed.success, issues: parsed.success ? [] : parsed.error.issues }).toEqual({ key, status, valid: true, issues: [] });
+      }
+    }
+    // No prose left behind for an operation that is gone.
+    for (const key of Object.keys(OPERATION_DOCS)) expect({ key, exists: ops.has(key) }).toEqual({ key, exists: true });
+    // The main answers of the device protocol and of signing in have examples.
+    expect(doc.paths['/api/auth/login'].post.responses['200'].content['application/json'].example).toMatchObject({ token_type: 'Bearer' });
+    expect(doc.paths['/v4/{channel}/datas'].post.responses['202'].content['application/json'].example).toMatchObject({ status: 1 });
+    expect(doc.paths['/v4/{channel}/status'].get.responses['200'].content['application/json'].example).toMatchObject({ status: 2 });
+  });
+});
+
 describe('/api/docs', () => {
   test('serves a page that loads Swagger UI and points it at /api/openapi.json, with every asset it names', async () => {
-    const page = await http(stack.url, 'GET', '/api/docs');
+    const page = await http(suite.url, 'GET', '/api/docs');
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     const assets = [...String(page.body).matchAll(/(?:src|href)="(\/api\/docs\/[^"]+)"/g)].map((m) => m[1]);
     expect(assets).toEqual(expect.arrayContaining(['/api/docs/swagger-ui.css', '/api/docs/swagger-ui-bundle.js', '/api/docs/init.js']));
     for (const asset of assets) {
-      const res = await fetch(`${stack.url}${asset}`);
+      const res = await fetch(`${suite.url}${asset}`);
       expect({ asset, status: res.status }).toEqual({ asset, status: 200 });
       expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(0);
     }
-    const bundle = await fetch(`${stack.url}/api/docs/swagger-ui-bundle.js`);
+    const bundle = await fetch(`${suite.url}/api/docs/swagger-ui-bundle.js`);
     expect(bundle.headers.get('content-type')).toContain('javascript');
     expect(await bundle.text()).toContain('SwaggerUIBundle');
-    const init = await http(stack.url, 'GET', '/api/docs/init.js');
+    const init = await http(suite.url, 'GET', '/api/docs/init.js');
     expect(init.body).toContain("url: '/api/openapi.json'");
   });
 
   test('an asset it does not serve is a 404, and no file outside the package is reachable', async () => {
     for (const path of ['/api/docs/package.json', '/api/docs/..%2F..%2Fpackage.json', '/api/docs/constructor', '/api/docs/%2e%2e']) {
-      const res = await http(stack.url, 'GET', path);
+      const res = await http(suite.url, 'GET', path);
       expect({ path, status: res.status }).toEqual({ path, status: 404 });
     }
   });
@@ -172,7 +202,7 @@ describe('device tokens', () => {
     for (const { key, path, method } of staffOps) {
       const url = path.replace(/\{id\}/g, String(w.schoolA.id)).replace(/\{\w+\}/g, '1');
       for (const token of [w.device, undefined]) {
-        const res = await http(stack.url, method.toUpperCase(), url, { token, body: ['post', 'put', 'patch'].includes(method) ? {} : undefined });
+        const res = await http(suite.url, method.toUpperCase(), url, { token, body: ['post', 'put', 'patch'].includes(method) ? {} : undefined });
         expect({ key, token: token ? 'device' : 'none', status: res.status }).toEqual({ key, token: token ? 'device' : 'none', status: 401 });
       }
     }

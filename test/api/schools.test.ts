@@ -1,40 +1,32 @@
 // /api/schools: backoffice manages schools; a school admin reads only their own; everything
 // else is 404 (another school) or 403 (a change a school admin may not make).
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { connectTestDatabase } from '../support/database.js';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import { aDevice, aSchool, aStaff, aUser } from '../support/fixtures.js';
 import { http } from '../support/http.js';
-import { startStack, type TestStack } from '../support/services.js';
 import { aWorld, type World } from './world.js';
+import { useSuite } from '../support/suite.js';
 
-let stack: TestStack;
-let db: ReturnType<typeof connectTestDatabase>;
+const suite = useSuite();
 let w: World;
 
 beforeAll(async () => {
-  stack = await startStack();
-  db = connectTestDatabase(stack.databaseUrl);
-  w = await aWorld(stack.url, db.db);
-});
-afterAll(async () => {
-  await db.close();
-  await stack.stop();
+  w = await aWorld(suite.url, suite.db);
 });
 
 const fullSchool = { name: 'Lycée Pasteur', timezone: 'Europe/Paris', school_days: [1, 2, 3, 4, 5, 6], day_end: '18:30', fever_threshold: 37.8 };
 
 describe('backoffice', () => {
   test('creates a school with the documented defaults, then lists and shows it', async () => {
-    const created = await http(stack.url, 'POST', '/api/schools', { token: w.backoffice.token, body: { name: 'École Jules Ferry' } });
+    const created = await http(suite.url, 'POST', '/api/schools', { token: w.backoffice.token, body: { name: 'École Jules Ferry' } });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: 'École Jules Ferry', timezone: 'UTC', school_days: [1, 2, 3, 4, 5], day_end: '17:00', fever_threshold: 37.5 });
     expect(typeof created.body.id).toBe('number');
 
-    const shown = await http(stack.url, 'GET', `/api/schools/${created.body.id}`, { token: w.backoffice.token });
+    const shown = await http(suite.url, 'GET', `/api/schools/${created.body.id}`, { token: w.backoffice.token });
     expect(shown.status).toBe(200);
     expect(shown.body).toEqual(created.body);
 
-    const list = await http(stack.url, 'GET', '/api/schools?limit=500', { token: w.backoffice.token });
+    const list = await http(suite.url, 'GET', '/api/schools?limit=500', { token: w.backoffice.token });
     expect(list.status).toBe(200);
     const ids = list.body.items.map((s: { id: number }) => s.id);
     expect(ids).toEqual(expect.arrayContaining([w.schoolA.id, w.schoolB.id, created.body.id]));
@@ -43,41 +35,41 @@ describe('backoffice', () => {
   });
 
   test('pages through schools by id with limit and cursor', async () => {
-    for (let i = 0; i < 5; i++) await aSchool(db.db);
+    for (let i = 0; i < 5; i++) await aSchool(suite.db);
     const seen: number[] = [];
     let cursor: string | null = null;
     do {
-      const page: any = await http(stack.url, 'GET', `/api/schools?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { token: w.backoffice.token });
+      const page: any = await http(suite.url, 'GET', `/api/schools?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { token: w.backoffice.token });
       expect(page.status).toBe(200);
       expect(page.body.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.body.items.map((s: { id: number }) => s.id));
       cursor = page.body.next_cursor;
     } while (cursor);
-    const all = await db.db.selectFrom('schools').select('id').orderBy('id').execute();
+    const all = await suite.db.selectFrom('schools').select('id').orderBy('id').execute();
     expect(seen).toEqual(all.map((s) => s.id));
   });
 
   test('PUT replaces every editable field and needs them all; PATCH changes only the given ones', async () => {
-    const school = await aSchool(db.db);
-    const put = await http(stack.url, 'PUT', `/api/schools/${school.id}`, { token: w.backoffice.token, body: fullSchool });
+    const school = await aSchool(suite.db);
+    const put = await http(suite.url, 'PUT', `/api/schools/${school.id}`, { token: w.backoffice.token, body: fullSchool });
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject(fullSchool);
 
-    const partial = await http(stack.url, 'PUT', `/api/schools/${school.id}`, { token: w.backoffice.token, body: { name: 'Only a name' } });
+    const partial = await http(suite.url, 'PUT', `/api/schools/${school.id}`, { token: w.backoffice.token, body: { name: 'Only a name' } });
     expect(partial.status).toBe(422);
     expect(partial.body.code).toBe('validation_failed');
     expect(partial.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['body.day_end', 'body.fever_threshold', 'body.school_days', 'body.timezone']);
 
-    const patched = await http(stack.url, 'PATCH', `/api/schools/${school.id}`, { token: w.backoffice.token, body: { fever_threshold: 38 } });
+    const patched = await http(suite.url, 'PATCH', `/api/schools/${school.id}`, { token: w.backoffice.token, body: { fever_threshold: 38 } });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ ...fullSchool, fever_threshold: 38 });
-    const stored = await db.db.selectFrom('schools').selectAll().where('id', '=', school.id).executeTakeFirstOrThrow();
+    const stored = await suite.db.selectFrom('schools').selectAll().where('id', '=', school.id).executeTakeFirstOrThrow();
     expect(stored).toMatchObject({ name: fullSchool.name, timezone: 'Europe/Paris', day_end: '18:30:00', fever_threshold: 38 });
   });
 
   test('refuses a wrong time zone, day list, day end or threshold, and unknown fields, naming each field', async () => {
-    const school = await aSchool(db.db);
-    const bad = await http(stack.url, 'PATCH', `/api/schools/${school.id}`, {
+    const school = await aSchool(suite.db);
+    const bad = await http(suite.url, 'PATCH', `/api/schools/${school.id}`, {
       token: w.backoffice.token, body: { timezone: 'Mars/Olympus', school_days: [1, 1, 8], day_end: '25:00', fever_threshold: 50 },
     });
     expect(bad.status).toBe(422);
@@ -85,41 +77,41 @@ describe('backoffice', () => {
     const fields = bad.body.errors.map((e: { field: string }) => e.field);
     expect(fields).toEqual(expect.arrayContaining(['body.timezone', 'body.school_days', 'body.day_end', 'body.fever_threshold']));
 
-    const typo = await http(stack.url, 'PATCH', `/api/schools/${school.id}`, { token: w.backoffice.token, body: { fever_treshold: 38 } });
+    const typo = await http(suite.url, 'PATCH', `/api/schools/${school.id}`, { token: w.backoffice.token, body: { fever_treshold: 38 } });
     expect(typo.status).toBe(422);
     expect(typo.body.detail).toContain('fever_treshold');
-    expect((await db.db.selectFrom('schools').select('fever_threshold').where('id', '=', school.id).executeTakeFirstOrThrow()).fever_threshold).toBe(37.5);
+    expect((await suite.db.selectFrom('schools').select('fever_threshold').where('id', '=', school.id).executeTakeFirstOrThrow()).fever_threshold).toBe(37.5);
   });
 
   test('an unknown or malformed id is 404 or 422', async () => {
-    expect((await http(stack.url, 'GET', '/api/schools/999999', { token: w.backoffice.token })).status).toBe(404);
-    expect((await http(stack.url, 'PATCH', '/api/schools/999999', { token: w.backoffice.token, body: { name: 'x' } })).status).toBe(404);
-    expect((await http(stack.url, 'PUT', '/api/schools/999999', { token: w.backoffice.token, body: fullSchool })).status).toBe(404);
-    expect((await http(stack.url, 'DELETE', '/api/schools/999999', { token: w.backoffice.token })).status).toBe(404);
-    const bad = await http(stack.url, 'GET', '/api/schools/abc', { token: w.backoffice.token });
+    expect((await http(suite.url, 'GET', '/api/schools/999999', { token: w.backoffice.token })).status).toBe(404);
+    expect((await http(suite.url, 'PATCH', '/api/schools/999999', { token: w.backoffice.token, body: { name: 'x' } })).status).toBe(404);
+    expect((await http(suite.url, 'PUT', '/api/schools/999999', { token: w.backoffice.token, body: fullSchool })).status).toBe(404);
+    expect((await http(suite.url, 'DELETE', '/api/schools/999999', { token: w.backoffice.token })).status).toBe(404);
+    const bad = await http(suite.url, 'GET', '/api/schools/abc', { token: w.backoffice.token });
     expect(bad.status).toBe(422);
     expect(bad.body.errors[0].field).toBe('params.id');
   });
 
   test('deletes an empty school (its admins go with it); a school with users, even deactivated, or devices answers 409', async () => {
-    const empty = await aSchool(db.db);
-    const admin = await aStaff(db.db, 'school_admin', empty.id);
-    const gone = await http(stack.url, 'DELETE', `/api/schools/${empty.id}`, { token: w.backoffice.token });
+    const empty = await aSchool(suite.db);
+    const admin = await aStaff(suite.db, 'school_admin', empty.id);
+    const gone = await http(suite.url, 'DELETE', `/api/schools/${empty.id}`, { token: w.backoffice.token });
     expect(gone.status).toBe(204);
-    expect((await http(stack.url, 'GET', `/api/schools/${empty.id}`, { token: w.backoffice.token })).status).toBe(404);
-    expect(await db.db.selectFrom('staff').select('id').where('id', '=', admin.id).execute()).toEqual([]);
+    expect((await http(suite.url, 'GET', `/api/schools/${empty.id}`, { token: w.backoffice.token })).status).toBe(404);
+    expect(await suite.db.selectFrom('staff').select('id').where('id', '=', admin.id).execute()).toEqual([]);
 
-    const withUsers = await aSchool(db.db);
-    const user = await aUser(db.db, withUsers.id);
-    await db.db.updateTable('users').set({ deleted_at: new Date() }).where('id', '=', user.id).execute();
-    const refused = await http(stack.url, 'DELETE', `/api/schools/${withUsers.id}`, { token: w.backoffice.token });
+    const withUsers = await aSchool(suite.db);
+    const user = await aUser(suite.db, withUsers.id);
+    await suite.db.updateTable('users').set({ deleted_at: new Date() }).where('id', '=', user.id).execute();
+    const refused = await http(suite.url, 'DELETE', `/api/schools/${withUsers.id}`, { token: w.backoffice.token });
     expect(refused.status).toBe(409);
     expect(refused.body.code).toBe('school_has_users');
-    expect((await http(stack.url, 'GET', `/api/schools/${withUsers.id}`, { token: w.backoffice.token })).status).toBe(200);
+    expect((await http(suite.url, 'GET', `/api/schools/${withUsers.id}`, { token: w.backoffice.token })).status).toBe(200);
 
-    const withDevice = await aSchool(db.db);
-    await aDevice(db.db, withDevice.id);
-    const refusedToo = await http(stack.url, 'DELETE', `/api/schools/${withDevice.id}`, { token: w.backoffice.token });
+    const withDevice = await aSchool(suite.db);
+    await aDevice(suite.db, withDevice.id);
+    const refusedToo = await http(suite.url, 'DELETE', `/api/schools/${withDevice.id}`, { token: w.backoffice.token });
     expect(refusedToo.status).toBe(409);
     expect(refusedToo.body.code).toBe('conflict');
   });
@@ -127,34 +119,34 @@ describe('backoffice', () => {
 
 describe('school admin', () => {
   test('lists and shows only their own school', async () => {
-    const list = await http(stack.url, 'GET', '/api/schools', { token: w.adminA.token });
+    const list = await http(suite.url, 'GET', '/api/schools', { token: w.adminA.token });
     expect(list.status).toBe(200);
     expect(list.body.items.map((s: { id: number }) => s.id)).toEqual([w.schoolA.id]);
-    expect((await http(stack.url, 'GET', `/api/schools/${w.schoolA.id}`, { token: w.adminA.token })).status).toBe(200);
+    expect((await http(suite.url, 'GET', `/api/schools/${w.schoolA.id}`, { token: w.adminA.token })).status).toBe(200);
   });
 
   test("another school's id answers 404, like an id that does not exist", async () => {
-    const other = await http(stack.url, 'GET', `/api/schools/${w.schoolB.id}`, { token: w.adminA.token });
-    const missing = await http(stack.url, 'GET', '/api/schools/999999', { token: w.adminA.token });
+    const other = await http(suite.url, 'GET', `/api/schools/${w.schoolB.id}`, { token: w.adminA.token });
+    const missing = await http(suite.url, 'GET', '/api/schools/999999', { token: w.adminA.token });
     expect(other.status).toBe(404);
     expect(other.body).toEqual(missing.body);
   });
 
   test('may not create, change or delete schools, their own included', async () => {
     const calls = [
-      http(stack.url, 'POST', '/api/schools', { token: w.adminA.token, body: { name: 'Mine now' } }),
-      http(stack.url, 'PUT', `/api/schools/${w.schoolA.id}`, { token: w.adminA.token, body: fullSchool }),
-      http(stack.url, 'PATCH', `/api/schools/${w.schoolA.id}`, { token: w.adminA.token, body: { name: 'Renamed' } }),
-      http(stack.url, 'PATCH', `/api/schools/${w.schoolB.id}`, { token: w.adminA.token, body: { name: 'Renamed' } }),
-      http(stack.url, 'DELETE', `/api/schools/${w.schoolB.id}`, { token: w.adminA.token }),
+      http(suite.url, 'POST', '/api/schools', { token: w.adminA.token, body: { name: 'Mine now' } }),
+      http(suite.url, 'PUT', `/api/schools/${w.schoolA.id}`, { token: w.adminA.token, body: fullSchool }),
+      http(suite.url, 'PATCH', `/api/schools/${w.schoolA.id}`, { token: w.adminA.token, body: { name: 'Renamed' } }),
+      http(suite.url, 'PATCH', `/api/schools/${w.schoolB.id}`, { token: w.adminA.token, body: { name: 'Renamed' } }),
+      http(suite.url, 'DELETE', `/api/schools/${w.schoolB.id}`, { token: w.adminA.token }),
     ];
     for (const res of await Promise.all(calls)) {
       expect(res.status).toBe(403);
       expect(res.body.code).toBe('forbidden');
     }
-    const stored = await db.db.selectFrom('schools').select(['id', 'name']).where('id', 'in', [w.schoolA.id, w.schoolB.id]).orderBy('id').execute();
+    const stored = await suite.db.selectFrom('schools').select(['id', 'name']).where('id', 'in', [w.schoolA.id, w.schoolB.id]).orderBy('id').execute();
     expect(stored.map((s) => s.name)).toEqual([w.schoolA.name, w.schoolB.name]);
-    expect(await db.db.selectFrom('schools').select('id').where('name', '=', 'Mine now').execute()).toEqual([]);
+    expect(await suite.db.selectFrom('schools').select('id').where('name', '=', 'Mine now').execute()).toEqual([]);
   });
 });
 
@@ -163,10 +155,10 @@ describe('no staff token', () => {
     for (const token of [undefined, w.device]) {
       for (const [method, path] of [['GET', '/api/schools'], ['GET', `/api/schools/${w.schoolA.id}`], ['POST', '/api/schools'], ['PATCH', `/api/schools/${w.schoolA.id}`],
         ['PUT', `/api/schools/${w.schoolA.id}`], ['DELETE', `/api/schools/${w.schoolA.id}`]] as const) {
-        const res = await http(stack.url, method, path, { token, body: method === 'GET' || method === 'DELETE' ? undefined : fullSchool });
+        const res = await http(suite.url, method, path, { token, body: method === 'GET' || method === 'DELETE' ? undefined : fullSchool });
         expect([res.status, res.body.code]).toEqual([401, token ? 'invalid_token' : 'unauthorized']);
       }
     }
-    expect((await http(stack.url, 'GET', `/api/schools/${w.schoolA.id}`, { token: w.backoffice.token })).status).toBe(200);
+    expect((await http(suite.url, 'GET', `/api/schools/${w.schoolA.id}`, { token: w.backoffice.token })).status).toBe(200);
   });
 });

@@ -1,35 +1,25 @@
 // The messagerie channel (PROTOCOL.md §7): office messages delivered exactly once per device,
 // counted as delivered only when acknowledged, never after they expire; fever alerts of the
 // school once per device; messages from devices listed for the school's admins; and scope.
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { connectTestDatabase } from '../support/database.js';
+import { describe, expect, test } from '@jest/globals';
 import { batchZip, deviceXml, readPackage, TestDevice } from '../support/device-client.js';
 import { aDevice, aSchool, aStaff, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
-import { startStack, type TestStack } from '../support/services.js';
 import { messagesCsv, minutesAgo, readingsCsv } from './helpers.js';
+import { useSuite } from '../support/suite.js';
 
-let stack: TestStack;
-let db: ReturnType<typeof connectTestDatabase>;
-beforeAll(async () => {
-  stack = await startStack({ worker: true });
-  db = connectTestDatabase(stack.databaseUrl);
-});
-afterAll(async () => {
-  await db.close();
-  await stack.stop();
-});
+const suite = useSuite({ worker: true });
 
 const sync = (dev: TestDevice, files: Record<string, string> = {}) => dev.sync(batchZip({ 'device.xml': deviceXml(), ...files }));
 const messageTexts = (pkg: { xml: string }) => [...pkg.xml.matchAll(/<message [^>]*>([^<]*)<\/message>/g)].map((m) => m[1]);
 
 async function aSchoolWithDevices(n: number) {
-  const school = await aSchool(db.db, { fever_threshold: 37.5 });
-  const admin = await loginAs(stack.url, await aStaff(db.db, 'school_admin', school.id));
-  const devices = await Promise.all(Array.from({ length: n }, async () => new TestDevice(stack.url, await aDevice(db.db, school.id), 'messagerie').signIn()));
+  const school = await aSchool(suite.db, { fever_threshold: 37.5 });
+  const admin = await loginAs(suite.url, await aStaff(suite.db, 'school_admin', school.id));
+  const devices = await Promise.all(Array.from({ length: n }, async () => new TestDevice(suite.url, await aDevice(suite.db, school.id), 'messagerie').signIn()));
   return { school, admin, devices };
 }
-const post = (token: string, body: unknown) => http(stack.url, 'POST', '/api/messages', { token, body });
+const post = (token: string, body: unknown) => http(suite.url, 'POST', '/api/messages', { token, body });
 
 describe('office → devices', () => {
   test('a school message reaches every device of the school exactly once; a device message only its device', async () => {
@@ -47,9 +37,9 @@ describe('office → devices', () => {
     expect(messageTexts((await sync(b)).pkg)).toEqual(['Fire drill at 10:00']);
     expect(messageTexts((await sync(b)).pkg)).toEqual([]);
 
-    const listed = await http(stack.url, 'GET', '/api/messages', { token: admin });
+    const listed = await http(suite.url, 'GET', '/api/messages', { token: admin });
     expect(listed.body.items.map((m: Record<string, unknown>) => [m.body, m.delivered_count])).toEqual([['Gate A closes early', 1], ['Fire drill at 10:00', 2]]);
-    const rows = await db.db.selectFrom('message_deliveries').select(['message_id', 'device_id']).where('message_id', '=', toSchool.body.id).execute();
+    const rows = await suite.db.selectFrom('message_deliveries').select(['message_id', 'device_id']).where('message_id', '=', toSchool.body.id).execute();
     expect(rows).toHaveLength(2);
   });
 
@@ -63,17 +53,17 @@ describe('office → devices', () => {
     const again = readPackage((await a.instructions()).body);
     expect(messageTexts(once)).toEqual(['one']);
     expect(messageTexts(again)).toEqual(['one']);
-    expect(await db.db.selectFrom('message_deliveries').select('message_id').where('device_id', '=', a.identity.id).execute()).toEqual([]);
+    expect(await suite.db.selectFrom('message_deliveries').select('message_id').where('device_id', '=', a.identity.id).execute()).toEqual([]);
     expect((await a.ack(up.body.session_id)).status).toBe(200);
     expect((await a.ack(up.body.session_id)).status).toBe(200); // a repeated ack delivers nothing more
-    expect(await db.db.selectFrom('message_deliveries').select('message_id').where('device_id', '=', a.identity.id).execute()).toHaveLength(1);
+    expect(await suite.db.selectFrom('message_deliveries').select('message_id').where('device_id', '=', a.identity.id).execute()).toHaveLength(1);
     expect(messageTexts((await sync(a)).pkg)).toEqual(['two']);
   });
 
   test('an expired message is never delivered; one expiring later carries its expiry', async () => {
     const { school, admin, devices: [a] } = await aSchoolWithDevices(1);
-    const staff = await db.db.selectFrom('staff').select('id').where('school_id', '=', school.id).executeTakeFirstOrThrow();
-    await db.db.insertInto('messages').values({ school_id: school.id, device_id: null, body: 'stale', expires_at: new Date(Date.now() - 1000), created_by: staff.id }).execute();
+    const staff = await suite.db.selectFrom('staff').select('id').where('school_id', '=', school.id).executeTakeFirstOrThrow();
+    await suite.db.insertInto('messages').values({ school_id: school.id, device_id: null, body: 'stale', expires_at: new Date(Date.now() - 1000), created_by: staff.id }).execute();
     const later = new Date(Date.now() + 86_400_000).toISOString();
     await post(admin, { school_id: school.id, body: 'fresh', expires_at: later });
     const { pkg } = await sync(a);
@@ -101,10 +91,10 @@ describe('office → devices', () => {
     expect((await post(mine.admin, { school_id: theirs.school.id, body: 'hello' })).status).toBe(404);
     expect((await post(mine.admin, { device_id: theirs.devices[0].identity.id, body: 'hello' })).status).toBe(404);
     expect((await post(mine.admin, { device_id: '00000000-0000-4000-8000-000000000000', body: 'hello' })).status).toBe(404);
-    const backoffice = await loginAs(stack.url, await aStaff(db.db, 'backoffice'));
+    const backoffice = await loginAs(suite.url, await aStaff(suite.db, 'backoffice'));
     expect((await post(backoffice, { device_id: theirs.devices[0].identity.id, body: 'from the office' })).status).toBe(201);
     // Nothing of it leaked into the other school's list or package.
-    expect((await http(stack.url, 'GET', '/api/messages', { token: mine.admin })).body.items).toEqual([]);
+    expect((await http(suite.url, 'GET', '/api/messages', { token: mine.admin })).body.items).toEqual([]);
     expect(messageTexts((await sync(mine.devices[0])).pkg)).toEqual([]);
     expect(messageTexts((await sync(theirs.devices[0])).pkg)).toEqual(['from the office']);
   });
@@ -113,7 +103,7 @@ describe('office → devices', () => {
 describe('fever alerts down messagerie', () => {
   test("the school's fever readings reach each messagerie device once", async () => {
     const { devices: [a, b] } = await aSchoolWithDevices(2);
-    const probe = new TestDevice(stack.url, a.identity, 'sondes');
+    const probe = new TestDevice(suite.url, a.identity, 'sondes');
     probe.token = a.token;
     await probe.sync(batchZip({ 'device.xml': deviceXml(), 'readings.csv': readingsCsv([{ record_id: 1, measured_at: minutesAgo(1), temperature: '38.9' }]) }));
     for (const dev of [a, b]) {
@@ -143,16 +133,16 @@ describe('devices → office', () => {
     ]) });
     expect(again.pkg.all('import')[0]).toMatchObject({ received: '2', accepted: '0', duplicates: '1', rejected: '1' });
 
-    const incidents = await http(stack.url, 'GET', `/api/messages?direction=from_devices&kind=incident`, { token: admin });
+    const incidents = await http(suite.url, 'GET', `/api/messages?direction=from_devices&kind=incident`, { token: admin });
     expect(incidents.body.items.map((m: Record<string, unknown>) => [m.kind, m.body, m.device_id, m.school_id])).toEqual([['incident', 'Door forced,\n"see camera"', a.identity.id, school.id]]);
-    const all = await http(stack.url, 'GET', `/api/messages?direction=from_devices&limit=1`, { token: admin });
+    const all = await http(suite.url, 'GET', `/api/messages?direction=from_devices&limit=1`, { token: admin });
     expect(all.body.items).toHaveLength(1);
-    const next = await http(stack.url, 'GET', `/api/messages?direction=from_devices&limit=1&cursor=${all.body.next_cursor}`, { token: admin });
+    const next = await http(suite.url, 'GET', `/api/messages?direction=from_devices&limit=1&cursor=${all.body.next_cursor}`, { token: admin });
     expect([all.body.items[0].body, next.body.items[0].body]).toEqual(['Door forced,\n"see camera"', 'Paper low']);
 
-    const stranger = await loginAs(stack.url, await aStaff(db.db, 'school_admin', (await aSchool(db.db)).id));
-    expect((await http(stack.url, 'GET', '/api/messages?direction=from_devices', { token: stranger })).body.items).toEqual([]);
-    expect((await http(stack.url, 'GET', `/api/messages?direction=from_devices&school_id=${school.id}`, { token: stranger })).body.items).toEqual([]);
+    const stranger = await loginAs(suite.url, await aStaff(suite.db, 'school_admin', (await aSchool(suite.db)).id));
+    expect((await http(suite.url, 'GET', '/api/messages?direction=from_devices', { token: stranger })).body.items).toEqual([]);
+    expect((await http(suite.url, 'GET', `/api/messages?direction=from_devices&school_id=${school.id}`, { token: stranger })).body.items).toEqual([]);
   });
 });
 

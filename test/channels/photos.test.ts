@@ -1,38 +1,28 @@
 // The photos channel (PROTOCOL.md §7): the manifest asks for the photos the device's check-ins
 // name, each is checked by content and size, identical ones are stored once, the package holds
 // the device's photo index, and staff see a photo beside its attendance within their scope.
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { connectTestDatabase } from '../support/database.js';
+import { expect, test } from '@jest/globals';
 import { attendancesCsv, batchZip, deviceXml, TestDevice } from '../support/device-client.js';
 import { aDevice, aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
-import { startStack, type TestStack } from '../support/services.js';
 import { rawZip } from '../../fixtures/raw-zip.js';
 import { sha256 } from '../../shared/archive/hash.js';
 import { jpeg, minutesAgo, png } from './helpers.js';
+import { useSuite } from '../support/suite.js';
 
-let stack: TestStack;
-let db: ReturnType<typeof connectTestDatabase>;
-beforeAll(async () => {
-  stack = await startStack({ worker: true });
-  db = connectTestDatabase(stack.databaseUrl);
-});
-afterAll(async () => {
-  await db.close();
-  await stack.stop();
-});
+const suite = useSuite({ worker: true });
 
 /** A device whose synchro batch stored check-ins naming `photos`; its photos channel signed in. */
 async function aDeviceWithCheckins(photos: string[]) {
-  const school = await aSchool(db.db);
-  const user = await aUser(db.db, school.id);
-  const identity = await aDevice(db.db, school.id);
-  const terminal = await new TestDevice(stack.url, identity).signIn();
+  const school = await aSchool(suite.db);
+  const user = await aUser(suite.db, school.id);
+  const identity = await aDevice(suite.db, school.id);
+  const terminal = await new TestDevice(suite.url, identity).signIn();
   const rows = photos.map((photo, i) => ({ record_id: i + 1, user_id: user.id, type: i % 2 ? 'checkout' : 'checkin', occurred_at: minutesAgo(60 - i), photo }));
   await terminal.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv(rows) }));
-  const camera = new TestDevice(stack.url, identity, 'photos');
+  const camera = new TestDevice(suite.url, identity, 'photos');
   camera.token = terminal.token;
-  const attendances = await db.db.selectFrom('attendances').select(['id', 'photo']).where('device_id', '=', identity.id).orderBy('record_id').execute();
+  const attendances = await suite.db.selectFrom('attendances').select(['id', 'photo']).where('device_id', '=', identity.id).orderBy('record_id').execute();
   return { school, camera, attendances };
 }
 
@@ -40,7 +30,7 @@ async function aDeviceWithCheckins(photos: string[]) {
 const photoIndex = (pkg: { xml: string }) => [...pkg.xml.matchAll(/<photo ([^>]*)\/>/g)]
   .map((m) => Object.fromEntries([...m[1].matchAll(/([a-z0-9_]+)="([^"]*)"/g)].map((a) => [a[1], a[2]])));
 
-const photoOf = (token: string, attendanceId: number) => http(stack.url, 'GET', `/api/attendances/${attendanceId}/photo`, { token });
+const photoOf = (token: string, attendanceId: number) => http(suite.url, 'GET', `/api/attendances/${attendanceId}/photo`, { token });
 
 test('full cycle: photos_wanted, content checks, the photo index, and the photo beside its attendance', async () => {
   const { school, camera, attendances } = await aDeviceWithCheckins(['p0001.jpg', 'p0002.png', 'p0003.jpg', 'p0004.jpg']);
@@ -65,7 +55,7 @@ test('full cycle: photos_wanted, content checks, the photo index, and the photo 
   // Refused photos are still wanted; stored ones are not.
   expect((await camera.manifest()).body.photos_wanted).toEqual(['p0003.jpg', 'p0004.jpg']);
 
-  const admin = await loginAs(stack.url, await aStaff(db.db, 'school_admin', school.id));
+  const admin = await loginAs(suite.url, await aStaff(suite.db, 'school_admin', school.id));
   const shown = await photoOf(admin, attendances[0].id);
   expect(shown.status).toBe(200);
   expect(shown.headers.get('content-type')).toBe('image/jpeg');
@@ -79,9 +69,9 @@ test('full cycle: photos_wanted, content checks, the photo index, and the photo 
 test('scope: another school admin gets 404, backoffice sees it; an attendance without a photo or unknown is 404', async () => {
   const { camera, attendances } = await aDeviceWithCheckins(['a.jpg', '']);
   await camera.sync(batchZip({ 'device.xml': deviceXml(), 'photos/a.jpg': jpeg(10, 10) }));
-  const stranger = await loginAs(stack.url, await aStaff(db.db, 'school_admin', (await aSchool(db.db)).id));
+  const stranger = await loginAs(suite.url, await aStaff(suite.db, 'school_admin', (await aSchool(suite.db)).id));
   expect((await photoOf(stranger, attendances[0].id)).status).toBe(404);
-  const backoffice = await loginAs(stack.url, await aStaff(db.db, 'backoffice'));
+  const backoffice = await loginAs(suite.url, await aStaff(suite.db, 'backoffice'));
   expect((await photoOf(backoffice, attendances[0].id)).status).toBe(200);
   expect((await photoOf(backoffice, attendances[1].id)).status).toBe(404);
   expect((await photoOf(backoffice, 987654321)).status).toBe(404);
@@ -95,9 +85,9 @@ test('the same photo twice — under two names, and sent again later — is stor
   expect(photoIndex(first.pkg).map((p) => [p.name, p.sha256])).toEqual([['same-1.jpg', sha256(bytes)], ['same-2.jpg', sha256(bytes)]]);
   const again = await camera.sync(batchZip({ 'device.xml': deviceXml(), 'photos/same-1.jpg': bytes }));
   expect(photoIndex(again.pkg)).toHaveLength(2);
-  const stored = await db.db.selectFrom('photos').select(['sha256', 'bytes']).where('sha256', '=', sha256(bytes)).execute();
+  const stored = await suite.db.selectFrom('photos').select(['sha256', 'bytes']).where('sha256', '=', sha256(bytes)).execute();
   expect(stored).toEqual([{ sha256: sha256(bytes), bytes: bytes.length }]);
-  const links = await db.db.selectFrom('device_photos').select('name').where('device_id', '=', camera.identity.id).orderBy('name').execute();
+  const links = await suite.db.selectFrom('device_photos').select('name').where('device_id', '=', camera.identity.id).orderBy('name').execute();
   expect(links.map((l) => l.name)).toEqual(['same-1.jpg', 'same-2.jpg']);
 });
 

@@ -1,30 +1,20 @@
 // The sondes channel (PROTOCOL.md §7): readings.csv through the whole protocol, with the row rules,
 // high-water mark and deduplication of attendances.csv, and fever alerts both in the package and
 // through GET /api/alerts.
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { connectTestDatabase } from '../support/database.js';
+import { expect, test } from '@jest/globals';
 import { batchZip, deviceXml, TestDevice, type Package } from '../support/device-client.js';
 import { aDevice, aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
-import { startStack, type TestStack } from '../support/services.js';
 import { minutesAgo, readingsCsv } from './helpers.js';
+import { useSuite } from '../support/suite.js';
 
-let stack: TestStack;
-let db: ReturnType<typeof connectTestDatabase>;
-beforeAll(async () => {
-  stack = await startStack({ worker: true });
-  db = connectTestDatabase(stack.databaseUrl);
-});
-afterAll(async () => {
-  await db.close();
-  await stack.stop();
-});
+const suite = useSuite({ worker: true });
 
 async function aProbe() {
-  const school = await aSchool(db.db, { fever_threshold: 37.5 });
-  const user = await aUser(db.db, school.id);
-  const device = await aDevice(db.db, school.id);
-  const probe = await new TestDevice(stack.url, device, 'sondes').signIn();
+  const school = await aSchool(suite.db, { fever_threshold: 37.5 });
+  const user = await aUser(suite.db, school.id);
+  const device = await aDevice(suite.db, school.id);
+  const probe = await new TestDevice(suite.url, device, 'sondes').signIn();
   return { school, user, probe };
 }
 
@@ -57,8 +47,8 @@ test('a batch of readings: imported, fever readings alerted in the package and v
   expect(Object.keys(pkg.files)).toEqual(['instructions.xml']);
   expect(pkg.all('roster')).toEqual([]);
 
-  const admin = await loginAs(stack.url, await aStaff(db.db, 'school_admin', school.id));
-  const alerts = await http(stack.url, 'GET', '/api/alerts', { token: admin });
+  const admin = await loginAs(suite.url, await aStaff(suite.db, 'school_admin', school.id));
+  const alerts = await http(suite.url, 'GET', '/api/alerts', { token: admin });
   expect(alerts.body.items.map((a: Record<string, unknown>) => [a.source, a.temperature, a.user_id, a.device_id])).toEqual(
     expect.arrayContaining([['sondes', 38.4, user.id, probe.identity.id], ['sondes', 39.1, null, probe.identity.id], ['sondes', 37.5, null, probe.identity.id]]),
   );
@@ -68,7 +58,7 @@ test('a batch of readings: imported, fever readings alerted in the package and v
 
 test('every row code, and duplicates vs conflicts across batches; received = accepted + duplicates + rejected', async () => {
   const { school, user, probe } = await aProbe();
-  const other = await aUser(db.db, (await aSchool(db.db)).id);
+  const other = await aUser(suite.db, (await aSchool(suite.db)).id);
   const at = minutesAgo(2);
   const first = readingsCsv([
     { record_id: 10, measured_at: at, temperature: '36.6', user_id: user.id },
@@ -102,9 +92,9 @@ test('every row code, and duplicates vs conflicts across batches; received = acc
     ['11', undefined, 'malformed_row'],
   ]);
   // The conflicting reading kept its stored value: no fever event from the 39.0 that was refused.
-  const readings = await db.db.selectFrom('readings').select(['record_id', 'temperature']).where('device_id', '=', probe.identity.id).orderBy('record_id').execute();
+  const readings = await suite.db.selectFrom('readings').select(['record_id', 'temperature']).where('device_id', '=', probe.identity.id).orderBy('record_id').execute();
   expect(readings.map((r) => [Number(r.record_id), Number(r.temperature)])).toEqual([[10, 36.6], [11, 36.8], [18, 36.9]]);
-  const fevers = await db.db.selectFrom('fever_events').select('id').where('school_id', '=', school.id).execute();
+  const fevers = await suite.db.selectFrom('fever_events').select('id').where('school_id', '=', school.id).execute();
   expect(fevers).toEqual([]);
 });
 

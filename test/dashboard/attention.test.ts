@@ -1,44 +1,36 @@
 // The "needs attention" list behind the dashboard's backoffice panel: every reason the issue
 // names (stuck in status 1, stuck in status 2, silent longer than the sync interval, clock off),
 // each device saying which apply, and the one-click remedies clearing what they should.
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { connectTestDatabase } from '../support/database.js';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import { aDevice, aSchool, aStaff, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
-import { startStack, type TestStack } from '../support/services.js';
+import { useSuite } from '../support/suite.js';
 
-let stack: TestStack;
-let db: ReturnType<typeof connectTestDatabase>;
+const suite = useSuite({ env: { SYNC_STUCK_AFTER_SECONDS: '600', ACK_STUCK_AFTER_SECONDS: '3600' } });
 let backoffice: string;
 
 beforeAll(async () => {
-  stack = await startStack({ env: { SYNC_STUCK_AFTER_SECONDS: '600', ACK_STUCK_AFTER_SECONDS: '3600' } });
-  db = connectTestDatabase(stack.databaseUrl);
-  backoffice = await loginAs(stack.url, await aStaff(db.db, 'backoffice'));
-});
-afterAll(async () => {
-  await db.close();
-  await stack.stop();
+  backoffice = await loginAs(suite.url, await aStaff(suite.db, 'backoffice'));
 });
 
 const ago = (seconds: number) => new Date(Date.now() - seconds * 1000);
-const get = (path: string, token = backoffice) => http(stack.url, 'GET', path, { token });
+const get = (path: string, token = backoffice) => http(suite.url, 'GET', path, { token });
 
 /** A device seen a minute ago with a sane clock, then whatever the test changes. */
 async function aDeviceWith(schoolId: number, state: { channel?: { status: 0 | 1 | 2; since: number }; lastSeen?: number | null; skew?: number; interval?: number; disabled?: boolean }) {
-  const device = await aDevice(db.db, schoolId, { disabled: state.disabled });
-  await db.db.updateTable('devices').set({
+  const device = await aDevice(suite.db, schoolId, { disabled: state.disabled });
+  await suite.db.updateTable('devices').set({
     last_seen_at: state.lastSeen === null ? null : ago(state.lastSeen ?? 60), clock_skew_seconds: state.skew ?? 2, sync_interval_seconds: state.interval ?? 300,
   }).where('id', '=', device.id).execute();
   if (state.channel) {
-    await db.db.insertInto('sync_states').values({ device_id: device.id, channel: 'synchro', status: state.channel.status, changed_at: ago(state.channel.since) }).execute();
+    await suite.db.insertInto('sync_states').values({ device_id: device.id, channel: 'synchro', status: state.channel.status, changed_at: ago(state.channel.since) }).execute();
   }
   return device;
 }
 
 describe('GET /api/devices?attention=true', () => {
   test('lists each reason the dashboard shows, and nothing for healthy, new or disabled devices', async () => {
-    const school = await aSchool(db.db);
+    const school = await aSchool(suite.db);
     const importing = await aDeviceWith(school.id, { channel: { status: 1, since: 700 } });
     const unacknowledged = await aDeviceWith(school.id, { channel: { status: 2, since: 3700 } });
     const silent = await aDeviceWith(school.id, { lastSeen: 400, interval: 300 });
@@ -71,8 +63,8 @@ describe('GET /api/devices?attention=true', () => {
   });
 
   test('pages through the list without repeats, and a school admin sees only their school', async () => {
-    const school = await aSchool(db.db);
-    const other = await aSchool(db.db);
+    const school = await aSchool(suite.db);
+    const other = await aSchool(suite.db);
     const ids = [];
     for (let i = 0; i < 5; i++) ids.push((await aDeviceWith(school.id, { skew: 600 })).id);
     const elsewhere = await aDeviceWith(other.id, { skew: 600 });
@@ -85,33 +77,33 @@ describe('GET /api/devices?attention=true', () => {
     } while (cursor);
     expect(seen).toEqual([...ids].sort());
 
-    const admin = await loginAs(stack.url, await aStaff(db.db, 'school_admin', school.id));
+    const admin = await loginAs(suite.url, await aStaff(suite.db, 'school_admin', school.id));
     const own = (await get('/api/devices?attention=true', admin)).body.items.map((d: { id: string }) => d.id);
     expect(own.sort()).toEqual([...ids].sort());
     expect(own).not.toContain(elsewhere.id);
   });
 
   test('the reset-session remedy takes a stuck device off the list; the full-resync remedy is pending for its next sync', async () => {
-    const school = await aSchool(db.db);
+    const school = await aSchool(suite.db);
     const stuck = await aDeviceWith(school.id, { channel: { status: 1, since: 3600 } });
     expect((await get(`/api/devices?school_id=${school.id}&attention=true`)).body.items.map((d: { id: string }) => d.id)).toEqual([stuck.id]);
 
-    const reset = await http(stack.url, 'POST', `/api/devices/${stuck.id}/flags`, { token: backoffice, body: { name: 'RESET_SESSION' } });
+    const reset = await http(suite.url, 'POST', `/api/devices/${stuck.id}/flags`, { token: backoffice, body: { name: 'RESET_SESSION' } });
     expect(reset.status).toBe(201);
     expect((await get(`/api/devices?school_id=${school.id}&attention=true`)).body.items).toEqual([]);
 
-    const resync = await http(stack.url, 'POST', `/api/devices/${stuck.id}/flags`, { token: backoffice, body: { name: 'FULL_RESYNC' } });
+    const resync = await http(suite.url, 'POST', `/api/devices/${stuck.id}/flags`, { token: backoffice, body: { name: 'FULL_RESYNC' } });
     expect(resync.status).toBe(201);
     expect((await get(`/api/devices/${stuck.id}`)).body).toMatchObject({ pending_flags: ['FULL_RESYNC'], needs_attention: false, channels: { synchro: { status: 0 } } });
   });
 
   test('behind_since is the last device clock once it is older than the sync interval', async () => {
-    const school = await aSchool(db.db);
+    const school = await aSchool(suite.db);
     const current = await aDeviceWith(school.id, {});
     const behind = await aDeviceWith(school.id, { interval: 300 });
     const clock = ago(2 * 3600);
-    await db.db.updateTable('devices').set({ last_device_clock: ago(30) }).where('id', '=', current.id).execute();
-    await db.db.updateTable('devices').set({ last_device_clock: clock }).where('id', '=', behind.id).execute();
+    await suite.db.updateTable('devices').set({ last_device_clock: ago(30) }).where('id', '=', current.id).execute();
+    await suite.db.updateTable('devices').set({ last_device_clock: clock }).where('id', '=', behind.id).execute();
     const byId = Object.fromEntries((await get(`/api/devices?school_id=${school.id}`)).body.items.map((d: { id: string }) => [d.id, d]));
     expect(byId[current.id].behind_since).toBeNull();
     expect(byId[behind.id]).toMatchObject({ behind_since: clock.toISOString(), complete_until: clock.toISOString() });

@@ -8,16 +8,14 @@ import fs from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, openPage, screenshot, type WatchedPage } from '../support/browser.js';
-import { connectTestDatabase } from '../support/database.js';
 import { attendancesCsv, batchZip, deviceXml, TestDevice, type CsvAttendance } from '../support/device-client.js';
 import { aDevice, aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { png } from '../channels/helpers.js';
 import { createRun } from '../../db/repositories/datamart-runs.js';
 import { http } from '../support/http.js';
-import { startStack, type TestStack } from '../support/services.js';
+import { useSuite } from '../support/suite.js';
 
-let stack: TestStack;
-let db: ReturnType<typeof connectTestDatabase>;
+const suite = useSuite({ worker: true, env: { DATAMART_EXPORT_CRON: 'off' } });
 let browser: Browser;
 let school: Awaited<ReturnType<typeof aSchool>>;
 let admin: { email: string; password: string };
@@ -34,19 +32,19 @@ const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00
 
 /** Three weeks of check-ins for most pupils, someone in right now, and a fever today. */
 async function seed(): Promise<void> {
-  school = await aSchool(db.db, { name: 'Lincoln Primary', timezone: 'UTC' });
+  school = await aSchool(suite.db, { name: 'Lincoln Primary', timezone: 'UTC' });
   const enrolled = addDays(today(), -60);
   users = [];
   for (const name of ['Ada Lovelace', 'Alan Turing', 'Grace Hopper', 'Edsger Dijkstra', 'Barbara Liskov', 'Donald Knuth', 'Frances Allen', 'Ken Thompson']) {
-    users.push(await aUser(db.db, school.id, { name, enrolled_on: enrolled }));
+    users.push(await aUser(suite.db, school.id, { name, enrolled_on: enrolled }));
   }
-  admin = await aStaff(db.db, 'school_admin', school.id);
-  backoffice = await aStaff(db.db, 'backoffice');
-  apiToken = await loginAs(stack.url, admin);
-  terminal = await new TestDevice(stack.url, await aDevice(db.db, school.id)).signIn();
-  await db.db.updateTable('devices').set({ name: 'Front door terminal' }).where('id', '=', terminal.identity.id).execute();
-  silentDevice = await aDevice(db.db, school.id);
-  await db.db.updateTable('devices').set({ name: 'Gym tablet' }).where('id', '=', silentDevice.id).execute();
+  admin = await aStaff(suite.db, 'school_admin', school.id);
+  backoffice = await aStaff(suite.db, 'backoffice');
+  apiToken = await loginAs(suite.url, admin);
+  terminal = await new TestDevice(suite.url, await aDevice(suite.db, school.id)).signIn();
+  await suite.db.updateTable('devices').set({ name: 'Front door terminal' }).where('id', '=', terminal.identity.id).execute();
+  silentDevice = await aDevice(suite.db, school.id);
+  await suite.db.updateTable('devices').set({ name: 'Gym tablet' }).where('id', '=', silentDevice.id).execute();
 
   const rows: CsvAttendance[] = [];
   let record = 0;
@@ -68,21 +66,17 @@ async function seed(): Promise<void> {
 
 beforeAll(async () => {
   // No scheduled data mart run: the data mart test decides which run is in progress.
-  stack = await startStack({ worker: true, env: { DATAMART_EXPORT_CRON: 'off' } });
-  db = connectTestDatabase(stack.databaseUrl);
   await seed();
   browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
-  await db?.close();
-  await stack?.stop();
 });
 
-const api = (path: string, token = apiToken) => http(stack.url, 'GET', path, { token });
+const api = (path: string, token = apiToken) => http(suite.url, 'GET', path, { token });
 
 async function signIn(page: Page, who: { email: string; password: string }): Promise<void> {
-  await page.goto(stack.url);
+  await page.goto(suite.url);
   await page.getByLabel('Email').fill(who.email);
   await page.getByLabel('Password').fill(who.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -235,11 +229,11 @@ describe('a school admin', () => {
 
   test("sees a user's attendances with the photo the device took beside the check-in that has one", async () => {
     // A school of its own, so that the devices, sessions and figures the other tests read stay as they are.
-    const academy = await aSchool(db.db, { name: 'Hopper Academy', timezone: 'UTC' });
-    const grace = await aUser(db.db, academy.id, { name: 'Grace Hopper', enrolled_on: addDays(today(), -60) });
-    const academyAdmin = await aStaff(db.db, 'school_admin', academy.id);
-    const hall = await new TestDevice(stack.url, await aDevice(db.db, academy.id)).signIn();
-    await db.db.updateTable('devices').set({ name: 'Hall terminal' }).where('id', '=', hall.identity.id).execute();
+    const academy = await aSchool(suite.db, { name: 'Hopper Academy', timezone: 'UTC' });
+    const grace = await aUser(suite.db, academy.id, { name: 'Grace Hopper', enrolled_on: addDays(today(), -60) });
+    const academyAdmin = await aStaff(suite.db, 'school_admin', academy.id);
+    const hall = await new TestDevice(suite.url, await aDevice(suite.db, academy.id)).signIn();
+    await suite.db.updateTable('devices').set({ name: 'Hall terminal' }).where('id', '=', hall.identity.id).execute();
     const now = Date.now();
     await hall.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv([
       { record_id: 1, user_id: grace.id, type: 'checkin', occurred_at: iso(now - DAY - 60 * 60_000) },
@@ -247,7 +241,7 @@ describe('a school admin', () => {
       { record_id: 3, user_id: grace.id, type: 'checkout', occurred_at: iso(now - 10 * 60_000) },
     ]) }));
     // The photo comes on its own channel, as PROTOCOL.md §7 has it.
-    const camera = new TestDevice(stack.url, hall.identity, 'photos');
+    const camera = new TestDevice(suite.url, hall.identity, 'photos');
     camera.token = hall.token;
     await camera.sync(batchZip({ 'device.xml': deviceXml(), 'photos/grace-1.png': png(48, 32, 0x40) }));
 
@@ -258,7 +252,7 @@ describe('a school admin', () => {
       await openTab(page, 'Attendances');
       await page.getByLabel('User').selectOption(String(grace.id));
       await page.locator('table caption', { hasText: 'Attendances of Grace Hopper (3)' }).waitFor();
-      const listed = (await api(`/api/attendances?user_id=${grace.id}`, await loginAs(stack.url, academyAdmin))).body.items;
+      const listed = (await api(`/api/attendances?user_id=${grace.id}`, await loginAs(suite.url, academyAdmin))).body.items;
       expect(listed.map((a: any) => a.photo)).toEqual([null, 'grace-1.png', null]);
       const rows = await tableRows(page, /^Attendances of Grace Hopper/);
       // Newest first.
@@ -298,7 +292,7 @@ describe('a backoffice user', () => {
   let boToken: string;
   beforeAll(async () => {
     w = await openPage(browser);
-    boToken = await loginAs(stack.url, backoffice);
+    boToken = await loginAs(suite.url, backoffice);
   });
   afterAll(async () => { await w.close(); });
 
@@ -352,7 +346,7 @@ describe('a backoffice user', () => {
 
   test('sees a stuck device in the attention list and resets its session in one click', async () => {
     const { page } = w;
-    await db.db.updateTable('sync_states').set({ status: 2, changed_at: new Date(Date.now() - 3 * 3600_000) })
+    await suite.db.updateTable('sync_states').set({ status: 2, changed_at: new Date(Date.now() - 3 * 3600_000) })
       .where('device_id', '=', terminal.identity.id).execute();
     await openTab(page, 'Needs attention');
     const rows = await tableRows(page, /^Devices needing attention/);
@@ -374,13 +368,13 @@ describe('a backoffice user', () => {
   test('starts a data mart run, is told when another is in progress, follows it to the end and reads its detail', async () => {
     const { page } = w;
     // A run the schedule started and that is still going: a second one is refused.
-    const busy = (await createRun(db.db, { trigger: 'schedule', requestedBy: null, status: 'running' }))!;
+    const busy = (await createRun(suite.db, { trigger: 'schedule', requestedBy: null, status: 'running' }))!;
     await openTab(page, 'Data mart');
     expect((await tableRows(page, /^Data mart runs/)).map((r) => r.slice(0, 3))).toEqual([[`#${busy.id}`, 'schedule', 'running']]);
     await page.getByRole('button', { name: 'Start a run now' }).click();
     await expect(page.getByRole('alert').textContent()).resolves.toBe('Another data mart run is queued or running: wait for it to finish');
 
-    await db.db.updateTable('datamart_runs').set({ status: 'failed', error: 'stopped by the test', finished_at: new Date() }).where('id', '=', busy.id).execute();
+    await suite.db.updateTable('datamart_runs').set({ status: 'failed', error: 'stopped by the test', finished_at: new Date() }).where('id', '=', busy.id).execute();
     await page.getByRole('button', { name: 'Start a run now' }).click();
     const queued = await page.getByText(/^Run #\d+ queued\.$/).textContent();
     const runId = Number(/#(\d+)/.exec(queued!)![1]);

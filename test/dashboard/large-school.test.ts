@@ -4,36 +4,30 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, openPage } from '../support/browser.js';
-import { connectTestDatabase } from '../support/database.js';
 import type { NewAttendance } from '../../db/schema/index.js';
 import { refreshUserDays } from '../../db/repositories/user-days.js';
 import { aSchool, aStaff, someUsers } from '../support/fixtures.js';
 import { http } from '../support/http.js';
-import { startStack, type TestStack } from '../support/services.js';
+import { useSuite } from '../support/suite.js';
 
-let stack: TestStack;
-let db: ReturnType<typeof connectTestDatabase>;
+const suite = useSuite();
 let browser: Browser;
 
 beforeAll(async () => {
-  stack = await startStack();
-  db = connectTestDatabase(stack.databaseUrl);
   browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
-  await db?.close();
-  await stack?.stop();
 });
 
 const DAY = 86_400_000;
 
 describe('a school of 2,000 users', () => {
   test('the figures view shows all of them and the first rows of the table', async () => {
-    const school = await aSchool(db.db, { name: 'Big School', timezone: 'UTC' });
+    const school = await aSchool(suite.db, { name: 'Big School', timezone: 'UTC' });
     const today = new Date().toISOString().slice(0, 10);
-    const users = await someUsers(db.db, school.id, 2000, new Date(Date.now() - 60 * DAY).toISOString().slice(0, 10));
-    const admin = await aStaff(db.db, 'school_admin', school.id);
+    const users = await someUsers(suite.db, school.id, 2000, new Date(Date.now() - 60 * DAY).toISOString().slice(0, 10));
+    const admin = await aStaff(suite.db, 'school_admin', school.id);
     // Four weeks of full days for every user (112,000 rows), stored and turned into user-days the
     // way the import does, without the queue: this suite is about the page, not the import.
     const midnight = Date.parse(`${today}T00:00:00Z`);
@@ -44,7 +38,7 @@ describe('a school of 2,000 users', () => {
         rows.push({ school_id: school.id, user_id: u.id, type: 'checkout', occurred_at: new Date(midnight - k * DAY + 15 * 3600_000), device_id: null, record_id: null });
       }
     }
-    await db.db.transaction().execute(async (trx) => {
+    await suite.db.transaction().execute(async (trx) => {
       for (let i = 0; i < rows.length; i += 5000) await trx.insertInto('attendances').values(rows.slice(i, i + 5000)).execute();
       await refreshUserDays(trx, rows.map((r) => ({ schoolId: r.school_id, userId: r.user_id, occurredAt: r.occurred_at as Date })));
     });
@@ -52,8 +46,8 @@ describe('a school of 2,000 users', () => {
     const w = await openPage(browser);
     try {
       const { page } = w;
-      const login = await http(stack.url, 'POST', '/api/auth/login', { body: { email: admin.email, password: admin.password } });
-      await page.goto(`${stack.url}/`);
+      const login = await http(suite.url, 'POST', '/api/auth/login', { body: { email: admin.email, password: admin.password } });
+      await page.goto(`${suite.url}/`);
       await page.evaluate(({ token, staff }) => {
         sessionStorage.setItem('attendance.token', token);
         sessionStorage.setItem('attendance.staff', JSON.stringify(staff));
@@ -62,7 +56,7 @@ describe('a school of 2,000 users', () => {
       // (performance mark set by the shell); each view loaded twice, the first warms the server.
       const timings: Record<string, number[]> = {};
       for (const view of ['overview', 'figures', 'overview', 'figures']) {
-        await page.goto(`${stack.url}/?load=${Math.random()}#${view}`); // a new document, not a hash change
+        await page.goto(`${suite.url}/?load=${Math.random()}#${view}`); // a new document, not a hash change
         await page.locator('#panel[data-ready="true"]').waitFor();
         const ms = await page.evaluate((name) => performance.getEntriesByName(name)[0]?.startTime, `ready:${view}`);
         (timings[view] ??= []).push(Math.round(ms));

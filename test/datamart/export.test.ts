@@ -7,16 +7,16 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
+import { QUEUES } from '../../shared/jobs.js';
 import { createLogger } from '../../shared/logger.js';
 import { startWorker } from '../../worker/worker.js';
 import { sweepStuckStages } from '../../worker/datamart/sweep.js';
 import { pollUploads } from '../../worker/datamart/poll.js';
-import type { WorkerContext } from '../../worker/worker.js';
+import type { WorkerContext } from '../../worker/context.js';
 import { connectTestDatabase } from '../support/database.js';
 import { aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
 import { startStack, type TestStack } from '../support/services.js';
-import { waitFor } from '../sync/helpers.js';
 import { FakeMart } from './mart-server.js';
 
 const DAY_MS = 86_400_000;
@@ -45,10 +45,10 @@ async function runToEnd(s: Suite, body: Record<string, string> = {}): Promise<an
   expect(started.status).toBe(202);
   expect(started.body.status).toBe('queued');
   expect(started.headers.get('location')).toBe(`/api/datamart/runs/${started.body.id}`);
-  return waitFor(async () => {
-    const res = await http(s.stack.url, 'GET', `/api/datamart/runs/${started.body.id}`, { token: s.token });
-    return ['done', 'failed'].includes(res.body.status) ? res.body : undefined;
-  }, 30_000, 'the run to finish');
+  await s.stack.worker!.drain({ queues: [QUEUES.datamartRun] });
+  const run = await runView(s, started.body.id);
+  expect(['done', 'failed']).toContain(run.status);
+  return run;
 }
 
 async function runView(s: Suite, id: number): Promise<any> {

@@ -1,37 +1,27 @@
 // A pupil who forgot to check out: once the day is over, the hourly job closes the stored
 // user-day at day_end with `missing_checkout`, and leaves today's open days alone.
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import { createLogger } from '../../shared/logger.js';
 import { addDays } from '../../shared/time/calendar.js';
 import { todayIn, localTimeOnDate } from '../../shared/time/zoned.js';
 import { closeOpenDays } from '../../worker/jobs/close-open-days.js';
-import { connectTestDatabase } from '../support/database.js';
 import { aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
-import { startStack, type TestStack } from '../support/services.js';
+import { useSuite } from '../support/suite.js';
 
-let stack: TestStack;
-let db: ReturnType<typeof connectTestDatabase>;
+const suite = useSuite();
 
-beforeAll(async () => {
-  stack = await startStack();
-  db = connectTestDatabase(stack.databaseUrl);
-});
-afterAll(async () => {
-  await db.close();
-  await stack.stop();
-});
 
 test("a day left open is closed at day_end with missing_checkout once it is over, not before", async () => {
-  const school = await aSchool(db.db, { timezone: 'Europe/Paris' });
-  const token = await loginAs(stack.url, await aStaff(db.db, 'school_admin', school.id));
-  const forgot = await aUser(db.db, school.id);
+  const school = await aSchool(suite.db, { timezone: 'Europe/Paris' });
+  const token = await loginAs(suite.url, await aStaff(suite.db, 'school_admin', school.id));
+  const forgot = await aUser(suite.db, school.id);
   const today = todayIn('Europe/Paris', new Date());
   // Checked in at 08:00 today (or now, if earlier: the API refuses the future); never checked out.
   const at = new Date(Math.min(Date.now() - 60_000, localTimeOnDate(today, '08:00', 'Europe/Paris').getTime()));
-  expect((await http(stack.url, 'POST', '/api/attendances', { token, body: { user_id: forgot.id, type: 'checkin', occurred_at: at.toISOString() } })).status).toBe(201);
-  const day = () => db.db.selectFrom('user_days').selectAll().where('user_id', '=', forgot.id).where('date', '=', today).executeTakeFirstOrThrow();
-  const job = (now: Date) => closeOpenDays({ db: db.db, logger: createLogger('test', 'silent') }, now);
+  expect((await http(suite.url, 'POST', '/api/attendances', { token, body: { user_id: forgot.id, type: 'checkin', occurred_at: at.toISOString() } })).status).toBe(201);
+  const day = () => suite.db.selectFrom('user_days').selectAll().where('user_id', '=', forgot.id).where('date', '=', today).executeTakeFirstOrThrow();
+  const job = (now: Date) => closeOpenDays({ db: suite.db, logger: createLogger('test', 'silent') }, now);
 
   // Still today: nothing to close.
   expect((await job(new Date())).closed).toBe(0);

@@ -1,31 +1,23 @@
 // The figures an admin reads: presence by day, week and month, who is in now, whether a
 // figure is final, the ETag cache, and a rebuild that restores damaged figures.
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { connectTestDatabase } from '../support/database.js';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import { attendancesCsv, batchZip, deviceXml, TestDevice, type CsvAttendance } from '../support/device-client.js';
 import { aDevice, aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
-import { startStack, type TestStack } from '../support/services.js';
+import { useSuite } from '../support/suite.js';
 
-let stack: TestStack;
-let db: ReturnType<typeof connectTestDatabase>;
+const suite = useSuite({ worker: true });
 let token: string;
 
 beforeAll(async () => {
-  stack = await startStack({ worker: true });
-  db = connectTestDatabase(stack.databaseUrl);
-  token = await loginAs(stack.url, await aStaff(db.db, 'backoffice'));
-});
-afterAll(async () => {
-  await db.close();
-  await stack.stop();
+  token = await loginAs(suite.url, await aStaff(suite.db, 'backoffice'));
 });
 
 /** A school in Paris with three pupils enrolled before November 2026 and one terminal. */
 async function seededSchool() {
-  const school = await aSchool(db.db, { timezone: 'Europe/Paris' });
-  const [ana, ben, cleo] = [await aUser(db.db, school.id, { enrolled_on: '2026-10-01' }), await aUser(db.db, school.id, { enrolled_on: '2026-10-01' }), await aUser(db.db, school.id, { enrolled_on: '2026-10-01' })];
-  const device = await new TestDevice(stack.url, await aDevice(db.db, school.id)).signIn();
+  const school = await aSchool(suite.db, { timezone: 'Europe/Paris' });
+  const [ana, ben, cleo] = [await aUser(suite.db, school.id, { enrolled_on: '2026-10-01' }), await aUser(suite.db, school.id, { enrolled_on: '2026-10-01' }), await aUser(suite.db, school.id, { enrolled_on: '2026-10-01' })];
+  const device = await new TestDevice(suite.url, await aDevice(suite.db, school.id)).signIn();
   return { school, ana, ben, cleo, device };
 }
 
@@ -47,7 +39,7 @@ describe('aggregate by day, week and month', () => {
     }
     await device.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv(rows) }));
 
-    const days = await http(stack.url, 'GET', `/api/attendances/aggregate/school/${school.id}?period=day&from=2026-11-12&to=2026-11-14`, { token });
+    const days = await http(suite.url, 'GET', `/api/attendances/aggregate/school/${school.id}?period=day&from=2026-11-12&to=2026-11-14`, { token });
     expect(days.status).toBe(200);
     expect(days.body.timezone).toBe('Europe/Paris');
     expect(days.body.buckets.map((b: any) => [b.start, b.present, b.absent, b.total, b.school_day])).toEqual([
@@ -57,12 +49,12 @@ describe('aggregate by day, week and month', () => {
     ]);
 
     // Ben was present 4 of 5 school days: 80% is not more than 80%, so absent for the week.
-    const week = await http(stack.url, 'GET', `/api/attendances/aggregate/school/${school.id}?period=week&from=2026-11-09&to=2026-11-15&include=users`, { token });
+    const week = await http(suite.url, 'GET', `/api/attendances/aggregate/school/${school.id}?period=week&from=2026-11-09&to=2026-11-15&include=users`, { token });
     expect(week.body.buckets).toEqual([expect.objectContaining({ start: '2026-11-09', end: '2026-11-15', present: 1, absent: 2, total: 3 })]);
     const statuses = Object.fromEntries(week.body.users.map((u: any) => [u.user_id, u.statuses[0]]));
     expect(statuses).toEqual({ [ana.id]: 'present', [ben.id]: 'absent', [week.body.users.find((u: any) => u.user_id !== ana.id && u.user_id !== ben.id).user_id]: 'absent' });
 
-    const month = await http(stack.url, 'GET', `/api/attendances/aggregate/school/${school.id}?period=month&from=2026-11-01&to=2026-11-30`, { token });
+    const month = await http(suite.url, 'GET', `/api/attendances/aggregate/school/${school.id}?period=month&from=2026-11-01&to=2026-11-30`, { token });
     expect(month.body.buckets).toHaveLength(1);
     expect(month.body.buckets[0]).toMatchObject({ start: '2026-11-01', end: '2026-11-30', present: 0, total: 3 });
   });
@@ -71,37 +63,37 @@ describe('aggregate by day, week and month', () => {
     const { school, ana, device } = await seededSchool();
     await device.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv(day(ana.id, '2026-11-16', '08:00', '10:00')) }));
     const path = `/api/attendances/aggregate/school/${school.id}?period=day&from=2026-11-16&to=2026-11-16`;
-    const first = await http(stack.url, 'GET', path, { token });
+    const first = await http(suite.url, 'GET', path, { token });
     const etag = first.headers.get('etag')!;
     expect(etag).toMatch(/^".+"$/);
-    expect((await http(stack.url, 'GET', path, { token, headers: { 'if-none-match': etag } })).status).toBe(304);
+    expect((await http(suite.url, 'GET', path, { token, headers: { 'if-none-match': etag } })).status).toBe(304);
     expect(first.body.buckets[0].present).toBe(0);
 
     await device.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv(day(ana.id, '2026-11-16', '13:00', '16:00')) }));
-    const after = await http(stack.url, 'GET', path, { token, headers: { 'if-none-match': etag } });
+    const after = await http(suite.url, 'GET', path, { token, headers: { 'if-none-match': etag } });
     expect(after.status).toBe(200);
     expect(after.headers.get('etag')).not.toBe(etag);
     expect(after.body.buckets[0].present).toBe(1); // 2 h + 3 h: a late batch changed the day
   });
 
   test('a school without devices answers a past range with a stable ETag, final buckets and 304s', async () => {
-    const school = await aSchool(db.db, { timezone: 'Europe/Paris' });
-    await aUser(db.db, school.id, { enrolled_on: '2026-01-01' });
+    const school = await aSchool(suite.db, { timezone: 'Europe/Paris' });
+    await aUser(suite.db, school.id, { enrolled_on: '2026-01-01' });
     const path = `/api/attendances/aggregate/school/${school.id}?period=week&from=2026-03-09&to=2026-03-15`;
-    const first = await http(stack.url, 'GET', path, { token });
-    const second = await http(stack.url, 'GET', path, { token });
+    const first = await http(suite.url, 'GET', path, { token });
+    const second = await http(suite.url, 'GET', path, { token });
     expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
     expect(first.body.buckets.map((b: any) => b.final)).toEqual([true]);
     expect(first.body.pending_devices).toEqual([]);
-    expect((await http(stack.url, 'GET', path, { token, headers: { 'if-none-match': first.headers.get('etag')! } })).status).toBe(304);
+    expect((await http(suite.url, 'GET', path, { token, headers: { 'if-none-match': first.headers.get('etag')! } })).status).toBe(304);
   });
 
   test('buckets after the slowest device stay provisional and name it', async () => {
     const { school, ana, device } = await seededSchool();
-    const silent = await aDevice(db.db, school.id);
-    await db.db.updateTable('devices').set({ created_at: new Date('2026-11-09T12:00:00Z') }).where('id', '=', silent.id).execute();
+    const silent = await aDevice(suite.db, school.id);
+    await suite.db.updateTable('devices').set({ created_at: new Date('2026-11-09T12:00:00Z') }).where('id', '=', silent.id).execute();
     await device.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv(day(ana.id, '2026-11-09', '08:00', '16:00')) }));
-    const res = await http(stack.url, 'GET', `/api/attendances/aggregate/school/${school.id}?period=day&from=2026-11-08&to=2026-11-10`, { token });
+    const res = await http(suite.url, 'GET', `/api/attendances/aggregate/school/${school.id}?period=day&from=2026-11-08&to=2026-11-10`, { token });
     expect(res.body.buckets.map((b: any) => b.final)).toEqual([true, false, false]);
     expect(res.body.pending_devices.map((d: any) => d.id)).toEqual([silent.id]);
     expect(res.body.complete_until).toBe('2026-11-09T12:00:00.000Z');
@@ -119,26 +111,26 @@ describe('aggregate by day, week and month', () => {
         { record_id: ++recordId, user_id: ben.id, type: 'checkout', occurred_at: iso(now - 60_000) },
       ]),
     }));
-    const res = await http(stack.url, 'GET', `/api/schools/${school.id}/presence/now`, { token });
+    const res = await http(suite.url, 'GET', `/api/schools/${school.id}/presence/now`, { token });
     expect(res.status).toBe(200);
     expect(res.body.items.map((i: any) => i.user_id)).toEqual([ana.id]);
     const today = res.body.today;
-    const figures = await http(stack.url, 'GET', `/api/attendances/aggregate/school/${school.id}?period=day&from=${today}&to=${today}`, { token });
+    const figures = await http(suite.url, 'GET', `/api/attendances/aggregate/school/${school.id}?period=day&from=${today}&to=${today}`, { token });
     // Checked in now counts as present today, however short the stay so far.
     expect(figures.body.buckets[0]).toMatchObject({ present: 1, total: 3, final: false });
   });
 
   test('a school admin reads their own school only; bad ranges answer 422', async () => {
     const { school } = await seededSchool();
-    const other = await aSchool(db.db);
-    const admin = await loginAs(stack.url, await aStaff(db.db, 'school_admin', school.id));
-    expect((await http(stack.url, 'GET', `/api/attendances/aggregate/school/${school.id}?from=2026-11-01&to=2026-11-02`, { token: admin })).status).toBe(200);
-    expect((await http(stack.url, 'GET', `/api/attendances/aggregate/school/${other.id}?from=2026-11-01&to=2026-11-02`, { token: admin })).status).toBe(404);
-    expect((await http(stack.url, 'GET', `/api/schools/${other.id}/presence/now`, { token: admin })).status).toBe(404);
-    const bad = await http(stack.url, 'GET', `/api/attendances/aggregate/school/${school.id}?from=2026-11-05&to=2026-11-01`, { token: admin });
+    const other = await aSchool(suite.db);
+    const admin = await loginAs(suite.url, await aStaff(suite.db, 'school_admin', school.id));
+    expect((await http(suite.url, 'GET', `/api/attendances/aggregate/school/${school.id}?from=2026-11-01&to=2026-11-02`, { token: admin })).status).toBe(200);
+    expect((await http(suite.url, 'GET', `/api/attendances/aggregate/school/${other.id}?from=2026-11-01&to=2026-11-02`, { token: admin })).status).toBe(404);
+    expect((await http(suite.url, 'GET', `/api/schools/${other.id}/presence/now`, { token: admin })).status).toBe(404);
+    const bad = await http(suite.url, 'GET', `/api/attendances/aggregate/school/${school.id}?from=2026-11-05&to=2026-11-01`, { token: admin });
     expect(bad.status).toBe(422);
     expect(bad.body.errors[0].field).toBe('query.to');
-    expect((await http(stack.url, 'GET', `/api/attendances/aggregate/school/${school.id}?from=2026-02-30&to=2026-03-01`, { token: admin })).status).toBe(422);
+    expect((await http(suite.url, 'GET', `/api/attendances/aggregate/school/${school.id}?from=2026-02-30&to=2026-03-01`, { token: admin })).status).toBe(422);
   });
 });
 
@@ -148,37 +140,34 @@ describe('rebuild', () => {
     const rows: CsvAttendance[] = [];
     for (const date of ['2026-10-05', '2026-10-14', '2026-10-23', '2026-11-02']) rows.push(...day(ana.id, date, '08:00', '16:00'), ...day(ben.id, date, '09:00', null));
     await device.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv(rows) }));
-    const before = await db.db.selectFrom('user_days').select(['user_id', 'date', 'seconds', 'anomalies']).where('school_id', '=', school.id).orderBy('user_id').orderBy('date').execute();
+    const before = await suite.db.selectFrom('user_days').select(['user_id', 'date', 'seconds', 'anomalies']).where('school_id', '=', school.id).orderBy('user_id').orderBy('date').execute();
     expect(before).toHaveLength(8);
-    await db.db.updateTable('user_days').set({ seconds: 0, anomalies: [] }).where('school_id', '=', school.id).execute();
-    await db.db.deleteFrom('user_days').where('user_id', '=', ben.id).where('date', '=', '2026-10-14').execute();
+    await suite.db.updateTable('user_days').set({ seconds: 0, anomalies: [] }).where('school_id', '=', school.id).execute();
+    await suite.db.deleteFrom('user_days').where('user_id', '=', ben.id).where('date', '=', '2026-10-14').execute();
 
-    const started = await http(stack.url, 'POST', `/api/schools/${school.id}/rebuild-figures`, { token, body: { from: '2026-10-01', to: '2026-11-10' } });
+    const started = await http(suite.url, 'POST', `/api/schools/${school.id}/rebuild-figures`, { token, body: { from: '2026-10-01', to: '2026-11-10' } });
     expect(started.status).toBe(202);
     expect(started.body).toMatchObject({ chunks_total: 6, status: 'running' });
     const job = await waitForJob(started.body.id);
     expect(job).toMatchObject({ status: 'done', chunks_done: 6, days_changed: 8 });
-    const after = await db.db.selectFrom('user_days').select(['user_id', 'date', 'seconds', 'anomalies']).where('school_id', '=', school.id).orderBy('user_id').orderBy('date').execute();
+    const after = await suite.db.selectFrom('user_days').select(['user_id', 'date', 'seconds', 'anomalies']).where('school_id', '=', school.id).orderBy('user_id').orderBy('date').execute();
     expect(after).toEqual(before);
 
-    const again = await http(stack.url, 'POST', `/api/schools/${school.id}/rebuild-figures`, { token, body: { from: '2026-10-01', to: '2026-11-10' } });
+    const again = await http(suite.url, 'POST', `/api/schools/${school.id}/rebuild-figures`, { token, body: { from: '2026-10-01', to: '2026-11-10' } });
     expect(await waitForJob(again.body.id)).toMatchObject({ status: 'done', days_changed: 0 });
   });
 
   test('only backoffice starts a rebuild', async () => {
     const { school } = await seededSchool();
-    const admin = await loginAs(stack.url, await aStaff(db.db, 'school_admin', school.id));
-    const res = await http(stack.url, 'POST', `/api/schools/${school.id}/rebuild-figures`, { token: admin, body: { from: '2026-10-01', to: '2026-10-07' } });
+    const admin = await loginAs(suite.url, await aStaff(suite.db, 'school_admin', school.id));
+    const res = await http(suite.url, 'POST', `/api/schools/${school.id}/rebuild-figures`, { token: admin, body: { from: '2026-10-01', to: '2026-10-07' } });
     expect(res.status).toBe(403);
   });
 });
 
+/** The rebuild as the api reports it once the worker has no chunk left to run. */
 async function waitForJob(id: number) {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const res = await http(stack.url, 'GET', `/api/jobs/${id}`, { token });
-    if (res.body.status !== 'running') return res.body;
-    if (Date.now() > deadline) throw new Error(`job ${id} still running: ${JSON.stringify(res.body)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await suite.worker!.drain();
+  const res = await http(suite.url, 'GET', `/api/jobs/${id}`, { token });
+  return res.body;
 }

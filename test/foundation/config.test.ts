@@ -26,6 +26,10 @@ function failure(env: Env): ConfigError {
 // [variable the error must name, environment]
 const WRONG: Array<[string, Env]> = [
   ['NODE_ENV', { NODE_ENV: 'staging' }],
+  ['LOG_FORMAT', { LOG_FORMAT: 'colourful' }],
+  ['METRICS_TOKEN', { METRICS_TOKEN: 'short' }],
+  ['WORKER_METRICS_PORT', { WORKER_METRICS_PORT: '0' }],
+  ['WORKER_METRICS_PORT', { WORKER_METRICS_PORT: 'nine' }],
   ['PORT', { PORT: 'abc' }],
   ['PORT', { PORT: '-1' }],
   ['PORT', { PORT: '3000.5' }],
@@ -59,6 +63,12 @@ const WRONG: Array<[string, Env]> = [
   ['ACK_STUCK_AFTER_SECONDS', { ACK_STUCK_AFTER_SECONDS: 'soon' }],
   ['ARCHIVE_RETENTION_DAYS', { ARCHIVE_RETENTION_DAYS: '0' }],
   ['DB_POOL_MAX', { DB_POOL_MAX: '201' }],
+  ['AUTH_MAX_FAILURES', { AUTH_MAX_FAILURES: '0' }],
+  ['AUTH_MAX_ADDRESS_FAILURES', { AUTH_MAX_ADDRESS_FAILURES: 'lots' }],
+  ['TRUST_PROXY', { TRUST_PROXY: 'true' }],
+  ['TRUST_PROXY', { TRUST_PROXY: 'loopback, proxy.example' }],
+  ['TRUST_PROXY', { TRUST_PROXY: '11' }],
+  ['UPLOAD_MAX_IN_FLIGHT_BYTES', { UPLOAD_MAX_IN_FLIGHT_BYTES: '2000', MAX_ARCHIVE_BYTES: '4000' }],
   ['DATAMART_URL', { DATAMART_URL: 'ftp://mart.example' }],
   ['DATAMART_NAME', { DATAMART_NAME: 'a name with spaces' }],
   ['DATAMART_ID_PREFIX', { DATAMART_ID_PREFIX: 'bad,prefix' }],
@@ -95,6 +105,7 @@ describe('envToConfig', () => {
       jwtSecret: null, adminEmail: null, adminPassword: null, demoData: true, logLevel: 'info', apiProcesses: 1,
       workerConcurrency: 4, deviceTokenTtlSeconds: 900, staffTokenTtlSeconds: 8 * 3600, maxArchiveBytes: 50 * 1024 * 1024,
       importJobExpireSeconds: 300, syncStuckAfterSeconds: 600, ackStuckAfterSeconds: 3600, archiveRetentionDays: 30, dbPoolMax: 10,
+      logFormat: 'auto', metricsToken: null, workerMetricsPort: null,
     });
     expect(envToConfig({ NODE_ENV: 'test' }).logLevel).toBe('silent');
   });
@@ -104,6 +115,7 @@ describe('envToConfig', () => {
     expect(config.jwtSecret).toBe(SECRET);
     expect(config.demoData).toBe(false);
     expect(config.apiProcesses).toBe(os.availableParallelism());
+    expect(config.logFormat).toBe('json'); // a collector reads production logs, terminal or not
     expect(envToConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, DEMO_DATA: 'true' }).demoData).toBe(true);
     expect(envToConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, API_PROCESSES: '2' }).apiProcesses).toBe(2);
   });
@@ -131,6 +143,13 @@ test('data mart defaults: emulation without DATAMART_URL, chunks of 500, 10 retr
   const withUrl = envToConfig({ DATAMART_URL: 'https://mart.example/api/', DATAMART_POLL_CRON: 'off', DATAMART_EXPORT_CRON: '15  2 * * 1-5' }).datamart;
   expect(withUrl).toMatchObject({ url: 'https://mart.example/api', emulation: false, pollCron: null, exportCron: '15 2 * * 1-5' });
   expect(envToConfig({ DATAMART_URL: 'http://mart.local', DATAMART_EMULATION: 'on' }).datamart.emulation).toBe(true);
+});
+
+test('TRUST_PROXY: off by default, a hop count, or a list of addresses, subnets and names', () => {
+  expect(envToConfig({}).trustProxy).toBe(false);
+  expect(envToConfig({ TRUST_PROXY: 'off' }).trustProxy).toBe(false);
+  expect(envToConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+  expect(envToConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8' }).trustProxy).toEqual(['loopback', '10.0.0.0/8', 'fd00::/8']);
 });
 
 describe('readEnv', () => {

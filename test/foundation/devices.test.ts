@@ -1,43 +1,35 @@
 // `/api/devices`: the secret is answered once and only its hash is kept; rotation, disable and
 // enable decide whether a device can sign in; a school admin sees only their school's devices.
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { connectTestDatabase } from '../support/database.js';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import { aDevice, aSchool, aStaff, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
-import { startStack, type TestStack } from '../support/services.js';
+import { useSuite } from '../support/suite.js';
 
-let stack: TestStack;
-let db: ReturnType<typeof connectTestDatabase>;
+const suite = useSuite();
 let backoffice: string;
 
 beforeAll(async () => {
-  stack = await startStack();
-  db = connectTestDatabase(stack.databaseUrl);
-  backoffice = await loginAs(stack.url, await aStaff(db.db, 'backoffice'));
-});
-afterAll(async () => {
-  await db.close();
-  await stack.stop();
+  backoffice = await loginAs(suite.url, await aStaff(suite.db, 'backoffice'));
 });
 
 const signIn = (device: { id: string }, secret: string) =>
-  http(stack.url, 'POST', '/v4/auth/token', { body: { device_id: device.id, secret } });
+  http(suite.url, 'POST', '/v4/auth/token', { body: { device_id: device.id, secret } });
 
 describe('registering a device', () => {
   test('answers the secret once; reading the device never shows the secret or its hash', async () => {
-    const school = await aSchool(db.db);
-    const created = await http(stack.url, 'POST', '/api/devices', { token: backoffice, body: { school_id: school.id, name: 'Hall terminal' } });
+    const school = await aSchool(suite.db);
+    const created = await http(suite.url, 'POST', '/api/devices', { token: backoffice, body: { school_id: school.id, name: 'Hall terminal' } });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ school_id: school.id, name: 'Hall terminal', kind: 'terminal', disabled_at: null });
     expect(typeof created.body.secret).toBe('string');
     expect(created.body.secret.length).toBeGreaterThanOrEqual(32);
     expect(created.body).not.toHaveProperty('secret_hash');
 
-    const stored = await db.db.selectFrom('devices').select('secret_hash').where('id', '=', created.body.id).executeTakeFirstOrThrow();
+    const stored = await suite.db.selectFrom('devices').select('secret_hash').where('id', '=', created.body.id).executeTakeFirstOrThrow();
     expect(stored.secret_hash).not.toContain(created.body.secret);
 
-    const shown = await http(stack.url, 'GET', `/api/devices/${created.body.id}`, { token: backoffice });
-    const listed = await http(stack.url, 'GET', `/api/devices?school_id=${school.id}`, { token: backoffice });
+    const shown = await http(suite.url, 'GET', `/api/devices/${created.body.id}`, { token: backoffice });
+    const listed = await http(suite.url, 'GET', `/api/devices?school_id=${school.id}`, { token: backoffice });
     expect(shown.status).toBe(200);
     expect(listed.body.items.map((d: { id: string }) => d.id)).toEqual([created.body.id]);
     for (const text of [JSON.stringify(shown.body), JSON.stringify(listed.body)]) {
@@ -49,12 +41,12 @@ describe('registering a device', () => {
   });
 
   test('is refused with 422 naming the fields for a bad body or an unknown school', async () => {
-    const bad = await http(stack.url, 'POST', '/api/devices', { token: backoffice, body: { school_id: 'one', name: '', kind: 'toaster' } });
+    const bad = await http(suite.url, 'POST', '/api/devices', { token: backoffice, body: { school_id: 'one', name: '', kind: 'toaster' } });
     expect(bad.status).toBe(422);
     expect(bad.body.code).toBe('validation_failed');
     expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['body.kind', 'body.name', 'body.school_id']);
 
-    const unknown = await http(stack.url, 'POST', '/api/devices', { token: backoffice, body: { school_id: 999_999, name: 'Ghost' } });
+    const unknown = await http(suite.url, 'POST', '/api/devices', { token: backoffice, body: { school_id: 999_999, name: 'Ghost' } });
     expect(unknown.status).toBe(422);
     expect(unknown.body.errors).toEqual([{ field: 'body.school_id', message: 'no such school' }]);
   });
@@ -62,9 +54,9 @@ describe('registering a device', () => {
 
 describe('secrets and sign-in', () => {
   test('rotating the secret makes the old one fail and the new one work', async () => {
-    const school = await aSchool(db.db);
-    const device = await aDevice(db.db, school.id);
-    const rotated = await http(stack.url, 'POST', `/api/devices/${device.id}/secret`, { token: backoffice });
+    const school = await aSchool(suite.db);
+    const device = await aDevice(suite.db, school.id);
+    const rotated = await http(suite.url, 'POST', `/api/devices/${device.id}/secret`, { token: backoffice });
     expect(rotated.status).toBe(200);
     expect(rotated.body.secret).not.toBe(device.secret);
     expect(rotated.body).not.toHaveProperty('secret_hash');
@@ -76,19 +68,19 @@ describe('secrets and sign-in', () => {
   });
 
   test('a disabled device cannot sign in; enabling it restores sign-in with the same secret', async () => {
-    const school = await aSchool(db.db);
-    const device = await aDevice(db.db, school.id);
-    const disabled = await http(stack.url, 'POST', `/api/devices/${device.id}/disable`, { token: backoffice });
+    const school = await aSchool(suite.db);
+    const device = await aDevice(suite.db, school.id);
+    const disabled = await http(suite.url, 'POST', `/api/devices/${device.id}/disable`, { token: backoffice });
     expect(disabled.status).toBe(200);
     expect(disabled.body.disabled_at).not.toBeNull();
-    const again = await http(stack.url, 'POST', `/api/devices/${device.id}/disable`, { token: backoffice });
+    const again = await http(suite.url, 'POST', `/api/devices/${device.id}/disable`, { token: backoffice });
     expect(again.body.disabled_at).toBe(disabled.body.disabled_at);
 
     const refused = await signIn(device, device.secret);
     expect(refused.status).toBe(401);
     expect(refused.body.code).toBe('invalid_credentials');
 
-    const enabled = await http(stack.url, 'POST', `/api/devices/${device.id}/enable`, { token: backoffice });
+    const enabled = await http(suite.url, 'POST', `/api/devices/${device.id}/enable`, { token: backoffice });
     expect(enabled.status).toBe(200);
     expect(enabled.body.disabled_at).toBeNull();
     expect((await signIn(device, device.secret)).status).toBe(200);
@@ -97,7 +89,7 @@ describe('secrets and sign-in', () => {
   test('an unknown device is 404 for every action', async () => {
     const id = '00000000-0000-4000-8000-000000000000';
     for (const [method, path] of [['GET', ''], ['PATCH', ''], ['POST', '/disable'], ['POST', '/enable'], ['POST', '/secret']]) {
-      const res = await http(stack.url, method, `/api/devices/${id}${path}`, { token: backoffice, ...(method === 'PATCH' && { body: { name: 'x' } }) });
+      const res = await http(suite.url, method, `/api/devices/${id}${path}`, { token: backoffice, ...(method === 'PATCH' && { body: { name: 'x' } }) });
       expect([method, path, res.status]).toEqual([method, path, 404]);
     }
   });
@@ -105,39 +97,39 @@ describe('secrets and sign-in', () => {
 
 describe('scope', () => {
   test('a school admin sees only their school\'s devices, gets 404 for another school\'s, and cannot register, disable or rotate', async () => {
-    const mine = await aSchool(db.db);
-    const other = await aSchool(db.db);
-    const myDevice = await aDevice(db.db, mine.id);
-    const theirDevice = await aDevice(db.db, other.id);
-    const admin = await loginAs(stack.url, await aStaff(db.db, 'school_admin', mine.id));
+    const mine = await aSchool(suite.db);
+    const other = await aSchool(suite.db);
+    const myDevice = await aDevice(suite.db, mine.id);
+    const theirDevice = await aDevice(suite.db, other.id);
+    const admin = await loginAs(suite.url, await aStaff(suite.db, 'school_admin', mine.id));
 
-    const list = await http(stack.url, 'GET', '/api/devices?limit=500', { token: admin });
+    const list = await http(suite.url, 'GET', '/api/devices?limit=500', { token: admin });
     expect(list.status).toBe(200);
     expect(list.body.items.map((d: { id: string }) => d.id)).toEqual([myDevice.id]);
-    const asked = await http(stack.url, 'GET', `/api/devices?school_id=${other.id}`, { token: admin });
+    const asked = await http(suite.url, 'GET', `/api/devices?school_id=${other.id}`, { token: admin });
     expect(asked.body).toEqual({ items: [], next_cursor: null });
 
-    expect((await http(stack.url, 'GET', `/api/devices/${myDevice.id}`, { token: admin })).status).toBe(200);
-    const foreign = await http(stack.url, 'GET', `/api/devices/${theirDevice.id}`, { token: admin });
+    expect((await http(suite.url, 'GET', `/api/devices/${myDevice.id}`, { token: admin })).status).toBe(200);
+    const foreign = await http(suite.url, 'GET', `/api/devices/${theirDevice.id}`, { token: admin });
     expect(foreign.status).toBe(404);
     expect(foreign.body.code).toBe('not_found');
 
-    const create = await http(stack.url, 'POST', '/api/devices', { token: admin, body: { school_id: mine.id, name: 'Mine' } });
+    const create = await http(suite.url, 'POST', '/api/devices', { token: admin, body: { school_id: mine.id, name: 'Mine' } });
     expect(create.status).toBe(403);
     expect(create.body.code).toBe('forbidden');
     for (const action of ['disable', 'secret']) {
-      expect((await http(stack.url, 'POST', `/api/devices/${myDevice.id}/${action}`, { token: admin })).status).toBe(403);
+      expect((await http(suite.url, 'POST', `/api/devices/${myDevice.id}/${action}`, { token: admin })).status).toBe(403);
     }
     expect((await signIn(myDevice, myDevice.secret)).status).toBe(200);
   });
 
   test('the list pages with limit and next_cursor', async () => {
-    const school = await aSchool(db.db);
-    const ids = [(await aDevice(db.db, school.id)).id, (await aDevice(db.db, school.id)).id, (await aDevice(db.db, school.id)).id].sort();
-    const first = await http(stack.url, 'GET', `/api/devices?school_id=${school.id}&limit=2`, { token: backoffice });
+    const school = await aSchool(suite.db);
+    const ids = [(await aDevice(suite.db, school.id)).id, (await aDevice(suite.db, school.id)).id, (await aDevice(suite.db, school.id)).id].sort();
+    const first = await http(suite.url, 'GET', `/api/devices?school_id=${school.id}&limit=2`, { token: backoffice });
     expect(first.body.items.map((d: { id: string }) => d.id)).toEqual(ids.slice(0, 2));
     expect(first.body.next_cursor).toEqual(expect.any(String));
-    const second = await http(stack.url, 'GET', `/api/devices?school_id=${school.id}&limit=2&cursor=${first.body.next_cursor}`, { token: backoffice });
+    const second = await http(suite.url, 'GET', `/api/devices?school_id=${school.id}&limit=2&cursor=${first.body.next_cursor}`, { token: backoffice });
     expect(second.body).toEqual({ items: [expect.objectContaining({ id: ids[2] })], next_cursor: null });
   });
 });

@@ -57,3 +57,26 @@ describe('request log', () => {
     for (const secret of ['not-a-real-token-but-a-secret', 'hunter22', 'the-password-in-the-body']) expect(text).not.toContain(secret);
   });
 });
+
+describe('readable logs (LOG_FORMAT=pretty, what `npm start` gives a terminal)', () => {
+  test('lines a person can read; requests that went well only at debug, failures still shown', async () => {
+    const port = await freePort();
+    const pretty = runScript('api/main.ts', {
+      DATABASE_URL: await createSuiteDatabase(), PORT: String(port), LOG_LEVEL: 'info', LOG_FORMAT: 'pretty', JWT_SECRET: 'a-jwt-secret-of-at-least-32-characters!',
+    });
+    try {
+      await pretty.waitForLine(/api listening/, 60_000);
+      const prettyUrl = `http://127.0.0.1:${port}`;
+      for (let i = 0; i < 5; i++) expect((await http(prettyUrl, 'GET', '/healthz', {})).status).toBe(200);
+      expect((await http(prettyUrl, 'GET', '/no/such/route', {})).status).toBe(404);
+      await pretty.waitForLine(/GET \/no\/such\/route 404/, 5_000);
+      const lines = pretty.stdout.filter((l) => l.trim() !== '');
+      expect(lines.filter((l) => l.startsWith('{'))).toEqual([]);
+      expect(lines.find((l) => /api listening/.test(l))).toMatch(/^\[\d\d:\d\d:\d\d\] INFO \(api\): api listening/);
+      expect(lines.find((l) => /no\/such\/route/.test(l))).toMatch(/WARN \(api\): GET \/no\/such\/route 404/);
+      expect(lines.filter((l) => /GET \/healthz/.test(l))).toEqual([]);
+    } finally {
+      await killIfRunning(pretty, 'SIGTERM');
+    }
+  });
+});

@@ -2,35 +2,27 @@
 // first with their counts and outcome, one session with its rejections and its package, the
 // health fields of /api/devices, and the devices whose package waits unacknowledged too long.
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { connectTestDatabase } from '../support/database.js';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import { aSchool, aStaff, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
-import { startStack, type TestStack } from '../support/services.js';
 import { aFlagWorld, aSyncingDevice, batch, fullSync, setFlag, syncUntilReady, type FlagWorld } from '../flags/support.js';
+import { useSuite } from '../support/suite.js';
 
 const ACK_STUCK_AFTER_SECONDS = 30;
 
-let stack: TestStack;
-let db: ReturnType<typeof connectTestDatabase>;
+const suite = useSuite({ worker: true, env: { ACK_STUCK_AFTER_SECONDS: String(ACK_STUCK_AFTER_SECONDS) } });
 let w: FlagWorld;
 
 beforeAll(async () => {
-  stack = await startStack({ worker: true, env: { ACK_STUCK_AFTER_SECONDS: String(ACK_STUCK_AFTER_SECONDS) } });
-  db = connectTestDatabase(stack.databaseUrl);
-  w = await aFlagWorld(stack.url, db.db);
-});
-afterAll(async () => {
-  await db.close();
-  await stack.stop();
+  w = await aFlagWorld(suite.url, suite.db);
 });
 
-const get = (path: string, token = w.backoffice.token) => http(stack.url, 'GET', path, { token });
+const get = (path: string, token = w.backoffice.token) => http(suite.url, 'GET', path, { token });
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
 
 describe('history', () => {
   test("a device's sessions, newest first, with channel, times, outcome, counts and rejections; paged", async () => {
-    const dev = await aSyncingDevice(stack.url, db.db, w.school.id);
+    const dev = await aSyncingDevice(suite.url, suite.db, w.school.id);
     const user = w.users[0].id;
     const row1 = { record_id: 1, user_id: user, type: 'checkin', occurred_at: hoursAgo(5) };
     const first = await fullSync(dev, batch({ rows: [row1] }));
@@ -63,8 +55,8 @@ describe('history', () => {
   });
 
   test('one session: its rejections, the flags its package carried, and the package itself', async () => {
-    const dev = await aSyncingDevice(stack.url, db.db, w.school.id);
-    const flag = await setFlag(stack.url, w.backoffice.token, dev.identity.id, { name: 'REBOOT' });
+    const dev = await aSyncingDevice(suite.url, suite.db, w.school.id);
+    const flag = await setFlag(suite.url, w.backoffice.token, dev.identity.id, { name: 'REBOOT' });
     const cycle = await syncUntilReady(dev, batch({ rows: [
       { record_id: 7, user_id: w.users[1].id, type: 'checkin', occurred_at: hoursAgo(2), temperature: '50.0' },
       { record_id: 8, user_id: w.users[1].id, type: 'checkin', occurred_at: hoursAgo(1) },
@@ -96,10 +88,10 @@ describe('history', () => {
   });
 
   test('sessions are in scope of the device: other schools and unknown ids are 404', async () => {
-    const dev = await aSyncingDevice(stack.url, db.db, w.school.id);
+    const dev = await aSyncingDevice(suite.url, suite.db, w.school.id);
     const { sessionId } = await fullSync(dev, batch());
-    const own = await loginAs(stack.url, await aStaff(db.db, 'school_admin', w.school.id));
-    const stranger = await loginAs(stack.url, await aStaff(db.db, 'school_admin', (await aSchool(db.db)).id));
+    const own = await loginAs(suite.url, await aStaff(suite.db, 'school_admin', w.school.id));
+    const stranger = await loginAs(suite.url, await aStaff(suite.db, 'school_admin', (await aSchool(suite.db)).id));
     expect((await get(`/api/sessions/${sessionId}`, own)).status).toBe(200);
     expect((await get(`/api/sessions/${sessionId}/package`, own)).status).toBe(200);
     for (const path of [`/api/sessions/${sessionId}`, `/api/sessions/${sessionId}/package`, `/api/sessions/${sessionId}/rejections`, `/api/devices/${dev.identity.id}/sessions`]) {
@@ -111,14 +103,14 @@ describe('history', () => {
 
 describe('device health', () => {
   test('last seen, last successful sync, status per channel, clock skew, firmware and pending flags', async () => {
-    const school = await aSchool(db.db);
-    const dev = await aSyncingDevice(stack.url, db.db, school.id);
+    const school = await aSchool(suite.db);
+    const dev = await aSyncingDevice(suite.url, suite.db, school.id);
     const before = await get(`/api/devices/${dev.identity.id}`);
     expect(before.body).toMatchObject({ channels: {}, pending_flags: [], last_seen_at: null, last_successful_sync_at: null, needs_attention: false, firmware: null });
 
     const { sessionId } = await fullSync(dev, batch({ clock: new Date(Date.now() + 120_000) }));
-    await setFlag(stack.url, w.backoffice.token, dev.identity.id, { name: 'REBOOT' });
-    await setFlag(stack.url, w.backoffice.token, dev.identity.id, { name: 'RELOAD_ROSTER' });
+    await setFlag(suite.url, w.backoffice.token, dev.identity.id, { name: 'REBOOT' });
+    await setFlag(suite.url, w.backoffice.token, dev.identity.id, { name: 'RELOAD_ROSTER' });
     const session = (await get(`/api/sessions/${sessionId}`)).body;
 
     const listed = (await get(`/api/devices?school_id=${school.id}`)).body.items;
@@ -136,15 +128,15 @@ describe('device health', () => {
   });
 
   test('attention=true lists the devices whose package has waited unacknowledged longer than the configured time', async () => {
-    const school = await aSchool(db.db);
-    const overdue = await aSyncingDevice(stack.url, db.db, school.id);
-    const fresh = await aSyncingDevice(stack.url, db.db, school.id);
-    const fine = await aSyncingDevice(stack.url, db.db, school.id);
+    const school = await aSchool(suite.db);
+    const overdue = await aSyncingDevice(suite.url, suite.db, school.id);
+    const fresh = await aSyncingDevice(suite.url, suite.db, school.id);
+    const fine = await aSyncingDevice(suite.url, suite.db, school.id);
     await syncUntilReady(overdue, batch());
     await syncUntilReady(fresh, batch());
     await fullSync(fine, batch());
     // The overdue device's package has been waiting since before the configured time.
-    await db.db.updateTable('sync_states').set({ changed_at: new Date(Date.now() - (ACK_STUCK_AFTER_SECONDS + 30) * 1000) })
+    await suite.db.updateTable('sync_states').set({ changed_at: new Date(Date.now() - (ACK_STUCK_AFTER_SECONDS + 30) * 1000) })
       .where('device_id', '=', overdue.identity.id).execute();
 
     const attention = await get(`/api/devices?school_id=${school.id}&attention=true`);
@@ -155,7 +147,7 @@ describe('device health', () => {
     expect(all.filter((d: { needs_attention: boolean }) => d.needs_attention).map((d: { id: string }) => d.id)).toEqual([overdue.identity.id]);
 
     // Acknowledging clears it; a school admin of another school never sees it.
-    const stranger = await loginAs(stack.url, await aStaff(db.db, 'school_admin', w.school.id));
+    const stranger = await loginAs(suite.url, await aStaff(suite.db, 'school_admin', w.school.id));
     expect((await get(`/api/devices?attention=true`, stranger)).body.items.map((d: { id: string }) => d.id)).not.toContain(overdue.identity.id);
     const { session_id } = (await overdue.status()).body;
     await overdue.ack(session_id);

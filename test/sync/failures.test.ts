@@ -6,7 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import { sql } from 'kysely';
 import { ensureQueues } from '../../db/queue.js';
 import { createLogger } from '../../shared/logger.js';
-import { startWorker, type RunningWorker, type WorkerContext } from '../../worker/worker.js';
+import type { WorkerContext } from '../../worker/context.js';
+import { startWorker, type RunningWorker } from '../../worker/worker.js';
 import { sweepSessions } from '../../worker/jobs/sweep-sessions.js';
 import { connectTestDatabase } from '../support/database.js';
 import { attendancesCsv, batchZip, deviceXml, readPackage, TestDevice } from '../support/device-client.js';

@@ -1,35 +1,25 @@
 // An accepted upload wakes the worker at once instead of at its next poll (db/job-notifications.ts):
 // the upload's transaction NOTIFYs, delivered at its commit and never for a rollback; the worker
 // listens on a connection of its own; a woken pump fetches without finishing its nap.
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import { sql } from 'kysely';
 import { listenForJobs, notifyJobSent, JOBS_CHANNEL } from '../../db/job-notifications.js';
 import type { PgBoss } from '../../db/queue.js';
 import { QUEUES } from '../../shared/jobs.js';
 import { createLogger } from '../../shared/logger.js';
 import { startPump } from '../../worker/jobs/pump.js';
-import { connectTestDatabase } from '../support/database.js';
 import { attendancesCsv, batchZip, deviceXml, TestDevice } from '../support/device-client.js';
 import { aDevice, aSchool, someUsers } from '../support/fixtures.js';
-import { startStack, type TestStack } from '../support/services.js';
+import { useSuite } from '../support/suite.js';
 
 const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
-let stack: TestStack;
-let db: ReturnType<typeof connectTestDatabase>;
-beforeAll(async () => {
-  stack = await startStack({ worker: true });
-  db = connectTestDatabase(stack.databaseUrl);
-});
-afterAll(async () => {
-  await db.close();
-  await stack.stop();
-});
+const suite = useSuite({ worker: true });
 
 /** Collects what a listener hears; `next(payload)` resolves when that payload arrives. */
 async function listening() {
   const heard: Array<string | null> = [];
   const waiters: Array<{ payload: string; resolve: () => void }> = [];
-  const listener = listenForJobs(stack.databaseUrl, { logger, applicationName: 'test-listen' }, (queue) => {
+  const listener = listenForJobs(suite.databaseUrl, { logger, applicationName: 'test-listen' }, (queue) => {
     heard.push(queue);
     for (const w of waiters.filter((x) => x.payload === queue)) w.resolve();
   });
@@ -44,9 +34,9 @@ async function listening() {
 test('an accepted upload announces its import job to listening workers', async () => {
   const heard = await listening();
   try {
-    const school = await aSchool(db.db);
-    const [user] = await someUsers(db.db, school.id, 1);
-    const dev = await new TestDevice(stack.url, await aDevice(db.db, school.id)).signIn();
+    const school = await aSchool(suite.db);
+    const [user] = await someUsers(suite.db, school.id, 1);
+    const dev = await new TestDevice(suite.url, await aDevice(suite.db, school.id)).signIn();
     const csv = attendancesCsv([{ record_id: 1, user_id: user.id, type: 'checkin', occurred_at: '2026-11-20T08:00:00Z' }]);
     const up = await dev.upload(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': csv }));
     expect(up.status).toBe(202);
@@ -54,7 +44,7 @@ test('an accepted upload announces its import job to listening workers', async (
     // The running worker took it (status 2) and holds its own listening connection.
     expect((await dev.waitForStatus(2)).body.session_id).toBe(up.body.session_id);
     const listeners = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND application_name = 'attendance-worker-listen' AND query = ${`LISTEN ${JOBS_CHANNEL}`}`.execute(db.db);
+      WHERE datname = current_database() AND application_name = 'attendance-worker-listen' AND query = ${`LISTEN ${JOBS_CHANNEL}`}`.execute(suite.db);
     expect(listeners.rows[0].n).toBe(1);
   } finally {
     await heard.stop();
@@ -65,21 +55,21 @@ test('the announcement arrives at the commit, and a rolled-back send announces n
   const heard = await listening();
   try {
     let announcedBeforeCommit = true;
-    await db.db.transaction().execute(async (trx) => {
+    await suite.db.transaction().execute(async (trx) => {
       await notifyJobSent(trx, 'queue-committed');
       // A round trip on another connection: a notification sent at once would be in by now.
-      await sql`SELECT pg_sleep(0.2)`.execute(db.db);
+      await sql`SELECT pg_sleep(0.2)`.execute(suite.db);
       announcedBeforeCommit = heard.heard.includes('queue-committed');
     });
     expect(announcedBeforeCommit).toBe(false);
     await heard.next('queue-committed');
 
-    await expect(db.db.transaction().execute(async (trx) => {
+    await expect(suite.db.transaction().execute(async (trx) => {
       await notifyJobSent(trx, 'queue-rolled-back');
       throw new Error('roll back');
     })).rejects.toThrow('roll back');
     // Notifications arrive in commit order: once this one is in, the rolled-back one never will be.
-    await db.db.transaction().execute((trx) => notifyJobSent(trx, 'queue-marker'));
+    await suite.db.transaction().execute((trx) => notifyJobSent(trx, 'queue-marker'));
     await heard.next('queue-marker');
     expect(heard.heard).not.toContain('queue-rolled-back');
   } finally {
@@ -88,7 +78,7 @@ test('the announcement arrives at the commit, and a rolled-back send announces n
 });
 
 test('a woken pump fetches at once instead of finishing its nap', async () => {
-  const boss = stack.api.ctx.boss;
+  const boss = suite.api.ctx.boss;
   const queue = 'test-wakeup';
   await boss.createQueue(queue);
   let firstEmptyFetch!: () => void;

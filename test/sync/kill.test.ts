@@ -3,35 +3,27 @@
 // with SIGKILL in the middle of an import, and a new worker imports the batch exactly once as
 // soon as pg-boss sees the dead attempt's heartbeat stop (IMPORT_HEARTBEAT_SECONDS, 10 s by
 // default), long before its expiry (IMPORT_JOB_EXPIRE_SECONDS, 300 s by default: left as it is).
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { afterAll, expect, test } from '@jest/globals';
 import { sql } from 'kysely';
-import { connectTestDatabase } from '../support/database.js';
 import { batchZip, deviceXml, readPackage, TestDevice } from '../support/device-client.js';
 import { aDevice, aSchool, someUsers } from '../support/fixtures.js';
 import { killIfRunning, runScript, type RunningProcess } from '../support/processes.js';
-import { startStack, type TestStack } from '../support/services.js';
 import { attendanceCount, manyRowsCsv, waitFor } from './helpers.js';
+import { useSuite } from '../support/suite.js';
 
 const ROWS = 60_000;
 const USERS = 100;
 
-let stack: TestStack;
-let db: ReturnType<typeof connectTestDatabase>;
+const suite = useSuite(); // the api only: workers are processes started below
 const workers: RunningProcess[] = [];
 
-beforeAll(async () => {
-  stack = await startStack(); // the api only: workers are processes started below
-  db = connectTestDatabase(stack.databaseUrl);
-});
 afterAll(async () => {
   for (const w of workers) await killIfRunning(w);
-  await db?.close();
-  await stack?.stop();
 });
 
 async function startWorkerProcess(): Promise<RunningProcess> {
   const proc = runScript('worker/main.ts', {
-    DATABASE_URL: stack.databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'info',
+    DATABASE_URL: suite.databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'info',
   });
   workers.push(proc);
   await proc.waitForLine(/worker started/, 30_000);
@@ -42,7 +34,7 @@ async function startWorkerProcess(): Promise<RunningProcess> {
 async function workerTransactions(): Promise<{ open: number; importing: boolean }> {
   const rows = await sql<{ query: string }>`
     SELECT query FROM pg_stat_activity
-    WHERE datname = current_database() AND application_name = 'attendance-worker' AND xact_start IS NOT NULL`.execute(db.db);
+    WHERE datname = current_database() AND application_name = 'attendance-worker' AND xact_start IS NOT NULL`.execute(suite.db);
   return { open: rows.rows.length, importing: rows.rows.some((r) => /INSERT INTO attendances/i.test(r.query)) };
 }
 
@@ -51,7 +43,7 @@ async function retriedImportMs(jobId: string): Promise<number> {
   let ms: number | null = null;
   await waitFor(async () => {
     const row = await sql<{ ms: number | null }>`
-      SELECT (extract(epoch FROM completed_on - started_on) * 1000)::int AS ms FROM pgboss.job WHERE id = ${jobId}`.execute(db.db);
+      SELECT (extract(epoch FROM completed_on - started_on) * 1000)::int AS ms FROM pgboss.job WHERE id = ${jobId}`.execute(suite.db);
     ms = row.rows[0]?.ms ?? null;
     return ms !== null;
   }, 30_000, 'the retried job completed');
@@ -59,9 +51,9 @@ async function retriedImportMs(jobId: string): Promise<number> {
 }
 
 test(`a worker killed with SIGKILL mid-import: the ${ROWS.toLocaleString('en')}-row batch is imported exactly once by the next worker`, async () => {
-  const school = await aSchool(db.db);
-  const users = await someUsers(db.db, school.id, USERS);
-  const dev = await new TestDevice(stack.url, await aDevice(db.db, school.id)).signIn();
+  const school = await aSchool(suite.db);
+  const users = await someUsers(suite.db, school.id, USERS);
+  const dev = await new TestDevice(suite.url, await aDevice(suite.db, school.id)).signIn();
   const archive = batchZip({ 'device.xml': deviceXml(), 'attendances.csv': manyRowsCsv(ROWS, users.map((u) => u.id)) });
 
   // The first worker also sets the queue's expiry (a job takes it when sent): start it before the upload.
@@ -69,7 +61,7 @@ test(`a worker killed with SIGKILL mid-import: the ${ROWS.toLocaleString('en')}-
   const up = await dev.upload(archive);
   expect(up.status).toBe(202);
   const sessionId: string = up.body.session_id;
-  const { job_id: jobId } = await db.db.selectFrom('sync_sessions').select('job_id').where('id', '=', sessionId).executeTakeFirstOrThrow();
+  const { job_id: jobId } = await suite.db.selectFrom('sync_sessions').select('job_id').where('id', '=', sessionId).executeTakeFirstOrThrow();
 
   // Kill it while its transaction is writing the rows.
   await waitFor(async () => (await workerTransactions()).importing, 30_000, 'the worker writing attendances', 10);
@@ -80,9 +72,9 @@ test(`a worker killed with SIGKILL mid-import: the ${ROWS.toLocaleString('en')}-
 
   // PostgreSQL rolls the dead transaction back: nothing of the batch is visible, the job is still "active".
   await waitFor(async () => (await workerTransactions()).open === 0, 30_000, 'the dead worker\'s transaction gone');
-  expect(await attendanceCount(db.db)).toBe(0);
+  expect(await attendanceCount(suite.db)).toBe(0);
   expect((await dev.status()).body).toMatchObject({ status: 1, session_id: sessionId });
-  const orphan = await sql<{ state: string }>`SELECT state FROM pgboss.job WHERE id = ${jobId}`.execute(db.db);
+  const orphan = await sql<{ state: string }>`SELECT state FROM pgboss.job WHERE id = ${jobId}`.execute(suite.db);
   expect(orphan.rows[0].state).toBe('active');
 
   // A new worker, as the supervisor starts one: its pg-boss finds the dead attempt's heartbeat
@@ -94,10 +86,10 @@ test(`a worker killed with SIGKILL mid-import: the ${ROWS.toLocaleString('en')}-
   const importMs = await retriedImportMs(jobId!);
   expect(recoveryMs).toBeLessThan(30_000 + importMs);
 
-  expect(await attendanceCount(db.db)).toBe(ROWS);
-  const distinct = await sql<{ n: number }>`SELECT count(DISTINCT record_id)::int AS n FROM attendances WHERE device_id = ${dev.identity.id}`.execute(db.db);
+  expect(await attendanceCount(suite.db)).toBe(ROWS);
+  const distinct = await sql<{ n: number }>`SELECT count(DISTINCT record_id)::int AS n FROM attendances WHERE device_id = ${dev.identity.id}`.execute(suite.db);
   expect(distinct.rows[0].n).toBe(ROWS);
-  const sessions = await db.db.selectFrom('sync_sessions').select(['id', 'outcome', 'stats', 'package_sha256']).where('device_id', '=', dev.identity.id).execute();
+  const sessions = await suite.db.selectFrom('sync_sessions').select(['id', 'outcome', 'stats', 'package_sha256']).where('device_id', '=', dev.identity.id).execute();
   expect(sessions).toEqual([{
     id: sessionId, outcome: 'imported', package_sha256: expect.any(String),
     stats: { 'attendances.csv': { received: ROWS, accepted: ROWS, duplicates: 0, rejected: 0, high_water_mark: ROWS } },
@@ -105,10 +97,10 @@ test(`a worker killed with SIGKILL mid-import: the ${ROWS.toLocaleString('en')}-
   const pkg = readPackage((await dev.instructions()).body as Buffer);
   expect(pkg.all('import')).toEqual([{ file: 'attendances.csv', received: String(ROWS), accepted: String(ROWS), duplicates: '0', rejected: '0', high_water_mark: String(ROWS) }]);
   expect(pkg.all('error')).toEqual([]);
-  const days = await db.db.selectFrom('user_days').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const days = await suite.db.selectFrom('user_days').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   expect(Number(days.n)).toBe(ROWS / 2);
 
-  const job = await sql<{ retry_count: number }>`SELECT retry_count FROM pgboss.job WHERE id = ${jobId}`.execute(db.db);
+  const job = await sql<{ retry_count: number }>`SELECT retry_count FROM pgboss.job WHERE id = ${jobId}`.execute(suite.db);
   expect(job.rows[0].retry_count).toBeGreaterThanOrEqual(1);
   expect(second.jsonLines().some((l) => l.msg === 'job done' && l.queue === 'import-batch')).toBe(true);
   expect((await dev.ack(sessionId)).status).toBe(200);

@@ -1,30 +1,22 @@
 // PROTOCOL.md §5 roster: the full roster on first sync (or when RELOAD_ROSTER is set), then
 // only what changed since the roster_version the device reports — the version it got last.
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import { parse } from 'csv-parse/sync';
-import { connectTestDatabase } from '../support/database.js';
 import { batchZip, deviceXml, readPackage, TestDevice, type Package } from '../support/device-client.js';
 import { aDevice, aSchool, aUser } from '../support/fixtures.js';
-import { startStack, type TestStack } from '../support/services.js';
+import { useSuite } from '../support/suite.js';
 
-let stack: TestStack;
-let db: ReturnType<typeof connectTestDatabase>;
+const suite = useSuite({ worker: true });
 let schoolId: number;
 let otherSchoolId: number;
 
 beforeAll(async () => {
-  stack = await startStack({ worker: true });
-  db = connectTestDatabase(stack.databaseUrl);
-  schoolId = (await aSchool(db.db)).id;
-  otherSchoolId = (await aSchool(db.db)).id;
-  for (let i = 0; i < 4; i++) await aUser(db.db, schoolId);
-  await aUser(db.db, otherSchoolId);
-  const leaver = await aUser(db.db, schoolId, { name: 'Gone, "Soon"' });
-  await db.db.updateTable('users').set({ deleted_at: new Date() }).where('id', '=', leaver.id).execute();
-});
-afterAll(async () => {
-  await db?.close();
-  await stack?.stop();
+  schoolId = (await aSchool(suite.db)).id;
+  otherSchoolId = (await aSchool(suite.db)).id;
+  for (let i = 0; i < 4; i++) await aUser(suite.db, schoolId);
+  await aUser(suite.db, otherSchoolId);
+  const leaver = await aUser(suite.db, schoolId, { name: 'Gone, "Soon"' });
+  await suite.db.updateTable('users').set({ deleted_at: new Date() }).where('id', '=', leaver.id).execute();
 });
 
 interface RosterLine { user_id: string; name: string; badge: string; active: string }
@@ -36,7 +28,7 @@ function rosterOf(pkg: Package): { element: Record<string, string> | undefined; 
 }
 
 async function schoolRoster(): Promise<RosterLine[]> {
-  const users = await db.db.selectFrom('users').select(['id', 'name', 'badge', 'deleted_at']).where('school_id', '=', schoolId).orderBy('id').execute();
+  const users = await suite.db.selectFrom('users').select(['id', 'name', 'badge', 'deleted_at']).where('school_id', '=', schoolId).orderBy('id').execute();
   return users.map((u) => ({ user_id: String(u.id), name: u.name, badge: u.badge, active: u.deleted_at ? '0' : '1' }));
 }
 
@@ -61,7 +53,7 @@ describe('a device keeping its roster in step', () => {
   const changed: number[] = [];
 
   beforeAll(async () => {
-    dev = await new TestDevice(stack.url, await aDevice(db.db, schoolId)).signIn();
+    dev = await new TestDevice(suite.url, await aDevice(suite.db, schoolId)).signIn();
   });
 
   test('first sync (roster_version 0): the full roster of its school, deactivated users included as inactive', async () => {
@@ -82,10 +74,10 @@ describe('a device keeping its roster in step', () => {
   });
 
   test('a user created and another renamed: the delta carries those two with their new values', async () => {
-    const created = await aUser(db.db, schoolId, { name: 'New Pupil' });
+    const created = await aUser(suite.db, schoolId, { name: 'New Pupil' });
     const renamed = (await schoolRoster())[0];
-    await db.db.updateTable('users').set({ name: 'Renamed, with "quotes"' }).where('id', '=', Number(renamed.user_id)).execute();
-    await aUser(db.db, otherSchoolId, { name: 'Elsewhere' }); // another school's change is not ours
+    await suite.db.updateTable('users').set({ name: 'Renamed, with "quotes"' }).where('id', '=', Number(renamed.user_id)).execute();
+    await aUser(suite.db, otherSchoolId, { name: 'Elsewhere' }); // another school's change is not ours
 
     const { pkg } = await dev.sync(upload(version));
     const { element, rows } = rosterOf(pkg);
@@ -101,7 +93,7 @@ describe('a device keeping its roster in step', () => {
 
   test('a user deactivated: the delta says inactive', async () => {
     const target = (await schoolRoster()).find((r) => r.active === '1' && r.name.startsWith('User '))!;
-    await db.db.updateTable('users').set({ deleted_at: new Date() }).where('id', '=', Number(target.user_id)).execute();
+    await suite.db.updateTable('users').set({ deleted_at: new Date() }).where('id', '=', Number(target.user_id)).execute();
     const { pkg } = await dev.sync(upload(version));
     const { element, rows } = rosterOf(pkg);
     expect(element).toMatchObject({ mode: 'delta' });
@@ -116,12 +108,12 @@ describe('a device keeping its roster in step', () => {
     expect(element).toMatchObject({ mode: 'delta' });
     expect(rows!.map((r) => Number(r.user_id))).toEqual(expect.arrayContaining(changed));
     await expectDelta(rows, []);
-    const device = await db.db.selectFrom('devices').select('roster_version').where('id', '=', dev.identity.id).executeTakeFirstOrThrow();
+    const device = await suite.db.selectFrom('devices').select('roster_version').where('id', '=', dev.identity.id).executeTakeFirstOrThrow();
     expect(device.roster_version).toBe(firstVersion);
   });
 
   test('RELOAD_ROSTER: the full roster although the device is up to date; the flag rides on the package and is applied on ack', async () => {
-    const flag = await db.db.insertInto('device_flags').values({ device_id: dev.identity.id, name: 'RELOAD_ROSTER' }).returning('id').executeTakeFirstOrThrow();
+    const flag = await suite.db.insertInto('device_flags').values({ device_id: dev.identity.id, name: 'RELOAD_ROSTER' }).returning('id').executeTakeFirstOrThrow();
     const up = await dev.upload(upload(version));
     expect(up.status).toBe(202);
     await dev.waitForStatus(2);
@@ -132,10 +124,10 @@ describe('a device keeping its roster in step', () => {
     expect(rows).toEqual(await schoolRoster());
     expect(pkg.all('flag')).toEqual([{ id: String(flag.id), name: 'RELOAD_ROSTER' }]);
 
-    const before = await db.db.selectFrom('device_flags').select(['delivered_in', 'applied_at']).where('id', '=', flag.id).executeTakeFirstOrThrow();
+    const before = await suite.db.selectFrom('device_flags').select(['delivered_in', 'applied_at']).where('id', '=', flag.id).executeTakeFirstOrThrow();
     expect(before).toEqual({ delivered_in: up.body.session_id, applied_at: null });
     expect((await dev.ack(up.body.session_id)).status).toBe(200);
-    const after = await db.db.selectFrom('device_flags').select('applied_at').where('id', '=', flag.id).executeTakeFirstOrThrow();
+    const after = await suite.db.selectFrom('device_flags').select('applied_at').where('id', '=', flag.id).executeTakeFirstOrThrow();
     expect(after.applied_at).toBeInstanceOf(Date);
 
     // Applied: the next sync is back to deltas.
@@ -145,7 +137,7 @@ describe('a device keeping its roster in step', () => {
 });
 
 test('a device.xml without roster_version counts as a first sync: full roster', async () => {
-  const dev = await new TestDevice(stack.url, await aDevice(db.db, schoolId)).signIn();
+  const dev = await new TestDevice(suite.url, await aDevice(suite.db, schoolId)).signIn();
   const { pkg } = await dev.sync(batchZip({ 'device.xml': `<device><clock>${new Date().toISOString()}</clock></device>` }));
   const { element, rows } = rosterOf(pkg);
   expect(element).toMatchObject({ mode: 'full' });

@@ -1,24 +1,14 @@
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { connectTestDatabase } from '../support/database.js';
+import { expect, test } from '@jest/globals';
 import { attendancesCsv, batchZip, deviceXml, TestDevice } from '../support/device-client.js';
 import { aDevice, aSchool, someUsers } from '../support/fixtures.js';
-import { startStack, type TestStack } from '../support/services.js';
+import { useSuite } from '../support/suite.js';
 
-let stack: TestStack;
-let db: ReturnType<typeof connectTestDatabase>;
-beforeAll(async () => {
-  stack = await startStack({ worker: true });
-  db = connectTestDatabase(stack.databaseUrl);
-});
-afterAll(async () => {
-  await db.close();
-  await stack.stop();
-});
+const suite = useSuite({ worker: true });
 
 test('a batch goes through upload, import, package and ack, and its user-day is computed', async () => {
-  const school = await aSchool(db.db);
-  const users = await someUsers(db.db, school.id, 3);
-  const dev = await new TestDevice(stack.url, await aDevice(db.db, school.id)).signIn();
+  const school = await aSchool(suite.db);
+  const users = await someUsers(suite.db, school.id, 3);
+  const dev = await new TestDevice(suite.url, await aDevice(suite.db, school.id)).signIn();
   const csv = attendancesCsv([
     { record_id: 1, user_id: users[0].id, type: 'checkin', occurred_at: '2026-11-20T08:00:00+01:00' },
     { record_id: 2, user_id: users[0].id, type: 'checkout', occurred_at: '2026-11-20T13:00:00+01:00', temperature: '38.2' },
@@ -27,7 +17,7 @@ test('a batch goes through upload, import, package and ack, and its user-day is 
   const { pkg } = await dev.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': csv }));
   expect(pkg.all('import')[0]).toMatchObject({ received: '3', accepted: '2', rejected: '1' });
   expect(Object.keys(pkg.files).sort()).toEqual(['instructions.xml', 'roster.csv']);
-  const days = await db.db.selectFrom('user_days').selectAll().where('user_id', '=', users[0].id).execute();
+  const days = await suite.db.selectFrom('user_days').selectAll().where('user_id', '=', users[0].id).execute();
   // 08:00–13:00 in Paris: five hours closed, present that day.
   expect(days.map((d) => [d.date, d.seconds, d.anomalies])).toEqual([['2026-11-20', 5 * 3600, []]]);
 });

@@ -5,33 +5,27 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createLogger } from '../../shared/logger.js';
 import { startWorker, type RunningWorker } from '../../worker/worker.js';
-import { connectTestDatabase } from '../support/database.js';
 import { attendancesCsv, batchZip, deviceXml, readPackage, TestDevice } from '../support/device-client.js';
 import { aDevice, aSchool, someUsers } from '../support/fixtures.js';
 import { http } from '../support/http.js';
-import { startStack, type TestStack } from '../support/services.js';
 import { sessionCount } from './helpers.js';
+import { useSuite } from '../support/suite.js';
 
-let stack: TestStack;
-let db: ReturnType<typeof connectTestDatabase>;
+const suite = useSuite();
 let worker: RunningWorker | null = null;
 let schoolId: number;
 let userIds: number[];
 
 beforeAll(async () => {
-  stack = await startStack();
-  db = connectTestDatabase(stack.databaseUrl);
-  schoolId = (await aSchool(db.db)).id;
-  userIds = (await someUsers(db.db, schoolId, 2)).map((u) => u.id);
+  schoolId = (await aSchool(suite.db)).id;
+  userIds = (await someUsers(suite.db, schoolId, 2)).map((u) => u.id);
 });
 afterAll(async () => {
   await worker?.stop();
-  await db?.close();
-  await stack?.stop();
 });
 
 const startTheWorker = async () => {
-  worker ??= await startWorker(stack.config, stack.databaseUrl, createLogger('test-worker', 'silent'));
+  worker ??= await startWorker(suite.config, suite.databaseUrl, createLogger('test-worker', 'silent'));
 };
 
 const OTHER_SESSION = '00000000-0000-4000-8000-000000000000';
@@ -50,7 +44,7 @@ describe('a whole sync, state by state', () => {
   let changedAt: string;
 
   beforeAll(async () => {
-    dev = await new TestDevice(stack.url, await aDevice(db.db, schoolId)).signIn();
+    dev = await new TestDevice(suite.url, await aDevice(suite.db, schoolId)).signIn();
     archive = batch(1);
   });
 
@@ -65,7 +59,7 @@ describe('a whole sync, state by state', () => {
     expect(manifest.body).toEqual({
       files: [{ name: 'device.xml', required: true }],
       high_water_marks: { 'attendances.csv': 0 },
-      max_archive_bytes: stack.config.maxArchiveBytes,
+      max_archive_bytes: suite.config.maxArchiveBytes,
       server_time: expect.any(String),
     });
     expect(Math.abs(Date.parse(manifest.body.server_time) - Date.now())).toBeLessThan(5000);
@@ -89,7 +83,7 @@ describe('a whole sync, state by state', () => {
     expect(status.body).toMatchObject({ status: 1, session_id: sessionId });
     changedAt = status.body.changed_at;
 
-    const row = await db.db.selectFrom('sync_sessions').selectAll().where('id', '=', sessionId).executeTakeFirstOrThrow();
+    const row = await suite.db.selectFrom('sync_sessions').selectAll().where('id', '=', sessionId).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ device_id: dev.identity.id, channel: 'synchro', archive_bytes: archive.length, processed_at: null, acked_at: null });
     expect(row.archive_sha256).toBe(createHash('sha256').update(archive).digest('hex'));
     expect(Buffer.compare(row.archive!, archive)).toBe(0);
@@ -104,7 +98,7 @@ describe('a whole sync, state by state', () => {
     const again = await dev.upload(archive);
     expect(again.status).toBe(202);
     expect(again.body).toEqual({ session_id: sessionId, status: 1 });
-    expect(await sessionCount(db.db, dev.identity.id)).toBe(1);
+    expect(await sessionCount(suite.db, dev.identity.id)).toBe(1);
 
     expect((await dev.instructions()).body.code).toBe('no_instructions_ready');
     const ack = await dev.ack(sessionId);
@@ -119,7 +113,7 @@ describe('a whole sync, state by state', () => {
     expect(ready.body.session_id).toBe(sessionId);
     expect(Date.parse(ready.body.changed_at)).toBeGreaterThanOrEqual(Date.parse(changedAt));
     // When a device reads status 2 the rows are already stored (PROTOCOL.md §8).
-    expect(await db.db.selectFrom('attendances').select('record_id').where('device_id', '=', dev.identity.id).execute()).toEqual([{ record_id: 1 }]);
+    expect(await suite.db.selectFrom('attendances').select('record_id').where('device_id', '=', dev.identity.id).execute()).toEqual([{ record_id: 1 }]);
     expect((await dev.manifest()).body.high_water_marks).toEqual({ 'attendances.csv': 1 });
   });
 
@@ -131,7 +125,7 @@ describe('a whole sync, state by state', () => {
     const body = first.body as Buffer;
     const sha = createHash('sha256').update(body).digest('hex');
     expect(first.headers.get('etag')).toBe(`"${sha}"`);
-    const row = await db.db.selectFrom('sync_sessions').select(['package_sha256']).where('id', '=', sessionId).executeTakeFirstOrThrow();
+    const row = await suite.db.selectFrom('sync_sessions').select(['package_sha256']).where('id', '=', sessionId).executeTakeFirstOrThrow();
     expect(row.package_sha256).toBe(sha);
 
     const second = await dev.instructions();
@@ -139,7 +133,7 @@ describe('a whole sync, state by state', () => {
     expect(Buffer.compare(second.body as Buffer, body)).toBe(0);
     expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
 
-    const unchanged = await http(stack.url, 'GET', '/v4/synchro/instructions', { token: dev.token, headers: { 'if-none-match': `"${sha}"` } });
+    const unchanged = await http(suite.url, 'GET', '/v4/synchro/instructions', { token: dev.token, headers: { 'if-none-match': `"${sha}"` } });
     expect(unchanged.status).toBe(304);
 
     const pkg = readPackage(body);
@@ -154,7 +148,7 @@ describe('a whole sync, state by state', () => {
     const again = await dev.upload(archive);
     expect(again.status).toBe(202);
     expect(again.body).toEqual({ session_id: sessionId, status: 2 });
-    expect(await sessionCount(db.db, dev.identity.id)).toBe(1);
+    expect(await sessionCount(suite.db, dev.identity.id)).toBe(1);
   });
 
   test('2 → 0: ack of another session → 409; of the current one → 200 {status: 0}; again → 200', async () => {
@@ -176,7 +170,7 @@ describe('a whole sync, state by state', () => {
     expect(again.body).toEqual({ status: 0 });
 
     expect((await dev.instructions()).body.code).toBe('no_instructions_ready');
-    const row = await db.db.selectFrom('sync_sessions').select(['acked_at', 'outcome']).where('id', '=', sessionId).executeTakeFirstOrThrow();
+    const row = await suite.db.selectFrom('sync_sessions').select(['acked_at', 'outcome']).where('id', '=', sessionId).executeTakeFirstOrThrow();
     expect(row.acked_at).toBeInstanceOf(Date);
     expect(row.outcome).toBe('imported');
   });
@@ -185,11 +179,11 @@ describe('a whole sync, state by state', () => {
     const { sessionId: next, pkg } = await dev.sync(archive);
     expect(next).not.toBe(sessionId);
     expect(pkg.all('import')[0]).toMatchObject({ received: '1', accepted: '0', duplicates: '1', rejected: '0' });
-    expect(await sessionCount(db.db, dev.identity.id)).toBe(2);
+    expect(await sessionCount(suite.db, dev.identity.id)).toBe(2);
   });
 
   test('an unknown channel is 404 unknown_channel', async () => {
-    const res = await http(stack.url, 'GET', '/v4/nope/status', { token: dev.token });
+    const res = await http(suite.url, 'GET', '/v4/nope/status', { token: dev.token });
     expect(res.status).toBe(404);
     expect(res.body.code).toBe('unknown_channel');
   });
@@ -198,9 +192,9 @@ describe('a whole sync, state by state', () => {
 describe('a device token only reaches its own device', () => {
   test('another device (same school or another) sees its own idle state, no package, and cannot ack', async () => {
     await startTheWorker();
-    const owner = await new TestDevice(stack.url, await aDevice(db.db, schoolId)).signIn();
-    const neighbour = await new TestDevice(stack.url, await aDevice(db.db, schoolId)).signIn();
-    const stranger = await new TestDevice(stack.url, await aDevice(db.db, (await aSchool(db.db)).id)).signIn();
+    const owner = await new TestDevice(suite.url, await aDevice(suite.db, schoolId)).signIn();
+    const neighbour = await new TestDevice(suite.url, await aDevice(suite.db, schoolId)).signIn();
+    const stranger = await new TestDevice(suite.url, await aDevice(suite.db, (await aSchool(suite.db)).id)).signIn();
 
     const ownerBatch = batch(7);
     const up = await owner.upload(ownerBatch);
@@ -225,7 +219,7 @@ describe('a device token only reaches its own device', () => {
     await neighbour.waitForStatus(2);
 
     // Each device's channels are independent, too.
-    expect((await new TestDevice(stack.url, owner.identity, 'sondes').signIn().then((d) => d.status())).body).toMatchObject({ status: 0 });
+    expect((await new TestDevice(suite.url, owner.identity, 'sondes').signIn().then((d) => d.status())).body).toMatchObject({ status: 0 });
     expect((await owner.ack(up.body.session_id)).status).toBe(200);
   });
 });

@@ -1,8 +1,10 @@
-// CSV the user downloads: RFC 4180 quoting, and cells that a spreadsheet would read as a
-// formula (= + - @, tab, CR) prefixed with a quote, as every CSV this project writes.
+// CSV the user downloads: RFC 4180 quoting, and text cells that a spreadsheet would read as a
+// formula prefixed with a quote, by the same rule as every CSV the server writes.
+import { escapeFormulaCell } from '../../shared/csv/formula-escape.js';
+
 export function csvCell(value: string | number | null | undefined): string {
   let text = value === null || value === undefined ? '' : String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  if (typeof value === 'string') text = escapeFormulaCell(text);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

@@ -23,7 +23,13 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
 export function skew(seconds: number | null): string {
   if (seconds === null) return '—';
   if (Math.abs(seconds) < 60) return `${seconds} s`;
-  return `${seconds > 0 ? '+' : '−'}${Math.round(Math.abs(seconds) / 60)} min`;
+  const sign = seconds > 0 ? '+' : '−';
+  const a = Math.abs(seconds);
+  // A clock off by decades (a device reporting 2100) reads in years, not in millions of minutes.
+  if (a < 2 * 3600) return `${sign}${Math.round(a / 60)} min`;
+  if (a < 2 * 86_400) return `${sign}${Math.round(a / 3600)} h`;
+  if (a < 2 * 365 * 86_400) return `${sign}${Math.round(a / 86_400)} d`;
+  return `${sign}${Math.round(a / 31_557_600)} years`;
 }
 
 /** The first instant of a local day in a time zone (the offset found by formatting, as no Intl API gives it directly). */

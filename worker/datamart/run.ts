@@ -3,11 +3,11 @@
 // row whose parent is missing. The first failure ends the run; nothing is lost, since
 // records stay pending and a failed collect does not move the next run's window.
 import {
-  createRun, finishRun, isRunRunning, runCollected, startRun,
+  createRun, finishRun, isRunRunning, requestedWindow, runCollected, startRun,
 } from '../../db/repositories/datamart-runs.js';
 import { fixWindow } from '../../db/repositories/datamart-records.js';
 import { ENTITIES } from '../../shared/datamart/entities.js';
-import type { WorkerContext } from '../worker.js';
+import type { WorkerContext } from '../context.js';
 import { collectEntity } from './collect.js';
 import { exportEntity } from './export.js';
 import { uploaderClient, type UploaderClient } from './uploader-client.js';
@@ -35,7 +35,7 @@ export async function runDatamart(ctx: WorkerContext, runId: number | null, clie
   }
   const uploader = client ?? uploaderClient(ctx.config.datamart, ctx.config.dataDir, logger);
   try {
-    const run = await db.selectFrom('datamart_runs').select(['requested_from', 'requested_to']).where('id', '=', id).executeTakeFirstOrThrow();
+    const run = await requestedWindow(db, id);
     const window = await db.transaction().execute((trx) => fixWindow(trx, id));
     // A window asked for re-sends what changed in it, even rows the mart already holds as they are.
     const force = run.requested_from !== null || run.requested_to !== null;

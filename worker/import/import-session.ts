@@ -1,102 +1,141 @@
 // Imports one accepted batch in ONE transaction (PROTOCOL.md §8): the channel's files, the
 // high-water marks, rejections, fever events, the touched user-days, the instruction package
 // and the 1→2 flip all commit together, or nothing does and the job is retried. The same for
-// every channel: what differs comes from its definition (channels/registry.ts).
+// every channel: what differs comes from its importer (channels/importers.ts). In steps: load
+// and lock, open the batch, the channel's import, assemblePackage (pure), finish.
 import { importPushSession } from '../../channels/push/session.js';
-import { channelOf, isChannelName } from '../../channels/registry.js';
-import type { Db } from '../../db/database.js';
+import { CHANNEL_UPLOADS } from '../../channels/registry.js';
+import { importerOf } from '../../channels/importers.js';
+import { emptyParts, type ImportContext } from '../../channels/kit/context.js';
+import { readEntry } from '../../channels/kit/read-entry.js';
+import type { AfterReady } from '../../channels/kit/importer.js';
+import { TouchedDays } from '../../channels/kit/touched-days.js';
+import type { Db, Trx } from '../../db/database.js';
 import { lockSession, recordAttempt, recordDeviceReport, sessionDevice } from '../../db/repositories/import-session.js';
 import { finishSession, markReady } from '../../db/repositories/sync.js';
 import { sha256 } from '../../shared/archive/hash.js';
-import { inspectArchive } from '../../shared/archive/inspect-archive.js';
+import { archiveLimits, inspectArchive } from '../../shared/archive/inspect-archive.js';
 import { buildZip } from '../../shared/archive/build-zip.js';
 import type { Config } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
-import { CLOCK_REPORT_SKEW_SECONDS, CLOCK_SUSPECT_SKEW_SECONDS } from '../../shared/protocol/codes.js';
+import { isChannelName, type ChannelName } from '../../shared/protocol/channels.js';
+import { CLOCK_SUSPECT_SKEW_SECONDS } from '../../shared/protocol/codes.js';
 import { PUSH_SESSION_CHANNEL } from '../../shared/protocol/push.js';
 import { isFileError } from '../../shared/protocol/file-error.js';
 import type { InstructionPackage } from '../../shared/protocol/instruction-package.js';
 import { buildInstructionsXml } from '../../shared/xml/instructions-xml.js';
 import { parseDeviceXml, type DeviceReport } from '../../shared/xml/device-xml.js';
-import { emptyParts, type ImportContext } from './context.js';
-import { TouchedDays } from './touched-days.js';
-import { readEntry } from './read-entry.js';
+import { assemblePackage, packageZip } from './assemble-package.js';
 
 export type ImportOutcome = 'imported' | 'already_processed' | 'not_current' | 'missing';
 
-export async function importSession(deps: { db: Db; config: Config; logger: Logger }, sessionId: string): Promise<ImportOutcome> {
-  const { db, config, logger } = deps;
-  return db.transaction().execute(async (trx) => {
-    const session = await lockSession(trx, sessionId);
-    if (!session) return 'missing';
-    if (session.processed_at) return 'already_processed';
-    await recordAttempt(trx, sessionId);
-    const found = await sessionDevice(trx, session.device_id);
-    // A PUSH terminal's ATTLOG batch (PUSH.md §4): the same job, transaction and kit, its own reader.
-    if (session.channel === PUSH_SESSION_CHANNEL && found && session.archive) {
-      await importPushSession({ trx, logger, session: { ...session, archive: session.archive }, school: found.school });
+type Deps = { db: Db; config: Config; logger: Logger };
+type LockedSession = NonNullable<Awaited<ReturnType<typeof lockSession>>>;
+type SessionDevice = NonNullable<Awaited<ReturnType<typeof sessionDevice>>>;
+
+/** A session locked for its import, with what it needs checked present. */
+interface LoadedSession {
+  session: LockedSession;
+  channel: ChannelName;
+  archive: Buffer;
+  device: SessionDevice['device'];
+  school: SessionDevice['school'];
+}
+
+/** A PUSH ATTLOG session: no channel, status flag or package. */
+interface PushSession {
+  push: true;
+  session: LockedSession;
+  archive: Buffer;
+  school: SessionDevice['school'];
+}
+
+/** The batch opened for its importer: the context it fills, and the clock skew device.xml gave. */
+interface OpenedBatch {
+  ctx: ImportContext;
+  skewSeconds: number | null;
+}
+
+export async function importSession(deps: Deps, sessionId: string): Promise<ImportOutcome> {
+  return deps.db.transaction().execute(async (trx) => {
+    const loaded = await loadAndLock(trx, sessionId);
+    if (typeof loaded === 'string') return loaded;
+    // A PUSH terminal's ATTLOG batch (PUSH.md §4): the same job and transaction, its own reader (channels/push).
+    if ('push' in loaded) {
+      await importPushSession({ trx, logger: deps.logger, session: { ...loaded.session, archive: loaded.archive }, school: loaded.school });
       return 'imported';
     }
-    if (!found || !session.archive || !isChannelName(session.channel)) throw new Error(`session ${sessionId} cannot be imported: device or archive missing`);
-    const { device, school } = found;
-    const channel = session.channel;
-    const definition = channelOf(channel);
-    const now = new Date();
-
-    // The api checked the structure; reading again gives the entries (and re-checks, cheaply).
-    const archive = inspectArchive(session.archive, {
-      channel: definition.upload, required: ['device.xml'],
-      limits: { maxEntries: config.archiveMaxEntries, maxTotalUncompressed: config.archiveMaxUncompressedBytes, maxEntryUncompressed: config.archiveMaxUncompressedBytes, maxRatio: config.archiveMaxRatio },
-    });
-    const out = emptyParts();
-    let report: DeviceReport | null = null;
-    try {
-      report = parseDeviceXml(readEntry(archive, 'device.xml'));
-    } catch (err) {
-      if (!isFileError(err)) throw err;
-      out.errors.push({ file: 'device.xml', code: err.code, detail: err.message });
-    }
-    const skewSeconds = report?.clock ? Math.round((report.clock.getTime() - session.received_at.getTime()) / 1000) : null;
-    const ctx: ImportContext = {
-      trx, logger, now, archive, report, out,
-      session: { id: session.id, deviceId: session.device_id, channel, receivedAt: session.received_at },
-      device: { id: device.id, schoolId: device.school_id, rosterVersion: device.roster_version },
-      school,
-      clockSuspect: skewSeconds !== null && Math.abs(skewSeconds) > CLOCK_SUSPECT_SKEW_SECONDS,
-      touched: new TouchedDays(school.id, school.timezone, school.day_end.slice(0, 5)),
-    };
-
-    await definition.import(ctx);
-    // Figures: the user-days this batch touched, in this same transaction (PROTOCOL.md §8).
-    await ctx.touched.recompute(trx, now);
-    const afterReady = await definition.buildPackage?.(ctx);
-
-    const pkg: InstructionPackage = {
-      sessionId: session.id,
-      generatedAt: now,
-      imports: [...out.imports].map(([file, s]) => ({ file, received: s.received, accepted: s.accepted, duplicates: s.duplicates, rejected: s.rejected, highWaterMark: s.high_water_mark })),
-      rejections: out.rejections,
-      errors: out.errors,
-      clock: skewSeconds !== null && Math.abs(skewSeconds) > CLOCK_REPORT_SKEW_SECONDS ? { serverTime: now, skewSeconds } : null,
-      roster: out.roster,
-      settings: out.settings,
-      flags: out.flags,
-      alerts: out.alerts,
-      messages: out.messages,
-      photos: out.photos,
-    };
-    const zip = buildZip([{ name: 'instructions.xml', data: buildInstructionsXml(pkg) }, ...out.files]);
-    await finishSession(trx, session.id, {
-      outcome: 'imported', stats: Object.fromEntries(out.imports), package: zip, package_sha256: sha256(zip),
-      device_clock: report?.clock ?? null, clock_skew_seconds: skewSeconds, offered: out.offered,
-    });
-    await recordDeviceReport(trx, device.id, report, skewSeconds, true);
-    // A RESET_SESSION may have closed this session meanwhile: then nothing flips, but the import
-    // stands; its package is never served, so what it carried (flags …) stays pending.
-    if (!(await markReady(trx, device.id, channel, session.id))) return 'not_current';
-    await afterReady?.(trx);
-    return 'imported';
+    const batch = openBatch(trx, loaded, deps);
+    const afterReady = await runImporter(batch.ctx);
+    const pkg = assemblePackage({ sessionId: loaded.session.id, now: batch.ctx.now, skewSeconds: batch.skewSeconds, out: batch.ctx.out });
+    return finish(trx, batch, pkg, afterReady);
   });
+}
+
+/** Step 1: the session locked (a concurrent attempt waits), unless it is gone or done. */
+async function loadAndLock(trx: Trx, sessionId: string): Promise<LoadedSession | PushSession | 'missing' | 'already_processed'> {
+  const session = await lockSession(trx, sessionId);
+  if (!session) return 'missing';
+  if (session.processed_at) return 'already_processed';
+  await recordAttempt(trx, sessionId);
+  const found = await sessionDevice(trx, session.device_id);
+  if (session.channel === PUSH_SESSION_CHANNEL && found && session.archive) return { push: true, session, archive: session.archive, school: found.school };
+  if (!found || !session.archive || !isChannelName(session.channel)) throw new Error(`session ${sessionId} cannot be imported: device or archive missing`);
+  return { session, channel: session.channel, archive: session.archive, device: found.device, school: found.school };
+}
+
+/** Step 2: the archive read again, device.xml parsed, the importer's context. */
+function openBatch(trx: Trx, { session, channel, device, school, ...loaded }: LoadedSession, deps: Deps): OpenedBatch {
+  // The api checked the structure; reading again gives the entries (and re-checks, cheaply).
+  const archive = inspectArchive(loaded.archive, { channel: CHANNEL_UPLOADS[channel], required: ['device.xml'], limits: archiveLimits(deps.config) });
+  const out = emptyParts();
+  let report: DeviceReport | null = null;
+  try {
+    report = parseDeviceXml(readEntry(archive, 'device.xml'));
+  } catch (err) {
+    if (!isFileError(err)) throw err;
+    out.errors.push({ file: 'device.xml', code: err.code, detail: err.message });
+  }
+  const skewSeconds = report?.clock ? Math.round((report.clock.getTime() - session.received_at.getTime()) / 1000) : null;
+  const ctx: ImportContext = {
+    trx, logger: deps.logger, now: new Date(), archive, report, out,
+    session: { id: session.id, deviceId: session.device_id, channel, receivedAt: session.received_at },
+    device: { id: device.id, schoolId: device.school_id, rosterVersion: device.roster_version },
+    school,
+    clockSuspect: skewSeconds !== null && Math.abs(skewSeconds) > CLOCK_SUSPECT_SKEW_SECONDS,
+    touched: new TouchedDays(school.id, school.timezone, school.day_end.slice(0, 5)),
+  };
+  return { ctx, skewSeconds };
+}
+
+/** Step 3: the channel's import, the user-days it touched, what its package carries. */
+async function runImporter(ctx: ImportContext): Promise<AfterReady | void> {
+  const importer = importerOf(ctx.session.channel);
+  await importer.import(ctx);
+  // Figures: the user-days this batch touched, in this same transaction (PROTOCOL.md §8).
+  await ctx.touched.recompute(ctx.trx, ctx.now);
+  return importer.buildPackage?.(ctx);
+}
+
+/** Step 5: the package stored with the outcome, the device's report, and the 1→2 flip. */
+async function finish(trx: Trx, { ctx, skewSeconds }: OpenedBatch, pkg: InstructionPackage, afterReady: AfterReady | void): Promise<ImportOutcome> {
+  const zip = packageZip(pkg, ctx.out);
+  const { out, report, session } = ctx;
+  await finishSession(trx, session.id, {
+    // A file that could not be read was not imported: the session says so (PROTOCOL.md §4, docs/PROTOCOL-READING.md).
+    outcome: out.errors.length > 0 ? 'partial' : 'imported', file_errors: out.errors.map((e) => ({ file: e.file ?? '', code: e.code, detail: e.detail ?? null })),
+    stats: Object.fromEntries(out.imports), package: zip, package_sha256: sha256(zip),
+    device_clock: report?.clock ?? null, clock_skew_seconds: skewSeconds, offered: out.offered,
+  });
+  // A clock far ahead (2100, 9999) must not mark the device complete until then for good:
+  // last_device_clock only moves forward, so a suspect clock counts as the time received.
+  const completeUntil = report?.clock && ctx.clockSuspect && report.clock > session.receivedAt ? session.receivedAt : report?.clock ?? null;
+  await recordDeviceReport(trx, ctx.device.id, report && { ...report, clock: completeUntil }, skewSeconds, true);
+  // A RESET_SESSION may have closed this session meanwhile: then nothing flips, but the import
+  // stands; its package is never served, so what it carried (flags …) stays pending.
+  if (!(await markReady(trx, ctx.device.id, ctx.session.channel, ctx.session.id))) return 'not_current';
+  await afterReady?.(trx);
+  return 'imported';
 }
 
 /** Retries exhausted or stuck for good: the processing_failed package (§5), nothing imported. */

@@ -4,7 +4,8 @@ import { pruneArchives } from '../../db/repositories/sweep.js';
 import { chunkFailed } from '../../db/repositories/rebuilds.js';
 import { QUEUES, type ImportBatchJob, type RebuildChunkJob } from '../../shared/jobs.js';
 import { failSession, importSession } from '../import/import-session.js';
-import type { WorkerContext } from '../worker.js';
+import { countFailedSession, measureImport } from '../metrics.js';
+import type { WorkerContext } from '../context.js';
 import { registerDatamartJobs } from './datamart.js';
 import { startPump } from './pump.js';
 import { closeOpenDays } from './close-open-days.js';
@@ -21,11 +22,13 @@ export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> 
   const { boss, config, logger } = ctx;
   const pumps = [
     startPump<ImportBatchJob>(boss, QUEUES.importBatch, { concurrency: config.workerConcurrency, idleMs: 200, logger, heartbeatSeconds: config.importHeartbeatSeconds }, async (job) => {
-      return importSession(ctx, job.data.session_id);
+      return measureImport(ctx, job, () => importSession(ctx, job.data.session_id));
     }),
     // Retries exhausted: pg-boss copied the job here.
     startPump<ImportBatchJob>(boss, QUEUES.importBatchDead, { concurrency: 1, idleMs: 1000, logger }, async (job) => {
-      return failSession(ctx, job.data.session_id, 'import failed after all retries');
+      const gaveUp = await failSession(ctx, job.data.session_id, 'import failed after all retries');
+      countFailedSession(gaveUp);
+      return gaveUp;
     }),
     // Chunks of one rebuild run side by side: a rebuild of a school year is ~40 independent weeks.
     startPump<RebuildChunkJob>(boss, QUEUES.rebuildChunk, { concurrency: 2, idleMs: 500, logger }, async (job) => rebuildChunk(ctx, job.data)),

@@ -4,7 +4,7 @@
 import { processingSessions, setSessionJob } from '../../db/repositories/sweep.js';
 import { QUEUES } from '../../shared/jobs.js';
 import { failSession } from '../import/import-session.js';
-import type { WorkerContext } from '../worker.js';
+import type { WorkerContext } from '../context.js';
 
 const LIVE = new Set(['created', 'retry', 'active']);
 

@@ -92,7 +92,7 @@ export const flagsView: View = {
               action = button;
             }
             const params = Object.keys(f.params).length ? ` ${JSON.stringify(f.params)}` : '';
-            return [device, `${f.name}${params}`, badge(f.state, TONE[f.state]), dateTime(f.set_at, school.timezone),
+            return [device, `${f.name}${params}`, badge(f.state, TONE[f.state]), `${dateTime(f.set_at, school.timezone)}${f.set_by_email ? ` by ${f.set_by_email}` : ''}`,
               dateTime(f.delivered_at, school.timezone), dateTime(f.applied_at ?? f.cancelled_at, school.timezone), action];
           }), { empty: 'No flag.', className: 'flags' }));
       },

@@ -44,7 +44,7 @@ export const sessionsView: View = {
           sessions.items.map((s) => {
             const button = h('button', { type: 'button', class: 'secondary', disabled: s.rejection_count === 0, 'aria-label': `Rejections of the session received ${dateTime(s.received_at, school.timezone)}` }, 'Rejections');
             button.addEventListener('click', () => void showRejections(s));
-            return [dateTime(s.received_at, school.timezone), s.channel, badge(s.outcome === 'failed' ? 'failed' : s.state, s.outcome === 'failed' ? 'bad' : TONE[s.state]),
+            return [dateTime(s.received_at, school.timezone), s.channel, badge(s.outcome === 'failed' ? 'failed' : s.outcome === 'partial' ? `${s.state}, partial` : s.state, s.outcome === 'failed' ? 'bad' : s.outcome === 'partial' ? 'warn' : TONE[s.state]),
               s.counts.received, s.counts.accepted, s.counts.duplicates, s.counts.rejected, skew(s.clock_skew_seconds), button];
           }), { empty: 'This device has not synced yet.' }));
       },

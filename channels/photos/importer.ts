@@ -3,18 +3,15 @@
 // device, and linked to the device's name for it, which is what attendances' `photo` refers to.
 // The manifest asks for the names the device's attendances refer to that are not held yet; the
 // package carries the device's whole photo index plus the photos of this batch that were refused.
-import { devicePhotoIndex, linkDevicePhoto, photosWanted, storePhoto } from '../db/repositories/photos.js';
-import { sha256 } from '../shared/archive/hash.js';
-import { checkImage, MAX_PHOTO_BYTES } from '../shared/image/image-info.js';
-import { isFileError } from '../shared/protocol/file-error.js';
-import type { PhotoReport } from '../shared/protocol/instruction-package.js';
-import type { ImportContext } from '../worker/import/context.js';
-import { readEntry } from '../worker/import/read-entry.js';
-import type { ChannelDefinition } from './definition.js';
-
-const PREFIX = 'photos/';
-/** Names listed in one manifest; the rest are asked for once these arrived. */
-const MAX_WANTED = 500;
+import { devicePhotoIndex, linkDevicePhoto, storePhoto } from '../../db/repositories/photos.js';
+import { sha256 } from '../../shared/archive/hash.js';
+import { checkImage, MAX_PHOTO_BYTES } from '../../shared/image/image-info.js';
+import { isFileError } from '../../shared/protocol/file-error.js';
+import type { PhotoReport } from '../../shared/protocol/instruction-package.js';
+import type { ImportContext } from '../kit/context.js';
+import type { ChannelImporter } from '../kit/importer.js';
+import { readEntry } from '../kit/read-entry.js';
+import { PREFIX } from './description.js';
 
 async function importPhotos(ctx: ImportContext): Promise<PhotoReport[]> {
   const refused: PhotoReport[] = [];
@@ -46,13 +43,8 @@ async function importPhotos(ctx: ImportContext): Promise<PhotoReport[]> {
   return refused;
 }
 
-export const photosChannel: ChannelDefinition = {
+export const photosImporter: ChannelImporter = {
   name: 'photos',
-  upload: { name: 'photos', xmlFiles: ['device.xml'], csvLogs: [], extraEntry: /^photos\/[A-Za-z0-9._-]{1,100}$/ },
-
-  async manifest({ db, deviceId }) {
-    return { photos_wanted: await photosWanted(db, deviceId, MAX_WANTED) };
-  },
 
   async import(ctx) {
     const refused = await importPhotos(ctx);

@@ -3,7 +3,7 @@
 import { mergeFlagProgress } from '../../db/repositories/flags.js';
 import type { DeviceFlag } from '../../db/schema/index.js';
 import { readCsvLog } from '../../shared/csv/read-csv-log.js';
-import type { ChannelName } from '../../channels/registry.js';
+import type { ChannelName } from '../../shared/protocol/channels.js';
 import type { FlagInstruction } from '../../shared/protocol/instruction-package.js';
 import { parseIsoTimestamp } from '../../shared/protocol/iso-timestamp.js';
 import { isLastWindow, resendFrom, resendProgress } from '../../shared/protocol/resend.js';

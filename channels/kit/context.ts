@@ -2,7 +2,7 @@
 import type { Trx } from '../../db/database.js';
 import type { FileImportStats, School } from '../../db/schema/index.js';
 import type { ArchiveContents } from '../../shared/archive/inspect-archive.js';
-import type { ChannelName } from '../../channels/registry.js';
+import type { ChannelName } from '../../shared/protocol/channels.js';
 import type { FeverAlert, FileErrorReport, FlagInstruction, OfficeMessage, PhotoReport, RowRejection } from '../../shared/protocol/instruction-package.js';
 import type { ZipFileInput } from '../../shared/archive/build-zip.js';
 import type { DeviceReport } from '../../shared/xml/device-xml.js';

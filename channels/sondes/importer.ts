@@ -2,12 +2,12 @@
 // attendances.csv (same row rules, high-water mark, deduplication); each accepted reading at or
 // above the school's fever threshold raises a fever event (GET /api/alerts) and an `<alert>` in
 // the package.
-import { insertReadings, storedReadings, type StoredReading } from '../db/repositories/readings.js';
-import { READING_COLUMNS, validateReadingRow, type ReadingRow } from '../shared/csv/reading-row.js';
-import { importCsvLog, type CsvLog } from '../worker/import/csv-log.js';
-import type { ChannelDefinition } from './definition.js';
+import { insertReadings, storedReadings, type StoredReading } from '../../db/repositories/readings.js';
+import { READING_COLUMNS, validateReadingRow, type ReadingRow } from '../../shared/csv/reading-row.js';
+import { importCsvLog, type CsvLog } from '../kit/csv-log.js';
+import type { ChannelImporter } from '../kit/importer.js';
+import { READINGS_FILE } from './description.js';
 
-const READINGS_FILE = 'readings.csv';
 
 /** Stored temperatures keep one decimal: a resent 36.65 is the 36.7 already held. */
 const sameTemperature = (a: number, b: number) => Math.abs(a - b) <= 0.05 + 1e-9;
@@ -33,8 +33,7 @@ const readingsLog: CsvLog<ReadingRow, StoredReading> = {
     && s.measured_at.getTime() === row.measuredAt.getTime() && sameTemperature(s.temperature, row.temperature),
 };
 
-export const sondesChannel: ChannelDefinition = {
+export const sondesImporter: ChannelImporter = {
   name: 'sondes',
-  upload: { name: 'sondes', xmlFiles: ['device.xml'], csvLogs: [READINGS_FILE] },
   import: (ctx) => importCsvLog(ctx, readingsLog),
 };

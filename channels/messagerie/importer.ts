@@ -4,13 +4,12 @@
 // delivered. Delivered means acknowledged: the package records what it offered, and the
 // acknowledgement writes one delivery row per (message, device) — so a package that is never
 // acknowledged (reset, failure) delivers nothing and its messages go in the next one.
-import { insertDeviceMessages, recordDeliveries, storedDeviceMessages, undeliveredAlerts, undeliveredMessages } from '../db/repositories/messages.js';
-import { offeredBySession } from '../db/repositories/sync.js';
-import { MESSAGE_COLUMNS, validateMessageRow, type MessageRow } from '../shared/csv/message-row.js';
-import { importCsvLog, type CsvLog } from '../worker/import/csv-log.js';
-import type { ChannelDefinition } from './definition.js';
+import { insertDeviceMessages, storedDeviceMessages, undeliveredAlerts, undeliveredMessages } from '../../db/repositories/messages.js';
+import { MESSAGE_COLUMNS, validateMessageRow, type MessageRow } from '../../shared/csv/message-row.js';
+import { importCsvLog, type CsvLog } from '../kit/csv-log.js';
+import type { ChannelImporter } from '../kit/importer.js';
+import { MESSAGES_FILE } from './description.js';
 
-const MESSAGES_FILE = 'messages.csv';
 /** Per package; what is left waits for the next sync. */
 const MAX_MESSAGES = 200;
 const MAX_ALERTS = 200;
@@ -24,9 +23,8 @@ const messagesLog: CsvLog<MessageRow, { kind: string; body: string; created_at: 
   sameContent: (row, s) => s.kind === row.kind && s.body === row.body && s.created_at.getTime() === row.createdAt.getTime(),
 };
 
-export const messagerieChannel: ChannelDefinition = {
+export const messagerieImporter: ChannelImporter = {
   name: 'messagerie',
-  upload: { name: 'messagerie', xmlFiles: ['device.xml'], csvLogs: [MESSAGES_FILE] },
   import: (ctx) => importCsvLog(ctx, messagesLog),
 
   async buildPackage(ctx) {
@@ -40,10 +38,5 @@ export const messagerieChannel: ChannelDefinition = {
       ctx.out.alerts.push({ kind: 'fever', recordId: a.record_id === null ? null : Number(a.record_id), userId: a.user_id === null ? null : Number(a.user_id), temperature: a.temperature, measuredAt: a.occurred_at });
     }
     ctx.out.offered = { messages: messages.map((m) => Number(m.id)), alerts: alerts.map((a) => Number(a.id)) };
-  },
-
-  async acknowledged(trx, { deviceId, sessionId }) {
-    const offered = await offeredBySession(trx, sessionId);
-    if (offered) await recordDeliveries(trx, deviceId, sessionId, offered);
   },
 };

@@ -2,10 +2,9 @@
 // fever event when their temperature reaches the school's threshold.
 import { insertAttendances, insertFeverEvents, storedRecords, type StoredRecord } from '../../db/repositories/batch-import.js';
 import { ATTENDANCE_COLUMNS, validateAttendanceRow, type AttendanceRow } from '../../shared/csv/attendance-row.js';
-import type { ImportContext } from './context.js';
-import { importCsvLog, type CsvLog } from './csv-log.js';
-
-export const ATTENDANCES_FILE = 'attendances.csv';
+import type { ImportContext } from '../kit/context.js';
+import { importCsvLog, type CsvLog } from '../kit/csv-log.js';
+import { ATTENDANCES_FILE } from './description.js';
 
 export const attendancesLog: CsvLog<AttendanceRow, StoredRecord> = {
   file: ATTENDANCES_FILE,

@@ -1,0 +1,162 @@
+// The prose and examples of the OpenAPI document, kept beside the generator rather than in
+// every route file: the declarations give paths, schemas and summaries; this file gives the
+// document's introduction, longer descriptions and an example for every request body and the
+// main responses. test/api/openapi.test.ts checks each example against the route's own schema,
+// so an example cannot drift from what the api accepts.
+
+export const API_DESCRIPTION = `The attendance sync service: the device sync protocol (\`/v4\`, PROTOCOL.md), the REST API
+for staff (\`/api\`) and operations (\`/healthz\`, \`/metrics\`).
+
+**A staff token.** \`npm start\` prints a backoffice login (kept in \`DATA_DIR/credentials.json\`; in
+production \`ADMIN_EMAIL\`/\`ADMIN_PASSWORD\` create it). Send it to \`POST /api/auth/login\` and put the
+\`access_token\` of the answer in \`Authorization: Bearer <token>\` (here: the *Authorize* button,
+scheme \`staffToken\`). It lasts \`STAFF_TOKEN_TTL_SECONDS\` (8 h by default).
+
+**A device token.** A backoffice user registers a device with \`POST /api/devices\`; the answer holds
+its \`secret\` once (\`POST /api/devices/{id}/secret\` issues a new one). The device sends
+\`{"device_id", "secret"}\` to \`POST /v4/auth/token\` and uses the \`access_token\` (scheme
+\`deviceToken\`) on \`/v4/{channel}/…\`: status → manifest → datas (202, status 1) → wait for status 2 →
+instructions → ack. The demo devices \`npm start\` creates are printed with their secrets.
+
+**Errors** are \`application/problem+json\` with a stable \`code\` (\`validation_failed\` lists the fields).
+A \`503\` carries \`Retry-After\`: \`server_busy\` (import backlog full) or \`service_unavailable\` (the
+database cannot be reached): come back after that many seconds.`;
+
+const problem = (code: string, status: number, title: string, detail: string) => ({
+  type: `urn:attendance-sync:problem:${code}`, title, status, detail, code,
+});
+
+export interface OperationDoc {
+  description?: string;
+  /** An example request body, valid against the route's body schema. */
+  body?: unknown;
+  /** Example answers by status. */
+  responses?: Record<number, unknown>;
+}
+
+const DEVICE_ID = '3f0c6a52-1d5e-4c1e-9a51-2a8d6d1f7b10';
+const SESSION_ID = '7b1e2c4d-8f90-4a6b-b3c2-5d7e9f0a1b2c';
+const AT = { created_at: '2026-09-01T07:00:00.000Z', updated_at: '2026-09-01T07:00:00.000Z' };
+const STAFF = { id: 1, email: 'backoffice@localhost.test', role: 'backoffice', school_id: null, name: 'Backoffice', ...AT };
+
+export const OPERATION_DOCS: Record<string, OperationDoc> = {
+  'POST /api/auth/login': {
+    description: 'Exchanges a staff email and password for a bearer token (`staffToken`). Repeated failures from one address are slowed down (429).',
+    body: { email: 'backoffice@localhost.test', password: 'the-printed-password' },
+    responses: {
+      200: { access_token: 'eyJhbGciOiJIUzI1NiJ9…', token_type: 'Bearer', expires_in: 28800, staff: STAFF },
+      401: problem('invalid_credentials', 401, 'Invalid credentials', 'Invalid credentials'),
+    },
+  },
+  'POST /v4/auth/token': {
+    description: 'A device signs in with the id and secret it was registered with (PROTOCOL.md §1) and gets a bearer token (`deviceToken`) for `/v4/{channel}/…`.',
+    body: { device_id: DEVICE_ID, secret: 'the-secret-shown-once-at-registration' },
+    responses: { 200: { access_token: 'eyJhbGciOiJIUzI1NiJ9…', token_type: 'Bearer', expires_in: 900 } },
+  },
+  'GET /v4/{channel}/status': {
+    description: 'The channel\'s status flag: 0 idle (send a batch), 1 importing (poll again), 2 package ready (download it, then ack).',
+    responses: { 200: { status: 2, session_id: SESSION_ID, changed_at: '2026-12-03T08:15:02.118Z' } },
+  },
+  'POST /v4/{channel}/datas': {
+    description: 'Uploads one batch (a zip, multipart field `archive`) in status 0. The answer comes once the batch is stored: status 1 until the worker has imported it, then 2. The archive\'s structure is checked here, its rows by the worker (the package reports them).',
+    responses: {
+      202: { session_id: SESSION_ID, status: 1 },
+      409: { ...problem('sync_in_progress', 409, 'A sync is already in progress on this channel', 'Finish the current session first'), status: 1, session_id: SESSION_ID },
+      503: problem('server_busy', 503, 'The server is busy, try again later', 'The import backlog is full'),
+    },
+  },
+  'GET /v4/{channel}/instructions': {
+    description: 'The instruction package of the session in status 2 (a zip holding `instructions.xml`), with `X-Session-Id` and an `ETag`; it may be downloaded again until acknowledged.',
+  },
+  'POST /v4/{channel}/ack': {
+    description: 'Acknowledges the package once applied: the channel goes back to status 0. Acknowledging an already acknowledged session answers 200 again.',
+    body: { session_id: SESSION_ID },
+    responses: { 200: { status: 0 } },
+  },
+  'GET /healthz': {
+    description: 'Readiness for a load balancer: 200 when the database answers, the migrations are applied and the job queue has started; 503 `not_ready` (with Retry-After) otherwise.',
+    responses: { 200: { status: 'ok' } },
+  },
+  'GET /metrics': {
+    description: 'Prometheus text format, with `Authorization: Bearer <METRICS_TOKEN>` (off when unset). docs/OPERATIONS.md lists the figures and what to alert on.',
+  },
+  'POST /api/staff': {
+    description: 'Creates a backoffice user or a school admin (who then sees only that school).',
+    body: { email: 'head@school.example', password: 'a-long-password', role: 'school_admin', school_id: 1, name: 'Head teacher' },
+  },
+  'PATCH /api/staff/{id}': { body: { name: 'Deputy head', password: 'a-new-long-password' } },
+  'POST /api/schools': {
+    body: { name: 'Collège Jean Moulin', timezone: 'Europe/Paris', school_days: [1, 2, 4, 5], day_end: '18:00', fever_threshold: 38 },
+    responses: { 201: { id: 1, name: 'Collège Jean Moulin', timezone: 'Europe/Paris', school_days: [1, 2, 4, 5], day_end: '18:00', fever_threshold: 38, ...AT } },
+  },
+  'PUT /api/schools/{id}': { body: { name: 'Collège Jean Moulin', timezone: 'Europe/Paris', school_days: [1, 2, 3, 4, 5], day_end: '18:00', fever_threshold: 38 } },
+  'PATCH /api/schools/{id}': { body: { day_end: '17:30' } },
+  'POST /api/users': {
+    description: 'Adds a pupil to a school\'s roster; the devices receive it with their next package.',
+    body: { school_id: 1, name: 'Alice Martin', badge: 'B-0042', enrolled_on: '2026-09-01' },
+  },
+  'PUT /api/users/{id}': { body: { name: 'Alice Martin', badge: 'B-0042', enrolled_on: '2026-09-01' } },
+  'PATCH /api/users/{id}': { body: { badge: 'B-0043' } },
+  'POST /api/attendances': {
+    description: 'Records a check-in or check-out by hand (not from a device); figures of that day are recomputed.',
+    body: { user_id: 42, type: 'checkin', occurred_at: '2026-12-03T08:02:00+01:00', temperature: 36.8 },
+  },
+  'POST /api/devices': {
+    description: 'Registers a device. The answer holds its `secret` once: put it on the device, which signs in with `POST /v4/auth/token`.',
+    body: { school_id: 1, name: 'Main entrance terminal', kind: 'terminal', sync_interval_seconds: 300 },
+    responses: {
+      201: {
+        id: DEVICE_ID, school_id: 1, name: 'Main entrance terminal', kind: 'terminal', sync_interval_seconds: 300, disabled_at: null, last_seen_at: null,
+        last_synced_at: null, last_device_clock: null, clock_skew_seconds: null, firmware: null, reported_timezone: null, pending_records: null,
+        roster_version: null, protocol: 'v4', serial_number: null, timezone: null, ...AT, secret: 'the-secret-shown-once-at-registration',
+      },
+    },
+  },
+  'PATCH /api/devices/{id}': { body: { name: 'Back gate terminal', sync_interval_seconds: 600 } },
+  'POST /api/push/terminals': {
+    description: 'Registers a ZKTeco-compatible (PUSH, PUSH.md) terminal by the serial number it identifies itself with, in advance or approving one listed by `GET /api/push/pending`. Its punches are accepted from its next call.',
+    body: { serial_number: 'CKJX201560123', school_id: 1, name: 'Main gate', allowed_networks: ['192.168.1.0/24'], delay_seconds: 10 },
+  },
+  'PATCH /api/push/terminals/{id}': {
+    description: 'Moves a PUSH terminal to another school (it then gets that roster), or changes its timezone, allow-list or poll delay. Every api process obeys it at the terminal\'s next call.',
+    body: { school_id: 2, allowed_networks: null },
+  },
+  'POST /api/devices/{id}/commands': {
+    description: 'Queues a command for a PUSH terminal, sent as `C:<id>:<command>` at its next getrequest poll; its result appears in `GET /api/devices/{id}/commands`.',
+    body: { command: 'INFO' },
+  },
+  'POST /api/devices/{id}/flags': {
+    description: 'Queues an instruction for one device (FLAGS.md), delivered in its next package.',
+    body: { name: 'RESEND_SINCE', params: { since: '2026-11-01' }, expires_at: '2026-12-31T00:00:00Z' },
+  },
+  'POST /api/schools/{id}/flags': {
+    description: 'Queues an instruction for every device of a school (FLAGS.md).',
+    body: { name: 'RELOAD_ROSTER', params: {} },
+  },
+  'POST /api/schools/{id}/rebuild-figures': {
+    description: 'Recomputes the figures of a school over a range of days in the background; follow it with `GET /api/jobs/{id}`.',
+    body: { from: '2026-09-01', to: '2026-12-02' },
+  },
+  'POST /api/datamart/runs': {
+    description: 'Starts a data mart export run now (one at a time), over the given window or from where the last one ended.',
+    body: { from: '2026-12-01T00:00:00Z', to: '2026-12-02T00:00:00Z' },
+  },
+  'POST /api/messages': {
+    description: 'A message for one device or every device of a school, shown on the device after its next sync.',
+    body: { school_id: 1, body: 'Sports day tomorrow: doors open at 7:45.', priority: 'normal', expires_at: '2026-12-05T00:00:00Z' },
+  },
+};
+
+/** The example of a problem response with no example of its own, by status. */
+export const PROBLEM_EXAMPLES: Record<number, unknown> = {
+  400: problem('bad_request', 400, 'Bad request', 'The body is not valid JSON'),
+  401: problem('unauthorized', 401, 'Authentication required', 'Send Authorization: Bearer <token>'),
+  403: problem('forbidden', 403, 'Not allowed', 'This needs a backoffice account'),
+  404: problem('not_found', 404, 'Not found', 'No such resource'),
+  409: problem('conflict', 409, 'Conflict', 'The resource changed meanwhile'),
+  413: problem('archive_too_large', 413, 'The archive is larger than allowed', 'The archive is larger than 52428800 bytes'),
+  415: problem('unsupported_media_type', 415, 'Expected a multipart upload holding a zip', 'Send multipart/form-data with one file field named "archive"'),
+  422: { ...problem('validation_failed', 422, 'Validation failed', 'body.name: Too small: expected string to have >=1 characters'), errors: [{ field: 'body.name', message: 'Too small: expected string to have >=1 characters' }] },
+  429: problem('rate_limited', 429, 'Too many attempts, slow down', 'Too many failed attempts; try again in 60 s'),
+  503: problem('service_unavailable', 503, 'The service is unavailable, try again later', 'The database cannot be reached at the moment; try again later'),
+};

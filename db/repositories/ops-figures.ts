@@ -1,0 +1,91 @@
+// Figures for the Prometheus metrics (api/metrics.ts, worker/metrics.ts), read from the tables
+// at scrape time: the queue's jobs by state, devices by channel status and attention reason,
+// data mart runs. Each is one grouped query over small tables or a partial index.
+import { sql } from 'kysely';
+import { CLOCK_SUSPECT_SKEW_SECONDS, SYNC_STATUS } from '../../shared/protocol/codes.js';
+import type { AttentionThresholds } from '../../shared/devices/attention.js';
+import type { DbOrTrx } from '../database.js';
+
+export interface QueueFigure { queue: string; state: string; jobs: number; oldest_seconds: number | null }
+
+/**
+ * Jobs waiting (created, retry: waiting out a retry delay) or running (active), by queue, with
+ * the age of the oldest. pg-boss's own table: read with plain SQL, only these three states,
+ * which its fetch index covers (completed and failed jobs are kept for days).
+ */
+export async function queueFigures(db: DbOrTrx): Promise<QueueFigure[]> {
+  const result = await sql<QueueFigure>`
+    SELECT name AS queue, state::text AS state, count(*)::int AS jobs,
+           extract(epoch FROM now() - min(created_on))::float8 AS oldest_seconds
+    FROM pgboss.job WHERE state IN ('created', 'retry', 'active') GROUP BY name, state`.execute(db);
+  return result.rows;
+}
+
+export interface ChannelStatusFigure { channel: string; status: number; channels: number }
+
+export async function channelStatusFigures(db: DbOrTrx): Promise<ChannelStatusFigure[]> {
+  const result = await sql<ChannelStatusFigure>`
+    SELECT st.channel, st.status, count(*)::int AS channels
+    FROM sync_states st JOIN devices d ON d.id = st.device_id
+    WHERE d.disabled_at IS NULL GROUP BY st.channel, st.status`.execute(db);
+  return result.rows;
+}
+
+export interface DeviceFigures {
+  enabled: number;
+  disabled: number;
+  /** Enabled devices with at least one reason (listDevicesNeedingAttention's rules). */
+  needing_attention: number;
+  stuck_processing: number;
+  ack_overdue: number;
+  silent: number;
+  clock_off: number;
+}
+
+export async function deviceFigures(db: DbOrTrx, t: AttentionThresholds): Promise<DeviceFigures> {
+  const result = await sql<DeviceFigures>`
+    WITH d AS (
+      SELECT devices.disabled_at IS NULL AS enabled,
+        EXISTS (SELECT 1 FROM sync_states st WHERE st.device_id = devices.id AND st.status = ${SYNC_STATUS.processing}
+                AND st.changed_at < now() - make_interval(secs => ${t.syncStuckAfterSeconds})) AS stuck_processing,
+        EXISTS (SELECT 1 FROM sync_states st WHERE st.device_id = devices.id AND st.status = ${SYNC_STATUS.ready}
+                AND st.changed_at < now() - make_interval(secs => ${t.ackStuckAfterSeconds})) AS ack_overdue,
+        coalesce(devices.last_seen_at < now() - make_interval(secs => devices.sync_interval_seconds), false) AS silent,
+        coalesce(abs(devices.clock_skew_seconds) > ${CLOCK_SUSPECT_SKEW_SECONDS}, false) AS clock_off
+      FROM devices)
+    SELECT count(*) FILTER (WHERE enabled)::int AS enabled,
+           count(*) FILTER (WHERE NOT enabled)::int AS disabled,
+           count(*) FILTER (WHERE enabled AND (stuck_processing OR ack_overdue OR silent OR clock_off))::int AS needing_attention,
+           count(*) FILTER (WHERE enabled AND stuck_processing)::int AS stuck_processing,
+           count(*) FILTER (WHERE enabled AND ack_overdue)::int AS ack_overdue,
+           count(*) FILTER (WHERE enabled AND silent)::int AS silent,
+           count(*) FILTER (WHERE enabled AND clock_off)::int AS clock_off
+    FROM d`.execute(db);
+  return result.rows[0];
+}
+
+export interface DatamartFigures { runs: Array<{ status: string; runs: number }>; last_success_seconds: number | null }
+
+export async function datamartFigures(db: DbOrTrx): Promise<DatamartFigures> {
+  const runs = await sql<{ status: string; runs: number }>`SELECT status, count(*)::int AS runs FROM datamart_runs GROUP BY status`.execute(db);
+  const last = await sql<{ at: number | null }>`
+    SELECT extract(epoch FROM max(finished_at))::float8 AS at FROM datamart_runs WHERE status = 'done'`.execute(db);
+  return { runs: runs.rows, last_success_seconds: last.rows[0]?.at ?? null };
+}
+
+export interface ImportedSessionFigures {
+  channel: string;
+  stats: Record<string, { accepted: number; duplicates: number; rejected: number }> | null;
+  /** Seconds from the upload's acceptance to now (just after the import committed: status 2). */
+  ready_seconds: number;
+  rejections: Record<string, number>;
+}
+
+export async function importedSessionFigures(db: DbOrTrx, sessionId: string): Promise<ImportedSessionFigures | undefined> {
+  const result = await sql<ImportedSessionFigures>`
+    SELECT s.channel, s.stats, extract(epoch FROM clock_timestamp() - s.received_at)::float8 AS ready_seconds,
+      (SELECT coalesce(json_object_agg(code, n), '{}'::json)
+         FROM (SELECT code, count(*)::int AS n FROM rejections WHERE session_id = s.id GROUP BY code) r) AS rejections
+    FROM sync_sessions s WHERE s.id = ${sessionId}`.execute(db);
+  return result.rows[0];
+}

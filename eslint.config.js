@@ -1,0 +1,76 @@
+// ESLint (flat config), run by `npm run lint` in `npm test`. Few rules, each keeping a promise the
+// code makes (docs/ARCHITECTURE.md): layers import one way, kysely only in db/, no focused test
+// left behind, no promise dropped on the floor. Import paths are resolved the way TypeScript
+// resolves them (`./x.js` is `./x.ts`), so a boundary is checked on the file really imported,
+// not on how its path is spelt.
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import importX from 'eslint-plugin-import-x';
+import jest from 'eslint-plugin-jest';
+import tseslint from 'typescript-eslint';
+
+const ROOT = import.meta.dirname;
+/** What drives the service from outside: may import anything, imported by nothing of the service. */
+const DRIVERS = ['./bin', './bench', './simulator', './test', './tools', './fixtures'];
+/** The worker's half of the channels: the api never loads it. */
+const CHANNEL_IMPORT_CODE = ['./channels/{kit/**,importers.ts,*/importer.ts,*/*-log.ts}'];
+const CHANNEL_DESCRIPTIONS = ['./channels/definition.ts', './channels/registry.ts', './channels/*/description.ts'];
+
+const LAYERS = 'Layers import one way: shared <- db <- channels <- worker; shared, db, channel descriptions <- api (docs/ARCHITECTURE.md).';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'web/dist/**', 'node_modules/**', '**/*.js', '**/*.mjs', 'fixtures/**'] },
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parser: tseslint.parser,
+      // Type-aware (no-floating-promises): one TypeScript program for the repo, from tsconfig.json.
+      parserOptions: { projectService: true, tsconfigRootDir: ROOT },
+    },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    plugins: { '@typescript-eslint': tseslint.plugin, 'import-x': importX },
+    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: `${ROOT}/tsconfig.json` })] },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      'import-x/no-restricted-paths': ['error', {
+        basePath: ROOT,
+        zones: [
+          { target: './shared', from: ['./db', './channels', './worker', './api', './web', ...DRIVERS], message: `shared/ is pure and imports only shared/. ${LAYERS}` },
+          { target: './db', from: ['./channels', './worker', './api', './web', ...DRIVERS], message: `db/ imports only shared/. ${LAYERS}` },
+          { target: './channels', from: ['./worker', './api', './web', ...DRIVERS], message: `channels/ imports only shared/ and db/. ${LAYERS}` },
+          { target: CHANNEL_DESCRIPTIONS, from: CHANNEL_IMPORT_CODE, message: 'A channel description is what the api loads: it must not pull in import code.' },
+          // web/build.ts is the dashboard's builder (node, esbuild): the api builds and serves web/dist with it.
+          { target: './api', from: ['./worker', './web/src', ...DRIVERS], message: `api/ imports shared/, db/ and channel descriptions. ${LAYERS}` },
+          { target: './api', from: CHANNEL_IMPORT_CODE, message: 'The api loads channel descriptions only (channels/registry.ts), never import code.' },
+          { target: './worker', from: ['./api', './web', ...DRIVERS], message: `worker/ imports shared/, db/ and channels/. ${LAYERS}` },
+        ],
+      }],
+    },
+  },
+  {
+    // The service's code reaches the database through db/ only (repositories, Db/Trx types).
+    // Tests and benches may read the database directly to check what the service wrote.
+    files: ['api/**/*.ts', 'worker/**/*.ts', 'channels/**/*.ts', 'shared/**/*.ts', 'web/**/*.ts', 'simulator/**/*.ts', 'bin/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'kysely', message: 'Queries live in db/repositories; import Db/Trx from db/database.ts.' }] }],
+    },
+  },
+  {
+    // The dashboard is bundled for the browser: server code only as `import type` (erased by esbuild),
+    // except shared/csv/formula-escape.ts: one pure rule both sides must apply alike.
+    files: ['web/src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{
+          regex: '^(\\.\\./){2,}(api|worker|channels|db|shared/(?!csv/formula-escape\\.js$)|simulator|bin|bench|tools|test)',
+          allowTypeImports: true,
+          message: 'The dashboard imports server code as `import type` only.',
+        }],
+      }],
+    },
+  },
+  {
+    files: ['test/**/*.ts'],
+    plugins: { jest },
+    rules: { 'jest/no-focused-tests': 'error' },
+  },
+);
