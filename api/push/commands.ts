@@ -1,9 +1,11 @@
 // Backoffice actions as PUSH commands (PUSH.md §5), and what a command's result does to the
 // flag it came from: success applies the flag, a failure (negative Return, or no answer after
 // the last send) closes it as cancelled with the failure in its event, shown to staff.
-import { sql } from 'kysely';
 import type { Trx, DbOrTrx } from '../../db/database.js';
-import { notifyTerminal, queueCommands, resetStamps, type FinishedCommand, type QueuedCommand } from '../../db/repositories/push.js';
+import {
+  applyFlagIfDone, applyFlagWithoutCommands, cancelQueuedFlagCommands, failFlag, markFlagsDelivered, notifyTerminal, pushFlagsOf, queueCommands, resetStamps,
+  type FinishedCommand, type QueuedCommand,
+} from '../../db/repositories/push.js';
 import { rosterUsers } from '../../db/repositories/roster.js';
 import { commandField, userDelete, userUpdate } from '../../shared/protocol/push.js';
 
@@ -59,30 +61,9 @@ export async function flagCommands(trx: DbOrTrx, flag: { id: number; device_id: 
 /** A command's result reached its flag: applied when every command of the flag succeeded, closed as failed at the first failure. */
 export async function commandFinished(trx: Trx, deviceId: string, command: FinishedCommand): Promise<void> {
   if (command.flag_id === null) return;
-  if (command.status === 'failed') {
-    await sql`
-      WITH closed AS (
-        -- delivered_at cleared so the flag reads 'cancelled'; its 'delivered' event stays in the trail.
-        UPDATE device_flags SET cancelled_at = now(), delivered_at = NULL WHERE id = ${command.flag_id} AND applied_at IS NULL AND cancelled_at IS NULL RETURNING id
-      ), dropped AS (
-        UPDATE push_commands SET status = 'cancelled', finished_at = now(), failure = 'its flag failed'
-        WHERE flag_id = ${command.flag_id} AND status = 'queued' AND EXISTS (SELECT 1 FROM closed)
-      )
-      INSERT INTO flag_events (flag_id, device_id, action, details)
-      SELECT id, ${deviceId}::uuid, 'cancelled', jsonb_build_object('failed', true, 'command_id', ${command.id}::bigint, 'command', ${command.command}::text) FROM closed
-    `.execute(trx);
-    return;
-  }
-  await sql`
-    WITH done AS (
-      UPDATE device_flags SET applied_at = now()
-      WHERE id = ${command.flag_id} AND applied_at IS NULL AND cancelled_at IS NULL
-        AND NOT EXISTS (SELECT 1 FROM push_commands WHERE flag_id = ${command.flag_id} AND status <> 'succeeded')
-      RETURNING id
-    )
-    INSERT INTO flag_events (flag_id, device_id, action, details)
-    SELECT id, ${deviceId}::uuid, 'applied', jsonb_build_object('command_id', ${command.id}::bigint) FROM done
-  `.execute(trx);
+  const withFlag = { ...command, flag_id: command.flag_id };
+  if (command.status === 'failed') await failFlag(trx, deviceId, withFlag);
+  else await applyFlagIfDone(trx, deviceId, withFlag);
 }
 
 /**
@@ -92,20 +73,13 @@ export async function commandFinished(trx: Trx, deviceId: string, command: Finis
  */
 export async function queueFlagCommands(trx: Trx, flagIds: readonly number[], now: Date): Promise<void> {
   if (flagIds.length === 0) return;
-  const flags = await trx.selectFrom('device_flags as f').innerJoin('devices as d', 'd.id', 'f.device_id').innerJoin('schools as s', 's.id', 'd.school_id')
-    .select(['f.id', 'f.device_id', 'f.name', 'f.params', 'd.school_id', 'd.timezone', 's.timezone as school_timezone'])
-    .where('f.id', 'in', [...flagIds]).where('d.protocol', '=', 'push').execute();
+  const flags = await pushFlagsOf(trx, flagIds);
   for (const flag of flags) {
-    await trx.updateTable('push_commands').set({ status: 'cancelled', finished_at: sql`now()`, failure: 'its flag was replaced' })
-      .where('flag_id', '=', flag.id).where('status', '=', 'queued').execute();
+    await cancelQueuedFlagCommands(trx, Number(flag.id));
     const roster = flag.name === 'RELOAD_ROSTER' ? await rosterUsers(trx, flag.school_id, null) : [];
     const commands = await flagCommands(trx, { ...flag, id: Number(flag.id) }, { timeZone: flag.timezone ?? flag.school_timezone, now, roster });
     if (commands === null || commands.length === 0) {
-      await sql`
-        WITH done AS (UPDATE device_flags SET applied_at = now() WHERE id = ${flag.id} AND applied_at IS NULL RETURNING id)
-        INSERT INTO flag_events (flag_id, device_id, action, details)
-        SELECT id, ${flag.device_id}::uuid, 'applied', jsonb_build_object('push', 'nothing to do on a PUSH terminal') FROM done
-      `.execute(trx);
+      await applyFlagWithoutCommands(trx, Number(flag.id), flag.device_id);
       continue;
     }
     await queueCommands(trx, flag.device_id, commands);
@@ -113,14 +87,4 @@ export async function queueFlagCommands(trx: Trx, flagIds: readonly number[], no
   }
 }
 
-/** The first send of a flag's command delivers the flag (PROTOCOL.md §6 life cycle). */
-export async function markFlagsDelivered(db: DbOrTrx, flagIds: readonly number[]): Promise<void> {
-  if (flagIds.length === 0) return;
-  await sql`
-    WITH d AS (
-      UPDATE device_flags SET delivered_at = now() WHERE id = ANY(${[...new Set(flagIds)]}::bigint[]) AND delivered_at IS NULL AND applied_at IS NULL AND cancelled_at IS NULL
-      RETURNING id, device_id
-    )
-    INSERT INTO flag_events (flag_id, device_id, action, details) SELECT id, device_id, 'delivered', jsonb_build_object('push', true) FROM d
-  `.execute(db);
-}
+export { markFlagsDelivered };

@@ -2,9 +2,9 @@
 // the job's one transaction, its lines are checked (row codes staff can see), stored once per
 // (terminal, PIN, local time), punches without in/out typed by pairing, the touched user-days
 // recomputed, and the session finished with its stats. The archive is the raw body.
-import { sql } from 'kysely';
 import type { Trx } from '../../db/database.js';
 import { insertRejections, type RejectionRow } from '../../db/repositories/batch-import.js';
+import { dayPunchesForPairing, insertPunches, setPunchTypes, usersByBadge } from '../../db/repositories/push-punches.js';
 import type { FileImportStats, School } from '../../db/schema/index.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RowRejectionCode } from '../../shared/protocol/codes.js';
@@ -100,30 +100,6 @@ export async function importAttlog(input: PushImportInput): Promise<PushImportRe
   };
 }
 
-async function usersByBadge(trx: Trx, schoolId: number, badges: readonly string[]): Promise<Map<string, number>> {
-  if (badges.length === 0) return new Map();
-  // Deactivated users included: a punch from before their deactivation is history.
-  const rows = await sql<{ id: number; badge: string }>`
-    SELECT id, badge FROM users WHERE school_id = ${schoolId} AND badge = ANY(${[...badges]}::text[])
-  `.execute(trx);
-  return new Map(rows.rows.map((r) => [r.badge, Number(r.id)]));
-}
-
-/** One statement per chunk; answers the keys (`pin \t local time`) inserted, the others were held already. */
-async function insertPunches(trx: Trx, target: { schoolId: number; deviceId: string; sessionId: string }, rows: readonly Pending[]): Promise<Set<string>> {
-  const result = await sql<{ pin: string; local_time: string }>`
-    INSERT INTO attendances (school_id, user_id, device_id, type, occurred_at, session_id, pin, local_time, verify, punch_status, type_inferred)
-    SELECT ${target.schoolId}, t.user_id, ${target.deviceId}::uuid, coalesce(t.type, 'checkin'), t.occurred_at, ${target.sessionId}::uuid,
-      t.pin, t.local_time, t.verify, t.status, t.type IS NULL
-    FROM unnest(${rows.map((r) => r.userId)}::bigint[], ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.occurredAt.toISOString())}::timestamptz[],
-                ${rows.map((r) => r.pin)}::text[], ${rows.map((r) => r.localTime)}::timestamp[], ${rows.map((r) => r.verify)}::smallint[], ${rows.map((r) => r.status)}::smallint[])
-         AS t(user_id, type, occurred_at, pin, local_time, verify, status)
-    ON CONFLICT (device_id, pin, local_time) WHERE pin IS NOT NULL DO NOTHING
-    RETURNING pin, to_char(local_time, 'YYYY-MM-DD HH24:MI:SS') AS local_time
-  `.execute(trx);
-  return new Set(result.rows.map((r) => `${r.pin}\t${r.local_time}`));
-}
-
 /**
  * Punches without in/out (PUSH.md §4): on each (PIN, terminal-local day) this batch added one to,
  * the day's punches are taken in time order; a punch with a type keeps it and sets the state,
@@ -132,19 +108,11 @@ async function insertPunches(trx: Trx, target: { schoolId: number; deviceId: str
  */
 async function pairInferred(trx: Trx, deviceId: string, days: ReadonlySet<string>): Promise<Array<{ userId: number; occurredAt: Date }>> {
   if (days.size === 0) return [];
-  const keys = [...days].map((k) => k.split('\t'));
-  const rows = await sql<{ id: string; user_id: string; pin: string; day: string; type: PunchType; type_inferred: boolean; occurred_at: Date }>`
-    SELECT a.id, a.user_id, a.pin, a.local_time::date::text AS day, a.type, a.type_inferred, a.occurred_at
-    FROM attendances a JOIN unnest(${keys.map((k) => k[0])}::text[], ${keys.map((k) => k[1])}::date[]) AS k(pin, day)
-      ON a.pin = k.pin AND a.local_time >= k.day AND a.local_time < k.day + 1
-    WHERE a.device_id = ${deviceId}::uuid
-    ORDER BY a.pin, a.local_time
-    FOR UPDATE OF a
-  `.execute(trx);
+  const rows = await dayPunchesForPairing(trx, deviceId, [...days].map((k) => k.split('\t') as [string, string]));
   const changes: Array<{ id: number; type: PunchType; userId: number; occurredAt: Date }> = [];
   let group = '';
   let open = false;
-  for (const r of rows.rows) {
+  for (const r of rows) {
     const g = `${r.pin}\t${r.day}`;
     if (g !== group) {
       group = g;
@@ -158,11 +126,6 @@ async function pairInferred(trx: Trx, deviceId: string, days: ReadonlySet<string
     open = !open;
     if (type !== r.type) changes.push({ id: Number(r.id), type, userId: Number(r.user_id), occurredAt: r.occurred_at });
   }
-  if (changes.length > 0) {
-    await sql`
-      UPDATE attendances a SET type = c.type FROM unnest(${changes.map((c) => c.id)}::bigint[], ${changes.map((c) => c.type)}::text[]) AS c(id, type)
-      WHERE a.id = c.id
-    `.execute(trx);
-  }
+  await setPunchTypes(trx, changes);
   return changes;
 }

@@ -3,8 +3,8 @@
 // the session is finished as imported and acknowledged, and the terminal's health updated:
 // last sync, clock skew from a real-time punch, and "complete up to" its arrival (a terminal
 // in real-time mode sends every punch it holds at each upload).
-import { sql } from 'kysely';
 import type { Trx } from '../../db/database.js';
+import { finishPushImport, pushDevice } from '../../db/repositories/push-punches.js';
 import { finishSession } from '../../db/repositories/sync.js';
 import type { School } from '../../db/schema/index.js';
 import type { Logger } from '../../shared/logger.js';
@@ -17,7 +17,7 @@ export async function importPushSession(input: {
   school: School;
 }): Promise<void> {
   const { trx, session, school } = input;
-  const device = await trx.selectFrom('devices').select(['id', 'school_id', 'timezone']).where('id', '=', session.device_id).executeTakeFirstOrThrow();
+  const device = await pushDevice(trx, session.device_id);
   const now = new Date();
   const result = await importAttlog({
     trx, logger: input.logger, now, school,
@@ -25,13 +25,7 @@ export async function importPushSession(input: {
     device: { id: device.id, schoolId: device.school_id, timezone: device.timezone },
   });
   await finishSession(trx, session.id, { outcome: 'imported', stats: result.stats, package: null, package_sha256: null, clock_skew_seconds: result.clockSkewSeconds });
-  await trx.updateTable('sync_sessions').set({ acked_at: sql`now()` }).where('id', '=', session.id).execute();
-  await trx.updateTable('devices').set({
-    last_synced_at: sql`now()`,
-    last_device_clock: sql`greatest(last_device_clock, ${session.received_at}::timestamptz)`,
-    ...(result.clockSkewSeconds !== null && { clock_skew_seconds: result.clockSkewSeconds }),
-    updated_at: sql`now()`,
-  }).where('id', '=', device.id).execute();
+  await finishPushImport(trx, session.id, device.id, session.received_at, result.clockSkewSeconds);
   if (result.clockSkewSeconds !== null && Math.abs(result.clockSkewSeconds) > CLOCK_SUSPECT_SKEW_SECONDS) {
     input.logger.warn({ deviceId: device.id, skew: result.clockSkewSeconds }, 'push: terminal clock off');
   }
