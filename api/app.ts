@@ -17,6 +17,8 @@ import { datamartRoutes } from './routes/datamart.js';
 import { deviceRoutes } from './routes/devices.js';
 import { docsRoutes } from './routes/docs.js';
 import { flagRoutes } from './routes/flags.js';
+import { calendarRoutes } from './routes/calendars.js';
+import { presenceRoutes } from './routes/presence.js';
 import { figureRoutes } from './routes/figures.js';
 import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
@@ -45,6 +47,8 @@ export function buildRegistry(opts: UploadLimits): RouteRegistry {
   sessionRoutes(api);
   syncRoutes(api, opts);
   figureRoutes(api);
+  calendarRoutes(api);
+  presenceRoutes(api);
   alertRoutes(api);
   datamartRoutes(api);
   messageRoutes(api);

@@ -87,6 +87,7 @@ if (args.json) {
 } else {
   const f = report.figures;
   process.stdout.write(`${report.school.name} (id ${report.school.id}${report.school.reused ? ', reused' : ''}), days ${report.days[0]} … ${report.days.at(-1)}\n`);
+  process.stdout.write(`  calendar: closure ${report.calendar.closure ?? 'none'}, Saturday event ${report.calendar.event ?? 'none'} (${report.counts.eventAttendees} pupils came)\n`);
   process.stdout.write(`  ${f.devices} devices, ${f.users} pupils, ${f.generated_rows} rows generated (${f.rows_expected_rejected} bad on purpose)\n`);
   process.stdout.write(`  ${f.syncs} syncs, ${f.retries} retried calls (${f.uploads_retried} uploads retried with the same bytes), ${f.processing_failed} processing failures\n`);
   const c = report.counts;

@@ -34,9 +34,10 @@ export function expectedDayFigures(input: {
     for (const [date, dayEvents] of groupByLocalDate(events, input.school.timezone)) {
       const day = computeUserDay(dayEvents, { date, timezone: input.school.timezone, dayEnd: input.school.dayEnd, now: input.now });
       for (const a of day.anomalies) anomalies[a]++;
-      userDays.push({ userId, date, seconds: day.seconds, openSince: day.openSince });
+      userDays.push({ userId, date, seconds: day.seconds, openSince: day.openSince, checkedIn: day.firstCheckinAt !== null });
     }
   }
+  // input.school.calendar (when given) decides the open days, as the service's figures do.
   const { buckets } = aggregatePresence({
     school: input.school, period: 'day', from: input.from, to: input.to, users: input.users, userDays, now: input.now, completeUntil: null,
   });

@@ -37,6 +37,11 @@ export interface GenerationInput {
   /** Sync ticks of a day, local 'HH:MM', in order: the device may sync at each. */
   ticks: readonly string[];
   rates?: Partial<GenerationRates>;
+  /** Days the school is closed (a strike, a snow day): nobody comes. */
+  closedDays?: readonly string[];
+  /** Closed days with an event (a Saturday open day): `eventShare` of the pupils come for the morning. */
+  eventDays?: readonly string[];
+  eventShare?: number;
 }
 
 export type Expectation = 'stored' | RowRejectionCode;
@@ -63,6 +68,8 @@ export interface Generated {
   counts: {
     pupilDays: number; absent: number; lunchOut: number; forgottenCheckouts: number; fevers: number;
     orphanCheckouts: number; badRows: Partial<Record<RowRejectionCode, number>>;
+    /** Pupils who came to an event on a closed day. */
+    eventAttendees: number;
   };
 }
 
@@ -76,12 +83,24 @@ export function generate(input: GenerationInput): Generated {
   const rates = { ...DEFAULT_RATES, ...input.rates };
   const tz = input.timezone;
   const raw: Array<Omit<GeneratedEvent, 'seq'>> = [];
-  const counts: Generated['counts'] = { pupilDays: 0, absent: 0, lunchOut: 0, forgottenCheckouts: 0, fevers: 0, orphanCheckouts: 0, badRows: {} };
+  const counts: Generated['counts'] = { pupilDays: 0, absent: 0, lunchOut: 0, forgottenCheckouts: 0, fevers: 0, orphanCheckouts: 0, badRows: {}, eventAttendees: 0 };
   const devices: DevicePlan[] = Array.from({ length: input.devices }, () => ({ online: [] }));
 
+  const closed = new Set(input.closedDays ?? []);
+  const eventDays = new Set(input.eventDays ?? []);
   for (const date of input.days) {
     const rnd = seededRandom(subSeed(input.seed, 'day', date));
     for (const userId of input.userIds) {
+      if (closed.has(date)) continue;
+      if (eventDays.has(date)) {
+        // An event morning: some pupils come for about two hours, the others stay home.
+        if (!rnd.chance(input.eventShare ?? 0.3)) continue;
+        counts.eventAttendees++;
+        const device = rnd.int(0, input.devices - 1);
+        raw.push({ device, userId, type: 'checkin', at: around(date, '09:30', 10, tz, rnd), temperature: rnd.int(361, 371) / 10, expect: 'stored' });
+        raw.push({ device, userId, type: 'checkout', at: around(date, '11:30', 10, tz, rnd), temperature: null, expect: 'stored' });
+        continue;
+      }
       counts.pupilDays++;
       // Pupils mostly use one device a day; now and then they leave through another.
       const inDevice = rnd.int(0, input.devices - 1);

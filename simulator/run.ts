@@ -7,6 +7,7 @@ import { addDays } from '../shared/time/calendar.js';
 import { attendancesCsv, batchZip, deviceXml } from './batch.js';
 import { DeviceClient, type FaultInjector } from './device-client.js';
 import { expectedDayFigures, type StoredEvent } from './expected.js';
+import { SchoolCalendar, type CalendarEntry } from '../shared/attendance/school-calendar.js';
 import { generate, type GeneratedEvent, type GenerationRates } from './generate.js';
 import { http } from './http.js';
 import { seededRandom, subSeed } from './random.js';
@@ -56,6 +57,7 @@ export interface SimulationReport {
   checks: Check[];
   school: { id: number; name: string; reused: boolean };
   days: string[];
+  calendar: { closure: string | null; event: string | null };
   figures: { devices: number; users: number; generated_rows: number; rows_expected_stored: number; rows_expected_rejected: number;
     syncs: number; retries: number; uploads_retried: number; processing_failed: number; resent_rejected_rows: number; anomalies: Record<string, number>;
     /** Rows already in these days before this run (an earlier run of the same seed). */
@@ -136,8 +138,16 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
 
   const { school, reused } = await ensureSchool(admin, `Simulated school (seed ${opts.seed})`, timezone);
   const tz = school.timezone;
-  const days = pastSchoolDays(todayIn(tz, now), opts.days, school.school_days, isoWeekday);
+  const today = todayIn(tz, now);
+  const schoolDays = pastSchoolDays(today, opts.days, school.school_days, isoWeekday);
+  // The calendar learns a closure (the middle school day, when there are two or more) and the
+  // generated days include the last Saturday, an event morning at a closed school.
+  const closure = schoolDays.length >= 2 ? schoolDays[Math.floor(schoolDays.length / 2)] : null;
+  let saturday = addDays(today, -1);
+  while (isoWeekday(saturday) !== 6) saturday = addDays(saturday, -1);
+  const days = [...new Set([...schoolDays, ...(school.school_days.includes(6) ? [] : [saturday])])].sort();
   const { users } = await ensureUsers(admin, school.id, `SIM${opts.seed}`, opts.devices * (opts.usersPerDevice ?? 25), addDays(days[0], -7));
+  if (closure) await importClosure(admin, school.id, opts.seed, closure);
   const protocol = opts.protocol ?? 'v4';
   const isPush = (index: number) => protocol === 'push' || (protocol === 'mixed' && index % 2 === 1);
   const indices = Array.from({ length: opts.devices }, (_, i) => i);
@@ -155,6 +165,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
 
   const generated = generate({
     seed: opts.seed, days, timezone: tz, userIds: users.map((u) => u.id), devices: opts.devices, strangerId: 2_000_000_000, ticks, rates: opts.rates,
+    closedDays: closure ? [closure] : [], eventDays: days.includes(saturday) ? [saturday] : [],
   });
   const live: LiveDevice[] = devices.map((d, k) => v4Indices[k]).map((index, k) => ({
     index, id: devices[k].id,
@@ -278,8 +289,11 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     }),
   ];
   const figuresAt = new Date();
+  const calendarRes = await http(admin.url, 'GET', `/api/schools/${school.id}/calendar`, { token: admin.token });
+  const entries: CalendarEntry[] = (calendarRes.body.entries ?? []).map((e: any) => ({ kind: e.kind, label: e.label, startsOn: e.starts_on, endsOn: e.ends_on }));
+  const calendar = new SchoolCalendar(school.school_days, entries);
   const expected = expectedDayFigures({
-    school: { timezone: tz, dayEnd: school.day_end, schoolDays: school.school_days },
+    school: { timezone: tz, dayEnd: school.day_end, calendar },
     users: allUsers.map((u) => ({ id: u.id, enrolledOn: u.enrolled_on, deletedAt: u.deleted_at ? new Date(u.deleted_at) : null })),
     events, from: days[0], to: days[days.length - 1], now: figuresAt,
   });
@@ -299,13 +313,26 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     const a = actual.get(b.start);
     return `${b.start}: api ${a ? `${a.present}/${a.absent}/${a.total}` : 'missing'}, expected ${b.present}/${b.absent}/${b.total}`;
   });
-  const schoolDayBuckets = expected.buckets.filter((b) => days.includes(b.start));
+  const schoolDayBuckets = expected.buckets.filter((b) => calendar.isOpen(b.start));
   checks.push({
     name: 'per-day figures from the API equal those computed from the events',
     ok: res.status === 200 && mismatches.length === 0,
     detail: res.status !== 200 ? `aggregate answered ${res.status}` : mismatches.length === 0
       ? `${expected.buckets.length} days equal (present/total on the school days: ${schoolDayBuckets.map((b) => `${b.present}/${b.total}`).join(', ')})`
       : mismatches.slice(0, 5).join('; '),
+  });
+
+  // Closed days (the closure, the Saturday event, the weekend): nobody absent; the event's pupils present.
+  const closedDays = days.filter((d) => !calendar.isOpen(d)).map((d) => ({ date: d, api: actual.get(d) as any }));
+  const closedWrong = closedDays.filter(({ api }) => !api || api.absent !== 0 || api.school_day !== false);
+  const eventBucket = actual.get(saturday) as any;
+  const eventWrong = days.includes(saturday) && generated.counts.eventAttendees > 0 && eventBucket?.present !== generated.counts.eventAttendees;
+  checks.push({
+    name: 'closed days count nobody absent; who came to the Saturday event is present',
+    ok: closedWrong.length === 0 && !eventWrong && (closure === null || closedDays.some((c) => c.date === closure)),
+    detail: closedWrong.length > 0 ? closedWrong.map(({ date, api }) => `${date}: ${api ? `absent ${api.absent}, school_day ${api.school_day}` : 'missing'}`).join('; ')
+      : eventWrong ? `${saturday}: api present ${eventBucket?.present}, expected ${generated.counts.eventAttendees}`
+        : `${closedDays.map(({ date, api }) => `${date} ${api.present}/${api.total}`).join(', ')} (closure ${closure ?? 'none'}, event ${days.includes(saturday) ? saturday : 'none'})`,
   });
 
   const deviceRows = await listAll<{ id: string; channels: Record<string, { status: number }> }>(admin, `/api/devices?school_id=${school.id}`);
@@ -320,6 +347,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
 
   return {
     ok: checks.every((c) => c.ok),
+    calendar: { closure, event: days.includes(saturday) ? saturday : null },
     checks,
     school: { id: school.id, name: school.name, reused },
     days,
@@ -344,4 +372,14 @@ async function waitForPushImports(admin: Admin, terminals: readonly PushLive[]):
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/** The closure as the school's own calendar entry, through the iCalendar import (UID-keyed: a rerun changes nothing). */
+async function importClosure(admin: Admin, schoolId: number, seed: number, date: string): Promise<void> {
+  const compact = date.replaceAll('-', '');
+  const next = addDays(date, 1).replaceAll('-', '');
+  const ics = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//attendance-sync//simulator//EN', 'BEGIN:VEVENT', `UID:sim-${seed}-closure-${compact}@simulator`,
+    'DTSTAMP:20260101T000000Z', `DTSTART;VALUE=DATE:${compact}`, `DTEND;VALUE=DATE:${next}`, 'SUMMARY:Snow day (simulated)', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
+  const res = await http(admin.url, 'POST', `/api/schools/${schoolId}/calendar/import?kind=closure`, { token: admin.token, body: ics, headers: { 'content-type': 'text/calendar' } });
+  if (res.status !== 200) throw new Error(`calendar import: ${res.status} ${JSON.stringify(res.body)}`);
 }

@@ -4,9 +4,9 @@ import { createHash } from 'node:crypto';
 import type { DbOrTrx } from '../../db/database.js';
 import { deviceCompleteness, figureUsers, usersFingerprint, userDaysFingerprint } from '../../db/repositories/figures.js';
 import type { School } from '../../db/schema/index.js';
-import { aggregatePresence } from '../../shared/attendance/aggregate.js';
 import { bucketEndInstant, bucketsFor, spanOf, type Period } from '../../shared/attendance/buckets.js';
-import { isSchoolDay } from '../../shared/attendance/presence.js';
+import { aggregatePresence, PRESENCE_RULE } from '../../shared/attendance/aggregate.js';
+import { loadSchoolCalendar } from '../calendar/school-calendar.js';
 import { todayIn } from '../../shared/time/zoned.js';
 import { cachedUserDays } from './user-day-cache.js';
 
@@ -25,10 +25,11 @@ export async function schoolFigures(db: DbOrTrx, school: School, q: FiguresQuery
   const tz = school.timezone;
   const span = spanOf(bucketsFor(q.period, q.from, q.to))!;
   const today = todayIn(tz, now);
-  const [daysPrint, usersPrint, devices] = await Promise.all([
+  const [daysPrint, usersPrint, devices, cal] = await Promise.all([
     userDaysFingerprint(db, school.id, span.start, span.end),
     usersFingerprint(db, school.id),
     deviceCompleteness(db, school.id),
+    loadSchoolCalendar(db, school),
   ]);
   const lastEnd = bucketEndInstant(span, tz);
   const horizon = Math.min(lastEnd.getTime(), now.getTime());
@@ -39,14 +40,14 @@ export async function schoolFigures(db: DbOrTrx, school: School, q: FiguresQuery
     .map((d) => ({ id: d.id, name: d.name, complete_until: d.complete_until.toISOString(), last_synced_at: d.last_synced_at?.toISOString() ?? null }));
 
   const cacheName = `${school.id}:${q.period}:${q.from}:${q.to}:${q.includeUsers}`;
-  const inputs = JSON.stringify([daysPrint, usersPrint, completeUntil.getTime(), pendingDevices, today, school.updated_at.getTime()]);
+  const inputs = JSON.stringify([daysPrint, usersPrint, completeUntil.getTime(), pendingDevices, today, school.updated_at.getTime(), cal.version]);
   const past = span.end < today;
   const hit = past ? pastAnswers.get(cacheName) : undefined;
   if (hit && hit.key === inputs) return { body: { ...hit.body, generated_at: now.toISOString() }, etag: hit.etag };
 
   const [users, stored] = await Promise.all([figureUsers(db, school.id), cachedUserDays(db, school.id, span.start, span.end, daysPrint)]);
   const result = aggregatePresence({
-    school: { timezone: tz, dayEnd: school.day_end.slice(0, 5), schoolDays: school.school_days },
+    school: { timezone: tz, dayEnd: school.day_end.slice(0, 5), calendar: cal.calendar },
     period: q.period, from: q.from, to: q.to, now, completeUntil, includeUsers: q.includeUsers,
     users: users.map((u) => ({ id: u.id, enrolledOn: u.enrolled_on, deletedAt: u.deleted_at })),
     userDays: stored,
@@ -61,11 +62,26 @@ export async function schoolFigures(db: DbOrTrx, school: School, q: FiguresQuery
     today,
     complete_until: completeUntil.toISOString(),
     pending_devices: pendingDevices,
-    buckets: result.buckets.map((b) => ({ ...b, ...(q.period === 'day' && { school_day: isSchoolDay(b.start, school.school_days) }) })),
+    rule: PRESENCE_RULE,
+    calendar: { version: cal.version, shared_calendar: cal.shared && { id: cal.shared.id, name: cal.shared.name } },
+    buckets: result.buckets.map((b, i) => {
+      const days = result.days[i];
+      return {
+        ...b,
+        ...(q.period === 'day' && { school_day: cal.calendar.isOpen(b.start) }),
+        open_days: days.counted.length,
+        counted_days: days.counted,
+        skipped_days: days.skipped,
+        attended_closed_days: days.attendedClosed,
+      };
+    }),
     ...(result.users && {
       users: result.users.map((u) => {
         const user = names.get(String(u.userId));
-        return { user_id: Number(u.userId), name: user?.name ?? null, badge: user?.badge ?? null, statuses: u.statuses };
+        return {
+          user_id: Number(u.userId), name: user?.name ?? null, badge: user?.badge ?? null, statuses: u.statuses,
+          counts: u.counts.map((c) => c && { open_days: c.openDays, days_present: c.daysPresent }),
+        };
       }),
     }),
   };

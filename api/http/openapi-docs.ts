@@ -145,6 +145,20 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     description: 'A message for one device or every device of a school, shown on the device after its next sync.',
     body: { school_id: 1, body: 'Sports day tomorrow: doors open at 7:45.', priority: 'normal', expires_at: '2026-12-05T00:00:00Z' },
   },
+  // School calendar (docs/CALENDAR.md)
+  'POST /api/calendars': {
+    description: 'A shared calendar for the schools of a region; fill it with entries or an iCalendar import, then subscribe schools with `PUT /api/schools/{id}/calendar`.',
+    body: { name: 'Vacances scolaires - Zone C', region: 'Île-de-France' },
+  },
+  'PATCH /api/calendars/{id}': { body: { name: 'Vacances scolaires 2025-2026 - Zone C' } },
+  'POST /api/calendars/{id}/entries': { body: { kind: 'holiday', label: 'Vacances de Noël', starts_on: '2025-12-20', ends_on: '2026-01-04' } },
+  'PATCH /api/calendars/{id}/entries/{entry_id}': { body: { ends_on: '2026-01-05' } },
+  'PUT /api/schools/{id}/calendar': { body: { shared_calendar_id: 1 } },
+  'POST /api/schools/{id}/calendar/entries': {
+    description: 'The school\'s own entry: a closure (strike, snow day), a term, or a holiday of its own. Figures apply it at once, no rebuild.',
+    body: { kind: 'closure', label: 'Snow day', starts_on: '2026-01-13', ends_on: '2026-01-13' },
+  },
+  'PATCH /api/schools/{id}/calendar/entries/{entry_id}': { body: { label: 'Snow day (buses cancelled)' } },
 };
 
 /** The example of a problem response with no example of its own, by status. */

@@ -5,6 +5,7 @@ import { checkedInNow } from '../../db/repositories/figures.js';
 import { findSchool } from '../../db/repositories/schools.js';
 import { createRebuild, findRebuild } from '../../db/repositories/rebuilds.js';
 import { validationFailed } from '../../shared/errors.js';
+import { SKIP_REASONS, type SkipReason } from '../../shared/attendance/school-calendar.js';
 import { QUEUES } from '../../shared/jobs.js';
 import { addDays, daysBetween } from '../../shared/time/calendar.js';
 import { todayIn } from '../../shared/time/zoned.js';
@@ -18,16 +19,39 @@ import { errors, idParam, localDate } from '../schemas/common.js';
 
 const MAX_RANGE_DAYS = 3 * 366;
 
+const skippedDaySchema = z.object({
+  date: z.string(),
+  reason: z.enum(SKIP_REASONS as [SkipReason, ...SkipReason[]]).describe('not_a_school_day (weekday), out_of_term, holiday, public_holiday, closure, not_begun (after today)'),
+  label: z.string().describe('The calendar entry\'s label ("Vacances de Noël"), the weekday, or "Not begun"'),
+}).meta({ id: 'SkippedDay' });
 export const bucketSchema = z.object({
   start: z.string(), end: z.string(), present: z.number().int(), absent: z.number().int(), total: z.number().int(), final: z.boolean(),
-  school_day: z.boolean().optional(),
+  school_day: z.boolean().optional().describe('Day buckets: the school is open that day (its calendar applied)'),
+  open_days: z.number().int().describe('Open days of the bucket that have begun: the days counted'),
+  counted_days: z.array(z.string()).describe('The open days counted, in order'),
+  skipped_days: z.array(skippedDaySchema).describe('Every other day of the bucket, with why it was not counted'),
+  attended_closed_days: z.array(z.string()).describe('Closed days on which someone checked in: on a day bucket they are present, nobody absent'),
 });
+const ruleSchema = z.object({
+  day: z.string(), period: z.string(), closed_day: z.string(), counted: z.string(),
+  present_day_seconds: z.number().int(), period_threshold_percent: z.number().int(),
+}).meta({ id: 'PresenceRule', description: 'The rule the figures applied, in words and numbers' });
 export const figuresSchema = z.object({
   school_id: z.number().int(), period: z.enum(['day', 'week', 'month']), from: z.string(), to: z.string(), timezone: z.string(), today: z.string(),
   complete_until: z.string(),
   pending_devices: z.array(z.object({ id: z.uuid(), name: z.string(), complete_until: z.string(), last_synced_at: z.string().nullable() })),
+  rule: ruleSchema,
+  calendar: z.object({
+    version: z.string().describe('Changes with any change of the school days, the entries or the subscription'),
+    shared_calendar: z.object({ id: z.number().int(), name: z.string() }).nullable(),
+  }),
   buckets: z.array(bucketSchema),
-  users: z.array(z.object({ user_id: z.number().int(), name: z.string().nullable(), badge: z.string().nullable(), statuses: z.array(z.enum(['present', 'absent']).nullable()) })).optional(),
+  users: z.array(z.object({
+    user_id: z.number().int(), name: z.string().nullable(), badge: z.string().nullable(),
+    statuses: z.array(z.enum(['present', 'absent']).nullable()),
+    counts: z.array(z.object({ open_days: z.number().int(), days_present: z.number().int() }).nullable())
+      .describe('Per bucket, the counts behind the status: open days the user is counted on, and present on (null: not counted)'),
+  })).optional(),
   generated_at: z.string(),
 }).meta({ id: 'SchoolFigures' });
 

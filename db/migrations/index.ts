@@ -7,6 +7,7 @@ import * as m20261124000500 from './20261124_000500_user_days_open.js';
 import * as m20261124001000 from './20261124_001000_datamart.js';
 import * as m20261124004000 from './20261124_004000_channels.js';
 import * as m20261124006000 from './20261124_006000_hot_path_keys.js';
+import * as m20261203100000 from './20261203_100000_calendars.js';
 import * as m20261203200000 from './20261203_200000_device_values_fit.js';
 import * as m20261203200100 from './20261203_200100_session_file_errors.js';
 import * as m20261203300000 from './20261203_300000_push_terminals.js';
@@ -18,6 +19,7 @@ export const migrations: Record<string, Migration> = {
   '20261124_001000_datamart': m20261124001000,
   '20261124_004000_channels': m20261124004000,
   '20261124_006000_hot_path_keys': m20261124006000,
+  '20261203_100000_calendars': m20261203100000,
   '20261203_200000_device_values_fit': m20261203200000,
   '20261203_200100_session_file_errors': m20261203200100,
   '20261203_300000_push_terminals': m20261203300000,

@@ -18,6 +18,8 @@ export interface StoredUserDay {
   date: string;
   seconds: number;
   openSince: Date | null;
+  /** Checked in at least once that day (what counts someone present on a closed day). */
+  checkedIn: boolean;
 }
 
 /**
@@ -39,8 +41,9 @@ export async function userDaysFingerprint(db: DbOrTrx, schoolId: number, from: s
  * packed in arrays: far fewer objects to build than one per user-day (2,000 users × 31 days).
  */
 export async function storedUserDays(db: DbOrTrx, schoolId: number, from: string, to: string): Promise<StoredUserDay[]> {
-  const rows = await sql<{ user_id: number; dates: string[]; seconds: number[]; open_since: (Date | null)[] }>`
-    SELECT user_id, array_agg(date::text) AS dates, array_agg(seconds) AS seconds, array_agg(open_since) AS open_since
+  const rows = await sql<{ user_id: number; dates: string[]; seconds: number[]; open_since: (Date | null)[]; came: boolean[] }>`
+    SELECT user_id, array_agg(date::text) AS dates, array_agg(seconds) AS seconds, array_agg(open_since) AS open_since,
+      array_agg(first_checkin_at IS NOT NULL) AS came
     FROM user_days WHERE school_id = ${schoolId} AND date BETWEEN ${from}::date AND ${to}::date
     GROUP BY user_id
   `.execute(db);
@@ -48,7 +51,7 @@ export async function storedUserDays(db: DbOrTrx, schoolId: number, from: string
   for (const r of rows.rows) {
     for (let i = 0; i < r.dates.length; i++) {
       const open = r.open_since[i];
-      days.push({ userId: Number(r.user_id), date: r.dates[i], seconds: Number(r.seconds[i]), openSince: open === null ? null : new Date(open) });
+      days.push({ userId: Number(r.user_id), date: r.dates[i], seconds: Number(r.seconds[i]), openSince: open === null ? null : new Date(open), checkedIn: r.came[i] });
     }
   }
   return days;

@@ -1,5 +1,6 @@
 // The typed database: one interface per table, composed here.
 import type { AttendancesTable, FeverEventsTable, UserDaysTable } from './attendances.js';
+import type { CalendarEntriesTable, CalendarsTable, CalendarSubscriptionsTable } from './calendars.js';
 import type { AuthThrottleTable, IdempotencyKeysTable } from './auth.js';
 import type { DatamartChangesTable, DatamartCollectKeysTable, DatamartRecordsTable, DatamartRunsTable, DatamartStagesTable, DatamartSubstagesTable, DatamartUploadsTable } from './datamart.js';
 import type { AlertDeliveriesTable, DeviceMessagesTable, DevicePhotosTable, MessageDeliveriesTable, MessagesTable, PhotosTable, ReadingsTable } from './channels.js';
@@ -47,10 +48,14 @@ export interface Database {
   push_commands: PushCommandsTable;
   push_terminal_users: PushTerminalUsersTable;
   push_operlog: PushOperlogTable;
+  calendars: CalendarsTable;
+  calendar_entries: CalendarEntriesTable;
+  calendar_subscriptions: CalendarSubscriptionsTable;
 }
 
 export type * from './attendances.js';
 export type * from './auth.js';
+export type * from './calendars.js';
 export type * from './datamart.js';
 export type * from './channels.js';
 export type * from './devices.js';

@@ -2,8 +2,9 @@
 // figures the aggregate endpoint answers. Pure: the caller loads the rows, this counts.
 import { eachDate } from '../time/calendar.js';
 import { startOfLocalDay, todayIn } from '../time/zoned.js';
-import { bucketsFor, begunSchoolDays, isFinal, spanOf, type Bucket, type Period } from './buckets.js';
-import { DEFAULT_SCHOOL_DAYS, isPresentOnDay, periodPresence } from './presence.js';
+import { bucketsFor, isFinal, spanOf, type Bucket, type Period } from './buckets.js';
+import { DEFAULT_SCHOOL_DAYS, isPresentOnDay, periodPresence, PRESENT_DAY_SECONDS } from './presence.js';
+import { SchoolCalendar, type DayOpening, type SkipReason } from './school-calendar.js';
 import { dayClock, type DayClock, type UserDay } from './user-day.js';
 
 /** Ids as the database gives them: int4 arrives as number, int8 as string; keyed as strings. */
@@ -13,8 +14,10 @@ export interface AggregateSchool {
   timezone: string;
   /** 'HH:MM' */
   dayEnd: string;
-  /** ISO weekdays; Monday–Friday when absent. */
+  /** ISO weekdays; Monday–Friday when absent. Ignored when `calendar` is given. */
   schoolDays?: readonly number[];
+  /** The effective calendar (school days of the week + dated entries); from `schoolDays` alone when absent. */
+  calendar?: SchoolCalendar;
 }
 
 export interface AggregateUser {
@@ -27,6 +30,8 @@ export interface AggregateUser {
 export interface UserDayRow extends Pick<UserDay, 'seconds' | 'openSince'> {
   userId: UserId;
   date: string;
+  /** Checked in at least once that day; when absent, read as "some time or an open interval". */
+  checkedIn?: boolean;
 }
 
 export type PresenceStatus = 'present' | 'absent';
@@ -54,25 +59,64 @@ export interface AggregateInput {
   includeUsers?: boolean;
 }
 
+/** The counts behind a user's verdict in one bucket: open days they are counted on, and present on. */
+export interface UserCounts {
+  openDays: number;
+  daysPresent: number;
+}
+
 export interface UserStatuses {
   userId: UserId;
   /** One per bucket, same order; null where the user is not counted. */
   statuses: Array<PresenceStatus | null>;
+  /** One per bucket, same order; null where the user is not counted. */
+  counts: Array<UserCounts | null>;
+}
+
+export interface SkippedDay {
+  date: string;
+  reason: SkipReason;
+  /** The calendar entry's label ("Christmas holidays"), the weekday, or "Not begun". */
+  label: string;
+}
+
+/** Per bucket, which days were counted (open and begun) and which skipped, with why. */
+export interface BucketDays {
+  counted: string[];
+  skipped: SkippedDay[];
+  /** Closed days of the bucket on which someone checked in: those users count as present on a day bucket. */
+  attendedClosed: string[];
 }
 
 export interface AggregateResult {
   buckets: BucketFigures[];
+  /** Same order as `buckets`. */
+  days: BucketDays[];
   users?: UserStatuses[];
 }
+
+/** The rule the figures apply, in words and numbers, for clients to show beside them. */
+export const PRESENCE_RULE = {
+  day: 'present when more than 4 h were accumulated that day, or when checked in right now (today only); otherwise absent',
+  period: 'present on more than 80 % of the open days of the period that have begun (today included), counted from enrolment; otherwise absent',
+  closed_day: 'a day the school is closed (not a school day, outside the terms, holiday, public holiday, closure) counts nobody absent; those who checked in on it are present on that day, and it does not count in a week or month',
+  counted: 'users enrolled on or before the day and not deactivated before it, plus anyone with an attendance that day',
+  present_day_seconds: PRESENT_DAY_SECONDS,
+  period_threshold_percent: 80,
+} as const;
 
 /** What one begun date knows; per-user flags are indexed like the `users` array below. */
 interface DayFacts {
   date: string;
   clock: DayClock;
+  opening: DayOpening;
   startMs: number;
   /** 1 where the user has a stored user-day that date ("anyone with an attendance that day"). */
   attended: Uint8Array;
   present: Uint8Array;
+  /** 1 where the user checked in that date (what makes someone present on a closed day). */
+  came: Uint8Array;
+  anyoneCame: boolean;
 }
 
 interface Counted {
@@ -90,23 +134,24 @@ function isCountedOn(u: Counted, i: number, day: DayFacts): boolean {
 
 /**
  * Per bucket:
- * - day: users counted that day, present per `isPresentOnDay` (live part added for today).
- *   Any day, school day or not: DESIGN §4 makes no exception, so a Saturday shows the
- *   enrolled users mostly absent. A day after today counts nobody (total 0): not begun.
- * - week/month: a user is counted when counted on at least one school day of the bucket that
- *   has begun; present when present on more than 80% of those days on which they are counted
- *   (their own denominator, so someone enrolled on Thursday is judged on Thu–Fri only).
- *   Non-school days count for neither side.
+ * - day, open: users counted that day, present per `isPresentOnDay` (live part added for today).
+ * - day, closed (weekend, holiday, closure…): nobody is absent; users who checked in that day
+ *   are present (a Saturday event), and they are the only ones counted.
+ * - day after today: counts nobody (total 0): not begun.
+ * - week/month: a user is counted when counted on at least one open day of the bucket that
+ *   has begun; present when present on more than 80% of those open days on which they are
+ *   counted (their own denominator, so someone enrolled on Thursday is judged on Thu–Fri
+ *   only). Closed days count for neither side, check-ins or not.
  * Rows for users not in `users` still count, on their days only.
  * Cost: O(rows + users × days); no luxon call per user or per row.
  */
 export function aggregatePresence(input: AggregateInput): AggregateResult {
   const { school, now, completeUntil } = input;
   const tz = school.timezone;
-  const schoolDays = school.schoolDays ?? DEFAULT_SCHOOL_DAYS;
+  const calendar = school.calendar ?? new SchoolCalendar(school.schoolDays ?? DEFAULT_SCHOOL_DAYS);
   const buckets = bucketsFor(input.period, input.from, input.to);
   const span = spanOf(buckets);
-  if (span === null) return input.includeUsers ? { buckets: [], users: [] } : { buckets: [] };
+  if (span === null) return input.includeUsers ? { buckets: [], days: [], users: [] } : { buckets: [], days: [] };
   const today = todayIn(tz, now);
 
   const lastBegun = span.end < today ? span.end : today; // later dates count nobody
@@ -136,9 +181,12 @@ export function aggregatePresence(input: AggregateInput): AggregateResult {
     days.set(date, {
       date,
       clock: dayClock({ date, timezone: tz, dayEnd: school.dayEnd, now, today }),
+      opening: calendar.opening(date),
       startMs: startOfLocalDay(date, tz).getTime(),
       attended: new Uint8Array(users.length),
       present: new Uint8Array(users.length),
+      came: new Uint8Array(users.length),
+      anyoneCame: false,
     });
   }
   input.userDays.forEach((row, r) => {
@@ -147,36 +195,71 @@ export function aggregatePresence(input: AggregateInput): AggregateResult {
     const day = days.get(row.date)!;
     day.attended[i] = 1;
     if (isPresentOnDay(row, day.clock)) day.present[i] = 1;
+    if (row.checkedIn ?? (row.seconds > 0 || row.openSince !== null)) {
+      day.came[i] = 1;
+      day.anyoneCame = true;
+    }
   });
 
   const statuses: Array<Array<PresenceStatus | null>> | null = input.includeUsers ? users.map(() => []) : null;
+  const counts: Array<Array<UserCounts | null>> | null = input.includeUsers ? users.map(() => []) : null;
+  const explained: BucketDays[] = [];
   const figures: BucketFigures[] = buckets.map((bucket) => {
-    const dates = input.period === 'day' ? (days.has(bucket.start) ? [bucket.start] : []) : begunSchoolDays(bucket, schoolDays, today);
-    const facts = dates.map((d) => days.get(d)!);
+    const counted: DayFacts[] = [];
+    const closedAttended: DayFacts[] = [];
+    const why: BucketDays = { counted: [], skipped: [], attendedClosed: [] };
+    for (const date of input.period === 'day' ? [bucket.start] : eachDate(bucket.start, bucket.end)) {
+      const day = days.get(date);
+      if (!day) {
+        why.skipped.push({ date, reason: 'not_begun', label: 'Not begun' });
+      } else if (day.opening.open) {
+        counted.push(day);
+        why.counted.push(date);
+      } else {
+        why.skipped.push({ date, reason: day.opening.reason, label: day.opening.label });
+        if (day.anyoneCame) {
+          why.attendedClosed.push(date);
+          closedAttended.push(day);
+        }
+      }
+    }
+    explained.push(why);
+    // A closed day bucket counts only those who came, all present.
+    const closedDay = input.period === 'day' && closedAttended.length === 1 ? closedAttended[0] : null;
     let present = 0;
     let total = 0;
     for (let i = 0; i < users.length; i++) {
       const u = users[i];
       let countedDays = 0;
       let presentDays = 0;
-      for (const day of facts) {
+      for (const day of counted) {
         if (!isCountedOn(u, i, day)) continue;
         countedDays++;
         presentDays += day.present[i];
       }
       let status: PresenceStatus | null = null;
-      if (countedDays > 0) {
+      let userCounts: UserCounts | null = null;
+      if (closedDay !== null) {
+        if (closedDay.came[i] === 1) {
+          total++;
+          present++;
+          status = 'present';
+          userCounts = { openDays: 0, daysPresent: 1 };
+        }
+      } else if (countedDays > 0) {
         total++;
         // A day bucket is one day: present that day. A period needs > 80% of its counted days.
         const isPresent = input.period === 'day' ? presentDays === 1 : periodPresence(presentDays, countedDays);
         if (isPresent) present++;
         status = isPresent ? 'present' : 'absent';
+        userCounts = { openDays: countedDays, daysPresent: presentDays };
       }
       statuses?.[i].push(status);
+      counts?.[i].push(userCounts);
     }
     return { ...bucket, present, absent: total - present, total, final: isFinal(bucket, completeUntil, tz) };
   });
 
-  if (!statuses) return { buckets: figures };
-  return { buckets: figures, users: users.map((u, i) => ({ userId: u.id, statuses: statuses[i] })) };
+  if (!statuses) return { buckets: figures, days: explained };
+  return { buckets: figures, days: explained, users: users.map((u, i) => ({ userId: u.id, statuses: statuses[i], counts: counts![i] })) };
 }

@@ -45,7 +45,7 @@ describe('aggregate by day, week and month', () => {
     expect(days.body.buckets.map((b: any) => [b.start, b.present, b.absent, b.total, b.school_day])).toEqual([
       ['2026-11-12', 2, 1, 3, true],
       ['2026-11-13', 1, 2, 3, true], // Ben stayed 3 h: absent
-      ['2026-11-14', 0, 3, 3, false],
+      ['2026-11-14', 0, 0, 0, false], // Saturday: no school, nobody absent
     ]);
 
     // Ben was present 4 of 5 school days: 80% is not more than 80%, so absent for the week.

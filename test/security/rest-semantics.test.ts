@@ -82,6 +82,12 @@ describe("another school's resources answer like missing ones", () => {
     const job = await http(stack.url, 'POST', `/api/schools/${w.schoolB.id}/rebuild-figures`, { token: w.backoffice.token, body: { from: '2026-11-02', to: '2026-11-08' } });
     if (session.status !== 202 || flag.status !== 201 || job.status !== 202) throw new Error('school B could not be set up');
     ownDevice = (await aDevice(db.db, w.schoolA.id)).id;
+    // School B's calendar: a shared calendar it subscribes to, an entry of it, an entry of its own.
+    const calendarB = await http(stack.url, 'POST', '/api/calendars', { token: w.backoffice.token, body: { name: 'Region of B' } });
+    const sharedEntryB = await http(stack.url, 'POST', `/api/calendars/${calendarB.body.id}/entries`, { token: w.backoffice.token, body: { kind: 'holiday', label: 'H', starts_on: '2026-12-19', ends_on: '2027-01-03' } });
+    const schoolEntryB = await http(stack.url, 'POST', `/api/schools/${w.schoolB.id}/calendar/entries`, { token: w.backoffice.token, body: { kind: 'closure', label: 'C', starts_on: '2026-11-10', ends_on: '2026-11-10' } });
+    const subscribed = await http(stack.url, 'PUT', `/api/schools/${w.schoolB.id}/calendar`, { token: w.backoffice.token, body: { shared_calendar_id: calendarB.body.id } });
+    if (sharedEntryB.status !== 201 || schoolEntryB.status !== 201 || subscribed.status !== 200) throw new Error('school B\'s calendar could not be set up');
     const big = '987654321';
     ids = {
       school: { other: String(w.schoolB.id), none: big },
@@ -93,16 +99,20 @@ describe("another school's resources answer like missing ones", () => {
       job: { other: String(job.body.id), none: big },
       staff: { other: String(w.adminB.id), none: big },
       run: { other: big, none: String(Number(big) + 1) },
+      calendar: { other: String(calendarB.body.id), none: big },
+      calendarEntry: { other: String(sharedEntryB.body.id), none: big },
+      schoolCalendarEntry: { other: String(schoolEntryB.body.id), none: big },
     };
   });
 
   /** Which resource a path's `{id}` names. */
   function resourceOf(path: string, param: string): string {
     if (param === 'flagId') return 'flag';
+    if (param === 'entry_id') return path.startsWith('/api/calendars/') ? 'calendarEntry' : 'schoolCalendarEntry';
     const [, , first] = path.split('/');
     if (path.startsWith('/api/attendances/aggregate/school/')) return 'school';
     const byPrefix: Record<string, string> = {
-      schools: 'school', devices: 'device', users: 'user', sessions: 'session', attendances: 'attendance', jobs: 'job', staff: 'staff', datamart: 'run',
+      schools: 'school', devices: 'device', users: 'user', sessions: 'session', attendances: 'attendance', jobs: 'job', staff: 'staff', datamart: 'run', calendars: 'calendar',
     };
     const resource = byPrefix[first];
     if (!resource) throw new Error(`the sweep does not know what {${param}} of ${path} names: add it`);

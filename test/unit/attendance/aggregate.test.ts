@@ -122,10 +122,13 @@ describe('a past week: the 80% boundary and mid-week enrolment (week of 2026-11-
     });
   });
 
-  test('a past Saturday as a day bucket: everyone enrolled is counted', () => {
-    const r = run({ period: 'day', from: '2026-11-14', to: '2026-11-14', users, userDays, now: paris('2026-11-20T11:00') });
-    // 1–7 are enrolled (7 since Thursday); 8 is gone. Only 6 came.
-    expect(figures(r)).toEqual([{ start: '2026-11-14', present: 1, absent: 6, total: 7 }]);
+  test('a past Saturday as a day bucket: the school is closed, so only who came counts, as present', () => {
+    const r = run({ period: 'day', from: '2026-11-14', to: '2026-11-15', users, userDays, now: paris('2026-11-20T11:00') });
+    // 1–7 are enrolled; only 6 came on Saturday: present, and nobody is absent. Sunday: no school.
+    expect(figures(r)).toEqual([{ start: '2026-11-14', present: 1, absent: 0, total: 1 }, { start: '2026-11-15', present: 0, absent: 0, total: 0 }]);
+    expect(r.days[0]).toEqual({ counted: [], skipped: [{ date: '2026-11-14', reason: 'not_a_school_day', label: 'Saturday' }], attendedClosed: ['2026-11-14'] });
+    expect(statusesOf(r)[6]).toEqual(['present', null]);
+    expect(statusesOf(r)[1]).toEqual([null, null]);
   });
 });
 
@@ -189,7 +192,7 @@ describe('edges', () => {
   });
 
   test('a reversed range answers no buckets', () => {
-    expect(run({ from: '2026-11-17', to: '2026-11-16', users: [aUser(1)] })).toEqual({ buckets: [], users: [] });
+    expect(run({ from: '2026-11-17', to: '2026-11-16', users: [aUser(1)] })).toEqual({ buckets: [], days: [], users: [] });
   });
 
   test('per-user statuses only when asked', () => {
@@ -238,7 +241,7 @@ describe('a large school', () => {
     const days = aggregatePresence(input).buckets;
     const early = ids.filter((id) => !lateStart(id));
     expect(days[0]).toMatchObject({ start: '2026-10-01', total: early.length, present: early.filter(comes).length }); // Thursday
-    expect(days[3]).toMatchObject({ start: '2026-10-04', total: early.length, present: 0 }); // Sunday
+    expect(days[3]).toMatchObject({ start: '2026-10-04', total: 0, present: 0 }); // Sunday: no school
     expect(days[14]).toMatchObject({ start: '2026-10-15', total: 2000, present: 1500 });
   });
 });
