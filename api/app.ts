@@ -8,6 +8,7 @@ import { API_DESCRIPTION, OPERATION_DOCS } from './http/openapi-docs.js';
 import { notFoundHandler, problemMiddleware } from './http/problem-middleware.js';
 import { requestLog } from './http/request-log.js';
 import { httpMetrics } from './metrics.js';
+import { iclockRouter } from './push/iclock.js';
 import { RouteRegistry, reply } from './http/route.js';
 import { alertRoutes } from './routes/alerts.js';
 import { authRoutes } from './routes/auth.js';
@@ -23,6 +24,7 @@ import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { photoRoutes } from './routes/photos.js';
+import { pushTerminalRoutes } from './routes/push-terminals.js';
 import { schoolRoutes } from './routes/schools.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { staffRoutes } from './routes/staff.js';
@@ -51,6 +53,7 @@ export function buildRegistry(opts: UploadLimits): RouteRegistry {
   datamartRoutes(api);
   messageRoutes(api);
   photoRoutes(api);
+  pushTerminalRoutes(api);
   api.add({
     method: 'get', path: '/api/openapi.json', summary: 'This OpenAPI document', tags: ['operations'], auth: 'none',
     responses: { 200: { description: 'OpenAPI 3.1', contentType: 'application/json' } },
@@ -73,6 +76,9 @@ export function createApp(ctx: AppContext): { app: Express; registry: RouteRegis
   // Off by default: X-Forwarded-For is only believed from the proxies TRUST_PROXY names, or any
   // client could pick the address its failed sign-ins count against.
   app.set('trust proxy', ctx.config.trustProxy);
+  // PUSH terminals (PUSH.md) before the metrics and the request log: getrequest is polled by
+  // every terminal every few seconds; the router logs what matters itself.
+  app.use(iclockRouter(ctx));
   app.use(httpMetrics());
   app.use(requestLog(ctx.logger, ctx.config));
   app.use(express.json({ limit: '1mb' }));

@@ -4,6 +4,7 @@ import type { PgBoss } from '../db/queue.js';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import type { TokenKeys } from './auth/tokens.js';
+import type { PollCache } from './push/poll-cache.js';
 import type { BacklogGauge } from './sync/backlog.js';
 
 export interface AppContext {
@@ -15,6 +16,8 @@ export interface AppContext {
   keys: TokenKeys;
   /** The import backlog against IMPORT_MAX_PENDING, for uploads. */
   backlog: BacklogGauge;
+  /** PUSH terminals: idle polls answered from memory, lookups cached (api/push/poll-cache.ts). */
+  push: PollCache;
   /** Set once migrations are known to be applied and pg-boss has started; /healthz answers 503 before. */
   readiness: { migrated: boolean; queue: boolean };
 }

@@ -11,6 +11,7 @@ import { createApp } from './app.js';
 import { ensureDashboardBuilt } from '../web/build.js';
 import type { AppContext } from './context.js';
 import { BacklogGauge } from './sync/backlog.js';
+import { PollCache } from './push/poll-cache.js';
 
 export interface RunningApi {
   server: http.Server;
@@ -25,10 +26,12 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
   const ctx: AppContext = {
     config, db: database.db, boss: createBoss(databaseUrl, { logger, role: 'api' }), logger, keys,
     backlog: new BacklogGauge(database.db, config.importMaxPending),
+    push: new PollCache(database.db, logger),
     readiness: { migrated: await isMigrated(database.db).catch(() => false), queue: false },
   };
   const queue = keepStartingQueue(ctx, databaseUrl);
   await queue.firstAttempt;
+  await ctx.push.start(databaseUrl);
   // The dashboard is built here when missing or older than its sources; the API works without it.
   await ensureDashboardBuilt().then((built) => built && logger.info('dashboard built'), (err: Error) => logger.error({ err }, 'dashboard build failed: / serves nothing'));
   const { app } = createApp(ctx);
@@ -58,6 +61,7 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
           setTimeout(() => server.closeAllConnections(), 10_000).unref();
         });
         await queue.stop();
+        await ctx.push.stop();
         await ctx.boss.stop({ graceful: false, close: true }).catch(() => undefined);
         await database.close();
       })();

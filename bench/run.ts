@@ -14,6 +14,7 @@ import { figuresScenario } from './scenarios/figures.js';
 import { fleetScenario } from './scenarios/fleet.js';
 import { ingestScenario } from './scenarios/ingest.js';
 import { memoryScenario } from './scenarios/memory.js';
+import { pushScenario } from './scenarios/push.js';
 import { sondesScenario } from './scenarios/sondes.js';
 
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> = {
@@ -24,6 +25,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> 
   figures: figuresScenario,
   datamart: datamartScenario,
   sondes: sondesScenario,
+  push: pushScenario,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -25,8 +25,10 @@ export interface JobListener {
  * Calls `onSent(queue)` for each notification, and `onSent(null)` (wake every queue) each time
  * the connection is (re)established, since notifications sent while it was down are lost.
  */
-export function listenForJobs(url: string, opts: { logger: Logger; applicationName: string; retryMs?: number }, onSent: (queue: string | null) => void): JobListener {
+export function listenForJobs(url: string, opts: { logger: Logger; applicationName: string; retryMs?: number; channel?: string }, onSent: (queue: string | null) => void): JobListener {
   const retryMs = opts.retryMs ?? 1000;
+  // Other notifications (PUSH commands queued: api/push/poll-cache.ts) reuse this listener on their own channel.
+  const channel = opts.channel ?? JOBS_CHANNEL;
   let stopped = false;
   let current: pg.Client | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -41,17 +43,17 @@ export function listenForJobs(url: string, opts: { logger: Logger; applicationNa
       if (current === client) current = null;
       void client.end().catch(() => undefined);
       if (stopped) return;
-      opts.logger.warn({ err: err?.message }, 'job notifications: connection lost; polling until it is back');
+      opts.logger.warn({ err: err?.message }, `${channel} notifications: connection lost; polling until it is back`);
       timer = setTimeout(() => void connect(), retryMs);
     };
     client.on('notification', (msg) => {
-      if (msg.channel === JOBS_CHANNEL) onSent(msg.payload || null);
+      if (msg.channel === channel) onSent(msg.payload || null);
     });
     client.on('error', onLost);
     client.on('end', () => onLost());
     try {
       await client.connect();
-      await client.query(`LISTEN ${JOBS_CHANNEL}`);
+      await client.query(`LISTEN ${channel}`);
     } catch (err) {
       onLost(err as Error);
       return;

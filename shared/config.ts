@@ -35,6 +35,12 @@ export interface Config {
   archiveMaxRatio: number;
   importMaxPending: number;
   importRetryAfterSeconds: number;
+  /** PUSH: a command without a result this long after it was sent is sent again (PUSH.md §5). */
+  pushCommandAnswerSeconds: number;
+  /** PUSH: sends of one command at most; then it is failed and shown to staff. */
+  pushCommandMaxSends: number;
+  /** PUSH: how often the worker queues roster changes as USERINFO commands. */
+  pushRosterSeconds: number;
   importJobExpireSeconds: number;
   importRetryLimit: number;
   /** An import whose worker sent no heartbeat for this long is taken as lost and retried (default 10 s). */
@@ -263,6 +269,9 @@ export function envToConfig(env: Env): Config {
     archiveMaxRatio: integer(env, 'ARCHIVE_MAX_RATIO', 200, 2, 10_000),
     importMaxPending: integer(env, 'IMPORT_MAX_PENDING', 2000, 1),
     importRetryAfterSeconds: integer(env, 'IMPORT_RETRY_AFTER_SECONDS', 30, 1, 3600),
+    pushCommandAnswerSeconds: integer(env, 'PUSH_COMMAND_ANSWER_SECONDS', 120, 1, 86_400),
+    pushCommandMaxSends: integer(env, 'PUSH_COMMAND_MAX_SENDS', 3, 1, 100),
+    pushRosterSeconds: integer(env, 'PUSH_ROSTER_SECONDS', 10, 1, 3600),
     importJobExpireSeconds,
     importRetryLimit: integer(env, 'IMPORT_RETRY_LIMIT', 3, 0, 20),
     // pg-boss refuses heartbeats under 10 s.

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { runSimulation, type Progress } from './run.js';
 
 const usage = `usage: npm run simulate -- --url URL [--url URL…] [--devices N] [--days N] [--seed N]
-  [--users-per-device N] [--drop RATE] [--timeout RATE] [--email E --password P]
+  [--users-per-device N] [--drop RATE] [--timeout RATE] [--protocol v4|push|mixed] [--email E --password P]
   Credentials default to ADMIN_EMAIL / ADMIN_PASSWORD from the environment.\n`;
 
 function fail(message: string): never {
@@ -26,6 +26,7 @@ try {
       timeout: { type: 'string', default: '0.02' },
       email: { type: 'string' },
       password: { type: 'string' },
+      protocol: { type: 'string', default: 'v4' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -47,6 +48,7 @@ const rate = (name: string, value: string) => {
   if (!Number.isFinite(n) || n < 0 || n > 0.5) fail(`--${name}: expected a rate from 0 to 0.5`);
   return n;
 };
+if (!['v4', 'push', 'mixed'].includes(args.protocol)) fail('--protocol: expected v4, push or mixed');
 const urls = (args.url ?? []).map((u) => u.replace(/\/+$/, ''));
 if (urls.length === 0) fail('--url is required');
 for (const u of urls) if (!/^https?:\/\//.test(u)) fail(`--url ${u}: expected http(s)://host:port`);
@@ -75,6 +77,7 @@ const report = await runSimulation({
   seed: int('seed', args.seed, 0, 2 ** 31 - 1),
   usersPerDevice: int('users-per-device', args['users-per-device'], 1, 1_000),
   network: { drop: rate('drop', args.drop), timeout: rate('timeout', args.timeout) },
+  protocol: args.protocol as 'v4' | 'push' | 'mixed',
   onProgress,
 });
 if (onProgress) process.stderr.write('\n');

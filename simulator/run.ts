@@ -12,6 +12,7 @@ import { generate, type GeneratedEvent, type GenerationRates } from './generate.
 import { http } from './http.js';
 import { seededRandom, subSeed } from './random.js';
 import { ensureDevices, ensureSchool, ensureUsers, listAll, pastSchoolDays, signInAdmin, type Admin } from './setup.js';
+import { ensurePushTerminals, newPushLive, pushContact, storedInstant, type PushLive } from './push-fleet.js';
 
 export interface SimulationOptions {
   /** One or more api base URLs; devices are spread over them. */
@@ -32,6 +33,8 @@ export interface SimulationOptions {
   concurrency?: number;
   onProgress?: (p: Progress) => void;
   now?: Date;
+  /** v4 devices (default), PUSH terminals, or a mixed fleet (every other device a PUSH terminal). */
+  protocol?: 'v4' | 'push' | 'mixed';
 }
 
 export interface Progress {
@@ -145,7 +148,13 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   const days = [...new Set([...schoolDays, ...(school.school_days.includes(6) ? [] : [saturday])])].sort();
   const { users } = await ensureUsers(admin, school.id, `SIM${opts.seed}`, opts.devices * (opts.usersPerDevice ?? 25), addDays(days[0], -7));
   if (closure) await importClosure(admin, school.id, opts.seed, closure);
-  const { devices } = await ensureDevices(admin, school.id, `sim-${opts.seed}-device`, opts.devices);
+  const protocol = opts.protocol ?? 'v4';
+  const isPush = (index: number) => protocol === 'push' || (protocol === 'mixed' && index % 2 === 1);
+  const indices = Array.from({ length: opts.devices }, (_, i) => i);
+  const v4Indices = indices.filter((i) => !isPush(i));
+  const pushIndices = indices.filter(isPush);
+  const { devices } = await ensureDevices(admin, school.id, `sim-${opts.seed}-device`, v4Indices.length);
+  const terminals = await ensurePushTerminals(admin, school.id, `SIM${opts.seed}T`, pushIndices.length);
 
   // Rows already stored for these days (an earlier run) are part of what the figures must say.
   const windowFrom = startOfLocalDay(days[0], tz).toISOString();
@@ -158,15 +167,31 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     seed: opts.seed, days, timezone: tz, userIds: users.map((u) => u.id), devices: opts.devices, strangerId: 2_000_000_000, ticks, rates: opts.rates,
     closedDays: closure ? [closure] : [], eventDays: days.includes(saturday) ? [saturday] : [],
   });
-  const live: LiveDevice[] = devices.map((d, index) => ({
-    index, id: d.id,
-    client: new DeviceClient(opts.urls[index % opts.urls.length], { id: d.id, secret: d.secret }, 'synchro', {
+  const live: LiveDevice[] = devices.map((d, k) => v4Indices[k]).map((index, k) => ({
+    index, id: devices[k].id,
+    client: new DeviceClient(opts.urls[index % opts.urls.length], { id: devices[k].id, secret: devices[k].secret }, 'synchro', {
       faults: networkFaults(opts.seed, index, network), pollMs: 50, waitScale: 0.05,
     }),
     base: null, events: generated.events.filter((e) => e.device === index), syncs: 0, uploadsRetried: 0, processingFailed: 0,
     rejections: new Map(), rejectedResent: 0, failure: null,
   }));
 
+  const badges = new Map(users.map((u) => [u.id, u.badge]));
+  const badgeOf = (userId: number) => badges.get(userId) ?? `NOBODY${userId}`;
+  const clockRnd = seededRandom(subSeed(opts.seed, 'push-clock', 0));
+  const pushLive: PushLive[] = pushIndices.map((index, k) => newPushLive(index, terminals[k], opts.urls[index % opts.urls.length],
+    // A third of the terminals run with their clock up to 90 s off.
+    generated.events.filter((e) => e.device === index), k % 3 === 2 ? clockRnd.int(-90, 90) : 0, networkFaults(opts.seed, index, network)));
+  const contactAll = async (which: PushLive[], until: Date) => {
+    await inParallel(which, opts.concurrency ?? 32, async (dev) => {
+      if (dev.failure) return;
+      try {
+        await pushContact(dev, until, tz, badgeOf);
+      } catch (err) {
+        dev.failure = (err as Error).message;
+      }
+    });
+  };
   const progress = () => {
     opts.onProgress?.({ day: currentDay + 1, days: days.length, tick: currentTick + 1, ticks: ticks.length,
       syncs: live.reduce((n, d) => n + d.syncs, 0), retries: live.reduce((n, d) => n + d.client.retries, 0) });
@@ -187,22 +212,29 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   for (currentDay = 0; currentDay < days.length; currentDay++) {
     for (currentTick = 0; currentTick < ticks.length; currentTick++) {
       const until = localTimeOnDate(days[currentDay], ticks[currentTick], tz);
-      await syncAll(live.filter((d) => generated.devices[d.index].online[currentDay][currentTick]), until);
+      await Promise.all([
+        syncAll(live.filter((d) => generated.devices[d.index].online[currentDay][currentTick]), until),
+        contactAll(pushLive.filter((d) => generated.devices[d.index].online[currentDay][currentTick]), until),
+      ]);
     }
   }
   // Back online for good: every device sends its backlog.
   currentDay = days.length - 1;
   currentTick = ticks.length - 1; // the loops left it one past the end: progress would read over 100%
-  await syncAll(live, new Date(windowTo));
+  await Promise.all([syncAll(live, new Date(windowTo)), contactAll(pushLive, new Date(windowTo))]);
+  // PUSH imports run after the OK: wait until none of this fleet's is pending.
+  await waitForPushImports(admin, pushLive);
 
   // ---- checks ----
   const checks: Check[] = [];
   const after = await listWindow();
   const ours = new Map(live.map((d) => [d.id, d]));
+  const oursPush = new Map(pushLive.map((d) => [d.id, d]));
   const stored = new Map<string, ApiAttendance[]>();
   for (const a of after) {
-    if (!a.device_id || !ours.has(a.device_id) || beforeIds.has(a.id)) continue;
-    const key = `${a.device_id}/${a.record_id}`;
+    if (!a.device_id || !(ours.has(a.device_id) || oursPush.has(a.device_id)) || beforeIds.has(a.id)) continue;
+    // v4 rows by record id; PUSH rows by their natural key (terminal, user, time).
+    const key = oursPush.has(a.device_id) ? `${a.device_id}/u${a.user_id}/${new Date(a.occurred_at).getTime()}` : `${a.device_id}/${a.record_id}`;
     stored.set(key, [...(stored.get(key) ?? []), a]);
   }
   const problems: string[] = [];
@@ -227,6 +259,20 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       }
     }
   }
+  for (const dev of pushLive) {
+    for (const e of dev.events) {
+      const key = `${dev.id}/u${e.userId}/${storedInstant(dev, e).getTime()}`;
+      seen.add(key);
+      const rows = stored.get(key) ?? [];
+      if (e.expect === 'stored') {
+        expectStored++;
+        if (rows.length !== 1) problems.push(`PUSH ${dev.sn} ${key}: stored ${rows.length} times, expected once`);
+        else if (rows[0].type !== e.type) problems.push(`PUSH ${dev.sn} ${key}: stored as ${rows[0].type}, expected ${e.type}`);
+      } else {
+        expectRejected++;
+      }
+    }
+  }
   for (const key of stored.keys()) if (!seen.has(key)) problems.push(`${key}: stored but never generated`);
   checks.push({
     name: 'every generated row stored exactly once or rejected for the expected reason',
@@ -237,7 +283,10 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   const allUsers = await listAll<{ id: number; enrolled_on: string; deleted_at: string | null }>(admin, `/api/users?school_id=${school.id}&include_deleted=true`);
   const events: StoredEvent[] = [
     ...before.map((a) => ({ userId: a.user_id, type: a.type, at: new Date(a.occurred_at) })),
-    ...generated.events.filter((e) => e.expect === 'stored').map((e) => ({ userId: e.userId, type: e.type, at: e.at })),
+    ...generated.events.filter((e) => e.expect === 'stored').map((e) => {
+      const push = pushLive.find((d) => d.index === e.device);
+      return { userId: e.userId, type: e.type, at: push ? storedInstant(push, e) : e.at };
+    }),
   ];
   const figuresAt = new Date();
   const calendarRes = await http(admin.url, 'GET', `/api/schools/${school.id}/calendar`, { token: admin.token });
@@ -288,11 +337,12 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
 
   const deviceRows = await listAll<{ id: string; channels: Record<string, { status: number }> }>(admin, `/api/devices?school_id=${school.id}`);
   const stuck = deviceRows.filter((d) => ours.has(d.id) && (d.channels.synchro?.status ?? 0) !== 0).map((d) => `${ours.get(d.id)!.index}: status ${d.channels.synchro.status}`);
-  const failed = live.filter((d) => d.failure).map((d) => `${d.index}: ${d.failure}`);
+  const failed = [...live, ...pushLive].filter((d) => d.failure).map((d) => `${d.index}: ${d.failure}`);
+  for (const d of pushLive) if (d.unacked.length > 0) failed.push(`PUSH ${d.sn}: ${d.unacked.length} punches never acknowledged`);
   checks.push({
     name: 'no device left stuck',
     ok: stuck.length === 0 && failed.length === 0,
-    detail: stuck.length === 0 && failed.length === 0 ? `${live.length} devices idle (status 0)` : [...stuck, ...failed].slice(0, 5).join('; '),
+    detail: stuck.length === 0 && failed.length === 0 ? `${live.length} v4 devices idle (status 0), ${pushLive.length} PUSH terminals with every punch acknowledged` : [...stuck, ...failed].slice(0, 5).join('; '),
   });
 
   return {
@@ -302,13 +352,26 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     school: { id: school.id, name: school.name, reused },
     days,
     figures: {
-      devices: live.length, users: users.length, generated_rows: generated.events.length, rows_expected_stored: expectStored, rows_expected_rejected: expectRejected,
-      syncs: live.reduce((n, d) => n + d.syncs, 0), retries: live.reduce((n, d) => n + d.client.retries, 0),
+      devices: live.length + pushLive.length, users: users.length, generated_rows: generated.events.length, rows_expected_stored: expectStored, rows_expected_rejected: expectRejected,
+      syncs: live.reduce((n, d) => n + d.syncs, 0) + pushLive.reduce((n, d) => n + d.syncs, 0),
+      retries: live.reduce((n, d) => n + d.client.retries, 0) + pushLive.reduce((n, d) => n + d.retries, 0),
       uploads_retried: live.reduce((n, d) => n + d.uploadsRetried, 0), processing_failed: live.reduce((n, d) => n + d.processingFailed, 0),
       resent_rejected_rows: live.reduce((n, d) => n + d.rejectedResent, 0), anomalies: generatedAnomalies, rows_from_earlier_runs: before.length,
     },
     counts: generated.counts,
   };
+}
+
+/** Every PUSH session of these terminals imported (their OK came before the import). */
+async function waitForPushImports(admin: Admin, terminals: readonly PushLive[]): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (const t of terminals) {
+    for (;;) {
+      const sessions = await listAll<{ state: string }>(admin, `/api/devices/${t.id}/sessions?channel=push`);
+      if (sessions.every((x) => x.state !== 'processing') || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 /** The closure as the school's own calendar entry, through the iCalendar import (UID-keyed: a rerun changes nothing). */

@@ -11,6 +11,7 @@ import type { Logger } from '../shared/logger.js';
 import type { WorkerContext } from './context.js';
 import { registerJobs } from './jobs/index.js';
 import { serveWorkerMetrics } from './metrics.js';
+import { startRosterLoop } from '../channels/push/roster.js';
 
 
 export interface RunningWorker {
@@ -36,6 +37,8 @@ export async function startWorker(config: Config, databaseUrl: string, logger: L
   const jobs = await registerJobs(ctx);
   const listener = listenForJobs(databaseUrl, { logger, applicationName: 'attendance-worker-listen' }, (queue) => jobs.wake(queue));
   await listener.ready;
+  // PUSH terminals get roster changes as commands (channels/push/roster.ts).
+  const pushRoster = startRosterLoop(database.db, logger, config.pushRosterSeconds);
   const metrics = await serveWorkerMetrics(config, logger);
   let stopping: Promise<void> | null = null;
   return {
@@ -53,6 +56,7 @@ export async function startWorker(config: Config, databaseUrl: string, logger: L
     },
     stop() {
       stopping ??= (async () => {
+        await pushRoster.stop();
         await metrics?.close();
         await listener.stop();
         await jobs.stop();

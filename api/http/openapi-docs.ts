@@ -108,11 +108,23 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
       201: {
         id: DEVICE_ID, school_id: 1, name: 'Main entrance terminal', kind: 'terminal', sync_interval_seconds: 300, disabled_at: null, last_seen_at: null,
         last_synced_at: null, last_device_clock: null, clock_skew_seconds: null, firmware: null, reported_timezone: null, pending_records: null,
-        roster_version: null, ...AT, secret: 'the-secret-shown-once-at-registration',
+        roster_version: null, protocol: 'v4', serial_number: null, timezone: null, ...AT, secret: 'the-secret-shown-once-at-registration',
       },
     },
   },
   'PATCH /api/devices/{id}': { body: { name: 'Back gate terminal', sync_interval_seconds: 600 } },
+  'POST /api/push/terminals': {
+    description: 'Registers a ZKTeco-compatible (PUSH, PUSH.md) terminal by the serial number it identifies itself with, in advance or approving one listed by `GET /api/push/pending`. Its punches are accepted from its next call.',
+    body: { serial_number: 'CKJX201560123', school_id: 1, name: 'Main gate', allowed_networks: ['192.168.1.0/24'], delay_seconds: 10 },
+  },
+  'PATCH /api/push/terminals/{id}': {
+    description: 'Moves a PUSH terminal to another school (it then gets that roster), or changes its timezone, allow-list or poll delay. Every api process obeys it at the terminal\'s next call.',
+    body: { school_id: 2, allowed_networks: null },
+  },
+  'POST /api/devices/{id}/commands': {
+    description: 'Queues a command for a PUSH terminal, sent as `C:<id>:<command>` at its next getrequest poll; its result appears in `GET /api/devices/{id}/commands`.',
+    body: { command: 'INFO' },
+  },
   'POST /api/devices/{id}/flags': {
     description: 'Queues an instruction for one device (FLAGS.md), delivered in its next package.',
     body: { name: 'RESEND_SINCE', params: { since: '2026-11-01' }, expires_at: '2026-12-31T00:00:00Z' },

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { channelHealth, listDevicesNeedingAttention, reportedSettings } from '../../db/repositories/device-health.js';
 import { findDevice, insertDevice, listDevices, updateDevice, type PublicDevice } from '../../db/repositories/devices.js';
 import { pendingFlagNames } from '../../db/repositories/flags.js';
+import { notifyTerminal } from '../../db/repositories/push.js';
 import { findSchool } from '../../db/repositories/schools.js';
 import { notFound, orNotFound, validationFailed } from '../../shared/errors.js';
 import { ATTENTION_REASONS, attentionReasons } from '../../shared/devices/attention.js';
@@ -149,7 +150,11 @@ export function deviceRoutes(api: RouteRegistry): void {
     async handler({ params, db }) {
       const current = await findDevice(db, params.id);
       if (!current) throw notFound('device');
-      return reply.ok(current.disabled_at ? current : await updateDevice(db, params.id, { disabled_at: new Date() }));
+      if (current.disabled_at) return reply.ok(current);
+      const updated = await updateDevice(db, params.id, { disabled_at: new Date() });
+      // A PUSH terminal is refused at once by every api process (they cache terminals: api/push/poll-cache.ts).
+      if (current.serial_number) await notifyTerminal(db, { serialNumber: current.serial_number });
+      return reply.ok(updated);
     },
   });
 
@@ -158,7 +163,9 @@ export function deviceRoutes(api: RouteRegistry): void {
     params: uuidParam,
     responses: { 200: { description: 'Enabled', schema: deviceSchema }, ...errors(401, 403, 404) },
     async handler({ params, db }) {
-      return reply.ok(orNotFound(await updateDevice(db, params.id, { disabled_at: null }), 'device'));
+      const updated = orNotFound(await updateDevice(db, params.id, { disabled_at: null }), 'device');
+      if (updated.serial_number) await notifyTerminal(db, { serialNumber: updated.serial_number });
+      return reply.ok(updated);
     },
   });
 

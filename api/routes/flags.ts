@@ -11,6 +11,7 @@ import {
   settleExpired, type FlagEventRow, type FlagRow,
 } from '../../db/repositories/flags.js';
 import { findSchool } from '../../db/repositories/schools.js';
+import { queueFlagCommands } from '../push/commands.js';
 import { busyChannels, lockSessions } from '../../db/repositories/sessions.js';
 import { resetState } from '../../db/repositories/sync.js';
 import { Problem, notFound, type FieldError } from '../../shared/errors.js';
@@ -136,7 +137,10 @@ async function setOnDevices(trx: Trx, deviceIds: readonly string[], flag: Return
     const applied = await resetSessions(trx, deviceIds, staffId);
     return recordAppliedFlag(trx, { deviceIds, name: flag.name, params: flag.params, staffId, details, applied });
   }
-  return setFlags(trx, { deviceIds, name: flag.name, params: flag.params, expiresAt: flag.expiresAt, staffId, details });
+  const set = await setFlags(trx, { deviceIds, name: flag.name, params: flag.params, expiresAt: flag.expiresAt, staffId, details });
+  // PUSH terminals get the flag as commands (PUSH.md §5); v4 devices with their next package.
+  await queueFlagCommands(trx, set.map((s) => s.id), new Date());
+  return set;
 }
 
 export function flagRoutes(api: RouteRegistry): void {

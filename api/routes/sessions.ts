@@ -23,7 +23,7 @@ const fileCounts = z.object({ received: z.number().int(), accepted: z.number().i
 export const sessionSchema = z.object({
   id: z.uuid(),
   device_id: z.uuid(),
-  channel: z.enum(CHANNEL_NAMES),
+  channel: z.enum([...CHANNEL_NAMES, 'push']).describe('push: a PUSH terminal\'s ATTLOG batch (PUSH.md §4)'),
   state: z.enum(['processing', 'ready', 'acknowledged', 'closed']).describe('closed: ended without acknowledgement (RESET_SESSION)'),
   outcome: z.enum(['imported', 'partial', 'failed', 'reset']).nullable()
     .describe('null while processing; imported: every file of the batch; partial: imported except the files in file_errors (not readable: their rows come again); failed: nothing imported (processing_failed); reset: closed by RESET_SESSION'),
@@ -85,7 +85,7 @@ export function sessionRoutes(api: RouteRegistry): void {
   api.add({
     method: 'get', path: '/api/devices/:id/sessions', summary: "A device's sync sessions, newest first", tags: ['sessions'], auth: 'staff',
     params: uuidParam,
-    query: z.object({ ...pageQuery, channel: z.enum(CHANNEL_NAMES).optional() }),
+    query: z.object({ ...pageQuery, channel: z.enum([...CHANNEL_NAMES, 'push']).optional() }),
     responses: { 200: { description: 'A page of sessions', schema: pageOf(sessionSchema) }, ...errors(401, 404, 422) },
     async handler({ params, query, db, auth }) {
       const device = await findDevice(db, params.id);

@@ -49,6 +49,9 @@ export const deviceSchema = z.object({
   reported_timezone: z.string().nullable(),
   pending_records: z.number().int().nullable(),
   roster_version: z.number().int().nullable(),
+  protocol: z.enum(['v4', 'push']).describe('v4 (PROTOCOL.md) or push (ZKTeco-compatible iclock terminal, PUSH.md)'),
+  serial_number: z.string().nullable().describe('PUSH terminals: the SN the terminal identifies itself with'),
+  timezone: z.string().nullable().describe('The device\'s own timezone when it differs from its school\'s'),
   created_at: timestamp,
   updated_at: timestamp,
 }).meta({ id: 'Device' });
@@ -66,5 +69,8 @@ export const attendanceSchema = z.object({
   session_id: z.uuid().nullable().describe('The sync session that imported the row'),
   clock_suspect: z.boolean(),
   created_by: z.number().int().nullable().describe('The staff account that posted the row over REST'),
+  pin: z.string().nullable().describe('PUSH terminals: the PIN the punch carried (the user\'s badge)'),
+  verify: z.number().int().nullable().describe('PUSH terminals: how the user was verified (fingerprint, card, face …, as the terminal codes it)'),
+  type_inferred: z.boolean().describe('The terminal sent no in/out: the type was inferred by pairing the day\'s punches'),
   created_at: timestamp,
 }).meta({ id: 'Attendance' });

@@ -10,6 +10,7 @@ import * as m20261124006000 from './20261124_006000_hot_path_keys.js';
 import * as m20261203100000 from './20261203_100000_calendars.js';
 import * as m20261203200000 from './20261203_200000_device_values_fit.js';
 import * as m20261203200100 from './20261203_200100_session_file_errors.js';
+import * as m20261203300000 from './20261203_300000_push_terminals.js';
 
 export const migrations: Record<string, Migration> = {
   '20261123_0001_core': core,
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '20261203_100000_calendars': m20261203100000,
   '20261203_200000_device_values_fit': m20261203200000,
   '20261203_200100_session_file_errors': m20261203200100,
+  '20261203_300000_push_terminals': m20261203300000,
 };

@@ -6,9 +6,9 @@ import type { Attendance, AttendanceType, NewAttendance } from '../schema/index.
 export const ATTENDANCE_PUBLIC = [
   'attendances.id', 'attendances.school_id', 'attendances.user_id', 'attendances.device_id', 'attendances.record_id',
   'attendances.type', 'attendances.occurred_at', 'attendances.temperature', 'attendances.photo', 'attendances.session_id',
-  'attendances.clock_suspect', 'attendances.created_by', 'attendances.created_at',
+  'attendances.clock_suspect', 'attendances.created_by', 'attendances.created_at', 'attendances.pin', 'attendances.verify', 'attendances.type_inferred',
 ] as const;
-export type PublicAttendance = Omit<Attendance, 'idempotency_key'>;
+export type PublicAttendance = Omit<Attendance, 'idempotency_key' | 'local_time' | 'punch_status'>;
 
 export async function findAttendance(db: DbOrTrx, id: number): Promise<PublicAttendance | undefined> {
   return db.selectFrom('attendances').select(ATTENDANCE_PUBLIC).where('attendances.id', '=', id).executeTakeFirst();

@@ -46,6 +46,7 @@ function sessionsQuery(db: DbOrTrx) {
         WHEN se.acked_at IS NOT NULL THEN 'acknowledged'
         WHEN st.session_id = se.id AND st.status = 1 THEN 'processing'
         WHEN st.session_id = se.id AND st.status = 2 THEN 'ready'
+        WHEN se.channel = 'push' AND se.processed_at IS NULL THEN 'processing'
         ELSE 'closed' END`.as('state'),
       sql<boolean>`se.archive IS NOT NULL`.as('archive_stored'),
       sql<SessionSummary['reset_by']>`CASE WHEN se.acked_at IS NULL THEN (

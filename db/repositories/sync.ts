@@ -191,8 +191,9 @@ export async function pendingImports(db: DbOrTrx, limit: number): Promise<number
 export interface ProcessedSession {
   outcome: SessionOutcome;
   stats: SessionStats | null;
-  package: Buffer;
-  package_sha256: string;
+  /** Null for a PUSH session: its `OK` was the answer, there is no package. */
+  package: Buffer | null;
+  package_sha256: string | null;
   device_clock?: Date | null;
   clock_skew_seconds?: number | null;
   failure?: string | null;

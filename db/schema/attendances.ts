@@ -16,6 +16,13 @@ export interface AttendancesTable {
   session_id: string | null;
   /** The batch's device clock was off by more than 5 minutes. */
   clock_suspect: Generated<boolean>;
+  /** PUSH punches (PUSH.md §4): the terminal's PIN and wall-clock time, the natural key with device_id. */
+  pin: Generated<string | null>;
+  local_time: Generated<string | null>;
+  verify: Generated<number | null>;
+  punch_status: Generated<number | null>;
+  /** The type was inferred by pairing (the terminal sent no in/out). */
+  type_inferred: Generated<boolean>;
   created_by: number | null;
   idempotency_key: string | null;
   created_at: Generated<Date>;

@@ -1,6 +1,7 @@
 import type { Generated, Insertable, JSONColumnType, Selectable, Updateable } from 'kysely';
 
 export type DeviceKind = 'terminal' | 'mobile';
+export type DeviceProtocol = 'v4' | 'push';
 
 export interface DevicesTable {
   id: Generated<string>;
@@ -19,6 +20,13 @@ export interface DevicesTable {
   pending_records: number | null;
   roster_version: number | null;
   reported_settings: JSONColumnType<Record<string, string>> | null;
+  protocol: Generated<DeviceProtocol>;
+  /** PUSH terminals only (PUSH.md §2). */
+  serial_number: string | null;
+  /** The device's own IANA timezone when it differs from its school's. */
+  timezone: string | null;
+  /** CIDR networks a PUSH terminal may call from; null: any. */
+  allowed_networks: string[] | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

@@ -66,7 +66,8 @@ function operations(): Array<{ key: string; path: string; method: string; op: an
 describe('the document and the router', () => {
   test('list the same routes, both ways', () => {
     const app = suite.api.server.listeners('request')[0] as Express;
-    const routed = routerRoutes(app);
+    // The PUSH terminals' plain-text /iclock endpoints are a device protocol (PUSH.md, README), not part of the REST document.
+    const routed = new Set([...routerRoutes(app)].filter((r) => !r.split(' ')[1].startsWith('/iclock/')));
     const docs = documented();
     expect(routed.size).toBeGreaterThan(20);
     expect([...routed].filter((r) => !docs.has(r)).sort()).toEqual([]);

@@ -102,12 +102,18 @@ describe("another school's resources answer like missing ones", () => {
       calendar: { other: String(calendarB.body.id), none: big },
       calendarEntry: { other: String(sharedEntryB.body.id), none: big },
       schoolCalendarEntry: { other: String(schoolEntryB.body.id), none: big },
+      // PUSH: pending terminals belong to no school (backoffice only); a command id is a number.
+      pendingTerminal: { other: 'SWEEPPENDING1', none: 'SWEEPNONE1' },
+      pushCommand: { other: big, none: String(Number(big) + 1) },
     };
   });
 
   /** Which resource a path's `{id}` names. */
   function resourceOf(path: string, param: string): string {
     if (param === 'flagId') return 'flag';
+    if (param === 'sn') return 'pendingTerminal';
+    if (param === 'commandId') return 'pushCommand';
+    if (path.startsWith('/api/push/terminals/')) return 'device';
     if (param === 'entry_id') return path.startsWith('/api/calendars/') ? 'calendarEntry' : 'schoolCalendarEntry';
     const [, , first] = path.split('/');
     if (path.startsWith('/api/attendances/aggregate/school/')) return 'school';

@@ -3,6 +3,7 @@
 // and the 1→2 flip all commit together, or nothing does and the job is retried. The same for
 // every channel: what differs comes from its importer (channels/importers.ts). In steps: load
 // and lock, open the batch, the channel's import, assemblePackage (pure), finish.
+import { importPushSession } from '../../channels/push/session.js';
 import { CHANNEL_UPLOADS } from '../../channels/registry.js';
 import { importerOf } from '../../channels/importers.js';
 import { emptyParts, type ImportContext } from '../../channels/kit/context.js';
@@ -19,6 +20,7 @@ import type { Config } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import { isChannelName, type ChannelName } from '../../shared/protocol/channels.js';
 import { CLOCK_SUSPECT_SKEW_SECONDS } from '../../shared/protocol/codes.js';
+import { PUSH_SESSION_CHANNEL } from '../../shared/protocol/push.js';
 import { isFileError } from '../../shared/protocol/file-error.js';
 import type { InstructionPackage } from '../../shared/protocol/instruction-package.js';
 import { buildInstructionsXml } from '../../shared/xml/instructions-xml.js';
@@ -40,6 +42,14 @@ interface LoadedSession {
   school: SessionDevice['school'];
 }
 
+/** A PUSH ATTLOG session: no channel, status flag or package. */
+interface PushSession {
+  push: true;
+  session: LockedSession;
+  archive: Buffer;
+  school: SessionDevice['school'];
+}
+
 /** The batch opened for its importer: the context it fills, and the clock skew device.xml gave. */
 interface OpenedBatch {
   ctx: ImportContext;
@@ -50,6 +60,11 @@ export async function importSession(deps: Deps, sessionId: string): Promise<Impo
   return deps.db.transaction().execute(async (trx) => {
     const loaded = await loadAndLock(trx, sessionId);
     if (typeof loaded === 'string') return loaded;
+    // A PUSH terminal's ATTLOG batch (PUSH.md §4): the same job and transaction, its own reader (channels/push).
+    if ('push' in loaded) {
+      await importPushSession({ trx, logger: deps.logger, session: { ...loaded.session, archive: loaded.archive }, school: loaded.school });
+      return 'imported';
+    }
     const batch = openBatch(trx, loaded, deps);
     const afterReady = await runImporter(batch.ctx);
     const pkg = assemblePackage({ sessionId: loaded.session.id, now: batch.ctx.now, skewSeconds: batch.skewSeconds, out: batch.ctx.out });
@@ -58,12 +73,13 @@ export async function importSession(deps: Deps, sessionId: string): Promise<Impo
 }
 
 /** Step 1: the session locked (a concurrent attempt waits), unless it is gone or done. */
-async function loadAndLock(trx: Trx, sessionId: string): Promise<LoadedSession | 'missing' | 'already_processed'> {
+async function loadAndLock(trx: Trx, sessionId: string): Promise<LoadedSession | PushSession | 'missing' | 'already_processed'> {
   const session = await lockSession(trx, sessionId);
   if (!session) return 'missing';
   if (session.processed_at) return 'already_processed';
   await recordAttempt(trx, sessionId);
   const found = await sessionDevice(trx, session.device_id);
+  if (session.channel === PUSH_SESSION_CHANNEL && found && session.archive) return { push: true, session, archive: session.archive, school: found.school };
   if (!found || !session.archive || !isChannelName(session.channel)) throw new Error(`session ${sessionId} cannot be imported: device or archive missing`);
   return { session, channel: session.channel, archive: session.archive, device: found.device, school: found.school };
 }

@@ -44,7 +44,7 @@ const messages = {
 
   tabs: {
     overview: 'Today', figures: 'Figures', alerts: 'Fever alerts', devices: 'Devices', pupils: 'Pupils',
-    attention: 'Needs attention', flags: 'Flags', sessions: 'Sessions', rebuild: 'Rebuild', datamart: 'Data mart',
+    terminals: 'PUSH terminals', attention: 'Needs attention', flags: 'Flags', sessions: 'Sessions', rebuild: 'Rebuild', datamart: 'Data mart',
   } as Record<string, string>,
 
   // Sign-in
@@ -323,6 +323,19 @@ const messages = {
   alertsOf: (name: string, n: number) => `Fever alerts of ${name} (${num(n)})`,
   noAlertOfPupil: 'No fever alert in this range.',
   openPupil: (name: string) => `Open the page of ${name}`,
+
+  // PUSH terminals
+  terminalApproved: (sn: string, school: string) => `Terminal ${sn} approved into ${school}`,
+  terminalNotApproved: (why: string) => `Not approved: ${why}`,
+  terminalsWaiting: 'Terminals waiting for approval',
+  serialNumber: 'Serial number', model: 'Model', firmwareColumn: 'Firmware', address: 'Address', lastContact: 'Last contact',
+  approveInto: (school: string) => `Approve into ${school}`,
+  noTerminalWaiting: 'No terminal is waiting: an unknown terminal appears here after its first call.',
+  sameAsRoster: 'same as roster',
+  rosterDifferences: (n: number, list: string) => `${plural(n, { one: '# difference', other: '# differences' })}: ${list}`,
+  terminalsOf: (school: string) => `PUSH terminals of ${school}`,
+  terminal: 'Terminal', lastCommands: 'Last commands', usersOnTerminal: 'Users on the terminal',
+  noPushTerminal: 'No PUSH terminal in this school.',
 };
 
 export default { code: 'en', name: 'English', messages };

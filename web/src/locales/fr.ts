@@ -43,7 +43,7 @@ const messages: Messages = {
 
   tabs: {
     overview: 'Aujourd\u2019hui', figures: 'Chiffres', alerts: 'Alertes fièvre', devices: 'Appareils', pupils: 'Élèves',
-    attention: 'À surveiller', flags: 'Drapeaux', sessions: 'Sessions', rebuild: 'Recalcul', datamart: 'Entrepôt de données',
+    terminals: 'Terminaux PUSH', attention: 'À surveiller', flags: 'Drapeaux', sessions: 'Sessions', rebuild: 'Recalcul', datamart: 'Entrepôt de données',
   },
 
   signIn: 'Se connecter',
@@ -309,6 +309,19 @@ const messages: Messages = {
   alertsOf: (name, n) => `Alertes fièvre de ${name} (${num(n)})`,
   noAlertOfPupil: 'Aucune alerte fièvre sur cette période.',
   openPupil: (name) => `Ouvrir la page de ${name}`,
+
+  // Terminaux PUSH
+  terminalApproved: (sn: string, school: string) => `Terminal ${sn} accepté dans ${school}`,
+  terminalNotApproved: (why: string) => `Non accepté : ${why}`,
+  terminalsWaiting: 'Terminaux en attente d’acceptation',
+  serialNumber: 'Numéro de série', model: 'Modèle', firmwareColumn: 'Micrologiciel', address: 'Adresse', lastContact: 'Dernier contact',
+  approveInto: (school: string) => `Accepter dans ${school}`,
+  noTerminalWaiting: 'Aucun terminal en attente : un terminal inconnu apparaît ici après son premier appel.',
+  sameAsRoster: 'identique à la liste',
+  rosterDifferences: (n: number, list: string) => `${plural(n, { one: '# différence', other: '# différences' })} : ${list}`,
+  terminalsOf: (school: string) => `Terminaux PUSH de ${school}`,
+  terminal: 'Terminal', lastCommands: 'Dernières commandes', usersOnTerminal: 'Utilisateurs sur le terminal',
+  noPushTerminal: 'Aucun terminal PUSH dans cette école.',
 };
 
 export default { code: 'fr', name: 'Français', messages };

@@ -11,7 +11,8 @@ import { overviewView } from './overview.js';
 import { pupilsView } from './pupils.js';
 import { rebuildView } from './rebuild.js';
 import { sessionsView } from './sessions.js';
+import { terminalsView } from './terminals.js';
 
 export const VIEWS: View[] = [
-  overviewView, figuresView, pupilsView, alertsView, devicesView, attentionView, flagsView, sessionsView, rebuildView, datamartView,
+  overviewView, figuresView, pupilsView, alertsView, devicesView, terminalsView, attentionView, flagsView, sessionsView, rebuildView, datamartView,
 ];

@@ -1,0 +1,242 @@
+// PUSH (ZKTeco-compatible) terminals as backoffice sees them (PUSH.md §2, §5): terminals that
+// called before being registered (pending, with address, model and firmware), registering one by
+// serial number (in advance or approving a pending one), moving it, its allow-list of source
+// networks; per terminal: what it reported, its command history with results, direct commands,
+// and its own user list compared with the school's roster.
+import { BlockList, isIP } from 'node:net';
+import { z } from 'zod';
+import { findDevice, updateDevice } from '../../db/repositories/devices.js';
+import {
+  cancelCommand, deletePendingTerminal, listCommands, listPendingTerminals, queueCommands, registerTerminal, rosterDifferences, terminalState, updateTerminalSettings,
+} from '../../db/repositories/push.js';
+import { findSchool } from '../../db/repositories/schools.js';
+import { generateDeviceSecret, hashDeviceSecret } from '../../shared/auth/device-secret.js';
+import { notFound, Problem, validationFailed } from '../../shared/errors.js';
+import { SERIAL_NUMBER } from '../../shared/protocol/push.js';
+import { isValidTimeZone } from '../../shared/time/zoned.js';
+import type { DbOrTrx } from '../../db/database.js';
+import type { StaffAuth } from '../http/authenticate.js';
+import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
+import { reply, type RouteRegistry } from '../http/route.js';
+import { assertInScope } from '../http/scope.js';
+import { notifyTerminal } from '../push/poll-cache.js';
+import { PUSH_COMMANDS } from '../push/commands.js';
+import { errors, pageOf, timestamp, uuidParam } from '../schemas/common.js';
+import { deviceSchema } from '../schemas/resources.js';
+
+const cidr = z.string().max(64).refine((value) => {
+  const [net, bits, extra] = value.split('/');
+  const family = isIP(net ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  if (!/^\d{1,3}$/.test(bits) || n > (family === 6 ? 128 : 32)) return false;
+  try {
+    new BlockList().addSubnet(net, n, family === 6 ? 'ipv6' : 'ipv4');
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected an IP address or a CIDR network such as 192.168.1.0/24');
+const timezone = z.string().max(64).refine(isValidTimeZone, 'not an IANA timezone');
+const serialNumber = z.string().regex(SERIAL_NUMBER, '1–64 characters A-Z a-z 0-9');
+
+const registerBody = z.strictObject({
+  serial_number: serialNumber,
+  school_id: z.number().int().positive(),
+  name: z.string().min(1).max(200),
+  timezone: timezone.optional().describe('Only when it differs from the school\'s'),
+  allowed_networks: z.array(cidr).max(32).optional().describe('Source networks the terminal may call from; absent: any'),
+  delay_seconds: z.number().int().min(1).max(3600).optional().describe('Seconds between command polls (handshake Delay=), default 10'),
+});
+const updateBody = z.strictObject({
+  school_id: z.number().int().positive().optional().describe('Moves the terminal: punches it sends from now on belong to the new school; those held stay where they are'),
+  name: z.string().min(1).max(200).optional(),
+  timezone: timezone.nullable().optional(),
+  allowed_networks: z.array(cidr).max(32).nullable().optional(),
+  delay_seconds: z.number().int().min(1).max(3600).optional(),
+});
+
+const pendingSchema = z.object({
+  serial_number: z.string(),
+  first_seen_at: timestamp,
+  last_seen_at: timestamp.nullable(),
+  address: z.string().nullable().describe('The address it last called from'),
+  model: z.string().nullable().describe('~DeviceName from its options'),
+  firmware: z.string().nullable(),
+  push_version: z.string().nullable(),
+}).meta({ id: 'PendingTerminal' });
+
+const commandSchema = z.object({
+  id: z.number().int().describe('The C:<id> the terminal sees'),
+  command: z.string(),
+  source: z.enum(['staff', 'flag', 'roster']),
+  flag_id: z.number().int().nullable(),
+  status: z.enum(['queued', 'sent', 'succeeded', 'failed', 'cancelled']),
+  sends: z.number().int(),
+  created_at: timestamp,
+  last_sent_at: timestamp.nullable(),
+  finished_at: timestamp.nullable(),
+  return_code: z.number().int().nullable().describe('0 success; negative failure (-1 unsupported or no data, -2 file error, -1002 bad syntax, -1004 table not supported)'),
+  result_content: z.string().nullable().describe('A shell command\'s output'),
+  failure: z.string().nullable(),
+}).meta({ id: 'PushCommand' });
+
+const terminalSchema = z.object({
+  serial_number: z.string(),
+  first_seen_at: timestamp,
+  last_seen_at: timestamp.nullable(),
+  address: z.string().nullable(),
+  model: z.string().nullable(),
+  firmware: z.string().nullable(),
+  push_version: z.string().nullable(),
+  options: z.record(z.string(), z.string()).nullable().describe('What the terminal reported (options uploads, INFO)'),
+  stamps: z.object({ ATTLOG: z.number().int(), OPERLOG: z.number().int(), ATTPHOTO: z.number().int() }),
+  delay_seconds: z.number().int(),
+  allowed_networks: z.array(z.string()).nullable(),
+}).meta({ id: 'PushTerminal' });
+
+const differenceSchema = z.object({
+  pin: z.string(),
+  user_id: z.number().int().nullable(),
+  roster_name: z.string().nullable(),
+  terminal_name: z.string().nullable(),
+  difference: z.enum(['missing_on_terminal', 'unknown_to_roster', 'name_differs']),
+});
+
+async function pushDeviceInScope(db: DbOrTrx, auth: StaffAuth, id: string) {
+  const device = await findDevice(db, id);
+  assertInScope(auth, device?.school_id, 'device');
+  if (device!.protocol !== 'push') throw notFound('PUSH terminal');
+  return device!;
+}
+
+export function pushTerminalRoutes(api: RouteRegistry): void {
+  api.add({
+    method: 'get', path: '/api/push/pending', summary: 'Terminals that called but are not registered yet (PUSH.md §2)', tags: ['push'], auth: 'backoffice',
+    responses: { 200: { description: 'Most recent first', schema: z.object({ items: z.array(pendingSchema) }) }, ...errors(401, 403) },
+    async handler({ db }) {
+      return reply.ok({ items: await listPendingTerminals(db) });
+    },
+  });
+
+  api.add({
+    method: 'delete', path: '/api/push/pending/:sn', summary: 'Forget a pending terminal (it is pending again if it calls again)', tags: ['push'], auth: 'backoffice',
+    params: z.object({ sn: serialNumber }),
+    responses: { 204: { description: 'Forgotten' }, ...errors(401, 403, 404) },
+    async handler({ params, db }) {
+      if (!(await deletePendingTerminal(db, params.sn))) throw notFound('pending terminal');
+      return reply.noContent();
+    },
+  });
+
+  api.add({
+    method: 'post', path: '/api/push/terminals', summary: 'Register a PUSH terminal by serial number, or approve a pending one', tags: ['push'], auth: 'backoffice',
+    body: registerBody,
+    responses: { 201: { description: 'The terminal\'s device (kind terminal, protocol push)', schema: deviceSchema }, ...errors(401, 403, 409, 422) },
+    async handler({ body, db }) {
+      const trx = db;
+      if (!(await findSchool(trx, body.school_id))) throw validationFailed([{ field: 'body.school_id', message: 'no such school' }]);
+      const deviceId = await registerTerminal(trx, {
+        serialNumber: body.serial_number, schoolId: body.school_id, name: body.name, timezone: body.timezone ?? null,
+        allowedNetworks: body.allowed_networks ?? null, delaySeconds: body.delay_seconds,
+        // Never used by the PUSH protocol (terminals know only their SN); kept so the column's rule holds.
+        secretHash: hashDeviceSecret(generateDeviceSecret()),
+      });
+      if (!deviceId) throw new Problem('conflict', `Serial number ${body.serial_number} is already registered`);
+      await notifyTerminal(trx, { serialNumber: body.serial_number });
+      return reply.created(await findDevice(trx, deviceId));
+    },
+  });
+
+  api.add({
+    method: 'patch', path: '/api/push/terminals/:id', summary: 'Move a PUSH terminal, change its timezone, allow-list or poll delay', tags: ['push'], auth: 'backoffice',
+    params: uuidParam, body: updateBody,
+    responses: { 200: { description: 'Updated', schema: deviceSchema }, ...errors(401, 403, 404, 422) },
+    async handler({ params, body, db, auth }) {
+      const trx = db;
+      const device = await pushDeviceInScope(trx, auth, params.id);
+      if (body.school_id !== undefined && !(await findSchool(trx, body.school_id))) throw validationFailed([{ field: 'body.school_id', message: 'no such school' }]);
+      const updated = await updateDevice(trx, device.id, {
+        ...(body.school_id !== undefined && { school_id: body.school_id }),
+        ...(body.name !== undefined && { name: body.name }),
+        ...(body.timezone !== undefined && { timezone: body.timezone }),
+        ...(body.allowed_networks !== undefined && { allowed_networks: body.allowed_networks }),
+      });
+      await updateTerminalSettings(trx, device.id, { delaySeconds: body.delay_seconds, movedSchool: body.school_id !== undefined && body.school_id !== device.school_id });
+      await notifyTerminal(trx, { serialNumber: device.serial_number!, deviceId: device.id });
+      return reply.ok(updated);
+    },
+  });
+
+  api.add({
+    method: 'get', path: '/api/devices/:id/push', summary: 'What a PUSH terminal reported, its cursors and settings', tags: ['push'], auth: 'staff',
+    params: uuidParam,
+    responses: { 200: { description: 'The terminal', schema: terminalSchema }, ...errors(401, 404) },
+    async handler({ params, db, auth }) {
+      await pushDeviceInScope(db, auth, params.id);
+      const state = await terminalState(db, params.id);
+      if (!state) throw notFound('PUSH terminal');
+      const networks = await db.selectFrom('devices').select('allowed_networks').where('id', '=', params.id).executeTakeFirstOrThrow();
+      return reply.ok({
+        serial_number: state.serial_number, first_seen_at: state.first_seen_at, last_seen_at: state.last_seen_at, address: state.address,
+        model: state.model, firmware: state.firmware, push_version: state.push_version, options: state.options,
+        stamps: { ATTLOG: Number(state.attlog_stamp), OPERLOG: Number(state.operlog_stamp), ATTPHOTO: Number(state.attphoto_stamp) },
+        delay_seconds: state.delay_seconds, allowed_networks: networks.allowed_networks,
+      });
+    },
+  });
+
+  api.add({
+    method: 'get', path: '/api/devices/:id/commands', summary: 'A PUSH terminal\'s commands with their results, newest first', tags: ['push'], auth: 'staff',
+    params: uuidParam, query: z.object({ ...pageQuery }),
+    responses: { 200: { description: 'A page of commands', schema: pageOf(commandSchema) }, ...errors(401, 404, 422) },
+    async handler({ params, query, db, auth }) {
+      await pushDeviceInScope(db, auth, params.id);
+      const before = decodeCursor(query.cursor, z.number().int());
+      const rows = await listCommands(db, params.id, { beforeId: before, limit: query.limit + 1 });
+      const page = toPage(rows, query.limit, (c) => c.id);
+      return reply.ok({
+        ...page,
+        items: page.items.map((c) => ({
+          id: c.id, command: c.command, source: c.source, flag_id: c.flag_id, status: c.status, sends: c.sends, created_at: c.created_at,
+          last_sent_at: c.last_sent_at, finished_at: c.finished_at, return_code: c.return_code, result_content: c.result_content, failure: c.failure,
+        })),
+      });
+    },
+  });
+
+  api.add({
+    method: 'post', path: '/api/devices/:id/commands', summary: 'Queue a command for a PUSH terminal (sent at its next poll)', tags: ['push'], auth: 'backoffice',
+    params: uuidParam, body: z.strictObject({ command: z.enum(PUSH_COMMANDS) }),
+    responses: { 201: { description: 'Queued', schema: z.object({ id: z.number().int(), command: z.string(), status: z.literal('queued') }) }, ...errors(401, 403, 404, 422) },
+    async handler({ params, body, db, auth }) {
+      const trx = db;
+      await pushDeviceInScope(trx, auth, params.id);
+      const [id] = await queueCommands(trx, params.id, [{ command: body.command, source: 'staff', createdBy: auth.staffId }]);
+      await notifyTerminal(trx, { deviceId: params.id });
+      return reply.created({ id, command: body.command, status: 'queued' as const });
+    },
+  });
+
+  api.add({
+    method: 'delete', path: '/api/devices/:id/commands/:commandId', summary: 'Cancel a command not sent yet', tags: ['push'], auth: 'backoffice',
+    params: z.object({ id: z.uuid(), commandId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
+    responses: { 204: { description: 'Cancelled' }, ...errors(401, 403, 404, 409) },
+    async handler({ params, db, auth }) {
+      await pushDeviceInScope(db, auth, params.id);
+      if (!(await cancelCommand(db, params.id, params.commandId))) throw new Problem('conflict', 'No such command waiting to be sent');
+      return reply.noContent();
+    },
+  });
+
+  api.add({
+    method: 'get', path: '/api/devices/:id/terminal-users', summary: 'The terminal\'s own user list against the school\'s roster: the differences', tags: ['push'], auth: 'staff',
+    params: uuidParam,
+    responses: { 200: { description: 'One row per PIN that differs', schema: z.object({ items: z.array(differenceSchema) }) }, ...errors(401, 404) },
+    async handler({ params, db, auth }) {
+      await pushDeviceInScope(db, auth, params.id);
+      return reply.ok({ items: await rosterDifferences(db, params.id) });
+    },
+  });
+}

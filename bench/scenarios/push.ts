@@ -1,0 +1,175 @@
+// PUSH terminals: N terminals each polling getrequest every 10 s (staggered) and sending one
+// real-time punch (ATTLOG, one line) a minute, N stepped up to 10,000 (1,000 polls/s), against
+// the real api (one process, as `npm run api`) and worker, both their own processes. An open
+// load: calls leave on schedule whatever the answers, so a slow server shows as latency.
+// Measured per step: getrequest and ATTLOG `OK` latency as the terminal sees it, and whether
+// the generator kept its schedule. Anchor, same run, the 10,000-terminal load: a bare node:http
+// server answering `OK` (bench/anchors/push-ok.ts); ratio = real getrequest p99 / anchor p99.
+// Goal: at 10,000 terminals, getrequest p99 < 50 ms and ATTLOG OK p99 < 250 ms.
+import http from 'node:http';
+import { sql } from 'kysely';
+import { generateDeviceSecret, hashDeviceSecret } from '../../shared/auth/device-secret.js';
+import type { BenchContext, ScenarioResult } from '../harness.js';
+import { stats } from '../harness.js';
+import { freePort, spawnScript, waitForHttp } from '../spawn.js';
+
+// PUSH_BENCH_STEPS / PUSH_BENCH_SECONDS shrink the run to check the scenario itself (e.g. "200" and "5").
+const STEPS = (process.env.PUSH_BENCH_STEPS ?? '1000,2500,5000,10000').split(',').map(Number);
+const POLL_MS = 10_000;
+const PUNCH_MS = 60_000;
+const STEP_SECONDS = Number(process.env.PUSH_BENCH_SECONDS ?? 30);
+const WARMUP_SECONDS = Math.min(12, STEP_SECONDS);
+const USERS = 2_000;
+
+interface StepResult {
+  terminals: number;
+  polls: number;
+  poll_p50_ms: number;
+  poll_p99_ms: number;
+  punches: number;
+  punch_p50_ms: number;
+  punch_p99_ms: number;
+  failed: number;
+  /** Calls that left more than 100 ms after their time: the generator itself fell behind. */
+  late: number;
+}
+
+/** The load of `terminals` terminals for `seconds` (plus a warm-up not counted) against `port`. */
+async function runLoad(port: number, terminals: number, seconds: number, opts: { punches: boolean; serials: string[]; badges: string[] }): Promise<StepResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  const call = (method: 'GET' | 'POST', path: string, body?: string) => new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path, agent, headers: body ? { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  const polls: number[] = [];
+  const punches: number[] = [];
+  let failed = 0;
+  let late = 0;
+  const start = performance.now() + 200;
+  const countFrom = start + WARMUP_SECONDS * 1000;
+  const end = countFrom + seconds * 1000;
+  const timers: NodeJS.Timeout[] = [];
+  let punchSeq = 0;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const fire = (due: number, method: 'GET' | 'POST', path: string, samples: number[], expect: (t: string) => boolean, body?: string) => {
+    const t = performance.now();
+    if (t - due > 100 && due >= countFrom) late++;
+    call(method, path, body).then((r) => {
+      if (t < countFrom) return;
+      if (r.status === 200 && expect(r.text)) samples.push(performance.now() - t);
+      else failed++;
+    }, () => { if (t >= countFrom) failed++; });
+  };
+  for (let i = 0; i < terminals; i++) {
+    const sn = opts.serials[i];
+    // Each terminal's calls keep their phase: polls every POLL_MS, a punch every PUNCH_MS.
+    const pollPhase = (i / terminals) * POLL_MS;
+    const schedulePoll = (due: number) => {
+      if (due > end) return;
+      timers.push(setTimeout(() => {
+        fire(due, 'GET', `/iclock/getrequest?SN=${sn}`, polls, (t) => t === 'OK');
+        schedulePoll(due + POLL_MS);
+      }, Math.max(0, due - performance.now())));
+    };
+    schedulePoll(start + pollPhase);
+    if (opts.punches) {
+      const punchPhase = ((i * 7919) % terminals) / terminals * PUNCH_MS;
+      const schedulePunch = (due: number) => {
+        if (due > end) return;
+        timers.push(setTimeout(() => {
+          const at = new Date(Date.now() - 1000);
+          const n = punchSeq++;
+          const line = `${opts.badges[n % opts.badges.length]}\t${at.getUTCFullYear()}-${pad(at.getUTCMonth() + 1)}-${pad(at.getUTCDate())} ${pad(at.getUTCHours())}:${pad(at.getUTCMinutes())}:${pad(at.getUTCSeconds())}\t255\t1\t0\t0\t0\n`;
+          fire(due, 'POST', `/iclock/cdata?SN=${sn}&table=ATTLOG&Stamp=${n}`, punches, (t) => t === 'OK: 1', line);
+          schedulePunch(due + PUNCH_MS);
+        }, Math.max(0, due - performance.now())));
+      };
+      schedulePunch(start + punchPhase);
+    }
+  }
+  await new Promise((r) => setTimeout(r, end - performance.now() + 2000));
+  for (const t of timers) clearTimeout(t);
+  agent.destroy();
+  const p = stats(polls);
+  const q = stats(punches);
+  return {
+    terminals, polls: polls.length, poll_p50_ms: p.p50, poll_p99_ms: p.p99, punches: punches.length, punch_p50_ms: q.p50, punch_p99_ms: q.p99, failed, late,
+  };
+}
+
+export async function pushScenario(ctx: BenchContext): Promise<ScenarioResult> {
+  const max = STEPS[STEPS.length - 1];
+  const { url, handle, config } = await ctx.database('push', { IMPORT_MAX_PENDING: '10000000' });
+  const { db } = handle;
+  ctx.progress(`registering ${max} PUSH terminals, ${USERS} pupils`);
+  const school = await db.insertInto('schools').values({ name: 'Push school', timezone: 'UTC' }).returning('id').executeTakeFirstOrThrow();
+  await sql`INSERT INTO users (school_id, name, badge) SELECT ${school.id}, 'Pupil ' || g, 'P' || g FROM generate_series(1, ${USERS}) g`.execute(db);
+  const hash = hashDeviceSecret(generateDeviceSecret());
+  await sql`
+    WITH d AS (
+      INSERT INTO devices (school_id, name, kind, protocol, serial_number, secret_hash, sync_interval_seconds)
+      SELECT ${school.id}, 'Terminal ' || g, 'terminal', 'push', 'BENCH' || lpad(g::text, 6, '0'), ${hash}, 300 FROM generate_series(1, ${max}) g
+      RETURNING id, serial_number
+    )
+    -- The roster as already sent, so that the worker queues no USERINFO commands during the load.
+    INSERT INTO push_terminals (serial_number, device_id, roster_version) SELECT serial_number, id, 9223372036854775807 FROM d
+  `.execute(db);
+  await handle.close();
+  const serials = Array.from({ length: max }, (_, i) => `BENCH${String(i + 1).padStart(6, '0')}`);
+  const badges = Array.from({ length: USERS }, (_, i) => `P${i + 1}`);
+
+  const env = {
+    DATABASE_URL: url, JWT_SECRET: config.jwtSecret!, NODE_ENV: 'production', API_PROCESSES: '1', HOST: '127.0.0.1', LOG_LEVEL: 'warn',
+    IMPORT_MAX_PENDING: '10000000', DATA_DIR: ctx.dataDir,
+  };
+  const apiPort = await freePort();
+  const api = spawnScript('api/main.ts', { ...env, PORT: String(apiPort) });
+  const worker = spawnScript('worker/main.ts', env);
+  const steps: StepResult[] = [];
+  let imported = 0;
+  try {
+    await waitForHttp(`http://127.0.0.1:${apiPort}/healthz`);
+    for (const n of STEPS) {
+      ctx.progress(`${n} terminals: polls every ${POLL_MS / 1000} s, a punch a minute, ${STEP_SECONDS} s measured`);
+      steps.push(await runLoad(apiPort, n, STEP_SECONDS, { punches: true, serials, badges }));
+      ctx.progress(JSON.stringify(steps.at(-1)));
+    }
+    const check = (await import('../../db/database.js')).connectDatabase(url, { max: 1, logger: ctx.logger, applicationName: 'bench' });
+    imported = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM sync_sessions WHERE channel = 'push' AND processed_at IS NOT NULL`.execute(check.db)).rows[0].n);
+    await check.close();
+  } finally {
+    await worker.stop();
+    await api.stop();
+  }
+
+  const anchorPort = await freePort();
+  const anchor = spawnScript('bench/anchors/push-ok.ts', { PORT: String(anchorPort) });
+  let base: StepResult;
+  try {
+    await anchor.waitFor(/anchor listening/);
+    ctx.progress(`anchor: the ${max}-terminal load on a bare node:http server answering OK`);
+    base = await runLoad(anchorPort, max, STEP_SECONDS, { punches: true, serials, badges });
+  } finally {
+    await anchor.stop();
+  }
+  const top = steps[steps.length - 1];
+  const figures: Record<string, number> = {};
+  for (const s of steps) {
+    for (const [k, v] of Object.entries(s)) if (k !== 'terminals') figures[`n${s.terminals}_${k}`] = v;
+  }
+  figures.push_sessions_imported = imported;
+  return {
+    figures,
+    anchor: Object.fromEntries(Object.entries(base).filter(([k]) => k !== 'terminals').map(([k, v]) => [`n${max}_${k}`, v])),
+    ratio: Math.round((top.poll_p99_ms / base.poll_p99_ms) * 100) / 100,
+    goal: `${max} terminals: getrequest p99 < 50 ms, ATTLOG OK p99 < 250 ms (ratio: getrequest p99 / anchor p99)`,
+    met: top.poll_p99_ms < 50 && top.punch_p99_ms < 250 && top.failed === 0,
+    notes: 'open load from the bench process (node:http, keep-alive); api and worker one process each; late = calls the generator sent >100 ms after their time',
+  };
+}

@@ -1,0 +1,49 @@
+// The roster on PUSH terminals (PUSH.md §5): when users of a school change, each of its enabled
+// PUSH terminals gets `DATA UPDATE USERINFO` for users added or changed and `DATA DELETE
+// USERINFO` for users deactivated. Versions are the roster's transaction-id horizon, as for v4
+// devices (db/repositories/roster.ts): a terminal's roster_version is the horizon its commands
+// were queued at, 0 before its first roster (then it gets every active user). The worker runs
+// this every PUSH_ROSTER_SECONDS; terminals are locked SKIP LOCKED, so several workers share it.
+import type { Db } from '../../db/database.js';
+import { notifyTerminal, queueCommands, setTerminalRosterVersion, terminalsBehindRoster } from '../../db/repositories/push.js';
+import { rosterHorizon, rosterUsers } from '../../db/repositories/roster.js';
+import type { Logger } from '../../shared/logger.js';
+import { userDelete, userUpdate } from '../../shared/protocol/push.js';
+
+const TERMINALS_PER_RUN = 200;
+
+export async function queueRosterChanges(db: Db, logger: Logger): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const horizon = await rosterHorizon(trx);
+    const terminals = await terminalsBehindRoster(trx, horizon, TERMINALS_PER_RUN);
+    let queued = 0;
+    for (const t of terminals) {
+      const since = Number(t.roster_version);
+      const users = await rosterUsers(trx, t.school_id, since === 0 ? null : since);
+      // A first roster carries the active users only: there is nothing to delete on the terminal yet.
+      const commands = users.filter((u) => since !== 0 || u.active)
+        .map((u) => ({ source: 'roster' as const, command: u.active ? userUpdate(u) : userDelete(u) }));
+      await queueCommands(trx, t.device_id, commands);
+      await setTerminalRosterVersion(trx, t.serial_number, horizon);
+      if (commands.length > 0) await notifyTerminal(trx, { deviceId: t.device_id });
+      queued += commands.length;
+    }
+    if (queued > 0) logger.info({ terminals: terminals.length, commands: queued }, 'push: roster changes queued');
+    return queued;
+  });
+}
+
+/** Runs `queueRosterChanges` every `seconds` until stopped. */
+export function startRosterLoop(db: Db, logger: Logger, seconds: number): { stop(): Promise<void> } {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() => queueRosterChanges(db, logger)).catch((err: Error) => logger.warn({ err: err.message }, 'push: roster changes not queued'));
+  }, seconds * 1000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

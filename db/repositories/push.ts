@@ -1,0 +1,411 @@
+// PUSH (iclock) terminals (PUSH.md): enrolment (pending → registered device), what a terminal
+// says about itself, its upload cursors, the ATTLOG session stored with its import job, its
+// operation log and user list, and its command queue.
+import { sql } from 'kysely';
+import { PUSH_SESSION_CHANNEL } from '../../shared/protocol/push.js';
+import type { Db, DbOrTrx, Trx } from '../database.js';
+import type { PushCommandSource, PushCommandStatus } from '../schema/index.js';
+
+/** Queuing a command or changing a terminal NOTIFYs this channel; api processes drop what they cached (api/push/poll-cache.ts). */
+export const PUSH_NOTIFY_CHANNEL = 'push_terminals';
+
+/** At the commit of `trx`: every api process drops what it cached about this terminal. */
+export async function notifyTerminal(trx: DbOrTrx, key: { deviceId?: string; serialNumber?: string }): Promise<void> {
+  if (key.deviceId) await sql`SELECT pg_notify(${PUSH_NOTIFY_CHANNEL}, ${`d:${key.deviceId}`})`.execute(trx);
+  if (key.serialNumber) await sql`SELECT pg_notify(${PUSH_NOTIFY_CHANNEL}, ${`s:${key.serialNumber}`})`.execute(trx);
+}
+
+/** Pending terminals kept at most: an SN flood cannot grow the table without bound. */
+export const MAX_PENDING_TERMINALS = 1_000;
+
+export interface TerminalLookup {
+  serial_number: string;
+  device_id: string | null;
+  school_id: number | null;
+  disabled: boolean;
+  /** The device's own timezone, else its school's. */
+  timezone: string;
+  allowed_networks: string[] | null;
+  attlog_stamp: number;
+  operlog_stamp: number;
+  attphoto_stamp: number;
+  delay_seconds: number;
+}
+
+/** One read: the terminal (registered or pending) and its device; undefined for an SN never seen. */
+export async function findTerminal(db: DbOrTrx, serialNumber: string): Promise<TerminalLookup | undefined> {
+  const row = await db.selectFrom('push_terminals as t')
+    .leftJoin('devices as d', 'd.id', 't.device_id')
+    .leftJoin('schools as s', 's.id', 'd.school_id')
+    .select(['t.serial_number', 't.device_id', 'd.school_id', 'd.disabled_at', 'd.timezone', 's.timezone as school_timezone', 'd.allowed_networks',
+      't.attlog_stamp', 't.operlog_stamp', 't.attphoto_stamp', 't.delay_seconds'])
+    .where('t.serial_number', '=', serialNumber)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    serial_number: row.serial_number, device_id: row.device_id, school_id: row.school_id, disabled: row.disabled_at !== null,
+    timezone: row.timezone ?? row.school_timezone ?? 'UTC', allowed_networks: row.allowed_networks,
+    attlog_stamp: Number(row.attlog_stamp), operlog_stamp: Number(row.operlog_stamp), attphoto_stamp: Number(row.attphoto_stamp),
+    delay_seconds: row.delay_seconds,
+  };
+}
+
+/**
+ * A terminal called: records an unknown SN as pending (within MAX_PENDING_TERMINALS), notes the
+ * address and push version, and the device's last_seen_at, at most every 10 s per terminal.
+ */
+export async function noteContact(db: Db, contact: { serialNumber: string; address: string | null; pushVersion: string | null }): Promise<void> {
+  await sql`
+    WITH upsert AS (
+      INSERT INTO push_terminals (serial_number, last_seen_at, address, push_version)
+      SELECT ${contact.serialNumber}, now(), ${contact.address}, ${contact.pushVersion}
+      WHERE EXISTS (SELECT 1 FROM push_terminals WHERE serial_number = ${contact.serialNumber})
+         OR (SELECT count(*) FROM push_terminals WHERE device_id IS NULL) < ${MAX_PENDING_TERMINALS}
+      ON CONFLICT (serial_number) DO UPDATE SET last_seen_at = now(), address = coalesce(EXCLUDED.address, push_terminals.address),
+        push_version = coalesce(EXCLUDED.push_version, push_terminals.push_version)
+      WHERE push_terminals.last_seen_at IS NULL OR push_terminals.last_seen_at < now() - interval '10 seconds'
+        OR push_terminals.address IS DISTINCT FROM EXCLUDED.address
+      RETURNING device_id
+    )
+    UPDATE devices SET last_seen_at = now() FROM upsert WHERE devices.id = upsert.device_id
+  `.execute(db);
+}
+
+/** Many terminals' last contact at once (the getrequest path batches them: one statement per flush). */
+export async function noteContacts(db: Db, contacts: ReadonlyArray<{ serialNumber: string; address: string | null; at: Date }>): Promise<void> {
+  if (contacts.length === 0) return;
+  await sql`
+    WITH c AS (
+      SELECT * FROM unnest(${contacts.map((c) => c.serialNumber)}::text[], ${contacts.map((c) => c.address)}::text[], ${contacts.map((c) => c.at.toISOString())}::timestamptz[]) AS c(sn, address, at)
+    ), t AS (
+      UPDATE push_terminals t SET last_seen_at = greatest(t.last_seen_at, c.at), address = coalesce(c.address, t.address)
+      FROM c WHERE t.serial_number = c.sn RETURNING t.device_id, c.at
+    )
+    UPDATE devices d SET last_seen_at = greatest(d.last_seen_at, t.at) FROM t WHERE d.id = t.device_id
+  `.execute(db);
+}
+
+/** An options upload (or an INFO answer, or /iclock/registry): merged into what the terminal reported. */
+export async function recordOptions(db: DbOrTrx, serialNumber: string, options: Record<string, string>): Promise<void> {
+  const model = options['~DeviceName'] ?? options.DeviceName ?? null;
+  const firmware = options.FWVersion ?? options['~FWVersion'] ?? null;
+  const row = await db.updateTable('push_terminals').set({
+    options: sql`coalesce(options, '{}'::jsonb) || ${JSON.stringify(options)}::jsonb`,
+    model: model ?? sql`model`,
+    firmware: firmware ?? sql`firmware`,
+  }).where('serial_number', '=', serialNumber).returning('device_id').executeTakeFirst();
+  if (row?.device_id && firmware) await db.updateTable('devices').set({ firmware, updated_at: sql`now()` }).where('id', '=', row.device_id).execute();
+}
+
+/** The terminal's cursor for a table moves forward only; a full resync sets it back (`resetStamps`). */
+export async function raiseStamp(trx: DbOrTrx, serialNumber: string, table: 'ATTLOG' | 'OPERLOG' | 'ATTPHOTO', stamp: number): Promise<void> {
+  const column = ({ ATTLOG: 'attlog_stamp', OPERLOG: 'operlog_stamp', ATTPHOTO: 'attphoto_stamp' } as const)[table];
+  await trx.updateTable('push_terminals').set({ [column]: sql`greatest(${sql.ref(column)}, ${stamp}::bigint)` })
+    .where('serial_number', '=', serialNumber).execute();
+}
+
+export async function resetStamps(trx: DbOrTrx, deviceId: string): Promise<void> {
+  await trx.updateTable('push_terminals').set({ attlog_stamp: 0, operlog_stamp: 0, attphoto_stamp: 0 }).where('device_id', '=', deviceId).execute();
+}
+
+/** An earlier, not failed, session of this terminal with the very same bytes: a retry after a lost `OK`. */
+export async function sameBatchSession(db: DbOrTrx, deviceId: string, sha256: string): Promise<string | undefined> {
+  const row = await db.selectFrom('sync_sessions').select('id')
+    .where('device_id', '=', deviceId).where('channel', '=', PUSH_SESSION_CHANNEL).where('archive_sha256', '=', sha256)
+    .where((eb) => eb.or([eb('outcome', 'is', null), eb('outcome', '<>', 'failed')]))
+    .limit(1).executeTakeFirst();
+  return row?.id;
+}
+
+/** The device exists and is enabled; its row stays share-locked until the transaction ends. */
+export async function deviceStillEnabled(trx: Trx, deviceId: string): Promise<boolean> {
+  const row = await trx.selectFrom('devices').select('disabled_at').where('id', '=', deviceId).forShare().executeTakeFirst();
+  return row !== undefined && row.disabled_at === null;
+}
+
+export async function insertPushSession(trx: Trx, session: { id: string; device_id: string; archive: Buffer; archive_sha256: string; job_id: string }): Promise<void> {
+  await trx.insertInto('sync_sessions').values({ ...session, channel: PUSH_SESSION_CHANNEL, archive_bytes: session.archive.length }).execute();
+}
+
+export interface PendingTerminal {
+  serial_number: string;
+  first_seen_at: Date;
+  last_seen_at: Date | null;
+  address: string | null;
+  model: string | null;
+  firmware: string | null;
+  push_version: string | null;
+}
+
+export async function listPendingTerminals(db: DbOrTrx): Promise<PendingTerminal[]> {
+  return db.selectFrom('push_terminals')
+    .select(['serial_number', 'first_seen_at', 'last_seen_at', 'address', 'model', 'firmware', 'push_version'])
+    .where('device_id', 'is', null).orderBy('last_seen_at', 'desc').limit(MAX_PENDING_TERMINALS).execute();
+}
+
+export async function terminalState(db: DbOrTrx, deviceId: string) {
+  return db.selectFrom('push_terminals')
+    .select(['serial_number', 'first_seen_at', 'last_seen_at', 'address', 'model', 'firmware', 'push_version', 'options', 'attlog_stamp', 'operlog_stamp', 'attphoto_stamp', 'delay_seconds', 'roster_version'])
+    .where('device_id', '=', deviceId).executeTakeFirst();
+}
+
+/**
+ * Registers a terminal by SN (in advance, or approving a pending one): the device row and the
+ * terminal row linked in one transaction. Undefined when the SN already belongs to a device.
+ */
+export async function registerTerminal(trx: Trx, input: {
+  serialNumber: string; schoolId: number; name: string; timezone: string | null; allowedNetworks: string[] | null; delaySeconds: number | undefined; secretHash: string;
+}): Promise<string | undefined> {
+  const taken = await trx.selectFrom('push_terminals').select('device_id').where('serial_number', '=', input.serialNumber).forUpdate().executeTakeFirst();
+  if (taken?.device_id) return undefined;
+  const device = await trx.insertInto('devices').values({
+    school_id: input.schoolId, name: input.name, kind: 'terminal', protocol: 'push', serial_number: input.serialNumber,
+    timezone: input.timezone, allowed_networks: input.allowedNetworks, secret_hash: input.secretHash,
+    // PUSH terminals poll every few seconds; a terminal silent for 5 minutes needs attention.
+    sync_interval_seconds: 300,
+  }).returning('id').executeTakeFirstOrThrow();
+  await trx.insertInto('push_terminals').values({ serial_number: input.serialNumber, device_id: device.id, attlog_stamp: 0, operlog_stamp: 0, attphoto_stamp: 0, roster_version: 0, ...(input.delaySeconds !== undefined && { delay_seconds: input.delaySeconds }) })
+    .onConflict((oc) => oc.column('serial_number').doUpdateSet({ device_id: device.id, ...(input.delaySeconds !== undefined && { delay_seconds: input.delaySeconds }) }))
+    .execute();
+  return device.id;
+}
+
+/** Forgets a pending terminal (refused by staff); a terminal that calls again is pending again. */
+export async function deletePendingTerminal(db: DbOrTrx, serialNumber: string): Promise<boolean> {
+  const r = await db.deleteFrom('push_terminals').where('serial_number', '=', serialNumber).where('device_id', 'is', null).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+/** `movedSchool`: the terminal gets its new school's whole roster (roster_version back to 0). */
+export async function updateTerminalSettings(trx: DbOrTrx, deviceId: string, patch: { delaySeconds?: number; movedSchool?: boolean }): Promise<void> {
+  if (patch.delaySeconds === undefined && !patch.movedSchool) return;
+  await trx.updateTable('push_terminals').set({
+    ...(patch.delaySeconds !== undefined && { delay_seconds: patch.delaySeconds }),
+    ...(patch.movedSchool && { roster_version: 0 }),
+  }).where('device_id', '=', deviceId).execute();
+}
+
+// ---- operation log and the terminal's users -------------------------------------------------
+
+export async function storeOperlog(trx: Trx, deviceId: string, lines: readonly string[]): Promise<void> {
+  if (lines.length === 0) return;
+  await sql`INSERT INTO push_operlog (device_id, line) SELECT ${deviceId}::uuid, l FROM unnest(${lines.map((l) => l.slice(0, 2000))}::text[]) AS l`.execute(trx);
+}
+
+export async function upsertTerminalUsers(trx: Trx, deviceId: string, users: ReadonlyArray<{ pin: string; name: string | null; privilege: string | null; card: string | null }>): Promise<void> {
+  if (users.length === 0) return;
+  // The last record of a PIN in the batch wins.
+  const byPin = new Map(users.map((u) => [u.pin, u]));
+  const rows = [...byPin.values()];
+  await sql`
+    INSERT INTO push_terminal_users (device_id, pin, name, privilege, card)
+    SELECT ${deviceId}::uuid, p, n, r, c FROM unnest(${rows.map((u) => u.pin)}::text[], ${rows.map((u) => u.name)}::text[], ${rows.map((u) => u.privilege)}::text[], ${rows.map((u) => u.card)}::text[]) AS u(p, n, r, c)
+    ON CONFLICT (device_id, pin) DO UPDATE SET name = EXCLUDED.name, privilege = EXCLUDED.privilege, card = EXCLUDED.card, updated_at = now()
+  `.execute(trx);
+}
+
+export async function countFingerprints(trx: Trx, deviceId: string, pins: readonly string[]): Promise<void> {
+  if (pins.length === 0) return;
+  await sql`
+    INSERT INTO push_terminal_users (device_id, pin, fingerprints)
+    SELECT ${deviceId}::uuid, p, count(*) FROM unnest(${[...pins]}::text[]) AS p GROUP BY p
+    ON CONFLICT (device_id, pin) DO UPDATE SET fingerprints = push_terminal_users.fingerprints + EXCLUDED.fingerprints, updated_at = now()
+  `.execute(trx);
+}
+
+/** The terminal's user list against the school's roster (active users): who is missing where, and names that differ. */
+export async function rosterDifferences(db: DbOrTrx, deviceId: string) {
+  const rows = await sql<{ pin: string; terminal_name: string | null; user_id: number | null; roster_name: string | null; on_terminal: boolean; in_roster: boolean }>`
+    WITH dev AS (SELECT school_id FROM devices WHERE id = ${deviceId}::uuid),
+    roster AS (SELECT u.id, u.badge, u.name FROM users u, dev WHERE u.school_id = dev.school_id AND u.deleted_at IS NULL),
+    term AS (SELECT pin, name FROM push_terminal_users WHERE device_id = ${deviceId}::uuid)
+    SELECT coalesce(t.pin, r.badge) AS pin, t.name AS terminal_name, r.id AS user_id, r.name AS roster_name,
+      t.pin IS NOT NULL AS on_terminal, r.id IS NOT NULL AS in_roster
+    FROM term t FULL JOIN roster r ON r.badge = t.pin
+    WHERE t.pin IS NULL OR r.id IS NULL OR t.name IS DISTINCT FROM r.name
+    ORDER BY 1 LIMIT 5000
+  `.execute(db);
+  return rows.rows.map((r) => ({
+    pin: r.pin, user_id: r.user_id === null ? null : Number(r.user_id), roster_name: r.roster_name, terminal_name: r.terminal_name,
+    difference: !r.on_terminal ? 'missing_on_terminal' as const : !r.in_roster ? 'unknown_to_roster' as const : 'name_differs' as const,
+  }));
+}
+
+// ---- commands ---------------------------------------------------------------------------------
+
+export interface QueuedCommand {
+  command: string;
+  source: PushCommandSource;
+  flagId?: number | null;
+  createdBy?: number | null;
+}
+
+export async function queueCommands(trx: DbOrTrx, deviceId: string, commands: readonly QueuedCommand[]): Promise<number[]> {
+  if (commands.length === 0) return [];
+  const rows = await trx.insertInto('push_commands')
+    .values(commands.map((c) => ({ device_id: deviceId, command: c.command, source: c.source, flag_id: c.flagId ?? null, created_by: c.createdBy ?? null })))
+    .returning('id').execute();
+  return rows.map((r) => Number(r.id));
+}
+
+/**
+ * The commands to send on this poll, marked sent in the same statement: queued ones, and sent
+ * ones whose answer is overdue (`resendAfterSeconds`) with sends left (`maxSends`). At most `limit`.
+ */
+export async function takeCommandsToSend(db: DbOrTrx, deviceId: string, opts: { resendAfterSeconds: number; maxSends: number; limit: number }): Promise<Array<{ id: number; command: string; flag_id: number | null }>> {
+  const rows = await sql<{ id: string; command: string; flag_id: string | null }>`
+    UPDATE push_commands c SET status = 'sent', sends = c.sends + 1, last_sent_at = now()
+    FROM (
+      SELECT id FROM push_commands
+      WHERE device_id = ${deviceId}::uuid AND (status = 'queued'
+        OR (status = 'sent' AND sends < ${opts.maxSends} AND last_sent_at < now() - make_interval(secs => ${opts.resendAfterSeconds})))
+      ORDER BY id LIMIT ${opts.limit} FOR UPDATE SKIP LOCKED
+    ) pick
+    WHERE c.id = pick.id
+    RETURNING c.id, c.command, c.flag_id
+  `.execute(db);
+  return rows.rows.map((r) => ({ id: Number(r.id), command: r.command, flag_id: r.flag_id === null ? null : Number(r.flag_id) })).sort((a, b) => a.id - b.id);
+}
+
+/** Any command queued or sent and not finished (the push_commands_open index answers it). */
+export async function hasOpenCommands(db: DbOrTrx, deviceId: string): Promise<boolean> {
+  const row = await db.selectFrom('push_commands').select('id').where('device_id', '=', deviceId).where('status', 'in', ['queued', 'sent']).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Whether the terminal has anything to send now (the getrequest cache asks this on a miss). */
+export async function hasCommandsDue(db: DbOrTrx, deviceId: string, opts: { resendAfterSeconds: number; maxSends: number }): Promise<{ due: boolean; nextDueAt: Date | null }> {
+  const row = await sql<{ due: boolean; next_due_at: Date | null }>`
+    SELECT bool_or(status = 'queued' OR (sends < ${opts.maxSends} AND last_sent_at <= now() - make_interval(secs => ${opts.resendAfterSeconds}))) AS due,
+      min(CASE WHEN status = 'sent' AND sends < ${opts.maxSends} THEN last_sent_at + make_interval(secs => ${opts.resendAfterSeconds}) END) AS next_due_at
+    FROM push_commands WHERE device_id = ${deviceId}::uuid AND status IN ('queued', 'sent')
+  `.execute(db);
+  return { due: row.rows[0]?.due ?? false, nextDueAt: row.rows[0]?.next_due_at ?? null };
+}
+
+export interface FinishedCommand {
+  id: number;
+  flag_id: number | null;
+  command: string;
+  status: PushCommandStatus;
+}
+
+/** Records results for this terminal's own sent commands; ids of other terminals or unknown ids are ignored (and returned as such). */
+export async function recordCommandResults(trx: Trx, deviceId: string, results: ReadonlyArray<{ id: number; returnCode: number; cmd: string | null; content: string | null }>): Promise<{ recorded: FinishedCommand[]; ignored: number[] }> {
+  if (results.length === 0) return { recorded: [], ignored: [] };
+  const rows = await sql<{ id: string; flag_id: string | null; command: string; status: PushCommandStatus }>`
+    UPDATE push_commands c SET status = CASE WHEN r.code >= 0 THEN 'succeeded' ELSE 'failed' END, return_code = r.code, result_cmd = r.cmd,
+      result_content = r.content, finished_at = now(), failure = CASE WHEN r.code < 0 THEN 'terminal answered ' || r.code END
+    FROM unnest(${results.map((r) => r.id)}::bigint[], ${results.map((r) => r.returnCode)}::int[], ${results.map((r) => r.cmd)}::text[], ${results.map((r) => r.content)}::text[]) AS r(id, code, cmd, content)
+    WHERE c.id = r.id AND c.device_id = ${deviceId}::uuid AND c.status IN ('sent', 'queued')
+    RETURNING c.id, c.flag_id, c.command, c.status
+  `.execute(trx);
+  const recorded = rows.rows.map((r) => ({ id: Number(r.id), flag_id: r.flag_id === null ? null : Number(r.flag_id), command: r.command, status: r.status }));
+  const done = new Set(recorded.map((r) => r.id));
+  return { recorded, ignored: results.map((r) => r.id).filter((id) => !done.has(id)) };
+}
+
+/** Sent commands that used all their sends and whose last answer is overdue: failed (shown to staff). */
+export async function failUnansweredCommands(db: DbOrTrx, deviceId: string, opts: { resendAfterSeconds: number; maxSends: number }): Promise<FinishedCommand[]> {
+  const rows = await sql<{ id: string; flag_id: string | null; command: string; status: PushCommandStatus }>`
+    UPDATE push_commands SET status = 'failed', finished_at = now(), failure = 'no answer after ' || sends || ' sends'
+    WHERE device_id = ${deviceId}::uuid AND status = 'sent' AND sends >= ${opts.maxSends} AND last_sent_at < now() - make_interval(secs => ${opts.resendAfterSeconds})
+    RETURNING id, flag_id, command, status
+  `.execute(db);
+  return rows.rows.map((r) => ({ id: Number(r.id), flag_id: r.flag_id === null ? null : Number(r.flag_id), command: r.command, status: r.status }));
+}
+
+export async function listCommands(db: DbOrTrx, deviceId: string, opts: { beforeId: number | null; limit: number }) {
+  let q = db.selectFrom('push_commands').selectAll().where('device_id', '=', deviceId).orderBy('id', 'desc').limit(opts.limit);
+  if (opts.beforeId !== null) q = q.where('id', '<', opts.beforeId);
+  return (await q.execute()).map((c) => ({ ...c, id: Number(c.id), flag_id: c.flag_id === null ? null : Number(c.flag_id) }));
+}
+
+export async function cancelCommand(db: DbOrTrx, deviceId: string, id: number): Promise<boolean> {
+  const r = await db.updateTable('push_commands').set({ status: 'cancelled', finished_at: sql`now()` })
+    .where('id', '=', id).where('device_id', '=', deviceId).where('status', '=', 'queued').executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+// ---- roster and flags as commands -------------------------------------------------------------
+
+/** Enabled terminals whose school's users changed since their roster version, locked (SKIP LOCKED: workers share them). */
+export async function terminalsBehindRoster(trx: Trx, horizon: number, limit: number) {
+  const rows = await sql<{ serial_number: string; device_id: string; school_id: number; roster_version: string }>`
+    SELECT t.serial_number, t.device_id, d.school_id, t.roster_version
+    FROM push_terminals t JOIN devices d ON d.id = t.device_id
+    WHERE d.disabled_at IS NULL AND t.roster_version < ${horizon}
+      AND EXISTS (SELECT 1 FROM users u WHERE u.school_id = d.school_id AND u.roster_xid >= t.roster_version)
+    ORDER BY t.serial_number
+    LIMIT ${limit}
+    FOR UPDATE OF t SKIP LOCKED
+  `.execute(trx);
+  return rows.rows.map((r) => ({ ...r, school_id: Number(r.school_id) }));
+}
+
+export async function setTerminalRosterVersion(trx: Trx, serialNumber: string, version: number): Promise<void> {
+  await trx.updateTable('push_terminals').set({ roster_version: version }).where('serial_number', '=', serialNumber).execute();
+}
+
+/** These flags, when they are set on PUSH terminals, with the timezone the terminal reads. */
+export async function pushFlagsOf(trx: Trx, flagIds: readonly number[]) {
+  return trx.selectFrom('device_flags as f').innerJoin('devices as d', 'd.id', 'f.device_id').innerJoin('schools as s', 's.id', 'd.school_id')
+    .select(['f.id', 'f.device_id', 'f.name', 'f.params', 'd.school_id', 'd.timezone', 's.timezone as school_timezone'])
+    .where('f.id', 'in', [...flagIds]).where('d.protocol', '=', 'push').execute();
+}
+
+/** A replaced flag's commands not sent yet. */
+export async function cancelQueuedFlagCommands(trx: Trx, flagId: number): Promise<void> {
+  await trx.updateTable('push_commands').set({ status: 'cancelled', finished_at: sql`now()`, failure: 'its flag was replaced' })
+    .where('flag_id', '=', flagId).where('status', '=', 'queued').execute();
+}
+
+/** A flag with no PUSH meaning: applied at once, with a note saying so. */
+export async function applyFlagWithoutCommands(trx: Trx, flagId: number, deviceId: string): Promise<void> {
+  await sql`
+    WITH done AS (UPDATE device_flags SET applied_at = now() WHERE id = ${flagId} AND applied_at IS NULL RETURNING id)
+    INSERT INTO flag_events (flag_id, device_id, action, details)
+    SELECT id, ${deviceId}::uuid, 'applied', jsonb_build_object('push', 'nothing to do on a PUSH terminal') FROM done
+  `.execute(trx);
+}
+
+/** The first command of the flag failed: the flag closed as cancelled (failed: true), its other queued commands dropped. */
+export async function failFlag(trx: Trx, deviceId: string, command: FinishedCommand & { flag_id: number }): Promise<void> {
+  await sql`
+    WITH closed AS (
+      -- delivered_at cleared so the flag reads 'cancelled'; its 'delivered' event stays in the trail.
+      UPDATE device_flags SET cancelled_at = now(), delivered_at = NULL WHERE id = ${command.flag_id} AND applied_at IS NULL AND cancelled_at IS NULL RETURNING id
+    ), dropped AS (
+      UPDATE push_commands SET status = 'cancelled', finished_at = now(), failure = 'its flag failed'
+      WHERE flag_id = ${command.flag_id} AND status = 'queued' AND EXISTS (SELECT 1 FROM closed)
+    )
+    INSERT INTO flag_events (flag_id, device_id, action, details)
+    SELECT id, ${deviceId}::uuid, 'cancelled', jsonb_build_object('failed', true, 'command_id', ${command.id}::bigint, 'command', ${command.command}::text) FROM closed
+  `.execute(trx);
+}
+
+/** The flag applied once every one of its commands succeeded. */
+export async function applyFlagIfDone(trx: Trx, deviceId: string, command: FinishedCommand & { flag_id: number }): Promise<void> {
+  await sql`
+    WITH done AS (
+      UPDATE device_flags SET applied_at = now()
+      WHERE id = ${command.flag_id} AND applied_at IS NULL AND cancelled_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM push_commands WHERE flag_id = ${command.flag_id} AND status <> 'succeeded')
+      RETURNING id
+    )
+    INSERT INTO flag_events (flag_id, device_id, action, details)
+    SELECT id, ${deviceId}::uuid, 'applied', jsonb_build_object('command_id', ${command.id}::bigint) FROM done
+  `.execute(trx);
+}
+
+/** The first send of a flag's command delivers the flag (PROTOCOL.md §6 life cycle). */
+export async function markFlagsDelivered(db: DbOrTrx, flagIds: readonly number[]): Promise<void> {
+  if (flagIds.length === 0) return;
+  await sql`
+    WITH d AS (
+      UPDATE device_flags SET delivered_at = now() WHERE id = ANY(${[...new Set(flagIds)]}::bigint[]) AND delivered_at IS NULL AND applied_at IS NULL AND cancelled_at IS NULL
+      RETURNING id, device_id
+    )
+    INSERT INTO flag_events (flag_id, device_id, action, details) SELECT id, device_id, 'delivered', jsonb_build_object('push', true) FROM d
+  `.execute(db);
+}

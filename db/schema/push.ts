@@ -1,0 +1,62 @@
+// PUSH (iclock) terminals: their own state, command queue, reported users and operation log.
+import type { ColumnType, Generated, JSONColumnType, Selectable } from 'kysely';
+
+type Int8 = ColumnType<number, number | string | bigint | undefined, number | string | bigint>;
+
+export interface PushTerminalsTable {
+  serial_number: string;
+  /** Null while pending (called before being registered). */
+  device_id: string | null;
+  first_seen_at: Generated<Date>;
+  last_seen_at: Date | null;
+  address: string | null;
+  model: string | null;
+  firmware: string | null;
+  push_version: string | null;
+  options: JSONColumnType<Record<string, string>> | null;
+  attlog_stamp: Int8;
+  operlog_stamp: Int8;
+  attphoto_stamp: Int8;
+  delay_seconds: Generated<number>;
+  roster_version: Int8;
+}
+export type PushTerminal = Selectable<PushTerminalsTable>;
+
+export type PushCommandStatus = 'queued' | 'sent' | 'succeeded' | 'failed' | 'cancelled';
+export type PushCommandSource = 'staff' | 'flag' | 'roster';
+
+export interface PushCommandsTable {
+  id: Generated<number>;
+  device_id: string;
+  command: string;
+  source: PushCommandSource;
+  flag_id: number | null;
+  created_by: number | null;
+  created_at: Generated<Date>;
+  status: Generated<PushCommandStatus>;
+  sends: Generated<number>;
+  last_sent_at: Date | null;
+  finished_at: Date | null;
+  return_code: number | null;
+  result_cmd: string | null;
+  result_content: string | null;
+  failure: string | null;
+}
+export type PushCommand = Selectable<PushCommandsTable>;
+
+export interface PushTerminalUsersTable {
+  device_id: string;
+  pin: string;
+  name: string | null;
+  privilege: string | null;
+  card: string | null;
+  fingerprints: Generated<number>;
+  updated_at: Generated<Date>;
+}
+
+export interface PushOperlogTable {
+  id: Generated<number>;
+  device_id: string;
+  line: string;
+  received_at: Generated<Date>;
+}

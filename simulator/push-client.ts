@@ -1,0 +1,78 @@
+// A PUSH (iclock) terminal as the server sees it (PUSH.md): handshake, ATTLOG/OPERLOG/options
+// uploads, getrequest polls and devicecmd results, over plain HTTP. Used by the tests, the
+// simulator (`--protocol push`) and the push bench.
+import { http, type HttpOptions } from './http.js';
+
+/** Decides, per call, whether its answer is lost (dropped) or it times out; null: a normal call. */
+export type PushFaults = (call: string) => Pick<HttpOptions, 'dropResponse' | 'timeoutMs'> | null;
+
+export interface PushAnswer {
+  status: number;
+  body: string;
+  headers: Headers;
+}
+
+export interface PunchLine {
+  pin: string;
+  /** 'YYYY-MM-DD HH:MM:SS', the terminal's wall clock. */
+  time: string;
+  status?: number;
+  verify?: number;
+}
+
+export function attlogBody(punches: readonly PunchLine[], eol = '\n'): string {
+  return punches.map((p) => [p.pin, p.time, String(p.status ?? 255), String(p.verify ?? 1), '0', '0', '0'].join('\t')).join(eol) + eol;
+}
+
+export interface PushCommand {
+  id: number;
+  command: string;
+}
+
+export function parseCommands(body: string): PushCommand[] {
+  return body.split('\n').flatMap((line) => {
+    const m = /^C:(\d+):(.*)$/.exec(line);
+    return m ? [{ id: Number(m[1]), command: m[2] }] : [];
+  });
+}
+
+export class PushTerminal {
+  constructor(readonly url: string, readonly sn: string, private readonly faults: PushFaults = () => null) {}
+
+  private async call(method: 'GET' | 'POST', path: string, query: Record<string, string>, body?: string | Uint8Array, contentType = 'text/plain'): Promise<PushAnswer> {
+    const qs = new URLSearchParams({ SN: this.sn, ...query }).toString();
+    if (body instanceof Uint8Array) {
+      const res = await fetch(`${this.url}${path}?${qs}`, { method, body: body as unknown as BodyInit, headers: { 'content-type': contentType } });
+      return { status: res.status, body: await res.text(), headers: res.headers };
+    }
+    const res = await http<unknown>(this.url, method, `${path}?${qs}`, {
+      ...(body !== undefined && { body, headers: { 'content-type': contentType } }), ...this.faults(path),
+    });
+    return { status: res.status, body: typeof res.body === 'string' ? res.body : JSON.stringify(res.body), headers: res.headers };
+  }
+
+  handshake(pushver = '2.4.1'): Promise<PushAnswer> {
+    return this.call('GET', '/iclock/cdata', { options: 'all', pushver, language: '69' });
+  }
+
+  upload(table: string, body: string | Uint8Array, opts: { stamp?: number; contentType?: string } = {}): Promise<PushAnswer> {
+    return this.call('POST', '/iclock/cdata', { table, ...(opts.stamp !== undefined && { Stamp: String(opts.stamp) }) }, body, opts.contentType);
+  }
+
+  punches(punches: readonly PunchLine[], stamp?: number): Promise<PushAnswer> {
+    return this.upload('ATTLOG', attlogBody(punches), { stamp });
+  }
+
+  poll(query: Record<string, string> = {}): Promise<PushAnswer> {
+    return this.call('GET', '/iclock/getrequest', query);
+  }
+
+  results(lines: readonly string[]): Promise<PushAnswer> {
+    return this.call('POST', '/iclock/devicecmd', {}, lines.join('\n') + '\n');
+  }
+}
+
+/** The handshake's `key=value` lines. */
+export function handshakeOptions(body: string): Record<string, string> {
+  return Object.fromEntries(body.split('\n').slice(1).filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}

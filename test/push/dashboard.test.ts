@@ -1,0 +1,70 @@
+// The PUSH terminals tab in a real Chromium: a terminal that called first waits for approval
+// with its model, firmware and address; backoffice approves it into the school in one click,
+// then sees it in the school's list with its last commands and the users it lacks.
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import type { Browser } from 'playwright-core';
+import { PushTerminal, parseCommands } from '../../simulator/push-client.js';
+import { launchBrowser, openPage } from '../support/browser.js';
+import { connectTestDatabase } from '../support/database.js';
+import { aSchool, aStaff, aUser } from '../support/fixtures.js';
+import { startStack, type TestStack } from '../support/services.js';
+
+let stack: TestStack;
+let db: ReturnType<typeof connectTestDatabase>;
+let browser: Browser;
+beforeAll(async () => {
+  stack = await startStack({ worker: true, env: { PUSH_ROSTER_SECONDS: '1' } });
+  db = connectTestDatabase(stack.databaseUrl);
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await db.close();
+  await stack.stop();
+});
+
+test('backoffice approves a pending terminal and follows its commands and users', async () => {
+  const school = await aSchool(db.db, { name: 'Hillside School', timezone: 'UTC' });
+  await aUser(db.db, school.id, { badge: '11', name: 'Ada' });
+  const backoffice = await aStaff(db.db, 'backoffice');
+  const sn = 'DASH0001';
+  const terminal = new PushTerminal(stack.url, sn);
+  await terminal.handshake();
+  await terminal.upload('options', '~DeviceName=MB460,FWVersion=Ver 6.4.1');
+
+  const w = await openPage(browser);
+  const { page } = w;
+  try {
+    await page.goto(stack.url);
+    await page.getByLabel('Email').fill(backoffice.email);
+    await page.getByLabel('Password').fill(backoffice.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#panel[data-ready="true"]').waitFor();
+    await page.getByLabel('School').selectOption(String(school.id));
+    await page.getByRole('tab', { name: 'PUSH terminals' }).click();
+    const pending = page.locator('table', { has: page.locator('caption', { hasText: 'Terminals waiting for approval' }) }).locator('tbody tr', { hasText: sn });
+    await expect(pending.textContent()).resolves.toMatch(/MB460.*Ver 6\.4\.1.*127\.0\.0\.1/);
+    await pending.getByRole('button', { name: 'Approve into Hillside School' }).click();
+
+    // Approved: the terminal syncs, gets the roster as a command and answers it.
+    const commands = await (async () => {
+      for (let i = 0; i < 50; i++) {
+        const polled = parseCommands((await terminal.poll()).body);
+        if (polled.length > 0) return polled;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('no roster command');
+    })();
+    expect(commands.map((c) => c.command)).toEqual(['DATA UPDATE USERINFO PIN=11\tName=Ada\tPri=0']);
+    await terminal.results([`ID=${commands[0].id}&Return=0&CMD=DATA`]);
+
+    await page.getByRole('tab', { name: 'Devices' }).click();
+    await page.getByRole('tab', { name: 'PUSH terminals' }).click();
+    await page.locator('#panel[data-ready="true"]').waitFor();
+    const row = page.locator('table', { has: page.locator('caption', { hasText: 'PUSH terminals of Hillside School' }) }).locator('tbody tr');
+    await expect(row.textContent()).resolves.toMatch(new RegExp(`SN ${sn}.*succeeded C:${commands[0].id} DATA UPDATE USERINFO PIN=11 → 0.*1 difference: 11 missing on terminal`));
+    expect(w.errors).toEqual([]);
+  } finally {
+    await w.close();
+  }
+});
