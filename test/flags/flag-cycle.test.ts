@@ -52,7 +52,9 @@ test('RELOAD_ROSTER: the next package carries the full roster once', async () =>
   const first = await fullSync(dev, batch());
   const version = Number(first.pkg.all('roster')[0].version);
   const unchanged = await fullSync(dev, batch({ rosterVersion: version }));
-  expect(unchanged.pkg.all('roster')).toEqual([]);
+  // The version is the cluster's transaction horizon: a long transaction elsewhere may make the
+  // next package repeat recent users as a delta, never the full roster.
+  expect(unchanged.pkg.all('roster').filter((r) => r.mode === 'full')).toEqual([]);
 
   const set = await setFlag(suite.url, w.backoffice.token, dev.identity.id, { name: 'RELOAD_ROSTER' });
   expect(set.status).toBe(201);
@@ -64,7 +66,7 @@ test('RELOAD_ROSTER: the next package carries the full roster once', async () =>
   expect((await flagOf(suite.url, w.backoffice.token, dev.identity.id, set.body.id)).state).toBe('applied');
 
   const after = await fullSync(dev, batch({ rosterVersion: Number(reload.pkg.all('roster')[0].version) }));
-  expect(after.pkg.all('roster')).toEqual([]);
+  expect(after.pkg.all('roster').filter((r) => r.mode === 'full')).toEqual([]);
   expect(flagNames(after.pkg)).toEqual([]);
 });
 
