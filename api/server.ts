@@ -11,6 +11,7 @@ import { createApp } from './app.js';
 import { ensureDashboardBuilt } from '../web/build.js';
 import type { AppContext } from './context.js';
 import { BacklogGauge } from './sync/backlog.js';
+import { iclockHandler } from './push/iclock.js';
 import { PollCache } from './push/poll-cache.js';
 
 export interface RunningApi {
@@ -35,7 +36,11 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
   // The dashboard is built here when missing or older than its sources; the API works without it.
   await ensureDashboardBuilt().then((built) => built && logger.info('dashboard built'), (err: Error) => logger.error({ err }, 'dashboard build failed: / serves nothing'));
   const { app } = createApp(ctx);
-  const server = http.createServer(app);
+  // /iclock (PUSH terminals, polled every few seconds) is answered before express; the rest goes to express.
+  const iclock = iclockHandler(ctx);
+  const server = http.createServer((req, res) => {
+    if (!iclock(req, res)) app(req, res);
+  });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 120_000;

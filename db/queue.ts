@@ -55,6 +55,19 @@ export async function ensureQueues(boss: PgBoss, config: Config): Promise<void> 
       retentionSeconds: twoWeeks,
       deadLetter: QUEUES.importBatchDead,
     },
+    // At most one job waiting (singletonKey PUSH_IMPORT_KEY): uploads arriving meanwhile join it.
+    // No dead letter: a job that fails leaves its sessions pending for the next job (or the sweep's).
+    {
+      name: QUEUES.importPush,
+      policy: 'short',
+      retryLimit: config.importRetryLimit,
+      retryDelay: 5,
+      retryBackoff: true,
+      heartbeatSeconds: config.importHeartbeatSeconds,
+      expireInSeconds: config.importJobExpireSeconds,
+      retentionSeconds: 3600,
+      deleteAfterSeconds: 3600,
+    },
     { name: QUEUES.sweepSessions, policy: 'singleton', expireInSeconds: 120, retryLimit: 0 },
     { name: QUEUES.pruneArchives, policy: 'singleton', expireInSeconds: 600, retryLimit: 0 },
     { name: QUEUES.closeOpenDays, policy: 'singleton', expireInSeconds: 900, retryLimit: 0 },
@@ -81,6 +94,20 @@ export async function sendInTransaction(boss: PgBoss, trx: Trx, queue: string, d
   const id = await boss.send(queue, data, { ...options, db: fromKysely(trx) });
   await notifyJobSent(trx, queue);
   return id;
+}
+
+/** The key every PUSH import job is sent with: one waiting job for all terminals. */
+export const PUSH_IMPORT_KEY = 'push';
+
+/**
+ * A PUSH import queued in `trx` unless one is waiting already (then the barrier of
+ * db/repositories/push.ts makes that one see this transaction's session). Workers are woken only
+ * when a job was created. Answers whether one was.
+ */
+export async function queuePushImport(boss: PgBoss, trx: Trx): Promise<boolean> {
+  const id = await boss.send(QUEUES.importPush, {}, { singletonKey: PUSH_IMPORT_KEY, db: fromKysely(trx) });
+  if (id !== null) await notifyJobSent(trx, QUEUES.importPush);
+  return id !== null;
 }
 
 /** Several jobs of one queue in `trx`, as `sendInTransaction`. */

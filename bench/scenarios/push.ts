@@ -11,6 +11,7 @@ import { sql } from 'kysely';
 import { generateDeviceSecret, hashDeviceSecret } from '../../shared/auth/device-secret.js';
 import type { BenchContext, ScenarioResult } from '../harness.js';
 import { stats } from '../harness.js';
+import { machineCpu, postgresCpuSeconds, processCpuSeconds, selfCpuSeconds } from '../cpu.js';
 import { freePort, spawnScript, waitForHttp } from '../spawn.js';
 
 // PUSH_BENCH_STEPS / PUSH_BENCH_SECONDS shrink the run to check the scenario itself (e.g. "200" and "5").
@@ -32,6 +33,19 @@ interface StepResult {
   failed: number;
   /** Calls that left more than 100 ms after their time: the generator itself fell behind. */
   late: number;
+}
+
+/** CPU of each process over a step, in cores (1 = one core busy), and the machine's busy share. */
+interface StepCpu {
+  cpu_api: number;
+  cpu_worker: number;
+  cpu_postgres: number;
+  cpu_client: number;
+  cpu_machine: number;
+  /** PUSH sessions the worker imported per second during the step. */
+  imported_per_s: number;
+  /** PUSH sessions accepted and not imported yet at the end of the step. */
+  backlog: number;
 }
 
 /** The load of `terminals` terminals for `seconds` (plus a warm-up not counted) against `port`. */
@@ -124,26 +138,44 @@ export async function pushScenario(ctx: BenchContext): Promise<ScenarioResult> {
   const serials = Array.from({ length: max }, (_, i) => `BENCH${String(i + 1).padStart(6, '0')}`);
   const badges = Array.from({ length: USERS }, (_, i) => `P${i + 1}`);
 
+  // PUSH_BENCH_CPU_PROF=<dir>: the api and the worker write V8 CPU profiles there when stopped.
+  const profile: Record<string, string> = process.env.PUSH_BENCH_CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.PUSH_BENCH_CPU_PROF}` } : {};
   const env = {
+    ...profile,
     DATABASE_URL: url, JWT_SECRET: config.jwtSecret!, NODE_ENV: 'production', API_PROCESSES: '1', HOST: '127.0.0.1', LOG_LEVEL: 'warn',
     IMPORT_MAX_PENDING: '10000000', DATA_DIR: ctx.dataDir,
   };
   const apiPort = await freePort();
   const api = spawnScript('api/main.ts', { ...env, PORT: String(apiPort) });
   const worker = spawnScript('worker/main.ts', env);
-  const steps: StepResult[] = [];
+  const steps: Array<StepResult & StepCpu> = [];
   let imported = 0;
+  const check = (await import('../../db/database.js')).connectDatabase(url, { max: 1, logger: ctx.logger, applicationName: 'bench' });
+  const counts = async () => (await sql<{ done: number; pending: number }>`
+    SELECT count(*) FILTER (WHERE processed_at IS NOT NULL)::int AS done, count(*) FILTER (WHERE processed_at IS NULL)::int AS pending
+    FROM sync_sessions WHERE channel = 'push'`.execute(check.db)).rows[0];
   try {
     await waitForHttp(`http://127.0.0.1:${apiPort}/healthz`);
+    const pgDir = `${ctx.dataDir}/postgres`;
     for (const n of STEPS) {
       ctx.progress(`${n} terminals: polls every ${POLL_MS / 1000} s, a punch a minute, ${STEP_SECONDS} s measured`);
-      steps.push(await runLoad(apiPort, n, STEP_SECONDS, { punches: true, serials, badges }));
+      const before = { api: processCpuSeconds(api.pid), worker: processCpuSeconds(worker.pid), postgres: postgresCpuSeconds(pgDir), client: selfCpuSeconds(), machine: machineCpu(), at: performance.now(), ...await counts() };
+      const step = await runLoad(apiPort, n, STEP_SECONDS, { punches: true, serials, badges });
+      const after = { api: processCpuSeconds(api.pid), worker: processCpuSeconds(worker.pid), postgres: postgresCpuSeconds(pgDir), client: selfCpuSeconds(), machine: machineCpu(), at: performance.now(), ...await counts() };
+      const seconds = (after.at - before.at) / 1000;
+      const r2 = (v: number) => Math.round(v * 100) / 100;
+      steps.push({
+        ...step,
+        cpu_api: r2((after.api - before.api) / seconds), cpu_worker: r2((after.worker - before.worker) / seconds),
+        cpu_postgres: r2((after.postgres - before.postgres) / seconds), cpu_client: r2((after.client - before.client) / seconds),
+        cpu_machine: r2((after.machine.busy - before.machine.busy) / (after.machine.total - before.machine.total)),
+        imported_per_s: r2((after.done - before.done) / seconds), backlog: after.pending,
+      });
       ctx.progress(JSON.stringify(steps.at(-1)));
     }
-    const check = (await import('../../db/database.js')).connectDatabase(url, { max: 1, logger: ctx.logger, applicationName: 'bench' });
-    imported = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM sync_sessions WHERE channel = 'push' AND processed_at IS NOT NULL`.execute(check.db)).rows[0].n);
-    await check.close();
+    imported = (await counts()).done;
   } finally {
+    await check.close();
     await worker.stop();
     await api.stop();
   }

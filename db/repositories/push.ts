@@ -117,14 +117,47 @@ export async function sameBatchSession(db: DbOrTrx, deviceId: string, sha256: st
   return row?.id;
 }
 
-/** The device exists and is enabled; its row stays share-locked until the transaction ends. */
-export async function deviceStillEnabled(trx: Trx, deviceId: string): Promise<boolean> {
-  const row = await trx.selectFrom('devices').select('disabled_at').where('id', '=', deviceId).forShare().executeTakeFirst();
-  return row !== undefined && row.disabled_at === null;
+/**
+ * The advisory lock between ATTLOG uploads (shared, held to their commit) and the PUSH import job
+ * (exclusive, taken and released at once before it picks sessions). An upload that found an
+ * import job already waiting queues none; were that job to pick sessions before the upload
+ * commits, the upload's session would wait for the next upload. The job's barrier waits for every
+ * upload in progress, so it sees their sessions.
+ */
+const PUSH_IMPORT_LOCK = sql`hashtext('attendance:push-import')::bigint`;
+
+/** The import job's side: waits until uploads holding the lock have committed. */
+export async function pushImportBarrier(trx: Trx): Promise<void> {
+  await sql`SELECT pg_advisory_lock(${PUSH_IMPORT_LOCK})`.execute(trx);
+  await sql`SELECT pg_advisory_unlock(${PUSH_IMPORT_LOCK})`.execute(trx);
 }
 
-export async function insertPushSession(trx: Trx, session: { id: string; device_id: string; archive: Buffer; archive_sha256: string; job_id: string }): Promise<void> {
-  await trx.insertInto('sync_sessions').values({ ...session, channel: PUSH_SESSION_CHANNEL, archive_bytes: session.archive.length }).execute();
+/**
+ * An ATTLOG upload in one statement (its caller's transaction then queues the import): the
+ * device re-read under a share lock (a disable committed before refuses the batch, one arriving
+ * later waits for this commit), the import lock taken shared, the session stored unless the very
+ * same bytes are already (a retry after a lost `OK`), and the terminal's cursor raised.
+ */
+export async function storeAttlogBatch(trx: Trx, batch: { sessionId: string; deviceId: string; serialNumber: string; archive: Buffer; sha256: string; stamp: number | null }): Promise<'stored' | 'duplicate' | 'disabled'> {
+  const row = await sql<{ enabled: boolean; stored: boolean }>`
+    WITH dev AS (
+      SELECT id, pg_advisory_xact_lock_shared(${PUSH_IMPORT_LOCK}) AS locked FROM devices WHERE id = ${batch.deviceId}::uuid AND disabled_at IS NULL FOR SHARE
+    ), stored AS (
+      INSERT INTO sync_sessions (id, device_id, channel, archive, archive_sha256, archive_bytes)
+      SELECT ${batch.sessionId}::uuid, dev.id, ${PUSH_SESSION_CHANNEL}, ${batch.archive}, ${batch.sha256}, ${batch.archive.length} FROM dev
+      WHERE NOT EXISTS (
+        SELECT 1 FROM sync_sessions WHERE device_id = dev.id AND channel = ${PUSH_SESSION_CHANNEL} AND archive_sha256 = ${batch.sha256}
+          AND (outcome IS NULL OR outcome <> 'failed')
+      )
+      RETURNING id
+    ), stamp AS (
+      UPDATE push_terminals SET attlog_stamp = greatest(attlog_stamp, ${batch.stamp}::bigint)
+      WHERE serial_number = ${batch.serialNumber} AND ${batch.stamp}::bigint IS NOT NULL AND EXISTS (SELECT 1 FROM dev)
+    )
+    SELECT EXISTS (SELECT 1 FROM dev) AS enabled, EXISTS (SELECT 1 FROM stored) AS stored
+  `.execute(trx);
+  const { enabled, stored } = row.rows[0];
+  return !enabled ? 'disabled' : stored ? 'stored' : 'duplicate';
 }
 
 export interface PendingTerminal {

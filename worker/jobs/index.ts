@@ -8,6 +8,7 @@ import { countFailedSession, measureImport } from '../metrics.js';
 import type { WorkerContext } from '../context.js';
 import { registerDatamartJobs } from './datamart.js';
 import { startPump } from './pump.js';
+import { importPendingPushSessions } from '../../channels/push/session.js';
 import { closeOpenDays } from './close-open-days.js';
 import { rebuildChunk } from './rebuild-figures.js';
 import { sweepSessions } from './sweep-sessions.js';
@@ -23,6 +24,11 @@ export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> 
   const pumps = [
     startPump<ImportBatchJob>(boss, QUEUES.importBatch, { concurrency: config.workerConcurrency, idleMs: 200, logger, heartbeatSeconds: config.importHeartbeatSeconds }, async (job) => {
       return measureImport(ctx, job, () => importSession(ctx, job.data.session_id));
+    }),
+    // PUSH sessions: one job at a time per worker takes every pending one (channels/push/session.ts);
+    // uploads arriving meanwhile join the one job waiting, so a burst costs a few imports.
+    startPump<object>(boss, QUEUES.importPush, { concurrency: 1, idleMs: 200, logger, heartbeatSeconds: config.importHeartbeatSeconds }, async () => {
+      return importPendingPushSessions(ctx.db, logger, { maxAttempts: config.importRetryLimit + 1 });
     }),
     // Retries exhausted: pg-boss copied the job here.
     startPump<ImportBatchJob>(boss, QUEUES.importBatchDead, { concurrency: 1, idleMs: 1000, logger }, async (job) => {
