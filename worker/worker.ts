@@ -37,8 +37,8 @@ export async function startWorker(config: Config, databaseUrl: string, logger: L
   const jobs = await registerJobs(ctx);
   const listener = listenForJobs(databaseUrl, { logger, applicationName: 'attendance-worker-listen' }, (queue) => jobs.wake(queue));
   await listener.ready;
-  // PUSH terminals get roster changes as commands (channels/push/roster.ts).
-  const pushRoster = startRosterLoop(database.db, logger, config.pushRosterSeconds);
+  // PUSH terminals get roster changes as commands (channels/push/roster.ts); silent terminals' commands fail at their deadline.
+  const pushRoster = startRosterLoop(database.db, logger, config.pushRosterSeconds, { resendAfterSeconds: config.pushCommandAnswerSeconds, maxSends: config.pushCommandMaxSends });
   const metrics = await serveWorkerMetrics(config, logger);
   let stopping: Promise<void> | null = null;
   return {

@@ -348,6 +348,26 @@ export async function failUnansweredCommands(db: DbOrTrx, deviceId: string, opts
   return rows.rows.map((r) => ({ id: Number(r.id), flag_id: r.flag_id === null ? null : Number(r.flag_id), command: r.command, status: r.status }));
 }
 
+/**
+ * The deadline sweep's side (channels/push/deadlines.ts): sent commands of any terminal whose
+ * answer is overdue even counting the sends left (the terminal stopped polling), one answer
+ * period after a poll would have failed them: failed, locked SKIP LOCKED, at most `limit`.
+ */
+export async function failOverdueCommands(trx: Trx, opts: { resendAfterSeconds: number; maxSends: number; limit: number }): Promise<Array<FinishedCommand & { device_id: string }>> {
+  const rows = await sql<{ id: string; device_id: string; flag_id: string | null; command: string; status: PushCommandStatus }>`
+    UPDATE push_commands c SET status = 'failed', finished_at = now(), failure = 'no answer after ' || c.sends || ' sends'
+    FROM (
+      SELECT id FROM push_commands
+      WHERE status = 'sent'
+        AND last_sent_at < now() - make_interval(secs => ${opts.resendAfterSeconds}::float8 * (${opts.maxSends} - sends + 2))
+      ORDER BY id LIMIT ${opts.limit} FOR UPDATE SKIP LOCKED
+    ) overdue
+    WHERE c.id = overdue.id
+    RETURNING c.id, c.device_id, c.flag_id, c.command, c.status
+  `.execute(trx);
+  return rows.rows.map((r) => ({ id: Number(r.id), device_id: r.device_id, flag_id: r.flag_id === null ? null : Number(r.flag_id), command: r.command, status: r.status }));
+}
+
 export async function listCommands(db: DbOrTrx, deviceId: string, opts: { beforeId: number | null; limit: number }) {
   let q = db.selectFrom('push_commands').selectAll().where('device_id', '=', deviceId).orderBy('id', 'desc').limit(opts.limit);
   if (opts.beforeId !== null) q = q.where('id', '<', opts.beforeId);
