@@ -98,8 +98,8 @@ function stampOf(req: PushRequest): number | null {
 }
 
 /** TRUST_PROXY read as express reads its `trust proxy` setting (the same package decides). */
-function trustOf(setting: false | number | string[]): (addr: string, i: number) => boolean {
-  if (setting === false) return () => false;
+function trustOf(setting: false | number | string[]): ((addr: string, i: number) => boolean) | null {
+  if (setting === false) return null;
   if (typeof setting === 'number') return (_addr, i) => i < setting;
   return proxyaddr.compile(setting);
 }
@@ -339,11 +339,13 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
       return true;
     }
     const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
-    let address: string | null;
-    try {
-      address = proxyaddr(req, trust);
-    } catch {
-      address = req.socket.remoteAddress ?? null;
+    let address = req.socket.remoteAddress ?? null;
+    if (trust) {
+      try {
+        address = proxyaddr(req, trust);
+      } catch {
+        // A malformed X-Forwarded-For: the socket's address stands.
+      }
     }
     if (address?.startsWith('::ffff:')) address = address.slice(7);
     if (method === 'GET') {
