@@ -1,5 +1,5 @@
-// PUSH terminals: N terminals each polling getrequest every 10 s (staggered) and sending one
-// real-time punch (ATTLOG, one line) a minute, N stepped up to 10,000 (1,000 polls/s), against
+// PUSH terminals: N terminals (spread over 500 schools) each polling getrequest every 10 s
+// (staggered) and sending one real-time punch (ATTLOG, one line) a minute, N stepped up to 10,000 (1,000 polls/s), against
 // the real api (one process, as `npm run api`) and worker, both their own processes. An open
 // load: calls leave on schedule whatever the answers, so a slow server shows as latency.
 // Measured per step: getrequest and ATTLOG `OK` latency as the terminal sees it, and whether
@@ -20,7 +20,9 @@ const POLL_MS = 10_000;
 const PUNCH_MS = 60_000;
 const STEP_SECONDS = Number(process.env.PUSH_BENCH_SECONDS ?? 30);
 const WARMUP_SECONDS = Math.min(12, STEP_SECONDS);
-const USERS = 2_000;
+/** Terminals spread over this many schools (20 each at 10,000), each with PUPILS pupils badged P1…P<PUPILS>. */
+const SCHOOLS = Number(process.env.PUSH_BENCH_SCHOOLS ?? 500);
+const PUPILS = 40;
 
 interface StepResult {
   terminals: number;
@@ -121,14 +123,15 @@ export async function pushScenario(ctx: BenchContext): Promise<ScenarioResult> {
   const max = STEPS[STEPS.length - 1];
   const { url, handle, config } = await ctx.database('push', { IMPORT_MAX_PENDING: '10000000' });
   const { db } = handle;
-  ctx.progress(`registering ${max} PUSH terminals, ${USERS} pupils`);
-  const school = await db.insertInto('schools').values({ name: 'Push school', timezone: 'UTC' }).returning('id').executeTakeFirstOrThrow();
-  await sql`INSERT INTO users (school_id, name, badge) SELECT ${school.id}, 'Pupil ' || g, 'P' || g FROM generate_series(1, ${USERS}) g`.execute(db);
+  ctx.progress(`registering ${max} PUSH terminals in ${SCHOOLS} schools of ${PUPILS} pupils`);
+  const schools = await sql<{ id: number }>`INSERT INTO schools (name, timezone) SELECT 'Push school ' || g, 'UTC' FROM generate_series(1, ${SCHOOLS}) g RETURNING id`.execute(db);
+  const schoolIds = schools.rows.map((r) => Number(r.id));
+  await sql`INSERT INTO users (school_id, name, badge) SELECT s, 'Pupil ' || g, 'P' || g FROM unnest(${schoolIds}::bigint[]) s, generate_series(1, ${PUPILS}) g`.execute(db);
   const hash = hashDeviceSecret(generateDeviceSecret());
   await sql`
     WITH d AS (
       INSERT INTO devices (school_id, name, kind, protocol, serial_number, secret_hash, sync_interval_seconds)
-      SELECT ${school.id}, 'Terminal ' || g, 'terminal', 'push', 'BENCH' || lpad(g::text, 6, '0'), ${hash}, 300 FROM generate_series(1, ${max}) g
+      SELECT (${schoolIds}::bigint[])[1 + (g - 1) % ${SCHOOLS}], 'Terminal ' || g, 'terminal', 'push', 'BENCH' || lpad(g::text, 6, '0'), ${hash}, 300 FROM generate_series(1, ${max}) g
       RETURNING id, serial_number
     )
     -- The roster as already sent, so that the worker queues no USERINFO commands during the load.
@@ -136,7 +139,7 @@ export async function pushScenario(ctx: BenchContext): Promise<ScenarioResult> {
   `.execute(db);
   await handle.close();
   const serials = Array.from({ length: max }, (_, i) => `BENCH${String(i + 1).padStart(6, '0')}`);
-  const badges = Array.from({ length: USERS }, (_, i) => `P${i + 1}`);
+  const badges = Array.from({ length: PUPILS }, (_, i) => `P${i + 1}`);
 
   // PUSH_BENCH_CPU_PROF=<dir>: the api and the worker write V8 CPU profiles there when stopped.
   const profile: Record<string, string> = process.env.PUSH_BENCH_CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.PUSH_BENCH_CPU_PROF}` } : {};

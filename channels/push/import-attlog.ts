@@ -12,9 +12,50 @@ import {
 import type { FileImportStats } from '../../db/schema/index.js';
 import type { RowRejectionCode } from '../../shared/protocol/codes.js';
 import { ATTLOG_FILE, bodyLines, parseAttlogLine, type AttlogPunch, type PunchType } from '../../shared/protocol/push.js';
-import { TouchedDays } from '../kit/touched-days.js';
+import { lockUsersForFigures, recomputeDays, schoolClocks, type DayKey, type SchoolClock } from '../../db/repositories/user-days.js';
+import { LocalDayIndex } from '../../shared/time/local-day-index.js';
 
 const CHUNK_ROWS = 5_000;
+const RECOMPUTE_CHUNK = 5_000;
+
+/**
+ * The user-days these sessions touched, across every school of the batch, recomputed in a few
+ * statements whatever the number of schools (the kit's TouchedDays holds one school, and one
+ * recompute per school would make a batch of many terminals cost a statement per school).
+ */
+class TouchedSchoolDays {
+  private readonly clocks = new Map<number, SchoolClock & { index: LocalDayIndex }>();
+  private readonly keys = new Map<string, DayKey>();
+
+  school(schoolId: number, timezone: string, dayEnd: string): void {
+    if (!this.clocks.has(schoolId)) this.clocks.set(schoolId, { timezone, dayEnd, index: new LocalDayIndex(timezone) });
+  }
+
+  private readonly elsewhere: Array<{ schoolId: number; userId: number; occurredAt: Date }> = [];
+
+  add(schoolId: number, userId: number, occurredAt: Date): void {
+    const clock = this.clocks.get(schoolId);
+    // A row re-paired that its terminal stored for its former school (moved today): that school's clock is read at the end.
+    if (!clock) {
+      this.elsewhere.push({ schoolId, userId, occurredAt });
+      return;
+    }
+    const day = clock.index.dayNumber(occurredAt.getTime());
+    const key = `${userId}|${day}`;
+    if (!this.keys.has(key)) this.keys.set(key, { schoolId, userId, date: LocalDayIndex.dateOf(day) });
+  }
+
+  async recompute(trx: Trx, now: Date): Promise<void> {
+    if (this.elsewhere.length > 0) {
+      for (const [id, clock] of await schoolClocks(trx, [...new Set(this.elsewhere.map((e) => e.schoolId))])) this.school(id, clock.timezone, clock.dayEnd);
+      for (const e of this.elsewhere.splice(0)) if (this.clocks.has(e.schoolId)) this.add(e.schoolId, e.userId, e.occurredAt);
+    }
+    if (this.keys.size === 0) return;
+    const days = [...this.keys.values()].sort((a, b) => a.userId - b.userId || (a.date < b.date ? -1 : 1));
+    await lockUsersForFigures(trx, days.map((d) => d.userId));
+    for (let i = 0; i < days.length; i += RECOMPUTE_CHUNK) await recomputeDays(trx, days.slice(i, i + RECOMPUTE_CHUNK), this.clocks, now);
+  }
+}
 
 export interface PushSessionToImport {
   id: string;
@@ -46,7 +87,7 @@ interface SessionState {
  */
 export async function importAttlogSessions(trx: Trx, sessions: readonly PushSessionToImport[], now = new Date()): Promise<PushImportResult[]> {
   const devices = await pushDevices(trx, [...new Set(sessions.map((s) => s.device_id))]);
-  const touched = new Map<number, TouchedDays>();
+  const touched = new TouchedSchoolDays();
   const states: SessionState[] = [];
   const parsed: Array<{ state: SessionState; line: number; punch: AttlogPunch; schoolId: number }> = [];
 
@@ -55,7 +96,7 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
     if (!device) continue;
     const state: SessionState = { session, stats: { received: 0, accepted: 0, duplicates: 0, rejected: 0, high_water_mark: 0 }, rejections: [], skew: null };
     states.push(state);
-    if (!touched.has(device.school_id)) touched.set(device.school_id, new TouchedDays(device.school_id, device.school_timezone, device.day_end.slice(0, 5)));
+    touched.school(device.school_id, device.school_timezone, device.day_end.slice(0, 5));
     const timeZone = device.timezone ?? device.school_timezone;
     // Lines as the terminal sent them; numbering counts every non-empty line (the n of `OK: <n>`).
     const lines = bodyLines(session.archive.toString('utf8'));
@@ -89,7 +130,7 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
     for (const r of rows) {
       if (inserted.has(`${r.deviceId}\t${r.pin}\t${r.localTime}`)) {
         r.session.stats.accepted++;
-        touched.get(r.schoolId)!.add(r.userId, r.occurredAt);
+        touched.add(r.schoolId, r.userId, r.occurredAt);
         if (r.type === null) inferredDays.add(`${r.deviceId}\t${r.pin}\t${r.localTime.slice(0, 10)}`);
       } else {
         r.session.stats.duplicates++;
@@ -115,9 +156,9 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
   }
   await flush();
 
-  for (const change of await pairInferred(trx, inferredDays)) touched.get(change.schoolId)?.add(change.userId, change.occurredAt);
+  for (const change of await pairInferred(trx, inferredDays)) touched.add(change.schoolId, change.userId, change.occurredAt);
   for (const state of states) if (state.rejections.length > 0) await insertRejections(trx, state.session.id, state.rejections);
-  for (const days of touched.values()) await days.recompute(trx, now);
+  await touched.recompute(trx, now);
 
   const results = states.map((s) => ({ sessionId: s.session.id, stats: s.stats, clockSkewSeconds: s.skew }));
   await finishPushSessions(trx, results.map((r) => ({ id: r.sessionId, stats: { [ATTLOG_FILE]: r.stats }, clockSkewSeconds: r.clockSkewSeconds })));
