@@ -163,7 +163,19 @@ export async function pushScenario(ctx: BenchContext): Promise<ScenarioResult> {
     for (const n of STEPS) {
       ctx.progress(`${n} terminals: polls every ${POLL_MS / 1000} s, a punch a minute, ${STEP_SECONDS} s measured`);
       const before = { api: processCpuSeconds(api.pid), worker: processCpuSeconds(worker.pid), postgres: postgresCpuSeconds(pgDir), client: selfCpuSeconds(), machine: machineCpu(), at: performance.now(), ...await counts() };
+      // What the database connections wait on, sampled each second during the step (PUSH_BENCH_WAITS=1).
+      const waits = new Map<string, number>();
+      const sampler = process.env.PUSH_BENCH_WAITS ? setInterval(() => {
+        void sql<{ k: string; n: number }>`
+          SELECT application_name || ' ' || state || ' ' || coalesce(wait_event_type || ':' || wait_event, '-') AS k, count(*)::int AS n
+          FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() GROUP BY 1`.execute(check.db)
+          .then((r) => { for (const row of r.rows) waits.set(row.k, (waits.get(row.k) ?? 0) + row.n); }, () => undefined);
+      }, 1000) : null;
       const step = await runLoad(apiPort, n, STEP_SECONDS, { punches: true, serials, badges });
+      if (sampler) {
+        clearInterval(sampler);
+        ctx.progress(`connections by state and wait (summed over 1 s samples): ${JSON.stringify(Object.fromEntries([...waits].sort((a, b) => b[1] - a[1])))}`);
+      }
       const after = { api: processCpuSeconds(api.pid), worker: processCpuSeconds(worker.pid), postgres: postgresCpuSeconds(pgDir), client: selfCpuSeconds(), machine: machineCpu(), at: performance.now(), ...await counts() };
       const seconds = (after.at - before.at) / 1000;
       const r2 = (v: number) => Math.round(v * 100) / 100;

@@ -126,10 +126,13 @@ export async function sameBatchSession(db: DbOrTrx, deviceId: string, sha256: st
  */
 const PUSH_IMPORT_LOCK = sql`hashtext('attendance:push-import')::bigint`;
 
-/** The import job's side: waits until uploads holding the lock have committed. */
+/**
+ * The import job's side: waits until uploads holding the lock have committed. Taken and released
+ * in one statement (the materialized CTE runs first), so uploads queued behind the exclusive
+ * request wait only for those in progress, never for a round trip of a busy worker.
+ */
 export async function pushImportBarrier(trx: Trx): Promise<void> {
-  await sql`SELECT pg_advisory_lock(${PUSH_IMPORT_LOCK})`.execute(trx);
-  await sql`SELECT pg_advisory_unlock(${PUSH_IMPORT_LOCK})`.execute(trx);
+  await sql`WITH taken AS MATERIALIZED (SELECT pg_advisory_lock(${PUSH_IMPORT_LOCK})) SELECT pg_advisory_unlock(${PUSH_IMPORT_LOCK}) FROM taken`.execute(trx);
 }
 
 /**
