@@ -55,8 +55,9 @@ export async function ensureQueues(boss: PgBoss, config: Config): Promise<void> 
       retentionSeconds: twoWeeks,
       deadLetter: QUEUES.importBatchDead,
     },
-    // At most one job waiting (singletonKey PUSH_IMPORT_KEY): uploads arriving meanwhile join it.
-    // No dead letter: a job that fails leaves its sessions pending for the next job (or the sweep's).
+    // At most one job waiting (singletonKey PUSH_IMPORT_KEY), sent by the worker when uploads
+    // notify (channels/push/session.ts). No dead letter: a job that fails leaves its sessions
+    // pending for the next job (or the sweep's).
     {
       name: QUEUES.importPush,
       policy: 'short',
@@ -98,17 +99,6 @@ export async function sendInTransaction(boss: PgBoss, trx: Trx, queue: string, d
 
 /** The key every PUSH import job is sent with: one waiting job for all terminals. */
 export const PUSH_IMPORT_KEY = 'push';
-
-/**
- * A PUSH import queued in `trx` unless one is waiting already (then the barrier of
- * db/repositories/push.ts makes that one see this transaction's session). Workers are woken only
- * when a job was created. Answers whether one was.
- */
-export async function queuePushImport(boss: PgBoss, trx: Trx): Promise<boolean> {
-  const id = await boss.send(QUEUES.importPush, {}, { singletonKey: PUSH_IMPORT_KEY, db: fromKysely(trx) });
-  if (id !== null) await notifyJobSent(trx, QUEUES.importPush);
-  return id !== null;
-}
 
 /** Several jobs of one queue in `trx`, as `sendInTransaction`. */
 export async function insertInTransaction(boss: PgBoss, trx: Trx, queue: string, jobs: JobInsert[]): Promise<void> {

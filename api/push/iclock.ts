@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import proxyaddr from 'proxy-addr';
-import { queuePushImport } from '../../db/queue.js';
 import {
   countFingerprints, findTerminal, hasOpenCommands, noteContact, raiseStamp, recordCommandResults, recordOptions, sameBatchSession,
   storeAttlogBatch, storeOperlog, takeCommandsToSend, upsertTerminalUsers, hasCommandsDue, failUnansweredCommands, type TerminalLookup,
@@ -176,27 +175,24 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
   };
 
   /**
-   * PUSH.md §4: stored as a session whose archive is the body, its import queued, in one
-   * transaction of three statements (the batch, the job unless one is waiting, the commit); then `OK: <n>`.
+   * PUSH.md §4: stored as a session whose archive is the body, in one statement that is its own
+   * transaction; the pending session is its import's queue entry and the commit wakes the worker
+   * (db/repositories/push.ts storeAttlogBatch). Then `OK: <n>`.
    */
   const acceptAttlog = async (req: PushRequest, terminal: TerminalLookup & { device_id: string }): Promise<PushAnswer> => {
     const archive = req.body;
     const n = bodyLines(archive.toString('utf8')).length;
     if (n === 0) return new PushAnswer(200, 'OK: 0');
     const hash = sha256(archive);
-    const stamp = stampOf(req);
     if (await ctx.backlog.full()) {
       // The same bytes again after a lost answer: already stored, so `OK` even now.
       if (await sameBatchSession(db, terminal.device_id, hash)) return new PushAnswer(200, `OK: ${n}`);
       return new PushAnswer(503, 'SERVER BUSY', { 'Retry-After': String(ctx.config.importRetryAfterSeconds) });
     }
-    const sessionId = randomUUID();
-    const outcome = await db.transaction().execute(async (trx) => {
-      const stored = await storeAttlogBatch(trx, { sessionId, deviceId: terminal.device_id, serialNumber: terminal.serial_number, archive, sha256: hash, stamp });
-      if (stored === 'disabled') throw DISABLED;
-      if (stored === 'stored') await queuePushImport(ctx.boss, trx);
-      return stored;
+    const outcome = await storeAttlogBatch(db, {
+      sessionId: randomUUID(), deviceId: terminal.device_id, serialNumber: terminal.serial_number, archive, sha256: hash, stamp: stampOf(req),
     });
+    if (outcome === 'disabled') throw DISABLED;
     if (outcome === 'stored') ctx.backlog.accepted();
     return new PushAnswer(200, `OK: ${n}`);
   };

@@ -1,12 +1,16 @@
-// The import of PUSH sessions. An ATTLOG upload stores its session and makes sure one import job
-// is queued (pg-boss queue `import-push`, policy `short`: at most one job waiting, so uploads
-// arriving meanwhile join it): the job takes every pending PUSH session, a few hundred per
-// transaction (channels/push/import-attlog.ts). A PUSH session has no status flag or package —
+// The import of PUSH sessions. An ATTLOG upload stores its session in one statement that NOTIFYs
+// the workers at its commit; the pending session is the queue entry. A worker hearing of it makes
+// sure one import job waits (pg-boss queue `import-push`, policy `short`: at most one waiting, so
+// a burst of uploads makes one job), and that job takes every pending PUSH session, a few hundred
+// per transaction (channels/push/import-attlog.ts). Uploads insert no job, so they never wait for
+// one another; the job is sent after the notification, so after the session's commit, and the
+// job waiting (or the one sent) is picked up after that: no session is left behind. A PUSH session has no status flag or package —
 // its `OK` was the acknowledgement — so once its rows are in, it is finished as imported and
 // acknowledged, and its terminal's health updated: last sync, clock skew from a real-time punch,
 // and "complete up to" its arrival (a terminal in real-time mode sends every punch it holds).
 import type { Db, Trx } from '../../db/database.js';
-import { pushImportBarrier } from '../../db/repositories/push.js';
+import { PUSH_IMPORT_KEY, type PgBoss } from '../../db/queue.js';
+import { QUEUES } from '../../shared/jobs.js';
 import { countFailedAttempt, failPushSession, pickPendingPushSessions } from '../../db/repositories/push-punches.js';
 import type { Logger } from '../../shared/logger.js';
 import { CLOCK_SUSPECT_SKEW_SECONDS } from '../../shared/protocol/codes.js';
@@ -34,8 +38,6 @@ export async function importPendingPushSessions(db: Db, logger: Logger, opts: { 
     let picked: string[] = [];
     try {
       const results = await db.transaction().execute(async (trx) => {
-        // Uploads that saw this job waiting and are still committing: waited for, so none is missed.
-        await pushImportBarrier(trx);
         const sessions = await pickPendingPushSessions(trx, { limit: SESSIONS_PER_IMPORT, maxBytes: BYTES_PER_IMPORT });
         picked = sessions.map((s) => s.id);
         return importAttlogSessions(trx, sessions);
@@ -70,6 +72,32 @@ async function importOne(db: Db, logger: Logger, sessionId: string, maxAttempts:
     await failPushSession(db, sessionId, `import failed ${attempts} times: ${(err as Error).message}`);
     return 'failed';
   }
+}
+
+/**
+ * The worker's side of the notification: `poke()` for each `import-push` notification (and when
+ * the listener (re)connects) sends the import job unless one waits. Pokes during a send make one
+ * more send after it, so every notification is followed by a send that began after it.
+ */
+export function pushImportTrigger(boss: PgBoss, logger: Logger, onSent: () => void): { poke(): void; idle(): Promise<void> } {
+  let sending: Promise<void> | null = null;
+  let again = false;
+  const send = async (): Promise<void> => {
+    do {
+      again = false;
+      const id = await boss.send(QUEUES.importPush, {}, { singletonKey: PUSH_IMPORT_KEY })
+        .catch((err: Error) => logger.warn({ err: err.message }, 'push: import job not sent (the sweep sends one)'));
+      if (id) onSent();
+    } while (again);
+    sending = null;
+  };
+  return {
+    poke() {
+      if (sending) again = true;
+      else sending = send();
+    },
+    idle: () => sending ?? Promise.resolve(),
+  };
 }
 
 function warnSkews(logger: Logger, results: readonly PushImportResult[]): void {

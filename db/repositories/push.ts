@@ -2,7 +2,9 @@
 // says about itself, its upload cursors, the ATTLOG session stored with its import job, its
 // operation log and user list, and its command queue.
 import { sql } from 'kysely';
+import { QUEUES } from '../../shared/jobs.js';
 import { PUSH_SESSION_CHANNEL } from '../../shared/protocol/push.js';
+import { JOBS_CHANNEL } from '../job-notifications.js';
 import type { Db, DbOrTrx, Trx } from '../database.js';
 import type { PushCommandSource, PushCommandStatus } from '../schema/index.js';
 
@@ -118,33 +120,18 @@ export async function sameBatchSession(db: DbOrTrx, deviceId: string, sha256: st
 }
 
 /**
- * The advisory lock between ATTLOG uploads (shared, held to their commit) and the PUSH import job
- * (exclusive, taken and released at once before it picks sessions). An upload that found an
- * import job already waiting queues none; were that job to pick sessions before the upload
- * commits, the upload's session would wait for the next upload. The job's barrier waits for every
- * upload in progress, so it sees their sessions.
+ * An ATTLOG upload in one statement, its own transaction: the device re-read under a share lock
+ * (a disable committed before refuses the batch, one arriving later waits for this commit), the
+ * session stored unless the very same bytes are already (a retry after a lost `OK`), the
+ * terminal's cursor raised, and workers notified (JOBS_CHANNEL, `import-push`) at the commit.
+ * The stored session is the import's queue entry: the worker's import takes every pending PUSH
+ * session (channels/push/session.ts), so no job is inserted here and uploads never contend on
+ * one.
  */
-const PUSH_IMPORT_LOCK = sql`hashtext('attendance:push-import')::bigint`;
-
-/**
- * The import job's side: waits until uploads holding the lock have committed. Taken and released
- * in one statement (the materialized CTE runs first), so uploads queued behind the exclusive
- * request wait only for those in progress, never for a round trip of a busy worker.
- */
-export async function pushImportBarrier(trx: Trx): Promise<void> {
-  await sql`WITH taken AS MATERIALIZED (SELECT pg_advisory_lock(${PUSH_IMPORT_LOCK})) SELECT pg_advisory_unlock(${PUSH_IMPORT_LOCK}) FROM taken`.execute(trx);
-}
-
-/**
- * An ATTLOG upload in one statement (its caller's transaction then queues the import): the
- * device re-read under a share lock (a disable committed before refuses the batch, one arriving
- * later waits for this commit), the import lock taken shared, the session stored unless the very
- * same bytes are already (a retry after a lost `OK`), and the terminal's cursor raised.
- */
-export async function storeAttlogBatch(trx: Trx, batch: { sessionId: string; deviceId: string; serialNumber: string; archive: Buffer; sha256: string; stamp: number | null }): Promise<'stored' | 'duplicate' | 'disabled'> {
+export async function storeAttlogBatch(db: DbOrTrx, batch: { sessionId: string; deviceId: string; serialNumber: string; archive: Buffer; sha256: string; stamp: number | null }): Promise<'stored' | 'duplicate' | 'disabled'> {
   const row = await sql<{ enabled: boolean; stored: boolean }>`
     WITH dev AS (
-      SELECT id, pg_advisory_xact_lock_shared(${PUSH_IMPORT_LOCK}) AS locked FROM devices WHERE id = ${batch.deviceId}::uuid AND disabled_at IS NULL FOR SHARE
+      SELECT id FROM devices WHERE id = ${batch.deviceId}::uuid AND disabled_at IS NULL FOR SHARE
     ), stored AS (
       INSERT INTO sync_sessions (id, device_id, channel, archive, archive_sha256, archive_bytes)
       SELECT ${batch.sessionId}::uuid, dev.id, ${PUSH_SESSION_CHANNEL}, ${batch.archive}, ${batch.sha256}, ${batch.archive.length} FROM dev
@@ -156,12 +143,16 @@ export async function storeAttlogBatch(trx: Trx, batch: { sessionId: string; dev
     ), stamp AS (
       UPDATE push_terminals SET attlog_stamp = greatest(attlog_stamp, ${batch.stamp}::bigint)
       WHERE serial_number = ${batch.serialNumber} AND ${batch.stamp}::bigint IS NOT NULL AND EXISTS (SELECT 1 FROM dev)
+    ), notified AS (
+      SELECT pg_notify(${JOBS_CHANNEL}, ${PUSH_IMPORT_QUEUE}) FROM stored
     )
-    SELECT EXISTS (SELECT 1 FROM dev) AS enabled, EXISTS (SELECT 1 FROM stored) AS stored
-  `.execute(trx);
+    SELECT EXISTS (SELECT 1 FROM dev) AS enabled, EXISTS (SELECT 1 FROM notified) AS stored
+  `.execute(db);
   const { enabled, stored } = row.rows[0];
   return !enabled ? 'disabled' : stored ? 'stored' : 'duplicate';
 }
+
+const PUSH_IMPORT_QUEUE = QUEUES.importPush;
 
 export interface PendingTerminal {
   serial_number: string;

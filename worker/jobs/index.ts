@@ -8,7 +8,7 @@ import { countFailedSession, measureImport } from '../metrics.js';
 import type { WorkerContext } from '../context.js';
 import { registerDatamartJobs } from './datamart.js';
 import { startPump } from './pump.js';
-import { importPendingPushSessions } from '../../channels/push/session.js';
+import { importPendingPushSessions, pushImportTrigger } from '../../channels/push/session.js';
 import { closeOpenDays } from './close-open-days.js';
 import { rebuildChunk } from './rebuild-figures.js';
 import { sweepSessions } from './sweep-sessions.js';
@@ -21,6 +21,8 @@ export interface RegisteredJobs {
 
 export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> {
   const { boss, config, logger } = ctx;
+  // An ATTLOG upload notifies `import-push` without a job: the job is sent here (channels/push/session.ts).
+  const pushImports = pushImportTrigger(boss, logger, () => pumps.find((p) => p.queue === QUEUES.importPush)?.wake());
   const pumps = [
     startPump<ImportBatchJob>(boss, QUEUES.importBatch, { concurrency: config.workerConcurrency, idleMs: 200, logger, heartbeatSeconds: config.importHeartbeatSeconds }, async (job) => {
       return measureImport(ctx, job, () => importSession(ctx, job.data.session_id));
@@ -50,9 +52,11 @@ export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> 
   pumps.push(...await registerDatamartJobs(ctx));
   return {
     wake(queue) {
+      if (queue === null || queue === QUEUES.importPush) pushImports.poke();
       for (const p of pumps) if (queue === null || p.queue === queue) p.wake();
     },
     async stop() {
+      await pushImports.idle();
       await Promise.all(pumps.map((p) => p.stop()));
     },
   };
