@@ -1,17 +1,21 @@
-// The import of PUSH sessions. An ATTLOG upload stores its session in one statement that NOTIFYs
-// the workers at its commit; the pending session is the queue entry. A worker hearing of it makes
-// sure one import job waits (pg-boss queue `import-push`, policy `short`: at most one waiting, so
-// a burst of uploads makes one job), and that job takes every pending PUSH session, a few hundred
-// per transaction (channels/push/import-attlog.ts). Uploads insert no job, so they never wait for
-// one another; the job is sent after the notification, so after the session's commit, and the
-// job waiting (or the one sent) is picked up after that: no session is left behind. A PUSH session has no status flag or package —
+// The import of PUSH sessions. An ATTLOG upload stores its session in one statement; the pending
+// session is the queue entry. Each worker looks for pending PUSH sessions every PUSH_IMPORT_TICK_MS
+// and, when it finds some, makes sure one import job waits (pg-boss queue `import-push`, policy
+// `short`: at most one waiting, so a burst of uploads makes one job); that job takes every
+// pending PUSH session, a few hundred per transaction (channels/push/import-attlog.ts). Uploads
+// insert no job and NOTIFY nothing, so they never wait for one another. A job is sent (or found
+// waiting) after the session's commit and picked up after that: no session is left behind. A PUSH session has no status flag or package —
 // its `OK` was the acknowledgement — so once its rows are in, it is finished as imported and
 // acknowledged, and its terminal's health updated: last sync, clock skew from a real-time punch,
 // and "complete up to" its arrival (a terminal in real-time mode sends every punch it holds).
 import type { Db, Trx } from '../../db/database.js';
 import { PUSH_IMPORT_KEY, type PgBoss } from '../../db/queue.js';
+import { pushSessionsPending } from '../../db/repositories/push-punches.js';
 import { QUEUES } from '../../shared/jobs.js';
 import { countFailedAttempt, failPushSession, pickPendingPushSessions } from '../../db/repositories/push-punches.js';
+
+/** How often a worker looks for pending PUSH sessions (one indexed EXISTS): the import's added delay at most. */
+export const PUSH_IMPORT_TICK_MS = 250;
 import type { Logger } from '../../shared/logger.js';
 import { CLOCK_SUSPECT_SKEW_SECONDS } from '../../shared/protocol/codes.js';
 import { importAttlogSessions, type PushImportResult } from './import-attlog.js';
@@ -75,28 +79,36 @@ async function importOne(db: Db, logger: Logger, sessionId: string, maxAttempts:
 }
 
 /**
- * The worker's side of the notification: `poke()` for each `import-push` notification (and when
- * the listener (re)connects) sends the import job unless one waits. Pokes during a send make one
- * more send after it, so every notification is followed by a send that began after it.
+ * The worker's side: every PUSH_IMPORT_TICK_MS, and at each `poke()` (the job listener
+ * (re)connecting, drain()), the import job is sent if PUSH sessions wait and no job does. Pokes
+ * during a check make one more check after it, so each is followed by a check that began after it.
  */
-export function pushImportTrigger(boss: PgBoss, logger: Logger, onSent: () => void): { poke(): void; idle(): Promise<void> } {
-  let sending: Promise<void> | null = null;
+export function pushImportTrigger(db: Db, boss: PgBoss, logger: Logger, onSent: () => void): { poke(): void; stop(): Promise<void> } {
+  let checking: Promise<void> | null = null;
   let again = false;
-  const send = async (): Promise<void> => {
+  const check = async (): Promise<void> => {
     do {
       again = false;
-      const id = await boss.send(QUEUES.importPush, {}, { singletonKey: PUSH_IMPORT_KEY })
-        .catch((err: Error) => logger.warn({ err: err.message }, 'push: import job not sent (the sweep sends one)'));
-      if (id) onSent();
+      try {
+        if (await pushSessionsPending(db) && await boss.send(QUEUES.importPush, {}, { singletonKey: PUSH_IMPORT_KEY })) onSent();
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'push: pending sessions not checked (next tick)');
+      }
     } while (again);
-    sending = null;
+    checking = null;
   };
+  const poke = () => {
+    if (checking) again = true;
+    else checking = check();
+  };
+  const timer = setInterval(poke, PUSH_IMPORT_TICK_MS);
+  timer.unref();
   return {
-    poke() {
-      if (sending) again = true;
-      else sending = send();
+    poke,
+    async stop() {
+      clearInterval(timer);
+      await checking;
     },
-    idle: () => sending ?? Promise.resolve(),
   };
 }
 

@@ -2,9 +2,7 @@
 // says about itself, its upload cursors, the ATTLOG session stored with its import job, its
 // operation log and user list, and its command queue.
 import { sql } from 'kysely';
-import { QUEUES } from '../../shared/jobs.js';
 import { PUSH_SESSION_CHANNEL } from '../../shared/protocol/push.js';
-import { JOBS_CHANNEL } from '../job-notifications.js';
 import type { Db, DbOrTrx, Trx } from '../database.js';
 import type { PushCommandSource, PushCommandStatus } from '../schema/index.js';
 
@@ -123,10 +121,11 @@ export async function sameBatchSession(db: DbOrTrx, deviceId: string, sha256: st
  * An ATTLOG upload in one statement, its own transaction: the device re-read under a share lock
  * (a disable committed before refuses the batch, one arriving later waits for this commit), the
  * session stored unless the very same bytes are already (a retry after a lost `OK`), the
- * terminal's cursor raised, and workers notified (JOBS_CHANNEL, `import-push`) at the commit.
- * The stored session is the import's queue entry: the worker's import takes every pending PUSH
- * session (channels/push/session.ts), so no job is inserted here and uploads never contend on
- * one.
+ * terminal's cursor raised. The stored session is the import's queue entry: the worker looks
+ * for pending PUSH sessions several times a second and its one import job takes them all
+ * (channels/push/session.ts). No job is inserted and nothing NOTIFYed here: uploads contended on
+ * the job row, and PostgreSQL serializes the commits of transactions that NOTIFY (a lock held
+ * through the WAL flush), which at 167 uploads a second became the queue the uploads waited in.
  */
 export async function storeAttlogBatch(db: DbOrTrx, batch: { sessionId: string; deviceId: string; serialNumber: string; archive: Buffer; sha256: string; stamp: number | null }): Promise<'stored' | 'duplicate' | 'disabled'> {
   const row = await sql<{ enabled: boolean; stored: boolean }>`
@@ -143,16 +142,12 @@ export async function storeAttlogBatch(db: DbOrTrx, batch: { sessionId: string; 
     ), stamp AS (
       UPDATE push_terminals SET attlog_stamp = greatest(attlog_stamp, ${batch.stamp}::bigint)
       WHERE serial_number = ${batch.serialNumber} AND ${batch.stamp}::bigint IS NOT NULL AND EXISTS (SELECT 1 FROM dev)
-    ), notified AS (
-      SELECT pg_notify(${JOBS_CHANNEL}, ${PUSH_IMPORT_QUEUE}) FROM stored
     )
-    SELECT EXISTS (SELECT 1 FROM dev) AS enabled, EXISTS (SELECT 1 FROM notified) AS stored
+    SELECT EXISTS (SELECT 1 FROM dev) AS enabled, EXISTS (SELECT 1 FROM stored) AS stored
   `.execute(db);
   const { enabled, stored } = row.rows[0];
   return !enabled ? 'disabled' : stored ? 'stored' : 'duplicate';
 }
-
-const PUSH_IMPORT_QUEUE = QUEUES.importPush;
 
 export interface PendingTerminal {
   serial_number: string;

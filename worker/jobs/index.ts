@@ -21,8 +21,8 @@ export interface RegisteredJobs {
 
 export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> {
   const { boss, config, logger } = ctx;
-  // An ATTLOG upload notifies `import-push` without a job: the job is sent here (channels/push/session.ts).
-  const pushImports = pushImportTrigger(boss, logger, () => pumps.find((p) => p.queue === QUEUES.importPush)?.wake());
+  // An ATTLOG upload stores its session without a job: the job is sent here when sessions wait (channels/push/session.ts).
+  const pushImports = pushImportTrigger(ctx.db, boss, logger, () => pumps.find((p) => p.queue === QUEUES.importPush)?.wake());
   const pumps = [
     startPump<ImportBatchJob>(boss, QUEUES.importBatch, { concurrency: config.workerConcurrency, idleMs: 200, logger, heartbeatSeconds: config.importHeartbeatSeconds }, async (job) => {
       return measureImport(ctx, job, () => importSession(ctx, job.data.session_id));
@@ -56,7 +56,7 @@ export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> 
       for (const p of pumps) if (queue === null || p.queue === queue) p.wake();
     },
     async stop() {
-      await pushImports.idle();
+      await pushImports.stop();
       await Promise.all(pumps.map((p) => p.stop()));
     },
   };
