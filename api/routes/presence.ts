@@ -28,7 +28,7 @@ const closedSchema = z.object({
   label: z.string(),
 }).nullable().describe('Why the school is closed that day; null when open');
 
-const absentSchema = z.object({
+export const absentSchema = z.object({
   school_id: z.number().int(), today: z.string(), as_of: timestamp, timezone: z.string(), day_end: z.string(),
   open: z.boolean().describe('The school is open today; when closed nobody is absent and items is empty'),
   closed: closedSchema,
@@ -40,7 +40,7 @@ const absentSchema = z.object({
   })),
 }).meta({ id: 'AbsentToday' });
 
-const historySchema = z.object({
+export const historySchema = z.object({
   user_id: z.number().int(), school_id: z.number().int(), name: z.string(), badge: z.string(), enrolled_on: z.string(),
   from: z.string(), to: z.string(), timezone: z.string(), today: z.string(),
   rule: z.object({ day: z.string(), period: z.string(), closed_day: z.string(), counted: z.string(), present_day_seconds: z.number().int(), period_threshold_percent: z.number().int() }),
