@@ -253,7 +253,9 @@ describe.each([
     expect(closedRows).toBe(shown.filter((d: any) => !d.open).length);
     const summary = plain((await page.locator('.history-summary').textContent())!);
     expect(summary).toContain(String(hist.summary.open_days));
-    expect(hist.summary.closed_days_attended).toBe(1);
+    // Three days ago and a week before it, the same weekday: not a school day, and she came both times.
+    expect(hist.summary.closed_days_attended).toBe(2);
+    expect(summary).toContain(lang === 'en' ? 'Came on 2 closed days.' : 'Venu 2 jours de fermeture.');
 
     // The rule in force, in the page's language, with its numbers.
     const rule = page.locator('.rule');
