@@ -71,17 +71,26 @@ export async function noteContact(db: Db, contact: { serialNumber: string; addre
   `.execute(db);
 }
 
-/** Many terminals' last contact at once (the getrequest path batches them: one statement per flush). */
+/**
+ * Many terminals' last contact at once (the getrequest path batches them). Two statements, each
+ * locking rows of one table only, in serial-number order: an ATTLOG upload holds its device's
+ * row (share) and its terminal's row (the cursor) at once, and one statement updating both
+ * tables formed a deadlock with it (uploads answered 500 after PostgreSQL's deadlock timeout).
+ */
 export async function noteContacts(db: Db, contacts: ReadonlyArray<{ serialNumber: string; address: string | null; at: Date }>): Promise<void> {
   if (contacts.length === 0) return;
+  const sorted = [...contacts].sort((a, b) => (a.serialNumber < b.serialNumber ? -1 : a.serialNumber > b.serialNumber ? 1 : 0));
+  const sns = sorted.map((c) => c.serialNumber);
+  const ats = sorted.map((c) => c.at.toISOString());
   await sql`
-    WITH c AS (
-      SELECT * FROM unnest(${contacts.map((c) => c.serialNumber)}::text[], ${contacts.map((c) => c.address)}::text[], ${contacts.map((c) => c.at.toISOString())}::timestamptz[]) AS c(sn, address, at)
-    ), t AS (
-      UPDATE push_terminals t SET last_seen_at = greatest(t.last_seen_at, c.at), address = coalesce(c.address, t.address)
-      FROM c WHERE t.serial_number = c.sn RETURNING t.device_id, c.at
-    )
-    UPDATE devices d SET last_seen_at = greatest(d.last_seen_at, t.at) FROM t WHERE d.id = t.device_id
+    UPDATE devices d SET last_seen_at = greatest(d.last_seen_at, c.at)
+    FROM unnest(${sns}::text[], ${ats}::timestamptz[]) AS c(sn, at) JOIN push_terminals t ON t.serial_number = c.sn
+    WHERE d.id = t.device_id
+  `.execute(db);
+  await sql`
+    UPDATE push_terminals t SET last_seen_at = greatest(t.last_seen_at, c.at), address = coalesce(c.address, t.address)
+    FROM unnest(${sns}::text[], ${sorted.map((c) => c.address)}::text[], ${ats}::timestamptz[]) AS c(sn, address, at)
+    WHERE t.serial_number = c.sn
   `.execute(db);
 }
 
