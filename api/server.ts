@@ -1,5 +1,6 @@
 // One api process: connects, builds the app, listens, and closes everything on stop.
 import http from 'node:http';
+import type { Express } from 'express';
 import { connectDatabase } from '../db/database.js';
 import { isMigrated } from '../db/migrator.js';
 import { createBoss, discardBoss } from '../db/queue.js';
@@ -16,6 +17,8 @@ import { PollCache } from './push/poll-cache.js';
 
 export interface RunningApi {
   server: http.Server;
+  /** The express application (the server's listener answers /iclock first, then hands the rest to it). */
+  app: Express;
   ctx: AppContext;
   url: string;
   stop(): Promise<void>;
@@ -55,6 +58,7 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
   let stopping: Promise<void> | null = null;
   return {
     server,
+    app,
     ctx,
     url,
     stop() {
