@@ -3,6 +3,7 @@
 // ~15 MiB of the worker's peak), then sorted, deduplicated and recomputed in chunks.
 import type { Trx } from '../../db/database.js';
 import { lockUsersForFigures, recomputeDays } from '../../db/repositories/user-days.js';
+import { dayNumberOf } from '../../shared/time/calendar.js';
 import { LocalDayIndex } from '../../shared/time/local-day-index.js';
 
 const DAY_SPAN = 100_000;
@@ -22,6 +23,12 @@ export class TouchedDays {
 
   add(userId: number, occurredAt: Date): void {
     this.recent.add(userId * DAY_SPAN + this.index.dayNumber(occurredAt.getTime()));
+    if (this.recent.size >= RECENT_LIMIT) this.spill();
+  }
+
+  /** A user-day already known by its local date ('YYYY-MM-DD', the school's zone). */
+  addDay(userId: number, date: string): void {
+    this.recent.add(userId * DAY_SPAN + dayNumberOf(date));
     if (this.recent.size >= RECENT_LIMIT) this.spill();
   }
 
