@@ -19,13 +19,17 @@ import { ATTENDANCES_FILE } from './description.js';
 
 /** COPY text is handed over in pieces of about this many characters. */
 const COPY_PIECE = 64 * 1024;
+/** The CSV-log kit's chunk: rejections are reported in the order its chunk by chunk import gives. */
+const CHUNK_ROWS = 5_000;
 
 export async function importAttendances(ctx: ImportContext): Promise<void> {
   const file = ATTENDANCES_FILE;
   if (!ctx.archive.names.includes(file)) return;
   const stats: FileImportStats = { received: 0, accepted: 0, duplicates: 0, rejected: 0, high_water_mark: 0 };
-  const rejections: RejectionRow[] = [];
+  let rejections: RejectionRow[] = [];
   let valid = 0;
+  /** The line of every CHUNK_ROWS-th valid row: where the kit would have written a chunk. */
+  const chunkEnds: number[] = [];
   let unreadable: FileError | null = null;
 
   // Read, validated and turned into COPY text as PostgreSQL takes it: memory stays flat.
@@ -44,8 +48,8 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
           rejections.push({ file, line: row.line, recordId: checked.recordId ?? null, code: checked.code });
           continue;
         }
-        valid++;
-        piece += stageLine(row.line, checked.row);
+        piece += stageLine(valid++, row.line, checked.row);
+        if (valid % CHUNK_ROWS === 0) chunkEnds.push(row.line);
         if (piece.length >= COPY_PIECE) {
           yield piece;
           piece = '';
@@ -80,9 +84,9 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
     highest = inserted.highest ?? 0;
     for (const day of inserted.days) ctx.touched.addDay(day.userId, day.date);
     if (inserted.known < inserted.staged || inserted.accepted < inserted.known) {
-      const rest = await sortStagedRest(ctx.trx, target);
+      const rest = await sortStagedRest(ctx.trx, target, CHUNK_ROWS);
       stats.duplicates = rest.duplicates;
-      for (const r of rest.rejections) rejections.push({ file, line: r.line, recordId: r.recordId, code: r.code });
+      rejections = inKitOrder(rejections, rest.rejections.map((r) => ({ chunk: r.chunk, row: { file, line: r.line, recordId: r.recordId, code: r.code } })), chunkEnds);
     }
   }
   stats.rejected = rejections.length;
@@ -93,4 +97,21 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
     : (await readHighWaterMarks(ctx.trx, ctx.device.id, [file]))[file];
   ctx.out.imports.set(file, stats);
   for (const r of rejections) ctx.out.rejections.push({ file: r.file, line: r.line, recordId: r.recordId, code: r.code as RowRejectionCode });
+}
+
+/**
+ * The kit reported a row's own rejection as it read the row, and a chunk's unknown users and
+ * conflicts when it wrote the chunk, right after reading its last row (the last, partial
+ * chunk at the end): `read` (line order) merged with `written` (chunk by chunk) the same way.
+ */
+function inKitOrder(read: RejectionRow[], written: Array<{ chunk: number; row: RejectionRow }>, chunkEnds: readonly number[]): RejectionRow[] {
+  const out: RejectionRow[] = [];
+  let r = 0;
+  for (let w = 0; w < written.length; w++) {
+    const end = chunkEnds[written[w].chunk] ?? Infinity;
+    while (r < read.length && read[r].line < end) out.push(read[r++]);
+    out.push(written[w].row);
+  }
+  while (r < read.length) out.push(read[r++]);
+  return out;
 }

@@ -26,7 +26,8 @@ export interface StageTarget {
 export async function openAttendanceStage(trx: Trx): Promise<void> {
   await sql`
     CREATE TEMP TABLE IF NOT EXISTS import_attendances (
-      line integer NOT NULL, record_id bigint NOT NULL, user_id bigint NOT NULL, type text NOT NULL,
+      -- ord: the row's place among the file's valid rows (its chunk, for the order of rejections).
+      ord integer NOT NULL, line integer NOT NULL, record_id bigint NOT NULL, user_id bigint NOT NULL, type text NOT NULL,
       occurred_at timestamptz NOT NULL,
       -- As read: the fever threshold is compared with the value sent, before numeric(4,1) rounds it.
       temperature numeric, photo text
@@ -40,16 +41,22 @@ export async function clearStage(trx: Trx): Promise<void> {
 }
 
 /** A validated row as a COPY text line: a photo name is [A-Za-z0-9._-] only (PHOTO_NAME), nothing needs escaping. */
-export function stageLine(line: number, r: AttendanceRow): string {
-  return `${line}\t${r.recordId}\t${r.userId}\t${r.type}\t${r.occurredAt.toISOString()}\t${r.temperature ?? '\\N'}\t${r.photo ?? '\\N'}\n`;
+export function stageLine(ord: number, line: number, r: AttendanceRow): string {
+  return `${ord}\t${line}\t${r.recordId}\t${r.userId}\t${r.type}\t${r.occurredAt.toISOString()}\t${r.temperature ?? '\\N'}\t${r.photo ?? '\\N'}\n`;
 }
 
 /** Streams COPY text into the stage, on the transaction's own connection. */
 export async function copyIntoStage(trx: Trx, text: AsyncIterable<string>): Promise<void> {
-  const copy = copyFrom('COPY import_attendances (line, record_id, user_id, type, occurred_at, temperature, photo) FROM STDIN');
+  const copy = copyFrom('COPY import_attendances (ord, line, record_id, user_id, type, occurred_at, temperature, photo) FROM STDIN');
   // kysely hands a query's text to pg's client.query as it is, and pg runs an object with a
   // submit() method (a pg-copy-streams query is one) on that client: the transaction's.
-  await trx.executeQuery(CompiledQuery.raw(copy as unknown as string));
+  try {
+    await trx.executeQuery(CompiledQuery.raw(copy as unknown as string));
+  } catch (err) {
+    // Ends a COPY already started (CopyFail), or the connection would wait for its data forever.
+    copy.destroy(err as Error);
+    throw err;
+  }
   await pipeline(Readable.from(text), copy);
 }
 
@@ -102,41 +109,46 @@ export async function insertStaged(trx: Trx, t: StageTarget): Promise<StagedInse
 }
 
 export interface StagedRejection {
+  /** The chunk of `chunkRows` valid rows the row fell in. */
+  chunk: number;
   line: number;
   recordId: number;
   code: 'unknown_user' | 'record_conflict';
 }
 
 /**
- * The staged rows not inserted: a user outside the school (`unknown_user`, in line order), then
- * rows whose record id the device holds — the same content is a duplicate (counted), another is
- * a `record_conflict`: repeats of a record id within the file first, then first rows whose
- * record id an earlier batch holds, each in line order (the order the CSV-log kit reports).
+ * The staged rows not inserted: a user outside the school is `unknown_user`; a row whose record
+ * id the device holds is a duplicate (same content, counted) or a `record_conflict`. Ordered
+ * as the CSV-log kit reports them, chunk of `chunkRows` valid rows by chunk: its unknown users,
+ * then repeats of a record id within the chunk, then the chunk's first rows of a record id
+ * held before, each in line order.
  */
-export async function sortStagedRest(trx: Trx, t: StageTarget): Promise<{ duplicates: number; rejections: StagedRejection[] }> {
-  const result = await sql<{ code: string; line: number; record_id: string; phase: number; n: number }>`
+export async function sortStagedRest(trx: Trx, t: StageTarget, chunkRows: number): Promise<{ duplicates: number; rejections: StagedRejection[] }> {
+  const result = await sql<{ code: string; chunk: number; line: number; record_id: string; phase: number; n: number }>`
     WITH staged AS (
-      SELECT s.*, u.id IS NOT NULL AS known,
-        min(s.line) FILTER (WHERE u.id IS NOT NULL) OVER (PARTITION BY s.record_id) AS first_line
+      SELECT s.*, s.ord / ${chunkRows}::int AS chunk, u.id IS NOT NULL AS known,
+        min(s.line) FILTER (WHERE u.id IS NOT NULL) OVER (PARTITION BY s.record_id) AS first_line,
+        min(s.line) FILTER (WHERE u.id IS NOT NULL) OVER (PARTITION BY s.record_id, s.ord / ${chunkRows}::int) AS chunk_first_line
       FROM import_attendances s LEFT JOIN users u ON u.id = s.user_id AND u.school_id = ${t.schoolId}
     ), held AS (
-      SELECT k.line, k.record_id, k.line = k.first_line AS is_first,
+      SELECT k.chunk, k.line, k.record_id, k.line = k.chunk_first_line AS is_first,
         a.user_id = k.user_id AND a.type = k.type AND a.occurred_at = k.occurred_at AS same
       FROM staged k JOIN attendances a ON a.device_id = ${t.deviceId}::uuid AND a.record_id = k.record_id
-      WHERE k.known AND NOT (k.line = k.first_line AND a.session_id IS NOT DISTINCT FROM ${t.sessionId}::uuid)
+      -- Not the row inserted now: the first of its record id in the file (this session's row).
+      WHERE k.known AND NOT (k.line = k.first_line AND a.session_id = ${t.sessionId}::uuid)
     )
-    SELECT 'unknown_user' AS code, line, record_id::text, 0 AS phase, 0 AS n FROM staged WHERE NOT known
+    SELECT 'unknown_user' AS code, chunk, line, record_id::text, 0 AS phase, 0 AS n FROM staged WHERE NOT known
     UNION ALL
-    SELECT 'record_conflict', line, record_id::text, CASE WHEN is_first THEN 2 ELSE 1 END, 0 FROM held WHERE NOT same
+    SELECT 'record_conflict', chunk, line, record_id::text, CASE WHEN is_first THEN 2 ELSE 1 END, 0 FROM held WHERE NOT same
     UNION ALL
-    SELECT 'duplicates', NULL, NULL, 3, count(*)::int FROM held WHERE same
-    ORDER BY phase, line
+    SELECT 'duplicates', NULL, NULL, NULL, 3, count(*)::int FROM held WHERE same
+    ORDER BY chunk, phase, line
   `.execute(trx);
   let duplicates = 0;
   const rejections: StagedRejection[] = [];
   for (const r of result.rows) {
     if (r.code === 'duplicates') duplicates = r.n;
-    else rejections.push({ line: r.line, recordId: Number(r.record_id), code: r.code as StagedRejection['code'] });
+    else rejections.push({ chunk: r.chunk, line: r.line, recordId: Number(r.record_id), code: r.code as StagedRejection['code'] });
   }
   return { duplicates, rejections };
 }
