@@ -3,7 +3,6 @@
 // ~15 MiB of the worker's peak), then sorted, deduplicated and recomputed in chunks.
 import type { Trx } from '../../db/database.js';
 import { lockUsersForFigures, recomputeDays } from '../../db/repositories/user-days.js';
-import { dayNumberOf } from '../../shared/time/calendar.js';
 import { LocalDayIndex } from '../../shared/time/local-day-index.js';
 
 const DAY_SPAN = 100_000;
@@ -26,9 +25,9 @@ export class TouchedDays {
     if (this.recent.size >= RECENT_LIMIT) this.spill();
   }
 
-  /** A user-day already known by its local date ('YYYY-MM-DD', the school's zone). */
-  addDay(userId: number, date: string): void {
-    this.recent.add(userId * DAY_SPAN + dayNumberOf(date));
+  /** A user-day already known by its local day number (days since 1970-01-01 of its date in the school's zone). */
+  addDayNumber(userId: number, dayNumber: number): void {
+    this.recent.add(userId * DAY_SPAN + dayNumber);
     if (this.recent.size >= RECENT_LIMIT) this.spill();
   }
 

@@ -82,7 +82,7 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
     const inserted = await insertStaged(ctx.trx, target);
     stats.accepted = inserted.accepted;
     highest = inserted.highest ?? 0;
-    for (const day of inserted.days) ctx.touched.addDay(day.userId, day.date);
+    for (const { userId, dayNumbers } of inserted.days) for (const day of dayNumbers) ctx.touched.addDayNumber(userId, day);
     if (inserted.known < inserted.staged || inserted.accepted < inserted.known) {
       const rest = await sortStagedRest(ctx.trx, target, CHUNK_ROWS);
       stats.duplicates = rest.duplicates;

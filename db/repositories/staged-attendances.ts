@@ -66,8 +66,8 @@ export interface StagedInsert {
   known: number;
   accepted: number;
   highest: number | null;
-  /** The local user-days the inserted rows fall on, each once. */
-  days: Array<{ userId: number; date: string }>;
+  /** The local days (days since 1970-01-01) the inserted rows fall on, per user: a few arrays, not a row per day. */
+  days: Array<{ userId: number; dayNumbers: number[] }>;
 }
 
 /**
@@ -76,7 +76,7 @@ export interface StagedInsert {
  * above the threshold; answers the counts and the user-days touched, in the school's zone.
  */
 export async function insertStaged(trx: Trx, t: StageTarget): Promise<StagedInsert> {
-  const result = await sql<{ staged: number; known: number; accepted: number; highest: string | null; user_id: number | null; date: string | null }>`
+  const result = await sql<{ staged: number; known: number; accepted: number; highest: string | null; user_id: number | null; days: number[] | null }>`
     WITH known AS (
       SELECT s.* FROM import_attendances s JOIN users u ON u.id = s.user_id AND u.school_id = ${t.schoolId}
     ), first AS (
@@ -97,14 +97,14 @@ export async function insertStaged(trx: Trx, t: StageTarget): Promise<StagedInse
       SELECT (SELECT count(*) FROM import_attendances)::int AS staged, (SELECT count(*) FROM known)::int AS known,
         (SELECT count(*) FROM ins)::int AS accepted, (SELECT max(record_id) FROM known)::text AS highest
     )
-    SELECT c.*, d.user_id, d.date FROM counts c LEFT JOIN (
-      SELECT DISTINCT user_id, to_char((occurred_at AT TIME ZONE ${t.timezone})::date, 'YYYY-MM-DD') AS date FROM ins
+    SELECT c.*, d.user_id, d.days FROM counts c LEFT JOIN (
+      SELECT user_id, array_agg(DISTINCT (occurred_at AT TIME ZONE ${t.timezone})::date - DATE '1970-01-01') AS days FROM ins GROUP BY user_id
     ) d ON true
   `.execute(trx);
   const first = result.rows[0];
   return {
     staged: first.staged, known: first.known, accepted: first.accepted, highest: first.highest === null ? null : Number(first.highest),
-    days: first.user_id === null ? [] : result.rows.map((r) => ({ userId: Number(r.user_id), date: r.date! })),
+    days: first.user_id === null ? [] : result.rows.map((r) => ({ userId: Number(r.user_id), dayNumbers: r.days! })),
   };
 }
 
