@@ -12,6 +12,7 @@ import { ensureDashboardBuilt } from '../web/build.js';
 import type { AppContext } from './context.js';
 import { BacklogGauge } from './sync/backlog.js';
 import { PollCache } from './push/poll-cache.js';
+import { StatusWaits } from './sync/status-waits.js';
 
 export interface RunningApi {
   server: http.Server;
@@ -27,11 +28,13 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
     config, db: database.db, boss: createBoss(databaseUrl, { logger, role: 'api' }), logger, keys,
     backlog: new BacklogGauge(database.db, config.importMaxPending),
     push: new PollCache(database.db, logger),
+    statusWaits: new StatusWaits(logger),
     readiness: { migrated: await isMigrated(database.db).catch(() => false), queue: false },
   };
   const queue = keepStartingQueue(ctx, databaseUrl);
   await queue.firstAttempt;
   await ctx.push.start(databaseUrl);
+  await ctx.statusWaits.start(databaseUrl);
   // The dashboard is built here when missing or older than its sources; the API works without it.
   await ensureDashboardBuilt().then((built) => built && logger.info('dashboard built'), (err: Error) => logger.error({ err }, 'dashboard build failed: / serves nothing'));
   const { app } = createApp(ctx);
@@ -54,12 +57,15 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
     url,
     stop() {
       stopping ??= (async () => {
-        // Stop taking requests, let those in flight finish, then release connections.
+        // Stop taking requests, let those in flight finish, then release connections. Devices
+        // waiting on status?wait=N are answered now (with the status read again), not after N s.
+        const waitsStopped = ctx.statusWaits.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
           setTimeout(() => server.closeAllConnections(), 10_000).unref();
         });
+        await waitsStopped;
         await queue.stop();
         await ctx.push.stop();
         await ctx.boss.stop({ graceful: false, close: true }).catch(() => undefined);
