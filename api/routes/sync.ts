@@ -36,7 +36,7 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
     description: 'Optional `wait=N` (seconds, 0–30; more counts as 30): while the status is 1, the answer waits until it changes or N seconds pass, '
       + 'then gives the status as it is. Status 0 or 2 is answered at once. Servers without this extension ignore `wait` and answer at once '
       + '(docs/PROTOCOL-EXTENSIONS.md).',
-    responses: { 200: { description: 'Status', schema: statusSchema }, ...errors(400, 401, 404) },
+    responses: { 200: { description: 'Status', schema: statusSchema }, ...errors(401, 404, 422) },
     async handler({ params, query, auth, db, ctx, req }) {
       const waitMs = Math.min(query.wait ?? 0, MAX_STATUS_WAIT_SECONDS) * 1000;
       // Registered before the read, so a change committed between the two still wakes this request.
