@@ -1,5 +1,6 @@
 // One api process: connects, builds the app, listens, and closes everything on stop.
 import http from 'node:http';
+import { prepareRepeatedStatements } from '../db/pg-statements.js';
 import { connectDatabase } from '../db/database.js';
 import { isMigrated } from '../db/migrator.js';
 import { createBoss, discardBoss } from '../db/queue.js';
@@ -22,6 +23,7 @@ export interface RunningApi {
 }
 
 export async function startApi(config: Config, databaseUrl: string, logger: Logger): Promise<RunningApi> {
+  prepareRepeatedStatements(); // db/pg-statements.ts: parsed once per connection
   const database = connectDatabase(databaseUrl, { max: config.dbPoolMax, logger, applicationName: 'attendance-api' });
   const keys = deriveKeys(await resolveJwtSecret(config));
   const ctx: AppContext = {

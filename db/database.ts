@@ -5,7 +5,7 @@ import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '../shared/logger.js';
 import type { Database } from './schema/index.js';
-import { countStatements } from './statement-count.js';
+import { countStatements } from './pg-statements.js';
 
 export type { Database };
 export type Db = Kysely<Database>;

@@ -69,7 +69,7 @@ interface StepFigures {
   worker_statements_per_sync: number;
 }
 
-/** db_statements_total from a Prometheus endpoint (db/statement-count.ts). */
+/** db_statements_total from a Prometheus endpoint (db/pg-statements.ts). */
 async function statementsSent(url: string): Promise<number> {
   const res = await fetch(url, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
   const text = await res.text();
