@@ -67,7 +67,9 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
 
   api.add({
     method: 'get', path: '/v4/:channel/manifest', summary: 'What to send this time (PROTOCOL.md §3.2)', tags: ['device protocol'], auth: 'device',
-    params: channelParam, transaction: true,
+    // Reads, and at most one write of its own (a RESEND_SINCE offer, one statement): a
+    // transaction would only add BEGIN and COMMIT, and give no stronger guarantee at READ COMMITTED.
+    params: channelParam, transaction: false,
     responses: {
       200: {
         description: 'Manifest',
