@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { DbOrTrx } from '../../db/database.js';
 import { isActiveDevice } from '../../db/repositories/devices.js';
-import { acknowledge, findSessionOfDevice, pollState, readPackage, readState } from '../../db/repositories/sync.js';
+import { acknowledge, findSessionOfDevice, pollState, readDeviceAndPackage, readState } from '../../db/repositories/sync.js';
 import { Problem } from '../../shared/errors.js';
 import { channelOf } from '../../channels/registry.js';
 import { CHANNEL_NAMES } from '../../shared/protocol/channels.js';
@@ -112,9 +112,10 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
     params: channelParam, transaction: false,
     responses: { 200: { description: 'The package (zip)', contentType: 'application/zip' }, 304: { description: 'Unchanged (If-None-Match)' }, ...errors(401, 404, 409) },
     async handler({ params, auth, db, req }) {
-      await activeDevice(db, auth);
-      const pkg = await readPackage(db, auth.deviceId, params.channel);
-      if (!pkg || pkg.status !== SYNC_STATUS.ready || !pkg.package || !pkg.package_sha256) {
+      // The device check and the package in one statement.
+      const pkg = await readDeviceAndPackage(db, auth.deviceId, params.channel);
+      if (!pkg || pkg.disabled_at !== null) throw inactiveDevice();
+      if (pkg.status !== SYNC_STATUS.ready || !pkg.id || !pkg.package || !pkg.package_sha256) {
         throw new Problem('no_instructions_ready', 'No instruction package is ready: check the status first');
       }
       const headers = { 'X-Session-Id': pkg.id, ETag: `"${pkg.package_sha256}"`, 'Cache-Control': 'no-store' };

@@ -180,13 +180,18 @@ export async function findSessionOfDevice(db: DbOrTrx, deviceId: string, channel
     .where('id', '=', id).where('device_id', '=', deviceId).where('channel', '=', channel).executeTakeFirst();
 }
 
-export async function readPackage(db: DbOrTrx, deviceId: string, channel: ChannelName) {
+/**
+ * The instructions call in one statement: whether the device is still enabled (noting that it
+ * was seen), and the channel's package when there is one. Undefined when the device is gone.
+ */
+export async function readDeviceAndPackage(db: DbOrTrx, deviceId: string, channel: ChannelName) {
   return db
-    .selectFrom('sync_states as st')
-    .innerJoin('sync_sessions as se', 'se.id', 'st.session_id')
-    .select(['st.status', 'se.id', 'se.package', 'se.package_sha256'])
-    .where('st.device_id', '=', deviceId)
-    .where('st.channel', '=', channel)
+    .with('seen', (qb) => noteSeen(qb, deviceId))
+    .selectFrom('devices as d')
+    .leftJoin('sync_states as st', (join) => join.onRef('st.device_id', '=', 'd.id').on('st.channel', '=', channel))
+    .leftJoin('sync_sessions as se', 'se.id', 'st.session_id')
+    .select(['d.disabled_at', 'st.status', 'se.id', 'se.package', 'se.package_sha256'])
+    .where('d.id', '=', deviceId)
     .executeTakeFirst();
 }
 
