@@ -7,7 +7,8 @@ import { figureUsers } from '../../db/repositories/figures.js';
 import { schoolUserDaysOn, userDaysOf } from '../../db/repositories/presence.js';
 import { findSchool } from '../../db/repositories/schools.js';
 import { findUser } from '../../db/repositories/users.js';
-import { PRESENCE_RULE } from '../../shared/attendance/aggregate.js';
+import { aggregatePresence, PRESENCE_RULE } from '../../shared/attendance/aggregate.js';
+import { bucketsFor, spanOf } from '../../shared/attendance/buckets.js';
 import { isCounted, isPresentOnDay } from '../../shared/attendance/presence.js';
 import { SKIP_REASONS, type SkipReason } from '../../shared/attendance/school-calendar.js';
 import { ANOMALIES, dayClock, secondsAt, type Anomaly } from '../../shared/attendance/user-day.js';
@@ -27,7 +28,7 @@ const closedSchema = z.object({
   label: z.string(),
 }).nullable().describe('Why the school is closed that day; null when open');
 
-const absentSchema = z.object({
+export const absentSchema = z.object({
   school_id: z.number().int(), today: z.string(), as_of: timestamp, timezone: z.string(), day_end: z.string(),
   open: z.boolean().describe('The school is open today; when closed nobody is absent and items is empty'),
   closed: closedSchema,
@@ -39,7 +40,7 @@ const absentSchema = z.object({
   })),
 }).meta({ id: 'AbsentToday' });
 
-const historySchema = z.object({
+export const historySchema = z.object({
   user_id: z.number().int(), school_id: z.number().int(), name: z.string(), badge: z.string(), enrolled_on: z.string(),
   from: z.string(), to: z.string(), timezone: z.string(), today: z.string(),
   rule: z.object({ day: z.string(), period: z.string(), closed_day: z.string(), counted: z.string(), present_day_seconds: z.number().int(), period_threshold_percent: z.number().int() }),
@@ -56,6 +57,12 @@ const historySchema = z.object({
     first_checkin_at: timestamp.nullable(), last_event_at: timestamp.nullable(), last_event_type: z.enum(['checkin', 'checkout']).nullable(),
     checked_in_now: z.boolean(), anomalies: z.array(z.enum(ANOMALIES as [Anomaly, ...Anomaly[]])),
   })),
+  periods: z.array(z.object({
+    start: z.string(), end: z.string(),
+    status: z.enum(['present', 'absent']).nullable().describe('null: not counted on any open day of the period'),
+    open_days: z.number().int().describe('Open days of the period, begun, on which the user is counted'),
+    days_present: z.number().int().describe('Of those, days present'),
+  })).optional().describe('With `period`: the user\'s verdict per whole ISO week or month touching the range, as the figures count it (include=users)'),
 }).meta({ id: 'UserHistory' });
 
 async function schoolInScope(db: DbOrTrx, auth: StaffAuth, id: number) {
@@ -111,7 +118,7 @@ export function presenceRoutes(api: RouteRegistry): void {
 
   api.add({
     method: 'get', path: '/api/users/:id/history', summary: 'A user\'s days over a range: open or closed, present or absent, hours, first check-in, anomalies', tags: ['figures'], auth: 'staff',
-    params: idParam, query: z.object({ from: localDate, to: localDate }),
+    params: idParam, query: z.object({ from: localDate, to: localDate, period: z.enum(['week', 'month']).optional().describe('Also answer the verdict per week or month') }),
     responses: { 200: { description: 'One entry per day of the range', schema: historySchema }, ...errors(401, 404, 422) },
     async handler({ params, query, db, auth }) {
       if (query.from > query.to) throw validationFailed([{ field: 'query.to', message: 'must not be before from' }]);
@@ -123,7 +130,9 @@ export function presenceRoutes(api: RouteRegistry): void {
       const tz = school.timezone;
       const today = todayIn(tz, now);
       const dayEnd = school.day_end.slice(0, 5);
-      const [cal, rows] = await Promise.all([loadSchoolCalendar(db, school), userDaysOf(db, school.id, user!.id, query.from, query.to)]);
+      // Weeks and months are whole (figures count them so): their days are read even outside the range.
+      const span = query.period ? spanOf(bucketsFor(query.period, query.from, query.to))! : { start: query.from, end: query.to };
+      const [cal, rows] = await Promise.all([loadSchoolCalendar(db, school), userDaysOf(db, school.id, user!.id, span.start, span.end)]);
       const byDate = new Map(rows.map((r) => [r.date, r]));
       const summary = { open_days: 0, days_present: 0, closed_days_attended: 0, anomalies: Object.fromEntries(ANOMALIES.map((a) => [a, 0])) as Record<Anomaly, number> };
       const days = eachDate(query.from, query.to).map((date) => {
@@ -150,9 +159,21 @@ export function presenceRoutes(api: RouteRegistry): void {
           last_event_type: row?.last_event_type ?? null, checked_in_now: row?.open_since != null && clock.kind === 'today', anomalies,
         };
       });
+      // The figures' own computation for this one user: the page and the Figures tab never disagree.
+      const periods = query.period && aggregatePresence({
+        school: { timezone: tz, dayEnd, calendar: cal.calendar }, period: query.period, from: query.from, to: query.to, now, completeUntil: null, includeUsers: true,
+        users: [{ id: user!.id, enrolledOn: user!.enrolled_on, deletedAt: user!.deleted_at }],
+        userDays: rows.map((r) => ({ userId: user!.id, date: r.date, seconds: r.seconds, openSince: r.open_since, checkedIn: r.first_checkin_at !== null })),
+      });
       return reply.ok({
         user_id: user!.id, school_id: school.id, name: user!.name, badge: user!.badge, enrolled_on: user!.enrolled_on,
         from: query.from, to: query.to, timezone: tz, today, rule: PRESENCE_RULE, summary, days,
+        ...(periods && {
+          periods: periods.buckets.map((b, i) => {
+            const c = periods.users![0].counts[i];
+            return { start: b.start, end: b.end, status: periods.users![0].statuses[i], open_days: c?.openDays ?? 0, days_present: c?.daysPresent ?? 0 };
+          }),
+        }),
       });
     },
   });

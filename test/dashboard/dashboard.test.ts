@@ -184,7 +184,9 @@ describe('a school admin', () => {
     const userRows = await tableRows(page, 'Status of each pupil per week');
     expect(userRows).toHaveLength(users.length);
     const ada = byWeek.users.find((u: any) => u.name === 'Ada Lovelace');
-    expect(userRows.find((r) => r[0] === 'Ada Lovelace')!.slice(2)).toEqual(ada.statuses.map((s: string | null) => (s === 'present' ? 'P' : s === 'absent' ? 'A' : '–')));
+    // Each week's verdict with its counts: present days of open days.
+    expect(userRows.find((r) => r[0] === 'Ada Lovelace')!.slice(2)).toEqual(ada.statuses.map((s: string | null, i: number) =>
+      (s ? `${s === 'present' ? 'P' : 'A'} ${ada.counts[i].days_present}/${ada.counts[i].open_days}` : '–')));
     await page.getByLabel('Search pupils').fill('hopper');
     await expect(tableRows(page, 'Status of each pupil per week').then((r) => r.map((x) => x[0]))).resolves.toEqual(['Grace Hopper']);
     await page.getByLabel('Search pupils').fill('');
@@ -297,11 +299,12 @@ describe('a school admin', () => {
       const rows = await tableRows(page, /^Attendances of Grace Hopper/);
       // Newest first.
       expect(rows.map((r) => r.slice(1, 4))).toEqual([['check-out', '—', 'Hall terminal'], ['check-in', celsius(36.6), 'Hall terminal'], ['check-in', '—', 'Hall terminal']]);
-      // Her days: yesterday's check-in has no check-out; today she was in 40 minutes.
+      // Her days, every day of the range newest first as the history API answers: yesterday's
+      // check-in has no check-out; today she was in 40 minutes.
       const days = await tableRows(page, 'Days of Grace Hopper');
-      expect(days).toHaveLength(2);
-      expect(days[0][3]).toBe('40 mins');
-      expect(days[1][4]).toBe('no check-out');
+      expect(days).toHaveLength(7);
+      expect(days[0][5]).toBe('40 mins');
+      expect(days[1][6]).toBe('no check-out');
 
       // Her attendances as CSV, oldest first as the API lists them.
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);

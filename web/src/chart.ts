@@ -1,19 +1,22 @@
 // Present/absent per bucket as grouped bars (uPlot). The x axis is the bucket's index, labelled
 // with its start, so days, weeks and months all read the same way. Resizes with its box.
-// The legend shows the latest period's figures until the pointer picks another.
+// The legend shows the latest period's figures until the pointer picks another. Days the
+// school is closed are shaded grey behind the bars, so a closed day never reads as an empty one.
 import uPlot from 'uplot';
 import { bucketLabel } from './format.js';
 import { m } from './i18n.js';
 import type { Bucket, Period } from './types.js';
 
 export interface BarChart {
-  update(buckets: Bucket[], period: Period): void;
+  /** `closed[i]`: bucket i is a day the school is closed. */
+  update(buckets: Bucket[], period: Period, closed?: boolean[]): void;
   destroy(): void;
 }
 
 export function barChart(box: HTMLElement, title: string): BarChart {
   let plot: uPlot | null = null;
   let labels: string[] = [];
+  let closedDays: boolean[] = [];
   const width = () => Math.max(280, box.clientWidth || 600);
   const height = () => (width() < 500 ? 220 : 300);
   const bars = (align: -1 | 1) => uPlot.paths.bars!({ size: [0.4, 60], align, gap: 1 });
@@ -21,12 +24,26 @@ export function barChart(box: HTMLElement, title: string): BarChart {
   // Before any hover, after the pointer leaves, and on paper, the legend reads the latest period's values, not dashes.
   const latest = (u: uPlot) => { if (u.data[0].length) u.setLegend({ idx: u.data[0].length - 1 }); };
 
+  const shadeClosed = (u: uPlot) => {
+    const { ctx, bbox } = u;
+    ctx.save();
+    ctx.fillStyle = '#e6e8ec';
+    closedDays.forEach((closed, i) => {
+      if (!closed) return;
+      const x0 = u.valToPos(i - 0.5, 'x', true);
+      const x1 = u.valToPos(i + 0.5, 'x', true);
+      ctx.fillRect(x0, bbox.top, x1 - x0, bbox.height);
+    });
+    ctx.restore();
+  };
+
   const observer = new ResizeObserver(() => plot?.setSize({ width: width(), height: height() }));
   observer.observe(box);
 
   return {
-    update(buckets, period) {
+    update(buckets, period, closed = []) {
       labels = buckets.map((b) => bucketLabel(b.start, period));
+      closedDays = closed;
       const data: uPlot.AlignedData = [buckets.map((_, i) => i), buckets.map((b) => b.present), buckets.map((b) => b.absent)];
       if (plot && plot.data[0].length === buckets.length) {
         plot.setData(data);
@@ -50,7 +67,7 @@ export function barChart(box: HTMLElement, title: string): BarChart {
         ],
         legend: { live: true },
         cursor: { drag: { x: false, y: false } },
-        hooks: { ready: [latest], setCursor: [(u) => { if (u.cursor.idx === null || u.cursor.idx === undefined) latest(u); }] },
+        hooks: { ready: [latest], drawClear: [shadeClosed], setCursor: [(u) => { if (u.cursor.idx === null || u.cursor.idx === undefined) latest(u); }] },
       }, data, box);
     },
     destroy() {

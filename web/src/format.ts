@@ -30,6 +30,11 @@ export function time(iso: string, timeZone: string): string {
   return dtf({ timeZone, timeStyle: 'short' }).format(new Date(iso));
 }
 
+/** A wall-clock time of no particular day ('16:30', a school's day end) in the locale's way: "16:30", "4:30 PM". */
+export function wallTime(hhmm: string): string {
+  return dtf({ timeZone: 'UTC', timeStyle: 'short' }).format(new Date(`1970-01-01T${hhmm}:00Z`));
+}
+
 /** A calendar day (YYYY-MM-DD): "3 Dec 2026", "3 déc. 2026". */
 export function day(isoDay: string): string {
   return dtf({ timeZone: 'UTC', dateStyle: 'medium' }).format(new Date(`${isoDay}T00:00:00Z`));

@@ -8,6 +8,7 @@ import type { runDetailSchema, runSchema, stageSchema, substageSchema, uploadSch
 import type { channelHealthSchema, deviceHealthSchema } from '../../api/routes/devices.js';
 import type { bucketSchema, figuresSchema, presenceNowSchema, rebuildSchema } from '../../api/routes/figures.js';
 import type { flagSchema } from '../../api/routes/flags.js';
+import type { absentSchema, historySchema } from '../../api/routes/presence.js';
 import type { rejectionSchema, sessionSchema } from '../../api/routes/sessions.js';
 import type { attendanceSchema, schoolSchema, userSchema } from '../../api/schemas/resources.js';
 
@@ -21,6 +22,13 @@ export type Bucket = Out<typeof bucketSchema>;
 export type PendingDevice = Figures['pending_devices'][number];
 export type PresenceNow = Out<typeof presenceNowSchema>;
 export type FeverAlert = Out<typeof alertSchema>;
+export type AbsentToday = Out<typeof absentSchema>;
+export type History = Out<typeof historySchema>;
+export type HistoryDay = History['days'][number];
+export type HistoryPeriod = NonNullable<History['periods']>[number];
+/** Why a day is closed (the calendar's reason and label); null when open. */
+export type Closed = HistoryDay['closed'];
+export type Rule = Figures['rule'];
 
 export type ChannelHealth = Out<typeof channelHealthSchema>;
 export type Device = Out<typeof deviceHealthSchema>;

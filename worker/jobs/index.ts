@@ -22,7 +22,7 @@ export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> 
   const { boss, config, logger } = ctx;
   const pumps = [
     startPump<ImportBatchJob>(boss, QUEUES.importBatch, { concurrency: config.workerConcurrency, idleMs: 200, logger, heartbeatSeconds: config.importHeartbeatSeconds }, async (job) => {
-      return measureImport(ctx, job, () => importSession(ctx, job.data.session_id));
+      return measureImport(job, (note) => importSession(ctx, job.data.session_id, note));
     }),
     // Retries exhausted: pg-boss copied the job here.
     startPump<ImportBatchJob>(boss, QUEUES.importBatchDead, { concurrency: 1, idleMs: 1000, logger }, async (job) => {

@@ -1,17 +1,19 @@
 // Present/absent by day, ISO week or month over a chosen range: a bar chart, the figures as a
 // table (each marked final or waiting, downloadable as CSV), which devices hold figures back,
-// and every pupil's status per period. The period and range are in the URL. Revalidated with
-// If-None-Match: unchanged figures are a 304.
+// and every pupil's status per period. Closed days are shaded and say why; each row says the
+// days it counted; the rule the figures applied is on the page. The period and range are in
+// the URL. Revalidated with If-None-Match: unchanged figures are a 304.
 import { getFresh } from '../api.js';
 import { barChart } from '../chart.js';
 import { download, slug, toCsv } from '../csv.js';
 import { dateRange } from '../date-range.js';
 import { badge, field, fill, h, select, table, timeEl } from '../dom.js';
 import { finalityNote } from '../finality.js';
-import { bucketLabel } from '../format.js';
+import { bucketLabel, dayShort } from '../format.js';
 import { m } from '../i18n.js';
 import { num } from '../intl.js';
-import type { Figures, Period } from '../types.js';
+import type { Bucket, Figures, Period } from '../types.js';
+import { closedText, closedWhy, ruleBox } from '../verdicts.js';
 import type { View } from '../view.js';
 import { usersTable } from './users-table.js';
 
@@ -28,6 +30,8 @@ export const figuresView: View = {
     const range = dateRange(ctx, SPAN[period.value as Period]);
     const chartBox = h('div', { class: 'chart', role: 'img', 'aria-label': m.chartLabel });
     const note = h('div');
+    const rule = h('div');
+    const closedLegend = h('p', { class: 'muted closed-legend', hidden: true }, m.closedLegend);
     const numbers = h('div');
     const csvButton = h('button', { type: 'button', class: 'secondary' }, m.downloadCsv);
     const users = usersTable(ctx);
@@ -41,10 +45,10 @@ export const figuresView: View = {
       h('form', { class: 'controls', onsubmit: ((e: Event) => { e.preventDefault(); commit(); ctx.refreshSoon(); }) as EventListener },
         field(m.period, period), field(m.from, range.from), field(m.to, range.to), h('button', { type: 'submit' }, m.show)),
       range.summary,
-      note, chartBox,
+      note, chartBox, closedLegend,
       // Open on paper: the print stylesheet shows the table, and a closed <details> prints nothing.
       h('details', { class: 'numbers' }, h('summary', {}, m.figuresAsTable), h('div', { class: 'controls no-print' }, csvButton), numbers),
-      users.element);
+      users.element, rule);
     const chart = barChart(chartBox, m.chartTitle);
     period.addEventListener('change', () => { range.reset(SPAN[period.value as Period]); commit(); ctx.refreshSoon(); });
     for (const input of [range.from, range.to]) input.addEventListener('change', () => { commit(); if (range.valid()) ctx.refreshSoon(); });
@@ -69,10 +73,16 @@ export const figuresView: View = {
         if (mine !== latest || (!changed && drawn === path)) return;
         drawn = path;
         shown = f;
-        chart.update(f.buckets, p);
+        const closed = f.buckets.map((b) => p === 'day' && b.school_day === false);
+        chart.update(f.buckets, p, closed);
+        closedLegend.hidden = !closed.includes(true);
         fill(note, finalityNote(f));
-        fill(numbers, table(m.perPeriod[p], [m.period, m.present, m.absent, m.total, m.status],
-          f.buckets.map((b) => [timeEl(b.start, bucketLabel(b.start, p)), num(b.present), num(b.absent), num(b.total), b.final ? badge(m.final, 'ok') : badge(m.waiting, 'warn')]), { className: 'buckets' }));
+        fill(rule, ruleBox(f.rule));
+        const numbersTable = table(m.perPeriod[p], [m.period, m.present, m.absent, m.total, m.status, m.countedDays],
+          f.buckets.map((b) => [timeEl(b.start, bucketLabel(b.start, p)), num(b.present), num(b.absent), num(b.total),
+            b.final ? badge(m.final, 'ok') : badge(m.waiting, 'warn'), countedCell(b, p)]), { className: 'buckets' });
+        numbersTable.querySelectorAll('tbody tr').forEach((tr, i) => { if (closed[i]) tr.classList.add('closed'); });
+        fill(numbers, numbersTable);
         users.update(f);
       },
       destroy() {
@@ -81,3 +91,13 @@ export const figuresView: View = {
     };
   },
 };
+
+/** The days a bucket counted: a day says open or closed and why; a week or month, how many open days and which closed. */
+function countedCell(b: Bucket, p: Period): Array<Node | string> {
+  const closed = b.skipped_days.filter((d) => d.reason !== 'not_begun');
+  if (p === 'day') return closed.length ? [closedText(closed[0])] : b.open_days ? [m.openDay] : ['—'];
+  const why = [...new Set(closed.map((d) => closedWhy(d)))];
+  const days = closed.filter((d) => d.reason !== 'not_a_school_day').map((d) => dayShort(d.date));
+  return [num(b.open_days), ...(closed.length ? [h('br'), h('span', { class: 'muted' },
+    m.closedDaysOf(closed.length, why.join(', ')), days.length ? ` — ${days.join(', ')}` : '')] : [])];
+}

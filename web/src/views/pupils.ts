@@ -1,11 +1,11 @@
-// One pupil over a date range: who they are, their days (first check-in, last check-out, time
-// in, what looks wrong), every check-in and check-out newest first with the photo the device
-// took, and their fever alerts; the attendances download as CSV. The pupil is found with a
-// search-as-you-type picker, or arrives from a link (#pupils?user=12, from Today, Figures and
-// the alerts); the pupil and the range are in the URL.
-//
-// Sections are drawn one by one from `sections` below: the per-period verdicts the calendar
-// work adds are one more entry there.
+// One pupil over a date range: who they are, their verdict per week or month with the counts
+// behind it, their days (open or closed and why, present or absent, first check-in, last
+// check-out, time in, anomalies), every check-in and check-out newest first with the photo the
+// device took, and their fever alerts; the attendances download as CSV. Verdicts, days, time
+// in and anomalies are the API's (GET /api/users/:id/history, the figures' own rules): the
+// page recounts nothing. The pupil is found with a search-as-you-type picker, or arrives from
+// a link (#pupils?user=12, from Today, Figures and the alerts); the pupil, the range and the
+// period (week or month, shared with Figures) are in the URL.
 //
 // A photo needs the Bearer token, which an <img src> cannot carry: it is fetched by the API
 // client and shown from an object URL, kept while the view is open (an attendance never
@@ -13,14 +13,15 @@
 import { get, getAll, getImage } from '../api.js';
 import { download, slug, toCsv } from '../csv.js';
 import { dateRange } from '../date-range.js';
-import { badge, field, fill, h, table, timeEl } from '../dom.js';
-import { addDays, dateTime, day, dayShort, duration, startOfDay, temperature, time } from '../format.js';
+import { badge, field, fill, h, select, table, timeEl } from '../dom.js';
+import { addDays, bucketLabel, dateTime, day, dayOf, dayShort, duration, startOfDay, temperature, time } from '../format.js';
 import { m } from '../i18n.js';
-import { pupilDays } from '../pupil-days.js';
 import { pupilPicker } from '../pupil-picker.js';
-import { todayIn } from '../school-time.js';
-import type { Attendance, Device, FeverAlert, User } from '../types.js';
+import type { Attendance, Device, FeverAlert, History, User } from '../types.js';
+import { closedText, ruleBox, verdictMark, verdictSentence } from '../verdicts.js';
 import type { View } from '../view.js';
+
+type VerdictPeriod = 'week' | 'month';
 
 /** Photos fetched at once: a pupil's month of check-ins should not queue 60 requests ahead of the next refresh. */
 const PHOTO_FETCHES = 4;
@@ -39,6 +40,9 @@ export const pupilsView: View = {
       ctx.setParams({ user: String(u.id) });
       ctx.refreshSoon();
     });
+    const asked = ctx.params.get('period');
+    const period = select([['week', m.byPeriod.week], ['month', m.byPeriod.month]], asked === 'month' ? 'month' : 'week');
+    period.addEventListener('change', () => { ctx.setParams({ period: period.value }); ctx.refreshSoon(); });
     const csvButton = h('button', { type: 'button', class: 'secondary', hidden: true }, m.downloadCsv);
     const heading = h('div', { class: 'pupil-head' });
     const body = h('div');
@@ -49,7 +53,7 @@ export const pupilsView: View = {
     panel.append(
       h('h2', { class: 'view-title' }, m.pupilsAt(school.name)),
       h('form', { class: 'controls', onsubmit: ((e: Event) => { e.preventDefault(); range.commit(); ctx.refreshSoon(); }) as EventListener },
-        picker.element, field(m.from, range.from), field(m.to, range.to), h('button', { type: 'submit' }, m.show), csvButton),
+        picker.element, field(m.from, range.from), field(m.to, range.to), field(m.verdictsBy, period), h('button', { type: 'submit' }, m.show), csvButton),
       range.summary, heading, body);
 
     // attendance id → its object URL (null: none held yet, asked again on the next refresh).
@@ -103,18 +107,41 @@ export const pupilsView: View = {
 
     const deviceOf = (a: { device_id: string | null }) => (a.device_id ? deviceNames?.get(a.device_id) ?? a.device_id : m.enteredByStaff);
 
-    /** The pupil's page, section by section: each gets the pupil, their attendances (oldest first) and alerts. */
-    const sections: Array<(u: User, list: Attendance[], alerts: FeverAlert[]) => HTMLElement> = [
-      (u, list) => {
-        const days = pupilDays(list, tz, school.fever_threshold, todayIn(tz));
-        return h('section', { class: 'pupil-days' }, table(m.daysOf(u.name), [m.dayHeader, m.firstCheckin, m.lastCheckout, m.timeIn, m.notes],
-          days.map((d) => [
-            timeEl(d.day, dayShort(d.day)), d.firstIn ? time(d.firstIn, tz) : '—', d.lastOut ? time(d.lastOut, tz) : '—', d.secondsIn ? duration(d.secondsIn) : '—',
-            [d.openCheckin ? badge(m.noCheckout, 'warn') : null, d.strayCheckout ? badge(m.checkoutWithoutCheckin, 'warn') : null,
-              d.clockSuspect ? badge(m.clockSuspect, 'warn') : null, d.fever ? badge(m.fever, 'bad') : null],
-          ]), { empty: m.noAttendance }), h('p', { class: 'muted' }, m.daysNote));
+    /** The pupil's page, section by section: each gets the pupil, their history (the API's verdicts), attendances (oldest first) and alerts. */
+    const sections: Array<(u: User, hist: History, list: Attendance[], alerts: FeverAlert[]) => HTMLElement> = [
+      (u, hist) => {
+        const p = period.value as VerdictPeriod;
+        const periods = hist.periods ?? [];
+        return h('section', { class: 'pupil-periods' },
+          h('p', { class: 'history-summary' }, m.historySummary(hist.summary.days_present, hist.summary.open_days),
+            hist.summary.closed_days_attended ? m.closedAttended(hist.summary.closed_days_attended) : ''),
+          table(m.periodsOf[p](u.name), [m.period, m.verdict, m.daysPresentHeader],
+            periods.map((x) => [
+              timeEl(x.start, bucketLabel(x.start, p)),
+              x.status ? verdictMark(x.status, x, m.verdictWord[x.status], 0) : h('span', { class: 'muted' }, m.notCounted),
+              x.status ? m.verdictCounts(x.days_present, x.open_days) : '—',
+            ]), { empty: m.nothingToShow, className: 'periods' }));
       },
-      (u, list) => {
+      (u, hist, list, alerts) => {
+        // What the history does not carry, per day: a suspect clock (attendances) and a fever (alerts).
+        const suspect = new Set(list.filter((a) => a.clock_suspect).map((a) => dayOf(a.occurred_at, tz)));
+        const fever = new Set(alerts.map((a) => dayOf(a.occurred_at, tz)));
+        const days = [...hist.days].reverse().filter((d) => d.date <= hist.today); // newest first; days to come say nothing yet
+        const drawn = table(m.daysOf(u.name), [m.dayHeader, m.school, m.verdict, m.firstCheckin, m.lastCheckout, m.timeIn, m.notes],
+          days.map((d) => [
+            timeEl(d.date, dayShort(d.date)),
+            d.closed ? closedText(d.closed) : m.openDay,
+            d.status ? badge(verdictSentence(d.status, null), d.status === 'present' ? 'ok' : 'bad') : h('span', { class: 'muted' }, m.notCounted),
+            d.first_checkin_at ? time(d.first_checkin_at, tz) : '—',
+            d.last_event_type === 'checkout' && d.last_event_at ? time(d.last_event_at, tz) : '—',
+            d.seconds ? duration(d.seconds) : '—',
+            [d.checked_in_now ? badge(m.inNow, 'ok') : null, ...d.anomalies.map((a) => badge(m.anomaly[a] ?? a, 'warn')),
+              suspect.has(d.date) ? badge(m.clockSuspect, 'warn') : null, fever.has(d.date) ? badge(m.fever, 'bad') : null],
+          ]), { empty: m.noAttendance });
+        drawn.querySelectorAll('tbody tr').forEach((tr, i) => { if (days[i]?.closed) tr.classList.add('closed'); });
+        return h('section', { class: 'pupil-days' }, drawn, h('p', { class: 'muted' }, m.historyNote));
+      },
+      (u, _hist, list) => {
         const newest = [...list].reverse(); // a person wants the latest on top
         forget(new Set(newest.filter((a) => a.photo).map((a) => a.id)));
         return table(m.attendancesOf(u.name, newest.length), [m.time, m.typeHeader, m.temperature, m.device, m.photo],
@@ -129,7 +156,7 @@ export const pupilsView: View = {
             ];
           }), { empty: m.noAttendance, className: 'attendances' });
       },
-      (u, _list, alerts) => table(m.alertsOf(u.name, alerts.length), [m.time, m.temperature, m.device],
+      (u, _hist, _list, alerts) => table(m.alertsOf(u.name, alerts.length), [m.time, m.temperature, m.device],
         alerts.map((a) => [dateTime(a.occurred_at, tz), temperature(a.temperature), deviceOf(a)]), { empty: m.noAlertOfPupil }),
     ];
 
@@ -157,7 +184,8 @@ export const pupilsView: View = {
         deviceNames ??= new Map((await getAll<Device>(`/api/devices?school_id=${school.id}`)).map((d) => [d.id, d.name]));
         const from = startOfDay(range.from.value, tz).toISOString();
         const to = startOfDay(addDays(range.to.value, 1), tz).toISOString();
-        const [list, schoolAlerts] = await Promise.all([
+        const [hist, list, schoolAlerts] = await Promise.all([
+          get<History>(`/api/users/${userId}/history?from=${range.from.value}&to=${range.to.value}&period=${period.value}`),
           getAll<Attendance>(`/api/attendances?school_id=${school.id}&user_id=${userId}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`),
           // The alerts API has no pupil filter: the school's alerts of the range, this pupil's kept.
           getAll<FeverAlert>(`/api/alerts?school_id=${school.id}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`),
@@ -166,7 +194,8 @@ export const pupilsView: View = {
         rows = list;
         csvButton.hidden = false;
         fill(heading, h('h3', { class: 'pupil-name' }, u.name), h('p', { class: 'muted' }, `${m.badge}: ${u.badge} · ${m.enrolledOn(day(u.enrolled_on))}`));
-        fill(body, sections.map((draw) => draw(u, list, schoolAlerts.filter((a) => a.user_id === u.id))));
+        const mine = schoolAlerts.filter((a) => a.user_id === u.id);
+        fill(body, sections.map((draw) => draw(u, hist, list, mine)), ruleBox(hist.rule));
       },
       destroy() {
         destroyed = true;
