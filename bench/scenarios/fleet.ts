@@ -6,8 +6,8 @@
 // Figures per step: syncs per second completed, and the delay from accepted to status 2,
 // p50/p99, from the sessions' own received_at/processed_at (both transaction start times, so the
 // import's own duration is not in it), and as the devices saw it (202 → reading status 2, which
-// includes the import and the wait for the status answer). Goal: p99 < 5 s at 5,000 devices.
-// Then the count doubles until p99 passes 5 s (or the rate is no longer sustained); CPU of
+// includes the import and the wait for the status answer). Floor: 20,000 devices pass (p99 < 5 s,
+// at least 80% of the offered rate, no failed sync); aim: 50,000. The steps go up until one fails that (p99 over 5 s, or the rate no longer sustained); CPU of
 // the api, the worker, PostgreSQL, this process (the simulated devices) and the whole machine
 // over each step tell why it broke; CPU ms per completed sync per process and statements per
 // sync (db_statements_total of the api's and the worker's /metrics) tell what one sync costs.
@@ -26,7 +26,8 @@ import { batchRows, rowsCsv, seedDevices, seedSchool, type BenchDevice } from '.
 
 const SCHEDULE_SECONDS = 300;
 const STEP_SECONDS = 40;
-const DEFAULT_STEPS = [5_000, 10_000, 20_000, 40_000, 80_000];
+// 20,000 is issue #21's floor and 50,000 its goal, so both are steps of their own.
+const DEFAULT_STEPS = [5_000, 10_000, 20_000, 50_000, 100_000];
 const STEPS = (() => {
   const arg = process.argv.find((a) => a.startsWith('--steps='));
   if (!arg) return DEFAULT_STEPS;
@@ -37,6 +38,7 @@ const STEPS = (() => {
 const CPU_PROFILE = process.argv.includes('--cpu-prof');
 /** `--poll-status`: devices poll status every 250 ms instead of waiting on `status?wait=25`. */
 const POLL_STATUS = process.argv.includes('--poll-status');
+const FLOOR_DEVICES = 20_000;
 const METRICS_TOKEN = 'fleet-bench-metrics-token';
 const P99_LIMIT_MS = 5_000;
 const ROWS_PER_SYNC = 10;
@@ -204,8 +206,8 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
   for (const s of steps) figures[`step_${s.devices}`] = `${s.syncs_per_second}/s of ${s.offered_per_second}, p50 ${s.accepted_to_ready_p50_ms} ms, p99 ${s.accepted_to_ready_p99_ms} ms (devices saw p50 ${s.client_accepted_to_ready_p50_ms} ms, p99 ${s.client_accepted_to_ready_p99_ms} ms), cpu api ${s.api_cpu_percent}% worker ${s.worker_cpu_percent}% postgres ${s.postgres_cpu_percent}% client ${s.client_cpu_percent}% machine ${s.machine_cpu_percent}% (of 2 cores), import job p50 ${s.import_job_p50_ms} ms, cpu ms/sync api ${s.api_cpu_ms_per_sync} worker ${s.worker_cpu_ms_per_sync} postgres ${s.postgres_cpu_ms_per_sync}, statements/sync api ${s.api_statements_per_sync} worker ${s.worker_statements_per_sync}${s.failed_syncs ? `, ${s.failed_syncs} failed` : ''}`;
   return {
     figures,
-    goal: 'p99 accepted → status 2 < 5 s at 5,000 devices',
-    met: first.accepted_to_ready_p99_ms < P99_LIMIT_MS && first.failed_syncs === 0,
+    goal: '20,000 devices pass (p99 accepted → status 2 < 5 s, ≥ 80% of the offered rate, no failed sync); 50,000 is the aim',
+    met: (lastGood?.devices ?? 0) >= FLOOR_DEVICES,
     notes: `steps of ${STEP_SECONDS} s at the schedule's rate (compressed clock); one api and one worker process; devices ${POLL_STATUS ? 'poll status every 250 ms' : 'wait on status?wait=25'} and report the roster version they hold`,
   };
 }
