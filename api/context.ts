@@ -6,6 +6,7 @@ import type { Logger } from '../shared/logger.js';
 import type { TokenKeys } from './auth/tokens.js';
 import type { PollCache } from './push/poll-cache.js';
 import type { BacklogGauge } from './sync/backlog.js';
+import type { StatusWaits } from './sync/status-waits.js';
 
 export interface AppContext {
   config: Config;
@@ -18,6 +19,8 @@ export interface AppContext {
   backlog: BacklogGauge;
   /** PUSH terminals: idle polls answered from memory, lookups cached (api/push/poll-cache.ts). */
   push: PollCache;
+  /** Devices waiting on `status?wait=N`, woken by NOTIFY sync_status (api/sync/status-waits.ts). */
+  statusWaits: StatusWaits;
   /** Set once migrations are known to be applied and pg-boss has started; /healthz answers 503 before. */
   readiness: { migrated: boolean; queue: boolean };
 }

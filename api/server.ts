@@ -1,6 +1,7 @@
 // One api process: connects, builds the app, listens, and closes everything on stop.
 import http from 'node:http';
 import type { Express } from 'express';
+import { prepareRepeatedStatements } from '../db/pg-statements.js';
 import { connectDatabase } from '../db/database.js';
 import { isMigrated } from '../db/migrator.js';
 import { createBoss, discardBoss } from '../db/queue.js';
@@ -14,6 +15,7 @@ import type { AppContext } from './context.js';
 import { BacklogGauge } from './sync/backlog.js';
 import { iclockHandler } from './push/iclock.js';
 import { PollCache } from './push/poll-cache.js';
+import { StatusWaits } from './sync/status-waits.js';
 
 export interface RunningApi {
   server: http.Server;
@@ -25,17 +27,20 @@ export interface RunningApi {
 }
 
 export async function startApi(config: Config, databaseUrl: string, logger: Logger): Promise<RunningApi> {
+  prepareRepeatedStatements(); // db/pg-statements.ts: parsed once per connection
   const database = connectDatabase(databaseUrl, { max: config.dbPoolMax, logger, applicationName: 'attendance-api' });
   const keys = deriveKeys(await resolveJwtSecret(config));
   const ctx: AppContext = {
     config, db: database.db, boss: createBoss(databaseUrl, { logger, role: 'api' }), logger, keys,
     backlog: new BacklogGauge(database.db, config.importMaxPending),
     push: new PollCache(database.db, logger),
+    statusWaits: new StatusWaits(logger),
     readiness: { migrated: await isMigrated(database.db).catch(() => false), queue: false },
   };
   const queue = keepStartingQueue(ctx, databaseUrl);
   await queue.firstAttempt;
   await ctx.push.start(databaseUrl);
+  await ctx.statusWaits.start(databaseUrl);
   // The dashboard is built here when missing or older than its sources; the API works without it.
   await ensureDashboardBuilt().then((built) => built && logger.info('dashboard built'), (err: Error) => logger.error({ err }, 'dashboard build failed: / serves nothing'));
   const { app } = createApp(ctx);
@@ -63,12 +68,15 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
     url,
     stop() {
       stopping ??= (async () => {
-        // Stop taking requests, let those in flight finish, then release connections.
+        // Stop taking requests, let those in flight finish, then release connections. Devices
+        // waiting on status?wait=N are answered now (with the status read again), not after N s.
+        const waitsStopped = ctx.statusWaits.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
           setTimeout(() => server.closeAllConnections(), 10_000).unref();
         });
+        await waitsStopped;
         await queue.stop();
         await ctx.push.stop();
         await ctx.boss.stop({ graceful: false, close: true }).catch(() => undefined);

@@ -14,10 +14,11 @@ export interface Spawned {
   stop(): Promise<void>;
 }
 
-export function spawnScript(script: string, env: Record<string, string>): Spawned {
+/** `nodeFlags` go before the script's own V8 options (e.g. --cpu-prof). */
+export function spawnScript(script: string, env: Record<string, string>, nodeFlags: readonly string[] = []): Spawned {
   const base = { ...process.env };
   for (const name of ['NODE_OPTIONS', 'DATABASE_URL', 'PORT', 'JWT_SECRET', 'LOG_LEVEL']) delete base[name];
-  const child = spawn(process.execPath, nodeArgs(script), { cwd: PROJECT_ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags, ...nodeArgs(script)], { cwd: PROJECT_ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
   const onData = (chunk: Buffer) => {

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '../shared/logger.js';
 import type { Database } from './schema/index.js';
+import { countStatements } from './pg-statements.js';
 
 export type { Database };
 export type Db = Kysely<Database>;
@@ -16,6 +17,8 @@ export type DbOrTrx = Db | Trx;
 export async function ping(db: DbOrTrx): Promise<void> {
   await sql`SELECT 1`.execute(db);
 }
+
+countStatements();
 
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));

@@ -24,11 +24,14 @@ export const COMPILED_DIR = path.join(PROJECT_ROOT, 'dist');
  * each chunk's short-lived rows to the old generation, and with the default factor that
  * garbage made most of the peak (bench `memory`, compiled worker, ~40 MiB live: 1,000,000
  * rows 251 → 164 MiB peak, 100,000 rows 184 → 142 MiB; GC time of the 1,000,000-row import
- * 4.0 s → 3.8 s, more full collections but fewer scavenges). A smaller young generation
- * (--max-semi-space-size) promotes more and raised the 1,000,000-row peak.
+ * 4.0 s → 3.8 s, more full collections but fewer scavenges). The young generation is held
+ * at Node 20's size: Node 24's V8 lets each semi-space grow to 64 MiB without pointer
+ * compression (--scavenger-max-new-space-capacity-mb=32, doubled), which alone took the peak
+ * from 145/157 to 254/279 MiB (100,000 / 1,000,000 rows); with 16 MiB: 156/187 MiB (bench
+ * `memory`, 2026-12-03). Below that, more promotion raised the 1,000,000-row peak on Node 20.
  */
 const NODE_OPTIONS: Record<string, readonly string[]> = {
-  'worker/main.ts': ['--heap-growing-percent=50'],
+  'worker/main.ts': ['--heap-growing-percent=50', '--max-semi-space-size=16'],
 };
 
 /** The compiled file of a source entry point, e.g. `worker/main.ts` → `<root>/dist/worker/main.js`. */

@@ -21,6 +21,12 @@ export interface ClientOptions {
   faults?: FaultInjector;
   /** Status polling interval while the batch is processed. */
   pollMs?: number;
+  /**
+   * Ask the server to hold the status call while the batch is processed (`status?wait=N`,
+   * docs/PROTOCOL-EXTENSIONS.md) instead of polling every `pollMs`. A server without the
+   * extension answers at once, and the client then polls as before.
+   */
+  statusWaitSeconds?: number;
   /** Scales every wait (Retry-After, backoff); the simulator shortens them. */
   waitScale?: number;
   /** Attempts per call before giving up. */
@@ -144,12 +150,15 @@ export class DeviceClient {
   /** Waits for `sessionId`'s package, reads it and acknowledges it. */
   private async finish(sessionId: string): Promise<{ pkg: Package; readyAt: number }> {
     const v4 = `/v4/${this.channel}`;
+    const wait = this.opts.statusWaitSeconds ? `?wait=${this.opts.statusWaitSeconds}` : '';
     for (;;) {
-      const s = await this.reliable('status', 'GET', `${v4}/status`);
+      const asked = performance.now();
+      const s = await this.reliable('status', 'GET', `${v4}/status${wait}`);
       if (s.body.status === 2 && s.body.session_id === sessionId) break;
       if (s.body.status === 0 && s.body.session_id === sessionId) throw new SyncFailed(`session ${sessionId} already acknowledged`);
       if (s.body.session_id !== sessionId) throw new SyncFailed(`status names session ${s.body.session_id}, expected ${sessionId}`);
-      await sleep(this.opts.pollMs ?? 50);
+      // A wait that ended early without a change (a server without the extension, a restart): poll.
+      if (!wait || performance.now() - asked < (this.opts.statusWaitSeconds! * 1000) / 2) await sleep(this.opts.pollMs ?? 50);
     }
     const readyAt = performance.now();
     const res = await this.reliable('instructions', 'GET', `${v4}/instructions`);

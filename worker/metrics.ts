@@ -4,12 +4,10 @@
 // each batch (accepted, duplicates, rejections by code). README "Metrics" says why here.
 import http from 'node:http';
 import { Counter, Histogram, register } from 'prom-client';
-import { importedSessionFigures } from '../db/repositories/ops-figures.js';
-import type { Db } from '../db/database.js';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import { bearerMatches, collectProcessMetrics } from '../shared/metrics.js';
-import type { ImportOutcome } from './import/import-session.js';
+import type { ImportedFigures, ImportOutcome } from './import/import-session.js';
 
 const attempts = new Counter({
   name: 'attendance_import_jobs_total',
@@ -36,16 +34,17 @@ const rejections = new Counter({
 });
 
 /**
- * Runs one import job's handler and counts it. The figures of an imported batch are read after
- * its commit (one query); a failure to read them is logged, never the import's failure.
+ * Runs one import job's handler and counts it. The figures of an imported batch come from the
+ * import itself (`note`, called once it committed): reading them back cost one statement per sync.
  */
-export async function measureImport(deps: { db: Db; logger: Logger }, job: { retryCount: number; data: { session_id: string } },
-  run: () => Promise<ImportOutcome>): Promise<ImportOutcome> {
+export async function measureImport(job: { retryCount: number },
+  run: (note: (figures: ImportedFigures) => void) => Promise<ImportOutcome>): Promise<ImportOutcome> {
   const end = duration.startTimer();
   if (job.retryCount > 0) retries.inc();
   let outcome: ImportOutcome;
+  let figures: ImportedFigures | null = null;
   try {
-    outcome = await run();
+    outcome = await run((f) => { figures = f; });
   } catch (err) {
     end({ outcome: 'error' });
     attempts.inc({ outcome: 'error' });
@@ -53,17 +52,15 @@ export async function measureImport(deps: { db: Db; logger: Logger }, job: { ret
   }
   end({ outcome });
   attempts.inc({ outcome });
-  if (outcome === 'imported') {
-    await importedSessionFigures(deps.db, job.data.session_id).then((f) => {
-      if (!f) return;
-      readyDelay.observe({ channel: f.channel }, Math.max(0, f.ready_seconds));
-      for (const s of Object.values(f.stats ?? {})) {
-        rows.inc({ channel: f.channel, result: 'accepted' }, s.accepted);
-        rows.inc({ channel: f.channel, result: 'duplicate' }, s.duplicates);
-        rows.inc({ channel: f.channel, result: 'rejected' }, s.rejected);
-      }
-      for (const [code, n] of Object.entries(f.rejections)) rejections.inc({ channel: f.channel, code }, n);
-    }, (err: unknown) => deps.logger.warn({ err: (err as Error).message, sessionId: job.data.session_id }, 'metrics: import figures unread'));
+  const f = figures as ImportedFigures | null;
+  if (outcome === 'imported' && f) {
+    readyDelay.observe({ channel: f.channel }, f.readySeconds);
+    for (const s of Object.values(f.stats)) {
+      rows.inc({ channel: f.channel, result: 'accepted' }, s.accepted);
+      rows.inc({ channel: f.channel, result: 'duplicate' }, s.duplicates);
+      rows.inc({ channel: f.channel, result: 'rejected' }, s.rejected);
+    }
+    for (const [code, n] of Object.entries(f.rejections)) rejections.inc({ channel: f.channel, code }, n);
   }
   return outcome;
 }

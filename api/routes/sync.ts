@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { DbOrTrx } from '../../db/database.js';
 import { isActiveDevice } from '../../db/repositories/devices.js';
-import { acknowledge, findSessionOfDevice, pollState, readPackage, readState } from '../../db/repositories/sync.js';
+import { acknowledge, findSessionOfDevice, pollState, readDeviceAndPackage, readState } from '../../db/repositories/sync.js';
 import { Problem } from '../../shared/errors.js';
 import { channelOf } from '../../channels/registry.js';
 import { CHANNEL_NAMES } from '../../shared/protocol/channels.js';
@@ -13,9 +13,12 @@ import { reply, type RouteRegistry } from '../http/route.js';
 import { errors } from '../schemas/common.js';
 import { acceptUpload } from '../sync/accept-upload.js';
 import { buildManifest } from '../sync/manifest.js';
+import { MAX_STATUS_WAIT_SECONDS } from '../sync/status-waits.js';
 import { uploadArchive, type UploadLimits } from '../sync/upload.js';
 
 const channelParam = z.object({ channel: z.enum(CHANNEL_NAMES) });
+
+const statusQuery = z.object({ wait: z.coerce.number().int().min(0).optional() });
 
 const statusSchema = z.object({ status: z.union([z.literal(0), z.literal(1), z.literal(2)]), session_id: z.uuid().nullable(), changed_at: z.string() });
 
@@ -27,19 +30,46 @@ async function activeDevice(db: DbOrTrx, auth: DeviceAuth): Promise<void> {
 export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
   api.add({
     method: 'get', path: '/v4/:channel/status', summary: 'The channel status flag (PROTOCOL.md §3.1)', tags: ['device protocol'], auth: 'device',
-    // Polled every few hundred ms by every device waiting for its package: one statement, no transaction.
-    params: channelParam, transaction: false,
-    responses: { 200: { description: 'Status', schema: statusSchema }, ...errors(401, 404) },
-    async handler({ params, auth, db }) {
-      const state = await pollState(db, auth.deviceId, params.channel);
-      if (!state || state.disabled) throw inactiveDevice();
-      return reply.ok({ status: state.status ?? SYNC_STATUS.idle, session_id: state.session_id, changed_at: (state.changed_at ?? new Date()).toISOString() });
+    // Polled by every device waiting for its package: one statement, no transaction. With
+    // `wait`, one request instead of one every few hundred ms (api/sync/status-waits.ts).
+    params: channelParam, query: statusQuery, transaction: false,
+    description: 'Optional `wait=N` (seconds, 0–30; more counts as 30): while the status is 1, the answer waits until it changes or N seconds pass, '
+      + 'then gives the status as it is. Status 0 or 2 is answered at once. Servers without this extension ignore `wait` and answer at once '
+      + '(docs/PROTOCOL-EXTENSIONS.md).',
+    responses: { 200: { description: 'Status', schema: statusSchema }, ...errors(401, 404, 422) },
+    async handler({ params, query, auth, db, ctx, req }) {
+      const waitMs = Math.min(query.wait ?? 0, MAX_STATUS_WAIT_SECONDS) * 1000;
+      // Registered before the read, so a change committed between the two still wakes this request.
+      const wait = waitMs > 0 ? ctx.statusWaits.register(auth.deviceId, params.channel) : null;
+      try {
+        const state = await pollState(db, auth.deviceId, params.channel);
+        if (!state || state.disabled) throw inactiveDevice();
+        const answer = (s: { status: number | null; session_id: string | null; changed_at: Date | null }) =>
+          reply.ok({ status: s.status ?? SYNC_STATUS.idle, session_id: s.session_id, changed_at: (s.changed_at ?? new Date()).toISOString() });
+        if (!wait || state.status !== SYNC_STATUS.processing) return answer(state);
+        // The response closing before it was written: the device hung up, stop waiting.
+        let gone = false;
+        const hungUp = () => { gone = true; wait.cancel(); };
+        req.res?.once('close', hungUp);
+        const pushed = await wait.until(waitMs);
+        req.res?.off('close', hungUp);
+        if (pushed) return answer(pushed);
+        if (gone) return answer(state); // nobody is listening any more
+        // Timed out, reconnected or stopping: the status as it is now.
+        const now = await pollState(db, auth.deviceId, params.channel);
+        if (!now || now.disabled) throw inactiveDevice();
+        return answer(now);
+      } finally {
+        wait?.cancel();
+      }
     },
   });
 
   api.add({
     method: 'get', path: '/v4/:channel/manifest', summary: 'What to send this time (PROTOCOL.md §3.2)', tags: ['device protocol'], auth: 'device',
-    params: channelParam, transaction: true,
+    // Reads, and at most one write of its own (a RESEND_SINCE offer, one statement): a
+    // transaction would only add BEGIN and COMMIT, and give no stronger guarantee at READ COMMITTED.
+    params: channelParam, transaction: false,
     responses: {
       200: {
         description: 'Manifest',
@@ -82,9 +112,10 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
     params: channelParam, transaction: false,
     responses: { 200: { description: 'The package (zip)', contentType: 'application/zip' }, 304: { description: 'Unchanged (If-None-Match)' }, ...errors(401, 404, 409) },
     async handler({ params, auth, db, req }) {
-      await activeDevice(db, auth);
-      const pkg = await readPackage(db, auth.deviceId, params.channel);
-      if (!pkg || pkg.status !== SYNC_STATUS.ready || !pkg.package || !pkg.package_sha256) {
+      // The device check and the package in one statement.
+      const pkg = await readDeviceAndPackage(db, auth.deviceId, params.channel);
+      if (!pkg || pkg.disabled_at !== null) throw inactiveDevice();
+      if (pkg.status !== SYNC_STATUS.ready || !pkg.id || !pkg.package || !pkg.package_sha256) {
         throw new Problem('no_instructions_ready', 'No instruction package is ready: check the status first');
       }
       const headers = { 'X-Session-Id': pkg.id, ETag: `"${pkg.package_sha256}"`, 'Cache-Control': 'no-store' };

@@ -25,6 +25,12 @@ export class TouchedDays {
     if (this.recent.size >= RECENT_LIMIT) this.spill();
   }
 
+  /** A user-day already known by its local day number (days since 1970-01-01 of its date in the school's zone). */
+  addDayNumber(userId: number, dayNumber: number): void {
+    this.recent.add(userId * DAY_SPAN + dayNumber);
+    if (this.recent.size >= RECENT_LIMIT) this.spill();
+  }
+
   async recompute(trx: Trx, now = new Date()): Promise<void> {
     const keys = this.distinctKeys();
     const clocks = new Map([[this.schoolId, { timezone: this.timezone, dayEnd: this.dayEnd }]]);

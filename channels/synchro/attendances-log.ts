@@ -1,39 +1,117 @@
-// attendances.csv (PROTOCOL.md §4) as a CSV log: accepted rows touch their user-days and raise a
-// fever event when their temperature reaches the school's threshold.
-import { insertAttendances, insertFeverEvents, storedRecords, type StoredRecord } from '../../db/repositories/batch-import.js';
-import { ATTENDANCE_COLUMNS, validateAttendanceRow, type AttendanceRow } from '../../shared/csv/attendance-row.js';
+// attendances.csv (PROTOCOL.md §4), the largest log, imported set-based (issue #21): rows are
+// read and validated as they stream from the archive, and the valid ones go on streaming into
+// a staging table with COPY (db/repositories/staged-attendances.ts); PostgreSQL then checks
+// the users, inserts, raises fever events and names the user-days touched in one statement.
+// The outcome is the CSV-log kit's (channels/kit/csv-log.ts), row for row: every row ends
+// accepted, duplicate or rejected, received = accepted + duplicates + rejected, and the
+// rejections come in the same order. A file that cannot be read imports none of its rows.
+import { insertRejections, type RejectionRow } from '../../db/repositories/batch-import.js';
+import { raiseHighWaterMark, readHighWaterMarks } from '../../db/repositories/high-water-marks.js';
+import { clearStage, copyIntoStage, insertStaged, openAttendanceStage, sortStagedRest, stageLine, type StageTarget } from '../../db/repositories/staged-attendances.js';
+import type { FileImportStats } from '../../db/schema/index.js';
+import { ATTENDANCE_COLUMNS, validateAttendanceRow } from '../../shared/csv/attendance-row.js';
+import { readCsvLog } from '../../shared/csv/read-csv-log.js';
+import type { RowRejectionCode } from '../../shared/protocol/codes.js';
+import { FileError, isFileError } from '../../shared/protocol/file-error.js';
 import type { ImportContext } from '../kit/context.js';
-import { importCsvLog, type CsvLog } from '../kit/csv-log.js';
+import { streamEntry } from '../kit/read-entry.js';
 import { ATTENDANCES_FILE } from './description.js';
 
-export const attendancesLog: CsvLog<AttendanceRow, StoredRecord> = {
-  file: ATTENDANCES_FILE,
-  columns: ATTENDANCE_COLUMNS,
-  validate: validateAttendanceRow,
-  userOf: (row) => row.userId,
-  async insert(ctx, rows) {
-    const inserted = await insertAttendances(ctx.trx, {
-      schoolId: ctx.device.schoolId, deviceId: ctx.device.id, sessionId: ctx.session.id, clockSuspect: ctx.clockSuspect,
-    }, rows);
-    // The rows' content is at hand: only the new ids come back from PostgreSQL.
-    const idOf = new Map(inserted.map((r) => [Number(r.record_id), Number(r.id)]));
-    const fevers = [];
-    for (const row of rows) {
-      const id = idOf.get(row.recordId);
-      if (id === undefined) continue;
-      ctx.touched.add(row.userId, row.occurredAt);
-      if (row.temperature !== null && row.temperature >= ctx.school.fever_threshold) {
-        fevers.push({ schoolId: ctx.device.schoolId, userId: row.userId, deviceId: ctx.device.id, attendanceId: id, source: 'attendance',
-          recordId: row.recordId, temperature: row.temperature, occurredAt: row.occurredAt });
-      }
-    }
-    await insertFeverEvents(ctx.trx, fevers);
-    return [...idOf.keys()];
-  },
-  stored: (ctx, recordIds) => storedRecords(ctx.trx, ctx.device.id, recordIds),
-  sameContent: (row, s) => Number(s.user_id) === row.userId && s.type === row.type && s.occurred_at.getTime() === row.occurredAt.getTime(),
-};
+/** COPY text is handed over in pieces of about this many characters. */
+const COPY_PIECE = 64 * 1024;
+/** The CSV-log kit's chunk: rejections are reported in the order its chunk by chunk import gives. */
+const CHUNK_ROWS = 5_000;
 
-export function importAttendances(ctx: ImportContext): Promise<void> {
-  return importCsvLog(ctx, attendancesLog);
+export async function importAttendances(ctx: ImportContext): Promise<void> {
+  const file = ATTENDANCES_FILE;
+  if (!ctx.archive.names.includes(file)) return;
+  const stats: FileImportStats = { received: 0, accepted: 0, duplicates: 0, rejected: 0, high_water_mark: 0 };
+  let rejections: RejectionRow[] = [];
+  let valid = 0;
+  /** The line of every CHUNK_ROWS-th valid row: where the kit would have written a chunk. */
+  const chunkEnds: number[] = [];
+  let unreadable: FileError | null = null;
+
+  // Read, validated and turned into COPY text as PostgreSQL takes it: memory stays flat.
+  async function* copyText(): AsyncGenerator<string> {
+    const rowCtx = { receivedAt: ctx.session.receivedAt };
+    let piece = '';
+    try {
+      for await (const row of readCsvLog(streamEntry(ctx.archive, file), ATTENDANCE_COLUMNS)) {
+        stats.received++;
+        if (row.malformed) {
+          rejections.push({ file, line: row.line, recordId: null, code: 'malformed_row' });
+          continue;
+        }
+        const checked = validateAttendanceRow(row.fields, rowCtx);
+        if (!checked.ok) {
+          rejections.push({ file, line: row.line, recordId: checked.recordId ?? null, code: checked.code });
+          continue;
+        }
+        piece += stageLine(valid++, row.line, checked.row);
+        if (valid % CHUNK_ROWS === 0) chunkEnds.push(row.line);
+        if (piece.length >= COPY_PIECE) {
+          yield piece;
+          piece = '';
+        }
+      }
+    } catch (err) {
+      // Ends the COPY cleanly (the transaction goes on); what was staged is left unused.
+      if (!isFileError(err)) throw err;
+      unreadable = err;
+      return;
+    }
+    if (piece) yield piece;
+  }
+
+  await openAttendanceStage(ctx.trx);
+  await copyIntoStage(ctx.trx, copyText());
+  const fileError = unreadable as FileError | null;
+  if (fileError) {
+    await clearStage(ctx.trx);
+    ctx.out.errors.push({ file, code: fileError.code, detail: fileError.message });
+    return;
+  }
+
+  let highest = 0;
+  if (valid > 0) {
+    const target: StageTarget = {
+      schoolId: ctx.device.schoolId, deviceId: ctx.device.id, sessionId: ctx.session.id, clockSuspect: ctx.clockSuspect,
+      feverThreshold: ctx.school.fever_threshold, timezone: ctx.school.timezone,
+    };
+    const inserted = await insertStaged(ctx.trx, target);
+    stats.accepted = inserted.accepted;
+    highest = inserted.highest ?? 0;
+    for (const { userId, dayNumbers } of inserted.days) for (const day of dayNumbers) ctx.touched.addDayNumber(userId, day);
+    if (inserted.known < inserted.staged || inserted.accepted < inserted.known) {
+      const rest = await sortStagedRest(ctx.trx, target, CHUNK_ROWS);
+      stats.duplicates = rest.duplicates;
+      rejections = inKitOrder(rejections, rest.rejections.map((r) => ({ chunk: r.chunk, row: { file, line: r.line, recordId: r.recordId, code: r.code } })), chunkEnds);
+    }
+  }
+  stats.rejected = rejections.length;
+
+  await insertRejections(ctx.trx, ctx.session.id, rejections);
+  stats.high_water_mark = highest > 0
+    ? await raiseHighWaterMark(ctx.trx, ctx.device.id, file, highest)
+    : (await readHighWaterMarks(ctx.trx, ctx.device.id, [file]))[file];
+  ctx.out.imports.set(file, stats);
+  for (const r of rejections) ctx.out.rejections.push({ file: r.file, line: r.line, recordId: r.recordId, code: r.code as RowRejectionCode });
+}
+
+/**
+ * The kit reported a row's own rejection as it read the row, and a chunk's unknown users and
+ * conflicts when it wrote the chunk, right after reading its last row (the last, partial
+ * chunk at the end): `read` (line order) merged with `written` (chunk by chunk) the same way.
+ */
+function inKitOrder(read: RejectionRow[], written: Array<{ chunk: number; row: RejectionRow }>, chunkEnds: readonly number[]): RejectionRow[] {
+  const out: RejectionRow[] = [];
+  let r = 0;
+  for (let w = 0; w < written.length; w++) {
+    const end = chunkEnds[written[w].chunk] ?? Infinity;
+    while (r < read.length && read[r].line < end) out.push(read[r++]);
+    out.push(written[w].row);
+  }
+  while (r < read.length) out.push(read[r++]);
+  return out;
 }

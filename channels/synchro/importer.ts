@@ -2,7 +2,7 @@
 // settings and the special sync flags out (delivered with the package, applied on acknowledgement).
 import { markDelivered, pendingFlags } from '../../db/repositories/flags.js';
 import { recordReportedSettings } from '../../db/repositories/import-session.js';
-import { rosterHorizon, rosterUsers } from '../../db/repositories/roster.js';
+import { rosterSince } from '../../db/repositories/roster.js';
 import { buildRosterCsv } from '../../shared/csv/roster-csv.js';
 import { isFileError } from '../../shared/protocol/file-error.js';
 import { parseSettingsXml } from '../../shared/xml/settings-xml.js';
@@ -28,8 +28,7 @@ async function importSettings(ctx: ImportContext): Promise<void> {
 async function addRoster(ctx: ImportContext, fullRoster: boolean): Promise<void> {
   const reported = ctx.report?.rosterVersion ?? ctx.device.rosterVersion ?? 0;
   const full = fullRoster || reported <= 0;
-  const version = await rosterHorizon(ctx.trx);
-  const users = await rosterUsers(ctx.trx, ctx.device.schoolId, full ? null : reported);
+  const { version, users } = await rosterSince(ctx.trx, ctx.device.schoolId, full ? null : reported);
   if (!full && users.length === 0) return; // nothing changed: the device keeps its version
   ctx.out.files.push({ name: ROSTER_FILE, data: buildRosterCsv(users.map((u) => ({ userId: u.id, name: u.name, badge: u.badge, active: u.active }))) });
   ctx.out.roster = { version, mode: full ? 'full' : 'delta', file: ROSTER_FILE };

@@ -11,6 +11,9 @@ import * as m20261203100000 from './20261203_100000_calendars.js';
 import * as m20261203200000 from './20261203_200000_device_values_fit.js';
 import * as m20261203200100 from './20261203_200100_session_file_errors.js';
 import * as m20261203300000 from './20261203_300000_push_terminals.js';
+import * as m20261204100000 from './20261204_100000_users_devices_never_deleted.js';
+import * as m20261204100100 from './20261204_100100_datamart_day_stamp.js';
+import * as m20261204200000 from './20261204_200000_sync_status_notify.js';
 
 export const migrations: Record<string, Migration> = {
   '20261123_0001_core': core,
@@ -23,4 +26,7 @@ export const migrations: Record<string, Migration> = {
   '20261203_200000_device_values_fit': m20261203200000,
   '20261203_200100_session_file_errors': m20261203200100,
   '20261203_300000_push_terminals': m20261203300000,
+  '20261204_100000_users_devices_never_deleted': m20261204100000,
+  '20261204_100100_datamart_day_stamp': m20261204100100,
+  '20261204_200000_sync_status_notify': m20261204200000,
 };

@@ -1,56 +1,13 @@
-// Set-based writes of an imported batch: one statement per chunk of rows, duplicates skipped
-// by the (device_id, record_id) unique index, never a statement per row.
+// Set-based writes of an imported batch: one statement per chunk of rows, never a statement per
+// row (attendances.csv itself goes through staged-attendances.ts).
 import { sql } from 'kysely';
-import type { AttendanceRow } from '../../shared/csv/attendance-row.js';
 import type { Trx } from '../database.js';
-
-/** A validated attendances.csv row. */
-export type BatchAttendance = AttendanceRow;
-
-export interface InsertedAttendance {
-  id: number;
-  record_id: number;
-}
 
 /** Which of `ids` are users of the school (deactivated users included: history is kept). */
 export async function usersOfSchool(trx: Trx, schoolId: number, ids: readonly number[]): Promise<Set<number>> {
   if (ids.length === 0) return new Set();
   const rows = await sql<{ id: number }>`SELECT id FROM users WHERE school_id = ${schoolId} AND id = ANY(${[...ids]}::bigint[])`.execute(trx);
   return new Set(rows.rows.map((r) => Number(r.id)));
-}
-
-/** Rows with distinct record ids; answers the ids of those inserted (a record id the device already holds is skipped). */
-export async function insertAttendances(
-  trx: Trx,
-  target: { schoolId: number; deviceId: string; sessionId: string; clockSuspect: boolean },
-  rows: readonly BatchAttendance[],
-): Promise<InsertedAttendance[]> {
-  if (rows.length === 0) return [];
-  // Instants as ISO text: node-postgres formats a Date in JavaScript, several times slower.
-  const result = await sql<InsertedAttendance>`
-    INSERT INTO attendances (school_id, user_id, device_id, record_id, type, occurred_at, temperature, photo, session_id, clock_suspect)
-    SELECT ${target.schoolId}, t.user_id, ${target.deviceId}::uuid, t.record_id, t.type, t.occurred_at, t.temperature, t.photo, ${target.sessionId}::uuid, ${target.clockSuspect}
-    FROM unnest(${rows.map((r) => r.recordId)}::bigint[], ${rows.map((r) => r.userId)}::bigint[], ${rows.map((r) => r.type)}::text[],
-                ${rows.map((r) => r.occurredAt.toISOString())}::timestamptz[], ${rows.map((r) => r.temperature)}::numeric[], ${rows.map((r) => r.photo)}::text[])
-         AS t(record_id, user_id, type, occurred_at, temperature, photo)
-    ON CONFLICT (device_id, record_id) DO NOTHING
-    RETURNING id, record_id
-  `.execute(trx);
-  return result.rows;
-}
-
-export interface StoredRecord {
-  user_id: number;
-  type: string;
-  occurred_at: Date;
-}
-
-export async function storedRecords(trx: Trx, deviceId: string, recordIds: readonly number[]): Promise<Map<number, StoredRecord>> {
-  if (recordIds.length === 0) return new Map();
-  const rows = await sql<StoredRecord & { record_id: number }>`
-    SELECT record_id, user_id, type, occurred_at FROM attendances WHERE device_id = ${deviceId}::uuid AND record_id = ANY(${[...recordIds]}::bigint[])
-  `.execute(trx);
-  return new Map(rows.rows.map((r) => [Number(r.record_id), r]));
 }
 
 export interface RejectionRow {

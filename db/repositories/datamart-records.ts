@@ -23,6 +23,8 @@ export interface RunWindow {
  * therefore has every change before it already committed, and none is skipped. (The check
  * reads pg_stat_activity, so the role must see other sessions' xact_start: the same role
  * for the api and the worker, or pg_read_all_stats.) The clock is read first, activity second.
+ * A scheduled run also fixes [xid_from, xid_to) over user_days.rev, chained the same way:
+ * xid_to is the snapshot's xmin, below which every transaction has finished.
  */
 export async function fixWindow(trx: Trx, runId: number): Promise<RunWindow> {
   const clock = await sql<{ t: string }>`SELECT ${isoMicros(sql`clock_timestamp()`)} AS t`.execute(trx);
@@ -36,11 +38,16 @@ export async function fixWindow(trx: Trx, runId: number): Promise<RunWindow> {
           coalesce((SELECT min(xact_start) FROM pg_stat_activity
                     WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()),
                    'infinity'::timestamptz)
-        ) AS t
+        ) AS t,
+        r.requested_from IS NOT NULL OR r.requested_to IS NOT NULL AS asked
       FROM datamart_runs r WHERE r.id = ${runId}
     )
-    UPDATE datamart_runs SET window_from = b.f, window_to = greatest(b.t, b.f) FROM b WHERE id = ${runId}
-    RETURNING ${isoMicros(sql.ref('window_from'))} AS "from", ${isoMicros(sql.ref('window_to'))} AS "to"
+    UPDATE datamart_runs r SET window_from = b.f, window_to = greatest(b.t, b.f),
+      -- user-days (see the migration 20261204_100100): every transaction below the snapshot's xmin has finished.
+      xid_from = CASE WHEN b.asked THEN NULL ELSE (SELECT max(xid_to) FROM datamart_runs WHERE collected_at IS NOT NULL) END,
+      xid_to = CASE WHEN b.asked THEN NULL ELSE pg_snapshot_xmin(pg_current_snapshot())::text::bigint END
+    FROM b WHERE r.id = ${runId}
+    RETURNING ${isoMicros(sql.ref('r.window_from'))} AS "from", ${isoMicros(sql.ref('r.window_to'))} AS "to"
   `.execute(trx);
   return row.rows[0];
 }
@@ -59,6 +66,19 @@ const NEVER_COLLECTED: Record<DatamartEntityName, RawBuilder<unknown>> = {
                       AND d.key = p.user_id::text || ':' || to_char(p.date, 'YYYY-MM-DD'))`,
 };
 
+/**
+ * User-days changed inside the run's window, read from their own stamp (user_days.rev, indexed;
+ * no change log): a scheduled run by transaction ids [xid_from, xid_to), a window asked for by
+ * the time of the change. Deleted days come from the change log (a trigger on DELETE).
+ */
+const stampedDays = (runId: number) => sql`
+  SELECT p.user_id::text || ':' || to_char(p.date, 'YYYY-MM-DD') AS key FROM user_days p
+  WHERE p.rev >= (SELECT coalesce(xid_from, 0) FROM datamart_runs WHERE id = ${runId})
+    AND p.rev < (SELECT xid_to FROM datamart_runs WHERE id = ${runId})
+  UNION
+  SELECT p.user_id::text || ':' || to_char(p.date, 'YYYY-MM-DD') FROM user_days p JOIN datamart_runs r ON r.id = ${runId}
+  WHERE r.xid_to IS NULL AND p.updated_at >= coalesce(r.window_from, '-infinity'::timestamptz) AND p.updated_at < r.window_to`;
+
 /** Lists, once, every key the stage will collect: changed inside the run's window, or never collected. */
 export async function listCollectKeys(db: DbOrTrx, stageId: number, runId: number, entity: DatamartEntityName): Promise<number> {
   const result = await sql`
@@ -67,6 +87,7 @@ export async function listCollectKeys(db: DbOrTrx, stageId: number, runId: numbe
       SELECT c.key FROM datamart_changes c JOIN datamart_runs r ON r.id = ${runId}
       WHERE c.entity = ${entity} AND c.changed_at >= coalesce(r.window_from, '-infinity'::timestamptz) AND c.changed_at < r.window_to
       UNION
+      ${entity === 'attendance_days' ? sql`${stampedDays(runId)} UNION` : sql``}
       ${NEVER_COLLECTED[entity]}
     ) k
     ON CONFLICT DO NOTHING

@@ -175,7 +175,7 @@ export async function failStuck(trx: Trx, timeoutMinutes: number): Promise<Sweep
 
 // --- views for the API -------------------------------------------------------------------
 
-export interface RunSummary extends Omit<DatamartRun, 'window_from' | 'window_to' | 'requested_from' | 'requested_to'> {
+export interface RunSummary extends Omit<DatamartRun, 'window_from' | 'window_to' | 'requested_from' | 'requested_to' | 'xid_from' | 'xid_to'> {
   window_from: string | null;
   window_to: string | null;
   requested_from: string | null;

@@ -12,11 +12,34 @@ export async function lockSession(trx: Trx, sessionId: string) {
     .executeTakeFirst();
 }
 
+/**
+ * The usual start of an import in one statement instead of three: the session row locked by
+ * counting the attempt (UPDATE takes the row lock; a second worker holding the same job waits
+ * here, then finds it processed and gets nothing), with its device. Undefined when the session
+ * is missing, already processed or its device is gone: `lockSession` and `sessionDevice` tell which.
+ */
+export async function claimSession(trx: Trx, sessionId: string) {
+  const result = await sql<{
+    id: string; device_id: string; channel: string; archive: Buffer | null; received_at: Date; processed_at: Date | null;
+    school_id: number; roster_version: number | null;
+  }>`UPDATE sync_sessions AS se SET attempts = se.attempts + 1
+      FROM devices AS d
+     WHERE se.id = ${sessionId} AND se.processed_at IS NULL AND d.id = se.device_id
+     RETURNING se.id, se.device_id, se.channel, se.archive, se.received_at, se.processed_at, d.school_id, d.roster_version`.execute(trx);
+  const row = result.rows[0];
+  if (!row) return undefined;
+  const { school_id, roster_version, ...session } = row;
+  return { session, device: { id: session.device_id, school_id, roster_version } };
+}
+
+export async function schoolOf(trx: Trx, schoolId: number) {
+  return trx.selectFrom('schools').selectAll().where('id', '=', schoolId).executeTakeFirstOrThrow();
+}
+
 export async function sessionDevice(trx: Trx, deviceId: string) {
   const device = await trx.selectFrom('devices').select(['id', 'school_id', 'roster_version']).where('id', '=', deviceId).executeTakeFirst();
   if (!device) return undefined;
-  const school = await trx.selectFrom('schools').selectAll().where('id', '=', device.school_id).executeTakeFirstOrThrow();
-  return { device, school };
+  return { device, school: await schoolOf(trx, device.school_id) };
 }
 
 export async function recordAttempt(trx: Trx, sessionId: string): Promise<void> {

@@ -72,20 +72,3 @@ export async function datamartFigures(db: DbOrTrx): Promise<DatamartFigures> {
     SELECT extract(epoch FROM max(finished_at))::float8 AS at FROM datamart_runs WHERE status = 'done'`.execute(db);
   return { runs: runs.rows, last_success_seconds: last.rows[0]?.at ?? null };
 }
-
-export interface ImportedSessionFigures {
-  channel: string;
-  stats: Record<string, { accepted: number; duplicates: number; rejected: number }> | null;
-  /** Seconds from the upload's acceptance to now (just after the import committed: status 2). */
-  ready_seconds: number;
-  rejections: Record<string, number>;
-}
-
-export async function importedSessionFigures(db: DbOrTrx, sessionId: string): Promise<ImportedSessionFigures | undefined> {
-  const result = await sql<ImportedSessionFigures>`
-    SELECT s.channel, s.stats, extract(epoch FROM clock_timestamp() - s.received_at)::float8 AS ready_seconds,
-      (SELECT coalesce(json_object_agg(code, n), '{}'::json)
-         FROM (SELECT code, count(*)::int AS n FROM rejections WHERE session_id = s.id GROUP BY code) r) AS rejections
-    FROM sync_sessions s WHERE s.id = ${sessionId}`.execute(db);
-  return result.rows[0];
-}

@@ -133,9 +133,19 @@ export function markReady(trx: Trx, deviceId: string, channel: string, sessionId
 
 /** 2 → 0 for this very session (the acknowledgement). */
 export async function acknowledge(trx: Trx, deviceId: string, channel: ChannelName, sessionId: string): Promise<boolean> {
-  const won = await transition(trx, deviceId, channel, SYNC_STATUS.ready, SYNC_STATUS.idle, sessionId);
-  if (won) await trx.updateTable('sync_sessions').set({ acked_at: sql`now()` }).where('id', '=', sessionId).execute();
-  return won;
+  // One statement: the conditional 2 → 0 and, only when it won, the session's acked_at.
+  const row = await trx
+    .with('won', (qb) => qb.updateTable('sync_states')
+      .set({ status: SYNC_STATUS.idle, changed_at: sql`now()` })
+      .where('device_id', '=', deviceId).where('channel', '=', channel)
+      .where('status', '=', SYNC_STATUS.ready).where('session_id', '=', sessionId)
+      .returning('session_id'))
+    .updateTable('sync_sessions')
+    .set({ acked_at: sql`now()` })
+    .where('id', 'in', (eb) => eb.selectFrom('won').select('won.session_id'))
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** Any status → 0, whatever the session (RESET_SESSION). Returns the session that was closed. */
@@ -170,13 +180,18 @@ export async function findSessionOfDevice(db: DbOrTrx, deviceId: string, channel
     .where('id', '=', id).where('device_id', '=', deviceId).where('channel', '=', channel).executeTakeFirst();
 }
 
-export async function readPackage(db: DbOrTrx, deviceId: string, channel: ChannelName) {
+/**
+ * The instructions call in one statement: whether the device is still enabled (noting that it
+ * was seen), and the channel's package when there is one. Undefined when the device is gone.
+ */
+export async function readDeviceAndPackage(db: DbOrTrx, deviceId: string, channel: ChannelName) {
   return db
-    .selectFrom('sync_states as st')
-    .innerJoin('sync_sessions as se', 'se.id', 'st.session_id')
-    .select(['st.status', 'se.id', 'se.package', 'se.package_sha256'])
-    .where('st.device_id', '=', deviceId)
-    .where('st.channel', '=', channel)
+    .with('seen', (qb) => noteSeen(qb, deviceId))
+    .selectFrom('devices as d')
+    .leftJoin('sync_states as st', (join) => join.onRef('st.device_id', '=', 'd.id').on('st.channel', '=', channel))
+    .leftJoin('sync_sessions as se', 'se.id', 'st.session_id')
+    .select(['d.disabled_at', 'st.status', 'se.id', 'se.package', 'se.package_sha256'])
+    .where('d.id', '=', deviceId)
     .executeTakeFirst();
 }
 

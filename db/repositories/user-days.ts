@@ -149,6 +149,7 @@ export async function recomputeDays(trx: Trx, days: readonly DayKey[], clocks: M
         school_id = EXCLUDED.school_id, seconds = EXCLUDED.seconds, first_checkin_at = EXCLUDED.first_checkin_at,
         last_event_at = EXCLUDED.last_event_at, last_event_type = EXCLUDED.last_event_type, open_since = EXCLUDED.open_since,
         anomalies = EXCLUDED.anomalies, clock_suspect = EXCLUDED.clock_suspect, updated_at = now(),
+        -- The change stamp the data mart collects by (migration 20261204_100100): whatever writes user_days sets it.
         rev = pg_current_xact_id()::text::bigint
       WHERE (ud.seconds, ud.first_checkin_at, ud.last_event_at, ud.last_event_type, ud.open_since, ud.anomalies, ud.clock_suspect)
         IS DISTINCT FROM (EXCLUDED.seconds, EXCLUDED.first_checkin_at, EXCLUDED.last_event_at, EXCLUDED.last_event_type, EXCLUDED.open_since, EXCLUDED.anomalies, EXCLUDED.clock_suspect)

@@ -23,6 +23,9 @@ export interface DatamartRunsTable {
   requested_to: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   window_from: ColumnType<Date | null, never, Date | string | null>;
   window_to: ColumnType<Date | null, never, Date | string | null>;
+  /** A scheduled run's window over user_days.rev (transaction ids), [xid_from, xid_to); null for a window asked for. */
+  xid_from: ColumnType<number | null, never, number | null>;
+  xid_to: ColumnType<number | null, never, number | null>;
   collected_at: Date | null;
   created_at: Generated<Date>;
   started_at: Date | null;

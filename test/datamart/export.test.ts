@@ -1,8 +1,8 @@
 // Export to the regional data mart, against a real local HTTP server playing the mart: a full
 // run through the API and the worker, chunking, control characters, changes and deletes, a
 // re-run with nothing new, the half-open window to the microsecond, 500s and timeouts
-// retried, retries exhausted, a rejected upload with its errors, one run at a time, and the
-// stuck sweep. The tests of the main describe follow each other like a story on one database.
+// retried, retries exhausted, a rejected upload with its errors, user-days found by their
+// transaction stamp (an in-flight writer, a crash), one run at a time, and the stuck sweep. The tests of the main describe follow each other like a story on one database.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -13,8 +13,10 @@ import { startWorker } from '../../worker/worker.js';
 import { sweepStuckStages } from '../../worker/datamart/sweep.js';
 import { pollUploads } from '../../worker/datamart/poll.js';
 import type { WorkerContext } from '../../worker/context.js';
+import type { Trx } from '../../db/database.js';
+import { refreshUserDays } from '../../db/repositories/user-days.js';
 import { connectTestDatabase } from '../support/database.js';
-import { aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
+import { anAttendance, aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
 import { startStack, type TestStack } from '../support/services.js';
 import { FakeMart } from './mart-server.js';
@@ -293,6 +295,64 @@ describe('data mart export against a local mart', () => {
     expect(after.uploads).toEqual([expect.objectContaining({ entity: 'persons', rows: 1 })]);
     expect(mart.uploads.at(-1)!.rows[0][2]).toBe('Carol In Flight');
     await pollUploads(s.ctx);
+  });
+
+  /** Bob's finished day gets one more event in `trx`, recomputed there as every writer does. */
+  async function changeBobsDay(trx: Trx, hhmm: string): Promise<void> {
+    const occurredAt = new Date(at(hhmm));
+    await anAttendance(trx, { id: bob.id, school_id: school.id }, { type: 'checkout', occurred_at: occurredAt });
+    await refreshUserDays(trx, [{ schoolId: school.id, userId: bob.id, occurredAt }]);
+  }
+  const bobsDay = () => `att1-${bob.id}-${DAY}`;
+
+  test('a user-day changed by a transaction that began before a run and commits after it goes with the next run', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let written!: () => void;
+    const wrote = new Promise<void>((resolve) => (written = resolve));
+    const inFlight = s.db.db.transaction().execute(async (trx) => {
+      await changeBobsDay(trx, '12:00');
+      written();
+      await gate;
+    });
+    try {
+      await wrote;
+      const during = await runToEnd(s);
+      expect(during.status).toBe('done');
+      expect(during.uploads).toEqual([]);
+    } finally {
+      release();
+      await inFlight;
+    }
+    const after = await runToEnd(s);
+    expect(after.uploads).toEqual([expect.objectContaining({ entity: 'attendance_days', operation: 'upsert', rows: 1 })]);
+    expect(mart.uploads.at(-1)!.rows.map((r) => r[0])).toEqual([bobsDay()]);
+    await pollUploads(s.ctx);
+    expect((await runToEnd(s)).uploads).toEqual([]);
+  });
+
+  test('after a crash a changed user-day is sent once: a run killed before its collect finished is replayed, a failed upload goes with the next run', async () => {
+    await s.db.db.transaction().execute((trx) => changeBobsDay(trx, '14:00'));
+    // A run that fixed its window and was killed before its collect was done: its bounds never count.
+    await sql`
+      INSERT INTO datamart_runs (trigger, status, window_from, window_to, xid_from, xid_to, started_at, finished_at, error)
+      SELECT 'schedule', 'failed', max(window_to), now(), max(xid_to), pg_snapshot_xmin(pg_current_snapshot())::text::bigint, now(), now(), 'worker killed'
+      FROM datamart_runs WHERE collected_at IS NOT NULL
+    `.execute(s.db.db);
+    mart.scriptUploads(mart.fail(500), mart.fail(500), mart.fail(500), mart.fail(500));
+    const failed = await runToEnd(s);
+    expect(failed.status).toBe('failed');
+    expect(stage(failed, 'collect', 'attendance_days')).toMatchObject({ status: 'done', rows: 1 });
+    const before = mart.uploads.length;
+    const next = await runToEnd(s);
+    expect(next.status).toBe('done');
+    expect(next.rows_collected).toBe(0);
+    expect(next.uploads).toEqual([expect.objectContaining({ entity: 'attendance_days', rows: 1 })]);
+    expect(mart.uploads.slice(before).flatMap((u) => u.rows.map((r) => r[0]))).toEqual([bobsDay()]);
+    await pollUploads(s.ctx);
+    const quiet = await runToEnd(s);
+    expect(quiet.rows_collected).toBe(0);
+    expect(quiet.uploads).toEqual([]);
   });
 
   test('one run at a time; a window must run forwards; backoffice only', async () => {

@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { compiledEntry } from '../../shared/compiled.js';
 import { connectTestDatabase, createSuiteDatabase } from '../support/database.js';
-import { aStaff, loginAs } from '../support/fixtures.js';
+import { batchZip, deviceXml, TestDevice } from '../support/device-client.js';
+import { aDevice, aSchool, aStaff, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
 import { childPids, commandLine, eventually, freePort, isAlive, killIfRunning, runScript, type RunningProcess } from '../support/processes.js';
 
@@ -59,6 +60,27 @@ describe('API_PROCESSES=2', () => {
     const pids = await spread(token, 20);
     expect(pids.size).toBe(2);
     expect([...pids].sort()).toEqual(apiChildren().sort());
+  });
+
+  test('status?wait=N: every process hears the change, whichever process holds the waiting request', async () => {
+    const school = await aSchool(db.db);
+    const bo = await loginAs(url, await aStaff(db.db, 'backoffice'));
+    const devices = await Promise.all(Array.from({ length: 6 }, async () => new TestDevice(url, await aDevice(db.db, school.id)).signIn()));
+    for (const dev of devices) expect((await dev.upload(batchZip({ 'device.xml': deviceXml() }))).status).toBe(202); // no worker: status 1 stays
+    const before = proc.jsonLines().length;
+    const t = performance.now();
+    // Fresh connections: node:cluster spreads connections, not requests.
+    const waits = devices.map((dev) => http(url, 'GET', '/v4/synchro/status?wait=25', { token: dev.token, headers: { connection: 'close' } }));
+    await new Promise((r) => setTimeout(r, 500));
+    for (const dev of devices) expect((await http(url, 'POST', `/api/devices/${dev.identity.id}/flags`, { token: bo, body: { name: 'RESET_SESSION' } })).status).toBeLessThan(300);
+    const answers = await Promise.all(waits);
+    expect(answers.map((a) => a.body.status)).toEqual(devices.map(() => 0));
+    expect(performance.now() - t).toBeLessThan(20_000);
+    const pids = await eventually(() => {
+      const lines = proc.jsonLines().slice(before).filter((l) => l.req?.path === '/v4/synchro/status' && l.res?.status === 200);
+      return lines.length >= devices.length && new Set(lines.map((l) => l.pid as number));
+    }, 5_000, 'status log lines');
+    expect(pids.size).toBe(2);
   });
 
   test('the primary restarts a process that dies, and stops both on SIGTERM', async () => {

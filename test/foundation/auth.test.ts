@@ -1,7 +1,7 @@
 // Staff sign-in and device tokens: what a caller sees when credentials or tokens are wrong.
 import { describe, expect, test } from '@jest/globals';
 import { SignJWT } from 'jose';
-import { deriveKeys, signStaffToken } from '../../api/auth/tokens.js';
+import { deriveKeys, signDeviceToken, signStaffToken } from '../../api/auth/tokens.js';
 import { aDevice, aSchool, aStaff, deviceToken, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
 import { useSuite } from '../support/suite.js';
@@ -83,6 +83,24 @@ describe('device tokens (PROTOCOL.md §1)', () => {
       expect(res.body.code).toBe('invalid_credentials');
       expect(res.body.detail).toBe(answers[0].body.detail);
     }
+  });
+
+  test('a device token used within its lifetime keeps working, and stops at its expiry even once verified', async () => {
+    const school = await aSchool(suite.db);
+    const device = await aDevice(suite.db, school.id);
+    const token = await signDeviceToken(deriveKeys(suite.config.jwtSecret!), { deviceId: device.id, schoolId: school.id }, 2);
+    // Verified, then answered from memory (api/auth/tokens.ts) until its `exp`.
+    expect((await http(suite.url, 'GET', '/v4/synchro/status', { token })).status).toBe(200);
+    expect((await http(suite.url, 'GET', '/v4/synchro/status', { token })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 2_100));
+    const late = await http(suite.url, 'GET', '/v4/synchro/status', { token });
+    expect(late.status).toBe(401);
+    expect(late.body.code).toBe('invalid_token');
+    // A token of the same device with a flipped signature byte is refused, whatever was verified before.
+    const fresh = await signDeviceToken(deriveKeys(suite.config.jwtSecret!), { deviceId: device.id, schoolId: school.id }, 60);
+    expect((await http(suite.url, 'GET', '/v4/synchro/status', { token: fresh })).status).toBe(200);
+    const forged = fresh.slice(0, -2) + (fresh.endsWith('AA') ? 'BB' : 'AA');
+    expect((await http(suite.url, 'GET', '/v4/synchro/status', { token: forged })).status).toBe(401);
   });
 
   test('a device token reaches no /api resource and a staff token no /v4 call', async () => {

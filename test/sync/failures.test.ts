@@ -106,6 +106,36 @@ describe('IMPORT_RETRY_LIMIT=0: the first failure is final', () => {
   });
 });
 
+describe('jobs fetched together (one fetch, WORKER_CONCURRENCY=4)', () => {
+  let s: Suite;
+  beforeAll(async () => { s = await suite({ IMPORT_RETRY_LIMIT: '0', WORKER_CONCURRENCY: '4' }); });
+  afterAll(() => closeSuite(s));
+
+  test('one failing import does not hold back the others: each is imported once and its job completed', async () => {
+    // Waiting before the worker starts, so its first fetch takes all four.
+    const batches = [await uploaded(s), await uploaded(s), await uploaded(s), await uploaded(s)];
+    const [failing, ...good] = batches;
+    await corrupt(s, failing.sessionId);
+    s.worker = await startWorker(s.stack.config, s.stack.databaseUrl, logger);
+
+    await expectProcessingFailed(s, failing.dev, failing.sessionId);
+    for (const b of good) {
+      const ready = await b.dev.waitForStatus(2, 30_000);
+      expect(ready.body.session_id).toBe(b.sessionId);
+      const pkg = readPackage((await b.dev.instructions()).body as Buffer);
+      expect(pkg.all('import')[0]).toMatchObject({ received: '3', accepted: '3' });
+      expect(await attendanceCount(s.db.db, b.dev.identity.id)).toBe(3);
+    }
+    await waitFor(async () => {
+      const states = await Promise.all(good.map(async (b) => (await jobOf(s, b.jobId))?.state));
+      return states.every((st) => st === 'completed');
+    }, 15_000, 'the three good jobs completed');
+    expect(await jobOf(s, failing.jobId)).toMatchObject({ state: 'failed' });
+    const attempts = await s.db.db.selectFrom('sync_sessions').select('attempts').where('id', 'in', good.map((b) => b.sessionId)).execute();
+    expect(attempts.map((a) => a.attempts)).toEqual([1, 1, 1]);
+  }, 60_000);
+});
+
 describe('IMPORT_RETRY_LIMIT=1: a failed attempt is retried by pg-boss', () => {
   let s: Suite;
   beforeAll(async () => { s = await suite({ IMPORT_RETRY_LIMIT: '1' }); });

@@ -11,7 +11,7 @@ import { readEntry } from '../../channels/kit/read-entry.js';
 import type { AfterReady } from '../../channels/kit/importer.js';
 import { TouchedDays } from '../../channels/kit/touched-days.js';
 import type { Db, Trx } from '../../db/database.js';
-import { lockSession, recordAttempt, recordDeviceReport, sessionDevice } from '../../db/repositories/import-session.js';
+import { claimSession, lockSession, recordAttempt, recordDeviceReport, schoolOf, sessionDevice } from '../../db/repositories/import-session.js';
 import { finishSession, markReady } from '../../db/repositories/sync.js';
 import { sha256 } from '../../shared/archive/hash.js';
 import { archiveLimits, inspectArchive } from '../../shared/archive/inspect-archive.js';
@@ -56,8 +56,21 @@ interface OpenedBatch {
   skewSeconds: number | null;
 }
 
-export async function importSession(deps: Deps, sessionId: string): Promise<ImportOutcome> {
-  return deps.db.transaction().execute(async (trx) => {
+/**
+ * What the worker's metrics count of an imported batch (worker/metrics.ts), taken from the
+ * import itself once it committed, instead of reading the session back (one statement less per sync).
+ */
+export interface ImportedFigures {
+  channel: string;
+  stats: Record<string, { accepted: number; duplicates: number; rejected: number }>;
+  /** Seconds from the upload's acceptance to the commit (status 2). */
+  readySeconds: number;
+  rejections: Record<string, number>;
+}
+
+export async function importSession(deps: Deps, sessionId: string, onImported?: (figures: ImportedFigures) => void): Promise<ImportOutcome> {
+  const noted: { figures?: Omit<ImportedFigures, 'readySeconds'> & { receivedAt: Date } } = {};
+  const outcome = await deps.db.transaction().execute(async (trx): Promise<ImportOutcome> => {
     const loaded = await loadAndLock(trx, sessionId);
     if (typeof loaded === 'string') return loaded;
     // A PUSH terminal's ATTLOG batch (PUSH.md §4): the same job and transaction, its own reader (channels/push).
@@ -68,16 +81,35 @@ export async function importSession(deps: Deps, sessionId: string): Promise<Impo
     const batch = openBatch(trx, loaded, deps);
     const afterReady = await runImporter(batch.ctx);
     const pkg = assemblePackage({ sessionId: loaded.session.id, now: batch.ctx.now, skewSeconds: batch.skewSeconds, out: batch.ctx.out });
-    return finish(trx, batch, pkg, afterReady);
+    const result = await finish(trx, batch, pkg, afterReady);
+    if (result === 'imported') {
+      const rejections: Record<string, number> = {};
+      for (const r of batch.ctx.out.rejections) rejections[r.code] = (rejections[r.code] ?? 0) + 1;
+      noted.figures = { channel: loaded.channel, stats: Object.fromEntries(batch.ctx.out.imports), rejections, receivedAt: loaded.session.received_at };
+    }
+    return result;
   });
+  if (outcome === 'imported' && noted.figures && onImported) {
+    const { receivedAt, ...f } = noted.figures;
+    onImported({ ...f, readySeconds: Math.max(0, (Date.now() - receivedAt.getTime()) / 1000) });
+  }
+  return outcome;
 }
 
 /** Step 1: the session locked (a concurrent attempt waits), unless it is gone or done. */
 async function loadAndLock(trx: Trx, sessionId: string): Promise<LoadedSession | PushSession | 'missing' | 'already_processed'> {
+  const claimed = await claimSession(trx, sessionId);
+  if (claimed) {
+    const { session, device } = claimed;
+    const school = await schoolOf(trx, device.school_id);
+    if (session.channel === PUSH_SESSION_CHANNEL && session.archive) return { push: true, session, archive: session.archive, school };
+    if (session.archive && isChannelName(session.channel)) return { session, channel: session.channel, archive: session.archive, device, school };
+  }
+  // Not claimed (missing, already processed, device gone) or not importable: say which, as before.
   const session = await lockSession(trx, sessionId);
   if (!session) return 'missing';
   if (session.processed_at) return 'already_processed';
-  await recordAttempt(trx, sessionId);
+  if (!claimed) await recordAttempt(trx, sessionId);
   const found = await sessionDevice(trx, session.device_id);
   if (session.channel === PUSH_SESSION_CHANNEL && found && session.archive) return { push: true, session, archive: session.archive, school: found.school };
   if (!found || !session.archive || !isChannelName(session.channel)) throw new Error(`session ${sessionId} cannot be imported: device or archive missing`);

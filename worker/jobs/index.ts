@@ -25,7 +25,7 @@ export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> 
   const pushImports = pushImportTrigger(ctx.db, boss, logger, () => pumps.find((p) => p.queue === QUEUES.importPush)?.wake());
   const pumps = [
     startPump<ImportBatchJob>(boss, QUEUES.importBatch, { concurrency: config.workerConcurrency, idleMs: 200, logger, heartbeatSeconds: config.importHeartbeatSeconds }, async (job) => {
-      return measureImport(ctx, job, () => importSession(ctx, job.data.session_id));
+      return measureImport(job, (note) => importSession(ctx, job.data.session_id, note));
     }),
     // PUSH sessions: one job at a time per worker takes every pending one (channels/push/session.ts);
     // uploads arriving meanwhile join the one job waiting, so a burst costs a few imports.

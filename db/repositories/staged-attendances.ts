@@ -1,0 +1,154 @@
+// attendances.csv imported set-based (issue #21): the validated rows stream into a temporary
+// table with COPY, then one statement checks the users, inserts the first row of every record
+// id, raises the fever events and answers the user-days it touched, and, only when some row
+// was not inserted, one more sorts those into unknown users, duplicates and record conflicts.
+// Same rules as the CSV-log kit (channels/kit/csv-log.ts) applies to the other logs.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CompiledQuery, sql } from 'kysely';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { AttendanceRow } from '../../shared/csv/attendance-row.js';
+import type { Trx } from '../database.js';
+
+export interface StageTarget {
+  schoolId: number;
+  deviceId: string;
+  sessionId: string;
+  clockSuspect: boolean;
+  feverThreshold: number;
+  timezone: string;
+}
+
+/**
+ * The stage: one per connection, created on first use, emptied at every commit (and gone with
+ * a rollback that created it). PostgreSQL only empties it in transactions that touched it.
+ */
+export async function openAttendanceStage(trx: Trx): Promise<void> {
+  await sql`
+    CREATE TEMP TABLE IF NOT EXISTS import_attendances (
+      -- ord: the row's place among the file's valid rows (its chunk, for the order of rejections).
+      ord integer NOT NULL, line integer NOT NULL, record_id bigint NOT NULL, user_id bigint NOT NULL, type text NOT NULL,
+      occurred_at timestamptz NOT NULL,
+      -- As read: the fever threshold is compared with the value sent, before numeric(4,1) rounds it.
+      temperature numeric, photo text
+    ) ON COMMIT DELETE ROWS
+  `.execute(trx);
+}
+
+/** Empties the stage before the end of the transaction (a file that turned out unreadable). */
+export async function clearStage(trx: Trx): Promise<void> {
+  await sql`DELETE FROM import_attendances`.execute(trx);
+}
+
+/** A validated row as a COPY text line: a photo name is [A-Za-z0-9._-] only (PHOTO_NAME), nothing needs escaping. */
+export function stageLine(ord: number, line: number, r: AttendanceRow): string {
+  return `${ord}\t${line}\t${r.recordId}\t${r.userId}\t${r.type}\t${r.occurredAt.toISOString()}\t${r.temperature ?? '\\N'}\t${r.photo ?? '\\N'}\n`;
+}
+
+/** Streams COPY text into the stage, on the transaction's own connection. */
+export async function copyIntoStage(trx: Trx, text: AsyncIterable<string>): Promise<void> {
+  const copy = copyFrom('COPY import_attendances (ord, line, record_id, user_id, type, occurred_at, temperature, photo) FROM STDIN');
+  // kysely hands a query's text to pg's client.query as it is, and pg runs an object with a
+  // submit() method (a pg-copy-streams query is one) on that client: the transaction's.
+  try {
+    await trx.executeQuery(CompiledQuery.raw(copy as unknown as string));
+  } catch (err) {
+    // Ends a COPY already started (CopyFail), or the connection would wait for its data forever.
+    copy.destroy(err as Error);
+    throw err;
+  }
+  await pipeline(Readable.from(text), copy);
+}
+
+export interface StagedInsert {
+  staged: number;
+  /** Rows naming a user of the school. */
+  known: number;
+  accepted: number;
+  highest: number | null;
+  /** The local days (days since 1970-01-01) the inserted rows fall on, per user: a few arrays, not a row per day. */
+  days: Array<{ userId: number; dayNumbers: number[] }>;
+}
+
+/**
+ * Inserts the first row (lowest line) of every record id whose user belongs to the school,
+ * skipping a record id the device already holds; fever events for the inserted rows at or
+ * above the threshold; answers the counts and the user-days touched, in the school's zone.
+ */
+export async function insertStaged(trx: Trx, t: StageTarget): Promise<StagedInsert> {
+  const result = await sql<{ staged: number; known: number; accepted: number; highest: string | null; user_id: number | null; days: number[] | null }>`
+    WITH known AS (
+      SELECT s.* FROM import_attendances s JOIN users u ON u.id = s.user_id AND u.school_id = ${t.schoolId}
+    ), first AS (
+      SELECT DISTINCT ON (record_id) * FROM known ORDER BY record_id, line
+    ), ins AS (
+      INSERT INTO attendances (school_id, user_id, device_id, record_id, type, occurred_at, temperature, photo, session_id, clock_suspect)
+      SELECT ${t.schoolId}, user_id, ${t.deviceId}::uuid, record_id, type, occurred_at, temperature, photo, ${t.sessionId}::uuid, ${t.clockSuspect}
+      FROM first ORDER BY line
+      ON CONFLICT (device_id, record_id) DO NOTHING
+      RETURNING id, user_id, record_id, occurred_at
+    ), fevers AS (
+      INSERT INTO fever_events (school_id, user_id, device_id, attendance_id, source, record_id, temperature, occurred_at)
+      SELECT ${t.schoolId}, i.user_id, ${t.deviceId}::uuid, i.id, 'attendance', i.record_id, f.temperature, i.occurred_at
+      FROM ins i JOIN first f ON f.record_id = i.record_id
+      WHERE f.temperature >= ${t.feverThreshold}::numeric
+      ORDER BY i.id
+    ), counts AS (
+      SELECT (SELECT count(*) FROM import_attendances)::int AS staged, (SELECT count(*) FROM known)::int AS known,
+        (SELECT count(*) FROM ins)::int AS accepted, (SELECT max(record_id) FROM known)::text AS highest
+    )
+    SELECT c.*, d.user_id, d.days FROM counts c LEFT JOIN (
+      SELECT user_id, array_agg(DISTINCT (occurred_at AT TIME ZONE ${t.timezone})::date - DATE '1970-01-01') AS days FROM ins GROUP BY user_id
+    ) d ON true
+  `.execute(trx);
+  const first = result.rows[0];
+  return {
+    staged: first.staged, known: first.known, accepted: first.accepted, highest: first.highest === null ? null : Number(first.highest),
+    days: first.user_id === null ? [] : result.rows.map((r) => ({ userId: Number(r.user_id), dayNumbers: r.days! })),
+  };
+}
+
+export interface StagedRejection {
+  /** The chunk of `chunkRows` valid rows the row fell in. */
+  chunk: number;
+  line: number;
+  recordId: number;
+  code: 'unknown_user' | 'record_conflict';
+}
+
+/**
+ * The staged rows not inserted: a user outside the school is `unknown_user`; a row whose record
+ * id the device holds is a duplicate (same content, counted) or a `record_conflict`. Ordered
+ * as the CSV-log kit reports them, chunk of `chunkRows` valid rows by chunk: its unknown users,
+ * then repeats of a record id within the chunk, then the chunk's first rows of a record id
+ * held before, each in line order.
+ */
+export async function sortStagedRest(trx: Trx, t: StageTarget, chunkRows: number): Promise<{ duplicates: number; rejections: StagedRejection[] }> {
+  const result = await sql<{ code: string; chunk: number; line: number; record_id: string; phase: number; n: number }>`
+    WITH staged AS (
+      SELECT s.*, s.ord / ${chunkRows}::int AS chunk, u.id IS NOT NULL AS known,
+        min(s.line) FILTER (WHERE u.id IS NOT NULL) OVER (PARTITION BY s.record_id) AS first_line,
+        min(s.line) FILTER (WHERE u.id IS NOT NULL) OVER (PARTITION BY s.record_id, s.ord / ${chunkRows}::int) AS chunk_first_line
+      FROM import_attendances s LEFT JOIN users u ON u.id = s.user_id AND u.school_id = ${t.schoolId}
+    ), held AS (
+      SELECT k.chunk, k.line, k.record_id, k.line = k.chunk_first_line AS is_first,
+        a.user_id = k.user_id AND a.type = k.type AND a.occurred_at = k.occurred_at AS same
+      FROM staged k JOIN attendances a ON a.device_id = ${t.deviceId}::uuid AND a.record_id = k.record_id
+      -- Not the row inserted now: the first of its record id in the file (this session's row).
+      WHERE k.known AND NOT (k.line = k.first_line AND a.session_id = ${t.sessionId}::uuid)
+    )
+    SELECT 'unknown_user' AS code, chunk, line, record_id::text, 0 AS phase, 0 AS n FROM staged WHERE NOT known
+    UNION ALL
+    SELECT 'record_conflict', chunk, line, record_id::text, CASE WHEN is_first THEN 2 ELSE 1 END, 0 FROM held WHERE NOT same
+    UNION ALL
+    SELECT 'duplicates', NULL, NULL, NULL, 3, count(*)::int FROM held WHERE same
+    ORDER BY chunk, phase, line
+  `.execute(trx);
+  let duplicates = 0;
+  const rejections: StagedRejection[] = [];
+  for (const r of result.rows) {
+    if (r.code === 'duplicates') duplicates = r.n;
+    else rejections.push({ chunk: r.chunk, line: r.line, recordId: Number(r.record_id), code: r.code as StagedRejection['code'] });
+  }
+  return { duplicates, rejections };
+}
