@@ -8,7 +8,6 @@ import { API_DESCRIPTION, OPERATION_DOCS } from './http/openapi-docs.js';
 import { notFoundHandler, problemMiddleware } from './http/problem-middleware.js';
 import { requestLog } from './http/request-log.js';
 import { httpMetrics } from './metrics.js';
-import { iclockRouter } from './push/iclock.js';
 import { RouteRegistry, reply } from './http/route.js';
 import { alertRoutes } from './routes/alerts.js';
 import { authRoutes } from './routes/auth.js';
@@ -76,9 +75,7 @@ export function createApp(ctx: AppContext): { app: Express; registry: RouteRegis
   // Off by default: X-Forwarded-For is only believed from the proxies TRUST_PROXY names, or any
   // client could pick the address its failed sign-ins count against.
   app.set('trust proxy', ctx.config.trustProxy);
-  // PUSH terminals (PUSH.md) before the metrics and the request log: getrequest is polled by
-  // every terminal every few seconds; the router logs what matters itself.
-  app.use(iclockRouter(ctx));
+  // PUSH terminals (/iclock, PUSH.md) never reach express: api/server.ts answers them first (api/push/iclock.ts).
   app.use(httpMetrics());
   app.use(requestLog(ctx.logger, ctx.config));
   app.use(express.json({ limit: '1mb' }));

@@ -1,5 +1,6 @@
 // One api process: connects, builds the app, listens, and closes everything on stop.
 import http from 'node:http';
+import type { Express } from 'express';
 import { prepareRepeatedStatements } from '../db/pg-statements.js';
 import { connectDatabase } from '../db/database.js';
 import { isMigrated } from '../db/migrator.js';
@@ -12,11 +13,14 @@ import { createApp } from './app.js';
 import { ensureDashboardBuilt } from '../web/build.js';
 import type { AppContext } from './context.js';
 import { BacklogGauge } from './sync/backlog.js';
+import { iclockHandler } from './push/iclock.js';
 import { PollCache } from './push/poll-cache.js';
 import { StatusWaits } from './sync/status-waits.js';
 
 export interface RunningApi {
   server: http.Server;
+  /** The express application (the server's listener answers /iclock first, then hands the rest to it). */
+  app: Express;
   ctx: AppContext;
   url: string;
   stop(): Promise<void>;
@@ -40,7 +44,11 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
   // The dashboard is built here when missing or older than its sources; the API works without it.
   await ensureDashboardBuilt().then((built) => built && logger.info('dashboard built'), (err: Error) => logger.error({ err }, 'dashboard build failed: / serves nothing'));
   const { app } = createApp(ctx);
-  const server = http.createServer(app);
+  // /iclock (PUSH terminals, polled every few seconds) is answered before express; the rest goes to express.
+  const iclock = iclockHandler(ctx);
+  const server = http.createServer((req, res) => {
+    if (!iclock(req, res)) app(req, res);
+  });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 120_000;
@@ -55,6 +63,7 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
   let stopping: Promise<void> | null = null;
   return {
     server,
+    app,
     ctx,
     url,
     stop() {

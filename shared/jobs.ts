@@ -4,6 +4,8 @@ export const QUEUES = {
   importBatch: 'import-batch',
   /** Jobs of import-batch whose retries are exhausted land here; the sweep fails their sessions. */
   importBatchDead: 'import-batch-dead',
+  /** PUSH ATTLOG sessions: one job imports every pending one (policy short: uploads join the job waiting). */
+  importPush: 'import-push',
   sweepSessions: 'sweep-sessions',
   pruneArchives: 'prune-archives',
   rebuildChunk: 'rebuild-figures-chunk',

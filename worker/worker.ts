@@ -27,7 +27,7 @@ export interface RunningWorker {
 }
 
 /** Work that follows an upload or a request; the data mart's runs talk to a remote service and are awaited on their own. */
-const DRAINED_QUEUES = [QUEUES.importBatch, QUEUES.importBatchDead, QUEUES.rebuildChunk, QUEUES.rebuildChunkDead, QUEUES.sweepSessions, QUEUES.closeOpenDays, QUEUES.pruneArchives];
+const DRAINED_QUEUES = [QUEUES.importBatch, QUEUES.importBatchDead, QUEUES.importPush, QUEUES.rebuildChunk, QUEUES.rebuildChunkDead, QUEUES.sweepSessions, QUEUES.closeOpenDays, QUEUES.pruneArchives];
 
 export async function startWorker(config: Config, databaseUrl: string, logger: Logger): Promise<RunningWorker> {
   prepareRepeatedStatements(); // db/pg-statements.ts: parsed once per connection
@@ -39,8 +39,8 @@ export async function startWorker(config: Config, databaseUrl: string, logger: L
   const jobs = await registerJobs(ctx);
   const listener = listenForJobs(databaseUrl, { logger, applicationName: 'attendance-worker-listen' }, (queue) => jobs.wake(queue));
   await listener.ready;
-  // PUSH terminals get roster changes as commands (channels/push/roster.ts).
-  const pushRoster = startRosterLoop(database.db, logger, config.pushRosterSeconds);
+  // PUSH terminals get roster changes as commands (channels/push/roster.ts); silent terminals' commands fail at their deadline.
+  const pushRoster = startRosterLoop(database.db, logger, config.pushRosterSeconds, { resendAfterSeconds: config.pushCommandAnswerSeconds, maxSends: config.pushCommandMaxSends });
   const metrics = await serveWorkerMetrics(config, logger);
   let stopping: Promise<void> | null = null;
   return {

@@ -1,16 +1,18 @@
 // The PUSH (iclock) endpoints (../shared/PUSH.md): plain text in, plain text out, never JSON.
 // A terminal keeps its records until it reads the expected `OK…`, so every refusal is an answer
 // other than `OK` and every `OK: <n>` is sent after the commit of what it acknowledges.
+// Served by a plain node:http handler ahead of express (api/server.ts): getrequest is polled by
+// every terminal every few seconds, and express's request setup, routing, body parsers, metrics
+// and request log would cost more than the answer itself (an idle poll touches no database).
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlockList, isIP } from 'node:net';
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { sendInTransaction } from '../../db/queue.js';
+import proxyaddr from 'proxy-addr';
 import {
-  countFingerprints, deviceStillEnabled, findTerminal, hasOpenCommands, insertPushSession, noteContact, raiseStamp, recordCommandResults, recordOptions, sameBatchSession,
-  storeOperlog, takeCommandsToSend, upsertTerminalUsers, hasCommandsDue, failUnansweredCommands, type TerminalLookup,
+  countFingerprints, findTerminal, hasOpenCommands, noteContact, raiseStamp, recordCommandResults, recordOptions, sameBatchSession,
+  storeAttlogBatch, storeOperlog, takeCommandsToSend, upsertTerminalUsers, hasCommandsDue, failUnansweredCommands, type TerminalLookup,
 } from '../../db/repositories/push.js';
 import { sha256 } from '../../shared/archive/hash.js';
-import { QUEUES, type ImportBatchJob } from '../../shared/jobs.js';
 import {
   bodyLines, isSerialNumber, type TerminalUser, parseCommandResults, parseOperlogLine, parseOptions, PUSH_MAX_BODY_BYTES, utcOffsetHours,
 } from '../../shared/protocol/push.js';
@@ -30,31 +32,35 @@ class PushAnswer {
 const BAD_SN = new PushAnswer(400, 'BAD SN');
 const DISABLED = new PushAnswer(403, 'DEVICE DISABLED');
 const NOT_APPROVED = new PushAnswer(403, 'DEVICE NOT APPROVED');
+const TOO_LARGE = new PushAnswer(413, 'BODY TOO LARGE', { Connection: 'close' });
 
-function send(res: Response, answer: PushAnswer): void {
-  res.status(answer.status).set({ 'Content-Type': 'text/plain; charset=utf-8', ...answer.headers }).send(answer.body);
+/** What a route reads of a call: the query, the body (raw bytes), the caller's address. */
+interface PushRequest {
+  query: URLSearchParams;
+  body: Buffer;
+  address: string | null;
 }
 
-function serialOf(req: Request): string {
-  const sn = req.query.SN ?? req.query.sn;
+function send(res: ServerResponse, answer: PushAnswer): void {
+  res.writeHead(answer.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(answer.body), ...answer.headers });
+  res.end(answer.body);
+}
+
+function serialOf(req: PushRequest): string {
+  const sn = req.query.get('SN') ?? req.query.get('sn');
   if (!isSerialNumber(sn)) throw BAD_SN;
   return sn;
 }
 
-function tableOf(req: Request): Table {
-  const table = typeof req.query.table === 'string' ? req.query.table.toUpperCase() : '';
+function tableOf(req: PushRequest): Table {
+  const table = (req.query.get('table') ?? '').toUpperCase();
   if (table === 'ATTLOG' || table === 'OPERLOG' || table === 'USERINFO') return table;
   if (table === 'OPTIONS') return 'OPTIONS';
   return 'OTHER';
 }
 
-function bodyText(req: Request): string {
-  return Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-}
-
-function addressOf(req: Request): string | null {
-  const ip = req.ip ?? req.socket.remoteAddress ?? null;
-  return ip?.startsWith('::ffff:') ? ip.slice(7) : ip;
+function bodyText(req: PushRequest): string {
+  return req.body.toString('utf8');
 }
 
 const allowListCache = new Map<string, BlockList>();
@@ -85,42 +91,45 @@ function approved(terminal: TerminalLookup | undefined, address: string | null):
   return terminal as TerminalLookup & { device_id: string; school_id: number };
 }
 
-function stampOf(req: Request): number | null {
-  const raw = req.query.Stamp ?? req.query.stamp;
-  return typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : null;
+function stampOf(req: PushRequest): number | null {
+  const raw = req.query.get('Stamp') ?? req.query.get('stamp');
+  return raw !== null && /^\d{1,15}$/.test(raw) ? Number(raw) : null;
 }
 
-export function iclockRouter(ctx: AppContext): Router {
-  const router = express.Router();
+/** TRUST_PROXY read as express reads its `trust proxy` setting (the same package decides). */
+function trustOf(setting: false | number | string[]): ((addr: string, i: number) => boolean) | null {
+  if (setting === false) return null;
+  if (typeof setting === 'number') return (_addr, i) => i < setting;
+  return proxyaddr.compile(setting);
+}
+
+type Route = (req: PushRequest) => Promise<PushAnswer>;
+
+/**
+ * The /iclock handler: answers (and returns true) for every path under /iclock/, returns false
+ * for any other path (express serves it). Paths match without case and with or without `.aspx`
+ * or a trailing slash, as express's routing did.
+ */
+export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { db, logger } = ctx;
   const cache = ctx.push;
   const resend = { resendAfterSeconds: ctx.config.pushCommandAnswerSeconds, maxSends: ctx.config.pushCommandMaxSends };
-  // Terminals send text under any content type; the body is read as raw bytes, decoded as UTF-8.
-  const body = express.raw({ type: () => true, limit: PUSH_MAX_BODY_BYTES });
-
-  const handle = (fn: (req: Request) => Promise<PushAnswer>) => async (req: Request, res: Response, next: NextFunction) => {
-    try {
-      send(res, await fn(req));
-    } catch (err) {
-      if (err instanceof PushAnswer) send(res, err);
-      else next(err);
-    }
-  };
+  const trust = trustOf(ctx.config.trustProxy);
 
   /** First contact, or any contact: records the SN (pending when unknown) and its address. */
-  const contact = async (req: Request, sn: string): Promise<TerminalLookup | undefined> => {
-    const pushVersion = typeof req.query.pushver === 'string' ? req.query.pushver.slice(0, 32) : null;
-    await noteContact(db, { serialNumber: sn, address: addressOf(req), pushVersion });
+  const contact = async (req: PushRequest, sn: string): Promise<TerminalLookup | undefined> => {
+    const pushVersion = req.query.get('pushver')?.slice(0, 32) ?? null;
+    await noteContact(db, { serialNumber: sn, address: req.address, pushVersion });
     return findTerminal(db, sn);
   };
 
   // Handshake (PUSH.md §3). A pending terminal gets its options too, so that it can report its
   // model and firmware (options upload, INFO); its uploads are refused until it is approved.
-  router.get(['/iclock/cdata', '/iclock/cdata.aspx'], handle(async (req) => {
+  const handshake: Route = async (req) => {
     const sn = serialOf(req);
     const terminal = await contact(req, sn);
     if (terminal?.disabled) throw DISABLED;
-    if (terminal?.device_id && !addressAllowed(terminal, addressOf(req))) throw NOT_APPROVED;
+    if (terminal?.device_id && !addressAllowed(terminal, req.address)) throw NOT_APPROVED;
     cache.forget(sn);
     const timezone = terminal?.device_id ? terminal.timezone : 'UTC';
     return new PushAnswer(200, [
@@ -138,9 +147,9 @@ export function iclockRouter(ctx: AppContext): Router {
       `TimeZone=${utcOffsetHours(timezone, new Date())}`,
       `ServerVer=${SERVER_VERSION}`,
     ].join('\n') + '\n');
-  }));
+  };
 
-  router.post(['/iclock/cdata', '/iclock/cdata.aspx'], body, handle(async (req) => {
+  const upload: Route = async (req) => {
     const sn = serialOf(req);
     const table = tableOf(req);
     const text = bodyText(req);
@@ -148,7 +157,7 @@ export function iclockRouter(ctx: AppContext): Router {
     // process, which drops it); an unknown or pending one is recorded and read fresh.
     let terminal = await cache.lookup(sn);
     // A refusal is always read fresh: staff who just approved, enabled or widened the allow-list are obeyed at once.
-    if (terminal?.device_id && !terminal.disabled && addressAllowed(terminal, addressOf(req))) cache.noteSeen(sn, addressOf(req));
+    if (terminal?.device_id && !terminal.disabled && addressAllowed(terminal, req.address)) cache.noteSeen(sn, req.address);
     else {
       terminal = await contact(req, sn);
       cache.forget(sn);
@@ -158,47 +167,38 @@ export function iclockRouter(ctx: AppContext): Router {
       await recordOptions(db, sn, parseOptions(text));
       return new PushAnswer(200, 'OK: 1');
     }
-    const known = approved(terminal, addressOf(req));
-    if (table === 'ATTLOG') return acceptAttlog(req, known, text);
+    const known = approved(terminal, req.address);
+    if (table === 'ATTLOG') return acceptAttlog(req, known);
     if (table === 'OPERLOG' || table === 'USERINFO') return acceptOperlog(req, known, text);
     // ATTPHOTO and other tables: accepted and not kept (PUSH.md §4).
     return new PushAnswer(200, 'OK');
-  }));
+  };
 
-  /** PUSH.md §4: stored as a session whose archive is the body, its import queued, in one transaction; then `OK: <n>`. */
-  const acceptAttlog = async (req: Request, terminal: TerminalLookup & { device_id: string }, text: string): Promise<PushAnswer> => {
-    const n = bodyLines(text).length;
-    const archive = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  /**
+   * PUSH.md §4: stored as a session whose archive is the body, in one statement that is its own
+   * transaction; the pending session is its import's queue entry and the commit wakes the worker
+   * (db/repositories/push.ts storeAttlogBatch). Then `OK: <n>`.
+   */
+  const acceptAttlog = async (req: PushRequest, terminal: TerminalLookup & { device_id: string }): Promise<PushAnswer> => {
+    const archive = req.body;
+    const n = bodyLines(archive.toString('utf8')).length;
     if (n === 0) return new PushAnswer(200, 'OK: 0');
     const hash = sha256(archive);
-    const stamp = stampOf(req);
-    // The same bytes again after a lost answer: already stored and queued (or imported), so `OK` again.
-    if (await sameBatchSession(db, terminal.device_id, hash)) {
-      if (stamp !== null) await raiseStamp(db, terminal.serial_number, 'ATTLOG', stamp);
-      return new PushAnswer(200, `OK: ${n}`);
-    }
     if (await ctx.backlog.full()) {
+      // The same bytes again after a lost answer: already stored, so `OK` even now.
+      if (await sameBatchSession(db, terminal.device_id, hash)) return new PushAnswer(200, `OK: ${n}`);
       return new PushAnswer(503, 'SERVER BUSY', { 'Retry-After': String(ctx.config.importRetryAfterSeconds) });
     }
-    const sessionId = randomUUID();
-    const jobId = randomUUID();
-    await db.transaction().execute(async (trx) => {
-      // Read again under a share lock: a disable committed before this point refuses the batch,
-      // one arriving later waits for this commit (the cached lookup may be a few ms old).
-      if (!(await deviceStillEnabled(trx, terminal.device_id))) throw DISABLED;
-      await insertPushSession(trx, { id: sessionId, device_id: terminal.device_id, archive, archive_sha256: hash, job_id: jobId });
-      if (stamp !== null) await raiseStamp(trx, terminal.serial_number, 'ATTLOG', stamp);
-      const job: ImportBatchJob = { session_id: sessionId };
-      const sent = await sendInTransaction(ctx.boss, trx, QUEUES.importBatch, job, { id: jobId });
-      if (sent !== jobId) throw new Error(`pg-boss did not create import job ${jobId} (got ${String(sent)})`);
+    const outcome = await storeAttlogBatch(db, {
+      sessionId: randomUUID(), deviceId: terminal.device_id, serialNumber: terminal.serial_number, archive, sha256: hash, stamp: stampOf(req),
     });
-    ctx.backlog.accepted();
-    logger.info({ sn: terminal.serial_number, sessionId, lines: n }, 'push: ATTLOG batch accepted');
+    if (outcome === 'disabled') throw DISABLED;
+    if (outcome === 'stored') ctx.backlog.accepted();
     return new PushAnswer(200, `OK: ${n}`);
   };
 
   /** OPERLOG (and USERINFO answers): the operation log and the users the terminal reports, in one transaction. */
-  const acceptOperlog = async (req: Request, terminal: TerminalLookup & { device_id: string }, text: string): Promise<PushAnswer> => {
+  const acceptOperlog = async (req: PushRequest, terminal: TerminalLookup & { device_id: string }, text: string): Promise<PushAnswer> => {
     const lines = bodyLines(text);
     const users: TerminalUser[] = [];
     const fingerprints: string[] = [];
@@ -218,9 +218,9 @@ export function iclockRouter(ctx: AppContext): Router {
   };
 
   // The hottest call (PUSH.md §5): from memory when nothing is due.
-  router.get(['/iclock/getrequest', '/iclock/getrequest.aspx'], handle(async (req) => {
+  const getrequest: Route = async (req) => {
     const sn = serialOf(req);
-    const address = addressOf(req);
+    const address = req.address;
     let terminal = await cache.lookup(sn);
     if (!terminal?.device_id || terminal.disabled || !addressAllowed(terminal, address)) {
       // Unknown, pending or refused: read fresh (and recorded), as uploads do.
@@ -232,14 +232,15 @@ export function iclockRouter(ctx: AppContext): Router {
     if (!addressAllowed(terminal, address)) throw NOT_APPROVED;
     cache.noteSeen(sn, address);
     // Some firmware report themselves on every poll: INFO=<firmware>,<users>,<fingerprints>,<punches>,<ip>,…
-    if (typeof req.query.INFO === 'string') await noteInfo(sn, req.query.INFO);
+    const info = req.query.get('INFO');
+    if (info !== null) await noteInfo(sn, info);
     const deviceId = terminal.device_id;
-    if (cache.isIdle(deviceId)) return new PushAnswer(200, 'OK');
+    if (cache.isIdle(deviceId)) return IDLE;
     const ticket = cache.ticket(deviceId);
     // Most misses find nothing open at all: one indexed read, then idle again.
     if (!(await hasOpenCommands(db, deviceId))) {
       cache.markIdle(deviceId, ticket, null);
-      return new PushAnswer(200, 'OK');
+      return IDLE;
     }
     // Commands sent their last time and still unanswered are failed here, where they are seen (shown to staff).
     const failed = await db.transaction().execute(async (trx) => {
@@ -253,11 +254,11 @@ export function iclockRouter(ctx: AppContext): Router {
     if (commands.length === 0) {
       const { nextDueAt } = await hasCommandsDue(db, deviceId, resend);
       cache.markIdle(deviceId, ticket, nextDueAt ? nextDueAt.getTime() : null);
-      return new PushAnswer(200, 'OK');
+      return IDLE;
     }
     logger.info({ sn, commands: commands.map((c) => c.id) }, 'push: commands sent');
     return new PushAnswer(200, commands.map((c) => `C:${c.id}:${c.command}`).join('\n') + '\n');
-  }));
+  };
 
   const infoNoted = new Map<string, number>();
   const noteInfo = async (sn: string, info: string) => {
@@ -271,9 +272,9 @@ export function iclockRouter(ctx: AppContext): Router {
   };
 
   // Command results (PUSH.md §5): one per line; a shell result may span several lines.
-  router.post(['/iclock/devicecmd', '/iclock/devicecmd.aspx'], body, handle(async (req) => {
+  const devicecmd: Route = async (req) => {
     const sn = serialOf(req);
-    const terminal = approved(await findTerminal(db, sn), addressOf(req));
+    const terminal = approved(await findTerminal(db, sn), req.address);
     const results = parseCommandResults(bodyText(req));
     const { ignored } = await db.transaction().execute(async (trx) => {
       const outcome = await recordCommandResults(trx, terminal.device_id, results);
@@ -284,26 +285,102 @@ export function iclockRouter(ctx: AppContext): Router {
     // (the terminal would resend them forever otherwise) and changing nothing.
     if (ignored.length > 0) logger.warn({ sn, ignored }, 'push: devicecmd results for no command of this terminal');
     return new PushAnswer(200, 'OK');
-  }));
+  };
 
-  // Some firmware register through these; harmless: answer OK (registry carries options).
-  router.post(['/iclock/registry', '/iclock/registry.aspx'], body, handle(async (req) => {
+  // Some firmware register through this; harmless: answer OK (registry carries options).
+  const registry: Route = async (req) => {
     const sn = serialOf(req);
     const terminal = await contact(req, sn);
     if (terminal?.disabled) throw DISABLED;
     await recordOptions(db, sn, parseOptions(bodyText(req)));
     return new PushAnswer(200, 'OK: 1');
-  }));
-  router.all(['/iclock/ping', '/iclock/ping.aspx', '/iclock/push', '/iclock/push.aspx', '/iclock/querydata', '/iclock/querydata.aspx', '/iclock/registry', '/iclock/registry.aspx'], body, handle(async (req) => {
+  };
+  const harmless: Route = async (req) => {
     serialOf(req);
     return new PushAnswer(200, 'OK');
-  }));
+  };
 
-  router.use('/iclock', (err: Error & { type?: string; status?: number }, req: Request, res: Response, _next: NextFunction) => {
-    if (err.type === 'entity.too.large') return send(res, new PushAnswer(413, 'BODY TOO LARGE'));
-    if (err.status && err.status >= 400 && err.status < 500) return send(res, new PushAnswer(400, 'BAD REQUEST'));
-    logger.error({ err, path: req.path }, 'push: request failed; nothing stored');
-    return send(res, new PushAnswer(500, 'ERROR'));
-  });
-  return router;
+  /** method (GET also answers HEAD; '*' any) → path without `/iclock/`, `.aspx` or a trailing slash → route. */
+  const routes: Record<string, Record<string, Route>> = {
+    cdata: { GET: handshake, POST: upload },
+    getrequest: { GET: getrequest },
+    devicecmd: { POST: devicecmd },
+    registry: { POST: registry, '*': harmless },
+    ping: { '*': harmless },
+    push: { '*': harmless },
+    querydata: { '*': harmless },
+  };
+
+  const answer = async (route: Route, req: PushRequest, res: ServerResponse, path: string) => {
+    try {
+      send(res, await route(req));
+    } catch (err) {
+      if (err instanceof PushAnswer) return send(res, err);
+      logger.error({ err, path }, 'push: request failed; nothing stored');
+      if (!res.headersSent) send(res, new PushAnswer(500, 'ERROR'));
+    }
+  };
+
+  return (req, res) => {
+    const url = req.url ?? '';
+    if (url.length < 8 || url.slice(0, 8).toLowerCase() !== '/iclock/') return false;
+    const q = url.indexOf('?');
+    const path = (q < 0 ? url : url.slice(0, q)).slice(8).toLowerCase().replace(/\/$/, '').replace(/\.aspx$/, '');
+    const methods = routes[path];
+    const method = req.method === 'HEAD' ? 'GET' : req.method ?? 'GET';
+    const route = methods?.[method] ?? methods?.['*'];
+    if (!route) {
+      req.resume();
+      send(res, methods ? new PushAnswer(405, 'METHOD NOT ALLOWED') : new PushAnswer(404, 'NOT FOUND'));
+      return true;
+    }
+    const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+    let address = req.socket.remoteAddress ?? null;
+    if (trust) {
+      try {
+        address = proxyaddr(req, trust);
+      } catch {
+        // A malformed X-Forwarded-For: the socket's address stands.
+      }
+    }
+    if (address?.startsWith('::ffff:')) address = address.slice(7);
+    if (method === 'GET') {
+      req.resume();
+      void answer(route, { query, body: EMPTY, address }, res, path);
+      return true;
+    }
+    // Terminals send text under any content type; the body is read as raw bytes, decoded as UTF-8.
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > PUSH_MAX_BODY_BYTES) {
+      req.resume();
+      send(res, TOO_LARGE);
+      return true;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > PUSH_MAX_BODY_BYTES) {
+        refused = true;
+        send(res, TOO_LARGE);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!refused) void answer(route, { query, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), address }, res, path);
+    });
+    req.on('error', (err) => {
+      if (refused) return;
+      refused = true;
+      logger.warn({ err: err.message, path }, 'push: request body not read; nothing stored');
+      if (!res.headersSent) send(res, new PushAnswer(400, 'BAD REQUEST'));
+    });
+    return true;
+  };
 }
+
+const EMPTY = Buffer.alloc(0);
+const IDLE = new PushAnswer(200, 'OK');

@@ -23,6 +23,7 @@ const SEEN_FLUSH_MS = 5_000;
  */
 const SEEN_WRITE_MS = 60_000;
 const MAX_ENTRIES = 200_000;
+const SEEN_ROWS_PER_STATEMENT = 100;
 
 export class PollCache {
   private readonly idleUntil = new Map<string, number>();
@@ -116,7 +117,11 @@ export class PollCache {
     if (this.seen.size === 0) return this.flushing;
     const batch = [...this.seen].map(([serialNumber, s]) => ({ serialNumber, address: s.address, at: s.at }));
     this.seen.clear();
-    this.flushing = this.flushing.then(() => noteContacts(this.db, batch)).catch((err: Error) => {
+    // In statements of SEEN_ROWS_PER_STATEMENT: each holds its devices' row locks until its commit,
+    // and an ATTLOG upload of one of them (a share lock on its device) waits that long.
+    this.flushing = this.flushing.then(async () => {
+      for (let i = 0; i < batch.length; i += SEEN_ROWS_PER_STATEMENT) await noteContacts(this.db, batch.slice(i, i + SEEN_ROWS_PER_STATEMENT));
+    }).catch((err: Error) => {
       this.logger.warn({ err: err.message }, 'push: last contacts not written');
     });
     return this.flushing;

@@ -1,5 +1,5 @@
-// PUSH terminals: N terminals each polling getrequest every 10 s (staggered) and sending one
-// real-time punch (ATTLOG, one line) a minute, N stepped up to 10,000 (1,000 polls/s), against
+// PUSH terminals: N terminals (spread over 500 schools) each polling getrequest every 10 s
+// (staggered) and sending one real-time punch (ATTLOG, one line) a minute, N stepped up to 10,000 (1,000 polls/s), against
 // the real api (one process, as `npm run api`) and worker, both their own processes. An open
 // load: calls leave on schedule whatever the answers, so a slow server shows as latency.
 // Measured per step: getrequest and ATTLOG `OK` latency as the terminal sees it, and whether
@@ -11,6 +11,7 @@ import { sql } from 'kysely';
 import { generateDeviceSecret, hashDeviceSecret } from '../../shared/auth/device-secret.js';
 import type { BenchContext, ScenarioResult } from '../harness.js';
 import { stats } from '../harness.js';
+import { machineCpu, postgresCpuSeconds, processCpuSeconds, selfCpuSeconds } from '../cpu.js';
 import { freePort, spawnScript, waitForHttp } from '../spawn.js';
 
 // PUSH_BENCH_STEPS / PUSH_BENCH_SECONDS shrink the run to check the scenario itself (e.g. "200" and "5").
@@ -19,7 +20,9 @@ const POLL_MS = 10_000;
 const PUNCH_MS = 60_000;
 const STEP_SECONDS = Number(process.env.PUSH_BENCH_SECONDS ?? 30);
 const WARMUP_SECONDS = Math.min(12, STEP_SECONDS);
-const USERS = 2_000;
+/** Terminals spread over this many schools (20 each at 10,000), each with PUPILS pupils badged P1…P<PUPILS>. */
+const SCHOOLS = Number(process.env.PUSH_BENCH_SCHOOLS ?? 500);
+const PUPILS = 40;
 
 interface StepResult {
   terminals: number;
@@ -32,6 +35,19 @@ interface StepResult {
   failed: number;
   /** Calls that left more than 100 ms after their time: the generator itself fell behind. */
   late: number;
+}
+
+/** CPU of each process over a step, in cores (1 = one core busy), and the machine's busy share. */
+interface StepCpu {
+  cpu_api: number;
+  cpu_worker: number;
+  cpu_postgres: number;
+  cpu_client: number;
+  cpu_machine: number;
+  /** PUSH sessions the worker imported per second during the step. */
+  imported_per_s: number;
+  /** PUSH sessions accepted and not imported yet at the end of the step. */
+  backlog: number;
 }
 
 /** The load of `terminals` terminals for `seconds` (plus a warm-up not counted) against `port`. */
@@ -107,14 +123,15 @@ export async function pushScenario(ctx: BenchContext): Promise<ScenarioResult> {
   const max = STEPS[STEPS.length - 1];
   const { url, handle, config } = await ctx.database('push', { IMPORT_MAX_PENDING: '10000000' });
   const { db } = handle;
-  ctx.progress(`registering ${max} PUSH terminals, ${USERS} pupils`);
-  const school = await db.insertInto('schools').values({ name: 'Push school', timezone: 'UTC' }).returning('id').executeTakeFirstOrThrow();
-  await sql`INSERT INTO users (school_id, name, badge) SELECT ${school.id}, 'Pupil ' || g, 'P' || g FROM generate_series(1, ${USERS}) g`.execute(db);
+  ctx.progress(`registering ${max} PUSH terminals in ${SCHOOLS} schools of ${PUPILS} pupils`);
+  const schools = await sql<{ id: number }>`INSERT INTO schools (name, timezone) SELECT 'Push school ' || g, 'UTC' FROM generate_series(1, ${SCHOOLS}) g RETURNING id`.execute(db);
+  const schoolIds = schools.rows.map((r) => Number(r.id));
+  await sql`INSERT INTO users (school_id, name, badge) SELECT s, 'Pupil ' || g, 'P' || g FROM unnest(${schoolIds}::bigint[]) s, generate_series(1, ${PUPILS}) g`.execute(db);
   const hash = hashDeviceSecret(generateDeviceSecret());
   await sql`
     WITH d AS (
       INSERT INTO devices (school_id, name, kind, protocol, serial_number, secret_hash, sync_interval_seconds)
-      SELECT ${school.id}, 'Terminal ' || g, 'terminal', 'push', 'BENCH' || lpad(g::text, 6, '0'), ${hash}, 300 FROM generate_series(1, ${max}) g
+      SELECT (${schoolIds}::bigint[])[1 + (g - 1) % ${SCHOOLS}], 'Terminal ' || g, 'terminal', 'push', 'BENCH' || lpad(g::text, 6, '0'), ${hash}, 300 FROM generate_series(1, ${max}) g
       RETURNING id, serial_number
     )
     -- The roster as already sent, so that the worker queues no USERINFO commands during the load.
@@ -122,28 +139,58 @@ export async function pushScenario(ctx: BenchContext): Promise<ScenarioResult> {
   `.execute(db);
   await handle.close();
   const serials = Array.from({ length: max }, (_, i) => `BENCH${String(i + 1).padStart(6, '0')}`);
-  const badges = Array.from({ length: USERS }, (_, i) => `P${i + 1}`);
+  const badges = Array.from({ length: PUPILS }, (_, i) => `P${i + 1}`);
 
+  // PUSH_BENCH_CPU_PROF=<dir>: the api and the worker write V8 CPU profiles there when stopped.
+  const profile: Record<string, string> = process.env.PUSH_BENCH_CPU_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.PUSH_BENCH_CPU_PROF}` } : {};
   const env = {
+    ...profile,
     DATABASE_URL: url, JWT_SECRET: config.jwtSecret!, NODE_ENV: 'production', API_PROCESSES: '1', HOST: '127.0.0.1', LOG_LEVEL: 'warn',
     IMPORT_MAX_PENDING: '10000000', DATA_DIR: ctx.dataDir,
   };
   const apiPort = await freePort();
   const api = spawnScript('api/main.ts', { ...env, PORT: String(apiPort) });
   const worker = spawnScript('worker/main.ts', env);
-  const steps: StepResult[] = [];
+  const steps: Array<StepResult & StepCpu> = [];
   let imported = 0;
+  const check = (await import('../../db/database.js')).connectDatabase(url, { max: 1, logger: ctx.logger, applicationName: 'bench' });
+  const counts = async () => (await sql<{ done: number; pending: number }>`
+    SELECT count(*) FILTER (WHERE processed_at IS NOT NULL)::int AS done, count(*) FILTER (WHERE processed_at IS NULL)::int AS pending
+    FROM sync_sessions WHERE channel = 'push'`.execute(check.db)).rows[0];
   try {
     await waitForHttp(`http://127.0.0.1:${apiPort}/healthz`);
+    const pgDir = `${ctx.dataDir}/postgres`;
     for (const n of STEPS) {
       ctx.progress(`${n} terminals: polls every ${POLL_MS / 1000} s, a punch a minute, ${STEP_SECONDS} s measured`);
-      steps.push(await runLoad(apiPort, n, STEP_SECONDS, { punches: true, serials, badges }));
+      const before = { api: processCpuSeconds(api.pid), worker: processCpuSeconds(worker.pid), postgres: postgresCpuSeconds(pgDir), client: selfCpuSeconds(), machine: machineCpu(), at: performance.now(), ...await counts() };
+      // What the database connections wait on, sampled each second during the step (PUSH_BENCH_WAITS=1).
+      const waits = new Map<string, number>();
+      const sampler = process.env.PUSH_BENCH_WAITS ? setInterval(() => {
+        void sql<{ k: string; n: number }>`
+          SELECT application_name || ' ' || state || ' ' || coalesce(wait_event_type || ':' || wait_event, '-') AS k, count(*)::int AS n
+          FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() GROUP BY 1`.execute(check.db)
+          .then((r) => { for (const row of r.rows) waits.set(row.k, (waits.get(row.k) ?? 0) + row.n); }, () => undefined);
+      }, 1000) : null;
+      const step = await runLoad(apiPort, n, STEP_SECONDS, { punches: true, serials, badges });
+      if (sampler) {
+        clearInterval(sampler);
+        ctx.progress(`connections by state and wait (summed over 1 s samples): ${JSON.stringify(Object.fromEntries([...waits].sort((a, b) => b[1] - a[1])))}`);
+      }
+      const after = { api: processCpuSeconds(api.pid), worker: processCpuSeconds(worker.pid), postgres: postgresCpuSeconds(pgDir), client: selfCpuSeconds(), machine: machineCpu(), at: performance.now(), ...await counts() };
+      const seconds = (after.at - before.at) / 1000;
+      const r2 = (v: number) => Math.round(v * 100) / 100;
+      steps.push({
+        ...step,
+        cpu_api: r2((after.api - before.api) / seconds), cpu_worker: r2((after.worker - before.worker) / seconds),
+        cpu_postgres: r2((after.postgres - before.postgres) / seconds), cpu_client: r2((after.client - before.client) / seconds),
+        cpu_machine: r2((after.machine.busy - before.machine.busy) / (after.machine.total - before.machine.total)),
+        imported_per_s: r2((after.done - before.done) / seconds), backlog: after.pending,
+      });
       ctx.progress(JSON.stringify(steps.at(-1)));
     }
-    const check = (await import('../../db/database.js')).connectDatabase(url, { max: 1, logger: ctx.logger, applicationName: 'bench' });
-    imported = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM sync_sessions WHERE channel = 'push' AND processed_at IS NOT NULL`.execute(check.db)).rows[0].n);
-    await check.close();
+    imported = (await counts()).done;
   } finally {
+    await check.close();
     await worker.stop();
     await api.stop();
   }

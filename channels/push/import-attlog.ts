@@ -1,57 +1,124 @@
-// A PUSH ATTLOG batch (PUSH.md §4) imported by the worker's import job, like a v4 batch: inside
-// the job's one transaction, its lines are checked (row codes staff can see), stored once per
-// (terminal, PIN, local time), punches without in/out typed by pairing, the touched user-days
-// recomputed, and the session finished with its stats. The archive is the raw body.
+// PUSH ATTLOG batches (PUSH.md §4) imported by the worker, many sessions of many terminals in one
+// transaction (the import job takes every pending one: channels/push/session.ts): their lines are
+// checked (row codes staff can see), stored once per (terminal, PIN, local time), punches without
+// in/out typed by pairing, the touched user-days recomputed, and each session finished with its
+// stats. Statements per transaction do not grow with the number of sessions: 167 real-time
+// punches a second cost a few imports a second, not 167. The archive is the raw body.
 import type { Trx } from '../../db/database.js';
 import { insertRejections, type RejectionRow } from '../../db/repositories/batch-import.js';
-import { dayPunchesForPairing, insertPunches, setPunchTypes, usersByBadge } from '../../db/repositories/push-punches.js';
-import type { FileImportStats, School } from '../../db/schema/index.js';
-import type { Logger } from '../../shared/logger.js';
+import {
+  dayPunchesForPairing, finishPushDevices, finishPushSessions, insertPunches, pushDevices, setPunchTypes, usersByBadge, type PunchRow,
+} from '../../db/repositories/push-punches.js';
+import type { FileImportStats } from '../../db/schema/index.js';
 import type { RowRejectionCode } from '../../shared/protocol/codes.js';
 import { ATTLOG_FILE, bodyLines, parseAttlogLine, type AttlogPunch, type PunchType } from '../../shared/protocol/push.js';
-import { TouchedDays } from '../kit/touched-days.js';
+import { lockUsersForFigures, recomputeDays, schoolClocks, type DayKey, type SchoolClock } from '../../db/repositories/user-days.js';
+import { LocalDayIndex } from '../../shared/time/local-day-index.js';
 
 const CHUNK_ROWS = 5_000;
+const RECOMPUTE_CHUNK = 5_000;
 
-export interface PushImportInput {
-  trx: Trx;
-  logger: Logger;
-  session: { id: string; receivedAt: Date; archive: Buffer };
-  device: { id: string; schoolId: number; timezone: string | null };
-  school: School;
-  now: Date;
+/**
+ * The user-days these sessions touched, across every school of the batch, recomputed in a few
+ * statements whatever the number of schools (the kit's TouchedDays holds one school, and one
+ * recompute per school would make a batch of many terminals cost a statement per school).
+ */
+class TouchedSchoolDays {
+  private readonly clocks = new Map<number, SchoolClock & { index: LocalDayIndex }>();
+  private readonly keys = new Map<string, DayKey>();
+
+  school(schoolId: number, timezone: string, dayEnd: string): void {
+    if (!this.clocks.has(schoolId)) this.clocks.set(schoolId, { timezone, dayEnd, index: new LocalDayIndex(timezone) });
+  }
+
+  private readonly elsewhere: Array<{ schoolId: number; userId: number; occurredAt: Date }> = [];
+
+  add(schoolId: number, userId: number, occurredAt: Date): void {
+    const clock = this.clocks.get(schoolId);
+    // A row re-paired that its terminal stored for its former school (moved today): that school's clock is read at the end.
+    if (!clock) {
+      this.elsewhere.push({ schoolId, userId, occurredAt });
+      return;
+    }
+    const day = clock.index.dayNumber(occurredAt.getTime());
+    const key = `${userId}|${day}`;
+    if (!this.keys.has(key)) this.keys.set(key, { schoolId, userId, date: LocalDayIndex.dateOf(day) });
+  }
+
+  async recompute(trx: Trx, now: Date): Promise<void> {
+    if (this.elsewhere.length > 0) {
+      for (const [id, clock] of await schoolClocks(trx, [...new Set(this.elsewhere.map((e) => e.schoolId))])) this.school(id, clock.timezone, clock.dayEnd);
+      for (const e of this.elsewhere.splice(0)) if (this.clocks.has(e.schoolId)) this.add(e.schoolId, e.userId, e.occurredAt);
+    }
+    if (this.keys.size === 0) return;
+    const days = [...this.keys.values()].sort((a, b) => a.userId - b.userId || (a.date < b.date ? -1 : 1));
+    await lockUsersForFigures(trx, days.map((d) => d.userId));
+    for (let i = 0; i < days.length; i += RECOMPUTE_CHUNK) await recomputeDays(trx, days.slice(i, i + RECOMPUTE_CHUNK), this.clocks, now);
+  }
+}
+
+export interface PushSessionToImport {
+  id: string;
+  device_id: string;
+  received_at: Date;
+  archive: Buffer;
 }
 
 export interface PushImportResult {
-  stats: Record<string, FileImportStats>;
+  sessionId: string;
+  stats: FileImportStats;
   /** A batch of one punch is a real-time punch: its time against its arrival estimates the terminal's clock skew. */
   clockSkewSeconds: number | null;
 }
 
-type Pending = AttlogPunch & { line: number; userId: number };
+type Pending = PunchRow & { line: number; session: SessionState };
 
-export async function importAttlog(input: PushImportInput): Promise<PushImportResult> {
-  const { trx, session, device, school } = input;
-  const timeZone = device.timezone ?? school.timezone;
-  const touched = new TouchedDays(school.id, school.timezone, school.day_end.slice(0, 5));
-  const stats: FileImportStats = { received: 0, accepted: 0, duplicates: 0, rejected: 0, high_water_mark: 0 };
-  const rejections: RejectionRow[] = [];
-  const reject = (line: number, code: RowRejectionCode) => {
-    stats.rejected++;
-    rejections.push({ file: ATTLOG_FILE, line, recordId: null, code });
-  };
+interface SessionState {
+  session: PushSessionToImport;
+  stats: FileImportStats;
+  rejections: RejectionRow[];
+  skew: number | null;
+}
 
-  // Lines as the terminal sent them; numbering counts every non-empty line (the n of `OK: <n>`).
-  const lines = bodyLines(session.archive.toString('utf8'));
-  const parsed: Array<{ line: number; punch: AttlogPunch }> = [];
-  lines.forEach((text, i) => {
-    stats.received++;
-    const result = parseAttlogLine(text, timeZone, session.receivedAt);
-    if (result.ok) parsed.push({ line: i + 1, punch: result.punch });
-    else reject(i + 1, result.code);
-  });
+/**
+ * Imports `sessions` (in their order: a punch sent twice is counted new in the first, duplicate in
+ * the later) inside `trx`, and finishes them. Sessions of a terminal that no longer exists are
+ * left alone (the caller's pick only holds existing terminals' sessions).
+ */
+export async function importAttlogSessions(trx: Trx, sessions: readonly PushSessionToImport[], now = new Date()): Promise<PushImportResult[]> {
+  const devices = await pushDevices(trx, [...new Set(sessions.map((s) => s.device_id))]);
+  const touched = new TouchedSchoolDays();
+  const states: SessionState[] = [];
+  const parsed: Array<{ state: SessionState; line: number; punch: AttlogPunch; schoolId: number }> = [];
 
-  const users = await usersByBadge(trx, device.schoolId, [...new Set(parsed.map((p) => p.punch.pin))]);
+  for (const session of sessions) {
+    const device = devices.get(session.device_id);
+    if (!device) continue;
+    const state: SessionState = { session, stats: { received: 0, accepted: 0, duplicates: 0, rejected: 0, high_water_mark: 0 }, rejections: [], skew: null };
+    states.push(state);
+    touched.school(device.school_id, device.school_timezone, device.day_end.slice(0, 5));
+    const timeZone = device.timezone ?? device.school_timezone;
+    // Lines as the terminal sent them; numbering counts every non-empty line (the n of `OK: <n>`).
+    const lines = bodyLines(session.archive.toString('utf8'));
+    let readable = 0;
+    lines.forEach((text, i) => {
+      state.stats.received++;
+      const result = parseAttlogLine(text, timeZone, session.received_at);
+      if (result.ok) {
+        readable++;
+        parsed.push({ state, line: i + 1, punch: result.punch, schoolId: device.school_id });
+      } else {
+        reject(state, i + 1, result.code);
+      }
+    });
+    const only = lines.length === 1 && readable === 1 ? parsed[parsed.length - 1].punch : null;
+    if (only) state.skew = Math.round((only.occurredAt.getTime() - session.received_at.getTime()) / 1000);
+  }
+
+  const wanted = new Map<string, { schoolId: number; badge: string }>();
+  for (const p of parsed) wanted.set(`${p.schoolId}\t${p.punch.pin}`, { schoolId: p.schoolId, badge: p.punch.pin });
+  const users = await usersByBadge(trx, [...wanted.values()]);
+
   const seen = new Set<string>();
   const inferredDays = new Set<string>();
   let chunk: Pending[] = [];
@@ -59,61 +126,75 @@ export async function importAttlog(input: PushImportInput): Promise<PushImportRe
     if (chunk.length === 0) return;
     const rows = chunk;
     chunk = [];
-    const inserted = await insertPunches(trx, { schoolId: device.schoolId, deviceId: device.id, sessionId: session.id }, rows);
+    const inserted = await insertPunches(trx, rows);
     for (const r of rows) {
-      if (inserted.has(`${r.pin}\t${r.localTime}`)) {
-        stats.accepted++;
-        touched.add(r.userId, r.occurredAt);
-        if (r.type === null) inferredDays.add(`${r.pin}\t${r.localTime.slice(0, 10)}`);
+      if (inserted.has(`${r.deviceId}\t${r.pin}\t${r.localTime}`)) {
+        r.session.stats.accepted++;
+        touched.add(r.schoolId, r.userId, r.occurredAt);
+        if (r.type === null) inferredDays.add(`${r.deviceId}\t${r.pin}\t${r.localTime.slice(0, 10)}`);
       } else {
-        stats.duplicates++;
+        r.session.stats.duplicates++;
       }
     }
   };
-  for (const { line, punch } of parsed) {
-    const userId = users.get(punch.pin);
+  for (const { state, line, punch, schoolId } of parsed) {
+    const userId = users.get(`${schoolId}\t${punch.pin}`);
     // unknown_user: no user with this badge in the terminal's school (the same answer whatever other schools hold).
     if (userId === undefined) {
-      reject(line, 'unknown_user');
+      reject(state, line, 'unknown_user');
       continue;
     }
-    // The same punch twice in one batch: the second is a duplicate, as it would be in the next batch.
-    const key = `${punch.pin}\t${punch.localTime}`;
+    // The same punch twice in these batches: the later one is a duplicate, as it would be in the next batch.
+    const key = `${state.session.device_id}\t${punch.pin}\t${punch.localTime}`;
     if (seen.has(key)) {
-      stats.duplicates++;
+      state.stats.duplicates++;
       continue;
     }
     seen.add(key);
-    chunk.push({ ...punch, line, userId });
+    chunk.push({ ...punch, schoolId, deviceId: state.session.device_id, sessionId: state.session.id, userId, line, session: state });
     if (chunk.length >= CHUNK_ROWS) await flush();
   }
   await flush();
 
-  for (const change of await pairInferred(trx, device.id, inferredDays)) touched.add(change.userId, change.occurredAt);
-  await insertRejections(trx, session.id, rejections);
-  await touched.recompute(trx, input.now);
+  for (const change of await pairInferred(trx, inferredDays)) touched.add(change.schoolId, change.userId, change.occurredAt);
+  for (const state of states) if (state.rejections.length > 0) await insertRejections(trx, state.session.id, state.rejections);
+  await touched.recompute(trx, now);
 
-  const only = parsed.length === 1 && lines.length === 1 ? parsed[0].punch : null;
-  return {
-    stats: { [ATTLOG_FILE]: stats },
-    clockSkewSeconds: only ? Math.round((only.occurredAt.getTime() - session.receivedAt.getTime()) / 1000) : null,
-  };
+  const results = states.map((s) => ({ sessionId: s.session.id, stats: s.stats, clockSkewSeconds: s.skew }));
+  await finishPushSessions(trx, results.map((r) => ({ id: r.sessionId, stats: { [ATTLOG_FILE]: r.stats }, clockSkewSeconds: r.clockSkewSeconds })));
+  // Per terminal: "complete up to" its latest batch's arrival; the skew of its latest real-time punch.
+  const health = new Map<string, { id: string; receivedAt: Date; clockSkewSeconds: number | null }>();
+  for (const s of states) {
+    const last = health.get(s.session.device_id);
+    health.set(s.session.device_id, {
+      id: s.session.device_id,
+      receivedAt: !last || s.session.received_at > last.receivedAt ? s.session.received_at : last.receivedAt,
+      clockSkewSeconds: s.skew ?? last?.clockSkewSeconds ?? null,
+    });
+  }
+  await finishPushDevices(trx, [...health.values()]);
+  return results;
+}
+
+function reject(state: SessionState, line: number, code: RowRejectionCode): void {
+  state.stats.rejected++;
+  state.rejections.push({ file: ATTLOG_FILE, line, recordId: null, code });
 }
 
 /**
- * Punches without in/out (PUSH.md §4): on each (PIN, terminal-local day) this batch added one to,
- * the day's punches are taken in time order; a punch with a type keeps it and sets the state,
- * an inferred one opens when nothing is open and closes otherwise. Rows whose inferred type
- * changes (a late punch arrived in between) are updated; their user-days are recomputed.
+ * Punches without in/out (PUSH.md §4): on each (terminal, PIN, terminal-local day) these batches
+ * added one to, the day's punches are taken in time order; a punch with a type keeps it and sets
+ * the state, an inferred one opens when nothing is open and closes otherwise. Rows whose inferred
+ * type changes (a late punch arrived in between) are updated; their user-days are recomputed.
  */
-async function pairInferred(trx: Trx, deviceId: string, days: ReadonlySet<string>): Promise<Array<{ userId: number; occurredAt: Date }>> {
+async function pairInferred(trx: Trx, days: ReadonlySet<string>): Promise<Array<{ schoolId: number; userId: number; occurredAt: Date }>> {
   if (days.size === 0) return [];
-  const rows = await dayPunchesForPairing(trx, deviceId, [...days].map((k) => k.split('\t') as [string, string]));
-  const changes: Array<{ id: number; type: PunchType; userId: number; occurredAt: Date }> = [];
+  const rows = await dayPunchesForPairing(trx, [...days].map((k) => k.split('\t') as [string, string, string]));
+  const changes: Array<{ id: number; type: PunchType; schoolId: number; userId: number; occurredAt: Date }> = [];
   let group = '';
   let open = false;
   for (const r of rows) {
-    const g = `${r.pin}\t${r.day}`;
+    const g = `${r.device_id}\t${r.pin}\t${r.day}`;
     if (g !== group) {
       group = g;
       open = false;
@@ -124,7 +205,7 @@ async function pairInferred(trx: Trx, deviceId: string, days: ReadonlySet<string
     }
     const type: PunchType = open ? 'checkout' : 'checkin';
     open = !open;
-    if (type !== r.type) changes.push({ id: Number(r.id), type, userId: Number(r.user_id), occurredAt: r.occurred_at });
+    if (type !== r.type) changes.push({ id: Number(r.id), type, schoolId: Number(r.school_id), userId: Number(r.user_id), occurredAt: r.occurred_at });
   }
   await setPunchTypes(trx, changes);
   return changes;

@@ -9,6 +9,7 @@ import { notifyTerminal, queueCommands, setTerminalRosterVersion, terminalsBehin
 import { rosterHorizon, rosterUsers } from '../../db/repositories/roster.js';
 import type { Logger } from '../../shared/logger.js';
 import { userDelete, userUpdate } from '../../shared/protocol/push.js';
+import { failSilentTerminalsCommands } from './deadlines.js';
 
 const TERMINALS_PER_RUN = 200;
 
@@ -33,11 +34,15 @@ export async function queueRosterChanges(db: Db, logger: Logger): Promise<number
   });
 }
 
-/** Runs `queueRosterChanges` every `seconds` until stopped. */
-export function startRosterLoop(db: Db, logger: Logger, seconds: number): { stop(): Promise<void> } {
+/**
+ * Runs `queueRosterChanges` every `seconds` until stopped, and with it the deadline sweep of
+ * commands (channels/push/deadlines.ts) when `commands` says how long answers may take.
+ */
+export function startRosterLoop(db: Db, logger: Logger, seconds: number, commands?: { resendAfterSeconds: number; maxSends: number }): { stop(): Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
     running = running.then(() => queueRosterChanges(db, logger)).catch((err: Error) => logger.warn({ err: err.message }, 'push: roster changes not queued'));
+    if (commands) running = running.then(() => failSilentTerminalsCommands(db, logger, commands)).catch((err: Error) => logger.warn({ err: err.message }, 'push: command deadlines not swept'));
   }, seconds * 1000);
   timer.unref();
   return {

@@ -1,9 +1,25 @@
-// PUSH punches (PUSH.md §4) as the worker's import writes them: users by badge, the set-based
-// insert keyed by (terminal, PIN, local time), and the reads and writes of type inference.
+// Punches (PUSH.md §4) as the worker's import writes them, for many sessions and terminals at
+// once: pending sessions picked, users by badge, the set-based insert keyed by (terminal, PIN,
+// local time), the reads and writes of type inference, and the sessions and terminals finished.
 import { sql } from 'kysely';
-import type { Trx } from '../database.js';
+import { PUSH_SESSION_CHANNEL } from '../../shared/protocol/push.js';
+import type { DbOrTrx, Trx } from '../database.js';
+
+/** Users by (school, badge) for every school of a batch; deactivated users included (a punch from before their deactivation is history). Keys `school \t badge`. */
+export async function usersByBadge(trx: Trx, wanted: ReadonlyArray<{ schoolId: number; badge: string }>): Promise<Map<string, number>> {
+  if (wanted.length === 0) return new Map();
+  const rows = await sql<{ id: number; school_id: number; badge: string }>`
+    SELECT u.id, u.school_id, u.badge FROM users u
+    JOIN unnest(${wanted.map((w) => w.schoolId)}::bigint[], ${wanted.map((w) => w.badge)}::text[]) AS k(school_id, badge)
+      ON u.school_id = k.school_id AND u.badge = k.badge
+  `.execute(trx);
+  return new Map(rows.rows.map((r) => [`${r.school_id}\t${r.badge}`, Number(r.id)]));
+}
 
 export interface PunchRow {
+  schoolId: number;
+  deviceId: string;
+  sessionId: string;
   userId: number;
   type: 'checkin' | 'checkout' | null;
   occurredAt: Date;
@@ -13,38 +29,31 @@ export interface PunchRow {
   status: number;
 }
 
-/** Users of the school by badge; deactivated users included (a punch from before their deactivation is history). */
-export async function usersByBadge(trx: Trx, schoolId: number, badges: readonly string[]): Promise<Map<string, number>> {
-  if (badges.length === 0) return new Map();
-  const rows = await sql<{ id: number; badge: string }>`
-    SELECT id, badge FROM users WHERE school_id = ${schoolId} AND badge = ANY(${[...badges]}::text[])
-  `.execute(trx);
-  return new Map(rows.rows.map((r) => [r.badge, Number(r.id)]));
-}
-
-/** One statement per chunk; answers the keys (`pin \t local time`) inserted, the others were held already. */
-export async function insertPunches(trx: Trx, target: { schoolId: number; deviceId: string; sessionId: string }, rows: readonly PunchRow[]): Promise<Set<string>> {
-  const result = await sql<{ pin: string; local_time: string }>`
+/** One statement for the rows of many sessions and terminals; answers the keys (`device \t pin \t local time`) inserted, the others were held already. */
+export async function insertPunches(trx: Trx, rows: readonly PunchRow[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const result = await sql<{ device_id: string; pin: string; local_time: string }>`
     INSERT INTO attendances (school_id, user_id, device_id, type, occurred_at, session_id, pin, local_time, verify, punch_status, type_inferred)
-    SELECT ${target.schoolId}, t.user_id, ${target.deviceId}::uuid, coalesce(t.type, 'checkin'), t.occurred_at, ${target.sessionId}::uuid,
+    SELECT t.school_id, t.user_id, t.device_id, coalesce(t.type, 'checkin'), t.occurred_at, t.session_id,
       t.pin, t.local_time, t.verify, t.status, t.type IS NULL
-    FROM unnest(${rows.map((r) => r.userId)}::bigint[], ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.occurredAt.toISOString())}::timestamptz[],
+    FROM unnest(${rows.map((r) => r.schoolId)}::bigint[], ${rows.map((r) => r.deviceId)}::uuid[], ${rows.map((r) => r.sessionId)}::uuid[],
+                ${rows.map((r) => r.userId)}::bigint[], ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.occurredAt.toISOString())}::timestamptz[],
                 ${rows.map((r) => r.pin)}::text[], ${rows.map((r) => r.localTime)}::timestamp[], ${rows.map((r) => r.verify)}::smallint[], ${rows.map((r) => r.status)}::smallint[])
-         AS t(user_id, type, occurred_at, pin, local_time, verify, status)
+         AS t(school_id, device_id, session_id, user_id, type, occurred_at, pin, local_time, verify, status)
     ON CONFLICT (device_id, pin, local_time) WHERE pin IS NOT NULL DO NOTHING
-    RETURNING pin, to_char(local_time, 'YYYY-MM-DD HH24:MI:SS') AS local_time
+    RETURNING device_id, pin, to_char(local_time, 'YYYY-MM-DD HH24:MI:SS') AS local_time
   `.execute(trx);
-  return new Set(result.rows.map((r) => `${r.pin}\t${r.local_time}`));
+  return new Set(result.rows.map((r) => `${r.device_id}\t${r.pin}\t${r.local_time}`));
 }
 
-/** The terminal's punches of these (PIN, local day)s in time order, locked (their types may change). */
-export async function dayPunchesForPairing(trx: Trx, deviceId: string, days: ReadonlyArray<[pin: string, day: string]>) {
-  const rows = await sql<{ id: string; user_id: string; pin: string; day: string; type: 'checkin' | 'checkout'; type_inferred: boolean; occurred_at: Date }>`
-    SELECT a.id, a.user_id, a.pin, a.local_time::date::text AS day, a.type, a.type_inferred, a.occurred_at
-    FROM attendances a JOIN unnest(${days.map((k) => k[0])}::text[], ${days.map((k) => k[1])}::date[]) AS k(pin, day)
-      ON a.pin = k.pin AND a.local_time >= k.day AND a.local_time < k.day + 1
-    WHERE a.device_id = ${deviceId}::uuid
-    ORDER BY a.pin, a.local_time
+/** The punches of these (terminal, PIN, local day)s in time order, locked (their types may change). */
+export async function dayPunchesForPairing(trx: Trx, days: ReadonlyArray<[deviceId: string, pin: string, day: string]>) {
+  if (days.length === 0) return [];
+  const rows = await sql<{ id: string; device_id: string; school_id: string; user_id: string; pin: string; day: string; type: 'checkin' | 'checkout'; type_inferred: boolean; occurred_at: Date }>`
+    SELECT a.id, a.device_id, a.school_id, a.user_id, a.pin, a.local_time::date::text AS day, a.type, a.type_inferred, a.occurred_at
+    FROM attendances a JOIN unnest(${days.map((k) => k[0])}::uuid[], ${days.map((k) => k[1])}::text[], ${days.map((k) => k[2])}::date[]) AS k(device_id, pin, day)
+      ON a.device_id = k.device_id AND a.pin = k.pin AND a.local_time >= k.day AND a.local_time < k.day + 1
+    ORDER BY a.device_id, a.pin, a.local_time
     FOR UPDATE OF a
   `.execute(trx);
   return rows.rows;
@@ -58,21 +67,83 @@ export async function setPunchTypes(trx: Trx, changes: ReadonlyArray<{ id: numbe
   `.execute(trx);
 }
 
-/** The device fields the PUSH import reads. */
-export async function pushDevice(trx: Trx, deviceId: string) {
-  return trx.selectFrom('devices').select(['id', 'school_id', 'timezone']).where('id', '=', deviceId).executeTakeFirstOrThrow();
+/** The terminals of a batch with their schools (what the import reads of them). */
+export async function pushDevices(trx: Trx, deviceIds: readonly string[]) {
+  if (deviceIds.length === 0) return new Map<string, never>();
+  const rows = await trx.selectFrom('devices as d').innerJoin('schools as s', 's.id', 'd.school_id')
+    .select(['d.id', 'd.school_id', 'd.timezone', 's.timezone as school_timezone', 's.day_end'])
+    .where('d.id', 'in', [...deviceIds]).execute();
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
 /**
- * After a PUSH import: the session acknowledged (its `OK` was the answer), the device's last
- * sync, "complete up to" the batch's arrival, and the clock skew a real-time punch gave.
+ * PUSH sessions waiting for their import, oldest first, locked (SKIP LOCKED: concurrent imports
+ * take disjoint sets) up to `limit` sessions; the archives of the first ones up to `maxBytes`
+ * (at least one) are read, the others stay for the next pick. `only`: that session alone.
  */
-export async function finishPushImport(trx: Trx, sessionId: string, deviceId: string, receivedAt: Date, clockSkewSeconds: number | null): Promise<void> {
-  await trx.updateTable('sync_sessions').set({ acked_at: sql`now()` }).where('id', '=', sessionId).execute();
-  await trx.updateTable('devices').set({
-    last_synced_at: sql`now()`,
-    last_device_clock: sql`greatest(last_device_clock, ${receivedAt}::timestamptz)`,
-    ...(clockSkewSeconds !== null && { clock_skew_seconds: clockSkewSeconds }),
-    updated_at: sql`now()`,
-  }).where('id', '=', deviceId).execute();
+export async function pickPendingPushSessions(trx: Trx, opts: { limit: number; maxBytes: number; only?: string }): Promise<Array<{ id: string; device_id: string; received_at: Date; archive: Buffer }>> {
+  const picked = await sql<{ id: string; archive_bytes: number | null }>`
+    SELECT id, archive_bytes FROM sync_sessions
+    WHERE processed_at IS NULL AND channel = ${PUSH_SESSION_CHANNEL} ${opts.only ? sql`AND id = ${opts.only}::uuid` : sql``}
+    ORDER BY received_at LIMIT ${opts.limit}
+    FOR UPDATE SKIP LOCKED
+  `.execute(trx);
+  const ids: string[] = [];
+  let bytes = 0;
+  for (const r of picked.rows) {
+    bytes += Number(r.archive_bytes ?? 0);
+    if (ids.length > 0 && bytes > opts.maxBytes) break;
+    ids.push(r.id);
+  }
+  if (ids.length === 0) return [];
+  const rows = await sql<{ id: string; device_id: string; received_at: Date; archive: Buffer | null }>`
+    SELECT id, device_id, received_at, archive FROM sync_sessions WHERE id = ANY(${ids}::uuid[]) ORDER BY received_at, id
+  `.execute(trx);
+  return rows.rows.map((r) => ({ ...r, archive: r.archive ?? Buffer.alloc(0) }));
+}
+
+/** Whether a PUSH session waits for its import (the sweep queues a job for them when none is live). */
+export async function pushSessionsPending(db: DbOrTrx): Promise<boolean> {
+  const row = await sql<{ found: boolean }>`
+    SELECT EXISTS (SELECT 1 FROM sync_sessions WHERE processed_at IS NULL AND channel = ${PUSH_SESSION_CHANNEL}) AS found
+  `.execute(db);
+  return row.rows[0]?.found ?? false;
+}
+
+/**
+ * After a PUSH import: each session finished as imported and acknowledged (its `OK` was the
+ * answer) with its stats, in one statement.
+ */
+export async function finishPushSessions(trx: Trx, sessions: ReadonlyArray<{ id: string; stats: unknown; clockSkewSeconds: number | null }>): Promise<void> {
+  if (sessions.length === 0) return;
+  await sql`
+    UPDATE sync_sessions s SET outcome = 'imported', stats = t.stats::jsonb, clock_skew_seconds = t.skew, processed_at = now(), acked_at = now()
+    FROM unnest(${sessions.map((x) => x.id)}::uuid[], ${sessions.map((x) => JSON.stringify(x.stats))}::text[], ${sessions.map((x) => x.clockSkewSeconds)}::int[]) AS t(id, stats, skew)
+    WHERE s.id = t.id
+  `.execute(trx);
+}
+
+/** The terminals' health after a PUSH import: last sync, "complete up to" each batch's arrival, the clock skew a real-time punch gave. */
+export async function finishPushDevices(trx: Trx, devices: ReadonlyArray<{ id: string; receivedAt: Date; clockSkewSeconds: number | null }>): Promise<void> {
+  if (devices.length === 0) return;
+  await sql`
+    UPDATE devices d SET last_synced_at = now(), last_device_clock = greatest(d.last_device_clock, t.received),
+      clock_skew_seconds = coalesce(t.skew, d.clock_skew_seconds), updated_at = now()
+    FROM unnest(${devices.map((x) => x.id)}::uuid[], ${devices.map((x) => x.receivedAt.toISOString())}::timestamptz[], ${devices.map((x) => x.clockSkewSeconds)}::int[]) AS t(id, received, skew)
+    WHERE d.id = t.id
+  `.execute(trx);
+}
+
+/** A session whose import failed IMPORT_RETRY_LIMIT + 1 times on its own: failed, shown to staff (a terminal sending the same bytes again makes a new session). */
+export async function failPushSession(db: DbOrTrx, sessionId: string, reason: string): Promise<void> {
+  await sql`
+    UPDATE sync_sessions SET outcome = 'failed', failure = ${reason.slice(0, 2000)}, processed_at = now()
+    WHERE id = ${sessionId}::uuid AND processed_at IS NULL
+  `.execute(db);
+}
+
+/** One more failed import attempt of a session on its own (outside the rolled-back import); answers the attempts so far. */
+export async function countFailedAttempt(db: DbOrTrx, sessionId: string): Promise<number> {
+  const row = await sql<{ attempts: number }>`UPDATE sync_sessions SET attempts = attempts + 1 WHERE id = ${sessionId}::uuid RETURNING attempts`.execute(db);
+  return Number(row.rows[0]?.attempts ?? 0);
 }

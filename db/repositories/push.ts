@@ -71,17 +71,26 @@ export async function noteContact(db: Db, contact: { serialNumber: string; addre
   `.execute(db);
 }
 
-/** Many terminals' last contact at once (the getrequest path batches them: one statement per flush). */
+/**
+ * Many terminals' last contact at once (the getrequest path batches them). Two statements, each
+ * locking rows of one table only, in serial-number order: an ATTLOG upload holds its device's
+ * row (share) and its terminal's row (the cursor) at once, and one statement updating both
+ * tables formed a deadlock with it (uploads answered 500 after PostgreSQL's deadlock timeout).
+ */
 export async function noteContacts(db: Db, contacts: ReadonlyArray<{ serialNumber: string; address: string | null; at: Date }>): Promise<void> {
   if (contacts.length === 0) return;
+  const sorted = [...contacts].sort((a, b) => (a.serialNumber < b.serialNumber ? -1 : a.serialNumber > b.serialNumber ? 1 : 0));
+  const sns = sorted.map((c) => c.serialNumber);
+  const ats = sorted.map((c) => c.at.toISOString());
   await sql`
-    WITH c AS (
-      SELECT * FROM unnest(${contacts.map((c) => c.serialNumber)}::text[], ${contacts.map((c) => c.address)}::text[], ${contacts.map((c) => c.at.toISOString())}::timestamptz[]) AS c(sn, address, at)
-    ), t AS (
-      UPDATE push_terminals t SET last_seen_at = greatest(t.last_seen_at, c.at), address = coalesce(c.address, t.address)
-      FROM c WHERE t.serial_number = c.sn RETURNING t.device_id, c.at
-    )
-    UPDATE devices d SET last_seen_at = greatest(d.last_seen_at, t.at) FROM t WHERE d.id = t.device_id
+    UPDATE devices d SET last_seen_at = greatest(d.last_seen_at, c.at)
+    FROM unnest(${sns}::text[], ${ats}::timestamptz[]) AS c(sn, at) JOIN push_terminals t ON t.serial_number = c.sn
+    WHERE d.id = t.device_id
+  `.execute(db);
+  await sql`
+    UPDATE push_terminals t SET last_seen_at = greatest(t.last_seen_at, c.at), address = coalesce(c.address, t.address)
+    FROM unnest(${sns}::text[], ${sorted.map((c) => c.address)}::text[], ${ats}::timestamptz[]) AS c(sn, address, at)
+    WHERE t.serial_number = c.sn
   `.execute(db);
 }
 
@@ -117,14 +126,36 @@ export async function sameBatchSession(db: DbOrTrx, deviceId: string, sha256: st
   return row?.id;
 }
 
-/** The device exists and is enabled; its row stays share-locked until the transaction ends. */
-export async function deviceStillEnabled(trx: Trx, deviceId: string): Promise<boolean> {
-  const row = await trx.selectFrom('devices').select('disabled_at').where('id', '=', deviceId).forShare().executeTakeFirst();
-  return row !== undefined && row.disabled_at === null;
-}
-
-export async function insertPushSession(trx: Trx, session: { id: string; device_id: string; archive: Buffer; archive_sha256: string; job_id: string }): Promise<void> {
-  await trx.insertInto('sync_sessions').values({ ...session, channel: PUSH_SESSION_CHANNEL, archive_bytes: session.archive.length }).execute();
+/**
+ * An ATTLOG upload in one statement, its own transaction: the device re-read under a share lock
+ * (a disable committed before refuses the batch, one arriving later waits for this commit), the
+ * session stored unless the very same bytes are already (a retry after a lost `OK`), the
+ * terminal's cursor raised. The stored session is the import's queue entry: the worker looks
+ * for pending PUSH sessions several times a second and its one import job takes them all
+ * (channels/push/session.ts). No job is inserted and nothing NOTIFYed here: uploads contended on
+ * the job row, and PostgreSQL serializes the commits of transactions that NOTIFY (a lock held
+ * through the WAL flush), which at 167 uploads a second became the queue the uploads waited in.
+ */
+export async function storeAttlogBatch(db: DbOrTrx, batch: { sessionId: string; deviceId: string; serialNumber: string; archive: Buffer; sha256: string; stamp: number | null }): Promise<'stored' | 'duplicate' | 'disabled'> {
+  const row = await sql<{ enabled: boolean; stored: boolean }>`
+    WITH dev AS (
+      SELECT id FROM devices WHERE id = ${batch.deviceId}::uuid AND disabled_at IS NULL FOR SHARE
+    ), stored AS (
+      INSERT INTO sync_sessions (id, device_id, channel, archive, archive_sha256, archive_bytes)
+      SELECT ${batch.sessionId}::uuid, dev.id, ${PUSH_SESSION_CHANNEL}, ${batch.archive}, ${batch.sha256}, ${batch.archive.length} FROM dev
+      WHERE NOT EXISTS (
+        SELECT 1 FROM sync_sessions WHERE device_id = dev.id AND channel = ${PUSH_SESSION_CHANNEL} AND archive_sha256 = ${batch.sha256}
+          AND (outcome IS NULL OR outcome <> 'failed')
+      )
+      RETURNING id
+    ), stamp AS (
+      UPDATE push_terminals SET attlog_stamp = greatest(attlog_stamp, ${batch.stamp}::bigint)
+      WHERE serial_number = ${batch.serialNumber} AND ${batch.stamp}::bigint IS NOT NULL AND EXISTS (SELECT 1 FROM dev)
+    )
+    SELECT EXISTS (SELECT 1 FROM dev) AS enabled, EXISTS (SELECT 1 FROM stored) AS stored
+  `.execute(db);
+  const { enabled, stored } = row.rows[0];
+  return !enabled ? 'disabled' : stored ? 'stored' : 'duplicate';
 }
 
 export interface PendingTerminal {
@@ -313,6 +344,26 @@ export async function failUnansweredCommands(db: DbOrTrx, deviceId: string, opts
     RETURNING id, flag_id, command, status
   `.execute(db);
   return rows.rows.map((r) => ({ id: Number(r.id), flag_id: r.flag_id === null ? null : Number(r.flag_id), command: r.command, status: r.status }));
+}
+
+/**
+ * The deadline sweep's side (channels/push/deadlines.ts): sent commands of any terminal whose
+ * answer is overdue even counting the sends left (the terminal stopped polling), one answer
+ * period after a poll would have failed them: failed, locked SKIP LOCKED, at most `limit`.
+ */
+export async function failOverdueCommands(trx: Trx, opts: { resendAfterSeconds: number; maxSends: number; limit: number }): Promise<Array<FinishedCommand & { device_id: string }>> {
+  const rows = await sql<{ id: string; device_id: string; flag_id: string | null; command: string; status: PushCommandStatus }>`
+    UPDATE push_commands c SET status = 'failed', finished_at = now(), failure = 'no answer after ' || c.sends || ' sends'
+    FROM (
+      SELECT id FROM push_commands
+      WHERE status = 'sent'
+        AND last_sent_at < now() - make_interval(secs => ${opts.resendAfterSeconds}::float8 * (${opts.maxSends} - sends + 2))
+      ORDER BY id LIMIT ${opts.limit} FOR UPDATE SKIP LOCKED
+    ) overdue
+    WHERE c.id = overdue.id
+    RETURNING c.id, c.device_id, c.flag_id, c.command, c.status
+  `.execute(trx);
+  return rows.rows.map((r) => ({ id: Number(r.id), device_id: r.device_id, flag_id: r.flag_id === null ? null : Number(r.flag_id), command: r.command, status: r.status }));
 }
 
 export async function listCommands(db: DbOrTrx, deviceId: string, opts: { beforeId: number | null; limit: number }) {

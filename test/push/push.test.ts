@@ -280,6 +280,24 @@ describe('commands', () => {
     expect(await flagState(info.body.id)).toBe('cancelled');
   });
 
+  test('a command sent to a terminal that then goes silent is failed at its deadline without another poll, and its flag with it', async () => {
+    const school = await aSchool(db.db);
+    const { terminal, deviceId } = await registered(school.id);
+    const reboot = await http(stack.url, 'POST', `/api/devices/${deviceId}/flags`, { token: staff, body: { name: 'REBOOT' } });
+    const [sent] = parseCommands((await terminal.poll()).body);
+    expect(sent.command).toBe('REBOOT');
+    // Never polled again: with answers due in 1 s and 2 sends, the worker's sweep fails it a few seconds on.
+    const failed = await waitFor(async () => {
+      const history = (await http(stack.url, 'GET', `/api/devices/${deviceId}/commands`, { token: staff })).body.items as Array<{ id: number; status: string }>;
+      const command = history.find((c) => c.id === sent.id);
+      return command?.status === 'failed' ? command : undefined;
+    }, 15_000, 'command failed by its deadline');
+    expect(failed).toMatchObject({ sends: 1, failure: 'no answer after 1 sends' });
+    const flag = (await http(stack.url, 'GET', `/api/devices/${deviceId}/flags/${reboot.body.id}`, { token: staff })).body;
+    expect(flag.state).toBe('cancelled');
+    expect(flag.events.at(-1)).toMatchObject({ action: 'cancelled', details: { failed: true, command_id: sent.id } });
+  });
+
   test('the roster goes down as USERINFO commands at registration and on changes; the terminal\'s own users are compared with it', async () => {
     const school = await aSchool(db.db);
     const ana = await aUser(db.db, school.id, { badge: '1', name: 'Ana' });

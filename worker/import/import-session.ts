@@ -75,7 +75,7 @@ export async function importSession(deps: Deps, sessionId: string, onImported?: 
     if (typeof loaded === 'string') return loaded;
     // A PUSH terminal's ATTLOG batch (PUSH.md §4): the same job and transaction, its own reader (channels/push).
     if ('push' in loaded) {
-      await importPushSession({ trx, logger: deps.logger, session: { ...loaded.session, archive: loaded.archive }, school: loaded.school });
+      await importPushSession({ trx, logger: deps.logger, session: { ...loaded.session, archive: loaded.archive } });
       return 'imported';
     }
     const batch = openBatch(trx, loaded, deps);

@@ -8,6 +8,7 @@ import { countFailedSession, measureImport } from '../metrics.js';
 import type { WorkerContext } from '../context.js';
 import { registerDatamartJobs } from './datamart.js';
 import { startPump } from './pump.js';
+import { importPendingPushSessions, pushImportTrigger } from '../../channels/push/session.js';
 import { closeOpenDays } from './close-open-days.js';
 import { rebuildChunk } from './rebuild-figures.js';
 import { sweepSessions } from './sweep-sessions.js';
@@ -20,9 +21,16 @@ export interface RegisteredJobs {
 
 export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> {
   const { boss, config, logger } = ctx;
+  // An ATTLOG upload stores its session without a job: the job is sent here when sessions wait (channels/push/session.ts).
+  const pushImports = pushImportTrigger(ctx.db, boss, logger, () => pumps.find((p) => p.queue === QUEUES.importPush)?.wake());
   const pumps = [
     startPump<ImportBatchJob>(boss, QUEUES.importBatch, { concurrency: config.workerConcurrency, idleMs: 200, logger, heartbeatSeconds: config.importHeartbeatSeconds }, async (job) => {
       return measureImport(job, (note) => importSession(ctx, job.data.session_id, note));
+    }),
+    // PUSH sessions: one job at a time per worker takes every pending one (channels/push/session.ts);
+    // uploads arriving meanwhile join the one job waiting, so a burst costs a few imports.
+    startPump<object>(boss, QUEUES.importPush, { concurrency: 1, idleMs: 200, logger, heartbeatSeconds: config.importHeartbeatSeconds }, async () => {
+      return importPendingPushSessions(ctx.db, logger, { maxAttempts: config.importRetryLimit + 1 });
     }),
     // Retries exhausted: pg-boss copied the job here.
     startPump<ImportBatchJob>(boss, QUEUES.importBatchDead, { concurrency: 1, idleMs: 1000, logger }, async (job) => {
@@ -44,9 +52,11 @@ export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> 
   pumps.push(...await registerDatamartJobs(ctx));
   return {
     wake(queue) {
+      if (queue === null || queue === QUEUES.importPush) pushImports.poke();
       for (const p of pumps) if (queue === null || p.queue === queue) p.wake();
     },
     async stop() {
+      await pushImports.stop();
       await Promise.all(pumps.map((p) => p.stop()));
     },
   };

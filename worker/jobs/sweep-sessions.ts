@@ -2,6 +2,8 @@
 // again; one whose job failed for good, or that has waited longer than
 // SYNC_STUCK_AFTER_SECONDS, gets the processing_failed package so the device is never blocked.
 import { processingSessions, setSessionJob } from '../../db/repositories/sweep.js';
+import { pushSessionsPending } from '../../db/repositories/push-punches.js';
+import { PUSH_IMPORT_KEY } from '../../db/queue.js';
 import { QUEUES } from '../../shared/jobs.js';
 import { failSession } from '../import/import-session.js';
 import type { WorkerContext } from '../context.js';
@@ -27,5 +29,7 @@ export async function sweepSessions(ctx: WorkerContext, now = new Date()): Promi
       result.resent.push(s.id);
     }
   }
+  // PUSH sessions whose import job failed for good (none waits while they do): a job again.
+  if (await pushSessionsPending(ctx.db)) await ctx.boss.send(QUEUES.importPush, {}, { singletonKey: PUSH_IMPORT_KEY });
   return result;
 }
