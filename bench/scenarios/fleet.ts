@@ -8,8 +8,9 @@
 // import's own duration is not in it), and as the devices saw it (202 → reading status 2, which
 // includes the import and the wait for the status answer). Floor: 20,000 devices pass (p99 < 5 s,
 // at least 80% of the offered rate, no failed sync); aim: 50,000. The steps go up until one
-// fails that (p99 over 5 s, or the rate no longer sustained); CPU of the api, the worker, PostgreSQL, this process (the simulated devices) and the whole machine
-// over each step tell why it broke; CPU ms per completed sync per process and statements per
+// fails that (p99 over 5 s, or the rate no longer sustained); CPU of the api, the worker,
+// PostgreSQL, this process (the simulated devices) and the whole machine over each step tell
+// why it broke; CPU ms per completed sync per process and statements per
 // sync (db_statements_total of the api's and the worker's /metrics) tell what one sync costs.
 // Options: `--steps=20000,50000` runs only those steps; `--cpu-prof` writes V8 CPU profiles of
 // the api and the worker (node --cpu-prof) into bench/profiles/ for `chrome://inspect` or speedscope.
