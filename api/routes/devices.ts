@@ -147,13 +147,18 @@ export function deviceRoutes(api: RouteRegistry): void {
     method: 'post', path: '/api/devices/:id/disable', summary: 'Disable a device: it can no longer sign in', tags: ['devices'], auth: 'backoffice',
     params: uuidParam,
     responses: { 200: { description: 'Disabled', schema: deviceSchema }, ...errors(401, 403, 404) },
-    async handler({ params, db }) {
+    async handler({ params, db, ctx }) {
       const current = await findDevice(db, params.id);
       if (!current) throw notFound('device');
       if (current.disabled_at) return reply.ok(current);
       const updated = await updateDevice(db, params.id, { disabled_at: new Date() });
-      // A PUSH terminal is refused at once by every api process (they cache terminals: api/push/poll-cache.ts).
-      if (current.serial_number) await notifyTerminal(db, { serialNumber: current.serial_number });
+      // A PUSH terminal is refused by every api process (they cache terminals: api/push/poll-cache.ts):
+      // the others when the NOTIFY reaches them, this one before it answers, so that a poll sent
+      // after this answer is refused here whatever the notification's delay.
+      if (current.serial_number) {
+        await notifyTerminal(db, { serialNumber: current.serial_number });
+        ctx.push.forget(current.serial_number);
+      }
       return reply.ok(updated);
     },
   });
