@@ -120,7 +120,7 @@ export async function insertStaged(trx: Trx, t: StageTarget): Promise<StagedInse
         (SELECT count(*) FROM ins)::int AS accepted, (SELECT max(record_id) FROM known)::text AS highest
     )
     SELECT c.*, d.user_id, d.days FROM counts c LEFT JOIN (
-      SELECT user_id, string_agg(DISTINCT ((occurred_at AT TIME ZONE ${t.timezone})::date - DATE '1970-01-01')::text, ',') AS days FROM ins GROUP BY user_id
+      SELECT user_id, array_to_string(array_agg(DISTINCT (occurred_at AT TIME ZONE ${t.timezone})::date - DATE '1970-01-01'), ',') AS days FROM ins GROUP BY user_id
     ) d ON true
   `.execute(trx);
   const first = result.rows[0];
