@@ -115,6 +115,15 @@ export async function importCsvLog<Row extends { recordId: number }, Stored>(ctx
     return;
   }
 
+  await finishLogFile(ctx, file, stats, rejections, highest);
+}
+
+/**
+ * The end of every log file's import, whichever way its rows were stored: its rejections
+ * stored, its high-water mark raised to the highest record id read (or read back when no row
+ * was), and the report's part for it.
+ */
+export async function finishLogFile(ctx: ImportContext, file: string, stats: FileImportStats, rejections: readonly RejectionRow[], highest: number): Promise<void> {
   await insertRejections(ctx.trx, ctx.session.id, rejections);
   stats.high_water_mark = highest > 0
     ? await raiseHighWaterMark(ctx.trx, ctx.device.id, file, highest)

@@ -5,15 +5,14 @@
 // The outcome is the CSV-log kit's (channels/kit/csv-log.ts), row for row: every row ends
 // accepted, duplicate or rejected, received = accepted + duplicates + rejected, and the
 // rejections come in the same order. A file that cannot be read imports none of its rows.
-import { insertRejections, type RejectionRow } from '../../db/repositories/batch-import.js';
-import { raiseHighWaterMark, readHighWaterMarks } from '../../db/repositories/high-water-marks.js';
+import type { RejectionRow } from '../../db/repositories/batch-import.js';
 import { clearStage, copyIntoStage, eachDayNumber, insertStaged, openAttendanceStage, sortStagedRest, stageLine, type StageTarget } from '../../db/repositories/staged-attendances.js';
 import type { FileImportStats } from '../../db/schema/index.js';
 import { ATTENDANCE_COLUMNS, validateAttendanceRow } from '../../shared/csv/attendance-row.js';
 import { readCsvLog } from '../../shared/csv/read-csv-log.js';
-import type { RowRejectionCode } from '../../shared/protocol/codes.js';
 import { FileError, isFileError } from '../../shared/protocol/file-error.js';
 import type { ImportContext } from '../kit/context.js';
+import { finishLogFile } from '../kit/csv-log.js';
 import { streamEntry } from '../kit/read-entry.js';
 import { ATTENDANCES_FILE } from './description.js';
 
@@ -91,12 +90,7 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
   }
   stats.rejected = rejections.length;
 
-  await insertRejections(ctx.trx, ctx.session.id, rejections);
-  stats.high_water_mark = highest > 0
-    ? await raiseHighWaterMark(ctx.trx, ctx.device.id, file, highest)
-    : (await readHighWaterMarks(ctx.trx, ctx.device.id, [file]))[file];
-  ctx.out.imports.set(file, stats);
-  for (const r of rejections) ctx.out.rejections.push({ file: r.file, line: r.line, recordId: r.recordId, code: r.code as RowRejectionCode });
+  await finishLogFile(ctx, file, stats, rejections, highest);
 }
 
 /**

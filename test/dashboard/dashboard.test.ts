@@ -196,7 +196,9 @@ describe('a school admin', () => {
     const lines = (await fs.readFile((await download.path())!, 'utf8')).trim().split('\r\n');
     expect(lines[0]).toBe(['user_id', 'name', 'badge', ...byWeek.buckets.map((b: any) => b.start)].join(','));
     expect(lines).toHaveLength(users.length + 1);
-    expect(lines.find((l) => l.includes('Ada Lovelace'))).toBe([ada.user_id, ada.name, ada.badge, ...ada.statuses.map((s: string | null) => s ?? '')].join(','));
+    // The CSV keeps each week's counts beside its verdict, as the table shows them.
+    expect(lines.find((l) => l.includes('Ada Lovelace'))).toBe([ada.user_id, ada.name, ada.badge,
+      ...ada.statuses.map((s: string | null, i: number) => (s ? `${s} ${ada.counts[i].days_present}/${ada.counts[i].open_days}` : ''))].join(','));
 
     // Back to days: the figures come from a 304 this time and are drawn again all the same.
     await page.getByLabel('Period', { exact: true }).selectOption('day');

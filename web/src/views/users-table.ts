@@ -96,7 +96,10 @@ export function usersTable(ctx: ViewContext): UsersTable {
   csvButton.addEventListener('click', () => {
     if (!figures) return;
     const f = figures;
-    const rows = [['user_id', 'name', 'badge', ...f.buckets.map((b) => b.start)], ...matching().map((u) => [u.user_id, u.name, u.badge, ...u.statuses.map((s) => s ?? '')])];
+    // A week's or month's verdict keeps the counts it rests on ("present 4/5"), as on the page.
+    const cell = (s: string | null, c: { days_present: number; open_days: number } | null | undefined) =>
+      (!s ? '' : f.period === 'day' || !c ? s : `${s} ${c.days_present}/${c.open_days}`);
+    const rows = [['user_id', 'name', 'badge', ...f.buckets.map((b) => b.start)], ...matching().map((u) => [u.user_id, u.name, u.badge, ...u.statuses.map((s, i) => cell(s, u.counts[i]))])];
     download(`${slug(ctx.school.name)}-${f.period}-${f.from}-${f.to}.csv`, toCsv(rows));
   });
 
