@@ -6,7 +6,7 @@
 // accepted, duplicate or rejected, received = accepted + duplicates + rejected, and the
 // rejections come in the same order. A file that cannot be read imports none of its rows.
 import type { RejectionRow } from '../../db/repositories/batch-import.js';
-import { clearStage, copyIntoStage, insertStaged, openAttendanceStage, sortStagedRest, stageLine, type StageTarget } from '../../db/repositories/staged-attendances.js';
+import { clearStage, copyIntoStage, eachDayNumber, insertStaged, openAttendanceStage, sortStagedRest, stageLine, type StageTarget } from '../../db/repositories/staged-attendances.js';
 import type { FileImportStats } from '../../db/schema/index.js';
 import { ATTENDANCE_COLUMNS, validateAttendanceRow } from '../../shared/csv/attendance-row.js';
 import { readCsvLog } from '../../shared/csv/read-csv-log.js';
@@ -81,7 +81,7 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
     const inserted = await insertStaged(ctx.trx, target);
     stats.accepted = inserted.accepted;
     highest = inserted.highest ?? 0;
-    for (const { userId, dayNumbers } of inserted.days) for (const day of dayNumbers) ctx.touched.addDayNumber(userId, day);
+    for (const { userId, dayList } of inserted.days) eachDayNumber(dayList, (day) => ctx.touched.addDayNumber(userId, day));
     if (inserted.known < inserted.staged || inserted.accepted < inserted.known) {
       const rest = await sortStagedRest(ctx.trx, target, CHUNK_ROWS);
       stats.duplicates = rest.duplicates;

@@ -66,8 +66,30 @@ export interface StagedInsert {
   known: number;
   accepted: number;
   highest: number | null;
-  /** The local days (days since 1970-01-01) the inserted rows fall on, per user: a few arrays, not a row per day. */
-  days: Array<{ userId: number; dayNumbers: number[] }>;
+  /**
+   * The local days (days since 1970-01-01) the inserted rows fall on, per user: one row per
+   * user, not per day, its days as comma-separated text (read with `eachDayNumber`).
+   */
+  days: Array<{ userId: number; dayList: string }>;
+}
+
+/**
+ * Calls `fn` with every day number of a `dayList`. Read by hand rather than as an int[]: pg
+ * parses an array into a string per element first, and the 500,000 user-days of a
+ * 1,000,000-row batch made a burst of garbage that set the worker's peak RSS (issue #21).
+ */
+export function eachDayNumber(dayList: string, fn: (dayNumber: number) => void): void {
+  let n = 0;
+  let sign = 1;
+  for (let i = 0; i <= dayList.length; i++) {
+    const c = i < dayList.length ? dayList.charCodeAt(i) : 44;
+    if (c === 44) { // ','
+      fn(sign * n);
+      n = 0;
+      sign = 1;
+    } else if (c === 45) sign = -1; // '-': a day before 1970
+    else n = n * 10 + (c - 48);
+  }
 }
 
 /**
@@ -76,7 +98,7 @@ export interface StagedInsert {
  * above the threshold; answers the counts and the user-days touched, in the school's zone.
  */
 export async function insertStaged(trx: Trx, t: StageTarget): Promise<StagedInsert> {
-  const result = await sql<{ staged: number; known: number; accepted: number; highest: string | null; user_id: number | null; days: number[] | null }>`
+  const result = await sql<{ staged: number; known: number; accepted: number; highest: string | null; user_id: number | null; days: string | null }>`
     WITH known AS (
       SELECT s.* FROM import_attendances s JOIN users u ON u.id = s.user_id AND u.school_id = ${t.schoolId}
     ), first AS (
@@ -98,13 +120,13 @@ export async function insertStaged(trx: Trx, t: StageTarget): Promise<StagedInse
         (SELECT count(*) FROM ins)::int AS accepted, (SELECT max(record_id) FROM known)::text AS highest
     )
     SELECT c.*, d.user_id, d.days FROM counts c LEFT JOIN (
-      SELECT user_id, array_agg(DISTINCT (occurred_at AT TIME ZONE ${t.timezone})::date - DATE '1970-01-01') AS days FROM ins GROUP BY user_id
+      SELECT user_id, array_to_string(array_agg(DISTINCT (occurred_at AT TIME ZONE ${t.timezone})::date - DATE '1970-01-01'), ',') AS days FROM ins GROUP BY user_id
     ) d ON true
   `.execute(trx);
   const first = result.rows[0];
   return {
     staged: first.staged, known: first.known, accepted: first.accepted, highest: first.highest === null ? null : Number(first.highest),
-    days: first.user_id === null ? [] : result.rows.map((r) => ({ userId: Number(r.user_id), dayNumbers: r.days! })),
+    days: first.user_id === null ? [] : result.rows.map((r) => ({ userId: Number(r.user_id), dayList: r.days! })),
   };
 }
 

@@ -5,6 +5,7 @@
 // temperature sent; a large file that turns out corrupt at its end imports none of its rows,
 // and the same file sent intact afterwards imports all of them, once.
 import { expect, test } from '@jest/globals';
+import { sql } from 'kysely';
 import { rawZip } from '../../fixtures/raw-zip.js';
 import { attendancesCsv, batchZip, deviceXml, TestDevice, type CsvAttendance, type Package } from '../support/device-client.js';
 import { aDevice, aSchool, someUsers } from '../support/fixtures.js';
@@ -81,4 +82,22 @@ test('a large attendances.csv corrupt at its end imports none of its rows; sent 
   const good = await dev.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': csv }));
   expect(imported(good.pkg)).toMatchObject({ received: '12000', accepted: '12000', duplicates: '0', rejected: '0', high_water_mark: '12000' });
   expect(await stored(dev.identity.id)).toHaveLength(12_000);
+});
+
+test('the user-days a batch touched are those of its rows, in the school\'s zone, each user with its own days', async () => {
+  const school = await aSchool(suite.db, { timezone: 'Europe/Paris' });
+  const [a, b] = (await someUsers(suite.db, school.id, 2)).map((u) => u.id);
+  const dev = await new TestDevice(suite.url, await aDevice(suite.db, school.id)).signIn();
+  const rows: CsvAttendance[] = [
+    { record_id: 1, user_id: a, type: 'checkin', occurred_at: '2026-11-02T07:00:00Z' },
+    { record_id: 2, user_id: a, type: 'checkout', occurred_at: '2026-11-02T15:00:00Z' },
+    // 23:30 UTC is already the next day in Paris.
+    { record_id: 3, user_id: a, type: 'checkin', occurred_at: '2026-11-03T23:30:00Z' },
+    { record_id: 4, user_id: a, type: 'checkin', occurred_at: '2026-11-20T07:00:00Z' },
+    { record_id: 5, user_id: b, type: 'checkin', occurred_at: '2026-11-03T07:00:00Z' },
+  ];
+  expect(imported((await dev.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv(rows) }))).pkg)).toMatchObject({ accepted: '5' });
+  const days = await suite.db.selectFrom('user_days').select(['user_id', sql<string>`date::text`.as('date')]).where('school_id', '=', school.id)
+    .orderBy('user_id').orderBy('date').execute();
+  expect(days.map((d) => [d.user_id, d.date])).toEqual([[a, '2026-11-02'], [a, '2026-11-04'], [a, '2026-11-20'], [b, '2026-11-03']]);
 });
