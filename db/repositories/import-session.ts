@@ -4,6 +4,9 @@ import type { Trx } from '../database.js';
 import type { DeviceReport } from '../../shared/xml/device-xml.js';
 
 /** Locks the session row: a second worker holding the same job waits here, then sees it processed. */
+/** Bytes of an archive read per statement; a smaller archive comes whole with its claim. */
+const ARCHIVE_PIECE = 1024 * 1024;
+
 export async function lockSession(trx: Trx, sessionId: string) {
   return trx.selectFrom('sync_sessions')
     .select(['id', 'device_id', 'channel', 'archive', 'received_at', 'processed_at'])
@@ -21,21 +24,20 @@ export async function lockSession(trx: Trx, sessionId: string) {
 export async function claimSession(trx: Trx, sessionId: string) {
   const result = await sql<{
     id: string; device_id: string; channel: string; archive_length: number | null; received_at: Date; processed_at: Date | null;
-    school_id: number; roster_version: number | null;
+    school_id: number; roster_version: number | null; small_archive: Buffer | null;
   }>`UPDATE sync_sessions AS se SET attempts = se.attempts + 1
       FROM devices AS d
      WHERE se.id = ${sessionId} AND se.processed_at IS NULL AND d.id = se.device_id
-     RETURNING se.id, se.device_id, se.channel, octet_length(se.archive) AS archive_length, se.received_at, se.processed_at, d.school_id, d.roster_version`.execute(trx);
+     RETURNING se.id, se.device_id, se.channel, octet_length(se.archive) AS archive_length, se.received_at, se.processed_at, d.school_id, d.roster_version,
+               CASE WHEN octet_length(se.archive) <= ${ARCHIVE_PIECE}::int THEN se.archive END AS small_archive`.execute(trx);
   const row = result.rows[0];
   if (!row) return undefined;
-  const { school_id, roster_version, archive_length, ...rest } = row;
-  const archive = archive_length === null ? null : await readArchive(trx, sessionId, archive_length);
+  const { school_id, roster_version, archive_length, small_archive, ...rest } = row;
+  // A scheduled sync's archive (a few KiB) comes with the claim; only a large one is read in pieces.
+  const archive = archive_length === null ? null : small_archive ?? await readArchive(trx, sessionId, archive_length);
   const session = { ...rest, archive };
   return { session, device: { id: session.device_id, school_id, roster_version } };
 }
-
-/** Bytes of an archive read per statement. */
-const ARCHIVE_PIECE = 1024 * 1024;
 
 /**
  * A session's archive read in pieces into one buffer: bytea travels as hex text, and read whole
