@@ -3,10 +3,10 @@ import { sql } from 'kysely';
 import type { Trx } from '../database.js';
 import type { DeviceReport } from '../../shared/xml/device-xml.js';
 
-/** Locks the session row: a second worker holding the same job waits here, then sees it processed. */
 /** Bytes of an archive read per statement; a smaller archive comes whole with its claim. */
 const ARCHIVE_PIECE = 1024 * 1024;
 
+/** Locks the session row: a second worker holding the same job waits here, then sees it processed. */
 export async function lockSession(trx: Trx, sessionId: string) {
   return trx.selectFrom('sync_sessions')
     .select(['id', 'device_id', 'channel', 'archive', 'received_at', 'processed_at'])
