@@ -4,21 +4,21 @@
 // `short`: at most one waiting, so a burst of uploads makes one job); that job takes every
 // pending PUSH session, a few hundred per transaction (channels/push/import-attlog.ts). Uploads
 // insert no job and NOTIFY nothing, so they never wait for one another. A job is sent (or found
-// waiting) after the session's commit and picked up after that: no session is left behind. A PUSH session has no status flag or package —
-// its `OK` was the acknowledgement — so once its rows are in, it is finished as imported and
-// acknowledged, and its terminal's health updated: last sync, clock skew from a real-time punch,
-// and "complete up to" its arrival (a terminal in real-time mode sends every punch it holds).
+// waiting) after the session's commit and picked up after that: no session is left behind. A
+// PUSH session has no status flag or package — its `OK` was the acknowledgement — so once its
+// rows are in, it is finished as imported and acknowledged, and its terminal's health updated:
+// last sync, clock skew from a real-time punch, and "complete up to" its arrival (a terminal in
+// real-time mode sends every punch it holds).
 import type { Db, Trx } from '../../db/database.js';
 import { PUSH_IMPORT_KEY, type PgBoss } from '../../db/queue.js';
-import { pushSessionsPending } from '../../db/repositories/push-punches.js';
+import { countFailedAttempt, failPushSession, pickPendingPushSessions, pushSessionsPending } from '../../db/repositories/push-punches.js';
 import { QUEUES } from '../../shared/jobs.js';
-import { countFailedAttempt, failPushSession, pickPendingPushSessions } from '../../db/repositories/push-punches.js';
-
-/** How often a worker looks for pending PUSH sessions (one indexed EXISTS): the import's added delay at most. */
-export const PUSH_IMPORT_TICK_MS = 250;
 import type { Logger } from '../../shared/logger.js';
 import { CLOCK_SUSPECT_SKEW_SECONDS } from '../../shared/protocol/codes.js';
 import { importAttlogSessions, type PushImportResult } from './import-attlog.js';
+
+/** How often a worker looks for pending PUSH sessions (one indexed EXISTS): the import's added delay at most. */
+export const PUSH_IMPORT_TICK_MS = 250;
 
 /** Sessions per transaction at most, and their archives' bytes (a resync's big batch goes alone). */
 const SESSIONS_PER_IMPORT = 500;

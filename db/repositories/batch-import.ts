@@ -27,17 +27,3 @@ export async function insertRejections(trx: Trx, sessionId: string, rows: readon
     `.execute(trx);
   }
 }
-
-export async function insertFeverEvents(
-  trx: Trx,
-  events: ReadonlyArray<{ schoolId: number; userId: number | null; deviceId: string; attendanceId: number | null; source: string; recordId: number; temperature: number; occurredAt: Date }>,
-): Promise<void> {
-  if (events.length === 0) return;
-  await sql`
-    INSERT INTO fever_events (school_id, user_id, device_id, attendance_id, source, record_id, temperature, occurred_at)
-    SELECT s, u, d, a, src, r, t, o FROM unnest(${events.map((e) => e.schoolId)}::bigint[], ${events.map((e) => e.userId)}::bigint[],
-      ${events.map((e) => e.deviceId)}::uuid[], ${events.map((e) => e.attendanceId)}::bigint[], ${events.map((e) => e.source)}::text[],
-      ${events.map((e) => e.recordId)}::bigint[], ${events.map((e) => e.temperature)}::numeric[], ${events.map((e) => e.occurredAt)}::timestamptz[])
-      AS x(s, u, d, a, src, r, t, o)
-  `.execute(trx);
-}
