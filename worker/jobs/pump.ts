@@ -54,7 +54,9 @@ export function startPump<T extends object>(boss: PgBoss, queue: string,
       const groups = new Map<string, typeof completing>();
       for (const c of completing.splice(0)) {
         const key = JSON.stringify(c.output ?? null);
-        groups.set(key, [...(groups.get(key) ?? []), c]);
+        const group = groups.get(key);
+        if (group) group.push(c);
+        else groups.set(key, [c]);
       }
       for (const [key, group] of groups) {
         try {
