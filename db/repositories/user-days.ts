@@ -2,11 +2,12 @@
 // the writer's transaction, with the pure rules of shared/attendance. Set-based: one query
 // reads the events of every touched day, one statement upserts, one deletes emptied days.
 import { sql } from 'kysely';
-import { computeUserDay, type AttendanceEvent } from '../../shared/attendance/user-day.js';
+import { computeUserDay, dayClock, type AttendanceEvent, type DayClock } from '../../shared/attendance/user-day.js';
 import { dayNumberOf } from '../../shared/time/calendar.js';
 import { dayRuns } from '../../shared/time/day-runs.js';
 import { LocalDayIndex } from '../../shared/time/local-day-index.js';
 import { localDateOf, todayIn } from '../../shared/time/zoned.js';
+import { arrayLiteral, quotedArrayLiteral } from '../array-literal.js';
 import type { DbOrTrx, Trx } from '../database.js';
 
 export interface TouchedAttendance {
@@ -111,6 +112,7 @@ export async function recomputeDays(trx: Trx, days: readonly DayKey[], clocks: M
   const byDay = await readDayEvents(trx, days, clocks);
 
   const todayBySchool = new Map<number, string>();
+  const dayClocks = new Map<string, DayClock>();
   const up = { school: [] as number[], user: [] as number[], date: [] as string[], seconds: [] as number[], first: [] as (string | null)[],
     last: [] as (string | null)[], lastType: [] as (string | null)[], open: [] as (string | null)[], anomalies: [] as string[], suspect: [] as boolean[] };
   const emptied = { user: [] as number[], date: [] as string[] };
@@ -124,7 +126,10 @@ export async function recomputeDays(trx: Trx, days: readonly DayKey[], clocks: M
     const clock = clocks.get(day.schoolId)!;
     let today = todayBySchool.get(day.schoolId);
     if (today === undefined) todayBySchool.set(day.schoolId, (today = todayIn(clock.timezone, now)));
-    const ud = computeUserDay(entry.events, { date: day.date, timezone: clock.timezone, dayEnd: clock.dayEnd, now, today });
+    const clockKey = `${day.schoolId}|${day.date}`;
+    let dayClockOf = dayClocks.get(clockKey);
+    if (!dayClockOf) dayClocks.set(clockKey, (dayClockOf = dayClock({ date: day.date, timezone: clock.timezone, dayEnd: clock.dayEnd, now, today })));
+    const ud = computeUserDay(entry.events, dayClockOf);
     up.school.push(day.schoolId);
     up.user.push(day.userId);
     up.date.push(day.date);
@@ -142,8 +147,9 @@ export async function recomputeDays(trx: Trx, days: readonly DayKey[], clocks: M
     const upserted = await sql`
       INSERT INTO user_days AS ud (school_id, user_id, date, seconds, first_checkin_at, last_event_at, last_event_type, open_since, anomalies, clock_suspect, updated_at)
       SELECT s, u, d, sec, f, l, lt, o, an::text[], cs, now()
-      FROM unnest(${up.school}::bigint[], ${up.user}::bigint[], ${up.date}::date[], ${up.seconds}::int[], ${up.first}::timestamptz[],
-                  ${up.last}::timestamptz[], ${up.lastType}::text[], ${up.open}::timestamptz[], ${up.anomalies}::text[], ${up.suspect}::boolean[])
+      FROM unnest(${arrayLiteral(up.school)}::bigint[], ${arrayLiteral(up.user)}::bigint[], ${arrayLiteral(up.date)}::date[], ${arrayLiteral(up.seconds)}::int[],
+                  ${arrayLiteral(up.first)}::timestamptz[], ${arrayLiteral(up.last)}::timestamptz[], ${arrayLiteral(up.lastType)}::text[],
+                  ${arrayLiteral(up.open)}::timestamptz[], ${quotedArrayLiteral(up.anomalies)}::text[], ${arrayLiteral(up.suspect)}::boolean[])
            AS t(s, u, d, sec, f, l, lt, o, an, cs)
       ON CONFLICT (user_id, date) DO UPDATE SET
         school_id = EXCLUDED.school_id, seconds = EXCLUDED.seconds, first_checkin_at = EXCLUDED.first_checkin_at,
