@@ -9,6 +9,7 @@ import { CompiledQuery, sql } from 'kysely';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { AttendanceRow } from '../../shared/csv/attendance-row.js';
 import type { Trx } from '../database.js';
+import { fromEpochMs } from '../epoch-ms.js';
 
 export interface StageTarget {
   schoolId: number;
@@ -28,20 +29,13 @@ export async function openAttendanceStage(trx: Trx): Promise<void> {
     CREATE TEMP TABLE IF NOT EXISTS import_attendances (
       -- ord: the row's place among the file's valid rows (its chunk, for the order of rejections).
       ord integer NOT NULL, line integer NOT NULL, record_id bigint NOT NULL, user_id bigint NOT NULL, type text NOT NULL,
-      -- Epoch milliseconds: cheaper to write and to read than ISO text (see stagedAt).
+      -- Epoch milliseconds (db/epoch-ms.ts).
       occurred_ms bigint NOT NULL,
       -- As read: the fever threshold is compared with the value sent, before numeric(4,1) rounds it.
       temperature numeric, photo text
     ) ON COMMIT DELETE ROWS
   `.execute(trx);
 }
-
-/**
- * A staged row's instant: integer arithmetic, exact to the millisecond (epoch milliseconds
- * stay below 2^53, so the float8 factor of interval * bigint is exact). Text timestamps cost
- * node a toISOString and PostgreSQL a date parse per row.
- */
-const stagedAt = (alias: string) => sql.raw(`(timestamptz 'epoch' + ${alias}.occurred_ms * interval '1 millisecond')`);
 
 /** Empties the stage before the end of the transaction (a file that turned out unreadable). */
 export async function clearStage(trx: Trx): Promise<void> {
@@ -103,7 +97,7 @@ export async function insertFreshStaged(trx: Trx, t: StageTarget, lowest: number
       WHERE (SELECT ok FROM fresh)
     ), ins AS (
       INSERT INTO attendances (school_id, user_id, device_id, record_id, type, occurred_at, temperature, photo, session_id, clock_suspect)
-      SELECT ${t.schoolId}, user_id, ${t.deviceId}::uuid, record_id, type, ${stagedAt('known')}, temperature, photo, ${t.sessionId}::uuid, ${t.clockSuspect}
+      SELECT ${t.schoolId}, user_id, ${t.deviceId}::uuid, record_id, type, ${fromEpochMs('known.occurred_ms')}, temperature, photo, ${t.sessionId}::uuid, ${t.clockSuspect}
       FROM known ORDER BY line
       RETURNING id, user_id, record_id, occurred_at
     ), fevers AS (
@@ -133,7 +127,7 @@ export async function insertStaged(trx: Trx, t: StageTarget): Promise<StagedInse
       SELECT DISTINCT ON (record_id) * FROM known ORDER BY record_id, line
     ), ins AS (
       INSERT INTO attendances (school_id, user_id, device_id, record_id, type, occurred_at, temperature, photo, session_id, clock_suspect)
-      SELECT ${t.schoolId}, user_id, ${t.deviceId}::uuid, record_id, type, ${stagedAt('first')}, temperature, photo, ${t.sessionId}::uuid, ${t.clockSuspect}
+      SELECT ${t.schoolId}, user_id, ${t.deviceId}::uuid, record_id, type, ${fromEpochMs('first.occurred_ms')}, temperature, photo, ${t.sessionId}::uuid, ${t.clockSuspect}
       FROM first ORDER BY line
       ON CONFLICT (device_id, record_id) DO NOTHING
       RETURNING id, user_id, record_id, occurred_at
@@ -175,7 +169,7 @@ export async function sortStagedRest(trx: Trx, t: StageTarget, chunkRows: number
       FROM import_attendances s LEFT JOIN users u ON u.id = s.user_id AND u.school_id = ${t.schoolId}
     ), held AS (
       SELECT k.chunk, k.line, k.record_id, k.user_id, k.line = k.chunk_first_line AS is_first,
-        a.user_id = k.user_id AND a.type = k.type AND a.occurred_at = ${stagedAt('k')} AS same
+        a.user_id = k.user_id AND a.type = k.type AND a.occurred_at = ${fromEpochMs('k.occurred_ms')} AS same
       FROM staged k JOIN attendances a ON a.device_id = ${t.deviceId}::uuid AND a.record_id = k.record_id
       -- Not the row inserted now: the first of its record id in the file (this session's row).
       WHERE k.known AND NOT (k.line = k.first_line AND a.session_id = ${t.sessionId}::uuid)

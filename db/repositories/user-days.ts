@@ -8,6 +8,7 @@ import { dayRuns } from '../../shared/time/day-runs.js';
 import { LocalDayIndex } from '../../shared/time/local-day-index.js';
 import { localDateOf, todayIn } from '../../shared/time/zoned.js';
 import { arrayLiteral, quotedArrayLiteral } from '../array-literal.js';
+import { fromEpochMs } from '../epoch-ms.js';
 import type { DbOrTrx, Trx } from '../database.js';
 
 export interface TouchedAttendance {
@@ -55,8 +56,8 @@ export async function touchedDays(db: DbOrTrx, touched: readonly TouchedAttendan
 /** Days between two wanted days of a user that are read rather than probed separately. */
 const READ_GAP_DAYS = 7;
 const dayKey = (userId: number, dayNumber: number) => userId * 100_000 + dayNumber;
-/** Instants as ISO text: node-postgres formats a Date in JavaScript, several times slower. */
-const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+/** Instants as epoch milliseconds (db/epoch-ms.ts). */
+const epochMs = (d: Date | null) => (d === null ? null : d.getTime());
 
 /**
  * The events of each wanted user-day, in order, keyed by dayKey. One range read per run of a
@@ -114,8 +115,8 @@ export async function recomputeDays(trx: Trx, days: readonly DayKey[], clocks: M
 
   const todayBySchool = new Map<number, string>();
   const dayClocks = new Map<string, DayClock>();
-  const up = { school: [] as number[], user: [] as number[], date: [] as string[], seconds: [] as number[], first: [] as (string | null)[],
-    last: [] as (string | null)[], lastType: [] as (string | null)[], open: [] as (string | null)[], anomalies: [] as string[], suspect: [] as boolean[] };
+  const up = { school: [] as number[], user: [] as number[], date: [] as string[], seconds: [] as number[], first: [] as (number | null)[],
+    last: [] as (number | null)[], lastType: [] as (string | null)[], open: [] as (number | null)[], anomalies: [] as string[], suspect: [] as boolean[] };
   const emptied = { user: [] as number[], date: [] as string[] };
   for (let i = 0; i < days.length; i++) {
     const day = days[i];
@@ -136,10 +137,10 @@ export async function recomputeDays(trx: Trx, days: readonly DayKey[], clocks: M
     up.user.push(day.userId);
     up.date.push(day.date);
     up.seconds.push(ud.seconds);
-    up.first.push(iso(ud.firstCheckinAt));
-    up.last.push(iso(ud.lastEventAt));
+    up.first.push(epochMs(ud.firstCheckinAt));
+    up.last.push(epochMs(ud.lastEventAt));
     up.lastType.push(ud.lastEventType);
-    up.open.push(iso(ud.openSince));
+    up.open.push(epochMs(ud.openSince));
     // text[] per row travels as a PostgreSQL array literal; anomaly names are fixed identifiers.
     up.anomalies.push(`{${ud.anomalies.join(',')}}`);
     up.suspect.push(entry.suspect);
@@ -148,10 +149,10 @@ export async function recomputeDays(trx: Trx, days: readonly DayKey[], clocks: M
   if (up.user.length > 0) {
     const upserted = await sql`
       INSERT INTO user_days AS ud (school_id, user_id, date, seconds, first_checkin_at, last_event_at, last_event_type, open_since, anomalies, clock_suspect, updated_at)
-      SELECT s, u, d, sec, f, l, lt, o, an::text[], cs, now()
+      SELECT s, u, d, sec, ${fromEpochMs('f')}, ${fromEpochMs('l')}, lt, ${fromEpochMs('o')}, an::text[], cs, now()
       FROM unnest(${arrayLiteral(up.school)}::bigint[], ${arrayLiteral(up.user)}::bigint[], ${arrayLiteral(up.date)}::date[], ${arrayLiteral(up.seconds)}::int[],
-                  ${arrayLiteral(up.first)}::timestamptz[], ${arrayLiteral(up.last)}::timestamptz[], ${arrayLiteral(up.lastType)}::text[],
-                  ${arrayLiteral(up.open)}::timestamptz[], ${quotedArrayLiteral(up.anomalies)}::text[], ${arrayLiteral(up.suspect)}::boolean[])
+                  ${arrayLiteral(up.first)}::bigint[], ${arrayLiteral(up.last)}::bigint[], ${arrayLiteral(up.lastType)}::text[],
+                  ${arrayLiteral(up.open)}::bigint[], ${quotedArrayLiteral(up.anomalies)}::text[], ${arrayLiteral(up.suspect)}::boolean[])
            AS t(s, u, d, sec, f, l, lt, o, an, cs)
       ON CONFLICT (user_id, date) DO UPDATE SET
         school_id = EXCLUDED.school_id, seconds = EXCLUDED.seconds, first_checkin_at = EXCLUDED.first_checkin_at,
