@@ -89,26 +89,29 @@ const asInsert = (r: CountsRow): StagedInsert => ({ staged: r.staged, known: r.k
  * import is retried), never store a row twice.
  */
 export async function insertFreshStaged(trx: Trx, t: StageTarget, lowest: number): Promise<StagedInsert | null> {
+  // `known` is read once (by the insert), so PostgreSQL streams it instead of materializing
+  // it: the counts come from the insert's own rows (here every known row goes in) and the
+  // fevers from the few staged rows at or above the threshold.
   const result = await sql<CountsRow & { fresh: boolean }>`
     WITH fresh AS (
       SELECT coalesce(max(record_id), 0) < ${lowest} AS ok FROM attendances WHERE device_id = ${t.deviceId}::uuid
-    ), known AS (
-      SELECT s.* FROM import_attendances s JOIN users u ON u.id = s.user_id AND u.school_id = ${t.schoolId}
-      WHERE (SELECT ok FROM fresh)
     ), ins AS (
       INSERT INTO attendances (school_id, user_id, device_id, record_id, type, occurred_at, temperature, photo, session_id, clock_suspect)
-      SELECT ${t.schoolId}, user_id, ${t.deviceId}::uuid, record_id, type, ${fromEpochMs('known.occurred_ms')}, temperature, photo, ${t.sessionId}::uuid, ${t.clockSuspect}
-      FROM known ORDER BY line
+      SELECT ${t.schoolId}, s.user_id, ${t.deviceId}::uuid, s.record_id, s.type, ${fromEpochMs('s.occurred_ms')}, s.temperature, s.photo, ${t.sessionId}::uuid, ${t.clockSuspect}
+      FROM import_attendances s JOIN users u ON u.id = s.user_id AND u.school_id = ${t.schoolId}
+      WHERE (SELECT ok FROM fresh)
+      ORDER BY s.line
       RETURNING id, user_id, record_id, occurred_at
     ), fevers AS (
       -- The temperature as sent (staged), not as numeric(4,1) stored it.
       INSERT INTO fever_events (school_id, user_id, device_id, attendance_id, source, record_id, temperature, occurred_at)
-      SELECT ${t.schoolId}, i.user_id, ${t.deviceId}::uuid, i.id, 'attendance', i.record_id, k.temperature, i.occurred_at
-      FROM ins i JOIN known k ON k.record_id = i.record_id
-      WHERE k.temperature >= ${t.feverThreshold}::numeric
+      SELECT ${t.schoolId}, i.user_id, ${t.deviceId}::uuid, i.id, 'attendance', i.record_id, s.temperature, i.occurred_at
+      FROM import_attendances s JOIN ins i ON i.record_id = s.record_id
+      WHERE s.temperature >= ${t.feverThreshold}::numeric
       ORDER BY i.id
     )
-    ${COUNTS}, (SELECT ok FROM fresh) AS fresh
+    SELECT (SELECT count(*) FROM import_attendances)::int AS staged, n.accepted AS known, n.accepted, n.highest, (SELECT ok FROM fresh) AS fresh
+    FROM (SELECT count(*)::int AS accepted, max(record_id)::text AS highest FROM ins) n
   `.execute(trx);
   const row = result.rows[0];
   return row.fresh ? asInsert(row) : null;
