@@ -87,7 +87,7 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
   if (valid > 0) {
     const target: StageTarget = {
       schoolId: ctx.device.schoolId, deviceId: ctx.device.id, sessionId: ctx.session.id, clockSuspect: ctx.clockSuspect,
-      feverThreshold: ctx.school.fever_threshold, timezone: ctx.school.timezone,
+      feverThreshold: ctx.school.fever_threshold,
     };
     const inserted = (increasing ? await insertFreshStaged(ctx.trx, target, lowest) : null) ?? await insertStaged(ctx.trx, target);
     stats.accepted = inserted.accepted;

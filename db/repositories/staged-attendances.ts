@@ -17,7 +17,6 @@ export interface StageTarget {
   sessionId: string;
   clockSuspect: boolean;
   feverThreshold: number;
-  timezone: string;
 }
 
 /**
@@ -69,11 +68,6 @@ export interface StagedInsert {
   accepted: number;
   highest: number | null;
 }
-
-/** Counts every staged-row insert answers, from the `known` and `ins` steps of its statement. */
-const COUNTS = sql`
-  SELECT (SELECT count(*) FROM import_attendances)::int AS staged, (SELECT count(*) FROM known)::int AS known,
-    (SELECT count(*) FROM ins)::int AS accepted, (SELECT max(record_id) FROM known)::text AS highest`;
 
 type CountsRow = { staged: number; known: number; accepted: number; highest: string | null };
 const asInsert = (r: CountsRow): StagedInsert => ({ staged: r.staged, known: r.known, accepted: r.accepted, highest: r.highest === null ? null : Number(r.highest) });
@@ -141,7 +135,8 @@ export async function insertStaged(trx: Trx, t: StageTarget): Promise<StagedInse
       WHERE f.temperature >= ${t.feverThreshold}::numeric
       ORDER BY i.id
     )
-    ${COUNTS}
+    SELECT (SELECT count(*) FROM import_attendances)::int AS staged, (SELECT count(*) FROM known)::int AS known,
+      (SELECT count(*) FROM ins)::int AS accepted, (SELECT max(record_id) FROM known)::text AS highest
   `.execute(trx);
   return asInsert(result.rows[0]);
 }
