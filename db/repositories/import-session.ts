@@ -1,7 +1,9 @@
 // Reads and writes around one batch import that are not rows of the batch itself.
 import { sql } from 'kysely';
-import type { Trx } from '../database.js';
+import type { DbOrTrx, Trx } from '../database.js';
 import type { DeviceReport } from '../../shared/xml/device-xml.js';
+import { PUSH_SESSION_CHANNEL } from '../../shared/protocol/push.js';
+import type { School } from '../schema/index.js';
 
 /** Bytes of an archive read per statement; a smaller archive comes whole with its claim. */
 const ARCHIVE_PIECE = 1024 * 1024;
@@ -16,27 +18,44 @@ export async function lockSession(trx: Trx, sessionId: string) {
 }
 
 /**
- * The usual start of an import in one statement instead of three: the session row locked by
- * counting the attempt (UPDATE takes the row lock; a second worker holding the same job waits
- * here, then finds it processed and gets nothing), with its device. Undefined when the session
- * is missing, already processed or its device is gone: `lockSession` and `sessionDevice` tell which.
+ * The usual start of an import in one statement instead of four: the session row locked by
+ * counting the attempt (UPDATE takes the row lock; a second worker holding the same session
+ * waits here, then finds it processed and gets nothing), with its device and school. With an
+ * id, that session (a pg-boss job naming it); with null, the oldest pending v4 session that is
+ * due and that no other import holds (FOR UPDATE SKIP LOCKED): the pending row is the import's
+ * queue entry (worker/import/session-queue.ts), except those in `skip`. Undefined when there is none, or when the
+ * session is missing or already processed: `lockSession` and `sessionDevice` tell which.
  */
-export async function claimSession(trx: Trx, sessionId: string) {
+export async function claimSession(trx: Trx, sessionId: string | null, skip: ReadonlySet<string> = new Set()) {
+  const which = sessionId !== null
+    ? sql`se.id = ${sessionId}`
+    : sql`se.id = (SELECT id FROM sync_sessions
+                    WHERE processed_at IS NULL AND channel <> ${PUSH_SESSION_CHANNEL} AND (retry_at IS NULL OR retry_at <= now())
+                      ${skip.size > 0 ? sql`AND id <> ALL(${[...skip]}::uuid[])` : sql``}
+                    ORDER BY received_at LIMIT 1 FOR UPDATE SKIP LOCKED)`;
   const result = await sql<{
-    id: string; device_id: string; channel: string; archive_length: number | null; received_at: Date; processed_at: Date | null;
+    id: string; device_id: string; channel: string; archive_length: number | null; received_at: Date; processed_at: Date | null; attempts: number;
     school_id: number; roster_version: number | null; small_archive: Buffer | null;
+    s_name: string; s_timezone: string; s_school_days: number[]; s_day_end: string; s_fever_threshold: number; s_created_at: Date; s_updated_at: Date;
   }>`UPDATE sync_sessions AS se SET attempts = se.attempts + 1
-      FROM devices AS d
-     WHERE se.id = ${sessionId} AND se.processed_at IS NULL AND d.id = se.device_id
-     RETURNING se.id, se.device_id, se.channel, octet_length(se.archive) AS archive_length, se.received_at, se.processed_at, d.school_id, d.roster_version,
-               CASE WHEN octet_length(se.archive) <= ${ARCHIVE_PIECE}::int THEN se.archive END AS small_archive`.execute(trx);
+      FROM devices AS d JOIN schools AS s ON s.id = d.school_id
+     WHERE ${which} AND se.processed_at IS NULL AND d.id = se.device_id
+     RETURNING se.id, se.device_id, se.channel, octet_length(se.archive) AS archive_length, se.received_at, se.processed_at, se.attempts,
+               d.school_id, d.roster_version,
+               CASE WHEN octet_length(se.archive) <= ${ARCHIVE_PIECE}::int THEN se.archive END AS small_archive,
+               s.name AS s_name, s.timezone AS s_timezone, s.school_days AS s_school_days, s.day_end AS s_day_end,
+               s.fever_threshold AS s_fever_threshold, s.created_at AS s_created_at, s.updated_at AS s_updated_at`.execute(trx);
   const row = result.rows[0];
   if (!row) return undefined;
-  const { school_id, roster_version, archive_length, small_archive, ...rest } = row;
+  const { school_id, roster_version, archive_length, small_archive, attempts, s_name, s_timezone, s_school_days, s_day_end, s_fever_threshold, s_created_at, s_updated_at, ...rest } = row;
   // A scheduled sync's archive (a few KiB) comes with the claim; only a large one is read in pieces.
-  const archive = archive_length === null ? null : small_archive ?? await readArchive(trx, sessionId, archive_length);
+  const archive = archive_length === null ? null : small_archive ?? await readArchive(trx, rest.id, archive_length);
   const session = { ...rest, archive };
-  return { session, device: { id: session.device_id, school_id, roster_version } };
+  const school: School = {
+    id: school_id, name: s_name, timezone: s_timezone, school_days: s_school_days, day_end: s_day_end,
+    fever_threshold: s_fever_threshold, created_at: s_created_at, updated_at: s_updated_at,
+  };
+  return { session, attempts, device: { id: session.device_id, school_id, roster_version }, school };
 }
 
 /**
@@ -89,4 +108,24 @@ export async function recordDeviceReport(trx: Trx, deviceId: string, report: Dev
 
 export async function recordReportedSettings(trx: Trx, deviceId: string, settings: Record<string, string>): Promise<void> {
   await trx.updateTable('devices').set({ reported_settings: JSON.stringify(settings) }).where('id', '=', deviceId).execute();
+}
+
+/**
+ * A failed import attempt of a pending session (its transaction rolled back, the claim's count
+ * with it): counted, and the session not claimed again for `delaySeconds`. Answers the attempts
+ * so far; undefined when the session is no longer pending (processed or reset meanwhile).
+ */
+export async function recordFailedAttempt(db: DbOrTrx, sessionId: string, delaySeconds: number): Promise<number | undefined> {
+  const row = await sql<{ attempts: number }>`
+    UPDATE sync_sessions SET attempts = attempts + 1, retry_at = now() + make_interval(secs => ${delaySeconds}::float8)
+    WHERE id = ${sessionId} AND processed_at IS NULL RETURNING attempts`.execute(db);
+  return row.rows[0]?.attempts;
+}
+
+/** Whether a v4 session waits for its import and is due (one probe of the unprocessed index). */
+export async function importsDue(db: DbOrTrx): Promise<boolean> {
+  const row = await sql<{ found: boolean }>`
+    SELECT EXISTS (SELECT 1 FROM sync_sessions
+                   WHERE processed_at IS NULL AND channel <> ${PUSH_SESSION_CHANNEL} AND (retry_at IS NULL OR retry_at <= now())) AS found`.execute(db);
+  return row.rows[0]?.found ?? false;
 }

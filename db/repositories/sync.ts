@@ -87,23 +87,34 @@ export async function readUploadStart(db: Db, deviceId: string, channel: Channel
 }
 
 /**
- * Stores an upload's session and flips the channel 0 → 1 to it, in one statement: the flip is an
- * upsert that only updates a row in status 0, so two uploads at once can never both win (the
- * loser waits for the winner's row lock, then sees status 1). False when this upload lost: the
- * caller must roll back, the session row was written in its transaction.
+ * Stores an upload's session and flips the channel 0 → 1 to it, in one statement and so in one
+ * transaction of its own: the flip is an upsert that only updates a row in status 0, so two
+ * uploads at once can never both win (the loser waits for the winner's row lock, then sees
+ * status 1), and the session row is inserted only from the flip's result. The committed pending
+ * session is the import's queue entry (worker/import/session-queue.ts). False when this upload
+ * lost: nothing was written.
  */
 export async function storeSessionAndStart(
-  trx: Trx,
-  session: { id: string; device_id: string; channel: ChannelName; archive: Buffer; archive_sha256: string; job_id: string },
+  db: DbOrTrx,
+  session: { id: string; device_id: string; channel: ChannelName; archive: Buffer; archive_sha256: string },
 ): Promise<boolean> {
-  const won = await trx
-    .with('session', (qb) => qb.insertInto('sync_sessions').values({ ...session, archive_bytes: session.archive.length }))
-    .insertInto('sync_states')
-    .values({ device_id: session.device_id, channel: session.channel, status: SYNC_STATUS.processing, session_id: session.id, changed_at: sql`now()` })
-    .onConflict((oc) => oc.columns(['device_id', 'channel'])
-      .doUpdateSet({ status: SYNC_STATUS.processing, session_id: session.id, changed_at: sql`now()` })
-      .where('sync_states.status', '=', SYNC_STATUS.idle))
-    .returning('device_id')
+  // The state names the session before the session row exists: the foreign key is checked at
+  // the end of the statement, when both are there.
+  const won = await db
+    .with('flip', (qb) => qb.insertInto('sync_states')
+      .values({ device_id: session.device_id, channel: session.channel, status: SYNC_STATUS.processing, session_id: session.id, changed_at: sql`now()` })
+      .onConflict((oc) => oc.columns(['device_id', 'channel'])
+        .doUpdateSet({ status: SYNC_STATUS.processing, session_id: session.id, changed_at: sql`now()` })
+        .where('sync_states.status', '=', SYNC_STATUS.idle))
+      .returning('device_id'))
+    .insertInto('sync_sessions')
+    .columns(['id', 'device_id', 'channel', 'archive', 'archive_sha256', 'archive_bytes'])
+    .expression((eb) => eb.selectFrom('flip').select([
+      sql<string>`${session.id}::uuid`.as('id'), 'flip.device_id', sql<string>`${session.channel}::text`.as('channel'),
+      sql<Buffer>`${session.archive}::bytea`.as('archive'), sql<string>`${session.archive_sha256}::text`.as('archive_sha256'),
+      sql<number>`${session.archive.length}::int`.as('archive_bytes'),
+    ]))
+    .returning('id')
     .executeTakeFirst();
   return won !== undefined;
 }
