@@ -1,14 +1,12 @@
 // The device protocol's calls for every channel (PROTOCOL.md §3): status, manifest, datas,
 // instructions, ack. A device token only ever reaches its own device's state.
 import { z } from 'zod';
-import type { DbOrTrx } from '../../db/database.js';
-import { isActiveDevice } from '../../db/repositories/devices.js';
 import { acknowledge, findSessionOfDevice, pollState, readDeviceAndPackage, readState } from '../../db/repositories/sync.js';
 import { Problem } from '../../shared/errors.js';
 import { channelOf } from '../../channels/registry.js';
 import { CHANNEL_NAMES } from '../../shared/protocol/channels.js';
 import { SYNC_STATUS } from '../../shared/protocol/codes.js';
-import { inactiveDevice, type DeviceAuth } from '../http/authenticate.js';
+import { inactiveDevice } from '../http/authenticate.js';
 import { reply, type RouteRegistry } from '../http/route.js';
 import { errors } from '../schemas/common.js';
 import { acceptUpload } from '../sync/accept-upload.js';
@@ -21,11 +19,6 @@ const channelParam = z.object({ channel: z.enum(CHANNEL_NAMES) });
 const statusQuery = z.object({ wait: z.coerce.number().int().min(0).optional() });
 
 const statusSchema = z.object({ status: z.union([z.literal(0), z.literal(1), z.literal(2)]), session_id: z.uuid().nullable(), changed_at: z.string() });
-
-/** The device must still exist and be enabled; notes that it was seen (at most every 10 s). */
-async function activeDevice(db: DbOrTrx, auth: DeviceAuth): Promise<void> {
-  if (!(await isActiveDevice(db, auth.deviceId))) throw inactiveDevice();
-}
 
 export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
   api.add({
@@ -85,7 +78,7 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
       ...errors(401, 404),
     },
     async handler({ params, auth, db, ctx }) {
-      await activeDevice(db, auth);
+      // buildManifest checks the device itself, in the same read as the high-water marks.
       return reply.ok(await buildManifest(db, auth.deviceId, params.channel, ctx.config.maxArchiveBytes));
     },
   });
@@ -129,9 +122,11 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
     params: channelParam, body: z.object({ session_id: z.string().max(64) }),
     responses: { 200: { description: 'Acknowledged', schema: z.object({ status: z.number() }) }, ...errors(401, 404, 409, 422) },
     async handler({ params, body, auth, db: trx }) {
-      await activeDevice(trx, auth);
       const sessionId = z.uuid().safeParse(body.session_id).success ? body.session_id : null;
-      if (sessionId && (await acknowledge(trx, auth.deviceId, params.channel, sessionId))) {
+      // The device check and the 2 → 0 in one statement.
+      const ack = await acknowledge(trx, auth.deviceId, params.channel, sessionId);
+      if (!ack || ack.disabled) throw inactiveDevice();
+      if (ack.acked && sessionId) {
         await channelOf(params.channel).acknowledged?.(trx, { deviceId: auth.deviceId, sessionId });
         return reply.ok({ status: SYNC_STATUS.idle });
       }

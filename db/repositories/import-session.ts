@@ -4,6 +4,8 @@ import type { DbOrTrx, Trx } from '../database.js';
 import type { DeviceReport } from '../../shared/xml/device-xml.js';
 import { PUSH_SESSION_CHANNEL } from '../../shared/protocol/push.js';
 import type { School } from '../schema/index.js';
+import { SYNC_STATUS } from '../../shared/protocol/codes.js';
+import { processedSessionSet, type ProcessedSession } from './sync.js';
 
 /** Bytes of an archive read per statement; a smaller archive comes whole with its claim. */
 const ARCHIVE_PIECE = 1024 * 1024;
@@ -89,8 +91,8 @@ export async function recordAttempt(trx: Trx, sessionId: string): Promise<void> 
 }
 
 /** What the device said about itself; last_device_clock only moves forward (figures' complete-until). */
-export async function recordDeviceReport(trx: Trx, deviceId: string, report: DeviceReport | null, skewSeconds: number | null, succeeded: boolean): Promise<void> {
-  await trx.updateTable('devices').set({
+function deviceReportSet(report: DeviceReport | null, skewSeconds: number | null, succeeded: boolean) {
+  return {
     ...(report && {
       firmware: report.firmware ?? undefined,
       reported_timezone: report.timezone ?? undefined,
@@ -99,11 +101,34 @@ export async function recordDeviceReport(trx: Trx, deviceId: string, report: Dev
       clock_skew_seconds: skewSeconds,
     }),
     ...(succeeded && {
-      last_synced_at: sql`now()`,
-      last_device_clock: report?.clock ? sql`greatest(last_device_clock, ${report.clock}::timestamptz)` : undefined,
+      last_synced_at: sql<Date>`now()`,
+      last_device_clock: report?.clock ? sql<Date>`greatest(last_device_clock, ${report.clock}::timestamptz)` : undefined,
     }),
-    updated_at: sql`now()`,
-  }).where('id', '=', deviceId).execute();
+    updated_at: sql<Date>`now()`,
+  };
+}
+
+export async function recordDeviceReport(trx: Trx, deviceId: string, report: DeviceReport | null, skewSeconds: number | null, succeeded: boolean): Promise<void> {
+  await trx.updateTable('devices').set(deviceReportSet(report, skewSeconds, succeeded)).where('id', '=', deviceId).execute();
+}
+
+/**
+ * The end of an import in one statement instead of three: the session stored as processed with
+ * its package, the device's report (a successful sync), and the 1 → 2 flip of this very session.
+ * False when the flip lost (a RESET_SESSION closed the session meanwhile): the rest still stands.
+ */
+export async function finishImport(trx: Trx, session: { id: string; deviceId: string; channel: string }, result: ProcessedSession,
+  report: { report: DeviceReport | null; skewSeconds: number | null }): Promise<boolean> {
+  const row = await trx
+    .with('processed', (qb) => qb.updateTable('sync_sessions').set(processedSessionSet(result)).where('id', '=', session.id))
+    .with('reported', (qb) => qb.updateTable('devices').set(deviceReportSet(report.report, report.skewSeconds, true)).where('id', '=', session.deviceId))
+    .updateTable('sync_states')
+    .set({ status: SYNC_STATUS.ready, changed_at: sql`now()` })
+    .where('device_id', '=', session.deviceId).where('channel', '=', session.channel)
+    .where('status', '=', SYNC_STATUS.processing).where('session_id', '=', session.id)
+    .returning('device_id')
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 export async function recordReportedSettings(trx: Trx, deviceId: string, settings: Record<string, string>): Promise<void> {

@@ -51,6 +51,35 @@ export async function pollState(db: Db, deviceId: string, channel: ChannelName):
   return row && { disabled: row.disabled_at !== null, status: row.status, session_id: row.session_id, changed_at: row.changed_at };
 }
 
+/** What the manifest call reads (see `readManifestStart`). */
+export interface ManifestStart {
+  disabled: boolean;
+  /** Whether the device has pending flags: only then are they read (pendingFlags). */
+  hasFlags: boolean;
+  /** The high-water mark of each of `files` the server holds (absent: none yet). */
+  marks: Record<string, number>;
+}
+
+/**
+ * The manifest call's reads in one round trip instead of three: whether the device still exists
+ * and is enabled (noting that it was seen), whether it has pending flags, and its high-water
+ * marks of `files`. Undefined when the device does not exist.
+ */
+export async function readManifestStart(db: Db, deviceId: string, files: readonly string[]): Promise<ManifestStart | undefined> {
+  const row = await db
+    .with('seen', (qb) => noteSeen(qb, deviceId))
+    .selectFrom('devices as d')
+    .select((eb) => [
+      'd.disabled_at',
+      eb.exists(pendingFlagsQuery(db, deviceId).select('id')).as('has_flags'),
+      sql<Record<string, number> | null>`(SELECT json_object_agg(h.file, h.record_id) FROM high_water_marks h
+        WHERE h.device_id = d.id AND h.file = ANY(${[...files]}::text[]))`.as('marks'),
+    ])
+    .where('d.id', '=', deviceId)
+    .executeTakeFirst();
+  return row && { disabled: row.disabled_at !== null, hasFlags: Boolean(row.has_flags), marks: row.marks ?? {} };
+}
+
 /** What accepting an upload decides on before its transaction (see `readUploadStart`). */
 export interface UploadStart {
   disabled: boolean;
@@ -142,21 +171,29 @@ export function markReady(trx: Trx, deviceId: string, channel: string, sessionId
   return transition(trx, deviceId, channel, SYNC_STATUS.processing, SYNC_STATUS.ready, sessionId);
 }
 
-/** 2 → 0 for this very session (the acknowledgement). */
-export async function acknowledge(trx: Trx, deviceId: string, channel: ChannelName, sessionId: string): Promise<boolean> {
-  // One statement: the conditional 2 → 0 and, only when it won, the session's acked_at.
+/**
+ * The acknowledgement in one statement: whether the device still exists and is enabled (noting
+ * that it was seen), and, only for an enabled device, the conditional 2 → 0 of this very session
+ * with its acked_at. Undefined when the device does not exist.
+ */
+export async function acknowledge(trx: Trx, deviceId: string, channel: ChannelName, sessionId: string | null): Promise<{ disabled: boolean; acked: boolean } | undefined> {
   const row = await trx
+    .with('seen', (qb) => noteSeen(qb, deviceId))
     .with('won', (qb) => qb.updateTable('sync_states')
       .set({ status: SYNC_STATUS.idle, changed_at: sql`now()` })
       .where('device_id', '=', deviceId).where('channel', '=', channel)
       .where('status', '=', SYNC_STATUS.ready).where('session_id', '=', sessionId)
+      .where((eb) => eb.exists(eb.selectFrom('devices').select('id').where('id', '=', deviceId).where('disabled_at', 'is', null)))
       .returning('session_id'))
-    .updateTable('sync_sessions')
-    .set({ acked_at: sql`now()` })
-    .where('id', 'in', (eb) => eb.selectFrom('won').select('won.session_id'))
-    .returning('id')
+    .with('acked', (qb) => qb.updateTable('sync_sessions')
+      .set({ acked_at: sql`now()` })
+      .where('id', 'in', (eb) => eb.selectFrom('won').select('won.session_id'))
+      .returning('id'))
+    .selectFrom('devices as d')
+    .select((eb) => ['d.disabled_at', eb.exists(eb.selectFrom('acked').select('acked.id')).as('acked')])
+    .where('d.id', '=', deviceId)
     .executeTakeFirst();
-  return row !== undefined;
+  return row && { disabled: row.disabled_at !== null, acked: Boolean(row.acked) };
 }
 
 /** Any status → 0, whatever the session (RESET_SESSION). Returns the session that was closed. */
@@ -228,8 +265,9 @@ export interface ProcessedSession {
   file_errors?: SessionFileError[] | null;
 }
 
-export async function finishSession(trx: Trx, sessionId: string, result: ProcessedSession): Promise<void> {
-  await trx.updateTable('sync_sessions').set({
+/** The columns a processed session gets (finishSession, and the import's finishing statement). */
+export function processedSessionSet(result: ProcessedSession) {
+  return {
     outcome: result.outcome,
     stats: result.stats === null ? null : JSON.stringify(result.stats),
     package: result.package,
@@ -239,6 +277,10 @@ export async function finishSession(trx: Trx, sessionId: string, result: Process
     failure: result.failure ?? null,
     offered: result.offered ? JSON.stringify(result.offered) : null,
     file_errors: result.file_errors?.length ? JSON.stringify(result.file_errors) : null,
-    processed_at: sql`now()`,
-  }).where('id', '=', sessionId).execute();
+    processed_at: sql<Date>`now()`,
+  };
+}
+
+export async function finishSession(trx: Trx, sessionId: string, result: ProcessedSession): Promise<void> {
+  await trx.updateTable('sync_sessions').set(processedSessionSet(result)).where('id', '=', sessionId).execute();
 }

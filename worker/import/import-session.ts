@@ -11,7 +11,7 @@ import { readEntry } from '../../channels/kit/read-entry.js';
 import type { AfterReady } from '../../channels/kit/importer.js';
 import { TouchedDays } from '../../channels/kit/touched-days.js';
 import type { Db, Trx } from '../../db/database.js';
-import { claimSession, lockSession, recordAttempt, recordDeviceReport, sessionDevice } from '../../db/repositories/import-session.js';
+import { claimSession, finishImport, lockSession, recordAttempt, recordDeviceReport, sessionDevice } from '../../db/repositories/import-session.js';
 import { finishSession, markReady } from '../../db/repositories/sync.js';
 import { sha256 } from '../../shared/archive/hash.js';
 import { archiveLimits, inspectArchive } from '../../shared/archive/inspect-archive.js';
@@ -165,23 +165,22 @@ async function runImporter(ctx: ImportContext): Promise<AfterReady | void> {
   return importer.buildPackage?.(ctx);
 }
 
-/** Step 5: the package stored with the outcome, the device's report, and the 1→2 flip. */
+/** Step 5: the package stored with the outcome, the device's report, and the 1→2 flip, in one statement. */
 async function finish(trx: Trx, { ctx, skewSeconds }: OpenedBatch, pkg: InstructionPackage, afterReady: AfterReady | void): Promise<ImportOutcome> {
   const zip = packageZip(pkg, ctx.out);
   const { out, report, session } = ctx;
-  await finishSession(trx, session.id, {
+  // A clock far ahead (2100, 9999) must not mark the device complete until then for good:
+  // last_device_clock only moves forward, so a suspect clock counts as the time received.
+  const completeUntil = report?.clock && ctx.clockSuspect && report.clock > session.receivedAt ? session.receivedAt : report?.clock ?? null;
+  // A RESET_SESSION may have closed this session meanwhile: then nothing flips, but the import
+  // stands; its package is never served, so what it carried (flags …) stays pending.
+  const ready = await finishImport(trx, { id: session.id, deviceId: ctx.device.id, channel: session.channel }, {
     // A file that could not be read was not imported: the session says so (PROTOCOL.md §4, docs/PROTOCOL-READING.md).
     outcome: out.errors.length > 0 ? 'partial' : 'imported', file_errors: out.errors.map((e) => ({ file: e.file ?? '', code: e.code, detail: e.detail ?? null })),
     stats: Object.fromEntries(out.imports), package: zip, package_sha256: sha256(zip),
     device_clock: report?.clock ?? null, clock_skew_seconds: skewSeconds, offered: out.offered,
-  });
-  // A clock far ahead (2100, 9999) must not mark the device complete until then for good:
-  // last_device_clock only moves forward, so a suspect clock counts as the time received.
-  const completeUntil = report?.clock && ctx.clockSuspect && report.clock > session.receivedAt ? session.receivedAt : report?.clock ?? null;
-  await recordDeviceReport(trx, ctx.device.id, report && { ...report, clock: completeUntil }, skewSeconds, true);
-  // A RESET_SESSION may have closed this session meanwhile: then nothing flips, but the import
-  // stands; its package is never served, so what it carried (flags …) stays pending.
-  if (!(await markReady(trx, ctx.device.id, ctx.session.channel, ctx.session.id))) return 'not_current';
+  }, { report: report && { ...report, clock: completeUntil }, skewSeconds });
+  if (!ready) return 'not_current';
   await afterReady?.(trx);
   return 'imported';
 }
