@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import { sql } from 'kysely';
 import { ensureQueues } from '../../db/queue.js';
 import { QUEUES } from '../../shared/jobs.js';
+import { queueFigures } from '../../db/repositories/ops-figures.js';
 import { createLogger } from '../../shared/logger.js';
 import type { WorkerContext } from '../../worker/context.js';
 import { startWorker, type RunningWorker } from '../../worker/worker.js';
@@ -105,6 +106,8 @@ describe('IMPORT_RETRY_LIMIT=0: the first failure is final', () => {
     const { dev, sessionId, bytes } = await uploaded(s);
     // Stored without a pg-boss job: the pending row is the queue entry.
     expect(await queued(s, sessionId)).toEqual({ attempts: 0, waiting_retry: false, processed: false, job_id: null });
+    // The queue's metrics count it as a waiting import.
+    expect(await queueFigures(s.db.db)).toEqual([{ queue: QUEUES.importBatch, state: 'created', jobs: 1, oldest_seconds: expect.any(Number) }]);
     await corrupt(s, sessionId);
     s.worker = await startWorker(s.stack.config, s.stack.databaseUrl, logger);
 
@@ -160,6 +163,7 @@ describe('IMPORT_RETRY_LIMIT=1: a failed attempt is retried after a backoff', ()
     // The failed attempt is counted and the session waits for its retry (5 s, doubled after each further failure)...
     await waitFor(async () => (await queued(s, sessionId)).waiting_retry, 15_000, 'the session waiting for its retry');
     expect(await queued(s, sessionId)).toMatchObject({ attempts: 1, processed: false });
+    expect(await queueFigures(s.db.db)).toEqual([{ queue: QUEUES.importBatch, state: 'retry', jobs: 1, oldest_seconds: expect.any(Number) }]);
     expect((await dev.status()).body.status).toBe(1);
     // ...by which time the cause has gone.
     await s.db.db.updateTable('sync_sessions').set({ archive: bytes }).where('id', '=', sessionId).execute();

@@ -15,7 +15,7 @@
 // - a session that never gets through (a crash every time) is failed by the stuck sweep after
 //   SYNC_STUCK_AFTER_SECONDS, as a session whose job never ran was.
 // Lanes with nothing to do wait; while one waits, one cheap probe (`importsDue`) runs every
-// IDLE_PROBE_MS and wakes them. Under load the lanes never wait, so the probe costs nothing;
+// IDLE_PROBE_MS and wakes one, which wakes the next when it got a session. Under load the lanes never wait, so the probe costs nothing;
 // an upload is picked up within IDLE_PROBE_MS otherwise. Uploads NOTIFY nothing: PostgreSQL
 // serializes notifying commits, which PUSH measured as the wall of its uploads.
 import { failSession, importSession, type ImportOutcome } from './import-session.js';
@@ -51,6 +51,15 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
   };
   // A wake-up while every lane was busy: the next lane to finish claims again before waiting.
   let woken = false;
+  /**
+   * One idle lane claims; it wakes the next once it got a session (more may be due), so a
+   * backlog takes every lane and a single upload costs one claim, not one per lane.
+   */
+  const wakeOne = () => {
+    const [first] = waiting;
+    if (first) first();
+    else woken = true;
+  };
   const idle = () => new Promise<void>((resolve) => {
     if (woken || !running) {
       woken = false;
@@ -69,7 +78,7 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
   const probe = setInterval(() => {
     if (waiting.size === 0 || probing) return;
     probing = true;
-    importsDue(ctx.db).then((due) => { if (due) wakeAll(); }, (err: unknown) => {
+    importsDue(ctx.db).then((due) => { if (due) wakeOne(); }, (err: unknown) => {
       logger.warn({ err: (err as Error).message }, 'import queue: probe failed (next tick)');
     }).finally(() => { probing = false; });
   }, IDLE_PROBE_MS);
@@ -82,7 +91,7 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
     try {
       const outcome: ImportOutcome = await measureImport(
         () => (claimed?.attempts ?? 1) - 1,
-        (note) => importSession(ctx, null, note, (c) => { claimed = c; inHand.add(c.id); }, inHand),
+        (note) => importSession(ctx, null, note, (c) => { claimed = c; inHand.add(c.id); if (waiting.size > 0) wakeOne(); }, inHand),
       );
       if (claimed) inHand.delete((claimed as { id: string }).id);
       if (outcome === 'none') return false;
@@ -130,10 +139,7 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
   const lanes = Array.from({ length: opts.concurrency }, () => lane());
 
   return {
-    wake() {
-      if (waiting.size > 0) wakeAll();
-      else woken = true;
-    },
+    wake: wakeOne,
     async stop() {
       running = false;
       clearInterval(probe);
