@@ -106,7 +106,7 @@ describe('the same answers as express', () => {
 test('counted under the declared route, as express counts a request', async () => {
   const count = async () => {
     const metric = await register.getSingleMetric('http_request_duration_seconds')!.get();
-    return metric.values.find((v) => v.metricName === 'http_request_duration_seconds_count'
+    return metric.values.find((v) => (v as { metricName?: string }).metricName === 'http_request_duration_seconds_count'
       && v.labels.route === '/v4/:channel/status' && v.labels.status === '200' && v.labels.method === 'GET')?.value ?? 0;
   };
   const before = await count();
