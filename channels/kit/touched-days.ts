@@ -25,10 +25,18 @@ export class TouchedDays {
     if (this.recent.size >= RECENT_LIMIT) this.spill();
   }
 
-  /** A user-day already known by its local day number (days since 1970-01-01 of its date in the school's zone). */
-  addDayNumber(userId: number, dayNumber: number): void {
-    this.recent.add(userId * DAY_SPAN + dayNumber);
-    if (this.recent.size >= RECENT_LIMIT) this.spill();
+  /** An empty set for the same school, to be merged in once its rows are known to be stored. */
+  fork(): TouchedDays {
+    return new TouchedDays(this.schoolId, this.timezone, this.dayEnd);
+  }
+
+  /** Adds the user-days of `other` (a fork), but none of the users in `except`. */
+  merge(other: TouchedDays, except: ReadonlySet<number> = new Set()): void {
+    for (const key of other.distinctKeys()) {
+      if (except.size > 0 && except.has(Math.floor(key / DAY_SPAN))) continue;
+      this.recent.add(key);
+      if (this.recent.size >= RECENT_LIMIT) this.spill();
+    }
   }
 
   async recompute(trx: Trx, now = new Date()): Promise<void> {

@@ -1,12 +1,12 @@
 // attendances.csv (PROTOCOL.md §4), the largest log, imported set-based (issue #21): rows are
 // read and validated as they stream from the archive, and the valid ones go on streaming into
 // a staging table with COPY (db/repositories/staged-attendances.ts); PostgreSQL then checks
-// the users, inserts, raises fever events and names the user-days touched in one statement.
+// the users, inserts and raises fever events in one statement.
 // The outcome is the CSV-log kit's (channels/kit/csv-log.ts), row for row: every row ends
 // accepted, duplicate or rejected, received = accepted + duplicates + rejected, and the
 // rejections come in the same order. A file that cannot be read imports none of its rows.
 import type { RejectionRow } from '../../db/repositories/batch-import.js';
-import { clearStage, copyIntoStage, eachDayNumber, insertStaged, openAttendanceStage, sortStagedRest, stageLine, type StageTarget } from '../../db/repositories/staged-attendances.js';
+import { clearStage, copyIntoStage, insertFreshStaged, insertStaged, openAttendanceStage, sortStagedRest, stageLine, type StageTarget } from '../../db/repositories/staged-attendances.js';
 import type { FileImportStats } from '../../db/schema/index.js';
 import { ATTENDANCE_COLUMNS, validateAttendanceRow } from '../../shared/csv/attendance-row.js';
 import { readCsvLog } from '../../shared/csv/read-csv-log.js';
@@ -30,6 +30,12 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
   /** The line of every CHUNK_ROWS-th valid row: where the kit would have written a chunk. */
   const chunkEnds: number[] = [];
   let unreadable: FileError | null = null;
+  /** Record ids strictly increasing through the file (each once): the fast insert applies. */
+  let increasing = true;
+  let lowest = 0;
+  let previous = 0;
+  /** The user-days of the valid rows, the school's once the users are checked. */
+  const rowDays = ctx.touched.fork();
 
   // Read, validated and turned into COPY text as PostgreSQL takes it: memory stays flat.
   async function* copyText(): AsyncGenerator<string> {
@@ -47,6 +53,11 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
           rejections.push({ file, line: row.line, recordId: checked.recordId ?? null, code: checked.code });
           continue;
         }
+        const { recordId, userId, occurredAt } = checked.row;
+        if (valid === 0) lowest = recordId;
+        else if (recordId <= previous) increasing = false;
+        previous = recordId;
+        rowDays.add(userId, occurredAt);
         piece += stageLine(valid++, row.line, checked.row);
         if (valid % CHUNK_ROWS === 0) chunkEnds.push(row.line);
         if (piece.length >= COPY_PIECE) {
@@ -78,15 +89,19 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
       schoolId: ctx.device.schoolId, deviceId: ctx.device.id, sessionId: ctx.session.id, clockSuspect: ctx.clockSuspect,
       feverThreshold: ctx.school.fever_threshold, timezone: ctx.school.timezone,
     };
-    const inserted = await insertStaged(ctx.trx, target);
+    const inserted = (increasing ? await insertFreshStaged(ctx.trx, target, lowest) : null) ?? await insertStaged(ctx.trx, target);
     stats.accepted = inserted.accepted;
     highest = inserted.highest ?? 0;
-    for (const { userId, dayList } of inserted.days) eachDayNumber(dayList, (day) => ctx.touched.addDayNumber(userId, day));
+    const unknownUsers = new Set<number>();
     if (inserted.known < inserted.staged || inserted.accepted < inserted.known) {
       const rest = await sortStagedRest(ctx.trx, target, CHUNK_ROWS);
       stats.duplicates = rest.duplicates;
+      for (const r of rest.rejections) if (r.code === 'unknown_user') unknownUsers.add(r.userId);
       rejections = inKitOrder(rejections, rest.rejections.map((r) => ({ chunk: r.chunk, row: { file, line: r.line, recordId: r.recordId, code: r.code } })), chunkEnds);
     }
+    // Days of rows held before (duplicates, conflicts) are recomputed too, unchanged: cheaper
+    // than asking PostgreSQL which rows went in. Never another school's user: that is its data.
+    ctx.touched.merge(rowDays, unknownUsers);
   }
   stats.rejected = rejections.length;
 

@@ -40,12 +40,16 @@ export interface UserDay {
 
 export type DayKind = 'past' | 'today' | 'future';
 
-/** What reading a user-day needs about its date, computed once per date and reused. */
+/** What reading or computing a user-day needs about its date, computed once per date and reused. */
 export interface DayClock {
   date: string;
+  timezone: string;
   kind: DayKind;
   nowMs: number;
   dayEndMs: number;
+  /** The local day's first instant, and the next day's. */
+  startMs: number;
+  nextStartMs: number;
 }
 
 export function dayClock(ctx: DayContext): DayClock {
@@ -53,9 +57,12 @@ export function dayClock(ctx: DayContext): DayClock {
   const kind: DayKind = ctx.date < today ? 'past' : ctx.date === today ? 'today' : 'future';
   return {
     date: ctx.date,
+    timezone: ctx.timezone,
     kind,
     nowMs: ctx.now.getTime(),
     dayEndMs: localTimeOnDate(ctx.date, ctx.dayEnd, ctx.timezone).getTime(),
+    startMs: startOfLocalDay(ctx.date, ctx.timezone).getTime(),
+    nextStartMs: startOfLocalDay(addDays(ctx.date, 1), ctx.timezone).getTime(),
   };
 }
 
@@ -81,10 +88,11 @@ function openPartMs(openMs: number, clock: DayClock): number {
  * date in the school's timezone is `ctx.date` (see `groupByLocalDate`); any other event is
  * a caller bug and throws. Events are sorted here by time, ties kept in input order.
  */
-export function computeUserDay(events: readonly AttendanceEvent[], ctx: DayContext): UserDay {
-  const clock = dayClock(ctx);
-  const dayStart = startOfLocalDay(ctx.date, ctx.timezone).getTime();
-  const nextDayStart = startOfLocalDay(addDays(ctx.date, 1), ctx.timezone).getTime();
+export function computeUserDay(events: readonly AttendanceEvent[], at: DayContext | DayClock): UserDay {
+  // A batch recomputes thousands of user-days on a few dozen dates: callers pass each date's clock.
+  const clock = 'kind' in at ? at : dayClock(at);
+  const dayStart = clock.startMs;
+  const nextDayStart = clock.nextStartMs;
   const sorted = events
     .map((e) => ({ ms: toMs(e.at), type: e.type }))
     .sort((a, b) => a.ms - b.ms); // Array.prototype.sort is stable: ties keep input order
@@ -95,7 +103,7 @@ export function computeUserDay(events: readonly AttendanceEvent[], ctx: DayConte
   let firstCheckin: number | null = null;
   for (const e of sorted) {
     if (e.ms < dayStart || e.ms >= nextDayStart) {
-      throw new RangeError(`Event at ${new Date(e.ms).toISOString()} is not on ${ctx.date} in ${ctx.timezone}`);
+      throw new RangeError(`Event at ${new Date(e.ms).toISOString()} is not on ${clock.date} in ${clock.timezone}`);
     }
     if (e.type === 'checkin') {
       if (open !== null) found.add('double_checkin'); // the first check-in stands

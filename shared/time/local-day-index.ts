@@ -6,6 +6,9 @@ import { formatUtcDate } from './calendar.js';
 const QUANTUM_MS = 15 * 60 * 1000;
 const DAY_MS = 86_400_000;
 
+const dates = new Map<number, string>();
+const MAX_DATES = 10_000;
+
 export class LocalDayIndex {
   private readonly zone: IANAZone;
   private readonly offsets = new Map<number, number>();
@@ -25,7 +28,13 @@ export class LocalDayIndex {
     return Math.floor((ms + offset) / DAY_MS);
   }
 
+  /** 'YYYY-MM-DD' of a day number; a batch's hundreds of thousands of user-days fall on a few dates. */
   static dateOf(dayNumber: number): string {
-    return formatUtcDate(dayNumber * DAY_MS);
+    let date = dates.get(dayNumber);
+    if (date === undefined) {
+      if (dates.size >= MAX_DATES) dates.clear();
+      dates.set(dayNumber, (date = formatUtcDate(dayNumber * DAY_MS)));
+    }
+    return date;
   }
 }

@@ -101,3 +101,42 @@ test('the user-days a batch touched are those of its rows, in the school\'s zone
     .orderBy('user_id').orderBy('date').execute();
   expect(days.map((d) => [d.user_id, d.date])).toEqual([[a, '2026-11-02'], [a, '2026-11-04'], [a, '2026-11-20'], [b, '2026-11-03']]);
 });
+
+test('a fresh batch (record ids rising above the held ones) raises fevers from the temperature sent; the same batch sent again stores nothing twice', async () => {
+  const { school, ids, dev } = await setup(10);
+  await suite.db.updateTable('schools').set({ fever_threshold: 37.5 }).where('id', '=', school.id).execute();
+  const rows: CsvAttendance[] = Array.from({ length: 6_000 }, (_, i) => ({ record_id: i + 1, user_id: ids[i % ids.length], type: i % 2 ? 'checkout' : 'checkin', occurred_at: at(Math.floor(i / ids.length)) }));
+  rows[0] = { ...rows[0], temperature: '37.46' }; // stored as 37.5 (numeric(4,1)), sent below the threshold: no fever
+  rows[2] = { ...rows[2], temperature: '38.04' };
+  const zip = batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv(rows) });
+  expect(imported((await dev.sync(zip)).pkg)).toMatchObject({ received: '6000', accepted: '6000', duplicates: '0', rejected: '0', high_water_mark: '6000' });
+  const fevers = () => suite.db.selectFrom('fever_events').select(['record_id', 'temperature']).where('device_id', '=', dev.identity.id).execute();
+  expect(await fevers()).toEqual([{ record_id: 3, temperature: 38 }]);
+
+  // The same file again (a lost package): every row is held, so it takes the general path.
+  expect(imported((await dev.sync(zip)).pkg)).toMatchObject({ received: '6000', accepted: '0', duplicates: '6000', rejected: '0' });
+  expect(await stored(dev.identity.id)).toHaveLength(6_000);
+  expect(await fevers()).toHaveLength(1);
+  // Rising again but starting inside the held range: the held rows are duplicates, the rest go in.
+  const next = [...rows.slice(-3), ...Array.from({ length: 3 }, (_, i): CsvAttendance => ({ record_id: 6_001 + i, user_id: ids[i], type: 'checkin', occurred_at: at(700 + i) }))];
+  expect(imported((await dev.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv(next) }))).pkg))
+    .toMatchObject({ received: '6', accepted: '3', duplicates: '3', rejected: '0', high_water_mark: '6003' });
+  expect(await stored(dev.identity.id)).toHaveLength(6_003);
+});
+
+test("a fresh batch naming another school's pupil leaves that pupil's day alone", async () => {
+  const { ids, dev } = await setup(2);
+  const other = await aSchool(suite.db, { timezone: 'UTC' });
+  const [foreign] = (await someUsers(suite.db, other.id, 1)).map((u) => u.id);
+  const theirs = await new TestDevice(suite.url, await aDevice(suite.db, other.id)).signIn();
+  await theirs.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv([{ record_id: 1, user_id: foreign, type: 'checkin', occurred_at: at(0) }]) }));
+  const foreignDays = () => suite.db.selectFrom('user_days').select(['school_id', sql<string>`date::text`.as('date')]).where('user_id', '=', foreign).execute();
+  expect(await foreignDays()).toEqual([{ school_id: other.id, date: DAY }]);
+
+  const { pkg } = await dev.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv([
+    { record_id: 1, user_id: ids[0], type: 'checkin', occurred_at: at(1) },
+    { record_id: 2, user_id: foreign, type: 'checkout', occurred_at: at(2) },
+  ]) }));
+  expect(pkg.all('rejection').map((r) => [r.record_id, r.code])).toEqual([['2', 'unknown_user']]);
+  expect(await foreignDays()).toEqual([{ school_id: other.id, date: DAY }]);
+});
