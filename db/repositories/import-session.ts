@@ -29,27 +29,28 @@ export async function lockSession(trx: Trx, sessionId: string) {
  * session is missing or already processed: `lockSession` and `sessionDevice` tell which.
  */
 export async function claimSession(trx: Trx, sessionId: string | null, skip: ReadonlySet<string> = new Set()) {
+  const due = sql`processed_at IS NULL AND channel <> ${PUSH_SESSION_CHANNEL} AND (retry_at IS NULL OR retry_at <= now())
+                 ${skip.size > 0 ? sql`AND id <> ALL(${[...skip]}::uuid[])` : sql``}`;
   const which = sessionId !== null
     ? sql`se.id = ${sessionId}`
-    : sql`se.id = (SELECT id FROM sync_sessions
-                    WHERE processed_at IS NULL AND channel <> ${PUSH_SESSION_CHANNEL} AND (retry_at IS NULL OR retry_at <= now())
-                      ${skip.size > 0 ? sql`AND id <> ALL(${[...skip]}::uuid[])` : sql``}
-                    ORDER BY received_at LIMIT 1 FOR UPDATE SKIP LOCKED)`;
+    : sql`se.id = (SELECT id FROM sync_sessions WHERE ${due} ORDER BY received_at LIMIT 1 FOR UPDATE SKIP LOCKED)`;
+  // Whether another session is due (perhaps being imported elsewhere): the queue wakes another lane only then.
+  const more = sessionId !== null ? sql`false` : sql`EXISTS (SELECT 1 FROM sync_sessions WHERE ${due} AND id <> se.id)`;
   const result = await sql<{
-    id: string; device_id: string; channel: string; archive_length: number | null; received_at: Date; processed_at: Date | null; attempts: number;
+    id: string; device_id: string; channel: string; archive_length: number | null; received_at: Date; processed_at: Date | null; attempts: number; more: boolean;
     school_id: number; roster_version: number | null; small_archive: Buffer | null;
     s_name: string; s_timezone: string; s_school_days: number[]; s_day_end: string; s_fever_threshold: number; s_created_at: Date; s_updated_at: Date;
   }>`UPDATE sync_sessions AS se SET attempts = se.attempts + 1
       FROM devices AS d JOIN schools AS s ON s.id = d.school_id
      WHERE ${which} AND se.processed_at IS NULL AND d.id = se.device_id
-     RETURNING se.id, se.device_id, se.channel, octet_length(se.archive) AS archive_length, se.received_at, se.processed_at, se.attempts,
+     RETURNING se.id, se.device_id, se.channel, octet_length(se.archive) AS archive_length, se.received_at, se.processed_at, se.attempts, ${more} AS more,
                d.school_id, d.roster_version,
                CASE WHEN octet_length(se.archive) <= ${ARCHIVE_PIECE}::int THEN se.archive END AS small_archive,
                s.name AS s_name, s.timezone AS s_timezone, s.school_days AS s_school_days, s.day_end AS s_day_end,
                s.fever_threshold AS s_fever_threshold, s.created_at AS s_created_at, s.updated_at AS s_updated_at`.execute(trx);
   const row = result.rows[0];
   if (!row) return undefined;
-  const { school_id, roster_version, archive_length, small_archive, attempts, s_name, s_timezone, s_school_days, s_day_end, s_fever_threshold, s_created_at, s_updated_at, ...rest } = row;
+  const { school_id, roster_version, archive_length, small_archive, attempts, more: moreDue, s_name, s_timezone, s_school_days, s_day_end, s_fever_threshold, s_created_at, s_updated_at, ...rest } = row;
   // A scheduled sync's archive (a few KiB) comes with the claim; only a large one is read in pieces.
   const archive = archive_length === null ? null : small_archive ?? await readArchive(trx, rest.id, archive_length);
   const session = { ...rest, archive };
@@ -57,7 +58,7 @@ export async function claimSession(trx: Trx, sessionId: string | null, skip: Rea
     id: school_id, name: s_name, timezone: s_timezone, school_days: s_school_days, day_end: s_day_end,
     fever_threshold: s_fever_threshold, created_at: s_created_at, updated_at: s_updated_at,
   };
-  return { session, attempts, device: { id: session.device_id, school_id, roster_version }, school };
+  return { session, attempts, moreDue, device: { id: session.device_id, school_id, roster_version }, school };
 }
 
 /**

@@ -43,6 +43,8 @@ interface LoadedSession {
   school: SessionDevice['school'];
   /** This attempt's number (1 for the first). */
   attempts: number;
+  /** Another pending session was due when this one was claimed. */
+  moreDue: boolean;
 }
 
 /** A PUSH ATTLOG session: no channel, status flag or package. */
@@ -52,6 +54,7 @@ interface PushSession {
   archive: Buffer;
   school: SessionDevice['school'];
   attempts: number;
+  moreDue: boolean;
 }
 
 /** The batch opened for its importer: the context it fills, and the clock skew device.xml gave. */
@@ -79,11 +82,11 @@ export interface ImportedFigures {
  * counted against it after the rollback; `skip`: sessions not to claim, read when the claim is sent (their failure is being recorded).
  */
 export async function importSession(deps: Deps, sessionId: string | null, onImported?: (figures: ImportedFigures) => void,
-  onClaimed?: (claimed: { id: string; attempts: number }) => void, skip?: ReadonlySet<string>): Promise<ImportOutcome> {
+  onClaimed?: (claimed: { id: string; attempts: number; moreDue: boolean }) => void, skip?: ReadonlySet<string>): Promise<ImportOutcome> {
   const noted: { figures?: Omit<ImportedFigures, 'readySeconds'> & { receivedAt: Date } } = {};
   const outcome = await deps.db.transaction().execute(async (trx): Promise<ImportOutcome> => {
     const loaded = await loadAndLock(trx, sessionId, skip);
-    if (typeof loaded !== 'string') onClaimed?.({ id: loaded.session.id, attempts: loaded.attempts });
+    if (typeof loaded !== 'string') onClaimed?.({ id: loaded.session.id, attempts: loaded.attempts, moreDue: loaded.moreDue });
     if (typeof loaded === 'string') return loaded;
     // A PUSH terminal's ATTLOG batch (PUSH.md §4): the same job and transaction, its own reader (channels/push).
     if ('push' in loaded) {
@@ -112,9 +115,9 @@ export async function importSession(deps: Deps, sessionId: string | null, onImpo
 async function loadAndLock(trx: Trx, sessionId: string | null, skip?: ReadonlySet<string>): Promise<LoadedSession | PushSession | 'missing' | 'already_processed' | 'none'> {
   const claimed = await claimSession(trx, sessionId, skip);
   if (claimed) {
-    const { session, device, school, attempts } = claimed;
-    if (session.channel === PUSH_SESSION_CHANNEL && session.archive) return { push: true, session, archive: session.archive, school, attempts };
-    if (session.archive && isChannelName(session.channel)) return { session, channel: session.channel, archive: session.archive, device, school, attempts };
+    const { session, device, school, attempts, moreDue } = claimed;
+    if (session.channel === PUSH_SESSION_CHANNEL && session.archive) return { push: true, session, archive: session.archive, school, attempts, moreDue };
+    if (session.archive && isChannelName(session.channel)) return { session, channel: session.channel, archive: session.archive, device, school, attempts, moreDue };
   }
   if (sessionId === null) {
     if (!claimed) return 'none';
@@ -127,13 +130,14 @@ async function loadAndLock(trx: Trx, sessionId: string | null, skip?: ReadonlySe
   if (!claimed) await recordAttempt(trx, sessionId);
   const found = await sessionDevice(trx, session.device_id);
   const attempts = claimed?.attempts ?? 1;
-  if (session.channel === PUSH_SESSION_CHANNEL && found && session.archive) return { push: true, session, archive: session.archive, school: found.school, attempts };
+  const moreDue = false;
+  if (session.channel === PUSH_SESSION_CHANNEL && found && session.archive) return { push: true, session, archive: session.archive, school: found.school, attempts, moreDue };
   if (!found || !session.archive || !isChannelName(session.channel)) throw new Error(`session ${sessionId} cannot be imported: device or archive missing`);
-  return { session, channel: session.channel, archive: session.archive, device: found.device, school: found.school, attempts };
+  return { session, channel: session.channel, archive: session.archive, device: found.device, school: found.school, attempts, moreDue };
 }
 
 /** Step 2: the archive read again, device.xml parsed, the importer's context. */
-function openBatch(trx: Trx, { session, channel, device, school, attempts: _attempts, ...loaded }: LoadedSession, deps: Deps): OpenedBatch {
+function openBatch(trx: Trx, { session, channel, device, school, attempts: _attempts, moreDue: _moreDue, ...loaded }: LoadedSession, deps: Deps): OpenedBatch {
   // The api checked the structure; reading again gives the entries (and re-checks, cheaply).
   const archive = inspectArchive(loaded.archive, { channel: CHANNEL_UPLOADS[channel], required: ['device.xml'], limits: archiveLimits(deps.config) });
   const out = emptyParts();

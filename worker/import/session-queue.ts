@@ -15,7 +15,7 @@
 // - a session that never gets through (a crash every time) is failed by the stuck sweep after
 //   SYNC_STUCK_AFTER_SECONDS, as a session whose job never ran was.
 // Lanes with nothing to do wait; while one waits, one cheap probe (`importsDue`) runs every
-// IDLE_PROBE_MS and wakes one, which wakes the next when it got a session. Under load the lanes never wait, so the probe costs nothing;
+// IDLE_PROBE_MS and wakes one, which wakes the next when its claim saw more due. Under load the lanes never wait, so the probe costs nothing;
 // an upload is picked up within IDLE_PROBE_MS otherwise. Uploads NOTIFY nothing: PostgreSQL
 // serializes notifying commits, which PUSH measured as the wall of its uploads.
 import { failSession, importSession, type ImportOutcome } from './import-session.js';
@@ -52,7 +52,7 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
   // A wake-up while every lane was busy: the next lane to finish claims again before waiting.
   let woken = false;
   /**
-   * One idle lane claims; it wakes the next once it got a session (more may be due), so a
+   * One idle lane claims; it wakes the next when its claim saw another session due, so a
    * backlog takes every lane and a single upload costs one claim, not one per lane.
    */
   const wakeOne = () => {
@@ -87,11 +87,11 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
   /** One import transaction: true when a session was claimed (done or failed), false when none was due. */
   const importNext = async (): Promise<boolean> => {
     const started = Date.now();
-    let claimed: { id: string; attempts: number } | null = null;
+    let claimed: { id: string; attempts: number; moreDue: boolean } | null = null;
     try {
       const outcome: ImportOutcome = await measureImport(
         () => (claimed?.attempts ?? 1) - 1,
-        (note) => importSession(ctx, null, note, (c) => { claimed = c; inHand.add(c.id); if (waiting.size > 0) wakeOne(); }, inHand),
+        (note) => importSession(ctx, null, note, (c) => { claimed = c; inHand.add(c.id); if (c.moreDue && waiting.size > 0) wakeOne(); }, inHand),
       );
       if (claimed) inHand.delete((claimed as { id: string }).id);
       if (outcome === 'none') return false;
@@ -105,7 +105,7 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
         await new Promise((r) => setTimeout(r, IDLE_PROBE_MS * 10));
         return false;
       }
-      const failed = claimed as { id: string; attempts: number };
+      const failed = claimed as { id: string; attempts: number; moreDue: boolean };
       logger.error({ queue: QUEUES.importBatch, sessionId: failed.id, ms: Date.now() - started, err }, 'job failed');
       // Between the rollback and the recorded retry_at, another lane would claim it again at once.
       try {
