@@ -12,7 +12,6 @@
 //    its own in §4: it is `malformed_row`.
 
 import { PHOTO_NAME } from '../protocol/channels.js';
-import type { RowRejectionCode } from '../protocol/codes.js';
 import {
   checkTime, parseRecordId, parseTemperature, parseUserId, scalar,
   type RowContext, type RowResult,
@@ -35,23 +34,22 @@ export interface AttendanceRow {
 export function validateAttendanceRow(fields: Readonly<Record<string, string>>, ctx: RowContext): RowResult<AttendanceRow> {
   const recordId = parseRecordId(scalar(fields.record_id));
   if (recordId === null) return { ok: false, code: 'invalid_record_id' };
-  const reject = (code: RowRejectionCode): RowResult<AttendanceRow> => ({ ok: false, code, recordId });
 
   const userId = parseUserId(scalar(fields.user_id));
-  if (userId === null) return reject('unknown_user');
+  if (userId === null) return { ok: false, code: 'unknown_user', recordId };
 
   const type = scalar(fields.type);
-  if (type !== 'checkin' && type !== 'checkout') return reject('invalid_type');
+  if (type !== 'checkin' && type !== 'checkout') return { ok: false, code: 'invalid_type', recordId };
 
   const time = checkTime(scalar(fields.occurred_at), ctx);
-  if (!time.ok) return reject(time.code);
+  if (!time.ok) return { ok: false, code: time.code, recordId };
 
   const rawTemperature = scalar(fields.temperature);
   const temperature = rawTemperature === '' ? null : parseTemperature(rawTemperature);
-  if (rawTemperature !== '' && temperature === null) return reject('temperature_out_of_range');
+  if (rawTemperature !== '' && temperature === null) return { ok: false, code: 'temperature_out_of_range', recordId };
 
   const photo = scalar(fields.photo);
-  if (photo !== '' && (!PHOTO_NAME.test(photo) || photo === '.' || photo === '..')) return reject('malformed_row');
+  if (photo !== '' && (!PHOTO_NAME.test(photo) || photo === '.' || photo === '..')) return { ok: false, code: 'malformed_row', recordId };
 
   return { ok: true, row: { recordId, userId, type, occurredAt: time.at, temperature, photo: photo === '' ? null : photo } };
 }

@@ -45,6 +45,18 @@ function malformed(reason: string): Scan {
   return { kind: 'malformed', reason };
 }
 
+/** The record ending at `lineEnd` (the index of the LF/CR ending it, or text.length at end of input). */
+function finishRecord(text: string, lineEnd: number, fields: string[], breaks: number, quotedAny: boolean, badUtf8: boolean): Scan {
+  if (badUtf8) return malformed('the row is not valid UTF-8');
+  let end = lineEnd;
+  if (lineEnd < text.length) {
+    end = text.charCodeAt(lineEnd) === CR && text.charCodeAt(lineEnd + 1) === LF ? lineEnd + 2 : lineEnd + 1;
+    breaks++;
+  }
+  const blank = !quotedAny && fields.length === 1 && BLANK.test(fields[0]);
+  return { kind: 'record', fields, end, breaks, blank };
+}
+
 /**
  * Scans one record starting at `start`. `incomplete` means more input is needed to decide;
  * `end` is the index after the record's line break (or the end of input).
@@ -56,23 +68,11 @@ function scanRecord(text: string, start: number, eof: boolean, max: number, mult
   let badUtf8 = false;
   let i = start;
 
-  const finish = (lineEnd: number): Scan => {
-    // lineEnd is the index of the LF/CR ending the record, or text.length at end of input.
-    if (badUtf8) return malformed('the row is not valid UTF-8');
-    let end = lineEnd;
-    if (lineEnd < text.length) {
-      end = text.charCodeAt(lineEnd) === CR && text.charCodeAt(lineEnd + 1) === LF ? lineEnd + 2 : lineEnd + 1;
-      breaks++;
-    }
-    const blank = !quotedAny && fields.length === 1 && BLANK.test(fields[0]);
-    return { kind: 'record', fields, end, breaks, blank };
-  };
-
   for (;;) {
     if (i >= text.length) {
       if (!eof) return INCOMPLETE;
       fields.push('');
-      return finish(i);
+      return finishRecord(text, i, fields, breaks, quotedAny, badUtf8);
     }
     if (text.charCodeAt(i) === QUOTE) {
       quotedAny = true;
@@ -109,7 +109,7 @@ function scanRecord(text: string, start: number, eof: boolean, max: number, mult
       i = j;
       if (i >= text.length) {
         if (!eof) return INCOMPLETE;
-        return finish(i);
+        return finishRecord(text, i, fields, breaks, quotedAny, badUtf8);
       }
       const next = text.charCodeAt(i);
       if (next === COMMA) {
@@ -118,7 +118,7 @@ function scanRecord(text: string, start: number, eof: boolean, max: number, mult
       }
       if (next === LF || next === CR) {
         if (next === CR && i + 1 >= text.length && !eof) return INCOMPLETE;
-        return finish(i);
+        return finishRecord(text, i, fields, breaks, quotedAny, badUtf8);
       }
       return malformed('a closing quote is followed by other characters');
     }
@@ -131,7 +131,7 @@ function scanRecord(text: string, start: number, eof: boolean, max: number, mult
       if (j >= text.length) {
         if (!eof) return INCOMPLETE;
         fields.push(text.slice(i, j));
-        return finish(j);
+        return finishRecord(text, j, fields, breaks, quotedAny, badUtf8);
       }
       const c = text.charCodeAt(j);
       if (c === COMMA) {
@@ -142,7 +142,7 @@ function scanRecord(text: string, start: number, eof: boolean, max: number, mult
       if (c === LF || c === CR) {
         if (c === CR && j + 1 >= text.length && !eof) return INCOMPLETE;
         fields.push(text.slice(i, j));
-        return finish(j);
+        return finishRecord(text, j, fields, breaks, quotedAny, badUtf8);
       }
       if (c === QUOTE) return malformed('a quote appears inside an unquoted field');
       if (c === REPLACEMENT) badUtf8 = true;
