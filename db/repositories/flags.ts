@@ -6,7 +6,7 @@
 // (unique partial index). An expired pending flag is never delivered; it is "settled" (closed
 // with cancelled_at = expires_at and an 'expired' event) before anything needs its slot, so the
 // state reads 'expired' whenever expires_at <= coalesce(cancelled_at, now()).
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { DbOrTrx, Trx } from '../database.js';
 import type { DeviceFlag } from '../schema/index.js';
 
@@ -39,6 +39,11 @@ export async function pendingFlags(db: DbOrTrx, deviceId: string, opts: { lock?:
   let q = pendingFlagsQuery(db, deviceId).selectAll().orderBy('id');
   if (opts.lock) q = q.forUpdate();
   return q.execute();
+}
+
+/** Whether device `deviceRef` (an SQL expression) has pending flags: `pendingFlagsQuery`'s rule, for a raw statement. */
+export function hasPendingFlagsSql(deviceRef: RawBuilder<unknown>): RawBuilder<boolean> {
+  return sql<boolean>`EXISTS (SELECT 1 FROM device_flags f WHERE f.device_id = ${deviceRef} AND ${OPEN_SQL} AND (f.expires_at IS NULL OR f.expires_at > now()))`;
 }
 
 /** The same flags as a query to select from, for a statement that reads them with other things. */

@@ -6,6 +6,7 @@ import { PUSH_SESSION_CHANNEL } from '../../shared/protocol/push.js';
 import type { School } from '../schema/index.js';
 import { SYNC_STATUS } from '../../shared/protocol/codes.js';
 import { processedSessionSet, type ProcessedSession } from './sync.js';
+import { hasPendingFlagsSql } from './flags.js';
 
 /** Bytes of an archive read per statement; a smaller archive comes whole with its claim. */
 const ARCHIVE_PIECE = 1024 * 1024;
@@ -22,7 +23,8 @@ export async function lockSession(trx: Trx, sessionId: string) {
 /**
  * The usual start of an import in one statement instead of four: the session row locked by
  * counting the attempt (UPDATE takes the row lock; a second worker holding the same session
- * waits here, then finds it processed and gets nothing), with its device and school. With an
+ * waits here, then finds it processed and gets nothing), with its device (and whether it has
+ * pending flags) and school. With an
  * id, that session (a pg-boss job naming it); with null, the oldest pending v4 session that is
  * due and that no other import holds (FOR UPDATE SKIP LOCKED): the pending row is the import's
  * queue entry (worker/import/session-queue.ts), except those in `skip`. Undefined when there is none, or when the
@@ -37,20 +39,20 @@ export async function claimSession(trx: Trx, sessionId: string | null, skip: Rea
   // Whether another session is due (perhaps being imported elsewhere): the queue wakes another lane only then.
   const more = sessionId !== null ? sql`false` : sql`EXISTS (SELECT 1 FROM sync_sessions WHERE ${due} AND id <> se.id)`;
   const result = await sql<{
-    id: string; device_id: string; channel: string; archive_length: number | null; received_at: Date; processed_at: Date | null; attempts: number; more: boolean;
+    id: string; device_id: string; channel: string; archive_length: number | null; received_at: Date; processed_at: Date | null; attempts: number; more: boolean; has_flags: boolean;
     school_id: number; roster_version: number | null; small_archive: Buffer | null;
     s_name: string; s_timezone: string; s_school_days: number[]; s_day_end: string; s_fever_threshold: number; s_created_at: Date; s_updated_at: Date;
   }>`UPDATE sync_sessions AS se SET attempts = se.attempts + 1
       FROM devices AS d JOIN schools AS s ON s.id = d.school_id
      WHERE ${which} AND se.processed_at IS NULL AND d.id = se.device_id
-     RETURNING se.id, se.device_id, se.channel, octet_length(se.archive) AS archive_length, se.received_at, se.processed_at, se.attempts, ${more} AS more,
+     RETURNING se.id, se.device_id, se.channel, octet_length(se.archive) AS archive_length, se.received_at, se.processed_at, se.attempts, ${more} AS more, ${hasPendingFlagsSql(sql`se.device_id`)} AS has_flags,
                d.school_id, d.roster_version,
                CASE WHEN octet_length(se.archive) <= ${ARCHIVE_PIECE}::int THEN se.archive END AS small_archive,
                s.name AS s_name, s.timezone AS s_timezone, s.school_days AS s_school_days, s.day_end AS s_day_end,
                s.fever_threshold AS s_fever_threshold, s.created_at AS s_created_at, s.updated_at AS s_updated_at`.execute(trx);
   const row = result.rows[0];
   if (!row) return undefined;
-  const { school_id, roster_version, archive_length, small_archive, attempts, more: moreDue, s_name, s_timezone, s_school_days, s_day_end, s_fever_threshold, s_created_at, s_updated_at, ...rest } = row;
+  const { school_id, roster_version, archive_length, small_archive, attempts, more: moreDue, has_flags, s_name, s_timezone, s_school_days, s_day_end, s_fever_threshold, s_created_at, s_updated_at, ...rest } = row;
   // A scheduled sync's archive (a few KiB) comes with the claim; only a large one is read in pieces.
   const archive = archive_length === null ? null : small_archive ?? await readArchive(trx, rest.id, archive_length);
   const session = { ...rest, archive };
@@ -58,7 +60,7 @@ export async function claimSession(trx: Trx, sessionId: string | null, skip: Rea
     id: school_id, name: s_name, timezone: s_timezone, school_days: s_school_days, day_end: s_day_end,
     fever_threshold: s_fever_threshold, created_at: s_created_at, updated_at: s_updated_at,
   };
-  return { session, attempts, moreDue, device: { id: session.device_id, school_id, roster_version }, school };
+  return { session, attempts, moreDue, device: { id: session.device_id, school_id, roster_version, has_pending_flags: has_flags }, school };
 }
 
 /**

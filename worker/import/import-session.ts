@@ -39,7 +39,8 @@ interface LoadedSession {
   session: LockedSession;
   channel: ChannelName;
   archive: Buffer;
-  device: SessionDevice['device'];
+  /** `has_pending_flags` when known from the claim. */
+  device: SessionDevice['device'] & { has_pending_flags?: boolean };
   school: SessionDevice['school'];
   /** This attempt's number (1 for the first). */
   attempts: number;
@@ -152,7 +153,7 @@ function openBatch(trx: Trx, { session, channel, device, school, attempts: _atte
   const ctx: ImportContext = {
     trx, logger: deps.logger, now: new Date(), archive, report, out,
     session: { id: session.id, deviceId: session.device_id, channel, receivedAt: session.received_at },
-    device: { id: device.id, schoolId: device.school_id, rosterVersion: device.roster_version },
+    device: { id: device.id, schoolId: device.school_id, rosterVersion: device.roster_version, hasPendingFlags: device.has_pending_flags },
     school,
     clockSuspect: skewSeconds !== null && Math.abs(skewSeconds) > CLOCK_SUSPECT_SKEW_SECONDS,
     touched: new TouchedDays(school.id, school.timezone, school.day_end.slice(0, 5)),
