@@ -119,20 +119,25 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
 
   api.add({
     method: 'post', path: '/v4/:channel/ack', summary: 'Acknowledge the applied package (PROTOCOL.md §3.5)', tags: ['device protocol'], auth: 'device',
-    params: channelParam, body: z.object({ session_id: z.string().max(64) }),
+    params: channelParam, body: z.object({ session_id: z.string().max(64) }), transaction: false,
     responses: { 200: { description: 'Acknowledged', schema: z.object({ status: z.number() }) }, ...errors(401, 404, 409, 422) },
-    async handler({ params, body, auth, db: trx }) {
+    async handler({ params, body, auth, db }) {
       const sessionId = z.uuid().safeParse(body.session_id).success ? body.session_id : null;
-      // The device check and the 2 → 0 in one statement.
-      const ack = await acknowledge(trx, auth.deviceId, params.channel, sessionId);
+      const hook = channelOf(params.channel).acknowledged;
+      // The device check, the 2 → 0 and the flags it applies are one statement; a channel with
+      // work of its own at the acknowledgement (messagerie) runs it in the same transaction.
+      const ack = hook
+        ? await db.transaction().execute(async (trx) => {
+          const a = await acknowledge(trx, auth.deviceId, params.channel, sessionId);
+          if (a?.acked && sessionId) await hook(trx, { deviceId: auth.deviceId, sessionId });
+          return a;
+        })
+        : await acknowledge(db, auth.deviceId, params.channel, sessionId);
       if (!ack || ack.disabled) throw inactiveDevice();
-      if (ack.acked && sessionId) {
-        await channelOf(params.channel).acknowledged?.(trx, { deviceId: auth.deviceId, sessionId });
-        return reply.ok({ status: SYNC_STATUS.idle });
-      }
-      const session = sessionId ? await findSessionOfDevice(trx, auth.deviceId, params.channel, sessionId) : undefined;
+      if (ack.acked) return reply.ok({ status: SYNC_STATUS.idle });
+      const session = sessionId ? await findSessionOfDevice(db, auth.deviceId, params.channel, sessionId) : undefined;
       if (session?.acked_at) {
-        const state = await readState(trx, auth.deviceId, params.channel);
+        const state = await readState(db, auth.deviceId, params.channel);
         return reply.ok({ status: state?.status ?? SYNC_STATUS.idle });
       }
       throw new Problem('session_mismatch', 'That session is not the one waiting for acknowledgement on this channel');

@@ -70,17 +70,6 @@ export async function markDelivered(trx: Trx, flagIds: number[], sessionId: stri
   return rows.map((r) => r.id);
 }
 
-/** On acknowledgement, in the same transaction as the status change. */
-export async function applyDelivered(trx: Trx, sessionId: string): Promise<number[]> {
-  const rows = await trx.updateTable('device_flags').set({ applied_at: sql`now()` })
-    .where('delivered_in', '=', sessionId).where('applied_at', 'is', null).where('cancelled_at', 'is', null)
-    .returning(['id', 'device_id']).execute();
-  if (rows.length > 0) {
-    await trx.insertInto('flag_events').values(rows.map((r) => ({ flag_id: r.id, device_id: r.device_id, action: 'applied', session_id: sessionId }))).execute();
-  }
-  return rows.map((r) => r.id);
-}
-
 /** Closes the expired pending flags of these devices (one statement) and records when each expired. */
 export async function settleExpired(db: DbOrTrx, deviceIds: readonly string[]): Promise<number> {
   if (deviceIds.length === 0) return 0;

@@ -172,12 +172,14 @@ export function markReady(trx: Trx, deviceId: string, channel: string, sessionId
 }
 
 /**
- * The acknowledgement in one statement: whether the device still exists and is enabled (noting
- * that it was seen), and, only for an enabled device, the conditional 2 → 0 of this very session
- * with its acked_at. Undefined when the device does not exist.
+ * The acknowledgement in one statement (so one transaction of its own): whether the device still
+ * exists and is enabled (noting that it was seen), and, only for an enabled device, the
+ * conditional 2 → 0 of this very session with its acked_at, and the flags that session's package
+ * delivered marked applied (§6: applied when the package carrying them is acknowledged), each
+ * with its `applied` event. Undefined when the device does not exist.
  */
-export async function acknowledge(trx: Trx, deviceId: string, channel: ChannelName, sessionId: string | null): Promise<{ disabled: boolean; acked: boolean } | undefined> {
-  const row = await trx
+export async function acknowledge(db: DbOrTrx, deviceId: string, channel: ChannelName, sessionId: string | null): Promise<{ disabled: boolean; acked: boolean } | undefined> {
+  const row = await db
     .with('seen', (qb) => noteSeen(qb, deviceId))
     .with('won', (qb) => qb.updateTable('sync_states')
       .set({ status: SYNC_STATUS.idle, changed_at: sql`now()` })
@@ -189,6 +191,14 @@ export async function acknowledge(trx: Trx, deviceId: string, channel: ChannelNa
       .set({ acked_at: sql`now()` })
       .where('id', 'in', (eb) => eb.selectFrom('won').select('won.session_id'))
       .returning('id'))
+    .with('applied', (qb) => qb.updateTable('device_flags')
+      .set({ applied_at: sql`now()` })
+      .where('delivered_in', 'in', (eb) => eb.selectFrom('won').select('won.session_id'))
+      .where('applied_at', 'is', null).where('cancelled_at', 'is', null)
+      .returning(['id', 'device_id', 'delivered_in']))
+    .with('applied_events', (qb) => qb.insertInto('flag_events')
+      .columns(['flag_id', 'device_id', 'action', 'session_id'])
+      .expression((eb) => eb.selectFrom('applied').select(['applied.id', 'applied.device_id', sql<string>`'applied'`.as('action'), 'applied.delivered_in'])))
     .selectFrom('devices as d')
     .select((eb) => ['d.disabled_at', eb.exists(eb.selectFrom('acked').select('acked.id')).as('acked')])
     .where('d.id', '=', deviceId)
