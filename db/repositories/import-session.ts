@@ -37,7 +37,8 @@ export async function claimSession(trx: Trx, sessionId: string | null, skip: Rea
     ? sql`se.id = ${sessionId}`
     : sql`se.id = (SELECT id FROM sync_sessions WHERE ${due} ORDER BY received_at LIMIT 1 FOR UPDATE SKIP LOCKED)`;
   // Whether another session is due (perhaps being imported elsewhere): the queue wakes another lane only then.
-  const more = sessionId !== null ? sql`false` : sql`EXISTS (SELECT 1 FROM sync_sessions WHERE ${due} AND id <> se.id)`;
+  // In the claim's own shape (the unprocessed index, oldest first): a bare EXISTS may be planned as a scan of the whole table.
+  const more = sessionId !== null ? sql`false` : sql`EXISTS (SELECT 1 FROM sync_sessions WHERE ${due} AND id <> se.id ORDER BY received_at LIMIT 1)`;
   const result = await sql<{
     id: string; device_id: string; channel: string; archive_length: number | null; received_at: Date; processed_at: Date | null; attempts: number; more: boolean; has_flags: boolean;
     school_id: number; roster_version: number | null; small_archive: Buffer | null;
@@ -150,10 +151,11 @@ export async function recordFailedAttempt(db: DbOrTrx, sessionId: string, delayS
   return row.rows[0]?.attempts;
 }
 
-/** Whether a v4 session waits for its import and is due (one probe of the unprocessed index). */
+/** Whether a v4 session waits for its import and is due (one probe of the unprocessed index, oldest first as the claim reads it). */
 export async function importsDue(db: DbOrTrx): Promise<boolean> {
   const row = await sql<{ found: boolean }>`
     SELECT EXISTS (SELECT 1 FROM sync_sessions
-                   WHERE processed_at IS NULL AND channel <> ${PUSH_SESSION_CHANNEL} AND (retry_at IS NULL OR retry_at <= now())) AS found`.execute(db);
+                   WHERE processed_at IS NULL AND channel <> ${PUSH_SESSION_CHANNEL} AND (retry_at IS NULL OR retry_at <= now())
+                   ORDER BY received_at LIMIT 1) AS found`.execute(db);
   return row.rows[0]?.found ?? false;
 }
