@@ -297,11 +297,26 @@ describe('data mart export against a local mart', () => {
     await pollUploads(s.ctx);
   });
 
-  /** Bob's finished day gets one more event in `trx`, recomputed there as every writer does. */
-  async function changeBobsDay(trx: Trx, hhmm: string): Promise<void> {
+  /** Bob's finished day gets one more event in `trx`, recomputed there as every writer does; answers the transaction's id. */
+  async function changeBobsDay(trx: Trx, hhmm: string): Promise<string> {
     const occurredAt = new Date(at(hhmm));
     await anAttendance(trx, { id: bob.id, school_id: school.id }, { type: 'checkout', occurred_at: occurredAt });
     await refreshUserDays(trx, [{ schoolId: school.id, userId: bob.id, occurredAt }]);
+    return (await sql<{ xid: string }>`SELECT pg_current_xact_id()::text AS xid`.execute(trx)).rows[0].xid;
+  }
+
+  /**
+   * Waits until no transaction that began before `xid` committed is still running anywhere in
+   * the cluster: a run's window ends at the oldest one (pg_snapshot_xmin), and other test
+   * files share this PostgreSQL, so a long import of theirs can hold the window back a while.
+   */
+  async function horizonPast(xid: string): Promise<void> {
+    for (let i = 0; i < 600; i++) {
+      const r = await sql<{ past: boolean }>`SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint > ${xid}::bigint AS past`.execute(s.db.db);
+      if (r.rows[0].past) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`transactions older than ${xid} still running after 30 s`);
   }
   const bobsDay = () => `att1-${bob.id}-${DAY}`;
 
@@ -311,9 +326,10 @@ describe('data mart export against a local mart', () => {
     let written!: () => void;
     const wrote = new Promise<void>((resolve) => (written = resolve));
     const inFlight = s.db.db.transaction().execute(async (trx) => {
-      await changeBobsDay(trx, '12:00');
+      const xid = await changeBobsDay(trx, '12:00');
       written();
       await gate;
+      return xid;
     });
     try {
       await wrote;
@@ -322,8 +338,8 @@ describe('data mart export against a local mart', () => {
       expect(during.uploads).toEqual([]);
     } finally {
       release();
-      await inFlight;
     }
+    await horizonPast(await inFlight);
     const after = await runToEnd(s);
     expect(after.uploads).toEqual([expect.objectContaining({ entity: 'attendance_days', operation: 'upsert', rows: 1 })]);
     expect(mart.uploads.at(-1)!.rows.map((r) => r[0])).toEqual([bobsDay()]);
@@ -332,7 +348,7 @@ describe('data mart export against a local mart', () => {
   });
 
   test('after a crash a changed user-day is sent once: a run killed before its collect finished is replayed, a failed upload goes with the next run', async () => {
-    await s.db.db.transaction().execute((trx) => changeBobsDay(trx, '14:00'));
+    await horizonPast(await s.db.db.transaction().execute((trx) => changeBobsDay(trx, '14:00')));
     // A run that fixed its window and was killed before its collect was done: its bounds never count.
     await sql`
       INSERT INTO datamart_runs (trigger, status, window_from, window_to, xid_from, xid_to, started_at, finished_at, error)
