@@ -30,6 +30,11 @@ const uploads = new Counter({
   labelNames: ['channel', 'result'] as const,
 });
 
+/** A request answered outside express (api/http/device-routes.ts), counted as httpMetrics() counts one. */
+export function observeRequest(method: string, route: string, status: string, seconds: number): void {
+  httpDuration.observe({ method, route, status }, seconds);
+}
+
 /** One line per request, when its answer has been sent (or the connection dropped). */
 export function httpMetrics(): RequestHandler {
   collectProcessMetrics();

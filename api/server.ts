@@ -14,6 +14,7 @@ import { ensureDashboardBuilt } from '../web/build.js';
 import type { AppContext } from './context.js';
 import { BacklogGauge } from './sync/backlog.js';
 import { iclockHandler } from './push/iclock.js';
+import { deviceRoutes } from './http/device-routes.js';
 import { PollCache } from './push/poll-cache.js';
 import { StatusWaits } from './sync/status-waits.js';
 
@@ -43,11 +44,13 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
   await ctx.statusWaits.start(databaseUrl);
   // The dashboard is built here when missing or older than its sources; the API works without it.
   await ensureDashboardBuilt().then((built) => built && logger.info('dashboard built'), (err: Error) => logger.error({ err }, 'dashboard build failed: / serves nothing'));
-  const { app } = createApp(ctx);
-  // /iclock (PUSH terminals, polled every few seconds) is answered before express; the rest goes to express.
+  const { app, registry } = createApp(ctx);
+  // /iclock (PUSH terminals, polled every few seconds) and the device protocol's GET calls
+  // (api/http/device-routes.ts) are answered before express; the rest goes to express.
   const iclock = iclockHandler(ctx);
+  const device = deviceRoutes(registry, ctx);
   const server = http.createServer((req, res) => {
-    if (!iclock(req, res)) app(req, res);
+    if (!iclock(req, res) && !device(req, res)) app(req, res);
   });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

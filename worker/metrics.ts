@@ -34,22 +34,26 @@ const rejections = new Counter({
 });
 
 /**
- * Runs one import job's handler and counts it. The figures of an imported batch come from the
- * import itself (`note`, called once it committed): reading them back cost one statement per sync.
+ * Runs one import attempt and counts it (`retryCount`: the earlier attempts, known once it has
+ * claimed its session). The figures of an imported batch come from the import itself (`note`,
+ * called once it committed): reading them back cost one statement per sync.
  */
-export async function measureImport(job: { retryCount: number },
+export async function measureImport(retryCount: () => number,
   run: (note: (figures: ImportedFigures) => void) => Promise<ImportOutcome>): Promise<ImportOutcome> {
   const end = duration.startTimer();
-  if (job.retryCount > 0) retries.inc();
   let outcome: ImportOutcome;
   let figures: ImportedFigures | null = null;
   try {
     outcome = await run((f) => { figures = f; });
   } catch (err) {
+    if (retryCount() > 0) retries.inc();
     end({ outcome: 'error' });
     attempts.inc({ outcome: 'error' });
     throw err;
   }
+  // The queue's lanes ask for the next session: finding none is no attempt.
+  if (outcome === 'none') return outcome;
+  if (retryCount() > 0) retries.inc();
   end({ outcome });
   attempts.inc({ outcome });
   const f = figures as ImportedFigures | null;

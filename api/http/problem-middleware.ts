@@ -3,6 +3,7 @@
 // 500 whose message reaches the response only outside production.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { Problem } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
 import type { AppContext } from '../context.js';
 import { pgErrorToProblem } from './pg-errors.js';
 
@@ -15,15 +16,21 @@ function translate(err: unknown): Problem | null {
   return pgErrorToProblem(err);
 }
 
+/** The Problem an error is answered with; unexpected ones are logged (a 500, its message shown outside production). */
+export function problemOf(err: unknown, ctx: AppContext, logger: Logger): Problem {
+  let problem = translate(err);
+  if (problem?.code === 'service_unavailable') logger.error({ err }, 'database unavailable');
+  if (!problem) {
+    logger.error({ err }, 'unhandled error');
+    const detail = ctx.config.nodeEnv === 'production' ? undefined : String((err as Error)?.message ?? err);
+    problem = new Problem('internal_error', detail);
+  }
+  return problem;
+}
+
 export function problemMiddleware(ctx: AppContext): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    let problem = translate(err);
-    if (problem?.code === 'service_unavailable') (req.log ?? ctx.logger).error({ err }, 'database unavailable');
-    if (!problem) {
-      (req.log ?? ctx.logger).error({ err }, 'unhandled error');
-      const detail = ctx.config.nodeEnv === 'production' ? undefined : String((err as Error)?.message ?? err);
-      problem = new Problem('internal_error', detail);
-    }
+    const problem = problemOf(err, ctx, req.log ?? ctx.logger);
     res.locals.problemCode = problem.code; // for the upload metrics (api/metrics.ts)
     if (res.headersSent) return res.end();
     for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);

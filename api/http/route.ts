@@ -88,9 +88,9 @@ export interface RouteSpec<
 export type AnyRoute = RouteSpec<ZodType | undefined, ZodType | undefined, ZodType | undefined, AuthRequirement, ZodType | undefined, HttpMethod, boolean | undefined>;
 
 /** The headers a `headers` schema names, read case-insensitively. */
-function headerValues(schema: ZodType | undefined, req: Request): Record<string, unknown> {
+function headerValues(schema: ZodType | undefined, header: (name: string) => string | undefined): Record<string, unknown> {
   const shape = (schema as { shape?: Record<string, unknown> } | undefined)?.shape ?? {};
-  return Object.fromEntries(Object.keys(shape).map((name) => [name, req.get(name)]));
+  return Object.fromEntries(Object.keys(shape).map((name) => [name, header(name)]));
 }
 
 function parsePart(schema: ZodType | undefined, value: unknown, part: 'params' | 'query' | 'body' | 'headers'): unknown {
@@ -171,18 +171,31 @@ function authenticateFirst(route: AnyRoute, ctx: AppContext): RequestHandler {
   };
 }
 
-function handle(route: AnyRoute, ctx: AppContext): RequestHandler {
+/** What a route's handler is called with before validation: the raw parts of the request. */
+export interface RawInput {
+  params: unknown;
+  query: unknown;
+  body: unknown;
+  /** A request header by name (case-insensitive). */
+  header: (name: string) => string | undefined;
+}
+
+/** Validates the raw parts and runs the handler, in a transaction when the route writes. */
+export async function runRoute(route: AnyRoute, ctx: AppContext, req: Request, auth: Auth, raw: RawInput): Promise<Reply> {
   const useTransaction = route.transaction ?? route.method !== 'get';
+  const params = parsePart(route.params, raw.params, 'params');
+  const query = parsePart(route.query, raw.query, 'query');
+  const body = route.method === 'put' ? parseReplacement(route.body, raw.body) : parsePart(route.body, raw.body, 'body');
+  const headers = parsePart(route.headers, headerValues(route.headers, raw.header), 'headers');
+  const run = (db: DbOrTrx) =>
+    route.handler({ params, query, body, headers, auth, db, ctx, req } as HandlerInput<never, never, never, AuthRequirement, never, never>);
+  return useTransaction ? ctx.db.transaction().execute(run) : run(ctx.db);
+}
+
+function handle(route: AnyRoute, ctx: AppContext): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const auth = res.locals.auth as Auth;
-      const params = parsePart(route.params, req.params, 'params');
-      const query = parsePart(route.query, req.query, 'query');
-      const body = route.method === 'put' ? parseReplacement(route.body, req.body) : parsePart(route.body, req.body, 'body');
-      const headers = parsePart(route.headers, headerValues(route.headers, req), 'headers');
-      const run = (db: DbOrTrx) =>
-        route.handler({ params, query, body, headers, auth, db, ctx, req } as HandlerInput<never, never, never, AuthRequirement, never, never>);
-      const out = useTransaction ? await ctx.db.transaction().execute(run) : await run(ctx.db);
+      const out = await runRoute(route, ctx, req, res.locals.auth as Auth, { params: req.params, query: req.query, body: req.body, header: (name) => req.get(name) });
       send(res, out);
     } catch (err) {
       next(err);

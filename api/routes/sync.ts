@@ -1,14 +1,12 @@
 // The device protocol's calls for every channel (PROTOCOL.md §3): status, manifest, datas,
 // instructions, ack. A device token only ever reaches its own device's state.
 import { z } from 'zod';
-import type { DbOrTrx } from '../../db/database.js';
-import { isActiveDevice } from '../../db/repositories/devices.js';
 import { acknowledge, findSessionOfDevice, pollState, readDeviceAndPackage, readState } from '../../db/repositories/sync.js';
 import { Problem } from '../../shared/errors.js';
 import { channelOf } from '../../channels/registry.js';
 import { CHANNEL_NAMES } from '../../shared/protocol/channels.js';
 import { SYNC_STATUS } from '../../shared/protocol/codes.js';
-import { inactiveDevice, type DeviceAuth } from '../http/authenticate.js';
+import { inactiveDevice } from '../http/authenticate.js';
 import { reply, type RouteRegistry } from '../http/route.js';
 import { errors } from '../schemas/common.js';
 import { acceptUpload } from '../sync/accept-upload.js';
@@ -21,11 +19,6 @@ const channelParam = z.object({ channel: z.enum(CHANNEL_NAMES) });
 const statusQuery = z.object({ wait: z.coerce.number().int().min(0).optional() });
 
 const statusSchema = z.object({ status: z.union([z.literal(0), z.literal(1), z.literal(2)]), session_id: z.uuid().nullable(), changed_at: z.string() });
-
-/** The device must still exist and be enabled; notes that it was seen (at most every 10 s). */
-async function activeDevice(db: DbOrTrx, auth: DeviceAuth): Promise<void> {
-  if (!(await isActiveDevice(db, auth.deviceId))) throw inactiveDevice();
-}
 
 export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
   api.add({
@@ -85,7 +78,7 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
       ...errors(401, 404),
     },
     async handler({ params, auth, db, ctx }) {
-      await activeDevice(db, auth);
+      // buildManifest checks the device itself, in the same read as the high-water marks.
       return reply.ok(await buildManifest(db, auth.deviceId, params.channel, ctx.config.maxArchiveBytes));
     },
   });
@@ -126,18 +119,25 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
 
   api.add({
     method: 'post', path: '/v4/:channel/ack', summary: 'Acknowledge the applied package (PROTOCOL.md §3.5)', tags: ['device protocol'], auth: 'device',
-    params: channelParam, body: z.object({ session_id: z.string().max(64) }),
+    params: channelParam, body: z.object({ session_id: z.string().max(64) }), transaction: false,
     responses: { 200: { description: 'Acknowledged', schema: z.object({ status: z.number() }) }, ...errors(401, 404, 409, 422) },
-    async handler({ params, body, auth, db: trx }) {
-      await activeDevice(trx, auth);
+    async handler({ params, body, auth, db }) {
       const sessionId = z.uuid().safeParse(body.session_id).success ? body.session_id : null;
-      if (sessionId && (await acknowledge(trx, auth.deviceId, params.channel, sessionId))) {
-        await channelOf(params.channel).acknowledged?.(trx, { deviceId: auth.deviceId, sessionId });
-        return reply.ok({ status: SYNC_STATUS.idle });
-      }
-      const session = sessionId ? await findSessionOfDevice(trx, auth.deviceId, params.channel, sessionId) : undefined;
+      const hook = channelOf(params.channel).acknowledged;
+      // The device check, the 2 → 0 and the flags it applies are one statement; a channel with
+      // work of its own at the acknowledgement (messagerie) runs it in the same transaction.
+      const ack = hook
+        ? await db.transaction().execute(async (trx) => {
+          const a = await acknowledge(trx, auth.deviceId, params.channel, sessionId);
+          if (a?.acked && sessionId) await hook(trx, { deviceId: auth.deviceId, sessionId });
+          return a;
+        })
+        : await acknowledge(db, auth.deviceId, params.channel, sessionId);
+      if (!ack || ack.disabled) throw inactiveDevice();
+      if (ack.acked) return reply.ok({ status: SYNC_STATUS.idle });
+      const session = sessionId ? await findSessionOfDevice(db, auth.deviceId, params.channel, sessionId) : undefined;
       if (session?.acked_at) {
-        const state = await readState(trx, auth.deviceId, params.channel);
+        const state = await readState(db, auth.deviceId, params.channel);
         return reply.ok({ status: state?.status ?? SYNC_STATUS.idle });
       }
       throw new Problem('session_mismatch', 'That session is not the one waiting for acknowledgement on this channel');

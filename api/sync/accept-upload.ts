@@ -1,20 +1,19 @@
-// Accepting a batch (PROTOCOL.md §3.3): structure check, then in ONE transaction the session
-// and its archive, the 0→1 flip and the pg-boss job — or nothing at all.
+// Accepting a batch (PROTOCOL.md §3.3): structure check, then in ONE statement (so one
+// transaction) the session and its archive with the 0→1 flip — or nothing at all. The pending
+// session row is the import's durable queue entry: a worker claims it (worker/import/session-queue.ts),
+// so "stored durably with its job in one transaction" (§8) is this one commit.
 //
-// Statements per accepted upload: one read before (device, flags, state), then BEGIN, the
-// session stored with the flip, the job and the worker's wake-up NOTIFY, COMMIT. Every upload
-// used to cost twelve; on the accept bench the round trips were most of the api's time.
+// Statements per accepted upload: one read before (device, flags, state) and that one write.
+// Every upload used to cost twelve, then five (BEGIN, the write, a pg-boss job, a NOTIFY, COMMIT).
 import { randomUUID } from 'node:crypto';
 import { channelOf } from '../../channels/registry.js';
 import type { ChannelName } from '../../shared/protocol/channels.js';
 import type { Db } from '../../db/database.js';
-import { sendInTransaction, type PgBoss } from '../../db/queue.js';
 import { readState, readUploadStart, storeSessionAndStart, type ChannelState } from '../../db/repositories/sync.js';
 import { sha256 } from '../../shared/archive/hash.js';
 import { archiveLimits, inspectArchive, looksLikeZip } from '../../shared/archive/inspect-archive.js';
 import type { Config } from '../../shared/config.js';
 import { Problem } from '../../shared/errors.js';
-import { QUEUES, type ImportBatchJob } from '../../shared/jobs.js';
 import { SYNC_STATUS } from '../../shared/protocol/codes.js';
 import { inactiveDevice } from '../http/authenticate.js';
 import type { BacklogGauge } from './backlog.js';
@@ -28,18 +27,16 @@ export interface Accepted {
   retry: boolean;
 }
 
-class LostRace extends Error {}
-
 /** Required files are XML of a few hundred bytes (device.xml is refused above 64 KiB anyway). */
 const REQUIRED_FILE_CHECK_BYTES = 256 * 1024;
 
 type State = Pick<ChannelState, 'status' | 'session_id' | 'archive_sha256'> | null | undefined;
 
 export async function acceptUpload(
-  deps: { db: Db; boss: PgBoss; config: Config; backlog: BacklogGauge },
+  deps: { db: Db; config: Config; backlog: BacklogGauge },
   deviceId: string, channel: ChannelName, archive: Buffer,
 ): Promise<Accepted> {
-  const { db, boss, config, backlog } = deps;
+  const { db, config, backlog } = deps;
   const start = await readUploadStart(db, deviceId, channel);
   if (!start || start.disabled) throw inactiveDevice();
   if (!looksLikeZip(archive)) throw new Problem('unsupported_media_type', 'The uploaded file is not a zip archive');
@@ -68,19 +65,9 @@ export async function acceptUpload(
       { 'Retry-After': String(config.importRetryAfterSeconds) });
   }
 
-  // Both ids are chosen here, so the session row names its job without a second write.
   const sessionId = randomUUID();
-  const jobId = randomUUID();
-  try {
-    await db.transaction().execute(async (trx) => {
-      const won = await storeSessionAndStart(trx, { id: sessionId, device_id: deviceId, channel, archive, archive_sha256: hash, job_id: jobId });
-      if (!won) throw new LostRace();
-      const job: ImportBatchJob = { session_id: sessionId };
-      const sent = await sendInTransaction(boss, trx, QUEUES.importBatch, job, { id: jobId });
-      if (sent !== jobId) throw new Error(`pg-boss did not create import job ${jobId} (got ${String(sent)})`);
-    });
-  } catch (err) {
-    if (!(err instanceof LostRace)) throw err;
+  const won = await storeSessionAndStart(db, { id: sessionId, device_id: deviceId, channel, archive, archive_sha256: hash });
+  if (!won) {
     // Another upload won between our read and our flip: it may be these very bytes.
     const now = await readState(db, deviceId, channel);
     if (isRetryOf(now)) return { session_id: now!.session_id!, status: now!.status, retry: true };

@@ -3,9 +3,10 @@
 import { channelOf } from '../../channels/registry.js';
 import type { ChannelName } from '../../shared/protocol/channels.js';
 import { DEVICE_XML, type ManifestExtras, type WantedFile } from '../../channels/definition.js';
-import type { DbOrTrx } from '../../db/database.js';
+import type { Db } from '../../db/database.js';
 import { pendingFlags } from '../../db/repositories/flags.js';
-import { readHighWaterMarks } from '../../db/repositories/high-water-marks.js';
+import { readManifestStart } from '../../db/repositories/sync.js';
+import { inactiveDevice } from '../http/authenticate.js';
 import type { DeviceFlag } from '../../db/schema/index.js';
 
 export interface Manifest extends ManifestExtras {
@@ -20,10 +21,17 @@ export function wantedFiles(channel: ChannelName, flags: readonly Pick<DeviceFla
   return channelOf(channel).wantedFiles?.(flags) ?? [DEVICE_XML];
 }
 
-export async function buildManifest(db: DbOrTrx, deviceId: string, channel: ChannelName, maxArchiveBytes: number, now = new Date()): Promise<Manifest> {
+/**
+ * The manifest; its reads are one statement (device check, whether flags are pending, high-water
+ * marks) unless the device has pending flags, which are then read in full. Throws the inactive
+ * device's 401 for a disabled or unknown device.
+ */
+export async function buildManifest(db: Db, deviceId: string, channel: ChannelName, maxArchiveBytes: number, now = new Date()): Promise<Manifest> {
   const definition = channelOf(channel);
-  const flags = await pendingFlags(db, deviceId);
-  const marks = await readHighWaterMarks(db, deviceId, definition.upload.csvLogs);
+  const start = await readManifestStart(db, deviceId, definition.upload.csvLogs);
+  if (!start || start.disabled) throw inactiveDevice();
+  const flags = start.hasFlags ? await pendingFlags(db, deviceId) : [];
+  const marks: Record<string, number> = Object.fromEntries(definition.upload.csvLogs.map((f) => [f, start.marks[f] ?? 0]));
   if (flags.some((f) => f.name === 'FULL_RESYNC')) for (const file of Object.keys(marks)) marks[file] = 0;
   const extras = (await definition.manifest?.({ db, deviceId, flags, now })) ?? {};
   return {

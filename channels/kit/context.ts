@@ -20,6 +20,12 @@ export interface ImportDevice {
   id: string;
   schoolId: number;
   rosterVersion: number | null;
+  /**
+   * False when the device had no pending flag as the import began (read with its claim): the
+   * importer need not read them. A flag set since waits for the next package, as one set just
+   * after the read would.
+   */
+  hasPendingFlags?: boolean;
 }
 
 export interface ImportContext {

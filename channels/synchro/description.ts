@@ -1,7 +1,7 @@
 // `synchro` (PROTOCOL.md §4–§6): device.xml, settings.xml when asked, attendances.csv up. The
 // manifest offers a RESEND_SINCE window; flags ride on this channel only and are applied when
 // its packages are acknowledged.
-import { applyDelivered, deviceTimeZone, recordResendOffer } from '../../db/repositories/flags.js';
+import { deviceTimeZone, recordResendOffer } from '../../db/repositories/flags.js';
 import { readState } from '../../db/repositories/sync.js';
 import { SYNC_STATUS } from '../../shared/protocol/codes.js';
 import { resendWindow } from '../../shared/protocol/resend.js';
@@ -33,7 +33,6 @@ export const synchroChannel: ChannelDescription = {
     return extras;
   },
 
-  async acknowledged(trx, { sessionId }) {
-    await applyDelivered(trx, sessionId);
-  },
+  // Its flags are applied by the acknowledgement's own statement (db/repositories/sync.ts
+  // `acknowledge`), which then needs no transaction around it.
 };

@@ -14,6 +14,7 @@ import * as m20261203300000 from './20261203_300000_push_terminals.js';
 import * as m20261204100000 from './20261204_100000_users_devices_never_deleted.js';
 import * as m20261204100100 from './20261204_100100_datamart_day_stamp.js';
 import * as m20261204200000 from './20261204_200000_sync_status_notify.js';
+import * as m20261205200000 from './20261205_200000_session_import_queue.js';
 
 export const migrations: Record<string, Migration> = {
   '20261123_0001_core': core,
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '20261204_100000_users_devices_never_deleted': m20261204100000,
   '20261204_100100_datamart_day_stamp': m20261204100100,
   '20261204_200000_sync_status_notify': m20261204200000,
+  '20261205_200000_session_import_queue': m20261205200000,
 };

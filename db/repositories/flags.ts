@@ -6,7 +6,7 @@
 // (unique partial index). An expired pending flag is never delivered; it is "settled" (closed
 // with cancelled_at = expires_at and an 'expired' event) before anything needs its slot, so the
 // state reads 'expired' whenever expires_at <= coalesce(cancelled_at, now()).
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { DbOrTrx, Trx } from '../database.js';
 import type { DeviceFlag } from '../schema/index.js';
 
@@ -41,6 +41,11 @@ export async function pendingFlags(db: DbOrTrx, deviceId: string, opts: { lock?:
   return q.execute();
 }
 
+/** Whether device `deviceRef` (an SQL expression) has pending flags: `pendingFlagsQuery`'s rule, for a raw statement. */
+export function hasPendingFlagsSql(deviceRef: RawBuilder<unknown>): RawBuilder<boolean> {
+  return sql<boolean>`EXISTS (SELECT 1 FROM device_flags f WHERE f.device_id = ${deviceRef} AND ${OPEN_SQL} AND (f.expires_at IS NULL OR f.expires_at > now()))`;
+}
+
 /** The same flags as a query to select from, for a statement that reads them with other things. */
 export function pendingFlagsQuery(db: DbOrTrx, deviceId: string) {
   return db.selectFrom('device_flags')
@@ -61,17 +66,6 @@ export async function markDelivered(trx: Trx, flagIds: number[], sessionId: stri
     await trx.insertInto('flag_events')
       .values(rows.map((r) => ({ flag_id: r.id, device_id: r.device_id, action: 'delivered', session_id: sessionId })))
       .execute();
-  }
-  return rows.map((r) => r.id);
-}
-
-/** On acknowledgement, in the same transaction as the status change. */
-export async function applyDelivered(trx: Trx, sessionId: string): Promise<number[]> {
-  const rows = await trx.updateTable('device_flags').set({ applied_at: sql`now()` })
-    .where('delivered_in', '=', sessionId).where('applied_at', 'is', null).where('cancelled_at', 'is', null)
-    .returning(['id', 'device_id']).execute();
-  if (rows.length > 0) {
-    await trx.insertInto('flag_events').values(rows.map((r) => ({ flag_id: r.id, device_id: r.device_id, action: 'applied', session_id: sessionId }))).execute();
   }
   return rows.map((r) => r.id);
 }

@@ -1,7 +1,12 @@
 // Reads and writes around one batch import that are not rows of the batch itself.
 import { sql } from 'kysely';
-import type { Trx } from '../database.js';
+import type { DbOrTrx, Trx } from '../database.js';
 import type { DeviceReport } from '../../shared/xml/device-xml.js';
+import { PUSH_SESSION_CHANNEL } from '../../shared/protocol/push.js';
+import type { School } from '../schema/index.js';
+import { SYNC_STATUS } from '../../shared/protocol/codes.js';
+import { processedSessionSet, type ProcessedSession } from './sync.js';
+import { hasPendingFlagsSql } from './flags.js';
 
 /** Bytes of an archive read per statement; a smaller archive comes whole with its claim. */
 const ARCHIVE_PIECE = 1024 * 1024;
@@ -16,27 +21,47 @@ export async function lockSession(trx: Trx, sessionId: string) {
 }
 
 /**
- * The usual start of an import in one statement instead of three: the session row locked by
- * counting the attempt (UPDATE takes the row lock; a second worker holding the same job waits
- * here, then finds it processed and gets nothing), with its device. Undefined when the session
- * is missing, already processed or its device is gone: `lockSession` and `sessionDevice` tell which.
+ * The usual start of an import in one statement instead of four: the session row locked by
+ * counting the attempt (UPDATE takes the row lock; a second worker holding the same session
+ * waits here, then finds it processed and gets nothing), with its device (and whether it has
+ * pending flags) and school. With an
+ * id, that session (a pg-boss job naming it); with null, the oldest pending v4 session that is
+ * due and that no other import holds (FOR UPDATE SKIP LOCKED): the pending row is the import's
+ * queue entry (worker/import/session-queue.ts), except those in `skip`. Undefined when there is none, or when the
+ * session is missing or already processed: `lockSession` and `sessionDevice` tell which.
  */
-export async function claimSession(trx: Trx, sessionId: string) {
+export async function claimSession(trx: Trx, sessionId: string | null, skip: ReadonlySet<string> = new Set()) {
+  const due = sql`processed_at IS NULL AND channel <> ${PUSH_SESSION_CHANNEL} AND (retry_at IS NULL OR retry_at <= now())
+                 ${skip.size > 0 ? sql`AND id <> ALL(${[...skip]}::uuid[])` : sql``}`;
+  const which = sessionId !== null
+    ? sql`se.id = ${sessionId}`
+    : sql`se.id = (SELECT id FROM sync_sessions WHERE ${due} ORDER BY received_at LIMIT 1 FOR UPDATE SKIP LOCKED)`;
+  // Whether another session is due (perhaps being imported elsewhere): the queue wakes another lane only then.
+  // In the claim's own shape (the unprocessed index, oldest first): a bare EXISTS may be planned as a scan of the whole table.
+  const more = sessionId !== null ? sql`false` : sql`EXISTS (SELECT 1 FROM sync_sessions WHERE ${due} AND id <> se.id ORDER BY received_at LIMIT 1)`;
   const result = await sql<{
-    id: string; device_id: string; channel: string; archive_length: number | null; received_at: Date; processed_at: Date | null;
+    id: string; device_id: string; channel: string; archive_length: number | null; received_at: Date; processed_at: Date | null; attempts: number; more: boolean; has_flags: boolean;
     school_id: number; roster_version: number | null; small_archive: Buffer | null;
+    s_name: string; s_timezone: string; s_school_days: number[]; s_day_end: string; s_fever_threshold: number; s_created_at: Date; s_updated_at: Date;
   }>`UPDATE sync_sessions AS se SET attempts = se.attempts + 1
-      FROM devices AS d
-     WHERE se.id = ${sessionId} AND se.processed_at IS NULL AND d.id = se.device_id
-     RETURNING se.id, se.device_id, se.channel, octet_length(se.archive) AS archive_length, se.received_at, se.processed_at, d.school_id, d.roster_version,
-               CASE WHEN octet_length(se.archive) <= ${ARCHIVE_PIECE}::int THEN se.archive END AS small_archive`.execute(trx);
+      FROM devices AS d JOIN schools AS s ON s.id = d.school_id
+     WHERE ${which} AND se.processed_at IS NULL AND d.id = se.device_id
+     RETURNING se.id, se.device_id, se.channel, octet_length(se.archive) AS archive_length, se.received_at, se.processed_at, se.attempts, ${more} AS more, ${hasPendingFlagsSql(sql`se.device_id`)} AS has_flags,
+               d.school_id, d.roster_version,
+               CASE WHEN octet_length(se.archive) <= ${ARCHIVE_PIECE}::int THEN se.archive END AS small_archive,
+               s.name AS s_name, s.timezone AS s_timezone, s.school_days AS s_school_days, s.day_end AS s_day_end,
+               s.fever_threshold AS s_fever_threshold, s.created_at AS s_created_at, s.updated_at AS s_updated_at`.execute(trx);
   const row = result.rows[0];
   if (!row) return undefined;
-  const { school_id, roster_version, archive_length, small_archive, ...rest } = row;
+  const { school_id, roster_version, archive_length, small_archive, attempts, more: moreDue, has_flags, s_name, s_timezone, s_school_days, s_day_end, s_fever_threshold, s_created_at, s_updated_at, ...rest } = row;
   // A scheduled sync's archive (a few KiB) comes with the claim; only a large one is read in pieces.
-  const archive = archive_length === null ? null : small_archive ?? await readArchive(trx, sessionId, archive_length);
+  const archive = archive_length === null ? null : small_archive ?? await readArchive(trx, rest.id, archive_length);
   const session = { ...rest, archive };
-  return { session, device: { id: session.device_id, school_id, roster_version } };
+  const school: School = {
+    id: school_id, name: s_name, timezone: s_timezone, school_days: s_school_days, day_end: s_day_end,
+    fever_threshold: s_fever_threshold, created_at: s_created_at, updated_at: s_updated_at,
+  };
+  return { session, attempts, moreDue, device: { id: session.device_id, school_id, roster_version, has_pending_flags: has_flags }, school };
 }
 
 /**
@@ -70,8 +95,8 @@ export async function recordAttempt(trx: Trx, sessionId: string): Promise<void> 
 }
 
 /** What the device said about itself; last_device_clock only moves forward (figures' complete-until). */
-export async function recordDeviceReport(trx: Trx, deviceId: string, report: DeviceReport | null, skewSeconds: number | null, succeeded: boolean): Promise<void> {
-  await trx.updateTable('devices').set({
+function deviceReportSet(report: DeviceReport | null, skewSeconds: number | null, succeeded: boolean) {
+  return {
     ...(report && {
       firmware: report.firmware ?? undefined,
       reported_timezone: report.timezone ?? undefined,
@@ -80,13 +105,57 @@ export async function recordDeviceReport(trx: Trx, deviceId: string, report: Dev
       clock_skew_seconds: skewSeconds,
     }),
     ...(succeeded && {
-      last_synced_at: sql`now()`,
-      last_device_clock: report?.clock ? sql`greatest(last_device_clock, ${report.clock}::timestamptz)` : undefined,
+      last_synced_at: sql<Date>`now()`,
+      last_device_clock: report?.clock ? sql<Date>`greatest(last_device_clock, ${report.clock}::timestamptz)` : undefined,
     }),
-    updated_at: sql`now()`,
-  }).where('id', '=', deviceId).execute();
+    updated_at: sql<Date>`now()`,
+  };
+}
+
+export async function recordDeviceReport(trx: Trx, deviceId: string, report: DeviceReport | null, skewSeconds: number | null, succeeded: boolean): Promise<void> {
+  await trx.updateTable('devices').set(deviceReportSet(report, skewSeconds, succeeded)).where('id', '=', deviceId).execute();
+}
+
+/**
+ * The end of an import in one statement instead of three: the session stored as processed with
+ * its package, the device's report (a successful sync), and the 1 → 2 flip of this very session.
+ * False when the flip lost (a RESET_SESSION closed the session meanwhile): the rest still stands.
+ */
+export async function finishImport(trx: Trx, session: { id: string; deviceId: string; channel: string }, result: ProcessedSession,
+  report: { report: DeviceReport | null; skewSeconds: number | null }): Promise<boolean> {
+  const row = await trx
+    .with('processed', (qb) => qb.updateTable('sync_sessions').set(processedSessionSet(result)).where('id', '=', session.id))
+    .with('reported', (qb) => qb.updateTable('devices').set(deviceReportSet(report.report, report.skewSeconds, true)).where('id', '=', session.deviceId))
+    .updateTable('sync_states')
+    .set({ status: SYNC_STATUS.ready, changed_at: sql`now()` })
+    .where('device_id', '=', session.deviceId).where('channel', '=', session.channel)
+    .where('status', '=', SYNC_STATUS.processing).where('session_id', '=', session.id)
+    .returning('device_id')
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 export async function recordReportedSettings(trx: Trx, deviceId: string, settings: Record<string, string>): Promise<void> {
   await trx.updateTable('devices').set({ reported_settings: JSON.stringify(settings) }).where('id', '=', deviceId).execute();
+}
+
+/**
+ * A failed import attempt of a pending session (its transaction rolled back, the claim's count
+ * with it): counted, and the session not claimed again for `delaySeconds`. Answers the attempts
+ * so far; undefined when the session is no longer pending (processed or reset meanwhile).
+ */
+export async function recordFailedAttempt(db: DbOrTrx, sessionId: string, delaySeconds: number): Promise<number | undefined> {
+  const row = await sql<{ attempts: number }>`
+    UPDATE sync_sessions SET attempts = attempts + 1, retry_at = now() + make_interval(secs => ${delaySeconds}::float8)
+    WHERE id = ${sessionId} AND processed_at IS NULL RETURNING attempts`.execute(db);
+  return row.rows[0]?.attempts;
+}
+
+/** Whether a v4 session waits for its import and is due (one probe of the unprocessed index, oldest first as the claim reads it). */
+export async function importsDue(db: DbOrTrx): Promise<boolean> {
+  const row = await sql<{ found: boolean }>`
+    SELECT EXISTS (SELECT 1 FROM sync_sessions
+                   WHERE processed_at IS NULL AND channel <> ${PUSH_SESSION_CHANNEL} AND (retry_at IS NULL OR retry_at <= now())
+                   ORDER BY received_at LIMIT 1) AS found`.execute(db);
+  return row.rows[0]?.found ?? false;
 }

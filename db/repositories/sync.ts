@@ -51,6 +51,35 @@ export async function pollState(db: Db, deviceId: string, channel: ChannelName):
   return row && { disabled: row.disabled_at !== null, status: row.status, session_id: row.session_id, changed_at: row.changed_at };
 }
 
+/** What the manifest call reads (see `readManifestStart`). */
+export interface ManifestStart {
+  disabled: boolean;
+  /** Whether the device has pending flags: only then are they read (pendingFlags). */
+  hasFlags: boolean;
+  /** The high-water mark of each of `files` the server holds (absent: none yet). */
+  marks: Record<string, number>;
+}
+
+/**
+ * The manifest call's reads in one round trip instead of three: whether the device still exists
+ * and is enabled (noting that it was seen), whether it has pending flags, and its high-water
+ * marks of `files`. Undefined when the device does not exist.
+ */
+export async function readManifestStart(db: Db, deviceId: string, files: readonly string[]): Promise<ManifestStart | undefined> {
+  const row = await db
+    .with('seen', (qb) => noteSeen(qb, deviceId))
+    .selectFrom('devices as d')
+    .select((eb) => [
+      'd.disabled_at',
+      eb.exists(pendingFlagsQuery(db, deviceId).select('id')).as('has_flags'),
+      sql<Record<string, number> | null>`(SELECT json_object_agg(h.file, h.record_id) FROM high_water_marks h
+        WHERE h.device_id = d.id AND h.file = ANY(${[...files]}::text[]))`.as('marks'),
+    ])
+    .where('d.id', '=', deviceId)
+    .executeTakeFirst();
+  return row && { disabled: row.disabled_at !== null, hasFlags: Boolean(row.has_flags), marks: row.marks ?? {} };
+}
+
 /** What accepting an upload decides on before its transaction (see `readUploadStart`). */
 export interface UploadStart {
   disabled: boolean;
@@ -87,23 +116,34 @@ export async function readUploadStart(db: Db, deviceId: string, channel: Channel
 }
 
 /**
- * Stores an upload's session and flips the channel 0 → 1 to it, in one statement: the flip is an
- * upsert that only updates a row in status 0, so two uploads at once can never both win (the
- * loser waits for the winner's row lock, then sees status 1). False when this upload lost: the
- * caller must roll back, the session row was written in its transaction.
+ * Stores an upload's session and flips the channel 0 → 1 to it, in one statement and so in one
+ * transaction of its own: the flip is an upsert that only updates a row in status 0, so two
+ * uploads at once can never both win (the loser waits for the winner's row lock, then sees
+ * status 1), and the session row is inserted only from the flip's result. The committed pending
+ * session is the import's queue entry (worker/import/session-queue.ts). False when this upload
+ * lost: nothing was written.
  */
 export async function storeSessionAndStart(
-  trx: Trx,
-  session: { id: string; device_id: string; channel: ChannelName; archive: Buffer; archive_sha256: string; job_id: string },
+  db: DbOrTrx,
+  session: { id: string; device_id: string; channel: ChannelName; archive: Buffer; archive_sha256: string },
 ): Promise<boolean> {
-  const won = await trx
-    .with('session', (qb) => qb.insertInto('sync_sessions').values({ ...session, archive_bytes: session.archive.length }))
-    .insertInto('sync_states')
-    .values({ device_id: session.device_id, channel: session.channel, status: SYNC_STATUS.processing, session_id: session.id, changed_at: sql`now()` })
-    .onConflict((oc) => oc.columns(['device_id', 'channel'])
-      .doUpdateSet({ status: SYNC_STATUS.processing, session_id: session.id, changed_at: sql`now()` })
-      .where('sync_states.status', '=', SYNC_STATUS.idle))
-    .returning('device_id')
+  // The state names the session before the session row exists: the foreign key is checked at
+  // the end of the statement, when both are there.
+  const won = await db
+    .with('flip', (qb) => qb.insertInto('sync_states')
+      .values({ device_id: session.device_id, channel: session.channel, status: SYNC_STATUS.processing, session_id: session.id, changed_at: sql`now()` })
+      .onConflict((oc) => oc.columns(['device_id', 'channel'])
+        .doUpdateSet({ status: SYNC_STATUS.processing, session_id: session.id, changed_at: sql`now()` })
+        .where('sync_states.status', '=', SYNC_STATUS.idle))
+      .returning('device_id'))
+    .insertInto('sync_sessions')
+    .columns(['id', 'device_id', 'channel', 'archive', 'archive_sha256', 'archive_bytes'])
+    .expression((eb) => eb.selectFrom('flip').select([
+      sql<string>`${session.id}::uuid`.as('id'), 'flip.device_id', sql<string>`${session.channel}::text`.as('channel'),
+      sql<Buffer>`${session.archive}::bytea`.as('archive'), sql<string>`${session.archive_sha256}::text`.as('archive_sha256'),
+      sql<number>`${session.archive.length}::int`.as('archive_bytes'),
+    ]))
+    .returning('id')
     .executeTakeFirst();
   return won !== undefined;
 }
@@ -131,21 +171,39 @@ export function markReady(trx: Trx, deviceId: string, channel: string, sessionId
   return transition(trx, deviceId, channel, SYNC_STATUS.processing, SYNC_STATUS.ready, sessionId);
 }
 
-/** 2 → 0 for this very session (the acknowledgement). */
-export async function acknowledge(trx: Trx, deviceId: string, channel: ChannelName, sessionId: string): Promise<boolean> {
-  // One statement: the conditional 2 → 0 and, only when it won, the session's acked_at.
-  const row = await trx
+/**
+ * The acknowledgement in one statement (so one transaction of its own): whether the device still
+ * exists and is enabled (noting that it was seen), and, only for an enabled device, the
+ * conditional 2 → 0 of this very session with its acked_at, and the flags that session's package
+ * delivered marked applied (§6: applied when the package carrying them is acknowledged), each
+ * with its `applied` event. Undefined when the device does not exist.
+ */
+export async function acknowledge(db: DbOrTrx, deviceId: string, channel: ChannelName, sessionId: string | null): Promise<{ disabled: boolean; acked: boolean } | undefined> {
+  const row = await db
+    .with('seen', (qb) => noteSeen(qb, deviceId))
     .with('won', (qb) => qb.updateTable('sync_states')
       .set({ status: SYNC_STATUS.idle, changed_at: sql`now()` })
       .where('device_id', '=', deviceId).where('channel', '=', channel)
       .where('status', '=', SYNC_STATUS.ready).where('session_id', '=', sessionId)
+      .where((eb) => eb.exists(eb.selectFrom('devices').select('id').where('id', '=', deviceId).where('disabled_at', 'is', null)))
       .returning('session_id'))
-    .updateTable('sync_sessions')
-    .set({ acked_at: sql`now()` })
-    .where('id', 'in', (eb) => eb.selectFrom('won').select('won.session_id'))
-    .returning('id')
+    .with('acked', (qb) => qb.updateTable('sync_sessions')
+      .set({ acked_at: sql`now()` })
+      .where('id', 'in', (eb) => eb.selectFrom('won').select('won.session_id'))
+      .returning('id'))
+    .with('applied', (qb) => qb.updateTable('device_flags')
+      .set({ applied_at: sql`now()` })
+      .where('delivered_in', 'in', (eb) => eb.selectFrom('won').select('won.session_id'))
+      .where('applied_at', 'is', null).where('cancelled_at', 'is', null)
+      .returning(['id', 'device_id', 'delivered_in']))
+    .with('applied_events', (qb) => qb.insertInto('flag_events')
+      .columns(['flag_id', 'device_id', 'action', 'session_id'])
+      .expression((eb) => eb.selectFrom('applied').select(['applied.id', 'applied.device_id', sql<string>`'applied'`.as('action'), 'applied.delivered_in'])))
+    .selectFrom('devices as d')
+    .select((eb) => ['d.disabled_at', eb.exists(eb.selectFrom('acked').select('acked.id')).as('acked')])
+    .where('d.id', '=', deviceId)
     .executeTakeFirst();
-  return row !== undefined;
+  return row && { disabled: row.disabled_at !== null, acked: Boolean(row.acked) };
 }
 
 /** Any status → 0, whatever the session (RESET_SESSION). Returns the session that was closed. */
@@ -217,8 +275,9 @@ export interface ProcessedSession {
   file_errors?: SessionFileError[] | null;
 }
 
-export async function finishSession(trx: Trx, sessionId: string, result: ProcessedSession): Promise<void> {
-  await trx.updateTable('sync_sessions').set({
+/** The columns a processed session gets (finishSession, and the import's finishing statement). */
+export function processedSessionSet(result: ProcessedSession) {
+  return {
     outcome: result.outcome,
     stats: result.stats === null ? null : JSON.stringify(result.stats),
     package: result.package,
@@ -228,6 +287,10 @@ export async function finishSession(trx: Trx, sessionId: string, result: Process
     failure: result.failure ?? null,
     offered: result.offered ? JSON.stringify(result.offered) : null,
     file_errors: result.file_errors?.length ? JSON.stringify(result.file_errors) : null,
-    processed_at: sql`now()`,
-  }).where('id', '=', sessionId).execute();
+    processed_at: sql<Date>`now()`,
+  };
+}
+
+export async function finishSession(trx: Trx, sessionId: string, result: ProcessedSession): Promise<void> {
+  await trx.updateTable('sync_sessions').set(processedSessionSet(result)).where('id', '=', sessionId).execute();
 }

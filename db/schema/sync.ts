@@ -49,6 +49,8 @@ export interface SyncSessionsTable {
   package_sha256: string | null;
   job_id: string | null;
   attempts: Generated<number>;
+  /** After a failed import attempt, not claimed again before this (null: at once). */
+  retry_at: Date | null;
   failure: string | null;
   /** What the package offers that counts only once acknowledged, e.g. {"messages": [ids], "alerts": [ids]}. */
   offered: JSONColumnType<Record<string, number[]>> | null;

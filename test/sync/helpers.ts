@@ -41,8 +41,14 @@ export async function sessionCount(db: Db, deviceId: string): Promise<number> {
   return Number(row.n);
 }
 
+/**
+ * Import queue entries ever made: v4 sessions stored (a pending session is its import's queue
+ * entry, worker/import/session-queue.ts; rows are never deleted) and import-batch jobs.
+ */
 export async function importJobCount(db: Db): Promise<number> {
-  const row = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'import-batch'`.execute(db);
+  const row = await sql<{ n: number }>`
+    SELECT (SELECT count(*) FROM pgboss.job WHERE name = 'import-batch')::int
+         + (SELECT count(*) FROM sync_sessions WHERE channel <> 'push')::int AS n`.execute(db);
   return row.rows[0].n;
 }
 

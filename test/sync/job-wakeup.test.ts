@@ -1,6 +1,8 @@
-// An accepted upload wakes the worker at once instead of at its next poll (db/job-notifications.ts):
-// the upload's transaction NOTIFYs, delivered at its commit and never for a rollback; the worker
-// listens on a connection of its own; a woken pump fetches without finishing its nap.
+// A job sent wakes the worker at once instead of at its next poll (db/job-notifications.ts): the
+// sending transaction NOTIFYs, delivered at its commit and never for a rollback; the worker
+// listens on a connection of its own; a woken pump fetches without finishing its nap. A v4
+// upload sends no job and no NOTIFY: its pending session is the queue entry, found by the
+// worker's idle probe (worker/import/session-queue.ts).
 import { expect, test } from '@jest/globals';
 import { sql } from 'kysely';
 import { listenForJobs, notifyJobSent, JOBS_CHANNEL } from '../../db/job-notifications.js';
@@ -31,7 +33,7 @@ async function listening() {
   return { heard, next, stop: () => listener.stop() };
 }
 
-test('an accepted upload announces its import job to listening workers', async () => {
+test('an accepted upload is imported without a job or an announcement: the pending session is the queue entry', async () => {
   const heard = await listening();
   try {
     const school = await aSchool(suite.db);
@@ -40,9 +42,15 @@ test('an accepted upload announces its import job to listening workers', async (
     const csv = attendancesCsv([{ record_id: 1, user_id: user.id, type: 'checkin', occurred_at: '2026-11-20T08:00:00Z' }]);
     const up = await dev.upload(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': csv }));
     expect(up.status).toBe(202);
-    await heard.next(QUEUES.importBatch);
-    // The running worker took it (status 2) and holds its own listening connection.
+    // The running worker found it (status 2) with no job row and no notification.
     expect((await dev.waitForStatus(2)).body.session_id).toBe(up.body.session_id);
+    const jobs = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pgboss.job WHERE name = ${QUEUES.importBatch}`.execute(suite.db);
+    expect(jobs.rows[0].n).toBe(0);
+    // Notifications arrive in commit order: once this marker is in, an upload's would have been.
+    await suite.db.transaction().execute((trx) => notifyJobSent(trx, 'queue-marker'));
+    await heard.next('queue-marker');
+    expect(heard.heard).not.toContain(QUEUES.importBatch);
+    // The worker still holds its own listening connection, for the queues that send jobs.
     const listeners = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
       WHERE datname = current_database() AND application_name = 'attendance-worker-listen' AND query = ${`LISTEN ${JOBS_CHANNEL}`}`.execute(suite.db);
     expect(listeners.rows[0].n).toBe(1);

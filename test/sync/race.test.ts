@@ -65,7 +65,7 @@ describe('two uploads at the same moment from one device', () => {
     expect(lost).toHaveLength(1);
     expect(lost[0].body).toMatchObject({ code: 'sync_in_progress', status: 1, session_id: won[0].body.session_id });
 
-    // The loser's session row and job were rolled back with its transaction.
+    // The loser stored nothing: its flip found status 1, so its session row was never inserted.
     expect(await sessionCount(db.db, dev.identity.id)).toBe(1);
     expect(await importJobCount(db.db)).toBe(jobs + 1);
     expect((await dev.status()).body).toMatchObject({ status: 1, session_id: won[0].body.session_id });

@@ -11,7 +11,7 @@ import { readEntry } from '../../channels/kit/read-entry.js';
 import type { AfterReady } from '../../channels/kit/importer.js';
 import { TouchedDays } from '../../channels/kit/touched-days.js';
 import type { Db, Trx } from '../../db/database.js';
-import { claimSession, lockSession, recordAttempt, recordDeviceReport, schoolOf, sessionDevice } from '../../db/repositories/import-session.js';
+import { claimSession, finishImport, lockSession, recordAttempt, recordDeviceReport, sessionDevice } from '../../db/repositories/import-session.js';
 import { finishSession, markReady } from '../../db/repositories/sync.js';
 import { sha256 } from '../../shared/archive/hash.js';
 import { archiveLimits, inspectArchive } from '../../shared/archive/inspect-archive.js';
@@ -27,7 +27,8 @@ import { buildInstructionsXml } from '../../shared/xml/instructions-xml.js';
 import { parseDeviceXml, type DeviceReport } from '../../shared/xml/device-xml.js';
 import { assemblePackage, packageZip } from './assemble-package.js';
 
-export type ImportOutcome = 'imported' | 'already_processed' | 'not_current' | 'missing';
+/** 'none': asked for the next pending session, there was none due. */
+export type ImportOutcome = 'imported' | 'already_processed' | 'not_current' | 'missing' | 'none';
 
 type Deps = { db: Db; config: Config; logger: Logger };
 type LockedSession = NonNullable<Awaited<ReturnType<typeof lockSession>>>;
@@ -38,8 +39,13 @@ interface LoadedSession {
   session: LockedSession;
   channel: ChannelName;
   archive: Buffer;
-  device: SessionDevice['device'];
+  /** `has_pending_flags` when known from the claim. */
+  device: SessionDevice['device'] & { has_pending_flags?: boolean };
   school: SessionDevice['school'];
+  /** This attempt's number (1 for the first). */
+  attempts: number;
+  /** Another pending session was due when this one was claimed. */
+  moreDue: boolean;
 }
 
 /** A PUSH ATTLOG session: no channel, status flag or package. */
@@ -48,6 +54,8 @@ interface PushSession {
   session: LockedSession;
   archive: Buffer;
   school: SessionDevice['school'];
+  attempts: number;
+  moreDue: boolean;
 }
 
 /** The batch opened for its importer: the context it fills, and the clock skew device.xml gave. */
@@ -68,10 +76,18 @@ export interface ImportedFigures {
   rejections: Record<string, number>;
 }
 
-export async function importSession(deps: Deps, sessionId: string, onImported?: (figures: ImportedFigures) => void): Promise<ImportOutcome> {
+/**
+ * Imports `sessionId` (a pg-boss job naming it), or with null the oldest pending v4 session
+ * that is due and not held by another import (worker/import/session-queue.ts). `onClaimed`
+ * hears which session and its attempt number before the import runs, so that a failure can be
+ * counted against it after the rollback; `skip`: sessions not to claim, read when the claim is sent (their failure is being recorded).
+ */
+export async function importSession(deps: Deps, sessionId: string | null, onImported?: (figures: ImportedFigures) => void,
+  onClaimed?: (claimed: { id: string; attempts: number; moreDue: boolean }) => void, skip?: ReadonlySet<string>): Promise<ImportOutcome> {
   const noted: { figures?: Omit<ImportedFigures, 'readySeconds'> & { receivedAt: Date } } = {};
   const outcome = await deps.db.transaction().execute(async (trx): Promise<ImportOutcome> => {
-    const loaded = await loadAndLock(trx, sessionId);
+    const loaded = await loadAndLock(trx, sessionId, skip);
+    if (typeof loaded !== 'string') onClaimed?.({ id: loaded.session.id, attempts: loaded.attempts, moreDue: loaded.moreDue });
     if (typeof loaded === 'string') return loaded;
     // A PUSH terminal's ATTLOG batch (PUSH.md §4): the same job and transaction, its own reader (channels/push).
     if ('push' in loaded) {
@@ -96,28 +112,33 @@ export async function importSession(deps: Deps, sessionId: string, onImported?: 
   return outcome;
 }
 
-/** Step 1: the session locked (a concurrent attempt waits), unless it is gone or done. */
-async function loadAndLock(trx: Trx, sessionId: string): Promise<LoadedSession | PushSession | 'missing' | 'already_processed'> {
-  const claimed = await claimSession(trx, sessionId);
+/** Step 1: the session locked (a concurrent attempt waits), unless it is gone or done; with null, the next one due. */
+async function loadAndLock(trx: Trx, sessionId: string | null, skip?: ReadonlySet<string>): Promise<LoadedSession | PushSession | 'missing' | 'already_processed' | 'none'> {
+  const claimed = await claimSession(trx, sessionId, skip);
   if (claimed) {
-    const { session, device } = claimed;
-    const school = await schoolOf(trx, device.school_id);
-    if (session.channel === PUSH_SESSION_CHANNEL && session.archive) return { push: true, session, archive: session.archive, school };
-    if (session.archive && isChannelName(session.channel)) return { session, channel: session.channel, archive: session.archive, device, school };
+    const { session, device, school, attempts, moreDue } = claimed;
+    if (session.channel === PUSH_SESSION_CHANNEL && session.archive) return { push: true, session, archive: session.archive, school, attempts, moreDue };
+    if (session.archive && isChannelName(session.channel)) return { session, channel: session.channel, archive: session.archive, device, school, attempts, moreDue };
   }
-  // Not claimed (missing, already processed, device gone) or not importable: say which, as before.
+  if (sessionId === null) {
+    if (!claimed) return 'none';
+    throw new Error(`session ${claimed.session.id} cannot be imported: archive missing or channel unknown`);
+  }
+  // Not claimed (missing, already processed) or not importable: say which, as before.
   const session = await lockSession(trx, sessionId);
   if (!session) return 'missing';
   if (session.processed_at) return 'already_processed';
   if (!claimed) await recordAttempt(trx, sessionId);
   const found = await sessionDevice(trx, session.device_id);
-  if (session.channel === PUSH_SESSION_CHANNEL && found && session.archive) return { push: true, session, archive: session.archive, school: found.school };
+  const attempts = claimed?.attempts ?? 1;
+  const moreDue = false;
+  if (session.channel === PUSH_SESSION_CHANNEL && found && session.archive) return { push: true, session, archive: session.archive, school: found.school, attempts, moreDue };
   if (!found || !session.archive || !isChannelName(session.channel)) throw new Error(`session ${sessionId} cannot be imported: device or archive missing`);
-  return { session, channel: session.channel, archive: session.archive, device: found.device, school: found.school };
+  return { session, channel: session.channel, archive: session.archive, device: found.device, school: found.school, attempts, moreDue };
 }
 
 /** Step 2: the archive read again, device.xml parsed, the importer's context. */
-function openBatch(trx: Trx, { session, channel, device, school, ...loaded }: LoadedSession, deps: Deps): OpenedBatch {
+function openBatch(trx: Trx, { session, channel, device, school, attempts: _attempts, moreDue: _moreDue, ...loaded }: LoadedSession, deps: Deps): OpenedBatch {
   // The api checked the structure; reading again gives the entries (and re-checks, cheaply).
   const archive = inspectArchive(loaded.archive, { channel: CHANNEL_UPLOADS[channel], required: ['device.xml'], limits: archiveLimits(deps.config) });
   const out = emptyParts();
@@ -132,7 +153,7 @@ function openBatch(trx: Trx, { session, channel, device, school, ...loaded }: Lo
   const ctx: ImportContext = {
     trx, logger: deps.logger, now: new Date(), archive, report, out,
     session: { id: session.id, deviceId: session.device_id, channel, receivedAt: session.received_at },
-    device: { id: device.id, schoolId: device.school_id, rosterVersion: device.roster_version },
+    device: { id: device.id, schoolId: device.school_id, rosterVersion: device.roster_version, hasPendingFlags: device.has_pending_flags },
     school,
     clockSuspect: skewSeconds !== null && Math.abs(skewSeconds) > CLOCK_SUSPECT_SKEW_SECONDS,
     touched: new TouchedDays(school.id, school.timezone, school.day_end.slice(0, 5)),
@@ -149,23 +170,22 @@ async function runImporter(ctx: ImportContext): Promise<AfterReady | void> {
   return importer.buildPackage?.(ctx);
 }
 
-/** Step 5: the package stored with the outcome, the device's report, and the 1→2 flip. */
+/** Step 5: the package stored with the outcome, the device's report, and the 1→2 flip, in one statement. */
 async function finish(trx: Trx, { ctx, skewSeconds }: OpenedBatch, pkg: InstructionPackage, afterReady: AfterReady | void): Promise<ImportOutcome> {
   const zip = packageZip(pkg, ctx.out);
   const { out, report, session } = ctx;
-  await finishSession(trx, session.id, {
+  // A clock far ahead (2100, 9999) must not mark the device complete until then for good:
+  // last_device_clock only moves forward, so a suspect clock counts as the time received.
+  const completeUntil = report?.clock && ctx.clockSuspect && report.clock > session.receivedAt ? session.receivedAt : report?.clock ?? null;
+  // A RESET_SESSION may have closed this session meanwhile: then nothing flips, but the import
+  // stands; its package is never served, so what it carried (flags …) stays pending.
+  const ready = await finishImport(trx, { id: session.id, deviceId: ctx.device.id, channel: session.channel }, {
     // A file that could not be read was not imported: the session says so (PROTOCOL.md §4, docs/PROTOCOL-READING.md).
     outcome: out.errors.length > 0 ? 'partial' : 'imported', file_errors: out.errors.map((e) => ({ file: e.file ?? '', code: e.code, detail: e.detail ?? null })),
     stats: Object.fromEntries(out.imports), package: zip, package_sha256: sha256(zip),
     device_clock: report?.clock ?? null, clock_skew_seconds: skewSeconds, offered: out.offered,
-  });
-  // A clock far ahead (2100, 9999) must not mark the device complete until then for good:
-  // last_device_clock only moves forward, so a suspect clock counts as the time received.
-  const completeUntil = report?.clock && ctx.clockSuspect && report.clock > session.receivedAt ? session.receivedAt : report?.clock ?? null;
-  await recordDeviceReport(trx, ctx.device.id, report && { ...report, clock: completeUntil }, skewSeconds, true);
-  // A RESET_SESSION may have closed this session meanwhile: then nothing flips, but the import
-  // stands; its package is never served, so what it carried (flags …) stays pending.
-  if (!(await markReady(trx, ctx.device.id, ctx.session.channel, ctx.session.id))) return 'not_current';
+  }, { report: report && { ...report, clock: completeUntil }, skewSeconds });
+  if (!ready) return 'not_current';
   await afterReady?.(trx);
   return 'imported';
 }
