@@ -1,7 +1,7 @@
 // The connection: a pg pool and a typed kysely instance over it. int8 ids and numerics come
 // back as JS numbers (ids stay below 2^53; record ids above it are rejected at the edge),
 // dates as 'YYYY-MM-DD' strings: calendar days never pass through a JS Date.
-import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, sql, type DatabaseConnection, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '../shared/logger.js';
 import type { Database } from './schema/index.js';
@@ -30,11 +30,15 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-export function connectDatabase(url: string, opts: { max: number; logger: Logger; applicationName: string }): DatabaseHandle {
+export function connectDatabase(url: string, opts: {
+  max: number; logger: Logger; applicationName: string;
+  /** Runs once on every new connection before its first use (the worker makes its import stage there). */
+  onConnect?: (connection: DatabaseConnection) => Promise<void>;
+}): DatabaseHandle {
   const pool = new pg.Pool({ connectionString: url, max: opts.max, application_name: opts.applicationName });
   // An idle client losing its connection (database restart) must not kill the process.
   pool.on('error', (err) => opts.logger.warn({ err: err.message }, 'idle database connection lost'));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool, onCreateConnection: opts.onConnect }) });
   return {
     db,
     pool,

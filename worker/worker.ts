@@ -1,6 +1,7 @@
 // The worker process: pg-boss with maintenance and cron, one handler per queue, woken when a
 // job is sent (db/job-notifications.ts). `stop()` stops fetching, lets jobs in hand finish,
 // then closes the pool.
+import { createAttendanceStage } from '../db/repositories/staged-attendances.js';
 import { prepareRepeatedStatements } from '../db/pg-statements.js';
 import { connectDatabase, type Db } from '../db/database.js';
 import { listenForJobs } from '../db/job-notifications.js';
@@ -31,7 +32,7 @@ const DRAINED_QUEUES = [QUEUES.importBatch, QUEUES.importBatchDead, QUEUES.impor
 
 export async function startWorker(config: Config, databaseUrl: string, logger: Logger): Promise<RunningWorker> {
   prepareRepeatedStatements(); // db/pg-statements.ts: parsed once per connection
-  const database = connectDatabase(databaseUrl, { max: config.dbPoolMax, logger, applicationName: 'attendance-worker' });
+  const database = connectDatabase(databaseUrl, { max: config.dbPoolMax, logger, applicationName: 'attendance-worker', onConnect: createAttendanceStage });
   const boss = createBoss(databaseUrl, { logger, role: 'worker', superviseIntervalSeconds: config.queueMaintenanceSeconds });
   await boss.start();
   await ensureQueues(boss, config);

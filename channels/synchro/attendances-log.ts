@@ -6,7 +6,7 @@
 // accepted, duplicate or rejected, received = accepted + duplicates + rejected, and the
 // rejections come in the same order. A file that cannot be read imports none of its rows.
 import type { RejectionRow } from '../../db/repositories/batch-import.js';
-import { clearStage, copyIntoStage, insertFreshStaged, insertStaged, openAttendanceStage, sortStagedRest, stageLine, type StageTarget } from '../../db/repositories/staged-attendances.js';
+import { clearStage, copyIntoStage, insertFreshStaged, insertStaged, sortStagedRest, stageLine, type StageTarget } from '../../db/repositories/staged-attendances.js';
 import type { FileImportStats } from '../../db/schema/index.js';
 import { ATTENDANCE_COLUMNS, validateAttendanceRow } from '../../shared/csv/attendance-row.js';
 import { readCsvLog } from '../../shared/csv/read-csv-log.js';
@@ -74,7 +74,6 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
     if (piece) yield piece;
   }
 
-  await openAttendanceStage(ctx.trx);
   await copyIntoStage(ctx.trx, copyText());
   const fileError = unreadable as FileError | null;
   if (fileError) {
