@@ -4,6 +4,7 @@
 import { sql } from 'kysely';
 import { PUSH_SESSION_CHANNEL } from '../../shared/protocol/push.js';
 import type { DbOrTrx, Trx } from '../database.js';
+import { fromEpochMs } from '../epoch-ms.js';
 
 /** Users by (school, badge) for every school of a batch; deactivated users included (a punch from before their deactivation is history). Keys `school \t badge`. */
 export async function usersByBadge(trx: Trx, wanted: ReadonlyArray<{ schoolId: number; badge: string }>): Promise<Map<string, number>> {
@@ -34,12 +35,12 @@ export async function insertPunches(trx: Trx, rows: readonly PunchRow[]): Promis
   if (rows.length === 0) return new Set();
   const result = await sql<{ device_id: string; pin: string; local_time: string }>`
     INSERT INTO attendances (school_id, user_id, device_id, type, occurred_at, session_id, pin, local_time, verify, punch_status, type_inferred)
-    SELECT t.school_id, t.user_id, t.device_id, coalesce(t.type, 'checkin'), t.occurred_at, t.session_id,
+    SELECT t.school_id, t.user_id, t.device_id, coalesce(t.type, 'checkin'), ${fromEpochMs('t.occurred_ms')}, t.session_id,
       t.pin, t.local_time, t.verify, t.status, t.type IS NULL
     FROM unnest(${rows.map((r) => r.schoolId)}::bigint[], ${rows.map((r) => r.deviceId)}::uuid[], ${rows.map((r) => r.sessionId)}::uuid[],
-                ${rows.map((r) => r.userId)}::bigint[], ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.occurredAt.toISOString())}::timestamptz[],
+                ${rows.map((r) => r.userId)}::bigint[], ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.occurredAt.getTime())}::bigint[],
                 ${rows.map((r) => r.pin)}::text[], ${rows.map((r) => r.localTime)}::timestamp[], ${rows.map((r) => r.verify)}::smallint[], ${rows.map((r) => r.status)}::smallint[])
-         AS t(school_id, device_id, session_id, user_id, type, occurred_at, pin, local_time, verify, status)
+         AS t(school_id, device_id, session_id, user_id, type, occurred_ms, pin, local_time, verify, status)
     ON CONFLICT (device_id, pin, local_time) WHERE pin IS NOT NULL DO NOTHING
     RETURNING device_id, pin, to_char(local_time, 'YYYY-MM-DD HH24:MI:SS') AS local_time
   `.execute(trx);

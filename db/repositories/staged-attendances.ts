@@ -63,6 +63,10 @@ export async function copyIntoStage(trx: Trx, text: AsyncIterable<string>): Prom
   await pipeline(Readable.from(text), copy);
 }
 
+/** The targets both inserts below write, in the order their SELECTs give. */
+const INTO_ATTENDANCES = sql`INSERT INTO attendances (school_id, user_id, device_id, record_id, type, occurred_at, temperature, photo, session_id, clock_suspect)`;
+const INTO_FEVER_EVENTS = sql`INSERT INTO fever_events (school_id, user_id, device_id, attendance_id, source, record_id, temperature, occurred_at)`;
+
 export interface StagedInsert {
   staged: number;
   /** Rows naming a user of the school. */
@@ -92,7 +96,7 @@ export async function insertFreshStaged(trx: Trx, t: StageTarget, lowest: number
     WITH fresh AS (
       SELECT coalesce(max(record_id), 0) < ${lowest} AS ok FROM attendances WHERE device_id = ${t.deviceId}::uuid
     ), ins AS (
-      INSERT INTO attendances (school_id, user_id, device_id, record_id, type, occurred_at, temperature, photo, session_id, clock_suspect)
+      ${INTO_ATTENDANCES}
       SELECT ${t.schoolId}, s.user_id, ${t.deviceId}::uuid, s.record_id, s.type, ${fromEpochMs('s.occurred_ms')}, s.temperature, s.photo, ${t.sessionId}::uuid, ${t.clockSuspect}
       FROM import_attendances s JOIN users u ON u.id = s.user_id AND u.school_id = ${t.schoolId}
       WHERE (SELECT ok FROM fresh)
@@ -100,7 +104,7 @@ export async function insertFreshStaged(trx: Trx, t: StageTarget, lowest: number
       RETURNING id, user_id, record_id, occurred_at
     ), fevers AS (
       -- The temperature as sent (staged), not as numeric(4,1) stored it.
-      INSERT INTO fever_events (school_id, user_id, device_id, attendance_id, source, record_id, temperature, occurred_at)
+      ${INTO_FEVER_EVENTS}
       SELECT ${t.schoolId}, i.user_id, ${t.deviceId}::uuid, i.id, 'attendance', i.record_id, s.temperature, i.occurred_at
       FROM import_attendances s JOIN ins i ON i.record_id = s.record_id
       WHERE s.temperature >= ${t.feverThreshold}::numeric
@@ -125,13 +129,13 @@ export async function insertStaged(trx: Trx, t: StageTarget): Promise<StagedInse
     ), first AS (
       SELECT DISTINCT ON (record_id) * FROM known ORDER BY record_id, line
     ), ins AS (
-      INSERT INTO attendances (school_id, user_id, device_id, record_id, type, occurred_at, temperature, photo, session_id, clock_suspect)
+      ${INTO_ATTENDANCES}
       SELECT ${t.schoolId}, user_id, ${t.deviceId}::uuid, record_id, type, ${fromEpochMs('first.occurred_ms')}, temperature, photo, ${t.sessionId}::uuid, ${t.clockSuspect}
       FROM first ORDER BY line
       ON CONFLICT (device_id, record_id) DO NOTHING
       RETURNING id, user_id, record_id, occurred_at
     ), fevers AS (
-      INSERT INTO fever_events (school_id, user_id, device_id, attendance_id, source, record_id, temperature, occurred_at)
+      ${INTO_FEVER_EVENTS}
       SELECT ${t.schoolId}, i.user_id, ${t.deviceId}::uuid, i.id, 'attendance', i.record_id, f.temperature, i.occurred_at
       FROM ins i JOIN first f ON f.record_id = i.record_id
       WHERE f.temperature >= ${t.feverThreshold}::numeric

@@ -16,15 +16,15 @@ function daysInMonth(year: number, month: number): number {
   return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
 }
 
-/** The value of `count` ASCII digits from `at`, or -1 if any is not one. */
+/** The value of `count` ASCII digits from `at` (within the text: callers check its length), or -1 if any is not one. */
 function digitsAt(text: string, at: number, count: number): number {
   let value = 0;
   for (let i = at; i < at + count; i++) {
     const d = text.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return -1; // NaN past the end compares false both ways: caught below
+    if (!(d >= 0 && d <= 9)) return -1;
     value = value * 10 + d;
   }
-  return Number.isNaN(value) ? -1 : value;
+  return value;
 }
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
