@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { accessibilityProblems, launchBrowser, openPage, screenshot, type WatchedPage } from '../support/browser.js';
 import { attendancesCsv, batchZip, deviceXml, TestDevice, type CsvAttendance } from '../support/device-client.js';
+import { schoolClock } from '../support/clock.js';
 import { aDevice, aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { png } from '../channels/helpers.js';
 import { createRun } from '../../db/repositories/datamart-runs.js';
@@ -28,13 +29,16 @@ let silentDevice: Awaited<ReturnType<typeof aDevice>>;
 
 const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-const today = () => new Date().toISOString().slice(0, 10);
+// The two schools read "today" and "N minutes ago": they sit where it is now mid-day, so no
+// local midnight falls between a now-relative check-in and the day it is counted on.
+const CLOCK = schoolClock();
+const today = () => CLOCK.today;
 const todayIn = (timeZone: string) => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
 const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
 
 /** Three weeks of check-ins for most pupils, someone in right now, and a fever today. */
 async function seed(): Promise<void> {
-  school = await aSchool(suite.db, { name: 'Lincoln Primary', timezone: 'UTC' });
+  school = await aSchool(suite.db, { name: 'Lincoln Primary', timezone: CLOCK.timezone });
   const enrolled = addDays(today(), -60);
   users = [];
   for (const name of ['Ada Lovelace', 'Alan Turing', 'Grace Hopper', 'Edsger Dijkstra', 'Barbara Liskov', 'Donald Knuth', 'Frances Allen', 'Ken Thompson']) {
@@ -50,14 +54,13 @@ async function seed(): Promise<void> {
 
   const rows: CsvAttendance[] = [];
   let record = 0;
-  const startOfToday = Date.parse(`${today()}T00:00:00Z`);
   for (let k = 21; k >= 1; k--) {
-    const dayStart = startOfToday - k * DAY;
+    const arrival = CLOCK.at(-k, '08:00');
     users.forEach((u, i) => {
       if ((i + k) % 4 === 0) return; // absent now and then
       const hours = (i + k) % 5 === 0 ? 3 : 7; // some short days count as absent
-      rows.push({ record_id: ++record, user_id: u.id, type: 'checkin', occurred_at: iso(dayStart + 8 * 3600_000) });
-      rows.push({ record_id: ++record, user_id: u.id, type: 'checkout', occurred_at: iso(dayStart + (8 + hours) * 3600_000) });
+      rows.push({ record_id: ++record, user_id: u.id, type: 'checkin', occurred_at: iso(arrival) });
+      rows.push({ record_id: ++record, user_id: u.id, type: 'checkout', occurred_at: iso(arrival + hours * 3600_000) });
     });
   }
   const now = Date.now();
@@ -133,7 +136,7 @@ describe('a school admin', () => {
     const [figures, now, alerts] = await Promise.all([
       api(`/api/attendances/aggregate/school/${school.id}?period=day&from=${day}&to=${day}`),
       api(`/api/schools/${school.id}/presence/now`),
-      api(`/api/alerts?school_id=${school.id}&from=${day}T00:00:00Z`),
+      api(`/api/alerts?school_id=${school.id}&from=${new Date(CLOCK.at(0, '00:00')).toISOString()}`),
     ]);
     const card = (id: string) => page.locator(`[data-figure="${id}"]`).textContent();
     expect(await card('present')).toBe(String(figures.body.buckets[0].present));
@@ -148,7 +151,7 @@ describe('a school admin', () => {
     expect(await page.locator('.finality').textContent()).toContain('Gym tablet');
     expect(await tableRows(page, 'Fever alerts today')).toEqual([[expect.stringMatching(/^\d\d:\d\d$/), 'Alan Turing', celsius(38.6)]]);
     // The zone of the times is said, and names lead to the pupil's page.
-    expect(await page.locator('.zone').textContent()).toBe("Dates and times are the school's (UTC).");
+    expect(await page.locator('.zone').textContent()).toBe(`Dates and times are the school's (${CLOCK.timezone}).`);
     const feverTable = page.locator('table', { has: page.locator('caption', { hasText: 'Fever alerts today' }) });
     expect(await feverTable.getByRole('link', { name: 'Alan Turing' }).getAttribute('href')).toBe(`#pupils?user=${users[1].id}`);
     await screenshot(page, 'overview-1280');
@@ -268,7 +271,7 @@ describe('a school admin', () => {
 
   test("sees a user's attendances with the photo the device took beside the check-in that has one", async () => {
     // A school of its own, so that the devices, sessions and figures the other tests read stay as they are.
-    const academy = await aSchool(suite.db, { name: 'Hopper Academy', timezone: 'UTC' });
+    const academy = await aSchool(suite.db, { name: 'Hopper Academy', timezone: CLOCK.timezone });
     const grace = await aUser(suite.db, academy.id, { name: 'Grace Hopper', enrolled_on: addDays(today(), -60) });
     const academyAdmin = await aStaff(suite.db, 'school_admin', academy.id);
     const hall = await new TestDevice(suite.url, await aDevice(suite.db, academy.id)).signIn();
@@ -507,7 +510,7 @@ describe('in French, on paper, on a phone, and for every reader', () => {
       expect(await page.evaluate(() => document.documentElement.lang)).toBe('fr');
       expect(await page.getByRole('tab', { name: 'Aujourd’hui' }).getAttribute('aria-selected')).toBe('true');
       expect(await page.locator('#present-label').textContent()).toBe('Présents');
-      expect(await page.locator('.zone').textContent()).toBe('Dates et heures de l’école (UTC).');
+      expect(await page.locator('.zone').textContent()).toBe(`Dates et heures de l’école (${CLOCK.timezone}).`);
       // Numbers through Intl: a decimal comma and a space before the unit.
       expect((await tableRows(page, 'Alertes fièvre du jour'))[0].slice(1)).toEqual(['Alan Turing', celsius(38.6, 'fr-FR')]);
       expect(celsius(38.6, 'fr-FR')).toMatch(/^38,6\s°C$/);
@@ -519,7 +522,8 @@ describe('in French, on paper, on a phone, and for every reader', () => {
       const months = await tableDays(page, 'Présents et absents par mois');
       const firstMonth = new Intl.DateTimeFormat('fr-FR', { timeZone: 'UTC', month: 'long', year: 'numeric' }).format(new Date(`${months[0]}T00:00:00Z`));
       expect((await tableRows(page, 'Présents et absents par mois'))[0][0]).toBe(firstMonth);
-      expect(await page.locator('.range-summary').textContent()).toMatch(/, heure de l’école \(UTC\)$/);
+      const zoneSuffix = `, heure de l’école (${CLOCK.timezone})`;
+      expect((await page.locator('.range-summary').textContent())!.slice(-zoneSuffix.length)).toBe(zoneSuffix);
       await screenshot(page, 'figures-fr-1280');
 
       await page.getByLabel('Langue').selectOption('en');

@@ -9,15 +9,18 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { accessibilityProblems, launchBrowser, openPage, screenshot } from '../support/browser.js';
 import { attendancesCsv, batchZip, deviceXml, TestDevice, type CsvAttendance } from '../support/device-client.js';
+import { localTimeOnDate } from '../../shared/time/zoned.js';
+import { schoolClock } from '../support/clock.js';
 import { aDevice, aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
 import { useSuite } from '../support/suite.js';
 
 const suite = useSuite({ worker: true, env: { DATAMART_EXPORT_CRON: 'off' } });
-const TZ = 'Europe/Paris';
+// Where it is mid-day now: "20 minutes ago" is today, and no midnight falls during the run.
+const CLOCK = schoolClock();
+const TZ = CLOCK.timezone;
 const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-const todayIn = (timeZone: string) => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
 const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
 const isoWeekday = (day: string) => ((new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7) + 1;
 
@@ -32,13 +35,13 @@ let offDay: string;
 let holiday: string[];
 
 /**
- * Two weeks of a school in Paris: a closure, two days of holiday and one weekday that is not a
- * school day (three days ago, so today is always open); Grace comes on that day anyway. Today,
+ * Two weeks of a school where it is now mid-day: a closure, two days of holiday and one weekday
+ * that is not a school day (three days ago, so today is always open); Grace comes on that day anyway. Today,
  * Ada is in, Barbara came and left within minutes (absent), the others have not arrived yet
  * (the school day ends at 23:59).
  */
 async function seed(): Promise<void> {
-  today = todayIn(TZ);
+  today = CLOCK.today;
   offDay = addDays(today, -3);
   closure = addDays(today, -5);
   holiday = [addDays(today, -9), addDays(today, -8)];
@@ -60,7 +63,7 @@ async function seed(): Promise<void> {
   const rows: CsvAttendance[] = [];
   let record = 0;
   const visit = (userId: number, date: string, fromHour: number, hours: number) => {
-    const start = Date.parse(`${date}T00:00:00Z`) + fromHour * 3600_000; // 08:00Z is 09:00 in Paris
+    const start = localTimeOnDate(date, `${String(fromHour).padStart(2, '0')}:00`, TZ).getTime();
     rows.push({ record_id: ++record, user_id: userId, type: 'checkin', occurred_at: iso(start) });
     rows.push({ record_id: ++record, user_id: userId, type: 'checkout', occurred_at: iso(start + hours * 3600_000) });
   };

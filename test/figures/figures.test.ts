@@ -2,6 +2,8 @@
 // figure is final, the ETag cache, and a rebuild that restores damaged figures.
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { attendancesCsv, batchZip, deviceXml, TestDevice, type CsvAttendance } from '../support/device-client.js';
+import type { NewSchool } from '../../db/schema/index.js';
+import { EVERY_DAY, middayZone } from '../support/clock.js';
 import { aDevice, aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
 import { useSuite } from '../support/suite.js';
@@ -14,8 +16,8 @@ beforeAll(async () => {
 });
 
 /** A school in Paris with three pupils enrolled before November 2026 and one terminal. */
-async function seededSchool() {
-  const school = await aSchool(suite.db, { timezone: 'Europe/Paris' });
+async function seededSchool(overrides: Partial<NewSchool> = {}) {
+  const school = await aSchool(suite.db, { timezone: 'Europe/Paris', ...overrides });
   const [ana, ben, cleo] = [await aUser(suite.db, school.id, { enrolled_on: '2026-10-01' }), await aUser(suite.db, school.id, { enrolled_on: '2026-10-01' }), await aUser(suite.db, school.id, { enrolled_on: '2026-10-01' })];
   const device = await new TestDevice(suite.url, await aDevice(suite.db, school.id)).signIn();
   return { school, ana, ben, cleo, device };
@@ -100,7 +102,8 @@ describe('aggregate by day, week and month', () => {
   });
 
   test('who is checked in right now, and the live part of today', async () => {
-    const { school, ana, ben, device } = await seededSchool();
+    // Open every day, where it is mid-day: "today" is an open day whatever the date of the run.
+    const { school, ana, ben, device } = await seededSchool({ timezone: middayZone(), school_days: EVERY_DAY });
     const now = Date.now();
     const iso = (ms: number) => new Date(ms).toISOString();
     await device.sync(batchZip({

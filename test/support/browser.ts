@@ -1,5 +1,5 @@
 // Browser tests drive the system's Chromium through playwright-core (no bundled browser:
-// `.ci/run` installs Debian's chromium). Every page records its console errors and uncaught
+// `npm test` installs Debian's chromium first when it can, tools/test-deps.sh). Every page records its console errors and uncaught
 // exceptions, which a test expects to stay empty.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -8,13 +8,14 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 function chromiumPath(): string {
-  for (const candidate of [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
+  for (const candidate of [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser',
+    '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome', '/Applications/Chromium.app/Contents/MacOS/Chromium']) {
     if (candidate && fs.existsSync(candidate)) return candidate;
   }
   try {
     return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
   } catch {
-    throw new Error('Chromium not found: install it (apt-get install chromium, as .ci/run does) or set CHROMIUM_PATH');
+    throw new Error('Chromium not found: install it (apt-get install chromium, as tools/test-deps.sh does) or set CHROMIUM_PATH');
   }
 }
 

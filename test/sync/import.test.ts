@@ -318,8 +318,17 @@ describe('what the import computes beside the rows', () => {
 });
 
 test('conservation: every imported batch of this suite stored received = accepted + duplicates + rejected', async () => {
+  // Batches of its own first (new rows, every row code, the same rows again, then some old and
+  // some new), so that it holds when run alone; run with the others, it checks theirs too.
+  for (const name of ['valid-small.zip', 'bad-row-codes.zip', 'crlf-bom-quoted.zip']) {
+    const { dev } = await syncFixture(name);
+    await dev.sync(fixtureArchive(name));
+    await dev.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv([9, 10, 11, 12].map((id) => ({
+      record_id: id, user_id: 1 + (id % 5), type: 'checkin', occurred_at: `2026-11-19T0${id - 8}:00:00+07:00`,
+    }))) }));
+  }
   const sessions = await suite.db.selectFrom('sync_sessions').select(['id', 'stats', 'outcome', 'clock_skew_seconds']).where('outcome', '=', 'imported').execute();
-  expect(sessions.length).toBeGreaterThan(15);
+  expect(sessions.length).toBeGreaterThanOrEqual(9);
   let files = 0;
   for (const s of sessions) {
     for (const stats of Object.values(s.stats ?? {})) {
@@ -329,5 +338,5 @@ test('conservation: every imported batch of this suite stored received = accepte
     // Every batch whose device.xml was readable kept the device clock skew.
     if (!noClock.has(s.id)) expect(s.clock_skew_seconds === null ? s.id : null).toBeNull();
   }
-  expect(files).toBeGreaterThan(10);
+  expect(files).toBeGreaterThanOrEqual(9);
 });

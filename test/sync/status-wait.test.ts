@@ -13,6 +13,9 @@ import { useSuite } from '../support/suite.js';
 
 const suite = useSuite();
 let worker: RunningWorker | null = null;
+async function ensureWorker(): Promise<void> {
+  worker ??= await startWorker(suite.config, suite.databaseUrl, createLogger('test-worker', 'silent'));
+}
 let schoolId: number;
 let userId: number;
 let nextRecord = 1;
@@ -96,7 +99,7 @@ describe('status?wait=N', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(answered).toBe(false);
 
-    worker = await startWorker(suite.config, suite.databaseUrl, createLogger('test-worker', 'silent'));
+    await ensureWorker();
     const { res, ms } = await waiting;
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: 2, session_id: sessionId, changed_at: expect.any(String) });
@@ -113,6 +116,7 @@ describe('status?wait=N', () => {
   });
 
   test('the simulated device waits instead of polling and completes its sync', async () => {
+    await ensureWorker(); // when run on its own, no test before it has started one
     const dev = new TestDevice(suite.url, await aDevice(suite.db, schoolId), 'synchro', { statusWaitSeconds: 25, pollMs: 60_000 });
     await dev.signIn();
     // A 60 s poll interval would make this sync take a minute if the device were polling.
