@@ -6,6 +6,7 @@ import { dashboardStatic } from './dashboard.js';
 import { buildOpenApi } from './http/openapi.js';
 import { API_DESCRIPTION, OPERATION_DOCS } from './http/openapi-docs.js';
 import { notFoundHandler, problemMiddleware } from './http/problem-middleware.js';
+import { refuseNul, refuseNulInUrl } from './http/nul-character.js';
 import { requestLog } from './http/request-log.js';
 import { httpMetrics } from './metrics.js';
 import { RouteRegistry, reply } from './http/route.js';
@@ -78,7 +79,8 @@ export function createApp(ctx: AppContext): { app: Express; registry: RouteRegis
   // PUSH terminals (/iclock, PUSH.md) never reach express: api/server.ts answers them first (api/push/iclock.ts).
   app.use(httpMetrics());
   app.use(requestLog(ctx.logger, ctx.config));
-  app.use(express.json({ limit: '1mb' }));
+  app.use(refuseNulInUrl());
+  app.use(express.json({ limit: '1mb', reviver: refuseNul }));
   const registry = buildRegistry({
     maxArchiveBytes: ctx.config.maxArchiveBytes,
     budget: new InFlightBudget(ctx.config.uploadMaxInFlightBytes),

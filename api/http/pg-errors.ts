@@ -1,5 +1,6 @@
 // PostgreSQL errors mapped in one place (central-backend's postgresErrorToProblem).
 import { Problem } from '../../shared/errors.js';
+import { nulCharacterProblem } from './nul-character.js';
 
 interface PgError {
   code?: string;
@@ -44,6 +45,9 @@ export function pgErrorToProblem(err: unknown): Problem | null {
       });
     case '23502':
       return new Problem('validation_failed', 'A required field is missing', { errors: [{ field: e.column ?? 'unknown', message: 'required' }] });
+    case '22021': // a NUL byte in text: the guard at the door (nul-character.ts) misses a way in
+    case '22P05': // \u0000 in jsonb
+      return nulCharacterProblem();
     case '23514':
     case '22P02':
     case '22007':

@@ -5,11 +5,13 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { Problem } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { AppContext } from '../context.js';
+import { isNulBodyError, nulCharacterProblem } from './nul-character.js';
 import { pgErrorToProblem } from './pg-errors.js';
 
 function translate(err: unknown): Problem | null {
   if (err instanceof Problem) return err;
   const e = err as { type?: string; status?: number; expose?: boolean };
+  if (isNulBodyError(err)) return nulCharacterProblem();
   if (e?.type === 'entity.parse.failed') return new Problem('bad_request', 'The body is not valid JSON');
   if (e?.type === 'entity.too.large') return new Problem('payload_too_large', 'The request body is too large');
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new Problem('unsupported_media_type', 'Unsupported body encoding');
