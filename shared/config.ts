@@ -51,9 +51,11 @@ export interface Config {
   ackStuckAfterSeconds: number;
   archiveRetentionDays: number;
   dbPoolMax: number;
-  /** Failed sign-ins allowed per credential (an email, a device id) in 15 minutes before it is slowed down. */
+  /** Failed sign-ins allowed per credential (an email, a device id) from one address in 15 minutes before it is slowed down. */
   authMaxFailures: number;
-  /** Failed sign-ins allowed per client address in 15 minutes: far more, a school's devices share one NAT address. */
+  /** The same per credential from every address together; a credential's known addresses are spared. */
+  authMaxAccountFailures: number;
+  /** Failed sign-ins allowed per client address in 15 minutes: far more, a school's devices share one NAT address; credentials known at the address are spared. */
   authMaxAddressFailures: number;
   /**
    * Express `trust proxy`: which peers may name the client's address in X-Forwarded-For. False
@@ -99,7 +101,7 @@ const VARIABLES = [
   'STAFF_TOKEN_TTL_SECONDS', 'MAX_ARCHIVE_BYTES', 'ARCHIVE_MAX_ENTRIES', 'ARCHIVE_MAX_UNCOMPRESSED_BYTES',
   'ARCHIVE_MAX_RATIO', 'IMPORT_MAX_PENDING', 'IMPORT_RETRY_AFTER_SECONDS', 'IMPORT_JOB_EXPIRE_SECONDS',
   'IMPORT_RETRY_LIMIT', 'IMPORT_HEARTBEAT_SECONDS', 'QUEUE_MAINTENANCE_SECONDS', 'SYNC_STUCK_AFTER_SECONDS', 'ACK_STUCK_AFTER_SECONDS', 'ARCHIVE_RETENTION_DAYS',
-  'DB_POOL_MAX', 'AUTH_MAX_FAILURES', 'AUTH_MAX_ADDRESS_FAILURES', 'TRUST_PROXY', 'UPLOAD_MAX_IN_FLIGHT_BYTES',
+  'DB_POOL_MAX', 'AUTH_MAX_FAILURES', 'AUTH_MAX_ACCOUNT_FAILURES', 'AUTH_MAX_ADDRESS_FAILURES', 'TRUST_PROXY', 'UPLOAD_MAX_IN_FLIGHT_BYTES',
   'DATAMART_URL', 'DATAMART_NAME', 'DATAMART_ID_PREFIX', 'DATAMART_COLLECT_CHUNK_SIZE', 'DATAMART_EXPORT_CHUNK_SIZE',
   'DATAMART_REQUEST_RETRIES', 'DATAMART_REQUEST_TIMEOUT', 'DATAMART_RETRY_DELAY_MS', 'DATAMART_EMULATION', 'DATAMART_EXPORT_CRON',
   'DATAMART_POLL_CRON', 'DATAMART_SWEEP_CRON', 'DATAMART_STAGE_TIMEOUT_MINUTES',
@@ -282,6 +284,7 @@ export function envToConfig(env: Env): Config {
     archiveRetentionDays: integer(env, 'ARCHIVE_RETENTION_DAYS', 30, 1, 3650),
     dbPoolMax: integer(env, 'DB_POOL_MAX', 10, 1, 200),
     authMaxFailures: integer(env, 'AUTH_MAX_FAILURES', 10, 1, 1000),
+    authMaxAccountFailures: integer(env, 'AUTH_MAX_ACCOUNT_FAILURES', 50, 1, 100_000),
     authMaxAddressFailures: integer(env, 'AUTH_MAX_ADDRESS_FAILURES', 200, 1, 100_000),
     trustProxy: trustProxy(env),
     uploadMaxInFlightBytes,

@@ -1,14 +1,18 @@
 // Sign-in for staff (`POST /api/auth/login`) and devices (`POST /v4/auth/token`, PROTOCOL.md §1).
 // Unknown account, wrong password or secret, disabled device: one answer for all, and a
-// client that keeps failing is slowed down with 429 and Retry-After. Failures count against
-// the credential tried (the email, the device id: AUTH_MAX_FAILURES) and against the client's
-// address with a much larger budget (AUTH_MAX_ADDRESS_FAILURES): a school's terminals share
-// one NAT address, and one of them with a stale secret must not lock the others out.
+// client that keeps failing is slowed down with 429 and Retry-After, for a time that doubles
+// with each further failure (db/repositories/throttle.ts). Failures count three ways:
+// - the credential tried from this address (AUTH_MAX_FAILURES): the guesser in front of us;
+// - the credential from anywhere (AUTH_MAX_ACCOUNT_FAILURES): guesses spread over many addresses;
+// - the address, whatever the credential (AUTH_MAX_ADDRESS_FAILURES): one address trying many.
+// The last two spare a credential that has signed in from this address before: a guesser
+// elsewhere does not lock the owner out, and one behind a school's NAT address does not lock
+// out the terminals that always sign in from it. docs/SECURITY.md says what each costs.
 import { z } from 'zod';
 import { findDeviceCredentials } from '../../db/repositories/devices.js';
 import { findStaffByEmail } from '../../db/repositories/staff.js';
 import type { Request } from 'express';
-import { blockedFor, clearFailures, recordFailure, type ThrottleKey } from '../../db/repositories/throttle.js';
+import { blockedFor, clearFailures, isKnownSource, recordFailure, rememberSource, type ThrottleKey } from '../../db/repositories/throttle.js';
 import { Problem } from '../../shared/errors.js';
 import { verifyDeviceSecret } from '../../shared/auth/device-secret.js';
 import { verifyAgainstDummy, verifyPassword } from '../../shared/auth/password.js';
@@ -21,24 +25,43 @@ import { staffSchema } from '../schemas/resources.js';
 const loginBody = z.object({ email: z.string().min(1).max(254), password: z.string().min(1).max(1024) });
 const tokenBody = z.object({ device_id: z.string().min(1).max(64), secret: z.string().min(1).max(256) });
 
-/** The credential's key and the address's key, each with its budget. */
-function throttleKeys(ctx: AppContext, req: Request, credential: string): ThrottleKey[] {
-  return [
-    { key: credential, budget: ctx.config.authMaxFailures },
-    // req.ip is the socket's address unless TRUST_PROXY names the proxies in front (api/app.ts).
-    { key: `address:${req.ip ?? 'unknown'}`, budget: ctx.config.authMaxAddressFailures },
-  ];
+interface SignInAttempt {
+  credential: string;
+  address: string;
+  /** The pair's key, then the account's and the address's. */
+  keys: ThrottleKey[];
 }
 
-async function throttled(ctx: AppContext, keys: readonly ThrottleKey[]): Promise<void> {
-  const wait = await blockedFor(ctx.db, keys.map((k) => k.key));
+function attempt(ctx: AppContext, req: Request, credential: string): SignInAttempt {
+  // req.ip is the socket's address unless TRUST_PROXY names the proxies in front (api/app.ts).
+  const address = req.ip ?? 'unknown';
+  return {
+    credential, address,
+    keys: [
+      { key: `${credential}@${address}`, budget: ctx.config.authMaxFailures },
+      { key: credential, budget: ctx.config.authMaxAccountFailures },
+      { key: `address:${address}`, budget: ctx.config.authMaxAddressFailures },
+    ],
+  };
+}
+
+/** A 429 while a key that applies is blocked: only the pair's own, for a pair that signed in before. */
+async function throttled(ctx: AppContext, a: SignInAttempt): Promise<void> {
+  const known = await isKnownSource(ctx.db, a.credential, a.address);
+  const wait = await blockedFor(ctx.db, (known ? a.keys.slice(0, 1) : a.keys).map((k) => k.key));
   if (wait > 0) throw new Problem('rate_limited', `Too many failed attempts; try again in ${wait} s`, {}, { 'Retry-After': String(wait) });
 }
 
 // Failures are recorded outside the request's transaction: a failed attempt must count even though the request fails.
-async function failed(ctx: AppContext, keys: readonly ThrottleKey[], code: 'invalid_credentials'): Promise<never> {
-  await recordFailure(ctx.db, keys);
+async function failed(ctx: AppContext, a: SignInAttempt, code: 'invalid_credentials'): Promise<never> {
+  await recordFailure(ctx.db, a.keys);
   throw new Problem(code, 'Unknown account or wrong credentials');
+}
+
+/** Only the pair's count is cleared: the account's and the address's stand against other guessers. */
+async function succeeded(ctx: AppContext, a: SignInAttempt): Promise<void> {
+  await clearFailures(ctx.db, a.keys[0].key);
+  await rememberSource(ctx.db, a.credential, a.address);
 }
 
 export function authRoutes(api: RouteRegistry): void {
@@ -55,13 +78,12 @@ export function authRoutes(api: RouteRegistry): void {
       ...errors(401, 422, 429),
     },
     async handler({ body, ctx, req }) {
-      const keys = throttleKeys(ctx, req, `staff:${body.email.trim().toLowerCase()}`);
-      await throttled(ctx, keys);
+      const a = attempt(ctx, req, `staff:${body.email.trim().toLowerCase()}`);
+      await throttled(ctx, a);
       const staff = await findStaffByEmail(ctx.db, body.email);
       const ok = staff ? await verifyPassword(body.password, staff.password_hash) : await verifyAgainstDummy(body.password);
-      if (!staff || !ok) return failed(ctx, keys, 'invalid_credentials');
-      // Only the credential's count is cleared: signing in to one's own account must not reset the address's.
-      await clearFailures(ctx.db, keys[0].key);
+      if (!staff || !ok) return failed(ctx, a, 'invalid_credentials');
+      await succeeded(ctx, a);
       const ttl = ctx.config.staffTokenTtlSeconds;
       const token = await signStaffToken(ctx.keys, { staffId: staff.id, role: staff.role, schoolId: staff.school_id }, ttl);
       const { password_hash: _hidden, ...publicStaff } = staff;
@@ -84,12 +106,12 @@ export function authRoutes(api: RouteRegistry): void {
     async handler({ body, ctx, req }) {
       const uuid = z.uuid().safeParse(body.device_id);
       // Not a uuid: one shared key, so made-up ids cannot fill the table with keys of their own.
-      const keys = throttleKeys(ctx, req, `device:${uuid.success ? uuid.data.toLowerCase() : 'malformed'}`);
-      await throttled(ctx, keys);
+      const a = attempt(ctx, req, `device:${uuid.success ? uuid.data.toLowerCase() : 'malformed'}`);
+      await throttled(ctx, a);
       const device = uuid.success ? await findDeviceCredentials(ctx.db, uuid.data) : undefined;
       const ok = device ? verifyDeviceSecret(body.secret, device.secret_hash) : false;
-      if (!device || !ok || device.disabled_at !== null) return failed(ctx, keys, 'invalid_credentials');
-      await clearFailures(ctx.db, keys[0].key);
+      if (!device || !ok || device.disabled_at !== null) return failed(ctx, a, 'invalid_credentials');
+      await succeeded(ctx, a);
       const ttl = ctx.config.deviceTokenTtlSeconds;
       const token = await signDeviceToken(ctx.keys, { deviceId: device.id, schoolId: device.school_id }, ttl);
       return reply.ok({ access_token: token, token_type: 'Bearer', expires_in: ttl });

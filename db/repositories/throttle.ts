@@ -45,3 +45,15 @@ export async function recordFailure(db: DbOrTrx, keys: readonly ThrottleKey[]): 
 export async function clearFailures(db: DbOrTrx, key: string): Promise<void> {
   await db.deleteFrom('auth_throttle').where('key', '=', key).execute();
 }
+
+/** Whether `credential` has signed in from `address` before. */
+export async function isKnownSource(db: DbOrTrx, credential: string, address: string): Promise<boolean> {
+  const row = await db.selectFrom('auth_known_sources').select('credential')
+    .where('credential', '=', credential).where('address', '=', address).executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function rememberSource(db: DbOrTrx, credential: string, address: string): Promise<void> {
+  await db.insertInto('auth_known_sources').values({ credential, address })
+    .onConflict((oc) => oc.columns(['credential', 'address']).doUpdateSet({ last_success_at: sql<Date>`now()` })).execute();
+}

@@ -7,6 +7,13 @@ export interface AuthThrottleTable {
   blocked_until: Date | null;
 }
 
+/** A credential (staff:<email>, device:<id>) that signed in from an address. */
+export interface AuthKnownSourcesTable {
+  credential: string;
+  address: string;
+  last_success_at: Generated<Date>;
+}
+
 export interface IdempotencyKeysTable {
   staff_id: number;
   key: string;

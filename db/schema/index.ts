@@ -1,7 +1,7 @@
 // The typed database: one interface per table, composed here.
 import type { AttendancesTable, FeverEventsTable, UserDaysTable } from './attendances.js';
 import type { CalendarEntriesTable, CalendarsTable, CalendarSubscriptionsTable } from './calendars.js';
-import type { AuthThrottleTable, IdempotencyKeysTable } from './auth.js';
+import type { AuthKnownSourcesTable, AuthThrottleTable, IdempotencyKeysTable } from './auth.js';
 import type { DatamartChangesTable, DatamartCollectKeysTable, DatamartRecordsTable, DatamartRunsTable, DatamartStagesTable, DatamartSubstagesTable, DatamartUploadsTable } from './datamart.js';
 import type { AlertDeliveriesTable, DeviceMessagesTable, DevicePhotosTable, MessageDeliveriesTable, MessagesTable, PhotosTable, ReadingsTable } from './channels.js';
 import type { DevicesTable } from './devices.js';
@@ -28,6 +28,7 @@ export interface Database {
   device_flags: DeviceFlagsTable;
   flag_events: FlagEventsTable;
   auth_throttle: AuthThrottleTable;
+  auth_known_sources: AuthKnownSourcesTable;
   idempotency_keys: IdempotencyKeysTable;
   figure_rebuilds: FigureRebuildsTable;
   datamart_changes: DatamartChangesTable;

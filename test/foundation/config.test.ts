@@ -64,6 +64,7 @@ const WRONG: Array<[string, Env]> = [
   ['ARCHIVE_RETENTION_DAYS', { ARCHIVE_RETENTION_DAYS: '0' }],
   ['DB_POOL_MAX', { DB_POOL_MAX: '201' }],
   ['AUTH_MAX_FAILURES', { AUTH_MAX_FAILURES: '0' }],
+  ['AUTH_MAX_ACCOUNT_FAILURES', { AUTH_MAX_ACCOUNT_FAILURES: '0' }],
   ['AUTH_MAX_ADDRESS_FAILURES', { AUTH_MAX_ADDRESS_FAILURES: 'lots' }],
   ['TRUST_PROXY', { TRUST_PROXY: 'true' }],
   ['TRUST_PROXY', { TRUST_PROXY: 'loopback, proxy.example' }],

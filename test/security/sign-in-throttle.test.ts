@@ -1,7 +1,8 @@
-// Failed sign-ins are counted per credential and, with a much larger budget, per address
-// (issue 17 §2): a school's terminals share one NAT address, so one terminal with a stale
-// secret must not lock its neighbours out; X-Forwarded-For is not believed unless TRUST_PROXY
-// names the proxy.
+// Failed sign-ins are counted per credential and address, per credential from anywhere and,
+// with a much larger budget, per address (issue 17 §2, issue 33 §6): a school's terminals share
+// one NAT address, so one terminal with a stale secret must not lock its neighbours out; a
+// guesser elsewhere must not lock the owner out where they always sign in; X-Forwarded-For is
+// not believed unless TRUST_PROXY names the proxy.
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { connectTestDatabase } from '../support/database.js';
@@ -20,6 +21,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   await db.db.deleteFrom('auth_throttle').execute();
+  await db.db.deleteFrom('auth_known_sources').execute();
 });
 afterAll(async () => {
   await db?.close();
@@ -55,14 +57,16 @@ describe('devices behind one address', () => {
     expect((await token(stack.url, valid.id, valid.secret)).status).toBe(200);
   });
 
-  test('a guesser rotating device ids is stopped by the address budget', async () => {
+  test('a guesser rotating device ids is stopped by the address budget; the devices that synced from there before are not', async () => {
     const school = await aSchool(db.db);
-    const valid = await aDevice(db.db, school.id);
+    const [regular, newcomer] = [await aDevice(db.db, school.id), await aDevice(db.db, school.id)];
+    expect((await token(stack.url, regular.id, regular.secret)).status).toBe(200);
     for (let i = 0; i < PER_ADDRESS; i++) expect((await token(stack.url, randomUUID(), 'guess')).status).toBe(401);
     const next = await token(stack.url, randomUUID(), 'guess');
     expect(next.status).toBe(429);
-    // The whole address is slowed down now, valid devices included: the budget is what keeps that rare.
-    expect((await token(stack.url, valid.id, valid.secret)).status).toBe(429);
+    // The terminal that always signs in from this address keeps syncing; one never seen here waits.
+    expect((await token(stack.url, regular.id, regular.secret)).status).toBe(200);
+    expect((await token(stack.url, newcomer.id, newcomer.secret)).status).toBe(429);
   });
 });
 
@@ -78,6 +82,48 @@ describe('staff', () => {
     expect(again.status).toBe(429);
     const other = await http(stack.url, 'POST', '/api/auth/login', { body: { email: colleague.email, password: colleague.password } });
     expect(other.status).toBe(200);
+  });
+});
+
+describe('a guesser does not lock the owner out', () => {
+  const PER_ACCOUNT = 8;
+  let proxied: TestStack;
+  beforeAll(async () => {
+    // Behind a trusted proxy, X-Forwarded-For stands for the client's address: several addresses from one test.
+    proxied = await startStack({ databaseUrl: stack.databaseUrl, env: {
+      TRUST_PROXY: 'loopback', AUTH_MAX_FAILURES: String(PER_CREDENTIAL), AUTH_MAX_ACCOUNT_FAILURES: String(PER_ACCOUNT), AUTH_MAX_ADDRESS_FAILURES: String(PER_ADDRESS),
+    } });
+  });
+  afterAll(async () => { await proxied?.stop(); });
+  const login = (email: string, password: string, from: string) =>
+    http(proxied.url, 'POST', '/api/auth/login', { body: { email, password }, headers: { 'x-forwarded-for': from } });
+
+  test('guesses spread over many addresses slow the account down for new addresses, never where the owner signed in before', async () => {
+    const owner = await aStaff(db.db, 'school_admin', (await aSchool(db.db)).id);
+    expect((await login(owner.email, owner.password, '198.51.100.10')).status).toBe(200);
+    for (let i = 0; i < PER_ACCOUNT; i++) expect((await login(owner.email, `guess ${i}`, `203.0.113.${i + 1}`)).status).toBe(401);
+    const guesser = await login(owner.email, 'guess again', '203.0.113.99');
+    expect(guesser.status).toBe(429);
+    expect(Number(guesser.headers.get('retry-after'))).toBeGreaterThan(0);
+    // The owner at their usual address signs in; at an address never seen, they wait like the guesser.
+    expect((await login(owner.email, owner.password, '198.51.100.10')).status).toBe(200);
+    expect((await login(owner.email, owner.password, '192.0.2.44')).status).toBe(429);
+  });
+
+  test('one address guessing: the pair is slowed down, longer at each failure after its block, and the owner elsewhere is not', async () => {
+    const owner = await aStaff(db.db, 'school_admin', (await aSchool(db.db)).id);
+    expect((await login(owner.email, owner.password, '198.51.100.20')).status).toBe(200);
+    for (let i = 0; i < PER_CREDENTIAL; i++) expect((await login(owner.email, `guess ${i}`, '203.0.113.50')).status).toBe(401);
+    const first = await login(owner.email, 'guess', '203.0.113.50');
+    expect(first.status).toBe(429);
+    expect(Number(first.headers.get('retry-after'))).toBeLessThanOrEqual(30);
+    expect((await login(owner.email, owner.password, '198.51.100.20')).status).toBe(200);
+    // The block runs out; the next wrong guess blocks it for twice as long.
+    await db.db.updateTable('auth_throttle').set({ blocked_until: new Date(Date.now() - 1000) }).where('key', '=', `staff:${owner.email.toLowerCase()}@203.0.113.50`).execute();
+    expect((await login(owner.email, 'guess', '203.0.113.50')).status).toBe(401);
+    const second = await login(owner.email, 'guess', '203.0.113.50');
+    expect(second.status).toBe(429);
+    expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(30);
   });
 });
 
