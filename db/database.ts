@@ -36,8 +36,14 @@ export function connectDatabase(url: string, opts: {
   onConnect?: (connection: DatabaseConnection) => Promise<void>;
 }): DatabaseHandle {
   const pool = new pg.Pool({ connectionString: url, max: opts.max, application_name: opts.applicationName });
-  // An idle client losing its connection (database restart) must not kill the process.
+  // A client losing its connection (a database restart, pg_terminate_backend) must not kill the
+  // process. The pool listens only while a client is idle; one checked out with no query running
+  // (a transaction awaiting the next step) would emit 'error' to nobody: an uncaught exception.
+  // Its next query fails instead ("not queryable", a 503), and the pool drops it on release.
   pool.on('error', (err) => opts.logger.warn({ err: err.message }, 'idle database connection lost'));
+  pool.on('connect', (client) => {
+    client.on('error', (err) => opts.logger.warn({ err: err.message }, 'database connection lost'));
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool, onCreateConnection: opts.onConnect }) });
   return {
     db,

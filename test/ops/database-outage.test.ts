@@ -1,7 +1,8 @@
 // PostgreSQL stopped under a running api (a restart, a failover, a crash): every answer is a
 // 503 service_unavailable problem with Retry-After, never the driver's words or the database's
 // address (those stay in the log); /healthz says 503; once PostgreSQL is back, everything
-// answers again without restarting the api.
+// answers again without restarting the api. Under traffic, with a worker running, neither
+// process exits, and nothing uploaded is lost or stored twice.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,8 +12,8 @@ import { prepareDatabase } from '../../db/setup.js';
 import { envToConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
 import { connectTestDatabase } from '../support/database.js';
-import { TestDevice } from '../support/device-client.js';
-import { aDevice, aSchool, aStaff } from '../support/fixtures.js';
+import { attendancesCsv, batchZip, deviceXml, TestDevice } from '../support/device-client.js';
+import { aDevice, aSchool, aStaff, someUsers } from '../support/fixtures.js';
 import { http, type HttpResult } from '../support/http.js';
 import { eventually, freePort, killIfRunning, runScript, type RunningProcess } from '../support/processes.js';
 
@@ -95,3 +96,50 @@ test('PostgreSQL stopped: 503 service_unavailable with Retry-After and no intern
   expect((await device.status()).status).toBe(200);
   expect(api.child.exitCode).toBeNull();
 }, 120_000);
+
+test('PostgreSQL restarted under traffic: the api and the worker ride through it, and what was uploaded is imported once', async () => {
+  const databaseUrl = await ensureDatabase(pgServer!.url, 'attendance');
+  const db = connectTestDatabase(databaseUrl);
+  const school = await aSchool(db.db);
+  const users = await someUsers(db.db, school.id, 3);
+  const devices = [await new TestDevice(url, await aDevice(db.db, school.id)).signIn(), await new TestDevice(url, await aDevice(db.db, school.id)).signIn()];
+  const worker = runScript('worker/main.ts', { DATABASE_URL: databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'info' });
+  try {
+    await worker.waitForLine(/worker started/, 60_000);
+    const batch = (first: number) => batchZip({ 'device.xml': deviceXml(), 'attendances.csv': attendancesCsv(users.map((u, i) => ({
+      record_id: first + i, user_id: u.id, type: 'checkin' as const, occurred_at: new Date(Date.now() - 3_600_000 + (first + i) * 1000).toISOString(),
+    }))) });
+    expect((await devices[0].sync(batch(1))).pkg.all('import')[0]).toMatchObject({ accepted: '3' });
+
+    // Traffic while PostgreSQL stops and comes back: sign-ins, reads and uploads, whatever they are answered.
+    let traffic = true;
+    const load = (async () => {
+      while (traffic) {
+        await Promise.allSettled([devices[1].status(), http(url, 'GET', '/healthz'), devices[1].upload(batch(100))]);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 500));
+    await pgServer!.stop();
+    pgServer = null;
+    await new Promise((r) => setTimeout(r, 5_000));
+    pgServer = await startEmbeddedPostgres(dataDir, logger, { port: pgPort });
+    await eventually(async () => (await http(url, 'GET', '/healthz')).status === 200, 30_000, 'healthz 200 after PostgreSQL is back');
+    traffic = false;
+    await load;
+
+    // Neither process exited, and both work again: a new batch goes through the whole cycle.
+    expect({ api: api.child.exitCode, worker: worker.child.exitCode }).toEqual({ api: null, worker: null });
+    await devices[1].syncReliably(() => batch(100));
+    const outcome = await devices[0].syncReliably(() => batch(4));
+    expect(outcome.pkg.all('import')[0]).toMatchObject({ accepted: '3' });
+    const stored = await db.db.selectFrom('attendances').select(['device_id', 'record_id']).where('school_id', '=', school.id).execute();
+    const perDevice = (d: TestDevice) => stored.filter((r) => r.device_id === d.identity.id).map((r) => Number(r.record_id)).sort((a, b) => a - b);
+    expect(perDevice(devices[0])).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(perDevice(devices[1])).toEqual([100, 101, 102]);
+    expect(worker.child.exitCode).toBeNull();
+  } finally {
+    await killIfRunning(worker, 'SIGTERM');
+    await db.close();
+  }
+}, 180_000);
