@@ -210,12 +210,16 @@ export type CancelResult = { ok: true } | { ok: false; state: FlagState | null }
 /** Cancels a pending flag of this device; otherwise says why not (null: no such flag on this device). */
 export async function cancelFlag(trx: Trx, deviceId: string, flagId: number, staffId: number): Promise<CancelResult> {
   await settleExpired(trx, [deviceId]);
+  // delivered_at: a PUSH terminal's flag has no session, but once a command of it went out it is delivered.
   const row = await trx.updateTable('device_flags').set({ cancelled_at: sql`now()` })
     .where('id', '=', flagId).where('device_id', '=', deviceId)
-    .where('delivered_in', 'is', null).where('cancelled_at', 'is', null).where('applied_at', 'is', null)
+    .where('delivered_in', 'is', null).where('delivered_at', 'is', null).where('cancelled_at', 'is', null).where('applied_at', 'is', null)
     .returning(['id', 'device_id']).executeTakeFirst();
   if (row) {
     await trx.insertInto('flag_events').values({ flag_id: row.id, device_id: row.device_id, action: 'cancelled', staff_id: staffId }).execute();
+    // On a PUSH terminal the flag was queued as commands when it was set: they go with it.
+    await trx.updateTable('push_commands').set({ status: 'cancelled', finished_at: sql`now()`, failure: 'its flag was cancelled' })
+      .where('flag_id', '=', row.id).where('status', '=', 'queued').execute();
     return { ok: true };
   }
   const found = await findFlag(trx, deviceId, flagId);
