@@ -11,8 +11,8 @@ import tseslint from 'typescript-eslint';
 const ROOT = import.meta.dirname;
 /** What drives the service from outside: may import anything, imported by nothing of the service. */
 const DRIVERS = ['./bin', './bench', './simulator', './test', './tools', './fixtures'];
-/** The worker's half of the channels: the api never loads it. */
-const CHANNEL_IMPORT_CODE = ['./channels/{kit/**,importers.ts,*/importer.ts,*/*-log.ts}'];
+/** The worker's half of the channels: the api never loads it. channels/push/ is all worker code (PUSH imports, roster, deadlines). */
+const CHANNEL_IMPORT_CODE = ['./channels/{kit/**,importers.ts,*/importer.ts,*/*-log.ts}', './channels/push/**'];
 const CHANNEL_DESCRIPTIONS = ['./channels/definition.ts', './channels/registry.ts', './channels/*/description.ts'];
 
 const LAYERS = 'Layers import one way: shared <- db <- channels <- worker; shared, db, channel descriptions <- api (docs/ARCHITECTURE.md).';
@@ -52,6 +52,11 @@ export default tseslint.config(
     files: ['api/**/*.ts', 'worker/**/*.ts', 'channels/**/*.ts', 'shared/**/*.ts', 'web/**/*.ts', 'simulator/**/*.ts', 'bin/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'kysely', message: 'Queries live in db/repositories; import Db/Trx from db/database.ts.' }] }],
+      // A Db or Trx handle builds queries without importing kysely: the builder's entry points are refused too.
+      'no-restricted-syntax': ['error', {
+        selector: 'CallExpression[callee.type="MemberExpression"][callee.property.name=/^(selectFrom|insertInto|updateTable|deleteFrom|mergeInto|replaceInto|selectNoFrom)$/]',
+        message: 'Queries live in db/repositories: call a repository function with the Db/Trx handle.',
+      }],
     },
   },
   {

@@ -5,7 +5,7 @@
 // and its own user list compared with the school's roster.
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
-import { findDevice, updateDevice } from '../../db/repositories/devices.js';
+import { allowedNetworksOf, findDevice, updateDevice } from '../../db/repositories/devices.js';
 import {
   cancelCommand, deletePendingTerminal, listCommands, listPendingTerminals, queueCommands, registerTerminal, rosterDifferences, terminalState, updateTerminalSettings,
 } from '../../db/repositories/push.js';
@@ -177,12 +177,12 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
       await pushDeviceInScope(db, auth, params.id);
       const state = await terminalState(db, params.id);
       if (!state) throw notFound('PUSH terminal');
-      const networks = await db.selectFrom('devices').select('allowed_networks').where('id', '=', params.id).executeTakeFirstOrThrow();
+      const allowedNetworks = await allowedNetworksOf(db, params.id);
       return reply.ok({
         serial_number: state.serial_number, first_seen_at: state.first_seen_at, last_seen_at: state.last_seen_at, address: state.address,
         model: state.model, firmware: state.firmware, push_version: state.push_version, options: state.options,
         stamps: { ATTLOG: Number(state.attlog_stamp), OPERLOG: Number(state.operlog_stamp), ATTPHOTO: Number(state.attphoto_stamp) },
-        delay_seconds: state.delay_seconds, allowed_networks: networks.allowed_networks,
+        delay_seconds: state.delay_seconds, allowed_networks: allowedNetworks,
       });
     },
   });

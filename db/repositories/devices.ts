@@ -43,6 +43,12 @@ export async function isActiveDevice(db: DbOrTrx, deviceId: string): Promise<boo
 }
 
 /** For the token endpoint only: the secret hash never leaves the auth code. */
+/** The networks a PUSH terminal may call from (null: anywhere). */
+export async function allowedNetworksOf(db: DbOrTrx, id: string): Promise<string[] | null> {
+  const row = await db.selectFrom('devices').select('allowed_networks').where('id', '=', id).executeTakeFirst();
+  return row?.allowed_networks ?? null;
+}
+
 export async function findDeviceCredentials(db: DbOrTrx, id: string) {
   return db.selectFrom('devices').select(['id', 'school_id', 'secret_hash', 'disabled_at']).where('id', '=', id).executeTakeFirst();
 }

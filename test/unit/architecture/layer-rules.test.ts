@@ -1,0 +1,45 @@
+// The layer rules of docs/ARCHITECTURE.md are ESLint rules (eslint.config.js); each is probed
+// here with a file that breaks it, placed where it would break it, so that a rule loosened by
+// mistake (or a hole like those of issue 26 §4) fails a test rather than going unseen.
+// The probes are linted as text: no file is written, and no type information is needed.
+import { describe, expect, test } from '@jest/globals';
+import { ESLint } from 'eslint';
+
+const eslint = new ESLint({
+  cwd: process.cwd(),
+  overrideConfig: { languageOptions: { parserOptions: { projectService: false } }, rules: { '@typescript-eslint/no-floating-promises': 'off' } },
+});
+
+async function problems(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return result.messages.map((m) => `${m.ruleId}`);
+}
+
+const PROBES: Array<[string, string, string, string]> = [
+  ['shared/ imports db/', 'shared/lint-probe.ts', `import { ping } from '../db/database.js';\nexport const p = ping;\n`, 'import-x/no-restricted-paths'],
+  ['db/ imports the api', 'db/lint-probe.ts', `import { createApp } from '../api/app.js';\nexport const p = createApp;\n`, 'import-x/no-restricted-paths'],
+  ['channels/ import the worker', 'channels/kit/lint-probe.ts', `import { startWorker } from '../../worker/worker.js';\nexport const p = startWorker;\n`, 'import-x/no-restricted-paths'],
+  ['the api imports the worker', 'api/lint-probe.ts', `import { startWorker } from '../worker/worker.js';\nexport const p = startWorker;\n`, 'import-x/no-restricted-paths'],
+  ['the api imports channel import code', 'api/lint-probe.ts', `import { importerOf } from '../channels/importers.js';\nexport const p = importerOf;\n`, 'import-x/no-restricted-paths'],
+  ['the api imports the PUSH import (worker code)', 'api/push/lint-probe.ts', `import * as s from '../../channels/push/session.js';\nexport const p = s;\n`, 'import-x/no-restricted-paths'],
+  ['a channel description imports import code', 'channels/synchro/description.ts', `import * as k from '../kit/csv-log.js';\nexport const p = k;\n`, 'import-x/no-restricted-paths'],
+  ['the worker imports the api', 'worker/lint-probe.ts', `import { createApp } from '../api/app.js';\nexport const p = createApp;\n`, 'import-x/no-restricted-paths'],
+  ['kysely imported outside db/', 'api/routes/lint-probe.ts', `import { sql } from 'kysely';\nexport const p = sql;\n`, 'no-restricted-imports'],
+  ['a query built on a Db handle outside db/', 'api/routes/lint-probe.ts',
+    `import type { Db } from '../../db/database.js';\nexport const p = (db: Db) => db.selectFrom('devices').selectAll().execute();\n`, 'no-restricted-syntax'],
+  ['a write built on a Trx handle in the worker', 'worker/jobs/lint-probe.ts',
+    `import type { Trx } from '../../db/database.js';\nexport const p = (trx: Trx) => trx.deleteFrom('devices').execute();\n`, 'no-restricted-syntax'],
+  ['the dashboard imports server code', 'web/src/lint-probe.ts', `import { createApp } from '../../api/app.js';\nexport const p = createApp;\n`, '@typescript-eslint/no-restricted-imports'],
+  ['a focused test', 'test/unit/lint-probe.test.ts', `import { test } from '@jest/globals';\ntest.only('x', () => undefined);\n`, 'jest/no-focused-tests'],
+];
+
+describe('each layer rule refuses the file that breaks it', () => {
+  test.each(PROBES)('%s', async (_what, filePath, code, rule) => {
+    expect(await problems(filePath, code)).toContain(rule);
+  });
+
+  test('and the same imports where the layers allow them pass', async () => {
+    expect(await problems('worker/lint-probe.ts', `import { importerOf } from '../channels/importers.js';\nexport const p = importerOf;\n`)).toEqual([]);
+    expect(await problems('db/repositories/lint-probe.ts', `import type { Db } from '../database.js';\nexport const p = (db: Db) => db.selectFrom('devices').selectAll().execute();\n`)).toEqual([]);
+  });
+});
