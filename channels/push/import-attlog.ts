@@ -11,7 +11,7 @@ import {
 } from '../../db/repositories/push-punches.js';
 import type { FileImportStats } from '../../db/schema/index.js';
 import type { RowRejectionCode } from '../../shared/protocol/codes.js';
-import { ATTLOG_FILE, bodyLines, parseAttlogLine, type AttlogPunch, type PunchType } from '../../shared/protocol/push.js';
+import { ATTLOG_FILE, bodyLines, parseAttlogLine, parseRtlogLine, RTLOG_FILE, type AttlogPunch, type PunchType } from '../../shared/protocol/push.js';
 import { lockUsersForFigures, recomputeDays, schoolClocks, type DayKey, type SchoolClock } from '../../db/repositories/user-days.js';
 import { LocalDayIndex } from '../../shared/time/local-day-index.js';
 
@@ -62,6 +62,8 @@ export interface PushSessionToImport {
   device_id: string;
   received_at: Date;
   archive: Buffer;
+  /** The table its archive holds: ATTLOG lines, or rtlog events (Security PUSH 3.x); null: ATTLOG. */
+  push_table: 'ATTLOG' | 'rtlog' | null;
 }
 
 export interface PushImportResult {
@@ -75,6 +77,8 @@ type Pending = PunchRow & { line: number; session: SessionState };
 
 interface SessionState {
   session: PushSessionToImport;
+  /** ATTLOG or rtlog: the file its stats and row codes are reported under. */
+  file: string;
   stats: FileImportStats;
   rejections: RejectionRow[];
   skew: number | null;
@@ -94,7 +98,8 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
   for (const session of sessions) {
     const device = devices.get(session.device_id);
     if (!device) continue;
-    const state: SessionState = { session, stats: { received: 0, accepted: 0, duplicates: 0, rejected: 0, high_water_mark: 0 }, rejections: [], skew: null };
+    const rtlog = session.push_table === 'rtlog';
+    const state: SessionState = { session, file: rtlog ? RTLOG_FILE : ATTLOG_FILE, stats: { received: 0, accepted: 0, duplicates: 0, rejected: 0, high_water_mark: 0 }, rejections: [], skew: null };
     states.push(state);
     touched.school(device.school_id, device.school_timezone, device.day_end.slice(0, 5));
     const timeZone = device.timezone ?? device.school_timezone;
@@ -102,8 +107,10 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
     const lines = bodyLines(session.archive.toString('utf8'));
     let readable = 0;
     lines.forEach((text, i) => {
+      const result = rtlog ? parseRtlogLine(text, timeZone, session.received_at) : parseAttlogLine(text, timeZone, session.received_at);
+      // An rtlog event naming no user (door, alarm, unregistered person) is no punch: it stays in the archive, uncounted.
+      if (result === null) return;
       state.stats.received++;
-      const result = parseAttlogLine(text, timeZone, session.received_at);
       if (result.ok) {
         readable++;
         parsed.push({ state, line: i + 1, punch: result.punch, schoolId: device.school_id });
@@ -161,7 +168,7 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
   await touched.recompute(trx, now);
 
   const results = states.map((s) => ({ sessionId: s.session.id, stats: s.stats, clockSkewSeconds: s.skew }));
-  await finishPushSessions(trx, results.map((r) => ({ id: r.sessionId, stats: { [ATTLOG_FILE]: r.stats }, clockSkewSeconds: r.clockSkewSeconds })));
+  await finishPushSessions(trx, states.map((s) => ({ id: s.session.id, stats: { [s.file]: s.stats }, clockSkewSeconds: s.skew })));
   // Per terminal: "complete up to" its latest batch's arrival; the skew of its latest real-time punch.
   const health = new Map<string, { id: string; receivedAt: Date; clockSkewSeconds: number | null }>();
   for (const s of states) {
@@ -178,7 +185,7 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
 
 function reject(state: SessionState, line: number, code: RowRejectionCode): void {
   state.stats.rejected++;
-  state.rejections.push({ file: ATTLOG_FILE, line, recordId: null, code });
+  state.rejections.push({ file: state.file, line, recordId: null, code });
 }
 
 /**

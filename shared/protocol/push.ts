@@ -14,6 +14,8 @@ export const PUSH_MAX_BODY_BYTES = 4 * 1024 * 1024;
 export const PUSH_SESSION_CHANNEL = 'push';
 /** The file name an ATTLOG batch is reported under (session stats, rejections). */
 export const ATTLOG_FILE = 'ATTLOG';
+/** The file name a Security PUSH 3.x rtlog batch is reported under. */
+export const RTLOG_FILE = 'rtlog';
 
 /** A PIN is the user's badge: printable, no tabs or control characters. */
 const PIN = /^[^\x00-\x1f\x7f]{1,64}$/;
@@ -160,9 +162,15 @@ export function wallClockToInstant(text: string, timeZone: string): Date | null 
   return new Date(candidates[0] ?? wall - before);
 }
 
-/** The timezone's UTC offset in hours now (PUSH.md §3 `TimeZone=`), e.g. 1, 5.5, -3. */
-export function utcOffsetHours(timeZone: string, at: Date): number {
-  return DateTime.fromJSDate(at, { zone: timeZone }).offset / 60;
+/**
+ * The timezone's UTC offset at `at` as PUSH.md §3 `TimeZone=` writes it: an integer, whole hours
+ * (1, -5) or, when the offset is not whole hours, minutes (330 for UTC+5:30, 345 for UTC+5:45,
+ * -210 for UTC-3:30) — firmware reads an integer, and `5.5` is not one. `minutes` is the offset
+ * itself (what the server remembers having sent, to send it again at a DST change).
+ */
+export function pushTimeZone(timeZone: string, at: Date): { minutes: number; option: number } {
+  const minutes = DateTime.fromJSDate(at, { zone: timeZone }).offset;
+  return { minutes, option: minutes % 60 === 0 ? minutes / 60 : minutes };
 }
 
 /**

@@ -5,7 +5,7 @@
 // TimeZone option in the vendor's encoding.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { sql } from 'kysely';
-import { PushTerminal } from '../../simulator/push-client.js';
+import { handshakeOptions, PushTerminal } from '../../simulator/push-client.js';
 import { connectTestDatabase } from '../support/database.js';
 import { aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
@@ -85,5 +85,82 @@ describe('never OK and then drop', () => {
     ]);
     for (const u of [a, b, c]) expect(await secondsOn(u.id, '2026-12-04')).toBe(8 * 3600);
     expect(await presentOn(school.id, '2026-12-04')).toBe(3);
+  });
+
+  test('a table the server does not import is kept with the terminal and shown to staff; tabledata is acknowledged as <tablename>=<count>', async () => {
+    const school = await aSchool(db.db);
+    const { terminal, deviceId } = await registered(school.id);
+    const state = 'time=2026-12-04 08:00:00\tsensor=01\trelay=00\talarm=0000000000000000\tdoor=01\n';
+    expect((await terminal.upload('rtstate', state)).body).toBe('OK');
+    expect((await terminal.upload('rtstate', state)).body).toBe('OK'); // the same bytes after a lost answer: kept once
+    const users = 'user uid=1\tcardno=\tpin=1\tpassword=\tgroup=1\tname=Ana\tprivilege=0\nuser uid=2\tcardno=\tpin=2\tname=Ben\tprivilege=0\n';
+    const tabledata = await fetch(`${stack.url}/iclock/cdata?SN=${terminal.sn}&table=tabledata&tablename=user&count=2`, { method: 'POST', body: users });
+    expect([tabledata.status, await tabledata.text()]).toEqual([200, 'user=2']);
+    expect((await terminal.upload('FINGERTMP', 'FP PIN=1\tFID=0\tTMP=AAAA\n')).body).toBe('OK');
+    expect((await terminal.upload('ATTPHOTO', 'PIN=1\tSN=x\tsize=3\tCMD=uploadphoto\u0000\u0001\u0002')).body).toBe('OK');
+
+    const listed = await http(stack.url, 'GET', `/api/devices/${deviceId}/push/uploads`, { token: staff });
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((u: { table: string; text: string; bytes: number }) => [u.table, u.text, u.bytes])).toEqual([
+      ['FINGERTMP', 'FP PIN=1\tFID=0\tTMP=AAAA\n', 24],
+      ['tabledata:user', users, Buffer.byteLength(users)],
+      ['rtstate', state, Buffer.byteLength(state)],
+    ]);
+  });
+
+  test('Security PUSH 3.x: registration with its RegistryCode once approved, rtlog punches in the database, the figures and the fever alerts', async () => {
+    const school = await aSchool(db.db, { timezone: 'Asia/Kolkata' });
+    const [a, b] = [await aUser(db.db, school.id, { badge: '1003', ...enrolled }), await aUser(db.db, school.id, { badge: '1004', ...enrolled })];
+    const sn = nextSn();
+    const terminal = new PushTerminal(stack.url, sn);
+    const params = { DeviceType: 'acc', '~DeviceName': 'SpeedFace-V5L', FirmVer: 'ZAM180-Ver1.1.17', PushVersion: '3.1.2', LockCount: '1' };
+
+    // Unknown: the handshake's OK is its cue to register; registering while pending is refused (it keeps its events).
+    expect((await terminal.handshake3()).body).toBe('OK');
+    const pendingRegistry = await terminal.registry(params);
+    expect([pendingRegistry.status, pendingRegistry.body]).toEqual([403, 'DEVICE NOT APPROVED']);
+    const refused = await terminal.rtlog([{ time: '2026-12-04 08:00:00', pin: '1003', inout: 0 }]);
+    expect([refused.status, refused.body]).toEqual([403, 'DEVICE NOT APPROVED']);
+    const pending = await http(stack.url, 'GET', '/api/push/pending', { token: staff });
+    expect(pending.body.items.find((p: { serial_number: string }) => p.serial_number === sn)).toMatchObject({ model: 'SpeedFace-V5L', firmware: 'ZAM180-Ver1.1.17', push_version: '3.1.2' });
+
+    const approved = await http(stack.url, 'POST', '/api/push/terminals', { token: staff, body: { serial_number: sn, school_id: school.id, name: 'Face gate' } });
+    expect(approved.status).toBe(201);
+    const deviceId = approved.body.id as string;
+    const registry = await terminal.registry(params);
+    expect(registry.status).toBe(200);
+    const code = /^RegistryCode=([0-9a-f]{32})$/.exec(registry.body)?.[1];
+    expect(code).toBeDefined();
+    const hello = await terminal.handshake3();
+    expect(hello.body.split('\n')[0]).toBe('registry=ok');
+    expect(handshakeOptions(hello.body)).toMatchObject({ RegistryCode: code, Realtime: '1', RequestDelay: '10', TransTables: 'User Transaction', TimeZone: '330' });
+    expect(handshakeOptions((await terminal.pushOptions()).body)).toMatchObject({ RequestDelay: '10', TimeZone: '330', PushProtVer: '3.1.2' });
+
+    const sent = await terminal.rtlog([
+      { time: '2026-12-04 08:00:00', pin: '1003', inout: 0, temperature: 36.5 },
+      { time: '2026-12-04 08:00:05', pin: '0', event: 27 }, // an unregistered face: no user, no punch
+      { time: '2026-12-04 08:01:00', pin: '1004', inout: 0, temperature: 38.2 }, // fever (threshold 37.5)
+      { time: '2026-12-04 16:00:00', pin: '1003', inout: 1, temperature: 0 }, // 0: not measured
+      { time: '2026-12-04 16:01:00', pin: '1004', inout: 1, temperature: 255 },
+    ]);
+    expect([sent.status, sent.body]).toEqual([200, 'OK']);
+    const [stats] = await imported(deviceId, 1);
+    expect(stats.rtlog).toMatchObject({ received: 4, accepted: 4, duplicates: 0, rejected: 0 });
+    expect((await punchesOf(deviceId)).map((p) => [p.user_id, p.local, p.type, p.verify, p.temperature === null ? null : Number(p.temperature)])).toEqual([
+      [a.id, '2026-12-04 08:00:00', 'checkin', 15, 36.5], [a.id, '2026-12-04 16:00:00', 'checkout', 15, null],
+      [b.id, '2026-12-04 08:01:00', 'checkin', 15, 38.2], [b.id, '2026-12-04 16:01:00', 'checkout', 15, null],
+    ]);
+    expect(await secondsOn(a.id, '2026-12-04')).toBe(8 * 3600);
+    expect(await secondsOn(b.id, '2026-12-04')).toBe(8 * 3600);
+    expect(await presentOn(school.id, '2026-12-04')).toBe(2);
+    const alerts = await http(stack.url, 'GET', `/api/alerts?school_id=${school.id}`, { token: staff });
+    expect(alerts.body.items.map((f: { user_id: number; temperature: number; device_id: string; occurred_at: string }) => [f.user_id, f.temperature, f.device_id, f.occurred_at]))
+      .toEqual([[b.id, 38.2, deviceId, '2026-12-04T02:31:00.000Z']]);
+
+    // The same events again (a lost OK): one session, no second row, no second fever.
+    expect((await terminal.rtlog([{ time: '2026-12-04 08:01:00', pin: '1004', inout: 0, temperature: 38.2 }])).body).toBe('OK');
+    const [, again] = await imported(deviceId, 2);
+    expect(again.rtlog).toMatchObject({ received: 1, accepted: 0, duplicates: 1 });
+    expect((await http(stack.url, 'GET', `/api/alerts?school_id=${school.id}`, { token: staff })).body.items).toHaveLength(1);
   });
 });

@@ -75,7 +75,7 @@ describe('enrolment and handshake', () => {
     expect(again.status).toBe(409);
 
     const options = handshakeOptions((await terminal.handshake()).body);
-    expect(options).toMatchObject({ ATTLOGStamp: '0', OPERLOGStamp: '0', TimeZone: '5.5', Delay: '10', Realtime: '1', Encrypt: 'None' });
+    expect(options).toMatchObject({ ATTLOGStamp: '0', OPERLOGStamp: '0', TimeZone: '330', Delay: '10', Realtime: '1', Encrypt: 'None' });
     const sent = await terminal.punches([{ pin: '101', time: '2026-11-20 08:00:00', status: 0 }], 9001);
     expect([sent.status, sent.body]).toEqual([200, 'OK: 1']);
     await imported(approved.body.id, 1);
