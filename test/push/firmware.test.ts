@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { sql } from 'kysely';
 import { handshakeOptions, PushTerminal } from '../../simulator/push-client.js';
+import { terminalTime } from '../../simulator/push-fleet.js';
+import { EVERY_DAY, schoolClock } from '../support/clock.js';
 import { connectTestDatabase } from '../support/database.js';
 import { aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
@@ -162,5 +164,41 @@ describe('never OK and then drop', () => {
     const [, again] = await imported(deviceId, 2);
     expect(again.rtlog).toMatchObject({ received: 1, accepted: 0, duplicates: 1 });
     expect((await http(stack.url, 'GET', `/api/alerts?school_id=${school.id}`, { token: staff })).body.items).toHaveLength(1);
+  });
+});
+
+describe('clock skew from real-time punches only', () => {
+  test('a punch stored during an outage, or one sent again, leaves the skew of the last real-time punch; both are in the figures', async () => {
+    const clock = schoolClock();
+    const school = await aSchool(db.db, { timezone: clock.timezone, school_days: EVERY_DAY });
+    const user = await aUser(db.db, school.id, { badge: '77', enrolled_on: clock.day(-30) });
+    const { terminal, deviceId } = await registered(school.id);
+    const device = async () => (await http(stack.url, 'GET', `/api/devices/${deviceId}`, { token: staff })).body;
+    const sessionSkews = async () => (await db.db.selectFrom('sync_sessions').select('clock_skew_seconds').where('device_id', '=', deviceId).orderBy('received_at').execute())
+      .map((s) => s.clock_skew_seconds);
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    // The terminal's clock is 40 s behind: its real-time punch says 40 s before it arrives.
+    const live = terminalTime(new Date(now - 40_000), clock.timezone);
+    expect((await terminal.punches([{ pin: '77', time: live }])).body).toBe('OK: 1');
+    await imported(deviceId, 1);
+    expect((await device()).clock_skew_seconds).toBeGreaterThanOrEqual(-45);
+    expect((await device()).clock_skew_seconds).toBeLessThanOrEqual(-39);
+
+    // Back from a 2-hour outage with the one punch it stored meanwhile: a backlog, not a clock 2 h off.
+    const stored = terminalTime(new Date(now - 7_201_000), clock.timezone);
+    expect((await terminal.punches([{ pin: '77', time: stored }])).body).toBe('OK: 1');
+    // The real-time punch again (its OK was lost): a duplicate says nothing about the clock either.
+    expect((await terminal.upload('ATTLOG', `77\t${live}\t255\t1\n`)).body).toBe('OK: 1');
+    await imported(deviceId, 3);
+    const [first, outage, resent] = await sessionSkews();
+    expect([outage, resent]).toEqual([null, null]);
+    const after = await device();
+    expect(after.clock_skew_seconds).toBe(first);
+    expect(after.attention_reasons).not.toContain('clock_off');
+
+    // Both punches are in: paired (stored one opens, live one closes) and counted in the day.
+    const rows = await punchesOf(deviceId);
+    expect(rows.map((r) => [r.local, r.type])).toEqual([[stored, 'checkin'], [live, 'checkout']]);
+    expect(await secondsOn(user.id, clock.today)).toBe(7_161);
   });
 });
