@@ -306,7 +306,9 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
       return IDLE;
     }
     logger.info({ sn, commands: commands.map((c) => c.id) }, 'push: commands sent');
-    return new PushAnswer(200, commands.map((c) => `C:${c.id}:${c.command}`).join('\n') + '\n');
+    // PUSH.md §5: an answer holding one command ends without a newline (strict clients reject `C:17:INFO\n`).
+    const lines = commands.map((c) => `C:${c.id}:${c.command}`);
+    return new PushAnswer(200, lines.length === 1 ? lines[0] : `${lines.join('\n')}\n`);
   };
 
   const infoNoted = new Map<string, number>();
@@ -320,7 +322,7 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
       .filter((e): e is [string, string] => Boolean(e[1]))));
   };
 
-  // Command results (PUSH.md §5): one per line; a shell result may span several lines.
+  // Command results (PUSH.md §5): one per ID= line; a result may span several lines (shared/protocol/push.ts).
   const devicecmd: Route = async (req) => {
     const sn = serialOf(req);
     const terminal = approved(await findTerminal(db, sn), req.address);
@@ -328,6 +330,9 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
     const { ignored } = await db.transaction().execute(async (trx) => {
       const outcome = await recordCommandResults(trx, terminal.device_id, results);
       for (const command of outcome.recorded) await commandFinished(trx, terminal.device_id, command);
+      // INFO answers the terminal's settings on the lines after its result: kept like an options upload.
+      const mine = new Set(outcome.recorded.filter((c) => c.status === 'succeeded' && /^INFO\b/i.test(c.command)).map((c) => c.id));
+      for (const r of results) if (mine.has(r.id) && r.content) await recordOptions(trx, sn, parseOptions(r.content));
       return outcome;
     });
     // Ids of another terminal's commands, unknown ids, or results already recorded: answered OK

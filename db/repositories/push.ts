@@ -352,11 +352,13 @@ export interface FinishedCommand {
 }
 
 /** Records results for this terminal's own sent commands; ids of other terminals or unknown ids are ignored (and returned as such). */
-export async function recordCommandResults(trx: Trx, deviceId: string, results: ReadonlyArray<{ id: number; returnCode: number; cmd: string | null; content: string | null }>): Promise<{ recorded: FinishedCommand[]; ignored: number[] }> {
+export async function recordCommandResults(trx: Trx, deviceId: string, results: ReadonlyArray<{ id: number; returnCode: number | null; cmd: string | null; content: string | null }>): Promise<{ recorded: FinishedCommand[]; ignored: number[] }> {
   if (results.length === 0) return { recorded: [], ignored: [] };
+  // A result without a Return code is no success (PUSH.md §5): failed, and said so.
   const rows = await sql<{ id: string; flag_id: string | null; command: string; status: PushCommandStatus }>`
     UPDATE push_commands c SET status = CASE WHEN r.code >= 0 THEN 'succeeded' ELSE 'failed' END, return_code = r.code, result_cmd = r.cmd,
-      result_content = r.content, finished_at = now(), failure = CASE WHEN r.code < 0 THEN 'terminal answered ' || r.code END
+      result_content = r.content, finished_at = now(),
+      failure = CASE WHEN r.code IS NULL THEN 'terminal answered without a Return code' WHEN r.code < 0 THEN 'terminal answered ' || r.code END
     FROM unnest(${results.map((r) => r.id)}::bigint[], ${results.map((r) => r.returnCode)}::int[], ${results.map((r) => r.cmd)}::text[], ${results.map((r) => r.content)}::text[]) AS r(id, code, cmd, content)
     WHERE c.id = r.id AND c.device_id = ${deviceId}::uuid AND c.status IN ('sent', 'queued')
     RETURNING c.id, c.flag_id, c.command, c.status

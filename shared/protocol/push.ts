@@ -191,36 +191,52 @@ export function parseOptions(body: string): Record<string, string> {
 
 export interface CommandResult {
   id: number;
-  returnCode: number;
+  /** Null: the terminal named no Return, which is no success (PUSH.md §5). */
+  returnCode: number | null;
   cmd: string | null;
-  /** A shell result's output, which may span several lines. */
+  /** What followed the result: a shell's output, an INFO answer's `key=value` settings … */
   content: string | null;
 }
 
 /**
- * A devicecmd body: one `ID=<id>&Return=<code>&CMD=<word>` per line; a shell result carries
- * `Content=` whose text runs on over the following lines until the next `ID=` line.
- * Lines that name no numeric id are skipped (counted by the caller through the result count).
+ * A devicecmd body (PUSH.md §5): one result per `ID=<id>&Return=<code>&CMD=<word>` line, and
+ * results as the vendor writes them beyond that. A result runs from its `ID=` line to the next
+ * one: `Return=` and `CMD=` may each come on a line of their own (PutFile, Shell, GetFile), the
+ * first of each is the result's;
+ * `Content=` (on the ID line or its own) starts the content; any other line is content too —
+ * INFO answers its settings on the lines after its result line. A result that names no numeric
+ * id is skipped (the caller counts results); one without a Return keeps `returnCode` null.
  */
 export function parseCommandResults(body: string): CommandResult[] {
-  const results: CommandResult[] = [];
-  let current: CommandResult | null = null;
+  const results: Array<CommandResult & { lines: string[] }> = [];
+  let current: (CommandResult & { lines: string[] }) | null = null;
   for (const line of body.split(/\r\n|\n|\r/)) {
     if (/^ID=/i.test(line)) {
-      const params = new URLSearchParams(line.replace(/^ID=/i, 'ID='));
-      const contentAt = line.search(/&Content=/i);
-      const id = Number(params.get('ID'));
-      const code = Number(params.get('Return'));
       current = null;
-      if (!Number.isSafeInteger(id) || id <= 0 || !Number.isInteger(code)) continue;
-      current = { id, returnCode: code, cmd: params.get('CMD'), content: contentAt >= 0 ? line.slice(contentAt + '&Content='.length) : null };
+      const contentAt = line.search(/&Content=/i);
+      const params = new URLSearchParams(contentAt >= 0 ? line.slice(0, contentAt) : line);
+      const id = Number(params.get('ID') ?? params.get('id'));
+      if (!Number.isSafeInteger(id) || id <= 0) continue;
+      current = { id, returnCode: returnCodeOf(params.get('Return') ?? params.get('return')), cmd: params.get('CMD') ?? params.get('cmd'), content: null, lines: [] };
+      if (contentAt >= 0) current.lines.push(line.slice(contentAt + '&Content='.length));
       results.push(current);
-    } else if (current && current.content !== null) {
-      current.content += `\n${line}`;
+    } else if (current) {
+      // Return and CMD on lines of their own (other header lines, SN= or FILENAME=, may come between).
+      const field = /^(Return|CMD)=(.*)$/i.exec(line);
+      if (field && field[1].toLowerCase() === 'return' && current.returnCode === null) current.returnCode = returnCodeOf(field[2]);
+      else if (field && field[1].toLowerCase() === 'cmd' && current.cmd === null) current.cmd = field[2].trim();
+      else if (current.lines.length === 0 && /^Content=/i.test(line)) current.lines.push(line.slice('Content='.length));
+      else current.lines.push(line);
     }
   }
-  for (const r of results) if (r.content !== null) r.content = r.content.replace(/\n+$/, '').slice(0, 64 * 1024);
-  return results;
+  return results.map(({ lines, ...r }) => {
+    const content = lines.join('\n').replace(/\n+$/, '').slice(0, 64 * 1024);
+    return { ...r, content: content === '' ? null : content };
+  });
+}
+
+function returnCodeOf(text: string | null): number | null {
+  return text !== null && /^\s*-?\d{1,10}\s*$/.test(text) ? Number(text) : null;
 }
 
 export interface TerminalUser {

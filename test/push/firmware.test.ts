@@ -202,3 +202,33 @@ describe('clock skew from real-time punches only', () => {
     expect(await secondsOn(user.id, clock.today)).toBe(7_161);
   });
 });
+
+describe('command results as the vendor writes them', () => {
+  test('one command ends without a newline; INFO keeps the settings that follow its result; a result over several lines needs its Return', async () => {
+    const school = await aSchool(db.db);
+    const { terminal, deviceId } = await registered(school.id);
+    const queue = async (command: string) => (await http(stack.url, 'POST', `/api/devices/${deviceId}/commands`, { token: staff, body: { command } })).body.id as number;
+    const nextPoll = () => waitFor(async () => {
+      const body = (await terminal.poll()).body;
+      return body === 'OK' ? undefined : body;
+    }, 5000, 'commands at the poll');
+    const history = async () => new Map(((await http(stack.url, 'GET', `/api/devices/${deviceId}/commands`, { token: staff })).body.items as Array<{ id: number }>).map((c) => [c.id, c]));
+
+    // The first roster (no users: nothing) may come first; the INFO alone.
+    const info = await queue('INFO');
+    expect(await nextPoll()).toBe(`C:${info}:INFO`);
+    const settings = ['~DeviceName=SpeedFace-V5L', 'MAC=00:17:61:12:34:56', 'UserCount=12', 'FPCount=3', 'FWVersion=Ver 6.60 Apr 2 2020', 'IPAddress=10.1.2.3'];
+    expect((await terminal.results([`ID=${info}&Return=0&CMD=INFO`, ...settings])).body).toBe('OK');
+    expect((await history()).get(info)).toMatchObject({ status: 'succeeded', return_code: 0, result_content: settings.join('\n') });
+    const reported = (await http(stack.url, 'GET', `/api/devices/${deviceId}/push`, { token: staff })).body;
+    expect(reported).toMatchObject({ model: 'SpeedFace-V5L', firmware: 'Ver 6.60 Apr 2 2020', options: { UserCount: '12', FPCount: '3', IPAddress: '10.1.2.3' } });
+
+    // Two commands: one per line. Their results with ID=, Return= and CMD= on lines of their own.
+    const [reboot, check] = [await queue('REBOOT'), await queue('CHECK')];
+    expect(await nextPoll()).toBe(`C:${reboot}:REBOOT\nC:${check}:CHECK\n`);
+    expect((await terminal.results([`ID=${reboot}`, 'Return=-1002', 'CMD=Shell', `ID=${check}`, 'SN=x', 'CMD=CHECK'])).body).toBe('OK');
+    const done = await history();
+    expect(done.get(reboot)).toMatchObject({ status: 'failed', return_code: -1002, failure: 'terminal answered -1002' });
+    expect(done.get(check)).toMatchObject({ status: 'failed', return_code: null, failure: 'terminal answered without a Return code' });
+  });
+});
