@@ -113,6 +113,23 @@ export async function noteTimeZoneSent(db: DbOrTrx, serialNumber: string, minute
     .where('serial_number', '=', serialNumber).where(sql<boolean>`timezone_offset_sent IS DISTINCT FROM ${minutes}::int`).execute();
 }
 
+/**
+ * Enabled terminals whose UTC offset now (their own timezone, else their school's) differs from
+ * the one they were last given, locked SKIP LOCKED; never-told terminals get theirs at the handshake.
+ */
+export async function terminalsWithStaleTimeZone(trx: Trx, limit: number) {
+  const rows = await sql<{ serial_number: string; device_id: string; timezone: string; timezone_offset_sent: number }>`
+    SELECT t.serial_number, t.device_id, coalesce(d.timezone, s.timezone) AS timezone, t.timezone_offset_sent
+    FROM push_terminals t JOIN devices d ON d.id = t.device_id JOIN schools s ON s.id = d.school_id
+    WHERE d.disabled_at IS NULL AND t.timezone_offset_sent IS NOT NULL
+      AND t.timezone_offset_sent <> round(extract(epoch FROM (now() AT TIME ZONE coalesce(d.timezone, s.timezone)) - (now() AT TIME ZONE 'UTC')) / 60)::int
+    ORDER BY t.serial_number
+    LIMIT ${limit}
+    FOR UPDATE OF t SKIP LOCKED
+  `.execute(trx);
+  return rows.rows;
+}
+
 /** The terminal's cursor for a table moves forward only; a full resync sets it back (`resetStamps`). */
 export async function raiseStamp(trx: DbOrTrx, serialNumber: string, table: 'ATTLOG' | 'OPERLOG' | 'ATTPHOTO', stamp: number): Promise<void> {
   const column = ({ ATTLOG: 'attlog_stamp', OPERLOG: 'operlog_stamp', ATTPHOTO: 'attphoto_stamp' } as const)[table];

@@ -5,7 +5,8 @@
 // TimeZone option in the vendor's encoding.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { sql } from 'kysely';
-import { handshakeOptions, PushTerminal } from '../../simulator/push-client.js';
+import { handshakeOptions, parseCommands, PushTerminal } from '../../simulator/push-client.js';
+import { pushTimeZone } from '../../shared/protocol/push.js';
 import { terminalTime } from '../../simulator/push-fleet.js';
 import { EVERY_DAY, schoolClock } from '../support/clock.js';
 import { connectTestDatabase } from '../support/database.js';
@@ -230,5 +231,40 @@ describe('command results as the vendor writes them', () => {
     const done = await history();
     expect(done.get(reboot)).toMatchObject({ status: 'failed', return_code: -1002, failure: 'terminal answered -1002' });
     expect(done.get(check)).toMatchObject({ status: 'failed', return_code: null, failure: 'terminal answered without a Return code' });
+  });
+});
+
+describe('TimeZone in the vendor encoding', () => {
+  test('an integer: whole hours, or minutes when not whole hours, on both sides of a DST change', () => {
+    expect(pushTimeZone('Asia/Kolkata', new Date('2026-12-04T00:00:00Z')).option).toBe(330);
+    expect(pushTimeZone('Asia/Kathmandu', new Date('2026-12-04T00:00:00Z')).option).toBe(345);
+    expect(pushTimeZone('America/St_Johns', new Date('2026-12-04T00:00:00Z')).option).toBe(-210);
+    expect(pushTimeZone('America/St_Johns', new Date('2026-07-04T00:00:00Z')).option).toBe(-150);
+    // Paris springs forward at 2027-03-28 01:00 UTC.
+    expect(pushTimeZone('Europe/Paris', new Date('2027-03-28T00:59:59Z'))).toEqual({ minutes: 60, option: 1 });
+    expect(pushTimeZone('Europe/Paris', new Date('2027-03-28T01:00:00Z'))).toEqual({ minutes: 120, option: 2 });
+  });
+
+  test('after a DST change the terminal is sent its new offset at its next poll, not at its next handshake', async () => {
+    const school = await aSchool(db.db, { timezone: 'Europe/Paris' });
+    const { terminal, deviceId, sn } = await registered(school.id);
+    const now = pushTimeZone('Europe/Paris', new Date());
+    expect(handshakeOptions((await terminal.handshake()).body).TimeZone).toBe(String(now.option));
+    const sentOffset = async () => (await db.db.selectFrom('push_terminals').select('timezone_offset_sent').where('serial_number', '=', sn).executeTakeFirstOrThrow()).timezone_offset_sent;
+    expect(await sentOffset()).toBe(now.minutes);
+    // As if the handshake had been before the change: the offset it was given is the other one.
+    await db.db.updateTable('push_terminals').set({ timezone_offset_sent: now.minutes === 60 ? 120 : 60 }).where('serial_number', '=', sn).execute();
+    const commands = await waitFor(async () => {
+      const polled = parseCommands((await terminal.poll()).body);
+      return polled.length > 0 ? polled : undefined;
+    }, 10_000, 'the new offset at a poll');
+    expect(commands.map((c) => c.command)).toEqual([`SET OPTION TimeZone=${now.option}`, 'CHECK']);
+    expect(await sentOffset()).toBe(now.minutes);
+    const listed = (await http(stack.url, 'GET', `/api/devices/${deviceId}/commands`, { token: staff })).body.items;
+    expect(listed.map((c: { source: string }) => c.source)).toEqual(['clock', 'clock']);
+    // Sent once: nothing more is queued while the offset holds.
+    await terminal.results(commands.map((c) => `ID=${c.id}&Return=0&CMD=${c.command.split(' ')[0]}`));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await terminal.poll()).body).toBe('OK');
   });
 });
