@@ -24,6 +24,29 @@ export function attlogBody(punches: readonly PunchLine[], eol = '\n'): string {
   return punches.map((p) => [p.pin, p.time, String(p.status ?? 255), String(p.verify ?? 1), '0', '0', '0'].join('\t')).join(eol) + eol;
 }
 
+/** One Security PUSH 3.x rtlog event (PUSH.md §4): a punch when it names a pin. */
+export interface RtlogEvent {
+  /** 'YYYY-MM-DD HH:MM:SS', the terminal's wall clock. */
+  time: string;
+  /** '0' or absent: no user (a door or alarm event). */
+  pin?: string;
+  /** 0 entry, 1 exit, 2 none. */
+  inout?: number;
+  verify?: number;
+  event?: number;
+  /** °C; 0 when the terminal measured none. */
+  temperature?: number;
+  index?: number;
+}
+
+/** rtlog lines as SpeedFace firmware writes them: every key, TAB-separated. */
+export function rtlogBody(events: readonly RtlogEvent[], eol = '\n'): string {
+  return events.map((e, i) => [
+    `time=${e.time}`, `pin=${e.pin ?? '0'}`, 'cardno=0', 'eventaddr=1', `event=${e.event ?? 0}`, `inoutstatus=${e.inout ?? 2}`,
+    `verifytype=${e.verify ?? 15}`, `index=${e.index ?? i + 1}`, 'sitecode=0', 'linkid=0', 'maskflag=0', `temperature=${e.temperature ?? 0}`, 'convtemperature=0',
+  ].join('\t')).join(eol) + eol;
+}
+
 export interface PushCommand {
   id: number;
   command: string;
@@ -51,8 +74,26 @@ export class PushTerminal {
     return { status: res.status, body: typeof res.body === 'string' ? res.body : JSON.stringify(res.body), headers: res.headers };
   }
 
-  handshake(pushver = '2.4.1'): Promise<PushAnswer> {
-    return this.call('GET', '/iclock/cdata', { options: 'all', pushver, language: '69' });
+  handshake(pushver = '2.4.1', extra: Record<string, string> = {}): Promise<PushAnswer> {
+    return this.call('GET', '/iclock/cdata', { options: 'all', pushver, language: '69', ...extra });
+  }
+
+  /** Security PUSH 3.x: the handshake, then (when answered `OK`, not `registry=ok`) /iclock/registry with its parameters. */
+  handshake3(pushver = '3.1.2'): Promise<PushAnswer> {
+    return this.handshake(pushver, { DeviceType: 'acc', PushOptionsFlag: '1' });
+  }
+
+  registry(options: Record<string, string>): Promise<PushAnswer> {
+    return this.call('POST', '/iclock/registry', {}, Object.entries(options).map(([k, v]) => `${k}=${v}`).join(','));
+  }
+
+  /** Security PUSH 3.x: the options read after registering. */
+  pushOptions(): Promise<PushAnswer> {
+    return this.call('POST', '/iclock/push', {});
+  }
+
+  rtlog(events: readonly RtlogEvent[]): Promise<PushAnswer> {
+    return this.upload('rtlog', rtlogBody(events));
   }
 
   upload(table: string, body: string | Uint8Array, opts: { stamp?: number; contentType?: string } = {}): Promise<PushAnswer> {
@@ -72,7 +113,7 @@ export class PushTerminal {
   }
 }
 
-/** The handshake's `key=value` lines. */
+/** The handshake's `key=value` lines (a 2.x answer's first line names the SN; a 3.x answer has none). */
 export function handshakeOptions(body: string): Record<string, string> {
-  return Object.fromEntries(body.split('\n').slice(1).filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(body.split('\n').filter((l) => l.includes('=') && !l.startsWith('GET OPTION FROM')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 }

@@ -9,12 +9,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import proxyaddr from 'proxy-addr';
 import {
-  countFingerprints, findTerminal, hasOpenCommands, noteContact, raiseStamp, recordCommandResults, recordOptions, sameBatchSession,
-  storeAttlogBatch, storeOperlog, takeCommandsToSend, upsertTerminalUsers, hasCommandsDue, failUnansweredCommands, type TerminalLookup,
+  countFingerprints, findTerminal, hasOpenCommands, noteContact, noteTimeZoneSent, raiseStamp, recordCommandResults, recordOptions, sameBatchSession,
+  storeAttlogBatch, storeOperlog, storeUpload, takeCommandsToSend, upsertTerminalUsers, hasCommandsDue, failUnansweredCommands, type TerminalLookup,
 } from '../../db/repositories/push.js';
 import { sha256 } from '../../shared/archive/hash.js';
 import {
-  bodyLines, isSerialNumber, type TerminalUser, parseCommandResults, parseOperlogLine, parseOptions, PUSH_MAX_BODY_BYTES, utcOffsetHours,
+  bodyLines, isSerialNumber, type TerminalUser, parseCommandResults, parseOperlogLine, parseOptions, PUSH_MAX_BODY_BYTES, pushTimeZone,
 } from '../../shared/protocol/push.js';
 import type { AppContext } from '../context.js';
 import { commandFinished, markFlagsDelivered } from './commands.js';
@@ -23,7 +23,7 @@ const SERVER_VERSION = '0.1.0';
 /** Commands sent per poll at most: a terminal answers them in one devicecmd. */
 const COMMANDS_PER_POLL = 20;
 
-type Table = 'ATTLOG' | 'OPERLOG' | 'USERINFO' | 'OPTIONS' | 'OTHER';
+type Table = 'ATTLOG' | 'RTLOG' | 'OPERLOG' | 'USERINFO' | 'OPTIONS' | 'ATTPHOTO' | 'OTHER';
 
 class PushAnswer {
   constructor(readonly status: number, readonly body: string, readonly headers: Record<string, string> = {}) {}
@@ -54,9 +54,31 @@ function serialOf(req: PushRequest): string {
 
 function tableOf(req: PushRequest): Table {
   const table = (req.query.get('table') ?? '').toUpperCase();
-  if (table === 'ATTLOG' || table === 'OPERLOG' || table === 'USERINFO') return table;
-  if (table === 'OPTIONS') return 'OPTIONS';
+  if (table === 'ATTLOG' || table === 'OPERLOG' || table === 'USERINFO' || table === 'OPTIONS' || table === 'RTLOG' || table === 'ATTPHOTO') return table;
   return 'OTHER';
+}
+
+/** The name an upload of a table we do not import is kept under: `table=` as sent, with `tablename=` for tabledata (PUSH 3.x). */
+function otherTableName(req: PushRequest): string {
+  const table = (req.query.get('table') ?? '').replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 32) || '(none)';
+  const name = req.query.get('tablename')?.replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 30);
+  return name ? `${table}:${name}` : table;
+}
+
+/**
+ * Security PUSH 3.x firmware (`DeviceType=acc`, `pushver=3.…`: SpeedFace, SenseFace, ProFace and
+ * access panels) registers through /iclock/registry and reads a different option list.
+ */
+function isPush3(query: URLSearchParams, options: Record<string, string> = {}): boolean {
+  const deviceType = query.get('DeviceType') ?? query.get('devicetype') ?? options.DeviceType ?? options['~DeviceType'];
+  if (deviceType?.toLowerCase() === 'acc') return true;
+  const version = query.get('pushver') ?? options.PushVersion ?? options.pushver ?? '';
+  return /^[3-9]\./.test(version);
+}
+
+/** The RegistryCode (≤ 32 characters) and SessionID a PUSH 3.x terminal is given: stable per device, nothing to store. */
+function registryCode(deviceId: string): string {
+  return sha256(`push-registry:${deviceId}`).slice(0, 32);
 }
 
 function bodyText(req: PushRequest): string {
@@ -117,8 +139,8 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
   const trust = trustOf(ctx.config.trustProxy);
 
   /** First contact, or any contact: records the SN (pending when unknown) and its address. */
-  const contact = async (req: PushRequest, sn: string): Promise<TerminalLookup | undefined> => {
-    const pushVersion = req.query.get('pushver')?.slice(0, 32) ?? null;
+  const contact = async (req: PushRequest, sn: string, reportedVersion: string | null = null): Promise<TerminalLookup | undefined> => {
+    const pushVersion = (req.query.get('pushver') ?? reportedVersion)?.slice(0, 32) ?? null;
     await noteContact(db, { serialNumber: sn, address: req.address, pushVersion });
     return findTerminal(db, sn);
   };
@@ -132,6 +154,13 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
     if (terminal?.device_id && !addressAllowed(terminal, req.address)) throw NOT_APPROVED;
     cache.forget(sn);
     const timezone = terminal?.device_id ? terminal.timezone : 'UTC';
+    const timeZone = pushTimeZone(timezone, new Date());
+    if (terminal?.device_id) await noteTimeZoneSent(db, sn, timeZone.minutes);
+    if (isPush3(req.query)) {
+      // Its cue to register (PUSH 3.x §7.1): an unknown or pending terminal posts /iclock/registry next.
+      if (!terminal?.device_id) return new PushAnswer(200, 'OK');
+      return new PushAnswer(200, ['registry=ok', `RegistryCode=${registryCode(terminal.device_id)}`, ...push3Options(terminal, req, timeZone.option)].join('\n') + '\n');
+    }
     return new PushAnswer(200, [
       `GET OPTION FROM: ${sn}`,
       `ATTLOGStamp=${terminal?.attlog_stamp ?? 0}`,
@@ -144,7 +173,7 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
       'TransFlag=TransData AttLog OpLog EnrollUser ChgUser UserPic',
       'Realtime=1',
       'Encrypt=None',
-      `TimeZone=${utcOffsetHours(timezone, new Date())}`,
+      `TimeZone=${timeZone.option}`,
       `ServerVer=${SERVER_VERSION}`,
     ].join('\n') + '\n');
   };
@@ -168,33 +197,53 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
       return new PushAnswer(200, 'OK: 1');
     }
     const known = approved(terminal, req.address);
-    if (table === 'ATTLOG') return acceptAttlog(req, known);
+    if (table === 'ATTLOG') return acceptPunches(req, known, 'ATTLOG');
+    if (table === 'RTLOG') return acceptPunches(req, known, 'rtlog');
     if (table === 'OPERLOG' || table === 'USERINFO') return acceptOperlog(req, known, text);
-    // ATTPHOTO and other tables: accepted and not kept (PUSH.md §4).
+    // Photos: accepted and not kept (PUSH.md §4 allows it; they are large and no figure reads them).
+    if (table === 'ATTPHOTO') return new PushAnswer(200, 'OK');
+    return acceptOther(req, known);
+  };
+
+  /**
+   * Any other table (PUSH.md §4): the terminal deletes what it is answered OK for, so the body is
+   * kept with the terminal first (push_uploads, shown to staff); a body that cannot be stored is
+   * answered 500 by the caller, never OK. PUSH 3.x `tabledata` is acknowledged as the vendor
+   * writes it, `<tablename>=<count>`: a plain OK makes the terminal send the same records again.
+   */
+  const acceptOther = async (req: PushRequest, terminal: TerminalLookup & { device_id: string }): Promise<PushAnswer> => {
+    if (req.body.length > 0) await storeUpload(db, { deviceId: terminal.device_id, table: otherTableName(req), body: req.body, sha256: sha256(req.body) });
+    const tablename = req.query.get('tablename');
+    const count = req.query.get('count');
+    if ((req.query.get('table') ?? '').toLowerCase() === 'tabledata' && tablename && /^[A-Za-z0-9_]{1,32}$/.test(tablename) && count && /^\d{1,9}$/.test(count)) {
+      return new PushAnswer(200, `${tablename}=${count}`);
+    }
     return new PushAnswer(200, 'OK');
   };
 
   /**
    * PUSH.md §4: stored as a session whose archive is the body, in one statement that is its own
    * transaction; the pending session is its import's queue entry and the commit wakes the worker
-   * (db/repositories/push.ts storeAttlogBatch). Then `OK: <n>`.
+   * (db/repositories/push.ts storeAttlogBatch). Then `OK: <n>` for ATTLOG, `OK` for rtlog events
+   * (PUSH 3.x: the import reads their punches, channels/push/import-attlog.ts).
    */
-  const acceptAttlog = async (req: PushRequest, terminal: TerminalLookup & { device_id: string }): Promise<PushAnswer> => {
+  const acceptPunches = async (req: PushRequest, terminal: TerminalLookup & { device_id: string }, table: 'ATTLOG' | 'rtlog'): Promise<PushAnswer> => {
     const archive = req.body;
     const n = bodyLines(archive.toString('utf8')).length;
-    if (n === 0) return new PushAnswer(200, 'OK: 0');
+    const ok = new PushAnswer(200, table === 'ATTLOG' ? `OK: ${n}` : 'OK');
+    if (n === 0) return ok;
     const hash = sha256(archive);
     if (await ctx.backlog.full()) {
       // The same bytes again after a lost answer: already stored, so `OK` even now.
-      if (await sameBatchSession(db, terminal.device_id, hash)) return new PushAnswer(200, `OK: ${n}`);
+      if (await sameBatchSession(db, terminal.device_id, hash)) return ok;
       return new PushAnswer(503, 'SERVER BUSY', { 'Retry-After': String(ctx.config.importRetryAfterSeconds) });
     }
     const outcome = await storeAttlogBatch(db, {
-      sessionId: randomUUID(), deviceId: terminal.device_id, serialNumber: terminal.serial_number, archive, sha256: hash, stamp: stampOf(req),
+      sessionId: randomUUID(), deviceId: terminal.device_id, serialNumber: terminal.serial_number, archive, sha256: hash, stamp: stampOf(req), table,
     });
     if (outcome === 'disabled') throw DISABLED;
     if (outcome === 'stored') ctx.backlog.accepted();
-    return new PushAnswer(200, `OK: ${n}`);
+    return ok;
   };
 
   /** OPERLOG (and USERINFO answers): the operation log and the users the terminal reports, in one transaction. */
@@ -257,7 +306,9 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
       return IDLE;
     }
     logger.info({ sn, commands: commands.map((c) => c.id) }, 'push: commands sent');
-    return new PushAnswer(200, commands.map((c) => `C:${c.id}:${c.command}`).join('\n') + '\n');
+    // PUSH.md §5: an answer holding one command ends without a newline (strict clients reject `C:17:INFO\n`).
+    const lines = commands.map((c) => `C:${c.id}:${c.command}`);
+    return new PushAnswer(200, lines.length === 1 ? lines[0] : `${lines.join('\n')}\n`);
   };
 
   const infoNoted = new Map<string, number>();
@@ -271,7 +322,7 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
       .filter((e): e is [string, string] => Boolean(e[1]))));
   };
 
-  // Command results (PUSH.md §5): one per line; a shell result may span several lines.
+  // Command results (PUSH.md §5): one per ID= line; a result may span several lines (shared/protocol/push.ts).
   const devicecmd: Route = async (req) => {
     const sn = serialOf(req);
     const terminal = approved(await findTerminal(db, sn), req.address);
@@ -279,6 +330,9 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
     const { ignored } = await db.transaction().execute(async (trx) => {
       const outcome = await recordCommandResults(trx, terminal.device_id, results);
       for (const command of outcome.recorded) await commandFinished(trx, terminal.device_id, command);
+      // INFO answers the terminal's settings on the lines after its result: kept like an options upload.
+      const mine = new Set(outcome.recorded.filter((c) => c.status === 'succeeded' && /^INFO\b/i.test(c.command)).map((c) => c.id));
+      for (const r of results) if (mine.has(r.id) && r.content) await recordOptions(trx, sn, parseOptions(r.content));
       return outcome;
     });
     // Ids of another terminal's commands, unknown ids, or results already recorded: answered OK
@@ -287,16 +341,42 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
     return new PushAnswer(200, 'OK');
   };
 
-  // Some firmware register through this; harmless: answer OK (registry carries options).
+  // The registry carries the terminal's options (model, firmware, counts): kept for staff. A
+  // Security PUSH 3.x terminal registers here and needs its RegistryCode to go on; while it is
+  // pending it is refused (it keeps its events and registers again after ErrorDelay).
   const registry: Route = async (req) => {
+    const sn = serialOf(req);
+    const options = parseOptions(bodyText(req));
+    const terminal = await contact(req, sn, options.PushVersion ?? options.pushver ?? null);
+    if (terminal?.disabled) throw DISABLED;
+    await recordOptions(db, sn, options);
+    if (!isPush3(req.query, options)) return new PushAnswer(200, 'OK: 1');
+    const known = approved(terminal, req.address);
+    cache.forget(sn);
+    return new PushAnswer(200, `RegistryCode=${registryCode(known.device_id)}`);
+  };
+
+  // PUSH 3.x reads its options here after registering (what a 2.x terminal reads at the handshake).
+  const pushOptions: Route = async (req) => {
     const sn = serialOf(req);
     const terminal = await contact(req, sn);
     if (terminal?.disabled) throw DISABLED;
-    await recordOptions(db, sn, parseOptions(bodyText(req)));
-    return new PushAnswer(200, 'OK: 1');
+    if (!terminal?.device_id || !addressAllowed(terminal, req.address)) return new PushAnswer(200, 'OK');
+    const timeZone = pushTimeZone(terminal.timezone, new Date());
+    await noteTimeZoneSent(db, sn, timeZone.minutes);
+    return new PushAnswer(200, push3Options(terminal, req, timeZone.option).join('\n') + '\n');
   };
+
+  // A data query's answer (PUSH 3.x `querydata`) or anything else posted here: kept like an
+  // unknown table's upload from a registered terminal, so nothing answered OK is dropped unseen.
   const harmless: Route = async (req) => {
-    serialOf(req);
+    const sn = serialOf(req);
+    if (req.body.length === 0) return new PushAnswer(200, 'OK');
+    const terminal = await findTerminal(db, sn);
+    if (terminal?.device_id && !terminal.disabled && addressAllowed(terminal, req.address)) {
+      const name = req.query.get('tablename')?.replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 30);
+      await storeUpload(db, { deviceId: terminal.device_id, table: `querydata${name ? `:${name}` : ''}`, body: req.body, sha256: sha256(req.body) });
+    }
     return new PushAnswer(200, 'OK');
   };
 
@@ -307,7 +387,7 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
     devicecmd: { POST: devicecmd },
     registry: { POST: registry, '*': harmless },
     ping: { '*': harmless },
-    push: { '*': harmless },
+    push: { '*': pushOptions },
     querydata: { '*': harmless },
   };
 
@@ -380,6 +460,28 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
     });
     return true;
   };
+}
+
+/**
+ * The option list of a Security PUSH 3.x terminal (its handshake after `registry=ok`, and
+ * /iclock/push): the same settings as a 2.x handshake under the names this firmware reads.
+ */
+function push3Options(terminal: TerminalLookup & { device_id: string | null }, req: PushRequest, timeZone: number): string[] {
+  const version = req.query.get('pushver');
+  return [
+    `ServerVersion=${SERVER_VERSION}`,
+    'ServerName=attendance-sync',
+    `PushProtVer=${version && /^[0-9.]{1,16}$/.test(version) ? version : '3.1.2'}`,
+    'ErrorDelay=30',
+    `RequestDelay=${terminal.delay_seconds}`,
+    'TransTimes=00:00;14:05',
+    'TransInterval=1',
+    'TransTables=User Transaction',
+    'Realtime=1',
+    `SessionID=${sha256(`push-session:${terminal.device_id}`).slice(0, 32).toUpperCase()}`,
+    'TimeoutSec=10',
+    `TimeZone=${timeZone}`,
+  ];
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -7,7 +7,7 @@ import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import { allowedNetworksOf, findDevice, updateDevice } from '../../db/repositories/devices.js';
 import {
-  cancelCommand, deletePendingTerminal, listCommands, listPendingTerminals, queueCommands, registerTerminal, rosterDifferences, terminalState, updateTerminalSettings,
+  cancelCommand, deletePendingTerminal, listCommands, listPendingTerminals, listUploads, queueCommands, registerTerminal, rosterDifferences, terminalState, updateTerminalSettings,
 } from '../../db/repositories/push.js';
 import { findSchool } from '../../db/repositories/schools.js';
 import { generateDeviceSecret, hashDeviceSecret } from '../../shared/auth/device-secret.js';
@@ -70,7 +70,7 @@ const pendingSchema = z.object({
 const commandSchema = z.object({
   id: z.number().int().describe('The C:<id> the terminal sees'),
   command: z.string(),
-  source: z.enum(['staff', 'flag', 'roster']),
+  source: z.enum(['staff', 'flag', 'roster', 'clock']).describe('clock: the TimeZone option sent again at a DST change'),
   flag_id: z.number().int().nullable(),
   status: z.enum(['queued', 'sent', 'succeeded', 'failed', 'cancelled']),
   sends: z.number().int(),
@@ -95,6 +95,17 @@ const terminalSchema = z.object({
   delay_seconds: z.number().int(),
   allowed_networks: z.array(z.string()).nullable(),
 }).meta({ id: 'PushTerminal' });
+
+/** Of each kept upload's body, this much is shown (a terminal's upload is at most PUSH_MAX_BODY_BYTES). */
+const UPLOAD_TEXT_BYTES = 64 * 1024;
+
+const uploadSchema = z.object({
+  id: z.number().int(),
+  table: z.string().describe('The table= the terminal named (rtstate, tabledata:user, BIODATA …)'),
+  received_at: timestamp,
+  bytes: z.number().int(),
+  text: z.string().describe(`The body as UTF-8 text, its first ${UPLOAD_TEXT_BYTES / 1024} KiB`),
+}).meta({ id: 'PushUpload' });
 
 const differenceSchema = z.object({
   pin: z.string(),
@@ -227,6 +238,22 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
       await pushDeviceInScope(db, auth, params.id);
       if (!(await cancelCommand(db, params.id, params.commandId))) throw new Problem('conflict', 'No such command waiting to be sent');
       return reply.noContent();
+    },
+  });
+
+  api.add({
+    method: 'get', path: '/api/devices/:id/push/uploads', summary: 'Uploads of tables the server does not import, kept as the terminal sent them, newest first', tags: ['push'], auth: 'staff',
+    params: uuidParam, query: z.object({ ...pageQuery }),
+    responses: { 200: { description: 'A page of uploads', schema: pageOf(uploadSchema) }, ...errors(401, 404, 422) },
+    async handler({ params, query, db, auth }) {
+      await pushDeviceInScope(db, auth, params.id);
+      const before = decodeCursor(query.cursor, z.number().int());
+      const rows = await listUploads(db, params.id, { beforeId: before, limit: query.limit + 1, maxBytes: UPLOAD_TEXT_BYTES });
+      const page = toPage(rows, query.limit, (u) => u.id);
+      return reply.ok({
+        ...page,
+        items: page.items.map((u) => ({ id: u.id, table: u.table_name, received_at: u.received_at, bytes: u.body_bytes, text: u.text })),
+      });
     },
   });
 

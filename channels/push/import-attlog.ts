@@ -11,11 +11,13 @@ import {
 } from '../../db/repositories/push-punches.js';
 import type { FileImportStats } from '../../db/schema/index.js';
 import type { RowRejectionCode } from '../../shared/protocol/codes.js';
-import { ATTLOG_FILE, bodyLines, parseAttlogLine, type AttlogPunch, type PunchType } from '../../shared/protocol/push.js';
+import { ATTLOG_FILE, bodyLines, parseAttlogLine, parseRtlogLine, RTLOG_FILE, type AttlogPunch, type PunchType } from '../../shared/protocol/push.js';
 import { lockUsersForFigures, recomputeDays, schoolClocks, type DayKey, type SchoolClock } from '../../db/repositories/user-days.js';
 import { LocalDayIndex } from '../../shared/time/local-day-index.js';
 
 const CHUNK_ROWS = 5_000;
+/** A punch arriving within this of its own time arrived as it happened (real time): see `noteRealTime`. */
+export const REALTIME_WINDOW_SECONDS = 120;
 const RECOMPUTE_CHUNK = 5_000;
 
 /**
@@ -62,12 +64,14 @@ export interface PushSessionToImport {
   device_id: string;
   received_at: Date;
   archive: Buffer;
+  /** The table its archive holds: ATTLOG lines, or rtlog events (Security PUSH 3.x); null: ATTLOG. */
+  push_table: 'ATTLOG' | 'rtlog' | null;
 }
 
 export interface PushImportResult {
   sessionId: string;
   stats: FileImportStats;
-  /** A batch of one punch is a real-time punch: its time against its arrival estimates the terminal's clock skew. */
+  /** The terminal's clock against the arrival of its latest real-time punch in the batch (`noteRealTime`); null: none. */
   clockSkewSeconds: number | null;
 }
 
@@ -75,9 +79,13 @@ type Pending = PunchRow & { line: number; session: SessionState };
 
 interface SessionState {
   session: PushSessionToImport;
+  /** ATTLOG or rtlog: the file its stats and row codes are reported under. */
+  file: string;
   stats: FileImportStats;
   rejections: RejectionRow[];
   skew: number | null;
+  /** The punch the skew was read from. */
+  skewFrom: number;
 }
 
 /**
@@ -94,25 +102,24 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
   for (const session of sessions) {
     const device = devices.get(session.device_id);
     if (!device) continue;
-    const state: SessionState = { session, stats: { received: 0, accepted: 0, duplicates: 0, rejected: 0, high_water_mark: 0 }, rejections: [], skew: null };
+    const rtlog = session.push_table === 'rtlog';
+    const state: SessionState = { session, file: rtlog ? RTLOG_FILE : ATTLOG_FILE, stats: { received: 0, accepted: 0, duplicates: 0, rejected: 0, high_water_mark: 0 }, rejections: [], skew: null, skewFrom: -Infinity };
     states.push(state);
     touched.school(device.school_id, device.school_timezone, device.day_end.slice(0, 5));
     const timeZone = device.timezone ?? device.school_timezone;
     // Lines as the terminal sent them; numbering counts every non-empty line (the n of `OK: <n>`).
     const lines = bodyLines(session.archive.toString('utf8'));
-    let readable = 0;
     lines.forEach((text, i) => {
+      const result = rtlog ? parseRtlogLine(text, timeZone, session.received_at) : parseAttlogLine(text, timeZone, session.received_at);
+      // An rtlog event naming no user (door, alarm, unregistered person) is no punch: it stays in the archive, uncounted.
+      if (result === null) return;
       state.stats.received++;
-      const result = parseAttlogLine(text, timeZone, session.received_at);
       if (result.ok) {
-        readable++;
         parsed.push({ state, line: i + 1, punch: result.punch, schoolId: device.school_id });
       } else {
         reject(state, i + 1, result.code);
       }
     });
-    const only = lines.length === 1 && readable === 1 ? parsed[parsed.length - 1].punch : null;
-    if (only) state.skew = Math.round((only.occurredAt.getTime() - session.received_at.getTime()) / 1000);
   }
 
   const wanted = new Map<string, { schoolId: number; badge: string }>();
@@ -130,6 +137,7 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
     for (const r of rows) {
       if (inserted.has(`${r.deviceId}\t${r.pin}\t${r.localTime}`)) {
         r.session.stats.accepted++;
+        noteRealTime(r.session, r.occurredAt);
         touched.add(r.schoolId, r.userId, r.occurredAt);
         if (r.type === null) inferredDays.add(`${r.deviceId}\t${r.pin}\t${r.localTime.slice(0, 10)}`);
       } else {
@@ -161,7 +169,7 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
   await touched.recompute(trx, now);
 
   const results = states.map((s) => ({ sessionId: s.session.id, stats: s.stats, clockSkewSeconds: s.skew }));
-  await finishPushSessions(trx, results.map((r) => ({ id: r.sessionId, stats: { [ATTLOG_FILE]: r.stats }, clockSkewSeconds: r.clockSkewSeconds })));
+  await finishPushSessions(trx, states.map((s) => ({ id: s.session.id, stats: { [s.file]: s.stats }, clockSkewSeconds: s.skew })));
   // Per terminal: "complete up to" its latest batch's arrival; the skew of its latest real-time punch.
   const health = new Map<string, { id: string; receivedAt: Date; clockSkewSeconds: number | null }>();
   for (const s of states) {
@@ -176,9 +184,23 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
   return results;
 }
 
+/**
+ * A punch arrives in real time when it reaches the server within REALTIME_WINDOW_SECONDS of its
+ * own time (PUSH.md §5 "clock"): then its time against its arrival is the terminal's clock skew.
+ * Anything further off is read as a backlog (a terminal back from an outage sends what it stored,
+ * one punch or many) and says nothing about the clock; so does a punch the server already held
+ * (a line sent again). A batch's latest new real-time punch gives its estimate.
+ */
+function noteRealTime(state: SessionState, occurredAt: Date): void {
+  const skew = Math.round((occurredAt.getTime() - state.session.received_at.getTime()) / 1000);
+  if (Math.abs(skew) > REALTIME_WINDOW_SECONDS || occurredAt.getTime() < state.skewFrom) return;
+  state.skew = skew;
+  state.skewFrom = occurredAt.getTime();
+}
+
 function reject(state: SessionState, line: number, code: RowRejectionCode): void {
   state.stats.rejected++;
-  state.rejections.push({ file: ATTLOG_FILE, line, recordId: null, code });
+  state.rejections.push({ file: state.file, line, recordId: null, code });
 }
 
 /**

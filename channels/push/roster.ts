@@ -10,6 +10,7 @@ import { rosterHorizon, rosterUsers } from '../../db/repositories/roster.js';
 import type { Logger } from '../../shared/logger.js';
 import { userDelete, userUpdate } from '../../shared/protocol/push.js';
 import { failSilentTerminalsCommands } from './deadlines.js';
+import { queueTimeZoneChanges } from './timezones.js';
 
 const TERMINALS_PER_RUN = 200;
 
@@ -35,13 +36,15 @@ export async function queueRosterChanges(db: Db, logger: Logger): Promise<number
 }
 
 /**
- * Runs `queueRosterChanges` every `seconds` until stopped, and with it the deadline sweep of
+ * Runs `queueRosterChanges` every `seconds` until stopped, and with it the terminals' UTC offset
+ * after a DST change (channels/push/timezones.ts) and the deadline sweep of
  * commands (channels/push/deadlines.ts) when `commands` says how long answers may take.
  */
 export function startRosterLoop(db: Db, logger: Logger, seconds: number, commands?: { resendAfterSeconds: number; maxSends: number }): { stop(): Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
     running = running.then(() => queueRosterChanges(db, logger)).catch((err: Error) => logger.warn({ err: err.message }, 'push: roster changes not queued'));
+    running = running.then(() => queueTimeZoneChanges(db, logger)).catch((err: Error) => logger.warn({ err: err.message }, 'push: new UTC offsets not queued'));
     if (commands) running = running.then(() => failSilentTerminalsCommands(db, logger, commands)).catch((err: Error) => logger.warn({ err: err.message }, 'push: command deadlines not swept'));
   }, seconds * 1000);
   timer.unref();

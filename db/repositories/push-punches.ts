@@ -1,7 +1,7 @@
 // Punches (PUSH.md §4) as the worker's import writes them, for many sessions and terminals at
 // once: pending sessions picked, users by badge, the set-based insert keyed by (terminal, PIN,
 // local time), the reads and writes of type inference, and the sessions and terminals finished.
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import { PUSH_SESSION_CHANNEL } from '../../shared/protocol/push.js';
 import type { DbOrTrx, Trx } from '../database.js';
 import { fromEpochMs } from '../epoch-ms.js';
@@ -28,22 +28,46 @@ export interface PunchRow {
   localTime: string;
   verify: number | null;
   status: number;
+  /** °C as the terminal measured it (rtlog); null: not measured. */
+  temperature: number | null;
 }
 
-/** One statement for the rows of many sessions and terminals; answers the keys (`device \t pin \t local time`) inserted, the others were held already. */
+/**
+ * One statement for the rows of many sessions and terminals; answers the keys (`device \t pin \t
+ * local time`) inserted, the others were held already. A row with a temperature (rtlog) at or
+ * above its school's fever threshold raises a fever event in the same statement, as a v4
+ * check-in does (staged-attendances.ts): compared as sent, not as numeric(4,1) stored it. Rows
+ * without a temperature (every ATTLOG line) take the plain statement.
+ */
 export async function insertPunches(trx: Trx, rows: readonly PunchRow[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
-  const result = await sql<{ device_id: string; pin: string; local_time: string }>`
-    INSERT INTO attendances (school_id, user_id, device_id, type, occurred_at, session_id, pin, local_time, verify, punch_status, type_inferred)
-    SELECT t.school_id, t.user_id, t.device_id, coalesce(t.type, 'checkin'), ${fromEpochMs('t.occurred_ms')}, t.session_id,
-      t.pin, t.local_time, t.verify, t.status, t.type IS NULL
-    FROM unnest(${rows.map((r) => r.schoolId)}::bigint[], ${rows.map((r) => r.deviceId)}::uuid[], ${rows.map((r) => r.sessionId)}::uuid[],
+  const source = sql`unnest(${rows.map((r) => r.schoolId)}::bigint[], ${rows.map((r) => r.deviceId)}::uuid[], ${rows.map((r) => r.sessionId)}::uuid[],
                 ${rows.map((r) => r.userId)}::bigint[], ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.occurredAt.getTime())}::bigint[],
-                ${rows.map((r) => r.pin)}::text[], ${rows.map((r) => r.localTime)}::timestamp[], ${rows.map((r) => r.verify)}::smallint[], ${rows.map((r) => r.status)}::smallint[])
-         AS t(school_id, device_id, session_id, user_id, type, occurred_ms, pin, local_time, verify, status)
+                ${rows.map((r) => r.pin)}::text[], ${rows.map((r) => r.localTime)}::timestamp[], ${rows.map((r) => r.verify)}::smallint[], ${rows.map((r) => r.status)}::smallint[],
+                ${rows.map((r) => r.temperature)}::numeric[])
+         AS t(school_id, device_id, session_id, user_id, type, occurred_ms, pin, local_time, verify, status, temperature)`;
+  const insert = (from: RawBuilder<unknown>, returning: RawBuilder<unknown>) => sql`
+    INSERT INTO attendances (school_id, user_id, device_id, type, occurred_at, session_id, pin, local_time, verify, punch_status, type_inferred, temperature)
+    SELECT t.school_id, t.user_id, t.device_id, coalesce(t.type, 'checkin'), ${fromEpochMs('t.occurred_ms')}, t.session_id,
+      t.pin, t.local_time, t.verify, t.status, t.type IS NULL, t.temperature
+    FROM ${from}
     ON CONFLICT (device_id, pin, local_time) WHERE pin IS NOT NULL DO NOTHING
-    RETURNING device_id, pin, to_char(local_time, 'YYYY-MM-DD HH24:MI:SS') AS local_time
-  `.execute(trx);
+    RETURNING ${returning}`;
+  const result = rows.some((r) => r.temperature !== null)
+    ? await sql<{ device_id: string; pin: string; local_time: string }>`
+      WITH t AS MATERIALIZED (SELECT * FROM ${source}),
+      ins AS (${insert(sql`t`, sql`id, school_id, user_id, device_id, pin, local_time, occurred_at`)}),
+      fevers AS (
+        INSERT INTO fever_events (school_id, user_id, device_id, attendance_id, source, temperature, occurred_at)
+        SELECT i.school_id, i.user_id, i.device_id, i.id, 'attendance', t.temperature, i.occurred_at
+        FROM ins i JOIN t ON t.device_id = i.device_id AND t.pin = i.pin AND t.local_time = i.local_time
+          JOIN schools s ON s.id = i.school_id
+        WHERE t.temperature >= s.fever_threshold
+        ORDER BY i.id
+      )
+      SELECT device_id, pin, to_char(local_time, 'YYYY-MM-DD HH24:MI:SS') AS local_time FROM ins
+    `.execute(trx)
+    : await insert(source, sql`device_id, pin, to_char(local_time, 'YYYY-MM-DD HH24:MI:SS') AS local_time`).$castTo<{ device_id: string; pin: string; local_time: string }>().execute(trx);
   return new Set(result.rows.map((r) => `${r.device_id}\t${r.pin}\t${r.local_time}`));
 }
 
@@ -82,7 +106,7 @@ export async function pushDevices(trx: Trx, deviceIds: readonly string[]) {
  * take disjoint sets) up to `limit` sessions; the archives of the first ones up to `maxBytes`
  * (at least one) are read, the others stay for the next pick. `only`: that session alone.
  */
-export async function pickPendingPushSessions(trx: Trx, opts: { limit: number; maxBytes: number; only?: string }): Promise<Array<{ id: string; device_id: string; received_at: Date; archive: Buffer }>> {
+export async function pickPendingPushSessions(trx: Trx, opts: { limit: number; maxBytes: number; only?: string }): Promise<Array<{ id: string; device_id: string; received_at: Date; archive: Buffer; push_table: 'ATTLOG' | 'rtlog' | null }>> {
   const picked = await sql<{ id: string; archive_bytes: number | null }>`
     SELECT id, archive_bytes FROM sync_sessions
     WHERE processed_at IS NULL AND channel = ${PUSH_SESSION_CHANNEL} ${opts.only ? sql`AND id = ${opts.only}::uuid` : sql``}
@@ -97,10 +121,16 @@ export async function pickPendingPushSessions(trx: Trx, opts: { limit: number; m
     ids.push(r.id);
   }
   if (ids.length === 0) return [];
-  const rows = await sql<{ id: string; device_id: string; received_at: Date; archive: Buffer | null }>`
-    SELECT id, device_id, received_at, archive FROM sync_sessions WHERE id = ANY(${ids}::uuid[]) ORDER BY received_at, id
+  const rows = await sql<{ id: string; device_id: string; received_at: Date; archive: Buffer | null; push_table: 'ATTLOG' | 'rtlog' | null }>`
+    SELECT id, device_id, received_at, archive, push_table FROM sync_sessions WHERE id = ANY(${ids}::uuid[]) ORDER BY received_at, id
   `.execute(trx);
   return rows.rows.map((r) => ({ ...r, archive: r.archive ?? Buffer.alloc(0) }));
+}
+
+/** The table a PUSH session's archive holds (null: ATTLOG). */
+export async function pushSessionTable(trx: Trx, sessionId: string): Promise<'ATTLOG' | 'rtlog' | null> {
+  const row = await trx.selectFrom('sync_sessions').select('push_table').where('id', '=', sessionId).executeTakeFirst();
+  return row?.push_table ?? null;
 }
 
 /** Whether a PUSH session waits for its import (the sweep queues a job for them when none is live). */

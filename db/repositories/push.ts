@@ -97,13 +97,37 @@ export async function noteContacts(db: Db, contacts: ReadonlyArray<{ serialNumbe
 /** An options upload (or an INFO answer, or /iclock/registry): merged into what the terminal reported. */
 export async function recordOptions(db: DbOrTrx, serialNumber: string, options: Record<string, string>): Promise<void> {
   const model = options['~DeviceName'] ?? options.DeviceName ?? null;
-  const firmware = options.FWVersion ?? options['~FWVersion'] ?? null;
+  // FirmVer: what Security PUSH 3.x firmware calls it in its registry.
+  const firmware = options.FWVersion ?? options['~FWVersion'] ?? options.FirmVer ?? options['~FirmVer'] ?? null;
   const row = await db.updateTable('push_terminals').set({
     options: sql`coalesce(options, '{}'::jsonb) || ${JSON.stringify(options)}::jsonb`,
     model: model ?? sql`model`,
     firmware: firmware ?? sql`firmware`,
   }).where('serial_number', '=', serialNumber).returning('device_id').executeTakeFirst();
   if (row?.device_id && firmware) await db.updateTable('devices').set({ firmware, updated_at: sql`now()` }).where('id', '=', row.device_id).execute();
+}
+
+/** The UTC offset (minutes) the terminal was just given as TimeZone=; the clock loop sends it again when it changes (channels/push/timezones.ts). */
+export async function noteTimeZoneSent(db: DbOrTrx, serialNumber: string, minutes: number): Promise<void> {
+  await db.updateTable('push_terminals').set({ timezone_offset_sent: minutes })
+    .where('serial_number', '=', serialNumber).where(sql<boolean>`timezone_offset_sent IS DISTINCT FROM ${minutes}::int`).execute();
+}
+
+/**
+ * Enabled terminals whose UTC offset now (their own timezone, else their school's) differs from
+ * the one they were last given, locked SKIP LOCKED; never-told terminals get theirs at the handshake.
+ */
+export async function terminalsWithStaleTimeZone(trx: Trx, limit: number) {
+  const rows = await sql<{ serial_number: string; device_id: string; timezone: string; timezone_offset_sent: number }>`
+    SELECT t.serial_number, t.device_id, coalesce(d.timezone, s.timezone) AS timezone, t.timezone_offset_sent
+    FROM push_terminals t JOIN devices d ON d.id = t.device_id JOIN schools s ON s.id = d.school_id
+    WHERE d.disabled_at IS NULL AND t.timezone_offset_sent IS NOT NULL
+      AND t.timezone_offset_sent <> round(extract(epoch FROM (now() AT TIME ZONE coalesce(d.timezone, s.timezone)) - (now() AT TIME ZONE 'UTC')) / 60)::int
+    ORDER BY t.serial_number
+    LIMIT ${limit}
+    FOR UPDATE OF t SKIP LOCKED
+  `.execute(trx);
+  return rows.rows;
 }
 
 /** The terminal's cursor for a table moves forward only; a full resync sets it back (`resetStamps`). */
@@ -127,7 +151,7 @@ export async function sameBatchSession(db: DbOrTrx, deviceId: string, sha256: st
 }
 
 /**
- * An ATTLOG upload in one statement, its own transaction: the device re-read under a share lock
+ * An ATTLOG (or rtlog) upload in one statement, its own transaction: the device re-read under a share lock
  * (a disable committed before refuses the batch, one arriving later waits for this commit), the
  * session stored unless the very same bytes are already (a retry after a lost `OK`), the
  * terminal's cursor raised. The stored session is the import's queue entry: the worker looks
@@ -136,13 +160,13 @@ export async function sameBatchSession(db: DbOrTrx, deviceId: string, sha256: st
  * the job row, and PostgreSQL serializes the commits of transactions that NOTIFY (a lock held
  * through the WAL flush), which at 167 uploads a second became the queue the uploads waited in.
  */
-export async function storeAttlogBatch(db: DbOrTrx, batch: { sessionId: string; deviceId: string; serialNumber: string; archive: Buffer; sha256: string; stamp: number | null }): Promise<'stored' | 'duplicate' | 'disabled'> {
+export async function storeAttlogBatch(db: DbOrTrx, batch: { sessionId: string; deviceId: string; serialNumber: string; archive: Buffer; sha256: string; stamp: number | null; table: 'ATTLOG' | 'rtlog' }): Promise<'stored' | 'duplicate' | 'disabled'> {
   const row = await sql<{ enabled: boolean; stored: boolean }>`
     WITH dev AS (
       SELECT id FROM devices WHERE id = ${batch.deviceId}::uuid AND disabled_at IS NULL FOR SHARE
     ), stored AS (
-      INSERT INTO sync_sessions (id, device_id, channel, archive, archive_sha256, archive_bytes)
-      SELECT ${batch.sessionId}::uuid, dev.id, ${PUSH_SESSION_CHANNEL}, ${batch.archive}, ${batch.sha256}, ${batch.archive.length} FROM dev
+      INSERT INTO sync_sessions (id, device_id, channel, archive, archive_sha256, archive_bytes, push_table)
+      SELECT ${batch.sessionId}::uuid, dev.id, ${PUSH_SESSION_CHANNEL}, ${batch.archive}, ${batch.sha256}, ${batch.archive.length}, ${batch.table} FROM dev
       WHERE NOT EXISTS (
         SELECT 1 FROM sync_sessions WHERE device_id = dev.id AND channel = ${PUSH_SESSION_CHANNEL} AND archive_sha256 = ${batch.sha256}
           AND (outcome IS NULL OR outcome <> 'failed')
@@ -214,6 +238,29 @@ export async function updateTerminalSettings(trx: DbOrTrx, deviceId: string, pat
     ...(patch.delaySeconds !== undefined && { delay_seconds: patch.delaySeconds }),
     ...(patch.movedSchool && { roster_version: 0 }),
   }).where('device_id', '=', deviceId).execute();
+}
+
+// ---- tables the server does not import ------------------------------------------------------
+
+/**
+ * The body of an upload of a table the server does not import (PUSH.md §4 "any other table"):
+ * kept with the terminal, once per (terminal, table, bytes) — a retry after a lost answer adds
+ * nothing. It is what the terminal deletes once answered, so it is stored before the answer.
+ */
+export async function storeUpload(db: DbOrTrx, upload: { deviceId: string; table: string; body: Buffer; sha256: string }): Promise<void> {
+  await db.insertInto('push_uploads').values({
+    device_id: upload.deviceId, table_name: upload.table.slice(0, 64), body: upload.body, body_bytes: upload.body.length, body_sha256: upload.sha256,
+  }).onConflict((oc) => oc.columns(['device_id', 'table_name', 'body_sha256']).doNothing()).execute();
+}
+
+/** A terminal's kept uploads, newest first, the first `maxBytes` of each body as text. */
+export async function listUploads(db: DbOrTrx, deviceId: string, opts: { beforeId: number | null; limit: number; maxBytes: number }) {
+  let q = db.selectFrom('push_uploads')
+    .select(['id', 'table_name', 'body_bytes', 'received_at', sql<Buffer>`substring(body FROM 1 FOR ${opts.maxBytes})`.as('head')])
+    .where('device_id', '=', deviceId).orderBy('id', 'desc').limit(opts.limit);
+  if (opts.beforeId !== null) q = q.where('id', '<', opts.beforeId);
+  // Decoded here, not by PostgreSQL: a body is untrusted bytes, and a cut may split a character.
+  return (await q.execute()).map(({ head, ...u }) => ({ ...u, id: Number(u.id), text: head.toString('utf8') }));
 }
 
 // ---- operation log and the terminal's users -------------------------------------------------
@@ -322,11 +369,13 @@ export interface FinishedCommand {
 }
 
 /** Records results for this terminal's own sent commands; ids of other terminals or unknown ids are ignored (and returned as such). */
-export async function recordCommandResults(trx: Trx, deviceId: string, results: ReadonlyArray<{ id: number; returnCode: number; cmd: string | null; content: string | null }>): Promise<{ recorded: FinishedCommand[]; ignored: number[] }> {
+export async function recordCommandResults(trx: Trx, deviceId: string, results: ReadonlyArray<{ id: number; returnCode: number | null; cmd: string | null; content: string | null }>): Promise<{ recorded: FinishedCommand[]; ignored: number[] }> {
   if (results.length === 0) return { recorded: [], ignored: [] };
+  // A result without a Return code is no success (PUSH.md §5): failed, and said so.
   const rows = await sql<{ id: string; flag_id: string | null; command: string; status: PushCommandStatus }>`
     UPDATE push_commands c SET status = CASE WHEN r.code >= 0 THEN 'succeeded' ELSE 'failed' END, return_code = r.code, result_cmd = r.cmd,
-      result_content = r.content, finished_at = now(), failure = CASE WHEN r.code < 0 THEN 'terminal answered ' || r.code END
+      result_content = r.content, finished_at = now(),
+      failure = CASE WHEN r.code IS NULL THEN 'terminal answered without a Return code' WHEN r.code < 0 THEN 'terminal answered ' || r.code END
     FROM unnest(${results.map((r) => r.id)}::bigint[], ${results.map((r) => r.returnCode)}::int[], ${results.map((r) => r.cmd)}::text[], ${results.map((r) => r.content)}::text[]) AS r(id, code, cmd, content)
     WHERE c.id = r.id AND c.device_id = ${deviceId}::uuid AND c.status IN ('sent', 'queued')
     RETURNING c.id, c.flag_id, c.command, c.status

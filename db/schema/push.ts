@@ -19,11 +19,13 @@ export interface PushTerminalsTable {
   attphoto_stamp: Int8;
   delay_seconds: Generated<number>;
   roster_version: Int8;
+  /** Minutes east of UTC last sent as TimeZone= (handshake, or a 'clock' command at a DST change); null: never. */
+  timezone_offset_sent: number | null;
 }
 export type PushTerminal = Selectable<PushTerminalsTable>;
 
 export type PushCommandStatus = 'queued' | 'sent' | 'succeeded' | 'failed' | 'cancelled';
-export type PushCommandSource = 'staff' | 'flag' | 'roster';
+export type PushCommandSource = 'staff' | 'flag' | 'roster' | 'clock';
 
 export interface PushCommandsTable {
   id: Generated<number>;
@@ -58,5 +60,16 @@ export interface PushOperlogTable {
   id: Generated<number>;
   device_id: string;
   line: string;
+  received_at: Generated<Date>;
+}
+
+/** The body of a table the server does not import (PUSH.md §4 "any other table"), kept for staff. */
+export interface PushUploadsTable {
+  id: Generated<number>;
+  device_id: string;
+  table_name: string;
+  body: Buffer;
+  body_bytes: number;
+  body_sha256: string;
   received_at: Generated<Date>;
 }

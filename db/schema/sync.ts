@@ -55,6 +55,8 @@ export interface SyncSessionsTable {
   /** What the package offers that counts only once acknowledged, e.g. {"messages": [ids], "alerts": [ids]}. */
   offered: JSONColumnType<Record<string, number[]>> | null;
   file_errors: JSONColumnType<SessionFileError[]> | null;
+  /** A PUSH session's table: 'ATTLOG' lines or 'rtlog' events (Security PUSH 3.x); null: ATTLOG. */
+  push_table: 'ATTLOG' | 'rtlog' | null;
 }
 export type SyncSession = Selectable<SyncSessionsTable>;
 export type NewSyncSession = Insertable<SyncSessionsTable>;

@@ -2,7 +2,7 @@
 // option lists, devicecmd results, OPERLOG user records, and the terminal's wall clock read in
 // its timezone. Pure functions; the api and the worker both use them.
 import { DateTime } from 'luxon';
-import { MAX_FUTURE_SKEW_MS, type RowRejectionCode } from './codes.js';
+import { MAX_FUTURE_SKEW_MS, TEMPERATURE_MAX, TEMPERATURE_MIN, type RowRejectionCode } from './codes.js';
 
 /** PUSH.md §1: 1–64 characters A-Z a-z 0-9, case-sensitive. */
 export const SERIAL_NUMBER = /^[A-Za-z0-9]{1,64}$/;
@@ -14,6 +14,8 @@ export const PUSH_MAX_BODY_BYTES = 4 * 1024 * 1024;
 export const PUSH_SESSION_CHANNEL = 'push';
 /** The file name an ATTLOG batch is reported under (session stats, rejections). */
 export const ATTLOG_FILE = 'ATTLOG';
+/** The file name a Security PUSH 3.x rtlog batch is reported under. */
+export const RTLOG_FILE = 'rtlog';
 
 /** A PIN is the user's badge: printable, no tabs or control characters. */
 const PIN = /^[^\x00-\x1f\x7f]{1,64}$/;
@@ -39,6 +41,8 @@ export interface AttlogPunch {
   /** Null: the terminal has no in/out (255 or an unknown status): the type is inferred by pairing. */
   type: PunchType | null;
   verify: number | null;
+  /** °C, measured by the terminal (rtlog `temperature`); null when not measured. */
+  temperature: number | null;
 }
 
 /** PUSH.md §4 status: 0 in, 1 out, 2 break-out, 3 break-in, 4 overtime-in, 5 overtime-out; others (255 …) "punch". */
@@ -51,22 +55,84 @@ export function typeOfStatus(status: number): PunchType | null {
 export type AttlogLine = { ok: true; punch: AttlogPunch } | { ok: false; code: RowRejectionCode };
 
 /**
- * One ATTLOG line: `PIN \t YYYY-MM-DD HH:MM:SS \t status \t verify \t workcode [\t reserved …]`,
- * 5 to 11 fields (only the first four matter). The time is read in `timeZone` (see `wallClockToInstant`).
+ * One ATTLOG line (PUSH.md §4): `PIN \t YYYY-MM-DD HH:MM:SS [\t status [\t verify [\t workcode \t reserved …]]]`.
+ * Only PIN and time are required: firmware send 2 to 13 fields, and a terminal deletes every line
+ * it was answered `OK` for, so a line refused for its field count would be lost for good. A missing
+ * or empty status is 255 ("punch"), a missing verify unknown, fields past the fourth are ignored.
+ * Some firmware write the same record as `key=value` pairs (`PIN=…\tDateTime=…\tStatus=…`): such a
+ * line is read by its keys (`parseKeyedPunch`). The time is read in `timeZone` (`wallClockToInstant`).
  */
 export function parseAttlogLine(line: string, timeZone: string, receivedAt: Date): AttlogLine {
   const fields = line.split('\t').map((f) => f.trim());
-  if (fields.length < 5 || fields.length > 11) return { ok: false, code: 'malformed_row' };
-  const [pin, time, statusText, verifyText] = fields;
-  if (!PIN.test(pin)) return { ok: false, code: 'malformed_row' };
-  const occurredAt = wallClockToInstant(time, timeZone);
+  if (KEYED_FIELD.test(fields[0])) return parseKeyedPunch(keyedFields(fields), timeZone, receivedAt) ?? { ok: false, code: 'malformed_row' };
+  if (fields.length < 2) return { ok: false, code: 'malformed_row' };
+  const [pin, time, statusText = '', verifyText = ''] = fields;
+  return readPunch({ pin, time, statusText, verifyText, temperature: null }, timeZone, receivedAt);
+}
+
+/** A field `key=value` whose key is a word: a keyed record, not a PIN (PINs are the users' badges). */
+const KEYED_FIELD = /^[A-Za-z][A-Za-z0-9_]{0,31}=/;
+
+/** `key=value` fields by lower-case key (the last one wins). */
+function keyedFields(fields: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of fields) {
+    const eq = f.indexOf('=');
+    if (eq > 0) out.set(f.slice(0, eq).trim().toLowerCase(), f.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+/**
+ * A record written as `key=value` pairs: an rtlog event (`time`, `pin`, `inoutstatus`,
+ * `verifytype`, `temperature`) or a keyed ATTLOG line (`DateTime`, `PIN`, `Status`, `Verify`).
+ * Null when it names no user (`pin` absent, empty or 0: a door, alarm or unregistered-person event).
+ */
+function parseKeyedPunch(keys: Map<string, string>, timeZone: string, receivedAt: Date): AttlogLine | null {
+  const pin = keys.get('pin') ?? '';
+  if (pin === '' || pin === '0') return null;
+  return readPunch({
+    pin,
+    time: keys.get('time') ?? keys.get('datetime') ?? '',
+    statusText: keys.get('inoutstatus') ?? keys.get('status') ?? '',
+    verifyText: keys.get('verifytype') ?? keys.get('verify') ?? keys.get('verified') ?? '',
+    temperature: readTemperature(keys.get('temperature')),
+  }, timeZone, receivedAt);
+}
+
+/**
+ * A terminal's body temperature, °C. `0`, `255`, an empty or unreadable value, or one outside
+ * TEMPERATURE_MIN..TEMPERATURE_MAX mean "not measured" (terminals without a sensor send 0 or 255):
+ * the punch is kept without a temperature rather than refused for it.
+ */
+export function readTemperature(text: string | undefined): number | null {
+  if (text === undefined || !/^\d{1,3}(\.\d{1,2})?$/.test(text)) return null;
+  const value = Number(text);
+  return value >= TEMPERATURE_MIN && value <= TEMPERATURE_MAX ? value : null;
+}
+
+function readPunch(f: { pin: string; time: string; statusText: string; verifyText: string; temperature: number | null }, timeZone: string, receivedAt: Date): AttlogLine {
+  if (!PIN.test(f.pin)) return { ok: false, code: 'malformed_row' };
+  const occurredAt = wallClockToInstant(f.time, timeZone);
   if (!occurredAt) return { ok: false, code: 'invalid_timestamp' };
   if (occurredAt.getTime() - receivedAt.getTime() > MAX_FUTURE_SKEW_MS) return { ok: false, code: 'in_future' };
   // An empty status is what terminals without in/out keys often send: a plain punch.
-  const status = statusText === '' ? 255 : /^\d{1,3}$/.test(statusText) ? Number(statusText) : NaN;
+  const status = f.statusText === '' ? 255 : /^\d{1,3}$/.test(f.statusText) ? Number(f.statusText) : NaN;
   if (!Number.isInteger(status) || status > 255) return { ok: false, code: 'invalid_type' };
-  const verify = /^\d{1,4}$/.test(verifyText) ? Number(verifyText) : null;
-  return { ok: true, punch: { pin, localTime: time, occurredAt, status, type: typeOfStatus(status), verify } };
+  const verify = /^\d{1,4}$/.test(f.verifyText) ? Number(f.verifyText) : null;
+  return { ok: true, punch: { pin: f.pin, localTime: f.time, occurredAt, status, type: typeOfStatus(status), verify, temperature: f.temperature } };
+}
+
+/**
+ * One rtlog line (PUSH.md §4, Security PUSH 3.x): `time=…\tpin=…\tcardno=…\teventaddr=…\tevent=…\t
+ * inoutstatus=…\tverifytype=…\tindex=…[\tmaskflag=…\ttemperature=…\tconvtemperature=…]`. An event
+ * with a pin is a punch read like an ATTLOG line (inoutstatus as its status); an event without
+ * one (door, alarm, unregistered person) is `null`: not a punch, kept in the session's archive.
+ */
+export function parseRtlogLine(line: string, timeZone: string, receivedAt: Date): AttlogLine | null {
+  const fields = line.split('\t').map((f) => f.trim());
+  if (!fields.some((f) => KEYED_FIELD.test(f))) return { ok: false, code: 'malformed_row' };
+  return parseKeyedPunch(keyedFields(fields), timeZone, receivedAt);
 }
 
 /**
@@ -96,9 +162,15 @@ export function wallClockToInstant(text: string, timeZone: string): Date | null 
   return new Date(candidates[0] ?? wall - before);
 }
 
-/** The timezone's UTC offset in hours now (PUSH.md §3 `TimeZone=`), e.g. 1, 5.5, -3. */
-export function utcOffsetHours(timeZone: string, at: Date): number {
-  return DateTime.fromJSDate(at, { zone: timeZone }).offset / 60;
+/**
+ * The timezone's UTC offset at `at` as PUSH.md §3 `TimeZone=` writes it: an integer, whole hours
+ * (1, -5) or, when the offset is not whole hours, minutes (330 for UTC+5:30, 345 for UTC+5:45,
+ * -210 for UTC-3:30) — firmware reads an integer, and `5.5` is not one. `minutes` is the offset
+ * itself (what the server remembers having sent, to send it again at a DST change).
+ */
+export function pushTimeZone(timeZone: string, at: Date): { minutes: number; option: number } {
+  const minutes = DateTime.fromJSDate(at, { zone: timeZone }).offset;
+  return { minutes, option: minutes % 60 === 0 ? minutes / 60 : minutes };
 }
 
 /**
@@ -119,36 +191,52 @@ export function parseOptions(body: string): Record<string, string> {
 
 export interface CommandResult {
   id: number;
-  returnCode: number;
+  /** Null: the terminal named no Return, which is no success (PUSH.md §5). */
+  returnCode: number | null;
   cmd: string | null;
-  /** A shell result's output, which may span several lines. */
+  /** What followed the result: a shell's output, an INFO answer's `key=value` settings … */
   content: string | null;
 }
 
 /**
- * A devicecmd body: one `ID=<id>&Return=<code>&CMD=<word>` per line; a shell result carries
- * `Content=` whose text runs on over the following lines until the next `ID=` line.
- * Lines that name no numeric id are skipped (counted by the caller through the result count).
+ * A devicecmd body (PUSH.md §5): one result per `ID=<id>&Return=<code>&CMD=<word>` line, and
+ * results as the vendor writes them beyond that. A result runs from its `ID=` line to the next
+ * one: `Return=` and `CMD=` may each come on a line of their own (PutFile, Shell, GetFile), the
+ * first of each is the result's;
+ * `Content=` (on the ID line or its own) starts the content; any other line is content too —
+ * INFO answers its settings on the lines after its result line. A result that names no numeric
+ * id is skipped (the caller counts results); one without a Return keeps `returnCode` null.
  */
 export function parseCommandResults(body: string): CommandResult[] {
-  const results: CommandResult[] = [];
-  let current: CommandResult | null = null;
+  const results: Array<CommandResult & { lines: string[] }> = [];
+  let current: (CommandResult & { lines: string[] }) | null = null;
   for (const line of body.split(/\r\n|\n|\r/)) {
     if (/^ID=/i.test(line)) {
-      const params = new URLSearchParams(line.replace(/^ID=/i, 'ID='));
-      const contentAt = line.search(/&Content=/i);
-      const id = Number(params.get('ID'));
-      const code = Number(params.get('Return'));
       current = null;
-      if (!Number.isSafeInteger(id) || id <= 0 || !Number.isInteger(code)) continue;
-      current = { id, returnCode: code, cmd: params.get('CMD'), content: contentAt >= 0 ? line.slice(contentAt + '&Content='.length) : null };
+      const contentAt = line.search(/&Content=/i);
+      const params = new URLSearchParams(contentAt >= 0 ? line.slice(0, contentAt) : line);
+      const id = Number(params.get('ID') ?? params.get('id'));
+      if (!Number.isSafeInteger(id) || id <= 0) continue;
+      current = { id, returnCode: returnCodeOf(params.get('Return') ?? params.get('return')), cmd: params.get('CMD') ?? params.get('cmd'), content: null, lines: [] };
+      if (contentAt >= 0) current.lines.push(line.slice(contentAt + '&Content='.length));
       results.push(current);
-    } else if (current && current.content !== null) {
-      current.content += `\n${line}`;
+    } else if (current) {
+      // Return and CMD on lines of their own (other header lines, SN= or FILENAME=, may come between).
+      const field = /^(Return|CMD)=(.*)$/i.exec(line);
+      if (field && field[1].toLowerCase() === 'return' && current.returnCode === null) current.returnCode = returnCodeOf(field[2]);
+      else if (field && field[1].toLowerCase() === 'cmd' && current.cmd === null) current.cmd = field[2].trim();
+      else if (current.lines.length === 0 && /^Content=/i.test(line)) current.lines.push(line.slice('Content='.length));
+      else current.lines.push(line);
     }
   }
-  for (const r of results) if (r.content !== null) r.content = r.content.replace(/\n+$/, '').slice(0, 64 * 1024);
-  return results;
+  return results.map(({ lines, ...r }) => {
+    const content = lines.join('\n').replace(/\n+$/, '').slice(0, 64 * 1024);
+    return { ...r, content: content === '' ? null : content };
+  });
+}
+
+function returnCodeOf(text: string | null): number | null {
+  return text !== null && /^\s*-?\d{1,10}\s*$/.test(text) ? Number(text) : null;
 }
 
 export interface TerminalUser {

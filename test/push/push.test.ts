@@ -75,7 +75,7 @@ describe('enrolment and handshake', () => {
     expect(again.status).toBe(409);
 
     const options = handshakeOptions((await terminal.handshake()).body);
-    expect(options).toMatchObject({ ATTLOGStamp: '0', OPERLOGStamp: '0', TimeZone: '5.5', Delay: '10', Realtime: '1', Encrypt: 'None' });
+    expect(options).toMatchObject({ ATTLOGStamp: '0', OPERLOGStamp: '0', TimeZone: '330', Delay: '10', Realtime: '1', Encrypt: 'None' });
     const sent = await terminal.punches([{ pin: '101', time: '2026-11-20 08:00:00', status: 0 }], 9001);
     expect([sent.status, sent.body]).toEqual([200, 'OK: 1']);
     await imported(approved.body.id, 1);
@@ -169,8 +169,8 @@ describe('ATTLOG on the import pipeline', () => {
     const lines = [
       'B7\t2026-03-29 02:30:00\t0\t1\t0', // DST gap: 02:30 does not exist in Paris
       'B7\t2026-10-25 02:30:00\t0\t1\t0', // DST overlap: 02:30 happens twice
-      'B7\t2026-11-20 08:00:00', // 2 fields
-      `B7\t2026-11-20 08:00:00\t0\t1\t0${'\tx'.repeat(15)}`, // 20 fields
+      'B7\t2026-11-20 08:00:00', // 2 fields: PIN and time are enough (a 255 "punch")
+      `B7\t2026-11-20 08:00:00\t0\t1\t0${'\tx'.repeat(15)}`, // 20 fields, the same punch again: a duplicate
       'X9\t2026-11-20 08:00:00\t0\t1\t0', // a PIN of another school
       'B7\t2026-02-30 08:00:00\t0\t1\t0', // no such day
       'B7\t2099-01-01 08:00:00\t0\t1\t0', // in the future
@@ -180,17 +180,18 @@ describe('ATTLOG on the import pipeline', () => {
     const res = await terminal.upload('ATTLOG', `${lines.join('\n')}\n\n`);
     expect(res.body).toBe('OK: 9');
     const [stats] = await imported(deviceId, 1);
-    expect(stats).toMatchObject({ received: 9, accepted: 2, duplicates: 0, rejected: 7 });
+    expect(stats).toMatchObject({ received: 9, accepted: 3, duplicates: 1, rejected: 5 });
     const codes = await db.db.selectFrom('rejections').innerJoin('sync_sessions', 'sync_sessions.id', 'rejections.session_id')
       .select(['line', 'code']).where('sync_sessions.device_id', '=', deviceId).orderBy('line').execute();
     expect(codes.map((c) => [c.line, c.code])).toEqual([
-      [3, 'malformed_row'], [4, 'malformed_row'], [5, 'unknown_user'], [6, 'invalid_timestamp'], [7, 'in_future'], [8, 'invalid_type'], [9, 'malformed_row'],
+      [5, 'unknown_user'], [6, 'invalid_timestamp'], [7, 'in_future'], [8, 'invalid_type'], [9, 'malformed_row'],
     ]);
     const rows = await punchesOf(deviceId);
     // Gap: read with the offset before the jump (+01:00): 01:30Z. Overlap: the first occurrence (+02:00): 00:30Z.
     expect(rows.map((r) => [r.user_id, r.local, r.occurred_at.toISOString()])).toEqual([
       [bob.id, '2026-03-29 02:30:00', '2026-03-29T01:30:00.000Z'],
       [bob.id, '2026-10-25 02:30:00', '2026-10-25T00:30:00.000Z'],
+      [bob.id, '2026-11-20 08:00:00', '2026-11-20T07:00:00.000Z'],
     ]);
   });
 
