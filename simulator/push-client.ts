@@ -1,4 +1,4 @@
-// A PUSH (iclock) terminal as the server sees it (PUSH.md): handshake, ATTLOG/OPERLOG/options
+// A PUSH (iclock) terminal as the server sees it (docs/protocol/push.md): handshake, ATTLOG/OPERLOG/options
 // uploads, getrequest polls and devicecmd results, over plain HTTP. Used by the tests, the
 // simulator (`--protocol push`) and the push bench.
 import { http, type HttpOptions } from './http.js';

@@ -1,4 +1,4 @@
-// The PUSH (iclock) endpoints (../shared/PUSH.md): plain text in, plain text out, never JSON.
+// The PUSH (iclock) endpoints (docs/protocol/push.md): plain text in, plain text out, never JSON.
 // A terminal keeps its records until it reads the expected `OK…`, so every refusal is an answer
 // other than `OK` and every `OK: <n>` is sent after the commit of what it acknowledges.
 // Served by a plain node:http handler ahead of express (api/server.ts): getrequest is polled by
@@ -83,7 +83,7 @@ function addressAllowed(terminal: TerminalLookup, address: string | null): boole
   return list.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
 }
 
-/** A registered, enabled terminal calling from an allowed address, or the refusal PUSH.md §1–§2 gives. */
+/** A registered, enabled terminal calling from an allowed address, or the refusal docs/protocol/push.md §1–§2 gives. */
 function approved(terminal: TerminalLookup | undefined, address: string | null): TerminalLookup & { device_id: string; school_id: number } {
   if (!terminal || terminal.device_id === null || terminal.school_id === null) throw NOT_APPROVED;
   if (terminal.disabled) throw DISABLED;
@@ -123,7 +123,7 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
     return findTerminal(db, sn);
   };
 
-  // Handshake (PUSH.md §3). A pending terminal gets its options too, so that it can report its
+  // Handshake (docs/protocol/push.md §3). A pending terminal gets its options too, so that it can report its
   // model and firmware (options upload, INFO); its uploads are refused until it is approved.
   const handshake: Route = async (req) => {
     const sn = serialOf(req);
@@ -170,12 +170,12 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
     const known = approved(terminal, req.address);
     if (table === 'ATTLOG') return acceptAttlog(req, known);
     if (table === 'OPERLOG' || table === 'USERINFO') return acceptOperlog(req, known, text);
-    // ATTPHOTO and other tables: accepted and not kept (PUSH.md §4).
+    // ATTPHOTO and other tables: accepted and not kept (docs/protocol/push.md §4).
     return new PushAnswer(200, 'OK');
   };
 
   /**
-   * PUSH.md §4: stored as a session whose archive is the body, in one statement that is its own
+   * docs/protocol/push.md §4: stored as a session whose archive is the body, in one statement that is its own
    * transaction; the pending session is its import's queue entry and the commit wakes the worker
    * (db/repositories/push.ts storeAttlogBatch). Then `OK: <n>`.
    */
@@ -217,7 +217,7 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
     return new PushAnswer(200, `OK: ${lines.length}`);
   };
 
-  // The hottest call (PUSH.md §5): from memory when nothing is due.
+  // The hottest call (docs/protocol/push.md §5): from memory when nothing is due.
   const getrequest: Route = async (req) => {
     const sn = serialOf(req);
     const address = req.address;
@@ -271,7 +271,7 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
       .filter((e): e is [string, string] => Boolean(e[1]))));
   };
 
-  // Command results (PUSH.md §5): one per line; a shell result may span several lines.
+  // Command results (docs/protocol/push.md §5): one per line; a shell result may span several lines.
   const devicecmd: Route = async (req) => {
     const sn = serialOf(req);
     const terminal = approved(await findTerminal(db, sn), req.address);

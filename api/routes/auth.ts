@@ -1,4 +1,4 @@
-// Sign-in for staff (`POST /api/auth/login`) and devices (`POST /v4/auth/token`, PROTOCOL.md §1).
+// Sign-in for staff (`POST /api/auth/login`) and devices (`POST /v4/auth/token`, docs/protocol/v4.md §1).
 // Unknown account, wrong password or secret, disabled device: one answer for all, and a
 // client that keeps failing is slowed down with 429 and Retry-After, for a time that doubles
 // with each further failure (db/repositories/throttle.ts). Failures count three ways:

@@ -1,4 +1,4 @@
-// PUSH (ZKTeco-compatible) terminals as backoffice sees them (PUSH.md §2, §5): terminals that
+// PUSH (ZKTeco-compatible) terminals as backoffice sees them (docs/protocol/push.md §2, §5): terminals that
 // called before being registered (pending, with address, model and firmware), registering one by
 // serial number (in advance or approving a pending one), moving it, its allow-list of source
 // networks; per terminal: what it reported, its command history with results, direct commands,

@@ -1,4 +1,4 @@
-// The device protocol's calls for every channel (PROTOCOL.md §3): status, manifest, datas,
+// The device protocol's calls for every channel (docs/protocol/v4.md §3): status, manifest, datas,
 // instructions, ack. A device token only ever reaches its own device's state.
 import { z } from 'zod';
 import { acknowledge, findSessionOfDevice, pollState, readDeviceAndPackage, readState } from '../../db/repositories/sync.js';

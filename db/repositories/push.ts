@@ -1,4 +1,4 @@
-// PUSH (iclock) terminals (PUSH.md): enrolment (pending → registered device), what a terminal
+// PUSH (iclock) terminals (docs/protocol/push.md): enrolment (pending → registered device), what a terminal
 // says about itself, its upload cursors, the ATTLOG session stored with its import job, its
 // operation log and user list, and its command queue.
 import { sql } from 'kysely';
@@ -449,7 +449,7 @@ export async function applyFlagIfDone(trx: Trx, deviceId: string, command: Finis
   `.execute(trx);
 }
 
-/** The first send of a flag's command delivers the flag (PROTOCOL.md §6 life cycle). */
+/** The first send of a flag's command delivers the flag (docs/protocol/v4.md §6 life cycle). */
 export async function markFlagsDelivered(db: DbOrTrx, flagIds: readonly number[]): Promise<void> {
   if (flagIds.length === 0) return;
   await sql`

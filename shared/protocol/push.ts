@@ -1,10 +1,10 @@
-// The PUSH (iclock) wire format (../shared/PUSH.md): serial numbers, ATTLOG lines, key=value
+// The PUSH (iclock) wire format (docs/protocol/push.md): serial numbers, ATTLOG lines, key=value
 // option lists, devicecmd results, OPERLOG user records, and the terminal's wall clock read in
 // its timezone. Pure functions; the api and the worker both use them.
 import { DateTime } from 'luxon';
 import { MAX_FUTURE_SKEW_MS, type RowRejectionCode } from './codes.js';
 
-/** PUSH.md §1: 1–64 characters A-Z a-z 0-9, case-sensitive. */
+/** docs/protocol/push.md §1: 1–64 characters A-Z a-z 0-9, case-sensitive. */
 export const SERIAL_NUMBER = /^[A-Za-z0-9]{1,64}$/;
 
 /** A PUSH upload body above this is refused with 413: a real terminal's batch is a few tens of KiB. */
@@ -41,7 +41,7 @@ export interface AttlogPunch {
   verify: number | null;
 }
 
-/** PUSH.md §4 status: 0 in, 1 out, 2 break-out, 3 break-in, 4 overtime-in, 5 overtime-out; others (255 …) "punch". */
+/** docs/protocol/push.md §4 status: 0 in, 1 out, 2 break-out, 3 break-in, 4 overtime-in, 5 overtime-out; others (255 …) "punch". */
 export function typeOfStatus(status: number): PunchType | null {
   if (status === 0 || status === 3 || status === 4) return 'checkin';
   if (status === 1 || status === 2 || status === 5) return 'checkout';
@@ -96,7 +96,7 @@ export function wallClockToInstant(text: string, timeZone: string): Date | null 
   return new Date(candidates[0] ?? wall - before);
 }
 
-/** The timezone's UTC offset in hours now (PUSH.md §3 `TimeZone=`), e.g. 1, 5.5, -3. */
+/** The timezone's UTC offset in hours now (docs/protocol/push.md §3 `TimeZone=`), e.g. 1, 5.5, -3. */
 export function utcOffsetHours(timeZone: string, at: Date): number {
   return DateTime.fromJSDate(at, { zone: timeZone }).offset / 60;
 }
@@ -182,7 +182,7 @@ export function commandField(value: string): string {
   return value.replace(/[\t\r\n]+/g, ' ').trim();
 }
 
-/** PUSH.md §5 roster commands. */
+/** docs/protocol/push.md §5 roster commands. */
 export function userUpdate(user: { badge: string; name: string }): string {
   return `DATA UPDATE USERINFO PIN=${commandField(user.badge)}\tName=${commandField(user.name)}\tPri=0`;
 }
