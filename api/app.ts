@@ -76,7 +76,7 @@ export function createApp(ctx: AppContext): { app: Express; registry: RouteRegis
   // Off by default: X-Forwarded-For is only believed from the proxies TRUST_PROXY names, or any
   // client could pick the address its failed sign-ins count against.
   app.set('trust proxy', ctx.config.trustProxy);
-  // PUSH terminals (/iclock, PUSH.md) never reach express: api/server.ts answers them first (api/push/iclock.ts).
+  // PUSH terminals (/iclock, docs/protocol/push.md) never reach express: api/server.ts answers them first (api/push/iclock.ts).
   app.use(httpMetrics());
   app.use(requestLog(ctx.logger, ctx.config));
   app.use(refuseNulInUrl());

@@ -1,4 +1,4 @@
-// One sync channel (PROTOCOL.md §2, §7) as the api sees it: a pure description (names, allowed
+// One sync channel (docs/protocol/v4.md §2, §7) as the api sees it: a pure description (names, allowed
 // entries, wanted files, manifest extras, the acknowledgement hook), with no import code, so the
 // api process never loads the importers. What a batch of the channel does in the worker is its
 // ChannelImporter (channels/kit/importer.ts, channels/<name>/importer.ts). Adding a channel is
@@ -14,7 +14,7 @@ export interface WantedFile {
   required: boolean;
 }
 
-/** Members a channel adds to its manifest (PROTOCOL.md §3.2, §6, §7). */
+/** Members a channel adds to its manifest (docs/protocol/v4.md §3.2, §6, §7). */
 export interface ManifestExtras {
   resend?: ResendWindow;
   photos_wanted?: string[];

@@ -35,7 +35,7 @@ export interface Config {
   archiveMaxRatio: number;
   importMaxPending: number;
   importRetryAfterSeconds: number;
-  /** PUSH: a command without a result this long after it was sent is sent again (PUSH.md §5). */
+  /** PUSH: a command without a result this long after it was sent is sent again (docs/protocol/push.md §5). */
   pushCommandAnswerSeconds: number;
   /** PUSH: sends of one command at most; then it is failed and shown to staff. */
   pushCommandMaxSends: number;

@@ -7,9 +7,9 @@ export interface ProblemDefinition {
   title: string;
 }
 
-/** Every code an HTTP response may carry, with its status. PROTOCOL.md §1–§5 codes first. */
+/** Every code an HTTP response may carry, with its status. docs/protocol/v4.md §1–§5 codes first. */
 export const PROBLEMS = {
-  // device protocol (PROTOCOL.md)
+  // device protocol (docs/protocol/v4.md)
   invalid_credentials: { status: 401, title: 'Invalid credentials' },
   invalid_token: { status: 401, title: 'Invalid or expired token' },
   sync_in_progress: { status: 409, title: 'A sync is already in progress on this channel' },

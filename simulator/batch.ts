@@ -1,4 +1,4 @@
-// What a device puts in an upload (PROTOCOL.md §4) and reads from an instruction package (§5).
+// What a device puts in an upload (docs/protocol/v4.md §4) and reads from an instruction package (§5).
 import AdmZip from 'adm-zip';
 import { buildZip } from '../shared/archive/build-zip.js';
 

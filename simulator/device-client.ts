@@ -1,4 +1,4 @@
-// A device speaking PROTOCOL.md over real HTTP: sign in, status, manifest, upload, wait,
+// A device speaking docs/protocol/v4.md over real HTTP: sign in, status, manifest, upload, wait,
 // fetch, ack. The plain calls answer whatever the server said (tests assert on them); `sync`
 // and `syncReliably` run a whole sync, the latter surviving lost answers, timeouts, 503s and
 // expired tokens by retrying exactly as the protocol allows (§3, §8):

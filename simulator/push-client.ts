@@ -1,4 +1,4 @@
-// A PUSH (iclock) terminal as the server sees it (PUSH.md): handshake, ATTLOG/OPERLOG/options
+// A PUSH (iclock) terminal as the server sees it (docs/protocol/push.md): handshake, ATTLOG/OPERLOG/options
 // uploads, getrequest polls and devicecmd results, over plain HTTP. Used by the tests, the
 // simulator (`--protocol push`) and the push bench.
 import { http, type HttpOptions } from './http.js';
@@ -24,7 +24,7 @@ export function attlogBody(punches: readonly PunchLine[], eol = '\n'): string {
   return punches.map((p) => [p.pin, p.time, String(p.status ?? 255), String(p.verify ?? 1), '0', '0', '0'].join('\t')).join(eol) + eol;
 }
 
-/** One Security PUSH 3.x rtlog event (PUSH.md §4): a punch when it names a pin. */
+/** One Security PUSH 3.x rtlog event (docs/protocol/push.md §4): a punch when it names a pin. */
 export interface RtlogEvent {
   /** 'YYYY-MM-DD HH:MM:SS', the terminal's wall clock. */
   time: string;

@@ -29,7 +29,7 @@ const rows = new Counter({
   labelNames: ['channel', 'result'] as const,
 });
 const rejections = new Counter({
-  name: 'attendance_import_rejections_total', help: 'Rows rejected by channel and protocol code (PROTOCOL.md §5)',
+  name: 'attendance_import_rejections_total', help: 'Rows rejected by channel and protocol code (docs/protocol/v4.md §5)',
   labelNames: ['channel', 'code'] as const,
 });
 

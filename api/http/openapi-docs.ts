@@ -4,7 +4,7 @@
 // main responses. test/api/openapi.test.ts checks each example against the route's own schema,
 // so an example cannot drift from what the api accepts.
 
-export const API_DESCRIPTION = `The attendance sync service: the device sync protocol (\`/v4\`, PROTOCOL.md), the REST API
+export const API_DESCRIPTION = `The attendance sync service: the device sync protocol (\`/v4\`, docs/protocol/v4.md), the REST API
 for staff (\`/api\`) and operations (\`/healthz\`, \`/metrics\`).
 
 **A staff token.** \`npm start\` prints a backoffice login (kept in \`DATA_DIR/credentials.json\`; in
@@ -49,7 +49,7 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     },
   },
   'POST /v4/auth/token': {
-    description: 'A device signs in with the id and secret it was registered with (PROTOCOL.md §1) and gets a bearer token (`deviceToken`) for `/v4/{channel}/…`.',
+    description: 'A device signs in with the id and secret it was registered with (docs/protocol/v4.md §1) and gets a bearer token (`deviceToken`) for `/v4/{channel}/…`.',
     body: { device_id: DEVICE_ID, secret: 'the-secret-shown-once-at-registration' },
     responses: { 200: { access_token: 'eyJhbGciOiJIUzI1NiJ9…', token_type: 'Bearer', expires_in: 900 } },
   },
@@ -114,7 +114,7 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
   },
   'PATCH /api/devices/{id}': { body: { name: 'Back gate terminal', sync_interval_seconds: 600 } },
   'POST /api/push/terminals': {
-    description: 'Registers a ZKTeco-compatible (PUSH, PUSH.md) terminal by the serial number it identifies itself with, in advance or approving one listed by `GET /api/push/pending`. Its punches are accepted from its next call.',
+    description: 'Registers a ZKTeco-compatible (PUSH, docs/protocol/push.md) terminal by the serial number it identifies itself with, in advance or approving one listed by `GET /api/push/pending`. Its punches are accepted from its next call.',
     body: { serial_number: 'CKJX201560123', school_id: 1, name: 'Main gate', allowed_networks: ['192.168.1.0/24'], delay_seconds: 10 },
   },
   'PATCH /api/push/terminals/{id}': {

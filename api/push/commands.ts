@@ -1,4 +1,4 @@
-// Backoffice actions as PUSH commands (PUSH.md §5), and what a command's result does to the
+// Backoffice actions as PUSH commands (docs/protocol/push.md §5), and what a command's result does to the
 // flag it came from: success applies the flag, a failure (negative Return, or no answer after
 // the last send) closes it as cancelled with the failure in its event, shown to staff.
 import type { Trx, DbOrTrx } from '../../db/database.js';
@@ -33,7 +33,7 @@ export function attlogQueries(from: Date, to: Date, timeZone: string): string[] 
 }
 
 /**
- * A flag (PROTOCOL.md §6) on a PUSH terminal as commands (PUSH.md §5). Null for a flag with no
+ * A flag (docs/protocol/v4.md §6) on a PUSH terminal as commands (docs/protocol/push.md §5). Null for a flag with no
  * PUSH meaning (PURGE_CONFIRMED_LOGS: the terminal keeps its own log; RESET_SESSION: no sessions).
  */
 export async function flagCommands(trx: DbOrTrx, flag: { id: number; device_id: string; name: string; params: Record<string, unknown> }, ctx: { timeZone: string; now: Date; roster: Array<{ badge: string; name: string; active: boolean }> }): Promise<QueuedCommand[] | null> {

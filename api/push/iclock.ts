@@ -1,4 +1,4 @@
-// The PUSH (iclock) endpoints (../shared/PUSH.md): plain text in, plain text out, never JSON.
+// The PUSH (iclock) endpoints (docs/protocol/push.md): plain text in, plain text out, never JSON.
 // A terminal keeps its records until it reads the expected `OK…`, so every refusal is an answer
 // other than `OK` and every `OK: <n>` is sent after the commit of what it acknowledges.
 // Served by a plain node:http handler ahead of express (api/server.ts): getrequest is polled by
@@ -105,7 +105,7 @@ function addressAllowed(terminal: TerminalLookup, address: string | null): boole
   return list.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
 }
 
-/** A registered, enabled terminal calling from an allowed address, or the refusal PUSH.md §1–§2 gives. */
+/** A registered, enabled terminal calling from an allowed address, or the refusal docs/protocol/push.md §1–§2 gives. */
 function approved(terminal: TerminalLookup | undefined, address: string | null): TerminalLookup & { device_id: string; school_id: number } {
   if (!terminal || terminal.device_id === null || terminal.school_id === null) throw NOT_APPROVED;
   if (terminal.disabled) throw DISABLED;
@@ -145,7 +145,7 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
     return findTerminal(db, sn);
   };
 
-  // Handshake (PUSH.md §3). A pending terminal gets its options too, so that it can report its
+  // Handshake (docs/protocol/push.md §3). A pending terminal gets its options too, so that it can report its
   // model and firmware (options upload, INFO); its uploads are refused until it is approved.
   const handshake: Route = async (req) => {
     const sn = serialOf(req);
@@ -200,13 +200,13 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
     if (table === 'ATTLOG') return acceptPunches(req, known, 'ATTLOG');
     if (table === 'RTLOG') return acceptPunches(req, known, 'rtlog');
     if (table === 'OPERLOG' || table === 'USERINFO') return acceptOperlog(req, known, text);
-    // Photos: accepted and not kept (PUSH.md §4 allows it; they are large and no figure reads them).
+    // Photos: accepted and not kept (docs/protocol/push.md §4 allows it; they are large and no figure reads them).
     if (table === 'ATTPHOTO') return new PushAnswer(200, 'OK');
     return acceptOther(req, known);
   };
 
   /**
-   * Any other table (PUSH.md §4): the terminal deletes what it is answered OK for, so the body is
+   * Any other table (docs/protocol/push.md §4): the terminal deletes what it is answered OK for, so the body is
    * kept with the terminal first (push_uploads, shown to staff); a body that cannot be stored is
    * answered 500 by the caller, never OK. PUSH 3.x `tabledata` is acknowledged as the vendor
    * writes it, `<tablename>=<count>`: a plain OK makes the terminal send the same records again.
@@ -222,7 +222,7 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
   };
 
   /**
-   * PUSH.md §4: stored as a session whose archive is the body, in one statement that is its own
+   * docs/protocol/push.md §4: stored as a session whose archive is the body, in one statement that is its own
    * transaction; the pending session is its import's queue entry and the commit wakes the worker
    * (db/repositories/push.ts storeAttlogBatch). Then `OK: <n>` for ATTLOG, `OK` for rtlog events
    * (PUSH 3.x: the import reads their punches, channels/push/import-attlog.ts).
@@ -266,7 +266,7 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
     return new PushAnswer(200, `OK: ${lines.length}`);
   };
 
-  // The hottest call (PUSH.md §5): from memory when nothing is due.
+  // The hottest call (docs/protocol/push.md §5): from memory when nothing is due.
   const getrequest: Route = async (req) => {
     const sn = serialOf(req);
     const address = req.address;
@@ -306,7 +306,7 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
       return IDLE;
     }
     logger.info({ sn, commands: commands.map((c) => c.id) }, 'push: commands sent');
-    // PUSH.md §5: an answer holding one command ends without a newline (strict clients reject `C:17:INFO\n`).
+    // docs/protocol/push.md §5: an answer holding one command ends without a newline (strict clients reject `C:17:INFO\n`).
     const lines = commands.map((c) => `C:${c.id}:${c.command}`);
     return new PushAnswer(200, lines.length === 1 ? lines[0] : `${lines.join('\n')}\n`);
   };
@@ -322,7 +322,7 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
       .filter((e): e is [string, string] => Boolean(e[1]))));
   };
 
-  // Command results (PUSH.md §5): one per ID= line; a result may span several lines (shared/protocol/push.ts).
+  // Command results (docs/protocol/push.md §5): one per ID= line; a result may span several lines (shared/protocol/push.ts).
   const devicecmd: Route = async (req) => {
     const sn = serialOf(req);
     const terminal = approved(await findTerminal(db, sn), req.address);

@@ -1,4 +1,4 @@
-// What makes an idle `getrequest` cost next to nothing (PUSH.md §5): each api process keeps in
+// What makes an idle `getrequest` cost next to nothing (docs/protocol/push.md §5): each api process keeps in
 // memory which terminals have nothing due, and until when, and answers their polls `OK` without
 // touching the database. Queuing a command NOTIFYs `push_terminals` in its transaction
 // (`notifyTerminal`), so every api process forgets that terminal's idle mark at the commit; a lost

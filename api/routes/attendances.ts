@@ -1,5 +1,5 @@
 // `/api/attendances`: check-ins and check-outs. Staff read them in scope, post them from
-// connected clients (validated as the device protocol validates a row, PROTOCOL.md §4) and
+// connected clients (validated as the device protocol validates a row, docs/protocol/v4.md §4) and
 // delete them. A post or a delete updates the user's figures and raises a fever event in the
 // request's own transaction, as an imported batch does. `Idempotency-Key` makes a post safe
 // to retry: the same key and body answer the first result again, another body 409.

@@ -1,4 +1,4 @@
-// Sign-in for staff (`POST /api/auth/login`) and devices (`POST /v4/auth/token`, PROTOCOL.md §1).
+// Sign-in for staff (`POST /api/auth/login`) and devices (`POST /v4/auth/token`, docs/protocol/v4.md §1).
 // Unknown account, wrong password or secret, disabled device: one answer for all, and a
 // client that keeps failing is slowed down with 429 and Retry-After, for a time that doubles
 // with each further failure (db/repositories/throttle.ts). Failures count three ways:
@@ -94,7 +94,7 @@ export function authRoutes(api: RouteRegistry): void {
   api.add({
     method: 'post',
     path: '/v4/auth/token',
-    summary: 'Device sign-in (PROTOCOL.md §1)',
+    summary: 'Device sign-in (docs/protocol/v4.md §1)',
     tags: ['device protocol'],
     auth: 'none',
     transaction: false,

@@ -1,4 +1,4 @@
-// Special sync flags (PROTOCOL.md §6) as the backoffice drives them: set on a device or on every
+// Special sync flags (docs/protocol/v4.md §6) as the backoffice drives them: set on a device or on every
 // device of a school, list with their state, cancel while pending, read the audit trail.
 // Setting and cancelling are backoffice only; school admins read their school's devices' flags.
 // RESET_SESSION acts at once: the device's channels in status 1 or 2 are closed in the same
@@ -138,14 +138,14 @@ async function setOnDevices(trx: Trx, deviceIds: readonly string[], flag: Return
     return recordAppliedFlag(trx, { deviceIds, name: flag.name, params: flag.params, staffId, details, applied });
   }
   const set = await setFlags(trx, { deviceIds, name: flag.name, params: flag.params, expiresAt: flag.expiresAt, staffId, details });
-  // PUSH terminals get the flag as commands (PUSH.md §5); v4 devices with their next package.
+  // PUSH terminals get the flag as commands (docs/protocol/push.md §5); v4 devices with their next package.
   await queueFlagCommands(trx, set.map((s) => s.id), new Date());
   return set;
 }
 
 export function flagRoutes(api: RouteRegistry): void {
   api.add({
-    method: 'post', path: '/api/devices/:id/flags', summary: 'Set a special sync flag on a device (PROTOCOL.md §6)', tags: ['flags'], auth: 'backoffice',
+    method: 'post', path: '/api/devices/:id/flags', summary: 'Set a special sync flag on a device (docs/protocol/v4.md §6)', tags: ['flags'], auth: 'backoffice',
     params: uuidParam, body: flagBody,
     responses: {
       201: { description: 'Set (a flag of that name still pending is replaced: same id, newer parameters); RESET_SESSION is applied at once', schema: setResult },

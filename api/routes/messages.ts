@@ -1,4 +1,4 @@
-// `/api/messages` (PROTOCOL.md §7 messagerie): staff write to one device or to every device of a
+// `/api/messages` (docs/protocol/v4.md §7 messagerie): staff write to one device or to every device of a
 // school, within their scope; devices pick the messages up on their next messagerie sync, each
 // at most once. `direction=from_devices` lists what devices sent (incidents first of all) to the
 // school's admins.

@@ -1,4 +1,4 @@
-// `GET /api/attendances/:id/photo` (PROTOCOL.md §7 photos): the image a device sent for a check-in,
+// `GET /api/attendances/:id/photo` (docs/protocol/v4.md §7 photos): the image a device sent for a check-in,
 // within the caller's scope; 404 when the attendance is out of scope or has no photo held.
 import { attendancePhoto } from '../../db/repositories/photos.js';
 import { notFound } from '../../shared/errors.js';

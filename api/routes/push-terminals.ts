@@ -1,4 +1,4 @@
-// PUSH (ZKTeco-compatible) terminals as backoffice sees them (PUSH.md §2, §5): terminals that
+// PUSH (ZKTeco-compatible) terminals as backoffice sees them (docs/protocol/push.md §2, §5): terminals that
 // called before being registered (pending, with address, model and firmware), registering one by
 // serial number (in advance or approving a pending one), moving it, its allow-list of source
 // networks; per terminal: what it reported, its command history with results, direct commands,
@@ -124,7 +124,7 @@ async function pushDeviceInScope(db: DbOrTrx, auth: StaffAuth, id: string) {
 
 export function pushTerminalRoutes(api: RouteRegistry): void {
   api.add({
-    method: 'get', path: '/api/push/pending', summary: 'Terminals that called but are not registered yet (PUSH.md §2)', tags: ['push'], auth: 'backoffice',
+    method: 'get', path: '/api/push/pending', summary: 'Terminals that called but are not registered yet (docs/protocol/push.md §2)', tags: ['push'], auth: 'backoffice',
     responses: { 200: { description: 'Most recent first', schema: z.object({ items: z.array(pendingSchema) }) }, ...errors(401, 403) },
     async handler({ db }) {
       return reply.ok({ items: await listPendingTerminals(db) });

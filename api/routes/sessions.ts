@@ -23,7 +23,7 @@ const fileCounts = z.object({ received: z.number().int(), accepted: z.number().i
 export const sessionSchema = z.object({
   id: z.uuid(),
   device_id: z.uuid(),
-  channel: z.enum([...CHANNEL_NAMES, 'push']).describe('push: a PUSH terminal\'s ATTLOG batch (PUSH.md §4)'),
+  channel: z.enum([...CHANNEL_NAMES, 'push']).describe('push: a PUSH terminal\'s ATTLOG batch (docs/protocol/push.md §4)'),
   state: z.enum(['processing', 'ready', 'acknowledged', 'closed']).describe('closed: ended without acknowledgement (RESET_SESSION)'),
   outcome: z.enum(['imported', 'partial', 'failed', 'reset']).nullable()
     .describe('null while processing; imported: every file of the batch; partial: imported except the files in file_errors (not readable: their rows come again); failed: nothing imported (processing_failed); reset: closed by RESET_SESSION'),

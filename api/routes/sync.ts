@@ -1,4 +1,4 @@
-// The device protocol's calls for every channel (PROTOCOL.md §3): status, manifest, datas,
+// The device protocol's calls for every channel (docs/protocol/v4.md §3): status, manifest, datas,
 // instructions, ack. A device token only ever reaches its own device's state.
 import { z } from 'zod';
 import { acknowledge, findSessionOfDevice, pollState, readDeviceAndPackage, readState } from '../../db/repositories/sync.js';
@@ -22,7 +22,7 @@ const statusSchema = z.object({ status: z.union([z.literal(0), z.literal(1), z.l
 
 export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
   api.add({
-    method: 'get', path: '/v4/:channel/status', summary: 'The channel status flag (PROTOCOL.md §3.1)', tags: ['device protocol'], auth: 'device',
+    method: 'get', path: '/v4/:channel/status', summary: 'The channel status flag (docs/protocol/v4.md §3.1)', tags: ['device protocol'], auth: 'device',
     // Polled by every device waiting for its package: one statement, no transaction. With
     // `wait`, one request instead of one every few hundred ms (api/sync/status-waits.ts).
     params: channelParam, query: statusQuery, transaction: false,
@@ -59,7 +59,7 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
   });
 
   api.add({
-    method: 'get', path: '/v4/:channel/manifest', summary: 'What to send this time (PROTOCOL.md §3.2)', tags: ['device protocol'], auth: 'device',
+    method: 'get', path: '/v4/:channel/manifest', summary: 'What to send this time (docs/protocol/v4.md §3.2)', tags: ['device protocol'], auth: 'device',
     // Reads, and at most one write of its own (a RESEND_SINCE offer, one statement): a
     // transaction would only add BEGIN and COMMIT, and give no stronger guarantee at READ COMMITTED.
     params: channelParam, transaction: false,
@@ -84,7 +84,7 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
   });
 
   api.add({
-    method: 'post', path: '/v4/:channel/datas', summary: 'Upload a batch (PROTOCOL.md §3.3)', tags: ['device protocol'], auth: 'device',
+    method: 'post', path: '/v4/:channel/datas', summary: 'Upload a batch (docs/protocol/v4.md §3.3)', tags: ['device protocol'], auth: 'device',
     params: channelParam, transaction: false,
     middleware: [uploadArchive(limits)],
     requestBody: { contentType: 'multipart/form-data', schema: z.object({ archive: z.string().meta({ format: 'binary' }) }), description: 'One file field `archive`: a zip' },
@@ -101,7 +101,7 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
   });
 
   api.add({
-    method: 'get', path: '/v4/:channel/instructions', summary: 'Download the instruction package (PROTOCOL.md §3.4)', tags: ['device protocol'], auth: 'device',
+    method: 'get', path: '/v4/:channel/instructions', summary: 'Download the instruction package (docs/protocol/v4.md §3.4)', tags: ['device protocol'], auth: 'device',
     params: channelParam, transaction: false,
     responses: { 200: { description: 'The package (zip)', contentType: 'application/zip' }, 304: { description: 'Unchanged (If-None-Match)' }, ...errors(401, 404, 409) },
     async handler({ params, auth, db, req }) {
@@ -118,7 +118,7 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
   });
 
   api.add({
-    method: 'post', path: '/v4/:channel/ack', summary: 'Acknowledge the applied package (PROTOCOL.md §3.5)', tags: ['device protocol'], auth: 'device',
+    method: 'post', path: '/v4/:channel/ack', summary: 'Acknowledge the applied package (docs/protocol/v4.md §3.5)', tags: ['device protocol'], auth: 'device',
     params: channelParam, body: z.object({ session_id: z.string().max(64) }), transaction: false,
     responses: { 200: { description: 'Acknowledged', schema: z.object({ status: z.number() }) }, ...errors(401, 404, 409, 422) },
     async handler({ params, body, auth, db }) {

@@ -49,7 +49,7 @@ export const deviceSchema = z.object({
   reported_timezone: z.string().nullable(),
   pending_records: z.number().int().nullable(),
   roster_version: z.number().int().nullable(),
-  protocol: z.enum(['v4', 'push']).describe('v4 (PROTOCOL.md) or push (ZKTeco-compatible iclock terminal, PUSH.md)'),
+  protocol: z.enum(['v4', 'push']).describe('v4 (docs/protocol/v4.md) or push (ZKTeco-compatible iclock terminal, docs/protocol/push.md)'),
   serial_number: z.string().nullable().describe('PUSH terminals: the SN the terminal identifies itself with'),
   timezone: z.string().nullable().describe('The device\'s own timezone when it differs from its school\'s'),
   created_at: timestamp,

@@ -1,4 +1,4 @@
-// Accepting a batch (PROTOCOL.md §3.3): structure check, then in ONE statement (so one
+// Accepting a batch (docs/protocol/v4.md §3.3): structure check, then in ONE statement (so one
 // transaction) the session and its archive with the 0→1 flip — or nothing at all. The pending
 // session row is the import's durable queue entry: a worker claims it (worker/import/session-queue.ts),
 // so "stored durably with its job in one transaction" (§8) is this one commit.

@@ -1,4 +1,4 @@
-// IMPORT_MAX_PENDING (PROTOCOL.md §3.3 `server_busy`) without counting the backlog on every
+// IMPORT_MAX_PENDING (docs/protocol/v4.md §3.3 `server_busy`) without counting the backlog on every
 // upload: the count scans pending sessions up to the limit, which at 2,000 pending costs more
 // than the rest of the upload's statements. The process counts at most once a second and adds
 // the uploads it accepted since; near the limit, where the answer matters, it counts every time.

@@ -1,4 +1,4 @@
-// What a device should send this time (PROTOCOL.md §3.2), flags included (§6); the channel adds
+// What a device should send this time (docs/protocol/v4.md §3.2), flags included (§6); the channel adds
 // its own members (channels/definition.ts `manifest`).
 import { channelOf } from '../../channels/registry.js';
 import type { ChannelName } from '../../shared/protocol/channels.js';

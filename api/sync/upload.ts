@@ -1,5 +1,5 @@
 // Receives the multipart upload in memory under strict limits (SAFE-INPUT.md §1.3) and maps
-// every way it can go wrong to a PROTOCOL.md §3 code. The caller was authenticated before
+// every way it can go wrong to a docs/protocol/v4.md §3 code. The caller was authenticated before
 // this runs (api/http/route.ts), and the bytes one process receives at once are bounded by
 // UPLOAD_MAX_IN_FLIGHT_BYTES: without it, 16 parallel 49 MB uploads took an api from 95 MB
 // to 523 MB of memory.

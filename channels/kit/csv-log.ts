@@ -1,4 +1,4 @@
-// One device CSV log (attendances.csv, readings.csv, messages.csv — PROTOCOL.md §4, §7), the same
+// One device CSV log (attendances.csv, readings.csv, messages.csv — docs/protocol/v4.md §4, §7), the same
 // way for every channel: rows streamed from the archive, validated, written in chunks with one
 // set-based INSERT … ON CONFLICT DO NOTHING each, rows not inserted sorted into duplicates (same
 // content already held) and `record_conflict`s, rejections stored, the high-water mark raised.

@@ -1,4 +1,4 @@
-// Which pending flags a package delivers (PROTOCOL.md §6), what they put in it, and how a
+// Which pending flags a package delivers (docs/protocol/v4.md §6), what they put in it, and how a
 // batch moves a RESEND_SINCE forward (rules in shared/protocol/resend.ts).
 import { mergeFlagProgress } from '../../db/repositories/flags.js';
 import type { DeviceFlag } from '../../db/schema/index.js';

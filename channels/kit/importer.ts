@@ -1,4 +1,4 @@
-// What a channel does with a batch in the worker (PROTOCOL.md §8): the import of its files and
+// What a channel does with a batch in the worker (docs/protocol/v4.md §8): the import of its files and
 // what its package carries. The api never loads this side (channels/definition.ts is its part).
 import type { Trx } from '../../db/database.js';
 import type { ChannelName } from '../../shared/protocol/channels.js';

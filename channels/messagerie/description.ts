@@ -1,4 +1,4 @@
-// `messagerie` (PROTOCOL.md §7): messages.csv up, office messages and fever alerts down.
+// `messagerie` (docs/protocol/v4.md §7): messages.csv up, office messages and fever alerts down.
 // Delivered means acknowledged: the package records what it offered (channels/messagerie/importer.ts),
 // and the acknowledgement writes one delivery row per (message, device) — so a package that is
 // never acknowledged (reset, failure) delivers nothing and its messages go in the next one.

@@ -1,4 +1,4 @@
-// `messagerie` (PROTOCOL.md §7): messages.csv up (shown to the school's admins, GET
+// `messagerie` (docs/protocol/v4.md §7): messages.csv up (shown to the school's admins, GET
 // /api/messages?direction=from_devices); down, every unexpired office message addressed to the
 // device or its school and not yet delivered to it, and the school's fever alerts not yet
 // delivered. Delivered means acknowledged: the package records what it offered, and the

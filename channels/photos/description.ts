@@ -1,4 +1,4 @@
-// `photos` (PROTOCOL.md §7): check-in photos as `photos/<name>` entries. The manifest asks for
+// `photos` (docs/protocol/v4.md §7): check-in photos as `photos/<name>` entries. The manifest asks for
 // the names the device's attendances refer to that are not held yet.
 import { photosWanted } from '../../db/repositories/photos.js';
 import type { ChannelDescription } from '../definition.js';

@@ -1,4 +1,4 @@
-// `photos` (PROTOCOL.md §7): check-in photos as `photos/<name>` entries. Each is checked by its
+// `photos` (docs/protocol/v4.md §7): check-in photos as `photos/<name>` entries. Each is checked by its
 // content (shared/image/image-info.ts) and its size, stored once per SHA-256 whatever its name or
 // device, and linked to the device's name for it, which is what attendances' `photo` refers to.
 // The manifest asks for the names the device's attendances refer to that are not held yet; the

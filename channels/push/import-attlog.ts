@@ -1,4 +1,4 @@
-// PUSH ATTLOG batches (PUSH.md §4) imported by the worker, many sessions of many terminals in one
+// PUSH ATTLOG batches (docs/protocol/push.md §4) imported by the worker, many sessions of many terminals in one
 // transaction (the import job takes every pending one: channels/push/session.ts): their lines are
 // checked (row codes staff can see), stored once per (terminal, PIN, local time), punches without
 // in/out typed by pairing, the touched user-days recomputed, and each session finished with its
@@ -186,7 +186,7 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
 
 /**
  * A punch arrives in real time when it reaches the server within REALTIME_WINDOW_SECONDS of its
- * own time (PUSH.md §5 "clock"): then its time against its arrival is the terminal's clock skew.
+ * own time (docs/protocol/push.md §5 "clock"): then its time against its arrival is the terminal's clock skew.
  * Anything further off is read as a backlog (a terminal back from an outage sends what it stored,
  * one punch or many) and says nothing about the clock; so does a punch the server already held
  * (a line sent again). A batch's latest new real-time punch gives its estimate.
@@ -204,7 +204,7 @@ function reject(state: SessionState, line: number, code: RowRejectionCode): void
 }
 
 /**
- * Punches without in/out (PUSH.md §4): on each (terminal, PIN, terminal-local day) these batches
+ * Punches without in/out (docs/protocol/push.md §4): on each (terminal, PIN, terminal-local day) these batches
  * added one to, the day's punches are taken in time order; a punch with a type keeps it and sets
  * the state, an inferred one opens when nothing is open and closes otherwise. Rows whose inferred
  * type changes (a late punch arrived in between) are updated; their user-days are recomputed.

@@ -1,4 +1,4 @@
-// The roster on PUSH terminals (PUSH.md §5): when users of a school change, each of its enabled
+// The roster on PUSH terminals (docs/protocol/push.md §5): when users of a school change, each of its enabled
 // PUSH terminals gets `DATA UPDATE USERINFO` for users added or changed and `DATA DELETE
 // USERINFO` for users deactivated. Versions are the roster's transaction-id horizon, as for v4
 // devices (db/repositories/roster.ts): a terminal's roster_version is the horizon its commands

@@ -1,4 +1,4 @@
-// A PUSH terminal reads its UTC offset only in the TimeZone= of its handshake (PUSH.md §3), and a
+// A PUSH terminal reads its UTC offset only in the TimeZone= of its handshake (docs/protocol/push.md §3), and a
 // terminal in real-time mode may not handshake again for weeks: at a DST change (or when staff
 // change its timezone) it would keep writing punches an hour off. The offset each terminal was
 // last given is remembered (push_terminals.timezone_offset_sent); the worker compares it with

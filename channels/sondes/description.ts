@@ -1,4 +1,4 @@
-// `sondes` (PROTOCOL.md §7): temperature screenings every 30–60 s, as readings.csv.
+// `sondes` (docs/protocol/v4.md §7): temperature screenings every 30–60 s, as readings.csv.
 import type { ChannelDescription } from '../definition.js';
 
 export const READINGS_FILE = 'readings.csv';

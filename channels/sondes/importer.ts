@@ -1,4 +1,4 @@
-// `sondes` (PROTOCOL.md §7): temperature screenings every 30–60 s. readings.csv is a CSV log like
+// `sondes` (docs/protocol/v4.md §7): temperature screenings every 30–60 s. readings.csv is a CSV log like
 // attendances.csv (same row rules, high-water mark, deduplication); each accepted reading at or
 // above the school's fever threshold raises a fever event (GET /api/alerts) and an `<alert>` in
 // the package.

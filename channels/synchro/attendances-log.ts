@@ -1,4 +1,4 @@
-// attendances.csv (PROTOCOL.md §4), the largest log, imported set-based (issue #21): rows are
+// attendances.csv (docs/protocol/v4.md §4), the largest log, imported set-based (issue #21): rows are
 // read and validated as they stream from the archive, and the valid ones go on streaming into
 // a staging table with COPY (db/repositories/staged-attendances.ts); PostgreSQL then checks
 // the users, inserts and raises fever events in one statement.

@@ -1,4 +1,4 @@
-// `synchro` (PROTOCOL.md §4–§6): device.xml, settings.xml when asked, attendances.csv up. The
+// `synchro` (docs/protocol/v4.md §4–§6): device.xml, settings.xml when asked, attendances.csv up. The
 // manifest offers a RESEND_SINCE window; flags ride on this channel only and are applied when
 // its packages are acknowledged.
 import { deviceTimeZone, recordResendOffer } from '../../db/repositories/flags.js';

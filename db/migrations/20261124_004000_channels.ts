@@ -1,4 +1,4 @@
-// The other channels (PROTOCOL.md §7): probe readings (sondes), messages both ways and who
+// The other channels (docs/protocol/v4.md §7): probe readings (sondes), messages both ways and who
 // received them (messagerie), photos stored once by SHA-256 and each device's photo index
 // (photos), and what a package offered that counts only once acknowledged.
 import { type Kysely, sql } from 'kysely';

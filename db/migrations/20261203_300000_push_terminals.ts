@@ -1,4 +1,4 @@
-// PUSH (iclock) terminals (../shared/PUSH.md): a device gets a protocol and, for PUSH, its serial
+// PUSH (iclock) terminals (docs/protocol/push.md): a device gets a protocol and, for PUSH, its serial
 // number; push_terminals holds what a terminal says about itself and the server's cursors, for
 // known terminals and for pending ones that called before being registered (device_id NULL).
 // Punches keep the terminal's natural key (device, PIN, local wall-clock time), unique, so a

@@ -1,4 +1,4 @@
-// What real PUSH firmware sends (issue #27, PUSH.md §4–§5): a PUSH session says which table its
+// What real PUSH firmware sends (issue #27, docs/protocol/push.md §4–§5): a PUSH session says which table its
 // archive holds (ATTLOG lines or Security PUSH 3.x rtlog events; NULL: ATTLOG, every session
 // before this); push_uploads keeps the body of every other table a terminal uploads (a terminal
 // deletes what it was answered OK for, so nothing is answered OK and dropped unseen), once per

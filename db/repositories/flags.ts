@@ -1,4 +1,4 @@
-// Special sync flags (PROTOCOL.md §6): pending until a package carries them (delivered),
+// Special sync flags (docs/protocol/v4.md §6): pending until a package carries them (delivered),
 // applied when that package is acknowledged. Every change writes a flag_events row (the audit
 // trail): set, replaced, cancelled, expired, delivered, requeued, applied.
 //

@@ -1,4 +1,4 @@
-// Messages both ways (PROTOCOL.md §7): from the office to a device or a whole school, delivered
+// Messages both ways (docs/protocol/v4.md §7): from the office to a device or a whole school, delivered
 // once per device when the package carrying it is acknowledged; and from devices (messages.csv)
 // to the school's admins. Fever alerts sent down messagerie are tracked the same way.
 import { sql } from 'kysely';

@@ -1,4 +1,4 @@
-// Photos (PROTOCOL.md §7): bytes stored once per SHA-256, and per device the index of names it
+// Photos (docs/protocol/v4.md §7): bytes stored once per SHA-256, and per device the index of names it
 // sent, which is how an attendance's `photo` column finds its image.
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../database.js';

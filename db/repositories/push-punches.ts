@@ -1,4 +1,4 @@
-// Punches (PUSH.md §4) as the worker's import writes them, for many sessions and terminals at
+// Punches (docs/protocol/push.md §4) as the worker's import writes them, for many sessions and terminals at
 // once: pending sessions picked, users by badge, the set-based insert keyed by (terminal, PIN,
 // local time), the reads and writes of type inference, and the sessions and terminals finished.
 import { type RawBuilder, sql } from 'kysely';

@@ -1,4 +1,4 @@
-// PUSH (iclock) terminals (PUSH.md): enrolment (pending → registered device), what a terminal
+// PUSH (iclock) terminals (docs/protocol/push.md): enrolment (pending → registered device), what a terminal
 // says about itself, its upload cursors, the ATTLOG session stored with its import job, its
 // operation log and user list, and its command queue.
 import { sql } from 'kysely';
@@ -243,7 +243,7 @@ export async function updateTerminalSettings(trx: DbOrTrx, deviceId: string, pat
 // ---- tables the server does not import ------------------------------------------------------
 
 /**
- * The body of an upload of a table the server does not import (PUSH.md §4 "any other table"):
+ * The body of an upload of a table the server does not import (docs/protocol/push.md §4 "any other table"):
  * kept with the terminal, once per (terminal, table, bytes) — a retry after a lost answer adds
  * nothing. It is what the terminal deletes once answered, so it is stored before the answer.
  */
@@ -371,7 +371,7 @@ export interface FinishedCommand {
 /** Records results for this terminal's own sent commands; ids of other terminals or unknown ids are ignored (and returned as such). */
 export async function recordCommandResults(trx: Trx, deviceId: string, results: ReadonlyArray<{ id: number; returnCode: number | null; cmd: string | null; content: string | null }>): Promise<{ recorded: FinishedCommand[]; ignored: number[] }> {
   if (results.length === 0) return { recorded: [], ignored: [] };
-  // A result without a Return code is no success (PUSH.md §5): failed, and said so.
+  // A result without a Return code is no success (docs/protocol/push.md §5): failed, and said so.
   const rows = await sql<{ id: string; flag_id: string | null; command: string; status: PushCommandStatus }>`
     UPDATE push_commands c SET status = CASE WHEN r.code >= 0 THEN 'succeeded' ELSE 'failed' END, return_code = r.code, result_cmd = r.cmd,
       result_content = r.content, finished_at = now(),
@@ -498,7 +498,7 @@ export async function applyFlagIfDone(trx: Trx, deviceId: string, command: Finis
   `.execute(trx);
 }
 
-/** The first send of a flag's command delivers the flag (PROTOCOL.md §6 life cycle). */
+/** The first send of a flag's command delivers the flag (docs/protocol/v4.md §6 life cycle). */
 export async function markFlagsDelivered(db: DbOrTrx, flagIds: readonly number[]): Promise<void> {
   if (flagIds.length === 0) return;
   await sql`

@@ -1,4 +1,4 @@
-// Probe readings of the sondes channel (PROTOCOL.md §7): one statement per chunk inserts the new
+// Probe readings of the sondes channel (docs/protocol/v4.md §7): one statement per chunk inserts the new
 // readings and, for those at or above the school's fever threshold, their fever events.
 import { sql } from 'kysely';
 import type { ReadingRow } from '../../shared/csv/reading-row.js';

@@ -1,4 +1,4 @@
-// The per-channel status flag and sync sessions (PROTOCOL.md §2). Every transition is one
+// The per-channel status flag and sync sessions (docs/protocol/v4.md §2). Every transition is one
 // conditional statement, so two writers can never both win.
 import { sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';

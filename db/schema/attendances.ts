@@ -16,7 +16,7 @@ export interface AttendancesTable {
   session_id: string | null;
   /** The batch's device clock was off by more than 5 minutes. */
   clock_suspect: Generated<boolean>;
-  /** PUSH punches (PUSH.md §4): the terminal's PIN and wall-clock time, the natural key with device_id. */
+  /** PUSH punches (docs/protocol/push.md §4): the terminal's PIN and wall-clock time, the natural key with device_id. */
   pin: Generated<string | null>;
   local_time: Generated<string | null>;
   verify: Generated<number | null>;

@@ -1,4 +1,4 @@
-// Tables of the sondes, messagerie and photos channels (PROTOCOL.md §7).
+// Tables of the sondes, messagerie and photos channels (docs/protocol/v4.md §7).
 import type { Generated, Selectable } from 'kysely';
 
 export interface ReadingsTable {

@@ -21,7 +21,7 @@ export interface DevicesTable {
   roster_version: number | null;
   reported_settings: JSONColumnType<Record<string, string>> | null;
   protocol: Generated<DeviceProtocol>;
-  /** PUSH terminals only (PUSH.md §2). */
+  /** PUSH terminals only (docs/protocol/push.md §2). */
   serial_number: string | null;
   /** The device's own IANA timezone when it differs from its school's. */
   timezone: string | null;

@@ -63,7 +63,7 @@ export interface PushOperlogTable {
   received_at: Generated<Date>;
 }
 
-/** The body of a table the server does not import (PUSH.md §4 "any other table"), kept for staff. */
+/** The body of a table the server does not import (docs/protocol/push.md §4 "any other table"), kept for staff. */
 export interface PushUploadsTable {
   id: Generated<number>;
   device_id: string;

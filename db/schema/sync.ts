@@ -10,7 +10,7 @@ export interface SyncStatesTable {
 }
 export type SyncState = Selectable<SyncStatesTable>;
 
-/** Per CSV log of a batch: PROTOCOL.md §5 `<import>`; conservation: received = accepted + duplicates + rejected. */
+/** Per CSV log of a batch: docs/protocol/v4.md §5 `<import>`; conservation: received = accepted + duplicates + rejected. */
 export interface FileImportStats {
   received: number;
   accepted: number;
@@ -20,7 +20,7 @@ export interface FileImportStats {
 }
 export type SessionStats = Record<string, FileImportStats>;
 
-/** `partial`: imported, except the files named in `file_errors` (PROTOCOL.md §4: the other files still are). */
+/** `partial`: imported, except the files named in `file_errors` (docs/protocol/v4.md §4: the other files still are). */
 export type SessionOutcome = 'imported' | 'partial' | 'failed' | 'reset';
 
 /** A file of the batch that was not imported, as the package's `<error>` line says. */

@@ -1,4 +1,4 @@
-// SHA-256 of upload and package bytes: the upload's retry identity (PROTOCOL.md §3) and the
+// SHA-256 of upload and package bytes: the upload's retry identity (docs/protocol/v4.md §3) and the
 // instruction package's ETag (§3.4), and the stored photo index (§7).
 
 import { createHash } from 'node:crypto';

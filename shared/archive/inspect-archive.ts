@@ -1,4 +1,4 @@
-// Structural check of an uploaded zip (PROTOCOL.md §3.3), done from the headers alone before a
+// Structural check of an uploaded zip (docs/protocol/v4.md §3.3), done from the headers alone before a
 // single byte is inflated, then lazy, checked inflation of one entry at a time.
 //
 // Follows SAFE-INPUT.md §1.1: the archive stays in memory, entry names are never used as paths,
@@ -224,7 +224,7 @@ function nameProblem(entry: AdmZip.IZipEntry, channel: ChannelUpload): string | 
 
 /**
  * Validates an uploaded archive's structure without inflating anything, throwing the
- * PROTOCOL.md §3 `Problem` for the first fault found (see the order at the top of this file).
+ * docs/protocol/v4.md §3 `Problem` for the first fault found (see the order at the top of this file).
  */
 export function inspectArchive(bytes: Buffer, opts: InspectOptions): ArchiveContents {
   const { channel, required, limits } = opts;

@@ -1,4 +1,4 @@
-// One `attendances.csv` row (PROTOCOL.md §4) checked in isolation, before any database lookup.
+// One `attendances.csv` row (docs/protocol/v4.md §4) checked in isolation, before any database lookup.
 // Checks run column by column in this order and the first failure decides the code:
 // record_id → user_id → type → occurred_at → temperature → photo.
 //

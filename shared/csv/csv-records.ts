@@ -4,7 +4,7 @@
 //  - after CSV_MAX_RECORD_SIZE it returns early and silently drops the rest of the current chunk;
 //  - after CSV_INVALID_CLOSING_QUOTE it stays inside the quote and swallows every following row;
 //  - `info.lines` counts CR and LF separately inside quoted fields, so CRLF files get wrong lines.
-// A device log row must be accepted or rejected with its line, never lost (PROTOCOL.md §4).
+// A device log row must be accepted or rejected with its line, never lost (docs/protocol/v4.md §4).
 //
 // Rules: `,` separates fields, LF, CRLF or a lone CR ends a line, a field is quoted only when it
 // starts with `"` and `""` is a quote inside it. A record is *malformed* when a quote is misplaced

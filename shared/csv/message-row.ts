@@ -1,4 +1,4 @@
-// One `messages.csv` row on `messagerie` (PROTOCOL.md §7): a message from the device to the
+// One `messages.csv` row on `messagerie` (docs/protocol/v4.md §7): a message from the device to the
 // school's admins. Checks run in this order: record_id → created_at → kind → body. A kind other
 // than `info`/`incident` is `invalid_type` (the "type" column's code); a body that is empty,
 // longer than 1,000 characters (code points) or holds control characters other than tab and

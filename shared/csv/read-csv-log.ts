@@ -1,5 +1,5 @@
 // Reads a device CSV log (attendances.csv, readings.csv, messages.csv) row by row, matching
-// columns by header name (PROTOCOL.md §4). Only a header without the required columns fails the
+// columns by header name (docs/protocol/v4.md §4). Only a header without the required columns fails the
 // whole file; a bad row is yielded as `malformed` so the caller rejects it with `malformed_row`
 // and goes on. Memory stays flat whatever the file's length: rows are produced as read.
 

@@ -1,4 +1,4 @@
-// One `readings.csv` row on `sondes` (PROTOCOL.md §7): a temperature screening. Checks run in
+// One `readings.csv` row on `sondes` (docs/protocol/v4.md §7): a temperature screening. Checks run in
 // this order: record_id → user_id → measured_at → temperature → sensor. As for attendances, a
 // user_id that is not a positive integer is `unknown_user` and a non-decimal temperature is
 // `temperature_out_of_range`; here an empty user_id means "not identified" and is fine, while an

@@ -1,4 +1,4 @@
-// `roster.csv` in the synchro instruction package (PROTOCOL.md §5): `user_id,name,badge,active`.
+// `roster.csv` in the synchro instruction package (docs/protocol/v4.md §5): `user_id,name,badge,active`.
 // Where the protocol is silent: `active` is `1` or `0` (trivial for firmware to read), an absent
 // badge is an empty field, and the file is written by toCsv (CRLF, formula-escaped text).
 

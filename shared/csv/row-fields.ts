@@ -1,4 +1,4 @@
-// Field parsers shared by the device log rows (PROTOCOL.md §4, §7). Each returns null for a value
+// Field parsers shared by the device log rows (docs/protocol/v4.md §4, §7). Each returns null for a value
 // that breaks its rule; the row validators decide which rejection code that is.
 
 import { EARLIEST_ROW_TIME, MAX_FUTURE_SKEW_MS, TEMPERATURE_MAX, TEMPERATURE_MIN, type RowRejectionCode } from '../protocol/codes.js';

@@ -1,4 +1,4 @@
-// What an uploaded photo really is (PROTOCOL.md §7 "checked by content, not by name"): the magic
+// What an uploaded photo really is (docs/protocol/v4.md §7 "checked by content, not by name"): the magic
 // bytes, then the header actually parsed — JPEG up to its SOF frame header, PNG its IHDR chunk
 // with its CRC — so a text file named .jpg, a truncated header or a zero-sized image is refused.
 // Nothing is decoded: the dimensions come from the header alone.

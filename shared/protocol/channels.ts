@@ -1,8 +1,8 @@
-// The static part of a channel's upload (PROTOCOL.md §2, §4, §7): which archive entries it takes
+// The static part of a channel's upload (docs/protocol/v4.md §2, §4, §7): which archive entries it takes
 // and which CSV logs carry high-water marks. Each channel declares its own in channels/<name>/description.ts;
 // this file only holds the names, the shape and the name rules, so the archive check stays pure.
 
-/** Every sync channel (PROTOCOL.md §7). channels/registry.ts describes each one under these names. */
+/** Every sync channel (docs/protocol/v4.md §7). channels/registry.ts describes each one under these names. */
 export const CHANNEL_NAMES = ['synchro', 'sondes', 'messagerie', 'photos'] as const;
 
 export type ChannelName = (typeof CHANNEL_NAMES)[number];

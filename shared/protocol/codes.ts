@@ -1,4 +1,4 @@
-// Row and file codes of PROTOCOL.md §4–§5: reported inside instruction packages, not as HTTP errors.
+// Row and file codes of docs/protocol/v4.md §4–§5: reported inside instruction packages, not as HTTP errors.
 
 export const ROW_REJECTION_CODES = [
   'malformed_row',
@@ -27,10 +27,11 @@ export const TEMPERATURE_MAX = 43.0;
 /** A row may be at most this far ahead of the time the server received the batch. */
 export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
 /**
- * The earliest time a row may carry (`invalid_timestamp` before it). PROTOCOL.md only asks for
- * ISO 8601, so 0001-01-01 used to be stored; no device of this protocol recorded anything before
- * 2010, and the usual reset values of a device clock (1970-01-01, 1980-01-01, 2000-01-01) fall
- * before it: such a row is reported back instead of landing in a figure nobody reads.
+ * The earliest time a row may carry (`invalid_timestamp` before it; docs/protocol/v4.md §4.4, §11).
+ * The original contract only asks for ISO 8601, so 0001-01-01 used to be stored; no device of this
+ * protocol recorded anything before 2010, and the usual reset values of a device clock (1970-01-01,
+ * 1980-01-01, 2000-01-01) fall before it: such a row is reported back instead of landing in a
+ * figure nobody reads.
  */
 export const EARLIEST_ROW_TIME = new Date('2010-01-01T00:00:00Z');
 /** Rows from a batch whose device clock was off by more than this are stored `clock_suspect`. */

@@ -1,4 +1,4 @@
-// A whole upload file that cannot be read (PROTOCOL.md §4: bad XML, a CSV without its required
+// A whole upload file that cannot be read (docs/protocol/v4.md §4: bad XML, a CSV without its required
 // columns). It is reported as `<error file=… code=…>` in the instruction package; the other files
 // of the batch are still imported, so this is deliberately not an HTTP `Problem`.
 

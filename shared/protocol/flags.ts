@@ -1,4 +1,4 @@
-// The special sync flags of PROTOCOL.md §6 in one place: their names, what parameters each
+// The special sync flags of docs/protocol/v4.md §6 in one place: their names, what parameters each
 // takes (zod schemas, used by the api to answer 422 listing the known flags) and how each is
 // delivered. Nothing else in the code base spells a flag's parameters.
 import { z } from 'zod';
@@ -79,6 +79,6 @@ export function parseFlag(name: string, params: unknown, field = 'body'): Parsed
 /** RESET_SESSION acts on the server when set: it is never pending and never delivered. */
 export const SERVER_SIDE_FLAGS: ReadonlySet<FlagName> = new Set(['RESET_SESSION']);
 
-/** RESEND_SINCE windows (PROTOCOL.md §6): at most 31 days (of 24 h), one per sync. */
+/** RESEND_SINCE windows (docs/protocol/v4.md §6): at most 31 days (of 24 h), one per sync. */
 export const RESEND_WINDOW_DAYS = 31;
 export const RESEND_WINDOW_MS = RESEND_WINDOW_DAYS * 86_400_000;

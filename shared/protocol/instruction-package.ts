@@ -1,4 +1,4 @@
-// What the worker puts in an instruction package (PROTOCOL.md §5, §7), before it is written as
+// What the worker puts in an instruction package (docs/protocol/v4.md §5, §7), before it is written as
 // `instructions.xml` by shared/xml/instructions-xml.ts. Times are Dates; the builder formats them.
 // Repeating parts are optional arrays; `clock`, `roster` and `settings` appear at most once.
 

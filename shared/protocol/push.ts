@@ -1,10 +1,10 @@
-// The PUSH (iclock) wire format (../shared/PUSH.md): serial numbers, ATTLOG lines, key=value
+// The PUSH (iclock) wire format (docs/protocol/push.md): serial numbers, ATTLOG lines, key=value
 // option lists, devicecmd results, OPERLOG user records, and the terminal's wall clock read in
 // its timezone. Pure functions; the api and the worker both use them.
 import { DateTime } from 'luxon';
 import { MAX_FUTURE_SKEW_MS, TEMPERATURE_MAX, TEMPERATURE_MIN, type RowRejectionCode } from './codes.js';
 
-/** PUSH.md §1: 1–64 characters A-Z a-z 0-9, case-sensitive. */
+/** docs/protocol/push.md §1: 1–64 characters A-Z a-z 0-9, case-sensitive. */
 export const SERIAL_NUMBER = /^[A-Za-z0-9]{1,64}$/;
 
 /** A PUSH upload body above this is refused with 413: a real terminal's batch is a few tens of KiB. */
@@ -45,7 +45,7 @@ export interface AttlogPunch {
   temperature: number | null;
 }
 
-/** PUSH.md §4 status: 0 in, 1 out, 2 break-out, 3 break-in, 4 overtime-in, 5 overtime-out; others (255 …) "punch". */
+/** docs/protocol/push.md §4 status: 0 in, 1 out, 2 break-out, 3 break-in, 4 overtime-in, 5 overtime-out; others (255 …) "punch". */
 export function typeOfStatus(status: number): PunchType | null {
   if (status === 0 || status === 3 || status === 4) return 'checkin';
   if (status === 1 || status === 2 || status === 5) return 'checkout';
@@ -55,7 +55,7 @@ export function typeOfStatus(status: number): PunchType | null {
 export type AttlogLine = { ok: true; punch: AttlogPunch } | { ok: false; code: RowRejectionCode };
 
 /**
- * One ATTLOG line (PUSH.md §4): `PIN \t YYYY-MM-DD HH:MM:SS [\t status [\t verify [\t workcode \t reserved …]]]`.
+ * One ATTLOG line (docs/protocol/push.md §4): `PIN \t YYYY-MM-DD HH:MM:SS [\t status [\t verify [\t workcode \t reserved …]]]`.
  * Only PIN and time are required: firmware send 2 to 13 fields, and a terminal deletes every line
  * it was answered `OK` for, so a line refused for its field count would be lost for good. A missing
  * or empty status is 255 ("punch"), a missing verify unknown, fields past the fourth are ignored.
@@ -124,7 +124,7 @@ function readPunch(f: { pin: string; time: string; statusText: string; verifyTex
 }
 
 /**
- * One rtlog line (PUSH.md §4, Security PUSH 3.x): `time=…\tpin=…\tcardno=…\teventaddr=…\tevent=…\t
+ * One rtlog line (docs/protocol/push.md §4, Security PUSH 3.x): `time=…\tpin=…\tcardno=…\teventaddr=…\tevent=…\t
  * inoutstatus=…\tverifytype=…\tindex=…[\tmaskflag=…\ttemperature=…\tconvtemperature=…]`. An event
  * with a pin is a punch read like an ATTLOG line (inoutstatus as its status); an event without
  * one (door, alarm, unregistered person) is `null`: not a punch, kept in the session's archive.
@@ -163,7 +163,7 @@ export function wallClockToInstant(text: string, timeZone: string): Date | null 
 }
 
 /**
- * The timezone's UTC offset at `at` as PUSH.md §3 `TimeZone=` writes it: an integer, whole hours
+ * The timezone's UTC offset at `at` as docs/protocol/push.md §3 `TimeZone=` writes it: an integer, whole hours
  * (1, -5) or, when the offset is not whole hours, minutes (330 for UTC+5:30, 345 for UTC+5:45,
  * -210 for UTC-3:30) — firmware reads an integer, and `5.5` is not one. `minutes` is the offset
  * itself (what the server remembers having sent, to send it again at a DST change).
@@ -191,7 +191,7 @@ export function parseOptions(body: string): Record<string, string> {
 
 export interface CommandResult {
   id: number;
-  /** Null: the terminal named no Return, which is no success (PUSH.md §5). */
+  /** Null: the terminal named no Return, which is no success (docs/protocol/push.md §5). */
   returnCode: number | null;
   cmd: string | null;
   /** What followed the result: a shell's output, an INFO answer's `key=value` settings … */
@@ -199,7 +199,7 @@ export interface CommandResult {
 }
 
 /**
- * A devicecmd body (PUSH.md §5): one result per `ID=<id>&Return=<code>&CMD=<word>` line, and
+ * A devicecmd body (docs/protocol/push.md §5): one result per `ID=<id>&Return=<code>&CMD=<word>` line, and
  * results as the vendor writes them beyond that. A result runs from its `ID=` line to the next
  * one: `Return=` and `CMD=` may each come on a line of their own (PutFile, Shell, GetFile), the
  * first of each is the result's;
@@ -270,7 +270,7 @@ export function commandField(value: string): string {
   return value.replace(/[\t\r\n]+/g, ' ').trim();
 }
 
-/** PUSH.md §5 roster commands. */
+/** docs/protocol/push.md §5 roster commands. */
 export function userUpdate(user: { badge: string; name: string }): string {
   return `DATA UPDATE USERINFO PIN=${commandField(user.badge)}\tName=${commandField(user.name)}\tPri=0`;
 }

@@ -1,4 +1,4 @@
-// RESEND_SINCE (PROTOCOL.md §6): rows from `since` on, one window of at most 31 days per
+// RESEND_SINCE (docs/protocol/v4.md §6): rows from `since` on, one window of at most 31 days per
 // sync, until now is reached. `since` is a day in the school's time zone: the resend starts at
 // its first local instant. Progress lives on the flag (`progress` jsonb):
 //   next_from      where the next window starts (absent: at `since`)

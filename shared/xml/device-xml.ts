@@ -1,4 +1,4 @@
-// `device.xml` (PROTOCOL.md §4), required in every upload on every channel. Each field is
+// `device.xml` (docs/protocol/v4.md §4), required in every upload on every channel. Each field is
 // optional: a missing or empty element reads as null. Unknown elements are ignored so newer
 // firmware can add fields; a known field given twice, holding elements, or with a bad value
 // makes the whole file `xml_invalid`.

@@ -1,4 +1,4 @@
-// Writes `instructions.xml` (PROTOCOL.md §5, §7) from an InstructionPackage. Written by hand
+// Writes `instructions.xml` (docs/protocol/v4.md §5, §7) from an InstructionPackage. Written by hand
 // rather than with fast-xml-parser's XMLBuilder (CVE-2026-41650, comment/CDATA injection): every
 // attribute and text value goes through one escaper, and XML-illegal characters are dropped, so
 // nothing a device or staff member typed can change the document's structure.

@@ -1,4 +1,4 @@
-// `settings.xml` (PROTOCOL.md §4): `<settings>` with one child element per setting. The result
+// `settings.xml` (docs/protocol/v4.md §4): `<settings>` with one child element per setting. The result
 // is a prototype-less object, so a setting name can never reach Object.prototype (fast-xml-parser
 // does not treat such names as a vulnerability: SAFE-INPUT.md §1.2).
 

@@ -66,7 +66,7 @@ function operations(): Array<{ key: string; path: string; method: string; op: an
 describe('the document and the router', () => {
   test('list the same routes, both ways', () => {
     const app = suite.api.app;
-    // The PUSH terminals' plain-text /iclock endpoints are a device protocol (PUSH.md, README), not part of the REST document.
+    // The PUSH terminals' plain-text /iclock endpoints are a device protocol (docs/protocol/push.md, README), not part of the REST document.
     const routed = new Set([...routerRoutes(app)].filter((r) => !r.split(' ')[1].startsWith('/iclock/')));
     const docs = documented();
     expect(routed.size).toBeGreaterThan(20);

@@ -1,4 +1,4 @@
-// The messagerie channel (PROTOCOL.md §7): office messages delivered exactly once per device,
+// The messagerie channel (docs/protocol/v4.md §7): office messages delivered exactly once per device,
 // counted as delivered only when acknowledged, never after they expire; fever alerts of the
 // school once per device; messages from devices listed for the school's admins; and scope.
 import { describe, expect, test } from '@jest/globals';

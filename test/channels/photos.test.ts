@@ -1,4 +1,4 @@
-// The photos channel (PROTOCOL.md §7): the manifest asks for the photos the device's check-ins
+// The photos channel (docs/protocol/v4.md §7): the manifest asks for the photos the device's check-ins
 // name, each is checked by content and size, identical ones are stored once, the package holds
 // the device's photo index, and staff see a photo beside its attendance within their scope.
 import { expect, test } from '@jest/globals';

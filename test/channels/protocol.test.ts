@@ -1,4 +1,4 @@
-// PROTOCOL.md §3 on sondes, messagerie and photos: the same calls and refusal codes as synchro,
+// docs/protocol/v4.md §3 on sondes, messagerie and photos: the same calls and refusal codes as synchro,
 // each channel with its own status flag. No worker runs here: an accepted batch stays in status 1.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';

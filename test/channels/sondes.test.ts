@@ -1,4 +1,4 @@
-// The sondes channel (PROTOCOL.md §7): readings.csv through the whole protocol, with the row rules,
+// The sondes channel (docs/protocol/v4.md §7): readings.csv through the whole protocol, with the row rules,
 // high-water mark and deduplication of attendances.csv, and fever alerts both in the package and
 // through GET /api/alerts.
 import { expect, test } from '@jest/globals';

@@ -282,7 +282,7 @@ describe('a school admin', () => {
       { record_id: 2, user_id: grace.id, type: 'checkin', occurred_at: iso(now - 50 * 60_000), temperature: '36.6', photo: 'grace-1.png' },
       { record_id: 3, user_id: grace.id, type: 'checkout', occurred_at: iso(now - 10 * 60_000) },
     ]) }));
-    // The photo comes on its own channel, as PROTOCOL.md §7 has it.
+    // The photo comes on its own channel, as docs/protocol/v4.md §7 has it.
     const camera = new TestDevice(suite.url, hall.identity, 'photos');
     camera.token = hall.token;
     await camera.sync(batchZip({ 'device.xml': deviceXml(), 'photos/grace-1.png': png(48, 32, 0x40) }));

@@ -1,4 +1,4 @@
-// Each special sync flag (PROTOCOL.md §6) through a whole sync driven over HTTP: staff set it,
+// Each special sync flag (docs/protocol/v4.md §6) through a whole sync driven over HTTP: staff set it,
 // the manifest or the package reflects it, the package carries it as <flag>, and it is applied
 // when that package is acknowledged (in the acknowledgement's transaction).
 import { beforeAll, expect, test } from '@jest/globals';

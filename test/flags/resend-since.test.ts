@@ -1,4 +1,4 @@
-// RESEND_SINCE (PROTOCOL.md §6): `since` is a day of the school (its time zone); the manifest
+// RESEND_SINCE (docs/protocol/v4.md §6): `since` is a day of the school (its time zone); the manifest
 // asks for one window of at most 31 days per sync; a window counts once a batch uploaded after
 // the manifest offered it is imported; the flag is delivered with the batch covering the last
 // window (the one "now" cuts short) and applied on acknowledgement. Progress shows on the flag.

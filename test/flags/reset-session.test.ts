@@ -1,4 +1,4 @@
-// RESET_SESSION acts on the server at once (PROTOCOL.md §6). No worker runs here, so an upload
+// RESET_SESSION acts on the server at once (docs/protocol/v4.md §6). No worker runs here, so an upload
 // stays in status 1 — the "stuck in processing" case the flag exists for.
 import { beforeAll, expect, test } from '@jest/globals';
 import { http } from '../support/http.js';

@@ -64,7 +64,7 @@ describe('staff login', () => {
   });
 });
 
-describe('device tokens (PROTOCOL.md §1)', () => {
+describe('device tokens (docs/protocol/v4.md §1)', () => {
   test('unknown device, wrong secret and disabled device get the same invalid_credentials', async () => {
     const school = await aSchool(suite.db);
     const device = await aDevice(suite.db, school.id);

@@ -1,6 +1,6 @@
 // A full import backlog (IMPORT_MAX_PENDING) answers a PUSH terminal 503 with Retry-After and
 // stores nothing, so the terminal keeps its punches; the same punches are accepted once the
-// backlog has drained (PUSH.md §1, §6).
+// backlog has drained (docs/protocol/push.md §1, §6).
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { PushTerminal } from '../../simulator/push-client.js';
 import { connectTestDatabase } from '../support/database.js';

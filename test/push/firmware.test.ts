@@ -1,4 +1,4 @@
-// What real firmware sends (issue #27, PUSH.md §3–§5), against the real api and worker over HTTP:
+// What real firmware sends (issue #27, docs/protocol/push.md §3–§5), against the real api and worker over HTTP:
 // every line a terminal is answered `OK` for is in the database and in the figures (a terminal
 // deletes what it was answered `OK` for), the Security PUSH 3.x registration and rtlog events,
 // clock skew from real-time punches only, command results as the vendor writes them, and the

@@ -1,4 +1,4 @@
-// PUSH (iclock) terminals against the real api and worker over HTTP (PUSH.md): enrolment,
+// PUSH (iclock) terminals against the real api and worker over HTTP (docs/protocol/push.md): enrolment,
 // handshake, ATTLOG on the import pipeline, bad input, commands and their results.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { sql } from 'kysely';

@@ -1,4 +1,4 @@
-// PROTOCOL.md §5 and §8 when things go wrong: a failing import is retried after a backoff (the
+// docs/protocol/v4.md §5 and §8 when things go wrong: a failing import is retried after a backoff (the
 // pending session is its own queue entry, worker/import/session-queue.ts); when the retries are
 // exhausted the session gets the processing_failed package, status 2, and nothing was imported.
 // The stuck-session sweep hands a session whose old pg-boss job is gone to the queue, and fails

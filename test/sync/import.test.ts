@@ -1,4 +1,4 @@
-// PROTOCOL.md §4–§5 through the whole stack: what the worker stores for a batch and what the
+// docs/protocol/v4.md §4–§5 through the whole stack: what the worker stores for a batch and what the
 // package says about it — rows, every rejection code, duplicates and conflicts across batches,
 // conservation, fever events, user-days, clock skew, CRLF/BOM/quoted CSV, and the sample
 // archives of fixtures/archives (zips written by our builder, Python's zipfile and Info-ZIP).

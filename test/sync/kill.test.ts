@@ -1,4 +1,4 @@
-// PROTOCOL.md §8 "nothing accepted is lost, nothing is stored twice" against a real crash: the
+// docs/protocol/v4.md §8 "nothing accepted is lost, nothing is stored twice" against a real crash: the
 // worker runs as its own process (`node dist/worker/main.js`, as `npm run worker`), is killed
 // with SIGKILL in the middle of an import, and a new worker imports the batch exactly once: the
 // pending session is the import's queue entry (worker/import/session-queue.ts), and the dead

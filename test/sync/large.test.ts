@@ -1,4 +1,4 @@
-// A 200,000-row batch (PROTOCOL.md §8): imported exactly once, in one transaction, and the same
+// A 200,000-row batch (docs/protocol/v4.md §8): imported exactly once, in one transaction, and the same
 // rows sent again in a new session are all duplicates. The import time is printed.
 import { beforeAll, expect, test } from '@jest/globals';
 import { batchZip, deviceXml, readPackage, TestDevice } from '../support/device-client.js';

@@ -1,4 +1,4 @@
-// PROTOCOL.md §2–§3: two uploads at the same moment from one device can never both win (the
+// docs/protocol/v4.md §2–§3: two uploads at the same moment from one device can never both win (the
 // 0→1 flip is one conditional UPDATE), and the same bytes sent twice are one session.
 // To make "the same moment" certain rather than likely, the test holds a lock on the device's
 // status row until both requests are waiting on it, then lets them go together.

@@ -1,4 +1,4 @@
-// PROTOCOL.md §5 roster: the full roster on first sync (or when RELOAD_ROSTER is set), then
+// docs/protocol/v4.md §5 roster: the full roster on first sync (or when RELOAD_ROSTER is set), then
 // only what changed since the roster_version the device reports — the version it got last.
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { parse } from 'csv-parse/sync';

@@ -1,4 +1,4 @@
-// PROTOCOL.md §2–§3: the status flag goes 0 → 1 → 2 → 0 and every call answers as the
+// docs/protocol/v4.md §2–§3: the status flag goes 0 → 1 → 2 → 0 and every call answers as the
 // contract says in each state; a device token only ever reaches its own device's state.
 // The worker is started by the test once status 1 has been looked at, so every state is seen.
 import { createHash } from 'node:crypto';
@@ -113,7 +113,7 @@ describe('a whole sync, state by state', () => {
     const ready = await dev.waitForStatus(2);
     expect(ready.body.session_id).toBe(sessionId);
     expect(Date.parse(ready.body.changed_at)).toBeGreaterThanOrEqual(Date.parse(changedAt));
-    // When a device reads status 2 the rows are already stored (PROTOCOL.md §8).
+    // When a device reads status 2 the rows are already stored (docs/protocol/v4.md §8).
     expect(await suite.db.selectFrom('attendances').select('record_id').where('device_id', '=', dev.identity.id).execute()).toEqual([{ record_id: 1 }]);
     expect((await dev.manifest()).body.high_water_marks).toEqual({ 'attendances.csv': 1 });
   });

@@ -104,7 +104,7 @@ describe('status?wait=N', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: 2, session_id: sessionId, changed_at: expect.any(String) });
     expect(ms).toBeLessThan(20_000);
-    // The answer is what a plain status call says now (PROTOCOL.md §8: the figures are in).
+    // The answer is what a plain status call says now (docs/protocol/v4.md §8: the figures are in).
     expect((await dev.status()).body).toEqual(res.body);
     const rows = await suite.db.selectFrom('attendances').select('record_id').where('device_id', '=', dev.identity.id).execute();
     expect(rows).toHaveLength(1);

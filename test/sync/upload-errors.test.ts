@@ -1,4 +1,4 @@
-// PROTOCOL.md §3.3: every way `POST /v4/synchro/datas` refuses an upload, with its status and
+// docs/protocol/v4.md §3.3: every way `POST /v4/synchro/datas` refuses an upload, with its status and
 // code, and after each refusal nothing changed: status still 0, no session row, no job.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';

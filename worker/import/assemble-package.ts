@@ -1,4 +1,4 @@
-// The instruction package of an imported batch (PROTOCOL.md §5), put together from what the
+// The instruction package of an imported batch (docs/protocol/v4.md §5), put together from what the
 // channel's importer left in its PackageParts. Pure: no database, no clock of its own.
 import type { PackageParts } from '../../channels/kit/context.js';
 import { buildZip } from '../../shared/archive/build-zip.js';

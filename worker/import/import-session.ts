@@ -1,4 +1,4 @@
-// Imports one accepted batch in ONE transaction (PROTOCOL.md §8): the channel's files, the
+// Imports one accepted batch in ONE transaction (docs/protocol/v4.md §8): the channel's files, the
 // high-water marks, rejections, fever events, the touched user-days, the instruction package
 // and the 1→2 flip all commit together, or nothing does and the job is retried. The same for
 // every channel: what differs comes from its importer (channels/importers.ts). In steps: load
@@ -89,7 +89,7 @@ export async function importSession(deps: Deps, sessionId: string | null, onImpo
     const loaded = await loadAndLock(trx, sessionId, skip);
     if (typeof loaded !== 'string') onClaimed?.({ id: loaded.session.id, attempts: loaded.attempts, moreDue: loaded.moreDue });
     if (typeof loaded === 'string') return loaded;
-    // A PUSH terminal's ATTLOG batch (PUSH.md §4): the same job and transaction, its own reader (channels/push).
+    // A PUSH terminal's ATTLOG batch (docs/protocol/push.md §4): the same job and transaction, its own reader (channels/push).
     if ('push' in loaded) {
       await importPushSession({ trx, logger: deps.logger, session: { ...loaded.session, archive: loaded.archive } });
       return 'imported';
@@ -165,7 +165,7 @@ function openBatch(trx: Trx, { session, channel, device, school, attempts: _atte
 async function runImporter(ctx: ImportContext): Promise<AfterReady | void> {
   const importer = importerOf(ctx.session.channel);
   await importer.import(ctx);
-  // Figures: the user-days this batch touched, in this same transaction (PROTOCOL.md §8).
+  // Figures: the user-days this batch touched, in this same transaction (docs/protocol/v4.md §8).
   await ctx.touched.recompute(ctx.trx, ctx.now);
   return importer.buildPackage?.(ctx);
 }
@@ -180,7 +180,7 @@ async function finish(trx: Trx, { ctx, skewSeconds }: OpenedBatch, pkg: Instruct
   // A RESET_SESSION may have closed this session meanwhile: then nothing flips, but the import
   // stands; its package is never served, so what it carried (flags …) stays pending.
   const ready = await finishImport(trx, { id: session.id, deviceId: ctx.device.id, channel: session.channel }, {
-    // A file that could not be read was not imported: the session says so (PROTOCOL.md §4, docs/PROTOCOL-READING.md).
+    // A file that could not be read was not imported: the session says so (docs/protocol/v4.md §4, docs/PROTOCOL-READING.md).
     outcome: out.errors.length > 0 ? 'partial' : 'imported', file_errors: out.errors.map((e) => ({ file: e.file ?? '', code: e.code, detail: e.detail ?? null })),
     stats: Object.fromEntries(out.imports), package: zip, package_sha256: sha256(zip),
     device_clock: report?.clock ?? null, clock_skew_seconds: skewSeconds, offered: out.offered,

@@ -1,4 +1,4 @@
-// The stuck-session sweep (PROTOCOL.md §8): a session in status 1 that has waited longer than
+// The stuck-session sweep (docs/protocol/v4.md §8): a session in status 1 that has waited longer than
 // SYNC_STUCK_AFTER_SECONDS gets the processing_failed package, so the device is never blocked.
 // A v4 session is its own queue entry (worker/import/session-queue.ts); one that still names a
 // pg-boss job (sent before that, or by hand) is failed when its job failed for good, and handed

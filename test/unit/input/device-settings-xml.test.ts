@@ -93,7 +93,7 @@ describe('parseSafeXml decoding', () => {
 });
 
 describe('parseDeviceXml', () => {
-  it('reads the PROTOCOL.md §4 example', () => {
+  it('reads the docs/protocol/v4.md §4 example', () => {
     expect(parseDeviceXml(Buffer.from(DEVICE_XML))).toEqual({
       firmware: '2.4.1',
       clock: new Date('2026-11-20T01:00:00Z'),

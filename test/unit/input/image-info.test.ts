@@ -1,4 +1,4 @@
-// Photos are checked by content (PROTOCOL.md §7): magic bytes and a parsed header, never the name.
+// Photos are checked by content (docs/protocol/v4.md §7): magic bytes and a parsed header, never the name.
 import { describe, expect, test } from '@jest/globals';
 import { checkImage, MAX_PHOTO_BYTES } from '../../../shared/image/image-info.js';
 import { jpeg, png } from '../../channels/helpers.js';

@@ -17,7 +17,7 @@ const SECTION_5: InstructionPackage = {
 };
 
 describe('buildInstructionsXml', () => {
-  it('writes the PROTOCOL.md §5 example', () => {
+  it('writes the docs/protocol/v4.md §5 example', () => {
     expect(buildInstructionsXml(SECTION_5)).toBe(
       [
         '<?xml version="1.0" encoding="UTF-8"?>',

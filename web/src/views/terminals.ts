@@ -1,4 +1,4 @@
-// PUSH (ZKTeco-compatible) terminals (PUSH.md): the ones that called before being registered,
+// PUSH (ZKTeco-compatible) terminals (docs/protocol/push.md): the ones that called before being registered,
 // with the address, model and firmware they reported, approved into the school in one click;
 // and each terminal of the school with its last commands and results and how its own user list
 // differs from the roster.
