@@ -30,7 +30,8 @@ import { sessionRoutes } from './routes/sessions.js';
 import { staffRoutes } from './routes/staff.js';
 import { syncRoutes } from './routes/sync.js';
 import { userRoutes } from './routes/users.js';
-import { InFlightBudget, type UploadLimits } from './sync/upload.js';
+import { InFlightBudget } from './http/in-flight-budget.js';
+import type { UploadLimits } from './sync/upload.js';
 
 export function buildRegistry(opts: UploadLimits): RouteRegistry {
   const api = new RouteRegistry();

@@ -41,6 +41,10 @@ export interface Config {
   pushCommandMaxSends: number;
   /** PUSH: how often the worker queues roster changes as USERINFO commands. */
   pushRosterSeconds: number;
+  /** PUSH: bytes of /iclock bodies one api process holds or receives at once; past it, 503 with Retry-After. */
+  pushMaxInFlightBytes: number;
+  /** PUSH: a body not fully received this long after its headers is cut off (408). */
+  pushBodyTimeoutSeconds: number;
   importJobExpireSeconds: number;
   importRetryLimit: number;
   /** An import whose worker sent no heartbeat for this long is taken as lost and retried (default 10 s). */
@@ -105,6 +109,7 @@ const VARIABLES = [
   'DATAMART_URL', 'DATAMART_NAME', 'DATAMART_ID_PREFIX', 'DATAMART_COLLECT_CHUNK_SIZE', 'DATAMART_EXPORT_CHUNK_SIZE',
   'DATAMART_REQUEST_RETRIES', 'DATAMART_REQUEST_TIMEOUT', 'DATAMART_RETRY_DELAY_MS', 'DATAMART_EMULATION', 'DATAMART_EXPORT_CRON',
   'DATAMART_POLL_CRON', 'DATAMART_SWEEP_CRON', 'DATAMART_STAGE_TIMEOUT_MINUTES',
+  'PUSH_COMMAND_ANSWER_SECONDS', 'PUSH_COMMAND_MAX_SENDS', 'PUSH_ROSTER_SECONDS', 'PUSH_MAX_IN_FLIGHT_BYTES', 'PUSH_BODY_TIMEOUT_SECONDS',
 ] as const;
 
 /** The only place that reads `process.env`. */
@@ -274,6 +279,8 @@ export function envToConfig(env: Env): Config {
     pushCommandAnswerSeconds: integer(env, 'PUSH_COMMAND_ANSWER_SECONDS', 120, 1, 86_400),
     pushCommandMaxSends: integer(env, 'PUSH_COMMAND_MAX_SENDS', 3, 1, 100),
     pushRosterSeconds: integer(env, 'PUSH_ROSTER_SECONDS', 10, 1, 3600),
+    pushMaxInFlightBytes: integer(env, 'PUSH_MAX_IN_FLIGHT_BYTES', 64 * 1024 * 1024, 1024 * 1024, 16 * 1024 * 1024 * 1024),
+    pushBodyTimeoutSeconds: integer(env, 'PUSH_BODY_TIMEOUT_SECONDS', 30, 1, 3600),
     importJobExpireSeconds,
     importRetryLimit: integer(env, 'IMPORT_RETRY_LIMIT', 3, 0, 20),
     // pg-boss refuses heartbeats under 10 s.

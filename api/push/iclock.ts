@@ -14,9 +14,11 @@ import {
 } from '../../db/repositories/push.js';
 import { sha256 } from '../../shared/archive/hash.js';
 import {
-  bodyLines, isSerialNumber, type TerminalUser, parseCommandResults, parseOperlogLine, parseOptions, PUSH_MAX_BODY_BYTES, pushTimeZone,
+  bodyLines, isSerialNumber, type TerminalUser, parseCommandResults, parseOperlogLine, parseOptions, pushTimeZone,
 } from '../../shared/protocol/push.js';
 import type { AppContext } from '../context.js';
+import { InFlightBudget } from '../http/in-flight-budget.js';
+import { bodyLimit, readBody, type Caller } from './body.js';
 import { commandFinished, markFlagsDelivered } from './commands.js';
 
 const SERVER_VERSION = '0.1.0';
@@ -32,7 +34,6 @@ class PushAnswer {
 const BAD_SN = new PushAnswer(400, 'BAD SN');
 const DISABLED = new PushAnswer(403, 'DEVICE DISABLED');
 const NOT_APPROVED = new PushAnswer(403, 'DEVICE NOT APPROVED');
-const TOO_LARGE = new PushAnswer(413, 'BODY TOO LARGE', { Connection: 'close' });
 
 /** What a route reads of a call: the query, the body (raw bytes), the caller's address. */
 interface PushRequest {
@@ -137,6 +138,7 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
   const cache = ctx.push;
   const resend = { resendAfterSeconds: ctx.config.pushCommandAnswerSeconds, maxSends: ctx.config.pushCommandMaxSends };
   const trust = trustOf(ctx.config.trustProxy);
+  const pushBudget = new InFlightBudget(ctx.config.pushMaxInFlightBytes);
 
   /** First contact, or any contact: records the SN (pending when unknown) and its address. */
   const contact = async (req: PushRequest, sn: string, reportedVersion: string | null = null): Promise<TerminalLookup | undefined> => {
@@ -401,6 +403,31 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
     }
   };
 
+  /** Who calls, read before the body: a registered terminal calling from an allowed address, or not. */
+  const callerOf = async (sn: string | null, address: string | null): Promise<Caller | 'bad_sn'> => {
+    if (!isSerialNumber(sn)) return 'bad_sn';
+    const terminal = await cache.lookup(sn);
+    if (terminal?.disabled) return 'disabled';
+    return terminal?.device_id && addressAllowed(terminal, address) ? 'registered' : 'unregistered';
+  };
+
+  const admitAndAnswer = async (route: Route, req: IncomingMessage, res: ServerResponse, call: { query: URLSearchParams; address: string | null; path: string }) => {
+    let caller: Caller | 'bad_sn';
+    try {
+      caller = await callerOf(call.query.get('SN') ?? call.query.get('sn'), call.address);
+    } catch (err) {
+      logger.error({ err, path: call.path }, 'push: caller not looked up; nothing read');
+      return send(res, new PushAnswer(503, 'SERVER BUSY', { Connection: 'close', 'Retry-After': String(ctx.config.importRetryAfterSeconds) }));
+    }
+    if (caller === 'bad_sn') return send(res, new PushAnswer(400, 'BAD SN', { Connection: 'close' }));
+    const limit = bodyLimit(call.path, call.query.get('table') ?? '', caller);
+    const read = await readBody(req, res, { limit, timeoutMs: ctx.config.pushBodyTimeoutSeconds * 1000, budget: pushBudget, retryAfterSeconds: ctx.config.importRetryAfterSeconds });
+    if (!read.ok) return send(res, new PushAnswer(read.status, read.text, read.headers));
+    // Refused unread: the route gives its refusal (and records the contact), and the rest of the body is not waited for.
+    if (limit === 0 && req.headers['content-length'] !== '0') res.setHeader('Connection', 'close');
+    await answer(route, { query: call.query, body: read.body, address: call.address }, res, call.path);
+  };
+
   return (req, res) => {
     const url = req.url ?? '';
     if (url.length < 8 || url.slice(0, 8).toLowerCase() !== '/iclock/') return false;
@@ -429,35 +456,9 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
       void answer(route, { query, body: EMPTY, address }, res, path);
       return true;
     }
-    // Terminals send text under any content type; the body is read as raw bytes, decoded as UTF-8.
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > PUSH_MAX_BODY_BYTES) {
-      req.resume();
-      send(res, TOO_LARGE);
-      return true;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    req.on('data', (chunk: Buffer) => {
-      if (refused) return;
-      size += chunk.length;
-      if (size > PUSH_MAX_BODY_BYTES) {
-        refused = true;
-        send(res, TOO_LARGE);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!refused) void answer(route, { query, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), address }, res, path);
-    });
-    req.on('error', (err) => {
-      if (refused) return;
-      refused = true;
-      logger.warn({ err: err.message, path }, 'push: request body not read; nothing stored');
-      if (!res.headersSent) send(res, new PushAnswer(400, 'BAD REQUEST'));
-    });
+    // Terminals send text under any content type; the body is read as raw bytes, decoded as UTF-8,
+    // once the caller is known to be allowed to send it (api/push/body.ts).
+    void admitAndAnswer(route, req, res, { query, address, path });
     return true;
   };
 }

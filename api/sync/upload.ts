@@ -6,32 +6,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
 import { Problem } from '../../shared/errors.js';
-
-/** Bytes of upload bodies this process holds or is receiving; each upload reserves its size before it is read. */
-export class InFlightBudget {
-  private used = 0;
-
-  constructor(readonly limit: number) {}
-
-  get inFlight(): number {
-    return this.used;
-  }
-
-  /** Reserves `bytes` until `res` is finished or closed; false when that would exceed the limit. */
-  reserve(bytes: number, res: Response): boolean {
-    if (this.used + bytes > this.limit) return false;
-    this.used += bytes;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      this.used -= bytes;
-    };
-    res.once('finish', release);
-    res.once('close', release);
-    return true;
-  }
-}
+import type { InFlightBudget } from '../http/in-flight-budget.js';
 
 export interface UploadLimits {
   maxArchiveBytes: number;

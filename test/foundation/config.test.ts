@@ -1,6 +1,7 @@
 // Configuration is validated at start: a wrong value stops the process with one line naming
 // the variable. `envToConfig` is tested by tables; the entry points as real processes.
 import { describe, expect, test } from '@jest/globals';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, envToConfig, readEnv, type Env } from '../../shared/config.js';
@@ -65,6 +66,11 @@ const WRONG: Array<[string, Env]> = [
   ['DB_POOL_MAX', { DB_POOL_MAX: '201' }],
   ['AUTH_MAX_FAILURES', { AUTH_MAX_FAILURES: '0' }],
   ['AUTH_MAX_ACCOUNT_FAILURES', { AUTH_MAX_ACCOUNT_FAILURES: '0' }],
+  ['PUSH_COMMAND_ANSWER_SECONDS', { PUSH_COMMAND_ANSWER_SECONDS: '0' }],
+  ['PUSH_COMMAND_MAX_SENDS', { PUSH_COMMAND_MAX_SENDS: 'often' }],
+  ['PUSH_ROSTER_SECONDS', { PUSH_ROSTER_SECONDS: '-1' }],
+  ['PUSH_MAX_IN_FLIGHT_BYTES', { PUSH_MAX_IN_FLIGHT_BYTES: '1000' }],
+  ['PUSH_BODY_TIMEOUT_SECONDS', { PUSH_BODY_TIMEOUT_SECONDS: '0' }],
   ['AUTH_MAX_ADDRESS_FAILURES', { AUTH_MAX_ADDRESS_FAILURES: 'lots' }],
   ['TRUST_PROXY', { TRUST_PROXY: 'true' }],
   ['TRUST_PROXY', { TRUST_PROXY: 'loopback, proxy.example' }],
@@ -91,6 +97,15 @@ describe('envToConfig', () => {
     expect(err.variable).toBe(variable);
     expect(err.message.startsWith(`${variable}: `)).toBe(true);
     expect(err.message).not.toContain('\n');
+  });
+
+  // Every variable the configuration reads comes through readEnv: PUSH_* were read by envToConfig
+  // but never taken from the environment, so an operator could not set them.
+  test('every variable envToConfig reads is taken from the environment', () => {
+    const source = fs.readFileSync(path.resolve('shared/config.ts'), 'utf8');
+    const read = [...source.matchAll(/\(env, '([A-Z][A-Z0-9_]+)'/g)].map((m) => m[1]);
+    expect(read.length).toBeGreaterThan(20);
+    expect(read.filter((name) => !KNOWN.includes(name))).toEqual([]);
   });
 
   // A new variable fails here until it gets a case above (or is listed in FREE_FORM).
