@@ -14,7 +14,7 @@ import {
 } from '../../db/repositories/push.js';
 import { sha256 } from '../../shared/archive/hash.js';
 import {
-  bodyLines, isSerialNumber, type TerminalUser, parseCommandResults, parseOperlogLine, parseOptions, pushTimeZone,
+  bodyLines, isSerialNumber, pushText, type TerminalUser, parseCommandResults, parseOperlogLine, parseOptions, pushTimeZone,
 } from '../../shared/protocol/push.js';
 import type { AppContext } from '../context.js';
 import { InFlightBudget } from '../http/in-flight-budget.js';
@@ -83,7 +83,7 @@ function registryCode(deviceId: string): string {
 }
 
 function bodyText(req: PushRequest): string {
-  return req.body.toString('utf8');
+  return pushText(req.body);
 }
 
 const allowListCache = new Map<string, BlockList>();
@@ -231,7 +231,7 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
    */
   const acceptPunches = async (req: PushRequest, terminal: TerminalLookup & { device_id: string }, table: 'ATTLOG' | 'rtlog'): Promise<PushAnswer> => {
     const archive = req.body;
-    const n = bodyLines(archive.toString('utf8')).length;
+    const n = bodyLines(pushText(archive)).length;
     const ok = new PushAnswer(200, table === 'ATTLOG' ? `OK: ${n}` : 'OK');
     if (n === 0) return ok;
     const hash = sha256(archive);

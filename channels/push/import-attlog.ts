@@ -11,7 +11,7 @@ import {
 } from '../../db/repositories/push-punches.js';
 import type { FileImportStats } from '../../db/schema/index.js';
 import type { RowRejectionCode } from '../../shared/protocol/codes.js';
-import { ATTLOG_FILE, bodyLines, parseAttlogLine, parseRtlogLine, RTLOG_FILE, type AttlogPunch, type PunchType } from '../../shared/protocol/push.js';
+import { ATTLOG_FILE, bodyLines, parseAttlogLine, pushText, parseRtlogLine, RTLOG_FILE, type AttlogPunch, type PunchType } from '../../shared/protocol/push.js';
 import { lockUsersForFigures, recomputeDays, schoolClocks, type DayKey, type SchoolClock } from '../../db/repositories/user-days.js';
 import { LocalDayIndex } from '../../shared/time/local-day-index.js';
 
@@ -108,7 +108,7 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
     touched.school(device.school_id, device.school_timezone, device.day_end.slice(0, 5));
     const timeZone = device.timezone ?? device.school_timezone;
     // Lines as the terminal sent them; numbering counts every non-empty line (the n of `OK: <n>`).
-    const lines = bodyLines(session.archive.toString('utf8'));
+    const lines = bodyLines(pushText(session.archive));
     lines.forEach((text, i) => {
       const result = rtlog ? parseRtlogLine(text, timeZone, session.received_at) : parseAttlogLine(text, timeZone, session.received_at);
       // An rtlog event naming no user (door, alarm, unregistered person) is no punch: it stays in the archive, uncounted.

@@ -25,6 +25,16 @@ export function isSerialNumber(value: unknown): value is string {
   return typeof value === 'string' && SERIAL_NUMBER.test(value);
 }
 
+/**
+ * A body as text: UTF-8, with U+0000 read as U+FFFD. PostgreSQL's text holds no NUL, and a
+ * terminal answered 500 for one keeps resending the same body forever (found by the fuzz suite:
+ * an OPERLOG line with a NUL in a name).
+ */
+export function pushText(body: Buffer): string {
+  const text = body.toString('utf8');
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
+}
+
 /** Non-empty lines of a body, LF or CRLF (a lone CR too), trailing whitespace of a line kept but the CR dropped. */
 export function bodyLines(body: string): string[] {
   return body.split(/\r\n|\n|\r/).filter((line) => line.trim() !== '');
