@@ -26,6 +26,10 @@ import type { InstructionPackage } from '../../shared/protocol/instruction-packa
 import { buildInstructionsXml } from '../../shared/xml/instructions-xml.js';
 import { parseDeviceXml, type DeviceReport } from '../../shared/xml/device-xml.js';
 import { assemblePackage, packageZip } from './assemble-package.js';
+import { sessionRejectionPages } from '../../db/repositories/batch-import.js';
+
+/** Rejections read back per statement while a package is written from the table. */
+const REJECTION_PAGE = 10_000;
 
 export type ImportOutcome = 'imported' | 'already_processed' | 'not_current' | 'missing';
 
@@ -94,9 +98,7 @@ export async function importSession(deps: Deps, target: string | QueueClaim, onI
     const pkg = assemblePackage({ sessionId: loaded.session.id, now: batch.ctx.now, skewSeconds: batch.skewSeconds, out: batch.ctx.out });
     const result = await finish(trx, batch, pkg, afterReady);
     if (result === 'imported') {
-      const rejections: Record<string, number> = {};
-      for (const r of batch.ctx.out.rejections) rejections[r.code] = (rejections[r.code] ?? 0) + 1;
-      noted.figures = { channel: loaded.channel, stats: Object.fromEntries(batch.ctx.out.imports), rejections, receivedAt: loaded.session.received_at };
+      noted.figures = { channel: loaded.channel, stats: Object.fromEntries(batch.ctx.out.imports), rejections: batch.ctx.out.rejectionCounts, receivedAt: loaded.session.received_at };
     }
     return result;
   });
@@ -173,7 +175,8 @@ async function runImporter(ctx: ImportContext): Promise<AfterReady | void> {
 
 /** Step 5: the package stored with the outcome, the device's report, and the 1→2 flip, in one statement. */
 async function finish(trx: Trx, { ctx, skewSeconds }: OpenedBatch, pkg: InstructionPackage, afterReady: AfterReady | void): Promise<ImportOutcome> {
-  const zip = packageZip(pkg, ctx.out);
+  // Past the rejections held in memory, the package reads them back from the table as it is written.
+  const zip = await packageZip(pkg, ctx.out, ctx.out.rejectionsSpilled ? sessionRejectionPages(trx, ctx.session.id, REJECTION_PAGE) : undefined);
   const { out, report, session } = ctx;
   // A clock far ahead (2100, 9999) must not mark the device complete until then for good:
   // last_device_clock only moves forward, so a suspect clock counts as the time received.
