@@ -38,6 +38,8 @@ export interface ImportContext {
   /** Null when device.xml could not be read (reported as an error). */
   report: DeviceReport | null;
   clockSuspect: boolean;
+  /** Rows one CSV log of the batch may hold (BATCH_MAX_ROWS): a log with more is `csv_invalid`, none of it imported. */
+  maxRows: number;
   touched: TouchedDays;
   now: Date;
   /** Filled by importers, written into the package. */

@@ -37,9 +37,32 @@ export interface CsvLog<Row extends { recordId: number }, Stored> {
 
 type Pending<Row> = Row & { line: number };
 
+/** The fewest bytes a CSV row takes: a character and a line break (blank lines are skipped). */
+const MIN_ROW_BYTES = 2;
+
+/**
+ * Whether the log holds at most `maxRows` rows, read through once without importing anything:
+ * a log that may exceed it (its declared size allows more rows) is counted first, since rows
+ * are written chunk by chunk as they are read, and one with more must import none of them.
+ * False when it is unreadable or too long, reported as the file's error.
+ */
+async function withinRowLimit(ctx: ImportContext, file: string, columns: CsvLogSpec): Promise<boolean> {
+  const size = ctx.archive.entries.find((e) => e.name === file)?.size ?? 0;
+  if (size <= MIN_ROW_BYTES * ctx.maxRows) return true;
+  try {
+    for await (const row of readCsvLog(streamEntry(ctx.archive, file), columns, { maxRows: ctx.maxRows })) void row;
+    return true;
+  } catch (err) {
+    if (!isFileError(err)) throw err;
+    ctx.out.errors.push({ file, code: err.code, detail: err.message });
+    return false;
+  }
+}
+
 export async function importCsvLog<Row extends { recordId: number }, Stored>(ctx: ImportContext, log: CsvLog<Row, Stored>): Promise<void> {
   const file = log.file;
   if (!ctx.archive.names.includes(file)) return;
+  if (!(await withinRowLimit(ctx, file, log.columns))) return;
   const stats: FileImportStats = { received: 0, accepted: 0, duplicates: 0, rejected: 0, high_water_mark: 0 };
   const rejections = new RejectionSpool(ctx.trx, ctx.session.id, ctx.out);
   const knownUsers = new Set<number>();
@@ -97,7 +120,7 @@ export async function importCsvLog<Row extends { recordId: number }, Stored>(ctx
 
   try {
     const rowCtx = { receivedAt: ctx.session.receivedAt };
-    for await (const row of readCsvLog(streamEntry(ctx.archive, file), log.columns)) {
+    for await (const row of readCsvLog(streamEntry(ctx.archive, file), log.columns, { maxRows: ctx.maxRows })) {
       stats.received++;
       if (row.malformed) {
         reject(row.line, null, 'malformed_row');

@@ -43,7 +43,8 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
   let previous = 0;
   /** The user-days of the valid rows, the school's once the users are checked. */
   const rowDays = ctx.touched.fork();
-  const rows = readCsvLog(streamEntry(ctx.archive, file), ATTENDANCE_COLUMNS)[Symbol.asyncIterator]();
+  // Past BATCH_MAX_ROWS rows the file is csv_invalid: staging stops there and none of it is imported.
+  const rows = readCsvLog(streamEntry(ctx.archive, file), ATTENDANCE_COLUMNS, { maxRows: ctx.maxRows })[Symbol.asyncIterator]();
   let read = false;
 
   const refuse = (line: number, recordId: number | null, code: RowRejectionCode) => {

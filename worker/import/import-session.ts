@@ -159,6 +159,7 @@ function openBatch(trx: Trx, { session, channel, device, school, attempts: _atte
     device: { id: device.id, schoolId: device.school_id, rosterVersion: device.roster_version, hasPendingFlags: device.has_pending_flags },
     school,
     clockSuspect: skewSeconds !== null && Math.abs(skewSeconds) > CLOCK_SUSPECT_SKEW_SECONDS,
+    maxRows: deps.config.batchMaxRows,
     touched: new TouchedDays(school.id, school.timezone, school.day_end.slice(0, 5)),
   };
   return { ctx, skewSeconds };
