@@ -16,6 +16,8 @@ import { streamEntry } from './read-entry.js';
 import { RejectionSpool } from './rejections.js';
 
 const CHUNK_ROWS = 5_000;
+/** Unknown user ids remembered at most (the school's own users are bounded by the school). */
+const UNKNOWN_USERS_KEPT = 50_000;
 
 export interface CsvLog<Row extends { recordId: number }, Stored> {
   file: string;
@@ -66,6 +68,7 @@ export async function importCsvLog<Row extends { recordId: number }, Stored>(ctx
   const stats: FileImportStats = { received: 0, accepted: 0, duplicates: 0, rejected: 0, high_water_mark: 0 };
   const rejections = new RejectionSpool(ctx.trx, ctx.session.id, ctx.out);
   const knownUsers = new Set<number>();
+  /** Ids found not to be the school's users, remembered to save a lookup; forgotten past UNKNOWN_USERS_KEPT (any number may be sent). */
   const unknownUsers = new Set<number>();
   let highest = 0;
   let chunk: Pending<Row>[] = [];
@@ -87,6 +90,7 @@ export async function importCsvLog<Row extends { recordId: number }, Stored>(ctx
       const unseen = [...new Set(named)].filter((id) => !knownUsers.has(id) && !unknownUsers.has(id));
       if (unseen.length > 0) {
         const found = await usersOfSchool(ctx.trx, ctx.device.schoolId, unseen);
+        if (unknownUsers.size > UNKNOWN_USERS_KEPT) unknownUsers.clear();
         for (const id of unseen) (found.has(id) ? knownUsers : unknownUsers).add(id);
       }
       valid = rows.filter((r) => {

@@ -50,14 +50,11 @@ export class RejectionSpool {
   private pending: RejectionRow[] = [];
   /** Per code, those written and noted. */
   private readonly written: Record<string, number> = {};
-  /** Rejections of this log, written or not. */
-  count = 0;
 
   constructor(private readonly trx: Trx, private readonly sessionId: string, private readonly out: PackageParts) {}
 
   add(row: RejectionRow): void {
     this.pending.push(row);
-    this.count++;
   }
 
   get full(): boolean {
@@ -81,7 +78,6 @@ export class RejectionSpool {
    */
   async discard(file: string): Promise<void> {
     this.pending = [];
-    this.count = 0;
     if (Object.keys(this.written).length === 0) return;
     await deleteRejections(this.trx, this.sessionId, file);
     for (const [code, n] of Object.entries(this.written)) {
