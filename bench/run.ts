@@ -15,6 +15,7 @@ import { fleetScenario } from './scenarios/fleet.js';
 import { ingestScenario } from './scenarios/ingest.js';
 import { memoryScenario } from './scenarios/memory.js';
 import { pushScenario } from './scenarios/push.js';
+import { refusalsScenario } from './scenarios/refusals.js';
 import { sondesScenario } from './scenarios/sondes.js';
 
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> = {
@@ -26,6 +27,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> 
   datamart: datamartScenario,
   sondes: sondesScenario,
   push: pushScenario,
+  refusals: refusalsScenario,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -33,6 +33,13 @@ export interface Config {
   archiveMaxEntries: number;
   archiveMaxUncompressedBytes: number;
   archiveMaxRatio: number;
+  /**
+   * Rows one CSV log of a batch may carry (attendances.csv, readings.csv, messages.csv; default
+   * 1,000,000). The api refuses up front, `400 archive_too_large_uncompressed`, a log whose
+   * declared uncompressed size exceeds `batchMaxRows × LOG_ROW_BYTES` (logBytesLimit); the worker
+   * counts the rows and reports a log that has more as `csv_invalid`, importing none of it.
+   */
+  batchMaxRows: number;
   importMaxPending: number;
   importRetryAfterSeconds: number;
   /** PUSH: a command without a result this long after it was sent is sent again (docs/protocol/push.md §5). */
@@ -103,7 +110,7 @@ const VARIABLES = [
   'NODE_ENV', 'PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'JWT_SECRET', 'ADMIN_EMAIL', 'ADMIN_PASSWORD',
   'DEMO_DATA', 'LOG_LEVEL', 'LOG_FORMAT', 'METRICS_TOKEN', 'WORKER_METRICS_PORT', 'API_PROCESSES', 'WORKER_CONCURRENCY', 'DEVICE_TOKEN_TTL_SECONDS',
   'STAFF_TOKEN_TTL_SECONDS', 'MAX_ARCHIVE_BYTES', 'ARCHIVE_MAX_ENTRIES', 'ARCHIVE_MAX_UNCOMPRESSED_BYTES',
-  'ARCHIVE_MAX_RATIO', 'IMPORT_MAX_PENDING', 'IMPORT_RETRY_AFTER_SECONDS', 'IMPORT_JOB_EXPIRE_SECONDS',
+  'ARCHIVE_MAX_RATIO', 'BATCH_MAX_ROWS', 'IMPORT_MAX_PENDING', 'IMPORT_RETRY_AFTER_SECONDS', 'IMPORT_JOB_EXPIRE_SECONDS',
   'IMPORT_RETRY_LIMIT', 'IMPORT_HEARTBEAT_SECONDS', 'QUEUE_MAINTENANCE_SECONDS', 'SYNC_STUCK_AFTER_SECONDS', 'ACK_STUCK_AFTER_SECONDS', 'ARCHIVE_RETENTION_DAYS',
   'DB_POOL_MAX', 'AUTH_MAX_FAILURES', 'AUTH_MAX_ACCOUNT_FAILURES', 'AUTH_MAX_ADDRESS_FAILURES', 'TRUST_PROXY', 'UPLOAD_MAX_IN_FLIGHT_BYTES',
   'DATAMART_URL', 'DATAMART_NAME', 'DATAMART_ID_PREFIX', 'DATAMART_COLLECT_CHUNK_SIZE', 'DATAMART_EXPORT_CHUNK_SIZE',
@@ -274,6 +281,7 @@ export function envToConfig(env: Env): Config {
     archiveMaxEntries: integer(env, 'ARCHIVE_MAX_ENTRIES', 500, 1, 100_000),
     archiveMaxUncompressedBytes: integer(env, 'ARCHIVE_MAX_UNCOMPRESSED_BYTES', 512 * MiB, 1024, 4096 * MiB),
     archiveMaxRatio: integer(env, 'ARCHIVE_MAX_RATIO', 200, 2, 10_000),
+    batchMaxRows: integer(env, 'BATCH_MAX_ROWS', 1_000_000, 1, 100_000_000),
     importMaxPending: integer(env, 'IMPORT_MAX_PENDING', 2000, 1),
     importRetryAfterSeconds: integer(env, 'IMPORT_RETRY_AFTER_SECONDS', 30, 1, 3600),
     pushCommandAnswerSeconds: integer(env, 'PUSH_COMMAND_ANSWER_SECONDS', 120, 1, 86_400),

@@ -51,8 +51,6 @@ export async function measureImport(retryCount: () => number,
     attempts.inc({ outcome: 'error' });
     throw err;
   }
-  // The queue's lanes ask for the next session: finding none is no attempt.
-  if (outcome === 'none') return outcome;
   if (retryCount() > 0) retries.inc();
   end({ outcome });
   attempts.inc({ outcome });

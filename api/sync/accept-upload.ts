@@ -11,7 +11,7 @@ import type { ChannelName } from '../../shared/protocol/channels.js';
 import type { Db } from '../../db/database.js';
 import { readState, readUploadStart, storeSessionAndStart, type ChannelState } from '../../db/repositories/sync.js';
 import { sha256 } from '../../shared/archive/hash.js';
-import { archiveLimits, inspectArchive, looksLikeZip } from '../../shared/archive/inspect-archive.js';
+import { inspectArchive, looksLikeZip, uploadLimits } from '../../shared/archive/inspect-archive.js';
 import type { Config } from '../../shared/config.js';
 import { Problem } from '../../shared/errors.js';
 import { SYNC_STATUS } from '../../shared/protocol/codes.js';
@@ -44,7 +44,7 @@ export async function acceptUpload(
   const contents = inspectArchive(archive, {
     channel: channelOf(channel).upload,
     required,
-    limits: archiveLimits(config),
+    limits: uploadLimits(config),
   });
   // A required file whose data fails its CRC or its declared size is not the batch the device
   // meant to send: 400 archive_corrupt, nothing stored, the device sends it again

@@ -38,6 +38,8 @@ export interface ImportContext {
   /** Null when device.xml could not be read (reported as an error). */
   report: DeviceReport | null;
   clockSuspect: boolean;
+  /** Rows one CSV log of the batch may hold (BATCH_MAX_ROWS): a log with more is `csv_invalid`, none of it imported. */
+  maxRows: number;
   touched: TouchedDays;
   now: Date;
   /** Filled by importers, written into the package. */
@@ -46,7 +48,18 @@ export interface ImportContext {
 
 export interface PackageParts {
   imports: Map<string, FileImportStats>;
+  /**
+   * The batch's rejections, in the order they were stored (the `rejections` table, by id), while
+   * there are at most HELD_REJECTIONS (channels/kit/rejections.ts); past that none are held here
+   * (`rejectionsSpilled`) and the package reads them back from the table, a page at a time, so
+   * the worker's memory does not grow with their number (issue #33). Added through
+   * `noteRejections`, never pushed directly.
+   */
   rejections: RowRejection[];
+  /** More rejections than HELD_REJECTIONS were stored: `rejections` is empty and the table holds them all. */
+  rejectionsSpilled: boolean;
+  /** Rejections per code, however many (the worker's metrics). */
+  rejectionCounts: Record<string, number>;
   errors: FileErrorReport[];
   alerts: FeverAlert[];
   /** Extra files of the package (roster.csv …) and their `<roster>` etc. elements are set by importers. */
@@ -61,5 +74,5 @@ export interface PackageParts {
 }
 
 export function emptyParts(): PackageParts {
-  return { imports: new Map(), rejections: [], errors: [], alerts: [], files: [], roster: null, flags: [], settings: null, messages: [], photos: [], offered: null };
+  return { imports: new Map(), rejections: [], rejectionsSpilled: false, rejectionCounts: {}, errors: [], alerts: [], files: [], roster: null, flags: [], settings: null, messages: [], photos: [], offered: null };
 }

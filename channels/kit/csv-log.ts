@@ -1,9 +1,10 @@
 // One device CSV log (attendances.csv, readings.csv, messages.csv — docs/protocol/v4.md §4, §7), the same
 // way for every channel: rows streamed from the archive, validated, written in chunks with one
 // set-based INSERT … ON CONFLICT DO NOTHING each, rows not inserted sorted into duplicates (same
-// content already held) and `record_conflict`s, rejections stored, the high-water mark raised.
+// content already held) and `record_conflict`s, rejections stored as they come (a chunk at a
+// time, channels/kit/rejections.ts), the high-water mark raised.
 // Every row ends accepted, duplicate or rejected: received = accepted + duplicates + rejected.
-import { insertRejections, usersOfSchool, type RejectionRow } from '../../db/repositories/batch-import.js';
+import { usersOfSchool } from '../../db/repositories/batch-import.js';
 import { raiseHighWaterMark, readHighWaterMarks } from '../../db/repositories/high-water-marks.js';
 import type { FileImportStats } from '../../db/schema/index.js';
 import { readCsvLog, type CsvLogSpec } from '../../shared/csv/read-csv-log.js';
@@ -12,8 +13,11 @@ import type { RowRejectionCode } from '../../shared/protocol/codes.js';
 import { isFileError } from '../../shared/protocol/file-error.js';
 import type { ImportContext } from './context.js';
 import { streamEntry } from './read-entry.js';
+import { RejectionSpool } from './rejections.js';
 
 const CHUNK_ROWS = 5_000;
+/** Unknown user ids remembered at most (the school's own users are bounded by the school). */
+const UNKNOWN_USERS_KEPT = 50_000;
 
 export interface CsvLog<Row extends { recordId: number }, Stored> {
   file: string;
@@ -35,19 +39,43 @@ export interface CsvLog<Row extends { recordId: number }, Stored> {
 
 type Pending<Row> = Row & { line: number };
 
+/** The fewest bytes a CSV row takes: a character and a line break (blank lines are skipped). */
+const MIN_ROW_BYTES = 2;
+
+/**
+ * Whether the log holds at most `maxRows` rows, read through once without importing anything:
+ * a log that may exceed it (its declared size allows more rows) is counted first, since rows
+ * are written chunk by chunk as they are read, and one with more must import none of them.
+ * False when it is unreadable or too long, reported as the file's error.
+ */
+async function withinRowLimit(ctx: ImportContext, file: string, columns: CsvLogSpec): Promise<boolean> {
+  const size = ctx.archive.entries.find((e) => e.name === file)?.size ?? 0;
+  if (size <= MIN_ROW_BYTES * ctx.maxRows) return true;
+  try {
+    for await (const row of readCsvLog(streamEntry(ctx.archive, file), columns, { maxRows: ctx.maxRows })) void row;
+    return true;
+  } catch (err) {
+    if (!isFileError(err)) throw err;
+    ctx.out.errors.push({ file, code: err.code, detail: err.message });
+    return false;
+  }
+}
+
 export async function importCsvLog<Row extends { recordId: number }, Stored>(ctx: ImportContext, log: CsvLog<Row, Stored>): Promise<void> {
   const file = log.file;
   if (!ctx.archive.names.includes(file)) return;
+  if (!(await withinRowLimit(ctx, file, log.columns))) return;
   const stats: FileImportStats = { received: 0, accepted: 0, duplicates: 0, rejected: 0, high_water_mark: 0 };
-  const rejections: RejectionRow[] = [];
+  const rejections = new RejectionSpool(ctx.trx, ctx.session.id, ctx.out);
   const knownUsers = new Set<number>();
+  /** Ids found not to be the school's users, remembered to save a lookup; forgotten past UNKNOWN_USERS_KEPT (any number may be sent). */
   const unknownUsers = new Set<number>();
   let highest = 0;
   let chunk: Pending<Row>[] = [];
 
   const reject = (line: number, recordId: number | null | undefined, code: RowRejectionCode) => {
     stats.rejected++;
-    rejections.push({ file, line, recordId: recordId ?? null, code });
+    rejections.add({ file, line, recordId: recordId ?? null, code });
   };
 
   const flush = async () => {
@@ -62,6 +90,7 @@ export async function importCsvLog<Row extends { recordId: number }, Stored>(ctx
       const unseen = [...new Set(named)].filter((id) => !knownUsers.has(id) && !unknownUsers.has(id));
       if (unseen.length > 0) {
         const found = await usersOfSchool(ctx.trx, ctx.device.schoolId, unseen);
+        if (unknownUsers.size > UNKNOWN_USERS_KEPT) unknownUsers.clear();
         for (const id of unseen) (found.has(id) ? knownUsers : unknownUsers).add(id);
       }
       valid = rows.filter((r) => {
@@ -90,19 +119,22 @@ export async function importCsvLog<Row extends { recordId: number }, Stored>(ctx
       if (s !== undefined && log.sameContent(r, s)) stats.duplicates++;
       else reject(r.line, r.recordId, 'record_conflict');
     }
+    if (rejections.full) await rejections.flush();
   };
 
   try {
     const rowCtx = { receivedAt: ctx.session.receivedAt };
-    for await (const row of readCsvLog(streamEntry(ctx.archive, file), log.columns)) {
+    for await (const row of readCsvLog(streamEntry(ctx.archive, file), log.columns, { maxRows: ctx.maxRows })) {
       stats.received++;
       if (row.malformed) {
         reject(row.line, null, 'malformed_row');
+        if (rejections.full) await rejections.flush();
         continue;
       }
       const checked = log.validate(row.fields, rowCtx);
       if (!checked.ok) {
         reject(row.line, checked.recordId, checked.code);
+        if (rejections.full) await rejections.flush();
         continue;
       }
       chunk.push({ ...checked.row, line: row.line });
@@ -111,23 +143,23 @@ export async function importCsvLog<Row extends { recordId: number }, Stored>(ctx
     await flush();
   } catch (err) {
     if (!isFileError(err)) throw err;
+    await rejections.discard(file);
     ctx.out.errors.push({ file, code: err.code, detail: err.message });
     return;
   }
 
-  await finishLogFile(ctx, file, stats, rejections, highest);
+  await rejections.flush();
+  await finishLogFile(ctx, file, stats, highest);
 }
 
 /**
- * The end of every log file's import, whichever way its rows were stored: its rejections
- * stored, its high-water mark raised to the highest record id read (or read back when no row
+ * The end of every log file's import, whichever way its rows were stored, once its rejections
+ * are: its high-water mark raised to the highest record id read (or read back when no row
  * was), and the report's part for it.
  */
-export async function finishLogFile(ctx: ImportContext, file: string, stats: FileImportStats, rejections: readonly RejectionRow[], highest: number): Promise<void> {
-  await insertRejections(ctx.trx, ctx.session.id, rejections);
+export async function finishLogFile(ctx: ImportContext, file: string, stats: FileImportStats, highest: number): Promise<void> {
   stats.high_water_mark = highest > 0
     ? await raiseHighWaterMark(ctx.trx, ctx.device.id, file, highest)
     : (await readHighWaterMarks(ctx.trx, ctx.device.id, [file]))[file];
   ctx.out.imports.set(file, stats);
-  for (const r of rejections) ctx.out.rejections.push({ file: r.file, line: r.line, recordId: r.recordId, code: r.code as RowRejectionCode });
 }

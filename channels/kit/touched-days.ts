@@ -30,10 +30,10 @@ export class TouchedDays {
     return new TouchedDays(this.schoolId, this.timezone, this.dayEnd);
   }
 
-  /** Adds the user-days of `other` (a fork), but none of the users in `except`. */
-  merge(other: TouchedDays, except: ReadonlySet<number> = new Set()): void {
+  /** Adds the user-days of `other` (a fork); with `only`, those of these users alone. */
+  merge(other: TouchedDays, only?: ReadonlySet<number>): void {
     for (const key of other.distinctKeys()) {
-      if (except.size > 0 && except.has(Math.floor(key / DAY_SPAN))) continue;
+      if (only && !only.has(Math.floor(key / DAY_SPAN))) continue;
       this.recent.add(key);
       if (this.recent.size >= RECENT_LIMIT) this.spill();
     }

@@ -5,15 +5,21 @@
 // The outcome is the CSV-log kit's (channels/kit/csv-log.ts), row for row: every row ends
 // accepted, duplicate or rejected, received = accepted + duplicates + rejected, and the
 // rejections come in the same order. A file that cannot be read imports none of its rows.
-import type { RejectionRow } from '../../db/repositories/batch-import.js';
-import { clearStage, copyIntoStage, insertFreshStaged, insertStaged, sortStagedRest, stageLine, type StageTarget } from '../../db/repositories/staged-attendances.js';
+// Memory does not grow with the rows refused (issue #33: 8 million rows naming another school's
+// users ran the worker out of memory): rows refused as read are set aside in the stage every
+// REJECTIONS_PER_WRITE (between two COPYs), and the rows PostgreSQL refuses (unknown users,
+// conflicts) never leave it; one statement stores them all in the kit's order.
+import { clearStage, copyIntoStage, insertFreshStaged, insertStaged, stageLine, stageReadRejections, storeStagedRejections, type ReadRejection, type StageTarget } from '../../db/repositories/staged-attendances.js';
+import { insertRejections } from '../../db/repositories/batch-import.js';
 import type { FileImportStats } from '../../db/schema/index.js';
 import { ATTENDANCE_COLUMNS, validateAttendanceRow } from '../../shared/csv/attendance-row.js';
-import { readCsvLog } from '../../shared/csv/read-csv-log.js';
+import { readCsvLog, type CsvLogRow } from '../../shared/csv/read-csv-log.js';
+import type { RowRejectionCode } from '../../shared/protocol/codes.js';
 import { FileError, isFileError } from '../../shared/protocol/file-error.js';
 import type { ImportContext } from '../kit/context.js';
 import { finishLogFile } from '../kit/csv-log.js';
 import { streamEntry } from '../kit/read-entry.js';
+import { countByCode, HELD_REJECTIONS, noteRejections, REJECTIONS_PER_WRITE } from '../kit/rejections.js';
 import { ATTENDANCES_FILE } from './description.js';
 
 /** COPY text is handed over in pieces of about this many characters. */
@@ -25,10 +31,11 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
   const file = ATTENDANCES_FILE;
   if (!ctx.archive.names.includes(file)) return;
   const stats: FileImportStats = { received: 0, accepted: 0, duplicates: 0, rejected: 0, high_water_mark: 0 };
-  let rejections: RejectionRow[] = [];
+  /** Rows refused as read, not yet set aside in the stage (at most REJECTIONS_PER_WRITE). */
+  let refused: ReadRejection[] = [];
+  /** Rows refused as read and set aside in the stage. */
+  let setAside = 0;
   let valid = 0;
-  /** The line of every CHUNK_ROWS-th valid row: where the kit would have written a chunk. */
-  const chunkEnds: number[] = [];
   let unreadable: FileError | null = null;
   /** Record ids strictly increasing through the file (each once): the fast insert applies. */
   let increasing = true;
@@ -36,21 +43,37 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
   let previous = 0;
   /** The user-days of the valid rows, the school's once the users are checked. */
   const rowDays = ctx.touched.fork();
+  // Past BATCH_MAX_ROWS rows the file is csv_invalid: staging stops there and none of it is imported.
+  const rows = readCsvLog(streamEntry(ctx.archive, file), ATTENDANCE_COLUMNS, { maxRows: ctx.maxRows })[Symbol.asyncIterator]();
+  let read = false;
 
-  // Read, validated and turned into COPY text as PostgreSQL takes it: memory stays flat.
+  const refuse = (line: number, recordId: number | null, code: RowRejectionCode) => {
+    // Reported with the chunk the next valid row falls in, as the kit reports it.
+    refused.push({ chunk: Math.floor(valid / CHUNK_ROWS), line, recordId, code });
+  };
+
+  // Read, validated and turned into COPY text as PostgreSQL takes it: memory stays flat. Ends
+  // (the COPY with it) at the end of the file, or when REJECTIONS_PER_WRITE refused rows are in
+  // hand, to set them aside before the next COPY goes on reading.
   async function* copyText(): AsyncGenerator<string> {
     const rowCtx = { receivedAt: ctx.session.receivedAt };
     let piece = '';
     try {
-      for await (const row of readCsvLog(streamEntry(ctx.archive, file), ATTENDANCE_COLUMNS)) {
+      while (refused.length < REJECTIONS_PER_WRITE) {
+        const next: IteratorResult<CsvLogRow> = await rows.next();
+        if (next.done) {
+          read = true;
+          break;
+        }
+        const row = next.value;
         stats.received++;
         if (row.malformed) {
-          rejections.push({ file, line: row.line, recordId: null, code: 'malformed_row' });
+          refuse(row.line, null, 'malformed_row');
           continue;
         }
         const checked = validateAttendanceRow(row.fields, rowCtx);
         if (!checked.ok) {
-          rejections.push({ file, line: row.line, recordId: checked.recordId ?? null, code: checked.code });
+          refuse(row.line, checked.recordId ?? null, checked.code);
           continue;
         }
         const { recordId, userId, occurredAt } = checked.row;
@@ -59,7 +82,6 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
         previous = recordId;
         rowDays.add(userId, occurredAt);
         piece += stageLine(valid++, row.line, checked.row);
-        if (valid % CHUNK_ROWS === 0) chunkEnds.push(row.line);
         if (piece.length >= COPY_PIECE) {
           yield piece;
           piece = '';
@@ -69,12 +91,20 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
       // Ends the COPY cleanly (the transaction goes on); what was staged is left unused.
       if (!isFileError(err)) throw err;
       unreadable = err;
+      read = true;
       return;
     }
     if (piece) yield piece;
   }
 
-  await copyIntoStage(ctx.trx, copyText());
+  while (!read) {
+    await copyIntoStage(ctx.trx, copyText());
+    if (!read || refused.length >= REJECTIONS_PER_WRITE) {
+      await stageReadRejections(ctx.trx, refused);
+      setAside += refused.length;
+      refused = [];
+    }
+  }
   const fileError = unreadable as FileError | null;
   if (fileError) {
     await clearStage(ctx.trx);
@@ -82,44 +112,35 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
     return;
   }
 
+  const target: StageTarget = {
+    schoolId: ctx.device.schoolId, deviceId: ctx.device.id, sessionId: ctx.session.id, clockSuspect: ctx.clockSuspect,
+    feverThreshold: ctx.school.fever_threshold,
+  };
   let highest = 0;
+  /** Some staged rows were not inserted: unknown users, duplicates or conflicts to sort out. */
+  let rest = false;
   if (valid > 0) {
-    const target: StageTarget = {
-      schoolId: ctx.device.schoolId, deviceId: ctx.device.id, sessionId: ctx.session.id, clockSuspect: ctx.clockSuspect,
-      feverThreshold: ctx.school.fever_threshold,
-    };
     const inserted = (increasing ? await insertFreshStaged(ctx.trx, target, lowest) : null) ?? await insertStaged(ctx.trx, target);
     stats.accepted = inserted.accepted;
     highest = inserted.highest ?? 0;
-    const unknownUsers = new Set<number>();
-    if (inserted.known < inserted.staged || inserted.accepted < inserted.known) {
-      const rest = await sortStagedRest(ctx.trx, target, CHUNK_ROWS);
-      stats.duplicates = rest.duplicates;
-      for (const r of rest.rejections) if (r.code === 'unknown_user') unknownUsers.add(r.userId);
-      rejections = inKitOrder(rejections, rest.rejections.map((r) => ({ chunk: r.chunk, row: { file, line: r.line, recordId: r.recordId, code: r.code } })), chunkEnds);
-    }
+    rest = inserted.known < inserted.staged || inserted.accepted < inserted.known;
+  }
+  if (rest || setAside > 0) {
+    const stored = await storeStagedRejections(ctx.trx, target, { file, chunkRows: CHUNK_ROWS, read: refused, rest, first: HELD_REJECTIONS });
+    stats.duplicates = stored.duplicates;
+    stats.rejected = Object.values(stored.counts).reduce((a, b) => a + b, 0);
+    noteRejections(ctx.out, stored.counts, stored.first.map((r) => ({ file, line: r.line, recordId: r.recordId, code: r.code as RowRejectionCode })));
     // Days of rows held before (duplicates, conflicts) are recomputed too, unchanged: cheaper
     // than asking PostgreSQL which rows went in. Never another school's user: that is its data.
-    ctx.touched.merge(rowDays, unknownUsers);
+    if (valid > 0) ctx.touched.merge(rowDays, stored.knownUsers === null ? undefined : new Set(stored.knownUsers));
+  } else {
+    // The usual batch: a few rows refused as read at most, stored as they are.
+    const mine = refused.map((r) => ({ file, line: r.line, recordId: r.recordId, code: r.code as RowRejectionCode }));
+    await insertRejections(ctx.trx, ctx.session.id, mine);
+    stats.rejected = mine.length;
+    noteRejections(ctx.out, countByCode(mine), mine);
+    if (valid > 0) ctx.touched.merge(rowDays);
   }
-  stats.rejected = rejections.length;
 
-  await finishLogFile(ctx, file, stats, rejections, highest);
-}
-
-/**
- * The kit reported a row's own rejection as it read the row, and a chunk's unknown users and
- * conflicts when it wrote the chunk, right after reading its last row (the last, partial
- * chunk at the end): `read` (line order) merged with `written` (chunk by chunk) the same way.
- */
-function inKitOrder(read: RejectionRow[], written: Array<{ chunk: number; row: RejectionRow }>, chunkEnds: readonly number[]): RejectionRow[] {
-  const out: RejectionRow[] = [];
-  let r = 0;
-  for (let w = 0; w < written.length; w++) {
-    const end = chunkEnds[written[w].chunk] ?? Infinity;
-    while (r < read.length && read[r].line < end) out.push(read[r++]);
-    out.push(written[w].row);
-  }
-  while (r < read.length) out.push(read[r++]);
-  return out;
+  await finishLogFile(ctx, file, stats, highest);
 }

@@ -2,6 +2,8 @@
 // row (attendances.csv itself goes through staged-attendances.ts).
 import { sql } from 'kysely';
 import type { Trx } from '../database.js';
+import type { RowRejectionCode } from '../../shared/protocol/codes.js';
+import type { RowRejection } from '../../shared/protocol/instruction-package.js';
 
 /** Which of `ids` are users of the school (deactivated users included: history is kept). */
 export async function usersOfSchool(trx: Trx, schoolId: number, ids: readonly number[]): Promise<Set<number>> {
@@ -25,5 +27,24 @@ export async function insertRejections(trx: Trx, sessionId: string, rows: readon
       SELECT ${sessionId}::uuid, f, l, r, c FROM unnest(${chunk.map((r) => r.file)}::text[], ${chunk.map((r) => r.line)}::int[],
         ${chunk.map((r) => (r.recordId === null ? null : String(r.recordId)))}::text[], ${chunk.map((r) => r.code)}::text[]) AS t(f, l, r, c)
     `.execute(trx);
+  }
+}
+
+/** The rejections of one file of a session taken back (the file turned out unreadable). */
+export async function deleteRejections(trx: Trx, sessionId: string, file: string): Promise<void> {
+  await sql`DELETE FROM rejections WHERE session_id = ${sessionId}::uuid AND file = ${file}`.execute(trx);
+}
+
+/** A session's rejections in their stored order, `pageSize` at a time (keyset on id): the package of a batch that refused many rows is written from them. */
+export async function* sessionRejectionPages(trx: Trx, sessionId: string, pageSize: number): AsyncGenerator<RowRejection[]> {
+  let after = 0;
+  for (;;) {
+    const rows = await sql<{ id: number | string; file: string; line: number; record_id: string | null; code: string }>`
+      SELECT id, file, line, record_id, code FROM rejections
+      WHERE session_id = ${sessionId}::uuid AND id > ${after}::bigint ORDER BY id LIMIT ${pageSize}::int`.execute(trx);
+    if (rows.rows.length === 0) return;
+    after = Number(rows.rows[rows.rows.length - 1].id);
+    yield rows.rows.map((r) => ({ file: r.file, line: r.line, recordId: r.record_id === null ? null : Number(r.record_id), code: r.code as RowRejectionCode }));
+    if (rows.rows.length < pageSize) return;
   }
 }

@@ -20,38 +20,21 @@ export async function lockSession(trx: Trx, sessionId: string) {
     .executeTakeFirst();
 }
 
-/**
- * The usual start of an import in one statement instead of four: the session row locked by
- * counting the attempt (UPDATE takes the row lock; a second worker holding the same session
- * waits here, then finds it processed and gets nothing), with its device (and whether it has
- * pending flags) and school. With an
- * id, that session (a pg-boss job naming it); with null, the oldest pending v4 session that is
- * due and that no other import holds (FOR UPDATE SKIP LOCKED): the pending row is the import's
- * queue entry (worker/import/session-queue.ts), except those in `skip`. Undefined when there is none, or when the
- * session is missing or already processed: `lockSession` and `sessionDevice` tell which.
- */
-export async function claimSession(trx: Trx, sessionId: string | null, skip: ReadonlySet<string> = new Set()) {
-  const due = sql`processed_at IS NULL AND channel <> ${PUSH_SESSION_CHANNEL} AND (retry_at IS NULL OR retry_at <= now())
-                 ${skip.size > 0 ? sql`AND id <> ALL(${[...skip]}::uuid[])` : sql``}`;
-  const which = sessionId !== null
-    ? sql`se.id = ${sessionId}`
-    : sql`se.id = (SELECT id FROM sync_sessions WHERE ${due} ORDER BY received_at LIMIT 1 FOR UPDATE SKIP LOCKED)`;
-  // Whether another session is due (perhaps being imported elsewhere): the queue wakes another lane only then.
-  // In the claim's own shape (the unprocessed index, oldest first): a bare EXISTS may be planned as a scan of the whole table.
-  const more = sessionId !== null ? sql`false` : sql`EXISTS (SELECT 1 FROM sync_sessions WHERE ${due} AND id <> se.id ORDER BY received_at LIMIT 1)`;
-  const result = await sql<{
-    id: string; device_id: string; channel: string; archive_length: number | null; received_at: Date; processed_at: Date | null; attempts: number; more: boolean; has_flags: boolean;
-    school_id: number; roster_version: number | null; small_archive: Buffer | null;
-    s_name: string; s_timezone: string; s_school_days: number[]; s_day_end: string; s_fever_threshold: number; s_created_at: Date; s_updated_at: Date;
-  }>`UPDATE sync_sessions AS se SET attempts = se.attempts + 1
-      FROM devices AS d JOIN schools AS s ON s.id = d.school_id
-     WHERE ${which} AND se.processed_at IS NULL AND d.id = se.device_id
-     RETURNING se.id, se.device_id, se.channel, octet_length(se.archive) AS archive_length, se.received_at, se.processed_at, se.attempts, ${more} AS more, ${hasPendingFlagsSql(sql`se.device_id`)} AS has_flags,
+type ClaimRow = {
+  id: string; device_id: string; channel: string; archive_length: number | null; received_at: Date; processed_at: Date | null; attempts: number; more: boolean; has_flags: boolean;
+  school_id: number; roster_version: number | null; small_archive: Buffer | null;
+  s_name: string; s_timezone: string; s_school_days: number[]; s_day_end: string; s_fever_threshold: number; s_created_at: Date; s_updated_at: Date;
+};
+
+/** What an import reads of its session, device and school with the row lock (the list both statements below return). */
+const CLAIMED_COLUMNS = sql`se.id, se.device_id, se.channel, octet_length(se.archive) AS archive_length, se.received_at, se.processed_at, se.attempts, ${hasPendingFlagsSql(sql`se.device_id`)} AS has_flags,
                d.school_id, d.roster_version,
                CASE WHEN octet_length(se.archive) <= ${ARCHIVE_PIECE}::int THEN se.archive END AS small_archive,
                s.name AS s_name, s.timezone AS s_timezone, s.school_days AS s_school_days, s.day_end AS s_day_end,
-               s.fever_threshold AS s_fever_threshold, s.created_at AS s_created_at, s.updated_at AS s_updated_at`.execute(trx);
-  const row = result.rows[0];
+               s.fever_threshold AS s_fever_threshold, s.created_at AS s_created_at, s.updated_at AS s_updated_at`;
+
+/** A claimed row as the import takes it: the session (its archive read whole), its device and school. */
+async function claimedSession(trx: Trx, row: ClaimRow | undefined) {
   if (!row) return undefined;
   const { school_id, roster_version, archive_length, small_archive, attempts, more: moreDue, has_flags, s_name, s_timezone, s_school_days, s_day_end, s_fever_threshold, s_created_at, s_updated_at, ...rest } = row;
   // A scheduled sync's archive (a few KiB) comes with the claim; only a large one is read in pieces.
@@ -62,6 +45,69 @@ export async function claimSession(trx: Trx, sessionId: string | null, skip: Rea
     fever_threshold: s_fever_threshold, created_at: s_created_at, updated_at: s_updated_at,
   };
   return { session, attempts, moreDue, device: { id: session.device_id, school_id, roster_version, has_pending_flags: has_flags }, school };
+}
+
+/**
+ * The start of an import of a session named by a pg-boss job, in one statement: the session row
+ * locked by counting the attempt (UPDATE takes the row lock; a second worker holding the same
+ * session waits here, then finds it processed and gets nothing), with its device (and whether
+ * it has pending flags) and school. The count rolls back with a failed attempt: pg-boss counts
+ * the job's retries itself. Undefined when the session is missing or already processed:
+ * `lockSession` and `sessionDevice` tell which.
+ */
+export async function claimSession(trx: Trx, sessionId: string) {
+  const result = await sql<ClaimRow>`UPDATE sync_sessions AS se SET attempts = se.attempts + 1
+      FROM devices AS d JOIN schools AS s ON s.id = d.school_id
+     WHERE se.id = ${sessionId} AND se.processed_at IS NULL AND d.id = se.device_id
+     RETURNING ${CLAIMED_COLUMNS}, false AS more`.execute(trx);
+  return claimedSession(trx, result.rows[0]);
+}
+
+/** A session the import queue claimed (`claimNextSession`). */
+export interface QueueClaim {
+  id: string;
+  /** This attempt's number, counted and committed by the claim (1 for the first). */
+  attempts: number;
+  /** Another pending session was due when this one was claimed. */
+  moreDue: boolean;
+}
+
+/**
+ * The import queue's claim (worker/import/session-queue.ts), a statement committed on its own
+ * before any of the import's work: the oldest due pending v4 session that no other import holds
+ * (FOR UPDATE SKIP LOCKED) and not in `skip`, its attempt counted, and its next try put off by
+ * the backoff of this attempt (`baseDelaySeconds` doubled per earlier attempt, at most
+ * `maxDelaySeconds`). So an attempt whose process dies (out of memory, killed) has still
+ * counted, and the next one waits as after a failure; an attempt that fails records its own
+ * delay (`recordFailedAttempt`); an import holds the row lock from its first statement
+ * (`lockClaimedSession`), which the other claims skip, and the delay covers the moment between.
+ */
+export async function claimNextSession(db: DbOrTrx, opts: { skip?: ReadonlySet<string>; baseDelaySeconds: number; maxDelaySeconds: number }): Promise<QueueClaim | undefined> {
+  const skip = opts.skip ?? new Set<string>();
+  const due = sql`processed_at IS NULL AND channel <> ${PUSH_SESSION_CHANNEL} AND (retry_at IS NULL OR retry_at <= now())
+                 ${skip.size > 0 ? sql`AND id <> ALL(${[...skip]}::uuid[])` : sql``}`;
+  // Whether another session is due (perhaps being imported elsewhere): the queue wakes another lane only then.
+  // In the claim's own shape (the unprocessed index, oldest first): a bare EXISTS may be planned as a scan of the whole table.
+  const result = await sql<{ id: string; attempts: number; more: boolean }>`
+    UPDATE sync_sessions AS se SET attempts = se.attempts + 1,
+           retry_at = now() + make_interval(secs => least(${opts.maxDelaySeconds}::float8, ${opts.baseDelaySeconds}::float8 * power(2, se.attempts)))
+     WHERE se.id = (SELECT id FROM sync_sessions WHERE ${due} ORDER BY received_at LIMIT 1 FOR UPDATE SKIP LOCKED) AND se.processed_at IS NULL
+     RETURNING se.id, se.attempts, EXISTS (SELECT 1 FROM sync_sessions WHERE ${due} AND id <> se.id ORDER BY received_at LIMIT 1) AS more`.execute(db);
+  const row = result.rows[0];
+  return row && { id: row.id, attempts: row.attempts, moreDue: row.more };
+}
+
+/**
+ * The first statement of the import of a session the queue claimed: the row locked (a
+ * concurrent import of it waits here, then finds it processed), with its device and school, as
+ * `claimSession` reads them. Undefined when the session was processed (or reset) meanwhile.
+ */
+export async function lockClaimedSession(trx: Trx, sessionId: string) {
+  const result = await sql<ClaimRow>`SELECT ${CLAIMED_COLUMNS}, false AS more
+      FROM sync_sessions AS se JOIN devices AS d ON d.id = se.device_id JOIN schools AS s ON s.id = d.school_id
+     WHERE se.id = ${sessionId} AND se.processed_at IS NULL
+       FOR UPDATE OF se`.execute(trx);
+  return claimedSession(trx, result.rows[0]);
 }
 
 /**
@@ -140,13 +186,14 @@ export async function recordReportedSettings(trx: Trx, deviceId: string, setting
 }
 
 /**
- * A failed import attempt of a pending session (its transaction rolled back, the claim's count
- * with it): counted, and the session not claimed again for `delaySeconds`. Answers the attempts
- * so far; undefined when the session is no longer pending (processed or reset meanwhile).
+ * A failed import attempt of a pending session (its transaction rolled back; the queue's claim
+ * had already counted it): the session not claimed again for `delaySeconds`, and the error kept
+ * in `failure` for whoever looks at the row (an import that commits clears it). Answers the
+ * attempts so far; undefined when the session is no longer pending (processed or reset meanwhile).
  */
-export async function recordFailedAttempt(db: DbOrTrx, sessionId: string, delaySeconds: number): Promise<number | undefined> {
+export async function recordFailedAttempt(db: DbOrTrx, sessionId: string, delaySeconds: number, error: string): Promise<number | undefined> {
   const row = await sql<{ attempts: number }>`
-    UPDATE sync_sessions SET attempts = attempts + 1, retry_at = now() + make_interval(secs => ${delaySeconds}::float8)
+    UPDATE sync_sessions SET retry_at = now() + make_interval(secs => ${delaySeconds}::float8), failure = ${error.slice(0, 2000)}
     WHERE id = ${sessionId} AND processed_at IS NULL RETURNING attempts`.execute(db);
   return row.rows[0]?.attempts;
 }

@@ -15,8 +15,9 @@ export interface QueueFigure { queue: string; state: string; jobs: number; oldes
  * the age of the oldest. pg-boss's own table: read with plain SQL, only these three states,
  * which its fetch index covers (completed and failed jobs are kept for days). A pending v4
  * session is its import's queue entry (worker/import/session-queue.ts): those count for
- * `import-batch`, as `retry` while they wait out a retry delay, else as `created` (including the
- * ones being imported at this moment, which only their row lock tells apart).
+ * `import-batch`, as `retry` while they wait out the delay after a failed attempt (its error is
+ * in `failure`), else as `created` (including the ones being imported at this moment, which
+ * only their row lock tells apart: their claim set `retry_at` too).
  */
 export async function queueFigures(db: DbOrTrx): Promise<QueueFigure[]> {
   const result = await sql<QueueFigure>`
@@ -24,7 +25,7 @@ export async function queueFigures(db: DbOrTrx): Promise<QueueFigure[]> {
       SELECT name AS queue, state::text AS state, count(*) AS jobs, extract(epoch FROM now() - min(created_on)) AS oldest_seconds
       FROM pgboss.job WHERE state IN ('created', 'retry', 'active') GROUP BY name, state
       UNION ALL
-      SELECT ${QUEUES.importBatch}, CASE WHEN retry_at > now() THEN 'retry' ELSE 'created' END, count(*), extract(epoch FROM now() - min(received_at))
+      SELECT ${QUEUES.importBatch}, CASE WHEN retry_at > now() AND failure IS NOT NULL THEN 'retry' ELSE 'created' END, count(*), extract(epoch FROM now() - min(received_at))
       FROM sync_sessions WHERE processed_at IS NULL AND channel <> ${PUSH_SESSION_CHANNEL} GROUP BY 2
     ) AS q GROUP BY queue, state`.execute(db);
   return result.rows;

@@ -1,7 +1,9 @@
 // attendances.csv imported set-based (issue #21): the validated rows stream into a temporary
 // table with COPY, then one statement checks the users, inserts the first row of every record
-// id and raises the fever events, and, only when some row was not inserted, one more sorts
-// those into unknown users, duplicates and record conflicts.
+// id and raises the fever events, and, only when some row was not inserted (or many rows were
+// refused as read), one more sorts those into unknown users, duplicates and record conflicts
+// and stores every rejection of the file, in PostgreSQL: however many rows a batch refuses, the
+// worker never holds them (issue #33).
 // Same rules as the CSV-log kit (channels/kit/csv-log.ts) applies to the other logs.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -36,11 +38,39 @@ export async function createAttendanceStage(connection: DatabaseConnection): Pro
       temperature numeric, photo text
     ) ON COMMIT DELETE ROWS
   `));
+  // Rows refused as they were read, when there are many (stageReadRejections): their chunk places them among the others.
+  await connection.executeQuery(CompiledQuery.raw(`
+    CREATE TEMP TABLE IF NOT EXISTS import_rejections (
+      chunk integer NOT NULL, line integer NOT NULL, record_id bigint, code text NOT NULL
+    ) ON COMMIT DELETE ROWS
+  `));
 }
 
 /** Empties the stage before the end of the transaction (a file that turned out unreadable). */
 export async function clearStage(trx: Trx): Promise<void> {
   await sql`DELETE FROM import_attendances`.execute(trx);
+  await sql`DELETE FROM import_rejections`.execute(trx);
+}
+
+/**
+ * A row refused as it was read (malformed_row, invalid_type …). `chunk`: the chunk of
+ * `chunkRows` valid rows it is reported with, the one the next valid row falls in (the kit
+ * reports a row's own fault as it reads it, before the chunk is written).
+ */
+export interface ReadRejection {
+  chunk: number;
+  line: number;
+  recordId: number | null;
+  code: string;
+}
+
+const readRejectionArrays = (rows: readonly ReadRejection[]) => sql`unnest(${rows.map((r) => r.chunk)}::int[], ${rows.map((r) => r.line)}::int[],
+  ${rows.map((r) => (r.recordId === null ? null : String(r.recordId)))}::bigint[], ${rows.map((r) => r.code)}::text[])`;
+
+/** Read rejections set aside in the stage (between two COPYs), to be stored with the rest by `storeStagedRejections`. */
+export async function stageReadRejections(trx: Trx, rows: readonly ReadRejection[]): Promise<void> {
+  if (rows.length === 0) return;
+  await sql`INSERT INTO import_rejections (chunk, line, record_id, code) SELECT * FROM ${readRejectionArrays(rows)}`.execute(trx);
 }
 
 /** A validated row as a COPY text line: a photo name is [A-Za-z0-9._-] only (PHOTO_NAME), nothing needs escaping. */
@@ -147,29 +177,33 @@ export async function insertStaged(trx: Trx, t: StageTarget): Promise<StagedInse
   return asInsert(result.rows[0]);
 }
 
-export interface StagedRejection {
-  /** The chunk of `chunkRows` valid rows the row fell in. */
-  chunk: number;
-  line: number;
-  recordId: number;
-  code: 'unknown_user' | 'record_conflict';
-  /** The user the row names (an unknown user's days are not the school's to recompute). */
-  userId: number;
+export interface StoredRejections {
+  duplicates: number;
+  /** Rejections stored, per code. */
+  counts: Record<string, number>;
+  /** The first `first` of them (one more when there are more), in their stored order. */
+  first: Array<{ line: number; recordId: number | null; code: string }>;
+  /** With `rest`, the users of the school the staged rows name (null without). */
+  knownUsers: number[] | null;
 }
 
 /**
- * The staged rows not inserted: a user outside the school is `unknown_user`; a row whose record
- * id the device holds is a duplicate (same content, counted) or a `record_conflict`. Ordered
- * as the CSV-log kit reports them, chunk of `chunkRows` valid rows by chunk: its unknown users,
- * then repeats of a record id within the chunk, then the chunk's first rows of a record id
- * held before, each in line order.
+ * Stores every rejection of the file in one statement, in the order the CSV-log kit reports
+ * them, chunk of `chunkRows` valid rows by chunk: the rows refused as read (set aside by
+ * `stageReadRejections`, and `read`, those still in hand), then with `rest` the staged rows
+ * not inserted: a user outside the school is `unknown_user`; a row whose record id the device
+ * holds is a duplicate (same content, counted) or a `record_conflict` — the chunk's unknown
+ * users, then repeats of a record id within the chunk, then the chunk's first rows of a record
+ * id held before, each in line order. Answers the counts and the first `first` rejections, not
+ * the rows: a batch of millions of refused rows costs the worker nothing more (issue #33).
  */
-export async function sortStagedRest(trx: Trx, t: StageTarget, chunkRows: number): Promise<{ duplicates: number; rejections: StagedRejection[] }> {
-  const result = await sql<{ code: string; chunk: number; line: number; record_id: string; user_id: string; phase: number; n: number }>`
-    WITH staged AS (
-      SELECT s.*, s.ord / ${chunkRows}::int AS chunk, u.id IS NOT NULL AS known,
+export async function storeStagedRejections(trx: Trx, t: StageTarget,
+  opts: { file: string; chunkRows: number; read: readonly ReadRejection[]; rest: boolean; first: number }): Promise<StoredRejections> {
+  const rest = opts.rest ? sql`
+    staged AS (
+      SELECT s.*, s.ord / ${opts.chunkRows}::int AS chunk, u.id IS NOT NULL AS known,
         min(s.line) FILTER (WHERE u.id IS NOT NULL) OVER (PARTITION BY s.record_id) AS first_line,
-        min(s.line) FILTER (WHERE u.id IS NOT NULL) OVER (PARTITION BY s.record_id, s.ord / ${chunkRows}::int) AS chunk_first_line
+        min(s.line) FILTER (WHERE u.id IS NOT NULL) OVER (PARTITION BY s.record_id, s.ord / ${opts.chunkRows}::int) AS chunk_first_line
       FROM import_attendances s LEFT JOIN users u ON u.id = s.user_id AND u.school_id = ${t.schoolId}
     ), held AS (
       SELECT k.chunk, k.line, k.record_id, k.user_id, k.line = k.chunk_first_line AS is_first,
@@ -177,19 +211,33 @@ export async function sortStagedRest(trx: Trx, t: StageTarget, chunkRows: number
       FROM staged k JOIN attendances a ON a.device_id = ${t.deviceId}::uuid AND a.record_id = k.record_id
       -- Not the row inserted now: the first of its record id in the file (this session's row).
       WHERE k.known AND NOT (k.line = k.first_line AND a.session_id = ${t.sessionId}::uuid)
+    ),` : sql``;
+  const restRows = opts.rest ? sql`
+      UNION ALL
+      SELECT 'unknown_user', chunk, line, record_id, 0 FROM staged WHERE NOT known
+      UNION ALL
+      SELECT 'record_conflict', chunk, line, record_id, CASE WHEN is_first THEN 2 ELSE 1 END FROM held WHERE NOT same` : sql``;
+  const result = await sql<{ duplicates: number; counts: Record<string, number> | null; first: Array<{ line: number; record_id: string | null; code: string }> | null; known_users: string[] | null }>`
+    WITH ${rest} rejected AS (
+      SELECT code, chunk, line, record_id, -1 AS phase FROM import_rejections
+      UNION ALL
+      SELECT m.code, m.chunk, m.line, m.record_id, -1 FROM ${readRejectionArrays(opts.read)} AS m(chunk, line, record_id, code)
+      ${restRows}
+    ), ins AS (
+      INSERT INTO rejections (session_id, file, line, record_id, code)
+      SELECT ${t.sessionId}::uuid, ${opts.file}, line, record_id::text, code FROM rejected ORDER BY chunk, phase, line
+      RETURNING id, line, record_id, code
     )
-    SELECT 'unknown_user' AS code, chunk, line, record_id::text, user_id::text, 0 AS phase, 0 AS n FROM staged WHERE NOT known
-    UNION ALL
-    SELECT 'record_conflict', chunk, line, record_id::text, user_id::text, CASE WHEN is_first THEN 2 ELSE 1 END, 0 FROM held WHERE NOT same
-    UNION ALL
-    SELECT 'duplicates', NULL, NULL, NULL, NULL, 3, count(*)::int FROM held WHERE same
-    ORDER BY chunk, phase, line
+    SELECT ${opts.rest ? sql`(SELECT count(*) FROM held WHERE same)::int` : sql`0`} AS duplicates,
+      (SELECT json_object_agg(code, n) FROM (SELECT code, count(*)::int AS n FROM ins GROUP BY code) c) AS counts,
+      (SELECT json_agg(f ORDER BY f.id) FROM (SELECT id, line, record_id, code FROM ins ORDER BY id LIMIT ${opts.first + 1}::int) f) AS first,
+      ${opts.rest ? sql`(SELECT array_agg(DISTINCT user_id)::text[] FROM staged WHERE known)` : sql`NULL::text[]`} AS known_users
   `.execute(trx);
-  let duplicates = 0;
-  const rejections: StagedRejection[] = [];
-  for (const r of result.rows) {
-    if (r.code === 'duplicates') duplicates = r.n;
-    else rejections.push({ chunk: r.chunk, line: r.line, recordId: Number(r.record_id), code: r.code as StagedRejection['code'], userId: Number(r.user_id) });
-  }
-  return { duplicates, rejections };
+  const row = result.rows[0];
+  return {
+    duplicates: row.duplicates,
+    counts: row.counts ?? {},
+    first: (row.first ?? []).map((r) => ({ line: r.line, recordId: r.record_id === null ? null : Number(r.record_id), code: r.code })),
+    knownUsers: opts.rest ? (row.known_users ?? []).map(Number) : null,
+  };
 }

@@ -6,7 +6,8 @@
 // adm-zip inflates an honest 200 MB entry without complaint. Checks run in a fixed order so that
 // an archive with several faults always gets the same code:
 //   archive_corrupt → archive_encrypted → archive_too_many_entries → archive_too_large_uncompressed
-//   → archive_suspicious_ratio → entry_name_invalid → required_file_missing.
+//   (an entry, a CSV log for its rows, the total) → archive_suspicious_ratio → entry_name_invalid
+//   → required_file_missing.
 // `entry_duplicate` comes first in practice: adm-zip 0.6.1 refuses to list such an archive at all
 // (GHSA-p634-w6r4-rjp2), so duplicates are detected while opening it.
 
@@ -31,6 +32,25 @@ export interface ArchiveLimits {
    * compresses arbitrarily well and cannot hurt, and the size caps bound it anyway.
    */
   ratioMinBytes?: number;
+  /**
+   * Rows a CSV log of the channel may hold (BATCH_MAX_ROWS): a log declaring more than
+   * `maxLogRows × LOG_ROW_BYTES` bytes uncompressed is refused up front. Absent: not checked
+   * (the worker, which counts the rows themselves).
+   */
+  maxLogRows?: number;
+}
+
+/**
+ * The bytes a CSV log row is allowed on average when the api judges a log's rows by its
+ * declared size: more than the longest row a device writes with the protocol's columns
+ * (attendances.csv: 16-digit record id, user id, type, a time with milliseconds and offset, a
+ * temperature and a 100-character photo name come to ~180 bytes; a usual row is ~60).
+ */
+export const LOG_ROW_BYTES = 256;
+
+/** The declared uncompressed size above which a CSV log is refused up front, for `maxRows` rows. */
+export function logBytesLimit(maxRows: number): number {
+  return maxRows * LOG_ROW_BYTES;
 }
 
 /** The archive limits from the configuration: the api checks an upload with them, the worker reads it again with the same. */
@@ -41,6 +61,14 @@ export function archiveLimits(config: Pick<Config, 'archiveMaxEntries' | 'archiv
     maxEntryUncompressed: config.archiveMaxUncompressedBytes,
     maxRatio: config.archiveMaxRatio,
   };
+}
+
+/**
+ * The api's limits for an upload: `archiveLimits` and the rows of a CSV log judged by its
+ * declared size (the worker, reading the archive again, counts the rows themselves instead).
+ */
+export function uploadLimits(config: Pick<Config, 'archiveMaxEntries' | 'archiveMaxUncompressedBytes' | 'archiveMaxRatio' | 'batchMaxRows'>): ArchiveLimits {
+  return { ...archiveLimits(config), maxLogRows: config.batchMaxRows };
 }
 
 export interface InspectOptions {
@@ -253,6 +281,16 @@ export function inspectArchive(bytes: Buffer, opts: InspectOptions): ArchiveCont
         'archive_too_large_uncompressed',
         `Entry ${show(entry.entryName)} declares ${size} bytes uncompressed; at most ${limits.maxEntryUncompressed} are allowed`,
         { entry: clip(entry.entryName) },
+      );
+    }
+    // A CSV log's rows judged by its size: more than a batch may carry (BATCH_MAX_ROWS) is refused
+    // before anything is stored, rather than found by the worker after the whole file is read.
+    if (limits.maxLogRows !== undefined && channel.csvLogs.includes(entry.entryName) && size > logBytesLimit(limits.maxLogRows)) {
+      throw new Problem(
+        'archive_too_large_uncompressed',
+        `Entry ${show(entry.entryName)} declares ${size} bytes uncompressed: more than the ${limits.maxLogRows} rows one batch may carry `
+          + `(at most ${logBytesLimit(limits.maxLogRows)} bytes); send its rows in smaller batches`,
+        { entry: clip(entry.entryName), max_rows: limits.maxLogRows },
       );
     }
     total += size;

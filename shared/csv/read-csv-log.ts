@@ -27,12 +27,27 @@ export type CsvLogRow =
 
 const MAX_COLUMNS = 64;
 
+export interface CsvLogLimits {
+  /**
+   * Data rows the file may hold (BATCH_MAX_ROWS): reading the next one throws
+   * FileError('csv_invalid'), so a caller stops there, and imports none of the file.
+   */
+  maxRows?: number;
+}
+
+/** The `csv_invalid` detail of a log with more rows than a batch may carry. */
+export function tooManyRowsDetail(maxRows: number): string {
+  return `the file holds more than ${maxRows} rows, the most one batch may carry: send its rows in smaller batches`;
+}
+
 /**
  * Yields each data row with its physical line (the header is line 1 when the file starts with it).
  * Throws FileError('csv_invalid') before the first row when the header is missing, malformed,
- * repeats a known column or lacks a required one.
+ * repeats a known column or lacks a required one, and at the row past `limits.maxRows`.
  */
-export async function* readCsvLog(input: Buffer | Readable, spec: CsvLogSpec): AsyncGenerator<CsvLogRow> {
+export async function* readCsvLog(input: Buffer | Readable, spec: CsvLogSpec, limits: CsvLogLimits = {}): AsyncGenerator<CsvLogRow> {
+  const maxRows = limits.maxRows ?? Infinity;
+  let rows = 0;
   const records = readCsvRecords(input, { multiline: spec.multiline, maxRecordSize: spec.maxRecordSize });
   const first = await records.next();
   if (first.done) throw new FileError('csv_invalid', 'the file has no header row');
@@ -54,6 +69,7 @@ export async function* readCsvLog(input: Buffer | Readable, spec: CsvLogSpec): A
   if (missing.length > 0) throw new FileError('csv_invalid', `missing columns: ${missing.join(', ')}`);
 
   for await (const record of records) {
+    if (++rows > maxRows) throw new FileError('csv_invalid', tooManyRowsDetail(maxRows));
     if (record.malformed) {
       yield record;
       continue;

@@ -4,7 +4,7 @@
 // nothing a device or staff member typed can change the document's structure.
 
 import { formatIsoTimestamp } from '../protocol/iso-timestamp.js';
-import type { InstructionPackage } from '../protocol/instruction-package.js';
+import type { InstructionPackage, RowRejection } from '../protocol/instruction-package.js';
 import { SETTING_NAME } from './settings-xml.js';
 
 /** Attribute names we may write for flag parameters. */
@@ -53,21 +53,36 @@ function count(value: number, what: string): number {
 
 /** The instruction package's `instructions.xml`, UTF-8 text with an XML declaration. */
 export function buildInstructionsXml(pkg: InstructionPackage): string {
+  const { head, tail } = instructionsXmlParts(pkg);
+  return head + (pkg.rejections ?? []).map(rejectionXml).join('') + tail;
+}
+
+/** One `<rejection …/>` line of instructions.xml. */
+export function rejectionXml(rej: RowRejection): string {
+  return `  ${element('rejection', { file: rej.file, line: count(rej.line, 'line'), record_id: rej.recordId, code: rej.code })}\n`;
+}
+
+/**
+ * instructions.xml around its `<rejection>` lines (which `pkg.rejections` does not give here):
+ * `head`, the rejections (`rejectionXml` each), then `tail` make the document, so a package
+ * with more rejections than are held in memory is written as they are read
+ * (worker/import/assemble-package.ts).
+ */
+export function instructionsXmlParts(pkg: InstructionPackage): { head: string; tail: string } {
+  // The `<import>` lines come before the rejections, every other line after them.
+  const before: string[] = [];
   const lines: string[] = [];
-  const add = (line: string) => lines.push(`  ${line}`);
+  const add = (line: string) => lines.push(`  ${line}\n`);
 
   for (const imp of pkg.imports ?? []) {
-    add(element('import', {
+    before.push(`  ${element('import', {
       file: imp.file,
       received: count(imp.received, 'received'),
       accepted: count(imp.accepted, 'accepted'),
       duplicates: count(imp.duplicates, 'duplicates'),
       rejected: count(imp.rejected, 'rejected'),
       high_water_mark: count(imp.highWaterMark, 'high_water_mark'),
-    }));
-  }
-  for (const rej of pkg.rejections ?? []) {
-    add(element('rejection', { file: rej.file, line: count(rej.line, 'line'), record_id: rej.recordId, code: rej.code }));
+    })}\n`);
   }
   for (const err of pkg.errors ?? []) {
     add(element('error', { file: err.file, code: err.code, detail: err.detail, retry: err.retry ? true : undefined }));
@@ -115,5 +130,8 @@ export function buildInstructionsXml(pkg: InstructionPackage): string {
   }
 
   const open = element('instructions', { session_id: pkg.sessionId, generated_at: pkg.generatedAt }).slice(0, -2);
-  return ['<?xml version="1.0" encoding="UTF-8"?>', `${open}>`, ...lines, '</instructions>', ''].join('\n');
+  return {
+    head: `<?xml version="1.0" encoding="UTF-8"?>\n${open}>\n${before.join('')}`,
+    tail: `${lines.join('')}</instructions>\n`,
+  };
 }

@@ -54,6 +54,8 @@ const WRONG: Array<[string, Env]> = [
   ['ARCHIVE_MAX_ENTRIES', { ARCHIVE_MAX_ENTRIES: '0' }],
   ['ARCHIVE_MAX_UNCOMPRESSED_BYTES', { ARCHIVE_MAX_UNCOMPRESSED_BYTES: '1e9' }],
   ['ARCHIVE_MAX_RATIO', { ARCHIVE_MAX_RATIO: '1' }],
+  ['BATCH_MAX_ROWS', { BATCH_MAX_ROWS: '0' }],
+  ['BATCH_MAX_ROWS', { BATCH_MAX_ROWS: '1e6' }],
   ['IMPORT_MAX_PENDING', { IMPORT_MAX_PENDING: '0' }],
   ['IMPORT_RETRY_AFTER_SECONDS', { IMPORT_RETRY_AFTER_SECONDS: '3601' }],
   ['IMPORT_JOB_EXPIRE_SECONDS', { IMPORT_JOB_EXPIRE_SECONDS: '4' }],
@@ -121,7 +123,7 @@ describe('envToConfig', () => {
       jwtSecret: null, adminEmail: null, adminPassword: null, demoData: true, logLevel: 'info', apiProcesses: 1,
       workerConcurrency: 4, deviceTokenTtlSeconds: 900, staffTokenTtlSeconds: 8 * 3600, maxArchiveBytes: 50 * 1024 * 1024,
       importJobExpireSeconds: 300, syncStuckAfterSeconds: 600, ackStuckAfterSeconds: 3600, archiveRetentionDays: 30, dbPoolMax: 10,
-      logFormat: 'auto', metricsToken: null, workerMetricsPort: null,
+      logFormat: 'auto', metricsToken: null, workerMetricsPort: null, batchMaxRows: 1_000_000,
     });
     expect(envToConfig({ NODE_ENV: 'test' }).logLevel).toBe('silent');
   });

@@ -62,8 +62,9 @@ async function uploaded(s: Suite): Promise<{ dev: TestDevice; sessionId: string;
 
 /** The session as the import queue sees it: attempts made, and whether it waits for a retry. */
 async function queued(s: Suite, sessionId: string): Promise<{ attempts: number; waiting_retry: boolean; processed: boolean; job_id: string | null }> {
+  // Waiting for a retry: a failed attempt recorded its error and its backoff (the claim of an attempt sets retry_at too).
   const row = await sql<{ attempts: number; waiting_retry: boolean; processed: boolean; job_id: string | null }>`
-    SELECT attempts, coalesce(retry_at > now(), false) AS waiting_retry, processed_at IS NOT NULL AS processed, job_id
+    SELECT attempts, coalesce(retry_at > now() AND failure IS NOT NULL, false) AS waiting_retry, processed_at IS NOT NULL AS processed, job_id
     FROM sync_sessions WHERE id = ${sessionId}`.execute(s.db.db);
   return row.rows[0];
 }
@@ -83,7 +84,7 @@ async function expectProcessingFailed(s: Suite, dev: TestDevice, sessionId: stri
   expect(res.status).toBe(200);
   const pkg = readPackage(res.body as Buffer);
   expect(pkg.all('instructions')[0]).toMatchObject({ session_id: sessionId });
-  expect(pkg.all('error')).toEqual([{ code: 'processing_failed', retry: 'true' }]);
+  expect(pkg.all('error')).toEqual([{ code: 'processing_failed', retry: 'true', detail: expect.stringContaining('nothing of this batch was imported') }]);
   expect(pkg.all('import')).toEqual([]);
   expect(Object.keys(pkg.files)).toEqual(['instructions.xml']);
   const session = await s.db.db.selectFrom('sync_sessions').select(['outcome', 'stats', 'failure', 'processed_at']).where('id', '=', sessionId).executeTakeFirstOrThrow();

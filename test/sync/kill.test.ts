@@ -2,7 +2,8 @@
 // worker runs as its own process (`node dist/worker/main.js`, as `npm run worker`), is killed
 // with SIGKILL in the middle of an import, and a new worker imports the batch exactly once: the
 // pending session is the import's queue entry (worker/import/session-queue.ts), and the dead
-// attempt's row lock went with its connection, so the new worker claims it at once.
+// attempt's row lock went with its connection, so the new worker claims it once the attempt's
+// backoff (5 s from its claim) has passed. The dead attempt counted: its claim committed first.
 import { afterAll, expect, test } from '@jest/globals';
 import { sql } from 'kysely';
 import { batchZip, deviceXml, readPackage, TestDevice } from '../support/device-client.js';
@@ -64,12 +65,12 @@ test(`a worker killed with SIGKILL mid-import: the ${ROWS.toLocaleString('en')}-
   expect(await first.waitForExit(10_000)).toEqual({ code: null, signal: 'SIGKILL' });
 
   // PostgreSQL rolls the dead transaction back: nothing of the batch is visible, the session is
-  // pending again (the dead attempt's count rolled back with it).
+  // pending again, its attempt counted (the claim committed before the import began: issue #33).
   await waitFor(async () => (await workerTransactions()).open === 0, 30_000, 'the dead worker\'s transaction gone');
   expect(await attendanceCount(suite.db)).toBe(0);
   expect((await dev.status()).body).toMatchObject({ status: 1, session_id: sessionId });
   const orphan = await suite.db.selectFrom('sync_sessions').select(['processed_at', 'attempts']).where('id', '=', sessionId).executeTakeFirstOrThrow();
-  expect(orphan).toEqual({ processed_at: null, attempts: 0 });
+  expect(orphan).toEqual({ processed_at: null, attempts: 1 });
 
   // A new worker, as the supervisor starts one: it claims the pending session, and the batch goes
   // through — within 30 s of the kill plus the import itself (it was the heartbeat's 10 s and

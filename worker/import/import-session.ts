@@ -11,7 +11,7 @@ import { readEntry } from '../../channels/kit/read-entry.js';
 import type { AfterReady } from '../../channels/kit/importer.js';
 import { TouchedDays } from '../../channels/kit/touched-days.js';
 import type { Db, Trx } from '../../db/database.js';
-import { claimSession, finishImport, lockSession, recordAttempt, recordDeviceReport, sessionDevice } from '../../db/repositories/import-session.js';
+import { claimSession, finishImport, lockClaimedSession, lockSession, recordAttempt, recordDeviceReport, sessionDevice, type QueueClaim } from '../../db/repositories/import-session.js';
 import { finishSession, markReady } from '../../db/repositories/sync.js';
 import { sha256 } from '../../shared/archive/hash.js';
 import { archiveLimits, inspectArchive } from '../../shared/archive/inspect-archive.js';
@@ -26,9 +26,12 @@ import type { InstructionPackage } from '../../shared/protocol/instruction-packa
 import { buildInstructionsXml } from '../../shared/xml/instructions-xml.js';
 import { parseDeviceXml, type DeviceReport } from '../../shared/xml/device-xml.js';
 import { assemblePackage, packageZip } from './assemble-package.js';
+import { sessionRejectionPages } from '../../db/repositories/batch-import.js';
 
-/** 'none': asked for the next pending session, there was none due. */
-export type ImportOutcome = 'imported' | 'already_processed' | 'not_current' | 'missing' | 'none';
+/** Rejections read back per statement while a package is written from the table. */
+const REJECTION_PAGE = 10_000;
+
+export type ImportOutcome = 'imported' | 'already_processed' | 'not_current' | 'missing';
 
 type Deps = { db: Db; config: Config; logger: Logger };
 type LockedSession = NonNullable<Awaited<ReturnType<typeof lockSession>>>;
@@ -77,17 +80,13 @@ export interface ImportedFigures {
 }
 
 /**
- * Imports `sessionId` (a pg-boss job naming it), or with null the oldest pending v4 session
- * that is due and not held by another import (worker/import/session-queue.ts). `onClaimed`
- * hears which session and its attempt number before the import runs, so that a failure can be
- * counted against it after the rollback; `skip`: sessions not to claim, read when the claim is sent (their failure is being recorded).
+ * Imports `target`: a session named by a pg-boss job (its id), or one the import queue claimed
+ * (worker/import/session-queue.ts: the claim, its attempt counted, committed before this).
  */
-export async function importSession(deps: Deps, sessionId: string | null, onImported?: (figures: ImportedFigures) => void,
-  onClaimed?: (claimed: { id: string; attempts: number; moreDue: boolean }) => void, skip?: ReadonlySet<string>): Promise<ImportOutcome> {
+export async function importSession(deps: Deps, target: string | QueueClaim, onImported?: (figures: ImportedFigures) => void): Promise<ImportOutcome> {
   const noted: { figures?: Omit<ImportedFigures, 'readySeconds'> & { receivedAt: Date } } = {};
   const outcome = await deps.db.transaction().execute(async (trx): Promise<ImportOutcome> => {
-    const loaded = await loadAndLock(trx, sessionId, skip);
-    if (typeof loaded !== 'string') onClaimed?.({ id: loaded.session.id, attempts: loaded.attempts, moreDue: loaded.moreDue });
+    const loaded = await loadAndLock(trx, target);
     if (typeof loaded === 'string') return loaded;
     // A PUSH terminal's ATTLOG batch (docs/protocol/push.md §4): the same job and transaction, its own reader (channels/push).
     if ('push' in loaded) {
@@ -99,9 +98,7 @@ export async function importSession(deps: Deps, sessionId: string | null, onImpo
     const pkg = assemblePackage({ sessionId: loaded.session.id, now: batch.ctx.now, skewSeconds: batch.skewSeconds, out: batch.ctx.out });
     const result = await finish(trx, batch, pkg, afterReady);
     if (result === 'imported') {
-      const rejections: Record<string, number> = {};
-      for (const r of batch.ctx.out.rejections) rejections[r.code] = (rejections[r.code] ?? 0) + 1;
-      noted.figures = { channel: loaded.channel, stats: Object.fromEntries(batch.ctx.out.imports), rejections, receivedAt: loaded.session.received_at };
+      noted.figures = { channel: loaded.channel, stats: Object.fromEntries(batch.ctx.out.imports), rejections: batch.ctx.out.rejectionCounts, receivedAt: loaded.session.received_at };
     }
     return result;
   });
@@ -112,17 +109,23 @@ export async function importSession(deps: Deps, sessionId: string | null, onImpo
   return outcome;
 }
 
-/** Step 1: the session locked (a concurrent attempt waits), unless it is gone or done; with null, the next one due. */
-async function loadAndLock(trx: Trx, sessionId: string | null, skip?: ReadonlySet<string>): Promise<LoadedSession | PushSession | 'missing' | 'already_processed' | 'none'> {
-  const claimed = await claimSession(trx, sessionId, skip);
+/** Step 1: the session locked (a concurrent attempt waits), unless it is gone or done. */
+async function loadAndLock(trx: Trx, target: string | QueueClaim): Promise<LoadedSession | PushSession | 'missing' | 'already_processed'> {
+  if (typeof target !== 'string') {
+    // Claimed by the queue: processed or reset since the claim, there is nothing to do.
+    const locked = await lockClaimedSession(trx, target.id);
+    if (!locked) return 'already_processed';
+    const { session, device, school } = locked;
+    const { attempts, moreDue } = target;
+    if (session.archive && isChannelName(session.channel)) return { session, channel: session.channel, archive: session.archive, device, school, attempts, moreDue };
+    throw new Error(`session ${session.id} cannot be imported: archive missing or channel unknown`);
+  }
+  const sessionId = target;
+  const claimed = await claimSession(trx, sessionId);
   if (claimed) {
     const { session, device, school, attempts, moreDue } = claimed;
     if (session.channel === PUSH_SESSION_CHANNEL && session.archive) return { push: true, session, archive: session.archive, school, attempts, moreDue };
     if (session.archive && isChannelName(session.channel)) return { session, channel: session.channel, archive: session.archive, device, school, attempts, moreDue };
-  }
-  if (sessionId === null) {
-    if (!claimed) return 'none';
-    throw new Error(`session ${claimed.session.id} cannot be imported: archive missing or channel unknown`);
   }
   // Not claimed (missing, already processed) or not importable: say which, as before.
   const session = await lockSession(trx, sessionId);
@@ -156,6 +159,7 @@ function openBatch(trx: Trx, { session, channel, device, school, attempts: _atte
     device: { id: device.id, schoolId: device.school_id, rosterVersion: device.roster_version, hasPendingFlags: device.has_pending_flags },
     school,
     clockSuspect: skewSeconds !== null && Math.abs(skewSeconds) > CLOCK_SUSPECT_SKEW_SECONDS,
+    maxRows: deps.config.batchMaxRows,
     touched: new TouchedDays(school.id, school.timezone, school.day_end.slice(0, 5)),
   };
   return { ctx, skewSeconds };
@@ -172,7 +176,8 @@ async function runImporter(ctx: ImportContext): Promise<AfterReady | void> {
 
 /** Step 5: the package stored with the outcome, the device's report, and the 1→2 flip, in one statement. */
 async function finish(trx: Trx, { ctx, skewSeconds }: OpenedBatch, pkg: InstructionPackage, afterReady: AfterReady | void): Promise<ImportOutcome> {
-  const zip = packageZip(pkg, ctx.out);
+  // Past the rejections held in memory, the package reads them back from the table as it is written.
+  const zip = await packageZip(pkg, ctx.out, ctx.out.rejectionsSpilled ? sessionRejectionPages(trx, ctx.session.id, REJECTION_PAGE) : undefined);
   const { out, report, session } = ctx;
   // A clock far ahead (2100, 9999) must not mark the device complete until then for good:
   // last_device_clock only moves forward, so a suspect clock counts as the time received.
@@ -190,13 +195,17 @@ async function finish(trx: Trx, { ctx, skewSeconds }: OpenedBatch, pkg: Instruct
   return 'imported';
 }
 
-/** Retries exhausted or stuck for good: the processing_failed package (§5), nothing imported. */
-export async function failSession(deps: { db: Db; logger: Logger }, sessionId: string, reason: string): Promise<boolean> {
+/**
+ * Retries exhausted or stuck for good: the processing_failed package (§5), nothing imported.
+ * `reason` stays on the session for staff and the logs; `detail` goes to the device in the
+ * package's `<error detail=…>` (docs/PROTOCOL-READING.md "A batch the server gives up on").
+ */
+export async function failSession(deps: { db: Db; logger: Logger }, sessionId: string, reason: string, detail: string): Promise<boolean> {
   return deps.db.transaction().execute(async (trx) => {
     const session = await lockSession(trx, sessionId);
     if (!session || session.processed_at) return false;
     const now = new Date();
-    const zip = buildZip([{ name: 'instructions.xml', data: buildInstructionsXml({ sessionId, generatedAt: now, errors: [{ code: 'processing_failed', retry: true }] }) }]);
+    const zip = buildZip([{ name: 'instructions.xml', data: buildInstructionsXml({ sessionId, generatedAt: now, errors: [{ code: 'processing_failed', detail, retry: true }] }) }]);
     await finishSession(trx, sessionId, { outcome: 'failed', stats: null, package: zip, package_sha256: sha256(zip), failure: reason.slice(0, 2000) });
     await recordDeviceReport(trx, session.device_id, null, null, false);
     await markReady(trx, session.device_id, session.channel, sessionId);
@@ -204,3 +213,15 @@ export async function failSession(deps: { db: Db; logger: Logger }, sessionId: s
     return true;
   });
 }
+
+/** What a device reads in `<error code="processing_failed" detail=…>`, by why the batch was given up. */
+export const FAILED_DETAIL = {
+  /** Every attempt failed with an error. */
+  retriesExhausted: (attempts: number) => `the import failed ${attempts} times; nothing of this batch was imported: send the same rows again`,
+  /** Attempts that never finished: the worker died during each (out of memory, killed). */
+  crashed: (attempts: number, maxRows: number) => `the import of this batch stopped ${attempts} times without finishing, so it is given up; nothing of this batch was imported: `
+    + `send the same rows again in smaller batches (at most ${maxRows} rows each)`,
+  stuck: (seconds: number) => `the batch waited more than ${seconds} s for its import; nothing of this batch was imported: send the same rows again`,
+  /** Its pg-boss job failed for good (a job sent before the queue, or by hand). */
+  jobFailed: () => 'the import of this batch failed for good; nothing of this batch was imported: send the same rows again',
+} as const;

@@ -1,25 +1,30 @@
 // The v4 import queue: a pending session row (processed_at null) is the import's durable queue
 // entry, committed with the upload's 0→1 flip in one statement (api/sync/accept-upload.ts).
-// WORKER_CONCURRENCY lanes each run one import transaction at a time, and each transaction
-// starts by claiming the oldest due session with FOR UPDATE SKIP LOCKED (claimSession): no
-// pg-boss job is sent, fetched or completed per upload, which was three writes to pgboss.job and
-// two commits of every sync (issue #21). What pg-boss gave, kept:
+// WORKER_CONCURRENCY lanes each run one import at a time. An import is two steps: the claim
+// (claimNextSession), one statement committed on its own, takes the oldest due session with
+// FOR UPDATE SKIP LOCKED, counts the attempt and puts the next try off by this attempt's
+// backoff; then the import's transaction locks that row (lockClaimedSession) and does the work.
+// No pg-boss job is sent, fetched or completed per upload, which was three writes to pgboss.job
+// and two commits of every sync (issue #21). What pg-boss gave, kept:
 // - a crashed worker: its transaction dies with its connection, the row lock goes, and the
-//   session is claimed again at once (pg-boss waited for the heartbeat to stop);
-// - retries with backoff: a failed attempt rolls back, then `recordFailedAttempt` counts it and
-//   sets `retry_at` (RETRY_DELAY_SECONDS doubled per attempt, as pg-boss's retryDelay 5 with backoff);
-//   after IMPORT_RETRY_LIMIT retries the session gets the processing_failed package (§5). The
-//   other lanes skip it until that is recorded; another worker (or a claim already under way)
-//   may try it once more meanwhile, which costs an attempt, never a row (each attempt is one
-//   transaction under the row lock);
-// - a session that never gets through (a crash every time) is failed by the stuck sweep after
-//   SYNC_STUCK_AFTER_SECONDS, as a session whose job never ran was.
+//   session is claimed again once its backoff has passed (at once when the attempt ran longer);
+// - retries with backoff: a failed attempt rolls back, then `recordFailedAttempt` sets `retry_at`
+//   from the failure (RETRY_DELAY_SECONDS doubled per attempt, as pg-boss's retryDelay 5 with
+//   backoff); after IMPORT_RETRY_LIMIT retries the session gets the processing_failed package
+//   (§5). The other lanes skip it until that is recorded; another worker may try it once more
+//   meanwhile, which costs an attempt, never a row (each attempt is one transaction under the
+//   row lock);
+// - a batch that kills its worker every time (issue #33: out of memory five times in 17 minutes):
+//   the claim counted each attempt before the work began, so a claim that finds the attempts
+//   spent (more than 1 + IMPORT_RETRY_LIMIT) gives the session up with processing_failed instead
+//   of importing it again. Before, the count rolled back with the dead attempt and the batch was
+//   retried for ever; the stuck sweep, waiting on the row lock, died with the worker each time.
 // Lanes with nothing to do wait; while one waits, one cheap probe (`importsDue`) runs every
 // IDLE_PROBE_MS and wakes one, which wakes the next when its claim saw more due. Under load the lanes never wait, so the probe costs nothing;
 // an upload is picked up within IDLE_PROBE_MS otherwise. Uploads NOTIFY nothing: PostgreSQL
 // serializes notifying commits, which PUSH measured as the wall of its uploads.
-import { failSession, importSession, type ImportOutcome } from './import-session.js';
-import { importsDue, recordFailedAttempt } from '../../db/repositories/import-session.js';
+import { FAILED_DETAIL, failSession, importSession } from './import-session.js';
+import { claimNextSession, importsDue, recordFailedAttempt, type QueueClaim } from '../../db/repositories/import-session.js';
 import { countFailedSession, measureImport } from '../metrics.js';
 import type { WorkerContext } from '../context.js';
 import { QUEUES } from '../../shared/jobs.js';
@@ -84,50 +89,65 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
   }, IDLE_PROBE_MS);
   probe.unref();
 
-  /** One import transaction: true when a session was claimed (done or failed), false when none was due. */
+  /** One import: true when a session was claimed (imported, failed or given up), false when none was due. */
   const importNext = async (): Promise<boolean> => {
     const started = Date.now();
-    let claimed: { id: string; attempts: number; moreDue: boolean } | null = null;
+    let claimed: QueueClaim | undefined;
     try {
-      const outcome: ImportOutcome = await measureImport(
-        () => (claimed?.attempts ?? 1) - 1,
-        (note) => importSession(ctx, null, note, (c) => { claimed = c; inHand.add(c.id); if (c.moreDue && waiting.size > 0) wakeOne(); }, inHand),
-      );
-      if (claimed) inHand.delete((claimed as { id: string }).id);
-      if (outcome === 'none') return false;
-      // The same line as a pg-boss job's, for the logs' readers (bench, tests).
-      logger.info({ queue: QUEUES.importBatch, sessionId: claimed!.id, ms: Date.now() - started }, 'job done');
-      return true;
+      claimed = await claimNextSession(ctx.db, { skip: inHand, baseDelaySeconds: RETRY_DELAY_SECONDS, maxDelaySeconds: MAX_RETRY_DELAY_SECONDS });
     } catch (err) {
-      if (claimed === null) {
-        // Failed before claiming anything (the database gone): wait as if idle.
-        logger.warn({ err: (err as Error).message }, 'import queue: claim failed; retrying');
-        await new Promise((r) => setTimeout(r, IDLE_PROBE_MS * 10));
-        return false;
+      // The database gone: wait as if idle.
+      logger.warn({ err: (err as Error).message }, 'import queue: claim failed; retrying');
+      await new Promise((r) => setTimeout(r, IDLE_PROBE_MS * 10));
+      return false;
+    }
+    if (!claimed) return false;
+    const claim = claimed;
+    inHand.add(claim.id);
+    if (claim.moreDue && waiting.size > 0) wakeOne();
+    try {
+      if (claim.attempts > config.importRetryLimit + 1) {
+        await giveUp(claim);
+        return true;
       }
-      const failed = claimed as { id: string; attempts: number; moreDue: boolean };
-      logger.error({ queue: QUEUES.importBatch, sessionId: failed.id, ms: Date.now() - started, err }, 'job failed');
-      // Between the rollback and the recorded retry_at, another lane would claim it again at once.
-      try {
-        await afterFailure(failed);
-      } finally {
-        inHand.delete(failed.id);
+      await measureImport(() => claim.attempts - 1, (note) => importSession(ctx, claim, note));
+      // The same line as a pg-boss job's, for the logs' readers (bench, tests).
+      logger.info({ queue: QUEUES.importBatch, sessionId: claim.id, ms: Date.now() - started }, 'job done');
+    } catch (err) {
+      logger.error({ queue: QUEUES.importBatch, sessionId: claim.id, ms: Date.now() - started, err }, 'job failed');
+      // Between the rollback and the recorded retry_at, another lane could claim it again (when the attempt outlasted its backoff).
+      await afterFailure(claim, err);
+    } finally {
+      inHand.delete(claim.id);
+    }
+    return true;
+  };
+
+  /** Records the failed attempt's backoff; gives up with processing_failed once the retries are spent. */
+  const afterFailure = async ({ id, attempts }: QueueClaim, err: unknown): Promise<void> => {
+    try {
+      const counted = await recordFailedAttempt(ctx.db, id, retryDelaySeconds(attempts), `attempt ${attempts}: ${(err as Error)?.message ?? String(err)}`);
+      if (counted !== undefined && counted > config.importRetryLimit) {
+        countFailedSession(await failSession(ctx, id, `import failed after all retries: ${(err as Error)?.message ?? String(err)}`, FAILED_DETAIL.retriesExhausted(counted)));
       }
-      return true;
+    } catch (recordErr) {
+      // The failure could not be recorded (database gone): the session stays pending and is claimed again after its backoff.
+      logger.error({ sessionId: id, err: (recordErr as Error).message }, 'import queue: failed attempt not recorded');
     }
   };
 
-  /** Counts the failed attempt; gives up with processing_failed once the retries are spent. */
-  const afterFailure = async ({ id, attempts }: { id: string; attempts: number }): Promise<void> => {
+  /**
+   * A claim past the last attempt: every earlier one was claimed and never finished nor
+   * recorded a failure, i.e. the worker died during each (out of memory, killed).
+   */
+  const giveUp = async ({ id, attempts }: QueueClaim): Promise<void> => {
+    const made = attempts - 1;
+    logger.error({ queue: QUEUES.importBatch, sessionId: id, attempts: made }, 'import queue: every attempt stopped without finishing; the batch is given up');
     try {
-      // The claim's count rolled back with the attempt: `attempts` is this attempt's number.
-      const counted = await recordFailedAttempt(ctx.db, id, retryDelaySeconds(attempts));
-      if (counted !== undefined && counted > config.importRetryLimit) {
-        countFailedSession(await failSession(ctx, id, 'import failed after all retries'));
-      }
+      countFailedSession(await failSession(ctx, id, `the import stopped ${made} times without finishing (the worker died during each attempt)`,
+        FAILED_DETAIL.crashed(made, config.batchMaxRows)));
     } catch (err) {
-      // The failure could not be counted (database gone): the session stays pending and is claimed again.
-      logger.error({ sessionId: id, err: (err as Error).message }, 'import queue: failed attempt not recorded');
+      logger.error({ sessionId: id, err: (err as Error).message }, 'import queue: giving up the session failed; the next claim tries again');
     }
   };
 

@@ -3,7 +3,7 @@
 import { pruneArchives } from '../../db/repositories/sweep.js';
 import { chunkFailed } from '../../db/repositories/rebuilds.js';
 import { QUEUES, type ImportBatchJob, type RebuildChunkJob } from '../../shared/jobs.js';
-import { failSession, importSession } from '../import/import-session.js';
+import { FAILED_DETAIL, failSession, importSession } from '../import/import-session.js';
 import { countFailedSession, measureImport } from '../metrics.js';
 import type { WorkerContext } from '../context.js';
 import { registerDatamartJobs } from './datamart.js';
@@ -37,7 +37,7 @@ export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> 
     }),
     // Retries exhausted: pg-boss copied the job here.
     startPump<ImportBatchJob>(boss, QUEUES.importBatchDead, { concurrency: 1, idleMs: 1000, logger }, async (job) => {
-      const gaveUp = await failSession(ctx, job.data.session_id, 'import failed after all retries');
+      const gaveUp = await failSession(ctx, job.data.session_id, 'import failed after all retries', FAILED_DETAIL.jobFailed());
       countFailedSession(gaveUp);
       return gaveUp;
     }),

@@ -7,7 +7,7 @@ import { processingSessions, setSessionJob } from '../../db/repositories/sweep.j
 import { pushSessionsPending } from '../../db/repositories/push-punches.js';
 import { PUSH_IMPORT_KEY } from '../../db/queue.js';
 import { QUEUES } from '../../shared/jobs.js';
-import { failSession } from '../import/import-session.js';
+import { FAILED_DETAIL, failSession } from '../import/import-session.js';
 import type { WorkerContext } from '../context.js';
 
 const LIVE = new Set(['created', 'retry', 'active']);
@@ -23,7 +23,8 @@ export async function sweepSessions(ctx: WorkerContext, now = new Date()): Promi
   for (const s of await processingSessions(ctx.db, QUEUES.importBatch)) {
     const stuck = now.getTime() - s.received_at.getTime() > ctx.config.syncStuckAfterSeconds * 1000;
     if ((s.job_id !== null && (s.job_state === 'failed' || s.job_state === 'cancelled')) || stuck) {
-      if (await failSession(ctx, s.id, stuck ? 'stuck in status 1 too long' : `import job ${s.job_state}`)) result.failed.push(s.id);
+      const detail = stuck ? FAILED_DETAIL.stuck(ctx.config.syncStuckAfterSeconds) : FAILED_DETAIL.jobFailed();
+      if (await failSession(ctx, s.id, stuck ? 'stuck in status 1 too long' : `import job ${s.job_state}`, detail)) result.failed.push(s.id);
     } else if (s.job_id !== null && (s.job_state === null || !LIVE.has(s.job_state))) {
       // Lost: deleted by retention, or completed without the session being processed.
       await setSessionJob(ctx.db, s.id, null);

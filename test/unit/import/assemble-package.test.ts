@@ -42,14 +42,34 @@ describe('assemblePackage', () => {
     expect(at(null)).toBeNull();
   });
 
-  it('zips instructions.xml first, then the files the importer added', () => {
+  it('zips instructions.xml first, then the files the importer added', async () => {
     const out = partsOfABatch();
-    const zip = new AdmZip(packageZip(assemblePackage({ sessionId: SESSION, now: NOW, skewSeconds: -340, out }), out));
+    const zip = new AdmZip(await packageZip(assemblePackage({ sessionId: SESSION, now: NOW, skewSeconds: -340, out }), out));
     expect(zip.getEntries().map((e) => e.entryName)).toEqual(['instructions.xml', 'roster.csv']);
     const xml = zip.readAsText('instructions.xml');
     expect(xml).toContain(`<instructions session_id="${SESSION}" generated_at="2026-11-20T08:00:03Z">`);
     expect(xml).toContain('<import file="attendances.csv" received="120" accepted="115" duplicates="3" rejected="2" high_water_mark="1234"/>');
     expect(xml).toContain('<roster version="42" mode="delta" file="roster.csv"/>');
     expect(xml).toContain('skew_seconds="-340"');
+  });
+
+  it('writes the rejections read back from the table as they come: the same instructions.xml and files as with them held', async () => {
+    const rejections = Array.from({ length: 25_000 }, (_, i) => ({ file: 'attendances.csv', line: i + 2, recordId: i % 7 === 0 ? null : i + 1, code: 'unknown_user' as const }));
+    const held = partsOfABatch();
+    held.rejections = rejections;
+    const spilled = partsOfABatch();
+    spilled.rejections = [];
+    spilled.rejectionsSpilled = true;
+    async function* pages() {
+      for (let i = 0; i < rejections.length; i += 10_000) yield rejections.slice(i, i + 10_000);
+    }
+    const whole = new AdmZip(await packageZip(assemblePackage({ sessionId: SESSION, now: NOW, skewSeconds: -340, out: held }), held));
+    const streamed = new AdmZip(await packageZip(assemblePackage({ sessionId: SESSION, now: NOW, skewSeconds: -340, out: spilled }), spilled, pages()));
+    expect(streamed.getEntries().map((e) => e.entryName)).toEqual(['instructions.xml', 'roster.csv']);
+    expect(streamed.readAsText('instructions.xml')).toBe(whole.readAsText('instructions.xml'));
+    expect(streamed.readFile('roster.csv')).toEqual(whole.readFile('roster.csv'));
+    const xml = streamed.readAsText('instructions.xml');
+    expect(xml.match(/<rejection /g)).toHaveLength(25_000);
+    expect(xml).toContain('<rejection file="attendances.csv" line="25001" record_id="25000" code="unknown_user"/>');
   });
 });

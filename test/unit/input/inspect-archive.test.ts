@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
 import { buildZip } from '../../../shared/archive/build-zip.js';
 import { sha256 } from '../../../shared/archive/hash.js';
-import { inspectArchive, looksLikeZip, type ArchiveLimits } from '../../../shared/archive/inspect-archive.js';
+import { inspectArchive, LOG_ROW_BYTES, logBytesLimit, looksLikeZip, uploadLimits, type ArchiveLimits } from '../../../shared/archive/inspect-archive.js';
+import { envToConfig } from '../../../shared/config.js';
 import { CHANNEL_UPLOADS } from '../../../channels/registry.js';
 import type { ChannelName } from '../../../shared/protocol/channels.js';
 import { DEVICE_XML, VALID_ATTENDANCES_CSV } from '../../../fixtures/fixture-data.js';
@@ -180,6 +181,21 @@ describe('inspectArchive order and limits', () => {
     // A header declaring 4 GB is refused without inflating anything (CVE-2026-39244's shape).
     const liar = rawZip([{ name: 'device.xml', data: DEVICE_XML, declaredSize: 0xffffffff }]);
     expect(problemOf(() => synchro(liar)).code).toBe('archive_too_large_uncompressed');
+  });
+
+  it('with maxLogRows, refuses a CSV log declaring more than maxLogRows × LOG_ROW_BYTES bytes, naming it and the limit', () => {
+    const limits = { ...TEST_LIMITS, maxLogRows: 10 };
+    const log = (name: string, size: number) => ({ name, data: 'x'.repeat(size), method: 0 });
+    expect(synchro(rawZip([device, log('attendances.csv', 10 * LOG_ROW_BYTES)]), limits).names).toHaveLength(2);
+    const err = problemOf(() => synchro(rawZip([device, log('attendances.csv', 10 * LOG_ROW_BYTES + 1)]), limits));
+    expect(err.code).toBe('archive_too_large_uncompressed');
+    expect(err.extra).toEqual({ entry: 'attendances.csv', max_rows: 10 });
+    expect(problemOf(() => on('sondes', rawZip([device, log('readings.csv', 10 * LOG_ROW_BYTES + 1)]), limits)).extra).toEqual({ entry: 'readings.csv', max_rows: 10 });
+    // Only CSV logs are judged by rows; without maxLogRows (the worker's reading), none.
+    expect(synchro(rawZip([device, log('settings.xml', 10 * LOG_ROW_BYTES + 1)]), limits).names).toHaveLength(2);
+    expect(synchro(rawZip([device, log('attendances.csv', 10 * LOG_ROW_BYTES + 1)])).names).toHaveLength(2);
+    expect(uploadLimits(envToConfig({ BATCH_MAX_ROWS: '10' }))).toMatchObject({ maxLogRows: 10 });
+    expect(logBytesLimit(1_000_000)).toBe(256_000_000);
   });
 
   it('applies the ratio only from ratioMinBytes on, and treats a 0-byte compressed size as infinite', () => {

@@ -90,6 +90,16 @@ describe('readCsvLog', () => {
     expect(Object.getPrototypeOf((out[0] as { fields: object }).fields)).toBeNull();
   });
 
+  it('reads maxRows data rows, malformed ones included, and throws csv_invalid at the next one', async () => {
+    const text = 'record_id,user_id\n1,1\n\n2\n3,3\n';
+    expect(await collect(readCsvLog(Buffer.from(text), spec, { maxRows: 3 }))).toHaveLength(3);
+    const read: CsvLogRow[] = [];
+    await expect((async () => {
+      for await (const row of readCsvLog(Buffer.from(text), spec, { maxRows: 2 })) read.push(row);
+    })()).rejects.toEqual(new FileError('csv_invalid', 'the file holds more than 2 rows, the most one batch may carry: send its rows in smaller batches'));
+    expect(read.map((r) => r.line)).toEqual([2, 4]);
+  });
+
   it('trims header names but keeps their case', async () => {
     expect(await rows(' record_id , user_id\n1,2\n')).toEqual([{ line: 2, fields: { record_id: '1', user_id: '2', temperature: '' } }]);
     await expect(rows('Record_ID,user_id\n1,2\n')).rejects.toThrow(/missing columns: record_id/);
