@@ -453,7 +453,16 @@ const checks: Record<string, Check> = {
   },
   // push.md
   'push-answers': (b) => {
-    for (const r of rows(b)) expect(iclockSource).toContain(`new PushAnswer(${r[0]}, '${codeOf(r[1])}'`);
+    // The handler's answers, and those given while a body is read (api/push/body.ts).
+    const bodySource = source('api/push/body.ts');
+    for (const r of rows(b)) {
+      const [status, text] = [r[0], codeOf(r[1])];
+      expect({ status, text, found: iclockSource.includes(`new PushAnswer(${status}, '${text}'`) || bodySource.includes(`status: ${status}, text: '${text}'`) })
+        .toEqual({ status, text, found: true });
+    }
+    expect(bodySource).toContain('const SMALL = 64 * 1024;');
+    expect(bodySource).toContain('const UNREGISTERED = 16 * 1024;');
+    expect(bodySource).toContain('const OTHER_TABLE = 1024 * 1024;');
   },
   'push handshake': (b, args) => {
     // The 2.x answer: what the handshake returns after the 3.x branch.
