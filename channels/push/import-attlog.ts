@@ -66,6 +66,8 @@ export interface PushSessionToImport {
   archive: Buffer;
   /** The table its archive holds: ATTLOG lines, or rtlog events (Security PUSH 3.x); null: ATTLOG. */
   push_table: 'ATTLOG' | 'rtlog' | null;
+  /** The school its terminal served when it sent them: its punches are that school's, wherever the terminal is now. Null: the terminal's current one. */
+  school_id: number | null;
 }
 
 export interface PushImportResult {
@@ -95,6 +97,9 @@ interface SessionState {
  */
 export async function importAttlogSessions(trx: Trx, sessions: readonly PushSessionToImport[], now = new Date()): Promise<PushImportResult[]> {
   const devices = await pushDevices(trx, [...new Set(sessions.map((s) => s.device_id))]);
+  // Sessions sent before their terminal moved to another school: that school's clock.
+  const moved = sessions.filter((s) => s.school_id !== null && s.school_id !== devices.get(s.device_id)?.school_id).map((s) => s.school_id!);
+  const formerClocks = moved.length > 0 ? await schoolClocks(trx, [...new Set(moved)]) : new Map<number, SchoolClock>();
   const touched = new TouchedSchoolDays();
   const states: SessionState[] = [];
   const parsed: Array<{ state: SessionState; line: number; punch: AttlogPunch; schoolId: number }> = [];
@@ -105,8 +110,12 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
     const rtlog = session.push_table === 'rtlog';
     const state: SessionState = { session, file: rtlog ? RTLOG_FILE : ATTLOG_FILE, stats: { received: 0, accepted: 0, duplicates: 0, rejected: 0, high_water_mark: 0 }, rejections: [], skew: null, skewFrom: -Infinity };
     states.push(state);
-    touched.school(device.school_id, device.school_timezone, device.day_end.slice(0, 5));
-    const timeZone = device.timezone ?? device.school_timezone;
+    const schoolId = session.school_id ?? device.school_id;
+    const former = schoolId === device.school_id ? undefined : formerClocks.get(schoolId);
+    const school = former ? { timezone: former.timezone, dayEnd: former.dayEnd } : { timezone: device.school_timezone, dayEnd: device.day_end.slice(0, 5) };
+    touched.school(schoolId, school.timezone, school.dayEnd);
+    // The terminal's wall clock: its own zone, or its school's when it was sent.
+    const timeZone = device.timezone ?? school.timezone;
     // Lines as the terminal sent them; numbering counts every non-empty line (the n of `OK: <n>`).
     const lines = bodyLines(pushText(session.archive));
     lines.forEach((text, i) => {
@@ -115,7 +124,7 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
       if (result === null) return;
       state.stats.received++;
       if (result.ok) {
-        parsed.push({ state, line: i + 1, punch: result.punch, schoolId: device.school_id });
+        parsed.push({ state, line: i + 1, punch: result.punch, schoolId });
       } else {
         reject(state, i + 1, result.code);
       }

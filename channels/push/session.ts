@@ -11,7 +11,7 @@
 // real-time mode sends every punch it holds).
 import type { Db, Trx } from '../../db/database.js';
 import { PUSH_IMPORT_KEY, type PgBoss } from '../../db/queue.js';
-import { countFailedAttempt, failPushSession, pickPendingPushSessions, pushSessionsPending, pushSessionTable } from '../../db/repositories/push-punches.js';
+import { countFailedAttempt, failPushSession, pickPendingPushSessions, pushSessionsPending, pushSessionOrigin } from '../../db/repositories/push-punches.js';
 import { QUEUES } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import { CLOCK_SUSPECT_SKEW_SECONDS } from '../../shared/protocol/codes.js';
@@ -26,7 +26,7 @@ const BYTES_PER_IMPORT = 8 * 1024 * 1024;
 
 /** One session, in the caller's transaction (an import-batch job queued before PUSH sessions had their own queue). */
 export async function importPushSession(input: { trx: Trx; logger: Logger; session: { id: string; device_id: string; received_at: Date; archive: Buffer } }): Promise<void> {
-  const session = { ...input.session, push_table: await pushSessionTable(input.trx, input.session.id) };
+  const session = { ...input.session, ...(await pushSessionOrigin(input.trx, input.session.id)) };
   warnSkews(input.logger, await importAttlogSessions(input.trx, [session]));
 }
 

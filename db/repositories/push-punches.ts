@@ -106,7 +106,7 @@ export async function pushDevices(trx: Trx, deviceIds: readonly string[]) {
  * take disjoint sets) up to `limit` sessions; the archives of the first ones up to `maxBytes`
  * (at least one) are read, the others stay for the next pick. `only`: that session alone.
  */
-export async function pickPendingPushSessions(trx: Trx, opts: { limit: number; maxBytes: number; only?: string }): Promise<Array<{ id: string; device_id: string; received_at: Date; archive: Buffer; push_table: 'ATTLOG' | 'rtlog' | null }>> {
+export async function pickPendingPushSessions(trx: Trx, opts: { limit: number; maxBytes: number; only?: string }): Promise<Array<{ id: string; device_id: string; received_at: Date; archive: Buffer } & PushSessionOrigin>> {
   const picked = await sql<{ id: string; archive_bytes: number | null }>`
     SELECT id, archive_bytes FROM sync_sessions
     WHERE processed_at IS NULL AND channel = ${PUSH_SESSION_CHANNEL} ${opts.only ? sql`AND id = ${opts.only}::uuid` : sql``}
@@ -121,16 +121,22 @@ export async function pickPendingPushSessions(trx: Trx, opts: { limit: number; m
     ids.push(r.id);
   }
   if (ids.length === 0) return [];
-  const rows = await sql<{ id: string; device_id: string; received_at: Date; archive: Buffer | null; push_table: 'ATTLOG' | 'rtlog' | null }>`
-    SELECT id, device_id, received_at, archive, push_table FROM sync_sessions WHERE id = ANY(${ids}::uuid[]) ORDER BY received_at, id
+  const rows = await sql<{ id: string; device_id: string; received_at: Date; archive: Buffer | null } & PushSessionOrigin>`
+    SELECT id, device_id, received_at, archive, push_table, school_id FROM sync_sessions WHERE id = ANY(${ids}::uuid[]) ORDER BY received_at, id
   `.execute(trx);
   return rows.rows.map((r) => ({ ...r, archive: r.archive ?? Buffer.alloc(0) }));
 }
 
-/** The table a PUSH session's archive holds (null: ATTLOG). */
-export async function pushSessionTable(trx: Trx, sessionId: string): Promise<'ATTLOG' | 'rtlog' | null> {
-  const row = await trx.selectFrom('sync_sessions').select('push_table').where('id', '=', sessionId).executeTakeFirst();
-  return row?.push_table ?? null;
+export interface PushSessionOrigin {
+  /** The table its archive holds (null: ATTLOG). */
+  push_table: 'ATTLOG' | 'rtlog' | null;
+  /** The school its terminal served when it was sent (null: a session stored before this was kept). */
+  school_id: number | null;
+}
+
+export async function pushSessionOrigin(trx: Trx, sessionId: string): Promise<PushSessionOrigin> {
+  const row = await trx.selectFrom('sync_sessions').select(['push_table', 'school_id']).where('id', '=', sessionId).executeTakeFirst();
+  return { push_table: row?.push_table ?? null, school_id: row?.school_id ?? null };
 }
 
 /** Whether a PUSH session waits for its import (the sweep queues a job for them when none is live). */

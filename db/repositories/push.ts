@@ -163,10 +163,10 @@ export async function sameBatchSession(db: DbOrTrx, deviceId: string, sha256: st
 export async function storeAttlogBatch(db: DbOrTrx, batch: { sessionId: string; deviceId: string; serialNumber: string; archive: Buffer; sha256: string; stamp: number | null; table: 'ATTLOG' | 'rtlog' }): Promise<'stored' | 'duplicate' | 'disabled'> {
   const row = await sql<{ enabled: boolean; stored: boolean }>`
     WITH dev AS (
-      SELECT id FROM devices WHERE id = ${batch.deviceId}::uuid AND disabled_at IS NULL FOR SHARE
+      SELECT id, school_id FROM devices WHERE id = ${batch.deviceId}::uuid AND disabled_at IS NULL FOR SHARE
     ), stored AS (
-      INSERT INTO sync_sessions (id, device_id, channel, archive, archive_sha256, archive_bytes, push_table)
-      SELECT ${batch.sessionId}::uuid, dev.id, ${PUSH_SESSION_CHANNEL}, ${batch.archive}, ${batch.sha256}, ${batch.archive.length}, ${batch.table} FROM dev
+      INSERT INTO sync_sessions (id, device_id, channel, archive, archive_sha256, archive_bytes, push_table, school_id)
+      SELECT ${batch.sessionId}::uuid, dev.id, ${PUSH_SESSION_CHANNEL}, ${batch.archive}, ${batch.sha256}, ${batch.archive.length}, ${batch.table}, dev.school_id FROM dev
       WHERE NOT EXISTS (
         SELECT 1 FROM sync_sessions WHERE device_id = dev.id AND channel = ${PUSH_SESSION_CHANNEL} AND archive_sha256 = ${batch.sha256}
           AND (outcome IS NULL OR outcome <> 'failed')

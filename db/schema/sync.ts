@@ -57,6 +57,8 @@ export interface SyncSessionsTable {
   file_errors: JSONColumnType<SessionFileError[]> | null;
   /** A PUSH session's table: 'ATTLOG' lines or 'rtlog' events (Security PUSH 3.x); null: ATTLOG. */
   push_table: 'ATTLOG' | 'rtlog' | null;
+  /** A PUSH session's school: its terminal's when it was sent (the punches are that school's); null for v4. */
+  school_id: number | null;
 }
 export type SyncSession = Selectable<SyncSessionsTable>;
 export type NewSyncSession = Insertable<SyncSessionsTable>;
