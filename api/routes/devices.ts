@@ -22,13 +22,16 @@ import { errors, pageOf, queryFlag, timestamp, uuidParam } from '../schemas/comm
 import { deviceSchema } from '../schemas/resources.js';
 
 const kind = z.enum(['terminal', 'mobile']);
-const createBody = z.object({
+// Strict: a field this route does not take is refused, not dropped. `protocol: "push"` with a
+// serial number used to create an ordinary v4 device and leave the terminal pending (issue 27
+// §5): PUSH terminals are registered by POST /api/push/terminals.
+const createBody = z.strictObject({
   school_id: z.number().int().positive(),
   name: z.string().min(1).max(200),
   kind: kind.default('terminal'),
   sync_interval_seconds: z.number().int().min(10).max(86_400).optional(),
 });
-const updateBody = z.object({
+const updateBody = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   kind: kind.optional(),
   sync_interval_seconds: z.number().int().min(10).max(86_400).optional(),

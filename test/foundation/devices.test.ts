@@ -50,6 +50,17 @@ describe('registering a device', () => {
     expect(unknown.status).toBe(422);
     expect(unknown.body.errors).toEqual([{ field: 'body.school_id', message: 'no such school' }]);
   });
+
+  test('a field the route does not take is refused, not dropped: a PUSH terminal is not registered here', async () => {
+    const school = await aSchool(suite.db);
+    const push = await http(suite.url, 'POST', '/api/devices', { token: backoffice, body: { school_id: school.id, name: 'Gate', protocol: 'push', serial_number: 'ABC123' } });
+    expect(push.status).toBe(422);
+    expect(push.body.detail).toMatch(/protocol/);
+    expect(await suite.db.selectFrom('devices').select('id').where('school_id', '=', school.id).execute()).toEqual([]);
+    const device = await http(suite.url, 'POST', '/api/devices', { token: backoffice, body: { school_id: school.id, name: 'Tablet' } });
+    const patched = await http(suite.url, 'PATCH', `/api/devices/${device.body.id}`, { token: backoffice, body: { disabled: true } });
+    expect(patched.status).toBe(422);
+  });
 });
 
 describe('secrets and sign-in', () => {
