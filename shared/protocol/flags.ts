@@ -2,7 +2,7 @@
 // takes (zod schemas, used by the api to answer 422 listing the known flags) and how each is
 // delivered. Nothing else in the code base spells a flag's parameters.
 import { z } from 'zod';
-import { MAX_SETTING_VALUE_LENGTH, MAX_SETTINGS, SETTING_NAME } from '../xml/settings-xml.js';
+import { MAX_SETTING_VALUE_LENGTH, MAX_SETTINGS, SETTING_NAME } from './settings.js';
 
 export const FLAG_NAMES = [
   'FULL_RESYNC',

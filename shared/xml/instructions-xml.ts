@@ -5,7 +5,7 @@
 
 import { formatIsoTimestamp } from '../protocol/iso-timestamp.js';
 import type { InstructionPackage, RowRejection } from '../protocol/instruction-package.js';
-import { SETTING_NAME } from './settings-xml.js';
+import { SETTING_NAME } from '../protocol/settings.js';
 
 /** Attribute names we may write for flag parameters. */
 const PARAM_NAME = /^[a-z][a-z0-9_]{0,63}$/;

@@ -3,11 +3,9 @@
 // does not treat such names as a vulnerability: SAFE-INPUT.md §1.2).
 
 import { FileError } from '../protocol/file-error.js';
+import { MAX_SETTING_VALUE_LENGTH, MAX_SETTINGS, SETTING_NAME } from '../protocol/settings.js';
 import { assertElementOnly, leafText, parseSafeXml } from './safe-xml.js';
 
-export const SETTING_NAME = /^[a-z][a-z0-9_]{0,63}$/;
-export const MAX_SETTING_VALUE_LENGTH = 1000;
-export const MAX_SETTINGS = 100;
 const MAX_SETTINGS_XML_BYTES = 256 * 1024;
 
 function invalid(detail: string): FileError {

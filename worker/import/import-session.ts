@@ -68,7 +68,7 @@ interface OpenedBatch {
 }
 
 /**
- * What the worker's metrics count of an imported batch (worker/metrics.ts), taken from the
+ * What the worker's metrics count of an imported batch (worker/import/import-metrics.ts), taken from the
  * import itself once it committed, instead of reading the session back (one statement less per sync).
  */
 export interface ImportedFigures {

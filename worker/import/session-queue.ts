@@ -25,7 +25,7 @@
 // serializes notifying commits, which PUSH measured as the wall of its uploads.
 import { FAILED_DETAIL, failSession, importSession } from './import-session.js';
 import { claimNextSession, importsDue, recordFailedAttempt, type QueueClaim } from '../../db/repositories/import-session.js';
-import { countFailedSession, measureImport } from '../metrics.js';
+import { countFailedSession, measureImport } from './import-metrics.js';
 import type { WorkerContext } from '../context.js';
 import { QUEUES } from '../../shared/jobs.js';
 

@@ -4,7 +4,7 @@ import { pruneArchives } from '../../db/repositories/sweep.js';
 import { chunkFailed } from '../../db/repositories/rebuilds.js';
 import { QUEUES, type ImportBatchJob, type RebuildChunkJob } from '../../shared/jobs.js';
 import { FAILED_DETAIL, failSession, importSession } from '../import/import-session.js';
-import { countFailedSession, measureImport } from '../metrics.js';
+import { countFailedSession, measureImport } from '../import/import-metrics.js';
 import type { WorkerContext } from '../context.js';
 import { registerDatamartJobs } from './datamart.js';
 import { startPump } from './pump.js';

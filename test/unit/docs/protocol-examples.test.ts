@@ -42,7 +42,8 @@ import { RESEND_WINDOW_DAYS, resendWindow } from '../../../shared/protocol/resen
 import { parseDeviceXml } from '../../../shared/xml/device-xml.js';
 import { buildInstructionsXml } from '../../../shared/xml/instructions-xml.js';
 import { parseSafeXml, type XmlElement } from '../../../shared/xml/safe-xml.js';
-import { MAX_SETTING_VALUE_LENGTH, MAX_SETTINGS, parseSettingsXml } from '../../../shared/xml/settings-xml.js';
+import { MAX_SETTING_VALUE_LENGTH, MAX_SETTINGS } from '../../../shared/protocol/settings.js';
+import { parseSettingsXml } from '../../../shared/xml/settings-xml.js';
 import { codeOf, codeSpans, markerArgs, readDocPage, type MarkedBlock } from './marked-blocks.js';
 
 const ROOT = new URL('../../../', import.meta.url);
