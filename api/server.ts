@@ -10,7 +10,6 @@ import type { Logger } from '../shared/logger.js';
 import { resolveJwtSecret } from './auth/jwt-secret.js';
 import { deriveKeys } from './auth/tokens.js';
 import { createApp } from './app.js';
-import { ensureDashboardBuilt } from '../web/build.js';
 import type { AppContext } from './context.js';
 import { BacklogGauge } from './sync/backlog.js';
 import { iclockHandler } from './push/iclock.js';
@@ -42,8 +41,6 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
   await queue.firstAttempt;
   await ctx.push.start(databaseUrl);
   await ctx.statusWaits.start(databaseUrl);
-  // The dashboard is built here when missing or older than its sources; the API works without it.
-  await ensureDashboardBuilt().then((built) => built && logger.info('dashboard built'), (err: Error) => logger.error({ err }, 'dashboard build failed: / serves nothing'));
   const { app, registry } = createApp(ctx);
   // /iclock (PUSH terminals, polled every few seconds) and the device protocol's GET calls
   // (api/http/device-routes.ts) are answered before express; the rest goes to express.

@@ -1,18 +1,17 @@
 // The dashboard's static files: web/src bundled by esbuild into web/dist (content-hashed
 // app-*.js and app-*.css, and an index.html naming them). Built by `npm run build` (also at
-// `npm install`, tools/build.ts) and by every api at start when web/dist is missing or older
-// than its sources (a stamp of their contents). Several api processes may build at once: each
-// file is written to a temporary name and renamed, index.html last, so a reader never sees a
-// half-written file.
+// `npm install` and `npm start`, tools/build.ts, and before the tests) when web/dist is missing
+// or older than its sources (a stamp of their contents). The api only serves it
+// (api/dashboard.ts, web/dist-dir.ts). Two builds may run at once: each file is written to a
+// temporary name and renamed, index.html last, so a reader never sees a half-written file.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { PROJECT_ROOT } from '../shared/compiled.js';
+import { DIST_DIR } from './dist-dir.js';
 
-// From the project root, not from this file: the api runs it compiled, from dist/web/.
 const webDir = path.join(PROJECT_ROOT, 'web');
-export const DIST_DIR = path.join(webDir, 'dist');
 const SRC_DIR = path.join(webDir, 'src');
 const STAMP = '.stamp';
 /** Files outside web/src that the dashboard bundles: a change to them must rebuild it too. */

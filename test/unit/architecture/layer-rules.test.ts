@@ -23,6 +23,7 @@ const PROBES: Array<[string, string, string, string]> = [
   ['the api imports channel import code', 'api/lint-probe.ts', `import { importerOf } from '../channels/importers.js';\nexport const p = importerOf;\n`, 'import-x/no-restricted-paths'],
   ['the api imports the PUSH import (worker code)', 'api/push/lint-probe.ts', `import * as s from '../../channels/push/session.js';\nexport const p = s;\n`, 'import-x/no-restricted-paths'],
   ['a channel description imports import code', 'channels/synchro/description.ts', `import * as k from '../kit/csv-log.js';\nexport const p = k;\n`, 'import-x/no-restricted-paths'],
+  ['the api loads the dashboard\'s builder', 'api/lint-probe.ts', `import { buildDashboard } from '../web/build.js';\nexport const p = buildDashboard;\n`, 'import-x/no-restricted-paths'],
   ['the worker imports the api', 'worker/lint-probe.ts', `import { createApp } from '../api/app.js';\nexport const p = createApp;\n`, 'import-x/no-restricted-paths'],
   ['kysely imported outside db/', 'api/routes/lint-probe.ts', `import { sql } from 'kysely';\nexport const p = sql;\n`, 'no-restricted-imports'],
   ['a query built on a Db handle outside db/', 'api/routes/lint-probe.ts',
