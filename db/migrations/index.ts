@@ -17,6 +17,7 @@ import * as m20261204200000 from './20261204_200000_sync_status_notify.js';
 import * as m20261205200000 from './20261205_200000_session_import_queue.js';
 import * as m20261206100000 from './20261206_100000_auth_known_sources.js';
 import * as m20261206110000 from './20261206_110000_push_firmware.js';
+import * as m20261207100000 from './20261207_100000_push_address_binding.js';
 
 export const migrations: Record<string, Migration> = {
   '20261123_0001_core': core,
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '20261205_200000_session_import_queue': m20261205200000,
   '20261206_100000_auth_known_sources': m20261206100000,
   '20261206_110000_push_firmware': m20261206110000,
+  '20261207_100000_push_address_binding': m20261207100000,
 };

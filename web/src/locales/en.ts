@@ -146,6 +146,8 @@ const messages = {
     ack_overdue: 'Package not acknowledged (status 2)',
     silent: 'Silent longer than its sync interval',
     clock_off: 'Clock off',
+    address_changed: 'Calls from another address (held)',
+    address_conflict: 'Serial number used from two places (held)',
   },
   clockAhead: (d: string) => `The device clock is ${d} ahead of the server's.`,
   clockBehind: (d: string) => `The device clock is ${d} behind the server's.`,

@@ -138,6 +138,8 @@ const messages: Messages = {
     ack_overdue: 'Paquet sans accusé de réception (état 2)',
     silent: 'Muet depuis plus que son intervalle de synchro',
     clock_off: 'Horloge décalée',
+    address_changed: 'Appels depuis une autre adresse (retenus)',
+    address_conflict: 'Numéro de série utilisé depuis deux endroits (retenus)',
   },
   clockAhead: (d) => `L\u2019horloge de l\u2019appareil avance de ${d} sur celle du serveur.`,
   clockBehind: (d) => `L\u2019horloge de l\u2019appareil retarde de ${d} sur celle du serveur.`,
