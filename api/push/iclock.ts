@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import proxyaddr from 'proxy-addr';
 import {
-  bindAddress, countFingerprints, findTerminal, hasOpenCommands, issueRegistryCode, noteContact, noteTimeZoneSent, raiseStamp, recordAddressClaim, recordCommandResults,
+  bindAddress, countFingerprints, findTerminal, hasOpenCommands, issueRegistryCode, markConflict, noteContact, noteTimeZoneSent, raiseStamp, recordAddressClaim, recordCommandResults,
   recordOptions, requireRegistryToken, sameBatchSession, storeAttlogBatch, storeOperlog, storeUpload, takeCommandsToSend, upsertTerminalUsers, hasCommandsDue,
   failUnansweredCommands, type TerminalLookup,
 } from '../../db/repositories/push.js';
@@ -113,14 +113,21 @@ function tokenOf(cookie: string | undefined): string | null {
  * not confirmed either); 'no_token' (a PUSH 3.x terminal that carries its RegistryCode's token
  * called without it). Pure: from the terminal's (cached) record.
  */
-type Verdict = 'ok' | 'bind' | 'held' | 'no_token';
-function verdictOf(terminal: TerminalLookup, req: PushRequest): Verdict {
+type Verdict = 'ok' | 'bind' | 'held' | 'no_token' | 'conflict';
+function verdictOf(terminal: TerminalLookup, req: PushRequest, windowSeconds: number, now = Date.now()): Verdict {
   if (terminal.registry_token_required && !tokenValid(terminal, req.token)) return 'no_token';
   if (terminal.address_binding === 'off') return 'ok';
   if (terminal.bound_address === null) return req.address ? 'bind' : 'held';
   if (!addressMatches(terminal.address_binding, terminal.bound_address, req.address)) return 'held';
-  if (terminal.conflict && !terminal.bound_confirmed && !terminal.registry_token_required) return 'held';
+  // Its own address, while another one claimed it lately: two places at once (flagged by admit).
+  if (!terminal.conflict && terminal.claimed_at && now - terminal.claimed_at.getTime() < windowSeconds * 1000) return 'conflict';
+  if (terminal.conflict && !trusted(terminal)) return 'held';
   return 'ok';
+}
+
+/** A bound address staff confirmed, or a terminal proving itself with its token: kept going through a conflict. */
+function trusted(terminal: TerminalLookup): boolean {
+  return terminal.bound_confirmed || terminal.registry_token_required;
 }
 
 function bodyText(req: PushRequest): string {
@@ -197,10 +204,12 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
     return findTerminal(db, sn);
   };
 
+  const conflictWindow = ctx.config.pushConflictWindowSeconds;
+
   /** From the cache when it admits the call as it stands; else read fresh (refusals are always read fresh). */
   const lookup = async (req: PushRequest, sn: string): Promise<TerminalLookup | undefined> => {
     const cached = await cache.lookup(sn);
-    if (cached?.device_id && !cached.disabled && addressAllowed(cached, req.address) && verdictOf(cached, req) === 'ok') return cached;
+    if (cached?.device_id && !cached.disabled && addressAllowed(cached, req.address) && verdictOf(cached, req, conflictWindow) === 'ok') return cached;
     return fresh(req, sn);
   };
 
@@ -213,7 +222,7 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
    */
   const admit = async (terminal: TerminalLookup | undefined, req: PushRequest): Promise<TerminalLookup & { device_id: string; school_id: number }> => {
     let known = approved(terminal, req.address);
-    let verdict = verdictOf(known, req);
+    let verdict = verdictOf(known, req, conflictWindow);
     if (verdict === 'bind') {
       if (await bindAddress(db, known.serial_number, req.address!)) {
         cache.forget(known.serial_number);
@@ -222,15 +231,27 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
       }
       // Another call bound it first: judged against that one.
       known = approved(await findTerminal(db, known.serial_number), req.address);
-      verdict = verdictOf(known, req);
+      verdict = verdictOf(known, req, conflictWindow);
+    }
+    if (verdict === 'conflict') {
+      await markConflict(db, known.serial_number, conflictWindow);
+      cache.forget(known.serial_number);
+      logger.warn({ sn: known.serial_number, address: req.address }, 'push: serial number used from two places at once');
+      if (!trusted(known)) throw NOT_APPROVED;
+      verdict = 'ok';
     }
     if (verdict === 'ok') {
-      if (!known.registry_token_required && known.registry_code && tokenValid(known, req.token)) await requireRegistryToken(db, known.serial_number);
+      if (!known.registry_token_required && known.registry_code && tokenValid(known, req.token)) {
+        await requireRegistryToken(db, known.serial_number);
+        cache.forget(known.serial_number);
+      }
       return known;
     }
     const { conflict } = await recordAddressClaim(db, {
-      serialNumber: known.serial_number, address: req.address, withoutToken: verdict === 'no_token', windowSeconds: ctx.config.pushConflictWindowSeconds,
+      serialNumber: known.serial_number, address: req.address, withoutToken: verdict === 'no_token', windowSeconds: conflictWindow,
     });
+    // This process reads it again at once (the others at the NOTIFY): the bound address's next call sees the claim.
+    cache.forget(known.serial_number);
     logger.warn({ sn: known.serial_number, address: req.address, bound: known.bound_address, verdict, conflict }, 'push: call held (not where the terminal is bound)');
     throw NOT_APPROVED;
   };
@@ -511,8 +532,8 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
     if (terminal?.disabled) return 'disabled';
     if (!terminal?.device_id || !addressAllowed(terminal, address)) return 'unregistered';
     // Held calls are read like a stranger's: their uploads are refused unread.
-    const verdict = verdictOf(terminal, { query: EMPTY_QUERY, body: EMPTY, address, token });
-    return verdict === 'ok' || verdict === 'bind' ? 'registered' : 'unregistered';
+    const verdict = verdictOf(terminal, { query: EMPTY_QUERY, body: EMPTY, address, token }, conflictWindow);
+    return verdict === 'held' || verdict === 'no_token' || (verdict === 'conflict' && !trusted(terminal)) ? 'unregistered' : 'registered';
   };
 
   const admitAndAnswer = async (route: Route, req: IncomingMessage, res: ServerResponse, call: { query: URLSearchParams; address: string | null; token: string | null; path: string }) => {

@@ -37,6 +37,8 @@ export interface TerminalLookup {
   bound_confirmed: boolean;
   /** The bound address kept calling while another one claimed the SN (until staff confirm one). */
   conflict: boolean;
+  /** The last call of another address for it (held); null once staff confirmed an address. */
+  claimed_at: Date | null;
   /** Security PUSH 3.x: what it was given at registration, and whether its calls must carry their token. */
   registry_code: string | null;
   session_id: string | null;
@@ -50,7 +52,7 @@ export async function findTerminal(db: DbOrTrx, serialNumber: string): Promise<T
     .leftJoin('schools as s', 's.id', 'd.school_id')
     .select(['t.serial_number', 't.device_id', 'd.school_id', 'd.disabled_at', 'd.timezone', 's.timezone as school_timezone', 'd.allowed_networks',
       't.attlog_stamp', 't.operlog_stamp', 't.attphoto_stamp', 't.delay_seconds', 't.address_binding', 't.bound_address', 't.bound_confirmed', 't.conflict_at',
-      't.registry_code', 't.session_id', 't.registry_token_seen_at'])
+      't.registry_code', 't.session_id', 't.registry_token_seen_at', 't.claimed_at'])
     .where('t.serial_number', '=', serialNumber)
     .executeTakeFirst();
   if (!row) return undefined;
@@ -59,7 +61,7 @@ export async function findTerminal(db: DbOrTrx, serialNumber: string): Promise<T
     timezone: row.timezone ?? row.school_timezone ?? 'UTC', allowed_networks: row.allowed_networks,
     attlog_stamp: Number(row.attlog_stamp), operlog_stamp: Number(row.operlog_stamp), attphoto_stamp: Number(row.attphoto_stamp),
     delay_seconds: row.delay_seconds, address_binding: row.address_binding, bound_address: row.bound_address, bound_confirmed: row.bound_confirmed,
-    conflict: row.conflict_at !== null, registry_code: row.registry_code, session_id: row.session_id, registry_token_required: row.registry_token_seen_at !== null,
+    conflict: row.conflict_at !== null, claimed_at: row.claimed_at, registry_code: row.registry_code, session_id: row.session_id, registry_token_required: row.registry_token_seen_at !== null,
   };
 }
 
@@ -323,7 +325,7 @@ export async function bindAddress(db: DbOrTrx, serialNumber: string, address: st
  * staff confirm one, unless they confirmed it already). Written at most every 10 s per address.
  */
 export async function recordAddressClaim(db: Db, claim: { serialNumber: string; address: string | null; withoutToken: boolean; windowSeconds: number }): Promise<{ conflict: boolean }> {
-  const rows = await sql<{ device_id: string; conflict: boolean; was_conflict: boolean }>`
+  const rows = await sql<{ device_id: string; conflict: boolean; was_conflict: boolean; new_claim: boolean }>`
     WITH old AS (
       SELECT serial_number, conflict_at FROM push_terminals WHERE serial_number = ${claim.serialNumber} AND device_id IS NOT NULL FOR UPDATE
     ), upd AS (
@@ -338,16 +340,39 @@ export async function recordAddressClaim(db: Db, claim: { serialNumber: string; 
       FROM old
       WHERE t.serial_number = old.serial_number
         AND (t.claimed_address IS DISTINCT FROM ${claim.address} OR t.claimed_at IS NULL OR t.claimed_at < now() - interval '10 seconds' OR (${claim.withoutToken} AND t.conflict_at IS NULL))
-      RETURNING t.device_id, t.conflict_at IS NOT NULL AS conflict, old.conflict_at IS NOT NULL AS was_conflict
+      RETURNING t.device_id, t.conflict_at IS NOT NULL AS conflict, old.conflict_at IS NOT NULL AS was_conflict, t.claimed_since = now() AS new_claim
     ), alert AS (
       UPDATE devices d SET address_alert = CASE WHEN upd.conflict THEN 'address_conflict' ELSE 'address_changed' END
       FROM upd WHERE d.id = upd.device_id AND d.address_alert IS DISTINCT FROM (CASE WHEN upd.conflict THEN 'address_conflict' ELSE 'address_changed' END)
     )
-    SELECT device_id, conflict, was_conflict FROM upd
+    SELECT device_id, conflict, was_conflict, new_claim FROM upd
   `.execute(db);
   const row = rows.rows[0];
-  if (row && row.conflict && !row.was_conflict) await notifyTerminal(db, { serialNumber: claim.serialNumber });
+  // A new claim or a new conflict: every api process reads the terminal again, so that its bound
+  // address's next call sees it (markConflict) and, while no address is confirmed, is held too.
+  if (row && ((row.conflict && !row.was_conflict) || row.new_claim)) await notifyTerminal(db, { serialNumber: claim.serialNumber });
   return { conflict: row?.conflict ?? false };
+}
+
+/**
+ * The bound address called while another one's claim is recent (within `windowSeconds`): two
+ * places at once. Flagged (address_conflict) and every api process told. True when flagged now or before.
+ */
+export async function markConflict(db: Db, serialNumber: string, windowSeconds: number): Promise<boolean> {
+  const rows = await sql<{ device_id: string }>`
+    WITH upd AS (
+      UPDATE push_terminals SET conflict_at = now()
+      WHERE serial_number = ${serialNumber} AND device_id IS NOT NULL AND conflict_at IS NULL
+        AND claimed_at >= now() - make_interval(secs => ${windowSeconds})
+      RETURNING device_id
+    ), alert AS (
+      UPDATE devices d SET address_alert = 'address_conflict' FROM upd WHERE d.id = upd.device_id
+    )
+    SELECT device_id FROM upd
+  `.execute(db);
+  if (rows.rows.length === 0) return false;
+  await notifyTerminal(db, { serialNumber });
+  return true;
 }
 
 /**
