@@ -389,6 +389,9 @@ export async function confirmAddress(trx: Trx, deviceId: string, address: string
     bound_address: address, bound_confirmed: true,
     ...(address !== t.bound_address && { bound_seen_at: t.claimed_at }),
     claimed_address: null, claimed_since: null, claimed_at: null, conflict_at: null,
+    // A reset terminal lost its RegistryCode and registers again without the token: staff vouching
+    // for the address lets it; its token is required again once it sends it.
+    registry_token_seen_at: null,
   }).where('device_id', '=', deviceId).execute();
   await trx.updateTable('devices').set({ address_alert: null, updated_at: sql`now()` }).where('id', '=', deviceId).execute();
   await trx.insertInto('push_address_confirmations').values({ device_id: deviceId, address, previous_address: t.bound_address, confirmed_by: staffId }).execute();
