@@ -115,7 +115,7 @@ async function readState(ctx: AppContext): Promise<void> {
     devices.set({ state: 'enabled' }, devs.enabled);
     devices.set({ state: 'disabled' }, devs.disabled);
     attention.set({ reason: 'any' }, devs.needing_attention);
-    for (const reason of ['stuck_processing', 'ack_overdue', 'silent', 'clock_off'] as const) attention.set({ reason }, devs[reason]);
+    for (const reason of ['stuck_processing', 'ack_overdue', 'silent', 'clock_off', 'address_changed', 'address_conflict'] as const) attention.set({ reason }, devs[reason]);
     for (const s of ['queued', 'running', 'done', 'failed']) datamartRuns.set({ status: s }, 0);
     for (const r of mart.runs) datamartRuns.set({ status: r.status }, r.runs);
     if (mart.last_success_seconds !== null) datamartLastSuccess.set(mart.last_success_seconds);

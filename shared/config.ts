@@ -52,6 +52,12 @@ export interface Config {
   pushMaxInFlightBytes: number;
   /** PUSH: a body not fully received this long after its headers is cut off (408). */
   pushBodyTimeoutSeconds: number;
+  /** PUSH: calls per second one serial number may make to one api process (token bucket refill); past it, 503 with Retry-After. */
+  pushRatePerSecond: number;
+  /** PUSH: calls one serial number may make at once before the rate applies (the bucket's size). */
+  pushRateBurst: number;
+  /** PUSH: a call from another address within this many seconds of the bound address's last call (and the reverse) is a conflict. */
+  pushConflictWindowSeconds: number;
   importJobExpireSeconds: number;
   importRetryLimit: number;
   /** An import whose worker sent no heartbeat for this long is taken as lost and retried (default 10 s). */
@@ -117,6 +123,7 @@ const VARIABLES = [
   'DATAMART_REQUEST_RETRIES', 'DATAMART_REQUEST_TIMEOUT', 'DATAMART_RETRY_DELAY_MS', 'DATAMART_EMULATION', 'DATAMART_EXPORT_CRON',
   'DATAMART_POLL_CRON', 'DATAMART_SWEEP_CRON', 'DATAMART_STAGE_TIMEOUT_MINUTES',
   'PUSH_COMMAND_ANSWER_SECONDS', 'PUSH_COMMAND_MAX_SENDS', 'PUSH_ROSTER_SECONDS', 'PUSH_MAX_IN_FLIGHT_BYTES', 'PUSH_BODY_TIMEOUT_SECONDS',
+  'PUSH_RATE_PER_SECOND', 'PUSH_RATE_BURST', 'PUSH_CONFLICT_WINDOW_SECONDS',
 ] as const;
 
 /** The only place that reads `process.env`. */
@@ -289,6 +296,9 @@ export function envToConfig(env: Env): Config {
     pushRosterSeconds: integer(env, 'PUSH_ROSTER_SECONDS', 10, 1, 3600),
     pushMaxInFlightBytes: integer(env, 'PUSH_MAX_IN_FLIGHT_BYTES', 64 * 1024 * 1024, 1024 * 1024, 16 * 1024 * 1024 * 1024),
     pushBodyTimeoutSeconds: integer(env, 'PUSH_BODY_TIMEOUT_SECONDS', 30, 1, 3600),
+    pushRatePerSecond: integer(env, 'PUSH_RATE_PER_SECOND', 10, 1, 10_000),
+    pushRateBurst: integer(env, 'PUSH_RATE_BURST', 100, 1, 100_000),
+    pushConflictWindowSeconds: integer(env, 'PUSH_CONFLICT_WINDOW_SECONDS', 600, 10, 86_400),
     importJobExpireSeconds,
     importRetryLimit: integer(env, 'IMPORT_RETRY_LIMIT', 3, 0, 20),
     // pg-boss refuses heartbeats under 10 s.

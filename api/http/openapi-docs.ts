@@ -108,17 +108,21 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
       201: {
         id: DEVICE_ID, school_id: 1, name: 'Main entrance terminal', kind: 'terminal', sync_interval_seconds: 300, disabled_at: null, last_seen_at: null,
         last_synced_at: null, last_device_clock: null, clock_skew_seconds: null, firmware: null, reported_timezone: null, pending_records: null,
-        roster_version: null, protocol: 'v4', serial_number: null, timezone: null, ...AT, secret: 'the-secret-shown-once-at-registration',
+        roster_version: null, protocol: 'v4', serial_number: null, timezone: null, address_alert: null, ...AT, secret: 'the-secret-shown-once-at-registration',
       },
     },
   },
   'PATCH /api/devices/{id}': { body: { name: 'Back gate terminal', sync_interval_seconds: 600 } },
   'POST /api/push/terminals': {
-    description: 'Registers a ZKTeco-compatible (PUSH, docs/protocol/push.md) terminal by the serial number it identifies itself with, in advance or approving one listed by `GET /api/push/pending`. Its punches are accepted from its next call.',
-    body: { serial_number: 'CKJX201560123', school_id: 1, name: 'Main gate', allowed_networks: ['192.168.1.0/24'], delay_seconds: 10 },
+    description: 'Registers a ZKTeco-compatible (PUSH, docs/protocol/push.md) terminal by the serial number it identifies itself with, in advance or approving one listed by `GET /api/push/pending`. Its punches are accepted from its next call. Approving a pending terminal binds it to the address it was pending at; one registered in advance is bound to the address of its first call (`address_binding`, docs/SECURITY.md).',
+    body: { serial_number: 'CKJX201560123', school_id: 1, name: 'Main gate', allowed_networks: ['192.168.1.0/24'], delay_seconds: 10, address_binding: 'network' },
+  },
+  'POST /api/push/terminals/{id}/address': {
+    description: 'Confirms where a PUSH terminal is, when calls for its serial number came from an address it is not bound to (attention reason `address_changed` or `address_conflict`): the claimed address (the terminal moved: the binding moves) or its bound address (the other caller is refused from now on). Recorded with who confirmed it (`GET /api/devices/{id}/push`, `binding.confirmations`). 409 when the address is neither, as after a stale click.',
+    body: { address: '203.0.113.24' },
   },
   'PATCH /api/push/terminals/{id}': {
-    description: 'Moves a PUSH terminal to another school (it then gets that roster), or changes its timezone, allow-list or poll delay. Every api process obeys it at the terminal\'s next call.',
+    description: 'Moves a PUSH terminal to another school (it then gets that roster), or changes its timezone, allow-list, address binding or poll delay. Every api process obeys it at the terminal\'s next call.',
     body: { school_id: 2, allowed_networks: null },
   },
   'POST /api/devices/{id}/commands': {

@@ -4,13 +4,14 @@
 // Served by a plain node:http handler ahead of express (api/server.ts): getrequest is polled by
 // every terminal every few seconds, and express's request setup, routing, body parsers, metrics
 // and request log would cost more than the answer itself (an idle poll touches no database).
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import proxyaddr from 'proxy-addr';
 import {
-  countFingerprints, findTerminal, hasOpenCommands, noteContact, noteTimeZoneSent, raiseStamp, recordCommandResults, recordOptions, sameBatchSession,
-  storeAttlogBatch, storeOperlog, storeUpload, takeCommandsToSend, upsertTerminalUsers, hasCommandsDue, failUnansweredCommands, type TerminalLookup,
+  bindAddress, countFingerprints, findTerminal, hasOpenCommands, issueRegistryCode, markConflict, noteContact, noteTimeZoneSent, raiseStamp, recordAddressClaim, recordCommandResults,
+  recordOptions, requireRegistryToken, sameBatchSession, storeAttlogBatch, storeOperlog, storeUpload, takeCommandsToSend, upsertTerminalUsers, hasCommandsDue,
+  failUnansweredCommands, type TerminalLookup,
 } from '../../db/repositories/push.js';
 import { sha256 } from '../../shared/archive/hash.js';
 import {
@@ -18,8 +19,10 @@ import {
 } from '../../shared/protocol/push.js';
 import type { AppContext } from '../context.js';
 import { InFlightBudget } from '../http/in-flight-budget.js';
+import { addressMatches } from './address.js';
 import { bodyLimit, readBody, type Caller } from './body.js';
 import { commandFinished, markFlagsDelivered } from './commands.js';
+import { SerialRateLimiter } from './rate-limit.js';
 
 const SERVER_VERSION = '0.1.0';
 /** Commands sent per poll at most: a terminal answers them in one devicecmd. */
@@ -35,11 +38,12 @@ const BAD_SN = new PushAnswer(400, 'BAD SN');
 const DISABLED = new PushAnswer(403, 'DEVICE DISABLED');
 const NOT_APPROVED = new PushAnswer(403, 'DEVICE NOT APPROVED');
 
-/** What a route reads of a call: the query, the body (raw bytes), the caller's address. */
+/** What a route reads of a call: the query, the body (raw bytes), the caller's address, the token its Cookie carries (PUSH 3.x). */
 interface PushRequest {
   query: URLSearchParams;
   body: Buffer;
   address: string | null;
+  token: string | null;
 }
 
 function send(res: ServerResponse, answer: PushAnswer): void {
@@ -77,9 +81,55 @@ function isPush3(query: URLSearchParams, options: Record<string, string> = {}): 
   return /^[3-9]\./.test(version);
 }
 
-/** The RegistryCode (≤ 32 characters) and SessionID a PUSH 3.x terminal is given: stable per device, nothing to store. */
-function registryCode(deviceId: string): string {
-  return sha256(`push-registry:${deviceId}`).slice(0, 32);
+/** A new RegistryCode and SessionID for a Security PUSH 3.x terminal (kept with it: issueRegistryCode). */
+function freshRegistryCode(): { code: string; sessionId: string } {
+  return { code: randomBytes(16).toString('hex'), sessionId: randomBytes(16).toString('hex').toUpperCase() };
+}
+
+/**
+ * The token a Security PUSH 3.x terminal sends in its `Cookie: token=…` once registered, as the
+ * vendor's notes give it: MD5 of RegistryCode, serial number and SessionID, in hex.
+ */
+function registryToken(terminal: TerminalLookup): string | null {
+  if (!terminal.registry_code || !terminal.session_id) return null;
+  return createHash('md5').update(`${terminal.registry_code}${terminal.serial_number}${terminal.session_id}`).digest('hex');
+}
+
+function tokenValid(terminal: TerminalLookup, token: string | null): boolean {
+  // Most calls carry no token (every 2.x terminal): no hash computed for them.
+  if (!token || token.length !== 32) return false;
+  const expected = registryToken(terminal);
+  if (!expected) return false;
+  return timingSafeEqual(Buffer.from(token.toLowerCase()), Buffer.from(expected));
+}
+
+function tokenOf(cookie: string | undefined): string | null {
+  const m = cookie ? /(?:^|;\s*)token=([^;\s]{1,128})/i.exec(cookie) : null;
+  return m ? m[1] : null;
+}
+
+/**
+ * Whether a registered terminal's call comes from where the terminal is (issue #33 §4,
+ * docs/SECURITY.md "/iclock"): 'ok'; 'bind' (not bound yet: this address becomes its own);
+ * 'held' (another address, or its bound address while another one claims the SN and staff have
+ * not confirmed either); 'no_token' (a PUSH 3.x terminal that carries its RegistryCode's token
+ * called without it). Pure: from the terminal's (cached) record.
+ */
+type Verdict = 'ok' | 'bind' | 'held' | 'no_token' | 'conflict';
+function verdictOf(terminal: TerminalLookup, req: PushRequest, windowSeconds: number, now = Date.now()): Verdict {
+  if (terminal.registry_token_required && !tokenValid(terminal, req.token)) return 'no_token';
+  if (terminal.address_binding === 'off') return 'ok';
+  if (terminal.bound_address === null) return req.address ? 'bind' : 'held';
+  if (!addressMatches(terminal.address_binding, terminal.bound_address, req.address)) return 'held';
+  // Its own address, while another one claimed it lately: two places at once (flagged by admit).
+  if (!terminal.conflict && terminal.claimed_at && now - terminal.claimed_at.getTime() < windowSeconds * 1000) return 'conflict';
+  if (terminal.conflict && !trusted(terminal)) return 'held';
+  return 'ok';
+}
+
+/** A bound address staff confirmed, or a terminal proving itself with its token: kept going through a conflict. */
+function trusted(terminal: TerminalLookup): boolean {
+  return terminal.bound_confirmed || terminal.registry_token_required;
 }
 
 function bodyText(req: PushRequest): string {
@@ -140,28 +190,93 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
   const trust = trustOf(ctx.config.trustProxy);
   const pushBudget = new InFlightBudget(ctx.config.pushMaxInFlightBytes);
 
-  /** First contact, or any contact: records the SN (pending when unknown) and its address. */
-  const contact = async (req: PushRequest, sn: string, reportedVersion: string | null = null): Promise<TerminalLookup | undefined> => {
-    const pushVersion = (req.query.get('pushver') ?? reportedVersion)?.slice(0, 32) ?? null;
-    await noteContact(db, { serialNumber: sn, address: req.address, pushVersion });
+  const limiter = new SerialRateLimiter(ctx.config.pushRatePerSecond, ctx.config.pushRateBurst);
+
+  const versionOf = (req: PushRequest, reported: string | null = null) => (req.query.get('pushver') ?? reported)?.slice(0, 32) ?? null;
+
+  /**
+   * The terminal read fresh. An unknown or pending SN is recorded (first contact, always kept:
+   * db/repositories/push.ts noteContact); a registered one is noted only once admitted.
+   */
+  const fresh = async (req: PushRequest, sn: string, reportedVersion: string | null = null): Promise<TerminalLookup | undefined> => {
+    cache.forget(sn);
+    const terminal = await findTerminal(db, sn);
+    if (terminal?.device_id) return terminal;
+    await noteContact(db, { serialNumber: sn, address: req.address, pushVersion: versionOf(req, reportedVersion) });
     return findTerminal(db, sn);
+  };
+
+  const conflictWindow = ctx.config.pushConflictWindowSeconds;
+
+  /** From the cache when it admits the call as it stands; else read fresh (refusals are always read fresh). */
+  const lookup = async (req: PushRequest, sn: string): Promise<TerminalLookup | undefined> => {
+    const cached = await cache.lookup(sn);
+    if (cached?.device_id && !cached.disabled && addressAllowed(cached, req.address) && verdictOf(cached, req, conflictWindow) === 'ok') return cached;
+    return fresh(req, sn);
+  };
+
+  /**
+   * A registered, enabled terminal calling from where it is (issue #33 §4), or the refusal: not
+   * approved, disabled, outside its allowed networks, from an address it is not bound to, or
+   * without its RegistryCode's token. A held call is remembered as a claim (shown to staff) and
+   * answered `403 DEVICE NOT APPROVED`: the terminal keeps its punches, nothing is stored,
+   * no command is sent and no result applied.
+   */
+  const admit = async (terminal: TerminalLookup | undefined, req: PushRequest): Promise<TerminalLookup & { device_id: string; school_id: number }> => {
+    let known = approved(terminal, req.address);
+    let verdict = verdictOf(known, req, conflictWindow);
+    if (verdict === 'bind') {
+      if (await bindAddress(db, known.serial_number, req.address!)) {
+        cache.forget(known.serial_number);
+        logger.info({ sn: known.serial_number, address: req.address }, 'push: terminal bound to the address of its first call');
+        return { ...known, bound_address: req.address };
+      }
+      // Another call bound it first: judged against that one.
+      known = approved(await findTerminal(db, known.serial_number), req.address);
+      verdict = verdictOf(known, req, conflictWindow);
+    }
+    if (verdict === 'conflict') {
+      await markConflict(db, known.serial_number, conflictWindow);
+      cache.forget(known.serial_number);
+      logger.warn({ sn: known.serial_number, address: req.address }, 'push: serial number used from two places at once');
+      if (!trusted(known)) throw NOT_APPROVED;
+      verdict = 'ok';
+    }
+    if (verdict === 'ok') {
+      if (!known.registry_token_required && known.registry_code && tokenValid(known, req.token)) {
+        await requireRegistryToken(db, known.serial_number);
+        cache.forget(known.serial_number);
+      }
+      return known;
+    }
+    const { conflict } = await recordAddressClaim(db, {
+      serialNumber: known.serial_number, address: req.address, withoutToken: verdict === 'no_token', windowSeconds: conflictWindow,
+    });
+    // This process reads it again at once (the others at the NOTIFY): the bound address's next call sees the claim.
+    cache.forget(known.serial_number);
+    logger.warn({ sn: known.serial_number, address: req.address, bound: known.bound_address, verdict, conflict }, 'push: call held (not where the terminal is bound)');
+    throw NOT_APPROVED;
   };
 
   // Handshake (docs/protocol/push.md §3). A pending terminal gets its options too, so that it can report its
   // model and firmware (options upload, INFO); its uploads are refused until it is approved.
   const handshake: Route = async (req) => {
     const sn = serialOf(req);
-    const terminal = await contact(req, sn);
+    let terminal = await fresh(req, sn);
     if (terminal?.disabled) throw DISABLED;
-    if (terminal?.device_id && !addressAllowed(terminal, req.address)) throw NOT_APPROVED;
-    cache.forget(sn);
+    if (terminal?.device_id) {
+      terminal = await admit(terminal, req);
+      await noteContact(db, { serialNumber: sn, address: req.address, pushVersion: versionOf(req) });
+    }
     const timezone = terminal?.device_id ? terminal.timezone : 'UTC';
     const timeZone = pushTimeZone(timezone, new Date());
     if (terminal?.device_id) await noteTimeZoneSent(db, sn, timeZone.minutes);
     if (isPush3(req.query)) {
       // Its cue to register (PUSH 3.x §7.1): an unknown or pending terminal posts /iclock/registry next.
       if (!terminal?.device_id) return new PushAnswer(200, 'OK');
-      return new PushAnswer(200, ['registry=ok', `RegistryCode=${registryCode(terminal.device_id)}`, ...push3Options(terminal, req, timeZone.option)].join('\n') + '\n');
+      const codes = await issueRegistryCode(db, sn, freshRegistryCode());
+      cache.forget(sn);
+      return new PushAnswer(200, ['registry=ok', `RegistryCode=${codes!.code}`, ...push3Options(terminal, req, timeZone.option, codes!.sessionId)].join('\n') + '\n');
     }
     return new PushAnswer(200, [
       `GET OPTION FROM: ${sn}`,
@@ -184,21 +299,21 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
     const sn = serialOf(req);
     const table = tableOf(req);
     const text = bodyText(req);
-    // A registered terminal from the cache (disabling, moving or approving one NOTIFYs every api
-    // process, which drops it); an unknown or pending one is recorded and read fresh.
-    let terminal = await cache.lookup(sn);
-    // A refusal is always read fresh: staff who just approved, enabled or widened the allow-list are obeyed at once.
-    if (terminal?.device_id && !terminal.disabled && addressAllowed(terminal, req.address)) cache.noteSeen(sn, req.address);
-    else {
-      terminal = await contact(req, sn);
-      cache.forget(sn);
-    }
+    // A registered terminal from the cache (disabling, moving, approving or confirming one NOTIFYs
+    // every api process, which drops it); an unknown or pending one is recorded and read fresh.
+    const terminal = await lookup(req, sn);
     if (table === 'OPTIONS') {
       if (terminal?.disabled) throw DISABLED;
+      // A registered terminal's options only from where it is; a pending one's are bounded (recordOptions).
+      if (terminal?.device_id) {
+        await admit(terminal, req);
+        cache.noteSeen(sn, req.address);
+      }
       await recordOptions(db, sn, parseOptions(text));
       return new PushAnswer(200, 'OK: 1');
     }
-    const known = approved(terminal, req.address);
+    const known = await admit(terminal, req);
+    cache.noteSeen(sn, req.address);
     if (table === 'ATTLOG') return acceptPunches(req, known, 'ATTLOG');
     if (table === 'RTLOG') return acceptPunches(req, known, 'rtlog');
     if (table === 'OPERLOG' || table === 'USERINFO') return acceptOperlog(req, known, text);
@@ -272,15 +387,11 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
   const getrequest: Route = async (req) => {
     const sn = serialOf(req);
     const address = req.address;
-    let terminal = await cache.lookup(sn);
-    if (!terminal?.device_id || terminal.disabled || !addressAllowed(terminal, address)) {
-      // Unknown, pending or refused: read fresh (and recorded), as uploads do.
-      terminal = await contact(req, sn);
-      cache.forget(sn);
-    }
+    const terminal = await lookup(req, sn);
     if (terminal?.disabled) throw DISABLED;
     if (!terminal?.device_id) return new PushAnswer(200, 'OK');
-    if (!addressAllowed(terminal, address)) throw NOT_APPROVED;
+    // Held (another address, or without its token): no command, so no roster, leaves for it.
+    await admit(terminal, req);
     cache.noteSeen(sn, address);
     // Some firmware report themselves on every poll: INFO=<firmware>,<users>,<fingerprints>,<punches>,<ip>,…
     const info = req.query.get('INFO');
@@ -327,7 +438,9 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
   // Command results (docs/protocol/push.md §5): one per ID= line; a result may span several lines (shared/protocol/push.ts).
   const devicecmd: Route = async (req) => {
     const sn = serialOf(req);
-    const terminal = approved(await findTerminal(db, sn), req.address);
+    // Results are applied only from where the terminal is: a stranger cannot mark its commands done.
+    const terminal = await admit(await findTerminal(db, sn), req);
+    cache.noteSeen(sn, req.address);
     const results = parseCommandResults(bodyText(req));
     const { ignored } = await db.transaction().execute(async (trx) => {
       const outcome = await recordCommandResults(trx, terminal.device_id, results);
@@ -349,24 +462,33 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
   const registry: Route = async (req) => {
     const sn = serialOf(req);
     const options = parseOptions(bodyText(req));
-    const terminal = await contact(req, sn, options.PushVersion ?? options.pushver ?? null);
+    const version = options.PushVersion ?? options.pushver ?? null;
+    const terminal = await fresh(req, sn, version);
     if (terminal?.disabled) throw DISABLED;
+    if (terminal?.device_id) {
+      await admit(terminal, req);
+      await noteContact(db, { serialNumber: sn, address: req.address, pushVersion: versionOf(req, version) });
+    }
     await recordOptions(db, sn, options);
     if (!isPush3(req.query, options)) return new PushAnswer(200, 'OK: 1');
-    const known = approved(terminal, req.address);
+    approved(terminal, req.address);
+    // The same code at every registration of this terminal (it is the base of its token).
+    const codes = await issueRegistryCode(db, sn, freshRegistryCode());
     cache.forget(sn);
-    return new PushAnswer(200, `RegistryCode=${registryCode(known.device_id)}`);
+    return new PushAnswer(200, `RegistryCode=${codes!.code}`);
   };
 
   // PUSH 3.x reads its options here after registering (what a 2.x terminal reads at the handshake).
   const pushOptions: Route = async (req) => {
     const sn = serialOf(req);
-    const terminal = await contact(req, sn);
-    if (terminal?.disabled) throw DISABLED;
-    if (!terminal?.device_id || !addressAllowed(terminal, req.address)) return new PushAnswer(200, 'OK');
+    const found = await fresh(req, sn);
+    if (found?.disabled) throw DISABLED;
+    if (!found?.device_id) return new PushAnswer(200, 'OK');
+    const terminal = await admit(found, req);
     const timeZone = pushTimeZone(terminal.timezone, new Date());
     await noteTimeZoneSent(db, sn, timeZone.minutes);
-    return new PushAnswer(200, push3Options(terminal, req, timeZone.option).join('\n') + '\n');
+    const codes = await issueRegistryCode(db, sn, freshRegistryCode());
+    return new PushAnswer(200, push3Options(terminal, req, timeZone.option, codes!.sessionId).join('\n') + '\n');
   };
 
   // A data query's answer (PUSH 3.x `querydata`) or anything else posted here: kept like an
@@ -374,8 +496,10 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
   const harmless: Route = async (req) => {
     const sn = serialOf(req);
     if (req.body.length === 0) return new PushAnswer(200, 'OK');
-    const terminal = await findTerminal(db, sn);
-    if (terminal?.device_id && !terminal.disabled && addressAllowed(terminal, req.address)) {
+    const found = await findTerminal(db, sn);
+    if (found?.device_id && !found.disabled) {
+      // Kept only from where the terminal is; from elsewhere, refused (and shown as a claim).
+      const terminal = await admit(found, req);
       const name = req.query.get('tablename')?.replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 30);
       await storeUpload(db, { deviceId: terminal.device_id, table: `querydata${name ? `:${name}` : ''}`, body: req.body, sha256: sha256(req.body) });
     }
@@ -404,17 +528,20 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
   };
 
   /** Who calls, read before the body: a registered terminal calling from an allowed address, or not. */
-  const callerOf = async (sn: string | null, address: string | null): Promise<Caller | 'bad_sn'> => {
+  const callerOf = async (sn: string | null, address: string | null, token: string | null): Promise<Caller | 'bad_sn'> => {
     if (!isSerialNumber(sn)) return 'bad_sn';
     const terminal = await cache.lookup(sn);
     if (terminal?.disabled) return 'disabled';
-    return terminal?.device_id && addressAllowed(terminal, address) ? 'registered' : 'unregistered';
+    if (!terminal?.device_id || !addressAllowed(terminal, address)) return 'unregistered';
+    // Held calls are read like a stranger's: their uploads are refused unread.
+    const verdict = verdictOf(terminal, { query: EMPTY_QUERY, body: EMPTY, address, token }, conflictWindow);
+    return verdict === 'held' || verdict === 'no_token' || (verdict === 'conflict' && !trusted(terminal)) ? 'unregistered' : 'registered';
   };
 
-  const admitAndAnswer = async (route: Route, req: IncomingMessage, res: ServerResponse, call: { query: URLSearchParams; address: string | null; path: string }) => {
+  const admitAndAnswer = async (route: Route, req: IncomingMessage, res: ServerResponse, call: { query: URLSearchParams; address: string | null; token: string | null; path: string }) => {
     let caller: Caller | 'bad_sn';
     try {
-      caller = await callerOf(call.query.get('SN') ?? call.query.get('sn'), call.address);
+      caller = await callerOf(call.query.get('SN') ?? call.query.get('sn'), call.address, call.token);
     } catch (err) {
       logger.error({ err, path: call.path }, 'push: caller not looked up; nothing read');
       return send(res, new PushAnswer(503, 'SERVER BUSY', { Connection: 'close', 'Retry-After': String(ctx.config.importRetryAfterSeconds) }));
@@ -425,7 +552,7 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
     if (!read.ok) return send(res, new PushAnswer(read.status, read.text, read.headers));
     // Refused unread: the route gives its refusal (and records the contact), and the rest of the body is not waited for.
     if (limit === 0 && req.headers['content-length'] !== '0') res.setHeader('Connection', 'close');
-    await answer(route, { query: call.query, body: read.body, address: call.address }, res, call.path);
+    await answer(route, { query: call.query, body: read.body, address: call.address, token: call.token }, res, call.path);
   };
 
   return (req, res) => {
@@ -451,14 +578,25 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
       }
     }
     if (address?.startsWith('::ffff:')) address = address.slice(7);
+    // Calls per serial number (issue #33 §4): past the bucket, come back later; nothing read or written.
+    const sn = query.get('SN') ?? query.get('sn');
+    if (isSerialNumber(sn)) {
+      const wait = limiter.take(sn);
+      if (wait > 0) {
+        if (method === 'GET') req.resume();
+        send(res, new PushAnswer(503, 'SERVER BUSY', { 'Retry-After': String(wait), ...(method !== 'GET' && { Connection: 'close' }) }));
+        return true;
+      }
+    }
+    const token = tokenOf(req.headers.cookie);
     if (method === 'GET') {
       req.resume();
-      void answer(route, { query, body: EMPTY, address }, res, path);
+      void answer(route, { query, body: EMPTY, address, token }, res, path);
       return true;
     }
     // Terminals send text under any content type; the body is read as raw bytes, decoded as UTF-8,
     // once the caller is known to be allowed to send it (api/push/body.ts).
-    void admitAndAnswer(route, req, res, { query, address, path });
+    void admitAndAnswer(route, req, res, { query, address, token, path });
     return true;
   };
 }
@@ -467,7 +605,7 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
  * The option list of a Security PUSH 3.x terminal (its handshake after `registry=ok`, and
  * /iclock/push): the same settings as a 2.x handshake under the names this firmware reads.
  */
-function push3Options(terminal: TerminalLookup & { device_id: string | null }, req: PushRequest, timeZone: number): string[] {
+function push3Options(terminal: TerminalLookup & { device_id: string | null }, req: PushRequest, timeZone: number, sessionId: string): string[] {
   const version = req.query.get('pushver');
   return [
     `ServerVersion=${SERVER_VERSION}`,
@@ -479,11 +617,12 @@ function push3Options(terminal: TerminalLookup & { device_id: string | null }, r
     'TransInterval=1',
     'TransTables=User Transaction',
     'Realtime=1',
-    `SessionID=${sha256(`push-session:${terminal.device_id}`).slice(0, 32).toUpperCase()}`,
+    `SessionID=${sessionId}`,
     'TimeoutSec=10',
     `TimeZone=${timeZone}`,
   ];
 }
 
 const EMPTY = Buffer.alloc(0);
+const EMPTY_QUERY = new URLSearchParams();
 const IDLE = new PushAnswer(200, 'OK');

@@ -7,7 +7,8 @@ import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import { allowedNetworksOf, findDevice, updateDevice } from '../../db/repositories/devices.js';
 import {
-  cancelCommand, deletePendingTerminal, listCommands, listPendingTerminals, listUploads, queueCommands, registerTerminal, rosterDifferences, terminalState, updateTerminalSettings,
+  addressConfirmations, cancelCommand, confirmAddress, deletePendingTerminal, listCommands, listPendingTerminals, listUploads, queueCommands, registerTerminal, rosterDifferences,
+  terminalState, updateTerminalSettings,
 } from '../../db/repositories/push.js';
 import { findSchool } from '../../db/repositories/schools.js';
 import { generateDeviceSecret, hashDeviceSecret } from '../../shared/auth/device-secret.js';
@@ -20,6 +21,7 @@ import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';
 import { assertInScope } from '../http/scope.js';
 import { notifyTerminal } from '../push/poll-cache.js';
+import { ADDRESS_BINDINGS } from '../push/address.js';
 import { PUSH_COMMANDS } from '../push/commands.js';
 import { errors, pageOf, timestamp, uuidParam } from '../schemas/common.js';
 import { deviceSchema } from '../schemas/resources.js';
@@ -40,6 +42,9 @@ const cidr = z.string().max(64).refine((value) => {
 }, 'expected an IP address or a CIDR network such as 192.168.1.0/24');
 const timezone = z.string().max(64).refine(isValidTimeZone, 'not an IANA timezone');
 const serialNumber = z.string().regex(SERIAL_NUMBER, '1–64 characters A-Z a-z 0-9');
+const addressBinding = z.enum(ADDRESS_BINDINGS).describe(
+  'How the terminal is bound to the address it calls from (docs/SECURITY.md, /iclock): exact, network (the /24 or /64 around it, the default) or off. '
+  + 'Bound to the address it was pending at when approved, else to its first call; a call from elsewhere is held until staff confirm the address');
 
 const registerBody = z.strictObject({
   serial_number: serialNumber,
@@ -48,6 +53,7 @@ const registerBody = z.strictObject({
   timezone: timezone.optional().describe('Only when it differs from the school\'s'),
   allowed_networks: z.array(cidr).max(32).optional().describe('Source networks the terminal may call from; absent: any'),
   delay_seconds: z.number().int().min(1).max(3600).optional().describe('Seconds between command polls (handshake Delay=), default 10'),
+  address_binding: addressBinding.optional(),
 });
 const updateBody = z.strictObject({
   school_id: z.number().int().positive().optional().describe('Moves the terminal: punches it sends from now on belong to the new school; those held stay where they are'),
@@ -55,6 +61,7 @@ const updateBody = z.strictObject({
   timezone: timezone.nullable().optional(),
   allowed_networks: z.array(cidr).max(32).nullable().optional(),
   delay_seconds: z.number().int().min(1).max(3600).optional(),
+  address_binding: addressBinding.optional(),
 });
 
 const pendingSchema = z.object({
@@ -94,6 +101,19 @@ const terminalSchema = z.object({
   stamps: z.object({ ATTLOG: z.number().int(), OPERLOG: z.number().int(), ATTPHOTO: z.number().int() }),
   delay_seconds: z.number().int(),
   allowed_networks: z.array(z.string()).nullable(),
+  binding: z.object({
+    mode: addressBinding,
+    bound_address: z.string().nullable().describe('Where its calls must come from; null: bound at its next call'),
+    confirmed: z.boolean().describe('Staff confirmed it (approving the pending terminal seen there, or POST …/address)'),
+    bound_seen_at: timestamp.nullable(),
+    claimed_address: z.string().nullable().describe('Another address that called for it: its calls are held'),
+    claimed_since: timestamp.nullable(),
+    claimed_at: timestamp.nullable(),
+    conflict_at: timestamp.nullable().describe('The bound address kept calling while the other one did: two places at once'),
+    registry_token_required: z.boolean().describe('Security PUSH 3.x: it sends the token of its RegistryCode, so every call must'),
+    confirmations: z.array(z.object({ address: z.string(), previous_address: z.string().nullable(), confirmed_at: timestamp, confirmed_by: z.string().nullable() }))
+      .describe('Who confirmed which address, newest first'),
+  }),
 }).meta({ id: 'PushTerminal' });
 
 /** Of each kept upload's body, this much is shown (a terminal's upload is at most PUSH_MAX_BODY_BYTES). */
@@ -150,7 +170,7 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
       if (!(await findSchool(trx, body.school_id))) throw validationFailed([{ field: 'body.school_id', message: 'no such school' }]);
       const deviceId = await registerTerminal(trx, {
         serialNumber: body.serial_number, schoolId: body.school_id, name: body.name, timezone: body.timezone ?? null,
-        allowedNetworks: body.allowed_networks ?? null, delaySeconds: body.delay_seconds,
+        allowedNetworks: body.allowed_networks ?? null, delaySeconds: body.delay_seconds, addressBinding: body.address_binding,
         // Never used by the PUSH protocol (terminals know only their SN); kept so the column's rule holds.
         secretHash: hashDeviceSecret(generateDeviceSecret()),
       });
@@ -161,7 +181,7 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
   });
 
   api.add({
-    method: 'patch', path: '/api/push/terminals/:id', summary: 'Move a PUSH terminal, change its timezone, allow-list or poll delay', tags: ['push'], auth: 'backoffice',
+    method: 'patch', path: '/api/push/terminals/:id', summary: 'Move a PUSH terminal, change its timezone, allow-list, address binding or poll delay', tags: ['push'], auth: 'backoffice',
     params: uuidParam, body: updateBody,
     responses: { 200: { description: 'Updated', schema: deviceSchema }, ...errors(401, 403, 404, 422) },
     async handler({ params, body, db, auth }) {
@@ -174,9 +194,26 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
         ...(body.timezone !== undefined && { timezone: body.timezone }),
         ...(body.allowed_networks !== undefined && { allowed_networks: body.allowed_networks }),
       });
-      await updateTerminalSettings(trx, device.id, { delaySeconds: body.delay_seconds, movedSchool: body.school_id !== undefined && body.school_id !== device.school_id });
+      await updateTerminalSettings(trx, device.id, {
+        delaySeconds: body.delay_seconds, movedSchool: body.school_id !== undefined && body.school_id !== device.school_id, addressBinding: body.address_binding,
+      });
       await notifyTerminal(trx, { serialNumber: device.serial_number!, deviceId: device.id });
       return reply.ok(updated);
+    },
+  });
+
+  api.add({
+    method: 'post', path: '/api/push/terminals/:id/address',
+    summary: 'Confirm where a PUSH terminal is: its bound address (the other caller is dismissed) or the one that claimed it (the binding moves); held calls from it go through again',
+    tags: ['push'], auth: 'backoffice',
+    params: uuidParam, body: z.strictObject({ address: z.string().min(1).max(64).describe('The bound or the claimed address, as GET /api/devices/:id/push shows them') }),
+    responses: { 200: { description: 'Confirmed', schema: deviceSchema }, ...errors(401, 403, 404, 409, 422) },
+    async handler({ params, body, db, auth }) {
+      const trx = db;
+      const device = await pushDeviceInScope(trx, auth, params.id);
+      const done = await confirmAddress(trx, device.id, body.address, auth.staffId);
+      if (!done) throw new Problem('conflict', `${body.address} is neither the address the terminal is bound to nor the one that claimed it (it may have changed since)`);
+      return reply.ok(await findDevice(trx, device.id));
     },
   });
 
@@ -194,6 +231,11 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
         model: state.model, firmware: state.firmware, push_version: state.push_version, options: state.options,
         stamps: { ATTLOG: Number(state.attlog_stamp), OPERLOG: Number(state.operlog_stamp), ATTPHOTO: Number(state.attphoto_stamp) },
         delay_seconds: state.delay_seconds, allowed_networks: allowedNetworks,
+        binding: {
+          mode: state.address_binding, bound_address: state.bound_address, confirmed: state.bound_confirmed, bound_seen_at: state.bound_seen_at,
+          claimed_address: state.claimed_address, claimed_since: state.claimed_since, claimed_at: state.claimed_at, conflict_at: state.conflict_at,
+          registry_token_required: state.registry_token_seen_at !== null, confirmations: await addressConfirmations(db, params.id),
+        },
       });
     },
   });

@@ -52,6 +52,8 @@ export const deviceSchema = z.object({
   protocol: z.enum(['v4', 'push']).describe('v4 (docs/protocol/v4.md) or push (ZKTeco-compatible iclock terminal, docs/protocol/push.md)'),
   serial_number: z.string().nullable().describe('PUSH terminals: the SN the terminal identifies itself with'),
   timezone: z.string().nullable().describe('The device\'s own timezone when it differs from its school\'s'),
+  address_alert: z.enum(['address_changed', 'address_conflict']).nullable()
+    .describe('PUSH terminals: it called from an address it is not bound to (address_changed), or from two at once (address_conflict); such calls are held until staff confirm an address (POST /api/push/terminals/:id/address)'),
   created_at: timestamp,
   updated_at: timestamp,
 }).meta({ id: 'Device' });

@@ -1,6 +1,7 @@
 // Device health for the backoffice: each channel's status flag and last acknowledged sync, and
 // the devices that need attention: an import stuck in status 1, a package left unacknowledged
-// in status 2, silent for longer than its sync interval, or its clock off (shared/devices/attention.ts).
+// in status 2, silent for longer than its sync interval, its clock off, or a PUSH terminal's calls
+// held from an address it is not bound to (shared/devices/attention.ts).
 import { sql } from 'kysely';
 import { CLOCK_SUSPECT_SKEW_SECONDS, SYNC_STATUS } from '../../shared/protocol/codes.js';
 import type { AttentionThresholds } from '../../shared/devices/attention.js';
@@ -53,6 +54,7 @@ export async function listDevicesNeedingAttention(db: DbOrTrx, opts: { schoolId:
           OR (st.status = ${SYNC_STATUS.ready} AND st.changed_at < now() - make_interval(secs => ${opts.ackStuckAfterSeconds})))`)),
       sql<boolean>`devices.last_seen_at < now() - make_interval(secs => devices.sync_interval_seconds)`,
       sql<boolean>`abs(devices.clock_skew_seconds) > ${CLOCK_SUSPECT_SKEW_SECONDS}`,
+      sql<boolean>`devices.address_alert IS NOT NULL`,
     ]))
     .orderBy('devices.id').limit(opts.limit);
   if (opts.schoolId !== null) q = q.where('devices.school_id', '=', opts.schoolId);

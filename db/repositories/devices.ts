@@ -7,7 +7,7 @@ export const DEVICE_PUBLIC = [
   'devices.id', 'devices.school_id', 'devices.name', 'devices.kind', 'devices.disabled_at', 'devices.sync_interval_seconds',
   'devices.last_seen_at', 'devices.last_synced_at', 'devices.last_device_clock', 'devices.clock_skew_seconds', 'devices.firmware',
   'devices.reported_timezone', 'devices.pending_records', 'devices.roster_version', 'devices.created_at', 'devices.updated_at',
-  'devices.protocol', 'devices.serial_number', 'devices.timezone',
+  'devices.protocol', 'devices.serial_number', 'devices.timezone', 'devices.address_alert',
 ] as const;
 export type PublicDevice = Omit<Device, 'secret_hash' | 'reported_settings' | 'allowed_networks'>;
 

@@ -50,6 +50,8 @@ export interface DeviceFigures {
   ack_overdue: number;
   silent: number;
   clock_off: number;
+  address_changed: number;
+  address_conflict: number;
 }
 
 export async function deviceFigures(db: DbOrTrx, t: AttentionThresholds): Promise<DeviceFigures> {
@@ -61,15 +63,19 @@ export async function deviceFigures(db: DbOrTrx, t: AttentionThresholds): Promis
         EXISTS (SELECT 1 FROM sync_states st WHERE st.device_id = devices.id AND st.status = ${SYNC_STATUS.ready}
                 AND st.changed_at < now() - make_interval(secs => ${t.ackStuckAfterSeconds})) AS ack_overdue,
         coalesce(devices.last_seen_at < now() - make_interval(secs => devices.sync_interval_seconds), false) AS silent,
-        coalesce(abs(devices.clock_skew_seconds) > ${CLOCK_SUSPECT_SKEW_SECONDS}, false) AS clock_off
+        coalesce(abs(devices.clock_skew_seconds) > ${CLOCK_SUSPECT_SKEW_SECONDS}, false) AS clock_off,
+        devices.address_alert IS NOT DISTINCT FROM 'address_changed' AS address_changed,
+        devices.address_alert IS NOT DISTINCT FROM 'address_conflict' AS address_conflict
       FROM devices)
     SELECT count(*) FILTER (WHERE enabled)::int AS enabled,
            count(*) FILTER (WHERE NOT enabled)::int AS disabled,
-           count(*) FILTER (WHERE enabled AND (stuck_processing OR ack_overdue OR silent OR clock_off))::int AS needing_attention,
+           count(*) FILTER (WHERE enabled AND (stuck_processing OR ack_overdue OR silent OR clock_off OR address_changed OR address_conflict))::int AS needing_attention,
            count(*) FILTER (WHERE enabled AND stuck_processing)::int AS stuck_processing,
            count(*) FILTER (WHERE enabled AND ack_overdue)::int AS ack_overdue,
            count(*) FILTER (WHERE enabled AND silent)::int AS silent,
-           count(*) FILTER (WHERE enabled AND clock_off)::int AS clock_off
+           count(*) FILTER (WHERE enabled AND clock_off)::int AS clock_off,
+           count(*) FILTER (WHERE enabled AND address_changed)::int AS address_changed,
+           count(*) FILTER (WHERE enabled AND address_conflict)::int AS address_conflict
     FROM d`.execute(db);
   return result.rows[0];
 }

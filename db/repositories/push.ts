@@ -4,7 +4,7 @@
 import { sql } from 'kysely';
 import { PUSH_SESSION_CHANNEL } from '../../shared/protocol/push.js';
 import type { Db, DbOrTrx, Trx } from '../database.js';
-import type { PushCommandSource, PushCommandStatus } from '../schema/index.js';
+import type { AddressBinding, PushCommandSource, PushCommandStatus } from '../schema/index.js';
 
 /** Queuing a command or changing a terminal NOTIFYs this channel; api processes drop what they cached (api/push/poll-cache.ts). */
 export const PUSH_NOTIFY_CHANNEL = 'push_terminals';
@@ -30,6 +30,19 @@ export interface TerminalLookup {
   operlog_stamp: number;
   attphoto_stamp: number;
   delay_seconds: number;
+  /** How it is bound to the address it calls from ('off': not at all). */
+  address_binding: AddressBinding;
+  /** Null: bound at its next admitted call. */
+  bound_address: string | null;
+  bound_confirmed: boolean;
+  /** The bound address kept calling while another one claimed the SN (until staff confirm one). */
+  conflict: boolean;
+  /** The last call of another address for it (held); null once staff confirmed an address. */
+  claimed_at: Date | null;
+  /** Security PUSH 3.x: what it was given at registration, and whether its calls must carry their token. */
+  registry_code: string | null;
+  session_id: string | null;
+  registry_token_required: boolean;
 }
 
 /** One read: the terminal (registered or pending) and its device; undefined for an SN never seen. */
@@ -38,7 +51,8 @@ export async function findTerminal(db: DbOrTrx, serialNumber: string): Promise<T
     .leftJoin('devices as d', 'd.id', 't.device_id')
     .leftJoin('schools as s', 's.id', 'd.school_id')
     .select(['t.serial_number', 't.device_id', 'd.school_id', 'd.disabled_at', 'd.timezone', 's.timezone as school_timezone', 'd.allowed_networks',
-      't.attlog_stamp', 't.operlog_stamp', 't.attphoto_stamp', 't.delay_seconds'])
+      't.attlog_stamp', 't.operlog_stamp', 't.attphoto_stamp', 't.delay_seconds', 't.address_binding', 't.bound_address', 't.bound_confirmed', 't.conflict_at',
+      't.registry_code', 't.session_id', 't.registry_token_seen_at', 't.claimed_at'])
     .where('t.serial_number', '=', serialNumber)
     .executeTakeFirst();
   if (!row) return undefined;
@@ -46,28 +60,61 @@ export async function findTerminal(db: DbOrTrx, serialNumber: string): Promise<T
     serial_number: row.serial_number, device_id: row.device_id, school_id: row.school_id, disabled: row.disabled_at !== null,
     timezone: row.timezone ?? row.school_timezone ?? 'UTC', allowed_networks: row.allowed_networks,
     attlog_stamp: Number(row.attlog_stamp), operlog_stamp: Number(row.operlog_stamp), attphoto_stamp: Number(row.attphoto_stamp),
-    delay_seconds: row.delay_seconds,
+    delay_seconds: row.delay_seconds, address_binding: row.address_binding, bound_address: row.bound_address, bound_confirmed: row.bound_confirmed,
+    conflict: row.conflict_at !== null, claimed_at: row.claimed_at, registry_code: row.registry_code, session_id: row.session_id, registry_token_required: row.registry_token_seen_at !== null,
   };
 }
 
+/** Pending terminals calling from one address kept at most: a flood from one address evicts its own oldest. */
+export const MAX_PENDING_PER_ADDRESS = 20;
+/** A pending terminal not heard from for this long is forgotten (it is pending again if it calls again). */
+export const PENDING_EXPIRY_DAYS = 7;
+
 /**
- * A terminal called: records an unknown SN as pending (within MAX_PENDING_TERMINALS), notes the
- * address and push version, and the device's last_seen_at, at most every 10 s per terminal.
+ * A terminal called: notes the address and push version, and the device's last_seen_at, at most
+ * every 10 s per terminal. An unknown SN is recorded as pending, always (issue #33 §5): expired
+ * pending terminals are dropped first, then, to make room, the least recently seen one of its
+ * address when that address holds MAX_PENDING_PER_ADDRESS, else the least recently seen of all
+ * when there are MAX_PENDING_TERMINALS. A flood of made-up SNs thus churns its own entries and
+ * never keeps a real terminal's first contact out.
  */
 export async function noteContact(db: Db, contact: { serialNumber: string; address: string | null; pushVersion: string | null }): Promise<void> {
+  const known = await db.selectFrom('push_terminals').select('serial_number').where('serial_number', '=', contact.serialNumber).executeTakeFirst();
+  if (!known) {
+    await db.transaction().execute(async (trx) => {
+      // One first contact at a time: the count and the eviction below stay true.
+      await sql`SELECT pg_advisory_xact_lock(hashtext('push_pending_terminals'))`.execute(trx);
+      await sql`DELETE FROM push_terminals WHERE device_id IS NULL AND last_seen_at < now() - make_interval(days => ${PENDING_EXPIRY_DAYS})`.execute(trx);
+      await sql`
+        DELETE FROM push_terminals WHERE serial_number IN (
+          SELECT serial_number FROM push_terminals WHERE device_id IS NULL AND address IS NOT DISTINCT FROM ${contact.address}
+          ORDER BY last_seen_at ASC NULLS FIRST OFFSET ${MAX_PENDING_PER_ADDRESS - 1}
+        ) AND device_id IS NULL
+      `.execute(trx);
+      await sql`
+        DELETE FROM push_terminals WHERE serial_number IN (
+          SELECT serial_number FROM push_terminals WHERE device_id IS NULL
+          ORDER BY last_seen_at DESC NULLS LAST OFFSET ${MAX_PENDING_TERMINALS - 1}
+        ) AND device_id IS NULL
+      `.execute(trx);
+      await sql`
+        INSERT INTO push_terminals (serial_number, last_seen_at, address, push_version)
+        VALUES (${contact.serialNumber}, now(), ${contact.address}, ${contact.pushVersion})
+        ON CONFLICT (serial_number) DO NOTHING
+      `.execute(trx);
+    });
+    return;
+  }
   await sql`
-    WITH upsert AS (
-      INSERT INTO push_terminals (serial_number, last_seen_at, address, push_version)
-      SELECT ${contact.serialNumber}, now(), ${contact.address}, ${contact.pushVersion}
-      WHERE EXISTS (SELECT 1 FROM push_terminals WHERE serial_number = ${contact.serialNumber})
-         OR (SELECT count(*) FROM push_terminals WHERE device_id IS NULL) < ${MAX_PENDING_TERMINALS}
-      ON CONFLICT (serial_number) DO UPDATE SET last_seen_at = now(), address = coalesce(EXCLUDED.address, push_terminals.address),
-        push_version = coalesce(EXCLUDED.push_version, push_terminals.push_version)
-      WHERE push_terminals.last_seen_at IS NULL OR push_terminals.last_seen_at < now() - interval '10 seconds'
-        OR push_terminals.address IS DISTINCT FROM EXCLUDED.address
+    WITH upd AS (
+      UPDATE push_terminals SET last_seen_at = now(), address = coalesce(${contact.address}, address),
+        push_version = coalesce(${contact.pushVersion}, push_version)
+      WHERE serial_number = ${contact.serialNumber}
+        AND (last_seen_at IS NULL OR last_seen_at < now() - interval '10 seconds' OR address IS DISTINCT FROM ${contact.address}
+          OR (${contact.pushVersion}::text IS NOT NULL AND push_version IS DISTINCT FROM ${contact.pushVersion}))
       RETURNING device_id
     )
-    UPDATE devices SET last_seen_at = now() FROM upsert WHERE devices.id = upsert.device_id
+    UPDATE devices SET last_seen_at = now() FROM upd WHERE devices.id = upd.device_id
   `.execute(db);
 }
 
@@ -76,6 +123,7 @@ export async function noteContact(db: Db, contact: { serialNumber: string; addre
  * locking rows of one table only, in serial-number order: an ATTLOG upload holds its device's
  * row (share) and its terminal's row (the cursor) at once, and one statement updating both
  * tables formed a deadlock with it (uploads answered 500 after PostgreSQL's deadlock timeout).
+ * Only admitted calls are noted here: their time is also the bound address's last call.
  */
 export async function noteContacts(db: Db, contacts: ReadonlyArray<{ serialNumber: string; address: string | null; at: Date }>): Promise<void> {
   if (contacts.length === 0) return;
@@ -88,22 +136,40 @@ export async function noteContacts(db: Db, contacts: ReadonlyArray<{ serialNumbe
     WHERE d.id = t.device_id
   `.execute(db);
   await sql`
-    UPDATE push_terminals t SET last_seen_at = greatest(t.last_seen_at, c.at), address = coalesce(c.address, t.address)
+    UPDATE push_terminals t SET last_seen_at = greatest(t.last_seen_at, c.at), address = coalesce(c.address, t.address),
+      bound_seen_at = CASE WHEN t.device_id IS NOT NULL THEN greatest(t.bound_seen_at, c.at) ELSE t.bound_seen_at END
     FROM unnest(${sns}::text[], ${sorted.map((c) => c.address)}::text[], ${ats}::timestamptz[]) AS c(sn, address, at)
     WHERE t.serial_number = c.sn
   `.execute(db);
 }
 
-/** An options upload (or an INFO answer, or /iclock/registry): merged into what the terminal reported. */
+/** Keys a terminal's reported options hold at most: a registered one, a pending one (issue #33 §5). */
+export const MAX_OPTION_KEYS = 256;
+export const MAX_PENDING_OPTION_KEYS = 32;
+
+/**
+ * An options upload (or an INFO answer, or /iclock/registry): merged into what the terminal
+ * reported, within MAX_OPTION_KEYS keys (MAX_PENDING_OPTION_KEYS while pending; parseOptions
+ * bounds each key and value): past it, only the keys it already holds are updated. Nothing is
+ * written when nothing changes. A pending terminal's row is thus a few KiB at most, however
+ * often and whatever it posts.
+ */
 export async function recordOptions(db: DbOrTrx, serialNumber: string, options: Record<string, string>): Promise<void> {
+  if (Object.keys(options).length === 0) return;
   const model = options['~DeviceName'] ?? options.DeviceName ?? null;
   // FirmVer: what Security PUSH 3.x firmware calls it in its registry.
   const firmware = options.FWVersion ?? options['~FWVersion'] ?? options.FirmVer ?? options['~FirmVer'] ?? null;
-  const row = await db.updateTable('push_terminals').set({
-    options: sql`coalesce(options, '{}'::jsonb) || ${JSON.stringify(options)}::jsonb`,
-    model: model ?? sql`model`,
-    firmware: firmware ?? sql`firmware`,
-  }).where('serial_number', '=', serialNumber).returning('device_id').executeTakeFirst();
+  const incoming = JSON.stringify(Object.fromEntries(Object.entries(options).slice(0, MAX_OPTION_KEYS)));
+  const merged = sql<string>`(SELECT CASE
+      WHEN (SELECT count(*) FROM jsonb_object_keys(coalesce(options, '{}'::jsonb) || ${incoming}::jsonb))
+        <= CASE WHEN device_id IS NULL THEN ${MAX_PENDING_OPTION_KEYS}::int ELSE ${MAX_OPTION_KEYS}::int END
+        THEN coalesce(options, '{}'::jsonb) || ${incoming}::jsonb
+      ELSE coalesce(options, '{}'::jsonb) || coalesce((SELECT jsonb_object_agg(key, value) FROM jsonb_each(${incoming}::jsonb) WHERE options ? key), '{}'::jsonb)
+    END)`;
+  const row = await db.updateTable('push_terminals').set({ options: merged, model: model ?? sql<string>`model`, firmware: firmware ?? sql<string>`firmware` })
+    .where('serial_number', '=', serialNumber)
+    .where(sql<boolean>`(options IS DISTINCT FROM ${merged} OR model IS DISTINCT FROM coalesce(${model}::text, model) OR firmware IS DISTINCT FROM coalesce(${firmware}::text, firmware))`)
+    .returning('device_id').executeTakeFirst();
   if (row?.device_id && firmware) await db.updateTable('devices').set({ firmware, updated_at: sql`now()` }).where('id', '=', row.device_id).execute();
 }
 
@@ -195,12 +261,14 @@ export interface PendingTerminal {
 export async function listPendingTerminals(db: DbOrTrx): Promise<PendingTerminal[]> {
   return db.selectFrom('push_terminals')
     .select(['serial_number', 'first_seen_at', 'last_seen_at', 'address', 'model', 'firmware', 'push_version'])
-    .where('device_id', 'is', null).orderBy('last_seen_at', 'desc').limit(MAX_PENDING_TERMINALS).execute();
+    .where('device_id', 'is', null).where(sql<boolean>`last_seen_at >= now() - make_interval(days => ${PENDING_EXPIRY_DAYS})`)
+    .orderBy('last_seen_at', 'desc').limit(MAX_PENDING_TERMINALS).execute();
 }
 
 export async function terminalState(db: DbOrTrx, deviceId: string) {
   return db.selectFrom('push_terminals')
-    .select(['serial_number', 'first_seen_at', 'last_seen_at', 'address', 'model', 'firmware', 'push_version', 'options', 'attlog_stamp', 'operlog_stamp', 'attphoto_stamp', 'delay_seconds', 'roster_version'])
+    .select(['serial_number', 'first_seen_at', 'last_seen_at', 'address', 'model', 'firmware', 'push_version', 'options', 'attlog_stamp', 'operlog_stamp', 'attphoto_stamp', 'delay_seconds', 'roster_version',
+      'address_binding', 'bound_address', 'bound_confirmed', 'bound_seen_at', 'claimed_address', 'claimed_since', 'claimed_at', 'conflict_at', 'registry_token_seen_at'])
     .where('device_id', '=', deviceId).executeTakeFirst();
 }
 
@@ -210,8 +278,9 @@ export async function terminalState(db: DbOrTrx, deviceId: string) {
  */
 export async function registerTerminal(trx: Trx, input: {
   serialNumber: string; schoolId: number; name: string; timezone: string | null; allowedNetworks: string[] | null; delaySeconds: number | undefined; secretHash: string;
+  addressBinding?: AddressBinding;
 }): Promise<string | undefined> {
-  const taken = await trx.selectFrom('push_terminals').select('device_id').where('serial_number', '=', input.serialNumber).forUpdate().executeTakeFirst();
+  const taken = await trx.selectFrom('push_terminals').select(['device_id', 'address']).where('serial_number', '=', input.serialNumber).forUpdate().executeTakeFirst();
   if (taken?.device_id) return undefined;
   const device = await trx.insertInto('devices').values({
     school_id: input.schoolId, name: input.name, kind: 'terminal', protocol: 'push', serial_number: input.serialNumber,
@@ -219,10 +288,138 @@ export async function registerTerminal(trx: Trx, input: {
     // PUSH terminals poll every few seconds; a terminal silent for 5 minutes needs attention.
     sync_interval_seconds: 300,
   }).returning('id').executeTakeFirstOrThrow();
-  await trx.insertInto('push_terminals').values({ serial_number: input.serialNumber, device_id: device.id, attlog_stamp: 0, operlog_stamp: 0, attphoto_stamp: 0, roster_version: 0, ...(input.delaySeconds !== undefined && { delay_seconds: input.delaySeconds }) })
-    .onConflict((oc) => oc.column('serial_number').doUpdateSet({ device_id: device.id, ...(input.delaySeconds !== undefined && { delay_seconds: input.delaySeconds }) }))
+  // Approving a pending terminal binds it to the address staff saw it call from (confirmed by
+  // that approval); one registered in advance is bound at its first call.
+  const bound = taken?.address ? { bound_address: taken.address, bound_confirmed: true, bound_seen_at: sql<Date>`now()` } : {};
+  const settings = {
+    ...(input.delaySeconds !== undefined && { delay_seconds: input.delaySeconds }),
+    ...(input.addressBinding !== undefined && { address_binding: input.addressBinding }),
+  };
+  await trx.insertInto('push_terminals').values({ serial_number: input.serialNumber, device_id: device.id, attlog_stamp: 0, operlog_stamp: 0, attphoto_stamp: 0, roster_version: 0, ...settings })
+    .onConflict((oc) => oc.column('serial_number').doUpdateSet({
+      device_id: device.id, ...settings, ...bound,
+      // What it posted while pending was bounded for a stranger; it starts afresh as a known terminal.
+      claimed_address: null, claimed_since: null, claimed_at: null, conflict_at: null, registry_code: null, session_id: null, registry_token_seen_at: null,
+    }))
     .execute();
   return device.id;
+}
+
+// ---- the address a terminal is bound to, and its RegistryCode ---------------------------------
+
+/** Binds a terminal that has no bound address yet to this one (its first admitted call). False when another call bound it first. */
+export async function bindAddress(db: DbOrTrx, serialNumber: string, address: string): Promise<boolean> {
+  const r = await db.updateTable('push_terminals').set({ bound_address: address, bound_seen_at: sql`now()` })
+    .where('serial_number', '=', serialNumber).where('device_id', 'is not', null).where('bound_address', 'is', null).executeTakeFirst();
+  if (Number(r.numUpdatedRows) === 0) return false;
+  await notifyTerminal(db, { serialNumber });
+  return true;
+}
+
+/**
+ * A call for this terminal from an address it is not bound to, or without the token it carries
+ * (`withoutToken`): held by the caller, remembered here as a claim. A claim while the bound
+ * address kept calling after the claim began (or one without the token: the terminal itself
+ * carries it) is a conflict. The device's `address_alert` says which, for the dashboard; a new
+ * conflict makes every api process read the terminal again (its bound address is held too until
+ * staff confirm one, unless they confirmed it already). Written at most every 10 s per address.
+ */
+export async function recordAddressClaim(db: Db, claim: { serialNumber: string; address: string | null; withoutToken: boolean; windowSeconds: number }): Promise<{ conflict: boolean }> {
+  const rows = await sql<{ device_id: string; conflict: boolean; was_conflict: boolean; new_claim: boolean }>`
+    WITH old AS (
+      SELECT serial_number, conflict_at FROM push_terminals WHERE serial_number = ${claim.serialNumber} AND device_id IS NOT NULL FOR UPDATE
+    ), upd AS (
+      UPDATE push_terminals t SET
+        claimed_since = CASE WHEN t.claimed_address IS DISTINCT FROM ${claim.address} OR t.claimed_at < now() - make_interval(secs => ${claim.windowSeconds})
+          THEN now() ELSE t.claimed_since END,
+        claimed_address = ${claim.address}, claimed_at = now(),
+        conflict_at = coalesce(t.conflict_at, CASE
+          WHEN ${claim.withoutToken} THEN now()
+          WHEN t.claimed_address IS NOT DISTINCT FROM ${claim.address} AND t.claimed_at >= now() - make_interval(secs => ${claim.windowSeconds})
+            AND t.bound_seen_at > t.claimed_since THEN now() END)
+      FROM old
+      WHERE t.serial_number = old.serial_number
+        AND (t.claimed_address IS DISTINCT FROM ${claim.address} OR t.claimed_at IS NULL OR t.claimed_at < now() - interval '10 seconds' OR (${claim.withoutToken} AND t.conflict_at IS NULL))
+      RETURNING t.device_id, t.conflict_at IS NOT NULL AS conflict, old.conflict_at IS NOT NULL AS was_conflict, t.claimed_since = now() AS new_claim
+    ), alert AS (
+      UPDATE devices d SET address_alert = CASE WHEN upd.conflict THEN 'address_conflict' ELSE 'address_changed' END
+      FROM upd WHERE d.id = upd.device_id AND d.address_alert IS DISTINCT FROM (CASE WHEN upd.conflict THEN 'address_conflict' ELSE 'address_changed' END)
+    )
+    SELECT device_id, conflict, was_conflict, new_claim FROM upd
+  `.execute(db);
+  const row = rows.rows[0];
+  // A new claim or a new conflict: every api process reads the terminal again, so that its bound
+  // address's next call sees it (markConflict) and, while no address is confirmed, is held too.
+  if (row && ((row.conflict && !row.was_conflict) || row.new_claim)) await notifyTerminal(db, { serialNumber: claim.serialNumber });
+  return { conflict: row?.conflict ?? false };
+}
+
+/**
+ * The bound address called while another one's claim is recent (within `windowSeconds`): two
+ * places at once. Flagged (address_conflict) and every api process told. True when flagged now or before.
+ */
+export async function markConflict(db: Db, serialNumber: string, windowSeconds: number): Promise<boolean> {
+  const rows = await sql<{ device_id: string }>`
+    WITH upd AS (
+      UPDATE push_terminals SET conflict_at = now()
+      WHERE serial_number = ${serialNumber} AND device_id IS NOT NULL AND conflict_at IS NULL
+        AND claimed_at >= now() - make_interval(secs => ${windowSeconds})
+      RETURNING device_id
+    ), alert AS (
+      UPDATE devices d SET address_alert = 'address_conflict' FROM upd WHERE d.id = upd.device_id
+    )
+    SELECT device_id FROM upd
+  `.execute(db);
+  if (rows.rows.length === 0) return false;
+  await notifyTerminal(db, { serialNumber });
+  return true;
+}
+
+/**
+ * Staff confirm where the terminal is (one click on the dashboard): the address it is bound to
+ * (the claim was someone else: dismissed) or the one that claimed it (it moved: the binding
+ * moves). Either way the binding is confirmed, the claim and conflict cleared, and the
+ * confirmation kept with who made it. Undefined when `address` is neither (a stale click).
+ */
+export async function confirmAddress(trx: Trx, deviceId: string, address: string, staffId: number): Promise<{ serial_number: string; previous: string | null } | undefined> {
+  const t = await trx.selectFrom('push_terminals').select(['serial_number', 'bound_address', 'claimed_address', 'claimed_at'])
+    .where('device_id', '=', deviceId).forUpdate().executeTakeFirst();
+  if (!t || (address !== t.bound_address && address !== t.claimed_address)) return undefined;
+  await trx.updateTable('push_terminals').set({
+    bound_address: address, bound_confirmed: true,
+    ...(address !== t.bound_address && { bound_seen_at: t.claimed_at }),
+    claimed_address: null, claimed_since: null, claimed_at: null, conflict_at: null,
+    // A reset terminal lost its RegistryCode and registers again without the token: staff vouching
+    // for the address lets it; its token is required again once it sends it.
+    registry_token_seen_at: null,
+  }).where('device_id', '=', deviceId).execute();
+  await trx.updateTable('devices').set({ address_alert: null, updated_at: sql`now()` }).where('id', '=', deviceId).execute();
+  await trx.insertInto('push_address_confirmations').values({ device_id: deviceId, address, previous_address: t.bound_address, confirmed_by: staffId }).execute();
+  await notifyTerminal(trx, { serialNumber: t.serial_number, deviceId });
+  return { serial_number: t.serial_number, previous: t.bound_address };
+}
+
+export async function addressConfirmations(db: DbOrTrx, deviceId: string, limit = 20) {
+  return db.selectFrom('push_address_confirmations as c').leftJoin('staff as s', 's.id', 'c.confirmed_by')
+    .select(['c.address', 'c.previous_address', 'c.confirmed_at', 's.email as confirmed_by'])
+    .where('c.device_id', '=', deviceId).orderBy('c.id', 'desc').limit(limit).execute();
+}
+
+/** The RegistryCode and SessionID of a Security PUSH 3.x terminal: drawn once (random), the same at every later registration. */
+export async function issueRegistryCode(db: DbOrTrx, serialNumber: string, fresh: { code: string; sessionId: string }): Promise<{ code: string; sessionId: string } | undefined> {
+  const row = await db.updateTable('push_terminals')
+    .set({ registry_code: sql`coalesce(registry_code, ${fresh.code})`, session_id: sql`coalesce(session_id, ${fresh.sessionId})` })
+    .where('serial_number', '=', serialNumber).where('device_id', 'is not', null)
+    .returning(['registry_code', 'session_id']).executeTakeFirst();
+  if (!row?.registry_code || !row.session_id) return undefined;
+  return { code: row.registry_code, sessionId: row.session_id };
+}
+
+/** The terminal sent its token: from now on every call of it must (a call without is someone else). */
+export async function requireRegistryToken(db: DbOrTrx, serialNumber: string): Promise<void> {
+  const r = await db.updateTable('push_terminals').set({ registry_token_seen_at: sql`now()` })
+    .where('serial_number', '=', serialNumber).where('registry_token_seen_at', 'is', null).executeTakeFirst();
+  if (Number(r.numUpdatedRows) > 0) await notifyTerminal(db, { serialNumber });
 }
 
 /** Forgets a pending terminal (refused by staff); a terminal that calls again is pending again. */
@@ -232,11 +429,12 @@ export async function deletePendingTerminal(db: DbOrTrx, serialNumber: string): 
 }
 
 /** `movedSchool`: the terminal gets its new school's whole roster (roster_version back to 0). */
-export async function updateTerminalSettings(trx: DbOrTrx, deviceId: string, patch: { delaySeconds?: number; movedSchool?: boolean }): Promise<void> {
-  if (patch.delaySeconds === undefined && !patch.movedSchool) return;
+export async function updateTerminalSettings(trx: DbOrTrx, deviceId: string, patch: { delaySeconds?: number; movedSchool?: boolean; addressBinding?: AddressBinding }): Promise<void> {
+  if (patch.delaySeconds === undefined && !patch.movedSchool && patch.addressBinding === undefined) return;
   await trx.updateTable('push_terminals').set({
     ...(patch.delaySeconds !== undefined && { delay_seconds: patch.delaySeconds }),
     ...(patch.movedSchool && { roster_version: 0 }),
+    ...(patch.addressBinding !== undefined && { address_binding: patch.addressBinding }),
   }).where('device_id', '=', deviceId).execute();
 }
 

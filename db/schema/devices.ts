@@ -27,6 +27,8 @@ export interface DevicesTable {
   timezone: string | null;
   /** CIDR networks a PUSH terminal may call from; null: any. */
   allowed_networks: string[] | null;
+  /** A PUSH terminal called from an address it is not bound to (changed), or from two at once (conflict): held until staff confirm. */
+  address_alert: 'address_changed' | 'address_conflict' | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

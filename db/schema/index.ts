@@ -5,7 +5,7 @@ import type { AuthKnownSourcesTable, AuthThrottleTable, IdempotencyKeysTable } f
 import type { DatamartChangesTable, DatamartCollectKeysTable, DatamartRecordsTable, DatamartRunsTable, DatamartStagesTable, DatamartSubstagesTable, DatamartUploadsTable } from './datamart.js';
 import type { AlertDeliveriesTable, DeviceMessagesTable, DevicePhotosTable, MessageDeliveriesTable, MessagesTable, PhotosTable, ReadingsTable } from './channels.js';
 import type { DevicesTable } from './devices.js';
-import type { PushCommandsTable, PushOperlogTable, PushTerminalUsersTable, PushTerminalsTable, PushUploadsTable } from './push.js';
+import type { PushAddressConfirmationsTable, PushCommandsTable, PushOperlogTable, PushTerminalUsersTable, PushTerminalsTable, PushUploadsTable } from './push.js';
 import type { FigureRebuildsTable } from './figures.js';
 import type { DeviceFlagsTable, FlagEventsTable } from './flags.js';
 import type { SchoolsTable } from './schools.js';
@@ -46,6 +46,7 @@ export interface Database {
   photos: PhotosTable;
   device_photos: DevicePhotosTable;
   push_terminals: PushTerminalsTable;
+  push_address_confirmations: PushAddressConfirmationsTable;
   push_commands: PushCommandsTable;
   push_terminal_users: PushTerminalUsersTable;
   push_operlog: PushOperlogTable;

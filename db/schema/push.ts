@@ -21,7 +21,26 @@ export interface PushTerminalsTable {
   roster_version: Int8;
   /** Minutes east of UTC last sent as TimeZone= (handshake, or a 'clock' command at a DST change); null: never. */
   timezone_offset_sent: number | null;
+  /** How a registered terminal is bound to the address it calls from (docs/SECURITY.md, /iclock). */
+  address_binding: Generated<AddressBinding>;
+  /** The address its calls must come from (exactly, or within its /24 or /64); null: bound at its next call. */
+  bound_address: string | null;
+  /** Staff confirmed the bound address (approval of a pending terminal seen there, or the confirm endpoint). */
+  bound_confirmed: Generated<boolean>;
+  /** Its last admitted call. */
+  bound_seen_at: Date | null;
+  /** Another address that called for it (held): since when, and last. */
+  claimed_address: string | null;
+  claimed_since: Date | null;
+  claimed_at: Date | null;
+  /** The bound address kept calling while another one claimed the SN. */
+  conflict_at: Date | null;
+  /** Security PUSH 3.x: the RegistryCode and SessionID it was given; once it sent their token, every call must. */
+  registry_code: string | null;
+  session_id: string | null;
+  registry_token_seen_at: Date | null;
 }
+export type AddressBinding = 'exact' | 'network' | 'off';
 export type PushTerminal = Selectable<PushTerminalsTable>;
 
 export type PushCommandStatus = 'queued' | 'sent' | 'succeeded' | 'failed' | 'cancelled';
@@ -72,4 +91,14 @@ export interface PushUploadsTable {
   body_bytes: number;
   body_sha256: string;
   received_at: Generated<Date>;
+}
+
+/** Staff confirming the address a PUSH terminal is bound to (docs/SECURITY.md, /iclock): the audit trail. */
+export interface PushAddressConfirmationsTable {
+  id: Generated<number>;
+  device_id: string;
+  address: string;
+  previous_address: string | null;
+  confirmed_by: number | null;
+  confirmed_at: Generated<Date>;
 }

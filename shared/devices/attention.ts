@@ -3,7 +3,7 @@
 // listDevicesNeedingAttention (db/repositories/device-health.ts) filters by the same rules in SQL.
 import { CLOCK_SUSPECT_SKEW_SECONDS, SYNC_STATUS } from '../protocol/codes.js';
 
-export const ATTENTION_REASONS = ['stuck_processing', 'ack_overdue', 'silent', 'clock_off'] as const;
+export const ATTENTION_REASONS = ['stuck_processing', 'ack_overdue', 'silent', 'clock_off', 'address_changed', 'address_conflict'] as const;
 export type AttentionReason = (typeof ATTENTION_REASONS)[number];
 
 export interface AttentionThresholds {
@@ -18,6 +18,8 @@ export interface AttentionInput {
   last_seen_at: Date | null;
   sync_interval_seconds: number;
   clock_skew_seconds: number | null;
+  /** PUSH terminals: calls held from an address it is not bound to, or from two at once (db/repositories/push.ts recordAddressClaim). */
+  address_alert?: 'address_changed' | 'address_conflict' | null;
   channels: ReadonlyArray<{ status: number; changed_at: Date }>;
 }
 
@@ -30,5 +32,6 @@ export function attentionReasons(d: AttentionInput, t: AttentionThresholds, now:
   if (d.channels.some((c) => c.status === SYNC_STATUS.ready && olderThan(c.changed_at, t.ackStuckAfterSeconds))) reasons.push('ack_overdue');
   if (d.last_seen_at !== null && olderThan(d.last_seen_at, d.sync_interval_seconds)) reasons.push('silent');
   if (d.clock_skew_seconds !== null && Math.abs(d.clock_skew_seconds) > CLOCK_SUSPECT_SKEW_SECONDS) reasons.push('clock_off');
+  if (d.address_alert) reasons.push(d.address_alert);
   return reasons;
 }

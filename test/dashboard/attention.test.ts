@@ -97,6 +97,18 @@ describe('GET /api/devices?attention=true', () => {
     expect((await get(`/api/devices/${stuck.id}`)).body).toMatchObject({ pending_flags: ['FULL_RESYNC'], needs_attention: false, channels: { synchro: { status: 0 } } });
   });
 
+  test('a PUSH terminal whose calls are held from another address, or from two at once, is listed with that reason (issue #33 §4)', async () => {
+    const school = await aSchool(suite.db);
+    const moved = await aDeviceWith(school.id, {});
+    const twice = await aDeviceWith(school.id, {});
+    await suite.db.updateTable('devices').set({ address_alert: 'address_changed' }).where('id', '=', moved.id).execute();
+    await suite.db.updateTable('devices').set({ address_alert: 'address_conflict' }).where('id', '=', twice.id).execute();
+    const listed = await get(`/api/devices?school_id=${school.id}&attention=true`);
+    expect(Object.fromEntries(listed.body.items.map((d: { id: string; attention_reasons: string[] }) => [d.id, d.attention_reasons]))).toEqual({
+      [moved.id]: ['address_changed'], [twice.id]: ['address_conflict'],
+    });
+  });
+
   test('behind_since is the last device clock once it is older than the sync interval', async () => {
     const school = await aSchool(suite.db);
     const current = await aDeviceWith(school.id, {});

@@ -489,19 +489,21 @@ const checks: Record<string, Check> = {
     const options = sourceBetween('function push3Options', 'const EMPTY');
     // Unknown or pending: `OK`, the cue to register; registered: `registry=ok`, the RegistryCode, the options.
     expect(branch).toContain("if (!terminal?.device_id) return new PushAnswer(200, 'OK');");
-    expect(branch).toContain('...push3Options(terminal, req, timeZone.option)');
+    expect(branch).toContain('...push3Options(terminal, req, timeZone.option, codes!.sessionId)');
     const lines = b.text!.split('\n');
     const keys = [...branch.matchAll(/[`']([A-Za-z]+)=/g), ...options.matchAll(/[`']([A-Za-z]+)=/g)].map((m) => m[1]);
     expect(lines.map((l) => l.slice(0, l.indexOf('=')))).toEqual(keys);
     for (const line of lines) {
       const [key, value] = [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)];
       if (key === 'RegistryCode') {
-        expect(branch).toContain('`RegistryCode=${registryCode(terminal.device_id)}`');
-        expect(iclockSource).toContain('return sha256(`push-registry:${deviceId}`).slice(0, 32);');
-        expect(value).toBe(sha256(`push-registry:${args.device}`).slice(0, 32));
+        // Random, drawn once per terminal and kept: the example's value only has the shape.
+        expect(branch).toContain('`RegistryCode=${codes!.code}`');
+        expect(iclockSource).toContain("code: randomBytes(16).toString('hex')");
+        expect(value).toMatch(/^[0-9a-f]{32}$/);
       } else if (key === 'SessionID') {
-        expect(options).toContain('`SessionID=${sha256(`push-session:${terminal.device_id}`).slice(0, 32).toUpperCase()}`');
-        expect(value).toBe(sha256(`push-session:${args.device}`).slice(0, 32).toUpperCase());
+        expect(options).toContain('`SessionID=${sessionId}`');
+        expect(iclockSource).toContain("sessionId: randomBytes(16).toString('hex').toUpperCase()");
+        expect(value).toMatch(/^[0-9A-F]{32}$/);
       } else if (key === 'TimeZone') {
         expect(options).toContain('`TimeZone=${timeZone}`');
         expect(Number(value)).toBe(pushTimeZone(args.timezone, new Date(args.at)).option);
