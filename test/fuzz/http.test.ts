@@ -1,7 +1,7 @@
 // Fuzzing over real HTTP (issue 33 §7): random JSON bodies on every JSON route of the OpenAPI
 // document (so a new route is fuzzed too), random bodies posted by a registered PUSH terminal,
 // and mutated archives uploaded by a v4 device. No answer may be a 5xx, and a refused upload
-// leaves no row: every stored row belongs to a session the worker imported.
+// leaves no row: every stored row belongs to a session the worker imported (wholly or in part).
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -14,7 +14,8 @@ import { useSuite } from '../support/suite.js';
 import { aWorld, type World } from '../api/world.js';
 import { RUNS, runs } from './runs.js';
 
-const suite = useSuite({ worker: true, env: { DATAMART_EXPORT_CRON: 'off' } });
+// The per-SN rate limit would answer the fuzzed terminal 503 after its burst: this suite is about what a body does.
+const suite = useSuite({ worker: true, env: { DATAMART_EXPORT_CRON: 'off', PUSH_RATE_BURST: '100000' } });
 let w: World;
 let doc: any;
 let jsonRoutes: Array<{ method: string; template: string; properties: string[] }>;
@@ -113,6 +114,7 @@ describe('device input over HTTP', () => {
     }), runs(Math.max(40, Math.round(RUNS / 30))));
     const strays = await suite.db.selectFrom('attendances as a').leftJoin('sync_sessions as s', 's.id', 'a.session_id')
       .select(['a.record_id', 's.outcome']).where('a.device_id', '=', identity.id).execute();
-    expect(strays.filter((r) => r.outcome !== 'imported')).toEqual([]);
+    // imported, or partial (some files of the batch refused): never a failed or refused one.
+    expect(strays.filter((r) => r.outcome !== 'imported' && r.outcome !== 'partial')).toEqual([]);
   });
 });
