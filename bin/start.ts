@@ -1,6 +1,7 @@
 // `npm start`: everything on one machine. Without DATABASE_URL an embedded PostgreSQL runs in
 // DATA_DIR (kept between runs); migrations run; start-up accounts and demo data are created;
-// then the api and the worker run as child processes, each restarted with backoff if it dies.
+// then the api and the worker run as child processes, each restarted with backoff if it dies,
+// and the api also when it stops answering /healthz (API_WATCHDOG_SECONDS, _FAILURES).
 // Ctrl-C stops the children, then the embedded database.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -68,12 +69,22 @@ async function bootstrap(cfg: Config, url: string): Promise<Credentials> {
   }
 }
 
+/** How the supervisor tells a child that is alive but stuck (its event loop held: issue #33). */
+interface Watchdog {
+  /** Any HTTP answer counts, a 503 too: that api is alive, its database is what is down. */
+  url: string;
+  /** Between probes, and how long one waits for its answer. */
+  intervalMs: number;
+  /** Probes in a row without an answer before the child is killed (and so restarted). */
+  failures: number;
+}
+
 class Supervised {
   private child: ChildProcess | null = null;
   private stopping = false;
   private crashes = 0;
 
-  constructor(private readonly name: string, private readonly script: string, private readonly env: NodeJS.ProcessEnv, private readonly log: Logger) {}
+  constructor(private readonly name: string, private readonly script: string, private readonly env: NodeJS.ProcessEnv, private readonly log: Logger, private readonly watchdog: Watchdog | null = null) {}
 
   start(): void {
     const startedAt = Date.now();
@@ -90,6 +101,42 @@ class Supervised {
       this.log.error({ process: this.name, code, signal, restartInMs: delay }, 'process died: restarting');
       setTimeout(() => { if (!this.stopping) this.start(); }, delay);
     });
+    if (this.watchdog) this.watch(this.child, this.watchdog);
+  }
+
+  /**
+   * Probes the child's health endpoint once it has answered a first time (a child that cannot
+   * start exits, or is restarted for it: a wrong probe address must not kill a working api).
+   * A child whose event loop is held answers nothing: after `failures` probes in a row its
+   * process group (the api's cluster workers too) gets SIGKILL, the one signal it cannot
+   * ignore while stuck, and the exit handler restarts it.
+   */
+  private watch(child: ChildProcess, { url, intervalMs, failures: limit }: Watchdog): void {
+    let answered = false;
+    let failures = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const probe = async (): Promise<void> => {
+      const ok = await fetch(url, { signal: AbortSignal.timeout(intervalMs) }).then(async (res) => {
+        await res.body?.cancel();
+        return true;
+      }, () => false);
+      if (this.child !== child || this.stopping) return;
+      if (ok) {
+        answered = true;
+        failures = 0;
+      } else if (answered && ++failures >= limit) {
+        this.log.error({ process: this.name, pid: child.pid, url, failures, waitedMs: failures * intervalMs }, 'process not answering its health check: killing it');
+        try {
+          process.kill(-child.pid!, 'SIGKILL'); // its own process group (detached)
+        } catch {
+          child.kill('SIGKILL');
+        }
+        return;
+      }
+      timer = setTimeout(() => void probe(), intervalMs);
+    };
+    timer = setTimeout(() => void probe(), intervalMs);
+    child.once('exit', () => clearTimeout(timer));
   }
 
   async stop(): Promise<void> {
@@ -102,6 +149,13 @@ class Supervised {
       child.kill('SIGTERM');
     });
   }
+}
+
+/** Where the api answers on this machine: HOST, or loopback when it listens on every interface. */
+function probeHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 async function waitHealthy(url: string, timeoutMs: number): Promise<boolean> {
@@ -134,7 +188,11 @@ const credentials = await bootstrap(config, databaseUrl);
 
 const metricsToken = config.metricsToken ?? credentials.metrics_token;
 const childEnv = { ...process.env, DATABASE_URL: databaseUrl, DATA_DIR: config.dataDir, ...(metricsToken && { METRICS_TOKEN: metricsToken }) };
-children.push(new Supervised('api', 'api/main.ts', childEnv, logger), new Supervised('worker', 'worker/main.ts', childEnv, logger));
+// PORT=0 (any free port): the supervisor does not know where the api listens, so it cannot ask.
+const watchdog = config.apiWatchdogSeconds > 0 && config.port !== 0
+  ? { url: `http://${probeHost(config.host)}:${config.port}/healthz`, intervalMs: config.apiWatchdogSeconds * 1000, failures: config.apiWatchdogFailures }
+  : null;
+children.push(new Supervised('api', 'api/main.ts', childEnv, logger, watchdog), new Supervised('worker', 'worker/main.ts', childEnv, logger));
 for (const child of children) child.start();
 
 const healthy = await waitHealthy(`http://127.0.0.1:${config.port}`, 30_000);

@@ -26,6 +26,12 @@ export interface Config {
   /** Port of the worker's own /metrics; null: the worker serves none. */
   workerMetricsPort: number | null;
   apiProcesses: number;
+  /**
+   * `npm start` asks the api's /healthz this often (and waits this long for an answer); 0: never.
+   * After apiWatchdogFailures probes in a row without an answer it kills the api and starts a new one.
+   */
+  apiWatchdogSeconds: number;
+  apiWatchdogFailures: number;
   workerConcurrency: number;
   deviceTokenTtlSeconds: number;
   staffTokenTtlSeconds: number;
@@ -114,7 +120,7 @@ export type Env = Partial<Record<string, string>>;
 
 const VARIABLES = [
   'NODE_ENV', 'PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'JWT_SECRET', 'ADMIN_EMAIL', 'ADMIN_PASSWORD',
-  'DEMO_DATA', 'LOG_LEVEL', 'LOG_FORMAT', 'METRICS_TOKEN', 'WORKER_METRICS_PORT', 'API_PROCESSES', 'WORKER_CONCURRENCY', 'DEVICE_TOKEN_TTL_SECONDS',
+  'DEMO_DATA', 'LOG_LEVEL', 'LOG_FORMAT', 'METRICS_TOKEN', 'WORKER_METRICS_PORT', 'API_PROCESSES', 'API_WATCHDOG_SECONDS', 'API_WATCHDOG_FAILURES', 'WORKER_CONCURRENCY', 'DEVICE_TOKEN_TTL_SECONDS',
   'STAFF_TOKEN_TTL_SECONDS', 'MAX_ARCHIVE_BYTES', 'ARCHIVE_MAX_ENTRIES', 'ARCHIVE_MAX_UNCOMPRESSED_BYTES',
   'ARCHIVE_MAX_RATIO', 'BATCH_MAX_ROWS', 'IMPORT_MAX_PENDING', 'IMPORT_RETRY_AFTER_SECONDS', 'IMPORT_JOB_EXPIRE_SECONDS',
   'IMPORT_RETRY_LIMIT', 'IMPORT_HEARTBEAT_SECONDS', 'QUEUE_MAINTENANCE_SECONDS', 'SYNC_STUCK_AFTER_SECONDS', 'ACK_STUCK_AFTER_SECONDS', 'ARCHIVE_RETENTION_DAYS',
@@ -281,6 +287,8 @@ export function envToConfig(env: Env): Config {
     metricsToken,
     workerMetricsPort: env.WORKER_METRICS_PORT === undefined ? null : integer(env, 'WORKER_METRICS_PORT', 0, 1, 65_535),
     apiProcesses: integer(env, 'API_PROCESSES', production ? os.availableParallelism() : 1, 1, 256),
+    apiWatchdogSeconds: integer(env, 'API_WATCHDOG_SECONDS', 10, 0, 3600),
+    apiWatchdogFailures: integer(env, 'API_WATCHDOG_FAILURES', 3, 1, 100),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 4, 1, 64),
     deviceTokenTtlSeconds: integer(env, 'DEVICE_TOKEN_TTL_SECONDS', 900, 30, 86_400),
     staffTokenTtlSeconds: integer(env, 'STAFF_TOKEN_TTL_SECONDS', 8 * 3600, 60, 7 * 86_400),

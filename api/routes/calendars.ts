@@ -66,7 +66,10 @@ const importSchema = z.object({
     kind, label: z.string(), starts_on: z.string(), ends_on: z.string(),
     before: z.object({ kind, label: z.string(), starts_on: z.string(), ends_on: z.string() }).nullable(),
   })),
-  skipped: z.array(z.object({ uid: z.string().nullable(), label: z.string().nullable(), reason: z.string() })),
+  skipped: z.array(z.object({
+    uid: z.string().nullable(), label: z.string().nullable(),
+    reason: z.string().describe('cancelled, no_start, ends_before_start, too_long (over 400 days), too_many_occurrences (the file yields over 2 000 entries: later events are not read), recurrence_unbounded (a rule that takes too long to expand; docs/CALENDAR.md "Limits")'),
+  })),
 }).meta({ id: 'CalendarImport' });
 
 const importQuery = z.object({
@@ -114,19 +117,15 @@ async function importIcs(db: DbOrTrx, owner: EntryOwner, text: unknown, opts: { 
   }
   let parsed;
   try {
-    parsed = readIcs(text, opts.timezone);
+    // Bounded in size, steps and time (docs/CALENDAR.md "Limits"): it runs on the event loop.
+    parsed = readIcs(text, opts.timezone, { maxEntryDays: MAX_ENTRY_DAYS });
   } catch (err) {
     if (err instanceof IcsError) throw validationFailed([{ field: 'body', message: err.message }]);
     throw err;
   }
-  const skipped: Array<{ uid: string | null; label: string | null; reason: string }> = [...parsed.skipped];
-  const ranges = [];
-  for (const r of parsed.ranges) {
-    if (daysBetween(r.startsOn, r.endsOn) >= MAX_ENTRY_DAYS) skipped.push({ uid: r.uid, label: r.label, reason: 'too_long' });
-    else ranges.push(r);
-  }
+  const skipped: Array<{ uid: string | null; label: string | null; reason: string }> = parsed.skipped;
   // The last occurrence of a UID in the file wins, as a calendar client would show it.
-  const byUid = new Map(ranges.map((r) => [r.uid, r]));
+  const byUid = new Map(parsed.ranges.map((r) => [r.uid, r]));
   const existing = new Map((await entriesByUid(db, owner, [...byUid.keys()])).map((e) => [e.uid!, e]));
   const items = [];
   const summary = { added: 0, changed: 0, unchanged: 0, skipped: skipped.length };
@@ -220,7 +219,7 @@ function entryRoutes(api: RouteRegistry, base: string, tag: string, who: 'staff'
     summary: 'Import an iCalendar (.ics) file: one entry per event, keyed by UID (importing the same file again changes nothing); dry_run=true previews',
     params: idParam, query: importQuery.extend(who === 'backoffice' ? { timezone: z.string().max(64).refine(isValidTimeZone, 'not an IANA time zone').default('UTC').describe('Places UTC date-times on local days') } : {}),
     middleware: [icsParser], requestBody: icsBody,
-    responses: { 200: { description: 'What changed (or would change, in a dry run)', schema: importSchema }, ...errors(400, 401, ...denied, 404, 413, 422) },
+    responses: { 200: { description: 'What changed (or would change, in a dry run)', schema: importSchema }, ...errors(400, 401, ...denied, 404, 413, 415, 422) },
     async handler({ params, query, db, auth, req }) {
       const { owner, timezone } = await ownerOf(db, auth as StaffAuth, params.id);
       const tz = (query as { timezone?: string }).timezone ?? timezone;

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, test } from '@jest/globals';
 import { attendancesCsv, batchZip, deviceXml, TestDevice, type CsvAttendance } from '../support/device-client.js';
 import { aDevice, aUser } from '../support/fixtures.js';
 import { http } from '../support/http.js';
+import { calendar, HOSTILE_ICS, MALFORMED_ICS, type IcsOutcome } from '../support/ics-samples.js';
 import { useSuite } from '../support/suite.js';
 import { aWorld, type World } from './world.js';
 
@@ -119,6 +120,64 @@ describe('iCalendar import', () => {
     expect(bad.status).toBe(422);
     expect(bad.body.code).toBe('validation_failed');
     expect((await http(stack.url, 'POST', path, { token: w.adminB.token, body: { ics: publicHolidaysIcs } })).status).toBe(400);
+  });
+});
+
+describe('iCalendar import of malformed and hostile files (issue #33)', () => {
+  const path = () => `/api/schools/${w.schoolB.id}/calendar/import?dry_run=true`;
+  async function expectAnswer(res: { status: number; headers: Headers; body: any }, outcome: IcsOutcome) {
+    if ('refused' in outcome) {
+      expect({ status: res.status, type: res.headers.get('content-type'), code: res.body.code }).toEqual({ status: 422, type: expect.stringContaining('application/problem+json'), code: 'validation_failed' });
+      expect(res.body.errors[0]).toEqual({ field: 'body', message: expect.stringMatching(outcome.refused) });
+    } else if ('skipped' in outcome) {
+      expect(res.status).toBe(200);
+      expect(res.body.skipped).toEqual([expect.objectContaining({ reason: outcome.skipped })]);
+    } else {
+      expect(res.status).toBe(200);
+      expect(res.body.items).toHaveLength(outcome.ranges);
+    }
+    // The api still answers everyone else.
+    expect((await http(stack.url, 'GET', '/healthz')).status).toBe(200);
+  }
+
+  test.each(MALFORMED_ICS)('malformed: $name', async ({ text, outcome }) => {
+    await expectAnswer(await ics(w.adminB.token, path(), text), outcome);
+  });
+
+  test('raw binary bytes and an unknown charset: a 4xx, not a 500', async () => {
+    const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0xff, 0xfe, 0xc3, 0x28]);
+    const binary = await fetch(`${stack.url}${path()}`, { method: 'POST', headers: { authorization: `Bearer ${w.adminB.token}`, 'content-type': 'application/octet-stream' }, body: bytes });
+    expect(binary.status).toBe(422);
+    expect(binary.headers.get('content-type')).toContain('application/problem+json');
+    const charset = await http(stack.url, 'POST', path(), { token: w.adminB.token, body: calendar(), headers: { 'content-type': 'text/calendar; charset=x-unknown' } });
+    expect(charset.status).toBe(415);
+  });
+
+  // Each of these held the api's event loop (the first, of the issue, for good): now each is
+  // answered within the file's budget and the api answers /healthz right after.
+  test.each(HOSTILE_ICS)('hostile: $name', async ({ text, outcome }) => {
+    await expectAnswer(await ics(w.adminB.token, path(), text), outcome);
+  }, 30_000);
+
+  test('an import (not a dry run) takes the readable events and says which it skipped', async () => {
+    const file = calendar(
+      'BEGIN:VEVENT', 'UID:ok@test', 'DTSTART;VALUE=DATE:20270405', 'DTEND;VALUE=DATE:20270410', 'SUMMARY:Spring break', 'END:VEVENT',
+      'BEGIN:VEVENT', 'UID:hourly@test', 'DTSTART:20270101T080000', 'RRULE:FREQ=HOURLY', 'SUMMARY:Every hour', 'END:VEVENT',
+      'BEGIN:VEVENT', 'UID:long@test', 'DTSTART;VALUE=DATE:20270101', 'DURATION:P999W', 'SUMMARY:Forever', 'END:VEVENT',
+      'BEGIN:VEVENT', 'UID:leap@test', 'DTSTART;VALUE=DATE:20280229', 'RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29', 'SUMMARY:Leap day', 'END:VEVENT',
+    );
+    const res = await ics(w.adminB.token, `/api/schools/${w.schoolB.id}/calendar/import?kind=closure`, file);
+    expect(res.status).toBe(200);
+    expect(res.body.summary).toEqual({ added: 3, changed: 0, unchanged: 0, skipped: 2 });
+    expect(res.body.items.map((i: any) => [i.uid, i.starts_on, i.ends_on])).toEqual([
+      ['ok@test', '2027-04-05', '2027-04-09'], ['leap@test/2028-02-29', '2028-02-29', '2028-02-29'], ['leap@test/2032-02-29', '2032-02-29', '2032-02-29'],
+    ]);
+    expect(res.body.skipped).toEqual([
+      { uid: 'hourly@test', label: 'Every hour', reason: 'recurrence_unbounded' },
+      { uid: 'long@test', label: 'Forever', reason: 'too_long' },
+    ]);
+    const entries = await http(stack.url, 'GET', `/api/schools/${w.schoolB.id}/calendar/entries?from=2027-04-01&to=2027-04-30`, { token: w.adminB.token });
+    expect(entries.body.items).toEqual([expect.objectContaining({ uid: 'ok@test', kind: 'closure', starts_on: '2027-04-05', ends_on: '2027-04-09' })]);
   });
 });
 

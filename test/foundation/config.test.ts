@@ -47,6 +47,9 @@ const WRONG: Array<[string, Env]> = [
   ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
   ['API_PROCESSES', { API_PROCESSES: '0' }],
   ['API_PROCESSES', { API_PROCESSES: '257' }],
+  ['API_WATCHDOG_SECONDS', { API_WATCHDOG_SECONDS: '-1' }],
+  ['API_WATCHDOG_SECONDS', { API_WATCHDOG_SECONDS: '3601' }],
+  ['API_WATCHDOG_FAILURES', { API_WATCHDOG_FAILURES: '0' }],
   ['WORKER_CONCURRENCY', { WORKER_CONCURRENCY: '0' }],
   ['DEVICE_TOKEN_TTL_SECONDS', { DEVICE_TOKEN_TTL_SECONDS: '29' }],
   ['STAFF_TOKEN_TTL_SECONDS', { STAFF_TOKEN_TTL_SECONDS: '1h' }],
@@ -123,7 +126,7 @@ describe('envToConfig', () => {
     const config = envToConfig({});
     expect(config).toMatchObject({
       nodeEnv: 'development', port: 3000, host: '0.0.0.0', databaseUrl: null, dataDir: path.resolve('.data'),
-      jwtSecret: null, adminEmail: null, adminPassword: null, demoData: true, logLevel: 'info', apiProcesses: 1,
+      jwtSecret: null, adminEmail: null, adminPassword: null, demoData: true, logLevel: 'info', apiProcesses: 1, apiWatchdogSeconds: 10, apiWatchdogFailures: 3,
       workerConcurrency: 4, deviceTokenTtlSeconds: 900, staffTokenTtlSeconds: 8 * 3600, maxArchiveBytes: 50 * 1024 * 1024,
       importJobExpireSeconds: 300, syncStuckAfterSeconds: 600, ackStuckAfterSeconds: 3600, archiveRetentionDays: 30, dbPoolMax: 10,
       logFormat: 'auto', metricsToken: null, workerMetricsPort: null, batchMaxRows: 1_000_000,

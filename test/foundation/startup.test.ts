@@ -154,6 +154,46 @@ describe('npm start', () => {
     expect(fs.existsSync(postmasterPidFile())).toBe(false);
   }, 120_000);
 
+  // Issue #33: an .ics import held the api's event loop for good and nothing noticed. SIGSTOP
+  // holds it the same way, from outside: the port still accepts, nothing answers.
+  test('an api that stops answering /healthz is killed and started again', async () => {
+    const ownDir = fs.mkdtempSync(path.join(os.tmpdir(), 'attendance-start-watchdog-'));
+    let stuckPid: number | undefined;
+    try {
+      const proc = runScript('bin/start.ts', {
+        DATABASE_URL: await createSuiteDatabase(), DATA_DIR: ownDir, PORT: String(port), LOG_LEVEL: 'warn',
+        API_WATCHDOG_SECONDS: '2', API_WATCHDOG_FAILURES: '2',
+      });
+      started.push(proc);
+      const printed = await banner(proc);
+      stuckPid = supervisedChild(proc.pid, 'api/main.ts');
+      expect(stuckPid).toBeDefined();
+      // Answering: left alone (a probe every 2 s).
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      expect(supervisedChild(proc.pid, 'api/main.ts')).toBe(stuckPid);
+
+      process.kill(stuckPid!, 'SIGSTOP');
+      const newApi = await eventually(() => {
+        const pid = supervisedChild(proc.pid, 'api/main.ts');
+        return pid !== undefined && pid !== stuckPid && pid;
+      }, 30_000, 'a new api process');
+      expect(isAlive(stuckPid!)).toBe(false);
+      await eventually(async () => (await http(printed.url, 'GET', '/healthz').catch(() => null))?.status === 200, 30_000, 'healthz 200 from the new api');
+      const lines = proc.jsonLines();
+      expect(lines.filter((l) => l.msg === 'process not answering its health check: killing it')).toEqual([
+        expect.objectContaining({ process: 'api', pid: stuckPid, failures: 2 }),
+      ]);
+      expect(lines.filter((l) => l.msg === 'process died: restarting').map((l) => [l.process, l.signal])).toEqual([['api', 'SIGKILL']]);
+
+      proc.child.kill('SIGTERM');
+      expect(await proc.waitForExit(45_000)).toEqual({ code: 0, signal: null });
+      expect(isAlive(newApi)).toBe(false);
+    } finally {
+      if (stuckPid !== undefined && isAlive(stuckPid)) process.kill(stuckPid, 'SIGKILL');
+      fs.rmSync(ownDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   test('with DATABASE_URL no embedded database is started', async () => {
     const ownDir = fs.mkdtempSync(path.join(os.tmpdir(), 'attendance-start-url-'));
     try {
