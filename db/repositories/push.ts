@@ -280,10 +280,12 @@ export async function registerTerminal(trx: Trx, input: {
   serialNumber: string; schoolId: number; name: string; timezone: string | null; allowedNetworks: string[] | null; delaySeconds: number | undefined; secretHash: string;
   addressBinding?: AddressBinding;
 }): Promise<string | undefined> {
-  const taken = await trx.selectFrom('push_terminals').select(['device_id', 'address']).where('serial_number', '=', input.serialNumber).forUpdate().executeTakeFirst();
+  const taken = await trx.selectFrom('push_terminals').select(['device_id', 'address', 'firmware']).where('serial_number', '=', input.serialNumber).forUpdate().executeTakeFirst();
   if (taken?.device_id) return undefined;
   const device = await trx.insertInto('devices').values({
     school_id: input.schoolId, name: input.name, kind: 'terminal', protocol: 'push', serial_number: input.serialNumber,
+    // What it reported while pending is its firmware from the start (issue 27 §5: it was lost on approval).
+    firmware: taken?.firmware ?? null,
     timezone: input.timezone, allowed_networks: input.allowedNetworks, secret_hash: input.secretHash,
     // PUSH terminals poll every few seconds; a terminal silent for 5 minutes needs attention.
     sync_interval_seconds: 300,

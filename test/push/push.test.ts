@@ -69,7 +69,7 @@ describe('enrolment and handshake', () => {
 
     const approved = await http(stack.url, 'POST', '/api/push/terminals', { token: staff, body: { serial_number: sn, school_id: school.id, name: 'Main gate' } });
     expect(approved.status).toBe(201);
-    expect(approved.body).toMatchObject({ kind: 'terminal', protocol: 'push', serial_number: sn, firmware: null });
+    expect(approved.body).toMatchObject({ kind: 'terminal', protocol: 'push', serial_number: sn, firmware: 'Ver 6.60 Apr 2 2020' }); // reported while pending, kept
     expect((await http(stack.url, 'GET', '/api/push/pending', { token: staff })).body.items.map((p: { serial_number: string }) => p.serial_number)).not.toContain(sn);
     const again = await http(stack.url, 'POST', '/api/push/terminals', { token: staff, body: { serial_number: sn, school_id: school.id, name: 'Twice' } });
     expect(again.status).toBe(409);
