@@ -10,7 +10,7 @@ import cluster from 'node:cluster';
 import type { RequestHandler } from 'express';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, register } from 'prom-client';
 import { CHANNEL_NAMES } from '../shared/protocol/channels.js';
-import { channelStatusFigures, datamartFigures, deviceFigures, queueFigures } from '../db/repositories/ops-figures.js';
+import { channelStatusFigures, datamartFigures, deviceFigures, pushFigures, queueFigures } from '../db/repositories/ops-figures.js';
 import { QUEUES } from '../shared/jobs.js';
 import { collectProcessMetrics } from '../shared/metrics.js';
 import type { AppContext } from './context.js';
@@ -29,6 +29,38 @@ const uploads = new Counter({
   help: 'Uploads answered (POST /v4/:channel/datas) by channel and result: "accepted", the refusal code (server_busy, archive_corrupt, sync_in_progress...) or closed_before_answer',
   labelNames: ['channel', 'result'] as const,
 });
+
+const PUSH_PATHS = new Set(['cdata', 'getrequest', 'devicecmd', 'registry', 'push', 'ping', 'querydata']);
+const PUSH_TABLES = new Set(['ATTLOG', 'RTLOG', 'OPERLOG', 'USERINFO', 'OPTIONS', 'ATTPHOTO']);
+
+const pushCalls = new Counter({
+  name: 'attendance_push_calls_total',
+  help: 'PUSH (/iclock) calls answered, by path (cdata, getrequest, devicecmd, registry, ...), table (cdata uploads: ATTLOG, RTLOG, OPERLOG, OPTIONS, other; "-" otherwise) and HTTP status (200 accepted; 403 refused: unknown, pending, disabled or held terminal; 413, 408, 503 ...)',
+  labelNames: ['path', 'table', 'status'] as const,
+});
+const pushLines = new Counter({
+  name: 'attendance_push_lines_total',
+  help: 'Lines of PUSH punch uploads stored for import (the n of OK: n), by table (ATTLOG, RTLOG); what the import makes of them is in the sessions\' stats',
+  labelNames: ['table'] as const,
+});
+
+/** A /iclock call answered (api/push/iclock.ts), from its URL: bounded labels whatever the caller sends. */
+export function observePushCall(url: string, status: number): void {
+  const q = url.indexOf('?');
+  const raw = (q < 0 ? url : url.slice(0, q)).slice(8).toLowerCase().replace(/\/$/, '').replace(/\.aspx$/, '');
+  const path = PUSH_PATHS.has(raw) ? raw : 'other';
+  let table = '-';
+  if (path === 'cdata') {
+    const t = (new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('table') ?? '').toUpperCase();
+    table = t === '' ? 'handshake' : PUSH_TABLES.has(t) ? t : 'other';
+  }
+  pushCalls.inc({ path, table, status: String(status) });
+}
+
+/** Punch lines of a PUSH upload stored for import. */
+export function observePushLines(table: 'ATTLOG' | 'rtlog', lines: number): void {
+  pushLines.inc({ table: table.toUpperCase() }, lines);
+}
 
 /** A request answered outside express (api/http/device-routes.ts), counted as httpMetrics() counts one. */
 export function observeRequest(method: string, route: string, status: string, seconds: number): void {
@@ -95,12 +127,22 @@ const datamartLastSuccess = new Gauge({
   registers: [state],
 });
 
+const pushTerminals = new Gauge({
+  name: 'attendance_push_terminals', help: 'PUSH terminals by state: registered (enabled), held (registered, calling from an address not confirmed), disabled, pending (called, not registered)',
+  labelNames: ['state'] as const, registers: [state],
+});
+const pushCommands = new Gauge({
+  name: 'attendance_push_commands_open', help: 'PUSH commands not finished, by status: queued (not sent yet), sent (waiting for the terminal\'s result)',
+  labelNames: ['status'] as const, registers: [state],
+});
+const GAUGES = [queueJobs, queueOldest, deviceChannels, devices, attention, datamartRuns, datamartLastSuccess, pushTerminals, pushCommands];
+
 async function readState(ctx: AppContext): Promise<void> {
-  for (const g of [queueJobs, queueOldest, deviceChannels, devices, attention, datamartRuns, datamartLastSuccess]) g.reset();
+  for (const g of GAUGES) g.reset();
   try {
     const thresholds = { syncStuckAfterSeconds: ctx.config.syncStuckAfterSeconds, ackStuckAfterSeconds: ctx.config.ackStuckAfterSeconds };
-    const [queue, channels, devs, mart] = await Promise.all([
-      queueFigures(ctx.db), channelStatusFigures(ctx.db), deviceFigures(ctx.db, thresholds), datamartFigures(ctx.db),
+    const [queue, channels, devs, mart, push] = await Promise.all([
+      queueFigures(ctx.db), channelStatusFigures(ctx.db), deviceFigures(ctx.db, thresholds), datamartFigures(ctx.db), pushFigures(ctx.db),
     ]);
     // The import queue always shows, so that an alert on it sees 0 rather than nothing.
     for (const s of ['created', 'retry', 'active']) queueJobs.set({ queue: QUEUES.importBatch, state: s }, 0);
@@ -119,11 +161,13 @@ async function readState(ctx: AppContext): Promise<void> {
     for (const s of ['queued', 'running', 'done', 'failed']) datamartRuns.set({ status: s }, 0);
     for (const r of mart.runs) datamartRuns.set({ status: r.status }, r.runs);
     if (mart.last_success_seconds !== null) datamartLastSuccess.set(mart.last_success_seconds);
+    for (const [terminalState, n] of Object.entries(push.terminals)) pushTerminals.set({ state: terminalState }, n);
+    for (const status of ['queued', 'sent']) pushCommands.set({ status }, push.commands.find((c) => c.status === status)?.commands ?? 0);
     databaseUp.set(1);
   } catch (err) {
     // The process figures still answer; the database's absence is itself the figure.
     ctx.logger.warn({ err: (err as Error).message }, 'metrics: database figures unavailable');
-    for (const g of [queueJobs, queueOldest, deviceChannels, devices, attention, datamartRuns, datamartLastSuccess]) g.reset();
+    for (const g of GAUGES) g.reset();
     databaseUp.set(0);
   }
 }

@@ -19,6 +19,7 @@ import {
 } from '../../shared/protocol/push.js';
 import type { AppContext } from '../context.js';
 import { InFlightBudget } from '../http/in-flight-budget.js';
+import { observePushCall, observePushLines } from '../metrics.js';
 import { addressMatches } from './address.js';
 import { bodyLimit, readBody, type Caller } from './body.js';
 import { commandFinished, markFlagsDelivered } from './commands.js';
@@ -47,6 +48,7 @@ interface PushRequest {
 }
 
 function send(res: ServerResponse, answer: PushAnswer): void {
+  observePushCall(res.req?.url ?? '', answer.status);
   res.writeHead(answer.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(answer.body), ...answer.headers });
   res.end(answer.body);
 }
@@ -359,7 +361,10 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
       sessionId: randomUUID(), deviceId: terminal.device_id, serialNumber: terminal.serial_number, archive, sha256: hash, stamp: stampOf(req), table,
     });
     if (outcome === 'disabled') throw DISABLED;
-    if (outcome === 'stored') ctx.backlog.accepted();
+    if (outcome === 'stored') {
+      ctx.backlog.accepted();
+      observePushLines(table, n);
+    }
     return ok;
   };
 

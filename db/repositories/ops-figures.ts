@@ -88,3 +88,23 @@ export async function datamartFigures(db: DbOrTrx): Promise<DatamartFigures> {
     SELECT extract(epoch FROM max(finished_at))::float8 AS at FROM datamart_runs WHERE status = 'done'`.execute(db);
   return { runs: runs.rows, last_success_seconds: last.rows[0]?.at ?? null };
 }
+
+export interface PushFigures {
+  /** Registered terminals by state; held: calling from an address staff have not confirmed. */
+  terminals: { registered: number; disabled: number; held: number; pending: number };
+  /** Commands not finished yet, by status (queued, sent: waiting for the terminal's result). */
+  commands: Array<{ status: string; commands: number }>;
+}
+
+/** PUSH terminals by state and their open commands (the partial index push_commands_open). */
+export async function pushFigures(db: DbOrTrx): Promise<PushFigures> {
+  const terminals = await sql<PushFigures['terminals']>`
+    SELECT count(*) FILTER (WHERE t.device_id IS NOT NULL AND d.disabled_at IS NULL)::int AS registered,
+           count(*) FILTER (WHERE d.disabled_at IS NOT NULL)::int AS disabled,
+           count(*) FILTER (WHERE t.device_id IS NOT NULL AND d.disabled_at IS NULL AND t.claimed_address IS NOT NULL)::int AS held,
+           count(*) FILTER (WHERE t.device_id IS NULL)::int AS pending
+    FROM push_terminals t LEFT JOIN devices d ON d.id = t.device_id`.execute(db);
+  const commands = await sql<{ status: string; commands: number }>`
+    SELECT status, count(*)::int AS commands FROM push_commands WHERE status IN ('queued', 'sent') GROUP BY status`.execute(db);
+  return { terminals: terminals.rows[0], commands: commands.rows };
+}

@@ -109,6 +109,35 @@ describe('metrics', () => {
     expect(pids.size).toBe(2);
   });
 
+  test('PUSH terminals have their series: calls by path, table and answer, lines stored, terminals by state, open commands', async () => {
+    const school = await aSchool(db.db);
+    await someUsers(db.db, school.id, 1);
+    const known = `MT${Date.now().toString(36).toUpperCase()}`;
+    const stranger = `${known}X`;
+    await db.db.insertInto('devices').values({ school_id: school.id, name: 'Gate', kind: 'terminal', protocol: 'push', serial_number: known, secret_hash: 'x', sync_interval_seconds: 300 }).execute();
+    const device = await db.db.selectFrom('devices').select('id').where('serial_number', '=', known).executeTakeFirstOrThrow();
+    await db.db.insertInto('push_terminals').values({ serial_number: known, device_id: device.id, attlog_stamp: 0, operlog_stamp: 0, attphoto_stamp: 0, roster_version: 0 }).execute();
+    const post = (sn: string, table: string, body: string) => fetch(`${apiUrl}/iclock/cdata?SN=${sn}&table=${table}`, { method: 'POST', body });
+    const calls = [
+      await fetch(`${apiUrl}/iclock/cdata?SN=${known}&options=all&pushver=2.4.1`),
+      await post(known, 'ATTLOG', '1\t2026-11-20 08:00:00\t0\t1\n2\t2026-11-20 08:01:00\t0\t1\n'),
+      await post(stranger, 'ATTLOG', '1\t2026-11-20 08:00:00\t0\t1\n'),
+      await fetch(`${apiUrl}/iclock/getrequest?SN=${known}`),
+    ];
+    expect(calls.map((c) => c.status)).toEqual([200, 200, 403, 200]);
+    const text = await eventually(async () => {
+      const t = (await scrape(`${apiUrl}/metrics`, TOKEN)).text;
+      return valueOf(t, 'attendance_push_calls_total', { path: 'getrequest', table: '-', status: '200' }) === 1 ? t : undefined;
+    }, 10_000, 'the PUSH calls counted');
+    expect(valueOf(text, 'attendance_push_calls_total', { path: 'cdata', table: 'handshake', status: '200' })).toBe(1);
+    expect(valueOf(text, 'attendance_push_calls_total', { path: 'cdata', table: 'ATTLOG', status: '200' })).toBe(1);
+    expect(valueOf(text, 'attendance_push_calls_total', { path: 'cdata', table: 'ATTLOG', status: '403' })).toBe(1);
+    expect(valueOf(text, 'attendance_push_lines_total', { table: 'ATTLOG' })).toBe(2);
+    expect(valueOf(text, 'attendance_push_terminals', { state: 'registered' })).toBe(1);
+    expect(valueOf(text, 'attendance_push_terminals', { state: 'pending' })).toBe(1); // the stranger's first contact
+    expect(valueOf(text, 'attendance_push_commands_open', { status: 'queued' })).toBeGreaterThanOrEqual(0);
+  });
+
   test('every series the Grafana dashboard and the operator guide name is served by the api or the worker', async () => {
     const served = new Set<string>();
     for (const url of [`${apiUrl}/metrics`, workerMetrics]) {
