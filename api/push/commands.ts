@@ -3,11 +3,11 @@
 // the last send) closes it as cancelled with the failure in its event, shown to staff.
 import type { Trx, DbOrTrx } from '../../db/database.js';
 import {
-  applyFlagIfDone, applyFlagWithoutCommands, cancelQueuedFlagCommands, failFlag, markFlagsDelivered, notifyTerminal, pushFlagsOf, queueCommands, resetStamps,
+  applyFlagIfDone, applyFlagWithoutCommands, cancelQueuedFlagCommands, failFlag, markFlagsDelivered, notifyTerminal, pushFlagsOf, queueCommands, noteTerminalUser, removeTerminalUsers, resetStamps,
   type FinishedCommand, type QueuedCommand,
 } from '../../db/repositories/push.js';
 import { rosterUsers } from '../../db/repositories/roster.js';
-import { commandField, userDelete, userUpdate } from '../../shared/protocol/push.js';
+import { commandField, rosterCommandEffect, userDelete, userUpdate } from '../../shared/protocol/push.js';
 
 /** Commands staff may send directly (besides flags): the verbs real firmware accepts. */
 export const PUSH_COMMANDS = ['REBOOT', 'INFO', 'CHECK', 'CLEAR LOG', 'DATA QUERY USERINFO'] as const;
@@ -60,6 +60,11 @@ export async function flagCommands(trx: DbOrTrx, flag: { id: number; device_id: 
 
 /** A command's result reached its flag: applied when every command of the flag succeeded, closed as failed at the first failure. */
 export async function commandFinished(trx: Trx, deviceId: string, command: FinishedCommand): Promise<void> {
+  // A roster change the terminal carried out is on its user list now: the differences shown to
+  // staff follow at once (issue 27 §6: they read "30 differences" until its next OPERLOG).
+  const effect = command.status === 'succeeded' ? rosterCommandEffect(command.command) : null;
+  if (effect?.op === 'update') await noteTerminalUser(trx, deviceId, effect.pin, effect.name);
+  if (effect?.op === 'delete') await removeTerminalUsers(trx, deviceId, [effect.pin]);
   if (command.flag_id === null) return;
   const withFlag = { ...command, flag_id: command.flag_id };
   if (command.status === 'failed') await failFlag(trx, deviceId, withFlag);

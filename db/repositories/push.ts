@@ -280,12 +280,14 @@ export async function registerTerminal(trx: Trx, input: {
   serialNumber: string; schoolId: number; name: string; timezone: string | null; allowedNetworks: string[] | null; delaySeconds: number | undefined; secretHash: string;
   addressBinding?: AddressBinding;
 }): Promise<string | undefined> {
-  const taken = await trx.selectFrom('push_terminals').select(['device_id', 'address', 'firmware']).where('serial_number', '=', input.serialNumber).forUpdate().executeTakeFirst();
+  const taken = await trx.selectFrom('push_terminals').select(['device_id', 'address', 'firmware', 'last_seen_at']).where('serial_number', '=', input.serialNumber).forUpdate().executeTakeFirst();
   if (taken?.device_id) return undefined;
   const device = await trx.insertInto('devices').values({
     school_id: input.schoolId, name: input.name, kind: 'terminal', protocol: 'push', serial_number: input.serialNumber,
     // What it reported while pending is its firmware from the start (issue 27 §5: it was lost on approval).
     firmware: taken?.firmware ?? null,
+    // and its last call its last contact: it has just called, not "never" (issue 27 §6).
+    last_seen_at: taken?.last_seen_at ?? null,
     timezone: input.timezone, allowed_networks: input.allowedNetworks, secret_hash: input.secretHash,
     // PUSH terminals poll every few seconds; a terminal silent for 5 minutes needs attention.
     sync_interval_seconds: 300,
@@ -480,6 +482,18 @@ export async function upsertTerminalUsers(trx: Trx, deviceId: string, users: Rea
     SELECT ${deviceId}::uuid, p, n, r, c FROM unnest(${rows.map((u) => u.pin)}::text[], ${rows.map((u) => u.name)}::text[], ${rows.map((u) => u.privilege)}::text[], ${rows.map((u) => u.card)}::text[]) AS u(p, n, r, c)
     ON CONFLICT (device_id, pin) DO UPDATE SET name = EXCLUDED.name, privilege = EXCLUDED.privilege, card = EXCLUDED.card, updated_at = now()
   `.execute(trx);
+}
+
+/** A user the terminal holds now under this name (a DATA UPDATE USERINFO it carried out); its card and privilege as they were. */
+export async function noteTerminalUser(trx: Trx, deviceId: string, pin: string, name: string | null): Promise<void> {
+  await trx.insertInto('push_terminal_users').values({ device_id: deviceId, pin, name })
+    .onConflict((oc) => oc.columns(['device_id', 'pin']).doUpdateSet({ name, updated_at: sql<Date>`now()` })).execute();
+}
+
+/** Users the terminal no longer holds (a DATA DELETE USERINFO it carried out). */
+export async function removeTerminalUsers(trx: Trx, deviceId: string, pins: readonly string[]): Promise<void> {
+  if (pins.length === 0) return;
+  await trx.deleteFrom('push_terminal_users').where('device_id', '=', deviceId).where('pin', 'in', [...pins]).execute();
 }
 
 export async function countFingerprints(trx: Trx, deviceId: string, pins: readonly string[]): Promise<void> {

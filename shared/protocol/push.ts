@@ -288,3 +288,15 @@ export function userUpdate(user: { badge: string; name: string }): string {
 export function userDelete(user: { badge: string }): string {
   return `DATA DELETE USERINFO PIN=${commandField(user.badge)}`;
 }
+
+/**
+ * What a roster command does to the terminal's user list once it succeeded: the inverse of
+ * userUpdate and userDelete (null for any other command). The server then knows the terminal
+ * holds (or no longer holds) the user without waiting for its next OPERLOG.
+ */
+export function rosterCommandEffect(command: string): { op: 'update'; pin: string; name: string | null } | { op: 'delete'; pin: string } | null {
+  const update = /^DATA UPDATE USERINFO PIN=([^\t]*)(?:\tName=([^\t]*))?/.exec(command);
+  if (update) return { op: 'update', pin: update[1], name: update[2] ?? null };
+  const remove = /^DATA DELETE USERINFO PIN=([^\t]*)$/.exec(command);
+  return remove ? { op: 'delete', pin: remove[1] } : null;
+}

@@ -62,9 +62,37 @@ test('backoffice approves a pending terminal and follows its commands and users'
     await page.getByRole('tab', { name: 'PUSH terminals' }).click();
     await page.locator('#panel[data-ready="true"]').waitFor();
     const row = page.locator('table', { has: page.locator('caption', { hasText: 'PUSH terminals of Hillside School' }) }).locator('tbody tr');
-    await expect(row.textContent()).resolves.toMatch(new RegExp(`SN ${sn}.*succeeded C:${commands[0].id} DATA UPDATE USERINFO PIN=11 → 0.*1 difference: 11 missing on terminal`));
+    // The roster command succeeded: the terminal holds Ada now, the tab says so (it read "1 difference" until the next OPERLOG).
+    await expect(row.textContent()).resolves.toMatch(new RegExp(`SN ${sn}.*succeeded C:${commands[0].id} DATA UPDATE USERINFO PIN=11 → 0.*same as roster`));
+    // Its last contact is the call it made while pending, not "never"; the Devices tab does not call it "never synced".
+    expect(await row.locator('td').nth(1).textContent()).not.toBe('never');
+    await page.getByRole('tab', { name: 'Devices' }).click();
+    await page.locator('#panel[data-ready="true"]').waitFor();
+    const deviceRow = page.locator('tbody tr', { hasText: `MB460 ${sn}` });
+    await expect(deviceRow.textContent()).resolves.toContain('PUSH terminal: no sync channels');
     expect(w.errors).toEqual([]);
   } finally {
     await w.close();
+  }
+
+  // In French, the command statuses and differences are French too.
+  const french = await openPage(browser, undefined, 'fr-FR');
+  try {
+    const { page } = french;
+    await page.goto(stack.url);
+    await page.getByLabel('E-mail').fill(backoffice.email);
+    await page.getByLabel('Mot de passe').fill(backoffice.password);
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.locator('#panel[data-ready="true"]').waitFor();
+    await page.getByLabel('École').selectOption(String(school.id));
+    await page.getByRole('tab', { name: 'Terminaux PUSH' }).click();
+    await page.locator('#panel[data-ready="true"]').waitFor();
+    await aUser(db.db, school.id, { badge: '12', name: 'Grace' }); // not on the terminal yet
+    await page.getByRole('tab', { name: 'Terminaux PUSH' }).click();
+    const row = page.locator('table', { has: page.locator('caption', { hasText: 'Terminaux PUSH de Hillside School' }) }).locator('tbody tr');
+    await expect(row.textContent()).resolves.toMatch(/réussie C:\d+ DATA UPDATE USERINFO PIN=11 → 0.*12 absent du terminal/);
+    expect(french.errors).toEqual([]);
+  } finally {
+    await french.close();
   }
 });

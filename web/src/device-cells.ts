@@ -12,6 +12,8 @@ export function lastSyncOf(d: Device): string | null {
 
 export function channelsCell(d: Device): HTMLElement {
   const names = Object.keys(d.channels).sort();
+  // A PUSH terminal has no v4 channels: its sync is its calls (last sync beside it, the Terminals tab).
+  if (d.protocol === 'push') return h('span', { class: 'muted' }, m.pushTerminalChannels);
   if (names.length === 0) return h('span', { class: 'muted' }, m.neverSynced);
   return h('ul', { class: 'plain' }, names.map((name) => {
     const c = d.channels[name];

@@ -344,6 +344,9 @@ const messages = {
   terminalsOf: (school: string) => `PUSH terminals of ${school}`,
   terminal: 'Terminal', lastCommands: 'Last commands', usersOnTerminal: 'Users on the terminal',
   noPushTerminal: 'No PUSH terminal in this school.',
+  commandStatus: { queued: 'queued', sent: 'sent', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled' } as Record<string, string>,
+  rosterDifference: { missing_on_terminal: 'missing on the terminal', unknown_to_roster: 'not in the roster', name_differs: 'name differs' } as Record<string, string>,
+  pushTerminalChannels: 'PUSH terminal: no sync channels',
 
   // Who is absent today, closed days, verdicts and their counts, the rule in force
   absentCaption: (absent: number, notYet: number) => `Absent (${num(absent)}) and not yet arrived (${num(notYet)})`,

@@ -330,6 +330,9 @@ const messages: Messages = {
   terminalsOf: (school: string) => `Terminaux PUSH de ${school}`,
   terminal: 'Terminal', lastCommands: 'Dernières commandes', usersOnTerminal: 'Utilisateurs sur le terminal',
   noPushTerminal: 'Aucun terminal PUSH dans cette école.',
+  commandStatus: { queued: 'en file', sent: 'envoyée', succeeded: 'réussie', failed: 'échouée', cancelled: 'annulée' },
+  rosterDifference: { missing_on_terminal: 'absent du terminal', unknown_to_roster: 'absent de la liste', name_differs: 'nom différent' },
+  pushTerminalChannels: 'Terminal PUSH : pas de canaux de synchronisation',
 
   absentCaption: (absent, notYet) => `Absents (${num(absent)}) et pas encore arrivés (${num(notYet)})`,
   absentStatus: { absent: 'absent', not_yet_arrived: 'pas encore arrivé' },

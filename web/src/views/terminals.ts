@@ -51,9 +51,9 @@ export const terminalsView: View = {
           return [
             [h('strong', {}, d.name), h('br'), h('span', { class: 'muted' }, `SN ${d.serial_number ?? '—'}${d.firmware ? ` · fw ${d.firmware}` : ''}`)],
             d.last_seen_at ? dateTime(d.last_seen_at, school.timezone) : m.never,
-            commands.items.length === 0 ? '—' : commands.items.map((c) => h('div', {}, badge(c.status, TONE[c.status] ?? 'info'), ` C:${c.id} ${c.command.split('\t')[0]}`,
+            commands.items.length === 0 ? '—' : commands.items.map((c) => h('div', {}, badge(m.commandStatus[c.status] ?? c.status, TONE[c.status] ?? 'info'), ` C:${c.id} ${c.command.split('\t')[0]}`,
               c.return_code !== null ? ` → ${c.return_code}` : '', c.failure ? h('span', { class: 'muted' }, ` (${c.failure})`) : '')),
-            differences.items.length === 0 ? badge(m.sameAsRoster, 'ok') : m.rosterDifferences(differences.items.length, differences.items.slice(0, 5).map((x) => `${x.pin} ${x.difference.replace(/_/g, ' ')}`).join(', ')),
+            differences.items.length === 0 ? badge(m.sameAsRoster, 'ok') : m.rosterDifferences(differences.items.length, differences.items.slice(0, 5).map((x) => `${x.pin} ${m.rosterDifference[x.difference] ?? x.difference}`).join(', ')),
           ];
         }));
         fill(list, table(m.terminalsOf(school.name), [m.terminal, m.lastContact, m.lastCommands, m.usersOnTerminal], rows,
