@@ -1,7 +1,7 @@
 // The worker's Prometheus metrics, counted as it imports, on a port of its own
 // (WORKER_METRICS_PORT, the api's bearer token): import attempts by outcome, retries, their
 // duration, the delay from an upload's acceptance to its package (status 2), and the rows of
-// each batch (accepted, duplicates, rejections by code). README "Metrics" says why here.
+// each batch (accepted, duplicates, rejections by code). docs/OPERATIONS.md "Metrics" says why here.
 import http from 'node:http';
 import { Counter, Histogram, register } from 'prom-client';
 import type { Config } from '../shared/config.js';
