@@ -1,4 +1,4 @@
-// Prometheus metrics of the api (README "Metrics", docs/OPERATIONS.md). Two kinds:
+// Prometheus metrics of the api (docs/OPERATIONS.md). Two kinds:
 // - counted in this process: requests by declared route and status, with latency; uploads by
 //   channel and result. Under API_PROCESSES > 1 (node:cluster) a scrape reaches one process, so
 //   that process asks the primary, which sums every process's figures (prom-client's

@@ -39,7 +39,7 @@ export async function discardBoss(boss: PgBoss): Promise<void> {
   await db.close?.().catch(() => undefined);
 }
 
-/** Creates or updates every queue; import expiry is sized from the measured import time (see README). */
+/** Creates or updates every queue; import expiry is sized from the measured import time (bench/README.md). */
 export async function ensureQueues(boss: PgBoss, config: Config): Promise<void> {
   const twoWeeks = 14 * 24 * 3600;
   const queues: Queue[] = [

@@ -91,7 +91,7 @@ export interface Config {
   datamart: DatamartConfig;
 }
 
-/** The regional data mart export (README "Data mart export"). */
+/** The regional data mart export (docs/DATAMART.md). */
 export interface DatamartConfig {
   /** Base URL of the mart's uploader; null: emulation only. */
   url: string | null;

@@ -1,6 +1,6 @@
 // The worker's Prometheus metrics on a port of its own (WORKER_METRICS_PORT, the api's bearer
 // token): what its imports count (worker/import/import-metrics.ts) and the process's own
-// figures, from prom-client's default registry. README "Metrics" says why here.
+// figures, from prom-client's default registry. docs/OPERATIONS.md "Metrics" says why here.
 import http from 'node:http';
 import { register } from 'prom-client';
 import type { Config } from '../shared/config.js';

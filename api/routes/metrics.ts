@@ -1,5 +1,6 @@
-// `GET /metrics`: Prometheus text format behind `Authorization: Bearer <METRICS_TOKEN>` (README
-// "Metrics" says why a token rather than a port of its own). Off (404) when no token is set.
+// `GET /metrics`: Prometheus text format behind `Authorization: Bearer <METRICS_TOKEN>`
+// (docs/OPERATIONS.md "Metrics" says why a token rather than a port of its own). Off (404)
+// when no token is set.
 import { Problem } from '../../shared/errors.js';
 import { bearerMatches } from '../../shared/metrics.js';
 import { reply, type RouteRegistry } from '../http/route.js';

@@ -61,7 +61,7 @@ interface StepFigures {
   /** From the 202 to reading status 2 as the devices saw it (includes the 250 ms polling). */
   client_accepted_to_ready_p50_ms: number;
   client_accepted_to_ready_p99_ms: number;
-  /** The worker's own time per import job (its 'job done' log lines), p50. */
+  /** The worker's own time per import job (its 'job done' log lines, at debug), p50. */
   import_job_p50_ms: number;
   /** CPU ms per completed sync, per process. */
   api_cpu_ms_per_sync: number;
@@ -99,7 +99,7 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
   const profileDir = path.join(PROJECT_ROOT, 'bench', 'profiles');
   const profile = (name: string) => CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=fleet-${name}-${Date.now()}.cpuprofile`] : [];
   const api = spawnScript('api/main.ts', { ...env, PORT: String(port), METRICS_TOKEN }, profile('api'));
-  const worker = spawnScript('worker/main.ts', { ...env, LOG_LEVEL: 'info', METRICS_TOKEN, WORKER_METRICS_PORT: String(workerMetricsPort) }, profile('worker'));
+  const worker = spawnScript('worker/main.ts', { ...env, LOG_LEVEL: 'debug', METRICS_TOKEN, WORKER_METRICS_PORT: String(workerMetricsPort) }, profile('worker'));
   const apiUrl = `http://127.0.0.1:${port}`;
   const metricsUrls = { api: `${apiUrl}/metrics`, worker: `http://127.0.0.1:${workerMetricsPort}/metrics` };
   const steps: StepFigures[] = [];

@@ -1,6 +1,6 @@
 // A school of 2,000 users: the figures view draws every user's row count and the first page
 // of the table, and the time from navigation to drawn figures is reported (not asserted:
-// machines differ; README quotes the figure measured here).
+// machines differ; bench/README.md quotes the figure measured here).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, openPage } from '../support/browser.js';

@@ -1,6 +1,6 @@
-// A real local HTTP server playing the regional data mart's uploader (README "Data mart
-// export"): it keeps every file it took, and a test scripts its next answers — 500s, answers
-// too slow for the client's timeout, a verdict of rejected with errors.
+// A real local HTTP server playing the regional data mart's uploader (docs/DATAMART.md): it
+// keeps every file it took, and a test scripts its next answers — 500s, answers too slow for
+// the client's timeout, a verdict of rejected with errors.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseCsvText } from './csv.js';

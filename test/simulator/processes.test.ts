@@ -23,7 +23,8 @@ beforeAll(async () => {
   for (let i = 0; i < 2; i++) {
     const port = await freePort();
     apis.push({ proc: runScript('api/main.ts', { ...env, PORT: String(port), API_PROCESSES: '1' }), url: `http://127.0.0.1:${port}` });
-    workers.push(runScript('worker/main.ts', env));
+    // debug: the workers' 'job done' lines (counted below) are logged at debug.
+    workers.push(runScript('worker/main.ts', { ...env, LOG_LEVEL: 'debug' }));
   }
   await Promise.all([...apis.map((a) => a.proc.waitForLine(/api listening/)), ...workers.map((w) => w.waitForLine(/worker started/))]);
 });

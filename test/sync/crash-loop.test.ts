@@ -27,7 +27,7 @@ afterAll(async () => {
 
 async function startWorkerProcess(): Promise<RunningProcess> {
   const proc = runScript('worker/main.ts', {
-    DATABASE_URL: suite.databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'info', IMPORT_RETRY_LIMIT: String(RETRY_LIMIT), BATCH_MAX_ROWS: '250000',
+    DATABASE_URL: suite.databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'debug' /* 'job done' is at debug */, IMPORT_RETRY_LIMIT: String(RETRY_LIMIT), BATCH_MAX_ROWS: '250000',
   });
   workers.push(proc);
   await proc.waitForLine(/worker started/, 30_000);

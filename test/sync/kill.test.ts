@@ -24,7 +24,7 @@ afterAll(async () => {
 
 async function startWorkerProcess(): Promise<RunningProcess> {
   const proc = runScript('worker/main.ts', {
-    DATABASE_URL: suite.databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'info',
+    DATABASE_URL: suite.databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'debug', // 'job done' is at debug
   });
   workers.push(proc);
   await proc.waitForLine(/worker started/, 30_000);

@@ -30,7 +30,7 @@ test(`a worker with a ${HEAP_MIB} MiB heap imports a batch of ${ROWS.toLocaleStr
   const archive = batchZip({ 'device.xml': deviceXml(), 'attendances.csv': manyRowsCsv(ROWS, foreign) });
 
   worker = runScript('worker/main.ts', {
-    DATABASE_URL: suite.databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'info', NODE_OPTIONS: `--max-old-space-size=${HEAP_MIB}`,
+    DATABASE_URL: suite.databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'debug' /* 'job done' is at debug */, NODE_OPTIONS: `--max-old-space-size=${HEAP_MIB}`,
   });
   await worker.waitForLine(/worker started/, 30_000);
   const up = await dev.upload(archive);

@@ -1,4 +1,4 @@
-// The data mart's uploader (contract in README "Data mart export"): a file goes up as
+// The data mart's uploader (contract in docs/DATAMART.md): a file goes up as
 // multipart and is answered 202 with an upload_id; its status is polled later. Every request
 // times out after DATAMART_REQUEST_TIMEOUT seconds and is retried up to DATAMART_REQUEST_RETRIES
 // times on network errors, timeouts, 408, 429 and 5xx, with exponential backoff and jitter.

@@ -111,8 +111,9 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
         return true;
       }
       await measureImport(() => claim.attempts - 1, (note) => importSession(ctx, claim, note));
-      // The same line as a pg-boss job's, for the logs' readers (bench, tests).
-      logger.info({ queue: QUEUES.importBatch, sessionId: claim.id, ms: Date.now() - started }, 'job done');
+      // The same line as a pg-boss job's, for the logs' readers (bench, tests, which run the worker
+      // at LOG_LEVEL=debug); at debug, so that one line per import does not bury `npm start`'s banner.
+      logger.debug({ queue: QUEUES.importBatch, sessionId: claim.id, ms: Date.now() - started }, 'job done');
     } catch (err) {
       logger.error({ queue: QUEUES.importBatch, sessionId: claim.id, ms: Date.now() - started, err }, 'job failed');
       // Between the rollback and the recorded retry_at, another lane could claim it again (when the attempt outlasted its backoff).

@@ -80,7 +80,8 @@ export function startPump<T extends object>(boss: PgBoss, queue: string,
     try {
       const output = await handle(job);
       await complete(job.id, output);
-      opts.logger.info({ queue, jobId: job.id, ms: Date.now() - started }, 'job done');
+      // At debug: every import and every minute's sweep would otherwise fill `npm start`'s terminal.
+      opts.logger.debug({ queue, jobId: job.id, ms: Date.now() - started }, 'job done');
     } catch (err) {
       opts.logger.error({ queue, jobId: job.id, ms: Date.now() - started, err }, 'job failed');
       await boss.fail(queue, job.id, { message: String((err as Error)?.message ?? err) }).catch((e: unknown) => opts.logger.error({ err: e }, 'could not mark job failed'));
