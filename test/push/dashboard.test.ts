@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { Browser } from 'playwright-core';
 import { PushTerminal, parseCommands } from '../../simulator/push-client.js';
+import type { Page } from 'playwright-core';
 import { launchBrowser, openPage } from '../support/browser.js';
 import { connectTestDatabase } from '../support/database.js';
 import { aSchool, aStaff, aUser } from '../support/fixtures.js';
@@ -23,6 +24,19 @@ afterAll(async () => {
   await stack.stop();
 });
 
+const ENGLISH = { email: 'Email', password: 'Password', signIn: 'Sign in', school: 'School' };
+const FRENCH = { email: 'E-mail', password: 'Mot de passe', signIn: 'Se connecter', school: 'École' };
+
+/** Signs in as `who` in the page's language and picks the school. */
+async function signIn(page: Page, who: { email: string; password: string }, schoolId: number, words: typeof ENGLISH): Promise<void> {
+  await page.goto(stack.url);
+  await page.getByLabel(words.email).fill(who.email);
+  await page.getByLabel(words.password).fill(who.password);
+  await page.getByRole('button', { name: words.signIn }).click();
+  await page.locator('#panel[data-ready="true"]').waitFor();
+  await page.getByLabel(words.school).selectOption(String(schoolId));
+}
+
 test('backoffice approves a pending terminal and follows its commands and users', async () => {
   const school = await aSchool(db.db, { name: 'Hillside School', timezone: 'UTC' });
   await aUser(db.db, school.id, { badge: '11', name: 'Ada' });
@@ -35,12 +49,7 @@ test('backoffice approves a pending terminal and follows its commands and users'
   const w = await openPage(browser);
   const { page } = w;
   try {
-    await page.goto(stack.url);
-    await page.getByLabel('Email').fill(backoffice.email);
-    await page.getByLabel('Password').fill(backoffice.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#panel[data-ready="true"]').waitFor();
-    await page.getByLabel('School').selectOption(String(school.id));
+    await signIn(page, backoffice, school.id, ENGLISH);
     await page.getByRole('tab', { name: 'PUSH terminals' }).click();
     const pending = page.locator('table', { has: page.locator('caption', { hasText: 'Terminals waiting for approval' }) }).locator('tbody tr', { hasText: sn });
     await expect(pending.textContent()).resolves.toMatch(/MB460.*Ver 6\.4\.1.*127\.0\.0\.1/);
@@ -79,12 +88,7 @@ test('backoffice approves a pending terminal and follows its commands and users'
   const french = await openPage(browser, undefined, 'fr-FR');
   try {
     const { page } = french;
-    await page.goto(stack.url);
-    await page.getByLabel('E-mail').fill(backoffice.email);
-    await page.getByLabel('Mot de passe').fill(backoffice.password);
-    await page.getByRole('button', { name: 'Se connecter' }).click();
-    await page.locator('#panel[data-ready="true"]').waitFor();
-    await page.getByLabel('École').selectOption(String(school.id));
+    await signIn(page, backoffice, school.id, FRENCH);
     await page.getByRole('tab', { name: 'Terminaux PUSH' }).click();
     await page.locator('#panel[data-ready="true"]').waitFor();
     await aUser(db.db, school.id, { badge: '12', name: 'Grace' }); // not on the terminal yet
