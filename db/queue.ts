@@ -55,20 +55,6 @@ export async function ensureQueues(boss: PgBoss, config: Config): Promise<void> 
       retentionSeconds: twoWeeks,
       deadLetter: QUEUES.importBatchDead,
     },
-    // At most one job waiting (singletonKey PUSH_IMPORT_KEY), sent by the worker when uploads
-    // notify (channels/push/session.ts). No dead letter: a job that fails leaves its sessions
-    // pending for the next job (or the sweep's).
-    {
-      name: QUEUES.importPush,
-      policy: 'short',
-      retryLimit: config.importRetryLimit,
-      retryDelay: 5,
-      retryBackoff: true,
-      heartbeatSeconds: config.importHeartbeatSeconds,
-      expireInSeconds: config.importJobExpireSeconds,
-      retentionSeconds: 3600,
-      deleteAfterSeconds: 3600,
-    },
     { name: QUEUES.sweepSessions, policy: 'singleton', expireInSeconds: 120, retryLimit: 0 },
     { name: QUEUES.pruneArchives, policy: 'singleton', expireInSeconds: 600, retryLimit: 0 },
     { name: QUEUES.closeOpenDays, policy: 'singleton', expireInSeconds: 900, retryLimit: 0 },
@@ -96,9 +82,6 @@ export async function sendInTransaction(boss: PgBoss, trx: Trx, queue: string, d
   await notifyJobSent(trx, queue);
   return id;
 }
-
-/** The key every PUSH import job is sent with: one waiting job for all terminals. */
-export const PUSH_IMPORT_KEY = 'push';
 
 /** Several jobs of one queue in `trx`, as `sendInTransaction`. */
 export async function insertInTransaction(boss: PgBoss, trx: Trx, queue: string, jobs: JobInsert[]): Promise<void> {

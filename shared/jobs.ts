@@ -1,11 +1,16 @@
 // The pg-boss queues both processes agree on, and their payloads.
 
+/**
+ * The import queue's name in metrics (`attendance_queue_jobs{queue=…}`) and log lines: the
+ * pending sessions, v4 and PUSH (worker/import/session-queue.ts). The name of the pg-boss queue
+ * that held import jobs before, so dashboards and alerts keep reading the same series.
+ */
+export const IMPORT_QUEUE = 'import-batch';
+
 export const QUEUES = {
   importBatch: 'import-batch',
   /** Jobs of import-batch whose retries are exhausted land here; the sweep fails their sessions. */
   importBatchDead: 'import-batch-dead',
-  /** PUSH ATTLOG sessions: one job imports every pending one (policy short: uploads join the job waiting). */
-  importPush: 'import-push',
   sweepSessions: 'sweep-sessions',
   pruneArchives: 'prune-archives',
   rebuildChunk: 'rebuild-figures-chunk',

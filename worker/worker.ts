@@ -28,7 +28,7 @@ export interface RunningWorker {
 }
 
 /** Work that follows an upload or a request; the data mart's runs talk to a remote service and are awaited on their own. */
-const DRAINED_QUEUES = [QUEUES.importBatch, QUEUES.importBatchDead, QUEUES.importPush, QUEUES.rebuildChunk, QUEUES.rebuildChunkDead, QUEUES.sweepSessions, QUEUES.closeOpenDays, QUEUES.pruneArchives];
+const DRAINED_QUEUES = [QUEUES.importBatch, QUEUES.importBatchDead, QUEUES.rebuildChunk, QUEUES.rebuildChunkDead, QUEUES.sweepSessions, QUEUES.closeOpenDays, QUEUES.pruneArchives];
 
 export async function startWorker(config: Config, databaseUrl: string, logger: Logger): Promise<RunningWorker> {
   prepareRepeatedStatements(); // db/pg-statements.ts: parsed once per connection

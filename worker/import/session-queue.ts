@@ -24,10 +24,12 @@
 // an upload is picked up within IDLE_PROBE_MS otherwise. Uploads NOTIFY nothing: PostgreSQL
 // serializes notifying commits, which PUSH measured as the wall of its uploads.
 import { FAILED_DETAIL, failSession, importSession } from './import-session.js';
-import { claimNextSession, importsDue, recordFailedAttempt, type QueueClaim } from '../../db/repositories/import-session.js';
+import { claimNextImport, importsDue, recordFailedAttempt, type ImportClaim, type QueueClaim } from '../../db/repositories/import-session.js';
+import { failPushSession } from '../../db/repositories/push-punches.js';
+import { importClaimedPushSessions, PUSH_BATCH, type PushImportOutcome } from '../../channels/push/session.js';
 import { countFailedSession, measureImport } from './import-metrics.js';
 import type { WorkerContext } from '../context.js';
-import { QUEUES } from '../../shared/jobs.js';
+import { IMPORT_QUEUE } from '../../shared/jobs.js';
 
 /** How often an idle worker looks for a due session: the pick-up delay of an upload at most. */
 export const IDLE_PROBE_MS = 50;
@@ -89,12 +91,11 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
   }, IDLE_PROBE_MS);
   probe.unref();
 
-  /** One import: true when a session was claimed (imported, failed or given up), false when none was due. */
+  /** One claim and its import: true when something was claimed (imported, failed or given up), false when nothing was due. */
   const importNext = async (): Promise<boolean> => {
-    const started = Date.now();
-    let claimed: QueueClaim | undefined;
+    let claimed: ImportClaim | undefined;
     try {
-      claimed = await claimNextSession(ctx.db, { skip: inHand, baseDelaySeconds: RETRY_DELAY_SECONDS, maxDelaySeconds: MAX_RETRY_DELAY_SECONDS });
+      claimed = await claimNextImport(ctx.db, { skip: inHand, baseDelaySeconds: RETRY_DELAY_SECONDS, maxDelaySeconds: MAX_RETRY_DELAY_SECONDS, pushBatch: PUSH_BATCH });
     } catch (err) {
       // The database gone: wait as if idle.
       logger.warn({ err: (err as Error).message }, 'import queue: claim failed; retrying');
@@ -102,33 +103,68 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
       return false;
     }
     if (!claimed) return false;
-    const claim = claimed;
-    inHand.add(claim.id);
-    if (claim.moreDue && waiting.size > 0) wakeOne();
+    const ids = claimed.push ? claimed.sessions.map((x) => x.id) : [claimed.session.id];
+    for (const id of ids) inHand.add(id);
+    if (claimed.moreDue && waiting.size > 0) wakeOne();
     try {
-      if (claim.attempts > config.importRetryLimit + 1) {
-        await giveUp(claim);
-        return true;
-      }
-      await measureImport(() => claim.attempts - 1, (note) => importSession(ctx, claim, note));
-      // The same line as a pg-boss job's, for the logs' readers (bench, tests).
-      logger.info({ queue: QUEUES.importBatch, sessionId: claim.id, ms: Date.now() - started }, 'job done');
-    } catch (err) {
-      logger.error({ queue: QUEUES.importBatch, sessionId: claim.id, ms: Date.now() - started, err }, 'job failed');
-      // Between the rollback and the recorded retry_at, another lane could claim it again (when the attempt outlasted its backoff).
-      await afterFailure(claim, err);
+      if (claimed.push) await importPush(claimed.sessions);
+      else await importV4(claimed.session);
     } finally {
-      inHand.delete(claim.id);
+      for (const id of ids) inHand.delete(id);
     }
     return true;
   };
 
-  /** Records the failed attempt's backoff; gives up with processing_failed once the retries are spent. */
-  const afterFailure = async ({ id, attempts }: QueueClaim, err: unknown): Promise<void> => {
+  const importV4 = async (claim: QueueClaim): Promise<void> => {
+    const started = Date.now();
+    if (claim.attempts > config.importRetryLimit + 1) {
+      await giveUp(claim);
+      return;
+    }
+    try {
+      await measureImport(() => claim.attempts - 1, (note) => importSession(ctx, claim, note));
+      // The same line as a pg-boss job's, for the logs' readers (bench, tests).
+      logger.info({ queue: IMPORT_QUEUE, sessionId: claim.id, ms: Date.now() - started }, 'job done');
+    } catch (err) {
+      logger.error({ queue: IMPORT_QUEUE, sessionId: claim.id, ms: Date.now() - started, err }, 'job failed');
+      // Between the rollback and the recorded retry_at, another lane could claim it again (when the attempt outlasted its backoff).
+      await afterFailure(claim, err, (reason, counted) => failSession(ctx, claim.id, reason, FAILED_DETAIL.retriesExhausted(counted)));
+    }
+  };
+
+  /**
+   * PUSH sessions imported together (channels/push/session.ts); a batch that fails is imported
+   * again one session per transaction, and each session that failed on its own records its
+   * attempt's back-off, or is failed (shown to staff) once its retries are spent. A session
+   * claimed past its last attempt (a worker died during each) is given up without importing it.
+   */
+  const importPush = async (sessions: ReadonlyArray<{ id: string; attempts: number }>): Promise<void> => {
+    const started = Date.now();
+    const spent = sessions.filter((x) => x.attempts > config.importRetryLimit + 1);
+    for (const x of spent) await giveUp(x, true);
+    const todo = sessions.filter((x) => !spent.includes(x));
+    if (todo.length === 0) return;
+    let outcome: PushImportOutcome;
+    try {
+      outcome = await importClaimedPushSessions(ctx.db, logger, todo.map((x) => x.id));
+    } catch (err) {
+      // Not even the one-by-one imports ran (the database gone): every session's attempt failed.
+      outcome = { imported: 0, failed: todo.map((x) => ({ id: x.id, err })) };
+    }
+    logger.info({ queue: IMPORT_QUEUE, channel: 'push', sessions: todo.length, imported: outcome.imported, failed: outcome.failed.length, ms: Date.now() - started }, 'push import done');
+    for (const { id, err } of outcome.failed) {
+      const claim = todo.find((x) => x.id === id)!;
+      logger.error({ queue: IMPORT_QUEUE, channel: 'push', sessionId: id, attempts: claim.attempts, err }, 'push: session import failed');
+      await afterFailure(claim, err, (reason) => failPushSession(ctx.db, id, reason));
+    }
+  };
+
+  /** Records the failed attempt's backoff; gives up (`fail`) once the retries are spent. */
+  const afterFailure = async ({ id, attempts }: { id: string; attempts: number }, err: unknown, fail: (reason: string, counted: number) => Promise<boolean>): Promise<void> => {
     try {
       const counted = await recordFailedAttempt(ctx.db, id, retryDelaySeconds(attempts), `attempt ${attempts}: ${(err as Error)?.message ?? String(err)}`);
       if (counted !== undefined && counted > config.importRetryLimit) {
-        countFailedSession(await failSession(ctx, id, `import failed after all retries: ${(err as Error)?.message ?? String(err)}`, FAILED_DETAIL.retriesExhausted(counted)));
+        countFailedSession(await fail(`import failed after all retries: ${(err as Error)?.message ?? String(err)}`, counted));
       }
     } catch (recordErr) {
       // The failure could not be recorded (database gone): the session stays pending and is claimed again after its backoff.
@@ -140,12 +176,12 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
    * A claim past the last attempt: every earlier one was claimed and never finished nor
    * recorded a failure, i.e. the worker died during each (out of memory, killed).
    */
-  const giveUp = async ({ id, attempts }: QueueClaim): Promise<void> => {
+  const giveUp = async ({ id, attempts }: { id: string; attempts: number }, push = false): Promise<void> => {
     const made = attempts - 1;
-    logger.error({ queue: QUEUES.importBatch, sessionId: id, attempts: made }, 'import queue: every attempt stopped without finishing; the batch is given up');
+    logger.error({ queue: IMPORT_QUEUE, sessionId: id, attempts: made }, 'import queue: every attempt stopped without finishing; the batch is given up');
+    const reason = `the import stopped ${made} times without finishing (the worker died during each attempt)`;
     try {
-      countFailedSession(await failSession(ctx, id, `the import stopped ${made} times without finishing (the worker died during each attempt)`,
-        FAILED_DETAIL.crashed(made, config.batchMaxRows)));
+      countFailedSession(push ? await failPushSession(ctx.db, id, reason) : await failSession(ctx, id, reason, FAILED_DETAIL.crashed(made, config.batchMaxRows)));
     } catch (err) {
       logger.error({ sessionId: id, err: (err as Error).message }, 'import queue: giving up the session failed; the next claim tries again');
     }

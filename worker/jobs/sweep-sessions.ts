@@ -4,8 +4,6 @@
 // pg-boss job (sent before that, or by hand) is failed when its job failed for good, and handed
 // to the queue when its job is gone.
 import { processingSessions, setSessionJob } from '../../db/repositories/sweep.js';
-import { pushSessionsPending } from '../../db/repositories/push-punches.js';
-import { PUSH_IMPORT_KEY } from '../../db/queue.js';
 import { QUEUES } from '../../shared/jobs.js';
 import { FAILED_DETAIL, failSession } from '../import/import-session.js';
 import type { WorkerContext } from '../context.js';
@@ -32,7 +30,5 @@ export async function sweepSessions(ctx: WorkerContext, now = new Date()): Promi
       result.resent.push(s.id);
     }
   }
-  // PUSH sessions whose import job failed for good (none waits while they do): a job again.
-  if (await pushSessionsPending(ctx.db)) await ctx.boss.send(QUEUES.importPush, {}, { singletonKey: PUSH_IMPORT_KEY });
   return result;
 }
