@@ -39,22 +39,19 @@ export async function discardBoss(boss: PgBoss): Promise<void> {
   await db.close?.().catch(() => undefined);
 }
 
-/** Creates or updates every queue; import expiry is sized from the measured import time (see README). */
+/**
+ * Queues of imports, from before every upload's pending session became its import's queue entry
+ * (worker/import/session-queue.ts): `import-batch` (a job naming a session), its dead letter
+ * `import-batch-dead`, and `import-push` (a job waking a worker for PUSH sessions). Nothing sends
+ * or serves them; `ensureQueues` deletes them with whatever jobs they still hold. The sessions
+ * those jobs named are pending rows, which the import queue takes like any other.
+ */
+export const RETIRED_QUEUES = ['import-batch', 'import-batch-dead', 'import-push'] as const;
+
+/** Creates or updates every queue, and deletes the retired ones (RETIRED_QUEUES). */
 export async function ensureQueues(boss: PgBoss, config: Config): Promise<void> {
   const twoWeeks = 14 * 24 * 3600;
   const queues: Queue[] = [
-    { name: QUEUES.importBatchDead, retentionSeconds: twoWeeks },
-    {
-      name: QUEUES.importBatch,
-      retryLimit: config.importRetryLimit,
-      retryDelay: 5,
-      retryBackoff: true,
-      // The heartbeat finds a dead worker's import in seconds; the expiry only bounds a live one.
-      heartbeatSeconds: config.importHeartbeatSeconds,
-      expireInSeconds: config.importJobExpireSeconds,
-      retentionSeconds: twoWeeks,
-      deadLetter: QUEUES.importBatchDead,
-    },
     { name: QUEUES.sweepSessions, policy: 'singleton', expireInSeconds: 120, retryLimit: 0 },
     { name: QUEUES.pruneArchives, policy: 'singleton', expireInSeconds: 600, retryLimit: 0 },
     { name: QUEUES.closeOpenDays, policy: 'singleton', expireInSeconds: 900, retryLimit: 0 },
@@ -70,6 +67,9 @@ export async function ensureQueues(boss: PgBoss, config: Config): Promise<void> 
     // policy and partition are fixed at creation; everything else follows the configuration.
     if (existing) await boss.updateQueue(name, { ...options, heartbeatSeconds: options.heartbeatSeconds ?? null });
     else await boss.createQueue(name, queues.find((q) => q.name === name));
+  }
+  for (const name of RETIRED_QUEUES) {
+    if (await boss.getQueue(name)) await boss.deleteQueue(name);
   }
 }
 

@@ -7,20 +7,14 @@
 // the acknowledgement — so once its rows are in, it is finished as imported and acknowledged,
 // and its terminal's health updated: last sync, clock skew from a real-time punch, and
 // "complete up to" its arrival (a terminal in real-time mode sends every punch it holds).
-import type { Db, Trx } from '../../db/database.js';
-import { lockClaimedPushSessions, pushSessionOrigin } from '../../db/repositories/push-punches.js';
+import type { Db } from '../../db/database.js';
+import { lockClaimedPushSessions } from '../../db/repositories/push-punches.js';
 import type { Logger } from '../../shared/logger.js';
 import { CLOCK_SUSPECT_SKEW_SECONDS } from '../../shared/protocol/codes.js';
 import { importAttlogSessions, type PushImportResult } from './import-attlog.js';
 
 /** Sessions per claim and transaction at most, and their archives' bytes (a resync's big batch goes alone). */
 export const PUSH_BATCH = { limit: 500, maxBytes: 8 * 1024 * 1024 } as const;
-
-/** One session, in the caller's transaction (an import-batch job queued before PUSH sessions had their own queue). */
-export async function importPushSession(input: { trx: Trx; logger: Logger; session: { id: string; device_id: string; received_at: Date; archive: Buffer } }): Promise<void> {
-  const session = { ...input.session, ...(await pushSessionOrigin(input.trx, input.session.id)) };
-  warnSkews(input.logger, await importAttlogSessions(input.trx, [session]));
-}
 
 /** What became of the PUSH sessions of one claim: imported, or failed with the error of their own transaction. */
 export interface PushImportOutcome {

@@ -11,7 +11,7 @@ import { hasPendingFlagsSql } from './flags.js';
 /** Bytes of an archive read per statement; a smaller archive comes whole with its claim. */
 const ARCHIVE_PIECE = 1024 * 1024;
 
-/** Locks the session row: a second worker holding the same job waits here, then sees it processed. */
+/** Locks the session row (giving a session up: a concurrent import waits here, or the give-up waits for it and then sees it processed). */
 export async function lockSession(trx: Trx, sessionId: string) {
   return trx.selectFrom('sync_sessions')
     .select(['id', 'device_id', 'channel', 'archive', 'received_at', 'processed_at'])
@@ -45,22 +45,6 @@ async function claimedSession(trx: Trx, row: ClaimRow | undefined) {
     fever_threshold: s_fever_threshold, created_at: s_created_at, updated_at: s_updated_at,
   };
   return { session, attempts, moreDue, device: { id: session.device_id, school_id, roster_version, has_pending_flags: has_flags }, school };
-}
-
-/**
- * The start of an import of a session named by a pg-boss job, in one statement: the session row
- * locked by counting the attempt (UPDATE takes the row lock; a second worker holding the same
- * session waits here, then finds it processed and gets nothing), with its device (and whether
- * it has pending flags) and school. The count rolls back with a failed attempt: pg-boss counts
- * the job's retries itself. Undefined when the session is missing or already processed:
- * `lockSession` and `sessionDevice` tell which.
- */
-export async function claimSession(trx: Trx, sessionId: string) {
-  const result = await sql<ClaimRow>`UPDATE sync_sessions AS se SET attempts = se.attempts + 1
-      FROM devices AS d JOIN schools AS s ON s.id = d.school_id
-     WHERE se.id = ${sessionId} AND se.processed_at IS NULL AND d.id = se.device_id
-     RETURNING ${CLAIMED_COLUMNS}, false AS more`.execute(trx);
-  return claimedSession(trx, result.rows[0]);
 }
 
 /** A v4 session the import queue claimed (`claimNextImport`). */
@@ -130,7 +114,7 @@ export async function claimNextImport(db: DbOrTrx, opts: { skip?: ReadonlySet<st
 /**
  * The first statement of the import of a session the queue claimed: the row locked (a
  * concurrent import of it waits here, then finds it processed), with its device and school, as
- * `claimSession` reads them. Undefined when the session was processed (or reset) meanwhile.
+ * the claim names them. Undefined when the session was processed (or reset) meanwhile.
  */
 export async function lockClaimedSession(trx: Trx, sessionId: string) {
   const result = await sql<ClaimRow>`SELECT ${CLAIMED_COLUMNS}, false AS more
@@ -154,20 +138,6 @@ async function readArchive(trx: Trx, sessionId: string, length: number): Promise
     piece.rows[0].piece.copy(archive, at);
   }
   return archive;
-}
-
-export async function schoolOf(trx: Trx, schoolId: number) {
-  return trx.selectFrom('schools').selectAll().where('id', '=', schoolId).executeTakeFirstOrThrow();
-}
-
-export async function sessionDevice(trx: Trx, deviceId: string) {
-  const device = await trx.selectFrom('devices').select(['id', 'school_id', 'roster_version']).where('id', '=', deviceId).executeTakeFirst();
-  if (!device) return undefined;
-  return { device, school: await schoolOf(trx, device.school_id) };
-}
-
-export async function recordAttempt(trx: Trx, sessionId: string): Promise<void> {
-  await trx.updateTable('sync_sessions').set({ attempts: sql`attempts + 1` }).where('id', '=', sessionId).execute();
 }
 
 /** What the device said about itself; last_device_clock only moves forward (figures' complete-until). */

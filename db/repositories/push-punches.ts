@@ -125,11 +125,6 @@ export interface PushSessionOrigin {
   school_id: number | null;
 }
 
-export async function pushSessionOrigin(trx: Trx, sessionId: string): Promise<PushSessionOrigin> {
-  const row = await trx.selectFrom('sync_sessions').select(['push_table', 'school_id']).where('id', '=', sessionId).executeTakeFirst();
-  return { push_table: row?.push_table ?? null, school_id: row?.school_id ?? null };
-}
-
 /**
  * After a PUSH import: each session finished as imported and acknowledged (its `OK` was the
  * answer) with its stats, in one statement.

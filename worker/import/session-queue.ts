@@ -1,28 +1,37 @@
-// The v4 import queue: a pending session row (processed_at null) is the import's durable queue
-// entry, committed with the upload's 0→1 flip in one statement (api/sync/accept-upload.ts).
-// WORKER_CONCURRENCY lanes each run one import at a time. An import is two steps: the claim
-// (claimNextSession), one statement committed on its own, takes the oldest due session with
-// FOR UPDATE SKIP LOCKED, counts the attempt and puts the next try off by this attempt's
-// backoff; then the import's transaction locks that row (lockClaimedSession) and does the work.
-// No pg-boss job is sent, fetched or completed per upload, which was three writes to pgboss.job
-// and two commits of every sync (issue #21). What pg-boss gave, kept:
-// - a crashed worker: its transaction dies with its connection, the row lock goes, and the
-//   session is claimed again once its backoff has passed (at once when the attempt ran longer);
-// - retries with backoff: a failed attempt rolls back, then `recordFailedAttempt` sets `retry_at`
-//   from the failure (RETRY_DELAY_SECONDS doubled per attempt, as pg-boss's retryDelay 5 with
-//   backoff); after IMPORT_RETRY_LIMIT retries the session gets the processing_failed package
-//   (§5). The other lanes skip it until that is recorded; another worker may try it once more
-//   meanwhile, which costs an attempt, never a row (each attempt is one transaction under the
-//   row lock);
+// The import queue of every upload, v4 and PUSH: a pending session row (processed_at null) is
+// the import's durable queue entry, committed with the upload in one statement
+// (api/sync/accept-upload.ts, api/push). WORKER_CONCURRENCY lanes each run one import at a
+// time. An import is two steps: the claim (claimNextImport), one statement committed on its own,
+// takes the oldest due session with FOR UPDATE SKIP LOCKED — a v4 session alone, or untried PUSH
+// sessions together (up to PUSH_BATCH) — counts each one's attempt and puts its next try off by
+// this attempt's backoff; then the import's transaction locks the claimed rows
+// (lockClaimedSession, lockClaimedPushSessions) and does the work. No pg-boss job is sent,
+// fetched or completed per upload, which was three writes to pgboss.job and two commits of every
+// sync (issue #21); PUSH uploads no longer wake a worker through a job either (issue #26).
+// What pg-boss gave, kept:
+// - a crashed worker: its transaction dies with its connection, the row locks go, and the
+//   sessions are claimed again once their backoff has passed (at once when the attempt ran longer);
+// - retries with backoff, one policy for both kinds: a failed attempt rolls back, then
+//   `recordFailedAttempt` sets `retry_at` from the failure (RETRY_DELAY_SECONDS doubled per
+//   attempt, at most MAX_RETRY_DELAY_SECONDS) and keeps the error in `failure`; after
+//   IMPORT_RETRY_LIMIT retries the session is given up: a v4 session gets the processing_failed
+//   package (§5), a PUSH session is finished failed (shown in its terminal's sessions). A PUSH
+//   batch whose transaction fails is imported again one session per transaction within the same
+//   attempt, so one bad session holds back no other; a PUSH session tried before is claimed
+//   alone. The other lanes skip a session until its failure is recorded; another worker may try
+//   it once more meanwhile, which costs an attempt, never a row (each attempt is one transaction
+//   under the row lock);
 // - a batch that kills its worker every time (issue #33: out of memory five times in 17 minutes):
 //   the claim counted each attempt before the work began, so a claim that finds the attempts
-//   spent (more than 1 + IMPORT_RETRY_LIMIT) gives the session up with processing_failed instead
-//   of importing it again. Before, the count rolled back with the dead attempt and the batch was
-//   retried for ever; the stuck sweep, waiting on the row lock, died with the worker each time.
+//   spent (more than 1 + IMPORT_RETRY_LIMIT) gives the session up instead of importing it
+//   again. Before, the count rolled back with the dead attempt and the batch was retried for
+//   ever; the stuck sweep, waiting on the row lock, died with the worker each time.
 // Lanes with nothing to do wait; while one waits, one cheap probe (`importsDue`) runs every
-// IDLE_PROBE_MS and wakes one, which wakes the next when its claim saw more due. Under load the lanes never wait, so the probe costs nothing;
-// an upload is picked up within IDLE_PROBE_MS otherwise. Uploads NOTIFY nothing: PostgreSQL
-// serializes notifying commits, which PUSH measured as the wall of its uploads.
+// IDLE_PROBE_MS and wakes one, which wakes the next when its claim saw more due. Under load the
+// lanes never wait, so the probe costs nothing; an upload is picked up within IDLE_PROBE_MS
+// otherwise. Uploads NOTIFY nothing: PostgreSQL serializes notifying commits, which PUSH
+// measured as the wall of its uploads. The job listener's (re)connection and drain() wake the
+// lanes too (worker/jobs/index.ts `wake`).
 import { FAILED_DETAIL, failSession, importSession } from './import-session.js';
 import { claimNextImport, importsDue, recordFailedAttempt, type ImportClaim, type QueueClaim } from '../../db/repositories/import-session.js';
 import { failPushSession } from '../../db/repositories/push-punches.js';
@@ -33,7 +42,7 @@ import { IMPORT_QUEUE } from '../../shared/jobs.js';
 
 /** How often an idle worker looks for a due session: the pick-up delay of an upload at most. */
 export const IDLE_PROBE_MS = 50;
-/** The wait after a first failed attempt, doubled after each further one (pg-boss's retryDelay for import-batch). */
+/** The wait after a first failed attempt, doubled after each further one (what pg-boss's retryDelay for import-batch was). */
 export const RETRY_DELAY_SECONDS = 5;
 /** The longest wait between two attempts, however many there were. */
 const MAX_RETRY_DELAY_SECONDS = 300;

@@ -2,9 +2,7 @@
 // and `stop()`, which stops taking new jobs and waits for those in hand.
 import { pruneArchives } from '../../db/repositories/sweep.js';
 import { chunkFailed } from '../../db/repositories/rebuilds.js';
-import { QUEUES, type ImportBatchJob, type RebuildChunkJob } from '../../shared/jobs.js';
-import { FAILED_DETAIL, failSession, importSession } from '../import/import-session.js';
-import { countFailedSession, measureImport } from '../import/import-metrics.js';
+import { IMPORT_QUEUE, QUEUES, type RebuildChunkJob } from '../../shared/jobs.js';
 import type { WorkerContext } from '../context.js';
 import { registerDatamartJobs } from './datamart.js';
 import { startPump } from './pump.js';
@@ -22,17 +20,6 @@ export interface RegisteredJobs {
 export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> {
   const { boss, config, logger } = ctx;
   const pumps = [
-    // Jobs naming a session: sent before v4 uploads became their own queue entries
-    // (worker/import/session-queue.ts), or by hand. Rare, so one at a time.
-    startPump<ImportBatchJob>(boss, QUEUES.importBatch, { concurrency: 1, idleMs: 2000, logger, heartbeatSeconds: config.importHeartbeatSeconds }, async (job) => {
-      return measureImport(() => job.retryCount, (note) => importSession(ctx, job.data.session_id, note));
-    }),
-    // Retries exhausted: pg-boss copied the job here.
-    startPump<ImportBatchJob>(boss, QUEUES.importBatchDead, { concurrency: 1, idleMs: 1000, logger }, async (job) => {
-      const gaveUp = await failSession(ctx, job.data.session_id, 'import failed after all retries', FAILED_DETAIL.jobFailed());
-      countFailedSession(gaveUp);
-      return gaveUp;
-    }),
     // Chunks of one rebuild run side by side: a rebuild of a school year is ~40 independent weeks.
     startPump<RebuildChunkJob>(boss, QUEUES.rebuildChunk, { concurrency: 2, idleMs: 500, logger }, async (job) => rebuildChunk(ctx, job.data)),
     startPump<RebuildChunkJob>(boss, QUEUES.rebuildChunkDead, { concurrency: 1, idleMs: 2000, logger }, async (job) => chunkFailed(ctx.db, job.data.rebuild_id)),
@@ -49,7 +36,7 @@ export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> 
   pumps.push(...await registerDatamartJobs(ctx));
   return {
     wake(queue) {
-      if (queue === null || queue === QUEUES.importBatch) imports.wake();
+      if (queue === null || queue === IMPORT_QUEUE) imports.wake();
       for (const p of pumps) if (queue === null || p.queue === queue) p.wake();
     },
     async stop() {
