@@ -11,7 +11,7 @@ import type { RequestHandler } from 'express';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, register } from 'prom-client';
 import { CHANNEL_NAMES } from '../shared/protocol/channels.js';
 import { channelStatusFigures, datamartFigures, deviceFigures, pushFigures, queueFigures } from '../db/repositories/ops-figures.js';
-import { QUEUES } from '../shared/jobs.js';
+import { IMPORT_QUEUE } from '../shared/jobs.js';
 import { collectProcessMetrics } from '../shared/metrics.js';
 import type { AppContext } from './context.js';
 
@@ -145,8 +145,8 @@ async function readState(ctx: AppContext): Promise<void> {
       queueFigures(ctx.db), channelStatusFigures(ctx.db), deviceFigures(ctx.db, thresholds), datamartFigures(ctx.db), pushFigures(ctx.db),
     ]);
     // The import queue always shows, so that an alert on it sees 0 rather than nothing.
-    for (const s of ['created', 'retry', 'active']) queueJobs.set({ queue: QUEUES.importBatch, state: s }, 0);
-    const oldest = new Map<string, number>([[QUEUES.importBatch, 0]]);
+    for (const s of ['created', 'retry', 'active']) queueJobs.set({ queue: IMPORT_QUEUE, state: s }, 0);
+    const oldest = new Map<string, number>([[IMPORT_QUEUE, 0]]);
     for (const q of queue) {
       queueJobs.set({ queue: q.queue, state: q.state }, q.jobs);
       oldest.set(q.queue, Math.max(oldest.get(q.queue) ?? 0, q.oldest_seconds ?? 0));

@@ -39,36 +39,19 @@ export async function discardBoss(boss: PgBoss): Promise<void> {
   await db.close?.().catch(() => undefined);
 }
 
-/** Creates or updates every queue; import expiry is sized from the measured import time (bench/README.md). */
+/**
+ * Queues of imports, from before every upload's pending session became its import's queue entry
+ * (worker/import/session-queue.ts): `import-batch` (a job naming a session), its dead letter
+ * `import-batch-dead`, and `import-push` (a job waking a worker for PUSH sessions). Nothing sends
+ * or serves them; `ensureQueues` deletes them with whatever jobs they still hold. The sessions
+ * those jobs named are pending rows, which the import queue takes like any other.
+ */
+export const RETIRED_QUEUES = ['import-batch', 'import-batch-dead', 'import-push'] as const;
+
+/** Creates or updates every queue, and deletes the retired ones (RETIRED_QUEUES). */
 export async function ensureQueues(boss: PgBoss, config: Config): Promise<void> {
   const twoWeeks = 14 * 24 * 3600;
   const queues: Queue[] = [
-    { name: QUEUES.importBatchDead, retentionSeconds: twoWeeks },
-    {
-      name: QUEUES.importBatch,
-      retryLimit: config.importRetryLimit,
-      retryDelay: 5,
-      retryBackoff: true,
-      // The heartbeat finds a dead worker's import in seconds; the expiry only bounds a live one.
-      heartbeatSeconds: config.importHeartbeatSeconds,
-      expireInSeconds: config.importJobExpireSeconds,
-      retentionSeconds: twoWeeks,
-      deadLetter: QUEUES.importBatchDead,
-    },
-    // At most one job waiting (singletonKey PUSH_IMPORT_KEY), sent by the worker when uploads
-    // notify (channels/push/session.ts). No dead letter: a job that fails leaves its sessions
-    // pending for the next job (or the sweep's).
-    {
-      name: QUEUES.importPush,
-      policy: 'short',
-      retryLimit: config.importRetryLimit,
-      retryDelay: 5,
-      retryBackoff: true,
-      heartbeatSeconds: config.importHeartbeatSeconds,
-      expireInSeconds: config.importJobExpireSeconds,
-      retentionSeconds: 3600,
-      deleteAfterSeconds: 3600,
-    },
     { name: QUEUES.sweepSessions, policy: 'singleton', expireInSeconds: 120, retryLimit: 0 },
     { name: QUEUES.pruneArchives, policy: 'singleton', expireInSeconds: 600, retryLimit: 0 },
     { name: QUEUES.closeOpenDays, policy: 'singleton', expireInSeconds: 900, retryLimit: 0 },
@@ -85,6 +68,9 @@ export async function ensureQueues(boss: PgBoss, config: Config): Promise<void> 
     if (existing) await boss.updateQueue(name, { ...options, heartbeatSeconds: options.heartbeatSeconds ?? null });
     else await boss.createQueue(name, queues.find((q) => q.name === name));
   }
+  for (const name of RETIRED_QUEUES) {
+    if (await boss.getQueue(name)) await boss.deleteQueue(name);
+  }
 }
 
 /**
@@ -96,9 +82,6 @@ export async function sendInTransaction(boss: PgBoss, trx: Trx, queue: string, d
   await notifyJobSent(trx, queue);
   return id;
 }
-
-/** The key every PUSH import job is sent with: one waiting job for all terminals. */
-export const PUSH_IMPORT_KEY = 'push';
 
 /** Several jobs of one queue in `trx`, as `sendInTransaction`. */
 export async function insertInTransaction(boss: PgBoss, trx: Trx, queue: string, jobs: JobInsert[]): Promise<void> {

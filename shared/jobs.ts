@@ -1,11 +1,14 @@
 // The pg-boss queues both processes agree on, and their payloads.
 
+/**
+ * The import queue's name in metrics (`attendance_queue_jobs{queue=…}`) and log lines: the
+ * pending sessions, v4 and PUSH (worker/import/session-queue.ts). The name of the pg-boss queue
+ * that held import jobs before, so dashboards and alerts keep reading the same series; no
+ * pg-boss queue has it any more (db/queue.ts RETIRED_QUEUES).
+ */
+export const IMPORT_QUEUE = 'import-batch';
+
 export const QUEUES = {
-  importBatch: 'import-batch',
-  /** Jobs of import-batch whose retries are exhausted land here; the sweep fails their sessions. */
-  importBatchDead: 'import-batch-dead',
-  /** PUSH ATTLOG sessions: one job imports every pending one (policy short: uploads join the job waiting). */
-  importPush: 'import-push',
   sweepSessions: 'sweep-sessions',
   pruneArchives: 'prune-archives',
   rebuildChunk: 'rebuild-figures-chunk',
@@ -21,10 +24,6 @@ export const QUEUES = {
 export interface DatamartRunJob {
   /** A run queued by the API; absent when cron sent the job. */
   run_id?: number;
-}
-
-export interface ImportBatchJob {
-  session_id: string;
 }
 
 export interface RebuildChunkJob {

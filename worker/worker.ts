@@ -8,7 +8,7 @@ import { listenForJobs } from '../db/job-notifications.js';
 import { unfinishedJobs } from '../db/repositories/job-queue.js';
 import { createBoss, ensureQueues, type PgBoss } from '../db/queue.js';
 import type { Config } from '../shared/config.js';
-import { QUEUES } from '../shared/jobs.js';
+import { IMPORT_QUEUE, QUEUES } from '../shared/jobs.js';
 import type { Logger } from '../shared/logger.js';
 import type { WorkerContext } from './context.js';
 import { registerJobs } from './jobs/index.js';
@@ -28,7 +28,7 @@ export interface RunningWorker {
 }
 
 /** Work that follows an upload or a request; the data mart's runs talk to a remote service and are awaited on their own. */
-const DRAINED_QUEUES = [QUEUES.importBatch, QUEUES.importBatchDead, QUEUES.importPush, QUEUES.rebuildChunk, QUEUES.rebuildChunkDead, QUEUES.sweepSessions, QUEUES.closeOpenDays, QUEUES.pruneArchives];
+const DRAINED_QUEUES = [IMPORT_QUEUE, QUEUES.rebuildChunk, QUEUES.rebuildChunkDead, QUEUES.sweepSessions, QUEUES.closeOpenDays, QUEUES.pruneArchives];
 
 export async function startWorker(config: Config, databaseUrl: string, logger: Logger): Promise<RunningWorker> {
   prepareRepeatedStatements(); // db/pg-statements.ts: parsed once per connection

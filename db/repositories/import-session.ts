@@ -11,7 +11,7 @@ import { hasPendingFlagsSql } from './flags.js';
 /** Bytes of an archive read per statement; a smaller archive comes whole with its claim. */
 const ARCHIVE_PIECE = 1024 * 1024;
 
-/** Locks the session row: a second worker holding the same job waits here, then sees it processed. */
+/** Locks the session row (giving a session up: a concurrent import waits here, or the give-up waits for it and then sees it processed). */
 export async function lockSession(trx: Trx, sessionId: string) {
   return trx.selectFrom('sync_sessions')
     .select(['id', 'device_id', 'channel', 'archive', 'received_at', 'processed_at'])
@@ -47,23 +47,7 @@ async function claimedSession(trx: Trx, row: ClaimRow | undefined) {
   return { session, attempts, moreDue, device: { id: session.device_id, school_id, roster_version, has_pending_flags: has_flags }, school };
 }
 
-/**
- * The start of an import of a session named by a pg-boss job, in one statement: the session row
- * locked by counting the attempt (UPDATE takes the row lock; a second worker holding the same
- * session waits here, then finds it processed and gets nothing), with its device (and whether
- * it has pending flags) and school. The count rolls back with a failed attempt: pg-boss counts
- * the job's retries itself. Undefined when the session is missing or already processed:
- * `lockSession` and `sessionDevice` tell which.
- */
-export async function claimSession(trx: Trx, sessionId: string) {
-  const result = await sql<ClaimRow>`UPDATE sync_sessions AS se SET attempts = se.attempts + 1
-      FROM devices AS d JOIN schools AS s ON s.id = d.school_id
-     WHERE se.id = ${sessionId} AND se.processed_at IS NULL AND d.id = se.device_id
-     RETURNING ${CLAIMED_COLUMNS}, false AS more`.execute(trx);
-  return claimedSession(trx, result.rows[0]);
-}
-
-/** A session the import queue claimed (`claimNextSession`). */
+/** A v4 session the import queue claimed (`claimNextImport`). */
 export interface QueueClaim {
   id: string;
   /** This attempt's number, counted and committed by the claim (1 for the first). */
@@ -72,35 +56,65 @@ export interface QueueClaim {
   moreDue: boolean;
 }
 
+/** What one claim of the import queue took: one v4 session, or PUSH sessions imported together. */
+export type ImportClaim =
+  | { push: false; session: QueueClaim; moreDue: boolean }
+  | { push: true; sessions: Array<{ id: string; attempts: number }>; moreDue: boolean };
+
 /**
  * The import queue's claim (worker/import/session-queue.ts), a statement committed on its own
- * before any of the import's work: the oldest due pending v4 session that no other import holds
+ * before any of the import's work: the oldest due pending session that no other import holds
  * (FOR UPDATE SKIP LOCKED) and not in `skip`, its attempt counted, and its next try put off by
  * the backoff of this attempt (`baseDelaySeconds` doubled per earlier attempt, at most
  * `maxDelaySeconds`). So an attempt whose process dies (out of memory, killed) has still
  * counted, and the next one waits as after a failure; an attempt that fails records its own
  * delay (`recordFailedAttempt`); an import holds the row lock from its first statement
- * (`lockClaimedSession`), which the other claims skip, and the delay covers the moment between.
+ * (`lockClaimedSession`, `lockClaimedPushSessions`), which the other claims skip, and the delay
+ * covers the moment between.
+ * A v4 session is claimed alone. A PUSH session never tried before takes with it the other
+ * untried due PUSH sessions, oldest first, up to `pushBatch.limit` sessions and
+ * `pushBatch.maxBytes` of archives (at least one): one transaction imports them set-based
+ * (channels/push/import-attlog.ts), each with its attempt counted. A PUSH session tried before
+ * (a failure, or a worker that died during a batch) is claimed alone, so a session that fails
+ * or kills its worker every time spends its own attempts, not its neighbours'.
  */
-export async function claimNextSession(db: DbOrTrx, opts: { skip?: ReadonlySet<string>; baseDelaySeconds: number; maxDelaySeconds: number }): Promise<QueueClaim | undefined> {
+export async function claimNextImport(db: DbOrTrx, opts: { skip?: ReadonlySet<string>; baseDelaySeconds: number; maxDelaySeconds: number; pushBatch: { limit: number; maxBytes: number } }): Promise<ImportClaim | undefined> {
   const skip = opts.skip ?? new Set<string>();
-  const due = sql`processed_at IS NULL AND channel <> ${PUSH_SESSION_CHANNEL} AND (retry_at IS NULL OR retry_at <= now())
-                 ${skip.size > 0 ? sql`AND id <> ALL(${[...skip]}::uuid[])` : sql``}`;
-  // Whether another session is due (perhaps being imported elsewhere): the queue wakes another lane only then.
-  // In the claim's own shape (the unprocessed index, oldest first): a bare EXISTS may be planned as a scan of the whole table.
-  const result = await sql<{ id: string; attempts: number; more: boolean }>`
+  const due = (t: string) => sql`${sql.ref(`${t}.processed_at`)} IS NULL AND (${sql.ref(`${t}.retry_at`)} IS NULL OR ${sql.ref(`${t}.retry_at`)} <= now())
+                 ${skip.size > 0 ? sql`AND ${sql.ref(`${t}.id`)} <> ALL(${[...skip]}::uuid[])` : sql``}`;
+  const result = await sql<{ id: string; channel: string; attempts: number; more: boolean }>`
+    WITH head AS (
+      SELECT h.id, h.channel, h.attempts FROM sync_sessions AS h WHERE ${due('h')} ORDER BY h.received_at LIMIT 1 FOR UPDATE SKIP LOCKED
+    ), batch AS (
+      SELECT b.id, b.received_at, b.archive_bytes FROM sync_sessions AS b
+       WHERE ${due('b')} AND b.channel = ${PUSH_SESSION_CHANNEL} AND b.attempts = 0
+         AND EXISTS (SELECT 1 FROM head WHERE head.channel = ${PUSH_SESSION_CHANNEL} AND head.attempts = 0)
+       ORDER BY b.received_at LIMIT ${opts.pushBatch.limit} FOR UPDATE SKIP LOCKED
+    ), sized AS (
+      SELECT id, row_number() OVER w AS n, sum(coalesce(archive_bytes, 0)) OVER w AS upto FROM batch WINDOW w AS (ORDER BY received_at, id)
+    ), chosen AS (
+      SELECT id FROM head UNION SELECT id FROM sized WHERE n = 1 OR upto <= ${opts.pushBatch.maxBytes}
+    ), more AS (
+      -- Whether another session is due (perhaps being imported elsewhere): the queue wakes another lane only then.
+      -- In the claim's own shape (the unprocessed index, oldest first): a bare EXISTS may be planned as a scan of the whole table.
+      SELECT EXISTS (SELECT 1 FROM sync_sessions AS m WHERE ${due('m')} AND m.id NOT IN (SELECT id FROM chosen) ORDER BY m.received_at LIMIT 1) AS more
+    )
     UPDATE sync_sessions AS se SET attempts = se.attempts + 1,
            retry_at = now() + make_interval(secs => least(${opts.maxDelaySeconds}::float8, ${opts.baseDelaySeconds}::float8 * power(2, se.attempts)))
-     WHERE se.id = (SELECT id FROM sync_sessions WHERE ${due} ORDER BY received_at LIMIT 1 FOR UPDATE SKIP LOCKED) AND se.processed_at IS NULL
-     RETURNING se.id, se.attempts, EXISTS (SELECT 1 FROM sync_sessions WHERE ${due} AND id <> se.id ORDER BY received_at LIMIT 1) AS more`.execute(db);
-  const row = result.rows[0];
-  return row && { id: row.id, attempts: row.attempts, moreDue: row.more };
+      FROM chosen
+     WHERE se.id = chosen.id AND se.processed_at IS NULL
+     RETURNING se.id, se.channel, se.attempts, (SELECT more FROM more) AS more`.execute(db);
+  const rows = result.rows;
+  if (rows.length === 0) return undefined;
+  const moreDue = rows[0].more;
+  if (rows[0].channel !== PUSH_SESSION_CHANNEL) return { push: false, session: { id: rows[0].id, attempts: rows[0].attempts, moreDue }, moreDue };
+  return { push: true, sessions: rows.map((r) => ({ id: r.id, attempts: r.attempts })), moreDue };
 }
 
 /**
  * The first statement of the import of a session the queue claimed: the row locked (a
  * concurrent import of it waits here, then finds it processed), with its device and school, as
- * `claimSession` reads them. Undefined when the session was processed (or reset) meanwhile.
+ * the claim names them. Undefined when the session was processed (or reset) meanwhile.
  */
 export async function lockClaimedSession(trx: Trx, sessionId: string) {
   const result = await sql<ClaimRow>`SELECT ${CLAIMED_COLUMNS}, false AS more
@@ -124,20 +138,6 @@ async function readArchive(trx: Trx, sessionId: string, length: number): Promise
     piece.rows[0].piece.copy(archive, at);
   }
   return archive;
-}
-
-export async function schoolOf(trx: Trx, schoolId: number) {
-  return trx.selectFrom('schools').selectAll().where('id', '=', schoolId).executeTakeFirstOrThrow();
-}
-
-export async function sessionDevice(trx: Trx, deviceId: string) {
-  const device = await trx.selectFrom('devices').select(['id', 'school_id', 'roster_version']).where('id', '=', deviceId).executeTakeFirst();
-  if (!device) return undefined;
-  return { device, school: await schoolOf(trx, device.school_id) };
-}
-
-export async function recordAttempt(trx: Trx, sessionId: string): Promise<void> {
-  await trx.updateTable('sync_sessions').set({ attempts: sql`attempts + 1` }).where('id', '=', sessionId).execute();
 }
 
 /** What the device said about itself; last_device_clock only moves forward (figures' complete-until). */
@@ -198,11 +198,11 @@ export async function recordFailedAttempt(db: DbOrTrx, sessionId: string, delayS
   return row.rows[0]?.attempts;
 }
 
-/** Whether a v4 session waits for its import and is due (one probe of the unprocessed index, oldest first as the claim reads it). */
+/** Whether a session (v4 or PUSH) waits for its import and is due (one probe of the unprocessed index, oldest first as the claim reads it). */
 export async function importsDue(db: DbOrTrx): Promise<boolean> {
   const row = await sql<{ found: boolean }>`
     SELECT EXISTS (SELECT 1 FROM sync_sessions
-                   WHERE processed_at IS NULL AND channel <> ${PUSH_SESSION_CHANNEL} AND (retry_at IS NULL OR retry_at <= now())
+                   WHERE processed_at IS NULL AND (retry_at IS NULL OR retry_at <= now())
                    ORDER BY received_at LIMIT 1) AS found`.execute(db);
   return row.rows[0]?.found ?? false;
 }

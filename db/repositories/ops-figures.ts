@@ -5,17 +5,16 @@ import { sql } from 'kysely';
 import { CLOCK_SUSPECT_SKEW_SECONDS, SYNC_STATUS } from '../../shared/protocol/codes.js';
 import type { AttentionThresholds } from '../../shared/devices/attention.js';
 import type { DbOrTrx } from '../database.js';
-import { QUEUES } from '../../shared/jobs.js';
-import { PUSH_SESSION_CHANNEL } from '../../shared/protocol/push.js';
+import { IMPORT_QUEUE } from '../../shared/jobs.js';
 
 export interface QueueFigure { queue: string; state: string; jobs: number; oldest_seconds: number | null }
 
 /**
  * Jobs waiting (created, retry: waiting out a retry delay) or running (active), by queue, with
  * the age of the oldest. pg-boss's own table: read with plain SQL, only these three states,
- * which its fetch index covers (completed and failed jobs are kept for days). A pending v4
- * session is its import's queue entry (worker/import/session-queue.ts): those count for
- * `import-batch`, as `retry` while they wait out the delay after a failed attempt (its error is
+ * which its fetch index covers (completed and failed jobs are kept for days). A pending
+ * session, v4 or PUSH, is its import's queue entry (worker/import/session-queue.ts): those count
+ * for `import-batch` (IMPORT_QUEUE), as `retry` while they wait out the delay after a failed attempt (its error is
  * in `failure`), else as `created` (including the ones being imported at this moment, which
  * only their row lock tells apart: their claim set `retry_at` too).
  */
@@ -25,8 +24,8 @@ export async function queueFigures(db: DbOrTrx): Promise<QueueFigure[]> {
       SELECT name AS queue, state::text AS state, count(*) AS jobs, extract(epoch FROM now() - min(created_on)) AS oldest_seconds
       FROM pgboss.job WHERE state IN ('created', 'retry', 'active') GROUP BY name, state
       UNION ALL
-      SELECT ${QUEUES.importBatch}, CASE WHEN retry_at > now() AND failure IS NOT NULL THEN 'retry' ELSE 'created' END, count(*), extract(epoch FROM now() - min(received_at))
-      FROM sync_sessions WHERE processed_at IS NULL AND channel <> ${PUSH_SESSION_CHANNEL} GROUP BY 2
+      SELECT ${IMPORT_QUEUE}, CASE WHEN retry_at > now() AND failure IS NOT NULL THEN 'retry' ELSE 'created' END, count(*), extract(epoch FROM now() - min(received_at))
+      FROM sync_sessions WHERE processed_at IS NULL GROUP BY 2
     ) AS q GROUP BY queue, state`.execute(db);
   return result.rows;
 }

@@ -102,27 +102,18 @@ export async function pushDevices(trx: Trx, deviceIds: readonly string[]) {
 }
 
 /**
- * PUSH sessions waiting for their import, oldest first, locked (SKIP LOCKED: concurrent imports
- * take disjoint sets) up to `limit` sessions; the archives of the first ones up to `maxBytes`
- * (at least one) are read, the others stay for the next pick. `only`: that session alone.
+ * The PUSH sessions the import queue claimed (db/repositories/import-session.ts
+ * `claimNextImport`), locked for their import (a concurrent import of one of them waits here,
+ * then finds it processed), oldest first, with their archives; the ones processed since the
+ * claim are left out.
  */
-export async function pickPendingPushSessions(trx: Trx, opts: { limit: number; maxBytes: number; only?: string }): Promise<Array<{ id: string; device_id: string; received_at: Date; archive: Buffer } & PushSessionOrigin>> {
-  const picked = await sql<{ id: string; archive_bytes: number | null }>`
-    SELECT id, archive_bytes FROM sync_sessions
-    WHERE processed_at IS NULL AND channel = ${PUSH_SESSION_CHANNEL} ${opts.only ? sql`AND id = ${opts.only}::uuid` : sql``}
-    ORDER BY received_at LIMIT ${opts.limit}
-    FOR UPDATE SKIP LOCKED
-  `.execute(trx);
-  const ids: string[] = [];
-  let bytes = 0;
-  for (const r of picked.rows) {
-    bytes += Number(r.archive_bytes ?? 0);
-    if (ids.length > 0 && bytes > opts.maxBytes) break;
-    ids.push(r.id);
-  }
+export async function lockClaimedPushSessions(trx: Trx, ids: readonly string[]): Promise<Array<{ id: string; device_id: string; received_at: Date; archive: Buffer } & PushSessionOrigin>> {
   if (ids.length === 0) return [];
   const rows = await sql<{ id: string; device_id: string; received_at: Date; archive: Buffer | null } & PushSessionOrigin>`
-    SELECT id, device_id, received_at, archive, push_table, school_id FROM sync_sessions WHERE id = ANY(${ids}::uuid[]) ORDER BY received_at, id
+    SELECT id, device_id, received_at, archive, push_table, school_id FROM sync_sessions
+     WHERE id = ANY(${[...ids]}::uuid[]) AND processed_at IS NULL AND channel = ${PUSH_SESSION_CHANNEL}
+     ORDER BY received_at, id
+       FOR UPDATE
   `.execute(trx);
   return rows.rows.map((r) => ({ ...r, archive: r.archive ?? Buffer.alloc(0) }));
 }
@@ -134,19 +125,6 @@ export interface PushSessionOrigin {
   school_id: number | null;
 }
 
-export async function pushSessionOrigin(trx: Trx, sessionId: string): Promise<PushSessionOrigin> {
-  const row = await trx.selectFrom('sync_sessions').select(['push_table', 'school_id']).where('id', '=', sessionId).executeTakeFirst();
-  return { push_table: row?.push_table ?? null, school_id: row?.school_id ?? null };
-}
-
-/** Whether a PUSH session waits for its import (the sweep queues a job for them when none is live). */
-export async function pushSessionsPending(db: DbOrTrx): Promise<boolean> {
-  const row = await sql<{ found: boolean }>`
-    SELECT EXISTS (SELECT 1 FROM sync_sessions WHERE processed_at IS NULL AND channel = ${PUSH_SESSION_CHANNEL}) AS found
-  `.execute(db);
-  return row.rows[0]?.found ?? false;
-}
-
 /**
  * After a PUSH import: each session finished as imported and acknowledged (its `OK` was the
  * answer) with its stats, in one statement.
@@ -154,7 +132,7 @@ export async function pushSessionsPending(db: DbOrTrx): Promise<boolean> {
 export async function finishPushSessions(trx: Trx, sessions: ReadonlyArray<{ id: string; stats: unknown; clockSkewSeconds: number | null }>): Promise<void> {
   if (sessions.length === 0) return;
   await sql`
-    UPDATE sync_sessions s SET outcome = 'imported', stats = t.stats::jsonb, clock_skew_seconds = t.skew, processed_at = now(), acked_at = now()
+    UPDATE sync_sessions s SET outcome = 'imported', stats = t.stats::jsonb, clock_skew_seconds = t.skew, processed_at = now(), acked_at = now(), failure = NULL
     FROM unnest(${sessions.map((x) => x.id)}::uuid[], ${sessions.map((x) => JSON.stringify(x.stats))}::text[], ${sessions.map((x) => x.clockSkewSeconds)}::int[]) AS t(id, stats, skew)
     WHERE s.id = t.id
   `.execute(trx);
@@ -171,16 +149,12 @@ export async function finishPushDevices(trx: Trx, devices: ReadonlyArray<{ id: s
   `.execute(trx);
 }
 
-/** A session whose import failed IMPORT_RETRY_LIMIT + 1 times on its own: failed, shown to staff (a terminal sending the same bytes again makes a new session). */
-export async function failPushSession(db: DbOrTrx, sessionId: string, reason: string): Promise<void> {
-  await sql`
+/** A session the import queue gave up (its 1 + IMPORT_RETRY_LIMIT attempts spent): failed, shown to staff (a terminal sending the same bytes again makes a new session). Answers whether it was still pending. */
+export async function failPushSession(db: DbOrTrx, sessionId: string, reason: string): Promise<boolean> {
+  const result = await sql`
     UPDATE sync_sessions SET outcome = 'failed', failure = ${reason.slice(0, 2000)}, processed_at = now()
     WHERE id = ${sessionId}::uuid AND processed_at IS NULL
   `.execute(db);
+  return Number(result.numAffectedRows ?? 0) > 0;
 }
 
-/** One more failed import attempt of a session on its own (outside the rolled-back import); answers the attempts so far. */
-export async function countFailedAttempt(db: DbOrTrx, sessionId: string): Promise<number> {
-  const row = await sql<{ attempts: number }>`UPDATE sync_sessions SET attempts = attempts + 1 WHERE id = ${sessionId}::uuid RETURNING attempts`.execute(db);
-  return Number(row.rows[0]?.attempts ?? 0);
-}

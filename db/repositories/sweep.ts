@@ -1,30 +1,23 @@
-// What the stuck-session sweep needs to see: sessions still processing, and their jobs.
+// What the stuck-session sweep needs to see: sessions still processing.
 import { sql } from 'kysely';
 import type { DbOrTrx } from '../database.js';
 
 export interface ProcessingSession {
   id: string;
-  job_id: string | null;
   received_at: Date;
-  /** pg-boss state of its job, null when the job row is gone. */
-  job_state: string | null;
 }
 
-export async function processingSessions(db: DbOrTrx, queue: string): Promise<ProcessingSession[]> {
+/** v4 sessions in status 1 (still pending) received more than `olderThanSeconds` ago, oldest first. */
+export async function stuckSessions(db: DbOrTrx, olderThanSeconds: number): Promise<ProcessingSession[]> {
   const rows = await sql<ProcessingSession>`
-    SELECT se.id, se.job_id, se.received_at, j.state AS job_state
+    SELECT se.id, se.received_at
     FROM sync_states st
     JOIN sync_sessions se ON se.id = st.session_id AND se.processed_at IS NULL
-    LEFT JOIN pgboss.job j ON j.name = ${queue} AND j.id = se.job_id
-    WHERE st.status = 1
+    WHERE st.status = 1 AND se.received_at < now() - make_interval(secs => ${olderThanSeconds})
     ORDER BY se.received_at
     LIMIT 1000
   `.execute(db);
   return rows.rows;
-}
-
-export async function setSessionJob(db: DbOrTrx, sessionId: string, jobId: string | null): Promise<void> {
-  await db.updateTable('sync_sessions').set({ job_id: jobId }).where('id', '=', sessionId).execute();
 }
 
 /** Archives of sessions acknowledged more than `days` ago are dropped; their SHA-256 stays. */

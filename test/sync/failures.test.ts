@@ -1,13 +1,13 @@
 // docs/protocol/v4.md §5 and §8 when things go wrong: a failing import is retried after a backoff (the
 // pending session is its own queue entry, worker/import/session-queue.ts); when the retries are
 // exhausted the session gets the processing_failed package, status 2, and nothing was imported.
-// The stuck-session sweep hands a session whose old pg-boss job is gone to the queue, and fails
-// one stuck too long.
+// The stuck-session sweep fails a session stuck too long; an import job left in the retired
+// pg-boss queue import-batch is deleted when a worker starts, and its session imported once.
 // Each test starts the worker itself, after it has arranged the failure.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { sql } from 'kysely';
-import { ensureQueues } from '../../db/queue.js';
-import { QUEUES } from '../../shared/jobs.js';
+import { ensureQueues, RETIRED_QUEUES } from '../../db/queue.js';
+import { IMPORT_QUEUE } from '../../shared/jobs.js';
 import { queueFigures } from '../../db/repositories/ops-figures.js';
 import { createLogger } from '../../shared/logger.js';
 import type { WorkerContext } from '../../worker/context.js';
@@ -29,7 +29,7 @@ interface Suite {
   worker: RunningWorker | null;
 }
 
-/** An api without a worker whose import queue already has this config's retry limit (a job takes it when sent). */
+/** An api without a worker, its pg-boss queues made. */
 async function suite(env: Record<string, string>): Promise<Suite> {
   const stack = await startStack({ env });
   await ensureQueues(stack.api.ctx.boss, stack.config);
@@ -108,7 +108,7 @@ describe('IMPORT_RETRY_LIMIT=0: the first failure is final', () => {
     // Stored without a pg-boss job: the pending row is the queue entry.
     expect(await queued(s, sessionId)).toEqual({ attempts: 0, waiting_retry: false, processed: false, job_id: null });
     // The queue's metrics count it as a waiting import.
-    expect(await queueFigures(s.db.db)).toEqual([{ queue: QUEUES.importBatch, state: 'created', jobs: 1, oldest_seconds: expect.any(Number) }]);
+    expect(await queueFigures(s.db.db)).toEqual([{ queue: IMPORT_QUEUE, state: 'created', jobs: 1, oldest_seconds: expect.any(Number) }]);
     await corrupt(s, sessionId);
     s.worker = await startWorker(s.stack.config, s.stack.databaseUrl, logger);
 
@@ -164,7 +164,7 @@ describe('IMPORT_RETRY_LIMIT=1: a failed attempt is retried after a backoff', ()
     // The failed attempt is counted and the session waits for its retry (5 s, doubled after each further failure)...
     await waitFor(async () => (await queued(s, sessionId)).waiting_retry, 15_000, 'the session waiting for its retry');
     expect(await queued(s, sessionId)).toMatchObject({ attempts: 1, processed: false });
-    expect(await queueFigures(s.db.db)).toEqual([{ queue: QUEUES.importBatch, state: 'retry', jobs: 1, oldest_seconds: expect.any(Number) }]);
+    expect(await queueFigures(s.db.db)).toEqual([{ queue: IMPORT_QUEUE, state: 'retry', jobs: 1, oldest_seconds: expect.any(Number) }]);
     expect((await dev.status()).body.status).toBe(1);
     // ...by which time the cause has gone.
     await s.db.db.updateTable('sync_sessions').set({ archive: bytes }).where('id', '=', sessionId).execute();
@@ -204,51 +204,33 @@ describe('the stuck-session sweep', () => {
   });
   afterAll(() => closeSuite(s));
 
-  /** A session as uploads queued it before they were their own queue entries: with a pg-boss job. */
-  async function withJob(sessionId: string): Promise<string> {
-    const jobId = await s.stack.api.ctx.boss.send(QUEUES.importBatch, { session_id: sessionId });
-    await s.db.db.updateTable('sync_sessions').set({ job_id: jobId }).where('id', '=', sessionId).execute();
-    return jobId!;
-  }
-
   test('a session in status 1, received recently, is left alone', async () => {
     const { sessionId } = await uploaded(s);
-    await withJob((await uploaded(s)).sessionId);
     const result = await sweepSessions(ctx);
-    expect(result.resent).toEqual([]);
     expect(result.failed).toEqual([]);
     expect(await queued(s, sessionId)).toMatchObject({ attempts: 0, processed: false });
   });
 
-  test('a session whose old pg-boss job row is gone is handed to the import queue, and then imported once', async () => {
+  test('a job left in the retired import-batch queue (sent before uploads were their own queue entries) is deleted when a worker starts; its session is imported once', async () => {
+    const boss = s.stack.api.ctx.boss;
     const { dev, sessionId } = await uploaded(s);
-    const jobId = await withJob(sessionId);
-    await sql`DELETE FROM pgboss.job WHERE id = ${jobId}`.execute(s.db.db);
-
-    const result = await sweepSessions(ctx);
-    expect(result.resent).toContain(sessionId);
-    expect(result.failed).not.toContain(sessionId);
-    expect(await queued(s, sessionId)).toMatchObject({ job_id: null, processed: false });
-    // A second sweep has nothing more to do with it.
-    expect((await sweepSessions(ctx)).resent).not.toContain(sessionId);
+    // As an older version left it: the queue with a job naming the session.
+    await boss.createQueue(RETIRED_QUEUES[0]);
+    const jobId = await boss.send(RETIRED_QUEUES[0], { session_id: sessionId });
+    await s.db.db.updateTable('sync_sessions').set({ job_id: jobId }).where('id', '=', sessionId).execute();
+    expect(await jobOf(s, jobId!)).toEqual({ state: 'created' });
 
     s.worker = await startWorker(s.stack.config, s.stack.databaseUrl, logger);
     await dev.waitForStatus(2);
+    await s.worker.drain();
     expect(await attendanceCount(s.db.db, dev.identity.id)).toBe(3);
+    expect(await queued(s, sessionId)).toMatchObject({ attempts: 1, processed: true });
+    expect(await jobOf(s, jobId!)).toBeUndefined();
+    for (const name of RETIRED_QUEUES) expect(await boss.getQueue(name)).toBeNull();
   });
 
-  test('a session whose old pg-boss job failed for good (dead) is failed with processing_failed', async () => {
+  test('a session stuck in status 1 longer than SYNC_STUCK_AFTER_SECONDS is failed; the queue then imports nothing', async () => {
     const { dev, sessionId } = await uploaded(s);
-    const jobId = await withJob(sessionId);
-    await sql`UPDATE pgboss.job SET state = 'failed', completed_on = now() WHERE id = ${jobId}`.execute(s.db.db);
-    const result = await sweepSessions(ctx);
-    expect(result.failed).toContain(sessionId);
-    await expectProcessingFailed(s, dev, sessionId);
-  });
-
-  test('a session stuck in status 1 longer than SYNC_STUCK_AFTER_SECONDS is failed; its job and the queue then import nothing', async () => {
-    const { dev, sessionId } = await uploaded(s);
-    const jobId = await withJob(sessionId);
     await s.db.db.updateTable('sync_sessions')
       .set({ received_at: sql`now() - make_interval(secs => ${s.stack.config.syncStuckAfterSeconds + 5})` })
       .where('id', '=', sessionId).execute();
@@ -257,9 +239,8 @@ describe('the stuck-session sweep', () => {
     expect(result.failed).toContain(sessionId);
     await expectProcessingFailed(s, dev, sessionId);
 
-    // The original job still runs when a worker comes: the session is already processed.
+    // A worker coming after finds nothing to import.
     s.worker = await startWorker(s.stack.config, s.stack.databaseUrl, logger);
-    await waitFor(async () => (await jobOf(s, jobId))?.state === 'completed', 15_000, 'the late job done');
     await s.worker.drain();
     expect(await attendanceCount(s.db.db, dev.identity.id)).toBe(0);
     expect((await dev.status()).body).toMatchObject({ status: 2, session_id: sessionId });

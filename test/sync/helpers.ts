@@ -43,11 +43,12 @@ export async function sessionCount(db: Db, deviceId: string): Promise<number> {
 
 /**
  * Import queue entries ever made: v4 sessions stored (a pending session is its import's queue
- * entry, worker/import/session-queue.ts; rows are never deleted) and import-batch jobs.
+ * entry, worker/import/session-queue.ts; rows are never deleted) and pg-boss jobs of imports
+ * (none since that queue; counted so that one appearing would show).
  */
 export async function importJobCount(db: Db): Promise<number> {
   const row = await sql<{ n: number }>`
-    SELECT (SELECT count(*) FROM pgboss.job WHERE name = 'import-batch')::int
+    SELECT (SELECT count(*) FROM pgboss.job WHERE name LIKE 'import%')::int
          + (SELECT count(*) FROM sync_sessions WHERE channel <> 'push')::int AS n`.execute(db);
   return row.rows[0].n;
 }

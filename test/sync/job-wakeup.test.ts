@@ -7,7 +7,7 @@ import { expect, test } from '@jest/globals';
 import { sql } from 'kysely';
 import { listenForJobs, notifyJobSent, JOBS_CHANNEL } from '../../db/job-notifications.js';
 import type { PgBoss } from '../../db/queue.js';
-import { QUEUES } from '../../shared/jobs.js';
+import { IMPORT_QUEUE } from '../../shared/jobs.js';
 import { createLogger } from '../../shared/logger.js';
 import { startPump } from '../../worker/jobs/pump.js';
 import { attendancesCsv, batchZip, deviceXml, TestDevice } from '../support/device-client.js';
@@ -44,12 +44,12 @@ test('an accepted upload is imported without a job or an announcement: the pendi
     expect(up.status).toBe(202);
     // The running worker found it (status 2) with no job row and no notification.
     expect((await dev.waitForStatus(2)).body.session_id).toBe(up.body.session_id);
-    const jobs = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pgboss.job WHERE name = ${QUEUES.importBatch}`.execute(suite.db);
+    const jobs = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pgboss.job WHERE name = ${IMPORT_QUEUE}`.execute(suite.db);
     expect(jobs.rows[0].n).toBe(0);
     // Notifications arrive in commit order: once this marker is in, an upload's would have been.
     await suite.db.transaction().execute((trx) => notifyJobSent(trx, 'queue-marker'));
     await heard.next('queue-marker');
-    expect(heard.heard).not.toContain(QUEUES.importBatch);
+    expect(heard.heard).not.toContain(IMPORT_QUEUE);
     // The worker still holds its own listening connection, for the queues that send jobs.
     const listeners = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
       WHERE datname = current_database() AND application_name = 'attendance-worker-listen' AND query = ${`LISTEN ${JOBS_CHANNEL}`}`.execute(suite.db);

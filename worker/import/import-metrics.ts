@@ -7,7 +7,7 @@ import type { ImportedFigures, ImportOutcome } from './import-session.js';
 
 const attempts = new Counter({
   name: 'attendance_import_jobs_total',
-  help: 'Import attempts by outcome: imported, already_processed, not_current (reset meanwhile), missing, error (failed; retried up to IMPORT_RETRY_LIMIT)',
+  help: 'Import attempts by outcome: imported, already_processed, not_current (reset meanwhile), error (failed; retried up to IMPORT_RETRY_LIMIT)',
   labelNames: ['outcome'] as const,
 });
 const retries = new Counter({ name: 'attendance_import_retries_total', help: 'Import attempts that retried an earlier failed or expired one' });

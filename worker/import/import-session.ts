@@ -3,7 +3,6 @@
 // and the 1→2 flip all commit together, or nothing does and the job is retried. The same for
 // every channel: what differs comes from its importer (channels/importers.ts). In steps: load
 // and lock, open the batch, the channel's import, assemblePackage (pure), finish.
-import { importPushSession } from '../../channels/push/session.js';
 import { CHANNEL_UPLOADS } from '../../channels/registry.js';
 import { importerOf } from '../../channels/importers.js';
 import { emptyParts, type ImportContext } from '../../channels/kit/context.js';
@@ -11,7 +10,7 @@ import { readEntry } from '../../channels/kit/read-entry.js';
 import type { AfterReady } from '../../channels/kit/importer.js';
 import { TouchedDays } from '../../channels/kit/touched-days.js';
 import type { Db, Trx } from '../../db/database.js';
-import { claimSession, finishImport, lockClaimedSession, lockSession, recordAttempt, recordDeviceReport, sessionDevice, type QueueClaim } from '../../db/repositories/import-session.js';
+import { finishImport, lockClaimedSession, lockSession, recordDeviceReport, type QueueClaim } from '../../db/repositories/import-session.js';
 import { finishSession, markReady } from '../../db/repositories/sync.js';
 import { sha256 } from '../../shared/archive/hash.js';
 import { archiveLimits, inspectArchive } from '../../shared/archive/inspect-archive.js';
@@ -20,7 +19,6 @@ import type { Config } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
 import { isChannelName, type ChannelName } from '../../shared/protocol/channels.js';
 import { CLOCK_SUSPECT_SKEW_SECONDS } from '../../shared/protocol/codes.js';
-import { PUSH_SESSION_CHANNEL } from '../../shared/protocol/push.js';
 import { isFileError } from '../../shared/protocol/file-error.js';
 import type { InstructionPackage } from '../../shared/protocol/instruction-package.js';
 import { buildInstructionsXml } from '../../shared/xml/instructions-xml.js';
@@ -31,33 +29,21 @@ import { sessionRejectionPages } from '../../db/repositories/batch-import.js';
 /** Rejections read back per statement while a package is written from the table. */
 const REJECTION_PAGE = 10_000;
 
-export type ImportOutcome = 'imported' | 'already_processed' | 'not_current' | 'missing';
+export type ImportOutcome = 'imported' | 'already_processed' | 'not_current';
 
 type Deps = { db: Db; config: Config; logger: Logger };
-type LockedSession = NonNullable<Awaited<ReturnType<typeof lockSession>>>;
-type SessionDevice = NonNullable<Awaited<ReturnType<typeof sessionDevice>>>;
+type Claimed = NonNullable<Awaited<ReturnType<typeof lockClaimedSession>>>;
 
 /** A session locked for its import, with what it needs checked present. */
 interface LoadedSession {
-  session: LockedSession;
+  session: Claimed['session'];
   channel: ChannelName;
   archive: Buffer;
-  /** `has_pending_flags` when known from the claim. */
-  device: SessionDevice['device'] & { has_pending_flags?: boolean };
-  school: SessionDevice['school'];
+  device: Claimed['device'];
+  school: Claimed['school'];
   /** This attempt's number (1 for the first). */
   attempts: number;
   /** Another pending session was due when this one was claimed. */
-  moreDue: boolean;
-}
-
-/** A PUSH ATTLOG session: no channel, status flag or package. */
-interface PushSession {
-  push: true;
-  session: LockedSession;
-  archive: Buffer;
-  school: SessionDevice['school'];
-  attempts: number;
   moreDue: boolean;
 }
 
@@ -80,19 +66,15 @@ export interface ImportedFigures {
 }
 
 /**
- * Imports `target`: a session named by a pg-boss job (its id), or one the import queue claimed
- * (worker/import/session-queue.ts: the claim, its attempt counted, committed before this).
+ * Imports a v4 session the import queue claimed (worker/import/session-queue.ts: the claim, its
+ * attempt counted, committed before this). PUSH sessions have their own import
+ * (channels/push/session.ts).
  */
-export async function importSession(deps: Deps, target: string | QueueClaim, onImported?: (figures: ImportedFigures) => void): Promise<ImportOutcome> {
+export async function importSession(deps: Deps, target: QueueClaim, onImported?: (figures: ImportedFigures) => void): Promise<ImportOutcome> {
   const noted: { figures?: Omit<ImportedFigures, 'readySeconds'> & { receivedAt: Date } } = {};
   const outcome = await deps.db.transaction().execute(async (trx): Promise<ImportOutcome> => {
     const loaded = await loadAndLock(trx, target);
     if (typeof loaded === 'string') return loaded;
-    // A PUSH terminal's ATTLOG batch (docs/protocol/push.md §4): the same job and transaction, its own reader (channels/push).
-    if ('push' in loaded) {
-      await importPushSession({ trx, logger: deps.logger, session: { ...loaded.session, archive: loaded.archive } });
-      return 'imported';
-    }
     const batch = openBatch(trx, loaded, deps);
     const afterReady = await runImporter(batch.ctx);
     const pkg = assemblePackage({ sessionId: loaded.session.id, now: batch.ctx.now, skewSeconds: batch.skewSeconds, out: batch.ctx.out });
@@ -109,35 +91,14 @@ export async function importSession(deps: Deps, target: string | QueueClaim, onI
   return outcome;
 }
 
-/** Step 1: the session locked (a concurrent attempt waits), unless it is gone or done. */
-async function loadAndLock(trx: Trx, target: string | QueueClaim): Promise<LoadedSession | PushSession | 'missing' | 'already_processed'> {
-  if (typeof target !== 'string') {
-    // Claimed by the queue: processed or reset since the claim, there is nothing to do.
-    const locked = await lockClaimedSession(trx, target.id);
-    if (!locked) return 'already_processed';
-    const { session, device, school } = locked;
-    const { attempts, moreDue } = target;
-    if (session.archive && isChannelName(session.channel)) return { session, channel: session.channel, archive: session.archive, device, school, attempts, moreDue };
-    throw new Error(`session ${session.id} cannot be imported: archive missing or channel unknown`);
-  }
-  const sessionId = target;
-  const claimed = await claimSession(trx, sessionId);
-  if (claimed) {
-    const { session, device, school, attempts, moreDue } = claimed;
-    if (session.channel === PUSH_SESSION_CHANNEL && session.archive) return { push: true, session, archive: session.archive, school, attempts, moreDue };
-    if (session.archive && isChannelName(session.channel)) return { session, channel: session.channel, archive: session.archive, device, school, attempts, moreDue };
-  }
-  // Not claimed (missing, already processed) or not importable: say which, as before.
-  const session = await lockSession(trx, sessionId);
-  if (!session) return 'missing';
-  if (session.processed_at) return 'already_processed';
-  if (!claimed) await recordAttempt(trx, sessionId);
-  const found = await sessionDevice(trx, session.device_id);
-  const attempts = claimed?.attempts ?? 1;
-  const moreDue = false;
-  if (session.channel === PUSH_SESSION_CHANNEL && found && session.archive) return { push: true, session, archive: session.archive, school: found.school, attempts, moreDue };
-  if (!found || !session.archive || !isChannelName(session.channel)) throw new Error(`session ${sessionId} cannot be imported: device or archive missing`);
-  return { session, channel: session.channel, archive: session.archive, device: found.device, school: found.school, attempts, moreDue };
+/** Step 1: the session locked (a concurrent attempt waits), unless it was processed or reset since the claim. */
+async function loadAndLock(trx: Trx, target: QueueClaim): Promise<LoadedSession | 'already_processed'> {
+  const locked = await lockClaimedSession(trx, target.id);
+  if (!locked) return 'already_processed';
+  const { session, device, school } = locked;
+  const { attempts, moreDue } = target;
+  if (session.archive && isChannelName(session.channel)) return { session, channel: session.channel, archive: session.archive, device, school, attempts, moreDue };
+  throw new Error(`session ${session.id} cannot be imported: archive missing or channel unknown`);
 }
 
 /** Step 2: the archive read again, device.xml parsed, the importer's context. */
@@ -222,6 +183,4 @@ export const FAILED_DETAIL = {
   crashed: (attempts: number, maxRows: number) => `the import of this batch stopped ${attempts} times without finishing, so it is given up; nothing of this batch was imported: `
     + `send the same rows again in smaller batches (at most ${maxRows} rows each)`,
   stuck: (seconds: number) => `the batch waited more than ${seconds} s for its import; nothing of this batch was imported: send the same rows again`,
-  /** Its pg-boss job failed for good (a job sent before the queue, or by hand). */
-  jobFailed: () => 'the import of this batch failed for good; nothing of this batch was imported: send the same rows again',
 } as const;

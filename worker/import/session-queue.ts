@@ -1,37 +1,48 @@
-// The v4 import queue: a pending session row (processed_at null) is the import's durable queue
-// entry, committed with the upload's 0→1 flip in one statement (api/sync/accept-upload.ts).
-// WORKER_CONCURRENCY lanes each run one import at a time. An import is two steps: the claim
-// (claimNextSession), one statement committed on its own, takes the oldest due session with
-// FOR UPDATE SKIP LOCKED, counts the attempt and puts the next try off by this attempt's
-// backoff; then the import's transaction locks that row (lockClaimedSession) and does the work.
-// No pg-boss job is sent, fetched or completed per upload, which was three writes to pgboss.job
-// and two commits of every sync (issue #21). What pg-boss gave, kept:
-// - a crashed worker: its transaction dies with its connection, the row lock goes, and the
-//   session is claimed again once its backoff has passed (at once when the attempt ran longer);
-// - retries with backoff: a failed attempt rolls back, then `recordFailedAttempt` sets `retry_at`
-//   from the failure (RETRY_DELAY_SECONDS doubled per attempt, as pg-boss's retryDelay 5 with
-//   backoff); after IMPORT_RETRY_LIMIT retries the session gets the processing_failed package
-//   (§5). The other lanes skip it until that is recorded; another worker may try it once more
-//   meanwhile, which costs an attempt, never a row (each attempt is one transaction under the
-//   row lock);
+// The import queue of every upload, v4 and PUSH: a pending session row (processed_at null) is
+// the import's durable queue entry, committed with the upload in one statement
+// (api/sync/accept-upload.ts, api/push). WORKER_CONCURRENCY lanes each run one import at a
+// time. An import is two steps: the claim (claimNextImport), one statement committed on its own,
+// takes the oldest due session with FOR UPDATE SKIP LOCKED — a v4 session alone, or untried PUSH
+// sessions together (up to PUSH_BATCH) — counts each one's attempt and puts its next try off by
+// this attempt's backoff; then the import's transaction locks the claimed rows
+// (lockClaimedSession, lockClaimedPushSessions) and does the work. No pg-boss job is sent,
+// fetched or completed per upload, which was three writes to pgboss.job and two commits of every
+// sync (issue #21); PUSH uploads no longer wake a worker through a job either (issue #26).
+// What pg-boss gave, kept:
+// - a crashed worker: its transaction dies with its connection, the row locks go, and the
+//   sessions are claimed again once their backoff has passed (at once when the attempt ran longer);
+// - retries with backoff, one policy for both kinds: a failed attempt rolls back, then
+//   `recordFailedAttempt` sets `retry_at` from the failure (RETRY_DELAY_SECONDS doubled per
+//   attempt, at most MAX_RETRY_DELAY_SECONDS) and keeps the error in `failure`; after
+//   IMPORT_RETRY_LIMIT retries the session is given up: a v4 session gets the processing_failed
+//   package (§5), a PUSH session is finished failed (shown in its terminal's sessions). A PUSH
+//   batch whose transaction fails is imported again one session per transaction within the same
+//   attempt, so one bad session holds back no other; a PUSH session tried before is claimed
+//   alone. The other lanes skip a session until its failure is recorded; another worker may try
+//   it once more meanwhile, which costs an attempt, never a row (each attempt is one transaction
+//   under the row lock);
 // - a batch that kills its worker every time (issue #33: out of memory five times in 17 minutes):
 //   the claim counted each attempt before the work began, so a claim that finds the attempts
-//   spent (more than 1 + IMPORT_RETRY_LIMIT) gives the session up with processing_failed instead
-//   of importing it again. Before, the count rolled back with the dead attempt and the batch was
-//   retried for ever; the stuck sweep, waiting on the row lock, died with the worker each time.
+//   spent (more than 1 + IMPORT_RETRY_LIMIT) gives the session up instead of importing it
+//   again. Before, the count rolled back with the dead attempt and the batch was retried for
+//   ever; the stuck sweep, waiting on the row lock, died with the worker each time.
 // Lanes with nothing to do wait; while one waits, one cheap probe (`importsDue`) runs every
-// IDLE_PROBE_MS and wakes one, which wakes the next when its claim saw more due. Under load the lanes never wait, so the probe costs nothing;
-// an upload is picked up within IDLE_PROBE_MS otherwise. Uploads NOTIFY nothing: PostgreSQL
-// serializes notifying commits, which PUSH measured as the wall of its uploads.
+// IDLE_PROBE_MS and wakes one, which wakes the next when its claim saw more due. Under load the
+// lanes never wait, so the probe costs nothing; an upload is picked up within IDLE_PROBE_MS
+// otherwise. Uploads NOTIFY nothing: PostgreSQL serializes notifying commits, which PUSH
+// measured as the wall of its uploads. The job listener's (re)connection and drain() wake the
+// lanes too (worker/jobs/index.ts `wake`).
 import { FAILED_DETAIL, failSession, importSession } from './import-session.js';
-import { claimNextSession, importsDue, recordFailedAttempt, type QueueClaim } from '../../db/repositories/import-session.js';
+import { claimNextImport, importsDue, recordFailedAttempt, type ImportClaim, type QueueClaim } from '../../db/repositories/import-session.js';
+import { failPushSession } from '../../db/repositories/push-punches.js';
+import { importClaimedPushSessions, PUSH_BATCH, type PushImportOutcome } from '../../channels/push/session.js';
 import { countFailedSession, measureImport } from './import-metrics.js';
 import type { WorkerContext } from '../context.js';
-import { QUEUES } from '../../shared/jobs.js';
+import { IMPORT_QUEUE } from '../../shared/jobs.js';
 
 /** How often an idle worker looks for a due session: the pick-up delay of an upload at most. */
 export const IDLE_PROBE_MS = 50;
-/** The wait after a first failed attempt, doubled after each further one (pg-boss's retryDelay for import-batch). */
+/** The wait after a first failed attempt, doubled after each further one (what pg-boss's retryDelay for import-batch was). */
 export const RETRY_DELAY_SECONDS = 5;
 /** The longest wait between two attempts, however many there were. */
 const MAX_RETRY_DELAY_SECONDS = 300;
@@ -89,12 +100,11 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
   }, IDLE_PROBE_MS);
   probe.unref();
 
-  /** One import: true when a session was claimed (imported, failed or given up), false when none was due. */
+  /** One claim and its import: true when something was claimed (imported, failed or given up), false when nothing was due. */
   const importNext = async (): Promise<boolean> => {
-    const started = Date.now();
-    let claimed: QueueClaim | undefined;
+    let claimed: ImportClaim | undefined;
     try {
-      claimed = await claimNextSession(ctx.db, { skip: inHand, baseDelaySeconds: RETRY_DELAY_SECONDS, maxDelaySeconds: MAX_RETRY_DELAY_SECONDS });
+      claimed = await claimNextImport(ctx.db, { skip: inHand, baseDelaySeconds: RETRY_DELAY_SECONDS, maxDelaySeconds: MAX_RETRY_DELAY_SECONDS, pushBatch: PUSH_BATCH });
     } catch (err) {
       // The database gone: wait as if idle.
       logger.warn({ err: (err as Error).message }, 'import queue: claim failed; retrying');
@@ -102,34 +112,68 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
       return false;
     }
     if (!claimed) return false;
-    const claim = claimed;
-    inHand.add(claim.id);
-    if (claim.moreDue && waiting.size > 0) wakeOne();
+    const ids = claimed.push ? claimed.sessions.map((x) => x.id) : [claimed.session.id];
+    for (const id of ids) inHand.add(id);
+    if (claimed.moreDue && waiting.size > 0) wakeOne();
     try {
-      if (claim.attempts > config.importRetryLimit + 1) {
-        await giveUp(claim);
-        return true;
-      }
-      await measureImport(() => claim.attempts - 1, (note) => importSession(ctx, claim, note));
-      // The same line as a pg-boss job's, for the logs' readers (bench, tests, which run the worker
-      // at LOG_LEVEL=debug); at debug, so that one line per import does not bury `npm start`'s banner.
-      logger.debug({ queue: QUEUES.importBatch, sessionId: claim.id, ms: Date.now() - started }, 'job done');
-    } catch (err) {
-      logger.error({ queue: QUEUES.importBatch, sessionId: claim.id, ms: Date.now() - started, err }, 'job failed');
-      // Between the rollback and the recorded retry_at, another lane could claim it again (when the attempt outlasted its backoff).
-      await afterFailure(claim, err);
+      if (claimed.push) await importPush(claimed.sessions);
+      else await importV4(claimed.session);
     } finally {
-      inHand.delete(claim.id);
+      for (const id of ids) inHand.delete(id);
     }
     return true;
   };
 
-  /** Records the failed attempt's backoff; gives up with processing_failed once the retries are spent. */
-  const afterFailure = async ({ id, attempts }: QueueClaim, err: unknown): Promise<void> => {
+  const importV4 = async (claim: QueueClaim): Promise<void> => {
+    const started = Date.now();
+    if (claim.attempts > config.importRetryLimit + 1) {
+      await giveUp(claim);
+      return;
+    }
+    try {
+      await measureImport(() => claim.attempts - 1, (note) => importSession(ctx, claim, note));
+      // The same line as a pg-boss job's, for the logs' readers (bench, tests).
+      logger.debug({ queue: IMPORT_QUEUE, sessionId: claim.id, ms: Date.now() - started }, 'job done');
+    } catch (err) {
+      logger.error({ queue: IMPORT_QUEUE, sessionId: claim.id, ms: Date.now() - started, err }, 'job failed');
+      // Between the rollback and the recorded retry_at, another lane could claim it again (when the attempt outlasted its backoff).
+      await afterFailure(claim, err, (reason, counted) => failSession(ctx, claim.id, reason, FAILED_DETAIL.retriesExhausted(counted)));
+    }
+  };
+
+  /**
+   * PUSH sessions imported together (channels/push/session.ts); a batch that fails is imported
+   * again one session per transaction, and each session that failed on its own records its
+   * attempt's back-off, or is failed (shown to staff) once its retries are spent. A session
+   * claimed past its last attempt (a worker died during each) is given up without importing it.
+   */
+  const importPush = async (sessions: ReadonlyArray<{ id: string; attempts: number }>): Promise<void> => {
+    const started = Date.now();
+    const spent = sessions.filter((x) => x.attempts > config.importRetryLimit + 1);
+    for (const x of spent) await giveUp(x, true);
+    const todo = sessions.filter((x) => !spent.includes(x));
+    if (todo.length === 0) return;
+    let outcome: PushImportOutcome;
+    try {
+      outcome = await importClaimedPushSessions(ctx.db, logger, todo.map((x) => x.id));
+    } catch (err) {
+      // Not even the one-by-one imports ran (the database gone): every session's attempt failed.
+      outcome = { imported: 0, failed: todo.map((x) => ({ id: x.id, err })) };
+    }
+    logger.debug({ queue: IMPORT_QUEUE, channel: 'push', sessions: todo.length, imported: outcome.imported, failed: outcome.failed.length, ms: Date.now() - started }, 'push import done');
+    for (const { id, err } of outcome.failed) {
+      const claim = todo.find((x) => x.id === id)!;
+      logger.error({ queue: IMPORT_QUEUE, channel: 'push', sessionId: id, attempts: claim.attempts, err }, 'push: session import failed');
+      await afterFailure(claim, err, (reason) => failPushSession(ctx.db, id, reason));
+    }
+  };
+
+  /** Records the failed attempt's backoff; gives up (`fail`) once the retries are spent. */
+  const afterFailure = async ({ id, attempts }: { id: string; attempts: number }, err: unknown, fail: (reason: string, counted: number) => Promise<boolean>): Promise<void> => {
     try {
       const counted = await recordFailedAttempt(ctx.db, id, retryDelaySeconds(attempts), `attempt ${attempts}: ${(err as Error)?.message ?? String(err)}`);
       if (counted !== undefined && counted > config.importRetryLimit) {
-        countFailedSession(await failSession(ctx, id, `import failed after all retries: ${(err as Error)?.message ?? String(err)}`, FAILED_DETAIL.retriesExhausted(counted)));
+        countFailedSession(await fail(`import failed after all retries: ${(err as Error)?.message ?? String(err)}`, counted));
       }
     } catch (recordErr) {
       // The failure could not be recorded (database gone): the session stays pending and is claimed again after its backoff.
@@ -141,12 +185,12 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
    * A claim past the last attempt: every earlier one was claimed and never finished nor
    * recorded a failure, i.e. the worker died during each (out of memory, killed).
    */
-  const giveUp = async ({ id, attempts }: QueueClaim): Promise<void> => {
+  const giveUp = async ({ id, attempts }: { id: string; attempts: number }, push = false): Promise<void> => {
     const made = attempts - 1;
-    logger.error({ queue: QUEUES.importBatch, sessionId: id, attempts: made }, 'import queue: every attempt stopped without finishing; the batch is given up');
+    logger.error({ queue: IMPORT_QUEUE, sessionId: id, attempts: made }, 'import queue: every attempt stopped without finishing; the batch is given up');
+    const reason = `the import stopped ${made} times without finishing (the worker died during each attempt)`;
     try {
-      countFailedSession(await failSession(ctx, id, `the import stopped ${made} times without finishing (the worker died during each attempt)`,
-        FAILED_DETAIL.crashed(made, config.batchMaxRows)));
+      countFailedSession(push ? await failPushSession(ctx.db, id, reason) : await failSession(ctx, id, reason, FAILED_DETAIL.crashed(made, config.batchMaxRows)));
     } catch (err) {
       logger.error({ sessionId: id, err: (err as Error).message }, 'import queue: giving up the session failed; the next claim tries again');
     }

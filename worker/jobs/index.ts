@@ -2,14 +2,11 @@
 // and `stop()`, which stops taking new jobs and waits for those in hand.
 import { pruneArchives } from '../../db/repositories/sweep.js';
 import { chunkFailed } from '../../db/repositories/rebuilds.js';
-import { QUEUES, type ImportBatchJob, type RebuildChunkJob } from '../../shared/jobs.js';
-import { FAILED_DETAIL, failSession, importSession } from '../import/import-session.js';
-import { countFailedSession, measureImport } from '../import/import-metrics.js';
+import { IMPORT_QUEUE, QUEUES, type RebuildChunkJob } from '../../shared/jobs.js';
 import type { WorkerContext } from '../context.js';
 import { registerDatamartJobs } from './datamart.js';
 import { startPump } from './pump.js';
 import { startImportQueue } from '../import/session-queue.js';
-import { importPendingPushSessions, pushImportTrigger } from '../../channels/push/session.js';
 import { closeOpenDays } from './close-open-days.js';
 import { rebuildChunk } from './rebuild-figures.js';
 import { sweepSessions } from './sweep-sessions.js';
@@ -22,25 +19,7 @@ export interface RegisteredJobs {
 
 export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> {
   const { boss, config, logger } = ctx;
-  // An ATTLOG upload stores its session without a job: the job is sent here when sessions wait (channels/push/session.ts).
-  const pushImports = pushImportTrigger(ctx.db, boss, logger, () => pumps.find((p) => p.queue === QUEUES.importPush)?.wake());
   const pumps = [
-    // Jobs naming a session: sent before v4 uploads became their own queue entries
-    // (worker/import/session-queue.ts), or by hand. Rare, so one at a time.
-    startPump<ImportBatchJob>(boss, QUEUES.importBatch, { concurrency: 1, idleMs: 2000, logger, heartbeatSeconds: config.importHeartbeatSeconds }, async (job) => {
-      return measureImport(() => job.retryCount, (note) => importSession(ctx, job.data.session_id, note));
-    }),
-    // PUSH sessions: one job at a time per worker takes every pending one (channels/push/session.ts);
-    // uploads arriving meanwhile join the one job waiting, so a burst costs a few imports.
-    startPump<object>(boss, QUEUES.importPush, { concurrency: 1, idleMs: 200, logger, heartbeatSeconds: config.importHeartbeatSeconds }, async () => {
-      return importPendingPushSessions(ctx.db, logger, { maxAttempts: config.importRetryLimit + 1 });
-    }),
-    // Retries exhausted: pg-boss copied the job here.
-    startPump<ImportBatchJob>(boss, QUEUES.importBatchDead, { concurrency: 1, idleMs: 1000, logger }, async (job) => {
-      const gaveUp = await failSession(ctx, job.data.session_id, 'import failed after all retries', FAILED_DETAIL.jobFailed());
-      countFailedSession(gaveUp);
-      return gaveUp;
-    }),
     // Chunks of one rebuild run side by side: a rebuild of a school year is ~40 independent weeks.
     startPump<RebuildChunkJob>(boss, QUEUES.rebuildChunk, { concurrency: 2, idleMs: 500, logger }, async (job) => rebuildChunk(ctx, job.data)),
     startPump<RebuildChunkJob>(boss, QUEUES.rebuildChunkDead, { concurrency: 1, idleMs: 2000, logger }, async (job) => chunkFailed(ctx.db, job.data.rebuild_id)),
@@ -48,7 +27,7 @@ export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> 
     startPump<object>(boss, QUEUES.closeOpenDays, { concurrency: 1, idleMs: 5000, logger }, async () => closeOpenDays(ctx)),
     startPump<object>(boss, QUEUES.pruneArchives, { concurrency: 1, idleMs: 5000, logger }, async () => ({ pruned: await pruneArchives(ctx.db, config.archiveRetentionDays) })),
   ];
-  // v4 uploads: the pending session rows are the queue.
+  // Every upload, v4 and PUSH: the pending session rows are the queue.
   const imports = startImportQueue(ctx, { concurrency: config.workerConcurrency });
   await boss.schedule(QUEUES.sweepSessions, '* * * * *');
   await boss.schedule(QUEUES.pruneArchives, '17 3 * * *');
@@ -57,12 +36,10 @@ export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> 
   pumps.push(...await registerDatamartJobs(ctx));
   return {
     wake(queue) {
-      if (queue === null || queue === QUEUES.importPush) pushImports.poke();
-      if (queue === null || queue === QUEUES.importBatch) imports.wake();
+      if (queue === null || queue === IMPORT_QUEUE) imports.wake();
       for (const p of pumps) if (queue === null || p.queue === queue) p.wake();
     },
     async stop() {
-      await pushImports.stop();
       await imports.stop();
       await Promise.all(pumps.map((p) => p.stop()));
     },
