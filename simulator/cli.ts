@@ -2,10 +2,10 @@
 // Signs in with ADMIN_EMAIL/ADMIN_PASSWORD (or --email/--password), lives the days, prints
 // the checks; exits 1 when one fails, 64 on a usage error.
 import { parseArgs } from 'node:util';
-import { runSimulation, type Progress } from './run.js';
+import { runSimulation, SIMULATION_PROTOCOLS, type Progress, type SimulationProtocol } from './run.js';
 
 const usage = `usage: npm run simulate -- --url URL [--url URL…] [--devices N] [--days N] [--seed N]
-  [--users-per-device N] [--drop RATE] [--timeout RATE] [--protocol v4|push|mixed] [--email E --password P]
+  [--users-per-device N] [--drop RATE] [--timeout RATE] [--protocol v4|push|mixed|push3] [--email E --password P]
   Credentials default to ADMIN_EMAIL / ADMIN_PASSWORD from the environment.\n`;
 
 function fail(message: string): never {
@@ -48,7 +48,7 @@ const rate = (name: string, value: string) => {
   if (!Number.isFinite(n) || n < 0 || n > 0.5) fail(`--${name}: expected a rate from 0 to 0.5`);
   return n;
 };
-if (!['v4', 'push', 'mixed'].includes(args.protocol)) fail('--protocol: expected v4, push or mixed');
+if (!(SIMULATION_PROTOCOLS as readonly string[]).includes(args.protocol)) fail(`--protocol: expected ${SIMULATION_PROTOCOLS.join(', ')}`);
 const urls = (args.url ?? []).map((u) => u.replace(/\/+$/, ''));
 if (urls.length === 0) fail('--url is required');
 for (const u of urls) if (!/^https?:\/\//.test(u)) fail(`--url ${u}: expected http(s)://host:port`);
@@ -77,7 +77,7 @@ const report = await runSimulation({
   seed: int('seed', args.seed, 0, 2 ** 31 - 1),
   usersPerDevice: int('users-per-device', args['users-per-device'], 1, 1_000),
   network: { drop: rate('drop', args.drop), timeout: rate('timeout', args.timeout) },
-  protocol: args.protocol as 'v4' | 'push' | 'mixed',
+  protocol: args.protocol as SimulationProtocol,
   onProgress,
 });
 if (onProgress) process.stderr.write('\n');
@@ -92,6 +92,7 @@ if (args.json) {
   process.stdout.write(`  ${f.syncs} syncs, ${f.retries} retried calls (${f.uploads_retried} uploads retried with the same bytes), ${f.processing_failed} processing failures\n`);
   const c = report.counts;
   process.stdout.write(`  pupil-days ${c.pupilDays}: ${c.absent} absent, ${c.lunchOut} out for lunch, ${c.forgottenCheckouts} forgotten check-outs, ${c.fevers} fevers, ${c.orphanCheckouts} check-outs without check-in on purpose\n`);
+  process.stdout.write(`  fever alerts expected: ${f.fever_alerts_expected}\n`);
   process.stdout.write(`  anomalies expected: ${Object.entries(f.anomalies).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
   if (f.rows_from_earlier_runs > 0) {
     process.stdout.write(`  ${f.rows_from_earlier_runs} rows of an earlier run were already in these days: this run sent the same events again, so the school's figures count both (another --seed gives a fresh school)\n`);

@@ -1,6 +1,7 @@
 // A PUSH (iclock) terminal as the server sees it (docs/protocol/push.md): handshake, ATTLOG/OPERLOG/options
 // uploads, getrequest polls and devicecmd results, over plain HTTP. Used by the tests, the
-// simulator (`--protocol push`) and the push bench.
+// simulator (`--protocol push`, `--protocol push3`) and the push bench.
+import { createHash } from 'node:crypto';
 import { http, type HttpOptions } from './http.js';
 
 /** Decides, per call, whether its answer is lost (dropped) or it times out; null: a normal call. */
@@ -59,17 +60,32 @@ export function parseCommands(body: string): PushCommand[] {
   });
 }
 
+/** The token a Security PUSH 3.x terminal carries once registered (docs/protocol/push.md §2.1): MD5 of RegistryCode, SN and SessionID, hex. */
+export function registryToken(registryCode: string, sn: string, sessionId: string): string {
+  return createHash('md5').update(`${registryCode}${sn}${sessionId}`).digest('hex');
+}
+
 export class PushTerminal {
+  /** Sent as `Cookie: token=…` on every call once set (a registered 3.x terminal: useToken). */
+  private token: string | null = null;
+
   constructor(readonly url: string, readonly sn: string, private readonly faults: PushFaults = () => null) {}
+
+  /** Every later call carries `Cookie: token=<md5 hex of RegistryCode+SN+SessionID>` (§2.1). */
+  useToken(registryCode: string, sessionId: string): void {
+    this.token = registryToken(registryCode, this.sn, sessionId);
+  }
 
   private async call(method: 'GET' | 'POST', path: string, query: Record<string, string>, body?: string | Uint8Array, contentType = 'text/plain'): Promise<PushAnswer> {
     const qs = new URLSearchParams({ SN: this.sn, ...query }).toString();
+    const cookie: Record<string, string> = this.token ? { cookie: `token=${this.token}` } : {};
     if (body instanceof Uint8Array) {
-      const res = await fetch(`${this.url}${path}?${qs}`, { method, body: body as unknown as BodyInit, headers: { 'content-type': contentType } });
+      const res = await fetch(`${this.url}${path}?${qs}`, { method, body: body as unknown as BodyInit, headers: { 'content-type': contentType, ...cookie } });
       return { status: res.status, body: await res.text(), headers: res.headers };
     }
+    const headers = { ...(body !== undefined && { 'content-type': contentType }), ...cookie };
     const res = await http<unknown>(this.url, method, `${path}?${qs}`, {
-      ...(body !== undefined && { body, headers: { 'content-type': contentType } }), ...this.faults(path),
+      ...(body !== undefined && { body }), ...(Object.keys(headers).length > 0 && { headers }), ...this.faults(path),
     });
     return { status: res.status, body: typeof res.body === 'string' ? res.body : JSON.stringify(res.body), headers: res.headers };
   }

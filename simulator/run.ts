@@ -1,6 +1,7 @@
 // A fleet of simulated devices living school days against a running service, then the checks
 // a user cares about: every generated row stored once or rejected for the expected reason,
-// the API's per-day figures equal to those computed from the events, no device left stuck.
+// the API's per-day figures equal to those computed from the events, one fever alert per hot
+// check-in, no device left stuck.
 import { isoWeekday } from '../shared/time/calendar.js';
 import { localTimeOnDate, startOfLocalDay, todayIn } from '../shared/time/zoned.js';
 import { addDays } from '../shared/time/calendar.js';
@@ -12,7 +13,7 @@ import { generate, type GeneratedEvent, type GenerationRates } from './generate.
 import { http } from './http.js';
 import { seededRandom, subSeed } from './random.js';
 import { ensureDevices, ensureSchool, ensureUsers, listAll, pastSchoolDays, signInAdmin, type Admin } from './setup.js';
-import { ensurePushTerminals, newPushLive, pushContact, storedInstant, type PushLive } from './push-fleet.js';
+import { confirmTokenlessTerminal, ensurePushTerminals, newPushLive, push3FirstContact, pushContact, storedInstant, type PushLive } from './push-fleet.js';
 
 export interface SimulationOptions {
   /** One or more api base URLs; devices are spread over them. */
@@ -33,9 +34,15 @@ export interface SimulationOptions {
   concurrency?: number;
   onProgress?: (p: Progress) => void;
   now?: Date;
-  /** v4 devices (default), PUSH terminals, or a mixed fleet (every other device a PUSH terminal). */
-  protocol?: 'v4' | 'push' | 'mixed';
+  /**
+   * v4 devices (default), PUSH 2.x terminals, a mixed fleet (every other device a PUSH 2.x
+   * terminal), or Security PUSH 3.x terminals (registry, rtlog events with temperatures).
+   */
+  protocol?: SimulationProtocol;
 }
+
+export type SimulationProtocol = 'v4' | 'push' | 'mixed' | 'push3';
+export const SIMULATION_PROTOCOLS: readonly SimulationProtocol[] = ['v4', 'push', 'mixed', 'push3'];
 
 export interface Progress {
   day: number;
@@ -60,6 +67,8 @@ export interface SimulationReport {
   calendar: { closure: string | null; event: string | null };
   figures: { devices: number; users: number; generated_rows: number; rows_expected_stored: number; rows_expected_rejected: number;
     syncs: number; retries: number; uploads_retried: number; processing_failed: number; resent_rejected_rows: number; anomalies: Record<string, number>;
+    /** Stored check-ins at or above the school's fever threshold from devices that measure it (v4, PUSH 3.x): one fever alert each. */
+    fever_alerts_expected: number;
     /** Rows already in these days before this run (an earlier run of the same seed). */
     rows_from_earlier_runs: number };
   counts: ReturnType<typeof generate>['counts'];
@@ -127,7 +136,8 @@ async function syncDevice(dev: LiveDevice, until: Date): Promise<void> {
   }
 }
 
-interface ApiAttendance { id: number; user_id: number; device_id: string | null; record_id: number | null; type: 'checkin' | 'checkout'; occurred_at: string }
+interface ApiAttendance { id: number; user_id: number; device_id: string | null; record_id: number | null; type: 'checkin' | 'checkout'; occurred_at: string; temperature: number | null }
+interface ApiAlert { id: number; device_id: string | null; attendance_id: number | null; user_id: number | null; temperature: number }
 
 export async function runSimulation(opts: SimulationOptions): Promise<SimulationReport> {
   const now = opts.now ?? new Date();
@@ -149,12 +159,17 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   const { users } = await ensureUsers(admin, school.id, `SIM${opts.seed}`, opts.devices * (opts.usersPerDevice ?? 25), addDays(days[0], -7));
   if (closure) await importClosure(admin, school.id, opts.seed, closure);
   const protocol = opts.protocol ?? 'v4';
-  const isPush = (index: number) => protocol === 'push' || (protocol === 'mixed' && index % 2 === 1);
+  const isPush = (index: number) => protocol === 'push' || protocol === 'push3' || (protocol === 'mixed' && index % 2 === 1);
+  const family = protocol === 'push3' ? '3.x' : '2.x';
   const indices = Array.from({ length: opts.devices }, (_, i) => i);
   const v4Indices = indices.filter((i) => !isPush(i));
   const pushIndices = indices.filter(isPush);
   const { devices } = await ensureDevices(admin, school.id, `sim-${opts.seed}-device`, v4Indices.length);
-  const terminals = await ensurePushTerminals(admin, school.id, `SIM${opts.seed}T`, pushIndices.length);
+  // A new 3.x terminal calls before staff approve it (pending, registration refused); one of an
+  // earlier run has its address confirmed so that it may register again without its old token.
+  const terminals = await ensurePushTerminals(admin, school.id, `SIM${opts.seed}T`, pushIndices.length,
+    family === '3.x' ? (sn) => push3FirstContact(opts.urls[0], sn) : undefined);
+  if (family === '3.x') for (const t of terminals) if (!t.pendingFirst) await confirmTokenlessTerminal(admin, t.id);
 
   // Rows already stored for these days (an earlier run) are part of what the figures must say.
   const windowFrom = startOfLocalDay(days[0], tz).toISOString();
@@ -162,6 +177,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   const listWindow = () => listAll<ApiAttendance>(admin, `/api/attendances?school_id=${school.id}&from=${encodeURIComponent(windowFrom)}&to=${encodeURIComponent(windowTo)}`);
   const before = await listWindow();
   const beforeIds = new Set(before.map((a) => a.id));
+  const listAlerts = () => listAll<ApiAlert>(admin, `/api/alerts?school_id=${school.id}&from=${encodeURIComponent(windowFrom)}&to=${encodeURIComponent(windowTo)}`);
+  const alertsBefore = new Set((await listAlerts()).map((a) => a.id));
 
   const generated = generate({
     seed: opts.seed, days, timezone: tz, userIds: users.map((u) => u.id), devices: opts.devices, strangerId: 2_000_000_000, ticks, rates: opts.rates,
@@ -181,7 +198,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   const clockRnd = seededRandom(subSeed(opts.seed, 'push-clock', 0));
   const pushLive: PushLive[] = pushIndices.map((index, k) => newPushLive(index, terminals[k], opts.urls[index % opts.urls.length],
     // A third of the terminals run with their clock up to 90 s off.
-    generated.events.filter((e) => e.device === index), k % 3 === 2 ? clockRnd.int(-90, 90) : 0, networkFaults(opts.seed, index, network)));
+    generated.events.filter((e) => e.device === index), k % 3 === 2 ? clockRnd.int(-90, 90) : 0, networkFaults(opts.seed, index, network), family));
   const contactAll = async (which: PushLive[], until: Date) => {
     await inParallel(which, opts.concurrency ?? 32, async (dev) => {
       if (dev.failure) return;
@@ -238,6 +255,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     stored.set(key, [...(stored.get(key) ?? []), a]);
   }
   const problems: string[] = [];
+  /** The stored row of each generated event expected stored (when it is there once). */
+  const rowOf = new Map<GeneratedEvent, ApiAttendance>();
   let expectStored = 0;
   let expectRejected = 0;
   const seen = new Set<string>();
@@ -251,6 +270,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
         expectStored++;
         if (rows.length !== 1) problems.push(`${key}: stored ${rows.length} times, expected once${dev.rejections.has(dev.base + e.seq) ? ` (rejected as ${[...dev.rejections.get(dev.base + e.seq)!].join('/')})` : ''}`);
         else if (rows[0].user_id !== e.userId || rows[0].type !== e.type || new Date(rows[0].occurred_at).getTime() !== e.at.getTime()) problems.push(`${key}: stored with other content`);
+        else rowOf.set(e, rows[0]);
       } else {
         expectRejected++;
         if (rows.length > 0) problems.push(`${key}: stored, expected rejected as ${e.expect}`);
@@ -268,6 +288,9 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
         expectStored++;
         if (rows.length !== 1) problems.push(`PUSH ${dev.sn} ${key}: stored ${rows.length} times, expected once`);
         else if (rows[0].type !== e.type) problems.push(`PUSH ${dev.sn} ${key}: stored as ${rows[0].type}, expected ${e.type}`);
+        // A 3.x terminal's measured temperature is kept on the punch; a 2.x terminal sends none.
+        else if (dev.family === '3.x' && rows[0].temperature !== e.temperature) problems.push(`PUSH ${dev.sn} ${key}: stored with temperature ${rows[0].temperature}, expected ${e.temperature}`);
+        else rowOf.set(e, rows[0]);
       } else {
         expectRejected++;
       }
@@ -278,6 +301,30 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     name: 'every generated row stored exactly once or rejected for the expected reason',
     ok: problems.length === 0,
     detail: problems.length === 0 ? `${expectStored} rows stored once, ${expectRejected} rejected as expected` : `${problems.length} problem(s): ${problems.slice(0, 5).join('; ')}`,
+  });
+
+  // Fever alerts: one per stored check-in at or above the school's threshold from a device that
+  // measures temperatures (v4, PUSH 3.x), none on any other row of this fleet.
+  const measures = new Set([...live.map((d) => d.index), ...pushLive.filter((d) => d.family === '3.x').map((d) => d.index)]);
+  const alerts = (await listAlerts()).filter((a) => !alertsBefore.has(a.id) && a.device_id !== null && (ours.has(a.device_id) || oursPush.has(a.device_id)));
+  const alertsByRow = new Map<number, ApiAlert[]>();
+  for (const a of alerts) alertsByRow.set(a.attendance_id ?? -1, [...(alertsByRow.get(a.attendance_id ?? -1) ?? []), a]);
+  const feverProblems: string[] = [];
+  let feverExpected = 0;
+  const hotRows = new Set<number>();
+  for (const [e, row] of rowOf) {
+    if (!measures.has(e.device) || e.temperature === null || e.temperature < school.fever_threshold) continue;
+    feverExpected++;
+    hotRows.add(row.id);
+    const found = alertsByRow.get(row.id) ?? [];
+    if (found.length !== 1) feverProblems.push(`row ${row.id} (device ${e.device}, ${e.temperature} °C): ${found.length} fever alerts, expected one`);
+    else if (found[0].temperature !== e.temperature || found[0].user_id !== e.userId) feverProblems.push(`row ${row.id}: alert of user ${found[0].user_id} at ${found[0].temperature} °C, expected user ${e.userId} at ${e.temperature} °C`);
+  }
+  for (const a of alerts) if (a.attendance_id === null || !hotRows.has(a.attendance_id)) feverProblems.push(`alert ${a.id} (row ${a.attendance_id}, ${a.temperature} °C): no hot check-in generated`);
+  checks.push({
+    name: 'one fever alert per check-in at or above the fever threshold',
+    ok: feverProblems.length === 0,
+    detail: feverProblems.length === 0 ? `${feverExpected} fever alerts (threshold ${school.fever_threshold} °C)` : `${feverProblems.length} problem(s): ${feverProblems.slice(0, 5).join('; ')}`,
   });
 
   const allUsers = await listAll<{ id: number; enrolled_on: string; deleted_at: string | null }>(admin, `/api/users?school_id=${school.id}&include_deleted=true`);
@@ -357,6 +404,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       retries: live.reduce((n, d) => n + d.client.retries, 0) + pushLive.reduce((n, d) => n + d.retries, 0),
       uploads_retried: live.reduce((n, d) => n + d.uploadsRetried, 0), processing_failed: live.reduce((n, d) => n + d.processingFailed, 0),
       resent_rejected_rows: live.reduce((n, d) => n + d.rejectedResent, 0), anomalies: generatedAnomalies, rows_from_earlier_runs: before.length,
+      fever_alerts_expected: feverExpected,
     },
     counts: generated.counts,
   };

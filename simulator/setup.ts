@@ -14,6 +14,8 @@ export interface SimSchool {
   name: string;
   timezone: string;
   school_days: number[];
+  /** °C: a check-in at or above it raises a fever event. */
+  fever_threshold: number;
   day_end: string;
 }
 
