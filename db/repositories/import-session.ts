@@ -78,13 +78,20 @@ export type ImportClaim =
  * (a failure, or a worker that died during a batch) is claimed alone, so a session that fails
  * or kills its worker every time spends its own attempts, not its neighbours'.
  */
-export async function claimNextImport(db: DbOrTrx, opts: { skip?: ReadonlySet<string>; baseDelaySeconds: number; maxDelaySeconds: number; pushBatch: { limit: number; maxBytes: number } }): Promise<ImportClaim | undefined> {
+export async function claimNextImport(db: DbOrTrx, opts: {
+  skip?: ReadonlySet<string>; baseDelaySeconds: number; maxDelaySeconds: number; pushBatch: { limit: number; maxBytes: number };
+  /** False: v4 sessions only (this worker imports a PUSH batch already). */
+  takePush?: boolean;
+  /** A PUSH session is claimed once it has waited this long (ms), so that a batch gathers those arriving meanwhile. */
+  pushGatherMs?: number;
+}): Promise<ImportClaim | undefined> {
   const skip = opts.skip ?? new Set<string>();
+  const channels = opts.takePush === false ? sql`AND h.channel <> ${PUSH_SESSION_CHANNEL}` : pushGathered('h', opts.pushGatherMs ?? 0);
   const due = (t: string) => sql`${sql.ref(`${t}.processed_at`)} IS NULL AND (${sql.ref(`${t}.retry_at`)} IS NULL OR ${sql.ref(`${t}.retry_at`)} <= now())
                  ${skip.size > 0 ? sql`AND ${sql.ref(`${t}.id`)} <> ALL(${[...skip]}::uuid[])` : sql``}`;
   const result = await sql<{ id: string; channel: string; attempts: number; more: boolean }>`
     WITH head AS (
-      SELECT h.id, h.channel, h.attempts FROM sync_sessions AS h WHERE ${due('h')} ORDER BY h.received_at LIMIT 1 FOR UPDATE SKIP LOCKED
+      SELECT h.id, h.channel, h.attempts FROM sync_sessions AS h WHERE ${due('h')} ${channels} ORDER BY h.received_at LIMIT 1 FOR UPDATE SKIP LOCKED
     ), batch AS (
       SELECT b.id, b.received_at, b.archive_bytes FROM sync_sessions AS b
        WHERE ${due('b')} AND b.channel = ${PUSH_SESSION_CHANNEL} AND b.attempts = 0
@@ -199,10 +206,17 @@ export async function recordFailedAttempt(db: DbOrTrx, sessionId: string, delayS
 }
 
 /** Whether a session (v4 or PUSH) waits for its import and is due (one probe of the unprocessed index, oldest first as the claim reads it). */
-export async function importsDue(db: DbOrTrx): Promise<boolean> {
+/** A PUSH session waits `gatherMs` before it is due (a v4 one is due at once). */
+function pushGathered(table: string, gatherMs: number) {
+  if (gatherMs <= 0) return sql``;
+  return sql`AND (${sql.ref(`${table}.channel`)} <> ${PUSH_SESSION_CHANNEL} OR ${sql.ref(`${table}.received_at`)} <= now() - make_interval(secs => ${gatherMs / 1000}::float8))`;
+}
+
+export async function importsDue(db: DbOrTrx, opts: { push?: boolean; pushGatherMs?: number } = {}): Promise<boolean> {
   const row = await sql<{ found: boolean }>`
-    SELECT EXISTS (SELECT 1 FROM sync_sessions
+    SELECT EXISTS (SELECT 1 FROM sync_sessions AS s
                    WHERE processed_at IS NULL AND (retry_at IS NULL OR retry_at <= now())
+                   ${opts.push === false ? sql`AND channel <> ${PUSH_SESSION_CHANNEL}` : pushGathered('s', opts.pushGatherMs ?? 0)}
                    ORDER BY received_at LIMIT 1) AS found`.execute(db);
   return row.rows[0]?.found ?? false;
 }

@@ -90,11 +90,20 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
    * other lanes' claims skip them, since after a rollback the row lock no longer does.
    */
   const inHand = new Set<string>();
+  /**
+   * One PUSH batch at a time per worker, as when a pg-boss job took them: PUSH sessions arriving
+   * meanwhile wait and go together in the next batch. Each lane claiming its own small batch
+   * (4 lanes, a probe every 50 ms) cost 3-4 times the worker's and PostgreSQL's CPU at 10,000
+   * terminals (npm run bench -- push), for no gain in delay.
+   */
+  let pushInFlight = false;
+  /** And a PUSH session waits this long before a batch takes it: the 250 ms tick of the PUSH import job this queue replaced. */
+  const PUSH_GATHER_MS = 250;
   let probing = false;
   const probe = setInterval(() => {
     if (waiting.size === 0 || probing) return;
     probing = true;
-    importsDue(ctx.db).then((due) => { if (due) wakeOne(); }, (err: unknown) => {
+    importsDue(ctx.db, { push: !pushInFlight, pushGatherMs: PUSH_GATHER_MS }).then((due) => { if (due) wakeOne(); }, (err: unknown) => {
       logger.warn({ err: (err as Error).message }, 'import queue: probe failed (next tick)');
     }).finally(() => { probing = false; });
   }, IDLE_PROBE_MS);
@@ -103,14 +112,19 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
   /** One claim and its import: true when something was claimed (imported, failed or given up), false when nothing was due. */
   const importNext = async (): Promise<boolean> => {
     let claimed: ImportClaim | undefined;
+    // Taken before the claim's await, so that two lanes never both claim a PUSH batch.
+    const takePush = !pushInFlight;
+    if (takePush) pushInFlight = true;
     try {
-      claimed = await claimNextImport(ctx.db, { skip: inHand, baseDelaySeconds: RETRY_DELAY_SECONDS, maxDelaySeconds: MAX_RETRY_DELAY_SECONDS, pushBatch: PUSH_BATCH });
+      claimed = await claimNextImport(ctx.db, { skip: inHand, baseDelaySeconds: RETRY_DELAY_SECONDS, maxDelaySeconds: MAX_RETRY_DELAY_SECONDS, pushBatch: PUSH_BATCH, takePush, pushGatherMs: PUSH_GATHER_MS });
     } catch (err) {
+      if (takePush) pushInFlight = false;
       // The database gone: wait as if idle.
       logger.warn({ err: (err as Error).message }, 'import queue: claim failed; retrying');
       await new Promise((r) => setTimeout(r, IDLE_PROBE_MS * 10));
       return false;
     }
+    if (takePush && !claimed?.push) pushInFlight = false;
     if (!claimed) return false;
     const ids = claimed.push ? claimed.sessions.map((x) => x.id) : [claimed.session.id];
     for (const id of ids) inHand.add(id);
@@ -120,6 +134,7 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
       else await importV4(claimed.session);
     } finally {
       for (const id of ids) inHand.delete(id);
+      if (claimed.push) pushInFlight = false;
     }
     return true;
   };
