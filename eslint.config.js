@@ -38,8 +38,8 @@ export default tseslint.config(
           { target: './db', from: ['./channels', './worker', './api', './web', ...DRIVERS], message: `db/ imports only shared/. ${LAYERS}` },
           { target: './channels', from: ['./worker', './api', './web', ...DRIVERS], message: `channels/ imports only shared/ and db/. ${LAYERS}` },
           { target: CHANNEL_DESCRIPTIONS, from: CHANNEL_IMPORT_CODE, message: 'A channel description is what the api loads: it must not pull in import code.' },
-          // The api serves web/dist (web/dist-dir.ts says where); it never loads the dashboard's sources or its builder (esbuild).
-          { target: './api', from: ['./worker', './web/src', './web/build.ts', ...DRIVERS], message: `api/ imports shared/, db/ and channel descriptions. ${LAYERS}` },
+          // The api serves web/dist (shared/compiled.ts says where); it never loads the dashboard's sources or its builder (esbuild).
+          { target: './api', from: ['./worker', './web', ...DRIVERS], message: `api/ imports shared/, db/ and channel descriptions. ${LAYERS}` },
           { target: './api', from: CHANNEL_IMPORT_CODE, message: 'The api loads channel descriptions only (channels/registry.ts), never import code.' },
           { target: './worker', from: ['./api', './web', ...DRIVERS], message: `worker/ imports shared/, db/ and channels/. ${LAYERS}` },
         ],

@@ -1,4 +1,4 @@
-// Where the compiled server lives and how node runs it. Every process (`npm start`, `api`,
+// Where the compiled server and the built dashboard live, and how node runs the server. Every process (`npm start`, `api`,
 // `worker`, `migrate`, `simulate`) runs as plain JavaScript from dist/, which mirrors the
 // sources (worker/main.ts → dist/worker/main.js); tools/build.ts writes it. `nodeArgs` is what
 // package.json's scripts spell out (test/foundation/scripts.test.ts holds them to it), for
@@ -17,6 +17,8 @@ function projectRoot(): string {
 
 export const PROJECT_ROOT = projectRoot();
 export const COMPILED_DIR = path.join(PROJECT_ROOT, 'dist');
+/** The built dashboard: web/build.ts writes it, the api serves it (api/dashboard.ts), never the other way. */
+export const DASHBOARD_DIR = path.join(PROJECT_ROOT, 'web', 'dist');
 
 /**
  * V8 options per entry point. The worker's old generation grows by at most 50% of what
