@@ -129,6 +129,10 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     description: 'Queues a command for a PUSH terminal, sent as `C:<id>:<command>` at its next getrequest poll; its result appears in `GET /api/devices/{id}/commands`.',
     body: { command: 'INFO' },
   },
+  'POST /api/devices/{id}/terminal-users/import': {
+    description: 'Adds users a PUSH terminal holds but the roster lacks (`unknown_to_roster` in `GET /api/devices/{id}/terminal-users`, from its OPERLOG `USER` lines) to the terminal\'s school, as staff confirmed them: badge = the PIN, name = the terminal\'s name for it, in one transaction. 422 naming each PIN with no name on the terminal, not on it, or the badge of a deactivated user; a PIN already in the roster is answered in `skipped`, not created again.',
+    body: { pins: ['901'] },
+  },
   'POST /api/devices/{id}/flags': {
     description: 'Queues an instruction for one device (FLAGS.md), delivered in its next package.',
     body: { name: 'RESEND_SINCE', params: { since: '2026-11-01' }, expires_at: '2026-12-31T00:00:00Z' },

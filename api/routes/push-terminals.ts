@@ -8,9 +8,10 @@ import { z } from 'zod';
 import { allowedNetworksOf, findDevice, updateDevice } from '../../db/repositories/devices.js';
 import {
   addressConfirmations, cancelCommand, confirmAddress, deletePendingTerminal, listCommands, listPendingTerminals, listUploads, queueCommands, registerTerminal, rosterDifferences,
-  terminalState, updateTerminalSettings,
+  terminalState, terminalUsersToImport, updateTerminalSettings,
 } from '../../db/repositories/push.js';
 import { findSchool } from '../../db/repositories/schools.js';
+import { insertUsersIfBadgeFree } from '../../db/repositories/users.js';
 import { generateDeviceSecret, hashDeviceSecret } from '../../shared/auth/device-secret.js';
 import { notFound, Problem, validationFailed } from '../../shared/errors.js';
 import { SERIAL_NUMBER } from '../../shared/protocol/push.js';
@@ -24,7 +25,7 @@ import { notifyTerminal } from '../push/poll-cache.js';
 import { ADDRESS_BINDINGS } from '../push/address.js';
 import { PUSH_COMMANDS } from '../push/commands.js';
 import { errors, pageOf, timestamp, uuidParam } from '../schemas/common.js';
-import { deviceSchema } from '../schemas/resources.js';
+import { deviceSchema, userSchema } from '../schemas/resources.js';
 
 const cidr = z.string().max(64).refine((value) => {
   const [net, bits, extra] = value.split('/');
@@ -133,6 +134,15 @@ const differenceSchema = z.object({
   roster_name: z.string().nullable(),
   terminal_name: z.string().nullable(),
   difference: z.enum(['missing_on_terminal', 'unknown_to_roster', 'name_differs']),
+});
+
+const importBody = z.strictObject({
+  pins: z.array(z.string().min(1).max(64)).min(1).max(1000)
+    .describe('PINs staff confirmed, each unknown_to_roster on this terminal (GET …/terminal-users); a PIN already in the roster is skipped'),
+});
+const importSchema = z.object({
+  created: z.array(userSchema).describe('Users created in the terminal\'s school: badge = PIN, name = the terminal\'s name for it'),
+  skipped: z.array(z.string()).describe('PINs already in the roster: nothing created'),
 });
 
 async function pushDeviceInScope(db: DbOrTrx, auth: StaffAuth, id: string) {
@@ -306,6 +316,37 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     async handler({ params, db, auth }) {
       await pushDeviceInScope(db, auth, params.id);
       return reply.ok({ items: await rosterDifferences(db, params.id) });
+    },
+  });
+
+  api.add({
+    method: 'post', path: '/api/devices/:id/terminal-users/import',
+    summary: 'Add users the terminal holds but the roster lacks (unknown_to_roster) to the terminal\'s school, as staff confirmed them', tags: ['push'], auth: 'staff',
+    params: uuidParam, body: importBody,
+    responses: { 201: { description: 'Created (and skipped) users', schema: importSchema }, ...errors(401, 404, 422) },
+    async handler({ params, body, db, auth }) {
+      const trx = db;
+      const device = await pushDeviceInScope(trx, auth, params.id);
+      const pins = [...new Set(body.pins)];
+      const found = await terminalUsersToImport(trx, params.id, device.school_id, pins);
+      const problems: Array<{ field: string; message: string }> = [];
+      const skipped: string[] = [];
+      const toCreate: Array<{ school_id: number; badge: string; name: string }> = [];
+      for (const p of found) {
+        const field = `body.pins[${body.pins.indexOf(p.pin)}]`;
+        const name = p.terminal_name?.trim().slice(0, 200) ?? '';
+        if (p.user_id !== null && !p.deleted) skipped.push(p.pin);
+        else if (p.user_id !== null) problems.push({ field, message: `PIN ${p.pin} is the badge of a deactivated user of the school` });
+        else if (!p.on_terminal) problems.push({ field, message: `PIN ${p.pin} is not on the terminal` });
+        else if (name === '') problems.push({ field, message: `PIN ${p.pin} has no name on the terminal` });
+        else toCreate.push({ school_id: device.school_id, badge: p.pin, name });
+      }
+      if (problems.length > 0) throw validationFailed(problems);
+      const created = await insertUsersIfBadgeFree(trx, toCreate);
+      // A badge taken by a concurrent request since the read: skipped too.
+      const createdPins = new Set(created.map((u) => u.badge));
+      skipped.push(...toCreate.filter((u) => !createdPins.has(u.badge)).map((u) => u.badge));
+      return reply.created({ created, skipped });
     },
   });
 }

@@ -523,6 +523,19 @@ export async function rosterDifferences(db: DbOrTrx, deviceId: string) {
   }));
 }
 
+/** For each PIN: what the terminal holds under it (null: not on the terminal) and whether the school's roster has it (active or deactivated). */
+export async function terminalUsersToImport(db: DbOrTrx, deviceId: string, schoolId: number, pins: readonly string[]) {
+  if (pins.length === 0) return [];
+  const rows = await sql<{ pin: string; on_terminal: boolean; terminal_name: string | null; user_id: number | null; deleted: boolean | null }>`
+    SELECT p.pin, t.pin IS NOT NULL AS on_terminal, t.name AS terminal_name, u.id AS user_id, u.deleted_at IS NOT NULL AS deleted
+    FROM unnest(${[...pins]}::text[]) WITH ORDINALITY AS p(pin, n)
+    LEFT JOIN push_terminal_users t ON t.device_id = ${deviceId}::uuid AND t.pin = p.pin
+    LEFT JOIN users u ON u.school_id = ${schoolId} AND u.badge = p.pin
+    ORDER BY p.n
+  `.execute(db);
+  return rows.rows.map((r) => ({ ...r, user_id: r.user_id === null ? null : Number(r.user_id) }));
+}
+
 // ---- commands ---------------------------------------------------------------------------------
 
 export interface QueuedCommand {

@@ -15,6 +15,12 @@ export async function insertUsers(db: DbOrTrx, users: NewUser[]): Promise<Public
   return db.insertInto('users').values(users).returning(USER_PUBLIC).execute();
 }
 
+/** Inserts the users whose badge is free in their school; a badge taken meanwhile is left out (the answer lacks it). */
+export async function insertUsersIfBadgeFree(trx: Trx, users: NewUser[]): Promise<PublicUser[]> {
+  if (users.length === 0) return [];
+  return trx.insertInto('users').values(users).onConflict((oc) => oc.columns(['school_id', 'badge']).doNothing()).returning(USER_PUBLIC).execute();
+}
+
 export async function findUser(db: DbOrTrx, id: number): Promise<PublicUser | undefined> {
   return db.selectFrom('users').select(USER_PUBLIC).where('id', '=', id).executeTakeFirst();
 }

@@ -7,7 +7,8 @@ import { PushTerminal, parseCommands } from '../../simulator/push-client.js';
 import type { Page } from 'playwright-core';
 import { launchBrowser, openPage } from '../support/browser.js';
 import { connectTestDatabase } from '../support/database.js';
-import { aSchool, aStaff, aUser } from '../support/fixtures.js';
+import { aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
+import { http } from '../support/http.js';
 import { startStack, type TestStack } from '../support/services.js';
 
 let stack: TestStack;
@@ -95,6 +96,36 @@ test('backoffice approves a pending terminal and follows its commands and users'
     await page.getByRole('tab', { name: 'Terminaux PUSH' }).click();
     const row = page.locator('table', { has: page.locator('caption', { hasText: 'Terminaux PUSH de Hillside School' }) }).locator('tbody tr');
     await expect(row.textContent()).resolves.toMatch(/réussie C:\d+ DATA UPDATE USERINFO PIN=11 → 0.*12 absent du terminal/);
+    expect(french.errors).toEqual([]);
+  } finally {
+    await french.close();
+  }
+});
+
+test('users a terminal holds but the roster lacks are ticked and added to the roster', async () => {
+  const school = await aSchool(db.db, { name: 'Riverside School', timezone: 'UTC' });
+  const backoffice = await aStaff(db.db, 'backoffice');
+  const sn = 'DASH0002';
+  const registered = await http(stack.url, 'POST', '/api/push/terminals', { token: await loginAs(stack.url, backoffice), body: { serial_number: sn, school_id: school.id, name: 'Side gate' } });
+  expect(registered.status).toBe(201);
+  const terminal = new PushTerminal(stack.url, sn);
+  await terminal.handshake();
+  expect((await terminal.upload('OPERLOG', 'USER PIN=901\tName=Ada Lovelace\tPri=0\nUSER PIN=902\tName=Alan Turing\tPri=0\n')).body).toBe('OK: 2');
+
+  const french = await openPage(browser, undefined, 'fr-FR');
+  try {
+    const { page } = french;
+    await signIn(page, backoffice, school.id, FRENCH);
+    await page.getByRole('tab', { name: 'Terminaux PUSH' }).click();
+    await page.locator('#panel[data-ready="true"]').waitFor();
+    const row = page.locator('table', { has: page.locator('caption', { hasText: 'Terminaux PUSH de Riverside School' }) }).locator('tbody tr');
+    await expect(row.textContent()).resolves.toMatch(/901 absent de la liste, 902 absent de la liste/);
+    await row.getByLabel('901 Ada Lovelace').check();
+    await row.getByRole('button', { name: 'Ajouter à la liste' }).click();
+    await page.getByText('1 utilisateur ajouté à la liste').waitFor();
+    await row.getByLabel('901 Ada Lovelace').waitFor({ state: 'detached' });
+    await expect(row.textContent()).resolves.toMatch(/1 différence : 902 absent de la liste/);
+    expect(await db.db.selectFrom('users').select(['badge', 'name']).where('school_id', '=', school.id).execute()).toEqual([{ badge: '901', name: 'Ada Lovelace' }]);
     expect(french.errors).toEqual([]);
   } finally {
     await french.close();

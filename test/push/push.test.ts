@@ -326,4 +326,46 @@ describe('commands', () => {
     const diff = (await http(stack.url, 'GET', `/api/devices/${deviceId}/terminal-users`, { token: staff })).body.items;
     expect(diff.map((d: { pin: string; difference: string }) => [d.pin, d.difference])).toEqual([['2', 'name_differs'], ['9', 'unknown_to_roster']]);
   });
+
+  test('staff add the terminal\'s users the roster lacks to the school (OPERLOG USER lines), once', async () => {
+    const school = await aSchool(db.db);
+    const other = await aSchool(db.db);
+    await aUser(db.db, school.id, { badge: '1', name: 'Ana' });
+    const gone = await aUser(db.db, school.id, { badge: '903', name: 'Gone' });
+    await db.db.updateTable('users').set({ deleted_at: new Date() }).where('id', '=', gone.id).execute();
+    const { terminal, deviceId } = await registered(school.id);
+    const oper = await terminal.upload('OPERLOG', 'USER PIN=901\tName=Ada Lovelace\tPri=0\nUSER PIN=902\tName=\tPri=0\nUSER PIN=903\tName=Gone\tPri=0\nUSER PIN=904\tName=Grace Hopper\tPri=0\n');
+    expect(oper.body).toBe('OK: 4');
+    const pinsOf = async () => (await http(stack.url, 'GET', `/api/devices/${deviceId}/terminal-users`, { token: staff })).body.items
+      .filter((d: { difference: string }) => d.difference === 'unknown_to_roster').map((d: { pin: string }) => d.pin);
+    expect(await pinsOf()).toEqual(['901', '902', '903', '904']);
+    const url = `/api/devices/${deviceId}/terminal-users/import`;
+
+    // Refused whole, each PIN named: no name, a deactivated user's badge, not on the terminal.
+    const refused = await http(stack.url, 'POST', url, { token: staff, body: { pins: ['901', '902', '903', '777'] } });
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors.map((e: { field: string; message: string }) => [e.field, e.message])).toEqual([
+      ['body.pins[1]', 'PIN 902 has no name on the terminal'],
+      ['body.pins[2]', 'PIN 903 is the badge of a deactivated user of the school'],
+      ['body.pins[3]', 'PIN 777 is not on the terminal'],
+    ]);
+    expect(await db.db.selectFrom('users').select('id').where('school_id', '=', school.id).where('badge', '=', '901').execute()).toEqual([]);
+
+    // Another school's admin does not see the terminal.
+    const outsider = await loginAs(stack.url, await aStaff(db.db, 'school_admin', other.id));
+    expect((await http(stack.url, 'POST', url, { token: outsider, body: { pins: ['901'] } })).status).toBe(404);
+
+    const admin = await loginAs(stack.url, await aStaff(db.db, 'school_admin', school.id));
+    const done = await http(stack.url, 'POST', url, { token: admin, body: { pins: ['901', '1'] } });
+    expect(done.status).toBe(201);
+    expect(done.body.created).toEqual([expect.objectContaining({ school_id: school.id, badge: '901', name: 'Ada Lovelace', deleted_at: null })]);
+    expect(done.body.skipped).toEqual(['1']);
+    expect(await db.db.selectFrom('users').select(['badge', 'name']).where('school_id', '=', school.id).where('badge', '=', '901').execute())
+      .toEqual([{ badge: '901', name: 'Ada Lovelace' }]);
+    expect(await pinsOf()).toEqual(['902', '903', '904']);
+
+    const again = await http(stack.url, 'POST', url, { token: staff, body: { pins: ['901'] } });
+    expect([again.status, again.body]).toEqual([201, { created: [], skipped: ['901'] }]);
+    expect(await db.db.selectFrom('users').select('id').where('school_id', '=', school.id).where('badge', '=', '901').execute()).toHaveLength(1);
+  });
 });

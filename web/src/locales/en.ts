@@ -345,6 +345,11 @@ const messages = {
   terminal: 'Terminal', lastCommands: 'Last commands', usersOnTerminal: 'Users on the terminal',
   noPushTerminal: 'No PUSH terminal in this school.',
   commandStatus: { queued: 'queued', sent: 'sent', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled' } as Record<string, string>,
+  addToRoster: 'Add to the roster',
+  terminalUserCandidate: (pin: string, name: string | null) => `${pin} ${name ?? '(no name)'}`,
+  usersAddedToRoster: (n: number, skipped: number) => `${plural(n, { one: '# user added to the roster', other: '# users added to the roster' })}${skipped > 0 ? ` (${num(skipped)} already there)` : ''}`,
+  usersNotAdded: (why: string) => `Not added: ${why}`,
+  chooseUsersToAdd: 'Tick the users to add first.',
   rosterDifference: { missing_on_terminal: 'missing on the terminal', unknown_to_roster: 'not in the roster', name_differs: 'name differs' } as Record<string, string>,
   pushTerminalChannels: 'PUSH terminal: no sync channels',
 

@@ -331,6 +331,11 @@ const messages: Messages = {
   terminal: 'Terminal', lastCommands: 'Dernières commandes', usersOnTerminal: 'Utilisateurs sur le terminal',
   noPushTerminal: 'Aucun terminal PUSH dans cette école.',
   commandStatus: { queued: 'en file', sent: 'envoyée', succeeded: 'réussie', failed: 'échouée', cancelled: 'annulée' },
+  addToRoster: 'Ajouter à la liste',
+  terminalUserCandidate: (pin: string, name: string | null) => `${pin} ${name ?? '(sans nom)'}`,
+  usersAddedToRoster: (n: number, skipped: number) => `${plural(n, { one: '# utilisateur ajouté à la liste', other: '# utilisateurs ajoutés à la liste' })}${skipped > 0 ? ` (${num(skipped)} déjà présents)` : ''}`,
+  usersNotAdded: (why: string) => `Non ajoutés : ${why}`,
+  chooseUsersToAdd: 'Cochez d\u2019abord les utilisateurs à ajouter.',
   rosterDifference: { missing_on_terminal: 'absent du terminal', unknown_to_roster: 'absent de la liste', name_differs: 'nom différent' },
   pushTerminalChannels: 'Terminal PUSH : pas de canaux de synchronisation',
 

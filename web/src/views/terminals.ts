@@ -3,7 +3,7 @@
 // and each terminal of the school with its last commands and results and how its own user list
 // differs from the roster.
 import { get, getAll, post } from '../api.js';
-import { append, badge, fill, h, table } from '../dom.js';
+import { append, badge, fill, h, table, uid } from '../dom.js';
 import { dateTime } from '../format.js';
 import { m } from '../i18n.js';
 import type { Device } from '../types.js';
@@ -33,6 +33,30 @@ export const terminalsView: View = {
       ctx.refreshSoon();
     };
 
+    /** The terminal's users the roster lacks, each with a checkbox, and the button that adds the ticked ones to the school. */
+    const candidates = (deviceId: string, unknown: Difference[]) => {
+      if (unknown.length === 0) return null;
+      const boxes = unknown.map((x) => {
+        const box = h('input', { type: 'checkbox', value: x.pin, id: uid('tu') });
+        return { box, el: h('div', { class: 'terminal-user' }, box, ' ', h('label', { for: box.id }, m.terminalUserCandidate(x.pin, x.terminal_name))) };
+      });
+      const add = async (button: HTMLButtonElement) => {
+        const pins = boxes.filter((b) => b.box.checked).map((b) => b.box.value);
+        if (pins.length === 0) return ctx.notify(m.chooseUsersToAdd, 'error');
+        button.disabled = true;
+        try {
+          const res = await post<{ created: unknown[]; skipped: string[] }>(`/api/devices/${deviceId}/terminal-users/import`, { pins });
+          ctx.notify(m.usersAddedToRoster(res.created.length, res.skipped.length), 'ok');
+        } catch (err) {
+          ctx.notify(m.usersNotAdded((err as Error).message), 'error');
+        }
+        ctx.refreshSoon();
+      };
+      const button = h('button', { type: 'button' }, m.addToRoster);
+      button.addEventListener('click', () => void add(button));
+      return h('div', { class: 'terminal-candidates' }, boxes.map((b) => b.el), button);
+    };
+
     return {
       async refresh() {
         if (ctx.isBackoffice) {
@@ -53,7 +77,8 @@ export const terminalsView: View = {
             d.last_seen_at ? dateTime(d.last_seen_at, school.timezone) : m.never,
             commands.items.length === 0 ? '—' : commands.items.map((c) => h('div', {}, badge(m.commandStatus[c.status] ?? c.status, TONE[c.status] ?? 'info'), ` C:${c.id} ${c.command.split('\t')[0]}`,
               c.return_code !== null ? ` → ${c.return_code}` : '', c.failure ? h('span', { class: 'muted' }, ` (${c.failure})`) : '')),
-            differences.items.length === 0 ? badge(m.sameAsRoster, 'ok') : m.rosterDifferences(differences.items.length, differences.items.slice(0, 5).map((x) => `${x.pin} ${m.rosterDifference[x.difference] ?? x.difference}`).join(', ')),
+            [differences.items.length === 0 ? badge(m.sameAsRoster, 'ok') : m.rosterDifferences(differences.items.length, differences.items.slice(0, 5).map((x) => `${x.pin} ${m.rosterDifference[x.difference] ?? x.difference}`).join(', ')),
+              candidates(d.id, differences.items.filter((x) => x.difference === 'unknown_to_roster'))],
           ];
         }));
         fill(list, table(m.terminalsOf(school.name), [m.terminal, m.lastContact, m.lastCommands, m.usersOnTerminal], rows,
