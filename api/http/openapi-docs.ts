@@ -125,6 +125,15 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     description: 'Moves a PUSH terminal to another school (it then gets that roster), or changes its timezone, allow-list, address binding or poll delay. Every api process obeys it at the terminal\'s next call.',
     body: { school_id: 2, allowed_networks: null },
   },
+  'GET /api/schools/{id}/held-punches': {
+    description: 'PUSH punches refused as `unknown_user` (a PIN no user of the school has as badge, such as a pupil enrolled on the terminal before the roster) are held on the server, once per terminal, PIN and local time (docs/protocol/push.md §4). Listed per terminal and PIN with their count and span, until imported.',
+    responses: { 200: { items: [{ device_id: '0b7f3c52-6a1e-4c8e-9a4f-2d1e5b8c7a90', device_name: 'Main gate', pin: '777', punches: 2, first_at: '2026-12-04T07:00:00.000Z', last_at: '2026-12-04T15:00:00.000Z' }] } },
+  },
+  'POST /api/schools/{id}/held-punches/import': {
+    description: 'Imports the held punches of a PIN, from every terminal of the school, as one of its users\' attendances (the user\'s badge is not changed): stored as PUSH punches are, a missing in/out paired, the figures recomputed in the same transaction. Once: a second call imports nothing. A user of the school who gains the badge has them imported by the next PUSH import naming it.',
+    body: { pin: '777', user_id: 42 },
+    responses: { 200: { imported: 2, already: 0 } },
+  },
   'POST /api/devices/{id}/commands': {
     description: 'Queues a command for a PUSH terminal, sent as `C:<id>:<command>` at its next getrequest poll; its result appears in `GET /api/devices/{id}/commands`.',
     body: { command: 'INFO' },

@@ -6,12 +6,13 @@
 // punches a second cost a few imports a second, not 167. The archive is the raw body.
 import type { Trx } from '../../db/database.js';
 import { insertRejections, type RejectionRow } from '../../db/repositories/batch-import.js';
+import { holdPunches, pinsWithHeldPunches, storeHeldPunches, type HeldPunchRow } from '../../db/repositories/held-punches.js';
 import {
-  dayPunchesForPairing, finishPushDevices, finishPushSessions, insertPunches, pushDevices, setPunchTypes, usersByBadge, type PunchRow,
+  finishPushDevices, finishPushSessions, insertPunches, pairInferredTypes, pushDevices, usersByBadge, type PunchRow,
 } from '../../db/repositories/push-punches.js';
 import type { FileImportStats } from '../../db/schema/index.js';
 import type { RowRejectionCode } from '../../shared/protocol/codes.js';
-import { ATTLOG_FILE, bodyLines, parseAttlogLine, pushText, parseRtlogLine, RTLOG_FILE, type AttlogPunch, type PunchType } from '../../shared/protocol/push.js';
+import { ATTLOG_FILE, bodyLines, parseAttlogLine, pushText, parseRtlogLine, RTLOG_FILE, type AttlogPunch } from '../../shared/protocol/push.js';
 import { lockUsersForFigures, recomputeDays, schoolClocks, type DayKey, type SchoolClock } from '../../db/repositories/user-days.js';
 import { LocalDayIndex } from '../../shared/time/local-day-index.js';
 
@@ -136,6 +137,7 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
   const users = await usersByBadge(trx, [...wanted.values()]);
 
   const seen = new Set<string>();
+  const held: HeldPunchRow[] = [];
   const inferredDays = new Set<string>();
   let chunk: Pending[] = [];
   const flush = async () => {
@@ -157,8 +159,10 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
   for (const { state, line, punch, schoolId } of parsed) {
     const userId = users.get(`${schoolId}\t${punch.pin}`);
     // unknown_user: no user with this badge in the terminal's school (the same answer whatever other schools hold).
+    // Held on the server (docs/protocol/push.md §4 "held punches") until staff import it as a user's.
     if (userId === undefined) {
       reject(state, line, 'unknown_user');
+      held.push({ ...punch, schoolId, deviceId: state.session.device_id, sessionId: state.session.id });
       continue;
     }
     // The same punch twice in these batches: the later one is a duplicate, as it would be in the next batch.
@@ -172,8 +176,15 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
     if (chunk.length >= CHUNK_ROWS) await flush();
   }
   await flush();
+  for (let i = 0; i < held.length; i += CHUNK_ROWS) await holdPunches(trx, held.slice(i, i + CHUNK_ROWS));
+  // A badge the roster gained: punches its PIN had held in that school are imported now, once, as that user's.
+  const known = [...wanted.values()].filter((w) => users.has(`${w.schoolId}\t${w.badge}`)).map((w) => ({ schoolId: w.schoolId, pin: w.badge }));
+  for (const { schoolId, pin } of await pinsWithHeldPunches(trx, known)) {
+    const stored = await storeHeldPunches(trx, schoolId, pin, users.get(`${schoolId}\t${pin}`)!, now);
+    for (const t of stored.touched) touched.add(t.schoolId, t.userId, t.occurredAt);
+  }
 
-  for (const change of await pairInferred(trx, inferredDays)) touched.add(change.schoolId, change.userId, change.occurredAt);
+  for (const change of await pairInferredTypes(trx, [...inferredDays].map((k) => k.split('\t') as [string, string, string]))) touched.add(change.schoolId, change.userId, change.occurredAt);
   for (const state of states) if (state.rejections.length > 0) await insertRejections(trx, state.session.id, state.rejections);
   await touched.recompute(trx, now);
 
@@ -210,34 +221,4 @@ function noteRealTime(state: SessionState, occurredAt: Date): void {
 function reject(state: SessionState, line: number, code: RowRejectionCode): void {
   state.stats.rejected++;
   state.rejections.push({ file: state.file, line, recordId: null, code });
-}
-
-/**
- * Punches without in/out (docs/protocol/push.md §4): on each (terminal, PIN, terminal-local day) these batches
- * added one to, the day's punches are taken in time order; a punch with a type keeps it and sets
- * the state, an inferred one opens when nothing is open and closes otherwise. Rows whose inferred
- * type changes (a late punch arrived in between) are updated; their user-days are recomputed.
- */
-async function pairInferred(trx: Trx, days: ReadonlySet<string>): Promise<Array<{ schoolId: number; userId: number; occurredAt: Date }>> {
-  if (days.size === 0) return [];
-  const rows = await dayPunchesForPairing(trx, [...days].map((k) => k.split('\t') as [string, string, string]));
-  const changes: Array<{ id: number; type: PunchType; schoolId: number; userId: number; occurredAt: Date }> = [];
-  let group = '';
-  let open = false;
-  for (const r of rows) {
-    const g = `${r.device_id}\t${r.pin}\t${r.day}`;
-    if (g !== group) {
-      group = g;
-      open = false;
-    }
-    if (!r.type_inferred) {
-      open = r.type === 'checkin';
-      continue;
-    }
-    const type: PunchType = open ? 'checkout' : 'checkin';
-    open = !open;
-    if (type !== r.type) changes.push({ id: Number(r.id), type, schoolId: Number(r.school_id), userId: Number(r.user_id), occurredAt: r.occurred_at });
-  }
-  await setPunchTypes(trx, changes);
-  return changes;
 }

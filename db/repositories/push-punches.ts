@@ -2,7 +2,7 @@
 // once: pending sessions picked, users by badge, the set-based insert keyed by (terminal, PIN,
 // local time), the reads and writes of type inference, and the sessions and terminals finished.
 import { type RawBuilder, sql } from 'kysely';
-import { PUSH_SESSION_CHANNEL } from '../../shared/protocol/push.js';
+import { PUSH_SESSION_CHANNEL, type PunchType } from '../../shared/protocol/push.js';
 import type { DbOrTrx, Trx } from '../database.js';
 import { fromEpochMs } from '../epoch-ms.js';
 
@@ -90,6 +90,37 @@ export async function setPunchTypes(trx: Trx, changes: ReadonlyArray<{ id: numbe
     UPDATE attendances a SET type = c.type FROM unnest(${changes.map((c) => c.id)}::bigint[], ${changes.map((c) => c.type)}::text[]) AS c(id, type)
     WHERE a.id = c.id
   `.execute(trx);
+}
+
+/**
+ * Punches without in/out (docs/protocol/push.md §4): on each (terminal, PIN, terminal-local day)
+ * given (a batch or an import of held punches added one to), the day's punches are taken in time
+ * order; a punch with a type keeps it and sets the state, an inferred one opens when nothing is
+ * open and closes otherwise. Rows whose inferred type changes (a late punch arrived in between)
+ * are updated; answers them, their user-days to recompute.
+ */
+export async function pairInferredTypes(trx: Trx, days: ReadonlyArray<[deviceId: string, pin: string, day: string]>): Promise<Array<{ schoolId: number; userId: number; occurredAt: Date }>> {
+  if (days.length === 0) return [];
+  const rows = await dayPunchesForPairing(trx, days);
+  const changes: Array<{ id: number; type: PunchType; schoolId: number; userId: number; occurredAt: Date }> = [];
+  let group = '';
+  let open = false;
+  for (const r of rows) {
+    const g = `${r.device_id}\t${r.pin}\t${r.day}`;
+    if (g !== group) {
+      group = g;
+      open = false;
+    }
+    if (!r.type_inferred) {
+      open = r.type === 'checkin';
+      continue;
+    }
+    const type: PunchType = open ? 'checkout' : 'checkin';
+    open = !open;
+    if (type !== r.type) changes.push({ id: Number(r.id), type, schoolId: Number(r.school_id), userId: Number(r.user_id), occurredAt: r.occurred_at });
+  }
+  await setPunchTypes(trx, changes);
+  return changes;
 }
 
 /** The terminals of a batch with their schools (what the import reads of them). */

@@ -5,7 +5,7 @@ import type { AuthKnownSourcesTable, AuthThrottleTable, IdempotencyKeysTable } f
 import type { DatamartChangesTable, DatamartCollectKeysTable, DatamartRecordsTable, DatamartRunsTable, DatamartStagesTable, DatamartSubstagesTable, DatamartUploadsTable } from './datamart.js';
 import type { AlertDeliveriesTable, DeviceMessagesTable, DevicePhotosTable, MessageDeliveriesTable, MessagesTable, PhotosTable, ReadingsTable } from './channels.js';
 import type { DevicesTable } from './devices.js';
-import type { PushAddressConfirmationsTable, PushCommandsTable, PushOperlogTable, PushTerminalUsersTable, PushTerminalsTable, PushUploadsTable } from './push.js';
+import type { HeldPunchesTable, PushAddressConfirmationsTable, PushCommandsTable, PushOperlogTable, PushTerminalUsersTable, PushTerminalsTable, PushUploadsTable } from './push.js';
 import type { FigureRebuildsTable } from './figures.js';
 import type { DeviceFlagsTable, FlagEventsTable } from './flags.js';
 import type { SchoolsTable } from './schools.js';
@@ -51,6 +51,7 @@ export interface Database {
   push_terminal_users: PushTerminalUsersTable;
   push_operlog: PushOperlogTable;
   push_uploads: PushUploadsTable;
+  held_punches: HeldPunchesTable;
   calendars: CalendarsTable;
   calendar_entries: CalendarEntriesTable;
   calendar_subscriptions: CalendarSubscriptionsTable;

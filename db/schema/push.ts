@@ -102,3 +102,21 @@ export interface PushAddressConfirmationsTable {
   confirmed_by: number | null;
   confirmed_at: Generated<Date>;
 }
+
+/** A PUSH punch refused as unknown_user, kept until staff import it as a user's (docs/protocol/push.md §4 "held punches"). */
+export interface HeldPunchesTable {
+  id: Generated<number>;
+  school_id: number;
+  device_id: string;
+  session_id: string | null;
+  pin: string;
+  occurred_at: Date;
+  local_time: string;
+  type: 'checkin' | 'checkout' | null;
+  punch_status: number | null;
+  verify: number | null;
+  temperature: number | null;
+  held_at: Generated<Date>;
+  imported_at: Date | null;
+  attendance_id: number | null;
+}

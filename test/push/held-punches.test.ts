@@ -1,0 +1,142 @@
+// Held punches (docs/protocol/push.md §4, issue #27): a PUSH punch for a PIN no user of the school
+// carries is answered OK, refused as unknown_user and held on the server; staff list it per
+// terminal and PIN and import it as a user's, once, into the figures.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { sql } from 'kysely';
+import { PushTerminal } from '../../simulator/push-client.js';
+import { connectTestDatabase } from '../support/database.js';
+import { aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
+import { http } from '../support/http.js';
+import { startStack, type TestStack } from '../support/services.js';
+import { waitFor } from '../sync/helpers.js';
+
+let stack: TestStack;
+let db: ReturnType<typeof connectTestDatabase>;
+let staff: string;
+let snCounter = 0;
+const nextSn = () => `HP${Date.now().toString(36).toUpperCase()}${++snCounter}`;
+
+beforeAll(async () => {
+  stack = await startStack({ worker: true });
+  db = connectTestDatabase(stack.databaseUrl);
+  staff = await loginAs(stack.url, await aStaff(db.db, 'backoffice'));
+});
+afterAll(async () => {
+  await db.close();
+  await stack.stop();
+});
+
+async function registered(schoolId: number) {
+  const sn = nextSn();
+  const res = await http(stack.url, 'POST', '/api/push/terminals', { token: staff, body: { serial_number: sn, school_id: schoolId, name: `Gate ${sn}` } });
+  expect(res.status).toBe(201);
+  return { terminal: new PushTerminal(stack.url, sn), deviceId: res.body.id as string };
+}
+
+async function imported(deviceId: string, sessions: number) {
+  return waitFor(async () => {
+    const rows = await db.db.selectFrom('sync_sessions').select(['outcome', 'stats']).where('device_id', '=', deviceId).orderBy('received_at').execute();
+    return rows.length === sessions && rows.every((r) => r.outcome === 'imported') ? rows.map((r) => r.stats!.ATTLOG) : undefined;
+  }, 15_000, 'PUSH sessions imported');
+}
+
+async function presentOn(schoolId: number, date: string) {
+  const res = await http(stack.url, 'GET', `/api/attendances/aggregate/school/${schoolId}?period=day&from=${date}&to=${date}`, { token: staff });
+  expect(res.status).toBe(200);
+  return res.body.buckets[0].present as number;
+}
+
+describe('held punches', () => {
+  test('an unknown PIN is answered OK, refused as unknown_user and held; staff import it as a user once, into the figures; a resend is not held twice', async () => {
+    const school = await aSchool(db.db, { timezone: 'Europe/Paris' });
+    await aUser(db.db, school.id, { badge: '101', enrolled_on: '2026-10-01' });
+    const pupil = await aUser(db.db, school.id, { badge: 'NEW-1', enrolled_on: '2026-10-01' });
+    const { terminal, deviceId } = await registered(school.id);
+    await terminal.handshake();
+
+    // Status 255: no in/out, paired on import as check-in then check-out.
+    const lines = ['777\t2026-12-04 08:00:00\t255\t1', '777\t2026-12-04 16:00:00\t255\t1', '101\t2026-12-04 08:05:00\t0\t1'];
+    const first = await terminal.upload('ATTLOG', `${lines.join('\n')}\n`);
+    expect([first.status, first.body]).toEqual([200, 'OK: 3']);
+    const [stats] = await imported(deviceId, 1);
+    expect(stats).toMatchObject({ received: 3, accepted: 1, rejected: 2 });
+    const codes = await db.db.selectFrom('rejections').innerJoin('sync_sessions', 'sync_sessions.id', 'rejections.session_id')
+      .select(['line', 'code']).where('sync_sessions.device_id', '=', deviceId).orderBy('line').execute();
+    expect(codes.map((c) => [c.line, c.code])).toEqual([[1, 'unknown_user'], [2, 'unknown_user']]);
+
+    const list = await http(stack.url, 'GET', `/api/schools/${school.id}/held-punches`, { token: staff });
+    expect(list.status).toBe(200);
+    expect(list.body.items).toEqual([{
+      device_id: deviceId, device_name: expect.stringMatching(/^Gate /), pin: '777', punches: 2,
+      first_at: '2026-12-04T07:00:00.000Z', last_at: '2026-12-04T15:00:00.000Z',
+    }]);
+
+    // The same lines again in another body (a new session): refused again, not held twice.
+    const again = await terminal.upload('ATTLOG', `${[lines[1], lines[0], '101\t2026-12-04 16:10:00\t1\t1'].join('\n')}\n`);
+    expect(again.body).toBe('OK: 3');
+    await imported(deviceId, 2);
+    expect(await db.db.selectFrom('held_punches').select(sql<number>`count(*)::int`.as('n')).where('device_id', '=', deviceId).executeTakeFirstOrThrow()).toEqual({ n: 2 });
+    expect((await http(stack.url, 'GET', `/api/schools/${school.id}/held-punches`, { token: staff })).body.items[0].punches).toBe(2);
+    expect(await presentOn(school.id, '2026-12-04')).toBe(1);
+
+    // A user of another school, or none: refused as a missing one.
+    const elsewhere = await aUser(db.db, (await aSchool(db.db)).id);
+    for (const userId of [elsewhere.id, 987654321]) {
+      const wrong = await http(stack.url, 'POST', `/api/schools/${school.id}/held-punches/import`, { token: staff, body: { pin: '777', user_id: userId } });
+      expect([wrong.status, wrong.body.code]).toEqual([422, 'validation_failed']);
+    }
+
+    const done = await http(stack.url, 'POST', `/api/schools/${school.id}/held-punches/import`, { token: staff, body: { pin: '777', user_id: pupil.id } });
+    expect([done.status, done.body]).toEqual([200, { imported: 2, already: 0 }]);
+    const rows = await db.db.selectFrom('attendances').select(['user_id', 'type', 'type_inferred', 'pin', 'session_id', sql<string>`to_char(local_time, 'YYYY-MM-DD HH24:MI:SS')`.as('local')])
+      .where('device_id', '=', deviceId).where('pin', '=', '777').orderBy('local_time').execute();
+    expect(rows.map((r) => [r.user_id, r.type, r.type_inferred, r.local])).toEqual([
+      [pupil.id, 'checkin', true, '2026-12-04 08:00:00'], [pupil.id, 'checkout', true, '2026-12-04 16:00:00'],
+    ]);
+    expect(rows.every((r) => r.session_id !== null)).toBe(true);
+    const day = await db.db.selectFrom('user_days').select(['seconds']).where('user_id', '=', pupil.id).where('date', '=', '2026-12-04').executeTakeFirst();
+    expect(day?.seconds).toBe(8 * 3600);
+    expect(await presentOn(school.id, '2026-12-04')).toBe(2);
+    const marked = await db.db.selectFrom('held_punches').select(['imported_at', 'attendance_id']).where('device_id', '=', deviceId).execute();
+    expect(marked.every((m) => m.imported_at !== null && m.attendance_id !== null)).toBe(true);
+    expect((await http(stack.url, 'GET', `/api/schools/${school.id}/held-punches`, { token: staff })).body.items).toEqual([]);
+
+    // Once: a second call imports nothing.
+    const twice = await http(stack.url, 'POST', `/api/schools/${school.id}/held-punches/import`, { token: staff, body: { pin: '777', user_id: pupil.id } });
+    expect([twice.status, twice.body]).toEqual([200, { imported: 0, already: 0 }]);
+    expect(await db.db.selectFrom('attendances').select(sql<number>`count(*)::int`.as('n')).where('user_id', '=', pupil.id).executeTakeFirstOrThrow()).toEqual({ n: 2 });
+  });
+
+  test('the roster gains the badge: the next PUSH import imports its held punches once, as that user\'s', async () => {
+    const school = await aSchool(db.db, { timezone: 'Europe/Paris' });
+    const pupil = await aUser(db.db, school.id, { badge: 'LATER', enrolled_on: '2026-10-01' });
+    const { terminal, deviceId } = await registered(school.id);
+    await terminal.handshake();
+    expect((await terminal.upload('ATTLOG', '888\t2026-12-04 08:00:00\t0\t1\n')).body).toBe('OK: 1');
+    await imported(deviceId, 1);
+    expect((await http(stack.url, 'GET', `/api/schools/${school.id}/held-punches`, { token: staff })).body.items).toMatchObject([{ pin: '888', punches: 1 }]);
+
+    const patched = await http(stack.url, 'PATCH', `/api/users/${pupil.id}`, { token: staff, body: { badge: '888' } });
+    expect(patched.status).toBe(200);
+    expect((await terminal.upload('ATTLOG', '888\t2026-12-04 16:00:00\t1\t1\n')).body).toBe('OK: 1');
+    await imported(deviceId, 2);
+    const rows = await db.db.selectFrom('attendances').select(['user_id', 'type', sql<string>`to_char(local_time, 'YYYY-MM-DD HH24:MI:SS')`.as('local')])
+      .where('device_id', '=', deviceId).orderBy('local_time').execute();
+    expect(rows.map((r) => [r.user_id, r.type, r.local])).toEqual([[pupil.id, 'checkin', '2026-12-04 08:00:00'], [pupil.id, 'checkout', '2026-12-04 16:00:00']]);
+    const day = await db.db.selectFrom('user_days').select(['seconds']).where('user_id', '=', pupil.id).where('date', '=', '2026-12-04').executeTakeFirst();
+    expect(day?.seconds).toBe(8 * 3600);
+    expect((await http(stack.url, 'GET', `/api/schools/${school.id}/held-punches`, { token: staff })).body.items).toEqual([]);
+    const twice = await http(stack.url, 'POST', `/api/schools/${school.id}/held-punches/import`, { token: staff, body: { pin: '888', user_id: pupil.id } });
+    expect(twice.body).toEqual({ imported: 0, already: 0 });
+  });
+
+  test('a school admin sees and imports only their school\'s held punches', async () => {
+    const school = await aSchool(db.db);
+    const other = await aSchool(db.db);
+    const admin = await loginAs(stack.url, await aStaff(db.db, 'school_admin', other.id));
+    const res = await http(stack.url, 'GET', `/api/schools/${school.id}/held-punches`, { token: admin });
+    expect(res.status).toBe(404);
+    const own = await http(stack.url, 'GET', `/api/schools/${other.id}/held-punches`, { token: admin });
+    expect([own.status, own.body]).toEqual([200, { items: [] }]);
+  });
+});
