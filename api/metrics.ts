@@ -44,17 +44,15 @@ const pushLines = new Counter({
   labelNames: ['table'] as const,
 });
 
-/** A /iclock call answered (api/push/iclock.ts), from its URL: bounded labels whatever the caller sends. */
-export function observePushCall(url: string, status: number): void {
-  const q = url.indexOf('?');
-  const raw = (q < 0 ? url : url.slice(0, q)).slice(8).toLowerCase().replace(/\/$/, '').replace(/\.aspx$/, '');
-  const path = PUSH_PATHS.has(raw) ? raw : 'other';
-  let table = '-';
-  if (path === 'cdata') {
-    const t = (new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('table') ?? '').toUpperCase();
-    table = t === '' ? 'handshake' : PUSH_TABLES.has(t) ? t : 'other';
+/** A /iclock call answered (api/push/iclock.ts), by its path and table: bounded labels whatever the caller sends. */
+export function observePushCall(path: string, table: string | null, status: number): void {
+  const known = PUSH_PATHS.has(path) ? path : 'other';
+  let label = '-';
+  if (known === 'cdata') {
+    const t = (table ?? '').toUpperCase();
+    label = t === '' ? 'handshake' : PUSH_TABLES.has(t) ? t : 'other';
   }
-  pushCalls.inc({ path, table, status: String(status) });
+  pushCalls.inc({ path: known, table: label, status: String(status) });
 }
 
 /** Punch lines of a PUSH upload stored for import. */

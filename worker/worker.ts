@@ -3,10 +3,10 @@
 // then closes the pool.
 import { createAttendanceStage } from '../db/repositories/staged-attendances.js';
 import { prepareRepeatedStatements } from '../db/pg-statements.js';
-import { connectDatabase, type Db } from '../db/database.js';
+import { connectDatabase } from '../db/database.js';
 import { listenForJobs } from '../db/job-notifications.js';
 import { unfinishedJobs } from '../db/repositories/job-queue.js';
-import { createBoss, ensureQueues, type PgBoss } from '../db/queue.js';
+import { createBoss, ensureQueues } from '../db/queue.js';
 import type { Config } from '../shared/config.js';
 import { IMPORT_QUEUE, QUEUES } from '../shared/jobs.js';
 import type { Logger } from '../shared/logger.js';

@@ -48,7 +48,6 @@ interface PushRequest {
 }
 
 function send(res: ServerResponse, answer: PushAnswer): void {
-  observePushCall(res.req?.url ?? '', answer.status);
   res.writeHead(answer.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(answer.body), ...answer.headers });
   res.end(answer.body);
 }
@@ -565,6 +564,9 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
     if (url.length < 8 || url.slice(0, 8).toLowerCase() !== '/iclock/') return false;
     const q = url.indexOf('?');
     const path = (q < 0 ? url : url.slice(0, q)).slice(8).toLowerCase().replace(/\/$/, '').replace(/\.aspx$/, '');
+    const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+    // Counted once its answer is sent, whichever route or refusal sent it.
+    res.once('finish', () => observePushCall(path, query.get('table'), res.statusCode));
     const methods = routes[path];
     const method = req.method === 'HEAD' ? 'GET' : req.method ?? 'GET';
     const route = methods?.[method] ?? methods?.['*'];
@@ -573,7 +575,6 @@ export function iclockHandler(ctx: AppContext): (req: IncomingMessage, res: Serv
       send(res, methods ? new PushAnswer(405, 'METHOD NOT ALLOWED') : new PushAnswer(404, 'NOT FOUND'));
       return true;
     }
-    const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
     let address = req.socket.remoteAddress ?? null;
     if (trust) {
       try {

@@ -4,7 +4,7 @@
 // leaves no row: every stored row belongs to a session the worker imported (wholly or in part).
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { PushTerminal } from '../../simulator/push-client.js';
 import { TestDevice } from '../support/device-client.js';

@@ -14,12 +14,12 @@ import { aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
 import { startStack, type TestStack } from '../support/services.js';
 import { waitFor } from '../sync/helpers.js';
+import { importedSessions, nextSn as nextSnOf, registeredTerminal } from './support.js';
 
 let stack: TestStack;
 let db: ReturnType<typeof connectTestDatabase>;
 let staff: string;
-let snCounter = 0;
-const nextSn = () => `FW${Date.now().toString(36).toUpperCase()}${++snCounter}`;
+const nextSn = () => nextSnOf('FW');
 
 beforeAll(async () => {
   stack = await startStack({ worker: true, env: { PUSH_ROSTER_SECONDS: '1' } });
@@ -31,20 +31,10 @@ afterAll(async () => {
   await stack.stop();
 });
 
-async function registered(schoolId: number, extra: Record<string, unknown> = {}) {
-  const sn = nextSn();
-  const res = await http(stack.url, 'POST', '/api/push/terminals', { token: staff, body: { serial_number: sn, school_id: schoolId, name: `Gate ${sn}`, ...extra } });
-  expect(res.status).toBe(201);
-  return { terminal: new PushTerminal(stack.url, sn), deviceId: res.body.id as string, sn };
-}
+const registered = (schoolId: number, extra: Record<string, unknown> = {}) => registeredTerminal(stack.url, staff, schoolId, { sn: nextSn(), extra });
 
 /** Every PUSH session of the device imported; answers their stats (by file). */
-async function imported(deviceId: string, sessions: number) {
-  return waitFor(async () => {
-    const rows = await db.db.selectFrom('sync_sessions').select(['outcome', 'stats']).where('device_id', '=', deviceId).orderBy('received_at').execute();
-    return rows.length === sessions && rows.every((r) => r.outcome === 'imported') ? rows.map((r) => r.stats!) : undefined;
-  }, 15_000, 'PUSH sessions imported');
-}
+const imported = (deviceId: string, sessions: number) => importedSessions(db.db, deviceId, sessions);
 
 async function punchesOf(deviceId: string) {
   return db.db.selectFrom('attendances').select(['user_id', 'type', 'pin', 'verify', 'temperature', sql<string>`to_char(local_time, 'YYYY-MM-DD HH24:MI:SS')`.as('local')])

@@ -2,11 +2,12 @@
 // they are cancelled with it, so the terminal never receives a cancelled REBOOT. Once a command
 // of the flag went out, the flag is delivered and can no longer be cancelled (409), as on v4.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { parseCommands, PushTerminal } from '../../simulator/push-client.js';
+import { parseCommands } from '../../simulator/push-client.js';
 import { connectTestDatabase } from '../support/database.js';
 import { aSchool, aStaff, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
 import { startStack, type TestStack } from '../support/services.js';
+import { nextSn, registeredTerminal } from './support.js';
 
 let stack: TestStack;
 let db: ReturnType<typeof connectTestDatabase>;
@@ -23,11 +24,7 @@ afterAll(async () => {
 });
 
 async function aTerminal() {
-  const sn = `FC${Date.now().toString(36).toUpperCase()}${Math.floor(Math.random() * 1000)}`;
-  const school = await aSchool(db.db);
-  const res = await http(stack.url, 'POST', '/api/push/terminals', { token: staff, body: { serial_number: sn, school_id: school.id, name: `Gate ${sn}` } });
-  expect(res.status).toBe(201);
-  return { terminal: new PushTerminal(stack.url, sn), deviceId: res.body.id as string };
+  return registeredTerminal(stack.url, staff, (await aSchool(db.db)).id, { sn: nextSn('FC') });
 }
 
 test('a cancelled REBOOT is never sent, and the command history says why', async () => {

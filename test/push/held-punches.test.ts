@@ -3,18 +3,15 @@
 // terminal and PIN and import it as a user's, once, into the figures.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { sql } from 'kysely';
-import { PushTerminal } from '../../simulator/push-client.js';
 import { connectTestDatabase } from '../support/database.js';
 import { aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
 import { startStack, type TestStack } from '../support/services.js';
-import { waitFor } from '../sync/helpers.js';
+import { importedSessions, nextSn, registeredTerminal } from './support.js';
 
 let stack: TestStack;
 let db: ReturnType<typeof connectTestDatabase>;
 let staff: string;
-let snCounter = 0;
-const nextSn = () => `HP${Date.now().toString(36).toUpperCase()}${++snCounter}`;
 
 beforeAll(async () => {
   stack = await startStack({ worker: true });
@@ -26,19 +23,9 @@ afterAll(async () => {
   await stack.stop();
 });
 
-async function registered(schoolId: number) {
-  const sn = nextSn();
-  const res = await http(stack.url, 'POST', '/api/push/terminals', { token: staff, body: { serial_number: sn, school_id: schoolId, name: `Gate ${sn}` } });
-  expect(res.status).toBe(201);
-  return { terminal: new PushTerminal(stack.url, sn), deviceId: res.body.id as string };
-}
+const registered = (schoolId: number) => registeredTerminal(stack.url, staff, schoolId, { sn: nextSn('HP') });
 
-async function imported(deviceId: string, sessions: number) {
-  return waitFor(async () => {
-    const rows = await db.db.selectFrom('sync_sessions').select(['outcome', 'stats']).where('device_id', '=', deviceId).orderBy('received_at').execute();
-    return rows.length === sessions && rows.every((r) => r.outcome === 'imported') ? rows.map((r) => r.stats!.ATTLOG) : undefined;
-  }, 15_000, 'PUSH sessions imported');
-}
+const imported = async (deviceId: string, sessions: number) => (await importedSessions(db.db, deviceId, sessions)).map((s) => s.ATTLOG);
 
 async function presentOn(schoolId: number, date: string) {
   const res = await http(stack.url, 'GET', `/api/attendances/aggregate/school/${schoolId}?period=day&from=${date}&to=${date}`, { token: staff });

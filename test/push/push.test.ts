@@ -8,12 +8,12 @@ import { aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
 import { startStack, type TestStack } from '../support/services.js';
 import { waitFor } from '../sync/helpers.js';
+import { importedSessions, nextSn as nextSnOf, registeredTerminal } from './support.js';
 
 let stack: TestStack;
 let db: ReturnType<typeof connectTestDatabase>;
 let staff: string;
-let snCounter = 0;
-const nextSn = () => `PT${Date.now().toString(36).toUpperCase()}${++snCounter}`;
+const nextSn = () => nextSnOf('PT');
 
 beforeAll(async () => {
   stack = await startStack({ worker: true, env: { PUSH_COMMAND_ANSWER_SECONDS: '1', PUSH_COMMAND_MAX_SENDS: '2', PUSH_ROSTER_SECONDS: '1' } });
@@ -25,20 +25,10 @@ afterAll(async () => {
   await stack.stop();
 });
 
-async function registered(schoolId: number, extra: Record<string, unknown> = {}) {
-  const sn = nextSn();
-  const res = await http(stack.url, 'POST', '/api/push/terminals', { token: staff, body: { serial_number: sn, school_id: schoolId, name: `Gate ${sn}`, ...extra } });
-  expect(res.status).toBe(201);
-  return { terminal: new PushTerminal(stack.url, sn), deviceId: res.body.id as string };
-}
+const registered = (schoolId: number, extra: Record<string, unknown> = {}) => registeredTerminal(stack.url, staff, schoolId, { extra });
 
 /** Every PUSH session of the device imported; answers their stats. */
-async function imported(deviceId: string, sessions: number) {
-  return waitFor(async () => {
-    const rows = await db.db.selectFrom('sync_sessions').select(['outcome', 'stats']).where('device_id', '=', deviceId).orderBy('received_at').execute();
-    return rows.length === sessions && rows.every((r) => r.outcome === 'imported') ? rows.map((r) => r.stats!.ATTLOG) : undefined;
-  }, 15_000, 'PUSH sessions imported');
-}
+const imported = async (deviceId: string, sessions: number) => (await importedSessions(db.db, deviceId, sessions)).map((s) => s.ATTLOG);
 
 async function punchesOf(deviceId: string) {
   return db.db.selectFrom('attendances').select(['user_id', 'school_id', 'type', 'type_inferred', 'pin', 'verify', sql<string>`to_char(local_time, 'YYYY-MM-DD HH24:MI:SS')`.as('local'), 'occurred_at'])

@@ -68,9 +68,6 @@ class At {
   registry(options: Record<string, string>) { return this.call('POST', '/iclock/registry', {}, Object.entries(options).map(([k, v]) => `${k}=${v}`).join(',')); }
 }
 
-async function deviceOf(sn: string) {
-  return db.db.selectFrom('devices').select(['id', 'address_alert']).where('serial_number', '=', sn).executeTakeFirst();
-}
 async function sessionsOf(deviceId: string) {
   return db.db.selectFrom('sync_sessions').select('id').where('device_id', '=', deviceId).execute();
 }

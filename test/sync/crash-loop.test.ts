@@ -5,12 +5,12 @@
 // the batch up: the device gets the processing_failed package with a detail it can act on.
 // The crash is a SIGKILL of the worker process in the middle of the import, as kill.test.ts
 // does, repeated; another device syncs between the crashes and after, through the same workers.
-import { afterAll, expect, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import { sql } from 'kysely';
 import { attendancesCsv, batchZip, deviceXml, readPackage, TestDevice } from '../support/device-client.js';
 import { aDevice, aSchool, someUsers } from '../support/fixtures.js';
-import { killIfRunning, runScript, type RunningProcess } from '../support/processes.js';
-import { attendanceCount, manyRowsCsv, waitFor } from './helpers.js';
+import { attendanceCount, manyRowsCsv, useWorkerProcesses, waitFor } from './helpers.js';
+import type { RunningProcess } from '../support/processes.js';
 import { useSuite } from '../support/suite.js';
 
 const ROWS = 60_000;
@@ -19,20 +19,8 @@ const USERS = 100;
 const RETRY_LIMIT = 1;
 
 const suite = useSuite(); // the api only: workers are processes started below
-const workers: RunningProcess[] = [];
-
-afterAll(async () => {
-  for (const w of workers) await killIfRunning(w);
-});
-
-async function startWorkerProcess(): Promise<RunningProcess> {
-  const proc = runScript('worker/main.ts', {
-    DATABASE_URL: suite.databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'debug' /* 'job done' is at debug */, IMPORT_RETRY_LIMIT: String(RETRY_LIMIT), BATCH_MAX_ROWS: '250000',
-  });
-  workers.push(proc);
-  await proc.waitForLine(/worker started/, 30_000);
-  return proc;
-}
+const workers = useWorkerProcesses(() => suite.databaseUrl, { IMPORT_RETRY_LIMIT: String(RETRY_LIMIT), BATCH_MAX_ROWS: '250000' });
+const startWorkerProcess = () => workers.start();
 
 /** Whether a worker backend is inside the import of the batch's rows (staging or inserting them). */
 async function importingRows(): Promise<boolean> {

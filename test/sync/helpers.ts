@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
-import { ROOT } from '../support/processes.js';
+import { afterAll } from '@jest/globals';
+import { killIfRunning, ROOT, runScript, type RunningProcess } from '../support/processes.js';
 import { http, type HttpResult } from '../support/http.js';
 import type { TestDevice } from '../support/device-client.js';
 
@@ -98,4 +99,24 @@ export function manyRowsCsv(n: number, userIds: readonly number[], opts: { first
     parts.push(`${first + i},${user},${checkin ? 'checkin' : 'checkout'},${at.toISOString()},${checkin ? '36.6' : ''},\n`);
   }
   return Buffer.from(parts.join(''), 'utf8');
+}
+
+/**
+ * Worker processes (`npm run worker`, compiled) on a suite's database, killed after the suite:
+ * `start(env)` runs one more and resolves once it has started. LOG_LEVEL=debug: the import's
+ * `job done` lines, which some tests read, are at debug.
+ */
+export function useWorkerProcesses(databaseUrl: () => string, env: Record<string, string> = {}): { start(): Promise<RunningProcess> } {
+  const workers: RunningProcess[] = [];
+  afterAll(async () => {
+    for (const w of workers) await killIfRunning(w);
+  });
+  return {
+    async start() {
+      const proc = runScript('worker/main.ts', { DATABASE_URL: databaseUrl(), NODE_ENV: 'test', LOG_LEVEL: 'debug', ...env });
+      workers.push(proc);
+      await proc.waitForLine(/worker started/, 30_000);
+      return proc;
+    },
+  };
 }

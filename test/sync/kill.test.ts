@@ -4,32 +4,19 @@
 // pending session is the import's queue entry (worker/import/session-queue.ts), and the dead
 // attempt's row lock went with its connection, so the new worker claims it once the attempt's
 // backoff (5 s from its claim) has passed. The dead attempt counted: its claim committed first.
-import { afterAll, expect, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import { sql } from 'kysely';
 import { batchZip, deviceXml, readPackage, TestDevice } from '../support/device-client.js';
 import { aDevice, aSchool, someUsers } from '../support/fixtures.js';
-import { killIfRunning, runScript, type RunningProcess } from '../support/processes.js';
-import { attendanceCount, manyRowsCsv, waitFor } from './helpers.js';
+import { attendanceCount, manyRowsCsv, useWorkerProcesses, waitFor } from './helpers.js';
 import { useSuite } from '../support/suite.js';
 
 const ROWS = 60_000;
 const USERS = 100;
 
 const suite = useSuite(); // the api only: workers are processes started below
-const workers: RunningProcess[] = [];
-
-afterAll(async () => {
-  for (const w of workers) await killIfRunning(w);
-});
-
-async function startWorkerProcess(): Promise<RunningProcess> {
-  const proc = runScript('worker/main.ts', {
-    DATABASE_URL: suite.databaseUrl, NODE_ENV: 'test', LOG_LEVEL: 'debug', // 'job done' is at debug
-  });
-  workers.push(proc);
-  await proc.waitForLine(/worker started/, 30_000);
-  return proc;
-}
+const workers = useWorkerProcesses(() => suite.databaseUrl);
+const startWorkerProcess = () => workers.start();
 
 /** Worker backends inside a transaction, and whether one is writing the batch's rows. */
 async function workerTransactions(): Promise<{ open: number; importing: boolean }> {

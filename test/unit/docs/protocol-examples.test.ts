@@ -14,7 +14,6 @@ import { flagInstructions } from '../../../channels/kit/flags.js';
 import type { DeviceFlag } from '../../../db/schema/index.js';
 import { assemblePackage } from '../../../worker/import/assemble-package.js';
 import { buildZip } from '../../../shared/archive/build-zip.js';
-import { sha256 } from '../../../shared/archive/hash.js';
 import { archiveLimits, inspectArchive } from '../../../shared/archive/inspect-archive.js';
 import { envToConfig, readEnv } from '../../../shared/config.js';
 import { ATTENDANCE_COLUMNS, validateAttendanceRow, type AttendanceRow } from '../../../shared/csv/attendance-row.js';
