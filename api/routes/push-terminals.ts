@@ -23,7 +23,7 @@ import { reply, type RouteRegistry } from '../http/route.js';
 import { assertInScope } from '../http/scope.js';
 import { notifyTerminal } from '../push/poll-cache.js';
 import { ADDRESS_BINDINGS } from '../push/address.js';
-import { PUSH_COMMANDS } from '../push/commands.js';
+import { PUSH_COMMANDS } from '../../shared/protocol/push-commands.js';
 import { errors, pageOf, timestamp, uuidParam } from '../schemas/common.js';
 import { deviceSchema, userSchema } from '../schemas/resources.js';
 
