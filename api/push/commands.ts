@@ -2,10 +2,10 @@
 // and what a command's result does to the flag it came from: success applies the flag, a failure (negative Return, or no answer after
 // the last send) closes it as cancelled with the failure in its event, shown to staff.
 import type { Trx, DbOrTrx } from '../../db/database.js';
-import {
-  applyFlagIfDone, applyFlagWithoutCommands, cancelQueuedFlagCommands, failFlag, markFlagsDelivered, notifyTerminal, pushFlagsOf, queueCommands, noteTerminalUser, removeTerminalUsers, resetStamps,
-  type FinishedCommand, type QueuedCommand,
-} from '../../db/repositories/push.js';
+import { type FinishedCommand, queueCommands, type QueuedCommand } from '../../db/repositories/push/commands.js';
+import { applyFlagIfDone, applyFlagWithoutCommands, cancelQueuedFlagCommands, failFlag, markFlagsDelivered, pushFlagsOf } from '../../db/repositories/push/flag-commands.js';
+import { noteTerminalUser, removeTerminalUsers } from '../../db/repositories/push/terminal-users.js';
+import { notifyTerminal, resetStamps } from '../../db/repositories/push/terminals.js';
 import { rosterUsers } from '../../db/repositories/roster.js';
 import { flagCommandLines, rosterCommandEffect, type RosterUser } from '../../shared/protocol/push-commands.js';
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { channelHealth, listDevicesNeedingAttention, reportedSettings } from '../../db/repositories/device-health.js';
 import { findDevice, insertDevice, listDevices, updateDevice, type PublicDevice } from '../../db/repositories/devices.js';
 import { pendingFlagNames } from '../../db/repositories/flags.js';
-import { notifyTerminal } from '../../db/repositories/push.js';
+import { notifyTerminal } from '../../db/repositories/push/terminals.js';
 import { findSchool } from '../../db/repositories/schools.js';
 import { notFound, orNotFound, validationFailed } from '../../shared/errors.js';
 import { ATTENTION_REASONS, attentionReasons } from '../../shared/devices/attention.js';

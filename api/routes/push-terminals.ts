@@ -6,10 +6,11 @@
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import { allowedNetworksOf, findDevice, updateDevice } from '../../db/repositories/devices.js';
-import {
-  addressConfirmations, cancelCommand, confirmAddress, deletePendingTerminal, listCommands, listPendingTerminals, listUploads, queueCommands, registerTerminal, rosterDifferences,
-  terminalState, terminalUsersToImport, updateTerminalSettings,
-} from '../../db/repositories/push.js';
+import { cancelCommand, listCommands, queueCommands } from '../../db/repositories/push/commands.js';
+import { addressConfirmations, confirmAddress } from '../../db/repositories/push/terminal-address.js';
+import { rosterDifferences, terminalUsersToImport } from '../../db/repositories/push/terminal-users.js';
+import { deletePendingTerminal, listPendingTerminals, registerTerminal, terminalState, updateTerminalSettings } from '../../db/repositories/push/terminals.js';
+import { listUploads } from '../../db/repositories/push/uploads.js';
 import { findSchool } from '../../db/repositories/schools.js';
 import { insertUsersIfBadgeFree } from '../../db/repositories/users.js';
 import { generateDeviceSecret, hashDeviceSecret } from '../../shared/auth/device-secret.js';

@@ -5,7 +5,9 @@
 // were queued at, 0 before its first roster (then it gets every active user). The worker runs
 // this every PUSH_ROSTER_SECONDS; terminals are locked SKIP LOCKED, so several workers share it.
 import type { Db } from '../../db/database.js';
-import { notifyTerminal, queueCommands, setTerminalRosterVersion, terminalsBehindRoster } from '../../db/repositories/push.js';
+import { queueCommands } from '../../db/repositories/push/commands.js';
+import { setTerminalRosterVersion, terminalsBehindRoster } from '../../db/repositories/push/terminal-users.js';
+import { notifyTerminal } from '../../db/repositories/push/terminals.js';
 import { rosterHorizon, rosterUsers } from '../../db/repositories/roster.js';
 import type { Logger } from '../../shared/logger.js';
 import { rosterCommands } from '../../shared/protocol/push-commands.js';

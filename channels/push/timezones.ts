@@ -7,7 +7,8 @@
 // with them; firmware that refuses SET OPTION still reloads). Terminals are locked SKIP LOCKED,
 // so several workers share the work.
 import type { Db } from '../../db/database.js';
-import { noteTimeZoneSent, notifyTerminal, queueCommands, terminalsWithStaleTimeZone } from '../../db/repositories/push.js';
+import { queueCommands } from '../../db/repositories/push/commands.js';
+import { noteTimeZoneSent, notifyTerminal, terminalsWithStaleTimeZone } from '../../db/repositories/push/terminals.js';
 import type { Logger } from '../../shared/logger.js';
 import { pushTimeZone } from '../../shared/protocol/push.js';
 import { timeZoneCommands } from '../../shared/protocol/push-commands.js';

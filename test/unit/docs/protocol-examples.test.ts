@@ -245,7 +245,7 @@ async function commandsOf(name: string, params: Record<string, unknown> = {}): P
   return flagCommandLines({ name, params }, { timeZone: 'Europe/Paris', now: AT, roster: [ALICE, EMMA] }) ?? [];
 }
 
-/** How db/repositories/push.ts recordCommandResults records a devicecmd result: its status, and its failure (no Return, or a negative one). */
+/** How db/repositories/push/commands.ts recordCommandResults records a devicecmd result: its status, and its failure (no Return, or a negative one). */
 const RESULT_STATUS_SQL = "status = CASE WHEN r.code >= 0 THEN 'succeeded' ELSE 'failed' END";
 const RESULT_FAILURE_SQL = "failure = CASE WHEN r.code IS NULL THEN 'terminal answered without a Return code' WHEN r.code < 0 THEN 'terminal answered ' || r.code END";
 
@@ -262,7 +262,7 @@ const PUSH_GAPS: Record<string, () => boolean | Promise<boolean>> = {
     && sourceBetween('const harmless', 'const routes').includes('table: `querydata${'),
   // Expiry closes the flag only; the poll sends queued commands whatever their flag's state.
   'flag-expiry': () => !regionOf('db/repositories/flags.ts', 'export async function settleExpired', '\n}\n').includes('push_commands')
-    && !regionOf('db/repositories/push.ts', 'export async function takeCommandsToSend', '\n}\n').includes('device_flags'),
+    && !regionOf('db/repositories/push/commands.ts', 'export async function takeCommandsToSend', '\n}\n').includes('device_flags'),
   'tabledata-answer': () => sourceBetween('const acceptOther', 'const acceptPunches').includes('return new PushAnswer(200, `${tablename}=${count}`);'),
 };
 
@@ -585,7 +585,7 @@ const checks: Record<string, Check> = {
   },
   'push devicecmd': () => undefined, // read by push-devicecmd-results
   'push-devicecmd-results': (b) => {
-    const recorder = regionOf('db/repositories/push.ts', 'export async function recordCommandResults', '\n}\n');
+    const recorder = regionOf('db/repositories/push/commands.ts', 'export async function recordCommandResults', '\n}\n');
     expect(recorder).toContain(RESULT_STATUS_SQL);
     expect(recorder).toContain(RESULT_FAILURE_SQL);
     // As the SQL above records a result: the status, then the failure it writes.
