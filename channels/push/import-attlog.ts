@@ -15,8 +15,8 @@ import type { RowRejectionCode } from '../../shared/protocol/codes.js';
 import { ATTLOG_FILE, bodyLines, parseAttlogLine, pushText, parseRtlogLine, RTLOG_FILE, type AttlogPunch } from '../../shared/protocol/push.js';
 import { lockUsersForFigures, recomputeDays, schoolClocks, type DayKey, type SchoolClock } from '../../db/repositories/user-days.js';
 import { LocalDayIndex } from '../../shared/time/local-day-index.js';
+import { CHUNK_ROWS } from '../kit/csv-log.js';
 
-const CHUNK_ROWS = 5_000;
 /** A punch arriving within this of its own time arrived as it happened (real time): see `noteRealTime`. */
 export const REALTIME_WINDOW_SECONDS = 120;
 const RECOMPUTE_CHUNK = 5_000;
