@@ -78,7 +78,7 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
         if (valid === 0) lowest = recordId;
         else if (recordId <= previous) increasing = false;
         previous = recordId;
-        rowDays.add(userId, occurredAt);
+        rowDays.add(ctx.school.id, userId, occurredAt);
         piece += stageLine(valid++, row.line, checked.row);
         if (piece.length >= COPY_PIECE) {
           yield piece;
