@@ -1,10 +1,10 @@
 // One way to run each process: package.json's scripts run the compiled files with the options
-// that bin/start.ts, the tests and the benches use too (shared/compiled.ts).
+// that bin/start.ts, the tests and the benches use too (runtime/compiled.ts).
 import { expect, test } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { nodeArgs, PROJECT_ROOT } from '../../shared/compiled.js';
+import { nodeArgs, PROJECT_ROOT } from '../../runtime/compiled.js';
 
 const scripts = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 
