@@ -13,7 +13,7 @@ const ROOT = import.meta.dirname;
 const DRIVERS = ['./bin', './bench', './simulator', './test', './tools', './fixtures'];
 /** The worker's half of the channels: the api never loads it. channels/push/ is all worker code (PUSH imports, roster, deadlines). */
 const CHANNEL_IMPORT_CODE = ['./channels/{kit/**,importers.ts,*/importer.ts,*/*-log.ts}', './channels/push/**'];
-const CHANNEL_DESCRIPTIONS = ['./channels/definition.ts', './channels/registry.ts', './channels/*/description.ts'];
+const CHANNEL_DESCRIPTIONS = ['./channels/description/**', './channels/registry.ts', './channels/*/description.ts'];
 
 const LAYERS = 'Layers import one way: shared <- runtime; shared <- db <- channels <- worker; shared, db, channel descriptions <- api; runtime <- db, api, worker (docs/ARCHITECTURE.md).';
 /** What a process does with its host (files, sockets, child processes, servers): runtime/, db/, api/, worker/ and the drivers, never shared/. */

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { resolveJwtSecret } from '../api/auth/jwt-secret.js';
-import { createDemoData, ensureAdmin, type DemoData } from '../db/bootstrap.js';
+import { createDemoData, ensureAdmin, type DemoData } from '../db/startup/bootstrap.js';
 import { connectDatabase } from '../db/database.js';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.js';
 import { countBackoffice, insertStaff } from '../db/repositories/staff.js';

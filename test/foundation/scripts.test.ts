@@ -11,7 +11,7 @@ const scripts = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.jso
 test.each([
   ['api', 'api/main.ts'],
   ['worker', 'worker/main.ts'],
-  ['migrate', 'db/migrate-cli.ts'],
+  ['migrate', 'db/startup/migrate-cli.ts'],
   ['simulate', 'simulator/cli.ts'],
 ])('npm run %s is node %s compiled', (script, source) => {
   const args = nodeArgs(source).map((arg) => (path.isAbsolute(arg) ? path.relative(PROJECT_ROOT, arg) : arg));
