@@ -8,7 +8,7 @@ import { API_DESCRIPTION, OPERATION_DOCS } from './http/openapi-docs.js';
 import { notFoundHandler, problemMiddleware } from './http/problem-middleware.js';
 import { refuseNul, refuseNulInUrl } from './http/nul-character.js';
 import { requestLog } from './http/request-log.js';
-import { httpMetrics } from './metrics.js';
+import { httpMetrics } from './http/metrics.js';
 import { RouteRegistry, reply } from './http/route.js';
 import { alertRoutes } from './routes/alerts.js';
 import { authRoutes } from './routes/auth.js';

@@ -61,7 +61,7 @@ async function writeAtomically(file: string, contents: string | Uint8Array): Pro
 export async function buildDashboard(): Promise<{ files: string[] }> {
   const stamp = await sourceStamp();
   const result = await esbuild.build({
-    entryPoints: { app: path.join(SRC_DIR, 'main.ts') },
+    entryPoints: { app: path.join(SRC_DIR, 'app', 'main.ts') },
     bundle: true,
     minify: true,
     sourcemap: 'linked',

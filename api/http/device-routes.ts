@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import querystring from 'node:querystring';
 import type { Request } from 'express';
 import type { AppContext } from '../context.js';
-import { observeRequest } from '../metrics.js';
+import { observeRequest } from './metrics.js';
 import { authenticate, type Auth } from './authenticate.js';
 import { problemOf } from './problem-middleware.js';
 import { logRequest } from './request-log.js';

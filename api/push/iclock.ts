@@ -19,7 +19,7 @@ import {
 } from '../../shared/protocol/push.js';
 import type { AppContext } from '../context.js';
 import { InFlightBudget } from '../http/in-flight-budget.js';
-import { observePushCall, observePushLines } from '../metrics.js';
+import { observePushCall, observePushLines } from '../http/metrics.js';
 import { addressMatches } from './address.js';
 import { bodyLimit, readBody, type Caller } from './body.js';
 import { commandFinished, markFlagsDelivered } from './commands.js';
