@@ -1,7 +1,7 @@
 // The express application: every route is declared through the RouteRegistry, so the
 // OpenAPI document lists exactly what the router serves.
 import express, { type Express } from 'express';
-import type { AppContext } from './context.js';
+import type { AppContext } from './context/context.js';
 import { dashboardStatic } from './dashboard.js';
 import { buildOpenApi } from './http/openapi.js';
 import { API_DESCRIPTION, OPERATION_DOCS } from './http/openapi-docs.js';

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import querystring from 'node:querystring';
 import type { Request } from 'express';
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../context/context.js';
 import { observeRequest } from './metrics.js';
 import { authenticate, type Auth } from './authenticate.js';
 import { problemOf } from './problem-middleware.js';

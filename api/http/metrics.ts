@@ -13,7 +13,7 @@ import { CHANNEL_NAMES } from '../../shared/protocol/channels.js';
 import { channelStatusFigures, datamartFigures, deviceFigures, pushFigures, queueFigures } from '../../db/repositories/ops-figures.js';
 import { IMPORT_QUEUE } from '../../shared/jobs.js';
 import { collectProcessMetrics } from '../../shared/metrics.js';
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../context/context.js';
 
 const UPLOAD_ROUTE = '/v4/:channel/datas';
 

@@ -4,7 +4,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { Problem } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../context/context.js';
 import { isNulBodyError, nulCharacterProblem } from './nul-character.js';
 import { pgErrorToProblem } from './pg-errors.js';
 

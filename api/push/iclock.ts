@@ -17,7 +17,7 @@ import { sha256 } from '../../shared/archive/hash.js';
 import {
   bodyLines, isSerialNumber, pushText, type TerminalUser, parseCommandResults, parseOperlogLine, parseOptions, pushTimeZone,
 } from '../../shared/protocol/push.js';
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../context/context.js';
 import { InFlightBudget } from '../http/in-flight-budget.js';
 import { observePushCall, observePushLines } from '../http/metrics.js';
 import { addressMatches } from './address.js';

@@ -17,7 +17,7 @@ import { reply, type RouteRegistry } from '../http/route.js';
 import { assertInScope, schoolScope } from '../http/scope.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import type { DbOrTrx } from '../../db/database.js';
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../context/context.js';
 import { errors, pageOf, queryFlag, timestamp, uuidParam } from '../schemas/common.js';
 import { deviceSchema } from '../schemas/resources.js';
 
@@ -155,7 +155,7 @@ export function deviceRoutes(api: RouteRegistry): void {
       if (!current) throw notFound('device');
       if (current.disabled_at) return reply.ok(current);
       const updated = await updateDevice(db, params.id, { disabled_at: new Date() });
-      // A PUSH terminal is refused by every api process (they cache terminals: api/push/poll-cache.ts):
+      // A PUSH terminal is refused by every api process (they cache terminals: api/context/poll-cache.ts):
       // the others when the NOTIFY reaches them, this one before it answers, so that a poll sent
       // after this answer is refused here whatever the notification's delay.
       if (current.serial_number) {

@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import type { Db, DbOrTrx, Trx } from '../../database.js';
 import type { AddressBinding } from '../../schema/index.js';
 
-/** Queuing a command or changing a terminal NOTIFYs this channel; api processes drop what they cached (api/push/poll-cache.ts). */
+/** Queuing a command or changing a terminal NOTIFYs this channel; api processes drop what they cached (api/context/poll-cache.ts). */
 export const PUSH_NOTIFY_CHANNEL = 'push_terminals';
 
 /** At the commit of `trx`: every api process drops what it cached about this terminal. */

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { flagCommandLines, PUSH_COMMANDS, timeZoneCommands, userDelete, userUpdate } from '../../../shared/protocol/push-commands.js';
 import { wantedFiles } from '../../../api/sync/manifest.js';
-import { MAX_STATUS_WAIT_SECONDS } from '../../../api/sync/status-waits.js';
+import { MAX_STATUS_WAIT_SECONDS } from '../../../api/context/status-waits.js';
 import { REALTIME_WINDOW_SECONDS } from '../../../channels/push/import-attlog.js';
 import { CHANNELS, CHANNEL_UPLOADS } from '../../../channels/registry.js';
 import { emptyParts, type PackageParts } from '../../../channels/kit/context.js';

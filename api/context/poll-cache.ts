@@ -8,8 +8,6 @@
 import type { Db } from '../../db/database.js';
 import { listenForJobs, type JobListener } from '../../db/job-notifications.js';
 import { findTerminal, noteContacts, PUSH_NOTIFY_CHANNEL, type TerminalLookup } from '../../db/repositories/push/terminals.js';
-
-export { notifyTerminal } from '../../db/repositories/push/terminals.js';
 import type { Logger } from '../../shared/logger.js';
 
 /** An idle mark or a cached lookup is trusted this long at most (a notification can be lost). */
