@@ -1,5 +1,5 @@
 // ESLint (flat config), run by `npm run lint` in `npm test`. Few rules, each keeping a promise the
-// code makes (docs/ARCHITECTURE.md): layers import one way, kysely only in db/, no focused test
+// code makes (docs/ARCHITECTURE.md): layers import one way, shared/ pure (no I/O modules), kysely only in db/, no focused test
 // left behind, no promise dropped on the floor. Import paths are resolved the way TypeScript
 // resolves them (`./x.js` is `./x.ts`), so a boundary is checked on the file really imported,
 // not on how its path is spelt.
@@ -44,9 +44,9 @@ export default tseslint.config(
           { target: './channels', from: ['./runtime', './worker', './api', './web', ...DRIVERS], message: `channels/ imports only shared/ and db/. ${LAYERS}` },
           { target: CHANNEL_DESCRIPTIONS, from: CHANNEL_IMPORT_CODE, message: 'A channel description is what the api loads: it must not pull in import code.' },
           // The api serves web/dist (runtime/compiled.ts says where); it never loads the dashboard's sources or its builder (esbuild).
-          { target: './api', from: ['./worker', './web', ...DRIVERS], message: `api/ imports shared/, db/ and channel descriptions. ${LAYERS}` },
+          { target: './api', from: ['./worker', './web', ...DRIVERS], message: `api/ imports shared/, runtime/, db/ and channel descriptions. ${LAYERS}` },
           { target: './api', from: CHANNEL_IMPORT_CODE, message: 'The api loads channel descriptions only (channels/registry.ts), never import code.' },
-          { target: './worker', from: ['./api', './web', ...DRIVERS], message: `worker/ imports shared/, db/ and channels/. ${LAYERS}` },
+          { target: './worker', from: ['./api', './web', ...DRIVERS], message: `worker/ imports shared/, runtime/, db/ and channels/. ${LAYERS}` },
         ],
       }],
     },
