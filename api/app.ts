@@ -1,14 +1,14 @@
 // The express application: every route is declared through the RouteRegistry, so the
 // OpenAPI document lists exactly what the router serves.
 import express, { type Express } from 'express';
-import type { AppContext } from './context.js';
+import type { AppContext } from './context/context.js';
 import { dashboardStatic } from './dashboard.js';
 import { buildOpenApi } from './http/openapi.js';
 import { API_DESCRIPTION, OPERATION_DOCS } from './http/openapi-docs.js';
 import { notFoundHandler, problemMiddleware } from './http/problem-middleware.js';
 import { refuseNul, refuseNulInUrl } from './http/nul-character.js';
 import { requestLog } from './http/request-log.js';
-import { httpMetrics } from './metrics.js';
+import { httpMetrics } from './http/metrics.js';
 import { RouteRegistry, reply } from './http/route.js';
 import { alertRoutes } from './routes/alerts.js';
 import { authRoutes } from './routes/auth.js';

@@ -17,7 +17,7 @@ import { Problem } from '../../shared/errors.js';
 import { verifyDeviceSecret } from '../../shared/auth/device-secret.js';
 import { verifyAgainstDummy, verifyPassword } from '../../shared/auth/password.js';
 import { signDeviceToken, signStaffToken } from '../auth/tokens.js';
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../context/context.js';
 import { reply, type RouteRegistry } from '../http/route.js';
 import { errors } from '../schemas/common.js';
 import { staffSchema } from '../schemas/resources.js';

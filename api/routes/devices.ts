@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { channelHealth, listDevicesNeedingAttention, reportedSettings } from '../../db/repositories/device-health.js';
 import { findDevice, insertDevice, listDevices, updateDevice, type PublicDevice } from '../../db/repositories/devices.js';
 import { pendingFlagNames } from '../../db/repositories/flags.js';
-import { notifyTerminal } from '../../db/repositories/push.js';
+import { notifyTerminal } from '../../db/repositories/push/terminals.js';
 import { findSchool } from '../../db/repositories/schools.js';
 import { notFound, orNotFound, validationFailed } from '../../shared/errors.js';
 import { ATTENTION_REASONS, attentionReasons } from '../../shared/devices/attention.js';
@@ -17,7 +17,7 @@ import { reply, type RouteRegistry } from '../http/route.js';
 import { assertInScope, schoolScope } from '../http/scope.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import type { DbOrTrx } from '../../db/database.js';
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../context/context.js';
 import { errors, pageOf, queryFlag, timestamp, uuidParam } from '../schemas/common.js';
 import { deviceSchema } from '../schemas/resources.js';
 
@@ -155,7 +155,7 @@ export function deviceRoutes(api: RouteRegistry): void {
       if (!current) throw notFound('device');
       if (current.disabled_at) return reply.ok(current);
       const updated = await updateDevice(db, params.id, { disabled_at: new Date() });
-      // A PUSH terminal is refused by every api process (they cache terminals: api/push/poll-cache.ts):
+      // A PUSH terminal is refused by every api process (they cache terminals: api/context/poll-cache.ts):
       // the others when the NOTIFY reaches them, this one before it answers, so that a poll sent
       // after this answer is refused here whatever the notification's delay.
       if (current.serial_number) {

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { IcsError, readIcs, type IcsRange, type IcsSkipped } from '../../../shared/attendance/ics-calendar.js';
-import { compiledEntry } from '../../../shared/compiled.js';
+import { compiledEntry } from '../../../runtime/compiled.js';
 import { HOSTILE_ICS, MALFORMED_ICS, oneEvent, type IcsOutcome } from '../../support/ics-samples.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../../fixtures/calendars/${name}`, import.meta.url), 'utf8');
