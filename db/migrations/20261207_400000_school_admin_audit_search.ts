@@ -38,11 +38,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   `.execute(db);
   if (await available(db, 'unaccent')) {
     await sql`CREATE EXTENSION IF NOT EXISTS unaccent`.execute(db);
-    // unaccent(text) is STABLE (it reads its dictionary by name); naming the dictionary makes
-    // the call one an index may hold, the usual wrapper.
+    // Qualified with the extension's schema: CREATE INDEX (PostgreSQL 17) evaluates the
+    // function with search_path = pg_catalog, so an unqualified name would not be found.
+    const { rows } = await sql<{ schema: string }>`SELECT quote_ident(extnamespace::regnamespace::text) AS schema FROM pg_extension WHERE extname = 'unaccent'`.execute(db);
+    const schema = rows[0].schema;
+    // unaccent(text) is STABLE (it finds its dictionary by name); naming the dictionary makes
+    // a call an index may hold, the usual wrapper.
     await sql.raw(`
       CREATE FUNCTION search_fold(text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-        AS $$ SELECT lower(unaccent('unaccent'::regdictionary, $1)) $$;
+        AS $$ SELECT lower(${schema}.unaccent('${schema}.unaccent'::regdictionary, $1)) $$;
     `).execute(db);
   } else {
     await sql.raw(`
@@ -52,7 +56,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   }
   if (await available(db, 'pg_trgm')) {
     await sql`CREATE EXTENSION IF NOT EXISTS pg_trgm`.execute(db);
-    await sql`CREATE INDEX users_name_folded ON users USING gin (search_fold(name) gin_trgm_ops)`.execute(db);
+    const { rows } = await sql<{ schema: string }>`SELECT quote_ident(extnamespace::regnamespace::text) AS schema FROM pg_extension WHERE extname = 'pg_trgm'`.execute(db);
+    await sql.raw(`CREATE INDEX users_name_folded ON users USING gin (search_fold(name) ${rows[0].schema}.gin_trgm_ops)`).execute(db);
   }
 }
 
