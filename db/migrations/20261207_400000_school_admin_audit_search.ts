@@ -65,6 +65,9 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`
     DROP INDEX IF EXISTS users_name_folded;
     DROP FUNCTION search_fold(text);
+    -- Created here (no CASCADE: anything else built on them keeps them).
+    DROP EXTENSION IF EXISTS pg_trgm;
+    DROP EXTENSION IF EXISTS unaccent;
     ALTER TABLE calendars DROP COLUMN timezone;
     DROP TABLE staff_audit;
   `.execute(db);
