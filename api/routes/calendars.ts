@@ -45,7 +45,7 @@ const calendarSchema = z.object({
   created_at: timestamp, updated_at: timestamp,
 }).meta({ id: 'SharedCalendar' });
 const zoneField = z.string().max(64).refine(isValidTimeZone, 'not an IANA time zone');
-const entrySchema = z.object({
+export const entrySchema = z.object({
   id: z.number().int(), kind, label: z.string(), starts_on: z.string(), ends_on: z.string(),
   uid: z.string().nullable().describe('The iCalendar UID it was imported from'),
   source: z.enum(['school', 'shared']).describe('The school\'s own entry, or its shared calendar\'s'),
@@ -56,7 +56,7 @@ const dayOpeningSchema = z.object({
   reason: z.enum(SKIP_REASONS.filter((r) => r !== 'not_begun') as [SkipReason, ...SkipReason[]]).nullable(),
   label: z.string().nullable(),
 }).meta({ id: 'CalendarDay' });
-const schoolCalendarSchema = z.object({
+export const schoolCalendarSchema = z.object({
   school_id: z.number().int(), timezone: z.string(), school_days: z.array(z.number().int()),
   version: z.string().describe('Also in the figures\' answer: changes with any change of the calendar'),
   shared_calendar: calendarSchema.nullable(),
@@ -65,7 +65,7 @@ const schoolCalendarSchema = z.object({
 }).meta({ id: 'SchoolCalendar' });
 const kindSource = z.enum(['mapping', 'category', 'default'])
   .describe('mapping: the categories parameter named it; category: a word of the file\'s CATEGORIES (Vacances, Holiday, Jour férié, Grève, Strike, Fermeture, Term…); default: the kind parameter');
-const importSchema = z.object({
+export const importSchema = z.object({
   dry_run: z.boolean(), kind: kind.describe('The kind of events whose categories name none'), calendar_name: z.string().nullable(),
   categories: z.array(z.object({
     name: z.string().describe('A CATEGORIES value of the file ("" for the events without one)'), kind, source: kindSource,
