@@ -7,6 +7,7 @@ import { findSchool } from '../../db/repositories/schools.js';
 import { EXPORT_MAX_ROWS, exportQuery, fileReply, langOf } from '../export/query.js';
 import { alertsTable } from '../export/tables.js';
 import { validationFailed } from '../../shared/errors.js';
+import { localDateOf } from '../../shared/time/zoned.js';
 import { decodeCursor, instantIdKey, pageQuery, toPage } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';
 import { schoolScope } from '../http/scope.js';
@@ -49,7 +50,9 @@ export function alertRoutes(api: RouteRegistry): void {
         const school = schoolId === null ? undefined : await findSchool(db, schoolId);
         const names = await deviceNames(db, [...new Set(rows.flatMap((r) => (r.device_id ? [r.device_id] : [])))]);
         const table = alertsTable(rows.map((r) => ({ ...r, device_name: r.device_id ? names.get(r.device_id) ?? r.device_id : null })), school?.timezone ?? 'UTC', langOf(query, req));
-        return fileReply(table, query.format, query, req, `${school?.name ?? 'all-schools'}-fever-alerts`);
+        const zone = school?.timezone ?? 'UTC';
+        const span = [query.from && localDateOf(query.from, zone), query.to && localDateOf(new Date(query.to).getTime() - 1, zone)].filter(Boolean).join('-');
+        return fileReply(table, query.format, query, req, `${school?.name ?? 'all-schools'}-fever-alerts${span ? `-${span}` : ''}`);
       }
       if (scope !== null && query.school_id !== undefined && query.school_id !== scope) return reply.ok({ items: [], next_cursor: null });
       const before = decodeCursor(query.cursor, instantIdKey);

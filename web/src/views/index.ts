@@ -15,5 +15,5 @@ import { sessionsView } from './sessions.js';
 import { terminalsView } from './terminals.js';
 
 export const VIEWS: View[] = [
-  overviewView, figuresView, pupilsView, calendarView, alertsView, devicesView, terminalsView, attentionView, flagsView, sessionsView, rebuildView, datamartView,
+  overviewView, figuresView, pupilsView, alertsView, devicesView, calendarView, terminalsView, attentionView, flagsView, sessionsView, rebuildView, datamartView,
 ];
