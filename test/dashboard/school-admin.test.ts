@@ -191,7 +191,12 @@ describe.each([
     const cells = sheet.getRow(2);
     expect(cells.getCell(1).value).toBeInstanceOf(Date);
     expect(typeof cells.getCell(3).value).toBe('number');
-    expect(sheet.getColumn(6).numFmt ?? cells.getCell(6).numFmt).toBe('0.0%');
+    expect(cells.getCell(6).numFmt).toBe('0.0%');
+
+    // Twelve weeks at 1280 px: the chart's labels keep apart (they ran together).
+    await page.getByLabel(lang === 'fr' ? 'Période' : 'Period', { exact: true }).selectOption('week');
+    await page.locator('table caption', { hasText: lang === 'fr' ? 'Présents et absents par semaine' : 'Present and absent per week' }).waitFor();
+    await screenshot(page, `figures-weeks-${lang}-1280`);
     expect(errors).toEqual([]);
   }, 60_000);
 
