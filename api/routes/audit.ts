@@ -7,7 +7,7 @@ import { reply, type RouteRegistry } from '../http/route.js';
 import { schoolScope } from '../http/scope.js';
 import { errors, pageOf, timestamp } from '../schemas/common.js';
 
-const auditSchema = z.object({
+export const auditSchema = z.object({
   id: z.number().int(), at: timestamp,
   staff_id: z.number().int().nullable().describe('Null once the account is deleted; the email stays'),
   staff_email: z.string(), school_id: z.number().int().nullable(),

@@ -159,6 +159,9 @@ describe.each([
     const dialog = page.getByRole('dialog');
     await dialog.getByRole('button', { name: t.del, exact: true }).click();
     await page.locator('.entries tr', { hasText: label }).waitFor({ state: 'detached' });
+    // The page's history names who deleted it (the audit trail, newest first).
+    const me = asBackoffice ? backoffice : admin;
+    await page.locator('.history tbody tr').first().filter({ hasText: me.email }).filter({ hasText: lang === 'fr' ? 'entrée supprimée' : 'entry deleted' }).waitFor();
     const rows = await suite.db.selectFrom('staff_audit').selectAll().where('subject', '=', 'calendar_entry').where('school_id', '=', school.id).execute();
     const mine = rows.filter((r) => JSON.stringify(r.details).includes(label));
     expect(mine.map((r) => r.action).sort()).toEqual(['calendar_entry.create', 'calendar_entry.delete', 'calendar_entry.update']);

@@ -436,6 +436,14 @@ const messages = {
     `Preview: ${num(added)} to add, ${num(changed)} to change, ${num(unchanged)} unchanged, ${num(skipped)} skipped. Nothing is saved yet.`,
   importNow: (added: number, changed: number) => `Import (${num(added)} new, ${num(changed)} changed)`,
   imported: (added: number, changed: number) => `Imported: ${num(added)} added, ${num(changed)} changed.`,
+  historyTitle: 'Latest changes',
+  historyCaption: 'Who changed the calendar, and when (the ten latest)',
+  whoDid: 'Who',
+  noHistory: 'No change yet.',
+  auditAction: {
+    'calendar_entry.create': 'entry added', 'calendar_entry.update': 'entry changed', 'calendar_entry.delete': 'entry deleted',
+    'calendar.import': 'file imported', 'calendar.subscribe': 'shared calendar chosen',
+  } as Record<string, string>,
 };
 
 export default { code: 'en', name: 'English', messages };

@@ -421,6 +421,14 @@ const messages: Messages = {
     `Aperçu\u00a0: ${num(added)} à ajouter, ${num(changed)} à modifier, ${num(unchanged)} inchangés, ${num(skipped)} ignorés. Rien n\u2019est encore enregistré.`,
   importNow: (added, changed) => `Importer (${num(added)} nouveaux, ${num(changed)} modifiés)`,
   imported: (added, changed) => `Importé\u00a0: ${num(added)} ajoutés, ${num(changed)} modifiés.`,
+  historyTitle: 'Dernières modifications',
+  historyCaption: 'Qui a modifié le calendrier, et quand (les dix dernières)',
+  whoDid: 'Qui',
+  noHistory: 'Aucune modification pour l\u2019instant.',
+  auditAction: {
+    'calendar_entry.create': 'entrée ajoutée', 'calendar_entry.update': 'entrée modifiée', 'calendar_entry.delete': 'entrée supprimée',
+    'calendar.import': 'fichier importé', 'calendar.subscribe': 'calendrier partagé choisi',
+  } as Record<string, string>,
 };
 
 export default { code: 'fr', name: 'Français', messages };

@@ -7,11 +7,11 @@
 import { del, get, patch, post, postText } from '../api.js';
 import { confirmAction } from '../confirm.js';
 import { badge, field, fill, h, select, table, timeEl, uid } from '../dom.js';
-import { addDays, dayRange, monthLabel, weekdaysShort } from '../format.js';
+import { addDays, dateTime, dayRange, monthLabel, weekdaysShort } from '../format.js';
 import { m } from '../i18n.js';
 import { num } from '../intl.js';
 import { todayIn } from '../school-time.js';
-import type { CalendarEntry, CalendarImport, EntryKind, SchoolCalendar } from '../types.js';
+import type { AuditEntry, CalendarEntry, CalendarImport, EntryKind, Page, SchoolCalendar } from '../types.js';
 import { closedWhy } from '../verdicts.js';
 import type { View } from '../view.js';
 
@@ -48,6 +48,7 @@ export const calendarView: View = {
     const grid = h('div');
     const entriesBox = h('div');
     const previewBox = h('div', { class: 'import-preview' });
+    const historyBox = h('section', { class: 'calendar-history', 'aria-labelledby': 'history-title' });
 
     // ---- the entry form: add, or change the entry being edited ----
     let editing: CalendarEntry | null = null;
@@ -160,7 +161,20 @@ export const calendarView: View = {
       grid,
       h('section', { 'aria-labelledby': 'entries-title' }, h('h3', { id: 'entries-title' }, m.entriesTitle), entriesBox, entryForm),
       h('section', { class: 'import', 'aria-labelledby': 'import-title' },
-        h('h3', { id: 'import-title' }, m.importTitle), h('p', { class: 'muted' }, m.importHelp), importForm, previewBox));
+        h('h3', { id: 'import-title' }, m.importTitle), h('p', { class: 'muted' }, m.importHelp), importForm, previewBox),
+      historyBox);
+
+    /** Who changed the calendar, when, and what: the audit trail's latest rows (GET /api/audit). */
+    function drawHistory(rows: AuditEntry[]): void {
+      const what = (r: AuditEntry) => {
+        const d = r.details as { entry?: { label?: string }; after?: { label?: string }; calendar_name?: string | null; summary?: { added: number; changed: number } };
+        const label = d.entry?.label ?? d.after?.label ?? d.calendar_name ?? '';
+        return r.action === 'calendar.import' && d.summary ? `${label ? `${label} — ` : ''}${m.imported(d.summary.added, d.summary.changed)}` : label;
+      };
+      fill(historyBox, h('h3', { id: 'history-title' }, m.historyTitle),
+        table(m.historyCaption, [m.time, m.whoDid, m.action, m.entryLabel],
+          rows.map((r) => [dateTime(r.at, school.timezone), r.staff_email, m.auditAction[r.action] ?? r.action, what(r)]), { empty: m.noHistory, className: 'history' }));
+    }
 
     function drawGrid(cal: SchoolCalendar, from: string): void {
       const days = new Map((cal.days ?? []).map((d) => [d.date, d]));
@@ -221,7 +235,12 @@ export const calendarView: View = {
         ctx.setParams({ month });
         const from = mondayOf(monthStart(month));
         const to = addDays(from, 41);
-        calendar = await get<SchoolCalendar>(`/api/schools/${school.id}/calendar?from=${from}&to=${to}`);
+        const [cal, history] = await Promise.all([
+          get<SchoolCalendar>(`/api/schools/${school.id}/calendar?from=${from}&to=${to}`),
+          get<Page<AuditEntry>>(`/api/audit?school_id=${school.id}&limit=10`),
+        ]);
+        calendar = cal;
+        drawHistory(history.items);
         const label = monthLabel(month);
         monthTitle.textContent = label;
         ctx.setPrintPeriod(label);
