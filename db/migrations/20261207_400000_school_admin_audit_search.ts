@@ -15,8 +15,8 @@ async function available(db: Kysely<unknown>, name: string): Promise<boolean> {
   return rows[0]?.ok === true;
 }
 
-const FROM = 'àáâãäåāăąçćčďèéêëēĕėęěìíîïĩīįñńňòóôõöōőŕřśšşťţùúûüũūůűųýÿžźżłø';
-const TO = 'aaaaaaaaacccdeeeeeeeeeiiiiiiinnnooooooorrsssttuuuuuuuuuyyzzzlo';
+const FROM = 'àáâãäåāăąçćčďèéêëēĕėęěìíîïĩīįñńňòóôõöōőŕřśšşťţùúûüũūůűųýÿžźżłøğșțđ';
+const TO = 'aaaaaaaaacccdeeeeeeeeeiiiiiiinnnooooooorrsssttuuuuuuuuuyyzzzlogstd';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
