@@ -17,6 +17,7 @@ import { datamartRoutes } from './routes/datamart.js';
 import { deviceRoutes } from './routes/devices.js';
 import { docsRoutes } from './routes/docs.js';
 import { flagRoutes } from './routes/flags.js';
+import { auditRoutes } from './routes/audit.js';
 import { calendarRoutes } from './routes/calendars.js';
 import { presenceRoutes } from './routes/presence.js';
 import { figureRoutes } from './routes/figures.js';
@@ -50,6 +51,7 @@ export function buildRegistry(opts: UploadLimits): RouteRegistry {
   syncRoutes(api, opts);
   figureRoutes(api);
   calendarRoutes(api);
+  auditRoutes(api);
   presenceRoutes(api);
   alertRoutes(api);
   datamartRoutes(api);

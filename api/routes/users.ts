@@ -29,7 +29,7 @@ const patchBody = replaceBody.partial();
 const listQuery = z.object({
   ...pageQuery,
   school_id: idQuery.optional().describe("Forced to a school admin's own school"),
-  q: z.string().min(1).max(200).optional().describe('Name or badge contains this (case-insensitive)'),
+  q: z.string().min(1).max(200).optional().describe('Name or badge contains this, ignoring case and accents ("chloe" finds Chloé)'),
   include_deleted: queryFlag.default(false).describe('Also list deactivated users'),
 });
 

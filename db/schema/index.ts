@@ -9,7 +9,7 @@ import type { HeldPunchesTable, PushAddressConfirmationsTable, PushCommandsTable
 import type { FigureRebuildsTable } from './figures.js';
 import type { DeviceFlagsTable, FlagEventsTable } from './flags.js';
 import type { SchoolsTable } from './schools.js';
-import type { StaffTable } from './staff.js';
+import type { StaffAuditTable, StaffTable } from './staff.js';
 import type { HighWaterMarksTable, RejectionsTable, SyncSessionsTable, SyncStatesTable } from './sync.js';
 import type { UsersTable } from './users.js';
 
@@ -55,6 +55,7 @@ export interface Database {
   calendars: CalendarsTable;
   calendar_entries: CalendarEntriesTable;
   calendar_subscriptions: CalendarSubscriptionsTable;
+  staff_audit: StaffAuditTable;
 }
 
 export type * from './attendances.js';
