@@ -15,7 +15,7 @@ import { errors, idParam, timestamp } from '../schemas/common.js';
 
 const REASONS = ['unknown_user', 'in_future'] as const;
 
-const heldGroupSchema = z.object({
+export const heldGroupSchema = z.object({
   device_id: z.uuid(),
   device_name: z.string(),
   source: z.enum(['push', 'v4']).describe('push: a PUSH terminal\'s line (pin is its PIN); v4: an attendances.csv row (pin is the user_id the device sent)'),

@@ -9,6 +9,7 @@ import type { channelHealthSchema, deviceHealthSchema } from '../../api/routes/d
 import type { bucketSchema, figuresSchema, presenceNowSchema, rebuildSchema } from '../../api/routes/figures.js';
 import type { flagSchema } from '../../api/routes/flags.js';
 import type { absentSchema, historySchema } from '../../api/routes/presence.js';
+import type { heldGroupSchema } from '../../api/routes/held-punches.js';
 import type { rejectionSchema, sessionSchema } from '../../api/routes/sessions.js';
 import type { attendanceSchema, schoolSchema, userSchema } from '../../api/schemas/resources.js';
 
@@ -50,3 +51,5 @@ export type DatamartEntity = DatamartStage['entity'];
 export type StepStatus = DatamartStage['status'];
 /** The detail replaces the upload counts with the uploads themselves. */
 export type DatamartRunDetail = Out<typeof runDetailSchema>;
+/** A group of held punches (one device, PIN and reason): GET /api/schools/:id/held-punches. */
+export type HeldGroup = Out<typeof heldGroupSchema>;
