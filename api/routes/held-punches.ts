@@ -1,4 +1,4 @@
-// Held punches (docs/protocol/push.md §4 "held punches", docs/protocol/v4.md §4 "held rows", issue #27):
+// Held punches (docs/protocol/push.md §4 "held punches", docs/protocol/v4.md §4.5 "held rows", issue #27):
 // punches refused as unknown_user (a PUSH PIN or a v4 user_id no user of the school carries) or
 // as in_future (a suspect clock), kept on the server. Staff see them per device, PIN and reason,
 // import a PIN's as one of the school's users, once, or discard them; who did is on the rows.

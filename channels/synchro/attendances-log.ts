@@ -34,7 +34,7 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
   const stats: FileImportStats = { received: 0, accepted: 0, duplicates: 0, rejected: 0, high_water_mark: 0 };
   /** Rows refused as read, not yet set aside in the stage (at most REJECTIONS_PER_WRITE). */
   let refused: ReadRejection[] = [];
-  /** Rows refused as read but held (unknown_user, in_future: docs/protocol/v4.md §4 "held rows"), not yet written; fewer than `refused`. */
+  /** Rows refused as read but held (unknown_user, in_future: docs/protocol/v4.md §4.5 "held rows"), not yet written; fewer than `refused`. */
   let held: HeldAttendanceRow[] = [];
   /** Rows refused as read and set aside in the stage. */
   let setAside = 0;

@@ -1,5 +1,5 @@
 // Held punches for v4 rows and suspect clocks (docs/protocol/push.md §4 "held punches",
-// docs/protocol/v4.md §4, issue #27): a v4 attendances.csv row refused as `unknown_user`, or a
+// docs/protocol/v4.md §4.5, issue #27): a v4 attendances.csv row refused as `unknown_user`, or a
 // row of either kind refused as `in_future`, is kept beside the PUSH ones. A v4 row is keyed by
 // (device, record id) as attendances are, and has no terminal-local time; `pin` holds the
 // `user_id` the device sent. Staff's import or discard is recorded on the row (who, when).

@@ -213,7 +213,7 @@ export async function storeStagedRejections(trx: Trx, t: StageTarget,
       -- Not the row inserted now: the first of its record id in the file (this session's row).
       WHERE k.known AND NOT (k.line = k.first_line AND a.session_id = ${t.sessionId}::uuid)
     ), kept AS (
-      -- Rows naming no user of the school are held too (docs/protocol/v4.md §4 "held rows"), once per record id.
+      -- Rows naming no user of the school are held too (docs/protocol/v4.md §4.5 "held rows"), once per record id.
       INSERT INTO held_punches (source, school_id, device_id, session_id, record_id, pin, occurred_at, type, temperature, photo)
       SELECT DISTINCT ON (record_id) 'v4', ${t.schoolId}, ${t.deviceId}::uuid, ${t.sessionId}::uuid, record_id, user_id::text, ${fromEpochMs('occurred_ms')}, type, temperature, photo
       FROM staged WHERE NOT known ORDER BY record_id, line

@@ -55,7 +55,7 @@ export function validateAttendanceRow(fields: Readonly<Record<string, string>>, 
   return { ok: true, row: { recordId, userId, type, occurredAt: time.at, temperature, photo: photo === '' ? null : photo } };
 }
 
-/** A row refused as read that the server still holds (docs/protocol/v4.md §4 "held rows"): `pin` is the `user_id` as sent. */
+/** A row refused as read that the server still holds (docs/protocol/v4.md §4.5 "held rows"): `pin` is the `user_id` as sent. */
 export interface HeldAttendanceRow {
   recordId: number;
   pin: string;

@@ -1,4 +1,4 @@
-// Held v4 rows (docs/protocol/v4.md §4 "held rows", issue #27): an attendances.csv row refused as
+// Held v4 rows (docs/protocol/v4.md §4.5 "held rows", issue #27): an attendances.csv row refused as
 // unknown_user or in_future keeps its answer in the package, and is also held on the server;
 // staff see it with the PUSH ones, import it once as a user's (or the roster gains its badge),
 // or discard it; a device sending it again never has it stored twice.
