@@ -155,6 +155,22 @@ describe('held punches', () => {
     expect(await db.db.selectFrom('attendances').select(sql<number>`count(*)::int`.as('n')).where('device_id', '=', deviceId).executeTakeFirstOrThrow()).toEqual({ n: 1 });
   });
 
+  test('staff add a pupil the terminal enrolled to the roster: its held punches are imported in that request', async () => {
+    const school = await aSchool(db.db, { timezone: 'Europe/Paris' });
+    const { terminal, deviceId } = await registered(school.id);
+    await terminal.handshake();
+    expect((await terminal.upload('OPERLOG', 'USER PIN=555\tName=Ada Lovelace\tPri=0\n')).body).toBe('OK: 1');
+    expect((await terminal.upload('ATTLOG', '555\t2026-12-04 08:00:00\t0\t1\n555\t2026-12-04 16:00:00\t1\t1\n')).body).toBe('OK: 2');
+    await imported(deviceId, 1);
+    expect((await http(stack.url, 'GET', `/api/schools/${school.id}/held-punches`, { token: staff })).body.items).toMatchObject([{ pin: '555', punches: 2 }]);
+    const added = await http(stack.url, 'POST', `/api/devices/${deviceId}/terminal-users/import`, { token: staff, body: { pins: ['555'] } });
+    expect(added.status).toBe(201);
+    const ada = added.body.created[0].id as number;
+    const rows = await db.db.selectFrom('attendances').select(['user_id', 'type']).where('device_id', '=', deviceId).orderBy('local_time').execute();
+    expect(rows).toEqual([{ user_id: ada, type: 'checkin' }, { user_id: ada, type: 'checkout' }]);
+    expect((await http(stack.url, 'GET', `/api/schools/${school.id}/held-punches`, { token: staff })).body.items).toEqual([]);
+  });
+
   test('a school admin sees and imports only their school\'s held punches', async () => {
     const school = await aSchool(db.db);
     const other = await aSchool(db.db);
