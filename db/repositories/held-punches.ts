@@ -93,7 +93,8 @@ export async function listHeldPunches(db: DbOrTrx, schoolId: number) {
     ) g
     LEFT JOIN LATERAL (
       SELECT u.id, u.name FROM users u
-      WHERE u.school_id = ${schoolId} AND (u.badge = g.pin OR (g.source = 'v4' AND g.pin ~ '^[0-9]{1,18}$' AND u.id = g.pin::bigint))
+      -- CASE: a PIN that is no number is never cast (AND does not promise its order).
+      WHERE u.school_id = ${schoolId} AND (u.badge = g.pin OR u.id = CASE WHEN g.source = 'v4' AND g.pin ~ '^[0-9]{1,18}$' THEN g.pin::bigint END)
       ORDER BY (u.badge = g.pin) DESC LIMIT 1
     ) u ON true
     ORDER BY g.last_at DESC, g.device_id, g.pin, g.reason
@@ -217,11 +218,14 @@ export async function storeHeldPunches(trx: Trx, s: HeldSelector, userId: number
   return { imported: inserted.rows.length, already: ids.length - inserted.rows.length, touched };
 }
 
-/** The school's user who carries `pin` as badge (or, as a v4 user_id, as id): whom a release without a named user imports as. */
+/** The school's user who carries `pin` as badge (or, when v4 rows hold it as user_id, as id): whom a release without a named user imports as. */
 export async function heldPinOwner(db: DbOrTrx, schoolId: number, pin: string): Promise<number | null> {
+  const id = /^[0-9]{1,18}$/.test(pin) ? pin : null;
   const row = await sql<{ id: string }>`
     SELECT u.id FROM users u
-    WHERE u.school_id = ${schoolId} AND (u.badge = ${pin} OR (${pin} ~ '^[0-9]{1,18}$' AND u.id = ${pin}::bigint))
+    WHERE u.school_id = ${schoolId} AND (u.badge = ${pin} OR (u.id = ${id}::bigint AND EXISTS (
+      -- An id only names a user for a v4 row (its user_id); a PUSH PIN is a badge.
+      SELECT 1 FROM held_punches h WHERE h.school_id = ${schoolId} AND h.pin = ${pin} AND h.source = 'v4' AND h.imported_at IS NULL AND h.discarded_at IS NULL)))
     ORDER BY (u.badge = ${pin}) DESC LIMIT 1
   `.execute(db);
   return row.rows[0] ? Number(row.rows[0].id) : null;
