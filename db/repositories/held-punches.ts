@@ -225,7 +225,7 @@ export async function heldPinOwner(db: DbOrTrx, schoolId: number, pin: string): 
     SELECT u.id FROM users u
     WHERE u.school_id = ${schoolId} AND (u.badge = ${pin} OR (u.id = ${id}::bigint AND EXISTS (
       -- An id only names a user for a v4 row (its user_id); a PUSH PIN is a badge.
-      SELECT 1 FROM held_punches h WHERE h.school_id = ${schoolId} AND h.pin = ${pin} AND h.source = 'v4' AND h.imported_at IS NULL AND h.discarded_at IS NULL)))
+      SELECT 1 FROM held_punches h WHERE h.school_id = ${schoolId} AND h.pin = ${pin} AND h.source = 'v4')))
     ORDER BY (u.badge = ${pin}) DESC LIMIT 1
   `.execute(db);
   return row.rows[0] ? Number(row.rows[0].id) : null;
