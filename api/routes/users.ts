@@ -1,9 +1,12 @@
 // `/api/users`: the people whose attendance is recorded. School admins manage their own
 // school's users; DELETE deactivates (sets deleted_at), the row and its history stay, and a
 // deactivated user leaves lists unless `include_deleted=true`. A user never changes school.
+// A user created with a badge, or given one, has the punches its school held for that badge
+// (docs/protocol/push.md §4 "held punches") imported in the same transaction, once.
 import { z } from 'zod';
-import type { DbOrTrx } from '../../db/database.js';
-import { deactivateUser, findUser, insertUser, listUsers, updateUser } from '../../db/repositories/users.js';
+import type { DbOrTrx, Trx } from '../../db/database.js';
+import { deactivateUser, findUser, insertUser, listUsers, updateUser, type PublicUser } from '../../db/repositories/users.js';
+import { importHeldForUser } from '../../db/repositories/held-punches.js';
 import { findSchool } from '../../db/repositories/schools.js';
 import { validationFailed } from '../../shared/errors.js';
 import type { StaffAuth } from '../http/authenticate.js';
@@ -39,6 +42,12 @@ async function userInScope(db: DbOrTrx, auth: StaffAuth, id: number) {
   return user!;
 }
 
+/** The roster gained this user's badge: its school's held punches for it become its attendances now, once. */
+async function withHeldPunches<U extends PublicUser | undefined>(trx: Trx, user: U): Promise<U> {
+  if (user) await importHeldForUser(trx, { id: Number(user.id), school_id: Number(user.school_id), badge: user.badge });
+  return user;
+}
+
 export function userRoutes(api: RouteRegistry): void {
   api.add({
     method: 'get', path: '/api/users', summary: 'List users in scope', tags: ['users'], auth: 'staff',
@@ -68,7 +77,7 @@ export function userRoutes(api: RouteRegistry): void {
         throw validationFailed([{ field: 'body.school_id', message: 'no such school' }]);
       }
       const { school_id: _given, ...fields } = body;
-      return reply.created(await insertUser(db, { ...fields, school_id: schoolId }));
+      return reply.created(await withHeldPunches(db, await insertUser(db, { ...fields, school_id: schoolId })));
     },
   });
 
@@ -87,7 +96,7 @@ export function userRoutes(api: RouteRegistry): void {
     responses: { 200: { description: 'Updated', schema: userSchema }, ...errors(401, 404, 409, 422) },
     async handler({ params, body, db, auth }) {
       await userInScope(db, auth, params.id);
-      return reply.ok(await updateUser(db, params.id, body));
+      return reply.ok(await withHeldPunches(db, await updateUser(db, params.id, body)));
     },
   });
 
@@ -97,7 +106,9 @@ export function userRoutes(api: RouteRegistry): void {
     responses: { 200: { description: 'Updated', schema: userSchema }, ...errors(401, 404, 409, 422) },
     async handler({ params, body, db, auth }) {
       const user = await userInScope(db, auth, params.id);
-      return reply.ok(Object.keys(body).length === 0 ? user : await updateUser(db, params.id, body));
+      if (Object.keys(body).length === 0) return reply.ok(user);
+      const updated = await updateUser(db, params.id, body);
+      return reply.ok(body.badge !== undefined && body.badge !== user.badge ? await withHeldPunches(db, updated) : updated);
     },
   });
 

@@ -560,7 +560,7 @@ describe('in French, on paper, on a phone, and for every reader', () => {
       await page.getByLabel('School').selectOption(String(school.id));
       await ready(page);
       const found: Record<string, string[]> = {};
-      for (const tab of ['Today', 'Figures', 'Pupils', 'Fever alerts', 'Devices', 'Needs attention', 'Flags', 'Sessions', 'Rebuild', 'Data mart']) {
+      for (const tab of ['Today', 'Figures', 'Pupils', 'Fever alerts', 'Devices', 'Held punches', 'Needs attention', 'Flags', 'Sessions', 'Rebuild', 'Data mart']) {
         await openTab(page, tab);
         if (tab === 'Figures') await page.getByText('Figures as a table').click();
         const problems = await accessibilityProblems(page);

@@ -44,7 +44,7 @@ const messages = {
 
   tabs: {
     overview: 'Today', figures: 'Figures', alerts: 'Fever alerts', devices: 'Devices', pupils: 'Pupils', calendar: 'Calendar',
-    terminals: 'PUSH terminals', attention: 'Needs attention', flags: 'Flags', sessions: 'Sessions', rebuild: 'Rebuild', datamart: 'Data mart',
+    terminals: 'PUSH terminals', held: 'Held punches', attention: 'Needs attention', flags: 'Flags', sessions: 'Sessions', rebuild: 'Rebuild', datamart: 'Data mart',
   } as Record<string, string>,
 
   // Sign-in
@@ -352,6 +352,25 @@ const messages = {
   chooseUsersToAdd: 'Tick the users to add first.',
   rosterDifference: { missing_on_terminal: 'missing on the terminal', unknown_to_roster: 'not in the roster', name_differs: 'name differs' } as Record<string, string>,
   pushTerminalChannels: 'PUSH terminal: no sync channels',
+
+  // Held punches
+  heldHelp: 'Punches the devices were answered for, held here because no pupil of the school carries their PIN (a pupil enrolled on the terminal before the roster) or because the device\'s clock was ahead. Import them as a pupil, once, into the figures, or discard them.',
+  heldOf: (school: string) => `Held punches of ${school}, per device and PIN`,
+  heldByPin: 'Per PIN, every device together',
+  heldPin: 'PIN sent', heldReasonColumn: 'Why held', heldPunches: 'Punches', heldFirst: 'First', heldLast: 'Last', heldAction: 'Action', heldDevices: 'Devices',
+  heldSourcePush: 'PUSH terminal', heldSourceV4: 'v4 device',
+  heldReason: { unknown_user: 'unknown PIN', in_future: 'clock ahead' } as Record<string, string>,
+  heldWithTemperature: (n: number) => `(${plural(n, { one: '# with a temperature', other: '# with a temperature' })})`,
+  noHeldPunch: 'No punch is held: every punch named a pupil of the school.',
+  heldImport: 'Import',
+  heldImportAs: (name: string) => `Import as ${name}`,
+  heldImported: (n: number, already: number, name: string) => `${plural(n, { one: '# punch imported', other: '# punches imported' })} as ${name}${already > 0 ? ` (${num(already)} already there)` : ''}`,
+  heldNotImported: (why: string) => `Not imported: ${why}`,
+  heldDiscard: 'Discard',
+  heldDiscardTitle: (pin: string) => `Discard the punches held for ${pin}?`,
+  heldDiscardBody: (n: number, device: string) => `${plural(n, { one: '# punch', other: '# punches' })} from ${device} will never count in the figures. Your name stays on them.`,
+  heldDiscarded: (n: number) => plural(n, { one: '# punch discarded', other: '# punches discarded' }),
+  heldNotDiscarded: (why: string) => `Not discarded: ${why}`,
 
   // Who is absent today, closed days, verdicts and their counts, the rule in force
   absentCaption: (absent: number, notYet: number) => `Absent (${num(absent)}) and not yet arrived (${num(notYet)})`,

@@ -43,7 +43,7 @@ const messages: Messages = {
 
   tabs: {
     overview: 'Aujourd\u2019hui', figures: 'Chiffres', alerts: 'Alertes fièvre', devices: 'Appareils', pupils: 'Élèves', calendar: 'Calendrier',
-    terminals: 'Terminaux PUSH', attention: 'À surveiller', flags: 'Drapeaux', sessions: 'Sessions', rebuild: 'Recalcul', datamart: 'Entrepôt de données',
+    terminals: 'Terminaux PUSH', held: 'Pointages retenus', attention: 'À surveiller', flags: 'Drapeaux', sessions: 'Sessions', rebuild: 'Recalcul', datamart: 'Entrepôt de données',
   },
 
   signIn: 'Se connecter',
@@ -338,6 +338,24 @@ const messages: Messages = {
   chooseUsersToAdd: 'Cochez d\u2019abord les utilisateurs à ajouter.',
   rosterDifference: { missing_on_terminal: 'absent du terminal', unknown_to_roster: 'absent de la liste', name_differs: 'nom différent' },
   pushTerminalChannels: 'Terminal PUSH\u00a0: pas de canaux de synchronisation',
+
+  heldHelp: 'Des pointages acceptés par les appareils, retenus ici parce qu\u2019aucun élève de l\u2019école ne porte leur code (un élève inscrit sur le terminal avant la liste) ou parce que l\u2019horloge de l\u2019appareil était en avance. Importez-les pour un élève, une seule fois, dans les chiffres, ou écartez-les.',
+  heldOf: (school) => `Pointages retenus de ${school}, par appareil et par code`,
+  heldByPin: 'Par code, tous appareils confondus',
+  heldPin: 'Code envoyé', heldReasonColumn: 'Motif', heldPunches: 'Pointages', heldFirst: 'Premier', heldLast: 'Dernier', heldAction: 'Action', heldDevices: 'Appareils',
+  heldSourcePush: 'terminal PUSH', heldSourceV4: 'appareil v4',
+  heldReason: { unknown_user: 'code inconnu', in_future: 'horloge en avance' },
+  heldWithTemperature: (n) => `(${plural(n, { one: '# avec température', other: '# avec température' })})`,
+  noHeldPunch: 'Aucun pointage retenu\u00a0: chaque pointage désignait un élève de l\u2019école.',
+  heldImport: 'Importer',
+  heldImportAs: (name) => `Importer pour ${name}`,
+  heldImported: (n, already, name) => `${plural(n, { one: '# pointage importé', other: '# pointages importés' })} pour ${name}${already > 0 ? ` (${num(already)} déjà présents)` : ''}`,
+  heldNotImported: (why) => `Non importés\u00a0: ${why}`,
+  heldDiscard: 'Écarter',
+  heldDiscardTitle: (pin) => `Écarter les pointages retenus pour ${pin} ?`,
+  heldDiscardBody: (n, device) => `${plural(n, { one: '# pointage', other: '# pointages' })} de ${device} ne compteront jamais dans les chiffres. Votre nom reste inscrit dessus.`,
+  heldDiscarded: (n) => plural(n, { one: '# pointage écarté', other: '# pointages écartés' }),
+  heldNotDiscarded: (why) => `Non écartés\u00a0: ${why}`,
 
   absentCaption: (absent, notYet) => `Absents (${num(absent)}) et pas encore arrivés (${num(notYet)})`,
   absentStatus: { absent: 'absent', not_yet_arrived: 'pas encore arrivé' },

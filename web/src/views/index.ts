@@ -8,6 +8,7 @@ import { datamartView } from './datamart.js';
 import { devicesView } from './devices.js';
 import { figuresView } from './figures.js';
 import { flagsView } from './flags.js';
+import { heldView } from './held.js';
 import { overviewView } from './overview.js';
 import { pupilsView } from './pupils.js';
 import { rebuildView } from './rebuild.js';
@@ -15,5 +16,5 @@ import { sessionsView } from './sessions.js';
 import { terminalsView } from './terminals.js';
 
 export const VIEWS: View[] = [
-  overviewView, figuresView, pupilsView, alertsView, devicesView, calendarView, terminalsView, attentionView, flagsView, sessionsView, rebuildView, datamartView,
+  overviewView, figuresView, pupilsView, alertsView, devicesView, calendarView, terminalsView, heldView, attentionView, flagsView, sessionsView, rebuildView, datamartView,
 ];
