@@ -336,7 +336,7 @@ export function aggregatePresence(input: AggregateInput): AggregateResult {
       counted_user_days: pooled.counted, days_present: pooled.present, late_days: pooled.late, excused_days: pooled.excused,
       rate: attendanceRate(pooled.present, pooled.counted), no_data: noData,
       // A day with no data yet is never final.
-      final: why.noData.length === 0 && !(recordsFrom !== null && bucket.start < recordsFrom) && isFinal(bucket, completeUntil, tz),
+      final: why.noData.length === 0 && isFinal(bucket, completeUntil, tz),
     };
   });
 
