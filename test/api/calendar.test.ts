@@ -191,7 +191,8 @@ function dayRows(userId: number, date: string, inAt: string, outAt: string): Csv
 
 describe('figures, who and history with the calendar', () => {
   test('a closure added afterwards changes the week at once (new ETag), says why, and empties that day', async () => {
-    const [school] = await stack.db.insertInto('schools').values({ name: 'Calendar school', timezone: 'Europe/Paris' }).returningAll().execute();
+    // Recorded since November (issue #28: days before records_from would be "no data").
+    const [school] = await stack.db.insertInto('schools').values({ name: 'Calendar school', timezone: 'Europe/Paris', records_from: '2026-11-01' }).returningAll().execute();
     const ana = await aUser(stack.db, school.id, { enrolled_on: '2026-10-01' });
     const ben = await aUser(stack.db, school.id, { enrolled_on: '2026-10-01' });
     const device = await new TestDevice(stack.url, await aDevice(stack.db, school.id)).signIn();
