@@ -87,7 +87,7 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
   'PATCH /api/staff/{id}': { body: { name: 'Deputy head', password: 'a-new-long-password' } },
   'POST /api/schools': {
     body: { name: 'Collège Jean Moulin', timezone: 'Europe/Paris', school_days: [1, 2, 4, 5], day_end: '18:00', fever_threshold: 38 },
-    responses: { 201: { id: 1, name: 'Collège Jean Moulin', timezone: 'Europe/Paris', school_days: [1, 2, 4, 5], day_end: '18:00', fever_threshold: 38, ...AT } },
+    responses: { 201: { id: 1, name: 'Collège Jean Moulin', timezone: 'Europe/Paris', school_days: [1, 2, 4, 5], day_end: '18:00', fever_threshold: 38, attendance_threshold: 80, late_after: null, records_from: null, ...AT } },
   },
   'PUT /api/schools/{id}': { body: { name: 'Collège Jean Moulin', timezone: 'Europe/Paris', school_days: [1, 2, 3, 4, 5], day_end: '18:00', fever_threshold: 38 } },
   'PATCH /api/schools/{id}': { body: { day_end: '17:30' } },

@@ -289,10 +289,11 @@ describe.each([
     const figures = (await api(`/api/attendances/aggregate/school/${school.id}?period=day&from=${from}&to=${today}&include=users`)).body;
     const rows = await tableRows(page, t.perDay);
     const at = (d: string) => rows[figures.buckets.findIndex((b: any) => b.start === d)];
-    expect(at(closure)[5]).toBe(t.closure);
-    expect(at(holiday[1])[5]).toBe(t.holiday);
-    expect(at(offDay)[5]).toBe(t.offDay);
-    expect(at(addDays(today, -1))[5]).toBe(t.open);
+    // Columns: period, rate, present, absent, total, late, excused, status, days counted.
+    expect(at(closure)[8]).toBe(t.closure);
+    expect(at(holiday[1])[8]).toBe(t.holiday);
+    expect(at(offDay)[8]).toBe(t.offDay);
+    expect(at(addDays(today, -1))[8]).toBe(t.open);
     expect(await page.locator('.buckets tbody tr.closed').count()).toBe(figures.buckets.filter((b: any) => b.school_day === false).length);
     // The chart's legend has values before any hover, and says what the grey columns are.
     const last = figures.buckets[figures.buckets.length - 1];
