@@ -32,6 +32,53 @@ export async function listMarks(db: DbOrTrx, f: MarkFilter) {
   return q.execute();
 }
 
+export interface DeviceMarkTarget {
+  schoolId: number;
+  deviceId: string;
+  sessionId: string;
+}
+
+export interface DeviceMark {
+  recordId: number;
+  userId: number;
+  date: string;
+  period: string | null;
+  mark: string;
+  reason: string | null;
+  markedAt: Date;
+}
+
+/** A roll call's rows (channel appel), skipping (device, record_id) already held; answers what was inserted. */
+export async function insertDeviceMarks(trx: Trx, target: DeviceMarkTarget, rows: readonly DeviceMark[]) {
+  if (rows.length === 0) return [];
+  const result = await sql<{ record_id: string; user_id: string; date: string }>`
+    INSERT INTO marks (school_id, user_id, date, period, mark, reason, author_kind, device_id, record_id, session_id, marked_at)
+    SELECT ${target.schoolId}, u, d, p, m, r, 'teacher', ${target.deviceId}::uuid, rid, ${target.sessionId}::uuid, at
+    FROM unnest(${rows.map((x) => x.recordId)}::bigint[], ${rows.map((x) => x.userId)}::bigint[], ${rows.map((x) => x.date)}::date[],
+                ${rows.map((x) => x.period)}::text[], ${rows.map((x) => x.mark)}::text[], ${rows.map((x) => x.reason)}::text[],
+                ${rows.map((x) => x.markedAt.toISOString())}::timestamptz[]) AS t(rid, u, d, p, m, r, at)
+    ON CONFLICT (device_id, record_id) DO NOTHING
+    RETURNING record_id, user_id, date::text AS date
+  `.execute(trx);
+  return result.rows.map((r) => ({ recordId: Number(r.record_id), userId: Number(r.user_id), date: r.date }));
+}
+
+export interface StoredDeviceMark {
+  user_id: number;
+  date: string;
+  period: string | null;
+  mark: string;
+  reason: string | null;
+  marked_at: Date;
+}
+
+export async function storedDeviceMarks(db: DbOrTrx, deviceId: string, recordIds: readonly number[]): Promise<Map<number, StoredDeviceMark>> {
+  if (recordIds.length === 0) return new Map();
+  const rows = await db.selectFrom('marks').select(['record_id', 'user_id', 'date', 'period', 'mark', 'reason', 'marked_at'])
+    .where('device_id', '=', deviceId).where('record_id', 'in', [...recordIds]).execute();
+  return new Map(rows.map((r) => [Number(r.record_id), r]));
+}
+
 /** User-days of a school whose marks need a look: teachers disagree, or marked absent but checked in. */
 export async function markConflicts(db: DbOrTrx, schoolId: number, from: string, to: string) {
   return db.selectFrom('user_days as d').innerJoin('users as u', 'u.id', 'd.user_id')

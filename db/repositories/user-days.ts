@@ -272,8 +272,9 @@ export async function lockUsersForFigures(trx: Trx, userIds: Iterable<number>): 
 }
 
 /** These user-days (a mark's), recomputed in the caller's transaction, as an import does. */
-export async function refreshDays(trx: Trx, days: readonly DayKey[], now = new Date()): Promise<void> {
-  if (days.length === 0) return;
+export async function refreshDays(trx: Trx, keys: readonly DayKey[], now = new Date()): Promise<void> {
+  if (keys.length === 0) return;
+  const days = [...new Map(keys.map((d) => [`${d.userId}|${d.date}`, d])).values()]; // one upsert per user-day
   await lockUsersForFigures(trx, days.map((d) => d.userId));
   const clocks = await schoolClocks(trx, [...new Set(days.map((d) => d.schoolId))]);
   await recomputeDays(trx, days, clocks, now);
