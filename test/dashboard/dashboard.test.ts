@@ -712,7 +712,7 @@ describe('in French, on paper, on a phone, and for every reader', () => {
       await page.getByText('Figures as a table').click();
       const [figures] = await Promise.all([page.waitForEvent('download'), page.locator('details.numbers').getByRole('button', { name: 'Download CSV' }).click()]);
       const rows = (await fs.readFile((await figures.path())!, 'utf8')).trim().split('\r\n');
-      expect(rows[0]).toBe('period_start,period_end,present,absent,total,final');
+      expect(rows[0]).toBe('period_start,period_end,rate_percent,present,absent,total,late_days,excused_days,no_data,final');
       // The range chosen on Fever alerts (its default, the last 7 days) came along to Figures.
       expect(rows.slice(1).map((r) => r.split(',')[0])).toEqual(Array.from({ length: 7 }, (_, i) => addDays(todayIn('Europe/Paris'), i - 6)));
       expect(w.errors).toEqual([]);

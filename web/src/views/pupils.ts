@@ -175,6 +175,9 @@ export const pupilsView: View = {
         alerts.map((a) => [dateTime(a.occurred_at, tz), temperature(a.temperature), deviceOf(a)]), { empty: m.noAlertOfPupil }),
     ];
 
+    // What the last action answered: kept across the redraw it triggers.
+    const notes = { excuse: '', correction: '' };
+
     async function withdraw(id: number): Promise<void> {
       const reason = window.prompt(m.withdrawReason);
       if (!reason) return;
@@ -189,21 +192,21 @@ export const pupilsView: View = {
       const to = h('input', { type: 'date', value: today, required: true, name: 'excuse-to' }) as HTMLInputElement;
       const reason = select(Object.entries(m.markReason), 'illness');
       reason.name = 'excuse-reason';
-      const excuseMsg = h('p', { class: 'muted', role: 'status' });
+      const excuseMsg = h('p', { class: 'muted', role: 'status' }, notes.excuse);
       const excuse = h('form', { class: 'controls excuse', onsubmit: (async (e: Event) => {
         e.preventDefault();
         try {
           const out = await request<{ items: unknown[] }>('POST', '/api/marks', { user_id: u.id, from: from.value, to: to.value, mark: 'excused', reason: reason.value, via: 'dashboard' });
-          excuseMsg.textContent = m.excused(out.items.length);
+          excuseMsg.textContent = notes.excuse = m.excused(out.items.length);
           ctx.refreshSoon();
-        } catch (err) { excuseMsg.textContent = (err as Error).message; }
+        } catch (err) { excuseMsg.textContent = notes.excuse = (err as Error).message; }
       }) as unknown as EventListener },
       h('h3', {}, m.excuseTitle), field(m.excuseFrom, from), field(m.excuseTo, to), field(m.excuseReason, reason), h('button', { type: 'submit' }, m.excuseSave), excuseMsg);
       const when = h('input', { type: 'datetime-local', required: true, name: 'correction-at' }) as HTMLInputElement;
       const type = select([['checkin', m.checkin], ['checkout', m.checkout]], 'checkout');
       type.name = 'correction-type';
       const why = h('input', { type: 'text', required: true, maxlength: 500, name: 'correction-reason' }) as HTMLInputElement;
-      const corrMsg = h('p', { class: 'muted', role: 'status' });
+      const corrMsg = h('p', { class: 'muted', role: 'status' }, notes.correction);
       const correction = h('form', { class: 'controls correction', onsubmit: (async (e: Event) => {
         e.preventDefault();
         try {
@@ -211,9 +214,9 @@ export const pupilsView: View = {
           const [d, t] = when.value.split('T');
           const at = new Date(startOfDay(d, tz).getTime() + (Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5))) * 60_000);
           await request('POST', '/api/attendances', { user_id: u.id, type: type.value, occurred_at: at.toISOString(), reason: why.value });
-          corrMsg.textContent = '';
+          corrMsg.textContent = notes.correction = '';
           ctx.refreshSoon();
-        } catch (err) { corrMsg.textContent = (err as Error).message; }
+        } catch (err) { corrMsg.textContent = notes.correction = (err as Error).message; }
       }) as unknown as EventListener },
       h('h3', {}, m.correctionTitle), field(m.correctionWhen, when), field(m.correctionType, type), field(m.correctionReason, why), h('button', { type: 'submit' }, m.correctionSave), corrMsg);
       return h('div', { class: 'pupil-actions no-print' }, excuse, correction);
