@@ -87,7 +87,7 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
   'PATCH /api/staff/{id}': { body: { name: 'Deputy head', password: 'a-new-long-password' } },
   'POST /api/schools': {
     body: { name: 'Collège Jean Moulin', timezone: 'Europe/Paris', school_days: [1, 2, 4, 5], day_end: '18:00', fever_threshold: 38 },
-    responses: { 201: { id: 1, name: 'Collège Jean Moulin', timezone: 'Europe/Paris', school_days: [1, 2, 4, 5], day_end: '18:00', fever_threshold: 38, ...AT } },
+    responses: { 201: { id: 1, name: 'Collège Jean Moulin', timezone: 'Europe/Paris', school_days: [1, 2, 4, 5], day_end: '18:00', fever_threshold: 38, attendance_threshold: 80, late_after: null, records_from: null, ...AT } },
   },
   'PUT /api/schools/{id}': { body: { name: 'Collège Jean Moulin', timezone: 'Europe/Paris', school_days: [1, 2, 3, 4, 5], day_end: '18:00', fever_threshold: 38 } },
   'PATCH /api/schools/{id}': { body: { day_end: '17:30' } },
@@ -100,6 +100,18 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
   'POST /api/attendances': {
     description: 'Records a check-in or check-out by hand (not from a device); figures of that day are recomputed.',
     body: { user_id: 42, type: 'checkin', occurred_at: '2026-12-03T08:02:00+01:00', temperature: 36.8 },
+  },
+  'POST /api/attendances/{id}/withdraw': {
+    description: 'Withdraws a correction entered by staff: a new row cancels it (both kept, with their authors) and the day is recomputed.',
+    body: { reason: 'Entered on the wrong pupil' },
+  },
+  'POST /api/marks': {
+    description: 'Marks a pupil on a day or a range of days; an excuse needs a reason. Only the days the school is open are marked.',
+    body: { user_id: 42, from: '2026-12-07', to: '2026-12-09', mark: 'excused', reason: 'illness', via: 'api' },
+  },
+  'PATCH /api/schools/{id}/attendance-settings': {
+    description: "Sets the school's attendance rules: the week/month threshold, late_after and records_from.",
+    body: { attendance_threshold: 80, late_after: '08:30', records_from: '2026-09-01' },
   },
   'POST /api/devices': {
     description: 'Registers a device. The answer holds its `secret` once: put it on the device, which signs in with `POST /v4/auth/token`.',
