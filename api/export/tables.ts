@@ -9,6 +9,7 @@ const col = <R>(en: string, fr: string, type: ExportColumn<R>['type'], value: (r
 const STATUS: Record<string, T> = {
   present: { en: 'present', fr: 'présent' }, absent: { en: 'absent', fr: 'absent' }, excused: { en: 'excused', fr: 'excusé' },
 };
+const NO_DATA: T = { en: 'no data', fr: 'pas de données' };
 const TYPE: Record<string, T> = { checkin: { en: 'check-in', fr: 'arrivée' }, checkout: { en: 'check-out', fr: 'départ' } };
 const SOURCE: Record<string, T> = { attendance: { en: 'check-in', fr: 'pointage' }, sondes: { en: 'probe', fr: 'sonde' } };
 
@@ -64,7 +65,7 @@ export function figureUsersTable(f: FiguresBody, lang: ExportLang): ExportTable<
       col('Badge', 'Badge', 'text', (u) => u.badge),
       ...f.buckets.map((b, i) => col<FigureUser>(label(b.start), label(b.start), 'text', (u) => {
         const s = u.statuses[i];
-        if (!s) return '';
+        if (!s) return b.no_data ? NO_DATA[lang] : ''; // before records_from: no verdict, never absent
         const c = u.counts[i];
         const word = STATUS[s]?.[lang] ?? s;
         if (f.period === 'day' || !c) return word;

@@ -172,7 +172,8 @@ describe('exports a French office opens', () => {
     const csv = await bytes(`${base}&format=csv`, w.adminB.token);
     const rows = parse(csv.body, { delimiter: ';', bom: true }) as string[][];
     expect(rows[0]).toEqual(['Identifiant', 'Nom', 'Badge', '09/11/2026', '10/11/2026']);
-    expect(rows).toContainEqual([String(chloe.id), 'Chloé Fernández', 'K003', 'absent', 'présent']);
+    // Monday is before the school's first record (records_from): no data, not absent.
+    expect(rows).toContainEqual([String(chloe.id), 'Chloé Fernández', 'K003', 'pas de données', 'présent']);
     expect(rows.some((r) => r[1] === '\'=HYPERLINK("http://x")')).toBe(true);
 
     const figures = await bytes(`/api/attendances/aggregate/school/${w.schoolB.id}?period=day&from=2026-11-09&to=2026-11-10&format=xlsx&lang=fr`, w.adminB.token);
