@@ -6,6 +6,7 @@ import { createLogger } from '../shared/logger.js';
 import { backoffMs, installCrashHandlers, onShutdown, stopWithSupervisor } from '../shared/process.js';
 import { serveClusterMetrics } from './metrics.js';
 import { startApi } from './server.js';
+import { VERSION } from '../shared/version.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger(cluster.isPrimary ? 'api' : `api-${cluster.worker?.id}`, config.logLevel, config.logFormat);
@@ -36,7 +37,7 @@ if (config.apiProcesses > 1 && cluster.isPrimary) {
   serveClusterMetrics();
   stopWithSupervisor(logger);
   for (let slot = 0; slot < config.apiProcesses; slot++) fork(slot);
-  logger.info({ processes: config.apiProcesses, port: config.port }, 'api processes starting');
+  logger.info({ version: VERSION, processes: config.apiProcesses, port: config.port }, 'api processes starting');
   onShutdown(logger, async () => {
     stopping = true;
     const children = Object.values(cluster.workers ?? {});
@@ -48,7 +49,7 @@ if (config.apiProcesses > 1 && cluster.isPrimary) {
   });
 } else {
   const api = await startApi(config, databaseUrl, logger);
-  logger.info({ url: api.url }, 'api listening');
+  logger.info({ version: VERSION, url: api.url }, 'api listening');
   onShutdown(logger, () => api.stop());
   // A cluster worker's channel leads to the api primary, which stops it itself.
   if (!cluster.isWorker) stopWithSupervisor(logger);

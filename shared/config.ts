@@ -208,11 +208,22 @@ function cron(env: Env, name: string, fallback: string): string | null {
   return raw.replace(/\s+/g, ' ');
 }
 
-function datamartConfig(env: Env): DatamartConfig {
+/**
+ * Without DATAMART_URL the export is emulated (files under DATA_DIR/datamart), except in
+ * production: there it is off (no cron) unless DATAMART_EMULATION=on, since an image's DATA_DIR
+ * is not writable and an emulated export there only fails every 4 hours.
+ */
+function datamartConfig(env: Env, production: boolean): DatamartConfig {
   const url = env.DATAMART_URL ?? null;
   if (url !== null && !/^https?:\/\/[^\s]+$/.test(url)) throw new ConfigError('DATAMART_URL', 'expected an http:// or https:// URL');
-  const emulation = boolean(env, 'DATAMART_EMULATION', url === null);
-  if (!emulation && url === null) throw new ConfigError('DATAMART_EMULATION', 'can only be off when DATAMART_URL is set');
+  const emulation = boolean(env, 'DATAMART_EMULATION', url === null && !production);
+  if (!emulation && url === null && env.DATAMART_EMULATION !== undefined) throw new ConfigError('DATAMART_EMULATION', 'can only be off when DATAMART_URL is set');
+  const off = !emulation && url === null;
+  if (off) {
+    for (const name of ['DATAMART_EXPORT_CRON', 'DATAMART_POLL_CRON', 'DATAMART_SWEEP_CRON']) {
+      if (env[name] !== undefined && env[name]!.trim().toLowerCase() !== 'off') throw new ConfigError(name, 'needs DATAMART_URL (or DATAMART_EMULATION=on)');
+    }
+  }
   const idPrefix = env.DATAMART_ID_PREFIX ?? 'att-';
   if (!/^[A-Za-z0-9_.:-]{0,32}$/.test(idPrefix)) throw new ConfigError('DATAMART_ID_PREFIX', 'up to 32 letters, digits, "_", ".", ":" or "-"');
   const name = env.DATAMART_NAME ?? 'attendance';
@@ -227,9 +238,9 @@ function datamartConfig(env: Env): DatamartConfig {
     requestTimeoutSeconds: integer(env, 'DATAMART_REQUEST_TIMEOUT', 10, 1, 600),
     retryDelayMs: integer(env, 'DATAMART_RETRY_DELAY_MS', 1000, 1, 60_000),
     emulation,
-    exportCron: cron(env, 'DATAMART_EXPORT_CRON', '0 */4 * * *'),
-    pollCron: cron(env, 'DATAMART_POLL_CRON', '*/30 * * * *'),
-    sweepCron: cron(env, 'DATAMART_SWEEP_CRON', '*/10 * * * *'),
+    exportCron: off ? null : cron(env, 'DATAMART_EXPORT_CRON', '0 */4 * * *'),
+    pollCron: off ? null : cron(env, 'DATAMART_POLL_CRON', '*/30 * * * *'),
+    sweepCron: off ? null : cron(env, 'DATAMART_SWEEP_CRON', '*/10 * * * *'),
     stageTimeoutMinutes: integer(env, 'DATAMART_STAGE_TIMEOUT_MINUTES', 120, 1, 7 * 24 * 60),
   };
 }
@@ -321,7 +332,7 @@ export function envToConfig(env: Env): Config {
     authMaxAddressFailures: integer(env, 'AUTH_MAX_ADDRESS_FAILURES', 200, 1, 100_000),
     trustProxy: trustProxy(env),
     uploadMaxInFlightBytes,
-    datamart: datamartConfig(env),
+    datamart: datamartConfig(env, production),
   };
 }
 

@@ -2,6 +2,8 @@
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
 import { installCrashHandlers, onShutdown, stopWithSupervisor } from '../shared/process.js';
+import { VERSION } from '../shared/version.js';
+import { startHeartbeat } from './heartbeat.js';
 import { startWorker } from './worker.js';
 
 const config = loadConfigOrExit();
@@ -12,6 +14,7 @@ if (!config.databaseUrl) {
   process.exit(78);
 }
 const worker = await startWorker(config, config.databaseUrl, logger);
-logger.info('worker started');
-onShutdown(logger, () => worker.stop());
+logger.info({ version: VERSION }, 'worker started');
+const stopHeartbeat = startHeartbeat(worker);
+onShutdown(logger, () => { stopHeartbeat(); return worker.stop(); });
 stopWithSupervisor(logger);

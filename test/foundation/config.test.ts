@@ -169,6 +169,13 @@ test('data mart defaults: emulation without DATAMART_URL, chunks of 500, 10 retr
   expect(envToConfig({ DATAMART_URL: 'http://mart.local', DATAMART_EMULATION: 'on' }).datamart.emulation).toBe(true);
 });
 
+test('data mart in production without DATAMART_URL: off (no cron), not an emulation failing every 4 hours', () => {
+  const production = { NODE_ENV: 'production', JWT_SECRET: SECRET };
+  expect(envToConfig(production).datamart).toMatchObject({ url: null, emulation: false, exportCron: null, pollCron: null, sweepCron: null });
+  expect(envToConfig({ ...production, DATAMART_EMULATION: 'on' }).datamart).toMatchObject({ emulation: true, exportCron: '0 */4 * * *' });
+  expect(failure({ ...production, DATAMART_EXPORT_CRON: '0 2 * * *' }).variable).toBe('DATAMART_EXPORT_CRON');
+});
+
 test('TRUST_PROXY: off by default, a hop count, or a list of addresses, subnets and names', () => {
   expect(envToConfig({}).trustProxy).toBe(false);
   expect(envToConfig({ TRUST_PROXY: 'off' }).trustProxy).toBe(false);
