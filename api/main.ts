@@ -3,6 +3,7 @@
 import cluster from 'node:cluster';
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
+import { refuseNewerSchema } from '../db/schema-version.js';
 import { backoffMs, installCrashHandlers, onShutdown, stopWithSupervisor } from '../shared/process.js';
 import { serveClusterMetrics } from './metrics.js';
 import { startApi } from './server.js';
@@ -18,6 +19,7 @@ if (!config.databaseUrl) {
   process.exit(78);
 }
 const databaseUrl = config.databaseUrl;
+if (cluster.isPrimary) await refuseNewerSchema(databaseUrl, logger);
 
 if (config.apiProcesses > 1 && cluster.isPrimary) {
   let stopping = false;

@@ -1,4 +1,5 @@
 // `npm run worker`: the isolated worker (no public HTTP). Needs DATABASE_URL.
+import { refuseNewerSchema } from '../db/schema-version.js';
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
 import { installCrashHandlers, onShutdown, stopWithSupervisor } from '../shared/process.js';
@@ -13,6 +14,7 @@ if (!config.databaseUrl) {
   process.stderr.write('configuration error: DATABASE_URL: required for npm run worker\n');
   process.exit(78);
 }
+await refuseNewerSchema(config.databaseUrl, logger);
 const worker = await startWorker(config, config.databaseUrl, logger);
 logger.info({ version: VERSION }, 'worker started');
 const stopHeartbeat = startHeartbeat(worker);
