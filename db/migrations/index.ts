@@ -21,6 +21,7 @@ import * as m20261206120000 from './20261206_120000_push_session_school.js';
 import * as m20261206130000 from './20261206_130000_push_address_binding.js';
 import * as m20261207000100 from './20261207_000100_held_punches.js';
 import * as m20261207200000 from './20261207_200000_schema_compatibility.js';
+import * as m20261207200100 from './20261207_200100_admin_actions.js';
 
 export const migrations: Record<string, Migration> = {
   '20261123_0001_core': core,
@@ -43,4 +44,5 @@ export const migrations: Record<string, Migration> = {
   '20261206_130000_push_address_binding': m20261206130000,
   '20261207_000100_held_punches': m20261207000100,
   '20261207_200000_schema_compatibility': m20261207200000,
+  '20261207_200100_admin_actions': m20261207200100,
 };

@@ -90,7 +90,8 @@ export interface SetFlagInput {
   name: string;
   params: Record<string, unknown>;
   expiresAt: Date | null;
-  staffId: number;
+  /** Null: set by the operator's admin CLI without naming an account (its admin_actions row is the audit). */
+  staffId: number | null;
   /** Recorded on each event, e.g. {school_id} for a school-wide flag. */
   details?: Record<string, unknown>;
 }
