@@ -4,18 +4,24 @@
 // secret). `--by NAME` names the operator (default: the system user); `--as EMAIL` names the
 // backoffice account on whose behalf flags are set (flag_events name it).
 // docs/OPERATIONS.md "Admin commands" lists them.
+import fs from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import AdmZip from 'adm-zip';
 import { queueFlagCommands } from '../api/push/commands.js';
 import { connectDatabase, type Trx } from '../db/database.js';
-import { listAdminActions, recordAdminAction, schoolIds } from '../db/repositories/admin-actions.js';
+import { listAdminActions, offboardSchool, recordAdminAction, schoolIds } from '../db/repositories/admin-actions.js';
 import { deviceIdsOfSchool } from '../db/repositories/devices.js';
+import { erasePupil, pupilsOfSchool } from '../db/repositories/erasure.js';
 import { setFlags } from '../db/repositories/flags.js';
+import { setSchoolRetention } from '../db/repositories/retention.js';
+import { readSchoolData } from '../db/repositories/school-export.js';
 import { findSchool } from '../db/repositories/schools.js';
 import { findStaffByEmail } from '../db/repositories/staff.js';
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
 import { startOfLocalDay } from '../shared/time/zoned.js';
+import { VERSION } from '../shared/version.js';
 
 export class UsageError extends Error {}
 
@@ -40,7 +46,79 @@ async function schoolsOf(trx: Trx, values: Values): Promise<number[]> {
   return list.map(Number);
 }
 
+function idOption(values: Values, name: string): number {
+  const raw = required(values, name);
+  if (!/^\d+$/.test(raw)) throw new UsageError(`--${name} takes a number`);
+  return Number(raw);
+}
+
+/** The school's export as one zip (docs/DATA-PROTECTION.md "Export"): manifest.json, one JSON-lines file per table, photos/. */
+async function writeSchoolExport(trx: Trx, schoolId: number, out: string): Promise<Record<string, number>> {
+  const data = await readSchoolData(trx, schoolId);
+  if (!data) throw new UsageError(`no school ${schoolId}`);
+  const zip = new AdmZip();
+  const counts: Record<string, number> = {};
+  for (const [table, rows] of Object.entries(data.tables)) {
+    counts[table] = rows.length;
+    zip.addFile(`${table}.jsonl`, Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '')));
+  }
+  for (const photo of data.photos) zip.addFile(`photos/${photo.sha256}.${photo.content_type === 'image/png' ? 'png' : 'jpg'}`, photo.data);
+  counts.photos = data.photos.length;
+  const manifest = { format: EXPORT_FORMAT, format_version: 1, product_version: VERSION, school_id: schoolId, exported_at: new Date().toISOString(), rows: counts };
+  zip.addFile('manifest.json', Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+  await fs.writeFile(out, zip.toBuffer(), { mode: 0o600 });
+  return counts;
+}
+
+export const EXPORT_FORMAT = 'attendance-sync-school-export';
+
 const COMMANDS: Record<string, Command> = {
+  'erase-user': {
+    usage: 'erase-user --user ID   erase a pupil: name, badge, photos, temperatures scrubbed or deleted; the figures stay, anonymous',
+    options: { user: { type: 'string' } },
+    async run({ trx, values }) {
+      const id = idOption(values, 'user');
+      const scrubbed = await erasePupil(trx, id);
+      if (!scrubbed) throw new UsageError(`no user ${id}`);
+      return { args: { user: id }, result: { scrubbed }, say: `user ${id} erased (${Object.entries(scrubbed).filter(([, n]) => n > 0).map(([t, n]) => `${t}: ${n}`).join(', ')})` };
+    },
+  },
+  'export-school': {
+    usage: 'export-school --school ID --out FILE.zip   everything the school\'s data is, in one archive (docs/DATA-PROTECTION.md)',
+    options: { school: { type: 'string' }, out: { type: 'string' } },
+    async run({ trx, values }) {
+      const id = idOption(values, 'school');
+      const out = required(values, 'out');
+      const counts = await writeSchoolExport(trx, id, out);
+      return { args: { school: id, out }, result: { rows: counts }, say: `school ${id} exported to ${out}` };
+    },
+  },
+  'offboard-school': {
+    usage: 'offboard-school --school ID --out FILE.zip   a school that leaves: its export, then every pupil erased, its devices disabled, its staff accounts removed',
+    options: { school: { type: 'string' }, out: { type: 'string' } },
+    async run({ trx, values }) {
+      const id = idOption(values, 'school');
+      const out = required(values, 'out');
+      const counts = await writeSchoolExport(trx, id, out);
+      const pupils = await pupilsOfSchool(trx, id);
+      for (const pupil of pupils) await erasePupil(trx, pupil);
+      const offboarded = await offboardSchool(trx, id);
+      return { args: { school: id, out }, result: { exported: counts, erased: pupils.length, ...offboarded }, say: `school ${id} exported to ${out}, ${pupils.length} pupil(s) erased, ${offboarded.devices_disabled} device(s) disabled, ${offboarded.staff_removed} staff account(s) removed` };
+    },
+  },
+  retention: {
+    usage: 'retention --school ID [--archives DAYS] [--packages DAYS] [--photos DAYS] [--temperatures DAYS]   a school\'s own retention (unset: the defaults)',
+    options: { school: { type: 'string' }, archives: { type: 'string' }, packages: { type: 'string' }, photos: { type: 'string' }, temperatures: { type: 'string' } },
+    async run({ trx, values }) {
+      const id = idOption(values, 'school');
+      if (!(await findSchool(trx, id))) throw new UsageError(`no school ${id}`);
+      const days = (name: string) => (values[name] === undefined ? null : idOption(values, name));
+      const retention = { archive_days: days('archives'), package_days: days('packages'), photo_days: days('photos'), temperature_days: days('temperatures') };
+      for (const [k, v] of Object.entries(retention)) if (v !== null && (v < 1 || v > 3650)) throw new UsageError(`${k}: between 1 and 3650 days`);
+      await setSchoolRetention(trx, id, retention);
+      return { args: { school: id, ...retention }, result: {}, say: `school ${id} retention set` };
+    },
+  },
   'resend-since': {
     usage: 'resend-since --since YYYY-MM-DD (--school ID[,ID…] | --all)   after a restore: every device of these schools resends what it recorded since that day',
     options: { since: { type: 'string' }, school: { type: 'string' }, all: { type: 'boolean' } },
@@ -83,7 +161,8 @@ export async function runAdmin(argv: string[], databaseUrl: string): Promise<{ c
     if (!command) return { code: 64, out: usage() };
     const { values } = parseArgs({ args: rest, options: { ...command.options, by: { type: 'string' }, as: { type: 'string' } }, strict: true });
     const operator = typeof values.by === 'string' ? values.by : os.userInfo().username;
-    const said = await database.db.transaction().execute(async (trx) => {
+    // Repeatable read: an export is one snapshot; a command that loses a race fails and can be run again.
+    const said = await database.db.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
       let staffId: number | null = null;
       if (typeof values.as === 'string') {
         const staff = await findStaffByEmail(trx, values.as.toLowerCase());

@@ -73,6 +73,10 @@ export interface Config {
   syncStuckAfterSeconds: number;
   ackStuckAfterSeconds: number;
   archiveRetentionDays: number;
+  /** Days a package is kept after its acknowledgement, photos and temperatures after the check-in (per school: school_retention). */
+  retentionPackageDays: number;
+  retentionPhotoDays: number;
+  retentionTemperatureDays: number;
   dbPoolMax: number;
   /** Failed sign-ins allowed per credential (an email, a device id) from one address in 15 minutes before it is slowed down. */
   authMaxFailures: number;
@@ -124,6 +128,7 @@ const VARIABLES = [
   'STAFF_TOKEN_TTL_SECONDS', 'MAX_ARCHIVE_BYTES', 'ARCHIVE_MAX_ENTRIES', 'ARCHIVE_MAX_UNCOMPRESSED_BYTES',
   'ARCHIVE_MAX_RATIO', 'BATCH_MAX_ROWS', 'IMPORT_MAX_PENDING', 'IMPORT_RETRY_AFTER_SECONDS', 'IMPORT_JOB_EXPIRE_SECONDS',
   'IMPORT_RETRY_LIMIT', 'IMPORT_HEARTBEAT_SECONDS', 'QUEUE_MAINTENANCE_SECONDS', 'SYNC_STUCK_AFTER_SECONDS', 'ACK_STUCK_AFTER_SECONDS', 'ARCHIVE_RETENTION_DAYS',
+  'RETENTION_PACKAGE_DAYS', 'RETENTION_PHOTO_DAYS', 'RETENTION_TEMPERATURE_DAYS',
   'DB_POOL_MAX', 'AUTH_MAX_FAILURES', 'AUTH_MAX_ACCOUNT_FAILURES', 'AUTH_MAX_ADDRESS_FAILURES', 'TRUST_PROXY', 'UPLOAD_MAX_IN_FLIGHT_BYTES',
   'DATAMART_URL', 'DATAMART_NAME', 'DATAMART_ID_PREFIX', 'DATAMART_COLLECT_CHUNK_SIZE', 'DATAMART_EXPORT_CHUNK_SIZE',
   'DATAMART_REQUEST_RETRIES', 'DATAMART_REQUEST_TIMEOUT', 'DATAMART_RETRY_DELAY_MS', 'DATAMART_EMULATION', 'DATAMART_EXPORT_CRON',
@@ -326,6 +331,9 @@ export function envToConfig(env: Env): Config {
     syncStuckAfterSeconds,
     ackStuckAfterSeconds: integer(env, 'ACK_STUCK_AFTER_SECONDS', 3600, 5),
     archiveRetentionDays: integer(env, 'ARCHIVE_RETENTION_DAYS', 30, 1, 3650),
+    retentionPackageDays: integer(env, 'RETENTION_PACKAGE_DAYS', 7, 1, 3650),
+    retentionPhotoDays: integer(env, 'RETENTION_PHOTO_DAYS', 30, 1, 3650),
+    retentionTemperatureDays: integer(env, 'RETENTION_TEMPERATURE_DAYS', 30, 1, 3650),
     dbPoolMax: integer(env, 'DB_POOL_MAX', 10, 1, 200),
     authMaxFailures: integer(env, 'AUTH_MAX_FAILURES', 10, 1, 1000),
     authMaxAccountFailures: integer(env, 'AUTH_MAX_ACCOUNT_FAILURES', 50, 1, 100_000),

@@ -22,6 +22,7 @@ import * as m20261206130000 from './20261206_130000_push_address_binding.js';
 import * as m20261207000100 from './20261207_000100_held_punches.js';
 import * as m20261207200000 from './20261207_200000_schema_compatibility.js';
 import * as m20261207200100 from './20261207_200100_admin_actions.js';
+import * as m20261207200200 from './20261207_200200_data_protection.js';
 
 export const migrations: Record<string, Migration> = {
   '20261123_0001_core': core,
@@ -45,4 +46,5 @@ export const migrations: Record<string, Migration> = {
   '20261207_000100_held_punches': m20261207000100,
   '20261207_200000_schema_compatibility': m20261207200000,
   '20261207_200100_admin_actions': m20261207200100,
+  '20261207_200200_data_protection': m20261207200200,
 };

@@ -28,3 +28,10 @@ export async function listAdminActions(db: DbOrTrx, limit: number): Promise<Arra
 export async function schoolIds(db: DbOrTrx): Promise<number[]> {
   return (await db.selectFrom('schools').select('id').orderBy('id').execute()).map((s) => Number(s.id));
 }
+
+/** A school that leaves: its devices disabled (kept: devices are never deleted), its staff accounts removed. */
+export async function offboardSchool(db: DbOrTrx, schoolId: number): Promise<{ devices_disabled: number; staff_removed: number }> {
+  const devices = await sql`UPDATE devices SET disabled_at = coalesce(disabled_at, now()) WHERE school_id = ${schoolId} AND disabled_at IS NULL`.execute(db);
+  const staff = await sql`DELETE FROM staff WHERE school_id = ${schoolId}`.execute(db);
+  return { devices_disabled: Number(devices.numAffectedRows ?? 0), staff_removed: Number(staff.numAffectedRows ?? 0) };
+}

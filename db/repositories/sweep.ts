@@ -20,11 +20,3 @@ export async function stuckSessions(db: DbOrTrx, olderThanSeconds: number): Prom
   return rows.rows;
 }
 
-/** Archives of sessions acknowledged more than `days` ago are dropped; their SHA-256 stays. */
-export async function pruneArchives(db: DbOrTrx, days: number): Promise<number> {
-  const result = await sql`
-    UPDATE sync_sessions SET archive = NULL
-    WHERE archive IS NOT NULL AND processed_at IS NOT NULL AND received_at < now() - make_interval(days => ${days})
-  `.execute(db);
-  return Number(result.numAffectedRows ?? 0);
-}
