@@ -4,20 +4,25 @@
 // secret). `--by NAME` names the operator (default: the system user); `--as EMAIL` names the
 // backoffice account on whose behalf flags are set (flag_events name it).
 // docs/OPERATIONS.md "Admin commands" lists them.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import AdmZip from 'adm-zip';
 import { queueFlagCommands } from '../api/push/commands.js';
 import { connectDatabase, type Trx } from '../db/database.js';
-import { listAdminActions, offboardSchool, recordAdminAction, schoolIds } from '../db/repositories/admin-actions.js';
+import { listAdminActions, offboardSchool, recordAdminAction, schoolIds, setDeviceSecretHash, setStaffPassword } from '../db/repositories/admin-actions.js';
 import { deviceIdsOfSchool } from '../db/repositories/devices.js';
 import { erasePupil, pupilsOfSchool } from '../db/repositories/erasure.js';
-import { setFlags } from '../db/repositories/flags.js';
+import { requeueUnacknowledged, setFlags } from '../db/repositories/flags.js';
 import { setSchoolRetention } from '../db/repositories/retention.js';
 import { readSchoolData } from '../db/repositories/school-export.js';
 import { findSchool } from '../db/repositories/schools.js';
+import { lockSession } from '../db/repositories/import-session.js';
 import { findStaffByEmail } from '../db/repositories/staff.js';
+import { resetState } from '../db/repositories/sync.js';
+import { hashPassword } from '../shared/auth/password.js';
+import { generateDeviceSecret, hashDeviceSecret } from '../shared/auth/device-secret.js';
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
 import { startOfLocalDay } from '../shared/time/zoned.js';
@@ -26,7 +31,7 @@ import { VERSION } from '../shared/version.js';
 export class UsageError extends Error {}
 
 type Values = Record<string, string | boolean | undefined>;
-interface Context { trx: Trx; values: Values; staffId: number | null }
+interface Context { trx: Trx; values: Values; staffId: number | null; input: () => Promise<string> }
 interface Command {
   usage: string;
   options: Record<string, { type: 'string' | 'boolean' }>;
@@ -73,6 +78,50 @@ async function writeSchoolExport(trx: Trx, schoolId: number, out: string): Promi
 export const EXPORT_FORMAT = 'attendance-sync-school-export';
 
 const COMMANDS: Record<string, Command> = {
+  'set-password': {
+    usage: 'set-password --email EMAIL   a staff account\'s new password, read from standard input (never from the command line)',
+    options: { email: { type: 'string' } },
+    async run({ trx, values, input }) {
+      const email = required(values, 'email').toLowerCase();
+      const password = (await input()).replace(/\r?\n$/, '');
+      if (password.length < 8) throw new UsageError('the password (standard input) must be at least 8 characters');
+      const staff = await findStaffByEmail(trx, email);
+      if (!staff) throw new UsageError(`no staff account ${email}`);
+      await setStaffPassword(trx, staff.id, await hashPassword(password));
+      return { args: { email }, result: { staff_id: staff.id }, say: `password of ${email} set` };
+    },
+  },
+  'fail-session': {
+    usage: 'fail-session --session UUID   a stuck sync session closed (as RESET_SESSION does): its device starts over, flags it carried are pending again',
+    options: { session: { type: 'string' } },
+    async run({ trx, values, staffId }) {
+      const id = required(values, 'session');
+      if (!/^[0-9a-f-]{36}$/i.test(id)) throw new UsageError('--session takes a session id (a UUID)');
+      const session = await lockSession(trx, id);
+      if (!session) throw new UsageError(`no session ${id}`);
+      const closed = await resetState(trx, session.device_id, session.channel);
+      if (closed !== id) throw new UsageError(`session ${id} is not the current session of its device (${closed === null ? 'the device is idle' : `closed ${closed} instead`}): nothing to fail`);
+      await requeueUnacknowledged(trx, id, staffId);
+      return { args: { session: id }, result: { device_id: session.device_id, channel: session.channel }, say: `session ${id} closed; device ${session.device_id} (${session.channel}) is idle` };
+    },
+  },
+  'rotate-device-secret': {
+    usage: 'rotate-device-secret --device UUID   a new secret for a device (printed once: provision it on the device); the old one stops working',
+    options: { device: { type: 'string' } },
+    async run({ trx, values }) {
+      const id = required(values, 'device');
+      const secret = generateDeviceSecret();
+      if (!(await setDeviceSecretHash(trx, id, hashDeviceSecret(secret)))) throw new UsageError(`no device ${id}`);
+      return { args: { device: id }, result: { rotated: true }, say: `device ${id}: new secret ${secret}` };
+    },
+  },
+  'new-jwt-secret': {
+    usage: 'new-jwt-secret   a fresh JWT_SECRET to put in .env (restart the api: staff sign in again, devices do it by themselves)',
+    options: {},
+    async run() {
+      return { args: {}, result: {}, say: randomBytes(48).toString('base64url') };
+    },
+  },
   'erase-user': {
     usage: 'erase-user --user ID   erase a pupil: name, badge, photos, temperatures scrubbed or deleted; the figures stay, anonymous',
     options: { user: { type: 'string' } },
@@ -143,11 +192,18 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 function usage(): string {
   return `usage: npm run admin -- <command> [options] [--by NAME] [--as EMAIL]\n${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join('\n')}\n  log [--limit N]   the last admin actions\n`;
 }
 
-export async function runAdmin(argv: string[], databaseUrl: string): Promise<{ code: number; out: string }> {
+/** `input`: what the command reads on standard input (set-password). */
+export async function runAdmin(argv: string[], databaseUrl: string, input: () => Promise<string> = readStdin): Promise<{ code: number; out: string }> {
   const [name, ...rest] = argv;
   const logger = createLogger('admin', 'warn');
   const database = connectDatabase(databaseUrl, { max: 1, logger, applicationName: 'attendance-admin' });
@@ -169,7 +225,7 @@ export async function runAdmin(argv: string[], databaseUrl: string): Promise<{ c
         if (!staff) throw new UsageError(`no staff account ${values.as}`);
         staffId = staff.id;
       }
-      const done = await command.run({ trx, values, staffId });
+      const done = await command.run({ trx, values, staffId, input });
       await recordAdminAction(trx, { command: name!, operator, staffId, args: done.args, result: done.result });
       return done.say;
     });

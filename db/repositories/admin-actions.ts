@@ -35,3 +35,13 @@ export async function offboardSchool(db: DbOrTrx, schoolId: number): Promise<{ d
   const staff = await sql`DELETE FROM staff WHERE school_id = ${schoolId}`.execute(db);
   return { devices_disabled: Number(devices.numAffectedRows ?? 0), staff_removed: Number(staff.numAffectedRows ?? 0) };
 }
+
+export async function setStaffPassword(db: DbOrTrx, staffId: number, passwordHash: string): Promise<void> {
+  await db.updateTable('staff').set({ password_hash: passwordHash }).where('id', '=', staffId).execute();
+}
+
+/** False when there is no such device. */
+export async function setDeviceSecretHash(db: DbOrTrx, deviceId: string, secretHash: string): Promise<boolean> {
+  const r = await sql`UPDATE devices SET secret_hash = ${secretHash} WHERE id::text = ${deviceId}`.execute(db);
+  return Number(r.numAffectedRows ?? 0) > 0;
+}
