@@ -23,13 +23,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       -- What was scrubbed, table by table (counts only).
       scrubbed jsonb NOT NULL DEFAULT '{}'
     );
-    CREATE INDEX sync_sessions_package_kept ON sync_sessions (received_at) WHERE package IS NOT NULL;
+    -- The nightly retention job reads only what is still kept (db/repositories/retention.ts).
+    CREATE INDEX sync_sessions_package_kept ON sync_sessions (acked_at) WHERE package IS NOT NULL;
+    CREATE INDEX attendances_temperature_kept ON attendances (occurred_at) WHERE temperature IS NOT NULL;
+    CREATE INDEX attendances_photo_kept ON attendances (occurred_at) WHERE photo IS NOT NULL;
   `.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`
-    DROP INDEX IF EXISTS sync_sessions_package_kept;
+    DROP INDEX IF EXISTS sync_sessions_package_kept, attendances_temperature_kept, attendances_photo_kept;
     DROP TABLE IF EXISTS erasures;
     DROP TABLE IF EXISTS school_retention;
   `.execute(db);

@@ -11,8 +11,8 @@ export interface RetentionDefaults { archiveDays: number; packageDays: number; p
 export interface SchoolRetention { archive_days: number | null; package_days: number | null; photo_days: number | null; temperature_days: number | null }
 
 /** Each school's retention joined in: `days(column, default)` is its own or the default. */
-const days = (column: 'archive_days' | 'package_days' | 'photo_days' | 'temperature_days', fallback: number) =>
-  sql`make_interval(days => coalesce((SELECT r.${sql.ref(column)} FROM school_retention r WHERE r.school_id = d.school_id), ${fallback}::int))`;
+const days = (column: 'archive_days' | 'package_days' | 'photo_days' | 'temperature_days', fallback: number, school = sql`d.school_id`) =>
+  sql`make_interval(days => coalesce((SELECT r.${sql.ref(column)} FROM school_retention r WHERE r.school_id = ${school}), ${fallback}::int))`;
 
 export async function pruneRetention(db: DbOrTrx, defaults: RetentionDefaults): Promise<Record<string, number>> {
   const n = (r: { numAffectedRows?: bigint }) => Number(r.numAffectedRows ?? 0);
@@ -35,17 +35,17 @@ export async function pruneRetention(db: DbOrTrx, defaults: RetentionDefaults): 
   const photos = await sql`DELETE FROM photos ph WHERE NOT EXISTS (SELECT 1 FROM device_photos dp WHERE dp.sha256 = ph.sha256)`.execute(db);
   // Temperatures: on check-ins, readings, fever alerts (with their deliveries).
   const temperatures = await sql`
-    UPDATE attendances a SET temperature = NULL FROM schools d
-    WHERE d.id = a.school_id AND a.temperature IS NOT NULL AND a.occurred_at < now() - ${days('temperature_days', defaults.temperatureDays)}`.execute(db);
+    UPDATE attendances a SET temperature = NULL
+    WHERE a.temperature IS NOT NULL AND a.occurred_at < now() - ${days('temperature_days', defaults.temperatureDays, sql`a.school_id`)}`.execute(db);
   const readings = await sql`
-    DELETE FROM readings x USING schools d
-    WHERE d.id = x.school_id AND x.measured_at < now() - ${days('temperature_days', defaults.temperatureDays)}`.execute(db);
+    DELETE FROM readings x
+    WHERE x.measured_at < now() - ${days('temperature_days', defaults.temperatureDays, sql`x.school_id`)}`.execute(db);
   await sql`
-    DELETE FROM alert_deliveries ad USING fever_events f, schools d
-    WHERE f.id = ad.fever_event_id AND d.id = f.school_id AND f.occurred_at < now() - ${days('temperature_days', defaults.temperatureDays)}`.execute(db);
+    DELETE FROM alert_deliveries ad USING fever_events f
+    WHERE f.id = ad.fever_event_id AND f.occurred_at < now() - ${days('temperature_days', defaults.temperatureDays, sql`f.school_id`)}`.execute(db);
   const fevers = await sql`
-    DELETE FROM fever_events f USING schools d
-    WHERE d.id = f.school_id AND f.occurred_at < now() - ${days('temperature_days', defaults.temperatureDays)}`.execute(db);
+    DELETE FROM fever_events f
+    WHERE f.occurred_at < now() - ${days('temperature_days', defaults.temperatureDays, sql`f.school_id`)}`.execute(db);
   return {
     archives: n(archives), packages: n(packages), photos: n(photos), photo_refs: n(photoRefs) + n(photoIndex),
     temperatures: n(temperatures), readings: n(readings), fever_events: n(fevers),
