@@ -51,8 +51,9 @@ if (config.apiProcesses > 1 && cluster.isPrimary) {
   });
 } else {
   const api = await startApi(config, databaseUrl, logger);
-  logger.info({ version: VERSION, url: api.url }, 'api listening');
+  // Before the line that says it listens: a SIGTERM sent on seeing that line must find the handler.
   onShutdown(logger, () => api.stop());
+  logger.info({ version: VERSION, url: api.url }, 'api listening');
   // A cluster worker's channel leads to the api primary, which stops it itself.
   if (!cluster.isWorker) stopWithSupervisor(logger);
 }

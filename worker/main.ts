@@ -16,7 +16,8 @@ if (!config.databaseUrl) {
 }
 await refuseNewerSchema(config.databaseUrl, logger);
 const worker = await startWorker(config, config.databaseUrl, logger);
-logger.info({ version: VERSION }, 'worker started');
 const stopHeartbeat = startHeartbeat(worker);
+// Before the line that says it started: a SIGTERM sent on seeing that line must find the handler.
 onShutdown(logger, () => { stopHeartbeat(); return worker.stop(); });
+logger.info({ version: VERSION }, 'worker started');
 stopWithSupervisor(logger);

@@ -11,6 +11,7 @@
 // user, one build per image tag, env_file, healthchecks, log rotation, .env kept out).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
+import nodeHttp from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +21,9 @@ import { nodeArgs } from '../../shared/compiled.js';
 import { readEnv } from '../../shared/config.js';
 import { VERSION } from '../../shared/version.js';
 import { envExample } from '../../tools/env-example.js';
-import { createEmptyDatabase, createSuiteDatabase } from '../support/database.js';
+import { connectTestDatabase, createEmptyDatabase, createSuiteDatabase } from '../support/database.js';
+import { batchZip, deviceXml } from '../support/device-client.js';
+import { aDevice, aSchool } from '../support/fixtures.js';
 import { http } from '../support/http.js';
 import { freePort, killIfRunning, ROOT, runCommand, type RunningProcess } from '../support/processes.js';
 
@@ -267,6 +270,42 @@ describe('the image\'s commands, run from the replayed runtime stage', () => {
     proc.child.kill('SIGTERM');
     expect(await proc.waitForExit(30_000)).toEqual({ code: 0, signal: null });
     expect(proc.jsonLines().some((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM' && l.pid === proc.pid)).toBe(true);
+  });
+
+  test('an upload in flight when SIGTERM arrives is received and answered before the api exits', async () => {
+    const port = await freePort();
+    const databaseUrl = await createSuiteDatabase();
+    const handle = connectTestDatabase(databaseUrl);
+    try {
+      const school = await aSchool(handle.db);
+      const device = await aDevice(handle.db, school.id);
+      const proc = runInImage(runtime.cmd!, { DATABASE_URL: databaseUrl, PORT: String(port), API_PROCESSES: '1' });
+      await proc.waitForLine(/"api listening"/, 60_000);
+      const url = `http://127.0.0.1:${port}`;
+      const token = (await http(url, 'POST', '/v4/auth/token', { body: { device_id: device.id, secret: device.secret } })).body.access_token as string;
+      const boundary = 'x-boundary-shutdown';
+      const archive = batchZip({ 'device.xml': deviceXml({ rosterVersion: 0 }) });
+      const body = Buffer.concat([
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="archive"; filename="batch.zip"\r\nContent-Type: application/zip\r\n\r\n`),
+        archive, Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      const answer = new Promise<number>((resolve, reject) => {
+        const req = nodeHttp.request(`${url}/v4/synchro/datas`, {
+          method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length },
+        }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+        req.on('error', reject);
+        // Half the body, then SIGTERM, then the rest once the api says it is shutting down.
+        req.write(body.subarray(0, 100));
+        setTimeout(() => {
+          proc.child.kill('SIGTERM');
+          proc.waitForLine(/"shutting down"/, 10_000).then(() => req.end(body.subarray(100)), reject);
+        }, 200);
+      });
+      expect(await answer).toBe(202);
+      expect(await proc.waitForExit(30_000)).toEqual({ code: 0, signal: null });
+    } finally {
+      await handle.close();
+    }
   });
 
   test('SIGTERM to the worker (compose\'s command) reaches node: it stops its work and exits 0', async () => {
