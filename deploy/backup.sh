@@ -16,7 +16,7 @@ while true; do
   name="attendance-$(date -u +%Y%m%dT%H%M%SZ).dump"
   if pg_dump --format=custom --compress=6 --file="$dir/$name.partial"; then
     mv "$dir/$name.partial" "$dir/$name"
-    printf 'attendance_backup_last_success_timestamp_seconds %s\n' "$(date -u +%s)" > "$dir/backup.prom.tmp"
+    printf 'pg_backup_last_success_timestamp_seconds{db="attendance"} %s\n' "$(date -u +%s)" > "$dir/backup.prom.tmp"
     mv "$dir/backup.prom.tmp" "$dir/backup.prom"
     echo "backup: $name written"
   else
