@@ -3,9 +3,11 @@
 import cluster from 'node:cluster';
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
+import { refuseNewerSchema } from '../db/schema-version.js';
 import { backoffMs, installCrashHandlers, onShutdown, stopWithSupervisor } from '../runtime/process.js';
 import { serveClusterMetrics } from './http/metrics.js';
 import { startApi } from './server.js';
+import { VERSION } from '../shared/version.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger(cluster.isPrimary ? 'api' : `api-${cluster.worker?.id}`, config.logLevel, config.logFormat);
@@ -17,6 +19,7 @@ if (!config.databaseUrl) {
   process.exit(78);
 }
 const databaseUrl = config.databaseUrl;
+if (cluster.isPrimary) await refuseNewerSchema(databaseUrl, logger);
 
 if (config.apiProcesses > 1 && cluster.isPrimary) {
   let stopping = false;
@@ -36,7 +39,7 @@ if (config.apiProcesses > 1 && cluster.isPrimary) {
   serveClusterMetrics();
   stopWithSupervisor(logger);
   for (let slot = 0; slot < config.apiProcesses; slot++) fork(slot);
-  logger.info({ processes: config.apiProcesses, port: config.port }, 'api processes starting');
+  logger.info({ version: VERSION, processes: config.apiProcesses, port: config.port }, 'api processes starting');
   onShutdown(logger, async () => {
     stopping = true;
     const children = Object.values(cluster.workers ?? {});
@@ -48,8 +51,9 @@ if (config.apiProcesses > 1 && cluster.isPrimary) {
   });
 } else {
   const api = await startApi(config, databaseUrl, logger);
-  logger.info({ url: api.url }, 'api listening');
+  // Before the line that says it listens: a SIGTERM sent on seeing that line must find the handler.
   onShutdown(logger, () => api.stop());
+  logger.info({ version: VERSION, url: api.url }, 'api listening');
   // A cluster worker's channel leads to the api primary, which stops it itself.
   if (!cluster.isWorker) stopWithSupervisor(logger);
 }

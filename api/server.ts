@@ -14,6 +14,7 @@ import type { AppContext } from './context/context.js';
 import { BacklogGauge } from './context/backlog.js';
 import { iclockHandler } from './push/iclock.js';
 import { deviceRoutes } from './http/device-routes.js';
+import { requestId } from './http/request-log.js';
 import { PollCache } from './context/poll-cache.js';
 import { StatusWaits } from './context/status-waits.js';
 
@@ -47,6 +48,7 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
   const iclock = iclockHandler(ctx);
   const device = deviceRoutes(registry, ctx);
   const server = http.createServer((req, res) => {
+    requestId(req, res);
     if (!iclock(req, res) && !device(req, res)) app(req, res);
   });
   server.keepAliveTimeout = 65_000;

@@ -18,6 +18,7 @@ import { nodeArgs, PROJECT_ROOT } from '../runtime/compiled.js';
 import { loadConfigOrExit, type Config } from '../shared/config.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { backoffMs, installCrashHandlers, onShutdown, sleep } from '../runtime/process.js';
+import { VERSION } from '../shared/version.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 
 const config = loadConfigOrExit();
@@ -199,6 +200,7 @@ const healthy = await waitHealthy(`http://127.0.0.1:${config.port}`, 30_000);
 const lines = [
   '',
   `  Attendance sync service ${healthy ? 'running' : 'starting (not healthy yet)'} at ${url}`,
+  `  Version: ${VERSION} (CHANGELOG.md)`,
   `  API documentation: ${url}/api/docs`,
   embedded ? `  Embedded PostgreSQL data: ${path.join(config.dataDir, 'postgres')}` : '  Database: DATABASE_URL',
 ];

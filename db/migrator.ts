@@ -2,6 +2,7 @@
 import { Migrator, type MigrationResultSet } from 'kysely/migration';
 import type { Db } from './database.js';
 import { migrations } from './migrations/index.js';
+import { DownLosesData, recordCompatibility, rowsLostByDown } from './schema-version.js';
 
 const provider = { getMigrations: async () => migrations };
 
@@ -19,11 +20,19 @@ function check(result: MigrationResultSet): MigrationResultSet {
 
 export async function migrateToLatest(db: Db): Promise<string[]> {
   const result = check(await migrator(db).migrateToLatest());
+  await recordCompatibility(db);
   return (result.results ?? []).map((r) => r.migrationName);
 }
 
+/** Rolls back the latest migration, unless its `down` would delete rows (DownLosesData). */
 export async function migrateDown(db: Db): Promise<string[]> {
+  const last = (await migrator(db).getMigrations()).filter((m) => m.executedAt !== undefined).at(-1);
+  if (last) {
+    const losses = await rowsLostByDown(db, last.name);
+    if (losses.length > 0) throw new DownLosesData(last.name, losses);
+  }
   const result = check(await migrator(db).migrateDown());
+  await recordCompatibility(db);
   return (result.results ?? []).map((r) => r.migrationName);
 }
 

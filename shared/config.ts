@@ -75,6 +75,10 @@ export interface Config {
   archiveRetentionDays: number;
   /** PUSH uploads of other tables (push_uploads: options, user photos, querydata …) are deleted this many days after they arrived. */
   pushUploadRetentionDays: number;
+  /** Days a package is kept after its acknowledgement, photos and temperatures after the check-in (per school: school_retention). */
+  retentionPackageDays: number;
+  retentionPhotoDays: number;
+  retentionTemperatureDays: number;
   dbPoolMax: number;
   /** Failed sign-ins allowed per credential (an email, a device id) from one address in 15 minutes before it is slowed down. */
   authMaxFailures: number;
@@ -126,6 +130,7 @@ const VARIABLES = [
   'STAFF_TOKEN_TTL_SECONDS', 'MAX_ARCHIVE_BYTES', 'ARCHIVE_MAX_ENTRIES', 'ARCHIVE_MAX_UNCOMPRESSED_BYTES',
   'ARCHIVE_MAX_RATIO', 'BATCH_MAX_ROWS', 'IMPORT_MAX_PENDING', 'IMPORT_RETRY_AFTER_SECONDS', 'IMPORT_JOB_EXPIRE_SECONDS',
   'IMPORT_RETRY_LIMIT', 'IMPORT_HEARTBEAT_SECONDS', 'QUEUE_MAINTENANCE_SECONDS', 'SYNC_STUCK_AFTER_SECONDS', 'ACK_STUCK_AFTER_SECONDS', 'ARCHIVE_RETENTION_DAYS',
+  'RETENTION_PACKAGE_DAYS', 'RETENTION_PHOTO_DAYS', 'RETENTION_TEMPERATURE_DAYS',
   'DB_POOL_MAX', 'AUTH_MAX_FAILURES', 'AUTH_MAX_ACCOUNT_FAILURES', 'AUTH_MAX_ADDRESS_FAILURES', 'TRUST_PROXY', 'UPLOAD_MAX_IN_FLIGHT_BYTES',
   'DATAMART_URL', 'DATAMART_NAME', 'DATAMART_ID_PREFIX', 'DATAMART_COLLECT_CHUNK_SIZE', 'DATAMART_EXPORT_CHUNK_SIZE',
   'DATAMART_REQUEST_RETRIES', 'DATAMART_REQUEST_TIMEOUT', 'DATAMART_RETRY_DELAY_MS', 'DATAMART_EMULATION', 'DATAMART_EXPORT_CRON',
@@ -210,11 +215,22 @@ function cron(env: Env, name: string, fallback: string): string | null {
   return raw.replace(/\s+/g, ' ');
 }
 
-function datamartConfig(env: Env): DatamartConfig {
+/**
+ * Without DATAMART_URL the export is emulated (files under DATA_DIR/datamart), except in
+ * production: there it is off (no cron) unless DATAMART_EMULATION=on, since an image's DATA_DIR
+ * is not writable and an emulated export there only fails every 4 hours.
+ */
+function datamartConfig(env: Env, production: boolean): DatamartConfig {
   const url = env.DATAMART_URL ?? null;
   if (url !== null && !/^https?:\/\/[^\s]+$/.test(url)) throw new ConfigError('DATAMART_URL', 'expected an http:// or https:// URL');
-  const emulation = boolean(env, 'DATAMART_EMULATION', url === null);
-  if (!emulation && url === null) throw new ConfigError('DATAMART_EMULATION', 'can only be off when DATAMART_URL is set');
+  const emulation = boolean(env, 'DATAMART_EMULATION', url === null && !production);
+  if (!emulation && url === null && env.DATAMART_EMULATION !== undefined) throw new ConfigError('DATAMART_EMULATION', 'can only be off when DATAMART_URL is set');
+  const off = !emulation && url === null;
+  if (off) {
+    for (const name of ['DATAMART_EXPORT_CRON', 'DATAMART_POLL_CRON', 'DATAMART_SWEEP_CRON']) {
+      if (env[name] !== undefined && env[name]!.trim().toLowerCase() !== 'off') throw new ConfigError(name, 'needs DATAMART_URL (or DATAMART_EMULATION=on)');
+    }
+  }
   const idPrefix = env.DATAMART_ID_PREFIX ?? 'att-';
   if (!/^[A-Za-z0-9_.:-]{0,32}$/.test(idPrefix)) throw new ConfigError('DATAMART_ID_PREFIX', 'up to 32 letters, digits, "_", ".", ":" or "-"');
   const name = env.DATAMART_NAME ?? 'attendance';
@@ -229,9 +245,9 @@ function datamartConfig(env: Env): DatamartConfig {
     requestTimeoutSeconds: integer(env, 'DATAMART_REQUEST_TIMEOUT', 10, 1, 600),
     retryDelayMs: integer(env, 'DATAMART_RETRY_DELAY_MS', 1000, 1, 60_000),
     emulation,
-    exportCron: cron(env, 'DATAMART_EXPORT_CRON', '0 */4 * * *'),
-    pollCron: cron(env, 'DATAMART_POLL_CRON', '*/30 * * * *'),
-    sweepCron: cron(env, 'DATAMART_SWEEP_CRON', '*/10 * * * *'),
+    exportCron: off ? null : cron(env, 'DATAMART_EXPORT_CRON', '0 */4 * * *'),
+    pollCron: off ? null : cron(env, 'DATAMART_POLL_CRON', '*/30 * * * *'),
+    sweepCron: off ? null : cron(env, 'DATAMART_SWEEP_CRON', '*/10 * * * *'),
     stageTimeoutMinutes: integer(env, 'DATAMART_STAGE_TIMEOUT_MINUTES', 120, 1, 7 * 24 * 60),
   };
 }
@@ -318,13 +334,16 @@ export function envToConfig(env: Env): Config {
     ackStuckAfterSeconds: integer(env, 'ACK_STUCK_AFTER_SECONDS', 3600, 5),
     archiveRetentionDays: integer(env, 'ARCHIVE_RETENTION_DAYS', 30, 1, 3650),
     pushUploadRetentionDays: integer(env, 'PUSH_UPLOAD_RETENTION_DAYS', 30, 1, 3650),
+    retentionPackageDays: integer(env, 'RETENTION_PACKAGE_DAYS', 7, 1, 3650),
+    retentionPhotoDays: integer(env, 'RETENTION_PHOTO_DAYS', 30, 1, 3650),
+    retentionTemperatureDays: integer(env, 'RETENTION_TEMPERATURE_DAYS', 30, 1, 3650),
     dbPoolMax: integer(env, 'DB_POOL_MAX', 10, 1, 200),
     authMaxFailures: integer(env, 'AUTH_MAX_FAILURES', 10, 1, 1000),
     authMaxAccountFailures: integer(env, 'AUTH_MAX_ACCOUNT_FAILURES', 50, 1, 100_000),
     authMaxAddressFailures: integer(env, 'AUTH_MAX_ADDRESS_FAILURES', 200, 1, 100_000),
     trustProxy: trustProxy(env),
     uploadMaxInFlightBytes,
-    datamart: datamartConfig(env),
+    datamart: datamartConfig(env, production),
   };
 }
 

@@ -42,6 +42,7 @@ export const PROBLEMS = {
   already_withdrawn: { status: 409, title: 'Already withdrawn' },
   flag_not_pending: { status: 409, title: 'The flag is no longer pending' },
   datamart_run_in_progress: { status: 409, title: 'A data mart run is already queued or running' },
+  datamart_not_configured: { status: 409, title: 'No data mart is configured' },
   payload_too_large: { status: 413, title: 'Request body too large' },
   validation_failed: { status: 422, title: 'Validation failed' },
   rate_limited: { status: 429, title: 'Too many attempts, slow down' },

@@ -18,11 +18,14 @@ import { buildDashboard, ensureDashboardBuilt } from '../web/build.js';
 /** What runs as a process, and everything it imports. Tests, benches and tools stay TypeScript run by tsx or jest. */
 const SOURCE_DIRS = ['api', 'bin', 'channels', 'db', 'runtime', 'shared', 'simulator', 'worker'];
 // The accept and push benches' anchors run as processes beside the api, so they run compiled like the api.
-const SOURCE_FILES = ['bench/anchors/minimal-upload.ts', 'bench/anchors/push-ok.ts'];
+// The image's build context has no bench/ (.dockerignore): they are compiled only where bench/ is
+// (test/ops/image.test.ts builds the image's context without it).
+const BENCH_FILES = ['bench/anchors/minimal-upload.ts', 'bench/anchors/push-ok.ts'];
 const STAMP = '.stamp';
 
 async function sources(): Promise<string[]> {
-  const files = [...SOURCE_FILES];
+  const hasBench = await fs.stat(path.join(PROJECT_ROOT, 'bench')).then(() => true, () => false);
+  const files = hasBench ? [...BENCH_FILES] : [];
   for (const dir of SOURCE_DIRS) {
     const entries = await fs.readdir(path.join(PROJECT_ROOT, dir), { withFileTypes: true, recursive: true });
     for (const e of entries) if (e.isFile() && e.name.endsWith('.ts')) files.push(path.relative(PROJECT_ROOT, path.join(e.parentPath, e.name)));

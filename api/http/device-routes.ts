@@ -16,7 +16,7 @@ import type { AppContext } from '../context/context.js';
 import { observeRequest } from './metrics.js';
 import { authenticate, type Auth } from './authenticate.js';
 import { problemOf } from './problem-middleware.js';
-import { logRequest } from './request-log.js';
+import { logRequest, requestId } from './request-log.js';
 import { runRoute, type AnyRoute, type Reply, type RouteRegistry } from './route.js';
 
 const DEVICE_PATH = /^\/v4\/([A-Za-z0-9_-]+)\/([a-z]+)$/;
@@ -95,7 +95,7 @@ async function serve(route: AnyRoute, ctx: AppContext, req: IncomingMessage, res
     const seconds = (performance.now() - started) / 1000;
     const status = res.headersSent ? res.statusCode : 499; // closed by the client before an answer
     observeRequest('GET', route.path, String(status), seconds);
-    logRequest(ctx.logger, ctx.config, { method: 'GET', path, status: res.statusCode, ms: seconds * 1000, err: failure });
+    logRequest(ctx.logger, ctx.config, { method: 'GET', path, status: res.statusCode, ms: seconds * 1000, reqId: requestId(req, res), err: failure });
   };
   res.once('finish', record);
   res.once('close', record);

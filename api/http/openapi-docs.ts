@@ -3,6 +3,7 @@
 // document's introduction, longer descriptions and an example for every request body and the
 // main responses. test/api/openapi.test.ts checks each example against the route's own schema,
 // so an example cannot drift from what the api accepts.
+import { VERSION } from '../../shared/version.js';
 
 export const API_DESCRIPTION = `The attendance sync service: the device sync protocol (\`/v4\`, docs/protocol/v4.md), the REST API
 for staff (\`/api\`) and operations (\`/healthz\`, \`/metrics\`).
@@ -74,8 +75,8 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     responses: { 200: { status: 0 } },
   },
   'GET /healthz': {
-    description: 'Readiness for a load balancer: 200 when the database answers, the migrations are applied and the job queue has started; 503 `not_ready` (with Retry-After) otherwise.',
-    responses: { 200: { status: 'ok' } },
+    description: 'Readiness for a load balancer: 200 when the database answers, the migrations are applied and the job queue has started, with the running version (CHANGELOG.md); 503 `not_ready` (with Retry-After) otherwise.',
+    responses: { 200: { status: 'ok', version: VERSION } },
   },
   'GET /metrics': {
     description: 'Prometheus text format, with `Authorization: Bearer <METRICS_TOKEN>` (off when unset). docs/OPERATIONS.md lists the figures and what to alert on.',

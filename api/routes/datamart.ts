@@ -112,6 +112,9 @@ export function datamartRoutes(api: RouteRegistry): void {
     }).default({}),
     responses: { 202: { description: 'Queued; follow it at /api/datamart/runs/{id}', schema: runSchema }, ...errors(401, 403, 409, 422) },
     async handler({ body, db: trx, auth, ctx }) {
+      if (ctx.config.datamart.url === null && !ctx.config.datamart.emulation) {
+        throw new Problem('datamart_not_configured', 'No data mart is configured: set DATAMART_URL (or DATAMART_EMULATION=on)');
+      }
       if (body.from !== undefined && body.to !== undefined && !(await instantsOrdered(trx, body.from, body.to))) {
         throw validationFailed([{ field: 'body.to', message: 'must be after from' }]);
       }

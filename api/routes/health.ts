@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ping } from '../../db/database.js';
 import { isMigrated } from '../../db/migrator.js';
 import { Problem } from '../../shared/errors.js';
+import { VERSION } from '../../shared/version.js';
 import { reply, type RouteRegistry } from '../http/route.js';
 import { errors } from '../schemas/common.js';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../http/pg-errors.js';
@@ -11,7 +12,7 @@ import { DATABASE_RETRY_AFTER_SECONDS } from '../http/pg-errors.js';
 export function healthRoutes(api: RouteRegistry): void {
   api.add({
     method: 'get', path: '/healthz', summary: 'Readiness: database reachable and migrated', tags: ['operations'], auth: 'none',
-    responses: { 200: { description: 'Ready', schema: z.object({ status: z.literal('ok') }) }, ...errors(503) },
+    responses: { 200: { description: 'Ready, and the running version', schema: z.object({ status: z.literal('ok'), version: z.string() }) }, ...errors(503) },
     async handler({ ctx }) {
       try {
         await ping(ctx.db);
@@ -22,7 +23,7 @@ export function healthRoutes(api: RouteRegistry): void {
       }
       if (!ctx.readiness.migrated) throw new Problem('not_ready', 'Migrations are not applied yet');
       if (!ctx.readiness.queue) throw new Problem('not_ready', 'The job queue is not ready yet');
-      return reply.ok({ status: 'ok' });
+      return reply.ok({ status: 'ok', version: VERSION });
     },
   });
 }

@@ -4,6 +4,9 @@
 // standing mark of each user-day kept on the user-day, with the flag when it needs a look.
 import { type Kysely, sql } from 'kysely';
 
+// Only adds (columns, tables, indexes; a NOT NULL relaxed): the previous version runs on it.
+export const compatibility = 'additive';
+
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     ALTER TABLE schools

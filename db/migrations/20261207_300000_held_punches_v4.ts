@@ -5,6 +5,9 @@
 // `user_id` the device sent. Staff's import or discard is recorded on the row (who, when).
 import { type Kysely, sql } from 'kysely';
 
+// Only adds (columns, tables, indexes; a NOT NULL relaxed): the previous version runs on it.
+export const compatibility = 'additive';
+
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     ALTER TABLE held_punches

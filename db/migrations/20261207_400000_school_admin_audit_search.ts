@@ -10,6 +10,9 @@
 //   can be indexed. A trigram index on it serves "contains" when pg_trgm is there too.
 import { type Kysely, sql } from 'kysely';
 
+// Only adds (columns, tables, indexes; a NOT NULL relaxed): the previous version runs on it.
+export const compatibility = 'additive';
+
 async function available(db: Kysely<unknown>, name: string): Promise<boolean> {
   const { rows } = await sql<{ ok: boolean }>`SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = ${name}) AS ok`.execute(db);
   return rows[0]?.ok === true;

@@ -21,6 +21,9 @@ import * as m20261206120000 from './20261206_120000_push_session_school.js';
 import * as m20261206130000 from './20261206_130000_push_address_binding.js';
 import * as m20261207000100 from './20261207_000100_held_punches.js';
 import * as m20261207100000 from './20261207_100000_school_day.js';
+import * as m20261207200000 from './20261207_200000_schema_compatibility.js';
+import * as m20261207200100 from './20261207_200100_admin_actions.js';
+import * as m20261207200200 from './20261207_200200_data_protection.js';
 import * as m20261207300000 from './20261207_300000_held_punches_v4.js';
 import * as m20261207400000 from './20261207_400000_school_admin_audit_search.js';
 
@@ -45,6 +48,9 @@ export const migrations: Record<string, Migration> = {
   '20261206_130000_push_address_binding': m20261206130000,
   '20261207_000100_held_punches': m20261207000100,
   '20261207_100000_school_day': m20261207100000,
+  '20261207_200000_schema_compatibility': m20261207200000,
+  '20261207_200100_admin_actions': m20261207200100,
+  '20261207_200200_data_protection': m20261207200200,
   '20261207_300000_held_punches_v4': m20261207300000,
   '20261207_400000_school_admin_audit_search': m20261207400000,
 };

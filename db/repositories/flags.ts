@@ -90,7 +90,8 @@ export interface SetFlagInput {
   name: string;
   params: Record<string, unknown>;
   expiresAt: Date | null;
-  staffId: number;
+  /** Null: set by the operator's admin CLI without naming an account (its admin_actions row is the audit). */
+  staffId: number | null;
   /** Recorded on each event, e.g. {school_id} for a school-wide flag. */
   details?: Record<string, unknown>;
 }
@@ -179,7 +180,7 @@ export async function recordAppliedFlag(trx: Trx, input: Omit<SetFlagInput, 'exp
  * never applied, so they become pending again — unless a flag of the same name is pending by
  * now, which supersedes them (they are cancelled).
  */
-export async function requeueUnacknowledged(trx: Trx, sessionId: string, staffId: number): Promise<void> {
+export async function requeueUnacknowledged(trx: Trx, sessionId: string, staffId: number | null): Promise<void> {
   await sql`
     WITH carried AS (
       SELECT f.id, f.device_id, f.name FROM device_flags f

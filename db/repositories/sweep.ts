@@ -25,12 +25,3 @@ export async function prunePushUploads(db: DbOrTrx, days: number): Promise<numbe
   const result = await sql`DELETE FROM push_uploads WHERE received_at < now() - make_interval(days => ${days})`.execute(db);
   return Number(result.numAffectedRows ?? 0);
 }
-
-/** Archives of sessions acknowledged more than `days` ago are dropped; their SHA-256 stays. */
-export async function pruneArchives(db: DbOrTrx, days: number): Promise<number> {
-  const result = await sql`
-    UPDATE sync_sessions SET archive = NULL
-    WHERE archive IS NOT NULL AND processed_at IS NOT NULL AND received_at < now() - make_interval(days => ${days})
-  `.execute(db);
-  return Number(result.numAffectedRows ?? 0);
-}

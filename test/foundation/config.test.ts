@@ -69,6 +69,9 @@ const WRONG: Array<[string, Env]> = [
   ['ACK_STUCK_AFTER_SECONDS', { ACK_STUCK_AFTER_SECONDS: 'soon' }],
   ['ARCHIVE_RETENTION_DAYS', { ARCHIVE_RETENTION_DAYS: '0' }],
   ['PUSH_UPLOAD_RETENTION_DAYS', { PUSH_UPLOAD_RETENTION_DAYS: '0' }],
+  ['RETENTION_PACKAGE_DAYS', { RETENTION_PACKAGE_DAYS: '0' }],
+  ['RETENTION_PHOTO_DAYS', { RETENTION_PHOTO_DAYS: 'forever' }],
+  ['RETENTION_TEMPERATURE_DAYS', { RETENTION_TEMPERATURE_DAYS: '3651' }],
   ['DB_POOL_MAX', { DB_POOL_MAX: '201' }],
   ['AUTH_MAX_FAILURES', { AUTH_MAX_FAILURES: '0' }],
   ['AUTH_MAX_ACCOUNT_FAILURES', { AUTH_MAX_ACCOUNT_FAILURES: '0' }],
@@ -168,6 +171,13 @@ test('data mart defaults: emulation without DATAMART_URL, chunks of 500, 10 retr
   const withUrl = envToConfig({ DATAMART_URL: 'https://mart.example/api/', DATAMART_POLL_CRON: 'off', DATAMART_EXPORT_CRON: '15  2 * * 1-5' }).datamart;
   expect(withUrl).toMatchObject({ url: 'https://mart.example/api', emulation: false, pollCron: null, exportCron: '15 2 * * 1-5' });
   expect(envToConfig({ DATAMART_URL: 'http://mart.local', DATAMART_EMULATION: 'on' }).datamart.emulation).toBe(true);
+});
+
+test('data mart in production without DATAMART_URL: off (no cron), not an emulation failing every 4 hours', () => {
+  const production = { NODE_ENV: 'production', JWT_SECRET: SECRET };
+  expect(envToConfig(production).datamart).toMatchObject({ url: null, emulation: false, exportCron: null, pollCron: null, sweepCron: null });
+  expect(envToConfig({ ...production, DATAMART_EMULATION: 'on' }).datamart).toMatchObject({ emulation: true, exportCron: '0 */4 * * *' });
+  expect(failure({ ...production, DATAMART_EXPORT_CRON: '0 2 * * *' }).variable).toBe('DATAMART_EXPORT_CRON');
 });
 
 test('TRUST_PROXY: off by default, a hop count, or a list of addresses, subnets and names', () => {

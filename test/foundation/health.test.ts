@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { prepareDatabase } from '../../db/setup.js';
 import { createLogger } from '../../shared/logger.js';
+import { VERSION } from '../../shared/version.js';
 import { createEmptyDatabase } from '../support/database.js';
 import { http } from '../support/http.js';
 import { eventually, freePort } from '../support/processes.js';
@@ -19,7 +20,7 @@ describe('GET /healthz', () => {
     stack = await startStack();
     const res = await http(stack.url, 'GET', '/healthz');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ok' });
+    expect(res.body).toEqual({ status: 'ok', version: VERSION });
   });
 
   test('answers 503 not_ready before migrations, and 200 once they are applied, with no restart', async () => {

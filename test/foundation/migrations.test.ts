@@ -5,6 +5,8 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { sql } from 'kysely';
 import { isMigrated, migrateDown, migrateToLatest, migrator } from '../../db/migrator.js';
 import { migrations } from '../../db/migrations/index.js';
+import { DownLosesData } from '../../db/schema-version.js';
+import { aDevice, aSchool, anAttendance, aUser } from '../support/fixtures.js';
 import { connectTestDatabase, createEmptyDatabase } from '../support/database.js';
 import { runCommand, runScript } from '../support/processes.js';
 
@@ -77,6 +79,34 @@ describe('migrator', () => {
     }
     expect(await schema(db)).toEqual(latest);
     expect(await isMigrated(db)).toBe(true);
+  });
+});
+
+describe('rollbacks never delete data rows', () => {
+  test('a down that would delete PUSH punches refuses, through the migrator and npm run migrate, and changes nothing', async () => {
+    const { url, db } = await emptyDatabase();
+    await migrateToLatest(db);
+    const school = await aSchool(db);
+    const user = await aUser(db, school.id);
+    const device = await aDevice(db, school.id);
+    await db.updateTable('devices').set({ protocol: 'push', serial_number: 'ROLLBACK1' }).where('id', '=', device.id).execute();
+    await anAttendance(db, user, { device_id: device.id, pin: user.badge, local_time: '2026-12-01 08:00:00' });
+
+    // The migrations after PUSH terminals roll back (nothing of theirs holds rows here)…
+    let refused: unknown;
+    for (let i = 0; i < NAMES.length && refused === undefined; i++) await migrateDown(db).catch((err: unknown) => { refused = err; });
+    // …the PUSH terminals one would delete the punch: refused, with what it would delete.
+    expect(refused).toBeInstanceOf(DownLosesData);
+    expect((refused as DownLosesData).migration).toBe('20261203_300000_push_terminals');
+    expect((refused as DownLosesData).losses).toContain('attendances: 1 of 1 rows');
+    const punches = () => db.selectFrom('attendances').select(['pin', 'user_id']).where('pin', 'is not', null).execute();
+    expect(await punches()).toEqual([{ pin: user.badge, user_id: user.id }]);
+
+    const cli = runScript('db/startup/migrate-cli.ts', { DATABASE_URL: url }, { args: ['down'] });
+    expect((await cli.waitForExit(30_000)).code).toBe(65);
+    expect(cli.stderr.join('\n')).toMatch(/refusing to roll back 20261203_300000_push_terminals: it would delete data \(attendances: 1 of 1 rows\)/);
+    expect(await punches()).toHaveLength(1);
+    expect(await migrator(db).getMigrations().then((all) => all.filter((m) => m.executedAt).at(-1)?.name)).toBe('20261203_300000_push_terminals');
   });
 });
 

@@ -58,6 +58,20 @@ describe('request log', () => {
   });
 });
 
+describe('request id', () => {
+  test('every answer carries X-Request-Id, the same id is in its log line; a proxy\'s id is kept, a malformed one replaced', async () => {
+    const plain = await http(url, 'GET', '/healthz');
+    const device = await http(url, 'GET', '/v4/mobile/status?batchUuid=x', { headers: { 'x-request-id': 'proxy-abc.123' } });
+    const iclock = await http(url, 'GET', '/iclock/cdata?SN=NOPE', { headers: { 'x-request-id': 'bad id with spaces' } });
+    const id = plain.headers.get('x-request-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(device.headers.get('x-request-id')).toBe('proxy-abc.123');
+    expect(iclock.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    await eventually(() => proc.jsonLines().some((l) => l.reqId === id), 5_000, 'the healthz line with its id');
+    await eventually(() => proc.jsonLines().some((l) => l.reqId === 'proxy-abc.123' && l.req?.path === '/v4/mobile/status'), 5_000, 'the device line with its id');
+  });
+});
+
 describe('readable logs (LOG_FORMAT=pretty, what `npm start` gives a terminal)', () => {
   test('lines a person can read; requests that went well only at debug, failures still shown', async () => {
     const port = await freePort();

@@ -31,11 +31,11 @@ export function runScript(script: string, env: Record<string, string | undefined
   return runCommand(process.execPath, [...nodeArgs(script), ...(opts.args ?? [])], env, opts);
 }
 
-export function runCommand(command: string, args: string[], env: Record<string, string | undefined>, opts: { detached?: boolean } = {}): RunningProcess {
+export function runCommand(command: string, args: string[], env: Record<string, string | undefined>, opts: { detached?: boolean; cwd?: string } = {}): RunningProcess {
   const base: NodeJS.ProcessEnv = { ...process.env };
   for (const name of SCRUBBED) delete base[name];
   const child = spawn(command, args, {
-    cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false,
+    cwd: opts.cwd ?? ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false,
   });
   const stdout: string[] = [];
   const stderr: string[] = [];
