@@ -25,12 +25,12 @@ import { PushRoutes, type PushDeps, type PushRoute } from './route.js';
 import { TerminalAccess, tokenOf } from './terminal-access.js';
 import { uploadRoutes } from './upload.js';
 
-/** Every /iclock route, in the order api/push/*.ts declare them. */
+/** Every /iclock route; the poll first, the call every terminal makes every few seconds (its matcher is tried first). */
 export function buildPushRoutes(): PushRoutes {
   const push = new PushRoutes();
+  pollRoutes(push);
   optionRoutes(push);
   uploadRoutes(push);
-  pollRoutes(push);
   commandResultRoutes(push);
   registryRoutes(push);
   queryDataRoutes(push);
