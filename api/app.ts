@@ -1,13 +1,15 @@
-// The express application: every route is declared through the RouteRegistry, so the
-// OpenAPI document lists exactly what the router serves.
+// The express application, the api's one HTTP path: every REST and device-protocol route is
+// declared through the RouteRegistry (so the OpenAPI document lists exactly what the router
+// serves), every PUSH route through api/push/routes.ts; each answer is written by one writer
+// (api/http/route.ts send, problem-middleware.ts for errors, api/push/answer.ts for /iclock).
 import express, { type Express } from 'express';
 import type { AppContext } from './context/context.js';
 import { dashboardStatic } from './dashboard.js';
 import { buildOpenApi } from './http/openapi.js';
 import { API_DESCRIPTION, OPERATION_DOCS } from './http/openapi-docs.js';
 import { notFoundHandler, problemMiddleware } from './http/problem-middleware.js';
-import { refuseNul, refuseNulInUrl } from './http/nul-character.js';
-import { requestLog } from './http/request-log.js';
+import { refuseNulInUrl } from './http/nul-character.js';
+import { requestIds, requestLog } from './http/request-log.js';
 import { httpMetrics } from './http/metrics.js';
 import { RouteRegistry, reply } from './http/route.js';
 import { alertRoutes } from './routes/alerts.js';
@@ -34,6 +36,7 @@ import { staffRoutes } from './routes/staff.js';
 import { syncRoutes } from './routes/sync.js';
 import { userRoutes } from './routes/users.js';
 import { InFlightBudget } from './http/in-flight-budget.js';
+import { iclockRouter } from './push/routes.js';
 import type { UploadLimits } from './sync/upload.js';
 
 export function buildRegistry(opts: UploadLimits): RouteRegistry {
@@ -83,11 +86,13 @@ export function createApp(ctx: AppContext): { app: Express; registry: RouteRegis
   // Off by default: X-Forwarded-For is only believed from the proxies TRUST_PROXY names, or any
   // client could pick the address its failed sign-ins count against.
   app.set('trust proxy', ctx.config.trustProxy);
-  // PUSH terminals (/iclock, docs/protocol/push.md) never reach express: api/server.ts answers them first (api/push/iclock.ts).
+  app.use(requestIds()); // X-Request-Id on every answer, /iclock's too (docs/OPERATIONS.md)
+  // PUSH terminals (docs/protocol/push.md) first: plain text, their own counter, no request log.
+  app.use('/iclock', iclockRouter(ctx));
   app.use(httpMetrics());
   app.use(requestLog(ctx.logger, ctx.config));
   app.use(refuseNulInUrl());
-  app.use(express.json({ limit: '1mb', reviver: refuseNul }));
+  // JSON bodies are parsed by the routes that may receive one (RouteRegistry.mount).
   const registry = buildRegistry({
     maxArchiveBytes: ctx.config.maxArchiveBytes,
     budget: new InFlightBudget(ctx.config.uploadMaxInFlightBytes),

@@ -12,15 +12,12 @@ import { deriveKeys } from './auth/tokens.js';
 import { createApp } from './app.js';
 import type { AppContext } from './context/context.js';
 import { BacklogGauge } from './context/backlog.js';
-import { iclockHandler } from './push/iclock.js';
-import { deviceRoutes } from './http/device-routes.js';
-import { requestId } from './http/request-log.js';
 import { PollCache } from './context/poll-cache.js';
 import { StatusWaits } from './context/status-waits.js';
 
 export interface RunningApi {
   server: http.Server;
-  /** The express application (the server's listener answers /iclock first, then hands the rest to it). */
+  /** The express application: the server's listener, for every route. */
   app: Express;
   ctx: AppContext;
   url: string;
@@ -42,15 +39,8 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
   await queue.firstAttempt;
   await ctx.push.start(databaseUrl);
   await ctx.statusWaits.start(databaseUrl);
-  const { app, registry } = createApp(ctx);
-  // /iclock (PUSH terminals, polled every few seconds) and the device protocol's GET calls
-  // (api/http/device-routes.ts) are answered before express; the rest goes to express.
-  const iclock = iclockHandler(ctx);
-  const device = deviceRoutes(registry, ctx);
-  const server = http.createServer((req, res) => {
-    requestId(req, res);
-    if (!iclock(req, res) && !device(req, res)) app(req, res);
-  });
+  const { app } = createApp(ctx);
+  const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 120_000;

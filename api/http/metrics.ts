@@ -44,7 +44,7 @@ const pushLines = new Counter({
   labelNames: ['table'] as const,
 });
 
-/** A /iclock call answered (api/push/iclock.ts), by its path and table: bounded labels whatever the caller sends. */
+/** A /iclock call answered (api/push/routes.ts), by its path and table: bounded labels whatever the caller sends. */
 export function observePushCall(path: string, table: string | null, status: number): void {
   const known = PUSH_PATHS.has(path) ? path : 'other';
   let label = '-';
@@ -58,11 +58,6 @@ export function observePushCall(path: string, table: string | null, status: numb
 /** Punch lines of a PUSH upload stored for import. */
 export function observePushLines(table: 'ATTLOG' | 'rtlog', lines: number): void {
   pushLines.inc({ table: table.toUpperCase() }, lines);
-}
-
-/** A request answered outside express (api/http/device-routes.ts), counted as httpMetrics() counts one. */
-export function observeRequest(method: string, route: string, status: string, seconds: number): void {
-  httpDuration.observe({ method, route, status }, seconds);
 }
 
 /** One line per request, when its answer has been sent (or the connection dropped). */

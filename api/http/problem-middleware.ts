@@ -32,8 +32,9 @@ export function problemOf(err: unknown, ctx: AppContext, logger: Logger): Proble
 
 export function problemMiddleware(ctx: AppContext): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const problem = problemOf(err, ctx, req.log ?? ctx.logger);
+    const problem = problemOf(err, ctx, ctx.logger);
     res.locals.problemCode = problem.code; // for the upload metrics (api/http/metrics.ts)
+    if (problem.status >= 500) res.locals.failure = err; // for the request log (api/http/request-log.ts)
     if (res.headersSent) return res.end();
     for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
     // Refused before its body arrived (a 401 or 503 on an upload): close rather than read the rest.

@@ -2,12 +2,13 @@
 // query and body, and a handler that returns a Reply. The wrapper validates before any
 // database call, runs writes in one transaction and answers only after the commit
 // (central-backend's endpoint.js), and the same declarations produce the OpenAPI document.
-import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z, type ZodType } from 'zod';
 import type { Db, DbOrTrx, Trx } from '../../db/database.js';
 import { Problem, validationFailed } from '../../shared/errors.js';
 import type { AppContext } from '../context/context.js';
 import { authenticate, type Auth, type AuthRequirement, type AuthFor } from './authenticate.js';
+import { refuseNul } from './nul-character.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -55,6 +56,11 @@ export interface HandlerInput<P, Q, B, A extends AuthRequirement, H = undefined,
   db: D;
   ctx: AppContext;
   req: Request;
+  /**
+   * Calls `listener` if the caller hangs up before the answer is written (a status wait stops
+   * waiting); returns what stops listening.
+   */
+  onHangUp(listener: () => void): () => void;
 }
 
 export interface RouteSpec<
@@ -126,6 +132,11 @@ function parseReplacement(schema: ZodType | undefined, value: unknown): unknown 
   }
 }
 
+/**
+ * The one reply writer: every declared route's Reply is written here (express's res.send gives
+ * the Content-Type, Content-Length, the weak ETag and the 304 when If-None-Match names it), and
+ * every error by problemMiddleware (api/http/problem-middleware.ts).
+ */
 export function send(res: Response, out: Reply): void {
   res.status(out.status);
   for (const [name, value] of Object.entries(out.headers ?? {})) res.setHeader(name, value);
@@ -149,11 +160,24 @@ export class RouteRegistry {
     this.routes.push(spec as unknown as AnyRoute);
   }
 
+  /**
+   * Puts every route on `router`. The device protocol's routes (`/v4/…`, four of a sync's six
+   * requests) come first, so that express's walk through the route matchers is short for them;
+   * no other route's path can match theirs, so the order changes no answer. A JSON body is parsed
+   * only where a body may come (every method but GET), before the caller is known, as it always was.
+   */
   mount(router: Router, ctx: AppContext): void {
-    for (const route of this.routes) {
-      router[route.method](route.path, authenticateFirst(route, ctx), ...(route.middleware ?? []), handle(route, ctx));
+    const json = express.json({ limit: '1mb', reviver: refuseNul });
+    const ordered = [...this.routes.filter(isDeviceProtocol), ...this.routes.filter((r) => !isDeviceProtocol(r))];
+    for (const route of ordered) {
+      const body = route.method === 'get' ? [] : [json];
+      router[route.method](route.path, ...body, authenticateFirst(route, ctx), ...(route.middleware ?? []), handle(route, ctx));
     }
   }
+}
+
+function isDeviceProtocol(route: AnyRoute): boolean {
+  return route.path.startsWith('/v4/');
 }
 
 /**
@@ -181,21 +205,30 @@ export interface RawInput {
 }
 
 /** Validates the raw parts and runs the handler, in a transaction when the route writes. */
-export async function runRoute(route: AnyRoute, ctx: AppContext, req: Request, auth: Auth, raw: RawInput): Promise<Reply> {
+export async function runRoute(route: AnyRoute, ctx: AppContext, req: Request, res: Response, auth: Auth, raw: RawInput): Promise<Reply> {
   const useTransaction = route.transaction ?? route.method !== 'get';
   const params = parsePart(route.params, raw.params, 'params');
   const query = parsePart(route.query, raw.query, 'query');
   const body = route.method === 'put' ? parseReplacement(route.body, raw.body) : parsePart(route.body, raw.body, 'body');
   const headers = parsePart(route.headers, headerValues(route.headers, raw.header), 'headers');
   const run = (db: DbOrTrx) =>
-    route.handler({ params, query, body, headers, auth, db, ctx, req } as HandlerInput<never, never, never, AuthRequirement, never, never>);
+    route.handler({ params, query, body, headers, auth, db, ctx, req, onHangUp: (listener) => onHangUp(res, listener) } as HandlerInput<never, never, never, AuthRequirement, never, never>);
   return useTransaction ? ctx.db.transaction().execute(run) : run(ctx.db);
+}
+
+/** The response closing before it was written: the caller hung up. */
+function onHangUp(res: Response, listener: () => void): () => void {
+  const closed = () => {
+    if (!res.writableFinished) listener();
+  };
+  res.once('close', closed);
+  return () => res.off('close', closed);
 }
 
 function handle(route: AnyRoute, ctx: AppContext): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const out = await runRoute(route, ctx, req, res.locals.auth as Auth, { params: req.params, query: req.query, body: req.body, header: (name) => req.get(name) });
+      const out = await runRoute(route, ctx, req, res, res.locals.auth as Auth, { params: req.params, query: req.query, body: req.body, header: (name) => req.get(name) });
       send(res, out);
     } catch (err) {
       next(err);

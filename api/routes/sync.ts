@@ -30,7 +30,7 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
       + 'then gives the status as it is. Status 0 or 2 is answered at once. Servers without this extension ignore `wait` and answer at once '
       + '(docs/PROTOCOL-EXTENSIONS.md).',
     responses: { 200: { description: 'Status', schema: statusSchema }, ...errors(401, 404, 422) },
-    async handler({ params, query, auth, db, ctx, req }) {
+    async handler({ params, query, auth, db, ctx, onHangUp }) {
       const waitMs = Math.min(query.wait ?? 0, MAX_STATUS_WAIT_SECONDS) * 1000;
       // Registered before the read, so a change committed between the two still wakes this request.
       const wait = waitMs > 0 ? ctx.statusWaits.register(auth.deviceId, params.channel) : null;
@@ -43,9 +43,9 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
         // The response closing before it was written: the device hung up, stop waiting.
         let gone = false;
         const hungUp = () => { gone = true; wait.cancel(); };
-        req.res?.once('close', hungUp);
+        const stopListening = onHangUp(hungUp);
         const pushed = await wait.until(waitMs);
-        req.res?.off('close', hungUp);
+        stopListening();
         if (pushed) return answer(pushed);
         if (gone) return answer(state); // nobody is listening any more
         // Timed out, reconnected or stopping: the status as it is now.

@@ -1,6 +1,6 @@
 // Commands a terminal never answered because it stopped polling (docs/protocol/push.md §5: "a command without a
 // result by its deadline is sent again, a bounded number of times, then failed and shown to
-// staff"). A terminal that polls has its overdue commands failed at that poll (api/push/iclock.ts);
+// staff"). A terminal that polls has its overdue commands failed at that poll (api/push/getrequest.ts);
 // this sweep, run by the worker with the roster loop, fails those of silent terminals too, so a
 // flag does not stay "delivered" for as long as its terminal is off.
 import type { Db } from '../../db/database.js';

@@ -29,9 +29,13 @@ describe('request log', () => {
       ['GET', '/no/such/route?password=hunter22', 404, {}],
       ['POST', '/api/auth/login', 400, { body: '{not json' }],
       ['POST', '/api/auth/login', 401, { body: { email: 'nobody@example.test', password: 'the-password-in-the-body' } }],
+      ['GET', '/v4/synchro/status', 401, { token: 'a-device-token-that-is-a-secret' }],
+      ['GET', '/v4/synchro/manifest', 401, {}],
     ];
     for (const [method, path, status, opts] of requests) {
       expect((await http(url, method, path, opts)).status).toBe(status);
+      // PUSH terminals poll every few seconds: their calls have their own counter, no log line.
+      expect((await http(url, 'GET', '/iclock/getrequest?SN=UNKNOWN1', {})).status).toBe(200);
     }
 
     const requestLines = () => proc.jsonLines().filter((l) => l.req !== undefined);
@@ -54,7 +58,7 @@ describe('request log', () => {
     expect(stdout.every((l) => l.startsWith('{'))).toBe(true);
     expect(proc.jsonLines()).toHaveLength(stdout.length);
     const text = stdout.join('\n');
-    for (const secret of ['not-a-real-token-but-a-secret', 'hunter22', 'the-password-in-the-body']) expect(text).not.toContain(secret);
+    for (const secret of ['not-a-real-token-but-a-secret', 'hunter22', 'the-password-in-the-body', 'a-device-token-that-is-a-secret']) expect(text).not.toContain(secret);
   });
 });
 

@@ -3,12 +3,14 @@
 // is nothing to wait for, wakes when the worker flips 1 → 2 (or staff reset the session), and
 // after N seconds answers the status as it is. No worker runs until a test starts it, so status 1
 // holds as long as a test needs it.
+import nodeHttp from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createLogger } from '../../shared/logger.js';
 import { startWorker, type RunningWorker } from '../../worker/worker.js';
 import { attendancesCsv, batchZip, deviceXml, TestDevice } from '../support/device-client.js';
 import { aDevice, aSchool, aStaff, loginAs, someUsers } from '../support/fixtures.js';
 import { http, type HttpResult } from '../support/http.js';
+import { eventually } from '../support/processes.js';
 import { useSuite } from '../support/suite.js';
 
 const suite = useSuite();
@@ -64,6 +66,18 @@ describe('status?wait=N', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: 1, session_id: sessionId, changed_at: expect.any(String) });
     expect(ms).toBeGreaterThanOrEqual(950);
+  });
+
+  test('a device that hangs up while waiting stops its wait at once, not after N seconds', async () => {
+    const { dev } = await aDeviceInStatus1();
+    const waiting = suite.api.ctx.statusWaits.size;
+    const req = nodeHttp.get(`${suite.url}/v4/synchro/status?wait=30`, { headers: { authorization: `Bearer ${dev.token}` } });
+    req.on('error', () => undefined);
+    await eventually(() => suite.api.ctx.statusWaits.size === waiting + 1, 5_000, 'the status call waiting');
+    const hungUp = performance.now();
+    req.destroy();
+    await eventually(() => suite.api.ctx.statusWaits.size === waiting, 5_000, 'the wait ended');
+    expect(performance.now() - hungUp).toBeLessThan(5_000);
   });
 
   test('a wait that is not a whole number of seconds ≥ 0 is refused (422 validation_failed, as every bad query)', async () => {

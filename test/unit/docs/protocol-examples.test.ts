@@ -2,7 +2,7 @@
 // every marked table is derived again here from fixtures/ and from the project's own readers and
 // builders, so a page that drifts from the code fails (docs/protocol/README.md "Examples are
 // tested"). Pure: no database, no server.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { flagCommandLines, PUSH_COMMANDS, timeZoneCommands, userDelete, userUpdate } from '../../../shared/protocol/push-commands.js';
 import { wantedFiles } from '../../../api/sync/manifest.js';
@@ -44,6 +44,7 @@ import { buildInstructionsXml } from '../../../shared/xml/instructions-xml.js';
 import { parseSafeXml, type XmlElement } from '../../../shared/xml/safe-xml.js';
 import { MAX_SETTING_VALUE_LENGTH, MAX_SETTINGS } from '../../../shared/protocol/settings.js';
 import { parseSettingsXml } from '../../../shared/xml/settings-xml.js';
+import { VERSION } from '../../../shared/version.js';
 import { codeOf, codeSpans, markerArgs, readDocPage, type MarkedBlock } from './marked-blocks.js';
 
 const ROOT = new URL('../../../', import.meta.url);
@@ -224,16 +225,16 @@ const fileOk = (fn: () => unknown) => {
 type Check = (b: MarkedBlock, args: Record<string, string>) => void | Promise<void>;
 
 const source = (file: string) => readFileSync(new URL(file, ROOT), 'utf8');
-const iclockSource = source('api/push/iclock.ts');
+/** Every module of the /iclock routes (api/push/*.ts), for what any of them may say. */
+const pushSource = readdirSync(new URL('api/push/', ROOT)).filter((f) => f.endsWith('.ts')).sort().map((f) => source(`api/push/${f}`)).join('\n');
 /** The text of `file` from `from` up to the next `to`: a check that the code still does what a page says. */
 function regionOf(file: string, from: string, to: string): string {
-  const text = file === 'api/push/iclock.ts' ? iclockSource : source(file);
+  const text = source(file);
   const start = text.indexOf(from);
   const end = text.indexOf(to, start + from.length);
   if (start < 0 || end < 0) throw new Error(`${file} no longer has "${from}" … "${to}": update this test and docs/protocol/push.md`);
   return text.slice(start, end);
 }
-const sourceBetween = (from: string, to: string) => regionOf('api/push/iclock.ts', from, to);
 /** docs/protocol/push.md as a whole, for the numbers its prose states. */
 const pushPage = source('docs/protocol/push.md');
 
@@ -260,11 +261,11 @@ const PUSH_GAPS: Record<string, () => boolean | Promise<boolean>> = {
   // The 2.x syntax for every terminal (flagCommandLines is not told the firmware), and a 3.x querydata answer kept as an upload.
   'push3-data-query': async () => (await commandsOf('FULL_RESYNC'))[0]?.startsWith('DATA QUERY ATTLOG ') === true
     && (PUSH_COMMANDS as readonly string[]).includes('DATA QUERY USERINFO')
-    && sourceBetween('const harmless', 'const routes').includes('table: `querydata${'),
+    && regionOf('api/push/querydata.ts', 'const harmless', 'export function queryDataRoutes').includes('table: `querydata${'),
   // Expiry closes the flag only; the poll sends queued commands whatever their flag's state.
   'flag-expiry': () => !regionOf('db/repositories/flags.ts', 'export async function settleExpired', '\n}\n').includes('push_commands')
     && !regionOf('db/repositories/push/commands.ts', 'export async function takeCommandsToSend', '\n}\n').includes('device_flags'),
-  'tabledata-answer': () => sourceBetween('const acceptOther', 'const acceptPunches').includes('return new PushAnswer(200, `${tablename}=${count}`);'),
+  'tabledata-answer': () => regionOf('api/push/upload.ts', 'const acceptOther', 'const acceptPunches').includes('return new PushAnswer(200, `${tablename}=${count}`);'),
 };
 
 const checks: Record<string, Check> = {
@@ -457,7 +458,7 @@ const checks: Record<string, Check> = {
     const bodySource = source('api/push/body.ts');
     for (const r of rows(b)) {
       const [status, text] = [r[0], codeOf(r[1])];
-      expect({ status, text, found: iclockSource.includes(`new PushAnswer(${status}, '${text}'`) || bodySource.includes(`status: ${status}, text: '${text}'`) })
+      expect({ status, text, found: pushSource.includes(`new PushAnswer(${status}, '${text}'`) || bodySource.includes(`status: ${status}, text: '${text}'`) })
         .toEqual({ status, text, found: true });
     }
     expect(bodySource).toContain('const SMALL = 64 * 1024;');
@@ -466,8 +467,8 @@ const checks: Record<string, Check> = {
   },
   'push handshake': (b, args) => {
     // The 2.x answer: what the handshake returns after the 3.x branch.
-    expect(sourceBetween('const handshake', 'const upload')).toContain('const timeZone = pushTimeZone(timezone, new Date());');
-    const region = sourceBetween('`GET OPTION FROM: ', 'const upload');
+    expect(regionOf('api/push/options.ts', 'const handshake', 'const pushOptions')).toContain('const timeZone = pushTimeZone(timezone, new Date());');
+    const region = regionOf('api/push/options.ts', '`GET OPTION FROM: ', 'const pushOptions');
     const [first, ...lines] = b.text!.split('\n');
     expect(region).toContain(`\`${first.replace(/\S+$/, '')}\${sn}\``);
     const keys = [...region.matchAll(/[`']([A-Za-z]+)=/g)].map((m) => m[1]);
@@ -477,15 +478,15 @@ const checks: Record<string, Check> = {
       if (key === 'TimeZone') {
         expect(region).toContain('`TimeZone=${timeZone.option}`');
         expect(Number(value)).toBe(pushTimeZone(args.timezone, new Date(args.at)).option);
-      } else if (key === 'ServerVer') expect(iclockSource).toContain(`SERVER_VERSION = '${value}'`);
+      } else if (key === 'ServerVer') expect(value).toBe(VERSION);
       else if (key === 'Delay') expect(region).toContain(`delay_seconds ?? ${value}`);
       else if (key.endsWith('Stamp')) expect(value).toBe('0'); // a terminal that sent nothing yet
       else expect(region).toContain(`'${line}'`);
     }
   },
   'push handshake3': (b, args) => {
-    const branch = sourceBetween('if (isPush3(req.query))', '`GET OPTION FROM: ');
-    const options = sourceBetween('function push3Options', 'const EMPTY');
+    const branch = regionOf('api/push/options.ts', 'if (isPush3(req.query))', '`GET OPTION FROM: ');
+    const options = regionOf('api/push/options.ts', 'function push3Options', 'export function optionRoutes');
     // Unknown or pending: `OK`, the cue to register; registered: `registry=ok`, the RegistryCode, the options.
     expect(branch).toContain("if (!terminal?.device_id) return new PushAnswer(200, 'OK');");
     expect(branch).toContain('...push3Options(terminal, req, timeZone.option, codes!.sessionId)');
@@ -497,17 +498,17 @@ const checks: Record<string, Check> = {
       if (key === 'RegistryCode') {
         // Random, drawn once per terminal and kept: the example's value only has the shape.
         expect(branch).toContain('`RegistryCode=${codes!.code}`');
-        expect(iclockSource).toContain("code: randomBytes(16).toString('hex')");
+        expect(pushSource).toContain("code: randomBytes(16).toString('hex')");
         expect(value).toMatch(/^[0-9a-f]{32}$/);
       } else if (key === 'SessionID') {
         expect(options).toContain('`SessionID=${sessionId}`');
-        expect(iclockSource).toContain("sessionId: randomBytes(16).toString('hex').toUpperCase()");
+        expect(pushSource).toContain("sessionId: randomBytes(16).toString('hex').toUpperCase()");
         expect(value).toMatch(/^[0-9A-F]{32}$/);
       } else if (key === 'TimeZone') {
         expect(options).toContain('`TimeZone=${timeZone}`');
         expect(Number(value)).toBe(pushTimeZone(args.timezone, new Date(args.at)).option);
       } else if (key === 'ServerVersion') {
-        expect(iclockSource).toContain(`SERVER_VERSION = '${value}'`);
+        expect(value).toBe(VERSION);
       } else if (key === 'PushProtVer') {
         expect(options).toContain(`: '${value}'}\``); // the terminal's pushver, else this
       } else if (key === 'RequestDelay') {
@@ -566,16 +567,16 @@ const checks: Record<string, Check> = {
     }
   },
   'push getrequest': (b) => {
-    expect(sourceBetween('const getrequest', 'const infoNoted')).toContain('`C:${c.id}:${c.command}`');
+    expect(regionOf('api/push/getrequest.ts', 'const getrequest', 'const infoNoted')).toContain('`C:${c.id}:${c.command}`');
     const known = [userUpdate(ALICE), userDelete(EMMA), 'REBOOT'];
     const lines = b.text!.split('\n').map((l) => /^C:(\d+):(.+)$/.exec(tabs(l))!);
     expect(lines.map((m) => m[2])).toEqual(known);
     expect(lines.map((m) => Number(m[1]))).toEqual(lines.map((m) => Number(m[1])).sort((x, y) => x - y));
   },
   'push-getrequest-framing': (b) => {
-    // api/push/iclock.ts: an idle poll is IDLE; commands one per line, a single one without its line break.
-    expect(iclockSource).toContain("const IDLE = new PushAnswer(200, 'OK');");
-    expect(sourceBetween('const getrequest', 'const infoNoted')).toContain("return new PushAnswer(200, lines.length === 1 ? lines[0] : `${lines.join('\\n')}\\n`);");
+    // api/push/answer.ts, getrequest.ts: an idle poll is IDLE; commands one per line, a single one without its line break.
+    expect(pushSource).toContain("const IDLE = new PushAnswer(200, 'OK');");
+    expect(regionOf('api/push/getrequest.ts', 'const getrequest', 'const infoNoted')).toContain("return new PushAnswer(200, lines.length === 1 ? lines[0] : `${lines.join('\\n')}\\n`);");
     const counts: Record<string, number> = { nothing: 0, one: 1, two: 2 };
     expect(rows(b).map((r) => r[0])).toEqual(Object.keys(counts));
     for (const r of rows(b)) {
@@ -596,8 +597,8 @@ const checks: Record<string, Check> = {
     expect(results.map((r) => [String(r.id), r.returnCode === null ? '—' : String(r.returnCode), r.cmd, r.content ?? '—', recorded(r.returnCode)])).toEqual(
       rows(b).map((r) => [r[0], r[1], codeOf(r[2]), codeSpans(r[3]).join('\n') || r[3], codeSpans(r[4])]),
     );
-    // A succeeded INFO's settings are merged into what the terminal reported (api/push/iclock.ts devicecmd).
-    expect(sourceBetween('const devicecmd', 'const registry')).toContain('if (mine.has(r.id) && r.content) await recordOptions(trx, sn, parseOptions(r.content));');
+    // A succeeded INFO's settings are merged into what the terminal reported (api/push/devicecmd.ts).
+    expect(regionOf('api/push/devicecmd.ts', 'const devicecmd', 'export function commandResultRoutes')).toContain('if (mine.has(r.id) && r.content) await recordOptions(trx, sn, parseOptions(r.content));');
     const info = results.find((r) => r.cmd === 'INFO')!;
     expect(Object.keys(parseOptions(info.content!))).toEqual(info.content!.split('\n').map((l) => l.slice(0, l.indexOf('='))));
   },
