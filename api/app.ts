@@ -29,6 +29,7 @@ import { pushTerminalRoutes } from './routes/push-terminals.js';
 import { schoolRoutes } from './routes/schools.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { staffRoutes } from './routes/staff.js';
+import { auditRoutes } from './routes/audit.js';
 import { syncRoutes } from './routes/sync.js';
 import { userRoutes } from './routes/users.js';
 import { InFlightBudget } from './http/in-flight-budget.js';
@@ -40,6 +41,7 @@ export function buildRegistry(opts: UploadLimits): RouteRegistry {
   metricsRoutes(api);
   authRoutes(api);
   staffRoutes(api);
+  auditRoutes(api);
   schoolRoutes(api);
   userRoutes(api);
   attendanceRoutes(api);

@@ -41,6 +41,8 @@ export const PROBLEMS = {
   flag_not_pending: { status: 409, title: 'The flag is no longer pending' },
   datamart_run_in_progress: { status: 409, title: 'A data mart run is already queued or running' },
   payload_too_large: { status: 413, title: 'Request body too large' },
+  roster_file_invalid: { status: 400, title: 'The roster file cannot be read' },
+  reset_link_invalid: { status: 400, title: 'The reset link is unknown, used or expired' },
   validation_failed: { status: 422, title: 'Validation failed' },
   rate_limited: { status: 429, title: 'Too many attempts, slow down' },
   not_ready: { status: 503, title: 'Not ready' },

@@ -22,3 +22,27 @@ export interface IdempotencyKeysTable {
   response_body: JSONColumnType<object>;
   created_at: Generated<Date>;
 }
+
+/** A one-time password reset link: only the hash of its token is kept. */
+export interface PasswordResetsTable {
+  id: Generated<number>;
+  staff_id: number;
+  token_hash: string;
+  expires_at: Date;
+  used_at: Date | null;
+  issued_by: number | null;
+  created_at: Generated<Date>;
+}
+
+/** Staff writes: who (id and email, the email kept when the account goes), when, what. */
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: Generated<Date>;
+  staff_id: number | null;
+  staff_email: string | null;
+  school_id: number | null;
+  action: string;
+  target_kind: string;
+  target_id: string;
+  details: JSONColumnType<Record<string, unknown>, Record<string, unknown> | undefined, Record<string, unknown>>;
+}
