@@ -204,10 +204,13 @@ export function userRoutes(api: RouteRegistry): void {
       + 'applying does (create, update the name, deactivate, reactivate, unchanged) or the problem that refuses it. `apply=true` applies every '
       + 'row without a problem; applying the same file again changes nothing.',
     middleware: [receiveRoster],
-    body: importBody,
     requestBody: { contentType: 'multipart/form-data', schema: importBody.extend({ file: z.string().meta({ format: 'binary' }) }) },
     responses: { 200: { description: 'Each row with its action or problem', schema: importAnswer }, ...errors(400, 401, 413, 415, 422) },
-    async handler({ body, db, auth, req }) {
+    async handler({ db, auth, req }) {
+      // Multipart fields, validated here: the route's `body` is for JSON.
+      const parsed = importBody.safeParse(req.body ?? {});
+      if (!parsed.success) throw validationFailed(parsed.error.issues.map((i) => ({ field: ['body', ...i.path.map(String)].join('.'), message: i.message })));
+      const body = parsed.data;
       const scope = schoolScope(auth);
       const schoolId = body.school_id ?? scope;
       if (schoolId === null) throw validationFailed([{ field: 'body.school_id', message: 'required' }]);
