@@ -44,7 +44,7 @@ const updateBody = z.strictObject({
   kind: kind.optional(),
   sync_interval_seconds: z.number().int().min(10).max(86_400).optional(),
 });
-const withSecret = deviceSchema.extend({
+export const withSecret = deviceSchema.extend({
   secret: z.string().describe('Shown once: store it on the device'),
   enrol_uri: z.string().describe('attendance-sync://enrol?v=1&server=…&device=…&secret=… (docs/DEVICES.md): shown once, holds the secret'),
   enrol_qr: z.string().describe('The enrol_uri as a QR code: a data: URL of a PNG image'),

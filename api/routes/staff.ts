@@ -32,7 +32,7 @@ const createBody = z.object({
   name: z.string().max(200).optional(),
 });
 const updateBody = z.object({ email: email.optional(), password: password.optional(), role: role.optional(), school_id: z.number().int().positive().nullable().optional(), name: z.string().max(200).nullable().optional() });
-const resetAnswer = z.object({
+export const resetAnswer = z.object({
   reset_url: z.string().describe('Shown once: works once, until expires_at'),
   expires_at: timestamp,
   emailed: z.boolean().describe('Also sent to the account by e-mail (SMTP_URL set and accepted)'),

@@ -56,7 +56,7 @@ const rowPlanSchema = z.object({
   problem: z.string().nullable().describe('Why the row is refused: malformed_row, name_missing, name_too_long, badge_missing, badge_too_long, badge_repeated, enrolled_on_invalid, active_invalid, formula, inactive_unknown'),
   user_id: z.number().int().nullable(), first_line: z.number().int().optional(),
 });
-const importAnswer = z.object({
+export const importAnswer = z.object({
   school_id: z.number().int(), applied: z.boolean(), rows: z.array(rowPlanSchema),
   counts: z.record(z.string(), z.number().int()).describe('Rows per action'),
 });

@@ -8,11 +8,12 @@ import { devicesView } from './devices.js';
 import { figuresView } from './figures.js';
 import { flagsView } from './flags.js';
 import { overviewView } from './overview.js';
+import { peopleView } from './people.js';
 import { pupilsView } from './pupils.js';
 import { rebuildView } from './rebuild.js';
 import { sessionsView } from './sessions.js';
 import { terminalsView } from './terminals.js';
 
 export const VIEWS: View[] = [
-  overviewView, figuresView, pupilsView, alertsView, devicesView, terminalsView, attentionView, flagsView, sessionsView, rebuildView, datamartView,
+  overviewView, figuresView, pupilsView, peopleView, alertsView, devicesView, terminalsView, attentionView, flagsView, sessionsView, rebuildView, datamartView,
 ];
