@@ -663,7 +663,7 @@ describe('in French, on paper, on a phone, and for every reader', () => {
       await page.getByLabel('School').selectOption(String(school.id));
       await ready(page);
       const tabs = await page.getByRole('tab').evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return { left: r.left, right: r.right, shown: r.width > 0 }; }));
-      expect(tabs).toHaveLength(11);
+      expect(tabs).toHaveLength(12);
       for (const t of tabs) expect(t.shown && t.left >= 0 && t.right <= 375).toBe(true);
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
       await screenshot(page, 'tabs-375');

@@ -43,7 +43,7 @@ const messages = {
   unreachable: 'The server cannot be reached. Check the connection; figures refresh on their own when it is back.',
 
   tabs: {
-    overview: 'Today', figures: 'Figures', alerts: 'Fever alerts', devices: 'Devices', pupils: 'Pupils', people: 'Pupils and staff',
+    overview: 'Today', figures: 'Figures', alerts: 'Fever alerts', devices: 'Devices', pupils: 'Pupils', people: 'Roster and staff',
     terminals: 'PUSH terminals', attention: 'Needs attention', flags: 'Flags', sessions: 'Sessions', rebuild: 'Rebuild', datamart: 'Data mart',
   } as Record<string, string>,
 

@@ -42,7 +42,7 @@ const messages: Messages = {
   unreachable: 'Le serveur est injoignable. Vérifiez la connexion ; les chiffres se mettent à jour d\u2019eux-mêmes dès son retour.',
 
   tabs: {
-    overview: 'Aujourd\u2019hui', figures: 'Chiffres', alerts: 'Alertes fièvre', devices: 'Appareils', pupils: 'Élèves', people: 'Élèves et personnel',
+    overview: 'Aujourd\u2019hui', figures: 'Chiffres', alerts: 'Alertes fièvre', devices: 'Appareils', pupils: 'Élèves', people: 'Effectifs et personnel',
     terminals: 'Terminaux PUSH', attention: 'À surveiller', flags: 'Drapeaux', sessions: 'Sessions', rebuild: 'Recalcul', datamart: 'Entrepôt de données',
   },
 

@@ -15,5 +15,5 @@ import { sessionsView } from './sessions.js';
 import { terminalsView } from './terminals.js';
 
 export const VIEWS: View[] = [
-  overviewView, figuresView, pupilsView, peopleView, alertsView, devicesView, terminalsView, attentionView, flagsView, sessionsView, rebuildView, datamartView,
+  overviewView, figuresView, pupilsView, alertsView, devicesView, peopleView, terminalsView, attentionView, flagsView, sessionsView, rebuildView, datamartView,
 ];
