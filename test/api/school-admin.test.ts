@@ -3,6 +3,7 @@
 // managed by backoffice and by a school admin for their own school's admins, deactivated (their
 // sessions end) and reset with a one-time link; devices registered with an enrolment link.
 // Every write is audited with its author, and a school admin gets 404 for anything of another school.
+import AdmZip from 'adm-zip';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { aDevice, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
@@ -138,6 +139,12 @@ describe('roster import', () => {
     const sheetBig = await rosterXlsx([['name', 'badge'], ...Array.from({ length: 5001 }, (_, i) => [`P ${i}`, `B${i}`])]);
     const xlsxTooBig = await http(suite.url, 'POST', '/api/users/import', { token: w.adminA.token, body: rosterForm(sheetBig, 'big.xlsx') });
     expect(xlsxTooBig.status).toBe(400);
+    // A zip bomb dressed as a spreadsheet: refused from its central directory, nothing inflated.
+    const bomb = new AdmZip();
+    bomb.addFile('xl/worksheets/sheet1.xml', Buffer.alloc(64 * 1024 * 1024, 0x20));
+    const bombed = await http(suite.url, 'POST', '/api/users/import', { token: w.adminA.token, body: rosterForm(bomb.toBuffer(), 'bomb.xlsx') });
+    expect([bombed.status, bombed.body.code]).toEqual([400, 'roster_file_invalid']);
+    expect(bombed.body.detail).toMatch(/compressed suspiciously|too large/);
     const huge = await http(suite.url, 'POST', '/api/users/import', { token: w.adminA.token, body: rosterForm(Buffer.alloc(3 * 1024 * 1024, 'a'), 'huge.csv') });
     expect(huge.status).toBe(413);
   });
