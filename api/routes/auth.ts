@@ -124,7 +124,8 @@ export function authRoutes(api: RouteRegistry): void {
         const staff = await findStaffByEmail(ctx.db, body.email.trim());
         if (staff && staff.deactivated_at === null) {
           const reset = await issueReset(ctx.db, ctx, req, staff.id, null);
-          await mailReset(ctx, staff.email, reset);
+          // Not awaited: how long the SMTP server takes must not tell whether the account exists.
+          void mailReset(ctx, staff.email, reset);
         }
       }
       return reply.accepted({ email_enabled: mailConfigured(ctx) });
