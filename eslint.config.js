@@ -1,5 +1,5 @@
 // ESLint (flat config), run by `npm run lint` in `npm test`. Few rules, each keeping a promise the
-// code makes (docs/ARCHITECTURE.md): layers import one way, kysely only in db/, no focused test
+// code makes (docs/ARCHITECTURE.md): layers import one way, shared/ pure (no I/O modules), kysely only in db/, no focused test
 // left behind, no promise dropped on the floor. Import paths are resolved the way TypeScript
 // resolves them (`./x.js` is `./x.ts`), so a boundary is checked on the file really imported,
 // not on how its path is spelt.
@@ -13,9 +13,13 @@ const ROOT = import.meta.dirname;
 const DRIVERS = ['./bin', './bench', './simulator', './test', './tools', './fixtures'];
 /** The worker's half of the channels: the api never loads it. channels/push/ is all worker code (PUSH imports, roster, deadlines). */
 const CHANNEL_IMPORT_CODE = ['./channels/{kit/**,importers.ts,*/importer.ts,*/*-log.ts}', './channels/push/**'];
-const CHANNEL_DESCRIPTIONS = ['./channels/definition.ts', './channels/registry.ts', './channels/*/description.ts'];
+const CHANNEL_DESCRIPTIONS = ['./channels/description/**', './channels/registry.ts', './channels/*/description.ts'];
 
-const LAYERS = 'Layers import one way: shared <- db <- channels <- worker; shared, db, channel descriptions <- api (docs/ARCHITECTURE.md).';
+const LAYERS = 'Layers import one way: shared <- runtime; shared <- db <- channels <- worker; shared, db, channel descriptions <- api; runtime <- db, api, worker (docs/ARCHITECTURE.md).';
+/** What a process does with its host (files, sockets, child processes, servers): runtime/, db/, api/, worker/ and the drivers, never shared/. */
+const HOST_MODULES = ['child_process', 'cluster', 'dgram', 'dns', 'fs', 'fs/promises', 'http', 'http2', 'https', 'net', 'tls', 'worker_threads']
+  .flatMap((name) => [name, `node:${name}`]);
+const KYSELY = { name: 'kysely', message: 'Queries live in db/repositories; import Db/Trx from db/database.ts.' };
 
 export default tseslint.config(
   { ignores: ['dist/**', 'web/dist/**', 'node_modules/**', '**/*.js', '**/*.mjs', 'fixtures/**'] },
@@ -34,14 +38,15 @@ export default tseslint.config(
       'import-x/no-restricted-paths': ['error', {
         basePath: ROOT,
         zones: [
-          { target: './shared', from: ['./db', './channels', './worker', './api', './web', ...DRIVERS], message: `shared/ is pure and imports only shared/. ${LAYERS}` },
-          { target: './db', from: ['./channels', './worker', './api', './web', ...DRIVERS], message: `db/ imports only shared/. ${LAYERS}` },
-          { target: './channels', from: ['./worker', './api', './web', ...DRIVERS], message: `channels/ imports only shared/ and db/. ${LAYERS}` },
+          { target: './shared', from: ['./runtime', './db', './channels', './worker', './api', './web', ...DRIVERS], message: `shared/ is pure and imports only shared/. ${LAYERS}` },
+          { target: './runtime', from: ['./db', './channels', './worker', './api', './web', ...DRIVERS], message: `runtime/ (process code) imports only shared/. ${LAYERS}` },
+          { target: './db', from: ['./channels', './worker', './api', './web', ...DRIVERS], message: `db/ imports only shared/ and runtime/. ${LAYERS}` },
+          { target: './channels', from: ['./runtime', './worker', './api', './web', ...DRIVERS], message: `channels/ imports only shared/ and db/. ${LAYERS}` },
           { target: CHANNEL_DESCRIPTIONS, from: CHANNEL_IMPORT_CODE, message: 'A channel description is what the api loads: it must not pull in import code.' },
-          // The api serves web/dist (shared/compiled.ts says where); it never loads the dashboard's sources or its builder (esbuild).
-          { target: './api', from: ['./worker', './web', ...DRIVERS], message: `api/ imports shared/, db/ and channel descriptions. ${LAYERS}` },
+          // The api serves web/dist (runtime/compiled.ts says where); it never loads the dashboard's sources or its builder (esbuild).
+          { target: './api', from: ['./worker', './web', ...DRIVERS], message: `api/ imports shared/, runtime/, db/ and channel descriptions. ${LAYERS}` },
           { target: './api', from: CHANNEL_IMPORT_CODE, message: 'The api loads channel descriptions only (channels/registry.ts), never import code.' },
-          { target: './worker', from: ['./api', './web', ...DRIVERS], message: `worker/ imports shared/, db/ and channels/. ${LAYERS}` },
+          { target: './worker', from: ['./api', './web', ...DRIVERS], message: `worker/ imports shared/, runtime/, db/ and channels/. ${LAYERS}` },
         ],
       }],
     },
@@ -51,11 +56,20 @@ export default tseslint.config(
     // Tests and benches may read the database directly to check what the service wrote.
     files: ['api/**/*.ts', 'worker/**/*.ts', 'channels/**/*.ts', 'shared/**/*.ts', 'web/**/*.ts', 'simulator/**/*.ts', 'bin/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'kysely', message: 'Queries live in db/repositories; import Db/Trx from db/database.ts.' }] }],
+      'no-restricted-imports': ['error', { paths: [KYSELY] }],
       // A Db or Trx handle builds queries without importing kysely: the builder's entry points are refused too.
       'no-restricted-syntax': ['error', {
         selector: 'CallExpression[callee.type="MemberExpression"][callee.property.name=/^(selectFrom|insertInto|updateTable|deleteFrom|mergeInto|replaceInto|selectNoFrom)$/]',
         message: 'Queries live in db/repositories: call a repository function with the Db/Trx handle.',
+      }],
+    },
+  },
+  {
+    // shared/ is pure: no file, socket, server or child process (that is runtime/'s, db/'s or a process's).
+    files: ['shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [KYSELY, ...HOST_MODULES.map((name) => ({ name, message: 'shared/ is pure: process, file and network code lives in runtime/ (or db/, api/, worker/).' }))],
       }],
     },
   },

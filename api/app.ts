@@ -1,14 +1,14 @@
 // The express application: every route is declared through the RouteRegistry, so the
 // OpenAPI document lists exactly what the router serves.
 import express, { type Express } from 'express';
-import type { AppContext } from './context.js';
+import type { AppContext } from './context/context.js';
 import { dashboardStatic } from './dashboard.js';
 import { buildOpenApi } from './http/openapi.js';
 import { API_DESCRIPTION, OPERATION_DOCS } from './http/openapi-docs.js';
 import { notFoundHandler, problemMiddleware } from './http/problem-middleware.js';
 import { refuseNul, refuseNulInUrl } from './http/nul-character.js';
 import { requestLog } from './http/request-log.js';
-import { httpMetrics } from './metrics.js';
+import { httpMetrics } from './http/metrics.js';
 import { RouteRegistry, reply } from './http/route.js';
 import { alertRoutes } from './routes/alerts.js';
 import { authRoutes } from './routes/auth.js';
@@ -17,6 +17,7 @@ import { datamartRoutes } from './routes/datamart.js';
 import { deviceRoutes } from './routes/devices.js';
 import { docsRoutes } from './routes/docs.js';
 import { flagRoutes } from './routes/flags.js';
+import { auditRoutes } from './routes/audit.js';
 import { calendarRoutes } from './routes/calendars.js';
 import { presenceRoutes } from './routes/presence.js';
 import { figureRoutes } from './routes/figures.js';
@@ -29,7 +30,6 @@ import { pushTerminalRoutes } from './routes/push-terminals.js';
 import { schoolRoutes } from './routes/schools.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { staffRoutes } from './routes/staff.js';
-import { auditRoutes } from './routes/audit.js';
 import { syncRoutes } from './routes/sync.js';
 import { userRoutes } from './routes/users.js';
 import { InFlightBudget } from './http/in-flight-budget.js';

@@ -4,7 +4,7 @@
 // document. The page runs no inline script, so its CSP allows scripts from this origin only.
 import express, { type RequestHandler } from 'express';
 import path from 'node:path';
-import { DASHBOARD_DIR as DIST_DIR } from '../shared/compiled.js';
+import { DASHBOARD_DIR as DIST_DIR } from '../runtime/compiled.js';
 
 const CSP = [
   "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data: blob:",

@@ -3,8 +3,8 @@
 import cluster from 'node:cluster';
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
-import { backoffMs, installCrashHandlers, onShutdown, stopWithSupervisor } from '../shared/process.js';
-import { serveClusterMetrics } from './metrics.js';
+import { backoffMs, installCrashHandlers, onShutdown, stopWithSupervisor } from '../runtime/process.js';
+import { serveClusterMetrics } from './http/metrics.js';
 import { startApi } from './server.js';
 
 const config = loadConfigOrExit();

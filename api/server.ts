@@ -10,12 +10,12 @@ import type { Logger } from '../shared/logger.js';
 import { resolveJwtSecret } from './auth/jwt-secret.js';
 import { deriveKeys } from './auth/tokens.js';
 import { createApp } from './app.js';
-import type { AppContext } from './context.js';
-import { BacklogGauge } from './sync/backlog.js';
+import type { AppContext } from './context/context.js';
+import { BacklogGauge } from './context/backlog.js';
 import { iclockHandler } from './push/iclock.js';
 import { deviceRoutes } from './http/device-routes.js';
-import { PollCache } from './push/poll-cache.js';
-import { StatusWaits } from './sync/status-waits.js';
+import { PollCache } from './context/poll-cache.js';
+import { StatusWaits } from './context/status-waits.js';
 
 export interface RunningApi {
   server: http.Server;

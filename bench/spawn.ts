@@ -3,8 +3,8 @@
 // mixed with the bench runner's own.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { nodeArgs, PROJECT_ROOT } from '../shared/compiled.js';
-export { freePort } from '../shared/free-port.js';
+import { nodeArgs, PROJECT_ROOT } from '../runtime/compiled.js';
+export { freePort } from '../runtime/free-port.js';
 
 export interface Spawned {
   child: ChildProcess;

@@ -8,16 +8,16 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { resolveJwtSecret } from '../api/auth/jwt-secret.js';
-import { createDemoData, ensureAdmin, type DemoData } from '../db/bootstrap.js';
+import { createDemoData, ensureAdmin, type DemoData } from '../db/startup/bootstrap.js';
 import { connectDatabase } from '../db/database.js';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.js';
 import { countBackoffice, insertStaff } from '../db/repositories/staff.js';
 import { prepareDatabase } from '../db/setup.js';
 import { hashPassword } from '../shared/auth/password.js';
-import { nodeArgs, PROJECT_ROOT } from '../shared/compiled.js';
+import { nodeArgs, PROJECT_ROOT } from '../runtime/compiled.js';
 import { loadConfigOrExit, type Config } from '../shared/config.js';
 import { createLogger, type Logger } from '../shared/logger.js';
-import { backoffMs, installCrashHandlers, onShutdown, sleep } from '../shared/process.js';
+import { backoffMs, installCrashHandlers, onShutdown, sleep } from '../runtime/process.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 
 const config = loadConfigOrExit();
@@ -91,7 +91,7 @@ class Supervised {
     // A process group of its own: a terminal's Ctrl-C reaches only this supervisor, which then
     // stops each child once (a second signal would make the child exit without finishing its work).
     // The compiled file, as `npm run api` / `npm run worker` run it.
-    // The IPC channel only tells the child when this supervisor is gone (shared/process.ts stopWithSupervisor).
+    // The IPC channel only tells the child when this supervisor is gone (runtime/process.ts stopWithSupervisor).
     this.child = spawn(process.execPath, nodeArgs(this.script), { env: this.env, stdio: ['inherit', 'inherit', 'inherit', 'ipc'], cwd: PROJECT_ROOT, detached: true });
     this.child.on('exit', (code, signal) => {
       this.child = null;

@@ -2,7 +2,7 @@
 // acknowledgement look the channel up here. Pure descriptions: no import code is loaded from
 // here (the worker's side is channels/importers.ts).
 import { CHANNEL_NAMES, type ChannelName, type ChannelUpload } from '../shared/protocol/channels.js';
-import type { ChannelDescription } from './definition.js';
+import type { ChannelDescription } from './description/definition.js';
 import { messagerieChannel } from './messagerie/description.js';
 import { photosChannel } from './photos/description.js';
 import { sondesChannel } from './sondes/description.js';

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../shared/logger.js';
-import { freePort } from '../shared/free-port.js';
+import { freePort } from '../runtime/free-port.js';
 
 export interface EmbeddedDatabase {
   /** URL of the `postgres` database; create others on it as needed. */

@@ -27,7 +27,7 @@ export interface JobListener {
  */
 export function listenForJobs(url: string, opts: { logger: Logger; applicationName: string; retryMs?: number; channel?: string }, onSent: (queue: string | null) => void): JobListener {
   const retryMs = opts.retryMs ?? 1000;
-  // Other notifications (PUSH commands queued: api/push/poll-cache.ts) reuse this listener on their own channel.
+  // Other notifications (PUSH commands queued: api/context/poll-cache.ts) reuse this listener on their own channel.
   const channel = opts.channel ?? JOBS_CHANNEL;
   let stopped = false;
   let current: pg.Client | null = null;

@@ -1,4 +1,4 @@
-// `npm run build`: the server compiled to plain JavaScript in dist/ (shared/compiled.ts), then
+// `npm run build`: the server compiled to plain JavaScript in dist/ (runtime/compiled.ts), then
 // the dashboard (web/build.ts). Run at `npm install` (postinstall) and in the Docker image.
 // Processes run dist/ with plain `node` because TypeScript compiled at run time costs memory in
 // every process: an idle worker under tsx holds ~138 MiB, the same code compiled ~93 MiB
@@ -12,11 +12,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { COMPILED_DIR, PROJECT_ROOT } from '../shared/compiled.js';
+import { COMPILED_DIR, PROJECT_ROOT } from '../runtime/compiled.js';
 import { buildDashboard, ensureDashboardBuilt } from '../web/build.js';
 
 /** What runs as a process, and everything it imports. Tests, benches and tools stay TypeScript run by tsx or jest. */
-const SOURCE_DIRS = ['api', 'bin', 'channels', 'db', 'shared', 'simulator', 'worker'];
+const SOURCE_DIRS = ['api', 'bin', 'channels', 'db', 'runtime', 'shared', 'simulator', 'worker'];
 // The accept and push benches' anchors run as processes beside the api, so they run compiled like the api.
 const SOURCE_FILES = ['bench/anchors/minimal-upload.ts', 'bench/anchors/push-ok.ts'];
 const STAMP = '.stamp';

@@ -2,13 +2,13 @@
 // app-*.js and app-*.css, and an index.html naming them). Built by `npm run build` (also at
 // `npm install` and `npm start`, tools/build.ts, and before the tests) when web/dist is missing
 // or older than its sources (a stamp of their contents). The api only serves it
-// (api/dashboard.ts; shared/compiled.ts says where). Two builds may run at once: each file is written to a
+// (api/dashboard.ts; runtime/compiled.ts says where). Two builds may run at once: each file is written to a
 // temporary name and renamed, index.html last, so a reader never sees a half-written file.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
-import { DASHBOARD_DIR as DIST_DIR, PROJECT_ROOT } from '../shared/compiled.js';
+import { DASHBOARD_DIR as DIST_DIR, PROJECT_ROOT } from '../runtime/compiled.js';
 
 const webDir = path.join(PROJECT_ROOT, 'web');
 const SRC_DIR = path.join(webDir, 'src');
@@ -61,7 +61,7 @@ async function writeAtomically(file: string, contents: string | Uint8Array): Pro
 export async function buildDashboard(): Promise<{ files: string[] }> {
   const stamp = await sourceStamp();
   const result = await esbuild.build({
-    entryPoints: { app: path.join(SRC_DIR, 'main.ts') },
+    entryPoints: { app: path.join(SRC_DIR, 'app', 'main.ts') },
     bundle: true,
     minify: true,
     sourcemap: 'linked',

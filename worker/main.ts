@@ -1,7 +1,7 @@
 // `npm run worker`: the isolated worker (no public HTTP). Needs DATABASE_URL.
 import { loadConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
-import { installCrashHandlers, onShutdown, stopWithSupervisor } from '../shared/process.js';
+import { installCrashHandlers, onShutdown, stopWithSupervisor } from '../runtime/process.js';
 import { startWorker } from './worker.js';
 
 const config = loadConfigOrExit();

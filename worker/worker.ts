@@ -10,7 +10,7 @@ import { createBoss, ensureQueues } from '../db/queue.js';
 import type { Config } from '../shared/config.js';
 import { IMPORT_QUEUE, QUEUES } from '../shared/jobs.js';
 import type { Logger } from '../shared/logger.js';
-import type { WorkerContext } from './context.js';
+import type { WorkerContext } from './context/context.js';
 import { registerJobs } from './jobs/index.js';
 import { serveWorkerMetrics } from './metrics.js';
 import { startRosterLoop } from '../channels/push/roster.js';

@@ -7,7 +7,7 @@ import type { Request } from 'express';
 import nodemailer from 'nodemailer';
 import type { DbOrTrx } from '../../db/database.js';
 import { insertPasswordReset } from '../../db/repositories/staff.js';
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../context/context.js';
 
 export function hashResetToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');

@@ -7,7 +7,7 @@ import { Problem } from '../../shared/errors.js';
 import { findStaffAuth } from '../../db/repositories/staff.js';
 import type { StaffRole } from '../../db/schema/index.js';
 import { verifyDeviceToken, verifyStaffToken } from '../auth/tokens.js';
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../context/context.js';
 
 export interface StaffAuth {
   kind: 'staff';

@@ -4,7 +4,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { Problem } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../context/context.js';
 import { isNulBodyError, nulCharacterProblem } from './nul-character.js';
 import { pgErrorToProblem } from './pg-errors.js';
 
@@ -33,7 +33,7 @@ export function problemOf(err: unknown, ctx: AppContext, logger: Logger): Proble
 export function problemMiddleware(ctx: AppContext): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const problem = problemOf(err, ctx, req.log ?? ctx.logger);
-    res.locals.problemCode = problem.code; // for the upload metrics (api/metrics.ts)
+    res.locals.problemCode = problem.code; // for the upload metrics (api/http/metrics.ts)
     if (res.headersSent) return res.end();
     for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
     // Refused before its body arrived (a 401 or 503 on an upload): close rather than read the rest.

@@ -6,7 +6,7 @@ import type { NextFunction, Request, RequestHandler, Response, Router } from 'ex
 import { z, type ZodType } from 'zod';
 import type { Db, DbOrTrx, Trx } from '../../db/database.js';
 import { Problem, validationFailed } from '../../shared/errors.js';
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../context/context.js';
 import { authenticate, type Auth, type AuthRequirement, type AuthFor } from './authenticate.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';

@@ -1,61 +1,23 @@
-// Backoffice actions as PUSH commands (docs/protocol/push.md §5), and what a command's result does to the
-// flag it came from: success applies the flag, a failure (negative Return, or no answer after
+// Backoffice actions queued as PUSH commands (the commands themselves: shared/protocol/push-commands.ts),
+// and what a command's result does to the flag it came from: success applies the flag, a failure (negative Return, or no answer after
 // the last send) closes it as cancelled with the failure in its event, shown to staff.
 import type { Trx, DbOrTrx } from '../../db/database.js';
-import {
-  applyFlagIfDone, applyFlagWithoutCommands, cancelQueuedFlagCommands, failFlag, markFlagsDelivered, notifyTerminal, pushFlagsOf, queueCommands, noteTerminalUser, removeTerminalUsers, resetStamps,
-  type FinishedCommand, type QueuedCommand,
-} from '../../db/repositories/push.js';
+import { type FinishedCommand, queueCommands, type QueuedCommand } from '../../db/repositories/push/commands.js';
+import { applyFlagIfDone, applyFlagWithoutCommands, cancelQueuedFlagCommands, failFlag, markFlagsDelivered, pushFlagsOf } from '../../db/repositories/push/flag-commands.js';
+import { noteTerminalUser, removeTerminalUsers } from '../../db/repositories/push/terminal-users.js';
+import { notifyTerminal, resetStamps } from '../../db/repositories/push/terminals.js';
 import { rosterUsers } from '../../db/repositories/roster.js';
-import { commandField, rosterCommandEffect, userDelete, userUpdate } from '../../shared/protocol/push.js';
-
-/** Commands staff may send directly (besides flags): the verbs real firmware accepts. */
-export const PUSH_COMMANDS = ['REBOOT', 'INFO', 'CHECK', 'CLEAR LOG', 'DATA QUERY USERINFO'] as const;
-
-const DAY_MS = 86_400_000;
-
-function pushTime(instant: Date, timeZone: string): string {
-  // The terminal's wall clock, as it writes its own times.
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
-    .formatToParts(instant);
-  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '00';
-  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}:${get('second')}`;
-}
-
-/** `DATA QUERY ATTLOG` over [from, to), in windows of at most 31 days (RESEND_SINCE's rule). */
-export function attlogQueries(from: Date, to: Date, timeZone: string): string[] {
-  const out: string[] = [];
-  for (let start = from.getTime(); start < to.getTime(); start += 31 * DAY_MS) {
-    const end = Math.min(start + 31 * DAY_MS, to.getTime());
-    out.push(`DATA QUERY ATTLOG StartTime=${pushTime(new Date(start), timeZone)}\tEndTime=${pushTime(new Date(end), timeZone)}`);
-  }
-  return out;
-}
+import { flagCommandLines, rosterCommandEffect, type RosterUser } from '../../shared/protocol/push-commands.js';
 
 /**
- * A flag (docs/protocol/v4.md §6) on a PUSH terminal as commands (docs/protocol/push.md §5). Null for a flag with no
- * PUSH meaning (PURGE_CONFIRMED_LOGS: the terminal keeps its own log; RESET_SESSION: no sessions).
+ * A flag on a PUSH terminal as its queued commands (shared/protocol/push-commands.ts flagCommandLines);
+ * FULL_RESYNC sets the terminal's upload cursors back to 0 too. Null for a flag with no PUSH meaning.
  */
-export async function flagCommands(trx: DbOrTrx, flag: { id: number; device_id: string; name: string; params: Record<string, unknown> }, ctx: { timeZone: string; now: Date; roster: Array<{ badge: string; name: string; active: boolean }> }): Promise<QueuedCommand[] | null> {
-  const base = { source: 'flag' as const, flagId: flag.id };
-  switch (flag.name) {
-    case 'REBOOT': return [{ ...base, command: 'REBOOT' }];
-    case 'REPORT_SETTINGS': return [{ ...base, command: 'INFO' }];
-    case 'SET_SETTINGS':
-      return Object.entries(flag.params).map(([k, v]) => ({ ...base, command: `SET OPTION ${commandField(k)}=${commandField(String(v))}` }));
-    case 'RELOAD_ROSTER':
-      return ctx.roster.map((u) => ({ ...base, command: u.active ? userUpdate(u) : userDelete(u) }));
-    case 'FULL_RESYNC':
-      await resetStamps(trx, flag.device_id);
-      // The cursors back to 0 make the terminal send everything at its next upload; the query asks at once.
-      return [{ ...base, command: `DATA QUERY ATTLOG StartTime=2000-01-01 00:00:00\tEndTime=${pushTime(new Date(ctx.now.getTime() + DAY_MS), ctx.timeZone)}` }];
-    case 'RESEND_SINCE': {
-      const since = String(flag.params.since);
-      const from = new Date(`${since}T00:00:00Z`);
-      return attlogQueries(from, new Date(ctx.now.getTime() + DAY_MS), ctx.timeZone).map((command) => ({ ...base, command }));
-    }
-    default: return null;
-  }
+export async function flagCommands(trx: DbOrTrx, flag: { id: number; device_id: string; name: string; params: Record<string, unknown> }, ctx: { timeZone: string; now: Date; roster: readonly RosterUser[] }): Promise<QueuedCommand[] | null> {
+  const lines = flagCommandLines(flag, ctx);
+  if (lines === null) return null;
+  if (flag.name === 'FULL_RESYNC') await resetStamps(trx, flag.device_id);
+  return lines.map((command) => ({ source: 'flag' as const, flagId: flag.id, command }));
 }
 
 /** A command's result reached its flag: applied when every command of the flag succeeded, closed as failed at the first failure. */

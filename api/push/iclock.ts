@@ -8,18 +8,18 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import proxyaddr from 'proxy-addr';
-import {
-  bindAddress, countFingerprints, findTerminal, hasOpenCommands, issueRegistryCode, markConflict, noteContact, noteTimeZoneSent, raiseStamp, recordAddressClaim, recordCommandResults,
-  recordOptions, requireRegistryToken, sameBatchSession, storeAttlogBatch, storeOperlog, storeUpload, takeCommandsToSend, upsertTerminalUsers, hasCommandsDue,
-  failUnansweredCommands, type TerminalLookup,
-} from '../../db/repositories/push.js';
+import { failUnansweredCommands, hasCommandsDue, hasOpenCommands, recordCommandResults, takeCommandsToSend } from '../../db/repositories/push/commands.js';
+import { bindAddress, issueRegistryCode, markConflict, recordAddressClaim, requireRegistryToken } from '../../db/repositories/push/terminal-address.js';
+import { countFingerprints, storeOperlog, upsertTerminalUsers } from '../../db/repositories/push/terminal-users.js';
+import { findTerminal, noteContact, noteTimeZoneSent, raiseStamp, recordOptions, type TerminalLookup } from '../../db/repositories/push/terminals.js';
+import { sameBatchSession, storeAttlogBatch, storeUpload } from '../../db/repositories/push/uploads.js';
 import { sha256 } from '../../shared/archive/hash.js';
 import {
   bodyLines, isSerialNumber, pushText, type TerminalUser, parseCommandResults, parseOperlogLine, parseOptions, pushTimeZone,
 } from '../../shared/protocol/push.js';
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../context/context.js';
 import { InFlightBudget } from '../http/in-flight-budget.js';
-import { observePushCall, observePushLines } from '../metrics.js';
+import { observePushCall, observePushLines } from '../http/metrics.js';
 import { addressMatches } from './address.js';
 import { bodyLimit, readBody, type Caller } from './body.js';
 import { commandFinished, markFlagsDelivered } from './commands.js';

@@ -1,8 +1,13 @@
 // `GET /api/alerts`: fever alerts in scope, newest first. A check-in or a probe reading at or
 // above the school's threshold raised each one when it was stored.
 import { z } from 'zod';
+import { deviceNames } from '../../db/repositories/devices.js';
 import { listFeverEvents } from '../../db/repositories/fever-events.js';
+import { findSchool } from '../../db/repositories/schools.js';
+import { EXPORT_MAX_ROWS, exportQuery, fileReply, langOf } from '../export/query.js';
+import { alertsTable } from '../export/tables.js';
 import { validationFailed } from '../../shared/errors.js';
+import { localDateOf } from '../../shared/time/zoned.js';
 import { decodeCursor, instantIdKey, pageQuery, toPage } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';
 import { schoolScope } from '../http/scope.js';
@@ -25,6 +30,7 @@ const listQuery = z.object({
   school_id: idQuery.optional().describe("Forced to a school admin's own school"),
   from: instant.optional().describe('occurred_at ≥ from'),
   to: instant.optional().describe('occurred_at < to'),
+  ...exportQuery,
 });
 
 export function alertRoutes(api: RouteRegistry): void {
@@ -32,9 +38,22 @@ export function alertRoutes(api: RouteRegistry): void {
     method: 'get', path: '/api/alerts', summary: 'Fever alerts in scope, newest first', tags: ['figures'], auth: 'staff',
     query: listQuery,
     responses: { 200: { description: 'A page of fever alerts', schema: pageOf(alertSchema) }, ...errors(401, 422) },
-    async handler({ query, db, auth }) {
+    async handler({ query, db, auth, req }) {
       if (query.from && query.to && query.from > query.to) throw validationFailed([{ field: 'query.to', message: 'must not be before from' }]);
       const scope = schoolScope(auth);
+      if (query.format !== 'json') {
+        // The whole list (no pages), in the school's zone (UTC across schools).
+        const schoolId = scope ?? query.school_id ?? null;
+        const rows = scope !== null && query.school_id !== undefined && query.school_id !== scope ? []
+          : await listFeverEvents(db, { schoolId, from: query.from, to: query.to, before: null, limit: EXPORT_MAX_ROWS + 1 });
+        if (rows.length > EXPORT_MAX_ROWS) throw validationFailed([{ field: 'query.from', message: `more than ${EXPORT_MAX_ROWS} rows: narrow the range` }]);
+        const school = schoolId === null ? undefined : await findSchool(db, schoolId);
+        const names = await deviceNames(db, [...new Set(rows.flatMap((r) => (r.device_id ? [r.device_id] : [])))]);
+        const table = alertsTable(rows.map((r) => ({ ...r, device_name: r.device_id ? names.get(r.device_id) ?? r.device_id : null })), school?.timezone ?? 'UTC', langOf(query, req));
+        const zone = school?.timezone ?? 'UTC';
+        const span = [query.from && localDateOf(query.from, zone), query.to && localDateOf(new Date(query.to).getTime() - 1, zone)].filter(Boolean).join('-');
+        return fileReply(table, query.format, query, req, `${school?.name ?? 'all-schools'}-fever-alerts${span ? `-${span}` : ''}`);
+      }
       if (scope !== null && query.school_id !== undefined && query.school_id !== scope) return reply.ok({ items: [], next_cursor: null });
       const before = decodeCursor(query.cursor, instantIdKey);
       const rows = await listFeverEvents(db, {

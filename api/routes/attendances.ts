@@ -3,15 +3,19 @@
 // delete them. A post or a delete updates the user's figures and raises a fever event in the
 // request's own transaction, as an imported batch does. `Idempotency-Key` makes a post safe
 // to retry: the same key and body answer the first result again, another body 409.
+import type { Request } from 'express';
 import { z } from 'zod';
 import type { DbOrTrx } from '../../db/database.js';
 import { deleteAttendance, findAttendance, insertAttendance, insertFeverEvent, listAttendances, type PublicAttendance } from '../../db/repositories/attendances.js';
 import { claimKey, recordAnswer, requestHash } from '../../db/repositories/idempotency.js';
+import { deviceNames } from '../../db/repositories/devices.js';
 import { findSchool } from '../../db/repositories/schools.js';
 import { refreshUserDays } from '../../db/repositories/user-days.js';
 import { findUser, lockUser } from '../../db/repositories/users.js';
 import { Problem, notFound, validationFailed, type FieldError } from '../../shared/errors.js';
 import { MAX_FUTURE_SKEW_MS, TEMPERATURE_MAX, TEMPERATURE_MIN } from '../../shared/protocol/codes.js';
+import { EXPORT_MAX_ROWS, exportQuery, fileReply, langOf } from '../export/query.js';
+import { attendancesTable } from '../export/tables.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { decodeCursor, instantIdKey, encodeCursor, pageQuery } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';
@@ -37,6 +41,7 @@ const listQuery = z.object({
   from: instant.optional().describe('occurred_at ≥ from (ISO 8601 instant with offset or Z)'),
   to: instant.optional().describe('occurred_at < to (ISO 8601 instant with offset or Z)'),
   type: attendanceType.optional(),
+  ...exportQuery,
 });
 
 /** The JSON a client receives: also what an idempotent replay answers, byte for byte. */
@@ -50,13 +55,35 @@ async function attendanceInScope(db: DbOrTrx, auth: StaffAuth, id: number) {
   return row!;
 }
 
+/** The whole list as a file (no pages), in the school's zone (UTC across schools). */
+async function attendancesFile(db: DbOrTrx, auth: StaffAuth, query: z.output<typeof listQuery>, req: Request) {
+  const lang = langOf(query, req);
+  let schoolId = schoolScope(auth) ?? query.school_id ?? null;
+  let rows: Awaited<ReturnType<typeof listAttendances>> = [];
+  let outOfScope = query.school_id !== undefined && query.school_id !== schoolId;
+  if (!outOfScope && query.user_id !== undefined) {
+    const user = await findUser(db, query.user_id);
+    outOfScope = !user || (schoolId !== null && user.school_id !== schoolId);
+    if (user) schoolId = user.school_id;
+  }
+  if (!outOfScope) {
+    rows = await listAttendances(db, { schoolId, userId: query.user_id, from: query.from, to: query.to, type: query.type, after: null, limit: EXPORT_MAX_ROWS + 1 });
+    if (rows.length > EXPORT_MAX_ROWS) throw validationFailed([{ field: 'query.from', message: `more than ${EXPORT_MAX_ROWS} rows: narrow the range` }]);
+  }
+  const school = schoolId === null || outOfScope ? undefined : await findSchool(db, schoolId);
+  const names = await deviceNames(db, [...new Set(rows.flatMap((r) => (r.device_id ? [r.device_id] : [])))]);
+  const table = attendancesTable(rows.map((r) => ({ ...r, device_name: r.device_id ? names.get(r.device_id) ?? r.device_id : null })), school?.timezone ?? 'UTC', lang);
+  return fileReply(table, query.format as 'csv' | 'xlsx', query, req, `${school?.name ?? 'all-schools'}-attendances${query.user_id ? `-${query.user_id}` : ''}`);
+}
+
 export function attendanceRoutes(api: RouteRegistry): void {
   api.add({
     method: 'get', path: '/api/attendances', summary: 'List attendances in scope, by (occurred_at, id)', tags: ['attendances'], auth: 'staff',
     query: listQuery,
     responses: { 200: { description: 'A page of attendances', schema: pageOf(attendanceSchema) }, ...errors(401, 422) },
-    async handler({ query, db, auth }) {
+    async handler({ query, db, auth, req }) {
       const empty = reply.ok({ items: [], next_cursor: null });
+      if (query.format !== 'json') return attendancesFile(db, auth, query, req);
       if (query.from && query.to && query.from > query.to) throw validationFailed([{ field: 'query.to', message: 'must not be before from' }]);
       let schoolId = schoolScope(auth) ?? query.school_id ?? null;
       if (query.school_id !== undefined && query.school_id !== schoolId) return empty;

@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { findDeviceCredentials } from '../../db/repositories/devices.js';
 import { endSessions, findStaffByEmail, findStaffById, peekPasswordReset, updateStaff, usePasswordReset } from '../../db/repositories/staff.js';
-import { recordAudit } from '../../db/repositories/audit.js';
+import { recordAudit } from '../../db/repositories/staff-audit.js';
 import type { Staff } from '../../db/schema/index.js';
 import { hashPassword } from '../../shared/auth/password.js';
 import { hashResetToken, issueReset, mailConfigured, mailReset } from '../auth/password-reset.js';
@@ -21,7 +21,7 @@ import { Problem } from '../../shared/errors.js';
 import { verifyDeviceSecret } from '../../shared/auth/device-secret.js';
 import { verifyAgainstDummy, verifyPassword } from '../../shared/auth/password.js';
 import { signDeviceToken, signStaffToken } from '../auth/tokens.js';
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../context/context.js';
 import { reply, type RouteRegistry } from '../http/route.js';
 import { errors } from '../schemas/common.js';
 import { staffSchema } from '../schemas/resources.js';
@@ -159,7 +159,7 @@ export function authRoutes(api: RouteRegistry): void {
       if (!staff || staff.deactivated_at !== null) throw new Problem('reset_link_invalid', 'This link is unknown, was used already or has expired: ask for a new one');
       await updateStaff(db, staff.id, { password_hash: await hashPassword(body.password) });
       await endSessions(db, staff.id);
-      await recordAudit(db, { staffId: staff.id, schoolId: staff.school_id, action: 'staff.password_set', targetKind: 'staff', targetId: staff.id, details: { by: 'reset_link' } });
+      await recordAudit(db, { staffId: staff.id, schoolId: staff.school_id, action: 'staff.password_set', subject: 'staff', subjectId: staff.id, details: { by: 'reset_link' } });
       return reply.ok(await signedIn(ctx, (await findStaffById(db, staff.id))!));
     },
   });

@@ -9,13 +9,13 @@
 import type { Request } from 'express';
 import QRCode from 'qrcode';
 import { z } from 'zod';
-import { recordAudit } from '../../db/repositories/audit.js';
+import { recordAudit } from '../../db/repositories/staff-audit.js';
 import { enrolUri } from '../../shared/devices/enrol-uri.js';
 import { publicBase } from '../auth/password-reset.js';
 import { channelHealth, listDevicesNeedingAttention, reportedSettings } from '../../db/repositories/device-health.js';
 import { findDevice, insertDevice, listDevices, updateDevice, type PublicDevice } from '../../db/repositories/devices.js';
 import { pendingFlagNames } from '../../db/repositories/flags.js';
-import { notifyTerminal } from '../../db/repositories/push.js';
+import { notifyTerminal } from '../../db/repositories/push/terminals.js';
 import { findSchool } from '../../db/repositories/schools.js';
 import { notFound, orNotFound, validationFailed } from '../../shared/errors.js';
 import { ATTENTION_REASONS, attentionReasons } from '../../shared/devices/attention.js';
@@ -25,7 +25,7 @@ import { reply, type RouteRegistry } from '../http/route.js';
 import { assertInScope, schoolScope } from '../http/scope.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import type { DbOrTrx } from '../../db/database.js';
-import type { AppContext } from '../context.js';
+import type { AppContext } from '../context/context.js';
 import { errors, pageOf, queryFlag, timestamp, uuidParam } from '../schemas/common.js';
 import { deviceSchema } from '../schemas/resources.js';
 
@@ -144,7 +144,7 @@ export function deviceRoutes(api: RouteRegistry): void {
       if ((scope !== null && scope !== schoolId) || !(await findSchool(db, schoolId))) throw validationFailed([{ field: 'body.school_id', message: 'no such school' }]);
       const secret = generateDeviceSecret();
       const device = await insertDevice(db, { ...body, school_id: schoolId, secret_hash: hashDeviceSecret(secret) });
-      await recordAudit(db, { staffId: auth.staffId, schoolId, action: 'device.register', targetKind: 'device', targetId: device.id, details: { name: device.name, kind: device.kind } });
+      await recordAudit(db, { staffId: auth.staffId, schoolId, action: 'device.register', subject: 'device', subjectId: null, details: { device_id: device.id, name: device.name, kind: device.kind } });
       return reply.created({ ...device, secret, ...(await enrolment(ctx, req, device.id, secret)) });
     },
   });
@@ -166,7 +166,7 @@ export function deviceRoutes(api: RouteRegistry): void {
     async handler({ params, body, db, auth }) {
       const current = await deviceInScope(db, auth, params.id);
       const updated = orNotFound(await updateDevice(db, params.id, body), 'device');
-      await recordAudit(db, { staffId: auth.staffId, schoolId: current.school_id, action: 'device.update', targetKind: 'device', targetId: current.id, details: { ...body } });
+      await recordAudit(db, { staffId: auth.staffId, schoolId: current.school_id, action: 'device.update', subject: 'device', subjectId: null, details: { device_id: current.id, ...body } });
       return reply.ok(updated);
     },
   });
@@ -179,8 +179,8 @@ export function deviceRoutes(api: RouteRegistry): void {
       const current = await deviceInScope(db, auth, params.id);
       if (current.disabled_at) return reply.ok(current);
       const updated = await updateDevice(db, params.id, { disabled_at: new Date() });
-      await recordAudit(db, { staffId: auth.staffId, schoolId: current.school_id, action: 'device.disable', targetKind: 'device', targetId: current.id });
-      // A PUSH terminal is refused by every api process (they cache terminals: api/push/poll-cache.ts):
+      await recordAudit(db, { staffId: auth.staffId, schoolId: current.school_id, action: 'device.disable', subject: 'device', subjectId: null, details: { device_id: current.id } });
+      // A PUSH terminal is refused by every api process (they cache terminals: api/context/poll-cache.ts):
       // the others when the NOTIFY reaches them, this one before it answers, so that a poll sent
       // after this answer is refused here whatever the notification's delay.
       if (current.serial_number) {
@@ -198,7 +198,7 @@ export function deviceRoutes(api: RouteRegistry): void {
     async handler({ params, db, auth }) {
       const current = await deviceInScope(db, auth, params.id);
       const updated = orNotFound(await updateDevice(db, params.id, { disabled_at: null }), 'device');
-      if (current.disabled_at) await recordAudit(db, { staffId: auth.staffId, schoolId: current.school_id, action: 'device.enable', targetKind: 'device', targetId: current.id });
+      if (current.disabled_at) await recordAudit(db, { staffId: auth.staffId, schoolId: current.school_id, action: 'device.enable', subject: 'device', subjectId: null, details: { device_id: current.id } });
       if (updated.serial_number) await notifyTerminal(db, { serialNumber: updated.serial_number });
       return reply.ok(updated);
     },
@@ -213,7 +213,7 @@ export function deviceRoutes(api: RouteRegistry): void {
       const secret = generateDeviceSecret();
       const device = await updateDevice(db, params.id, { secret_hash: hashDeviceSecret(secret) });
       if (!device) throw notFound('device');
-      await recordAudit(db, { staffId: auth.staffId, schoolId: device.school_id, action: 'device.rotate_secret', targetKind: 'device', targetId: device.id });
+      await recordAudit(db, { staffId: auth.staffId, schoolId: device.school_id, action: 'device.rotate_secret', subject: 'device', subjectId: null, details: { device_id: device.id } });
       return reply.ok({ ...device, secret, ...(await enrolment(ctx, req, device.id, secret)) });
     },
   });

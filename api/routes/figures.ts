@@ -10,6 +10,8 @@ import { QUEUES } from '../../shared/jobs.js';
 import { addDays, daysBetween } from '../../shared/time/calendar.js';
 import { todayIn } from '../../shared/time/zoned.js';
 import { insertInTransaction } from '../../db/queue.js';
+import { exportQuery, fileReply, langOf } from '../export/query.js';
+import { figuresTable, figureUsersTable, type FiguresBody } from '../export/tables.js';
 import { schoolFigures } from '../figures/school-figures.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { reply, type RouteRegistry } from '../http/route.js';
@@ -94,12 +96,20 @@ export function figureRoutes(api: RouteRegistry): void {
       from: localDate,
       to: localDate,
       include: z.enum(['users']).optional(),
+      ...exportQuery,
+      table: z.enum(['buckets', 'users']).default('buckets').describe('With format csv or xlsx: the figures per period (buckets) or each pupil\'s verdict per period (users)'),
     }),
     responses: { 200: { description: 'Buckets', schema: figuresSchema }, 304: { description: 'Not modified (If-None-Match)' }, ...errors(401, 404, 422) },
     async handler({ params, query, db, auth, req }) {
       const school = await schoolInScope(db, auth, params.id);
       if (query.from > query.to) throw validationFailed([{ field: 'query.to', message: 'must not be before from' }]);
       if (daysBetween(query.from, query.to) > MAX_RANGE_DAYS) throw validationFailed([{ field: 'query.to', message: `the range is limited to ${MAX_RANGE_DAYS} days` }]);
+      if (query.format !== 'json') {
+        const { body } = await schoolFigures(db, school, { period: query.period, from: query.from, to: query.to, includeUsers: query.table === 'users' });
+        const f = body as unknown as FiguresBody;
+        const name = `${school.name}-${query.table === 'users' ? 'pupils' : 'figures'}-${query.period}-${query.from}-${query.to}`;
+        return query.table === 'users' ? fileReply(figureUsersTable(f, langOf(query, req)), query.format, query, req, name) : fileReply(figuresTable(f), query.format, query, req, name);
+      }
       const { body, etag } = await schoolFigures(db, school, { period: query.period, from: query.from, to: query.to, includeUsers: query.include === 'users' });
       const headers = { ETag: etag, 'Cache-Control': 'private, no-cache' };
       if (req.headers['if-none-match'] === etag) return reply.notModified(headers);

@@ -4,7 +4,7 @@
 import { Problem } from '../../shared/errors.js';
 import { bearerMatches } from '../../shared/metrics.js';
 import { reply, type RouteRegistry } from '../http/route.js';
-import { METRICS_CONTENT_TYPE, scrape } from '../metrics.js';
+import { METRICS_CONTENT_TYPE, scrape } from '../http/metrics.js';
 import { errors } from '../schemas/common.js';
 
 export function metricsRoutes(api: RouteRegistry): void {

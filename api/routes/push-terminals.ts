@@ -6,10 +6,11 @@
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import { allowedNetworksOf, findDevice, updateDevice } from '../../db/repositories/devices.js';
-import {
-  addressConfirmations, cancelCommand, confirmAddress, deletePendingTerminal, listCommands, listPendingTerminals, listUploads, queueCommands, registerTerminal, rosterDifferences,
-  terminalState, terminalUsersToImport, updateTerminalSettings,
-} from '../../db/repositories/push.js';
+import { cancelCommand, listCommands, queueCommands } from '../../db/repositories/push/commands.js';
+import { addressConfirmations, confirmAddress } from '../../db/repositories/push/terminal-address.js';
+import { rosterDifferences, terminalUsersToImport } from '../../db/repositories/push/terminal-users.js';
+import { deletePendingTerminal, listPendingTerminals, notifyTerminal, registerTerminal, terminalState, updateTerminalSettings } from '../../db/repositories/push/terminals.js';
+import { listUploads } from '../../db/repositories/push/uploads.js';
 import { findSchool } from '../../db/repositories/schools.js';
 import { insertUsersIfBadgeFree } from '../../db/repositories/users.js';
 import { generateDeviceSecret, hashDeviceSecret } from '../../shared/auth/device-secret.js';
@@ -21,9 +22,8 @@ import type { StaffAuth } from '../http/authenticate.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';
 import { assertInScope } from '../http/scope.js';
-import { notifyTerminal } from '../push/poll-cache.js';
 import { ADDRESS_BINDINGS } from '../push/address.js';
-import { PUSH_COMMANDS } from '../push/commands.js';
+import { PUSH_COMMANDS } from '../../shared/protocol/push-commands.js';
 import { errors, pageOf, timestamp, uuidParam } from '../schemas/common.js';
 import { deviceSchema, userSchema } from '../schemas/resources.js';
 

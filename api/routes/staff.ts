@@ -7,7 +7,7 @@
 // audited (db/repositories/audit.ts).
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { recordAudit } from '../../db/repositories/audit.js';
+import { recordAudit } from '../../db/repositories/staff-audit.js';
 import {
   countBackoffice, deactivateStaff, deleteStaff, endSessions, findStaff, insertStaff, listStaff, updateStaff, type PublicStaff,
 } from '../../db/repositories/staff.js';
@@ -64,7 +64,7 @@ function assertGrantable(auth: StaffAuth, nextRole: string, nextSchool: number |
 }
 
 const audit = (db: DbOrTrx, auth: StaffAuth, target: PublicStaff, action: string, details?: Record<string, unknown>) =>
-  recordAudit(db, { staffId: auth.staffId, schoolId: target.school_id, action, targetKind: 'staff', targetId: target.id, details: { email: target.email, ...details } });
+  recordAudit(db, { staffId: auth.staffId, schoolId: target.school_id, action, subject: 'staff', subjectId: target.id, details: { email: target.email, ...details } });
 
 export function staffRoutes(api: RouteRegistry): void {
   api.add({

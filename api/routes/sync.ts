@@ -11,7 +11,7 @@ import { reply, type RouteRegistry } from '../http/route.js';
 import { errors } from '../schemas/common.js';
 import { acceptUpload } from '../sync/accept-upload.js';
 import { buildManifest } from '../sync/manifest.js';
-import { MAX_STATUS_WAIT_SECONDS } from '../sync/status-waits.js';
+import { MAX_STATUS_WAIT_SECONDS } from '../context/status-waits.js';
 import { uploadArchive, type UploadLimits } from '../sync/upload.js';
 
 const channelParam = z.object({ channel: z.enum(CHANNEL_NAMES) });
@@ -24,7 +24,7 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
   api.add({
     method: 'get', path: '/v4/:channel/status', summary: 'The channel status flag (docs/protocol/v4.md §3.1)', tags: ['device protocol'], auth: 'device',
     // Polled by every device waiting for its package: one statement, no transaction. With
-    // `wait`, one request instead of one every few hundred ms (api/sync/status-waits.ts).
+    // `wait`, one request instead of one every few hundred ms (api/context/status-waits.ts).
     params: channelParam, query: statusQuery, transaction: false,
     description: 'Optional `wait=N` (seconds, 0–30; more counts as 30): while the status is 1, the answer waits until it changes or N seconds pass, '
       + 'then gives the status as it is. Status 0 or 2 is answered at once. Servers without this extension ignore `wait` and answer at once '

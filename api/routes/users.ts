@@ -5,7 +5,7 @@
 // each row's action or problem named, then applied: idempotent on badge (shared/csv/roster-import.ts).
 import multer from 'multer';
 import { z } from 'zod';
-import { recordAudit } from '../../db/repositories/audit.js';
+import { recordAudit } from '../../db/repositories/staff-audit.js';
 import { insertUsers, reactivateUser, usersByBadge } from '../../db/repositories/users.js';
 import { Problem } from '../../shared/errors.js';
 import { planRosterImport, rosterHeader, RosterHeaderError, ROSTER_IMPORT_MAX_BYTES, type RosterRowPlan } from '../../shared/csv/roster-import.js';
@@ -37,7 +37,7 @@ const patchBody = replaceBody.partial();
 const listQuery = z.object({
   ...pageQuery,
   school_id: idQuery.optional().describe("Forced to a school admin's own school"),
-  q: z.string().min(1).max(200).optional().describe('Name or badge contains this (case-insensitive)'),
+  q: z.string().min(1).max(200).optional().describe('Name or badge contains this, ignoring case and accents ("chloe" finds Chloé)'),
   include_deleted: queryFlag.default(false).describe('Also list deactivated users'),
 });
 
@@ -94,7 +94,7 @@ async function applyRoster(db: DbOrTrx, auth: StaffAuth, schoolId: number, rows:
     else if (r.action === 'reactivate') await reactivateUser(db, r.user_id!);
   }
   await recordAudit(db, {
-    staffId: auth.staffId, schoolId, action: 'users.import', targetKind: 'roster_import', targetId: schoolId,
+    staffId: auth.staffId, schoolId, action: 'users.import', subject: 'roster_import', subjectId: null,
     details: {
       file: fileName.slice(0, 200), counts,
       created: created.map((u) => u.id),
@@ -133,7 +133,7 @@ export function userRoutes(api: RouteRegistry): void {
       }
       const { school_id: _given, ...fields } = body;
       const user = await insertUser(db, { ...fields, school_id: schoolId });
-      await recordAudit(db, { staffId: auth.staffId, schoolId, action: 'user.create', targetKind: 'user', targetId: user.id, details: { name: user.name, badge: user.badge } });
+      await recordAudit(db, { staffId: auth.staffId, schoolId, action: 'user.create', subject: 'user', subjectId: user.id, details: { name: user.name, badge: user.badge } });
       return reply.created(user);
     },
   });
@@ -154,7 +154,7 @@ export function userRoutes(api: RouteRegistry): void {
     async handler({ params, body, db, auth }) {
       const before = await userInScope(db, auth, params.id);
       const user = await updateUser(db, params.id, body);
-      await recordAudit(db, { staffId: auth.staffId, schoolId: before.school_id, action: 'user.update', targetKind: 'user', targetId: before.id, details: changes(before, body) });
+      await recordAudit(db, { staffId: auth.staffId, schoolId: before.school_id, action: 'user.update', subject: 'user', subjectId: before.id, details: changes(before, body) });
       return reply.ok(user);
     },
   });
@@ -167,7 +167,7 @@ export function userRoutes(api: RouteRegistry): void {
       const user = await userInScope(db, auth, params.id);
       if (Object.keys(body).length === 0) return reply.ok(user);
       const updated = await updateUser(db, params.id, body);
-      await recordAudit(db, { staffId: auth.staffId, schoolId: user.school_id, action: 'user.update', targetKind: 'user', targetId: user.id, details: changes(user, body) });
+      await recordAudit(db, { staffId: auth.staffId, schoolId: user.school_id, action: 'user.update', subject: 'user', subjectId: user.id, details: changes(user, body) });
       return reply.ok(updated);
     },
   });
@@ -179,7 +179,7 @@ export function userRoutes(api: RouteRegistry): void {
     async handler({ params, db, auth }) {
       const user = await userInScope(db, auth, params.id);
       await deactivateUser(db, params.id, new Date());
-      if (!user.deleted_at) await recordAudit(db, { staffId: auth.staffId, schoolId: user.school_id, action: 'user.deactivate', targetKind: 'user', targetId: user.id });
+      if (!user.deleted_at) await recordAudit(db, { staffId: auth.staffId, schoolId: user.school_id, action: 'user.deactivate', subject: 'user', subjectId: user.id });
       return reply.noContent();
     },
   });
@@ -192,7 +192,7 @@ export function userRoutes(api: RouteRegistry): void {
       const user = await userInScope(db, auth, params.id);
       if (!user.deleted_at) return reply.ok(user);
       const updated = await reactivateUser(db, params.id);
-      await recordAudit(db, { staffId: auth.staffId, schoolId: user.school_id, action: 'user.reactivate', targetKind: 'user', targetId: user.id });
+      await recordAudit(db, { staffId: auth.staffId, schoolId: user.school_id, action: 'user.reactivate', subject: 'user', subjectId: user.id });
       return reply.ok(updated);
     },
   });

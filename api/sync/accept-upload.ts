@@ -16,7 +16,7 @@ import type { Config } from '../../shared/config.js';
 import { Problem } from '../../shared/errors.js';
 import { SYNC_STATUS } from '../../shared/protocol/codes.js';
 import { inactiveDevice } from '../http/authenticate.js';
-import type { BacklogGauge } from './backlog.js';
+import type { BacklogGauge } from '../context/backlog.js';
 import { wantedFiles } from './manifest.js';
 
 export interface Accepted {

@@ -1,8 +1,8 @@
 // What a device should send this time (docs/protocol/v4.md §3.2), flags included (§6); the channel adds
-// its own members (channels/definition.ts `manifest`).
+// its own members (channels/description/definition.ts `manifest`).
 import { channelOf } from '../../channels/registry.js';
 import type { ChannelName } from '../../shared/protocol/channels.js';
-import { DEVICE_XML, type ManifestExtras, type WantedFile } from '../../channels/definition.js';
+import { DEVICE_XML, type ManifestExtras, type WantedFile } from '../../channels/description/definition.js';
 import type { Db } from '../../db/database.js';
 import { pendingFlags } from '../../db/repositories/flags.js';
 import { readManifestStart } from '../../db/repositories/sync.js';

@@ -21,7 +21,7 @@ import { DeviceClient } from '../../simulator/device-client.js';
 import { machineCpu, postgresCpuSeconds, processCpuSeconds, selfCpuSeconds } from '../cpu.js';
 import type { BenchContext, ScenarioResult } from '../harness.js';
 import { stats } from '../harness.js';
-import { PROJECT_ROOT } from '../../shared/compiled.js';
+import { PROJECT_ROOT } from '../../runtime/compiled.js';
 import { freePort, spawnScript, waitForHttp } from '../spawn.js';
 import { batchRows, rowsCsv, seedDevices, seedSchool, type BenchDevice } from '../world.js';
 

@@ -7,7 +7,7 @@ import type { FeverAlert, FileErrorReport, FlagInstruction, OfficeMessage, Photo
 import type { ZipFileInput } from '../../shared/archive/build-zip.js';
 import type { DeviceReport } from '../../shared/xml/device-xml.js';
 import type { Logger } from '../../shared/logger.js';
-import type { TouchedDays } from './touched-days.js';
+import type { TouchedDays } from '../../shared/attendance/touched-days.js';
 
 export interface ImportSession {
   id: string;

@@ -15,7 +15,13 @@ import type { ImportContext } from './context.js';
 import { streamEntry } from './read-entry.js';
 import { RejectionSpool } from './rejections.js';
 
-const CHUNK_ROWS = 5_000;
+/**
+ * Valid rows checked and written together, a chunk at a time: what an import holds in memory and
+ * writes per statement. Rejections are reported in the order this gives (a row's own fault as
+ * read, a chunk's unknown users when it is written): channels/synchro/attendances-log.ts, which
+ * skips the chunks, reports them in the same order by this number.
+ */
+export const CHUNK_ROWS = 5_000;
 /** Unknown user ids remembered at most (the school's own users are bounded by the school). */
 const UNKNOWN_USERS_KEPT = 50_000;
 

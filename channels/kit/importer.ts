@@ -1,5 +1,5 @@
 // What a channel does with a batch in the worker (docs/protocol/v4.md §8): the import of its files and
-// what its package carries. The api never loads this side (channels/definition.ts is its part).
+// what its package carries. The api never loads this side (channels/description/definition.ts is its part).
 import type { Trx } from '../../db/database.js';
 import type { ChannelName } from '../../shared/protocol/channels.js';
 import type { ImportContext } from './context.js';

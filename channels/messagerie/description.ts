@@ -4,7 +4,7 @@
 // never acknowledged (reset, failure) delivers nothing and its messages go in the next one.
 import { recordDeliveries } from '../../db/repositories/messages.js';
 import { offeredBySession } from '../../db/repositories/sync.js';
-import type { ChannelDescription } from '../definition.js';
+import type { ChannelDescription } from '../description/definition.js';
 
 export const MESSAGES_FILE = 'messages.csv';
 

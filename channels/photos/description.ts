@@ -1,7 +1,7 @@
 // `photos` (docs/protocol/v4.md §7): check-in photos as `photos/<name>` entries. The manifest asks for
 // the names the device's attendances refer to that are not held yet.
 import { photosWanted } from '../../db/repositories/photos.js';
-import type { ChannelDescription } from '../definition.js';
+import type { ChannelDescription } from '../description/definition.js';
 
 export const PREFIX = 'photos/';
 /** Names listed in one manifest; the rest are asked for once these arrived. */

@@ -4,7 +4,8 @@
 // this sweep, run by the worker with the roster loop, fails those of silent terminals too, so a
 // flag does not stay "delivered" for as long as its terminal is off.
 import type { Db } from '../../db/database.js';
-import { failFlag, failOverdueCommands } from '../../db/repositories/push.js';
+import { failOverdueCommands } from '../../db/repositories/push/commands.js';
+import { failFlag } from '../../db/repositories/push/flag-commands.js';
 import type { Logger } from '../../shared/logger.js';
 
 const COMMANDS_PER_RUN = 500;

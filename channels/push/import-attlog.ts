@@ -13,52 +13,12 @@ import {
 import type { FileImportStats } from '../../db/schema/index.js';
 import type { RowRejectionCode } from '../../shared/protocol/codes.js';
 import { ATTLOG_FILE, bodyLines, parseAttlogLine, pushText, parseRtlogLine, RTLOG_FILE, type AttlogPunch } from '../../shared/protocol/push.js';
-import { lockUsersForFigures, recomputeDays, schoolClocks, type DayKey, type SchoolClock } from '../../db/repositories/user-days.js';
-import { LocalDayIndex } from '../../shared/time/local-day-index.js';
+import { recomputeTouchedDays, schoolClocks } from '../../db/repositories/user-days.js';
+import { TouchedDays, type SchoolClock } from '../../shared/attendance/touched-days.js';
+import { CHUNK_ROWS } from '../kit/csv-log.js';
 
-const CHUNK_ROWS = 5_000;
 /** A punch arriving within this of its own time arrived as it happened (real time): see `noteRealTime`. */
 export const REALTIME_WINDOW_SECONDS = 120;
-const RECOMPUTE_CHUNK = 5_000;
-
-/**
- * The user-days these sessions touched, across every school of the batch, recomputed in a few
- * statements whatever the number of schools (the kit's TouchedDays holds one school, and one
- * recompute per school would make a batch of many terminals cost a statement per school).
- */
-class TouchedSchoolDays {
-  private readonly clocks = new Map<number, SchoolClock & { index: LocalDayIndex }>();
-  private readonly keys = new Map<string, DayKey>();
-
-  school(schoolId: number, timezone: string, dayEnd: string): void {
-    if (!this.clocks.has(schoolId)) this.clocks.set(schoolId, { timezone, dayEnd, index: new LocalDayIndex(timezone) });
-  }
-
-  private readonly elsewhere: Array<{ schoolId: number; userId: number; occurredAt: Date }> = [];
-
-  add(schoolId: number, userId: number, occurredAt: Date): void {
-    const clock = this.clocks.get(schoolId);
-    // A row re-paired that its terminal stored for its former school (moved today): that school's clock is read at the end.
-    if (!clock) {
-      this.elsewhere.push({ schoolId, userId, occurredAt });
-      return;
-    }
-    const day = clock.index.dayNumber(occurredAt.getTime());
-    const key = `${userId}|${day}`;
-    if (!this.keys.has(key)) this.keys.set(key, { schoolId, userId, date: LocalDayIndex.dateOf(day) });
-  }
-
-  async recompute(trx: Trx, now: Date): Promise<void> {
-    if (this.elsewhere.length > 0) {
-      for (const [id, clock] of await schoolClocks(trx, [...new Set(this.elsewhere.map((e) => e.schoolId))])) this.school(id, clock.timezone, clock.dayEnd);
-      for (const e of this.elsewhere.splice(0)) if (this.clocks.has(e.schoolId)) this.add(e.schoolId, e.userId, e.occurredAt);
-    }
-    if (this.keys.size === 0) return;
-    const days = [...this.keys.values()].sort((a, b) => a.userId - b.userId || (a.date < b.date ? -1 : 1));
-    await lockUsersForFigures(trx, days.map((d) => d.userId));
-    for (let i = 0; i < days.length; i += RECOMPUTE_CHUNK) await recomputeDays(trx, days.slice(i, i + RECOMPUTE_CHUNK), this.clocks, now);
-  }
-}
 
 export interface PushSessionToImport {
   id: string;
@@ -101,7 +61,7 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
   // Sessions sent before their terminal moved to another school: that school's clock.
   const moved = sessions.filter((s) => s.school_id !== null && s.school_id !== devices.get(s.device_id)?.school_id).map((s) => s.school_id!);
   const formerClocks = moved.length > 0 ? await schoolClocks(trx, [...new Set(moved)]) : new Map<number, SchoolClock>();
-  const touched = new TouchedSchoolDays();
+  const touched = new TouchedDays();
   const states: SessionState[] = [];
   const parsed: Array<{ state: SessionState; line: number; punch: AttlogPunch; schoolId: number }> = [];
 
@@ -114,7 +74,7 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
     const schoolId = session.school_id ?? device.school_id;
     const former = schoolId === device.school_id ? undefined : formerClocks.get(schoolId);
     const school = former ? { timezone: former.timezone, dayEnd: former.dayEnd } : { timezone: device.school_timezone, dayEnd: device.day_end.slice(0, 5) };
-    touched.school(schoolId, school.timezone, school.dayEnd);
+    touched.school(schoolId, school);
     // The terminal's wall clock: its own zone, or its school's when it was sent.
     const timeZone = device.timezone ?? school.timezone;
     // Lines as the terminal sent them; numbering counts every non-empty line (the n of `OK: <n>`).
@@ -186,7 +146,7 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
 
   for (const change of await pairInferredTypes(trx, [...inferredDays].map((k) => k.split('\t') as [string, string, string]))) touched.add(change.schoolId, change.userId, change.occurredAt);
   for (const state of states) if (state.rejections.length > 0) await insertRejections(trx, state.session.id, state.rejections);
-  await touched.recompute(trx, now);
+  await recomputeTouchedDays(trx, touched, now);
 
   const results = states.map((s) => ({ sessionId: s.session.id, stats: s.stats, clockSkewSeconds: s.skew }));
   await finishPushSessions(trx, states.map((s) => ({ id: s.session.id, stats: { [s.file]: s.stats }, clockSkewSeconds: s.skew })));

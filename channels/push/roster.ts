@@ -5,10 +5,12 @@
 // were queued at, 0 before its first roster (then it gets every active user). The worker runs
 // this every PUSH_ROSTER_SECONDS; terminals are locked SKIP LOCKED, so several workers share it.
 import type { Db } from '../../db/database.js';
-import { notifyTerminal, queueCommands, setTerminalRosterVersion, terminalsBehindRoster } from '../../db/repositories/push.js';
+import { queueCommands } from '../../db/repositories/push/commands.js';
+import { setTerminalRosterVersion, terminalsBehindRoster } from '../../db/repositories/push/terminal-users.js';
+import { notifyTerminal } from '../../db/repositories/push/terminals.js';
 import { rosterHorizon, rosterUsers } from '../../db/repositories/roster.js';
 import type { Logger } from '../../shared/logger.js';
-import { userDelete, userUpdate } from '../../shared/protocol/push.js';
+import { rosterCommands } from '../../shared/protocol/push-commands.js';
 import { failSilentTerminalsCommands } from './deadlines.js';
 import { queueTimeZoneChanges } from './timezones.js';
 
@@ -22,9 +24,7 @@ export async function queueRosterChanges(db: Db, logger: Logger): Promise<number
     for (const t of terminals) {
       const since = Number(t.roster_version);
       const users = await rosterUsers(trx, t.school_id, since === 0 ? null : since);
-      // A first roster carries the active users only: there is nothing to delete on the terminal yet.
-      const commands = users.filter((u) => since !== 0 || u.active)
-        .map((u) => ({ source: 'roster' as const, command: u.active ? userUpdate(u) : userDelete(u) }));
+      const commands = rosterCommands(users, { firstRoster: since === 0 }).map((command) => ({ source: 'roster' as const, command }));
       await queueCommands(trx, t.device_id, commands);
       await setTerminalRosterVersion(trx, t.serial_number, horizon);
       if (commands.length > 0) await notifyTerminal(trx, { deviceId: t.device_id });

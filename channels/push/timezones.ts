@@ -7,9 +7,11 @@
 // with them; firmware that refuses SET OPTION still reloads). Terminals are locked SKIP LOCKED,
 // so several workers share the work.
 import type { Db } from '../../db/database.js';
-import { noteTimeZoneSent, notifyTerminal, queueCommands, terminalsWithStaleTimeZone } from '../../db/repositories/push.js';
+import { queueCommands } from '../../db/repositories/push/commands.js';
+import { noteTimeZoneSent, notifyTerminal, terminalsWithStaleTimeZone } from '../../db/repositories/push/terminals.js';
 import type { Logger } from '../../shared/logger.js';
 import { pushTimeZone } from '../../shared/protocol/push.js';
+import { timeZoneCommands } from '../../shared/protocol/push-commands.js';
 
 const TERMINALS_PER_RUN = 200;
 
@@ -20,10 +22,7 @@ export async function queueTimeZoneChanges(db: Db, logger: Logger, now = new Dat
     for (const t of await terminalsWithStaleTimeZone(trx, TERMINALS_PER_RUN)) {
       const zone = pushTimeZone(t.timezone, now);
       if (zone.minutes === t.timezone_offset_sent) continue;
-      await queueCommands(trx, t.device_id, [
-        { source: 'clock', command: `SET OPTION TimeZone=${zone.option}` },
-        { source: 'clock', command: 'CHECK' },
-      ]);
+      await queueCommands(trx, t.device_id, timeZoneCommands(zone.option).map((command) => ({ source: 'clock' as const, command })));
       await noteTimeZoneSent(trx, t.serial_number, zone.minutes);
       await notifyTerminal(trx, { deviceId: t.device_id });
       queued++;

@@ -1,5 +1,5 @@
 // `sondes` (docs/protocol/v4.md §7): temperature screenings every 30–60 s, as readings.csv.
-import type { ChannelDescription } from '../definition.js';
+import type { ChannelDescription } from '../description/definition.js';
 
 export const READINGS_FILE = 'readings.csv';
 

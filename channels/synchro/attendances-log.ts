@@ -17,15 +17,13 @@ import { readCsvLog, type CsvLogRow } from '../../shared/csv/read-csv-log.js';
 import type { RowRejectionCode } from '../../shared/protocol/codes.js';
 import { FileError, isFileError } from '../../shared/protocol/file-error.js';
 import type { ImportContext } from '../kit/context.js';
-import { finishLogFile } from '../kit/csv-log.js';
+import { CHUNK_ROWS, finishLogFile } from '../kit/csv-log.js';
 import { streamEntry } from '../kit/read-entry.js';
 import { countByCode, HELD_REJECTIONS, noteRejections, REJECTIONS_PER_WRITE } from '../kit/rejections.js';
 import { ATTENDANCES_FILE } from './description.js';
 
 /** COPY text is handed over in pieces of about this many characters. */
 const COPY_PIECE = 64 * 1024;
-/** The CSV-log kit's chunk: rejections are reported in the order its chunk by chunk import gives. */
-const CHUNK_ROWS = 5_000;
 
 export async function importAttendances(ctx: ImportContext): Promise<void> {
   const file = ATTENDANCES_FILE;
@@ -80,7 +78,7 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
         if (valid === 0) lowest = recordId;
         else if (recordId <= previous) increasing = false;
         previous = recordId;
-        rowDays.add(userId, occurredAt);
+        rowDays.add(ctx.school.id, userId, occurredAt);
         piece += stageLine(valid++, row.line, checked.row);
         if (piece.length >= COPY_PIECE) {
           yield piece;

@@ -5,7 +5,7 @@ import { deviceTimeZone, recordResendOffer } from '../../db/repositories/flags.j
 import { readState } from '../../db/repositories/sync.js';
 import { SYNC_STATUS } from '../../shared/protocol/codes.js';
 import { resendWindow } from '../../shared/protocol/resend.js';
-import { DEVICE_XML, type ChannelDescription, type ManifestExtras } from '../definition.js';
+import { DEVICE_XML, type ChannelDescription, type ManifestExtras } from '../description/definition.js';
 
 export const ATTENDANCES_FILE = 'attendances.csv';
 

@@ -1,7 +1,7 @@
 // Running a school from the dashboard (issue #29): staff accounts are deactivated, never deleted
 // by the dashboard, and a session version ends every session of an account at once (deactivated,
-// password reset); one-time password reset links (only a hash of the token is kept); and an
-// audit trail of staff writes: who (id and email, kept when the account goes), when, what.
+// password reset); one-time password reset links (only a hash of the token is kept). Writes are
+// audited in staff_audit (20261207_400000).
 import { type Kysely, sql } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -22,24 +22,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
     CREATE INDEX password_resets_staff ON password_resets (staff_id);
 
-    CREATE TABLE audit_events (
-      id bigserial PRIMARY KEY,
-      at timestamptz NOT NULL DEFAULT now(),
-      staff_id bigint REFERENCES staff(id) ON DELETE SET NULL,
-      staff_email text,
-      school_id bigint REFERENCES schools(id) ON DELETE CASCADE,
-      action text NOT NULL,
-      target_kind text NOT NULL,
-      target_id text NOT NULL,
-      details jsonb NOT NULL DEFAULT '{}'
-    );
-    CREATE INDEX audit_events_school ON audit_events (school_id, at DESC, id DESC);
   `.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`
-    DROP TABLE IF EXISTS audit_events;
     DROP TABLE IF EXISTS password_resets;
     ALTER TABLE staff DROP COLUMN IF EXISTS deactivated_at, DROP COLUMN IF EXISTS session_version;
   `.execute(db);

@@ -10,15 +10,15 @@ export type EntryOwner = { calendarId: number } | { schoolId: number };
 
 const ENTRY_FIELDS = ['id', 'calendar_id', 'school_id', 'kind', 'label', 'starts_on', 'ends_on', 'uid', 'created_at', 'updated_at'] as const;
 
-export async function insertCalendar(db: DbOrTrx, values: { name: string; region?: string | null }): Promise<Calendar> {
-  return db.insertInto('calendars').values({ name: values.name, region: values.region ?? null }).returningAll().executeTakeFirstOrThrow();
+export async function insertCalendar(db: DbOrTrx, values: { name: string; region?: string | null; timezone?: string }): Promise<Calendar> {
+  return db.insertInto('calendars').values({ name: values.name, region: values.region ?? null, ...(values.timezone && { timezone: values.timezone }) }).returningAll().executeTakeFirstOrThrow();
 }
 
 export async function findCalendar(db: DbOrTrx, id: number): Promise<Calendar | undefined> {
   return db.selectFrom('calendars').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function updateCalendar(db: DbOrTrx, id: number, patch: { name?: string; region?: string | null }): Promise<Calendar | undefined> {
+export async function updateCalendar(db: DbOrTrx, id: number, patch: { name?: string; region?: string | null; timezone?: string }): Promise<Calendar | undefined> {
   return db.updateTable('calendars').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirst();
 }
 
@@ -111,9 +111,9 @@ export async function updateEntry(db: DbOrTrx, owner: EntryOwner, id: number, pa
     .returning(ENTRY_FIELDS).executeTakeFirst();
 }
 
-export async function deleteEntry(db: DbOrTrx, owner: EntryOwner, id: number): Promise<boolean> {
-  const res = await ownedBy(db.deleteFrom('calendar_entries').where('id', '=', id), owner).executeTakeFirst();
-  return Number(res.numDeletedRows) > 0;
+/** The entry deleted, or undefined when the owner has none with that id. */
+export async function deleteEntry(db: DbOrTrx, owner: EntryOwner, id: number): Promise<CalendarEntryRow | undefined> {
+  return ownedBy(db.deleteFrom('calendar_entries').where('id', '=', id), owner).returning(ENTRY_FIELDS).executeTakeFirst();
 }
 
 /** Entries of the owner holding one of these UIDs. */

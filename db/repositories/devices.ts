@@ -63,3 +63,10 @@ export async function listDevices(db: DbOrTrx, opts: { schoolId: number | null; 
   if (opts.afterId !== null) q = q.where('devices.id', '>', opts.afterId);
   return q.execute();
 }
+
+/** Device names by id (for exports that name the device of each row). */
+export async function deviceNames(db: DbOrTrx, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('devices').select(['id', 'name']).where('id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, r.name]));
+}

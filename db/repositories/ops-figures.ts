@@ -1,4 +1,4 @@
-// Figures for the Prometheus metrics (api/metrics.ts, worker/metrics.ts), read from the tables
+// Figures for the Prometheus metrics (api/http/metrics.ts, worker/metrics.ts), read from the tables
 // at scrape time: the queue's jobs by state, devices by channel status and attention reason,
 // data mart runs. Each is one grouped query over small tables or a partial index.
 import { sql } from 'kysely';

@@ -2,11 +2,12 @@
 // the writer's transaction, with the pure rules of shared/attendance. Set-based: one query
 // reads the events of every touched day, one statement upserts, one deletes emptied days.
 import { sql } from 'kysely';
+import { TouchedDays, type DayKey, type SchoolClock } from '../../shared/attendance/touched-days.js';
 import { computeUserDay, dayClock, type AttendanceEvent, type DayClock } from '../../shared/attendance/user-day.js';
 import { dayNumberOf } from '../../shared/time/calendar.js';
 import { dayRuns } from '../../shared/time/day-runs.js';
 import { LocalDayIndex } from '../../shared/time/local-day-index.js';
-import { localDateOf, todayIn } from '../../shared/time/zoned.js';
+import { todayIn } from '../../shared/time/zoned.js';
 import { arrayLiteral, quotedArrayLiteral } from '../array-literal.js';
 import { fromEpochMs } from '../epoch-ms.js';
 import type { DbOrTrx, Trx } from '../database.js';
@@ -17,40 +18,12 @@ export interface TouchedAttendance {
   occurredAt: Date;
 }
 
-export interface SchoolClock {
-  timezone: string;
-  dayEnd: string;
-}
-
-export interface DayKey {
-  schoolId: number;
-  userId: number;
-  date: string;
-}
-
 /** 'HH:MM:SS' → 'HH:MM' */
 const hhmm = (time: string) => time.slice(0, 5);
 
 export async function schoolClocks(db: DbOrTrx, schoolIds: number[]): Promise<Map<number, SchoolClock>> {
   const rows = await db.selectFrom('schools').select(['id', 'timezone', 'day_end']).where('id', 'in', schoolIds).execute();
   return new Map(rows.map((r) => [r.id, { timezone: r.timezone, dayEnd: hhmm(r.day_end) }]));
-}
-
-/** Distinct local user-days of the touched rows, in each school's timezone. */
-export async function touchedDays(db: DbOrTrx, touched: readonly TouchedAttendance[]): Promise<{ days: DayKey[]; clocks: Map<number, SchoolClock> }> {
-  const clocks = await schoolClocks(db, [...new Set(touched.map((t) => t.schoolId))]);
-  const seen = new Set<string>();
-  const days: DayKey[] = [];
-  for (const t of touched) {
-    const clock = clocks.get(t.schoolId);
-    if (!clock) continue;
-    const date = localDateOf(t.occurredAt, clock.timezone);
-    const key = `${t.userId}|${date}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    days.push({ schoolId: t.schoolId, userId: t.userId, date });
-  }
-  return { days, clocks };
 }
 
 /** Days between two wanted days of a user that are read rather than probed separately. */
@@ -220,10 +193,35 @@ export async function lockUsersForFigures(trx: Trx, userIds: Iterable<number>): 
   await sql`SELECT id FROM users WHERE id = ANY(${ids}::bigint[]) ORDER BY id FOR NO KEY UPDATE`.execute(trx);
 }
 
+/** User-days recomputed per statement: a batch's hundreds of thousands of days in a few statements. */
+const RECOMPUTE_CHUNK = 5_000;
+
+/**
+ * The user-days a write touched (shared/attendance/touched-days.ts), recomputed in the caller's
+ * transaction: the clocks of the schools it lacks read first, the users locked, then the days in
+ * chunks, a user's days side by side so each chunk reads them as a few ranges.
+ */
+export async function recomputeTouchedDays(trx: Trx, touched: TouchedDays, now = new Date()): Promise<void> {
+  const missing = touched.schoolsWithoutClock();
+  if (missing.length > 0) for (const [id, clock] of await schoolClocks(trx, missing)) touched.school(id, clock);
+  const users = touched.userIds();
+  if (users.size === 0) return;
+  await lockUsersForFigures(trx, users);
+  const clocks = touched.clocks();
+  let chunk: DayKey[] = [];
+  for (const day of touched.days()) {
+    chunk.push(day);
+    if (chunk.length === RECOMPUTE_CHUNK) {
+      await recomputeDays(trx, chunk, clocks, now);
+      chunk = [];
+    }
+  }
+  await recomputeDays(trx, chunk, clocks, now);
+}
+
 /** The user-days of these attendances, recomputed in the caller's transaction. */
 export async function refreshUserDays(trx: Trx, touched: readonly TouchedAttendance[], now = new Date()): Promise<void> {
-  if (touched.length === 0) return;
-  await lockUsersForFigures(trx, touched.map((t) => t.userId));
-  const { days, clocks } = await touchedDays(trx, touched);
-  await recomputeDays(trx, days, clocks, now);
+  const days = new TouchedDays();
+  for (const t of touched) days.add(t.schoolId, t.userId, t.occurredAt);
+  await recomputeTouchedDays(trx, days, now);
 }

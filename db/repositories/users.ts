@@ -43,7 +43,7 @@ function likeContains(text: string): string {
 
 export interface UserFilter {
   schoolId: number | null;
-  /** Name or badge contains this, ignoring case. */
+  /** Name or badge contains this, ignoring case and accents. */
   q?: string;
   includeDeleted?: boolean;
   afterId: number | null;
@@ -55,8 +55,13 @@ export async function listUsers(db: DbOrTrx, opts: UserFilter): Promise<PublicUs
   if (opts.schoolId !== null) q = q.where('school_id', '=', opts.schoolId);
   if (!opts.includeDeleted) q = q.where('deleted_at', 'is', null);
   if (opts.q) {
+    // search_fold (migration 20261207_400000): lower case, accents off, on both sides, so
+    // "chloe" finds Chloé and "FERNANDEZ" Fernández; the trigram index on it serves the name.
     const pattern = likeContains(opts.q);
-    q = q.where((eb) => eb.or([eb('name', 'ilike', pattern), eb('badge', 'ilike', pattern)]));
+    q = q.where((eb) => eb.or([
+      eb(sql<string>`search_fold(name)`, 'like', sql<string>`search_fold(${pattern})`),
+      eb('badge', 'ilike', pattern),
+    ]));
   }
   if (opts.afterId !== null) q = q.where('id', '>', opts.afterId);
   return q.execute();

@@ -33,16 +33,3 @@ export interface PasswordResetsTable {
   issued_by: number | null;
   created_at: Generated<Date>;
 }
-
-/** Staff writes: who (id and email, the email kept when the account goes), when, what. */
-export interface AuditEventsTable {
-  id: Generated<number>;
-  at: Generated<Date>;
-  staff_id: number | null;
-  staff_email: string | null;
-  school_id: number | null;
-  action: string;
-  target_kind: string;
-  target_id: string;
-  details: JSONColumnType<Record<string, unknown>, Record<string, unknown> | undefined, Record<string, unknown>>;
-}

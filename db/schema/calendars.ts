@@ -5,6 +5,8 @@ export interface CalendarsTable {
   id: Generated<number>;
   name: string;
   region: string | null;
+  /** Places an imported file's UTC times on local days. */
+  timezone: Generated<string>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

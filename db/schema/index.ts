@@ -1,7 +1,7 @@
 // The typed database: one interface per table, composed here.
 import type { AttendancesTable, FeverEventsTable, UserDaysTable } from './attendances.js';
 import type { CalendarEntriesTable, CalendarsTable, CalendarSubscriptionsTable } from './calendars.js';
-import type { AuditEventsTable, AuthKnownSourcesTable, AuthThrottleTable, IdempotencyKeysTable, PasswordResetsTable } from './auth.js';
+import type { AuthKnownSourcesTable, AuthThrottleTable, IdempotencyKeysTable, PasswordResetsTable } from './auth.js';
 import type { DatamartChangesTable, DatamartCollectKeysTable, DatamartRecordsTable, DatamartRunsTable, DatamartStagesTable, DatamartSubstagesTable, DatamartUploadsTable } from './datamart.js';
 import type { AlertDeliveriesTable, DeviceMessagesTable, DevicePhotosTable, MessageDeliveriesTable, MessagesTable, PhotosTable, ReadingsTable } from './channels.js';
 import type { DevicesTable } from './devices.js';
@@ -9,7 +9,7 @@ import type { HeldPunchesTable, PushAddressConfirmationsTable, PushCommandsTable
 import type { FigureRebuildsTable } from './figures.js';
 import type { DeviceFlagsTable, FlagEventsTable } from './flags.js';
 import type { SchoolsTable } from './schools.js';
-import type { StaffTable } from './staff.js';
+import type { StaffAuditTable, StaffTable } from './staff.js';
 import type { HighWaterMarksTable, RejectionsTable, SyncSessionsTable, SyncStatesTable } from './sync.js';
 import type { UsersTable } from './users.js';
 
@@ -31,7 +31,6 @@ export interface Database {
   auth_known_sources: AuthKnownSourcesTable;
   idempotency_keys: IdempotencyKeysTable;
   password_resets: PasswordResetsTable;
-  audit_events: AuditEventsTable;
   figure_rebuilds: FigureRebuildsTable;
   datamart_changes: DatamartChangesTable;
   datamart_runs: DatamartRunsTable;
@@ -57,6 +56,7 @@ export interface Database {
   calendars: CalendarsTable;
   calendar_entries: CalendarEntriesTable;
   calendar_subscriptions: CalendarSubscriptionsTable;
+  staff_audit: StaffAuditTable;
 }
 
 export type * from './attendances.js';

@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 export type StaffRole = 'backoffice' | 'school_admin';
 
@@ -21,3 +21,17 @@ export interface StaffTable {
 export type Staff = Selectable<StaffTable>;
 export type NewStaff = Insertable<StaffTable>;
 export type StaffUpdate = Updateable<StaffTable>;
+
+/** A write staff made (issue #29): who, when, which school, what. */
+export interface StaffAuditTable {
+  id: Generated<number>;
+  at: Generated<Date>;
+  staff_id: number | null;
+  staff_email: string;
+  school_id: number | null;
+  action: string;
+  subject: string;
+  subject_id: number | null;
+  details: ColumnType<Record<string, unknown>, string | undefined, string>;
+}
+export type StaffAuditRow = Selectable<StaffAuditTable>;

@@ -29,6 +29,8 @@ export interface IcsRange {
   /** 'YYYY-MM-DD', both included. */
   startsOn: string;
   endsOn: string;
+  /** The event's CATEGORIES, as written (trimmed, at most 10 of 100 characters): what kind of day it is. */
+  categories: string[];
 }
 
 export type IcsSkipReason =
@@ -371,6 +373,7 @@ export function readIcs(text: string, timezone: string, options: Partial<IcsLimi
       uid = event.uid ? String(event.uid).slice(0, 255) : null;
       const label = String(event.summary ?? '').trim().slice(0, 200) || 'Unnamed event';
       const what = `event ${uid === null ? `#${index}` : JSON.stringify(uid.slice(0, 80))}`;
+      const categories = categoriesOf(component);
       const skip = (reason: IcsSkipReason) => skipped.push({ uid, label, reason });
       if (String(component.getFirstPropertyValue('status') ?? '').toUpperCase() === 'CANCELLED') {
         skip('cancelled');
@@ -415,7 +418,7 @@ export function readIcs(text: string, timezone: string, options: Partial<IcsLimi
       // No UID (RFC 5545 requires one, some exports omit it): the content keys the entry instead.
       const key = uid ?? `no-uid:${startsOn}:${label}`;
       if (!event.isRecurring()) {
-        ranges.push({ uid: key, label, startsOn, endsOn: addDays(startsOn, span) });
+        ranges.push({ uid: key, label, startsOn, endsOn: addDays(startsOn, span), categories });
       } else {
         const room = limits.maxEvents - ranges.length;
         const days = occurrenceDays(component, start, timezone, { room, limits, deadline, what });
@@ -424,7 +427,7 @@ export function readIcs(text: string, timezone: string, options: Partial<IcsLimi
           continue;
         }
         for (const first of days.slice(0, room)) {
-          ranges.push({ uid: `${key}/${first}`.slice(0, 255), label, startsOn: first, endsOn: addDays(first, span) });
+          ranges.push({ uid: `${key}/${first}`.slice(0, 255), label, startsOn: first, endsOn: addDays(first, span), categories });
         }
       }
       if (ranges.length >= limits.maxEvents) {
@@ -440,6 +443,19 @@ export function readIcs(text: string, timezone: string, options: Partial<IcsLimi
   }
   const name = root.getFirstPropertyValue('x-wr-calname');
   return { calendarName: typeof name === 'string' ? name : null, ranges, skipped };
+}
+
+/** CATEGORIES values (a property may repeat, each holds a comma-separated list), distinct, bounded. */
+function categoriesOf(component: ICAL.Component): string[] {
+  const found = new Set<string>();
+  for (const prop of component.getAllProperties('categories')) {
+    for (const value of prop.getValues()) {
+      const text = String(value ?? '').trim().slice(0, 100);
+      if (text) found.add(text);
+      if (found.size >= 10) return [...found];
+    }
+  }
+  return [...found];
 }
 
 function daysFrom(a: string, b: string): number {

@@ -18,7 +18,7 @@ export interface AttentionInput {
   last_seen_at: Date | null;
   sync_interval_seconds: number;
   clock_skew_seconds: number | null;
-  /** PUSH terminals: calls held from an address it is not bound to, or from two at once (db/repositories/push.ts recordAddressClaim). */
+  /** PUSH terminals: calls held from an address it is not bound to, or from two at once (db/repositories/push/terminal-address.ts recordAddressClaim). */
   address_alert?: 'address_changed' | 'address_conflict' | null;
   channels: ReadonlyArray<{ status: number; changed_at: Date }>;
 }

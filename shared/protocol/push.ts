@@ -274,29 +274,3 @@ export function parseOperlogLine(line: string): OperlogLine {
   if ((match[1] === 'FP' || match[1] === 'BIODATA') && pin && PIN.test(pin)) return { kind: 'fingerprint', pin };
   return { kind: 'other' };
 }
-
-/** `DATA UPDATE USERINFO` field values may hold no tab or line break (they separate fields and commands). */
-export function commandField(value: string): string {
-  return value.replace(/[\t\r\n]+/g, ' ').trim();
-}
-
-/** docs/protocol/push.md §5 roster commands. */
-export function userUpdate(user: { badge: string; name: string }): string {
-  return `DATA UPDATE USERINFO PIN=${commandField(user.badge)}\tName=${commandField(user.name)}\tPri=0`;
-}
-
-export function userDelete(user: { badge: string }): string {
-  return `DATA DELETE USERINFO PIN=${commandField(user.badge)}`;
-}
-
-/**
- * What a roster command does to the terminal's user list once it succeeded: the inverse of
- * userUpdate and userDelete (null for any other command). The server then knows the terminal
- * holds (or no longer holds) the user without waiting for its next OPERLOG.
- */
-export function rosterCommandEffect(command: string): { op: 'update'; pin: string; name: string | null } | { op: 'delete'; pin: string } | null {
-  const update = /^DATA UPDATE USERINFO PIN=([^\t]*)(?:\tName=([^\t]*))?/.exec(command);
-  if (update) return { op: 'update', pin: update[1], name: update[2] ?? null };
-  const remove = /^DATA DELETE USERINFO PIN=([^\t]*)$/.exec(command);
-  return remove ? { op: 'delete', pin: remove[1] } : null;
-}

@@ -39,6 +39,12 @@ export function localDateOf(instant: Date | number, tz: string): string {
   return formatUtcDate(ms + offsetMs(zoneOf(tz), ms));
 }
 
+/** The wall-clock time of an instant in `tz`, as the milliseconds of a UTC date reading the same (for a spreadsheet's zone-less date-times). */
+export function localWallMs(instant: Date | number, tz: string): number {
+  const ms = toMs(instant);
+  return ms + offsetMs(zoneOf(tz), ms);
+}
+
 export function todayIn(tz: string, now: Date | number): string {
   return localDateOf(now, tz);
 }

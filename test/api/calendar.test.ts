@@ -12,8 +12,8 @@ import { aWorld, type World } from './world.js';
 
 const stack = useSuite({ worker: true });
 let w: World;
-const holidaysIcs = readFileSync(new URL('../../fixtures/calendars/fr-school-holidays-2025-2026-zone-c.ics', import.meta.url), 'utf8');
-const publicHolidaysIcs = readFileSync(new URL('../../fixtures/calendars/fr-public-holidays-2025-2026.ics', import.meta.url), 'utf8');
+const holidaysIcs = readFileSync(new URL('../support/calendars/fr-school-holidays-2025-2026-zone-c.ics', import.meta.url), 'utf8');
+const publicHolidaysIcs = readFileSync(new URL('../support/calendars/fr-public-holidays-2025-2026.ics', import.meta.url), 'utf8');
 
 beforeAll(async () => {
   w = await aWorld(stack.url, stack.db);
@@ -97,8 +97,8 @@ describe('iCalendar import', () => {
     expect(preview.status).toBe(200);
     expect(preview.body).toMatchObject({ dry_run: true, kind: 'public_holiday', calendar_name: 'Jours fériés en France métropolitaine', summary: { added: 11, changed: 0, unchanged: 0, skipped: 0 } });
     expect(preview.body.items[4]).toEqual({
-      uid: '20260406-ferie-metropole@jours-feries', action: 'add', entry_id: null, kind: 'public_holiday', label: 'Lundi de Pâques',
-      starts_on: '2026-04-06', ends_on: '2026-04-06', before: null,
+      uid: '20260406-ferie-metropole@jours-feries', action: 'add', entry_id: null, kind: 'public_holiday', kind_source: 'category', categories: ['Jour férié'],
+      label: 'Lundi de Pâques', starts_on: '2026-04-06', ends_on: '2026-04-06', before: null,
     });
     const entries = `/api/schools/${w.schoolB.id}/calendar/entries`;
     expect((await http(stack.url, 'GET', entries, { token: w.adminB.token })).body.items).toEqual([]);

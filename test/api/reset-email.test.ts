@@ -78,6 +78,6 @@ test('forgot password e-mails a working link to an existing account only, answer
   const used = await http(suite.url, 'POST', '/api/auth/password-reset/complete', { body: { token, password: 'chosen by its owner' } });
   expect(used.status).toBe(200);
   // Asked for by its owner: nobody else's action, so the audit names the account itself.
-  const trail = await suite.db.selectFrom('audit_events').select(['action', 'staff_id']).where('target_id', '=', String(staff.id)).execute();
+  const trail = await suite.db.selectFrom('staff_audit').select(['action', 'staff_id']).where('subject', '=', 'staff').where('subject_id', '=', staff.id).execute();
   expect(trail).toEqual([{ action: 'staff.password_set', staff_id: staff.id }]);
 });

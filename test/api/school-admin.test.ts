@@ -1,236 +1,242 @@
-// Running a school from the REST API (issue #29): pupils added, imported from a roster file
-// (CSV, XLSX) with each bad row named and applied idempotently on badge; staff accounts
-// managed by backoffice and by a school admin for their own school's admins, deactivated (their
-// sessions end) and reset with a one-time link; devices registered with an enrolment link.
-// Every write is audited with its author, and a school admin gets 404 for anything of another school.
-import AdmZip from 'adm-zip';
+// Running a school from the dashboard (issue #29 items 3–5), through the REST API: a calendar
+// file mixing kinds imports each event as its own kind (its CATEGORIES, or the mapping the
+// preview lets the person change); every calendar write is audited with its author; another
+// school's admin gets 404 (or an empty list) on every route; figures, pupils' verdicts,
+// alerts and attendances export as CSV a French office opens and as typed XLSX; and the
+// pupil search ignores accents and case.
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, test } from '@jest/globals';
-import { aDevice, aStaff, aUser, loginAs } from '../support/fixtures.js';
+import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
+import { aUser } from '../support/fixtures.js';
 import { http } from '../support/http.js';
-import { rosterForm, rosterXlsx } from '../support/roster-files.js';
 import { useSuite } from '../support/suite.js';
-import { parseEnrolUri } from '../../shared/devices/enrol-uri.js';
 import { aWorld, type World } from './world.js';
 
-const suite = useSuite();
+const stack = useSuite();
 let w: World;
+const ownYear = readFileSync(new URL('../../fixtures/calendars/school-own-2026-2027.ics', import.meta.url), 'utf8');
 
 beforeAll(async () => {
-  w = await aWorld(suite.url, suite.db);
+  w = await aWorld(stack.url, stack.db);
 });
 
-const audit = (token: string, query = '') => http(suite.url, 'GET', `/api/audit?limit=100${query}`, { token });
+const ics = (token: string, path: string, body: string) => http(stack.url, 'POST', path, { token, body, headers: { 'content-type': 'text/calendar' } });
+const auditOf = (schoolId: number) => stack.db.selectFrom('staff_audit').selectAll().where('school_id', '=', schoolId).orderBy('id').execute();
 
-describe('scope: a school admin gets 404 for another school on every new route', () => {
-  test('pupils, staff and devices of school B', async () => {
-    const pupil = await aUser(suite.db, w.schoolB.id);
-    const colleague = await aStaff(suite.db, 'school_admin', w.schoolB.id);
-    const backoffice = await aStaff(suite.db, 'backoffice');
-    const device = await aDevice(suite.db, w.schoolB.id);
-    const calls: Array<[string, string, unknown?]> = [
-      ['POST', `/api/users/${pupil.id}/reactivate`],
-      ['GET', `/api/staff/${colleague.id}`],
-      ['PATCH', `/api/staff/${colleague.id}`, { name: 'X' }],
-      ['POST', `/api/staff/${colleague.id}/deactivate`],
-      ['POST', `/api/staff/${colleague.id}/reactivate`],
-      ['POST', `/api/staff/${colleague.id}/password-reset`, {}],
-      ['GET', `/api/staff/${backoffice.id}`],
-      ['POST', `/api/staff/${backoffice.id}/password-reset`, {}],
-      ['PATCH', `/api/devices/${device.id}`, { name: 'X' }],
-      ['POST', `/api/devices/${device.id}/disable`],
-      ['POST', `/api/devices/${device.id}/enable`],
-      ['POST', `/api/devices/${device.id}/secret`],
-    ];
-    for (const [method, path, body] of calls) {
-      const res = await http(suite.url, method, path, { token: w.adminA.token, body: body ?? (method === 'GET' ? undefined : {}) });
-      expect([method, path, res.status]).toEqual([method, path, 404]);
-    }
-    const importThere = await http(suite.url, 'POST', '/api/users/import', { token: w.adminA.token, body: rosterForm('name,badge\nX,1\n', 'r.csv', { school_id: String(w.schoolB.id) }) });
-    expect(importThere.status).toBe(404);
-    const staffList = await http(suite.url, 'GET', '/api/staff?limit=500', { token: w.adminA.token });
-    expect(staffList.body.items.map((s: any) => s.school_id)).toEqual(staffList.body.items.map(() => w.schoolA.id));
-    const register = await http(suite.url, 'POST', '/api/devices', { token: w.adminA.token, body: { school_id: w.schoolB.id, name: 'Elsewhere' } });
-    expect(register.status).toBe(422);
-    // Nothing changed there, and nothing was audited for school B.
-    expect((await audit(w.adminB.token)).body.items).toEqual([]);
-    expect((await http(suite.url, 'GET', `/api/devices/${device.id}`, { token: w.adminB.token })).body.disabled_at).toBeNull();
-  });
+/** The raw bytes of a GET (fetch's text() would drop the byte order mark). */
+async function bytes(path: string, token: string, headers: Record<string, string> = {}) {
+  const res = await fetch(`${stack.url}${path}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
+  return { status: res.status, type: res.headers.get('content-type') ?? '', disposition: res.headers.get('content-disposition') ?? '', body: Buffer.from(await res.arrayBuffer()) };
+}
 
-  test('a school admin cannot grant backoffice', async () => {
-    const res = await http(suite.url, 'POST', '/api/staff', { token: w.adminA.token, body: { email: 'boss@example.test', password: 'long enough pw', role: 'backoffice' } });
-    expect(res.status).toBe(403);
-  });
-});
-
-describe('pupils', () => {
-  test('add, edit, deactivate, reactivate: each audited with its author', async () => {
-    const created = await http(suite.url, 'POST', '/api/users', { token: w.adminA.token, body: { name: 'Zoé Durand', badge: 'AUD-1' } });
-    expect(created.status).toBe(201);
-    const id = created.body.id;
-    expect((await http(suite.url, 'PATCH', `/api/users/${id}`, { token: w.adminA.token, body: { name: 'Zoé Durand-Martin' } })).status).toBe(200);
-    expect((await http(suite.url, 'DELETE', `/api/users/${id}`, { token: w.adminA.token })).status).toBe(204);
-    expect((await http(suite.url, 'POST', `/api/users/${id}/reactivate`, { token: w.adminA.token, body: {} })).body.deleted_at).toBeNull();
-    const trail = (await audit(w.adminA.token, `&target_kind=user&target_id=${id}`)).body.items;
-    expect(trail.map((e: any) => e.action)).toEqual(['user.reactivate', 'user.deactivate', 'user.update', 'user.create']);
-    expect(trail[2].details).toEqual({ name: { from: 'Zoé Durand', to: 'Zoé Durand-Martin' } });
-    for (const e of trail) expect(e).toMatchObject({ staff_id: w.adminA.id, school_id: w.schoolA.id, staff_email: expect.stringContaining('@') });
-    expect(new Date(trail[0].at).getTime()).toBeGreaterThan(Date.now() - 60_000);
-  });
-});
-
-describe('roster import', () => {
-  const csv = [
-    'name,badge,active,enrolled_on',
-    'Ana Lima,IMP-1,1,2026-09-01',
-    'Ben Okafor,IMP-2,,',
-    ',IMP-3,,',
-    'Chloé Roux,IMP-1,,',
-    '=1+2,IMP-4,,',
-    'Dan Wu,IMP-5,1,2026-02-30',
-  ].join('\r\n');
-
-  test('a preview names each row\'s problem and changes nothing; applying is idempotent on badge', async () => {
-    const preview = await http(suite.url, 'POST', '/api/users/import', { token: w.adminA.token, body: rosterForm(csv, 'pupils.csv') });
+describe('calendar import: each event its own kind', () => {
+  test('a file mixing a term, holidays, a public holiday, a strike and a closure imports four kinds, audited once', async () => {
+    const path = `/api/schools/${w.schoolA.id}/calendar/import`;
+    const preview = await ics(w.adminA.token, `${path}?dry_run=true`, ownYear);
     expect(preview.status).toBe(200);
-    expect(preview.body.applied).toBe(false);
-    expect(preview.body.rows.map((r: any) => [r.line, r.action, r.problem])).toEqual([
-      [2, 'create', null], [3, 'create', null], [4, 'error', 'name_missing'], [5, 'error', 'badge_repeated'],
-      [6, 'error', 'formula'], [7, 'error', 'enrolled_on_invalid'],
+    expect(preview.body.categories).toEqual([
+      { name: 'Année scolaire', kind: 'term', source: 'category', events: 1 },
+      { name: 'Vacances', kind: 'holiday', source: 'category', events: 2 },
+      { name: 'Jour férié', kind: 'public_holiday', source: 'category', events: 1 },
+      { name: 'Grève', kind: 'closure', source: 'category', events: 1 },
+      { name: 'Fermeture', kind: 'closure', source: 'category', events: 1 },
     ]);
-    expect(preview.body.rows[3].first_line).toBe(2);
-    expect(await suite.db.selectFrom('users').select('id').where('badge', 'like', 'IMP-%').execute()).toEqual([]);
+    expect(preview.body.items.map((i: any) => [i.label, i.kind])).toEqual([
+      ['Année scolaire 2026-2027', 'term'], ['Vacances de la Toussaint', 'holiday'], ['Armistice 1918', 'public_holiday'],
+      ['Grève des enseignants', 'closure'], ['Vacances de Noël', 'holiday'], ['Journée pédagogique', 'closure'],
+    ]);
+    expect(await auditOf(w.schoolA.id)).toEqual([]); // a dry run writes nothing, the audit included
 
-    const applied = await http(suite.url, 'POST', '/api/users/import', { token: w.adminA.token, body: rosterForm(csv, 'pupils.csv', { apply: 'true' }) });
-    expect(applied.body).toMatchObject({ applied: true, counts: { create: 2, error: 4 } });
-    const stored = await suite.db.selectFrom('users').select(['name', 'badge', 'enrolled_on', 'school_id']).where('badge', 'like', 'IMP-%').orderBy('badge').execute();
-    expect(stored).toEqual([
-      { name: 'Ana Lima', badge: 'IMP-1', enrolled_on: '2026-09-01', school_id: w.schoolA.id },
-      { name: 'Ben Okafor', badge: 'IMP-2', enrolled_on: expect.any(String), school_id: w.schoolA.id },
+    // The mapping shown in the preview, changed: the pedagogical day as a holiday this time.
+    const mapping = encodeURIComponent(JSON.stringify({ Fermeture: 'holiday' }));
+    const done = await ics(w.adminA.token, `${path}?categories=${mapping}`, ownYear);
+    expect(done.status).toBe(200);
+    expect(done.body.summary).toEqual({ added: 6, changed: 0, unchanged: 0, skipped: 0 });
+    expect(done.body.items.find((i: any) => i.label === 'Journée pédagogique')).toMatchObject({ kind: 'holiday', kind_source: 'mapping' });
+    const cal = await http(stack.url, 'GET', `/api/schools/${w.schoolA.id}/calendar?from=2026-11-23&to=2026-11-25`, { token: w.adminA.token });
+    expect(cal.body.days.map((d: any) => [d.date, d.open, d.reason])).toEqual([
+      ['2026-11-23', true, null], ['2026-11-24', false, 'closure'], ['2026-11-25', true, null],
     ]);
 
-    const again = await http(suite.url, 'POST', '/api/users/import', { token: w.adminA.token, body: rosterForm(csv, 'pupils.csv', { apply: 'true' }) });
-    expect(again.body.counts).toEqual({ unchanged: 2, error: 4 });
-    const renamed = await http(suite.url, 'POST', '/api/users/import', { token: w.adminA.token, body: rosterForm('badge,name,active\nIMP-1,Ana Lima Souza,\nIMP-2,Ben Okafor,0\n', 'r.csv', { apply: 'true' }) });
-    expect(renamed.body.rows.map((r: any) => r.action)).toEqual(['update', 'deactivate']);
-    const imports = (await audit(w.adminA.token, '&target_kind=roster_import')).body.items;
-    expect(imports[0]).toMatchObject({ action: 'users.import', staff_id: w.adminA.id, details: { file: 'r.csv', counts: { update: 1, deactivate: 1 } } });
-    expect(imports).toHaveLength(3);
+    const audit = await auditOf(w.schoolA.id);
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ staff_id: w.adminA.id, action: 'calendar.import', subject: 'calendar', school_id: w.schoolA.id });
+    expect(audit[0].staff_email).toContain('@');
+    expect(audit[0].details).toMatchObject({ summary: { added: 6 } });
+    expect(Date.now() - new Date(audit[0].at).getTime()).toBeLessThan(60_000);
+
+    // The same file again: nothing changes, nothing audited.
+    expect((await ics(w.adminA.token, `${path}?categories=${mapping}`, ownYear)).body.summary).toMatchObject({ added: 0, changed: 0, unchanged: 6 });
+    expect(await auditOf(w.schoolA.id)).toHaveLength(1);
   });
 
-  test('an XLSX roster: formula cells refused, text and numbers read', async () => {
-    const file = await rosterXlsx([['Name', 'Badge'], ['Eva Novak', 7001], ['Finn Berg', { formula: 'CONCAT("X","1")' }], ['Gia Rossi', 'XL-3']]);
-    const res = await http(suite.url, 'POST', '/api/users/import', { token: w.backoffice.token, body: rosterForm(file, 'pupils.xlsx', { school_id: String(w.schoolB.id), apply: 'true' }) });
+  test('a mapping that is not category → kind is refused', async () => {
+    const res = await ics(w.adminA.token, `/api/schools/${w.schoolA.id}/calendar/import?dry_run=true&categories=${encodeURIComponent('{"Grève":"strike"}')}`, ownYear);
+    expect(res.status).toBe(422);
+  });
+});
+
+describe('every calendar write is audited and scoped', () => {
+  test('add, change, delete: one row each naming who and what; another school gets 404 and leaves no row', async () => {
+    const base = `/api/schools/${w.schoolB.id}/calendar/entries`;
+    const made = await http(stack.url, 'POST', base, { token: w.adminB.token, body: { kind: 'closure', label: 'Grève', starts_on: '2027-01-12', ends_on: '2027-01-12' } });
+    expect(made.status).toBe(201);
+    const entry = `${base}/${made.body.id}`;
+
+    // Another school's admin: 404 on every route of the entry, the import and the calendar, and nothing written.
+    const other = w.adminA.token;
+    expect((await http(stack.url, 'GET', base, { token: other })).status).toBe(404);
+    expect((await http(stack.url, 'POST', base, { token: other, body: { kind: 'closure', label: 'x', starts_on: '2027-01-13', ends_on: '2027-01-13' } })).status).toBe(404);
+    expect((await http(stack.url, 'PATCH', entry, { token: other, body: { label: 'Hacked' } })).status).toBe(404);
+    expect((await http(stack.url, 'DELETE', entry, { token: other })).status).toBe(404);
+    expect((await ics(other, `/api/schools/${w.schoolB.id}/calendar/import?dry_run=true`, ownYear)).status).toBe(404);
+    expect((await http(stack.url, 'GET', `/api/schools/${w.schoolB.id}/calendar?from=2027-01-01&to=2027-01-31`, { token: other })).status).toBe(404);
+    // An entry id of school B under school A's own path: not A's entry.
+    expect((await http(stack.url, 'PATCH', `/api/schools/${w.schoolA.id}/calendar/entries/${made.body.id}`, { token: other, body: { label: 'Hacked' } })).status).toBe(404);
+    expect((await http(stack.url, 'DELETE', `/api/schools/${w.schoolA.id}/calendar/entries/${made.body.id}`, { token: other })).status).toBe(404);
+
+    expect((await http(stack.url, 'PATCH', entry, { token: w.backoffice.token, body: { label: 'Grève des enseignants', ends_on: '2027-01-13' } })).status).toBe(200);
+    expect((await http(stack.url, 'DELETE', entry, { token: w.adminB.token })).status).toBe(204);
+
+    const rows = await auditOf(w.schoolB.id);
+    expect(rows.map((r) => [r.action, r.staff_id, r.subject_id])).toEqual([
+      ['calendar_entry.create', w.adminB.id, made.body.id],
+      ['calendar_entry.update', w.backoffice.id, made.body.id],
+      ['calendar_entry.delete', w.adminB.id, made.body.id],
+    ]);
+    expect(rows[1].details).toEqual({ before: { label: 'Grève', ends_on: '2027-01-12' }, after: { label: 'Grève des enseignants', ends_on: '2027-01-13' } });
+    expect(rows[2].details).toMatchObject({ entry: { label: 'Grève des enseignants', kind: 'closure' } });
+
+    // GET /api/audit: the school's admin reads their school's rows, never another's.
+    const mine = await http(stack.url, 'GET', '/api/audit?subject=calendar_entry', { token: w.adminB.token });
+    expect(mine.status).toBe(200);
+    expect(mine.body.items.map((r: any) => r.action)).toEqual(['calendar_entry.delete', 'calendar_entry.update', 'calendar_entry.create']);
+    expect(mine.body.items[1]).toMatchObject({ staff_id: w.backoffice.id, school_id: w.schoolB.id });
+    const theirs = await http(stack.url, 'GET', `/api/audit?school_id=${w.schoolB.id}`, { token: w.adminA.token });
+    expect(theirs.body.items).toEqual([]);
+    const unfiltered = await http(stack.url, 'GET', '/api/audit', { token: w.adminA.token });
+    expect(unfiltered.body.items.every((r: any) => r.school_id === w.schoolA.id)).toBe(true);
+    const all = await http(stack.url, 'GET', `/api/audit?school_id=${w.schoolB.id}&limit=2`, { token: w.backoffice.token });
+    expect(all.body.items).toHaveLength(2);
+    expect(all.body.next_cursor).not.toBeNull();
+  });
+
+  test('shared calendars: created with a timezone (as the docs say), writes audited', async () => {
+    const made = await http(stack.url, 'POST', '/api/calendars', { token: w.backoffice.token, body: { name: 'Zone C 2026-2027', region: 'Zone C', timezone: 'Europe/Paris' } });
+    expect(made.status).toBe(201);
+    expect(made.body.timezone).toBe('Europe/Paris');
+    expect((await http(stack.url, 'POST', '/api/calendars', { token: w.backoffice.token, body: { name: 'x', timezone: 'Mars/Olympus' } })).status).toBe(422);
+    // The calendar's zone places a UTC time: 23:00Z on 19 December is the 20th in Paris.
+    const file = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'BEGIN:VEVENT', 'UID:noel', 'DTSTART:20261219T230000Z', 'DTEND:20270103T230000Z', 'SUMMARY:Noël', 'CATEGORIES:Vacances', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
+    const imported = await ics(w.backoffice.token, `/api/calendars/${made.body.id}/import`, file);
+    expect(imported.body.items[0]).toMatchObject({ starts_on: '2026-12-20', ends_on: '2027-01-03', kind: 'holiday' });
+    const rows = await stack.db.selectFrom('staff_audit').selectAll().where('subject', '=', 'calendar').where('subject_id', '=', made.body.id).orderBy('id').execute();
+    expect(rows.map((r) => [r.action, r.school_id, r.staff_id])).toEqual([['calendar.create', null, w.backoffice.id], ['calendar.import', null, w.backoffice.id]]);
+  });
+});
+
+describe('exports a French office opens', () => {
+  let chloe: Awaited<ReturnType<typeof aUser>>;
+  beforeAll(async () => {
+    chloe = await aUser(stack.db, w.schoolB.id, { name: 'Chloé Fernández', badge: 'K003', enrolled_on: '2026-01-01' });
+    await aUser(stack.db, w.schoolB.id, { name: '=HYPERLINK("http://x")', badge: 'K004', enrolled_on: '2026-01-01' });
+    // Through the API, which keeps the figures: in at 07:55Z with a fever, out at 13:00Z (over 4 h: present).
+    for (const [type, at, temperature] of [['checkin', '2026-11-10T07:55:00Z', 38.2], ['checkout', '2026-11-10T13:00:00Z', null]] as const) {
+      const res = await http(stack.url, 'POST', '/api/attendances', { token: w.adminB.token, body: { user_id: chloe.id, type, occurred_at: at, temperature } });
+      expect(res.status).toBe(201);
+    }
+  });
+
+  test('figures as CSV in French: byte order mark, ";", translated headers, dates as a French reader writes them', async () => {
+    const path = `/api/attendances/aggregate/school/${w.schoolB.id}?period=week&from=2026-11-09&to=2026-11-22&format=csv&lang=fr`;
+    const res = await bytes(path, w.adminB.token);
     expect(res.status).toBe(200);
-    expect(res.body.rows.map((r: any) => [r.line, r.badge, r.action, r.problem])).toEqual([
-      [2, '7001', 'create', null], [3, '', 'error', 'formula'], [4, 'XL-3', 'create', null],
-    ]);
-    const byB = (await audit(w.adminB.token, '&target_kind=roster_import')).body.items;
-    expect(byB[0]).toMatchObject({ staff_id: w.backoffice.id, school_id: w.schoolB.id });
+    expect(res.type).toContain('text/csv');
+    expect(res.disposition).toMatch(/attachment; filename=".+\.csv"/);
+    expect([...res.body.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const rows = parse(res.body, { delimiter: ';', bom: true, columns: true }) as Array<Record<string, string>>;
+    expect(Object.keys(rows[0])).toEqual(['Début de période', 'Fin de période', 'Présents', 'Absents', 'Total', 'Taux de présence', 'Jours ouverts', 'Jours fermés', 'Définitif']);
+    expect(rows.map((r) => r['Début de période'])).toEqual(['09/11/2026', '16/11/2026']);
+    expect(rows[0]['Définitif']).toMatch(/^(oui|non)$/);
+    // English from Accept-Language: "," and ISO days.
+    const en = await bytes(path.replace('&lang=fr', ''), w.adminB.token, { 'accept-language': 'en-GB,en;q=0.8' });
+    const enRows = parse(en.body, { bom: true, columns: true }) as Array<Record<string, string>>;
+    expect(enRows[0]['Period start']).toBe('2026-11-09');
+    // Another school: 404, as the figures themselves.
+    expect((await bytes(path, w.adminA.token)).status).toBe(404);
   });
 
-  test('too many rows, a wrong header, a zip that is not a spreadsheet: refused with a reason', async () => {
-    const big = ['name,badge', ...Array.from({ length: 5001 }, (_, i) => `P ${i},B${i}`)].join('\n');
-    const tooBig = await http(suite.url, 'POST', '/api/users/import', { token: w.adminA.token, body: rosterForm(big, 'big.csv') });
-    expect(tooBig.status).toBe(400);
-    expect(tooBig.body.detail).toContain('5000');
-    const header = await http(suite.url, 'POST', '/api/users/import', { token: w.adminA.token, body: rosterForm('nom,badge\nA,1\n', 'r.csv') });
-    expect(header.status).toBe(400);
-    expect(header.body.detail).toContain('nom');
-    const sheetBig = await rosterXlsx([['name', 'badge'], ...Array.from({ length: 5001 }, (_, i) => [`P ${i}`, `B${i}`])]);
-    const xlsxTooBig = await http(suite.url, 'POST', '/api/users/import', { token: w.adminA.token, body: rosterForm(sheetBig, 'big.xlsx') });
-    expect(xlsxTooBig.status).toBe(400);
-    // A zip bomb dressed as a spreadsheet: refused from its central directory, nothing inflated.
-    const bomb = new AdmZip();
-    bomb.addFile('xl/worksheets/sheet1.xml', Buffer.alloc(64 * 1024 * 1024, 0x20));
-    const bombed = await http(suite.url, 'POST', '/api/users/import', { token: w.adminA.token, body: rosterForm(bomb.toBuffer(), 'bomb.xlsx') });
-    expect([bombed.status, bombed.body.code]).toEqual([400, 'roster_file_invalid']);
-    expect(bombed.body.detail).toMatch(/compressed suspiciously|too large/);
-    const huge = await http(suite.url, 'POST', '/api/users/import', { token: w.adminA.token, body: rosterForm(Buffer.alloc(3 * 1024 * 1024, 'a'), 'huge.csv') });
-    expect(huge.status).toBe(413);
-  });
-});
+  test('pupils\' verdicts as CSV keep accents and escape formulas; as XLSX the cells are typed', async () => {
+    const base = `/api/attendances/aggregate/school/${w.schoolB.id}?period=day&from=2026-11-09&to=2026-11-10&table=users&lang=fr`;
+    const csv = await bytes(`${base}&format=csv`, w.adminB.token);
+    const rows = parse(csv.body, { delimiter: ';', bom: true }) as string[][];
+    expect(rows[0]).toEqual(['Identifiant', 'Nom', 'Badge', '09/11/2026', '10/11/2026']);
+    expect(rows).toContainEqual([String(chloe.id), 'Chloé Fernández', 'K003', 'absent', 'présent']);
+    expect(rows.some((r) => r[1] === '\'=HYPERLINK("http://x")')).toBe(true);
 
-describe('staff accounts', () => {
-  test('a school admin adds a colleague, resets their password with a one-time link that ends their sessions', async () => {
-    const created = await http(suite.url, 'POST', '/api/staff', { token: w.adminA.token, body: { email: 'colleague.a@example.test', password: 'first password', name: 'Colleague' } });
-    expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ role: 'school_admin', school_id: w.schoolA.id });
-    const oldToken = await loginAs(suite.url, { email: 'colleague.a@example.test', password: 'first password' });
-    expect((await http(suite.url, 'GET', '/api/users?limit=1', { token: oldToken })).status).toBe(200);
+    const figures = await bytes(`/api/attendances/aggregate/school/${w.schoolB.id}?period=day&from=2026-11-09&to=2026-11-10&format=xlsx&lang=fr`, w.adminB.token);
+    expect(figures.type).toContain('spreadsheetml');
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(figures.body as unknown as ArrayBuffer);
+    const sheet = book.worksheets[0];
+    expect(sheet.name).toBe('Chiffres');
+    expect(sheet.getRow(1).values).toEqual([undefined, 'Début de période', 'Fin de période', 'Présents', 'Absents', 'Total', 'Taux de présence', 'Jours ouverts', 'Jours fermés', 'Définitif']);
+    const tuesday = sheet.getRow(3);
+    expect(tuesday.getCell(1).value).toEqual(new Date('2026-11-10T00:00:00Z'));
+    expect(tuesday.getCell(1).numFmt).toBe('dd/mm/yyyy');
+    expect(tuesday.getCell(3).value).toBe(1);
+    expect(tuesday.getCell(6).value).toBe(0.5);
+    expect(tuesday.getCell(6).numFmt).toBe('0.0%');
+    expect(typeof tuesday.getCell(9).value).toBe('boolean');
 
-    const reset = await http(suite.url, 'POST', `/api/staff/${created.body.id}/password-reset`, { token: w.adminA.token, body: {} });
-    expect(reset.status).toBe(201);
-    expect(reset.body.emailed).toBe(false);
-    expect(new Date(reset.body.expires_at).getTime()).toBeGreaterThan(Date.now() + 50 * 60_000);
-    expect((await http(suite.url, 'GET', '/api/users?limit=1', { token: oldToken })).status).toBe(401);
-
-    const token = new URLSearchParams(reset.body.reset_url.split('#reset?')[1]).get('token')!;
-    expect((await suite.db.selectFrom('password_resets').select('token_hash').execute()).map((r) => r.token_hash)).not.toContain(token);
-    expect((await http(suite.url, 'POST', '/api/auth/password-reset/check', { body: { token } })).body).toEqual({ email: 'colleague.a@example.test' });
-    const used = await http(suite.url, 'POST', '/api/auth/password-reset/complete', { body: { token, password: 'second password' } });
-    expect(used.status).toBe(200);
-    expect((await http(suite.url, 'GET', '/api/users?limit=1', { token: used.body.access_token })).status).toBe(200);
-    const twice = await http(suite.url, 'POST', '/api/auth/password-reset/complete', { body: { token, password: 'third password' } });
-    expect(twice.status).toBe(400);
-    expect((await http(suite.url, 'POST', '/api/auth/login', { body: { email: 'colleague.a@example.test', password: 'second password' } })).status).toBe(200);
-
-    const trail = (await audit(w.adminA.token, `&target_kind=staff&target_id=${created.body.id}`)).body.items;
-    expect(trail.map((e: any) => [e.action, e.staff_id])).toEqual([
-      ['staff.password_set', created.body.id], ['staff.password_reset', w.adminA.id], ['staff.create', w.adminA.id],
-    ]);
+    const pupils = await bytes(`${base}&format=xlsx`, w.adminB.token);
+    const pbook = new ExcelJS.Workbook();
+    await pbook.xlsx.load(pupils.body as unknown as ArrayBuffer);
+    const names = pbook.worksheets[0].getColumn(2).values.filter(Boolean);
+    expect(names).toContain('Chloé Fernández');
+    // A name that looks like a formula stays a string cell, never a formula.
+    const cell = pbook.worksheets[0].getColumn(2).values.find((v) => typeof v === 'string' && v.includes('HYPERLINK'));
+    expect(cell).toBe('=HYPERLINK("http://x")');
   });
 
-  test('an expired link does not work, and a newer link replaces an older one', async () => {
-    const colleague = await aStaff(suite.db, 'school_admin', w.schoolA.id);
-    const first = await http(suite.url, 'POST', `/api/staff/${colleague.id}/password-reset`, { token: w.backoffice.token, body: {} });
-    const second = await http(suite.url, 'POST', `/api/staff/${colleague.id}/password-reset`, { token: w.backoffice.token, body: {} });
-    const tokenOf = (r: any) => new URLSearchParams(r.body.reset_url.split('#reset?')[1]).get('token')!;
-    expect((await http(suite.url, 'POST', '/api/auth/password-reset/check', { body: { token: tokenOf(first) } })).status).toBe(400);
-    await suite.db.updateTable('password_resets').set({ expires_at: new Date(Date.now() - 1000) }).where('staff_id', '=', colleague.id).execute();
-    expect((await http(suite.url, 'POST', '/api/auth/password-reset/complete', { body: { token: tokenOf(second), password: 'new password!' } })).status).toBe(400);
-  });
+  test('alerts and attendances: local times with the zone named, temperatures with a decimal comma in French', async () => {
+    const tz = w.schoolB.timezone;
+    const att = await bytes(`/api/attendances?user_id=${chloe.id}&format=csv&lang=fr`, w.adminB.token);
+    const rows = parse(att.body, { delimiter: ';', bom: true }) as string[][];
+    expect(rows[0]).toEqual([`Heure (${tz})`, 'Identifiant', 'Type', 'Température (°C)', 'Appareil', 'Photo', 'Horloge douteuse']);
+    const local = new Intl.DateTimeFormat('fr-FR', { timeZone: tz, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(new Date('2026-11-10T07:55:00Z')).replace(',', '');
+    expect(rows[1]).toEqual([local, String(chloe.id), 'arrivée', '38,2', '', '', 'non']);
+    expect(rows[2].slice(1, 4)).toEqual([String(chloe.id), 'départ', '']);
+    const xlsx = await bytes(`/api/attendances?user_id=${chloe.id}&format=xlsx&lang=en`, w.adminB.token);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(xlsx.body as unknown as ArrayBuffer);
+    expect(book.worksheets[0].getRow(2).getCell(1).value).toBeInstanceOf(Date);
+    expect(book.worksheets[0].getRow(2).getCell(4).value).toBe(38.2);
+    // Another school's pupil: an empty file, as the list answers an empty page.
+    const theirs = await bytes(`/api/attendances?user_id=${chloe.id}&format=csv&lang=fr`, w.adminA.token);
+    expect(parse(theirs.body, { delimiter: ';', bom: true })).toHaveLength(1);
 
-  test('a deactivated account cannot sign in and its sessions end; reactivated, it signs in again', async () => {
-    const colleague = await aStaff(suite.db, 'school_admin', w.schoolA.id);
-    const token = await loginAs(suite.url, colleague);
-    const off = await http(suite.url, 'POST', `/api/staff/${colleague.id}/deactivate`, { token: w.adminA.token, body: {} });
-    expect(off.body.deactivated_at).not.toBeNull();
-    expect((await http(suite.url, 'GET', '/api/users?limit=1', { token })).status).toBe(401);
-    expect((await http(suite.url, 'POST', '/api/auth/login', { body: { email: colleague.email, password: colleague.password } })).status).toBe(401);
-    expect((await http(suite.url, 'POST', `/api/staff/${w.adminA.id}/deactivate`, { token: w.adminA.token, body: {} })).status).toBe(409);
-    await http(suite.url, 'POST', `/api/staff/${colleague.id}/reactivate`, { token: w.adminA.token, body: {} });
-    expect((await http(suite.url, 'POST', '/api/auth/login', { body: { email: colleague.email, password: colleague.password } })).status).toBe(200);
-    const actions = (await audit(w.adminA.token, `&target_kind=staff&target_id=${colleague.id}`)).body.items.map((e: any) => e.action);
-    expect(actions).toEqual(['staff.reactivate', 'staff.deactivate']);
-  });
-
-  test('forgot password without SMTP: the answer says no e-mail is sent, whether the account exists or not', async () => {
-    expect((await http(suite.url, 'GET', '/api/auth/password-reset')).body).toEqual({ email_enabled: false });
-    const known = await http(suite.url, 'POST', '/api/auth/password-reset', { body: { email: 'colleague.a@example.test' } });
-    const unknown = await http(suite.url, 'POST', '/api/auth/password-reset', { body: { email: 'nobody@example.test' } });
-    expect([known.status, known.body]).toEqual([202, { email_enabled: false }]);
-    expect([unknown.status, unknown.body]).toEqual([202, { email_enabled: false }]);
+    const alerts = await bytes(`/api/alerts?school_id=${w.schoolB.id}&format=csv&lang=en`, w.adminB.token);
+    expect(alerts.status).toBe(200);
+    expect((parse(alerts.body, { bom: true }) as string[][])[0]).toEqual([`Time (${tz})`, 'User id', 'Name', 'Temperature (°C)', 'Source', 'Device']);
+    const otherAlerts = await bytes(`/api/alerts?school_id=${w.schoolB.id}&format=csv&lang=en`, w.adminA.token);
+    expect(parse(otherAlerts.body, { bom: true })).toHaveLength(1);
   });
 });
 
-describe('devices', () => {
-  test('a school admin registers a device: its secret and enrolment link once, and the link signs the device in', async () => {
-    const res = await http(suite.url, 'POST', '/api/devices', { token: w.adminA.token, body: { name: 'Phone 1', kind: 'mobile' } });
-    expect(res.status).toBe(201);
-    expect(res.body.enrol_qr).toMatch(/^data:image\/png;base64,/);
-    const enrol = parseEnrolUri(res.body.enrol_uri)!;
-    expect(enrol).toEqual({ server: suite.url, deviceId: res.body.id, secret: res.body.secret });
-    expect((await http(suite.url, 'POST', '/v4/auth/token', { body: { device_id: enrol.deviceId, secret: enrol.secret } })).status).toBe(200);
-    expect(JSON.stringify((await http(suite.url, 'GET', `/api/devices/${res.body.id}`, { token: w.adminA.token })).body)).not.toContain(res.body.secret);
-
-    const rotated = await http(suite.url, 'POST', `/api/devices/${res.body.id}/secret`, { token: w.adminA.token, body: {} });
-    expect(parseEnrolUri(rotated.body.enrol_uri)!.secret).toBe(rotated.body.secret);
-    expect((await http(suite.url, 'POST', '/v4/auth/token', { body: { device_id: enrol.deviceId, secret: enrol.secret } })).status).toBe(401);
-    await http(suite.url, 'POST', `/api/devices/${res.body.id}/disable`, { token: w.adminA.token, body: {} });
-    expect((await http(suite.url, 'POST', '/v4/auth/token', { body: { device_id: enrol.deviceId, secret: rotated.body.secret } })).status).toBe(401);
-
-    const trail = (await audit(w.adminA.token, `&target_kind=device&target_id=${res.body.id}`)).body.items;
-    expect(trail.map((e: any) => e.action)).toEqual(['device.disable', 'device.rotate_secret', 'device.register']);
-    expect(JSON.stringify(trail)).not.toContain(res.body.secret);
+describe('search as people type', () => {
+  test('"chloe" finds Chloé and "FERNANDEZ" Fernández, ignoring accents and case; never another school\'s', async () => {
+    const school = w.schoolA.id;
+    const chloe = await aUser(stack.db, school, { name: 'Chloé Fernández-Núñez', badge: 'S101' });
+    await aUser(stack.db, school, { name: 'Zoë Œuvrard', badge: 'S102' });
+    const find = async (q: string, token = w.adminA.token) => (await http(stack.url, 'GET', `/api/users?q=${encodeURIComponent(q)}`, { token })).body.items.map((u: any) => u.name);
+    expect(await find('chloe')).toEqual(['Chloé Fernández-Núñez']);
+    expect(await find('FERNANDEZ')).toEqual(['Chloé Fernández-Núñez']);
+    expect(await find('nunez')).toEqual(['Chloé Fernández-Núñez']);
+    expect(await find('ZOE')).toEqual(['Zoë Œuvrard']);
+    expect(await find('s10')).toEqual(['Chloé Fernández-Núñez', 'Zoë Œuvrard']);
+    expect(await find('100%')).toEqual([]);
+    expect(await find('chloe', w.adminB.token)).not.toContain(chloe.name);
   });
 });

@@ -195,9 +195,12 @@ describe('a school admin', () => {
     await page.getByLabel('Search pupils').fill('');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('.users').getByRole('button', { name: 'Download CSV' }).click()]);
-    expect(download.suggestedFilename()).toBe(`lincoln-primary-week-${addDays(day, -83)}-${day}.csv`);
-    const lines = (await fs.readFile((await download.path())!, 'utf8')).trim().split('\r\n');
-    expect(lines[0]).toBe(['user_id', 'name', 'badge', ...byWeek.buckets.map((b: any) => b.start)].join(','));
+    // Written by the api in the page's language (English here: ",", a byte order mark for Excel).
+    expect(download.suggestedFilename()).toBe(`lincoln-primary-pupils-week-${addDays(day, -83)}-${day}.csv`);
+    const file = await fs.readFile((await download.path())!, 'utf8');
+    expect(file.startsWith('\uFEFF')).toBe(true);
+    const lines = file.slice(1).trim().split('\r\n');
+    expect(lines[0]).toBe(['User id', 'Name', 'Badge', ...byWeek.buckets.map((b: any) => b.start)].join(','));
     expect(lines).toHaveLength(users.length + 1);
     // The CSV keeps each week's counts beside its verdict, as the table shows them.
     expect(lines.find((l) => l.includes('Ada Lovelace'))).toBe([ada.user_id, ada.name, ada.badge,
@@ -313,10 +316,12 @@ describe('a school admin', () => {
 
       // Her attendances as CSV, oldest first as the API lists them.
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
-      expect(download.suggestedFilename()).toMatch(/^hopper-academy-grace-hopper-attendances-\d{4}-\d\d-\d\d-\d{4}-\d\d-\d\d\.csv$/);
-      const csv = (await fs.readFile((await download.path())!, 'utf8')).trim().split('\r\n');
-      expect(csv).toEqual(['occurred_at,type,temperature_c,device,photo,clock_suspect',
-        ...listed.map((a: any) => [a.occurred_at, a.type, a.temperature ?? '', 'Hall terminal', a.photo ?? '', 'false'].join(','))]);
+      expect(download.suggestedFilename()).toBe(`hopper-academy-attendances-${grace.id}.csv`);
+      const csv = (await fs.readFile((await download.path())!, 'utf8')).replace(/^\uFEFF/, '').trim().split('\r\n');
+      // Local times of the school, the zone named in the header.
+      const local = (at: string) => new Intl.DateTimeFormat('sv-SE', { timeZone: academy.timezone, dateStyle: 'short', timeStyle: 'medium' }).format(new Date(at));
+      expect(csv).toEqual([`Time (${academy.timezone}),User id,Type,Temperature (°C),Device,Photo,Clock suspect`,
+        ...listed.map((a: any) => [local(a.occurred_at), grace.id, a.type === 'checkin' ? 'check-in' : 'check-out', a.temperature ?? '', 'Hall terminal', a.photo ?? '', 'no'].join(','))]);
 
       // The thumbnail is drawn from an object URL of the bytes fetched with the token; rows without a photo show none.
       const table = page.locator('table', { has: page.locator('caption', { hasText: /^Attendances of Grace Hopper/ }) });
@@ -663,7 +668,7 @@ describe('in French, on paper, on a phone, and for every reader', () => {
       await page.getByLabel('School').selectOption(String(school.id));
       await ready(page);
       const tabs = await page.getByRole('tab').evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return { left: r.left, right: r.right, shown: r.width > 0 }; }));
-      expect(tabs).toHaveLength(12);
+      expect(tabs).toHaveLength(13);
       for (const t of tabs) expect(t.shown && t.left >= 0 && t.right <= 375).toBe(true);
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
       await screenshot(page, 'tabs-375');
@@ -697,17 +702,17 @@ describe('in French, on paper, on a phone, and for every reader', () => {
       expect(await page.locator('.zone').textContent()).toBe("Dates and times are the school's (Europe/Paris).");
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
       expect(download.suggestedFilename()).toMatch(/^ecole-formule-fever-alerts-/);
-      const lines = (await fs.readFile((await download.path())!, 'utf8')).trim().split('\r\n');
-      expect(lines[0]).toBe('occurred_at,user_id,name,temperature_c,source,device');
+      const lines = (await fs.readFile((await download.path())!, 'utf8')).replace(/^\uFEFF/, '').trim().split('\r\n');
+      expect(lines[0]).toBe('Time (Europe/Paris),User id,Name,Temperature (°C),Source,Device');
       const quoted = `"${escapeFormulaCell(name).replace(/"/g, '""')}"`;
       expect(quoted.startsWith(`"'=HYPERLINK`)).toBe(true);
-      expect(lines[1]).toMatch(new RegExp(`^[^,]+,${pupil.id},${quoted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')},39\\.1,attendance,`));
+      expect(lines[1]).toMatch(new RegExp(`^[^,]+,${pupil.id},${quoted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')},39\\.1,check-in,`));
 
       await openTab(page, 'Figures');
       await page.getByText('Figures as a table').click();
       const [figures] = await Promise.all([page.waitForEvent('download'), page.locator('details.numbers').getByRole('button', { name: 'Download CSV' }).click()]);
-      const rows = (await fs.readFile((await figures.path())!, 'utf8')).trim().split('\r\n');
-      expect(rows[0]).toBe('period_start,period_end,present,absent,total,final');
+      const rows = (await fs.readFile((await figures.path())!, 'utf8')).replace(/^\uFEFF/, '').trim().split('\r\n');
+      expect(rows[0]).toBe('Period start,Period end,Present,Absent,Total,Presence rate,Open days,Closed days,Final');
       // The range chosen on Fever alerts (its default, the last 7 days) came along to Figures.
       expect(rows.slice(1).map((r) => r.split(',')[0])).toEqual(Array.from({ length: 7 }, (_, i) => addDays(todayIn('Europe/Paris'), i - 6)));
       expect(w.errors).toEqual([]);

@@ -36,8 +36,8 @@ describe('the dashboard message catalogues', () => {
     expect(en.devicesSummary(1, 0)).toBe('1 device; 0 need attention.');
     expect(en.devicesSummary(1200, 1)).toBe('1,200 devices; 1 needs attention.');
     setFormatLocale('fr-FR');
-    expect(fr.mayChange(1, 7, 2)).toBe('1 chiffre sur 7 peut encore changer : en attente de 2 appareils.');
-    expect(fr.mayChange(3, 7, 1)).toBe('3 chiffres sur 7 peuvent encore changer : en attente d’un appareil.');
+    expect(fr.mayChange(1, 7, 2)).toBe('1 chiffre sur 7 peut encore changer\u00a0: en attente de 2 appareils.');
+    expect(fr.mayChange(3, 7, 1)).toBe('3 chiffres sur 7 peuvent encore changer\u00a0: en attente d’un appareil.');
     expect(fr.devicesSummary(1200, 0).replace(/\s/g, ' ')).toBe('1 200 appareils ; 0 à surveiller.');
   });
 });

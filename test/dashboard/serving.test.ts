@@ -1,7 +1,7 @@
 // How the api serves the dashboard (index.html revalidated, hashed assets cached for good,
 // the API untouched), and the demo school `npm start` creates looks alive on it.
 import { describe, expect, test } from '@jest/globals';
-import { createDemoData } from '../../db/bootstrap.js';
+import { createDemoData } from '../../db/startup/bootstrap.js';
 import { aStaff, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
 import { useSuite } from '../support/suite.js';

@@ -131,7 +131,7 @@ const LANG = {
     absentCaption: (a: number, n: number) => `Absents (${a}) et pas encore arrivés (${n})`,
     status: { absent: 'absent', not_yet_arrived: 'pas encore arrivé' } as Record<string, string>,
     openDays: (n: number) => `${n} jour${n > 1 ? 's' : ''} d’ouverture`,
-    verdict: (s: string, p: number, o: number) => `${s} : ${p} sur ${LANG.fr.openDays(o)}`,
+    verdict: (s: string, p: number, o: number) => `${s}\u00a0: ${p} sur ${LANG.fr.openDays(o)}`,
     word: { present: 'présent', absent: 'absent' } as Record<string, string>,
     notCounted: 'non compté',
     weekOf: (d: string) => `semaine du ${d}`,
@@ -149,8 +149,8 @@ const LANG = {
     usersPerDay: 'État de chaque élève par jour',
     usersPerWeek: 'État de chaque élève par semaine',
     asTable: 'Les chiffres en tableau',
-    closedLegend: 'Colonnes grises : l’école est fermée.',
-    closedToday: 'L’école est fermée aujourd’hui : fermeture (Grève). Personne n’est absent.',
+    closedLegend: 'Colonnes grises\u00a0: l’école est fermée.',
+    closedToday: 'L’école est fermée aujourd’hui\u00a0: fermeture (Grève). Personne n’est absent.',
   },
 };
 type Lang = typeof LANG.en;
@@ -369,6 +369,8 @@ describe('on paper, and on a closed day', () => {
         try {
           await signIn(w.page, admin, t, false);
           expect(await w.page.locator('.closed-note').textContent()).toBe(t.closedToday);
+          // A closed day waits for nothing: no "may still change" above it (issue #29 item 7).
+          expect(await w.page.locator('.finality').count()).toBe(0);
           expect(await w.page.locator('.absent-today').isVisible()).toBe(false);
           expect(await accessibilityProblems(w.page)).toEqual([]);
           expect(w.errors).toEqual([]);

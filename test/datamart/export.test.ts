@@ -12,7 +12,7 @@ import { createLogger } from '../../shared/logger.js';
 import { startWorker } from '../../worker/worker.js';
 import { sweepStuckStages } from '../../worker/datamart/sweep.js';
 import { pollUploads } from '../../worker/datamart/poll.js';
-import type { WorkerContext } from '../../worker/context.js';
+import type { WorkerContext } from '../../worker/context/context.js';
 import type { Trx } from '../../db/database.js';
 import { refreshUserDays } from '../../db/repositories/user-days.js';
 import { connectTestDatabase } from '../support/database.js';

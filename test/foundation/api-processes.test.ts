@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { compiledEntry } from '../../shared/compiled.js';
+import { compiledEntry } from '../../runtime/compiled.js';
 import { connectTestDatabase, createSuiteDatabase } from '../support/database.js';
 import { batchZip, deviceXml, TestDevice } from '../support/device-client.js';
 import { aDevice, aSchool, aStaff, loginAs } from '../support/fixtures.js';

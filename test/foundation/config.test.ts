@@ -194,7 +194,7 @@ describe('entry points refuse a wrong configuration with one line naming the var
     ['api/main.ts', { NODE_ENV: 'production' }, 'JWT_SECRET'],
     ['api/main.ts', {}, 'DATABASE_URL'],
     ['worker/main.ts', { WORKER_CONCURRENCY: 'lots' }, 'WORKER_CONCURRENCY'],
-    ['db/migrate-cli.ts', { DATABASE_URL: 'mysql://nope' }, 'DATABASE_URL'],
+    ['db/startup/migrate-cli.ts', { DATABASE_URL: 'mysql://nope' }, 'DATABASE_URL'],
     ['bin/start.ts', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
   ];
   test.concurrent.each(cases)('%s with %j names %s', async (script, env, variable) => {

@@ -82,7 +82,7 @@ describe('migrator', () => {
 
 describe('npm run migrate', () => {
   async function migrate(url: string, ...args: string[]): Promise<{ code: number | null; out: string[] }> {
-    const proc = runScript('db/migrate-cli.ts', { DATABASE_URL: url }, { args });
+    const proc = runScript('db/startup/migrate-cli.ts', { DATABASE_URL: url }, { args });
     const { code } = await proc.waitForExit(30_000);
     return { code, out: proc.stdout.filter((line) => !line.startsWith('{')) };
   }
@@ -114,10 +114,10 @@ describe('npm run migrate', () => {
   test('creates the ADMIN_EMAIL backoffice account once, when no backoffice account exists', async () => {
     const { url, db } = await emptyDatabase();
     const admin = { ADMIN_EMAIL: 'Root@Example.TEST', ADMIN_PASSWORD: 'a long admin password' };
-    const first = runScript('db/migrate-cli.ts', { DATABASE_URL: url, ...admin });
+    const first = runScript('db/startup/migrate-cli.ts', { DATABASE_URL: url, ...admin });
     expect((await first.waitForExit(30_000)).code).toBe(0);
     expect(first.stdout).toContain('backoffice account root@example.test created');
-    const second = runScript('db/migrate-cli.ts', { DATABASE_URL: url, ...admin, ADMIN_EMAIL: 'other@example.test' });
+    const second = runScript('db/startup/migrate-cli.ts', { DATABASE_URL: url, ...admin, ADMIN_EMAIL: 'other@example.test' });
     expect((await second.waitForExit(30_000)).code).toBe(0);
     expect(second.stdout.filter((line) => !line.startsWith('{'))).toEqual(['already up to date']);
     const staff = await db.selectFrom('staff').select(['email', 'role', 'school_id']).execute();
@@ -125,7 +125,7 @@ describe('npm run migrate', () => {
   });
 
   test('an unknown direction is a usage error', async () => {
-    const proc = runScript('db/migrate-cli.ts', { DATABASE_URL: 'postgres://127.0.0.1:1/none' }, { args: ['sideways'] });
+    const proc = runScript('db/startup/migrate-cli.ts', { DATABASE_URL: 'postgres://127.0.0.1:1/none' }, { args: ['sideways'] });
     expect((await proc.waitForExit(30_000)).code).toBe(64);
     expect(proc.stderr.join('\n')).toContain('usage: npm run migrate');
   });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { compiledEntry } from '../../shared/compiled.js';
+import { compiledEntry } from '../../runtime/compiled.js';
 import { createSuiteDatabase } from '../support/database.js';
 import { http } from '../support/http.js';
 import { childPids, commandLine, eventually, freePort, interrupt, isAlive, runScript, type RunningProcess } from '../support/processes.js';

@@ -3,8 +3,8 @@
 // collected line by line, and helpers to wait for a line, an exit or a port.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { nodeArgs, PROJECT_ROOT } from '../../shared/compiled.js';
-export { freePort } from '../../shared/free-port.js';
+import { nodeArgs, PROJECT_ROOT } from '../../runtime/compiled.js';
+export { freePort } from '../../runtime/free-port.js';
 
 export const ROOT = PROJECT_ROOT;
 

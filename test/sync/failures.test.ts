@@ -10,7 +10,7 @@ import { ensureQueues, RETIRED_QUEUES } from '../../db/queue.js';
 import { IMPORT_QUEUE } from '../../shared/jobs.js';
 import { queueFigures } from '../../db/repositories/ops-figures.js';
 import { createLogger } from '../../shared/logger.js';
-import type { WorkerContext } from '../../worker/context.js';
+import type { WorkerContext } from '../../worker/context/context.js';
 import { startWorker, type RunningWorker } from '../../worker/worker.js';
 import { sweepSessions } from '../../worker/jobs/sweep-sessions.js';
 import { connectTestDatabase } from '../support/database.js';

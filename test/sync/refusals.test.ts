@@ -9,6 +9,7 @@ import { expect, test } from '@jest/globals';
 import { sql } from 'kysely';
 import { rawZip } from '../../fixtures/raw-zip.js';
 import { HELD_REJECTIONS, REJECTIONS_PER_WRITE } from '../../channels/kit/rejections.js';
+import { CHUNK_ROWS } from '../../channels/kit/csv-log.js';
 import { attendancesCsv, batchZip, deviceXml, TestDevice, type CsvAttendance } from '../support/device-client.js';
 import { aDevice, aSchool, someUsers } from '../support/fixtures.js';
 import { useSuite } from '../support/suite.js';
@@ -17,8 +18,6 @@ import { minutesAgo, readingsCsv, type CsvReading } from '../channels/helpers.js
 const suite = useSuite({ worker: true });
 const DAY = '2026-11-10';
 const at = (minute: number) => new Date(Date.parse(`${DAY}T07:00:00Z`) + minute * 60_000).toISOString();
-/** The kit's chunk of valid rows (channels/synchro/attendances-log.ts). */
-const CHUNK_ROWS = 5_000;
 /** A user id no school has. */
 const NOBODY = 2_147_483_000;
 

@@ -72,7 +72,7 @@ async function problemOf(res: Response): Promise<ApiError> {
   return new ApiError(res.status, fields && !base.includes(fields) ? `${base} (${fields})` : base, problem.code ?? null);
 }
 
-async function send(method: string, path: string, opts: { body?: unknown; headers?: Record<string, string>; auth?: boolean } = {}): Promise<Response> {
+async function send(method: string, path: string, opts: { body?: unknown; text?: string; headers?: Record<string, string>; auth?: boolean } = {}): Promise<Response> {
   const form = opts.body instanceof FormData ? opts.body : null;
   const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
   const token = session.token();
@@ -84,7 +84,7 @@ async function send(method: string, path: string, opts: { body?: unknown; header
   let res: Response;
   try {
     // no-store: revalidation is ours (If-None-Match below), not the browser cache's.
-    res = await fetch(path, { method, headers, body: form ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)), cache: 'no-store' });
+    res = await fetch(path, { method, headers, body: opts.text ?? form ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)), cache: 'no-store' });
   } catch {
     throw new ApiError(0, m.unreachable, 'network');
   }
@@ -108,6 +108,21 @@ export const upload = <T>(path: string, form: FormData) => request<T>('POST', pa
 export const patch = <T>(path: string, body: unknown) => request<T>('PATCH', path, body);
 export const post = <T>(path: string, body?: unknown) => request<T>('POST', path, body ?? {});
 export const del = <T>(path: string) => request<T>('DELETE', path);
+
+/** A text body of its own type (an .ics file as text/calendar), answered in JSON. */
+export async function postText<T>(path: string, text: string, contentType: string): Promise<T> {
+  const res = await send('POST', path, { text, headers: { 'content-type': contentType } });
+  if (!res.ok) throw await problemOf(res);
+  return (await res.json()) as T;
+}
+
+/** A file the server writes (an export): its bytes and the name it gives it. */
+export async function getFile(path: string): Promise<{ blob: Blob; filename: string }> {
+  const res = await send('GET', path, { headers: { accept: '*/*' } });
+  if (!res.ok) throw await problemOf(res);
+  const named = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '');
+  return { blob: await res.blob(), filename: named?.[1] ?? 'export' };
+}
 
 /**
  * An image behind the token (an <img src> cannot send the Bearer header): the bytes as a

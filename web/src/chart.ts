@@ -19,6 +19,15 @@ export interface BarChart {
 const PRINT_WIDTH = 680;
 const PRINT_HEIGHT = 240;
 
+let measure: CanvasRenderingContext2D | null = null;
+/** The widest label in uPlot's axis font, plus a gap: the least room between two ticks. */
+function labelSpace(labels: string[]): number {
+  measure ??= document.createElement('canvas').getContext('2d');
+  if (!measure) return 24 + 7 * Math.max(0, ...labels.map((l) => l.length));
+  measure.font = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+  return 24 + Math.max(40, ...labels.map((l) => measure!.measureText(l).width));
+}
+
 export function barChart(box: HTMLElement, title: string): BarChart {
   let plot: uPlot | null = null;
   let labels: string[] = [];
@@ -69,7 +78,8 @@ export function barChart(box: HTMLElement, title: string): BarChart {
         ...size(),
         scales: { x: { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
         axes: [
-          { values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? labels[t] ?? '' : '')), space: 90, gap: 4 },
+          // Ticks at least a label's width apart: "semaine du 30 nov." ran into its neighbour at 1280 px.
+          { values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? labels[t] ?? '' : '')), space: () => labelSpace(labels), gap: 4 },
           { label: m.chartUnit, size: 50 },
         ],
         series: [

@@ -129,3 +129,13 @@ export function channelStatus(status: number): string {
 export function reason(r: AttentionReason): string {
   return m.reasons[r];
 }
+
+/** A month (YYYY-MM): "December 2026", "décembre 2026". */
+export function monthLabel(month: string): string {
+  return dtf({ timeZone: 'UTC', month: 'long', year: 'numeric' }).format(new Date(`${month}-01T00:00:00Z`));
+}
+
+/** Monday to Sunday, short: "Mon"…, "lun."…. */
+export function weekdaysShort(): string[] {
+  return Array.from({ length: 7 }, (_, i) => dtf({ timeZone: 'UTC', weekday: 'short' }).format(new Date(Date.UTC(2026, 10, 30 + i))));
+}

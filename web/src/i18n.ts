@@ -4,7 +4,7 @@
 // language we have, else English; numbers and dates follow the browser's own tag when it is
 // of the same language (en-GB keeps day/month order), through Intl.
 import all from 'virtual:locales';
-import en from './locales/en.js';
+import type en from './locales/en.js';
 import { setFormatLocale } from './intl.js';
 
 export type Messages = typeof en.messages;
@@ -12,6 +12,8 @@ export interface Locale { code: string; name: string; messages: Messages }
 
 const STORED = 'attendance.lang';
 export const LANGUAGES: Locale[] = [...all].sort((a, b) => a.code.localeCompare(b.code));
+/** English: the language every other is checked against (en.ts's messages are the type), and the last resort. */
+const ENGLISH = LANGUAGES.find((l) => l.code === 'en')!;
 
 function browserTags(): string[] {
   return [...(navigator.languages ?? []), navigator.language].filter(Boolean);
@@ -21,12 +23,12 @@ function pick(): Locale {
   const byCode = (code: string | null | undefined) => LANGUAGES.find((l) => l.code === code?.toLowerCase().split('-')[0]);
   let stored: string | null = null;
   try { stored = localStorage.getItem(STORED); } catch { /* storage refused: the browser's language then */ }
-  return byCode(stored) ?? browserTags().map(byCode).find(Boolean) ?? en;
+  return byCode(stored) ?? browserTags().map(byCode).find(Boolean) ?? ENGLISH;
 }
 
-let chosen: Locale = en;
+let chosen: Locale = ENGLISH;
 /** The current language's messages (a live binding: read it where a sentence is written). */
-export let m: Messages = en.messages;
+export let m: Messages = ENGLISH.messages;
 
 export function language(): string {
   return chosen.code;

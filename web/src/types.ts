@@ -4,6 +4,8 @@
 // web/src to `import type`).
 import type { z } from 'zod';
 import type { alertSchema } from '../../api/routes/alerts.js';
+import type { auditSchema } from '../../api/routes/audit.js';
+import type { entrySchema, importSchema, schoolCalendarSchema } from '../../api/routes/calendars.js';
 import type { runDetailSchema, runSchema, stageSchema, substageSchema, uploadSchema } from '../../api/routes/datamart.js';
 import type { channelHealthSchema, deviceHealthSchema } from '../../api/routes/devices.js';
 import type { bucketSchema, figuresSchema, presenceNowSchema, rebuildSchema } from '../../api/routes/figures.js';
@@ -59,3 +61,9 @@ export type DatamartEntity = DatamartStage['entity'];
 export type StepStatus = DatamartStage['status'];
 /** The detail replaces the upload counts with the uploads themselves. */
 export type DatamartRunDetail = Out<typeof runDetailSchema>;
+
+export type SchoolCalendar = Out<typeof schoolCalendarSchema>;
+export type CalendarEntry = Out<typeof entrySchema>;
+export type EntryKind = CalendarEntry['kind'];
+export type CalendarImport = Out<typeof importSchema>;
+export type AuditEntry = Out<typeof auditSchema>;

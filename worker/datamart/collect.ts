@@ -9,7 +9,7 @@ import { closeStage, closeSubstage, openStage, openSubstage } from '../../db/rep
 import type { Trx } from '../../db/database.js';
 import { entitySpec, type EntityName } from '../../shared/datamart/entities.js';
 import { deletionRecord, type ExportRecord } from '../../shared/datamart/record.js';
-import type { WorkerContext } from '../context.js';
+import type { WorkerContext } from '../context/context.js';
 import { attendanceDayRecord, personRecord, schoolRecord } from './sources.js';
 
 /** Thrown when the stuck sweep failed a step this worker was still running. */

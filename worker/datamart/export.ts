@@ -6,7 +6,7 @@ import { closeStage, closeSubstage, openStage, openSubstage, recordUpload } from
 import type { DatamartOperation } from '../../db/schema/index.js';
 import { entitySpec, type EntityName } from '../../shared/datamart/entities.js';
 import { recordsCsv, type ExportRecord } from '../../shared/datamart/record.js';
-import type { WorkerContext } from '../context.js';
+import type { WorkerContext } from '../context/context.js';
 import { StepAbandoned } from './collect.js';
 import { UploaderError, type UploaderClient } from './uploader-client.js';
 

@@ -3,7 +3,7 @@
 // pending again, so the next run sends them (fixed or not, the run view shows why).
 import { unsendUpload } from '../../db/repositories/datamart-records.js';
 import { processingUploads, settleUpload, uploadChecked } from '../../db/repositories/datamart-runs.js';
-import type { WorkerContext } from '../context.js';
+import type { WorkerContext } from '../context/context.js';
 import { uploaderClient, type UploaderClient } from './uploader-client.js';
 
 export interface PollOutcome {

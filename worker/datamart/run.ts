@@ -7,7 +7,7 @@ import {
 } from '../../db/repositories/datamart-runs.js';
 import { fixWindow } from '../../db/repositories/datamart-records.js';
 import { ENTITIES } from '../../shared/datamart/entities.js';
-import type { WorkerContext } from '../context.js';
+import type { WorkerContext } from '../context/context.js';
 import { collectEntity } from './collect.js';
 import { exportEntity } from './export.js';
 import { uploaderClient, type UploaderClient } from './uploader-client.js';

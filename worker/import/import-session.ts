@@ -8,10 +8,11 @@ import { importerOf } from '../../channels/importers.js';
 import { emptyParts, type ImportContext } from '../../channels/kit/context.js';
 import { readEntry } from '../../channels/kit/read-entry.js';
 import type { AfterReady } from '../../channels/kit/importer.js';
-import { TouchedDays } from '../../channels/kit/touched-days.js';
+import { TouchedDays } from '../../shared/attendance/touched-days.js';
 import type { Db, Trx } from '../../db/database.js';
 import { finishImport, lockClaimedSession, lockSession, recordDeviceReport, type QueueClaim } from '../../db/repositories/import-session.js';
 import { finishSession, markReady } from '../../db/repositories/sync.js';
+import { recomputeTouchedDays } from '../../db/repositories/user-days.js';
 import { sha256 } from '../../shared/archive/hash.js';
 import { archiveLimits, inspectArchive } from '../../shared/archive/inspect-archive.js';
 import { buildZip } from '../../shared/archive/build-zip.js';
@@ -121,7 +122,7 @@ function openBatch(trx: Trx, { session, channel, device, school, attempts: _atte
     school,
     clockSuspect: skewSeconds !== null && Math.abs(skewSeconds) > CLOCK_SUSPECT_SKEW_SECONDS,
     maxRows: deps.config.batchMaxRows,
-    touched: new TouchedDays(school.id, school.timezone, school.day_end.slice(0, 5)),
+    touched: new TouchedDays().school(school.id, { timezone: school.timezone, dayEnd: school.day_end.slice(0, 5) }),
   };
   return { ctx, skewSeconds };
 }
@@ -131,7 +132,7 @@ async function runImporter(ctx: ImportContext): Promise<AfterReady | void> {
   const importer = importerOf(ctx.session.channel);
   await importer.import(ctx);
   // Figures: the user-days this batch touched, in this same transaction (docs/protocol/v4.md §8).
-  await ctx.touched.recompute(ctx.trx, ctx.now);
+  await recomputeTouchedDays(ctx.trx, ctx.touched, ctx.now);
   return importer.buildPackage?.(ctx);
 }
 

@@ -37,7 +37,7 @@ import { claimNextImport, importsDue, recordFailedAttempt, type ImportClaim, typ
 import { failPushSession } from '../../db/repositories/push-punches.js';
 import { importClaimedPushSessions, PUSH_BATCH, type PushImportOutcome } from '../../channels/push/session.js';
 import { countFailedSession, measureImport } from './import-metrics.js';
-import type { WorkerContext } from '../context.js';
+import type { WorkerContext } from '../context/context.js';
 import { IMPORT_QUEUE } from '../../shared/jobs.js';
 
 /** How often an idle worker looks for a due session: the pick-up delay of an upload at most. */

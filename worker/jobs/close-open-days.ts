@@ -2,7 +2,7 @@
 // day_end, but the stored row (seconds, `missing_checkout`, what exports read) is only final
 // once recomputed after the day is over: this job does that, in batches, every hour.
 import { lockUsersForFigures, openPastDays, recomputeDays, schoolClocks } from '../../db/repositories/user-days.js';
-import type { WorkerContext } from '../context.js';
+import type { WorkerContext } from '../context/context.js';
 
 const BATCH = 2_000;
 /** Bounds one run; the next hourly run goes on where this one stopped. */

@@ -5,7 +5,7 @@ import { QUEUES, type DatamartRunJob } from '../../shared/jobs.js';
 import { pollUploads } from '../datamart/poll.js';
 import { runDatamart } from '../datamart/run.js';
 import { sweepStuckStages } from '../datamart/sweep.js';
-import type { WorkerContext } from '../context.js';
+import type { WorkerContext } from '../context/context.js';
 import { startPump, type Pump } from './pump.js';
 
 export async function registerDatamartJobs(ctx: WorkerContext): Promise<Pump[]> {

@@ -3,7 +3,7 @@
 import { pruneArchives } from '../../db/repositories/sweep.js';
 import { chunkFailed } from '../../db/repositories/rebuilds.js';
 import { IMPORT_QUEUE, QUEUES, type RebuildChunkJob } from '../../shared/jobs.js';
-import type { WorkerContext } from '../context.js';
+import type { WorkerContext } from '../context/context.js';
 import { registerDatamartJobs } from './datamart.js';
 import { startPump } from './pump.js';
 import { startImportQueue } from '../import/session-queue.js';

@@ -3,7 +3,7 @@
 import { chunkDone } from '../../db/repositories/rebuilds.js';
 import { daysInRange, lockUsersForFigures, recomputeDays, schoolClock } from '../../db/repositories/user-days.js';
 import type { RebuildChunkJob } from '../../shared/jobs.js';
-import type { WorkerContext } from '../context.js';
+import type { WorkerContext } from '../context/context.js';
 
 const RECOMPUTE_CHUNK = 5_000;
 

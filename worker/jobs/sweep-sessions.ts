@@ -4,7 +4,7 @@
 // up there; this catches what the queue could not finish in time (no worker running, a backlog).
 import { stuckSessions } from '../../db/repositories/sweep.js';
 import { FAILED_DETAIL, failSession } from '../import/import-session.js';
-import type { WorkerContext } from '../context.js';
+import type { WorkerContext } from '../context/context.js';
 
 export interface SweepResult {
   failed: string[];

@@ -17,6 +17,13 @@ async function problems(filePath: string, code: string): Promise<string[]> {
 
 const PROBES: Array<[string, string, string, string]> = [
   ['shared/ imports db/', 'shared/lint-probe.ts', `import { ping } from '../db/database.js';\nexport const p = ping;\n`, 'import-x/no-restricted-paths'],
+  ['shared/ imports runtime/ (process code)', 'shared/lint-probe.ts', `import { freePort } from '../runtime/free-port.js';\nexport const p = freePort;\n`, 'import-x/no-restricted-paths'],
+  ['shared/ reads files', 'shared/csv/lint-probe.ts', `import fs from 'node:fs';\nexport const p = fs.readFileSync;\n`, 'no-restricted-imports'],
+  ['shared/ opens a socket', 'shared/lint-probe.ts', `import { createServer } from 'net';\nexport const p = createServer;\n`, 'no-restricted-imports'],
+  ['shared/ starts a process', 'shared/lint-probe.ts', `import { spawn } from 'node:child_process';\nexport const p = spawn;\n`, 'no-restricted-imports'],
+  ['shared/ serves HTTP', 'shared/lint-probe.ts', `import http from 'node:http';\nexport const p = http.createServer;\n`, 'no-restricted-imports'],
+  ['runtime/ imports db/', 'runtime/lint-probe.ts', `import { ping } from '../db/database.js';\nexport const p = ping;\n`, 'import-x/no-restricted-paths'],
+  ['channels/ import runtime/', 'channels/kit/lint-probe.ts', `import { freePort } from '../../runtime/free-port.js';\nexport const p = freePort;\n`, 'import-x/no-restricted-paths'],
   ['db/ imports the api', 'db/lint-probe.ts', `import { createApp } from '../api/app.js';\nexport const p = createApp;\n`, 'import-x/no-restricted-paths'],
   ['channels/ import the worker', 'channels/kit/lint-probe.ts', `import { startWorker } from '../../worker/worker.js';\nexport const p = startWorker;\n`, 'import-x/no-restricted-paths'],
   ['the api imports the worker', 'api/lint-probe.ts', `import { startWorker } from '../worker/worker.js';\nexport const p = startWorker;\n`, 'import-x/no-restricted-paths'],
@@ -26,6 +33,7 @@ const PROBES: Array<[string, string, string, string]> = [
   ['the api loads the dashboard\'s builder', 'api/lint-probe.ts', `import { buildDashboard } from '../web/build.js';\nexport const p = buildDashboard;\n`, 'import-x/no-restricted-paths'],
   ['the worker imports the api', 'worker/lint-probe.ts', `import { createApp } from '../api/app.js';\nexport const p = createApp;\n`, 'import-x/no-restricted-paths'],
   ['kysely imported outside db/', 'api/routes/lint-probe.ts', `import { sql } from 'kysely';\nexport const p = sql;\n`, 'no-restricted-imports'],
+  ['kysely imported in shared/', 'shared/lint-probe.ts', `import { sql } from 'kysely';\nexport const p = sql;\n`, 'no-restricted-imports'],
   ['a query built on a Db handle outside db/', 'api/routes/lint-probe.ts',
     `import type { Db } from '../../db/database.js';\nexport const p = (db: Db) => db.selectFrom('devices').selectAll().execute();\n`, 'no-restricted-syntax'],
   ['a write built on a Trx handle in the worker', 'worker/jobs/lint-probe.ts',
@@ -41,6 +49,9 @@ describe('each layer rule refuses the file that breaks it', () => {
 
   test('and the same imports where the layers allow them pass', async () => {
     expect(await problems('worker/lint-probe.ts', `import { importerOf } from '../channels/importers.js';\nexport const p = importerOf;\n`)).toEqual([]);
+    expect(await problems('shared/lint-probe.ts', `import { createHash } from 'node:crypto';\nexport const p = createHash;\n`)).toEqual([]);
+    expect(await problems('db/lint-probe.ts', `import { freePort } from '../runtime/free-port.js';\nexport const p = freePort;\n`)).toEqual([]);
+    expect(await problems('runtime/lint-probe.ts', `import type { Logger } from '../shared/logger.js';\nimport fs from 'node:fs';\nexport const p = (l: Logger) => [l, fs];\n`)).toEqual([]);
     expect(await problems('db/repositories/lint-probe.ts', `import type { Db } from '../database.js';\nexport const p = (db: Db) => db.selectFrom('devices').selectAll().execute();\n`)).toEqual([]);
   });
 });

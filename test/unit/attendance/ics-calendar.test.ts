@@ -6,10 +6,10 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { IcsError, readIcs, type IcsRange, type IcsSkipped } from '../../../shared/attendance/ics-calendar.js';
-import { compiledEntry } from '../../../shared/compiled.js';
+import { compiledEntry } from '../../../runtime/compiled.js';
 import { HOSTILE_ICS, MALFORMED_ICS, oneEvent, type IcsOutcome } from '../../support/ics-samples.js';
 
-const fixture = (name: string) => readFileSync(new URL(`../../../fixtures/calendars/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string) => readFileSync(new URL(`../../support/calendars/${name}`, import.meta.url), 'utf8');
 const wrap = (...events: string[][]) => ['BEGIN:VCALENDAR', 'VERSION:2.0', ...events.flatMap((e) => ['BEGIN:VEVENT', ...e, 'END:VEVENT']), 'END:VCALENDAR', ''].join('\r\n');
 
 test('the zone C school holidays: all-day events end the day before DTEND, across months and years', () => {
@@ -76,7 +76,7 @@ test('a rule\'s days that do not exist are not rolled over into the next month',
 test('a TZID time is read as written, the file\'s time zone definitions unused; a byte order mark is fine', () => {
   const text = `\uFEFF${wrap(['UID:t', 'DTSTART;TZID=Europe/Paris:20260105T233000', 'DTEND;TZID=Europe/Paris:20260106T010000', 'SUMMARY:Late'])}`
     .replace('VERSION:2.0', 'VERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Paris\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\nEND:VTIMEZONE');
-  expect(readIcs(text, 'UTC').ranges).toEqual([{ uid: 't', label: 'Late', startsOn: '2026-01-05', endsOn: '2026-01-06' }]);
+  expect(readIcs(text, 'UTC').ranges).toEqual([{ uid: 't', label: 'Late', startsOn: '2026-01-05', endsOn: '2026-01-06', categories: [] }]);
 });
 
 test('an event longer than maxEntryDays is skipped as too_long, a recurring one once', () => {

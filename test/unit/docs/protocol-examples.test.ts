@@ -4,9 +4,9 @@
 // tested"). Pure: no database, no server.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { flagCommands, PUSH_COMMANDS } from '../../../api/push/commands.js';
+import { flagCommandLines, PUSH_COMMANDS, timeZoneCommands, userDelete, userUpdate } from '../../../shared/protocol/push-commands.js';
 import { wantedFiles } from '../../../api/sync/manifest.js';
-import { MAX_STATUS_WAIT_SECONDS } from '../../../api/sync/status-waits.js';
+import { MAX_STATUS_WAIT_SECONDS } from '../../../api/context/status-waits.js';
 import { REALTIME_WINDOW_SECONDS } from '../../../channels/push/import-attlog.js';
 import { CHANNELS, CHANNEL_UPLOADS } from '../../../channels/registry.js';
 import { emptyParts, type PackageParts } from '../../../channels/kit/context.js';
@@ -35,7 +35,7 @@ import { FLAG_NAMES, KNOWN_FLAGS, SERVER_SIDE_FLAGS } from '../../../shared/prot
 import type { FeverAlert, InstructionPackage, OfficeMessage, PhotoReport, RowRejection } from '../../../shared/protocol/instruction-package.js';
 import { formatIsoTimestamp, parseIsoTimestamp } from '../../../shared/protocol/iso-timestamp.js';
 import {
-  parseAttlogLine, parseCommandResults, parseOptions, parseRtlogLine, pushTimeZone, typeOfStatus, userDelete, userUpdate,
+  parseAttlogLine, parseCommandResults, parseOptions, parseRtlogLine, pushTimeZone, typeOfStatus,
 } from '../../../shared/protocol/push.js';
 import { RESEND_WINDOW_DAYS, resendWindow } from '../../../shared/protocol/resend.js';
 import { parseDeviceXml } from '../../../shared/xml/device-xml.js';
@@ -240,14 +240,12 @@ const AT = new Date('2026-11-20T12:00:00Z');
 const ALICE = { badge: 'B0001', name: 'Alice Martin', active: true };
 const EMMA = { badge: 'B0005', name: 'Emma Dubois', active: false };
 
-/** The commands a flag becomes on a PUSH terminal in Europe/Paris at AT (api/push/commands.ts), without a database. */
+/** The commands a flag becomes on a PUSH terminal in Europe/Paris at AT (shared/protocol/push-commands.ts). */
 async function commandsOf(name: string, params: Record<string, unknown> = {}): Promise<string[]> {
-  const stub = new Proxy(() => undefined, { get: (_t, p) => (p === 'execute' ? async () => [] : stub), apply: () => stub }) as never;
-  const commands = await flagCommands(stub, { id: 1, device_id: 'd', name, params }, { timeZone: 'Europe/Paris', now: AT, roster: [ALICE, EMMA] });
-  return commands?.map((c) => c.command) ?? [];
+  return flagCommandLines({ name, params }, { timeZone: 'Europe/Paris', now: AT, roster: [ALICE, EMMA] }) ?? [];
 }
 
-/** How db/repositories/push.ts recordCommandResults records a devicecmd result: its status, and its failure (no Return, or a negative one). */
+/** How db/repositories/push/commands.ts recordCommandResults records a devicecmd result: its status, and its failure (no Return, or a negative one). */
 const RESULT_STATUS_SQL = "status = CASE WHEN r.code >= 0 THEN 'succeeded' ELSE 'failed' END";
 const RESULT_FAILURE_SQL = "failure = CASE WHEN r.code IS NULL THEN 'terminal answered without a Return code' WHEN r.code < 0 THEN 'terminal answered ' || r.code END";
 
@@ -258,13 +256,13 @@ const RESULT_FAILURE_SQL = "failure = CASE WHEN r.code IS NULL THEN 'terminal an
 const PUSH_GAPS: Record<string, () => boolean | Promise<boolean>> = {
   // The windows start at midnight UTC of `since`: 02:00 on a Paris terminal in September.
   'resend-since-day': async () => (await commandsOf('RESEND_SINCE', { since: '2026-09-01' }))[0]?.startsWith('DATA QUERY ATTLOG StartTime=2026-09-01 02:00:00\t') ?? false,
-  // The 2.x syntax for every terminal (flagCommands is not told the firmware), and a 3.x querydata answer kept as an upload.
+  // The 2.x syntax for every terminal (flagCommandLines is not told the firmware), and a 3.x querydata answer kept as an upload.
   'push3-data-query': async () => (await commandsOf('FULL_RESYNC'))[0]?.startsWith('DATA QUERY ATTLOG ') === true
     && (PUSH_COMMANDS as readonly string[]).includes('DATA QUERY USERINFO')
     && sourceBetween('const harmless', 'const routes').includes('table: `querydata${'),
   // Expiry closes the flag only; the poll sends queued commands whatever their flag's state.
   'flag-expiry': () => !regionOf('db/repositories/flags.ts', 'export async function settleExpired', '\n}\n').includes('push_commands')
-    && !regionOf('db/repositories/push.ts', 'export async function takeCommandsToSend', '\n}\n').includes('device_flags'),
+    && !regionOf('db/repositories/push/commands.ts', 'export async function takeCommandsToSend', '\n}\n').includes('device_flags'),
   'tabledata-answer': () => sourceBetween('const acceptOther', 'const acceptPunches').includes('return new PushAnswer(200, `${tablename}=${count}`);'),
 };
 
@@ -587,7 +585,7 @@ const checks: Record<string, Check> = {
   },
   'push devicecmd': () => undefined, // read by push-devicecmd-results
   'push-devicecmd-results': (b) => {
-    const recorder = regionOf('db/repositories/push.ts', 'export async function recordCommandResults', '\n}\n');
+    const recorder = regionOf('db/repositories/push/commands.ts', 'export async function recordCommandResults', '\n}\n');
     expect(recorder).toContain(RESULT_STATUS_SQL);
     expect(recorder).toContain(RESULT_FAILURE_SQL);
     // As the SQL above records a result: the status, then the failure it writes.
@@ -604,13 +602,12 @@ const checks: Record<string, Check> = {
   'push-commands': async (b) => {
     // A DST change (channels/push/timezones.ts): the new offset and a CHECK, queued with source 'clock'.
     const timezones = source('channels/push/timezones.ts');
-    expect(timezones).toContain("{ source: 'clock', command: `SET OPTION TimeZone=${zone.option}` },");
-    expect(timezones).toContain("{ source: 'clock', command: 'CHECK' },");
+    expect(timezones).toContain("timeZoneCommands(zone.option).map((command) => ({ source: 'clock' as const, command }))");
     const clockRow = rows(b).find((r) => codeOf(r[0]).startsWith('clock:'))!;
     const change = new Date(/\d{4}-\d{2}-\d{2}T[\d:]+Z/.exec(clockRow[0])![0]);
     expect(pushTimeZone('Europe/Paris', new Date(change.getTime() - 1000)).minutes).not.toBe(pushTimeZone('Europe/Paris', change).minutes);
     const expected: Record<string, string[]> = {
-      [codeOf(clockRow[0])]: [`SET OPTION TimeZone=${pushTimeZone('Europe/Paris', change).option}`, 'CHECK'],
+      [codeOf(clockRow[0])]: timeZoneCommands(pushTimeZone('Europe/Paris', change).option),
       'roster: a user added or changed': [userUpdate(ALICE)],
       'roster: a user deactivated': [userDelete(EMMA)],
       REBOOT: await commandsOf('REBOOT'),

@@ -1,8 +1,8 @@
 // Fever alerts of the school, newest first: pupil (a link to their page), time, temperature and
-// the device that read it; downloadable as CSV.
+// the device that read it; downloadable as CSV or XLSX (every alert of the range).
 import { get, getAll } from '../api.js';
-import { download, slug, toCsv } from '../csv.js';
 import { dateRange } from '../date-range.js';
+import { exportButtons } from '../export-buttons.js';
 import { field, fill, h, table } from '../dom.js';
 import { addDays, dateTime, startOfDay, temperature } from '../format.js';
 import { m } from '../i18n.js';
@@ -17,7 +17,6 @@ export const alertsView: View = {
     const range = dateRange(ctx, 6);
     const list = h('div');
     const more = h('button', { type: 'button', class: 'secondary', hidden: true }, m.loadOlderAlerts);
-    const csvButton = h('button', { type: 'button', class: 'secondary' }, m.downloadCsv);
     let alerts: FeverAlert[] = [];
     let cursor: string | null = null;
     let deviceNames = new Map<string, string>();
@@ -26,7 +25,7 @@ export const alertsView: View = {
       h('h2', { class: 'view-title' }, m.alertsAt(school.name)),
       h('p', { class: 'muted' }, m.thresholdNote(temperature(school.fever_threshold))),
       h('form', { class: 'controls', onsubmit: ((e: Event) => { e.preventDefault(); range.commit(); ctx.refreshSoon(); }) as EventListener },
-        field(m.from, range.from), field(m.to, range.to), h('button', { type: 'submit' }, m.show), csvButton),
+        field(m.from, range.from), field(m.to, range.to), h('button', { type: 'submit' }, m.show), exportButtons(() => (range.valid() ? query().replace('&limit=100', '') : null), ctx.notify)),
       range.summary, list, more);
 
     const query = () => `/api/alerts?school_id=${school.id}&from=${encodeURIComponent(startOfDay(range.from.value, school.timezone).toISOString())}`
@@ -48,20 +47,6 @@ export const alertsView: View = {
         ctx.notify((err as Error).message, 'error');
       }
     });
-    // The file holds every alert of the range, not only the pages loaded on screen.
-    csvButton.addEventListener('click', async () => {
-      if (!range.valid()) return ctx.notify(m.rangeError, 'error');
-      try {
-        const all = await getAll<FeverAlert>(query().replace('&limit=100', ''));
-        download(`${slug(school.name)}-fever-alerts-${range.from.value}-${range.to.value}.csv`, toCsv([
-          ['occurred_at', 'user_id', 'name', 'temperature_c', 'source', 'device'],
-          ...all.map((a) => [a.occurred_at, a.user_id, a.user_name, a.temperature, a.source, a.device_id ? deviceOf(a) : '']),
-        ]));
-      } catch (err) {
-        ctx.notify((err as Error).message, 'error');
-      }
-    });
-
     return {
       async refresh() {
         if (!range.valid()) throw new Error(m.rangeError);

@@ -5,9 +5,9 @@
 // the URL. Revalidated with If-None-Match: unchanged figures are a 304.
 import { getFresh } from '../api.js';
 import { barChart } from '../chart.js';
-import { download, slug, toCsv } from '../csv.js';
 import { dateRange } from '../date-range.js';
 import { badge, field, fill, h, select, table, timeEl } from '../dom.js';
+import { exportButtons } from '../export-buttons.js';
 import { finalityNote } from '../finality.js';
 import { bucketLabel, dayShort } from '../format.js';
 import { m } from '../i18n.js';
@@ -33,8 +33,7 @@ export const figuresView: View = {
     const rule = h('div');
     const closedLegend = h('p', { class: 'muted closed-legend', hidden: true }, m.closedLegend);
     const numbers = h('div');
-    const csvButton = h('button', { type: 'button', class: 'secondary' }, m.downloadCsv);
-    const users = usersTable(ctx);
+    const users = usersTable(ctx, () => (shown ? `/api/attendances/aggregate/school/${school.id}?period=${shown.period}&from=${shown.from}&to=${shown.to}&table=users` : null));
     const commit = () => {
       ctx.setParams({ period: period.value });
       range.commit(m.byPeriod[period.value as Period]);
@@ -47,7 +46,7 @@ export const figuresView: View = {
       range.summary,
       note, chartBox, closedLegend,
       // Open on paper: the print stylesheet shows the table, and a closed <details> prints nothing.
-      h('details', { class: 'numbers' }, h('summary', {}, m.figuresAsTable), h('div', { class: 'controls no-print' }, csvButton), numbers),
+      h('details', { class: 'numbers' }, h('summary', {}, m.figuresAsTable), h('div', { class: 'controls no-print' }, exportButtons(() => (shown ? `${figuresPath(shown)}&table=buckets` : null), ctx.notify)), numbers),
       users.element, rule);
     const chart = barChart(chartBox, m.chartTitle);
     period.addEventListener('change', () => { range.reset(SPAN[period.value as Period]); commit(); ctx.refreshSoon(); });
@@ -56,12 +55,7 @@ export const figuresView: View = {
     let latest = 0;
     let drawn = '';
     let shown: Figures | null = null;
-    csvButton.addEventListener('click', () => {
-      if (!shown) return;
-      const f = shown;
-      download(`${slug(school.name)}-figures-${f.period}-${f.from}-${f.to}.csv`,
-        toCsv([['period_start', 'period_end', 'present', 'absent', 'total', 'final'], ...f.buckets.map((b) => [b.start, b.end, b.present, b.absent, b.total, String(b.final)])]));
-    });
+    const figuresPath = (f: Figures) => `/api/attendances/aggregate/school/${school.id}?period=${f.period}&from=${f.from}&to=${f.to}`;
     return {
       async refresh() {
         const mine = ++latest; // a slower answer to an earlier choice must not overwrite a newer one

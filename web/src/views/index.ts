@@ -3,6 +3,7 @@
 import type { View } from '../view.js';
 import { alertsView } from './alerts.js';
 import { attentionView } from './attention.js';
+import { calendarView } from './calendar.js';
 import { datamartView } from './datamart.js';
 import { devicesView } from './devices.js';
 import { figuresView } from './figures.js';
@@ -15,5 +16,5 @@ import { sessionsView } from './sessions.js';
 import { terminalsView } from './terminals.js';
 
 export const VIEWS: View[] = [
-  overviewView, figuresView, pupilsView, alertsView, devicesView, peopleView, terminalsView, attentionView, flagsView, sessionsView, rebuildView, datamartView,
+  overviewView, figuresView, pupilsView, alertsView, devicesView, peopleView, calendarView, terminalsView, attentionView, flagsView, sessionsView, rebuildView, datamartView,
 ];

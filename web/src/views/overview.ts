@@ -47,8 +47,9 @@ export const overviewView: View = {
           card(m.absent, bucket?.absent ?? 0, 'absent'),
           card(m.checkedInNow, now.count, 'now'),
           card(m.feverToday, feverCount, 'fever', alerts.items.length > 0 ? 'bad' : ''));
-        fill(note, figures.body.buckets.length > 0 ? finalityNote(figures.body) : null,
-          away.closed ? h('p', { class: 'closed-note' }, m.closedToday(closedWhy(away.closed))) : null);
+        // A closed day waits for nobody: "may still change: waiting for 2 devices" above "closed today" said otherwise.
+        fill(note, away.closed ? h('p', { class: 'closed-note' }, m.closedToday(closedWhy(away.closed)))
+          : figures.body.buckets.length > 0 ? finalityNote(figures.body) : null);
         fill(lists,
           table(m.checkedInCaption(now.count), [m.name, m.badge, m.since],
             now.items.slice(0, 50).map((u) => [pupilLink(ctx, u.user_id, u.name), u.badge, time(u.since, school.timezone)]), { empty: m.nobodyIn }),

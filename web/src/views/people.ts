@@ -101,9 +101,9 @@ function importSection(ctx: ViewContext, onApplied: () => Promise<void>) {
   const file = h('input', { type: 'file', name: 'file', accept: '.csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
   const previewButton = h('button', { type: 'submit' }, m.previewImport);
   const result = h('div', { 'aria-live': 'polite' });
-  const form = h('form', { class: 'controls no-print', 'aria-label': m.importTitle }, field(m.rosterFile, file), previewButton);
+  const form = h('form', { class: 'controls no-print', 'aria-label': m.rosterImportTitle }, field(m.rosterFile, file), previewButton);
   const element = h('section', { class: 'people-import no-print', 'aria-labelledby': 'import-title' },
-    h('h3', { id: 'import-title' }, m.importTitle), h('p', { class: 'muted' }, m.importHelp), form, result);
+    h('h3', { id: 'import-title' }, m.rosterImportTitle), h('p', { class: 'muted' }, m.rosterImportHelp), form, result);
 
   const send = (apply: boolean) => {
     const data = new FormData();

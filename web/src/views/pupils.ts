@@ -1,7 +1,7 @@
 // One pupil over a date range: who they are, their verdict per week or month with the counts
 // behind it, their days (open or closed and why, present or absent, first check-in, last
 // check-out, time in, anomalies), every check-in and check-out newest first with the photo the
-// device took, and their fever alerts; the attendances download as CSV. Verdicts, days, time
+// device took, and their fever alerts; the attendances download as CSV or XLSX. Verdicts, days, time
 // in and anomalies are the API's (GET /api/users/:id/history, the figures' own rules): the
 // page recounts nothing. The pupil is found with a search-as-you-type picker, or arrives from
 // a link (#pupils?user=12, from Today, Figures and the alerts); the pupil, the range and the
@@ -11,9 +11,9 @@
 // client and shown from an object URL, kept while the view is open (an attendance never
 // changes picture) and revoked when the row leaves the list or the view is left.
 import { get, getAll, getImage } from '../api.js';
-import { download, slug, toCsv } from '../csv.js';
 import { dateRange } from '../date-range.js';
 import { badge, field, fill, h, select, table, timeEl } from '../dom.js';
+import { exportButtons } from '../export-buttons.js';
 import { addDays, bucketLabel, dateTime, day, dayOf, dayShort, duration, startOfDay, temperature, time } from '../format.js';
 import { m } from '../i18n.js';
 import { pupilPicker } from '../pupil-picker.js';
@@ -43,11 +43,13 @@ export const pupilsView: View = {
     const asked = ctx.params.get('period');
     const period = select([['week', m.byPeriod.week], ['month', m.byPeriod.month]], asked === 'month' ? 'month' : 'week');
     period.addEventListener('change', () => { ctx.setParams({ period: period.value }); ctx.refreshSoon(); });
-    const csvButton = h('button', { type: 'button', class: 'secondary', hidden: true }, m.downloadCsv);
+    const attendancesPath = () => (userId && range.valid() ? `/api/attendances?school_id=${school.id}&user_id=${userId}`
+      + `&from=${encodeURIComponent(startOfDay(range.from.value, tz).toISOString())}&to=${encodeURIComponent(startOfDay(addDays(range.to.value, 1), tz).toISOString())}` : null);
+    const csvButton = exportButtons(attendancesPath, ctx.notify);
+    csvButton.hidden = true;
     const heading = h('div', { class: 'pupil-head' });
     const body = h('div');
     let deviceNames: Map<string, string> | null = null;
-    let rows: Attendance[] = [];
     let destroyed = false;
     range.commit();
     panel.append(
@@ -160,14 +162,6 @@ export const pupilsView: View = {
         alerts.map((a) => [dateTime(a.occurred_at, tz), temperature(a.temperature), deviceOf(a)]), { empty: m.noAlertOfPupil }),
     ];
 
-    csvButton.addEventListener('click', () => {
-      if (!user) return;
-      download(`${slug(school.name)}-${slug(user.name)}-attendances-${range.from.value}-${range.to.value}.csv`, toCsv([
-        ['occurred_at', 'type', 'temperature_c', 'device', 'photo', 'clock_suspect'],
-        ...rows.map((a) => [a.occurred_at, a.type, a.temperature, a.device_id ? deviceOf(a) : '', a.photo, String(a.clock_suspect)]),
-      ]));
-    });
-
     return {
       async refresh() {
         if (!range.valid()) throw new Error(m.rangeError);
@@ -191,9 +185,8 @@ export const pupilsView: View = {
           getAll<FeverAlert>(`/api/alerts?school_id=${school.id}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`),
         ]);
         const u = user!;
-        rows = list;
         csvButton.hidden = false;
-        fill(heading, h('h3', { class: 'pupil-name' }, u.name), h('p', { class: 'muted' }, `${m.badge}: ${u.badge} · ${m.enrolledOn(day(u.enrolled_on))}`));
+        fill(heading, h('h3', { class: 'pupil-name' }, u.name), h('p', { class: 'muted' }, `${m.labelled(m.badge, u.badge)} · ${m.enrolledOn(day(u.enrolled_on))}`));
         const mine = schoolAlerts.filter((a) => a.user_id === u.id);
         fill(body, sections.map((draw) => draw(u, hist, list, mine)), ruleBox(hist.rule));
       },

@@ -1,9 +1,9 @@
-// Each pupil's status per bucket, searchable by name or badge, downloadable as CSV; each name
+// Each pupil's status per bucket, searchable by name or badge (accents ignored), downloadable as CSV or XLSX; each name
 // links to the pupil's page. Shows the first rows and more on demand: a school of 2,000 pupils
 // stays quick to draw. A week or month verdict shows its counts ("4/5") and says them in words
 // on hover and on focus; the verdicts are one tab stop, the arrow keys move between them (a
 // table of 100 pupils by 12 weeks would otherwise be 1,200 stops). Closed days are shaded.
-import { download, slug, toCsv } from '../csv.js';
+import { exportButtons } from '../export-buttons.js';
 import { field, fill, h } from '../dom.js';
 import { bucketLabel } from '../format.js';
 import { m } from '../i18n.js';
@@ -20,24 +20,29 @@ export interface UsersTable {
   update(f: Figures): void;
 }
 
-export function usersTable(ctx: ViewContext): UsersTable {
+/** Lower case without accents: "chloe" finds Chloé, as the api's search does. */
+export function folded(text: string): string {
+  return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLocaleLowerCase();
+}
+
+/** `exportPath`: the api's file of every pupil's verdicts (format and lang added on click). */
+export function usersTable(ctx: ViewContext, exportPath: () => string | null): UsersTable {
   let figures: Figures | null = null;
   let shown = STEP;
   const search = h('input', { type: 'search', placeholder: m.nameOrBadge, autocomplete: 'off' });
-  const csvButton = h('button', { type: 'button', class: 'secondary' }, m.downloadCsv);
   const summary = h('p', { class: 'muted', 'aria-live': 'polite' });
   const keysHelp = h('p', { class: 'muted no-print' }, m.verdictKeys);
   const wrap = h('div', { class: 'table-wrap wide' });
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, '');
   const element = h('section', { class: 'users', 'aria-labelledby': 'users-title' },
     h('h3', { id: 'users-title' }, m.usersByPeriod),
-    h('div', { class: 'controls no-print' }, field(m.searchPupils, search), csvButton),
+    h('div', { class: 'controls no-print' }, field(m.searchPupils, search), exportButtons(exportPath, ctx.notify)),
     summary, keysHelp, wrap, more);
 
   const matching = () => {
     const users = figures?.users ?? [];
-    const q = search.value.trim().toLocaleLowerCase();
-    return q ? users.filter((u) => (u.name ?? '').toLocaleLowerCase().includes(q) || (u.badge ?? '').toLocaleLowerCase().includes(q)) : users;
+    const q = folded(search.value.trim());
+    return q ? users.filter((u) => folded(u.name ?? '').includes(q) || folded(u.badge ?? '').includes(q)) : users;
   };
 
   function draw(): void {
@@ -93,15 +98,5 @@ export function usersTable(ctx: ViewContext): UsersTable {
   });
   search.addEventListener('input', () => { shown = STEP; draw(); });
   more.addEventListener('click', () => { shown += STEP * 5; draw(); });
-  csvButton.addEventListener('click', () => {
-    if (!figures) return;
-    const f = figures;
-    // A week's or month's verdict keeps the counts it rests on ("present 4/5"), as on the page.
-    const cell = (s: string | null, c: { days_present: number; open_days: number } | null | undefined) =>
-      (!s ? '' : f.period === 'day' || !c ? s : `${s} ${c.days_present}/${c.open_days}`);
-    const rows = [['user_id', 'name', 'badge', ...f.buckets.map((b) => b.start)], ...matching().map((u) => [u.user_id, u.name, u.badge, ...u.statuses.map((s, i) => cell(s, u.counts[i]))])];
-    download(`${slug(ctx.school.name)}-${f.period}-${f.from}-${f.to}.csv`, toCsv(rows));
-  });
-
   return { element, update(f) { figures = f; draw(); } };
 }

@@ -9,11 +9,11 @@
 import cluster from 'node:cluster';
 import type { RequestHandler } from 'express';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, register } from 'prom-client';
-import { CHANNEL_NAMES } from '../shared/protocol/channels.js';
-import { channelStatusFigures, datamartFigures, deviceFigures, pushFigures, queueFigures } from '../db/repositories/ops-figures.js';
-import { IMPORT_QUEUE } from '../shared/jobs.js';
-import { collectProcessMetrics } from '../shared/metrics.js';
-import type { AppContext } from './context.js';
+import { CHANNEL_NAMES } from '../../shared/protocol/channels.js';
+import { channelStatusFigures, datamartFigures, deviceFigures, pushFigures, queueFigures } from '../../db/repositories/ops-figures.js';
+import { IMPORT_QUEUE } from '../../shared/jobs.js';
+import { collectProcessMetrics } from '../../shared/metrics.js';
+import type { AppContext } from '../context/context.js';
 
 const UPLOAD_ROUTE = '/v4/:channel/datas';
 

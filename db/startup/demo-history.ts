@@ -2,11 +2,11 @@
 // has figures, someone in right now, fever alerts and devices with a story (one healthy
 // terminal, one phone silent with its clock off). Deterministic: a seeded generator, times
 // relative to now. Record ids start high so a simulator syncing as a demo device never collides.
-import { isSchoolDay } from '../shared/attendance/presence.js';
-import { addDays } from '../shared/time/calendar.js';
-import { localTimeOnDate, todayIn } from '../shared/time/zoned.js';
-import type { Trx } from './database.js';
-import { refreshUserDays } from './repositories/user-days.js';
+import { isSchoolDay } from '../../shared/attendance/presence.js';
+import { addDays } from '../../shared/time/calendar.js';
+import { localTimeOnDate, todayIn } from '../../shared/time/zoned.js';
+import type { Trx } from '../database.js';
+import { refreshUserDays } from '../repositories/user-days.js';
 
 const DAYS = 28;
 const FIRST_RECORD_ID = 900_000_000;

@@ -1,12 +1,12 @@
 // `npm run migrate` applies every pending migration, then creates the ADMIN_EMAIL backoffice
 // account if no backoffice account exists (production has no `npm start` to do it);
 // `npm run migrate -- down` rolls back the last migration.
-import { loadConfigOrExit } from '../shared/config.js';
-import { createLogger } from '../shared/logger.js';
+import { loadConfigOrExit } from '../../shared/config.js';
+import { createLogger } from '../../shared/logger.js';
 import { ensureAdmin } from './bootstrap.js';
-import { connectDatabase } from './database.js';
-import { migrateDown } from './migrator.js';
-import { prepareDatabase } from './setup.js';
+import { connectDatabase } from '../database.js';
+import { migrateDown } from '../migrator.js';
+import { prepareDatabase } from '../setup.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger('migrate', config.logLevel === 'silent' ? 'silent' : 'info', config.logFormat);

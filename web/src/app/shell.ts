@@ -6,15 +6,15 @@
 // The URL hash holds the view and its choices: #figures?period=week&from=…&to=…&school=2. The
 // choices (period, range, pupil, school) carry over from tab to tab and survive a reload, and
 // a link such as a pupil's name (#pupils?user=12) is a plain <a href> the back button undoes.
-import { ApiError, SessionExpired, type Staff } from './api.js';
-import { fill, h, select } from './dom.js';
-import { dateTime, time } from './format.js';
-import { m } from './i18n.js';
-import { languagePicker } from './language-picker.js';
-import { startPolling } from './poll.js';
-import type { School } from './types.js';
-import type { View, ViewContext, ViewInstance } from './view.js';
-import { VIEWS } from './views/index.js';
+import { ApiError, SessionExpired, type Staff } from '../api.js';
+import { fill, h, select } from '../dom.js';
+import { dateTime, time } from '../format.js';
+import { m } from '../i18n.js';
+import { languagePicker } from '../language-picker.js';
+import { startPolling } from '../poll.js';
+import type { School } from '../types.js';
+import type { View, ViewContext, ViewInstance } from '../view.js';
+import { VIEWS } from '../views/index.js';
 
 const POLL_MS = 20_000;
 

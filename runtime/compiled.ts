@@ -8,10 +8,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 function projectRoot(): string {
-  // shared/ in the sources, dist/shared/ once compiled: the first folder up holding package.json.
+  // runtime/ in the sources, dist/runtime/ once compiled: the first folder up holding package.json.
   for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    if (path.dirname(dir) === dir) throw new Error('no package.json above shared/compiled');
+    if (path.dirname(dir) === dir) throw new Error('no package.json above runtime/compiled');
   }
 }
 

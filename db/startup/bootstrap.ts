@@ -1,11 +1,11 @@
 // Start-up data: a backoffice account from ADMIN_EMAIL/ADMIN_PASSWORD when none exists,
 // and with DEMO_DATA a demo school when the database is empty.
-import type { Config } from '../shared/config.js';
-import { generateDeviceSecret, hashDeviceSecret } from '../shared/auth/device-secret.js';
-import { hashPassword } from '../shared/auth/password.js';
-import type { Db } from './database.js';
+import type { Config } from '../../shared/config.js';
+import { generateDeviceSecret, hashDeviceSecret } from '../../shared/auth/device-secret.js';
+import { hashPassword } from '../../shared/auth/password.js';
+import type { Db } from '../database.js';
 import { addDemoHistory } from './demo-history.js';
-import { countBackoffice, insertStaff } from './repositories/staff.js';
+import { countBackoffice, insertStaff } from '../repositories/staff.js';
 
 export interface DemoData {
   school: { id: number; name: string };

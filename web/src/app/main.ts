@@ -2,12 +2,12 @@
 // token. A 401 anywhere brings the form back with "your session has expired". Switching the
 // language draws the page again in it (the URL keeps the view and its choices).
 import 'uplot/dist/uPlot.min.css';
-import './styles.css';
-import { get, onSessionExpired, session, type Staff } from './api.js';
-import { initLanguage, m, rememberLanguage } from './i18n.js';
+import '../styles.css';
+import { get, onSessionExpired, session, type Staff } from '../api.js';
+import { initLanguage, m, rememberLanguage } from '../i18n.js';
 import { showShell } from './shell.js';
-import type { Page, School } from './types.js';
-import { showLogin, showReset } from './views/login.js';
+import type { Page, School } from '../types.js';
+import { showLogin, showReset } from '../views/login.js';
 
 const root = document.getElementById('app')!;
 let closeShell: (() => void) | null = null;

@@ -1,6 +1,6 @@
 // Process lifecycle shared by every entry point: crash on what cannot be trusted any more
 // (correctness never depends on a clean exit), and shut down gracefully on SIGTERM/SIGINT.
-import type { Logger } from './logger.js';
+import type { Logger } from '../shared/logger.js';
 
 export function installCrashHandlers(logger: Logger): void {
   process.on('unhandledRejection', (reason) => {

@@ -7,9 +7,7 @@
 // contacts are written in one statement per flush instead of one per poll.
 import type { Db } from '../../db/database.js';
 import { listenForJobs, type JobListener } from '../../db/job-notifications.js';
-import { findTerminal, noteContacts, PUSH_NOTIFY_CHANNEL, type TerminalLookup } from '../../db/repositories/push.js';
-
-export { notifyTerminal } from '../../db/repositories/push.js';
+import { findTerminal, noteContacts, PUSH_NOTIFY_CHANNEL, type TerminalLookup } from '../../db/repositories/push/terminals.js';
 import type { Logger } from '../../shared/logger.js';
 
 /** An idle mark or a cached lookup is trusted this long at most (a notification can be lost). */

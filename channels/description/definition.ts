@@ -4,10 +4,10 @@
 // ChannelImporter (channels/kit/importer.ts, channels/<name>/importer.ts). Adding a channel is
 // writing both, naming it in shared/protocol/channels.ts and listing it in channels/registry.ts
 // and channels/importers.ts.
-import type { DbOrTrx, Trx } from '../db/database.js';
-import type { DeviceFlag } from '../db/schema/index.js';
-import type { ChannelName, ChannelUpload } from '../shared/protocol/channels.js';
-import type { ResendWindow } from '../shared/protocol/resend.js';
+import type { DbOrTrx, Trx } from '../../db/database.js';
+import type { DeviceFlag } from '../../db/schema/index.js';
+import type { ChannelName, ChannelUpload } from '../../shared/protocol/channels.js';
+import type { ResendWindow } from '../../shared/protocol/resend.js';
 
 export interface WantedFile {
   name: string;
