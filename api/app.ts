@@ -25,6 +25,7 @@ import { healthRoutes } from './routes/health.js';
 import { messageRoutes } from './routes/messages.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { photoRoutes } from './routes/photos.js';
+import { markRoutes } from './routes/marks.js';
 import { heldPunchRoutes } from './routes/held-punches.js';
 import { pushTerminalRoutes } from './routes/push-terminals.js';
 import { schoolRoutes } from './routes/schools.js';
@@ -59,6 +60,7 @@ export function buildRegistry(opts: UploadLimits): RouteRegistry {
   photoRoutes(api);
   pushTerminalRoutes(api);
   heldPunchRoutes(api);
+  markRoutes(api);
   api.add({
     method: 'get', path: '/api/openapi.json', summary: 'This OpenAPI document', tags: ['operations'], auth: 'none',
     responses: { 200: { description: 'OpenAPI 3.1', contentType: 'application/json' } },

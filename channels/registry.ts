@@ -3,6 +3,7 @@
 // here (the worker's side is channels/importers.ts).
 import { CHANNEL_NAMES, type ChannelName, type ChannelUpload } from '../shared/protocol/channels.js';
 import type { ChannelDescription } from './description/definition.js';
+import { appelChannel } from './appel/description.js';
 import { messagerieChannel } from './messagerie/description.js';
 import { photosChannel } from './photos/description.js';
 import { sondesChannel } from './sondes/description.js';
@@ -13,6 +14,7 @@ export const CHANNELS: Record<ChannelName, ChannelDescription> = {
   sondes: sondesChannel,
   messagerie: messagerieChannel,
   photos: photosChannel,
+  appel: appelChannel,
 };
 
 export function channelOf(name: ChannelName): ChannelDescription {

@@ -73,6 +73,8 @@ export interface Config {
   syncStuckAfterSeconds: number;
   ackStuckAfterSeconds: number;
   archiveRetentionDays: number;
+  /** PUSH uploads of other tables (push_uploads: options, user photos, querydata …) are deleted this many days after they arrived. */
+  pushUploadRetentionDays: number;
   dbPoolMax: number;
   /** Failed sign-ins allowed per credential (an email, a device id) from one address in 15 minutes before it is slowed down. */
   authMaxFailures: number;
@@ -136,7 +138,7 @@ const VARIABLES = [
   'DATAMART_REQUEST_RETRIES', 'DATAMART_REQUEST_TIMEOUT', 'DATAMART_RETRY_DELAY_MS', 'DATAMART_EMULATION', 'DATAMART_EXPORT_CRON',
   'DATAMART_POLL_CRON', 'DATAMART_SWEEP_CRON', 'DATAMART_STAGE_TIMEOUT_MINUTES',
   'PUSH_COMMAND_ANSWER_SECONDS', 'PUSH_COMMAND_MAX_SENDS', 'PUSH_ROSTER_SECONDS', 'PUSH_MAX_IN_FLIGHT_BYTES', 'PUSH_BODY_TIMEOUT_SECONDS',
-  'PUSH_RATE_PER_SECOND', 'PUSH_RATE_BURST', 'PUSH_CONFLICT_WINDOW_SECONDS',
+  'PUSH_RATE_PER_SECOND', 'PUSH_RATE_BURST', 'PUSH_CONFLICT_WINDOW_SECONDS', 'PUSH_UPLOAD_RETENTION_DAYS',
   'PUBLIC_URL', 'PASSWORD_RESET_TTL_MINUTES', 'SMTP_URL', 'SMTP_FROM',
 ] as const;
 
@@ -329,6 +331,7 @@ export function envToConfig(env: Env): Config {
     syncStuckAfterSeconds,
     ackStuckAfterSeconds: integer(env, 'ACK_STUCK_AFTER_SECONDS', 3600, 5),
     archiveRetentionDays: integer(env, 'ARCHIVE_RETENTION_DAYS', 30, 1, 3650),
+    pushUploadRetentionDays: integer(env, 'PUSH_UPLOAD_RETENTION_DAYS', 30, 1, 3650),
     dbPoolMax: integer(env, 'DB_POOL_MAX', 10, 1, 200),
     authMaxFailures: integer(env, 'AUTH_MAX_FAILURES', 10, 1, 1000),
     authMaxAccountFailures: integer(env, 'AUTH_MAX_ACCOUNT_FAILURES', 50, 1, 100_000),

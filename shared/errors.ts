@@ -38,6 +38,8 @@ export const PROBLEMS = {
   already_exists: { status: 409, title: 'Already exists' },
   school_has_users: { status: 409, title: 'The school still has users' },
   idempotency_key_reused: { status: 409, title: 'Idempotency key reused with another body' },
+  not_a_correction: { status: 409, title: 'Not a correction' },
+  already_withdrawn: { status: 409, title: 'Already withdrawn' },
   flag_not_pending: { status: 409, title: 'The flag is no longer pending' },
   datamart_run_in_progress: { status: 409, title: 'A data mart run is already queued or running' },
   payload_too_large: { status: 413, title: 'Request body too large' },

@@ -6,7 +6,10 @@ import type { ExportColumn, ExportLang, ExportTable } from './table-file.js';
 type T = Record<ExportLang, string>;
 const col = <R>(en: string, fr: string, type: ExportColumn<R>['type'], value: (row: R) => unknown): ExportColumn<R> => ({ header: { en, fr }, type, value });
 
-const STATUS: Record<string, T> = { present: { en: 'present', fr: 'présent' }, absent: { en: 'absent', fr: 'absent' } };
+const STATUS: Record<string, T> = {
+  present: { en: 'present', fr: 'présent' }, absent: { en: 'absent', fr: 'absent' }, excused: { en: 'excused', fr: 'excusé' },
+};
+const NO_DATA: T = { en: 'no data', fr: 'pas de données' };
 const TYPE: Record<string, T> = { checkin: { en: 'check-in', fr: 'arrivée' }, checkout: { en: 'check-out', fr: 'départ' } };
 const SOURCE: Record<string, T> = { attendance: { en: 'check-in', fr: 'pointage' }, sondes: { en: 'probe', fr: 'sonde' } };
 
@@ -14,11 +17,13 @@ interface SkippedDay { date: string; reason: string; label: string }
 export interface FigureBucket {
   start: string; end: string; present: number; absent: number; total: number; final: boolean;
   open_days: number; skipped_days: SkippedDay[];
+  /** Percent with one decimal; null when nothing is counted. */
+  rate: number | null; late_days: number; excused_days: number; no_data: boolean;
 }
 export interface FiguresBody {
   period: 'day' | 'week' | 'month'; from: string; to: string; timezone: string;
   buckets: FigureBucket[];
-  users?: Array<{ user_id: number; name: string | null; badge: string | null; statuses: Array<string | null>; counts: Array<{ open_days: number; days_present: number } | null> }>;
+  users?: Array<{ user_id: number; name: string | null; badge: string | null; statuses: Array<string | null>; counts: Array<{ open_days: number; days_present: number; rate: number | null } | null> }>;
 }
 
 /** One row per bucket: the figures table of the dashboard. */
@@ -30,10 +35,14 @@ export function figuresTable(f: FiguresBody): ExportTable<FigureBucket> {
     columns: [
       col('Period start', 'Début de période', 'date', (b) => b.start),
       col('Period end', 'Fin de période', 'date', (b) => b.end),
+      // The rate first: what staff read before the verdicts (docs/DESIGN.md §4).
+      col('Attendance rate', 'Taux de présence', 'percent', (b) => (b.rate === null ? null : b.rate / 100)),
       col('Present', 'Présents', 'integer', (b) => b.present),
       col('Absent', 'Absents', 'integer', (b) => b.absent),
       col('Total', 'Total', 'integer', (b) => b.total),
-      col('Presence rate', 'Taux de présence', 'percent', (b) => (b.total > 0 ? b.present / b.total : null)),
+      col('Late days', 'Jours en retard', 'integer', (b) => b.late_days),
+      col('Excused days', 'Jours excusés', 'integer', (b) => b.excused_days),
+      col('No data yet', 'Pas encore de données', 'boolean', (b) => b.no_data),
       col('Open days', 'Jours ouverts', 'integer', (b) => b.open_days),
       col('Closed days', 'Jours fermés', 'text', (b) => [...new Set(b.skipped_days.filter((d) => d.reason !== 'not_begun' && d.reason !== 'not_a_school_day').map((d) => d.label))].join(', ')),
       col('Final', 'Définitif', 'boolean', (b) => b.final),
@@ -56,10 +65,12 @@ export function figureUsersTable(f: FiguresBody, lang: ExportLang): ExportTable<
       col('Badge', 'Badge', 'text', (u) => u.badge),
       ...f.buckets.map((b, i) => col<FigureUser>(label(b.start), label(b.start), 'text', (u) => {
         const s = u.statuses[i];
-        if (!s) return '';
+        if (!s) return b.no_data ? NO_DATA[lang] : ''; // before records_from: no verdict, never absent
         const c = u.counts[i];
         const word = STATUS[s]?.[lang] ?? s;
-        return f.period === 'day' || !c ? word : `${word} ${c.days_present}/${c.open_days}`;
+        if (f.period === 'day' || !c) return word;
+        const rate = c.rate === null ? '' : ` (${lang === 'fr' ? `${String(c.rate).replace('.', ',')}\u00a0%` : `${c.rate}%`})`;
+        return `${word} ${c.days_present}/${c.open_days}${rate}`;
       })),
     ],
   };

@@ -5,7 +5,8 @@ import type { DbOrTrx } from '../../db/database.js';
 import { deviceCompleteness, figureUsers, usersFingerprint, userDaysFingerprint } from '../../db/repositories/figures.js';
 import type { School } from '../../db/schema/index.js';
 import { bucketEndInstant, bucketsFor, spanOf, type Period } from '../../shared/attendance/buckets.js';
-import { aggregatePresence, PRESENCE_RULE } from '../../shared/attendance/aggregate.js';
+import { aggregatePresence, presenceRule } from '../../shared/attendance/aggregate.js';
+import { effectiveRecordsFrom, schoolDayRules } from './school-day.js';
 import { loadSchoolCalendar } from '../calendar/school-calendar.js';
 import { todayIn } from '../../shared/time/zoned.js';
 import { cachedUserDays } from './user-day-cache.js';
@@ -25,11 +26,12 @@ export async function schoolFigures(db: DbOrTrx, school: School, q: FiguresQuery
   const tz = school.timezone;
   const span = spanOf(bucketsFor(q.period, q.from, q.to))!;
   const today = todayIn(tz, now);
-  const [daysPrint, usersPrint, devices, cal] = await Promise.all([
+  const [daysPrint, usersPrint, devices, cal, recordsFrom] = await Promise.all([
     userDaysFingerprint(db, school.id, span.start, span.end),
     usersFingerprint(db, school.id),
     deviceCompleteness(db, school.id),
     loadSchoolCalendar(db, school),
+    effectiveRecordsFrom(db, school),
   ]);
   const lastEnd = bucketEndInstant(span, tz);
   const horizon = Math.min(lastEnd.getTime(), now.getTime());
@@ -40,14 +42,14 @@ export async function schoolFigures(db: DbOrTrx, school: School, q: FiguresQuery
     .map((d) => ({ id: d.id, name: d.name, complete_until: d.complete_until.toISOString(), last_synced_at: d.last_synced_at?.toISOString() ?? null }));
 
   const cacheName = `${school.id}:${q.period}:${q.from}:${q.to}:${q.includeUsers}`;
-  const inputs = JSON.stringify([daysPrint, usersPrint, completeUntil.getTime(), pendingDevices, today, school.updated_at.getTime(), cal.version]);
+  const inputs = JSON.stringify([daysPrint, usersPrint, completeUntil.getTime(), pendingDevices, today, school.updated_at.getTime(), cal.version, recordsFrom]);
   const past = span.end < today;
   const hit = past ? pastAnswers.get(cacheName) : undefined;
   if (hit && hit.key === inputs) return { body: { ...hit.body, generated_at: now.toISOString() }, etag: hit.etag };
 
   const [users, stored] = await Promise.all([figureUsers(db, school.id), cachedUserDays(db, school.id, span.start, span.end, daysPrint)]);
   const result = aggregatePresence({
-    school: { timezone: tz, dayEnd: school.day_end.slice(0, 5), calendar: cal.calendar },
+    school: { timezone: tz, dayEnd: school.day_end.slice(0, 5), calendar: cal.calendar, ...schoolDayRules(school, recordsFrom, today) },
     period: q.period, from: q.from, to: q.to, now, completeUntil, includeUsers: q.includeUsers,
     users: users.map((u) => ({ id: u.id, enrolledOn: u.enrolled_on, deletedAt: u.deleted_at })),
     userDays: stored,
@@ -62,7 +64,10 @@ export async function schoolFigures(db: DbOrTrx, school: School, q: FiguresQuery
     today,
     complete_until: completeUntil.toISOString(),
     pending_devices: pendingDevices,
-    rule: PRESENCE_RULE,
+    rule: presenceRule(school.attendance_threshold),
+    attendance_threshold: school.attendance_threshold,
+    late_after: school.late_after?.slice(0, 5) ?? null,
+    records_from: recordsFrom,
     calendar: { version: cal.version, shared_calendar: cal.shared && { id: cal.shared.id, name: cal.shared.name } },
     buckets: result.buckets.map((b, i) => {
       const days = result.days[i];
@@ -73,6 +78,7 @@ export async function schoolFigures(db: DbOrTrx, school: School, q: FiguresQuery
         counted_days: days.counted,
         skipped_days: days.skipped,
         attended_closed_days: days.attendedClosed,
+        no_data_days: days.noData,
       };
     }),
     ...(result.users && {
@@ -80,7 +86,7 @@ export async function schoolFigures(db: DbOrTrx, school: School, q: FiguresQuery
         const user = names.get(String(u.userId));
         return {
           user_id: Number(u.userId), name: user?.name ?? null, badge: user?.badge ?? null, statuses: u.statuses,
-          counts: u.counts.map((c) => c && { open_days: c.openDays, days_present: c.daysPresent }),
+          counts: u.counts.map((c) => c && { open_days: c.openDays, days_present: c.daysPresent, rate: c.rate, excused_days: c.excusedDays, late_days: c.lateDays }),
         };
       }),
     }),

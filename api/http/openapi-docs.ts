@@ -97,7 +97,7 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
   'PATCH /api/staff/{id}': { body: { name: 'Deputy head', password: 'a-new-long-password' } },
   'POST /api/schools': {
     body: { name: 'Collège Jean Moulin', timezone: 'Europe/Paris', school_days: [1, 2, 4, 5], day_end: '18:00', fever_threshold: 38 },
-    responses: { 201: { id: 1, name: 'Collège Jean Moulin', timezone: 'Europe/Paris', school_days: [1, 2, 4, 5], day_end: '18:00', fever_threshold: 38, ...AT } },
+    responses: { 201: { id: 1, name: 'Collège Jean Moulin', timezone: 'Europe/Paris', school_days: [1, 2, 4, 5], day_end: '18:00', fever_threshold: 38, attendance_threshold: 80, late_after: null, records_from: null, ...AT } },
   },
   'PUT /api/schools/{id}': { body: { name: 'Collège Jean Moulin', timezone: 'Europe/Paris', school_days: [1, 2, 3, 4, 5], day_end: '18:00', fever_threshold: 38 } },
   'PATCH /api/schools/{id}': { body: { day_end: '17:30' } },
@@ -110,6 +110,18 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
   'POST /api/attendances': {
     description: 'Records a check-in or check-out by hand (not from a device); figures of that day are recomputed.',
     body: { user_id: 42, type: 'checkin', occurred_at: '2026-12-03T08:02:00+01:00', temperature: 36.8 },
+  },
+  'POST /api/attendances/{id}/withdraw': {
+    description: 'Withdraws a correction entered by staff: a new row cancels it (both kept, with their authors) and the day is recomputed.',
+    body: { reason: 'Entered on the wrong pupil' },
+  },
+  'POST /api/marks': {
+    description: 'Marks a pupil on a day or a range of days; an excuse needs a reason. Only the days the school is open are marked.',
+    body: { user_id: 42, from: '2026-12-07', to: '2026-12-09', mark: 'excused', reason: 'illness', via: 'api' },
+  },
+  'PATCH /api/schools/{id}/attendance-settings': {
+    description: "Sets the school's attendance rules: the week/month threshold, late_after and records_from.",
+    body: { attendance_threshold: 80, late_after: '08:30', records_from: '2026-09-01' },
   },
   'POST /api/devices': {
     description: 'Registers a device. The answer holds its `secret` once: put it on the device, which signs in with `POST /v4/auth/token`. A mobile app scans `enrol_qr` instead (docs/DEVICES.md).',
@@ -138,13 +150,18 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     body: { school_id: 2, allowed_networks: null },
   },
   'GET /api/schools/{id}/held-punches': {
-    description: 'PUSH punches refused as `unknown_user` (a PIN no user of the school has as badge, such as a pupil enrolled on the terminal before the roster) are held on the server, once per terminal, PIN and local time (docs/protocol/push.md §4). Listed per terminal and PIN with their count and span, until imported.',
-    responses: { 200: { items: [{ device_id: '0b7f3c52-6a1e-4c8e-9a4f-2d1e5b8c7a90', device_name: 'Main gate', pin: '777', punches: 2, first_at: '2026-12-04T07:00:00.000Z', last_at: '2026-12-04T15:00:00.000Z' }] } },
+    description: 'Punches refused as `unknown_user` (a PUSH PIN or a v4 `user_id` no user of the school carries, such as a pupil enrolled on the terminal before the roster) or `in_future` (a suspect clock) are held on the server: PUSH once per terminal, PIN and local time, v4 once per device and record id (docs/protocol/push.md §4, docs/protocol/v4.md §4). Listed per device, PIN and reason with their count and span, until imported or discarded; `user` is the school\'s user who now carries that PIN, if any.',
+    responses: { 200: { items: [{ device_id: '0b7f3c52-6a1e-4c8e-9a4f-2d1e5b8c7a90', device_name: 'Main gate', source: 'push', reason: 'unknown_user', pin: '777', punches: 2, with_temperature: 0, first_at: '2026-12-04T07:00:00.000Z', last_at: '2026-12-04T15:00:00.000Z', user: null }] } },
   },
   'POST /api/schools/{id}/held-punches/import': {
-    description: 'Imports the held punches of a PIN, from every terminal of the school, as one of its users\' attendances (the user\'s badge is not changed): stored as PUSH punches are, a missing in/out paired, the figures recomputed in the same transaction. Once: a second call imports nothing. A user of the school who gains the badge has them imported by the next PUSH import naming it.',
+    description: 'Imports (releases) the held punches of a PIN and reason, from every device of the school or one, as one of its users\' attendances (the user\'s badge is not changed; without `user_id`, the user who carries the PIN now): stored as the imports store them (a released `in_future` punch marked clock-suspect), a missing in/out paired, a fever event for a temperature at or above the school\'s threshold, the figures recomputed in the same transaction. Once: a second call imports nothing. A user of the school created with the badge, or given it, has its `unknown_user` punches imported in the same request; a PUSH import naming the PIN does the same.',
     body: { pin: '777', user_id: 42 },
     responses: { 200: { imported: 2, already: 0 } },
+  },
+  'POST /api/schools/{id}/held-punches/discard': {
+    description: 'Discards the held punches of a PIN and reason (from every device of the school or one): never imported, no longer listed; the rows keep who discarded them and when.',
+    body: { pin: '777', reason: 'in_future' },
+    responses: { 200: { discarded: 1 } },
   },
   'POST /api/devices/{id}/commands': {
     description: 'Queues a command for a PUSH terminal, sent as `C:<id>:<command>` at its next getrequest poll; its result appears in `GET /api/devices/{id}/commands`.',

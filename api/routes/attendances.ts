@@ -6,7 +6,7 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import type { DbOrTrx } from '../../db/database.js';
-import { deleteAttendance, findAttendance, insertAttendance, insertFeverEvent, listAttendances, type PublicAttendance } from '../../db/repositories/attendances.js';
+import { deleteAttendance, findAttendance, insertAttendance, insertFeverEvent, listAttendances, withdrawCorrection, type PublicAttendance } from '../../db/repositories/attendances.js';
 import { claimKey, recordAnswer, requestHash } from '../../db/repositories/idempotency.js';
 import { deviceNames } from '../../db/repositories/devices.js';
 import { findSchool } from '../../db/repositories/schools.js';
@@ -29,7 +29,9 @@ const createBody = z.strictObject({
   type: attendanceType,
   occurred_at: instant.describe('ISO 8601 with seconds and an offset or Z; at most 5 minutes ahead of the server clock'),
   temperature: z.number().min(TEMPERATURE_MIN).max(TEMPERATURE_MAX).nullable().optional().describe('°C, 28.0–43.0, stored to one decimal'),
+  reason: z.string().trim().min(1).max(500).optional().describe('A correction: why staff enter it (a forgotten badge); shown with its author wherever the row is'),
 });
+const withdrawBody = z.strictObject({ reason: z.string().trim().min(1).max(500).describe('Why the correction is withdrawn') });
 const createHeaders = z.object({
   'Idempotency-Key': z.string().min(1).max(200).optional()
     .describe('Retry-safe create: the same key with the same body answers the first result again; with another body 409'),
@@ -117,7 +119,7 @@ export function attendanceRoutes(api: RouteRegistry): void {
     async handler({ body, headers, db: trx, auth }) {
       const key = headers['Idempotency-Key'];
       if (key !== undefined) {
-        const hash = requestHash({ ...body, occurred_at: body.occurred_at.toISOString(), temperature: body.temperature ?? null });
+        const hash = requestHash({ ...body, occurred_at: body.occurred_at.toISOString(), temperature: body.temperature ?? null, reason: body.reason ?? undefined });
         const claim = await claimKey(trx, auth.staffId, key, hash);
         if (claim.kind === 'mismatch') throw new Problem('idempotency_key_reused', 'This Idempotency-Key was used with another body');
         if (claim.kind === 'replay') return reply.status(claim.status, claim.body, { 'Idempotent-Replayed': 'true' });
@@ -136,7 +138,7 @@ export function attendanceRoutes(api: RouteRegistry): void {
       const row = await insertAttendance(trx, {
         school_id: school.id, user_id: user!.id, device_id: null, record_id: null, type: body.type,
         occurred_at: body.occurred_at, temperature: body.temperature ?? null, photo: null, session_id: null,
-        created_by: auth.staffId, idempotency_key: key ?? null,
+        created_by: auth.staffId, idempotency_key: key ?? null, reason: body.reason ?? null,
       });
       // Compared once stored, i.e. rounded to one decimal as the threshold is.
       if (row.temperature !== null && row.temperature >= school.fever_threshold) await insertFeverEvent(trx, { ...row, temperature: row.temperature });
@@ -145,6 +147,22 @@ export function attendanceRoutes(api: RouteRegistry): void {
       const out = present(row);
       if (key !== undefined) await recordAnswer(trx, auth.staffId, key, 201, out);
       return reply.created(out, { Location: `/api/attendances/${row.id}` });
+    },
+  });
+
+  api.add({
+    method: 'post', path: '/api/attendances/:id/withdraw', summary: 'Withdraw a correction: a new row cancels it (both kept, with their authors); the figures follow', tags: ['attendances'], auth: 'staff',
+    params: idParam, body: withdrawBody,
+    responses: { 201: { description: 'The withdrawal row', schema: attendanceSchema }, ...errors(401, 404, 409, 422) },
+    async handler({ params, body, db: trx, auth }) {
+      const found = await attendanceInScope(trx, auth, params.id);
+      await lockUser(trx, found.user_id);
+      if (found.device_id !== null || found.cancels_id !== null) throw new Problem('not_a_correction', 'Only a correction entered by staff can be withdrawn; a device row can be deleted');
+      // Same user, type and instant as the correction: the same user-day, where both drop out of the pairing.
+      const row = await withdrawCorrection(trx, found, auth.staffId, body.reason);
+      if (!row) throw new Problem('already_withdrawn', 'This correction was already withdrawn');
+      await refreshUserDays(trx, [{ schoolId: row.school_id, userId: row.user_id, occurredAt: row.occurred_at }]);
+      return reply.created(present(row), { Location: `/api/attendances/${row.id}` });
     },
   });
 

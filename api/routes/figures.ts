@@ -33,9 +33,18 @@ export const bucketSchema = z.object({
   counted_days: z.array(z.string()).describe('The open days counted, in order'),
   skipped_days: z.array(skippedDaySchema).describe('Every other day of the bucket, with why it was not counted'),
   attended_closed_days: z.array(z.string()).describe('Closed days on which someone checked in: on a day bucket they are present, nobody absent'),
+  rate: z.number().nullable().describe('The attendance rate, what staff read first: days present / counted user-days, percent with one decimal; null when nothing is counted'),
+  counted_user_days: z.number().int().describe('User-days counted: open, begun, on or after records_from, not excused'),
+  days_present: z.number().int().describe('Of those, present'),
+  excused: z.number().int().describe('Day: users excused that day; week/month: users excused on every counted day'),
+  excused_days: z.number().int().describe('Excused user-days, out of the count'),
+  late: z.number().int().describe('Day: users late; week/month: users late at least once'),
+  late_days: z.number().int().describe('Late user-days (present, never absent)'),
+  no_data: z.boolean().describe('Every open day of the bucket is before records_from: nothing recorded, no verdict'),
+  no_data_days: z.array(z.string()).describe('Open days before records_from (also in skipped_days, reason no_data)'),
 });
 const ruleSchema = z.object({
-  day: z.string(), period: z.string(), closed_day: z.string(), counted: z.string(),
+  day: z.string(), period: z.string(), closed_day: z.string(), counted: z.string(), rate: z.string(), marks: z.string(), late: z.string(), no_data: z.string(),
   present_day_seconds: z.number().int(), period_threshold_percent: z.number().int(),
 }).meta({ id: 'PresenceRule', description: 'The rule the figures applied, in words and numbers' });
 export const figuresSchema = z.object({
@@ -43,6 +52,9 @@ export const figuresSchema = z.object({
   complete_until: z.string(),
   pending_devices: z.array(z.object({ id: z.uuid(), name: z.string(), complete_until: z.string(), last_synced_at: z.string().nullable() })),
   rule: ruleSchema,
+  attendance_threshold: z.number().int().describe("The school's threshold: present over a week or month on more than this percent of the counted days"),
+  late_after: z.string().nullable().describe('HH:MM; null: no lateness by the clock'),
+  records_from: z.string().nullable().describe('Effective: the school\'s setting, or the first day of recorded attendance; null: nothing recorded yet (every day is no data)'),
   calendar: z.object({
     version: z.string().describe('Changes with any change of the school days, the entries or the subscription'),
     shared_calendar: z.object({ id: z.number().int(), name: z.string() }).nullable(),
@@ -50,9 +62,12 @@ export const figuresSchema = z.object({
   buckets: z.array(bucketSchema),
   users: z.array(z.object({
     user_id: z.number().int(), name: z.string().nullable(), badge: z.string().nullable(),
-    statuses: z.array(z.enum(['present', 'absent']).nullable()),
-    counts: z.array(z.object({ open_days: z.number().int(), days_present: z.number().int() }).nullable())
-      .describe('Per bucket, the counts behind the status: open days the user is counted on, and present on (null: not counted)'),
+    statuses: z.array(z.enum(['present', 'absent', 'excused']).nullable()),
+    counts: z.array(z.object({
+      open_days: z.number().int().describe('Counted days: open, begun, recorded, not excused'), days_present: z.number().int(),
+      rate: z.number().nullable().describe('days_present / open_days, percent'), excused_days: z.number().int(), late_days: z.number().int(),
+    }).nullable())
+      .describe('Per bucket, the counts behind the status (null: not counted)'),
   })).optional(),
   generated_at: z.string(),
 }).meta({ id: 'SchoolFigures' });

@@ -12,6 +12,7 @@ import { rosterDifferences, terminalUsersToImport } from '../../db/repositories/
 import { deletePendingTerminal, listPendingTerminals, notifyTerminal, registerTerminal, terminalState, updateTerminalSettings } from '../../db/repositories/push/terminals.js';
 import { listUploads } from '../../db/repositories/push/uploads.js';
 import { findSchool } from '../../db/repositories/schools.js';
+import { importHeldForUser } from '../../db/repositories/held-punches.js';
 import { insertUsersIfBadgeFree } from '../../db/repositories/users.js';
 import { generateDeviceSecret, hashDeviceSecret } from '../../shared/auth/device-secret.js';
 import { notFound, Problem, validationFailed } from '../../shared/errors.js';
@@ -346,6 +347,8 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
       // A badge taken by a concurrent request since the read: skipped too.
       const createdPins = new Set(created.map((u) => u.badge));
       skipped.push(...toCreate.filter((u) => !createdPins.has(u.badge)).map((u) => u.badge));
+      // The roster gained these badges: the punches held for them (docs/protocol/push.md §4) are imported now, once.
+      for (const u of created) await importHeldForUser(trx, { id: Number(u.id), school_id: Number(u.school_id), badge: u.badge });
       return reply.created({ created, skipped });
     },
   });

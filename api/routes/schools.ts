@@ -32,7 +32,7 @@ const patchBody = replaceBody.partial();
 
 /** `day_end` is a PostgreSQL time ('HH:MM:SS'); the API speaks 'HH:MM' both ways. */
 export function presentSchool(school: School) {
-  return { ...school, day_end: school.day_end.slice(0, 5) };
+  return { ...school, day_end: school.day_end.slice(0, 5), late_after: school.late_after?.slice(0, 5) ?? null };
 }
 
 export function schoolRoutes(api: RouteRegistry): void {

@@ -1,8 +1,10 @@
 // `/api/users`: the people whose attendance is recorded. School admins manage their own
 // school's users; DELETE deactivates (sets deleted_at), the row and its history stay, and a
 // deactivated user leaves lists unless `include_deleted=true`. A user never changes school.
-// Every write is audited (db/repositories/audit.ts). A roster file (CSV or XLSX) is previewed,
+// Every write is audited (db/repositories/staff-audit.ts). A roster file (CSV or XLSX) is previewed,
 // each row's action or problem named, then applied: idempotent on badge (shared/csv/roster-import.ts).
+// A user created with a badge, or given one, has the punches its school held for that badge
+// (docs/protocol/push.md §4 "held punches") imported in the same transaction, once.
 import multer from 'multer';
 import { z } from 'zod';
 import { recordAudit } from '../../db/repositories/staff-audit.js';
@@ -10,8 +12,9 @@ import { insertUsers, reactivateUser, usersByBadge } from '../../db/repositories
 import { Problem } from '../../shared/errors.js';
 import { planRosterImport, rosterHeader, RosterHeaderError, ROSTER_IMPORT_MAX_BYTES, type RosterRowPlan } from '../../shared/csv/roster-import.js';
 import { readRosterFile } from '../roster/read-roster-file.js';
-import type { DbOrTrx } from '../../db/database.js';
-import { deactivateUser, findUser, insertUser, listUsers, updateUser } from '../../db/repositories/users.js';
+import type { DbOrTrx, Trx } from '../../db/database.js';
+import { deactivateUser, findUser, insertUser, listUsers, updateUser, type PublicUser } from '../../db/repositories/users.js';
+import { importHeldForUser } from '../../db/repositories/held-punches.js';
 import { findSchool } from '../../db/repositories/schools.js';
 import { notFound, validationFailed } from '../../shared/errors.js';
 import type { StaffAuth } from '../http/authenticate.js';
@@ -84,10 +87,11 @@ async function userInScope(db: DbOrTrx, auth: StaffAuth, id: number) {
   return user!;
 }
 
-async function applyRoster(db: DbOrTrx, auth: StaffAuth, schoolId: number, rows: RosterRowPlan[], fileName: string, counts: Record<string, number>): Promise<void> {
+async function applyRoster(db: Trx, auth: StaffAuth, schoolId: number, rows: RosterRowPlan[], fileName: string, counts: Record<string, number>): Promise<void> {
   const now = new Date();
   const created = await insertUsers(db, rows.filter((r) => r.action === 'create')
     .map((r) => ({ school_id: schoolId, name: r.name, badge: r.badge, ...(r.enrolled_on && { enrolled_on: r.enrolled_on }) })));
+  for (const u of created) await withHeldPunches(db, u);
   for (const r of rows) {
     if (r.action === 'update') await updateUser(db, r.user_id!, { name: r.name });
     else if (r.action === 'deactivate') await deactivateUser(db, r.user_id!, now);
@@ -101,6 +105,12 @@ async function applyRoster(db: DbOrTrx, auth: StaffAuth, schoolId: number, rows:
       changed: rows.filter((r) => ['update', 'deactivate', 'reactivate'].includes(r.action)).map((r) => ({ user_id: r.user_id, action: r.action })),
     },
   });
+}
+
+/** The roster gained this user's badge: its school's held punches for it become its attendances now, once. */
+async function withHeldPunches<U extends PublicUser | undefined>(trx: Trx, user: U): Promise<U> {
+  if (user) await importHeldForUser(trx, { id: Number(user.id), school_id: Number(user.school_id), badge: user.badge });
+  return user;
 }
 
 export function userRoutes(api: RouteRegistry): void {
@@ -132,7 +142,7 @@ export function userRoutes(api: RouteRegistry): void {
         throw validationFailed([{ field: 'body.school_id', message: 'no such school' }]);
       }
       const { school_id: _given, ...fields } = body;
-      const user = await insertUser(db, { ...fields, school_id: schoolId });
+      const user = await withHeldPunches(db, await insertUser(db, { ...fields, school_id: schoolId }));
       await recordAudit(db, { staffId: auth.staffId, schoolId, action: 'user.create', subject: 'user', subjectId: user.id, details: { name: user.name, badge: user.badge } });
       return reply.created(user);
     },
@@ -153,7 +163,7 @@ export function userRoutes(api: RouteRegistry): void {
     responses: { 200: { description: 'Updated', schema: userSchema }, ...errors(401, 404, 409, 422) },
     async handler({ params, body, db, auth }) {
       const before = await userInScope(db, auth, params.id);
-      const user = await updateUser(db, params.id, body);
+      const user = await withHeldPunches(db, await updateUser(db, params.id, body));
       await recordAudit(db, { staffId: auth.staffId, schoolId: before.school_id, action: 'user.update', subject: 'user', subjectId: before.id, details: changes(before, body) });
       return reply.ok(user);
     },
@@ -168,7 +178,7 @@ export function userRoutes(api: RouteRegistry): void {
       if (Object.keys(body).length === 0) return reply.ok(user);
       const updated = await updateUser(db, params.id, body);
       await recordAudit(db, { staffId: auth.staffId, schoolId: user.school_id, action: 'user.update', subject: 'user', subjectId: user.id, details: changes(user, body) });
-      return reply.ok(updated);
+      return reply.ok(body.badge !== undefined && body.badge !== user.badge ? await withHeldPunches(db, updated) : updated);
     },
   });
 

@@ -9,6 +9,9 @@ export const schoolSchema = z.object({
   school_days: z.array(z.number().int()),
   day_end: z.string().describe('HH:MM, local time'),
   fever_threshold: z.number(),
+  attendance_threshold: z.number().int().describe('Week/month: present on more than this percent of the counted days'),
+  late_after: z.string().nullable().describe('HH:MM: a first check-in after it is late; null: no lateness'),
+  records_from: z.string().nullable().describe('Days before it are "no data"; null: the first day of recorded attendance'),
   created_at: timestamp,
   updated_at: timestamp,
 }).meta({ id: 'School' });
@@ -76,4 +79,6 @@ export const attendanceSchema = z.object({
   verify: z.number().int().nullable().describe('PUSH terminals: how the user was verified (fingerprint, card, face …, as the terminal codes it)'),
   type_inferred: z.boolean().describe('The terminal sent no in/out: the type was inferred by pairing the day\'s punches'),
   created_at: timestamp,
+  reason: z.string().nullable().describe('A correction\'s reason (a missed badge, entered by staff), or a withdrawal\'s'),
+  cancels_id: z.number().int().nullable().describe('A withdrawal: the correction this row cancels (neither counts any more)'),
 }).meta({ id: 'Attendance' });

@@ -64,6 +64,7 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
   const touched = new TouchedDays();
   const states: SessionState[] = [];
   const parsed: Array<{ state: SessionState; line: number; punch: AttlogPunch; schoolId: number }> = [];
+  const held: HeldPunchRow[] = [];
 
   for (const session of sessions) {
     const device = devices.get(session.device_id);
@@ -88,6 +89,8 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
         parsed.push({ state, line: i + 1, punch: result.punch, schoolId });
       } else {
         reject(state, i + 1, result.code);
+        // A suspect clock: held on the server (docs/protocol/push.md §4 "held punches") until staff release or discard it.
+        if (result.code === 'in_future' && result.punch) held.push({ ...result.punch, schoolId, deviceId: session.device_id, sessionId: session.id, reason: 'in_future' });
       }
     });
   }
@@ -97,7 +100,6 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
   const users = await usersByBadge(trx, [...wanted.values()]);
 
   const seen = new Set<string>();
-  const held: HeldPunchRow[] = [];
   const inferredDays = new Set<string>();
   let chunk: Pending[] = [];
   const flush = async () => {
@@ -122,7 +124,7 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
     // Held on the server (docs/protocol/push.md §4 "held punches") until staff import it as a user's.
     if (userId === undefined) {
       reject(state, line, 'unknown_user');
-      held.push({ ...punch, schoolId, deviceId: state.session.device_id, sessionId: state.session.id });
+      held.push({ ...punch, schoolId, deviceId: state.session.device_id, sessionId: state.session.id, reason: 'unknown_user' });
       continue;
     }
     // The same punch twice in these batches: the later one is a duplicate, as it would be in the next batch.
@@ -140,7 +142,7 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
   // A badge the roster gained: punches its PIN had held in that school are imported now, once, as that user's.
   const known = [...wanted.values()].filter((w) => users.has(`${w.schoolId}\t${w.badge}`)).map((w) => ({ schoolId: w.schoolId, pin: w.badge }));
   for (const { schoolId, pin } of await pinsWithHeldPunches(trx, known)) {
-    const stored = await storeHeldPunches(trx, schoolId, pin, users.get(`${schoolId}\t${pin}`)!, now);
+    const stored = await storeHeldPunches(trx, { schoolId, pin, reason: 'unknown_user' }, users.get(`${schoolId}\t${pin}`)!, null, now);
     for (const t of stored.touched) touched.add(t.schoolId, t.userId, t.occurredAt);
   }
 

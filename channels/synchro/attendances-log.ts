@@ -12,7 +12,8 @@
 import { clearStage, copyIntoStage, insertFreshStaged, insertStaged, stageLine, stageReadRejections, storeStagedRejections, type ReadRejection, type StageTarget } from '../../db/repositories/staged-attendances.js';
 import { insertRejections } from '../../db/repositories/batch-import.js';
 import type { FileImportStats } from '../../db/schema/index.js';
-import { ATTENDANCE_COLUMNS, validateAttendanceRow } from '../../shared/csv/attendance-row.js';
+import { dropSessionHolds, holdRecords } from '../../db/repositories/held-punches.js';
+import { ATTENDANCE_COLUMNS, heldAttendanceRow, validateAttendanceRow, type HeldAttendanceRow } from '../../shared/csv/attendance-row.js';
 import { readCsvLog, type CsvLogRow } from '../../shared/csv/read-csv-log.js';
 import type { RowRejectionCode } from '../../shared/protocol/codes.js';
 import { FileError, isFileError } from '../../shared/protocol/file-error.js';
@@ -31,6 +32,8 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
   const stats: FileImportStats = { received: 0, accepted: 0, duplicates: 0, rejected: 0, high_water_mark: 0 };
   /** Rows refused as read, not yet set aside in the stage (at most REJECTIONS_PER_WRITE). */
   let refused: ReadRejection[] = [];
+  /** Rows refused as read but held (unknown_user, in_future: docs/protocol/v4.md §4.5 "held rows"), not yet written; fewer than `refused`. */
+  let held: HeldAttendanceRow[] = [];
   /** Rows refused as read and set aside in the stage. */
   let setAside = 0;
   let valid = 0;
@@ -72,6 +75,8 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
         const checked = validateAttendanceRow(row.fields, rowCtx);
         if (!checked.ok) {
           refuse(row.line, checked.recordId ?? null, checked.code);
+          const kept = heldAttendanceRow(row.fields, rowCtx, checked.code);
+          if (kept) held.push(kept);
           continue;
         }
         const { recordId, userId, occurredAt } = checked.row;
@@ -95,8 +100,11 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
     if (piece) yield piece;
   }
 
+  const holdTarget = { schoolId: ctx.device.schoolId, deviceId: ctx.device.id, sessionId: ctx.session.id };
   while (!read) {
     await copyIntoStage(ctx.trx, copyText());
+    await holdRecords(ctx.trx, holdTarget, held);
+    held = [];
     if (!read || refused.length >= REJECTIONS_PER_WRITE) {
       await stageReadRejections(ctx.trx, refused);
       setAside += refused.length;
@@ -106,6 +114,7 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
   const fileError = unreadable as FileError | null;
   if (fileError) {
     await clearStage(ctx.trx);
+    await dropSessionHolds(ctx.trx, ctx.session.id);
     ctx.out.errors.push({ file, code: fileError.code, detail: fileError.message });
     return;
   }

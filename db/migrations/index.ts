@@ -20,6 +20,8 @@ import * as m20261206110000 from './20261206_110000_push_firmware.js';
 import * as m20261206120000 from './20261206_120000_push_session_school.js';
 import * as m20261206130000 from './20261206_130000_push_address_binding.js';
 import * as m20261207000100 from './20261207_000100_held_punches.js';
+import * as m20261207100000 from './20261207_100000_school_day.js';
+import * as m20261207300000 from './20261207_300000_held_punches_v4.js';
 import * as m20261207400000 from './20261207_400000_school_admin_audit_search.js';
 import * as m20261207500000 from './20261207_500000_school_admin.js';
 
@@ -43,6 +45,8 @@ export const migrations: Record<string, Migration> = {
   '20261206_120000_push_session_school': m20261206120000,
   '20261206_130000_push_address_binding': m20261206130000,
   '20261207_000100_held_punches': m20261207000100,
+  '20261207_100000_school_day': m20261207100000,
+  '20261207_300000_held_punches_v4': m20261207300000,
   '20261207_400000_school_admin_audit_search': m20261207400000,
   '20261207_500000_school_admin': m20261207500000,
 };

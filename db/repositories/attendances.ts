@@ -7,6 +7,7 @@ export const ATTENDANCE_PUBLIC = [
   'attendances.id', 'attendances.school_id', 'attendances.user_id', 'attendances.device_id', 'attendances.record_id',
   'attendances.type', 'attendances.occurred_at', 'attendances.temperature', 'attendances.photo', 'attendances.session_id',
   'attendances.clock_suspect', 'attendances.created_by', 'attendances.created_at', 'attendances.pin', 'attendances.verify', 'attendances.type_inferred',
+  'attendances.reason', 'attendances.cancels_id',
 ] as const;
 export type PublicAttendance = Omit<Attendance, 'idempotency_key' | 'local_time' | 'punch_status'>;
 
@@ -16,6 +17,15 @@ export async function findAttendance(db: DbOrTrx, id: number): Promise<PublicAtt
 
 export async function insertAttendance(trx: Trx, row: NewAttendance): Promise<PublicAttendance> {
   return trx.insertInto('attendances').values(row).returning(ATTENDANCE_PUBLIC).executeTakeFirstOrThrow();
+}
+
+/** A row cancelling a staff correction; undefined when it was already withdrawn (attendances_cancels is unique). */
+export async function withdrawCorrection(trx: Trx, correction: PublicAttendance, staffId: number, reason: string): Promise<PublicAttendance | undefined> {
+  return trx.insertInto('attendances').values({
+    school_id: correction.school_id, user_id: correction.user_id, device_id: null, record_id: null, type: correction.type,
+    occurred_at: correction.occurred_at, temperature: null, photo: null, session_id: null, created_by: staffId, idempotency_key: null,
+    reason, cancels_id: correction.id,
+  }).onConflict((oc) => oc.column('cancels_id').where('cancels_id', 'is not', null).doNothing()).returning(ATTENDANCE_PUBLIC).executeTakeFirst();
 }
 
 /** Deletes one row (its fever event goes with it, ON DELETE CASCADE) and answers what it was. */

@@ -111,6 +111,9 @@ export interface SchoolSource {
   timezone: string;
   school_days: number[];
   day_end: string;
+  attendance_threshold: number;
+  late_after: string | null;
+  records_from: string | null;
 }
 
 export interface PersonSource {
@@ -135,11 +138,23 @@ export interface AttendanceDaySource {
   day_end: string;
   /** The day is over in the school's timezone. */
   ended: boolean;
+  late_after: string | null;
+  records_from: string | null;
+  mark: string | null;
+  mark_reason: string | null;
+  mark_conflict: string | null;
+  /** Authors of the day's marks ("staff:a@b.c", "teacher:<device name>"), in the order written. */
+  marked_by: string[];
+  /** Staff corrections of the day still standing, and their authors' emails. */
+  corrections: number;
+  corrected_by: string[];
 }
 
 export async function schoolSources(db: DbOrTrx, keys: readonly string[]): Promise<SchoolSource[]> {
   const rows = await sql<SchoolSource>`
-    SELECT id, name, timezone, school_days, to_char(day_end, 'HH24:MI') AS day_end FROM schools WHERE id = ANY(${keys}::bigint[])
+    SELECT id, name, timezone, school_days, to_char(day_end, 'HH24:MI') AS day_end, attendance_threshold, to_char(late_after, 'HH24:MI') AS late_after,
+      coalesce(records_from, (SELECT min(date) FROM user_days WHERE school_id = schools.id))::text AS records_from
+    FROM schools WHERE id = ANY(${keys}::bigint[])
   `.execute(db);
   return rows.rows;
 }
@@ -155,11 +170,25 @@ export async function attendanceDaySources(db: DbOrTrx, keys: readonly string[])
   const rows = await sql<AttendanceDaySource>`
     SELECT ud.user_id::text || ':' || to_char(ud.date, 'YYYY-MM-DD') AS key, ud.user_id, ud.school_id, ud.date, ud.seconds,
       ud.first_checkin_at, ud.open_since, ud.anomalies, s.timezone, to_char(s.day_end, 'HH24:MI') AS day_end,
-      ud.date < (now() AT TIME ZONE s.timezone)::date AS ended
+      ud.date < (now() AT TIME ZONE s.timezone)::date AS ended, to_char(s.late_after, 'HH24:MI') AS late_after,
+      coalesce(s.records_from, (SELECT min(date) FROM user_days WHERE school_id = s.id))::text AS records_from,
+      ud.mark, ud.mark_reason, ud.mark_conflict,
+      coalesce((SELECT array_agg(m.author_kind || ':' || coalesce(st.email, dv.name, '?') ORDER BY m.id) FROM marks m
+        LEFT JOIN staff st ON st.id = m.staff_id LEFT JOIN devices dv ON dv.id = m.device_id
+        WHERE m.user_id = ud.user_id AND m.date = ud.date), '{}') AS marked_by,
+      c.n AS corrections, c.authors AS corrected_by
     FROM unnest(${users}::bigint[], ${dates}::date[]) AS k(user_id, date)
     -- LATERAL keeps one primary-key probe per key (a plain join may hash the whole table, see user-days.ts).
     CROSS JOIN LATERAL (SELECT * FROM user_days x WHERE x.user_id = k.user_id AND x.date = k.date) ud
     JOIN schools s ON s.id = ud.school_id
+    -- Corrections of the day (rows entered by staff), less withdrawn ones and the withdrawals.
+    CROSS JOIN LATERAL (
+      SELECT count(*)::int AS n, coalesce(array_agg(DISTINCT coalesce(st.email, '?')) FILTER (WHERE a.id IS NOT NULL), '{}') AS authors
+      FROM attendances a LEFT JOIN staff st ON st.id = a.created_by
+      WHERE a.user_id = ud.user_id AND a.device_id IS NULL AND a.cancels_id IS NULL AND a.reason IS NOT NULL
+        AND a.occurred_at >= (ud.date::timestamp AT TIME ZONE s.timezone) AND a.occurred_at < ((ud.date + 1)::timestamp AT TIME ZONE s.timezone)
+        AND NOT EXISTS (SELECT 1 FROM attendances w WHERE w.cancels_id = a.id)
+    ) c
   `.execute(db);
   return rows.rows;
 }

@@ -2,6 +2,7 @@
 // who is checked in now, and how far each device's data is known complete.
 import { sql } from 'kysely';
 import type { DbOrTrx } from '../database.js';
+import type { MarkKind } from '../../shared/attendance/marks.js';
 
 /** Changes whenever a user of the school is added, changed or deactivated (roster_xid is the writer's transaction id). */
 export async function usersFingerprint(db: DbOrTrx, schoolId: number): Promise<string> {
@@ -20,6 +21,10 @@ export interface StoredUserDay {
   openSince: Date | null;
   /** Checked in at least once that day (what counts someone present on a closed day). */
   checkedIn: boolean;
+  /** Epoch ms of the first check-in (lateness); null without one. */
+  firstCheckinAt: number | null;
+  /** The standing mark (shared/attendance/marks.ts). */
+  mark: MarkKind | null;
 }
 
 /**
@@ -41,9 +46,9 @@ export async function userDaysFingerprint(db: DbOrTrx, schoolId: number, from: s
  * packed in arrays: far fewer objects to build than one per user-day (2,000 users × 31 days).
  */
 export async function storedUserDays(db: DbOrTrx, schoolId: number, from: string, to: string): Promise<StoredUserDay[]> {
-  const rows = await sql<{ user_id: number; dates: string[]; seconds: number[]; open_since: (Date | null)[]; came: boolean[] }>`
+  const rows = await sql<{ user_id: number; dates: string[]; seconds: number[]; open_since: (Date | null)[]; first: (number | null)[]; marks: (MarkKind | null)[] }>`
     SELECT user_id, array_agg(date::text) AS dates, array_agg(seconds) AS seconds, array_agg(open_since) AS open_since,
-      array_agg(first_checkin_at IS NOT NULL) AS came
+      array_agg(date_part('epoch', first_checkin_at) * 1000) AS first, array_agg(mark) AS marks
     FROM user_days WHERE school_id = ${schoolId} AND date BETWEEN ${from}::date AND ${to}::date
     GROUP BY user_id
   `.execute(db);
@@ -51,7 +56,11 @@ export async function storedUserDays(db: DbOrTrx, schoolId: number, from: string
   for (const r of rows.rows) {
     for (let i = 0; i < r.dates.length; i++) {
       const open = r.open_since[i];
-      days.push({ userId: Number(r.user_id), date: r.dates[i], seconds: Number(r.seconds[i]), openSince: open === null ? null : new Date(open), checkedIn: r.came[i] });
+      const first = r.first[i];
+      days.push({
+        userId: Number(r.user_id), date: r.dates[i], seconds: Number(r.seconds[i]), openSince: open === null ? null : new Date(open),
+        checkedIn: first !== null, firstCheckinAt: first === null ? null : Math.round(first), mark: r.marks[i],
+      });
     }
   }
   return days;

@@ -24,6 +24,7 @@ type ClaimRow = {
   id: string; device_id: string; channel: string; archive_length: number | null; received_at: Date; processed_at: Date | null; attempts: number; more: boolean; has_flags: boolean;
   school_id: number; roster_version: number | null; small_archive: Buffer | null;
   s_name: string; s_timezone: string; s_school_days: number[]; s_day_end: string; s_fever_threshold: number; s_created_at: Date; s_updated_at: Date;
+  s_attendance_threshold: number; s_late_after: string | null; s_records_from: string | null;
 };
 
 /** What an import reads of its session, device and school with the row lock (the list both statements below return). */
@@ -31,18 +32,20 @@ const CLAIMED_COLUMNS = sql`se.id, se.device_id, se.channel, octet_length(se.arc
                d.school_id, d.roster_version,
                CASE WHEN octet_length(se.archive) <= ${ARCHIVE_PIECE}::int THEN se.archive END AS small_archive,
                s.name AS s_name, s.timezone AS s_timezone, s.school_days AS s_school_days, s.day_end AS s_day_end,
-               s.fever_threshold AS s_fever_threshold, s.created_at AS s_created_at, s.updated_at AS s_updated_at`;
+               s.fever_threshold AS s_fever_threshold, s.created_at AS s_created_at, s.updated_at AS s_updated_at,
+               s.attendance_threshold AS s_attendance_threshold, s.late_after::text AS s_late_after, s.records_from::text AS s_records_from`;
 
 /** A claimed row as the import takes it: the session (its archive read whole), its device and school. */
 async function claimedSession(trx: Trx, row: ClaimRow | undefined) {
   if (!row) return undefined;
-  const { school_id, roster_version, archive_length, small_archive, attempts, more: moreDue, has_flags, s_name, s_timezone, s_school_days, s_day_end, s_fever_threshold, s_created_at, s_updated_at, ...rest } = row;
+  const { school_id, roster_version, archive_length, small_archive, attempts, more: moreDue, has_flags, s_name, s_timezone, s_school_days, s_day_end, s_fever_threshold, s_created_at, s_updated_at, s_attendance_threshold, s_late_after, s_records_from, ...rest } = row;
   // A scheduled sync's archive (a few KiB) comes with the claim; only a large one is read in pieces.
   const archive = archive_length === null ? null : small_archive ?? await readArchive(trx, rest.id, archive_length);
   const session = { ...rest, archive };
   const school: School = {
     id: school_id, name: s_name, timezone: s_timezone, school_days: s_school_days, day_end: s_day_end,
     fever_threshold: s_fever_threshold, created_at: s_created_at, updated_at: s_updated_at,
+    attendance_threshold: s_attendance_threshold, late_after: s_late_after, records_from: s_records_from,
   };
   return { session, attempts, moreDue, device: { id: session.device_id, school_id, roster_version, has_pending_flags: has_flags }, school };
 }

@@ -194,7 +194,8 @@ export interface StoredRejections {
  * not inserted: a user outside the school is `unknown_user`; a row whose record id the device
  * holds is a duplicate (same content, counted) or a `record_conflict` — the chunk's unknown
  * users, then repeats of a record id within the chunk, then the chunk's first rows of a record
- * id held before, each in line order. Answers the counts and the first `first` rejections, not
+ * id held before, each in line order. With `rest`, the unknown users' rows are also held
+ * (held_punches, once per record id) for staff to import once mapped. Answers the counts and the first `first` rejections, not
  * the rows: a batch of millions of refused rows costs the worker nothing more (issue #33).
  */
 export async function storeStagedRejections(trx: Trx, t: StageTarget,
@@ -211,6 +212,12 @@ export async function storeStagedRejections(trx: Trx, t: StageTarget,
       FROM staged k JOIN attendances a ON a.device_id = ${t.deviceId}::uuid AND a.record_id = k.record_id
       -- Not the row inserted now: the first of its record id in the file (this session's row).
       WHERE k.known AND NOT (k.line = k.first_line AND a.session_id = ${t.sessionId}::uuid)
+    ), kept AS (
+      -- Rows naming no user of the school are held too (docs/protocol/v4.md §4.5 "held rows"), once per record id.
+      INSERT INTO held_punches (source, school_id, device_id, session_id, record_id, pin, occurred_at, type, temperature, photo)
+      SELECT DISTINCT ON (record_id) 'v4', ${t.schoolId}, ${t.deviceId}::uuid, ${t.sessionId}::uuid, record_id, user_id::text, ${fromEpochMs('occurred_ms')}, type, temperature, photo
+      FROM staged WHERE NOT known ORDER BY record_id, line
+      ON CONFLICT DO NOTHING
     ),` : sql``;
   const restRows = opts.rest ? sql`
       UNION ALL

@@ -20,6 +20,12 @@ export async function stuckSessions(db: DbOrTrx, olderThanSeconds: number): Prom
   return rows.rows;
 }
 
+/** PUSH uploads of other tables (push_uploads) that arrived more than `days` ago are deleted: they are kept for staff to read, never imported. */
+export async function prunePushUploads(db: DbOrTrx, days: number): Promise<number> {
+  const result = await sql`DELETE FROM push_uploads WHERE received_at < now() - make_interval(days => ${days})`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}
+
 /** Archives of sessions acknowledged more than `days` ago are dropped; their SHA-256 stays. */
 export async function pruneArchives(db: DbOrTrx, days: number): Promise<number> {
   const result = await sql`

@@ -4,6 +4,7 @@
 import { sql } from 'kysely';
 import { TouchedDays, type DayKey, type SchoolClock } from '../../shared/attendance/touched-days.js';
 import { computeUserDay, dayClock, type AttendanceEvent, type DayClock } from '../../shared/attendance/user-day.js';
+import { resolveMarks, type AuthorKind, type Mark, type MarkKind, type MarkReason, type ResolvedMark } from '../../shared/attendance/marks.js';
 import { dayNumberOf } from '../../shared/time/calendar.js';
 import { dayRuns } from '../../shared/time/day-runs.js';
 import { LocalDayIndex } from '../../shared/time/local-day-index.js';
@@ -47,13 +48,13 @@ async function readDayEvents(trx: Trx, days: readonly DayKey[], dayNumbers: read
   const runs = dayRuns(numbered, READ_GAP_DAYS);
   const zoneOf = (userId: number) => clocks.get(schoolOf.get(userId)!)!.timezone;
   // Local midnight to local midnight, DST-correct in PostgreSQL.
-  const events = await sql<{ user_id: string; ms: number; type: 'checkin' | 'checkout'; clock_suspect: boolean }>`
-    SELECT r.user_id, date_part('epoch', a.occurred_at) * 1000 AS ms, a.type, a.clock_suspect
+  const events = await sql<{ user_id: string; ms: number; type: 'checkin' | 'checkout'; clock_suspect: boolean; id: string; cancels_id: string | null }>`
+    SELECT r.user_id, date_part('epoch', a.occurred_at) * 1000 AS ms, a.type, a.clock_suspect, a.id, a.cancels_id
     FROM unnest(${runs.map((r) => schoolOf.get(r.key)!)}::bigint[], ${runs.map((r) => r.key)}::bigint[],
                 ${runs.map((r) => LocalDayIndex.dateOf(r.from))}::date[], ${runs.map((r) => LocalDayIndex.dateOf(r.to))}::date[],
                 ${runs.map((r) => zoneOf(r.key))}::text[]) AS r(school_id, user_id, first, last, tz)
     CROSS JOIN LATERAL (
-      SELECT occurred_at, type, clock_suspect, id FROM attendances
+      SELECT occurred_at, type, clock_suspect, id, cancels_id FROM attendances
       WHERE school_id = r.school_id AND user_id = r.user_id
         AND occurred_at >= (r.first::timestamp AT TIME ZONE r.tz)
         AND occurred_at < ((r.last + 1)::timestamp AT TIME ZONE r.tz)
@@ -61,9 +62,13 @@ async function readDayEvents(trx: Trx, days: readonly DayKey[], dayNumbers: read
     ORDER BY r.user_id, a.occurred_at, a.id
   `.execute(trx);
 
+  // A withdrawn correction and the row withdrawing it share user and instant (so the day): neither counts.
+  let withdrawn: Set<string> | null = null;
+  for (const e of events.rows) if (e.cancels_id !== null) (withdrawn ??= new Set()).add(String(e.cancels_id));
   const indexes = new Map<string, LocalDayIndex>();
   const byDay = new Map<number, { events: AttendanceEvent[]; suspect: boolean }>();
   for (const e of events.rows) {
+    if (withdrawn !== null && (e.cancels_id !== null || withdrawn.has(String(e.id)))) continue;
     const userId = Number(e.user_id);
     const zone = zoneOf(userId);
     let index = indexes.get(zone);
@@ -79,22 +84,59 @@ async function readDayEvents(trx: Trx, days: readonly DayKey[], dayNumbers: read
   return byDay;
 }
 
-/** Recomputes the given user-days from their attendances; answers how many rows changed. */
+/**
+ * The standing mark of each wanted user-day that has marks, keyed by dayKey. One probe per day
+ * on marks_user_date, skipped entirely when none of the schools has a mark (the import's case).
+ */
+async function readDayMarks(trx: Trx, days: readonly DayKey[], dayNumbers: readonly number[]): Promise<Map<number, ResolvedMark>> {
+  const out = new Map<number, ResolvedMark>();
+  const schools = [...new Set(days.map((d) => d.schoolId))];
+  const any = await sql<{ found: boolean }>`SELECT EXISTS (SELECT 1 FROM marks WHERE school_id = ANY(${schools}::bigint[])) AS found`.execute(trx);
+  if (!any.rows[0].found) return out;
+  const rows = await sql<{ id: string; user_id: string; date: string; period: string | null; mark: MarkKind; reason: MarkReason | null; author_kind: AuthorKind; staff_id: string | null; device_id: string | null; ms: number }>`
+    SELECT m.id, m.user_id, m.date::text AS date, m.period, m.mark, m.reason, m.author_kind, m.staff_id, m.device_id, date_part('epoch', m.marked_at) * 1000 AS ms
+    FROM unnest(${arrayLiteral(days.map((d) => d.userId))}::bigint[], ${arrayLiteral(days.map((d) => d.date))}::date[]) AS t(u, d)
+    JOIN marks m ON m.user_id = t.u AND m.date = t.d
+  `.execute(trx);
+  const byDay = new Map<number, Mark[]>();
+  const numberOf = new Map(days.map((d, i) => [`${d.userId}|${d.date}`, dayNumbers[i]]));
+  for (const r of rows.rows) {
+    const key = dayKey(Number(r.user_id), numberOf.get(`${Number(r.user_id)}|${r.date}`)!);
+    let list = byDay.get(key);
+    if (!list) byDay.set(key, (list = []));
+    list.push({
+      id: Number(r.id), mark: r.mark, reason: r.reason, period: r.period, authorKind: r.author_kind,
+      author: r.device_id !== null ? `device:${r.device_id}` : `staff:${r.staff_id ?? 'gone'}`, markedAt: Math.round(r.ms),
+    });
+  }
+  for (const [key, marks] of byDay) {
+    const resolved = resolveMarks(marks);
+    if (resolved) out.set(key, resolved);
+  }
+  return out;
+}
+
+const NO_DAY = { seconds: 0, firstCheckinAt: null, lastEventAt: null, lastEventType: null, openSince: null, anomalies: [] };
+
+/** Recomputes the given user-days from their attendances and marks; answers how many rows changed. */
 export async function recomputeDays(trx: Trx, days: readonly DayKey[], clocks: Map<number, SchoolClock>, now = new Date()): Promise<number> {
   if (days.length === 0) return 0;
   let changed = 0;
   const dayNumbers = days.map((d) => dayNumberOf(d.date));
   const byDay = await readDayEvents(trx, days, dayNumbers, clocks);
+  const marksByDay = await readDayMarks(trx, days, dayNumbers);
 
   const todayBySchool = new Map<number, string>();
   const dayClocks = new Map<string, DayClock>();
   const up = { school: [] as number[], user: [] as number[], date: [] as string[], seconds: [] as number[], first: [] as (number | null)[],
-    last: [] as (number | null)[], lastType: [] as (string | null)[], open: [] as (number | null)[], anomalies: [] as string[], suspect: [] as boolean[] };
+    last: [] as (number | null)[], lastType: [] as (string | null)[], open: [] as (number | null)[], anomalies: [] as string[], suspect: [] as boolean[],
+    mark: [] as (string | null)[], reason: [] as (string | null)[], conflict: [] as (string | null)[] };
   const emptied = { user: [] as number[], date: [] as string[] };
   for (let i = 0; i < days.length; i++) {
     const day = days[i];
     const entry = byDay.get(dayKey(day.userId, dayNumbers[i]));
-    if (!entry) {
+    const marked = marksByDay.get(dayKey(day.userId, dayNumbers[i])) ?? null;
+    if (!entry && !marked) {
       emptied.user.push(day.userId);
       emptied.date.push(day.date);
       continue;
@@ -105,7 +147,7 @@ export async function recomputeDays(trx: Trx, days: readonly DayKey[], clocks: M
     const clockKey = `${day.schoolId}|${day.date}`;
     let dayClockOf = dayClocks.get(clockKey);
     if (!dayClockOf) dayClocks.set(clockKey, (dayClockOf = dayClock({ date: day.date, timezone: clock.timezone, dayEnd: clock.dayEnd, now, today })));
-    const ud = computeUserDay(entry.events, dayClockOf);
+    const ud = entry ? computeUserDay(entry.events, dayClockOf) : NO_DAY;
     up.school.push(day.schoolId);
     up.user.push(day.userId);
     up.date.push(day.date);
@@ -116,25 +158,32 @@ export async function recomputeDays(trx: Trx, days: readonly DayKey[], clocks: M
     up.open.push(epochMs(ud.openSince));
     // text[] per row travels as a PostgreSQL array literal; anomaly names are fixed identifiers.
     up.anomalies.push(`{${ud.anomalies.join(',')}}`);
-    up.suspect.push(entry.suspect);
+    up.suspect.push(entry?.suspect ?? false);
+    up.mark.push(marked?.mark ?? null);
+    up.reason.push(marked?.reason ?? null);
+    up.conflict.push(marked === null ? null : marked.disagreement ? 'teachers_disagree'
+      : marked.mark === 'absent' && ud.firstCheckinAt !== null ? 'absent_but_checked_in' : null);
   }
 
   if (up.user.length > 0) {
     const upserted = await sql`
-      INSERT INTO user_days AS ud (school_id, user_id, date, seconds, first_checkin_at, last_event_at, last_event_type, open_since, anomalies, clock_suspect, updated_at)
-      SELECT s, u, d, sec, ${fromEpochMs('f')}, ${fromEpochMs('l')}, lt, ${fromEpochMs('o')}, an::text[], cs, now()
+      INSERT INTO user_days AS ud (school_id, user_id, date, seconds, first_checkin_at, last_event_at, last_event_type, open_since, anomalies, clock_suspect, mark, mark_reason, mark_conflict, updated_at)
+      SELECT s, u, d, sec, ${fromEpochMs('f')}, ${fromEpochMs('l')}, lt, ${fromEpochMs('o')}, an::text[], cs, mk, mr, mc, now()
       FROM unnest(${arrayLiteral(up.school)}::bigint[], ${arrayLiteral(up.user)}::bigint[], ${arrayLiteral(up.date)}::date[], ${arrayLiteral(up.seconds)}::int[],
                   ${arrayLiteral(up.first)}::bigint[], ${arrayLiteral(up.last)}::bigint[], ${arrayLiteral(up.lastType)}::text[],
-                  ${arrayLiteral(up.open)}::bigint[], ${quotedArrayLiteral(up.anomalies)}::text[], ${arrayLiteral(up.suspect)}::boolean[])
-           AS t(s, u, d, sec, f, l, lt, o, an, cs)
+                  ${arrayLiteral(up.open)}::bigint[], ${quotedArrayLiteral(up.anomalies)}::text[], ${arrayLiteral(up.suspect)}::boolean[],
+                  ${arrayLiteral(up.mark)}::text[], ${arrayLiteral(up.reason)}::text[], ${arrayLiteral(up.conflict)}::text[])
+           AS t(s, u, d, sec, f, l, lt, o, an, cs, mk, mr, mc)
       ON CONFLICT (user_id, date) DO UPDATE SET
         school_id = EXCLUDED.school_id, seconds = EXCLUDED.seconds, first_checkin_at = EXCLUDED.first_checkin_at,
         last_event_at = EXCLUDED.last_event_at, last_event_type = EXCLUDED.last_event_type, open_since = EXCLUDED.open_since,
         anomalies = EXCLUDED.anomalies, clock_suspect = EXCLUDED.clock_suspect, updated_at = now(),
+        mark = EXCLUDED.mark, mark_reason = EXCLUDED.mark_reason, mark_conflict = EXCLUDED.mark_conflict,
         -- The change stamp the data mart collects by (migration 20261204_100100): whatever writes user_days sets it.
         rev = pg_current_xact_id()::text::bigint
-      WHERE (ud.seconds, ud.first_checkin_at, ud.last_event_at, ud.last_event_type, ud.open_since, ud.anomalies, ud.clock_suspect)
-        IS DISTINCT FROM (EXCLUDED.seconds, EXCLUDED.first_checkin_at, EXCLUDED.last_event_at, EXCLUDED.last_event_type, EXCLUDED.open_since, EXCLUDED.anomalies, EXCLUDED.clock_suspect)
+      WHERE (ud.seconds, ud.first_checkin_at, ud.last_event_at, ud.last_event_type, ud.open_since, ud.anomalies, ud.clock_suspect, ud.mark, ud.mark_reason, ud.mark_conflict)
+        IS DISTINCT FROM (EXCLUDED.seconds, EXCLUDED.first_checkin_at, EXCLUDED.last_event_at, EXCLUDED.last_event_type, EXCLUDED.open_since, EXCLUDED.anomalies, EXCLUDED.clock_suspect,
+                          EXCLUDED.mark, EXCLUDED.mark_reason, EXCLUDED.mark_conflict)
     `.execute(trx);
     changed += Number(upserted.numAffectedRows ?? 0);
   }
@@ -157,6 +206,8 @@ export async function daysInRange(db: DbOrTrx, schoolId: number, timezone: strin
       AND occurred_at < ((${to}::date + 1)::timestamp AT TIME ZONE ${timezone})
     UNION
     SELECT user_id, date::text FROM user_days WHERE school_id = ${schoolId} AND date BETWEEN ${from}::date AND ${to}::date
+    UNION
+    SELECT user_id, date::text FROM marks WHERE school_id = ${schoolId} AND date BETWEEN ${from}::date AND ${to}::date
   `.execute(db);
   return rows.rows.map((r) => ({ schoolId, userId: Number(r.user_id), date: r.date }));
 }
@@ -217,6 +268,13 @@ export async function recomputeTouchedDays(trx: Trx, touched: TouchedDays, now =
     }
   }
   await recomputeDays(trx, chunk, clocks, now);
+}
+
+/** These user-days (a mark's), recomputed in the caller's transaction, as an import does. */
+export async function refreshDays(trx: Trx, keys: readonly DayKey[], now = new Date()): Promise<void> {
+  const days = new TouchedDays();
+  for (const k of keys) days.addDay(k.schoolId, k.userId, k.date);
+  await recomputeTouchedDays(trx, days, now);
 }
 
 /** The user-days of these attendances, recomputed in the caller's transaction. */

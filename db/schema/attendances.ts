@@ -26,6 +26,10 @@ export interface AttendancesTable {
   created_by: number | null;
   idempotency_key: string | null;
   created_at: Generated<Date>;
+  /** A staff correction's reason (a missed badge); also the reason of a withdrawal. */
+  reason: Generated<string | null>;
+  /** A withdrawal: this row cancels that correction; neither counts any more. */
+  cancels_id: Generated<number | null>;
 }
 export type Attendance = Selectable<AttendancesTable>;
 export type NewAttendance = Insertable<AttendancesTable>;
@@ -61,5 +65,29 @@ export interface UserDaysTable {
   clock_suspect: boolean;
   updated_at: Generated<Date>;
   rev: Generated<number>;
+  /** The standing mark (shared/attendance/marks.ts resolveMarks), its reason, and why it needs a look. */
+  mark: Generated<string | null>;
+  mark_reason: Generated<string | null>;
+  mark_conflict: Generated<string | null>;
 }
+
+export interface MarksTable {
+  id: Generated<number>;
+  school_id: number;
+  user_id: number;
+  date: string;
+  period: string | null;
+  mark: string;
+  reason: string | null;
+  note: string | null;
+  author_kind: string;
+  staff_id: number | null;
+  device_id: string | null;
+  record_id: number | null;
+  session_id: string | null;
+  idempotency_key: string | null;
+  marked_at: Date;
+  created_at: Generated<Date>;
+}
+export type MarkRow = Selectable<MarksTable>;
 export type UserDayRow = Selectable<UserDaysTable>;

@@ -1,5 +1,5 @@
 // The typed database: one interface per table, composed here.
-import type { AttendancesTable, FeverEventsTable, UserDaysTable } from './attendances.js';
+import type { AttendancesTable, FeverEventsTable, MarksTable, UserDaysTable } from './attendances.js';
 import type { CalendarEntriesTable, CalendarsTable, CalendarSubscriptionsTable } from './calendars.js';
 import type { AuthKnownSourcesTable, AuthThrottleTable, IdempotencyKeysTable, PasswordResetsTable } from './auth.js';
 import type { DatamartChangesTable, DatamartCollectKeysTable, DatamartRecordsTable, DatamartRunsTable, DatamartStagesTable, DatamartSubstagesTable, DatamartUploadsTable } from './datamart.js';
@@ -25,6 +25,7 @@ export interface Database {
   rejections: RejectionsTable;
   fever_events: FeverEventsTable;
   user_days: UserDaysTable;
+  marks: MarksTable;
   device_flags: DeviceFlagsTable;
   flag_events: FlagEventsTable;
   auth_throttle: AuthThrottleTable;

@@ -103,7 +103,11 @@ export interface PushAddressConfirmationsTable {
   confirmed_at: Generated<Date>;
 }
 
-/** A PUSH punch refused as unknown_user, kept until staff import it as a user's (docs/protocol/push.md §4 "held punches"). */
+/**
+ * A punch refused as unknown_user (PUSH or v4) or in_future, kept until staff import or discard it
+ * (docs/protocol/push.md §4 "held punches"). PUSH: keyed by (terminal, PIN, local time); v4: by
+ * (device, record id), `pin` the user_id the device sent.
+ */
 export interface HeldPunchesTable {
   id: Generated<number>;
   school_id: number;
@@ -111,7 +115,7 @@ export interface HeldPunchesTable {
   session_id: string | null;
   pin: string;
   occurred_at: Date;
-  local_time: string;
+  local_time: string | null;
   type: 'checkin' | 'checkout' | null;
   punch_status: number | null;
   verify: number | null;
@@ -119,4 +123,11 @@ export interface HeldPunchesTable {
   held_at: Generated<Date>;
   imported_at: Date | null;
   attendance_id: number | null;
+  source: Generated<'push' | 'v4'>;
+  reason: Generated<'unknown_user' | 'in_future'>;
+  record_id: number | null;
+  photo: string | null;
+  imported_by: number | null;
+  discarded_at: Date | null;
+  discarded_by: number | null;
 }

@@ -38,7 +38,7 @@ export async function createDemoData(db: Db, opts: { demoAdminPassword: string }
   return db.transaction().execute(async (trx) => {
     const existing = await trx.selectFrom('schools').select('id').limit(1).executeTakeFirst();
     if (existing) return null;
-    const school = await trx.insertInto('schools').values({ name: 'Demo School', timezone: 'Europe/Paris' })
+    const school = await trx.insertInto('schools').values({ name: 'Demo School', timezone: 'Europe/Paris', late_after: '08:30' })
       .returning(['id', 'name']).executeTakeFirstOrThrow();
     const enrolledOn = new Date(Date.now() - 60 * 86_400_000).toISOString().slice(0, 10);
     await trx.insertInto('users').values(DEMO_NAMES.map((name, i) => ({

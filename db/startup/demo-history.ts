@@ -2,11 +2,18 @@
 // has figures, someone in right now, fever alerts and devices with a story (one healthy
 // terminal, one phone silent with its clock off). Deterministic: a seeded generator, times
 // relative to now. Record ids start high so a simulator syncing as a demo device never collides.
+// Arrivals after 08:30 (the demo school's late_after) are late; some days at home are excused
+// by the office with a reason. Enrolment is earlier than the first check-in: those days read
+// "no data" (records_from defaults to the first recorded day), never absent.
 import { isSchoolDay } from '../../shared/attendance/presence.js';
 import { addDays } from '../../shared/time/calendar.js';
 import { localTimeOnDate, todayIn } from '../../shared/time/zoned.js';
 import type { Trx } from '../database.js';
-import { refreshUserDays } from '../repositories/user-days.js';
+import { refreshDays, refreshUserDays } from '../repositories/user-days.js';
+import type { DayKey } from '../../shared/attendance/touched-days.js';
+import type { MarkReason } from '../../shared/attendance/marks.js';
+
+const REASONS: MarkReason[] = ['illness', 'illness', 'medical', 'family', 'authorised_activity'];
 
 const DAYS = 28;
 const FIRST_RECORD_ID = 900_000_000;
@@ -31,11 +38,17 @@ export async function addDemoHistory(trx: Trx, school: { id: number; timezone: s
   const today = todayIn(school.timezone, now);
   const rows: Array<{ school_id: number; user_id: number; device_id: string; record_id: number; type: 'checkin' | 'checkout'; occurred_at: Date; temperature: number | null }> = [];
   let record = FIRST_RECORD_ID;
+  const excuses: Array<{ school_id: number; user_id: number; date: string; mark: string; reason: MarkReason; author_kind: string; marked_at: Date }> = [];
   for (let back = DAYS; back >= 0; back--) {
     const date = addDays(today, -back);
     if (!isSchoolDay(date)) continue;
     for (const user of users) {
-      if (random() < 0.1) continue; // stayed home
+      if (random() < 0.1) {
+        // Stayed home; the office excuses about half of those days, with a reason.
+        const r = random();
+        if (r < 0.5 && back > 0) excuses.push({ school_id: school.id, user_id: user.id, date, mark: 'excused', reason: REASONS[Math.floor(r * 10) % REASONS.length], author_kind: 'staff', marked_at: localTimeOnDate(date, '09:30', school.timezone) });
+        continue;
+      }
       const device = random() < 0.85 ? terminalId : phoneId;
       const arrive = localTimeOnDate(date, hhmm(465 + Math.floor(random() * 50)), school.timezone);
       const leave = localTimeOnDate(date, hhmm(random() < 0.06 ? 660 : 930 + Math.floor(random() * 90)), school.timezone);
@@ -56,6 +69,10 @@ export async function addDemoHistory(trx: Trx, school: { id: number; timezone: s
     }))).execute();
   }
   await refreshUserDays(trx, stored.map((a) => ({ schoolId: a.school_id, userId: a.user_id, occurredAt: a.occurred_at })), now);
+  if (excuses.length > 0) {
+    await trx.insertInto('marks').values(excuses).execute();
+    await refreshDays(trx, excuses.map((e): DayKey => ({ schoolId: e.school_id, userId: e.user_id, date: e.date })), now);
+  }
 
   const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000);
   await trx.updateTable('devices').set({

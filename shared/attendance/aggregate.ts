@@ -3,7 +3,8 @@
 import { eachDate } from '../time/calendar.js';
 import { startOfLocalDay, todayIn } from '../time/zoned.js';
 import { bucketsFor, isFinal, spanOf, type Bucket, type Period } from './buckets.js';
-import { DEFAULT_SCHOOL_DAYS, isPresentOnDay, periodPresence, PRESENT_DAY_SECONDS } from './presence.js';
+import { dayVerdict, type MarkKind } from './marks.js';
+import { attendanceRate, DEFAULT_SCHOOL_DAYS, DEFAULT_THRESHOLD_PERCENT, periodPresence, PRESENT_DAY_SECONDS } from './presence.js';
 import { SchoolCalendar, type DayOpening, type SkipReason } from './school-calendar.js';
 import { dayClock, type DayClock, type UserDay } from './user-day.js';
 
@@ -18,6 +19,12 @@ export interface AggregateSchool {
   schoolDays?: readonly number[];
   /** The effective calendar (school days of the week + dated entries); from `schoolDays` alone when absent. */
   calendar?: SchoolCalendar;
+  /** Week/month: present on more than this percent of the counted days (default 80). */
+  thresholdPercent?: number;
+  /** 'HH:MM': a present day whose first check-in is after it is late. */
+  lateAfter?: string | null;
+  /** 'YYYY-MM-DD': days before it are "no data" (never absent, never final); absent or null: every day is recorded. */
+  recordsFrom?: string | null;
 }
 
 export interface AggregateUser {
@@ -32,14 +39,33 @@ export interface UserDayRow extends Pick<UserDay, 'seconds' | 'openSince'> {
   date: string;
   /** Checked in at least once that day; when absent, read as "some time or an open interval". */
   checkedIn?: boolean;
+  /** The standing mark of the day (marks.resolveMarks), if any. */
+  mark?: MarkKind | null;
+  /** For lateness. */
+  firstCheckinAt?: Date | number | null;
 }
 
-export type PresenceStatus = 'present' | 'absent';
+/** excused: every counted day of the bucket was excused for this user. */
+export type PresenceStatus = 'present' | 'absent' | 'excused';
 
 export interface BucketFigures extends Bucket {
+  /** Verdicts: users present, absent, and both (excused users are in neither). */
   present: number;
   absent: number;
   total: number;
+  /** Day: users excused that day; week/month: users excused on every counted day of it. */
+  excused: number;
+  /** Day: users late that day; week/month: users late at least once. */
+  late: number;
+  /** User-days behind the rate: counted (open, recorded, not excused) and present among them; late and excused user-days. */
+  counted_user_days: number;
+  days_present: number;
+  late_days: number;
+  excused_days: number;
+  /** The school's attendance rate: days present / counted user-days, percent with one decimal; null when nothing is counted. */
+  rate: number | null;
+  /** No day of the bucket is on or after records_from: nothing recorded yet, so no verdict. */
+  no_data: boolean;
   /** False while data up to the bucket's end may still arrive (see `isFinal`). */
   final: boolean;
 }
@@ -61,8 +87,13 @@ export interface AggregateInput {
 
 /** The counts behind a user's verdict in one bucket: open days they are counted on, and present on. */
 export interface UserCounts {
+  /** Counted days: open, begun, recorded, not excused. */
   openDays: number;
   daysPresent: number;
+  excusedDays: number;
+  lateDays: number;
+  /** daysPresent / openDays in percent, one decimal; null when nothing is counted. */
+  rate: number | null;
 }
 
 export interface UserStatuses {
@@ -83,6 +114,8 @@ export interface SkippedDay {
 /** Per bucket, which days were counted (open and begun) and which skipped, with why. */
 export interface BucketDays {
   counted: string[];
+  /** Open days before records_from (also in `skipped`, reason no_data). */
+  noData: string[];
   skipped: SkippedDay[];
   /** Closed days of the bucket on which someone checked in: those users count as present on a day bucket. */
   attendedClosed: string[];
@@ -98,12 +131,21 @@ export interface AggregateResult {
 /** The rule the figures apply, in words and numbers, for clients to show beside them. */
 export const PRESENCE_RULE = {
   day: 'present when more than 4 h were accumulated that day, or when checked in right now (today only); otherwise absent',
-  period: 'present on more than 80 % of the open days of the period that have begun (today included), counted from enrolment; otherwise absent',
+  period: 'present on more than the school\'s threshold (80 % by default) of the counted days of the period that have begun (today included): open days from enrolment, less excused days and days before records_from; otherwise absent',
+  rate: 'days present / counted days, in percent; the school\'s rate pools every user\'s days',
+  marks: 'a mark states the day: excused (left out of the counted days unless present by time), present or late (present), absent (absent unless checked in: then present and flagged); staff marks win over teachers\'',
+  late: 'present and first check-in after the school\'s late_after (or marked late); never an absence',
+  no_data: 'days before records_from (by default the first day of recorded attendance) are no data: never absent, never final',
   closed_day: 'a day the school is closed (not a school day, outside the terms, holiday, public holiday, closure) counts nobody absent; those who checked in on it are present on that day, and it does not count in a week or month',
   counted: 'users enrolled on or before the day and not deactivated before it, plus anyone with an attendance that day',
   present_day_seconds: PRESENT_DAY_SECONDS,
-  period_threshold_percent: 80,
+  period_threshold_percent: DEFAULT_THRESHOLD_PERCENT,
 } as const;
+
+/** The rule with this school's threshold. */
+export function presenceRule(thresholdPercent = DEFAULT_THRESHOLD_PERCENT) {
+  return { ...PRESENCE_RULE, period_threshold_percent: thresholdPercent };
+}
 
 /** What one begun date knows; per-user flags are indexed like the `users` array below. */
 interface DayFacts {
@@ -114,6 +156,10 @@ interface DayFacts {
   /** 1 where the user has a stored user-day that date ("anyone with an attendance that day"). */
   attended: Uint8Array;
   present: Uint8Array;
+  excused: Uint8Array;
+  late: Uint8Array;
+  /** Before records_from: nobody is judged on it. */
+  noData: boolean;
   /** 1 where the user checked in that date (what makes someone present on a closed day). */
   came: Uint8Array;
   anyoneCame: boolean;
@@ -155,6 +201,8 @@ export function aggregatePresence(input: AggregateInput): AggregateResult {
   const today = todayIn(tz, now);
 
   const lastBegun = span.end < today ? span.end : today; // later dates count nobody
+  const threshold = school.thresholdPercent ?? DEFAULT_THRESHOLD_PERCENT;
+  const recordsFrom = school.recordsFrom ?? null;
 
   // Users first, then anyone with rows who is not listed; index i everywhere below.
   const users: Counted[] = [];
@@ -180,11 +228,14 @@ export function aggregatePresence(input: AggregateInput): AggregateResult {
   for (const date of eachDate(span.start, lastBegun)) {
     days.set(date, {
       date,
-      clock: dayClock({ date, timezone: tz, dayEnd: school.dayEnd, now, today }),
+      clock: dayClock({ date, timezone: tz, dayEnd: school.dayEnd, now, today, lateAfter: school.lateAfter ?? null }),
       opening: calendar.opening(date),
       startMs: startOfLocalDay(date, tz).getTime(),
       attended: new Uint8Array(users.length),
       present: new Uint8Array(users.length),
+      excused: new Uint8Array(users.length),
+      late: new Uint8Array(users.length),
+      noData: recordsFrom !== null && date < recordsFrom,
       came: new Uint8Array(users.length),
       anyoneCame: false,
     });
@@ -194,7 +245,10 @@ export function aggregatePresence(input: AggregateInput): AggregateResult {
     if (i < 0) return;
     const day = days.get(row.date)!;
     day.attended[i] = 1;
-    if (isPresentOnDay(row, day.clock)) day.present[i] = 1;
+    const verdict = dayVerdict(row, day.clock);
+    if (verdict.status === 'present') day.present[i] = 1;
+    else if (verdict.status === 'excused') day.excused[i] = 1;
+    if (verdict.late) day.late[i] = 1;
     if (row.checkedIn ?? (row.seconds > 0 || row.openSince !== null)) {
       day.came[i] = 1;
       day.anyoneCame = true;
@@ -207,11 +261,14 @@ export function aggregatePresence(input: AggregateInput): AggregateResult {
   const figures: BucketFigures[] = buckets.map((bucket) => {
     const counted: DayFacts[] = [];
     const closedAttended: DayFacts[] = [];
-    const why: BucketDays = { counted: [], skipped: [], attendedClosed: [] };
+    const why: BucketDays = { counted: [], noData: [], skipped: [], attendedClosed: [] };
     for (const date of input.period === 'day' ? [bucket.start] : eachDate(bucket.start, bucket.end)) {
       const day = days.get(date);
       if (!day) {
         why.skipped.push({ date, reason: 'not_begun', label: 'Not begun' });
+      } else if (day.opening.open && day.noData) {
+        why.noData.push(date);
+        why.skipped.push({ date, reason: 'no_data', label: 'No data' });
       } else if (day.opening.open) {
         counted.push(day);
         why.counted.push(date);
@@ -228,14 +285,21 @@ export function aggregatePresence(input: AggregateInput): AggregateResult {
     const closedDay = input.period === 'day' && closedAttended.length === 1 ? closedAttended[0] : null;
     let present = 0;
     let total = 0;
+    let excused = 0;
+    let late = 0;
+    const pooled = { counted: 0, present: 0, late: 0, excused: 0 };
     for (let i = 0; i < users.length; i++) {
       const u = users[i];
       let countedDays = 0;
       let presentDays = 0;
+      let excusedDays = 0;
+      let lateDays = 0;
       for (const day of counted) {
         if (!isCountedOn(u, i, day)) continue;
+        if (day.excused[i] === 1) { excusedDays++; continue; }
         countedDays++;
         presentDays += day.present[i];
+        lateDays += day.late[i];
       }
       let status: PresenceStatus | null = null;
       let userCounts: UserCounts | null = null;
@@ -244,20 +308,36 @@ export function aggregatePresence(input: AggregateInput): AggregateResult {
           total++;
           present++;
           status = 'present';
-          userCounts = { openDays: 0, daysPresent: 1 };
+          userCounts = { openDays: 0, daysPresent: 1, excusedDays: 0, lateDays: 0, rate: null };
         }
       } else if (countedDays > 0) {
         total++;
-        // A day bucket is one day: present that day. A period needs > 80% of its counted days.
-        const isPresent = input.period === 'day' ? presentDays === 1 : periodPresence(presentDays, countedDays);
+        // A day bucket is one day: present that day. A period needs more than the threshold of its counted days.
+        const isPresent = input.period === 'day' ? presentDays === 1 : periodPresence(presentDays, countedDays, threshold);
         if (isPresent) present++;
+        if (lateDays > 0) late++;
         status = isPresent ? 'present' : 'absent';
-        userCounts = { openDays: countedDays, daysPresent: presentDays };
+        userCounts = { openDays: countedDays, daysPresent: presentDays, excusedDays, lateDays, rate: attendanceRate(presentDays, countedDays) };
+      } else if (excusedDays > 0) {
+        excused++;
+        status = 'excused';
+        userCounts = { openDays: 0, daysPresent: 0, excusedDays, lateDays: 0, rate: null };
       }
+      pooled.counted += countedDays;
+      pooled.present += presentDays;
+      pooled.late += lateDays;
+      pooled.excused += excusedDays;
       statuses?.[i].push(status);
       counts?.[i].push(userCounts);
     }
-    return { ...bucket, present, absent: total - present, total, final: isFinal(bucket, completeUntil, tz) };
+    const noData = why.noData.length > 0 && counted.length === 0;
+    return {
+      ...bucket, present, absent: total - present, total, excused, late,
+      counted_user_days: pooled.counted, days_present: pooled.present, late_days: pooled.late, excused_days: pooled.excused,
+      rate: attendanceRate(pooled.present, pooled.counted), no_data: noData,
+      // A day with no data yet is never final.
+      final: why.noData.length === 0 && isFinal(bucket, completeUntil, tz),
+    };
   });
 
   if (!statuses) return { buckets: figures, days: explained };

@@ -46,11 +46,20 @@ export function isCounted(user: CountableUser, date: string, tz: string, hasAtte
 }
 
 /**
- * Week/month presence: present on more than 80% of the school days that count for this
- * user (begun, and on which they are counted). 4 of 5 is exactly 80%: absent. No such day:
+ * Week/month presence: present on more than `thresholdPercent` (80) % of the days that count
+ * for this user (begun, open, not excused, recorded, and on which they are counted). 4 of 5 is exactly 80%: absent. No such day:
  * not present (the user is not counted in the period at all; see aggregate.ts).
  */
-export function periodPresence(daysPresent: number, schoolDaysBegun: number): boolean {
-  // Integers only, so the 80% boundary is exact: p / n > 4 / 5  ⇔  5p > 4n.
-  return schoolDaysBegun > 0 && daysPresent * 5 > schoolDaysBegun * 4;
+export function periodPresence(daysPresent: number, schoolDaysBegun: number, thresholdPercent = DEFAULT_THRESHOLD_PERCENT): boolean {
+  // Integers only, so the boundary is exact: p / n > t / 100  ⇔  100p > tn.
+  return schoolDaysBegun > 0 && daysPresent * 100 > schoolDaysBegun * thresholdPercent;
+}
+
+/** The school setting `attendance_threshold`'s default: present over a period on more than 80 % of its counted days. */
+export const DEFAULT_THRESHOLD_PERCENT = 80;
+
+/** Days present over counted days, in percent with one decimal; null when no day is counted. */
+export function attendanceRate(daysPresent: number, countedDays: number): number | null {
+  if (countedDays <= 0) return null;
+  return Math.round((daysPresent * 1000) / countedDays) / 10;
 }

@@ -20,11 +20,14 @@ export interface CalendarEntry {
   endsOn: string;
 }
 
-/** Why a day is not counted. `not_begun`: after today, so nobody can be judged on it yet. */
-export type SkipReason = 'not_a_school_day' | 'out_of_term' | 'holiday' | 'public_holiday' | 'closure' | 'not_begun';
-export const SKIP_REASONS: readonly SkipReason[] = ['not_a_school_day', 'out_of_term', 'holiday', 'public_holiday', 'closure', 'not_begun'];
+/**
+ * Why a day is not counted. `not_begun`: after today, so nobody can be judged on it yet;
+ * `no_data`: an open day before the school's records_from (DESIGN §4 "Counted days").
+ */
+export type SkipReason = 'not_a_school_day' | 'out_of_term' | 'holiday' | 'public_holiday' | 'closure' | 'not_begun' | 'no_data';
+export const SKIP_REASONS: readonly SkipReason[] = ['not_a_school_day', 'out_of_term', 'holiday', 'public_holiday', 'closure', 'not_begun', 'no_data'];
 
-export type DayOpening = { open: true } | { open: false; reason: Exclude<SkipReason, 'not_begun'>; label: string };
+export type DayOpening = { open: true } | { open: false; reason: Exclude<SkipReason, 'not_begun' | 'no_data'>; label: string };
 
 const OPEN: DayOpening = { open: true };
 /** When several closed entries cover a day, the most specific names it. */

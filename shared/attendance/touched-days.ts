@@ -5,6 +5,7 @@
 // A day is kept as a number (user id × 100 000 + local day number) in a typed array per school,
 // so a million-row batch costs a few megabytes (a Set of 500,000 numbers held ~15 MiB of the
 // worker's peak), then sorted and deduplicated.
+import { dayNumberOf } from '../time/calendar.js';
 import { LocalDayIndex } from '../time/local-day-index.js';
 
 export interface SchoolClock {
@@ -64,6 +65,8 @@ export class TouchedDays {
   private readonly schools = new Map<number, SchoolDays>();
   /** Attendances of schools whose clock is not known yet (`schoolsWithoutClock`). */
   private pending: Array<{ schoolId: number; userId: number; ms: number }> = [];
+  /** Local days (`addDay`) of schools whose clock is not known yet. */
+  private pendingDays: Array<{ schoolId: number; key: number }> = [];
   private lastId = NaN;
   private last: SchoolDays | undefined;
 
@@ -84,6 +87,14 @@ export class TouchedDays {
     days.add(userId * DAY_SPAN + days.index.dayNumber(occurredAt.getTime()));
   }
 
+  /** A user's local day itself (a mark's): kept with the school's days, its clock read later if not given. */
+  addDay(schoolId: number, userId: number, date: string): void {
+    const key = userId * DAY_SPAN + dayNumberOf(date);
+    const days = this.schools.get(schoolId);
+    if (days) days.add(key);
+    else this.pendingDays.push({ schoolId, key });
+  }
+
   /** An empty set with the same clocks, to be merged in once its rows are known to be stored. */
   fork(): TouchedDays {
     const fork = new TouchedDays();
@@ -98,12 +109,13 @@ export class TouchedDays {
       for (const key of theirs.distinctKeys()) if (!only || only.has(Math.floor(key / DAY_SPAN))) ours.add(key);
     }
     for (const p of other.pending) if (!only || only.has(p.userId)) this.pending.push(p);
+    for (const p of other.pendingDays) if (!only || only.has(Math.floor(p.key / DAY_SPAN))) this.pendingDays.push(p);
   }
 
   /** Schools of attendances added before their clock was given: the caller reads them and gives them (`school`). */
   schoolsWithoutClock(): number[] {
     this.settle();
-    return [...new Set(this.pending.map((p) => p.schoolId))];
+    return [...new Set([...this.pending, ...this.pendingDays].map((p) => p.schoolId))];
   }
 
   clocks(): Map<number, SchoolClock> {
@@ -128,6 +140,15 @@ export class TouchedDays {
 
   /** Pending attendances whose school's clock is known now join its days. */
   private settle(): void {
+    if (this.pendingDays.length > 0) {
+      const waiting: typeof this.pendingDays = [];
+      for (const p of this.pendingDays) {
+        const days = this.schools.get(p.schoolId);
+        if (days) days.add(p.key);
+        else waiting.push(p);
+      }
+      this.pendingDays = waiting;
+    }
     if (this.pending.length === 0) return;
     const still: typeof this.pending = [];
     for (const p of this.pending) {

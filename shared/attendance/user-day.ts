@@ -22,6 +22,8 @@ export interface DayContext {
   now: Date;
   /** `todayIn(timezone, now)`, when the caller already has it. */
   today?: string;
+  /** The school's late_after, 'HH:MM'; null or absent: no lateness by the clock. */
+  lateAfter?: string | null;
 }
 
 export interface UserDay {
@@ -50,6 +52,8 @@ export interface DayClock {
   /** The local day's first instant, and the next day's. */
   startMs: number;
   nextStartMs: number;
+  /** The school's late_after on this date; null: none. */
+  lateAfterMs: number | null;
 }
 
 export function dayClock(ctx: DayContext): DayClock {
@@ -63,6 +67,7 @@ export function dayClock(ctx: DayContext): DayClock {
     dayEndMs: localTimeOnDate(ctx.date, ctx.dayEnd, ctx.timezone).getTime(),
     startMs: startOfLocalDay(ctx.date, ctx.timezone).getTime(),
     nextStartMs: startOfLocalDay(addDays(ctx.date, 1), ctx.timezone).getTime(),
+    lateAfterMs: ctx.lateAfter ? localTimeOnDate(ctx.date, ctx.lateAfter, ctx.timezone).getTime() : null,
   };
 }
 

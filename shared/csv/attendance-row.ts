@@ -11,6 +11,7 @@
 //  - a photo name outside channels.ts PHOTO_NAME (a bare name, no `photos/` prefix) has no code of
 //    its own in §4: it is `malformed_row`.
 
+import { MAX_FUTURE_SKEW_MS, type RowRejectionCode } from '../protocol/codes.js';
 import { PHOTO_NAME } from '../protocol/channels.js';
 import {
   checkTime, parseRecordId, parseTemperature, parseUserId, scalar,
@@ -52,4 +53,34 @@ export function validateAttendanceRow(fields: Readonly<Record<string, string>>, 
   if (photo !== '' && (!PHOTO_NAME.test(photo) || photo === '.' || photo === '..')) return { ok: false, code: 'malformed_row', recordId };
 
   return { ok: true, row: { recordId, userId, type, occurredAt: time.at, temperature, photo: photo === '' ? null : photo } };
+}
+
+/** A row refused as read that the server still holds (docs/protocol/v4.md §4.5 "held rows"): `pin` is the `user_id` as sent. */
+export interface HeldAttendanceRow {
+  recordId: number;
+  pin: string;
+  type: 'checkin' | 'checkout';
+  occurredAt: Date;
+  temperature: number | null;
+  photo: string | null;
+  reason: 'unknown_user' | 'in_future';
+}
+
+/** The far future: the reference that lets every valid time pass the `in_future` check. */
+const NO_FUTURE: RowContext = { receivedAt: new Date(8.64e15 - MAX_FUTURE_SKEW_MS - 1) };
+const HELD_PIN = /^[^\u0000-\u001f\u007f]{1,64}$/;
+
+/**
+ * A row refused as read for `unknown_user` (a `user_id` that is no integer, a device's own id for a
+ * person the roster lacks) or `in_future` (a suspect clock), held when every other column is
+ * valid; null otherwise (a row broken in another way stays only a rejection).
+ */
+export function heldAttendanceRow(fields: Readonly<Record<string, string>>, ctx: RowContext, code: RowRejectionCode): HeldAttendanceRow | null {
+  if (code !== 'unknown_user' && code !== 'in_future') return null;
+  const pin = scalar(fields.user_id);
+  if (!HELD_PIN.test(pin)) return null;
+  const probe = validateAttendanceRow({ ...fields, user_id: '1' }, code === 'in_future' ? NO_FUTURE : ctx);
+  if (!probe.ok) return null;
+  const { recordId, type, occurredAt, temperature, photo } = probe.row;
+  return { recordId, pin, type, occurredAt, temperature, photo, reason: code };
 }

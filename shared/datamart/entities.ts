@@ -3,6 +3,12 @@
 // Ids (the primary key and every foreign key) carry DATAMART_ID_PREFIX so they stay unique
 // across the products that feed the same mart.
 
+/**
+ * The files' format version, sent with every upload (`version`). 2 (issue #28): schools carry
+ * their attendance rules, attendance days their status, lateness, mark and corrections.
+ */
+export const DATAMART_FORMAT_VERSION = 2;
+
 export type EntityName = 'schools' | 'persons' | 'attendance_days';
 export type FieldType = 'id' | 'string' | 'integer' | 'boolean' | 'date' | 'timestamp' | 'list';
 
@@ -31,6 +37,9 @@ export const SCHOOLS: EntitySpec = {
     { name: 'timezone', type: 'string', required: true },
     { name: 'school_days', type: 'list', required: true },
     { name: 'day_end', type: 'string', required: true },
+    { name: 'attendance_threshold', type: 'integer', required: true },
+    { name: 'late_after', type: 'string', required: false },
+    { name: 'records_from', type: 'date', required: false },
   ],
 };
 
@@ -60,6 +69,15 @@ export const ATTENDANCE_DAYS: EntitySpec = {
     { name: 'seconds', type: 'integer', required: true },
     { name: 'first_checkin_at', type: 'timestamp', required: false },
     { name: 'anomalies', type: 'list', required: false },
+    { name: 'status', type: 'string', required: true },
+    { name: 'counted', type: 'boolean', required: true },
+    { name: 'late', type: 'boolean', required: true },
+    { name: 'mark', type: 'string', required: false },
+    { name: 'mark_reason', type: 'string', required: false },
+    { name: 'mark_conflict', type: 'string', required: false },
+    { name: 'marked_by', type: 'list', required: false },
+    { name: 'corrections', type: 'integer', required: true },
+    { name: 'corrected_by', type: 'list', required: false },
   ],
 };
 

@@ -3,7 +3,7 @@
 // this file only holds the names, the shape and the name rules, so the archive check stays pure.
 
 /** Every sync channel (docs/protocol/v4.md §7). channels/registry.ts describes each one under these names. */
-export const CHANNEL_NAMES = ['synchro', 'sondes', 'messagerie', 'photos'] as const;
+export const CHANNEL_NAMES = ['synchro', 'sondes', 'messagerie', 'photos', 'appel'] as const;
 
 export type ChannelName = (typeof CHANNEL_NAMES)[number];
 

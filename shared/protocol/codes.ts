@@ -9,6 +9,10 @@ export const ROW_REJECTION_CODES = [
   'in_future',
   'temperature_out_of_range',
   'record_conflict',
+  'invalid_date',
+  'invalid_period',
+  'invalid_mark',
+  'invalid_reason',
 ] as const;
 export type RowRejectionCode = (typeof ROW_REJECTION_CODES)[number];
 

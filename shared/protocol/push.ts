@@ -62,7 +62,8 @@ export function typeOfStatus(status: number): PunchType | null {
   return null;
 }
 
-export type AttlogLine = { ok: true; punch: AttlogPunch } | { ok: false; code: RowRejectionCode };
+/** A line refused as `in_future` carries its punch: the server holds it (docs/protocol/push.md §4 "held punches"). */
+export type AttlogLine = { ok: true; punch: AttlogPunch } | { ok: false; code: RowRejectionCode; punch?: AttlogPunch };
 
 /**
  * One ATTLOG line (docs/protocol/push.md §4): `PIN \t YYYY-MM-DD HH:MM:SS [\t status [\t verify [\t workcode \t reserved …]]]`.
@@ -125,12 +126,15 @@ function readPunch(f: { pin: string; time: string; statusText: string; verifyTex
   if (!PIN.test(f.pin)) return { ok: false, code: 'malformed_row' };
   const occurredAt = wallClockToInstant(f.time, timeZone);
   if (!occurredAt) return { ok: false, code: 'invalid_timestamp' };
-  if (occurredAt.getTime() - receivedAt.getTime() > MAX_FUTURE_SKEW_MS) return { ok: false, code: 'in_future' };
+  const future = occurredAt.getTime() - receivedAt.getTime() > MAX_FUTURE_SKEW_MS;
   // An empty status is what terminals without in/out keys often send: a plain punch.
   const status = f.statusText === '' ? 255 : /^\d{1,3}$/.test(f.statusText) ? Number(f.statusText) : NaN;
-  if (!Number.isInteger(status) || status > 255) return { ok: false, code: 'invalid_type' };
+  if (!future && (!Number.isInteger(status) || status > 255)) return { ok: false, code: 'invalid_type' };
   const verify = /^\d{1,4}$/.test(f.verifyText) ? Number(f.verifyText) : null;
-  return { ok: true, punch: { pin: f.pin, localTime: f.time, occurredAt, status, type: typeOfStatus(status), verify, temperature: f.temperature } };
+  const punch = () => ({ pin: f.pin, localTime: f.time, occurredAt, status, type: typeOfStatus(status), verify, temperature: f.temperature });
+  // in_future comes before invalid_type (the first failure decides); only a punch with a readable status is held.
+  if (future) return Number.isInteger(status) && status <= 255 ? { ok: false, code: 'in_future', punch: punch() } : { ok: false, code: 'in_future' };
+  return { ok: true, punch: punch() };
 }
 
 /**

@@ -156,7 +156,7 @@ describe('exports a French office opens', () => {
     expect(res.disposition).toMatch(/attachment; filename=".+\.csv"/);
     expect([...res.body.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const rows = parse(res.body, { delimiter: ';', bom: true, columns: true }) as Array<Record<string, string>>;
-    expect(Object.keys(rows[0])).toEqual(['Début de période', 'Fin de période', 'Présents', 'Absents', 'Total', 'Taux de présence', 'Jours ouverts', 'Jours fermés', 'Définitif']);
+    expect(Object.keys(rows[0])).toEqual(['Début de période', 'Fin de période', 'Taux de présence', 'Présents', 'Absents', 'Total', 'Jours en retard', 'Jours excusés', 'Pas encore de données', 'Jours ouverts', 'Jours fermés', 'Définitif']);
     expect(rows.map((r) => r['Début de période'])).toEqual(['09/11/2026', '16/11/2026']);
     expect(rows[0]['Définitif']).toMatch(/^(oui|non)$/);
     // English from Accept-Language: "," and ISO days.
@@ -172,7 +172,8 @@ describe('exports a French office opens', () => {
     const csv = await bytes(`${base}&format=csv`, w.adminB.token);
     const rows = parse(csv.body, { delimiter: ';', bom: true }) as string[][];
     expect(rows[0]).toEqual(['Identifiant', 'Nom', 'Badge', '09/11/2026', '10/11/2026']);
-    expect(rows).toContainEqual([String(chloe.id), 'Chloé Fernández', 'K003', 'absent', 'présent']);
+    // Monday is before the school's first record (records_from): no data, not absent.
+    expect(rows).toContainEqual([String(chloe.id), 'Chloé Fernández', 'K003', 'pas de données', 'présent']);
     expect(rows.some((r) => r[1] === '\'=HYPERLINK("http://x")')).toBe(true);
 
     const figures = await bytes(`/api/attendances/aggregate/school/${w.schoolB.id}?period=day&from=2026-11-09&to=2026-11-10&format=xlsx&lang=fr`, w.adminB.token);
@@ -181,14 +182,14 @@ describe('exports a French office opens', () => {
     await book.xlsx.load(figures.body as unknown as ArrayBuffer);
     const sheet = book.worksheets[0];
     expect(sheet.name).toBe('Chiffres');
-    expect(sheet.getRow(1).values).toEqual([undefined, 'Début de période', 'Fin de période', 'Présents', 'Absents', 'Total', 'Taux de présence', 'Jours ouverts', 'Jours fermés', 'Définitif']);
+    expect(sheet.getRow(1).values).toEqual([undefined, 'Début de période', 'Fin de période', 'Taux de présence', 'Présents', 'Absents', 'Total', 'Jours en retard', 'Jours excusés', 'Pas encore de données', 'Jours ouverts', 'Jours fermés', 'Définitif']);
     const tuesday = sheet.getRow(3);
     expect(tuesday.getCell(1).value).toEqual(new Date('2026-11-10T00:00:00Z'));
     expect(tuesday.getCell(1).numFmt).toBe('dd/mm/yyyy');
-    expect(tuesday.getCell(3).value).toBe(1);
-    expect(tuesday.getCell(6).value).toBe(0.5);
-    expect(tuesday.getCell(6).numFmt).toBe('0.0%');
-    expect(typeof tuesday.getCell(9).value).toBe('boolean');
+    expect(tuesday.getCell(4).value).toBe(1); // present
+    expect(tuesday.getCell(3).value).toBe(0.5); // the attendance rate, first after the period
+    expect(tuesday.getCell(3).numFmt).toBe('0.0%');
+    expect(typeof tuesday.getCell(12).value).toBe('boolean');
 
     const pupils = await bytes(`${base}&format=xlsx`, w.adminB.token);
     const pbook = new ExcelJS.Workbook();

@@ -14,6 +14,7 @@ import { aDevice, aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js
 import { png } from '../channels/helpers.js';
 import { createRun } from '../../db/repositories/datamart-runs.js';
 import { escapeFormulaCell } from '../../shared/csv/formula-escape.js';
+import english from '../../web/src/locales/en.js';
 import { http } from '../support/http.js';
 import { useSuite } from '../support/suite.js';
 
@@ -133,14 +134,18 @@ describe('a school admin', () => {
     const { page } = w;
     await signIn(page, admin);
     const day = today();
-    const [figures, now, alerts] = await Promise.all([
+    const [figures, now, alerts, away] = await Promise.all([
       api(`/api/attendances/aggregate/school/${school.id}?period=day&from=${day}&to=${day}`),
       api(`/api/schools/${school.id}/presence/now`),
       api(`/api/alerts?school_id=${school.id}&from=${new Date(CLOCK.at(0, '00:00')).toISOString()}`),
+      api(`/api/schools/${school.id}/presence/absent`),
     ]);
     const card = (id: string) => page.locator(`[data-figure="${id}"]`).textContent();
     expect(await card('present')).toBe(String(figures.body.buckets[0].present));
-    expect(await card('absent')).toBe(String(figures.body.buckets[0].absent));
+    // Today's own counts: absent (past late_after or day_end, or marked), not yet arrived, late (issue #28).
+    expect(await card('absent')).toBe(String(away.body.counts.absent));
+    expect(await card('not-yet')).toBe(String(away.body.counts.not_yet_arrived));
+    expect(await card('late')).toBe(String(away.body.counts.late));
     expect(await card('now')).toBe(String(now.body.count));
     expect(await card('fever')).toBe(String(alerts.body.items.length));
     expect(now.body.count).toBeGreaterThanOrEqual(1);
@@ -165,9 +170,10 @@ describe('a school admin', () => {
     const byDay = (await api(`/api/attendances/aggregate/school/${school.id}?period=day&from=${addDays(day, -27)}&to=${day}&include=users`)).body;
     await page.getByText('Figures as a table').click();
     const shown = await tableRows(page, 'Present and absent per day');
-    expect(shown.map((r) => r.slice(0, 4))).toEqual(byDay.buckets.map((b: any) => [shortDay(b.start), String(b.present), String(b.absent), String(b.total)]));
+    // Columns: period, rate, present, absent, total, late, excused, status, days counted.
+    expect(shown.map((r) => [r[0], ...r.slice(2, 5)])).toEqual(byDay.buckets.map((b: any) => [shortDay(b.start), String(b.present), String(b.absent), String(b.total)]));
     expect(await tableDays(page, 'Present and absent per day')).toEqual(byDay.buckets.map((b: any) => b.start));
-    expect(shown.map((r) => r[4])).toEqual(byDay.buckets.map((b: any) => (b.final ? 'final' : 'waiting')));
+    expect(shown.map((r) => r[7])).toEqual(byDay.buckets.map((b: any) => (b.final ? 'final' : 'waiting')));
     expect(await page.locator('.chart canvas').count()).toBe(1);
     // Before any hover, the legend reads the latest day's figures.
     const last = byDay.buckets[byDay.buckets.length - 1];
@@ -181,7 +187,7 @@ describe('a school admin', () => {
     expect(page.url()).toContain(`#figures?period=week&from=${addDays(day, -83)}&to=${day}`);
     const byWeek = (await api(`/api/attendances/aggregate/school/${school.id}?period=week&from=${addDays(day, -83)}&to=${day}&include=users`)).body;
     const weeks = await tableRows(page, 'Present and absent per week');
-    expect(weeks.map((r) => r.slice(1, 4))).toEqual(byWeek.buckets.map((b: any) => [String(b.present), String(b.absent), String(b.total)]));
+    expect(weeks.map((r) => r.slice(2, 5))).toEqual(byWeek.buckets.map((b: any) => [String(b.present), String(b.absent), String(b.total)]));
 
     // Every user's status per week, searchable.
     const userRows = await tableRows(page, 'Status of each pupil per week');
@@ -560,7 +566,7 @@ describe('in French, on paper, on a phone, and for every reader', () => {
       await page.getByLabel('School').selectOption(String(school.id));
       await ready(page);
       const found: Record<string, string[]> = {};
-      for (const tab of ['Today', 'Figures', 'Pupils', 'Fever alerts', 'Devices', 'Needs attention', 'Flags', 'Sessions', 'Rebuild', 'Data mart']) {
+      for (const tab of ['Today', 'Figures', 'Pupils', 'Fever alerts', 'Devices', 'Held punches', 'Needs attention', 'Flags', 'Sessions', 'Rebuild', 'Data mart']) {
         await openTab(page, tab);
         if (tab === 'Figures') await page.getByText('Figures as a table').click();
         const problems = await accessibilityProblems(page);
@@ -667,8 +673,8 @@ describe('in French, on paper, on a phone, and for every reader', () => {
       await signIn(page, backoffice);
       await page.getByLabel('School').selectOption(String(school.id));
       await ready(page);
-      const tabs = await page.getByRole('tab').evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return { left: r.left, right: r.right, shown: r.width > 0 }; }));
-      expect(tabs).toHaveLength(13);
+      const tabs = await page.getByRole('tab').evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return { name: e.textContent?.trim(), left: r.left, right: r.right, shown: r.width > 0 }; }));
+      expect(tabs.map((t) => t.name).sort()).toEqual(Object.values(english.messages.tabs).sort()); // backoffice sees every tab
       for (const t of tabs) expect(t.shown && t.left >= 0 && t.right <= 375).toBe(true);
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
       await screenshot(page, 'tabs-375');
@@ -712,7 +718,7 @@ describe('in French, on paper, on a phone, and for every reader', () => {
       await page.getByText('Figures as a table').click();
       const [figures] = await Promise.all([page.waitForEvent('download'), page.locator('details.numbers').getByRole('button', { name: 'Download CSV' }).click()]);
       const rows = (await fs.readFile((await figures.path())!, 'utf8')).replace(/^\uFEFF/, '').trim().split('\r\n');
-      expect(rows[0]).toBe('Period start,Period end,Present,Absent,Total,Presence rate,Open days,Closed days,Final');
+      expect(rows[0]).toBe('Period start,Period end,Attendance rate,Present,Absent,Total,Late days,Excused days,No data yet,Open days,Closed days,Final');
       // The range chosen on Fever alerts (its default, the last 7 days) came along to Figures.
       expect(rows.slice(1).map((r) => r.split(',')[0])).toEqual(Array.from({ length: 7 }, (_, i) => addDays(todayIn('Europe/Paris'), i - 6)));
       expect(w.errors).toEqual([]);

@@ -35,7 +35,7 @@ const T = {
     importButton: /^Import \(/, imported: 'Imported: 6 added, 0 changed.',
     kind: 'Kind', label: 'Label', from: 'From', to: 'To', add: 'Add', edit: 'Change', save: 'Save', del: 'Delete',
     closure: 'closure', asTable: 'Figures as a table', csv: 'Download CSV', xlsx: 'Download Excel (XLSX)', sep: ',',
-    headers: ['Period start', 'Period end', 'Present', 'Absent', 'Total', 'Presence rate', 'Open days', 'Closed days', 'Final'],
+    headers: ['Period start', 'Period end', 'Attendance rate', 'Present', 'Absent', 'Total', 'Late days', 'Excused days', 'No data yet', 'Open days', 'Closed days', 'Final'],
     sheet: 'Figures', pupil: 'Pupil', badge: 'Badge: K003',
   },
   fr: {
@@ -45,7 +45,7 @@ const T = {
     importButton: /^Importer \(/, imported: 'Importé\u00a0: 6 ajoutés, 0 modifiés.',
     kind: 'Type', label: 'Libellé', from: 'Du', to: 'Au', add: 'Ajouter', edit: 'Modifier', save: 'Enregistrer', del: 'Supprimer',
     closure: 'fermeture', asTable: 'Les chiffres en tableau', csv: 'Télécharger en CSV', xlsx: 'Télécharger en Excel (XLSX)', sep: ';',
-    headers: ['Début de période', 'Fin de période', 'Présents', 'Absents', 'Total', 'Taux de présence', 'Jours ouverts', 'Jours fermés', 'Définitif'],
+    headers: ['Début de période', 'Fin de période', 'Taux de présence', 'Présents', 'Absents', 'Total', 'Jours en retard', 'Jours excusés', 'Pas encore de données', 'Jours ouverts', 'Jours fermés', 'Définitif'],
     sheet: 'Chiffres', pupil: 'Élève', badge: 'Badge\u00a0: K003',
   },
 };

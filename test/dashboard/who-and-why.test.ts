@@ -227,7 +227,10 @@ describe.each([
     await page.goto(`${suite.url}/#pupils?user=${pupils.Grace.id}&from=${from}&to=${today}${asBackoffice ? `&school=${school.id}` : ''}`);
     await page.locator('table caption', { hasText: t.periods('Grace Hopper', 'week') }).waitFor();
     const hist = (await api(`/api/users/${pupils.Grace.id}/history?from=${from}&to=${today}&period=week`)).body;
-    const weeks = await tableRows(page, t.periods('Grace Hopper', 'week'));
+    // Column 1 is the attendance rate (issue #28); the verdict and its counts beside it.
+    const weekRows = await tableRows(page, t.periods('Grace Hopper', 'week'));
+    expect(weekRows.every((r) => /\d|—/.test(r[1]))).toBe(true);
+    const weeks = weekRows.map((r) => [r[0], ...r.slice(2)]);
     expect(weeks).toEqual(hist.periods.map((p: any) => [
       plain(t.weekOf(dayMonth(p.start, t.locale))), p.status ? t.word[p.status] : t.notCounted,
       p.status ? plain(`${p.days_present} ${lang === 'en' ? 'of' : 'sur'} ${t.openDays(p.open_days)}`) : '—',
@@ -271,7 +274,7 @@ describe.each([
     expect(page.url()).toContain('period=month');
     const monthly = (await api(`/api/users/${pupils.Grace.id}/history?from=${from}&to=${today}&period=month`)).body;
     const months = await tableRows(page, t.periods('Grace Hopper', 'month'));
-    expect(months.map((r) => r[1])).toEqual(monthly.periods.map((p: any) => (p.status ? t.word[p.status] : t.notCounted)));
+    expect(months.map((r) => r[2])).toEqual(monthly.periods.map((p: any) => (p.status ? t.word[p.status] : t.notCounted)));
     expect(await accessibilityProblems(page)).toEqual([]);
     if (lang === 'en' && !asBackoffice) await screenshot(page, 'pupil-verdicts-1280');
     if (lang === 'fr' && asBackoffice) await screenshot(page, 'pupil-verdicts-fr-1280');
@@ -286,10 +289,11 @@ describe.each([
     const figures = (await api(`/api/attendances/aggregate/school/${school.id}?period=day&from=${from}&to=${today}&include=users`)).body;
     const rows = await tableRows(page, t.perDay);
     const at = (d: string) => rows[figures.buckets.findIndex((b: any) => b.start === d)];
-    expect(at(closure)[5]).toBe(t.closure);
-    expect(at(holiday[1])[5]).toBe(t.holiday);
-    expect(at(offDay)[5]).toBe(t.offDay);
-    expect(at(addDays(today, -1))[5]).toBe(t.open);
+    // Columns: period, rate, present, absent, total, late, excused, status, days counted.
+    expect(at(closure)[8]).toBe(t.closure);
+    expect(at(holiday[1])[8]).toBe(t.holiday);
+    expect(at(offDay)[8]).toBe(t.offDay);
+    expect(at(addDays(today, -1))[8]).toBe(t.open);
     expect(await page.locator('.buckets tbody tr.closed').count()).toBe(figures.buckets.filter((b: any) => b.school_day === false).length);
     // The chart's legend has values before any hover, and says what the grey columns are.
     const last = figures.buckets[figures.buckets.length - 1];
@@ -331,8 +335,8 @@ describe.each([
     // The week's row in the figures table says how many days it counted and which were closed.
     const weekRows = await tableRows(page, /per week|par semaine/);
     const wIndex = byWeek.buckets.findIndex((b: any) => b.start <= closure && closure <= b.end);
-    expect(weekRows[wIndex][5]).toContain(String(byWeek.buckets[wIndex].open_days));
-    expect(weekRows[wIndex][5]).toContain('Journée pédagogique');
+    expect(weekRows[wIndex][8]).toContain(String(byWeek.buckets[wIndex].open_days));
+    expect(weekRows[wIndex][8]).toContain('Journée pédagogique');
     expect(await accessibilityProblems(page)).toEqual([]);
     expect(errors).toEqual([]);
   });

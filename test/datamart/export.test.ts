@@ -133,13 +133,13 @@ describe('data mart export against a local mart', () => {
 
     // What the mart received, in order: schools, then persons, then attendance days.
     expect([...new Set(mart.uploads.map((u) => u.entity))]).toEqual(['schools', 'persons', 'attendance_days']);
-    expect(mart.uploads.every((u) => u.datamart === 'region-42' && u.operation === 'upsert')).toBe(true);
+    expect(mart.uploads.every((u) => u.datamart === 'region-42' && u.operation === 'upsert' && u.version === '2')).toBe(true);
     expect(mart.received('persons').map((u) => u.rows.length)).toEqual(
       Array.from({ length: Math.ceil(users / 2) }, (_, i) => Math.min(2, users - 2 * i)));
 
     const schoolFile = mart.received('schools')[0];
-    expect(schoolFile.header).toEqual(['id', 'name', 'timezone', 'school_days', 'day_end']);
-    expect(schoolFile.rows).toContainEqual([`att1-${school.id}`, 'École Nord', 'UTC', '1;2;3;4;5', '17:00']);
+    expect(schoolFile.header).toEqual(['id', 'name', 'timezone', 'school_days', 'day_end', 'attendance_threshold', 'late_after', 'records_from']);
+    expect(schoolFile.rows).toContainEqual([`att1-${school.id}`, 'École Nord', 'UTC', '1;2;3;4;5', '17:00', '80', '', expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/)]);
 
     const persons = mart.received('persons');
     expect(persons[0].header).toEqual(['id', 'school_id', 'name', 'badge', 'enrolled_on', 'active', 'deactivated_at']);
@@ -152,10 +152,12 @@ describe('data mart export against a local mart', () => {
     expect(persons.every((u) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(u.content))).toBe(true);
 
     const days = mart.received('attendance_days').flatMap((u) => u.rows);
-    expect(mart.received('attendance_days')[0].header).toEqual(['id', 'person_id', 'school_id', 'date', 'present', 'seconds', 'first_checkin_at', 'anomalies']);
+    expect(mart.received('attendance_days')[0].header).toEqual(['id', 'person_id', 'school_id', 'date', 'present', 'seconds', 'first_checkin_at', 'anomalies',
+      'status', 'counted', 'late', 'mark', 'mark_reason', 'mark_conflict', 'marked_by', 'corrections', 'corrected_by']);
     expect(days).toHaveLength(2);
-    expect(days).toContainEqual([`att1-${alice.id}-${DAY}`, `att1-${alice.id}`, `att1-${school.id}`, DAY, 'true', String(5 * 3600), `${DAY}T08:00:00.000Z`, '']);
-    expect(days).toContainEqual([`att1-${bob.id}-${DAY}`, `att1-${bob.id}`, `att1-${school.id}`, DAY, 'true', String(9 * 3600), `${DAY}T08:00:00.000Z`, 'missing_checkout']);
+    const rest = ['present', 'true', 'false', '', '', '', '', '0', ''];
+    expect(days).toContainEqual([`att1-${alice.id}-${DAY}`, `att1-${alice.id}`, `att1-${school.id}`, DAY, 'true', String(5 * 3600), `${DAY}T08:00:00.000Z`, '', ...rest]);
+    expect(days).toContainEqual([`att1-${bob.id}-${DAY}`, `att1-${bob.id}`, `att1-${school.id}`, DAY, 'true', String(9 * 3600), `${DAY}T08:00:00.000Z`, 'missing_checkout', ...rest]);
 
     // Uploads wait for the mart's verdict; the poll settles them.
     expect(run.uploads.every((u: any) => u.status === 'processing' && u.remote_id !== null && u.attempts === 1)).toBe(true);

@@ -8,6 +8,8 @@ import { parseCsvText } from './csv.js';
 export interface ReceivedUpload {
   id: string;
   datamart: string;
+  /** The files' format version the upload declared. */
+  version: string;
   entity: string;
   operation: string;
   fileName: string;
@@ -89,7 +91,7 @@ export class FakeMart {
       const content = await file.text();
       const [header, ...rows] = parseCsvText(content);
       const upload: ReceivedUpload = {
-        id: `up-${this.nextId++}`, datamart: String(form.get('datamart')), entity: String(form.get('entity')), operation: String(form.get('operation')),
+        id: `up-${this.nextId++}`, datamart: String(form.get('datamart')), version: String(form.get('version')), entity: String(form.get('entity')), operation: String(form.get('operation')),
         fileName: (file as File).name, content, header, rows,
       };
       this.uploads.push(upload);

@@ -82,6 +82,11 @@ describe('aggregate by day, week and month', () => {
     const school = await aSchool(suite.db, { timezone: 'Europe/Paris' });
     await aUser(suite.db, school.id, { enrolled_on: '2026-01-01' });
     const path = `/api/attendances/aggregate/school/${school.id}?period=week&from=2026-03-09&to=2026-03-15`;
+    // Nothing recorded yet: no data, neither absent nor final (DESIGN §4 "Counted days").
+    const before = await http(suite.url, 'GET', path, { token });
+    expect(before.body.buckets[0]).toMatchObject({ absent: 0, no_data: true, final: false, rate: null });
+    // Recorded since January (staff say so): the week counts, and is final.
+    await suite.db.updateTable('schools').set({ records_from: '2026-01-01' }).where('id', '=', school.id).execute();
     const first = await http(suite.url, 'GET', path, { token });
     const second = await http(suite.url, 'GET', path, { token });
     expect(second.headers.get('etag')).toBe(first.headers.get('etag'));

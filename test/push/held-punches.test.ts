@@ -54,8 +54,8 @@ describe('held punches', () => {
     const list = await http(stack.url, 'GET', `/api/schools/${school.id}/held-punches`, { token: staff });
     expect(list.status).toBe(200);
     expect(list.body.items).toEqual([{
-      device_id: deviceId, device_name: expect.stringMatching(/^Gate /), pin: '777', punches: 2,
-      first_at: '2026-12-04T07:00:00.000Z', last_at: '2026-12-04T15:00:00.000Z',
+      device_id: deviceId, device_name: expect.stringMatching(/^Gate /), source: 'push', reason: 'unknown_user', pin: '777', punches: 2, with_temperature: 0,
+      first_at: '2026-12-04T07:00:00.000Z', last_at: '2026-12-04T15:00:00.000Z', user: null,
     }]);
 
     // The same lines again in another body (a new session): refused again, not held twice.
@@ -115,6 +115,60 @@ describe('held punches', () => {
     expect((await http(stack.url, 'GET', `/api/schools/${school.id}/held-punches`, { token: staff })).body.items).toEqual([]);
     const twice = await http(stack.url, 'POST', `/api/schools/${school.id}/held-punches/import`, { token: staff, body: { pin: '888', user_id: pupil.id } });
     expect(twice.body).toEqual({ imported: 0, already: 0 });
+  });
+
+  test('a clock ahead (in_future) is answered OK, refused and held; staff release one to its PIN\'s user (clock-suspect) and discard another, each once', async () => {
+    const school = await aSchool(db.db, { timezone: 'UTC' });
+    const pupil = await aUser(db.db, school.id, { badge: '4242', enrolled_on: '2026-10-01' });
+    const { terminal, deviceId } = await registered(school.id);
+    await terminal.handshake();
+    // The terminal's clock (UTC here) an hour and two hours ahead of the server.
+    const local = (ms: number) => new Date(Date.now() + ms).toISOString().slice(0, 19).replace('T', ' ');
+    const [soon, later] = [local(3600_000), local(7200_000)];
+    const sent = await terminal.upload('ATTLOG', `4242\t${soon}\t0\t1\n4343\t${later}\t1\t1\n`);
+    expect(sent.body).toBe('OK: 2');
+    const [stats] = await imported(deviceId, 1);
+    expect(stats).toMatchObject({ received: 2, accepted: 0, rejected: 2 });
+    const items = (await http(stack.url, 'GET', `/api/schools/${school.id}/held-punches`, { token: staff })).body.items;
+    expect(items.map((i: Record<string, unknown>) => [i.source, i.reason, i.pin, i.punches, i.user])).toEqual([
+      ['push', 'in_future', '4343', 1, null], ['push', 'in_future', '4242', 1, { id: pupil.id, name: pupil.name }],
+    ]);
+
+    // Released without naming a user: the PIN's owner; stored clock-suspect, once.
+    const released = await http(stack.url, 'POST', `/api/schools/${school.id}/held-punches/import`, { token: staff, body: { pin: '4242', reason: 'in_future' } });
+    expect([released.status, released.body]).toEqual([200, { imported: 1, already: 0 }]);
+    const rows = await db.db.selectFrom('attendances').select(['user_id', 'type', 'clock_suspect']).where('device_id', '=', deviceId).execute();
+    expect(rows).toEqual([{ user_id: pupil.id, type: 'checkin', clock_suspect: true }]);
+    // No one carries 4343: a release must name the user.
+    const nobody = await http(stack.url, 'POST', `/api/schools/${school.id}/held-punches/import`, { token: staff, body: { pin: '4343', reason: 'in_future' } });
+    expect([nobody.status, nobody.body.code]).toEqual([422, 'validation_failed']);
+    const discarded = await http(stack.url, 'POST', `/api/schools/${school.id}/held-punches/discard`, { token: staff, body: { pin: '4343', reason: 'in_future', device_id: deviceId } });
+    expect(discarded.body).toEqual({ discarded: 1 });
+    expect((await http(stack.url, 'GET', `/api/schools/${school.id}/held-punches`, { token: staff })).body.items).toEqual([]);
+    const again = await http(stack.url, 'POST', `/api/schools/${school.id}/held-punches/discard`, { token: staff, body: { pin: '4343', reason: 'in_future' } });
+    expect(again.body).toEqual({ discarded: 0 });
+
+    // The same lines again (another body: an identical one is the same upload): held once; the released one is not listed again.
+    expect((await terminal.upload('ATTLOG', `4343\t${later}\t1\t1\n4242\t${soon}\t0\t1\n`)).body).toBe('OK: 2');
+    await imported(deviceId, 2);
+    expect((await http(stack.url, 'GET', `/api/schools/${school.id}/held-punches`, { token: staff })).body.items).toEqual([]);
+    expect(await db.db.selectFrom('attendances').select(sql<number>`count(*)::int`.as('n')).where('device_id', '=', deviceId).executeTakeFirstOrThrow()).toEqual({ n: 1 });
+  });
+
+  test('staff add a pupil the terminal enrolled to the roster: its held punches are imported in that request', async () => {
+    const school = await aSchool(db.db, { timezone: 'Europe/Paris' });
+    const { terminal, deviceId } = await registered(school.id);
+    await terminal.handshake();
+    expect((await terminal.upload('OPERLOG', 'USER PIN=555\tName=Ada Lovelace\tPri=0\n')).body).toBe('OK: 1');
+    expect((await terminal.upload('ATTLOG', '555\t2026-12-04 08:00:00\t0\t1\n555\t2026-12-04 16:00:00\t1\t1\n')).body).toBe('OK: 2');
+    await imported(deviceId, 1);
+    expect((await http(stack.url, 'GET', `/api/schools/${school.id}/held-punches`, { token: staff })).body.items).toMatchObject([{ pin: '555', punches: 2 }]);
+    const added = await http(stack.url, 'POST', `/api/devices/${deviceId}/terminal-users/import`, { token: staff, body: { pins: ['555'] } });
+    expect(added.status).toBe(201);
+    const ada = added.body.created[0].id as number;
+    const rows = await db.db.selectFrom('attendances').select(['user_id', 'type']).where('device_id', '=', deviceId).orderBy('local_time').execute();
+    expect(rows).toEqual([{ user_id: ada, type: 'checkin' }, { user_id: ada, type: 'checkout' }]);
+    expect((await http(stack.url, 'GET', `/api/schools/${school.id}/held-punches`, { token: staff })).body.items).toEqual([]);
   });
 
   test('a school admin sees and imports only their school\'s held punches', async () => {

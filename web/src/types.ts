@@ -11,6 +11,7 @@ import type { channelHealthSchema, deviceHealthSchema } from '../../api/routes/d
 import type { bucketSchema, figuresSchema, presenceNowSchema, rebuildSchema } from '../../api/routes/figures.js';
 import type { flagSchema } from '../../api/routes/flags.js';
 import type { absentSchema, historySchema } from '../../api/routes/presence.js';
+import type { heldGroupSchema } from '../../api/routes/held-punches.js';
 import type { rejectionSchema, sessionSchema } from '../../api/routes/sessions.js';
 import type { attendanceSchema, schoolSchema, staffSchema, userSchema } from '../../api/schemas/resources.js';
 import type { importAnswer } from '../../api/routes/users.js';
@@ -67,3 +68,6 @@ export type CalendarEntry = Out<typeof entrySchema>;
 export type EntryKind = CalendarEntry['kind'];
 export type CalendarImport = Out<typeof importSchema>;
 export type AuditEntry = Out<typeof auditSchema>;
+
+/** A group of held punches (one device, PIN and reason): GET /api/schools/:id/held-punches. */
+export type HeldGroup = Out<typeof heldGroupSchema>;

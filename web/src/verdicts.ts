@@ -22,7 +22,7 @@ export function closedText(closed: { reason: string; label: string }): string {
 }
 
 /** "present: 3 of 4 open days". */
-export function verdictSentence(status: 'present' | 'absent', counts: { open_days: number; days_present: number } | null): string {
+export function verdictSentence(status: 'present' | 'absent' | 'excused' | 'no_data', counts: { open_days: number; days_present: number } | null): string {
   const word = m.verdictWord[status];
   return counts ? m.verdictTip(word, m.verdictCounts(counts.days_present, counts.open_days)) : word;
 }
@@ -31,7 +31,7 @@ export function verdictSentence(status: 'present' | 'absent', counts: { open_day
  * A verdict that says its counts on hover (title) and on keyboard focus (the same words drawn
  * by CSS from data-tip, .tip:focus-visible): `text` is what the cell shows.
  */
-export function verdictMark(status: 'present' | 'absent', counts: { open_days: number; days_present: number } | null, text: string, tabIndex: 0 | -1): HTMLElement {
+export function verdictMark(status: 'present' | 'absent' | 'excused', counts: { open_days: number; days_present: number } | null, text: string, tabIndex: 0 | -1): HTMLElement {
   const sentence = verdictSentence(status, counts);
   return h('span', { class: `verdict tip ${status}`, tabindex: tabIndex, title: sentence, 'data-tip': sentence }, text);
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { DatamartConfig } from '../../shared/config.js';
 import type { Logger } from '../../shared/logger.js';
+import { DATAMART_FORMAT_VERSION } from '../../shared/datamart/entities.js';
 
 export type RemoteStatus = 'processing' | 'accepted' | 'rejected';
 
@@ -114,6 +115,7 @@ export function httpUploaderClient(config: DatamartConfig, logger: Logger): Uplo
       const { value, attempts } = await withRetries(`upload ${file.name}`, async (signal) => {
         const form = new FormData();
         form.append('datamart', config.name);
+        form.append('version', String(DATAMART_FORMAT_VERSION));
         form.append('entity', file.entity);
         form.append('operation', file.operation);
         form.append('file', new Blob([file.content], { type: 'text/csv; charset=utf-8' }), file.name);

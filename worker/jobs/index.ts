@@ -1,6 +1,6 @@
 // Every queue the worker serves. Returns `wake(queue)` (a job was sent: db/job-notifications.ts)
 // and `stop()`, which stops taking new jobs and waits for those in hand.
-import { pruneArchives } from '../../db/repositories/sweep.js';
+import { pruneArchives, prunePushUploads } from '../../db/repositories/sweep.js';
 import { chunkFailed } from '../../db/repositories/rebuilds.js';
 import { IMPORT_QUEUE, QUEUES, type RebuildChunkJob } from '../../shared/jobs.js';
 import type { WorkerContext } from '../context/context.js';
@@ -25,7 +25,9 @@ export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> 
     startPump<RebuildChunkJob>(boss, QUEUES.rebuildChunkDead, { concurrency: 1, idleMs: 2000, logger }, async (job) => chunkFailed(ctx.db, job.data.rebuild_id)),
     startPump<object>(boss, QUEUES.sweepSessions, { concurrency: 1, idleMs: 2000, logger }, async () => sweepSessions(ctx)),
     startPump<object>(boss, QUEUES.closeOpenDays, { concurrency: 1, idleMs: 5000, logger }, async () => closeOpenDays(ctx)),
-    startPump<object>(boss, QUEUES.pruneArchives, { concurrency: 1, idleMs: 5000, logger }, async () => ({ pruned: await pruneArchives(ctx.db, config.archiveRetentionDays) })),
+    startPump<object>(boss, QUEUES.pruneArchives, { concurrency: 1, idleMs: 5000, logger }, async () => ({
+      pruned: await pruneArchives(ctx.db, config.archiveRetentionDays), pushUploads: await prunePushUploads(ctx.db, config.pushUploadRetentionDays),
+    })),
   ];
   // Every upload, v4 and PUSH: the pending session rows are the queue.
   const imports = startImportQueue(ctx, { concurrency: config.workerConcurrency });

@@ -47,3 +47,18 @@ test('many rows spill into the array and still count each day once', () => {
   for (let i = 0; i < 30_000; i++) touched.add(1, 1 + (i % 10_000), new Date(Date.UTC(2026, 10, 10, 8, i % 60)));
   expect([...touched.days()]).toHaveLength(10_000);
 });
+
+test('a mark\'s local day joins the same set: once with the attendance of that day, waiting for its school\'s clock like one', () => {
+  const touched = new TouchedDays().school(1, PARIS);
+  touched.add(1, 7, new Date('2026-11-09T23:30:00Z')); // 00:30 in Paris: the 10th
+  touched.addDay(1, 7, '2026-11-10');
+  touched.addDay(1, 7, '2026-11-12');
+  touched.addDay(2, 9, '2026-11-11');
+  expect(touched.schoolsWithoutClock()).toEqual([2]);
+  touched.school(2, NOUMEA);
+  expect([...touched.days()]).toEqual([
+    { schoolId: 1, userId: 7, date: '2026-11-10' },
+    { schoolId: 1, userId: 7, date: '2026-11-12' },
+    { schoolId: 2, userId: 9, date: '2026-11-11' },
+  ]);
+});

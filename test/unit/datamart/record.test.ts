@@ -51,7 +51,7 @@ describe('buildRecord', () => {
   });
 
   test('lists are joined with ";"', () => {
-    expect(buildRecord(SCHOOLS, { id: 1, name: 'S', timezone: 'UTC', school_days: [1, 2, 3], day_end: '17:00' }, '').school_days).toBe('1;2;3');
+    expect(buildRecord(SCHOOLS, { id: 1, name: 'S', timezone: 'UTC', school_days: [1, 2, 3], day_end: '17:00', attendance_threshold: 80 }, '').school_days).toBe('1;2;3');
   });
 });
 
@@ -60,16 +60,18 @@ describe('recordsCsv', () => {
     const record = buildRecord(ATTENDANCE_DAYS, {
       id: '5-2026-11-20', person_id: 5, school_id: 2, date: '2026-11-20', present: true, seconds: 18_000,
       first_checkin_at: new Date('2026-11-20T08:00:00Z'), anomalies: ['double_checkin', 'missing_checkout'],
+      status: 'present', counted: true, late: true, mark: 'absent', marked_by: ['teacher:Room 4', 'staff:a@school.fr'], mark_conflict: 'absent_but_checked_in',
+      corrections: 1, corrected_by: ['a@school.fr'],
     }, 'x-');
     expect(recordsCsv(ATTENDANCE_DAYS, 'upsert', [record])).toBe(
-      'id,person_id,school_id,date,present,seconds,first_checkin_at,anomalies\r\n'
-      + 'x-5-2026-11-20,x-5,x-2,2026-11-20,true,18000,2026-11-20T08:00:00.000Z,double_checkin;missing_checkout\r\n');
+      'id,person_id,school_id,date,present,seconds,first_checkin_at,anomalies,status,counted,late,mark,mark_reason,mark_conflict,marked_by,corrections,corrected_by\r\n'
+      + 'x-5-2026-11-20,x-5,x-2,2026-11-20,true,18000,2026-11-20T08:00:00.000Z,double_checkin;missing_checkout,present,true,true,absent,,absent_but_checked_in,teacher:Room 4;staff:a@school.fr,1,a@school.fr\r\n');
     expect(recordsCsv(ATTENDANCE_DAYS, 'delete', [deletionRecord(ATTENDANCE_DAYS, '5-2026-11-20', 'x-')])).toBe('id\r\nx-5-2026-11-20\r\n');
   });
 
   test('text with commas and quotes is quoted; a formula-looking cell is neutralised', () => {
-    const record = buildRecord(SCHOOLS, { id: 1, name: '=HYPERLINK("x"), "Nord"', timezone: 'UTC', school_days: [1], day_end: '17:00' }, '');
-    expect(recordsCsv(SCHOOLS, 'upsert', [record]).split('\r\n')[1]).toBe('1,"\'=HYPERLINK(""x""), ""Nord""",UTC,1,17:00');
+    const record = buildRecord(SCHOOLS, { id: 1, name: '=HYPERLINK("x"), "Nord"', timezone: 'UTC', school_days: [1], day_end: '17:00', attendance_threshold: 80 }, '');
+    expect(recordsCsv(SCHOOLS, 'upsert', [record]).split('\r\n')[1]).toBe('1,"\'=HYPERLINK(""x""), ""Nord""",UTC,1,17:00,80,,');
   });
 });
 

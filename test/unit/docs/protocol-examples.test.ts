@@ -26,6 +26,7 @@ import { MAX_USER_ID, parseRecordId } from '../../../shared/csv/row-fields.js';
 import { Problem, PROBLEMS, type ProblemCode } from '../../../shared/errors.js';
 import { MAX_PHOTO_BYTES, MAX_PHOTO_SIDE } from '../../../shared/image/image-info.js';
 import { CHANNEL_NAMES, isPhotoName, type ChannelName } from '../../../shared/protocol/channels.js';
+import { MARK_COLUMNS, validateMarkRow } from '../../../shared/csv/mark-row.js';
 import {
   CLOCK_REPORT_SKEW_SECONDS, CLOCK_SUSPECT_SKEW_SECONDS, EARLIEST_ROW_TIME, FILE_ERROR_CODES, MAX_FUTURE_SKEW_MS, ROW_REJECTION_CODES,
   SYNC_STATUS, TEMPERATURE_MAX, TEMPERATURE_MIN, type FileErrorCode, type RowRejectionCode,
@@ -339,6 +340,7 @@ const checks: Record<string, Check> = {
   'columns attendances.csv': (b) => columns(b, ATTENDANCE_COLUMNS, (f) => validateAttendanceRow(f, { receivedAt: AT }).ok),
   'columns readings.csv': (b) => columns(b, READING_COLUMNS, (f) => validateReadingRow(f, { receivedAt: AT }).ok),
   'columns messages.csv': (b) => columns(b, MESSAGE_COLUMNS, (f) => validateMessageRow(f, { receivedAt: AT }).ok),
+  'columns marks.csv': (b) => columns(b, MARK_COLUMNS, (f) => validateMarkRow(f, { receivedAt: AT }).ok),
   'columns roster.csv': (b) => columns(b, { required: ROSTER_COLUMNS, optional: [] }),
   'row-rejection-codes': (b) => expect(column(b)).toEqual([...ROW_REJECTION_CODES]),
   'file-error-codes': (b) => expect(column(b)).toEqual([...FILE_ERROR_CODES]),

@@ -72,8 +72,10 @@ export const figuresView: View = {
         closedLegend.hidden = !closed.includes(true);
         fill(note, finalityNote(f));
         fill(rule, ruleBox(f.rule));
-        const numbersTable = table(m.perPeriod[p], [m.period, m.present, m.absent, m.total, m.status, m.countedDays],
-          f.buckets.map((b) => [timeEl(b.start, bucketLabel(b.start, p)), num(b.present), num(b.absent), num(b.total),
+        // The rate first (what staff read), the verdict counts beside it.
+        const numbersTable = table(m.perPeriod[p], [m.period, m.attendanceRate, m.present, m.absent, m.total, m.lateToday, m.excusedToday, m.status, m.countedDays],
+          f.buckets.map((b) => [timeEl(b.start, bucketLabel(b.start, p)), b.no_data ? m.verdictWord.no_data : m.rateOf(b.rate), num(b.present), num(b.absent), num(b.total),
+            num(p === 'day' ? b.late : b.late_days), num(p === 'day' ? b.excused : b.excused_days),
             b.final ? badge(m.final, 'ok') : badge(m.waiting, 'warn'), countedCell(b, p)]), { className: 'buckets' });
         numbersTable.querySelectorAll('tbody tr').forEach((tr, i) => { if (closed[i]) tr.classList.add('closed'); });
         fill(numbers, numbersTable);

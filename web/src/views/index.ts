@@ -8,6 +8,7 @@ import { datamartView } from './datamart.js';
 import { devicesView } from './devices.js';
 import { figuresView } from './figures.js';
 import { flagsView } from './flags.js';
+import { heldView } from './held.js';
 import { overviewView } from './overview.js';
 import { peopleView } from './people.js';
 import { pupilsView } from './pupils.js';
@@ -16,5 +17,5 @@ import { sessionsView } from './sessions.js';
 import { terminalsView } from './terminals.js';
 
 export const VIEWS: View[] = [
-  overviewView, figuresView, pupilsView, alertsView, devicesView, peopleView, calendarView, terminalsView, attentionView, flagsView, sessionsView, rebuildView, datamartView,
+  overviewView, figuresView, pupilsView, alertsView, devicesView, peopleView, calendarView, terminalsView, heldView, attentionView, flagsView, sessionsView, rebuildView, datamartView,
 ];

@@ -42,9 +42,15 @@ export const overviewView: View = {
         ]);
         const bucket = figures.body.buckets[0];
         const feverCount = alerts.next_cursor ? `${num(alerts.items.length)}+` : alerts.items.length;
+        // Absent, not yet arrived and late are Today's own counts (past late_after, or a mark), not the day bucket's.
+        const counts = away.open ? away.counts : null;
         fill(cards,
+          card(m.attendanceRate, m.rateOf(bucket?.rate ?? null), 'rate', 'good'),
           card(m.present, bucket?.present ?? 0, 'present', 'good'),
-          card(m.absent, bucket?.absent ?? 0, 'absent'),
+          card(m.absent, counts?.absent ?? 0, 'absent'),
+          card(m.notYetArrived, counts?.not_yet_arrived ?? 0, 'not-yet'),
+          card(m.lateToday, counts?.late ?? 0, 'late', counts?.late ? 'warn' : ''),
+          card(m.excusedToday, counts?.excused ?? 0, 'excused'),
           card(m.checkedInNow, now.count, 'now'),
           card(m.feverToday, feverCount, 'fever', alerts.items.length > 0 ? 'bad' : ''));
         // A closed day waits for nobody: "may still change: waiting for 2 devices" above "closed today" said otherwise.
@@ -80,7 +86,7 @@ function absentList(ctx: ViewContext): { element: HTMLElement; update(a: AbsentT
     fill(box, table(m.absentCaption(a.counts.absent, a.counts.not_yet_arrived), [m.name, m.badge, m.status, m.firstCheckin, m.timeIn],
       a.items.slice(0, shown).map((u) => [
         pupilLink(ctx, u.user_id, u.name), u.badge,
-        badge(m.absentStatus[u.status], u.status === 'absent' ? 'bad' : 'warn'),
+        badge(m.absentStatus[u.status] + (u.reason ? ` (${m.markReason[u.reason] ?? u.reason})` : ''), u.status === 'absent' ? 'bad' : u.status === 'excused' ? 'ok' : 'warn'),
         u.first_checkin_at ? time(u.first_checkin_at, tz) : '—',
         u.seconds ? duration(u.seconds) : '—',
       ]), { empty: m.everyonePresent, className: 'absent' }));

@@ -10,7 +10,7 @@
 // A photo needs the Bearer token, which an <img src> cannot carry: it is fetched by the API
 // client and shown from an object URL, kept while the view is open (an attendance never
 // changes picture) and revoked when the row leaves the list or the view is left.
-import { get, getAll, getImage } from '../api.js';
+import { get, getAll, getImage, request } from '../api.js';
 import { dateRange } from '../date-range.js';
 import { badge, field, fill, h, select, table, timeEl } from '../dom.js';
 import { exportButtons } from '../export-buttons.js';
@@ -114,12 +114,18 @@ export const pupilsView: View = {
       (u, hist) => {
         const p = period.value as VerdictPeriod;
         const periods = hist.periods ?? [];
+        const s = hist.summary;
         return h('section', { class: 'pupil-periods' },
-          h('p', { class: 'history-summary' }, m.historySummary(hist.summary.days_present, hist.summary.open_days),
-            hist.summary.closed_days_attended ? m.closedAttended(hist.summary.closed_days_attended) : ''),
-          table(m.periodsOf[p](u.name), [m.period, m.verdict, m.daysPresentHeader],
+          // The rate first, what staff read; then the counts behind it.
+          h('p', { class: 'pupil-rate' }, h('strong', {}, `${m.attendanceRate} ${m.rateOf(s.rate)}`)),
+          h('p', { class: 'history-summary' }, m.historySummary(s.days_present, s.open_days),
+            s.closed_days_attended ? m.closedAttended(s.closed_days_attended) : '',
+            [s.late_days ? m.lateDays(s.late_days) : '', s.excused_days ? m.excusedDays(s.excused_days) : '', s.no_data_days ? m.noDataDays(s.no_data_days) : '']
+              .filter(Boolean).map((t) => ` · ${t}`).join('')),
+          table(m.periodsOf[p](u.name), [m.period, m.attendanceRate, m.verdict, m.daysPresentHeader],
             periods.map((x) => [
               timeEl(x.start, bucketLabel(x.start, p)),
+              m.rateOf(x.rate),
               x.status ? verdictMark(x.status, x, m.verdictWord[x.status], 0) : h('span', { class: 'muted' }, m.notCounted),
               x.status ? m.verdictCounts(x.days_present, x.open_days) : '—',
             ]), { empty: m.nothingToShow, className: 'periods' }));
@@ -133,12 +139,15 @@ export const pupilsView: View = {
           days.map((d) => [
             timeEl(d.date, dayShort(d.date)),
             d.closed ? closedText(d.closed) : m.openDay,
-            d.status ? badge(verdictSentence(d.status, null), d.status === 'present' ? 'ok' : 'bad') : h('span', { class: 'muted' }, m.notCounted),
+            d.status ? [badge(verdictSentence(d.status, null), d.status === 'present' ? 'ok' : d.status === 'absent' ? 'bad' : 'warn'),
+              d.late ? h('span', {}, ' ', badge(m.absentStatus.late, 'warn')) : null,
+              d.mark_reason ? ` (${m.markReason[d.mark_reason] ?? d.mark_reason})` : null] : h('span', { class: 'muted' }, m.notCounted),
             d.first_checkin_at ? time(d.first_checkin_at, tz) : '—',
             d.last_event_type === 'checkout' && d.last_event_at ? time(d.last_event_at, tz) : '—',
             d.seconds ? duration(d.seconds) : '—',
             [d.checked_in_now ? badge(m.inNow, 'ok') : null, ...d.anomalies.map((a) => badge(m.anomaly[a] ?? a, 'warn')),
-              suspect.has(d.date) ? badge(m.clockSuspect, 'warn') : null, fever.has(d.date) ? badge(m.fever, 'bad') : null],
+              suspect.has(d.date) ? badge(m.clockSuspect, 'warn') : null, fever.has(d.date) ? badge(m.fever, 'bad') : null,
+              d.mark_conflict ? badge(m.markConflict[d.mark_conflict] ?? d.mark_conflict, 'warn') : null],
           ]), { empty: m.noAttendance });
         drawn.querySelectorAll('tbody tr').forEach((tr, i) => { if (days[i]?.closed) tr.classList.add('closed'); });
         return h('section', { class: 'pupil-days' }, drawn, h('p', { class: 'muted' }, m.historyNote));
@@ -146,21 +155,74 @@ export const pupilsView: View = {
       (u, _hist, list) => {
         const newest = [...list].reverse(); // a person wants the latest on top
         forget(new Set(newest.filter((a) => a.photo).map((a) => a.id)));
-        return table(m.attendancesOf(u.name, newest.length), [m.time, m.typeHeader, m.temperature, m.device, m.photo],
-          newest.map((a) => {
+        const withdrawnIds = new Set(newest.filter((a) => a.cancels_id !== null).map((a) => a.cancels_id));
+        const shownRows = newest.filter((a) => a.cancels_id === null);
+        return h('section', { class: 'pupil-attendances' }, table(m.attendancesOf(u.name, shownRows.length), [m.time, m.typeHeader, m.temperature, m.device, m.photo],
+          shownRows.map((a) => {
             const when = dateTime(a.occurred_at, tz);
+            // A correction: entered by staff with a reason; it can be withdrawn (a new row cancels it).
+            const correction = a.device_id === null && a.reason !== null;
+            const withdrawButton = correction && !withdrawnIds.has(a.id)
+              ? h('button', { type: 'button', class: 'secondary', onclick: (() => void withdraw(a.id)) as EventListener }, m.withdraw) : null;
             return [
               [when, a.clock_suspect ? ' ' : null, a.clock_suspect ? badge(m.clockSuspect, 'warn') : null],
               a.type === 'checkin' ? m.checkin : m.checkout,
               a.temperature === null ? '—' : a.temperature >= school.fever_threshold ? badge(temperature(a.temperature), 'bad') : temperature(a.temperature),
-              deviceOf(a),
+              [deviceOf(a), correction ? h('span', {}, ' ', badge(withdrawnIds.has(a.id) ? `${m.correction}, ${m.withdrawn}` : m.correction, 'warn'), ` ${a.reason}`) : null, withdrawButton],
               photoCell(a, when),
             ];
-          }), { empty: m.noAttendance, className: 'attendances' });
+          }), { empty: m.noAttendance, className: 'attendances' }), actionForms(u));
       },
       (u, _hist, _list, alerts) => table(m.alertsOf(u.name, alerts.length), [m.time, m.temperature, m.device],
         alerts.map((a) => [dateTime(a.occurred_at, tz), temperature(a.temperature), deviceOf(a)]), { empty: m.noAlertOfPupil }),
     ];
+
+    // What the last action answered: kept across the redraw it triggers.
+    const notes = { excuse: '', correction: '' };
+
+    async function withdraw(id: number): Promise<void> {
+      const reason = window.prompt(m.withdrawReason);
+      if (!reason) return;
+      await request('POST', `/api/attendances/${id}/withdraw`, { reason });
+      ctx.refreshSoon();
+    }
+
+    /** Staff act from here: excuse a range of days with a reason, add a missed check-in or check-out. */
+    function actionForms(u: User): HTMLElement {
+      const today = range.to.value;
+      const from = h('input', { type: 'date', value: today, required: true, name: 'excuse-from' }) as HTMLInputElement;
+      const to = h('input', { type: 'date', value: today, required: true, name: 'excuse-to' }) as HTMLInputElement;
+      const reason = select(Object.entries(m.markReason), 'illness');
+      reason.name = 'excuse-reason';
+      const excuseMsg = h('p', { class: 'muted', role: 'status' }, notes.excuse);
+      const excuse = h('form', { class: 'controls excuse', onsubmit: (async (e: Event) => {
+        e.preventDefault();
+        try {
+          const out = await request<{ items: unknown[] }>('POST', '/api/marks', { user_id: u.id, from: from.value, to: to.value, mark: 'excused', reason: reason.value, via: 'dashboard' });
+          excuseMsg.textContent = notes.excuse = m.excused(out.items.length);
+          ctx.refreshSoon();
+        } catch (err) { excuseMsg.textContent = notes.excuse = (err as Error).message; }
+      }) as unknown as EventListener },
+      h('h3', {}, m.excuseTitle), field(m.excuseFrom, from), field(m.excuseTo, to), field(m.excuseReason, reason), h('button', { type: 'submit' }, m.excuseSave), excuseMsg);
+      const when = h('input', { type: 'datetime-local', required: true, name: 'correction-at' }) as HTMLInputElement;
+      const type = select([['checkin', m.checkin], ['checkout', m.checkout]], 'checkout');
+      type.name = 'correction-type';
+      const why = h('input', { type: 'text', required: true, maxlength: 500, name: 'correction-reason' }) as HTMLInputElement;
+      const corrMsg = h('p', { class: 'muted', role: 'status' }, notes.correction);
+      const correction = h('form', { class: 'controls correction', onsubmit: (async (e: Event) => {
+        e.preventDefault();
+        try {
+          // The local wall time in the school's zone, as the rest of the page shows times.
+          const [d, t] = when.value.split('T');
+          const at = new Date(startOfDay(d, tz).getTime() + (Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5))) * 60_000);
+          await request('POST', '/api/attendances', { user_id: u.id, type: type.value, occurred_at: at.toISOString(), reason: why.value });
+          corrMsg.textContent = notes.correction = '';
+          ctx.refreshSoon();
+        } catch (err) { corrMsg.textContent = notes.correction = (err as Error).message; }
+      }) as unknown as EventListener },
+      h('h3', {}, m.correctionTitle), field(m.correctionWhen, when), field(m.correctionType, type), field(m.correctionReason, why), h('button', { type: 'submit' }, m.correctionSave), corrMsg);
+      return h('div', { class: 'pupil-actions no-print' }, excuse, correction);
+    }
 
     return {
       async refresh() {
