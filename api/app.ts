@@ -45,6 +45,7 @@ export function buildRegistry(opts: UploadLimits): RouteRegistry {
   metricsRoutes(api);
   authRoutes(api);
   staffRoutes(api);
+  auditRoutes(api);
   schoolRoutes(api);
   userRoutes(api);
   attendanceRoutes(api);
@@ -55,7 +56,6 @@ export function buildRegistry(opts: UploadLimits): RouteRegistry {
   syncRoutes(api, opts);
   figureRoutes(api);
   calendarRoutes(api);
-  auditRoutes(api);
   presenceRoutes(api);
   alertRoutes(api);
   datamartRoutes(api);

@@ -95,6 +95,13 @@ export interface Config {
   /** Bytes of upload bodies one api process receives at once; beyond it, 503 server_busy. */
   uploadMaxInFlightBytes: number;
   datamart: DatamartConfig;
+  /** The address devices and people reach this server at (enrolment QR codes, reset links); null: the request's own. */
+  publicUrl: string | null;
+  /** Minutes a password reset link works (once). */
+  passwordResetTtlMinutes: number;
+  /** Where reset links are e-mailed from (smtp:// or smtps:// URL with credentials); null: links are only shown to staff. */
+  smtpUrl: string | null;
+  smtpFrom: string;
 }
 
 /** The regional data mart export (docs/DATAMART.md). */
@@ -137,6 +144,7 @@ const VARIABLES = [
   'DATAMART_POLL_CRON', 'DATAMART_SWEEP_CRON', 'DATAMART_STAGE_TIMEOUT_MINUTES',
   'PUSH_COMMAND_ANSWER_SECONDS', 'PUSH_COMMAND_MAX_SENDS', 'PUSH_ROSTER_SECONDS', 'PUSH_MAX_IN_FLIGHT_BYTES', 'PUSH_BODY_TIMEOUT_SECONDS',
   'PUSH_RATE_PER_SECOND', 'PUSH_RATE_BURST', 'PUSH_CONFLICT_WINDOW_SECONDS', 'PUSH_UPLOAD_RETENTION_DAYS',
+  'PUBLIC_URL', 'PASSWORD_RESET_TTL_MINUTES', 'SMTP_URL', 'SMTP_FROM',
 ] as const;
 
 /** The only place that reads `process.env`. */
@@ -289,6 +297,12 @@ export function envToConfig(env: Env): Config {
     throw new ConfigError('UPLOAD_MAX_IN_FLIGHT_BYTES', `must be at least MAX_ARCHIVE_BYTES (${maxArchiveBytes}), or no archive of the largest size could ever be received`);
   }
   const syncStuckAfterSeconds = integer(env, 'SYNC_STUCK_AFTER_SECONDS', 600, 5);
+  const publicUrl = env.PUBLIC_URL ?? null;
+  if (publicUrl !== null && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(publicUrl)) throw new ConfigError('PUBLIC_URL', 'expected an http:// or https:// URL');
+  const smtpUrl = env.SMTP_URL ?? null;
+  if (smtpUrl !== null && !/^smtps?:\/\/[^\s]+$/.test(smtpUrl)) throw new ConfigError('SMTP_URL', 'expected an smtp:// or smtps:// URL');
+  const smtpFrom = env.SMTP_FROM ?? 'attendance-sync <no-reply@localhost>';
+  if (!/@/.test(smtpFrom)) throw new ConfigError('SMTP_FROM', 'expected an e-mail address');
 
   return {
     nodeEnv,
@@ -344,6 +358,10 @@ export function envToConfig(env: Env): Config {
     trustProxy: trustProxy(env),
     uploadMaxInFlightBytes,
     datamart: datamartConfig(env, production),
+    publicUrl: publicUrl?.replace(/\/+$/, '') ?? null,
+    passwordResetTtlMinutes: integer(env, 'PASSWORD_RESET_TTL_MINUTES', 60, 5, 7 * 24 * 60),
+    smtpUrl,
+    smtpFrom,
   };
 }
 

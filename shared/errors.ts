@@ -44,6 +44,8 @@ export const PROBLEMS = {
   datamart_run_in_progress: { status: 409, title: 'A data mart run is already queued or running' },
   datamart_not_configured: { status: 409, title: 'No data mart is configured' },
   payload_too_large: { status: 413, title: 'Request body too large' },
+  roster_file_invalid: { status: 400, title: 'The roster file cannot be read' },
+  reset_link_invalid: { status: 400, title: 'The reset link is unknown, used or expired' },
   validation_failed: { status: 422, title: 'Validation failed' },
   rate_limited: { status: 429, title: 'Too many attempts, slow down' },
   not_ready: { status: 503, title: 'Not ready' },

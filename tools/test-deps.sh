@@ -3,7 +3,8 @@
 # drives the system's browser; it downloads none). Runs as `pretest` and from .ci/run: finds
 # one (CHROMIUM_PATH, Debian's chromium, Chrome or Chromium on macOS), or installs Debian's
 # `chromium` and `chromium-l10n` (its languages, for native date inputs in French) when it can
-# (root, or sudo without a password), or says what to install and fails.
+# (root, or sudo without a password), or says what to install and fails. The print tests render
+# PDFs to images with poppler's `pdftoppm` (Debian's `poppler-utils`), installed the same way.
 # With --faketime it also installs libfaketime, which `npm run test:at` needs.
 set -euo pipefail
 
@@ -28,6 +29,7 @@ if ! $have_browser; then
 elif [ -x /usr/bin/chromium ] && [ ! -f /usr/lib/chromium/locales/fr.pak ] && command -v apt-get >/dev/null 2>&1; then
   packages+=(chromium-l10n)
 fi
+if ! command -v pdftoppm >/dev/null 2>&1; then packages+=(poppler-utils); fi
 if $want_faketime && ! command -v faketime >/dev/null 2>&1; then packages+=(faketime); fi
 
 [ ${#packages[@]} -eq 0 ] && exit 0

@@ -23,6 +23,8 @@ export interface StaffClaims {
   staffId: number;
   role: StaffRole;
   schoolId: number | null;
+  /** The account's session version when signed (`sv`): a reset or a deactivation bumps it, ending the session. */
+  sessionVersion: number;
 }
 
 export interface DeviceClaims {
@@ -31,7 +33,7 @@ export interface DeviceClaims {
 }
 
 export async function signStaffToken(keys: TokenKeys, claims: StaffClaims, ttlSeconds: number): Promise<string> {
-  return new SignJWT({ role: claims.role, school_id: claims.schoolId })
+  return new SignJWT({ role: claims.role, school_id: claims.schoolId, sv: claims.sessionVersion })
     .setProtectedHeader({ alg: 'HS256', typ: STAFF.typ })
     .setSubject(String(claims.staffId))
     .setIssuer(ISSUER)
@@ -61,7 +63,9 @@ export async function verifyStaffToken(keys: TokenKeys, token: string): Promise<
     const role = payload.role;
     if (role !== 'backoffice' && role !== 'school_admin') return null;
     const schoolId = typeof payload.school_id === 'number' ? payload.school_id : null;
-    return { staffId: Number(payload.sub), role, schoolId };
+    // Tokens signed before session versions existed carry none: version 0, the column's default.
+    const sessionVersion = typeof payload.sv === 'number' ? payload.sv : 0;
+    return { staffId: Number(payload.sub), role, schoolId, sessionVersion };
   } catch (err) {
     if (err instanceof errors.JOSEError) return null;
     throw err;

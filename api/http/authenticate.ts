@@ -1,5 +1,7 @@
 // Who is calling: a staff member (staff token), a device (device token) or nobody. Staff
-// rows are read on every call so a deleted account or a changed role takes effect at once.
+// rows are read on every call so a deleted or deactivated account, a changed role or a reset
+// password (the session version the token carries is no longer the account's) takes effect
+// at once: the same primary-key read as before, two more columns.
 import type { Request } from 'express';
 import { Problem } from '../../shared/errors.js';
 import { findStaffAuth } from '../../db/repositories/staff.js';
@@ -49,9 +51,10 @@ export async function authenticate(ctx: AppContext, req: Request, requirement: A
   }
   if (token === null) throw new Problem('unauthorized', 'Sign in first: Authorization: Bearer <token>', {}, { 'WWW-Authenticate': 'Bearer' });
   const claims = token ? await verifyStaffToken(ctx.keys, token) : null;
-  const staff = claims
+  const found = claims
     ? await findStaffAuth(ctx.db, claims.staffId)
     : undefined;
+  const staff = found && found.deactivated_at === null && found.session_version === claims!.sessionVersion ? found : undefined;
   if (!staff) throw new Problem('invalid_token', 'The token is invalid or expired: sign in again', {}, { 'WWW-Authenticate': 'Bearer' });
   if (requirement === 'backoffice' && staff.role !== 'backoffice') throw new Problem('forbidden', 'Backoffice staff only');
   return { kind: 'staff', staffId: staff.id, role: staff.role, schoolId: staff.school_id };

@@ -38,7 +38,7 @@ export interface OperationDoc {
 const DEVICE_ID = '3f0c6a52-1d5e-4c1e-9a51-2a8d6d1f7b10';
 const SESSION_ID = '7b1e2c4d-8f90-4a6b-b3c2-5d7e9f0a1b2c';
 const AT = { created_at: '2026-09-01T07:00:00.000Z', updated_at: '2026-09-01T07:00:00.000Z' };
-const STAFF = { id: 1, email: 'backoffice@localhost.test', role: 'backoffice', school_id: null, name: 'Backoffice', ...AT };
+const STAFF = { id: 1, email: 'backoffice@localhost.test', role: 'backoffice', school_id: null, name: 'Backoffice', deactivated_at: null, ...AT };
 
 export const OPERATION_DOCS: Record<string, OperationDoc> = {
   'POST /api/auth/login': {
@@ -48,6 +48,16 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
       200: { access_token: 'eyJhbGciOiJIUzI1NiJ9…', token_type: 'Bearer', expires_in: 28800, staff: STAFF },
       401: problem('invalid_credentials', 401, 'Invalid credentials', 'Invalid credentials'),
     },
+  },
+  'POST /api/auth/password-reset': {
+    body: { email: 'head@school.example' },
+    responses: { 202: { email_enabled: true } },
+  },
+  'POST /api/auth/password-reset/check': { body: { token: 'the-token-from-the-reset-link' } },
+  'POST /api/auth/password-reset/complete': { body: { token: 'the-token-from-the-reset-link', password: 'a-new-long-password' } },
+  'POST /api/staff/{id}/password-reset': {
+    body: { send_email: true },
+    responses: { 201: { reset_url: 'https://attendance.example.org/#reset?token=…', expires_at: '2026-12-07T10:00:00.000Z', emailed: false } },
   },
   'POST /v4/auth/token': {
     description: 'A device signs in with the id and secret it was registered with (docs/protocol/v4.md §1) and gets a bearer token (`deviceToken`) for `/v4/{channel}/…`.',
@@ -82,8 +92,8 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     description: 'Prometheus text format, with `Authorization: Bearer <METRICS_TOKEN>` (off when unset). docs/OPERATIONS.md lists the figures and what to alert on.',
   },
   'POST /api/staff': {
-    description: 'Creates a backoffice user or a school admin (who then sees only that school).',
     body: { email: 'head@school.example', password: 'a-long-password', role: 'school_admin', school_id: 1, name: 'Head teacher' },
+    description: 'Backoffice creates any account; a school admin creates school admins of their own school. Without `password`, the account is opened with a reset link (`POST /api/staff/{id}/password-reset`).',
   },
   'PATCH /api/staff/{id}': { body: { name: 'Deputy head', password: 'a-new-long-password' } },
   'POST /api/schools': {
@@ -115,13 +125,15 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     body: { attendance_threshold: 80, late_after: '08:30', records_from: '2026-09-01' },
   },
   'POST /api/devices': {
-    description: 'Registers a device. The answer holds its `secret` once: put it on the device, which signs in with `POST /v4/auth/token`.',
+    description: 'Registers a device. The answer holds its `secret` once: put it on the device, which signs in with `POST /v4/auth/token`. A mobile app scans `enrol_qr` instead (docs/DEVICES.md).',
     body: { school_id: 1, name: 'Main entrance terminal', kind: 'terminal', sync_interval_seconds: 300 },
     responses: {
       201: {
         id: DEVICE_ID, school_id: 1, name: 'Main entrance terminal', kind: 'terminal', sync_interval_seconds: 300, disabled_at: null, last_seen_at: null,
         last_synced_at: null, last_device_clock: null, clock_skew_seconds: null, firmware: null, reported_timezone: null, pending_records: null,
         roster_version: null, protocol: 'v4', serial_number: null, timezone: null, address_alert: null, ...AT, secret: 'the-secret-shown-once-at-registration',
+        enrol_uri: `attendance-sync://enrol?v=1&server=https%3A%2F%2Fattendance.example.org&device=${DEVICE_ID}&secret=the-secret-shown-once-at-registration`,
+        enrol_qr: 'data:image/png;base64,iVBORw0KGgo…',
       },
     },
   },

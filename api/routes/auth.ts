@@ -10,7 +10,11 @@
 // out the terminals that always sign in from it. docs/SECURITY.md says what each costs.
 import { z } from 'zod';
 import { findDeviceCredentials } from '../../db/repositories/devices.js';
-import { findStaffByEmail } from '../../db/repositories/staff.js';
+import { endSessions, findStaffByEmail, findStaffById, peekPasswordReset, updateStaff, usePasswordReset } from '../../db/repositories/staff.js';
+import { recordAudit } from '../../db/repositories/staff-audit.js';
+import type { Staff } from '../../db/schema/index.js';
+import { hashPassword } from '../../shared/auth/password.js';
+import { hashResetToken, issueReset, mailConfigured, mailReset } from '../auth/password-reset.js';
 import type { Request } from 'express';
 import { blockedFor, clearFailures, isKnownSource, recordFailure, rememberSource, type ThrottleKey } from '../../db/repositories/throttle.js';
 import { Problem } from '../../shared/errors.js';
@@ -64,6 +68,13 @@ async function succeeded(ctx: AppContext, a: SignInAttempt): Promise<void> {
   await rememberSource(ctx.db, a.credential, a.address);
 }
 
+async function signedIn(ctx: AppContext, staff: Staff) {
+  const ttl = ctx.config.staffTokenTtlSeconds;
+  const token = await signStaffToken(ctx.keys, { staffId: staff.id, role: staff.role, schoolId: staff.school_id, sessionVersion: staff.session_version }, ttl);
+  const { password_hash: _hidden, session_version: _version, ...publicStaff } = staff;
+  return { access_token: token, token_type: 'Bearer', expires_in: ttl, staff: publicStaff };
+}
+
 export function authRoutes(api: RouteRegistry): void {
   api.add({
     method: 'post',
@@ -82,12 +93,74 @@ export function authRoutes(api: RouteRegistry): void {
       await throttled(ctx, a);
       const staff = await findStaffByEmail(ctx.db, body.email);
       const ok = staff ? await verifyPassword(body.password, staff.password_hash) : await verifyAgainstDummy(body.password);
-      if (!staff || !ok) return failed(ctx, a, 'invalid_credentials');
+      // A deactivated account answers as an unknown one.
+      if (!staff || !ok || staff.deactivated_at !== null) return failed(ctx, a, 'invalid_credentials');
       await succeeded(ctx, a);
-      const ttl = ctx.config.staffTokenTtlSeconds;
-      const token = await signStaffToken(ctx.keys, { staffId: staff.id, role: staff.role, schoolId: staff.school_id }, ttl);
-      const { password_hash: _hidden, ...publicStaff } = staff;
-      return reply.ok({ access_token: token, token_type: 'Bearer', expires_in: ttl, staff: publicStaff });
+      return reply.ok(await signedIn(ctx, staff));
+    },
+  });
+
+  api.add({
+    method: 'get', path: '/api/auth/password-reset', summary: 'How a forgotten password is reset here', tags: ['auth'], auth: 'none',
+    responses: { 200: { description: 'Whether reset links can be e-mailed', schema: z.object({ email_enabled: z.boolean() }) } },
+    async handler({ ctx }) {
+      return reply.ok({ email_enabled: mailConfigured(ctx) });
+    },
+  });
+
+  api.add({
+    method: 'post', path: '/api/auth/password-reset', summary: 'Forgot password: e-mail a reset link (when SMTP is configured)', tags: ['auth'], auth: 'none',
+    description: 'Always answers 202 with the same body, whether the account exists or not. A link is sent only when SMTP_URL is set; '
+      + 'otherwise `email_enabled` is false and the person asks a school admin or backoffice for a link. Counted as a failed sign-in '
+      + 'for throttling, so it cannot be used to flood a mailbox.',
+    transaction: false,
+    body: z.object({ email: z.string().min(1).max(254) }),
+    responses: { 202: { description: 'Sent if the account exists', schema: z.object({ email_enabled: z.boolean() }) }, ...errors(422, 429) },
+    async handler({ body, ctx, req }) {
+      const a = attempt(ctx, req, `reset:${body.email.trim().toLowerCase()}`);
+      await throttled(ctx, a);
+      await recordFailure(ctx.db, a.keys);
+      if (mailConfigured(ctx)) {
+        const staff = await findStaffByEmail(ctx.db, body.email.trim());
+        if (staff && staff.deactivated_at === null) {
+          const reset = await issueReset(ctx.db, ctx, req, staff.id, null);
+          // Not awaited: how long the SMTP server takes must not tell whether the account exists.
+          void mailReset(ctx, staff.email, reset);
+        }
+      }
+      return reply.accepted({ email_enabled: mailConfigured(ctx) });
+    },
+  });
+
+  api.add({
+    method: 'post', path: '/api/auth/password-reset/check', summary: 'Check a reset link before asking for the new password', tags: ['auth'], auth: 'none',
+    description: 'The token travels in the body, never in a URL that logs would keep.',
+    transaction: false,
+    body: z.object({ token: z.string().min(16).max(128) }),
+    responses: { 200: { description: 'The link works: for this account', schema: z.object({ email: z.string() }) }, ...errors(400) },
+    async handler({ body, db }) {
+      const found = await peekPasswordReset(db, hashResetToken(body.token), new Date());
+      if (!found) throw new Problem('reset_link_invalid', 'This link is unknown, was used already or has expired: ask for a new one');
+      return reply.ok(found);
+    },
+  });
+
+  api.add({
+    method: 'post', path: '/api/auth/password-reset/complete', summary: 'Set a new password with a reset link (once) and sign in', tags: ['auth'], auth: 'none',
+    description: 'The link is used up; every session of the account ends; the answer signs in as with POST /api/auth/login.',
+    body: z.object({ token: z.string().min(16).max(128), password: z.string().min(8).max(1024) }),
+    responses: {
+      200: { description: 'Password set, signed in', schema: z.object({ access_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number(), staff: staffSchema }) },
+      ...errors(400, 422),
+    },
+    async handler({ body, db, ctx }) {
+      const staffId = await usePasswordReset(db, hashResetToken(body.token), new Date());
+      const staff = staffId === undefined ? undefined : await findStaffById(db, staffId);
+      if (!staff || staff.deactivated_at !== null) throw new Problem('reset_link_invalid', 'This link is unknown, was used already or has expired: ask for a new one');
+      await updateStaff(db, staff.id, { password_hash: await hashPassword(body.password) });
+      await endSessions(db, staff.id);
+      await recordAudit(db, { staffId: staff.id, schoolId: staff.school_id, action: 'staff.password_set', subject: 'staff', subjectId: staff.id, details: { by: 'reset_link' } });
+      return reply.ok(await signedIn(ctx, (await findStaffById(db, staff.id))!));
     },
   });
 

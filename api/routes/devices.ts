@@ -1,9 +1,17 @@
 // `/api/devices`: registration (the secret is answered once, only its hash is kept),
-// listing, update, disable/enable and secret rotation. School admins read their school's devices.
+// listing, update, disable/enable and secret rotation, by backoffice for every school and by a
+// school admin for their own (another school's device answers 404). Registration and rotation
+// also answer the enrolment link and its QR code (docs/DEVICES.md): the mobile app scans it.
+// Every write is audited (db/repositories/audit.ts).
 // Lists and shows carry the device's health: each channel's status, pending flags, the last
 // acknowledged sync, since when its data is behind, and why it needs attention (`attention=true`
 // lists only those: stuck in status 1 or 2, silent, clock off).
+import type { Request } from 'express';
+import QRCode from 'qrcode';
 import { z } from 'zod';
+import { recordAudit } from '../../db/repositories/staff-audit.js';
+import { enrolUri } from '../../shared/devices/enrol-uri.js';
+import { publicBase } from '../auth/password-reset.js';
 import { channelHealth, listDevicesNeedingAttention, reportedSettings } from '../../db/repositories/device-health.js';
 import { findDevice, insertDevice, listDevices, updateDevice, type PublicDevice } from '../../db/repositories/devices.js';
 import { pendingFlagNames } from '../../db/repositories/flags.js';
@@ -26,7 +34,7 @@ const kind = z.enum(['terminal', 'mobile']);
 // serial number used to create an ordinary v4 device and leave the terminal pending (issue 27
 // §5): PUSH terminals are registered by POST /api/push/terminals.
 const createBody = z.strictObject({
-  school_id: z.number().int().positive(),
+  school_id: z.number().int().positive().optional().describe("Required for backoffice; a school admin's own school by default"),
   name: z.string().min(1).max(200),
   kind: kind.default('terminal'),
   sync_interval_seconds: z.number().int().min(10).max(86_400).optional(),
@@ -36,7 +44,17 @@ const updateBody = z.strictObject({
   kind: kind.optional(),
   sync_interval_seconds: z.number().int().min(10).max(86_400).optional(),
 });
-const withSecret = deviceSchema.extend({ secret: z.string().describe('Shown once: store it on the device') });
+export const withSecret = deviceSchema.extend({
+  secret: z.string().describe('Shown once: store it on the device'),
+  enrol_uri: z.string().describe('attendance-sync://enrol?v=1&server=…&device=…&secret=… (docs/DEVICES.md): shown once, holds the secret'),
+  enrol_qr: z.string().describe('The enrol_uri as a QR code: a data: URL of a PNG image'),
+});
+
+/** What the mobile app scans to enrol (docs/DEVICES.md): the server, the device id and its secret. */
+async function enrolment(ctx: AppContext, req: Request, deviceId: string, secret: string) {
+  const uri = enrolUri(publicBase(ctx, req), deviceId, secret);
+  return { enrol_uri: uri, enrol_qr: await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, scale: 6 }) };
+}
 
 export const channelHealthSchema = z.object({
   status: z.number().int().describe('0 idle, 1 processing, 2 package ready'),
@@ -116,14 +134,18 @@ export function deviceRoutes(api: RouteRegistry): void {
   });
 
   api.add({
-    method: 'post', path: '/api/devices', summary: 'Register a device; answers its secret once', tags: ['devices'], auth: 'backoffice',
+    method: 'post', path: '/api/devices', summary: 'Register a device; answers its secret and enrolment QR code once', tags: ['devices'], auth: 'staff',
     body: createBody,
-    responses: { 201: { description: 'Registered', schema: withSecret }, ...errors(401, 403, 422) },
-    async handler({ body, db }) {
-      if (!(await findSchool(db, body.school_id))) throw validationFailed([{ field: 'body.school_id', message: 'no such school' }]);
+    responses: { 201: { description: 'Registered', schema: withSecret }, ...errors(401, 422) },
+    async handler({ body, db, auth, ctx, req }) {
+      const scope = schoolScope(auth);
+      const schoolId = body.school_id ?? scope;
+      if (schoolId === null) throw validationFailed([{ field: 'body.school_id', message: 'required' }]);
+      if ((scope !== null && scope !== schoolId) || !(await findSchool(db, schoolId))) throw validationFailed([{ field: 'body.school_id', message: 'no such school' }]);
       const secret = generateDeviceSecret();
-      const device = await insertDevice(db, { ...body, secret_hash: hashDeviceSecret(secret) });
-      return reply.created({ ...device, secret });
+      const device = await insertDevice(db, { ...body, school_id: schoolId, secret_hash: hashDeviceSecret(secret) });
+      await recordAudit(db, { staffId: auth.staffId, schoolId, action: 'device.register', subject: 'device', subjectId: null, details: { device_id: device.id, name: device.name, kind: device.kind } });
+      return reply.created({ ...device, secret, ...(await enrolment(ctx, req, device.id, secret)) });
     },
   });
 
@@ -138,23 +160,26 @@ export function deviceRoutes(api: RouteRegistry): void {
   });
 
   api.add({
-    method: 'patch', path: '/api/devices/:id', summary: 'Update a device', tags: ['devices'], auth: 'backoffice',
+    method: 'patch', path: '/api/devices/:id', summary: 'Update a device', tags: ['devices'], auth: 'staff',
     params: uuidParam, body: updateBody,
-    responses: { 200: { description: 'Updated', schema: deviceSchema }, ...errors(401, 403, 404, 422) },
-    async handler({ params, body, db }) {
-      return reply.ok(orNotFound(await updateDevice(db, params.id, body), 'device'));
+    responses: { 200: { description: 'Updated', schema: deviceSchema }, ...errors(401, 404, 422) },
+    async handler({ params, body, db, auth }) {
+      const current = await deviceInScope(db, auth, params.id);
+      const updated = orNotFound(await updateDevice(db, params.id, body), 'device');
+      await recordAudit(db, { staffId: auth.staffId, schoolId: current.school_id, action: 'device.update', subject: 'device', subjectId: null, details: { device_id: current.id, ...body } });
+      return reply.ok(updated);
     },
   });
 
   api.add({
-    method: 'post', path: '/api/devices/:id/disable', summary: 'Disable a device: it can no longer sign in', tags: ['devices'], auth: 'backoffice',
+    method: 'post', path: '/api/devices/:id/disable', summary: 'Disable a device: it can no longer sign in', tags: ['devices'], auth: 'staff',
     params: uuidParam,
-    responses: { 200: { description: 'Disabled', schema: deviceSchema }, ...errors(401, 403, 404) },
-    async handler({ params, db, ctx }) {
-      const current = await findDevice(db, params.id);
-      if (!current) throw notFound('device');
+    responses: { 200: { description: 'Disabled', schema: deviceSchema }, ...errors(401, 404) },
+    async handler({ params, db, ctx, auth }) {
+      const current = await deviceInScope(db, auth, params.id);
       if (current.disabled_at) return reply.ok(current);
       const updated = await updateDevice(db, params.id, { disabled_at: new Date() });
+      await recordAudit(db, { staffId: auth.staffId, schoolId: current.school_id, action: 'device.disable', subject: 'device', subjectId: null, details: { device_id: current.id } });
       // A PUSH terminal is refused by every api process (they cache terminals: api/context/poll-cache.ts):
       // the others when the NOTIFY reaches them, this one before it answers, so that a poll sent
       // after this answer is refused here whatever the notification's delay.
@@ -167,25 +192,29 @@ export function deviceRoutes(api: RouteRegistry): void {
   });
 
   api.add({
-    method: 'post', path: '/api/devices/:id/enable', summary: 'Enable a disabled device', tags: ['devices'], auth: 'backoffice',
+    method: 'post', path: '/api/devices/:id/enable', summary: 'Enable a disabled device', tags: ['devices'], auth: 'staff',
     params: uuidParam,
-    responses: { 200: { description: 'Enabled', schema: deviceSchema }, ...errors(401, 403, 404) },
-    async handler({ params, db }) {
+    responses: { 200: { description: 'Enabled', schema: deviceSchema }, ...errors(401, 404) },
+    async handler({ params, db, auth }) {
+      const current = await deviceInScope(db, auth, params.id);
       const updated = orNotFound(await updateDevice(db, params.id, { disabled_at: null }), 'device');
+      if (current.disabled_at) await recordAudit(db, { staffId: auth.staffId, schoolId: current.school_id, action: 'device.enable', subject: 'device', subjectId: null, details: { device_id: current.id } });
       if (updated.serial_number) await notifyTerminal(db, { serialNumber: updated.serial_number });
       return reply.ok(updated);
     },
   });
 
   api.add({
-    method: 'post', path: '/api/devices/:id/secret', summary: 'Rotate the device secret; answers the new one once', tags: ['devices'], auth: 'backoffice',
+    method: 'post', path: '/api/devices/:id/secret', summary: 'Rotate the device secret; answers the new one and its enrolment QR code once', tags: ['devices'], auth: 'staff',
     params: uuidParam,
-    responses: { 200: { description: 'The new secret', schema: withSecret }, ...errors(401, 403, 404) },
-    async handler({ params, db }) {
+    responses: { 200: { description: 'The new secret', schema: withSecret }, ...errors(401, 404) },
+    async handler({ params, db, auth, ctx, req }) {
+      await deviceInScope(db, auth, params.id);
       const secret = generateDeviceSecret();
       const device = await updateDevice(db, params.id, { secret_hash: hashDeviceSecret(secret) });
       if (!device) throw notFound('device');
-      return reply.ok({ ...device, secret });
+      await recordAudit(db, { staffId: auth.staffId, schoolId: device.school_id, action: 'device.rotate_secret', subject: 'device', subjectId: null, details: { device_id: device.id } });
+      return reply.ok({ ...device, secret, ...(await enrolment(ctx, req, device.id, secret)) });
     },
   });
 }

@@ -33,6 +33,7 @@ export const staffSchema = z.object({
   role: z.enum(['backoffice', 'school_admin']),
   school_id: z.number().int().nullable(),
   name: z.string().nullable(),
+  deactivated_at: timestamp.nullable().describe('Set: the account cannot sign in'),
   created_at: timestamp,
   updated_at: timestamp,
 }).meta({ id: 'Staff' });

@@ -75,3 +75,13 @@ export async function listUsers(db: DbOrTrx, opts: UserFilter): Promise<PublicUs
 export async function lockUser(trx: Trx, id: number): Promise<PublicUser | undefined> {
   return trx.selectFrom('users').select(USER_PUBLIC).where('id', '=', id).forNoKeyUpdate().executeTakeFirst();
 }
+
+export async function reactivateUser(db: DbOrTrx, id: number): Promise<PublicUser | undefined> {
+  return db.updateTable('users').set({ deleted_at: null }).where('id', '=', id).returning(USER_PUBLIC).executeTakeFirst();
+}
+
+/** The school's users with these badges, deactivated ones included (a roster import matches by badge). */
+export async function usersByBadge(db: DbOrTrx, schoolId: number, badges: string[]): Promise<Array<Pick<User, 'id' | 'name' | 'badge' | 'deleted_at'>>> {
+  if (badges.length === 0) return [];
+  return db.selectFrom('users').select(['id', 'name', 'badge', 'deleted_at']).where('school_id', '=', schoolId).where('badge', 'in', badges).execute();
+}

@@ -22,3 +22,14 @@ export interface IdempotencyKeysTable {
   response_body: JSONColumnType<object>;
   created_at: Generated<Date>;
 }
+
+/** A one-time password reset link: only the hash of its token is kept. */
+export interface PasswordResetsTable {
+  id: Generated<number>;
+  staff_id: number;
+  token_hash: string;
+  expires_at: Date;
+  used_at: Date | null;
+  issued_by: number | null;
+  created_at: Generated<Date>;
+}

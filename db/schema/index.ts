@@ -1,7 +1,7 @@
 // The typed database: one interface per table, composed here.
 import type { AttendancesTable, FeverEventsTable, MarksTable, UserDaysTable } from './attendances.js';
 import type { CalendarEntriesTable, CalendarsTable, CalendarSubscriptionsTable } from './calendars.js';
-import type { AuthKnownSourcesTable, AuthThrottleTable, IdempotencyKeysTable } from './auth.js';
+import type { AuthKnownSourcesTable, AuthThrottleTable, IdempotencyKeysTable, PasswordResetsTable } from './auth.js';
 import type { DatamartChangesTable, DatamartCollectKeysTable, DatamartRecordsTable, DatamartRunsTable, DatamartStagesTable, DatamartSubstagesTable, DatamartUploadsTable } from './datamart.js';
 import type { AlertDeliveriesTable, DeviceMessagesTable, DevicePhotosTable, MessageDeliveriesTable, MessagesTable, PhotosTable, ReadingsTable } from './channels.js';
 import type { DevicesTable } from './devices.js';
@@ -31,6 +31,7 @@ export interface Database {
   auth_throttle: AuthThrottleTable;
   auth_known_sources: AuthKnownSourcesTable;
   idempotency_keys: IdempotencyKeysTable;
+  password_resets: PasswordResetsTable;
   figure_rebuilds: FigureRebuildsTable;
   datamart_changes: DatamartChangesTable;
   datamart_runs: DatamartRunsTable;

@@ -11,6 +11,10 @@ export interface StaffTable {
   /** Set for school admins only. */
   school_id: number | null;
   name: string | null;
+  /** Set when the account was deactivated: it cannot sign in, its sessions end. */
+  deactivated_at: Generated<Date | null>;
+  /** Bumped to end every session of the account at once (staff tokens carry it: api/auth/tokens.ts). */
+  session_version: Generated<number>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

@@ -107,7 +107,7 @@ describe('secrets and sign-in', () => {
 });
 
 describe('scope', () => {
-  test('a school admin sees only their school\'s devices, gets 404 for another school\'s, and cannot register, disable or rotate', async () => {
+  test('a school admin sees and manages only their school\'s devices, and gets 404 for another school\'s', async () => {
     const mine = await aSchool(suite.db);
     const other = await aSchool(suite.db);
     const myDevice = await aDevice(suite.db, mine.id);
@@ -126,12 +126,14 @@ describe('scope', () => {
     expect(foreign.body.code).toBe('not_found');
 
     const create = await http(suite.url, 'POST', '/api/devices', { token: admin, body: { school_id: mine.id, name: 'Mine' } });
-    expect(create.status).toBe(403);
-    expect(create.body.code).toBe('forbidden');
+    expect(create.status).toBe(201);
+    expect((await http(suite.url, 'POST', '/api/devices', { token: admin, body: { school_id: other.id, name: 'Theirs' } })).status).toBe(422);
     for (const action of ['disable', 'secret']) {
-      expect((await http(suite.url, 'POST', `/api/devices/${myDevice.id}/${action}`, { token: admin })).status).toBe(403);
+      expect((await http(suite.url, 'POST', `/api/devices/${theirDevice.id}/${action}`, { token: admin })).status).toBe(404);
     }
-    expect((await signIn(myDevice, myDevice.secret)).status).toBe(200);
+    expect((await signIn(theirDevice, theirDevice.secret)).status).toBe(200);
+    expect((await http(suite.url, 'POST', `/api/devices/${myDevice.id}/disable`, { token: admin })).status).toBe(200);
+    expect((await signIn(myDevice, myDevice.secret)).status).toBe(401);
   });
 
   test('the list pages with limit and next_cursor', async () => {

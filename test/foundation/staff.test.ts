@@ -34,7 +34,7 @@ describe('staff accounts', () => {
     const listed = await http(suite.url, 'GET', '/api/staff?limit=500', { token });
     expect(listed.body.items.map((s: { id: number }) => s.id)).toContain(id);
     for (const body of [created.body, shown.body, ...listed.body.items]) {
-      expect(Object.keys(body).sort()).toEqual(['created_at', 'email', 'id', 'name', 'role', 'school_id', 'updated_at']);
+      expect(Object.keys(body).sort()).toEqual(['created_at', 'deactivated_at', 'email', 'id', 'name', 'role', 'school_id', 'updated_at']);
     }
 
     const updated = await http(suite.url, 'PATCH', `/api/staff/${id}`, { token, body: { name: 'Ada L.', password: 'second password' } });
@@ -100,12 +100,12 @@ describe('staff accounts', () => {
     expect((await http(suite.url, 'GET', `/api/staff/${me.id}`, { token })).status).toBe(200);
   });
 
-  test('only backoffice staff reach /api/staff', async () => {
+  test('a school admin reaches only their own school\'s admins: never backoffice accounts, never a deletion', async () => {
     const school = await aSchool(suite.db);
     const admin = await loginAs(suite.url, await aStaff(suite.db, 'school_admin', school.id));
-    for (const [method, path] of [['GET', '/api/staff'], ['POST', '/api/staff'], ['GET', `/api/staff/${me.id}`], ['DELETE', `/api/staff/${me.id}`]]) {
+    for (const [method, path, status] of [['POST', '/api/staff', 403], ['GET', `/api/staff/${me.id}`, 404], ['DELETE', `/api/staff/${me.id}`, 403]] as const) {
       const res = await http(suite.url, method, path, { token: admin, ...(method === 'POST' && { body: { email: newEmail(), password: 'long enough', role: 'backoffice' } }) });
-      expect([method, path, res.status]).toEqual([method, path, 403]);
+      expect([method, path, res.status]).toEqual([method, path, status]);
     }
     expect((await http(suite.url, 'GET', '/api/staff')).status).toBe(401);
   });

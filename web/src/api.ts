@@ -73,17 +73,18 @@ async function problemOf(res: Response): Promise<ApiError> {
 }
 
 async function send(method: string, path: string, opts: { body?: unknown; text?: string; headers?: Record<string, string>; auth?: boolean } = {}): Promise<Response> {
+  const form = opts.body instanceof FormData ? opts.body : null;
   const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
   const token = session.token();
   if (opts.auth !== false) {
     if (!token) throw new SessionExpired();
     headers.authorization = `Bearer ${token}`;
   }
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  if (opts.body !== undefined && !form) headers['content-type'] = 'application/json';
   let res: Response;
   try {
     // no-store: revalidation is ours (If-None-Match below), not the browser cache's.
-    res = await fetch(path, { method, headers, body: opts.text ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)), cache: 'no-store' });
+    res = await fetch(path, { method, headers, body: opts.text ?? form ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)), cache: 'no-store' });
   } catch {
     throw new ApiError(0, m.unreachable, 'network');
   }
@@ -102,6 +103,8 @@ export async function request<T>(method: string, path: string, body?: unknown, o
 }
 
 export const get = <T>(path: string) => request<T>('GET', path);
+/** A multipart upload (a roster file): the browser writes the boundary. */
+export const upload = <T>(path: string, form: FormData) => request<T>('POST', path, form);
 export const patch = <T>(path: string, body: unknown) => request<T>('PATCH', path, body);
 export const post = <T>(path: string, body?: unknown) => request<T>('POST', path, body ?? {});
 export const del = <T>(path: string) => request<T>('DELETE', path);

@@ -2,6 +2,8 @@
 // with its start, so days, weeks and months all read the same way. Resizes with its box.
 // The legend shows the latest period's figures until the pointer picks another. Days the
 // school is closed are shaded grey behind the bars, so a closed day never reads as an empty one.
+// On paper the chart is drawn again at the width of an A4 page: shrinking the screen's canvas
+// shrank its axis labels to a few points and left an empty band below it (issue #29 §6).
 import uPlot from 'uplot';
 import { bucketLabel } from './format.js';
 import { m } from './i18n.js';
@@ -12,6 +14,10 @@ export interface BarChart {
   update(buckets: Bucket[], period: Period, closed?: boolean[]): void;
   destroy(): void;
 }
+
+/** A4 less Chromium's default print margins (0.4 in each side) and the chart box's padding, in CSS px. */
+const PRINT_WIDTH = 680;
+const PRINT_HEIGHT = 240;
 
 let measure: CanvasRenderingContext2D | null = null;
 /** The widest label in uPlot's axis font, plus a gap: the least room between two ticks. */
@@ -46,8 +52,15 @@ export function barChart(box: HTMLElement, title: string): BarChart {
     ctx.restore();
   };
 
-  const observer = new ResizeObserver(() => plot?.setSize({ width: width(), height: height() }));
+  const printing = window.matchMedia('print');
+  const size = () => (printing.matches ? { width: PRINT_WIDTH, height: PRINT_HEIGHT } : { width: width(), height: height() });
+  const resize = () => plot?.setSize(size());
+  const observer = new ResizeObserver(() => { if (!printing.matches) resize(); });
   observer.observe(box);
+  // `change` for print emulation and most browsers; before/afterprint for the print dialog.
+  printing.addEventListener('change', resize);
+  window.addEventListener('beforeprint', resize);
+  window.addEventListener('afterprint', resize);
 
   return {
     update(buckets, period, closed = []) {
@@ -62,8 +75,7 @@ export function barChart(box: HTMLElement, title: string): BarChart {
       plot?.destroy();
       plot = new uPlot({
         title,
-        width: width(),
-        height: height(),
+        ...size(),
         scales: { x: { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
         axes: [
           // Ticks at least a label's width apart: "semaine du 30 nov." ran into its neighbour at 1280 px.
@@ -82,6 +94,9 @@ export function barChart(box: HTMLElement, title: string): BarChart {
     },
     destroy() {
       observer.disconnect();
+      printing.removeEventListener('change', resize);
+      window.removeEventListener('beforeprint', resize);
+      window.removeEventListener('afterprint', resize);
       plot?.destroy();
       plot = null;
     },

@@ -13,7 +13,10 @@ import type { flagSchema } from '../../api/routes/flags.js';
 import type { absentSchema, historySchema } from '../../api/routes/presence.js';
 import type { heldGroupSchema } from '../../api/routes/held-punches.js';
 import type { rejectionSchema, sessionSchema } from '../../api/routes/sessions.js';
-import type { attendanceSchema, schoolSchema, userSchema } from '../../api/schemas/resources.js';
+import type { attendanceSchema, schoolSchema, staffSchema, userSchema } from '../../api/schemas/resources.js';
+import type { importAnswer } from '../../api/routes/users.js';
+import type { resetAnswer } from '../../api/routes/staff.js';
+import type { withSecret } from '../../api/routes/devices.js';
 
 type Out<T extends z.ZodType> = z.output<T>;
 
@@ -44,6 +47,12 @@ export type Job = Out<typeof rebuildSchema>;
 export interface Page<T> { items: T[]; next_cursor: string | null }
 export type User = Out<typeof userSchema>;
 export type Attendance = Out<typeof attendanceSchema>;
+export type StaffAccount = Out<typeof staffSchema>;
+export type RosterImport = Out<typeof importAnswer>;
+export type RosterRow = RosterImport['rows'][number];
+export type PasswordReset = Out<typeof resetAnswer>;
+/** A device as registered or after a secret rotation: its secret and enrolment QR code, shown once. */
+export type DeviceWithSecret = Out<typeof withSecret>;
 
 export type DatamartRun = Out<typeof runSchema>;
 export type DatamartStage = Out<typeof stageSchema>;

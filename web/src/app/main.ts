@@ -7,7 +7,7 @@ import { get, onSessionExpired, session, type Staff } from '../api.js';
 import { initLanguage, m, rememberLanguage } from '../i18n.js';
 import { showShell } from './shell.js';
 import type { Page, School } from '../types.js';
-import { showLogin } from '../views/login.js';
+import { showLogin, showReset } from '../views/login.js';
 
 const root = document.getElementById('app')!;
 let closeShell: (() => void) | null = null;
@@ -33,7 +33,19 @@ async function schoolsFor(staff: Staff): Promise<School[]> {
   return (await get<Page<School>>('/api/schools?limit=500')).items;
 }
 
+/** The token of a reset link (#reset?token=…), if the page was opened with one. */
+function resetToken(): string | null {
+  const match = /^#reset\?(.*)$/.exec(location.hash);
+  return match ? new URLSearchParams(match[1]).get('token') : null;
+}
+
 async function start(): Promise<void> {
+  const token = resetToken();
+  if (token) {
+    // Whoever was signed in on this tab gives way to the account of the link.
+    session.clear();
+    return showReset(root, token, start, switchLanguage);
+  }
   const staff = session.staff();
   if (!session.token() || !staff) return showLogin(root, undefined, start, switchLanguage);
   try {

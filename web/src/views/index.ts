@@ -10,11 +10,12 @@ import { figuresView } from './figures.js';
 import { flagsView } from './flags.js';
 import { heldView } from './held.js';
 import { overviewView } from './overview.js';
+import { peopleView } from './people.js';
 import { pupilsView } from './pupils.js';
 import { rebuildView } from './rebuild.js';
 import { sessionsView } from './sessions.js';
 import { terminalsView } from './terminals.js';
 
 export const VIEWS: View[] = [
-  overviewView, figuresView, pupilsView, alertsView, devicesView, calendarView, terminalsView, heldView, attentionView, flagsView, sessionsView, rebuildView, datamartView,
+  overviewView, figuresView, pupilsView, alertsView, devicesView, peopleView, calendarView, terminalsView, heldView, attentionView, flagsView, sessionsView, rebuildView, datamartView,
 ];
