@@ -7,14 +7,18 @@ import type { Request } from 'express';
 import nodemailer from 'nodemailer';
 import type { DbOrTrx } from '../../db/database.js';
 import { insertPasswordReset } from '../../db/repositories/staff.js';
-import type { AppContext } from '../context/context.js';
+import type { Config } from '../../shared/config.js';
+import type { Logger } from '../../shared/logger.js';
 
 export function hashResetToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
 /** This server's address as people and devices reach it: PUBLIC_URL, else the request's own. */
-export function publicBase(ctx: AppContext, req: Request): string {
+/** What reset links need of the api's context (its settings and logger), and no more. */
+type ResetDeps = { config: Pick<Config, 'publicUrl' | 'passwordResetTtlMinutes' | 'smtpUrl' | 'smtpFrom'>; logger: Logger };
+
+export function publicBase(ctx: ResetDeps, req: Request): string {
   return ctx.config.publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
 }
 
@@ -23,7 +27,7 @@ export interface IssuedReset {
   expiresAt: Date;
 }
 
-export async function issueReset(db: DbOrTrx, ctx: AppContext, req: Request, staffId: number, issuedBy: number | null): Promise<IssuedReset> {
+export async function issueReset(db: DbOrTrx, ctx: ResetDeps, req: Request, staffId: number, issuedBy: number | null): Promise<IssuedReset> {
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + ctx.config.passwordResetTtlMinutes * 60_000);
   await insertPasswordReset(db, { staffId, tokenHash: hashResetToken(token), expiresAt, issuedBy });
@@ -31,12 +35,12 @@ export async function issueReset(db: DbOrTrx, ctx: AppContext, req: Request, sta
   return { url: `${publicBase(ctx, req)}/#reset?token=${token}`, expiresAt };
 }
 
-export function mailConfigured(ctx: AppContext): boolean {
+export function mailConfigured(ctx: ResetDeps): boolean {
   return ctx.config.smtpUrl !== null;
 }
 
 /** E-mails the link; false when SMTP is not configured or the server refused it (logged). */
-export async function mailReset(ctx: AppContext, to: string, reset: IssuedReset): Promise<boolean> {
+export async function mailReset(ctx: ResetDeps, to: string, reset: IssuedReset): Promise<boolean> {
   if (!ctx.config.smtpUrl) return false;
   try {
     const transport = nodemailer.createTransport(ctx.config.smtpUrl);

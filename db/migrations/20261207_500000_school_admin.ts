@@ -4,6 +4,10 @@
 // audited in staff_audit (20261207_400000).
 import { type Kysely, sql } from 'kysely';
 
+// Only adds: the previous version runs on it (it neither ends sessions by version nor refuses a
+// deactivated account, until it is replaced).
+export const compatibility = 'additive';
+
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     ALTER TABLE staff

@@ -208,9 +208,14 @@ describe('a school admin', () => {
     const lines = file.slice(1).trim().split('\r\n');
     expect(lines[0]).toBe(['User id', 'Name', 'Badge', ...byWeek.buckets.map((b: any) => b.start)].join(','));
     expect(lines).toHaveLength(users.length + 1);
-    // The CSV keeps each week's counts beside its verdict, as the table shows them.
-    expect(lines.find((l) => l.includes('Ada Lovelace'))).toBe([ada.user_id, ada.name, ada.badge,
-      ...ada.statuses.map((s: string | null, i: number) => (s ? `${s} ${ada.counts[i].days_present}/${ada.counts[i].open_days}` : ''))].join(','));
+    // The CSV keeps each week's counts and rate beside its verdict; weeks before the school's first
+    // record read "no data".
+    const cell = (s: string | null, i: number) => {
+      if (!s) return byWeek.buckets[i].no_data ? 'no data' : '';
+      const c = ada.counts[i];
+      return `${s} ${c.days_present}/${c.open_days}${c.rate === null ? '' : ` (${c.rate}%)`}`;
+    };
+    expect(lines.find((l) => l.includes('Ada Lovelace'))).toBe([ada.user_id, ada.name, ada.badge, ...ada.statuses.map(cell)].join(','));
 
     // Back to days: the figures come from a 304 this time and are drawn again all the same.
     await page.getByLabel('Period', { exact: true }).selectOption('day');

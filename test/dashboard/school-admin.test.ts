@@ -182,7 +182,7 @@ describe.each([
     const written = lang === 'fr' ? twoDaysAgo.split('-').reverse().join('/') : twoDaysAgo;
     const row = rows.find((r) => r[t.headers[0]] === written)!;
     expect(row).toBeDefined();
-    if (row[t.headers[7]] === '') expect(row[t.headers[2]]).toBe('1'); // an open day: Chloé present
+    if (row[t.headers[10]] === '') expect(row[t.headers[3]]).toBe('1'); // an open day (no closure named): Chloé present
 
     const [xlsx] = await Promise.all([page.waitForEvent('download'), page.locator('details.numbers').getByRole('button', { name: t.xlsx }).click()]);
     expect(xlsx.suggestedFilename()).toMatch(/\.xlsx$/);
@@ -193,8 +193,8 @@ describe.each([
     expect((sheet.getRow(1).values as unknown[]).slice(1)).toEqual(t.headers);
     const cells = sheet.getRow(2);
     expect(cells.getCell(1).value).toBeInstanceOf(Date);
-    expect(typeof cells.getCell(3).value).toBe('number');
-    expect(cells.getCell(6).numFmt).toBe('0.0%');
+    expect(typeof cells.getCell(4).value).toBe('number'); // present: a number cell
+    expect(cells.getCell(3).numFmt).toBe('0.0%'); // the attendance rate: a percentage
 
     // Twelve weeks at 1280 px: the chart's labels keep apart (they ran together).
     await page.getByLabel(lang === 'fr' ? 'Période' : 'Period', { exact: true }).selectOption('week');
