@@ -7,6 +7,7 @@
 // as the import stores punches (a missing PUSH type paired, fever events raised), the touched
 // user-days recomputed in the caller's transaction.
 import { sql } from 'kysely';
+import type { HeldAttendanceRow } from '../../shared/csv/attendance-row.js';
 import type { DbOrTrx, Trx } from '../database.js';
 import { fromEpochMs } from '../epoch-ms.js';
 import { pairInferredTypes } from './push-punches.js';
@@ -45,16 +46,8 @@ export async function holdPunches(trx: Trx, rows: readonly HeldPunchRow[]): Prom
   return Number(result.numAffectedRows ?? 0);
 }
 
-/** A v4 attendances.csv row held as it was read: `pin` is the user_id the device sent. */
-export interface HeldRecordRow {
-  recordId: number;
-  pin: string;
-  type: 'checkin' | 'checkout';
-  occurredAt: Date;
-  temperature: number | null;
-  photo: string | null;
-  reason: HeldReason;
-}
+/** A v4 attendances.csv row held as it was read (shared/csv/attendance-row.ts). */
+export type HeldRecordRow = HeldAttendanceRow;
 
 /** Holds v4 rows of one session; a (device, record id) held already stays as it is. */
 export async function holdRecords(trx: Trx, target: { schoolId: number; deviceId: string; sessionId: string }, rows: readonly HeldRecordRow[]): Promise<void> {

@@ -12,6 +12,17 @@ import { m } from '../i18n.js';
 import type { PasswordReset, RosterImport, StaffAccount, User } from '../types.js';
 import type { View, ViewContext } from '../view.js';
 
+/** Runs a write, says what it did (or why it failed), then redraws the list it changed. */
+async function acting(ctx: ViewContext, run: () => Promise<unknown>, done: string, refresh: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+    ctx.notify(done);
+    await refresh();
+  } catch (err) {
+    ctx.notify((err as Error).message, 'error');
+  }
+}
+
 const SHOWN = 200;
 
 function pupilsSection(ctx: ViewContext) {
@@ -53,15 +64,7 @@ function pupilsSection(ctx: ViewContext) {
     await act(() => patch(`/api/users/${u.id}`, values), m.pupilSaved(values.name));
   }
 
-  async function act(run: () => Promise<unknown>, done: string): Promise<void> {
-    try {
-      await run();
-      ctx.notify(done);
-      await refresh();
-    } catch (err) {
-      ctx.notify((err as Error).message, 'error');
-    }
-  }
+  const act = (run: () => Promise<unknown>, done: string) => acting(ctx, run, done, refresh);
 
   function draw(): void {
     const q = search.value.trim().toLocaleLowerCase();
@@ -176,15 +179,7 @@ function staffSection(ctx: ViewContext) {
     ].filter((n): n is HTMLElement => n !== null));
   }
 
-  async function act(run: () => Promise<unknown>, done: string): Promise<void> {
-    try {
-      await run();
-      ctx.notify(done);
-      await refresh();
-    } catch (err) {
-      ctx.notify((err as Error).message, 'error');
-    }
-  }
+  const act = (run: () => Promise<unknown>, done: string) => acting(ctx, run, done, refresh);
 
   addForm.addEventListener('submit', async (e) => {
     e.preventDefault();
