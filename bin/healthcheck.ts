@@ -17,8 +17,16 @@ const ENTRY = { api: 'dist/api/main.js', worker: 'dist/worker/main.js' } as cons
 
 async function healthy(role: keyof typeof ENTRY): Promise<boolean> {
   if (role === 'worker') {
-    const stat = fs.statSync(WORKER_HEARTBEAT, { throwIfNoEntry: false });
-    return stat !== undefined && Date.now() - stat.mtimeMs < HEARTBEAT_STALE_MS;
+    // The time the worker wrote in it, on the worker's clock: the file's mtime is the kernel's,
+    // which a process whose clock is shifted (libfaketime, a test) would not agree with.
+    let written: string;
+    try {
+      written = fs.readFileSync(WORKER_HEARTBEAT, 'utf8');
+    } catch {
+      return false; // no heartbeat yet
+    }
+    const beat = Number(written.trim() || NaN);
+    return Number.isFinite(beat) && Math.abs(Date.now() - beat) < HEARTBEAT_STALE_MS;
   }
   const { port } = loadConfigOrExit();
   return fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.ok, () => false);

@@ -1,5 +1,5 @@
-// The worker's heartbeat for the container healthcheck (bin/healthcheck.ts): a file touched every
-// 10 s while the event loop turns and the database answers a ping.
+// The worker's heartbeat for the container healthcheck (bin/healthcheck.ts): a file holding the
+// time it was written, written every 10 s while the event loop turns and the database answers a ping.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

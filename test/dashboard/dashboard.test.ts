@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { accessibilityProblems, launchBrowser, openPage, screenshot, type WatchedPage } from '../support/browser.js';
 import { attendancesCsv, batchZip, deviceXml, TestDevice, type CsvAttendance } from '../support/device-client.js';
-import { schoolClock } from '../support/clock.js';
+import { EVERY_DAY, schoolClock } from '../support/clock.js';
 import { aDevice, aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { png } from '../channels/helpers.js';
 import { createRun } from '../../db/repositories/datamart-runs.js';
@@ -39,7 +39,8 @@ const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00
 
 /** Three weeks of check-ins for most pupils, someone in right now, and a fever today. */
 async function seed(): Promise<void> {
-  school = await aSchool(suite.db, { name: 'Lincoln Primary', timezone: CLOCK.timezone });
+  // Open every day: today is never a closed day (where Today names no pending device), whatever the date.
+  school = await aSchool(suite.db, { name: 'Lincoln Primary', timezone: CLOCK.timezone, school_days: EVERY_DAY });
   const enrolled = addDays(today(), -60);
   users = [];
   for (const name of ['Ada Lovelace', 'Alan Turing', 'Grace Hopper', 'Edsger Dijkstra', 'Barbara Liskov', 'Donald Knuth', 'Frances Allen', 'Ken Thompson']) {
