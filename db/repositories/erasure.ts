@@ -34,7 +34,11 @@ export const ERASURE_STEPS: readonly Step[] = [
   // What PUSH terminals said about this badge: their user list and punches held for it.
   { table: 'push_terminal_users', run: (p) => sql`
       DELETE FROM push_terminal_users tu USING devices d WHERE d.id = tu.device_id AND d.school_id = ${p.school_id} AND tu.pin = ${p.badge}` },
-  { table: 'held_punches', run: (p) => sql`DELETE FROM held_punches WHERE school_id = ${p.school_id} AND pin = ${p.badge}` },
+  // (a v4 device's held row names the user by the id it sent, a PUSH terminal's by the badge)
+  { table: 'held_punches', run: (p) => sql`DELETE FROM held_punches WHERE school_id = ${p.school_id} AND pin IN (${p.badge}, ${String(p.id)})` },
+  // The staff audit keeps who did what to this user and when, not the name and badge it wrote down.
+  { table: 'staff_audit', run: (p) => sql`
+      UPDATE staff_audit SET details = '{"erased": true}'::jsonb WHERE subject = 'user' AND subject_id = ${p.id} AND details <> '{"erased": true}'::jsonb` },
   // Raw uploads and packages of the school carry names, badges and temperatures (packages carry
   // the whole roster): those no longer needed go (an import still to run keeps its archive, a
   // package still to be acknowledged stays until then; the retention job takes it after).

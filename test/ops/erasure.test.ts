@@ -50,6 +50,9 @@ beforeAll(async () => {
   await sql`INSERT INTO device_photos (device_id, name, sha256) VALUES (${d.id}, 'p1.jpg', ${sha})`.execute(suite.db);
   await sql`UPDATE attendances SET photo = 'p1.jpg' WHERE device_id = ${d.id} AND record_id = 1`.execute(suite.db);
   await sql`INSERT INTO push_terminal_users (device_id, pin, name) VALUES (${d.id}, ${BADGE}, ${NAME})`.execute(suite.db).catch(() => undefined);
+  // The staff audit of her enrolment, as POST /api/users writes it (her name and badge in its details).
+  await sql`INSERT INTO staff_audit (staff_email, school_id, action, subject, subject_id, details)
+            VALUES ('office@example.test', ${school.id}, 'user.create', 'user', ${pupil.id}, ${JSON.stringify({ name: NAME, badge: BADGE })}::jsonb)`.execute(suite.db);
 });
 
 /** Every place a value could hide: each table's rows as text, and every archive and package unzipped. */
