@@ -271,6 +271,20 @@ describe('commands', () => {
     expect(await flagState(info.body.id)).toBe('cancelled');
   });
 
+  test('a flag that expires before the terminal polls: its command is cancelled, never sent', async () => {
+    const school = await aSchool(db.db);
+    const { terminal, deviceId } = await registered(school.id);
+    const reboot = await http(stack.url, 'POST', `/api/devices/${deviceId}/flags`, { token: staff, body: { name: 'REBOOT' } });
+    expect(reboot.status).toBe(201);
+    // The terminal was off while the flag's life ran out.
+    await db.db.updateTable('device_flags').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', reboot.body.id).execute();
+    expect((await terminal.poll()).body).toBe('OK');
+    const history = (await http(stack.url, 'GET', `/api/devices/${deviceId}/commands`, { token: staff })).body.items as Array<{ command: string; status: string; sends: number; failure: string | null }>;
+    expect(history.find((c) => c.command === 'REBOOT')).toMatchObject({ status: 'cancelled', sends: 0, failure: 'its flag expired' });
+    expect((await http(stack.url, 'GET', `/api/devices/${deviceId}/flags/${reboot.body.id}`, { token: staff })).body.state).toBe('expired');
+    expect((await terminal.poll()).body).toBe('OK');
+  });
+
   test('a command sent to a terminal that then goes silent is failed at its deadline without another poll, and its flag with it', async () => {
     const school = await aSchool(db.db);
     const { terminal, deviceId } = await registered(school.id);

@@ -19,11 +19,19 @@ export async function queueCommands(trx: DbOrTrx, deviceId: string, commands: re
   return rows.map((r) => Number(r.id));
 }
 
+/** An open command whose flag expired before it was applied: never sent (again); cancelled. */
+const FLAG_EXPIRED = sql`EXISTS (SELECT 1 FROM device_flags f WHERE f.id = push_commands.flag_id AND f.applied_at IS NULL AND f.expires_at <= now())`;
+
 /**
  * The commands to send on this poll, marked sent in the same statement: queued ones, and sent
  * ones whose answer is overdue (`resendAfterSeconds`) with sends left (`maxSends`). At most `limit`.
+ * Those whose flag has expired are cancelled instead, as the flag's life cycle says.
  */
 export async function takeCommandsToSend(db: DbOrTrx, deviceId: string, opts: { resendAfterSeconds: number; maxSends: number; limit: number }): Promise<Array<{ id: number; command: string; flag_id: number | null }>> {
+  await sql`
+    UPDATE push_commands SET status = 'cancelled', finished_at = now(), failure = 'its flag expired'
+    WHERE device_id = ${deviceId}::uuid AND status IN ('queued', 'sent') AND flag_id IS NOT NULL AND ${FLAG_EXPIRED}
+  `.execute(db);
   const rows = await sql<{ id: string; command: string; flag_id: string | null }>`
     UPDATE push_commands c SET status = 'sent', sends = c.sends + 1, last_sent_at = now()
     FROM (

@@ -262,9 +262,6 @@ const PUSH_GAPS: Record<string, () => boolean | Promise<boolean>> = {
   'push3-data-query': async () => (await commandsOf('FULL_RESYNC'))[0]?.startsWith('DATA QUERY ATTLOG ') === true
     && (PUSH_COMMANDS as readonly string[]).includes('DATA QUERY USERINFO')
     && regionOf('api/push/querydata.ts', 'const harmless', 'export function queryDataRoutes').includes('table: `querydata${'),
-  // Expiry closes the flag only; the poll sends queued commands whatever their flag's state.
-  'flag-expiry': () => !regionOf('db/repositories/flags.ts', 'export async function settleExpired', '\n}\n').includes('push_commands')
-    && !regionOf('db/repositories/push/commands.ts', 'export async function takeCommandsToSend', '\n}\n').includes('device_flags'),
   'tabledata-answer': () => regionOf('api/push/upload.ts', 'const acceptOther', 'const acceptPunches').includes('return new PushAnswer(200, `${tablename}=${count}`);'),
 };
 
