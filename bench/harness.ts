@@ -1,6 +1,8 @@
 // What every benchmark scenario gets: its own embedded PostgreSQL database, helpers to start
 // the real api and worker on it, and timing statistics.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { startApi, type RunningApi } from '../api/server.js';
 import { connectDatabase, type DatabaseHandle } from '../db/database.js';
@@ -19,6 +21,50 @@ export interface ScenarioResult {
   goal?: string;
   met?: boolean;
   notes?: string;
+  /** Where and when it ran: filled by bench/run.ts, so a figure can be traced to its code and its machine. */
+  conditions?: RunConditions;
+}
+
+export interface RunConditions {
+  commit: string;
+  /** Uncommitted changes under the sources when it ran. */
+  dirty: boolean;
+  started_at: string;
+  seconds: number;
+  cpus: number;
+  /** 1-minute load average when the scenario started and when it ended: above the core count, something else was running. */
+  load_average_start: number;
+  load_average_end: number;
+}
+
+/** The commit the bench runs (and whether the tree differs from it), for results.json. */
+export function sourceRevision(root: string): { commit: string; dirty: boolean } {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results.json'], { cwd: root, encoding: 'utf8' });
+    return { commit, dirty: status.trim() !== '' };
+  } catch {
+    return { commit: 'unknown', dirty: true };
+  }
+}
+
+export const loadAverage = (): number => Math.round(os.loadavg()[0] * 100) / 100;
+
+/** `--rounds=N` (default 3): how many times a scenario alternates the product and its anchor. */
+export function roundsOption(argv: readonly string[] = process.argv, fallback = 3): number {
+  const arg = argv.find((a) => a.startsWith('--rounds='));
+  if (!arg) return fallback;
+  const n = Number(arg.slice('--rounds='.length));
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--rounds: a whole number of at least 1, got ${arg}`);
+  return n;
+}
+
+/** Lowest, median and highest of a figure measured once per round, e.g. "0.61 (0.58–0.64, 3 rounds)". */
+export function spread(values: readonly number[], digits = 2): { median: number; min: number; max: number; text: string } {
+  const s = [...values].sort((a, b) => a - b);
+  const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  const r = (v: number) => Math.round(v * 10 ** digits) / 10 ** digits;
+  return { median: r(median), min: r(s[0]), max: r(s[s.length - 1]), text: `${r(median)} (${r(s[0])}–${r(s[s.length - 1])}, ${s.length} round${s.length === 1 ? '' : 's'})` };
 }
 
 export interface BenchContext {

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { startEmbeddedPostgres } from '../db/embedded.js';
 import { createLogger } from '../shared/logger.js';
 import { ensureServerBuilt } from '../tools/build.js';
-import { makeContext, writeResults, type BenchContext, type ScenarioResult } from './harness.js';
+import { loadAverage, makeContext, sourceRevision, writeResults, type BenchContext, type ScenarioResult } from './harness.js';
+import { PROJECT_ROOT } from '../runtime/compiled.js';
 import { acceptScenario } from './scenarios/accept.js';
 import { datamartScenario } from './scenarios/datamart.js';
 import { figuresScenario } from './scenarios/figures.js';
@@ -45,7 +46,14 @@ try {
   const ctx = makeContext(pg, dataDir);
   for (const name of names) {
     process.stderr.write(`${name}\n`);
-    results[name] = await SCENARIOS[name](ctx);
+    const started = new Date();
+    const loadStart = loadAverage();
+    const result = await SCENARIOS[name](ctx);
+    results[name] = {
+      ...result,
+      conditions: { ...sourceRevision(PROJECT_ROOT), started_at: started.toISOString(), seconds: Math.round((Date.now() - started.getTime()) / 1000),
+        cpus: os.availableParallelism(), load_average_start: loadStart, load_average_end: loadAverage() },
+    };
   }
 } finally {
   await pg.stop();
@@ -61,5 +69,9 @@ for (const [name, r] of Object.entries(results)) {
   for (const [k, v, a] of rows) process.stdout.write(`  ${k.padEnd(w)}  ${v.padStart(12)}${a ? `  anchor ${a}` : ''}\n`);
   if (r.ratio !== undefined) process.stdout.write(`  ratio ${r.ratio}\n`);
   if (r.notes) process.stdout.write(`  ${r.notes}\n`);
+  if (r.conditions) {
+    const c = r.conditions;
+    process.stdout.write(`  commit ${c.commit}${c.dirty ? ' (with uncommitted changes)' : ''}, ${c.seconds} s, load average ${c.load_average_start} → ${c.load_average_end} on ${c.cpus} cores\n`);
+  }
 }
 process.stdout.write(`\nwritten to ${path.relative(process.cwd(), file)}\n`);
