@@ -23,16 +23,20 @@ export interface BenchDevice {
   id: string;
   schoolId: number;
   token: string;
+  /** The devices' secret (one for all of them: hashing it once keeps the seeding fast), for scenarios that sign in. */
+  secret: string;
 }
 
 /** `count` devices of the school, with tokens valid for `ttlSeconds`. */
 export async function seedDevices(db: Db, config: Config, schoolId: number, count: number, ttlSeconds = 3600): Promise<BenchDevice[]> {
-  const hash = hashDeviceSecret(generateDeviceSecret()); // nobody signs in: tokens are minted below
+  // Tokens are minted below; a scenario that pays sign-ins as devices do uses the secret.
+  const secret = generateDeviceSecret();
+  const hash = hashDeviceSecret(secret);
   const rows = await sql<{ id: string }>`INSERT INTO devices (school_id, name, kind, secret_hash)
     SELECT ${schoolId}, 'Bench device ' || g, 'terminal', ${hash} FROM generate_series(1, ${count}) g RETURNING id`.execute(db);
   const keys = deriveKeys(config.jwtSecret!);
   return Promise.all(rows.rows.map(async (r) => ({
-    id: r.id, schoolId, token: await signDeviceToken(keys, { deviceId: r.id, schoolId }, ttlSeconds),
+    id: r.id, schoolId, secret, token: await signDeviceToken(keys, { deviceId: r.id, schoolId }, ttlSeconds),
   })));
 }
 
