@@ -100,6 +100,7 @@ const META = {
   next: (c: Channel) => `next:${c}`,
   floor: (c: Channel) => `floor:${c}`,
   maxRows: (c: Channel) => `maxRows:${c}`,
+  maxBytes: (c: Channel) => `maxBytes:${c}`,
   applied: (c: Channel) => `applied:${c}`,
   refusedUploads: (c: Channel) => `refusedUploads:${c}`,
 } as const;
@@ -413,6 +414,8 @@ export class SyncClient {
     let maxRows = (await s.meta<number>(META.maxRows(channel))) ?? this.opts.maxBatchRows ?? 2000;
     const resend = manifest.resend && manifest.resend.file === file ? manifest.resend : null;
     const needsSettings = manifest.files.some((f) => f.name === 'settings.xml' && f.required);
+    // A 413 taught us a lower limit than the manifest's (a proxy in front, or another api's setting).
+    const maxBytes = Math.min(manifest.max_archive_bytes, (await s.meta<number>(META.maxBytes(channel))) ?? Infinity);
     for (;;) {
       const plan = planBatch({ rows, highWaterMark: hwm, floor, nextRecordId: (await s.meta<number>(META.next(channel))) ?? 1, maxRows, resend });
       const files: Record<string, string> = {
@@ -428,7 +431,7 @@ export class SyncClient {
         return null;
       }
       const bytes = batchZip(files);
-      if (bytes.length > manifest.max_archive_bytes && plan.rows.length > 1) {
+      if (bytes.length > maxBytes && plan.rows.length > 1) {
         maxRows = Math.max(1, Math.floor(plan.rows.length / 2));
         continue;
       }
@@ -461,8 +464,9 @@ export class SyncClient {
       if (err.code === 'archive_too_large') {
         // Nothing was stored: split. Half the rows, or the server's limit if it says one.
         const half = Math.max(1, Math.floor(batch.rowKeys.length / 2));
+        const limit = typeof err.problem.max_archive_bytes === 'number' && err.problem.max_archive_bytes < batch.bytes.length ? err.problem.max_archive_bytes : null;
         if (batch.rowKeys.length <= 1) await this.giveUp(channel, batch, err);
-        else await s.commit({ batch: { channel, value: null }, meta: { [META.maxRows(channel)]: half } });
+        else await s.commit({ batch: { channel, value: null }, meta: limit ? { [META.maxBytes(channel)]: limit } : { [META.maxRows(channel)]: half } });
         return;
       }
       if (err.class === 'fix-and-resend') {
