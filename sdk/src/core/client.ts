@@ -39,6 +39,11 @@ export interface OpenOptions {
   statusWaitSeconds?: number;
   /** The longest Retry-After the client waits inside one sync() before giving up until the next one. Default 60. */
   maxRetryAfterSeconds?: number;
+  /**
+   * Rows the server confirmed stored are kept this many days (RESEND_SINCE and FULL_RESYNC send
+   * them again), then deleted; a PURGE_CONFIRMED_LOGS flag deletes them at once. Default 62.
+   */
+  keepStoredDays?: number;
   /** Scales every pause (tests shorten them). Default 1. */
   waitScale?: number;
   /**
@@ -136,8 +141,10 @@ export class SyncClient {
 
   private async load(): Promise<void> {
     const s = this.opts.storage;
-    this.identity = (await s.meta<Identity>(META.identity)) ?? null;
-    this.protocol = this.identity ? this.newProtocol(this.identity) : null;
+    const identity = (await s.meta<Identity>(META.identity)) ?? null;
+    const same = identity && this.identity && identity.deviceId === this.identity.deviceId && identity.secret === this.identity.secret && identity.server === this.identity.server;
+    if (!same) this.protocol = identity ? this.newProtocol(identity) : null; // a new identity: a new sign-in
+    this.identity = identity;
     this.offsetMs = (await s.meta<number>(META.clockOffset)) ?? 0;
     this.rosterCache = (await s.meta<RosterEntry[]>(META.roster)) ?? [];
     this.rosterVersion = (await s.meta<number>(META.rosterVersion)) ?? 0;
@@ -145,7 +152,7 @@ export class SyncClient {
     this.current = {
       ...this.current,
       enrolled: this.identity !== null,
-      online: typeof navigator !== 'undefined' && typeof navigator.onLine === 'boolean' ? navigator.onLine : true,
+      online: typeof navigator !== 'undefined' && typeof navigator.onLine === 'boolean' ? navigator.onLine : this.current.online,
       waiting: await s.countWaiting(),
       lastSentAt: (await s.meta<string>(META.lastSentAt)) ?? null,
       refused: (await s.meta<Refusal[]>(META.refused)) ?? [],
@@ -325,6 +332,7 @@ export class SyncClient {
   private async run(lease: boolean): Promise<SyncReport> {
     this.useLease = lease;
     const report: SyncReport = { ok: true, channels: {}, flags: [] };
+    await this.load(); // another tab may have enrolled or synced since: its identity, roster, settings, refusals
     if (!this.identity || !this.protocol) {
       const error = this.errorInfo(new SyncError(LOCAL_CODES.notEnrolled, 'The device is not enrolled'));
       this.setState({ lastError: error });
@@ -587,7 +595,8 @@ export class SyncClient {
     }
     out.refused += refusals.length;
 
-    const deleteRows: number[] = [];
+    const keepMs = (this.opts.keepStoredDays ?? 62) * 86_400_000;
+    const deleteRows: number[] = rows.filter((r) => r.state === 'stored' && Date.parse(r.at) < this.now().getTime() - keepMs).map((r) => r.key!);
     if (channel === 'synchro') {
       if (pkg.roster) {
         const roster = pkg.roster.mode === 'full' ? pkg.roster.entries : upsert(this.rosterCache, pkg.roster.entries);
