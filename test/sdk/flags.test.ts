@@ -6,7 +6,7 @@ import { memoryStorage } from '../../sdk/src/adapters/memory.js';
 import { aStaff, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
 import { useSuite } from '../support/suite.js';
-import { aSchoolWithDevice, checkIns, controlledFetch, enrolledClient, sessionsOf, storedFor } from './helpers.js';
+import { aSchoolWithDevice, checkIns, clock, controlledFetch, enrolledClient, sessionsOf, storedFor } from './helpers.js';
 
 const suite = useSuite({ worker: true });
 
@@ -45,6 +45,24 @@ test('settings, REBOOT, REPORT_SETTINGS and FULL_RESYNC reach the app; the resyn
   await setFlag(device.id, 'PURGE_CONFIRMED_LOGS');
   expect((await client.sync()).flags).toEqual(['PURGE_CONFIRMED_LOGS']);
   expect(storage.dump().rows).toHaveLength(0);
+});
+
+test('RESEND_SINCE: one sync walks every window, sending the stored rows of each again, nothing stored twice', async () => {
+  const { users, device, enrolment } = await aSchoolWithDevice(suite.db, suite.url);
+  const client = await enrolledClient({ storage: memoryStorage() }, enrolment);
+  const day = 86_400_000;
+  for (const daysAgo of [50, 40, 20, 5]) await client.checkIn({ userId: users[0].id, type: 'checkin', at: new Date(Date.now() - daysAgo * day) });
+  expect((await client.sync()).ok).toBe(true);
+
+  await setFlag(device.id, 'RESEND_SINCE', { since: clock.day(-45) });
+  const report = await client.sync();
+  expect(report.ok).toBe(true);
+  expect(report.flags).toEqual(['RESEND_SINCE']);
+  expect(report.channels.synchro!.sessions.length).toBeGreaterThanOrEqual(2); // 45 days: two windows of at most 31
+  const sessions = await suite.db.selectFrom('sync_sessions').select('stats').where('device_id', '=', device.id).orderBy('received_at').execute();
+  const resent = sessions.slice(1).reduce((n, s) => n + ((s.stats as Record<string, { duplicates: number }>)['attendances.csv']?.duplicates ?? 0), 0);
+  expect(resent).toBe(3); // the rows of 40, 20 and 5 days ago; not the one of 50
+  expect(await storedFor(suite.db, device.id)).toEqual({ attendances: 4, distinctAttendances: 4, marks: 0, distinctMarks: 0 });
 });
 
 test('RESET_SESSION while a batch is in flight: the SDK sends the same bytes again, each row stored once', async () => {
