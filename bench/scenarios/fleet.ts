@@ -14,10 +14,15 @@
 // sync (db_statements_total of the api's and the worker's /metrics) tell what one sync costs.
 // Options: `--steps=20000,50000` runs only those steps; `--cpu-prof` writes V8 CPU profiles of
 // the api and the worker (node --cpu-prof) into bench/profiles/ for `chrome://inspect` or speedscope.
+// The devices run on the device SDK (sdk/, simulator/sdk-device.ts: one SyncClient in memory per
+// device, kept from step to step, its rows numbered by the SDK); `--lean-client` runs them on the
+// simulator's bare protocol client instead (simulator/device-client.ts), to compare the client's
+// own CPU (client_cpu_percent): the two paths make the same calls to the server.
 import path from 'node:path';
 import { sql } from 'kysely';
 import { batchZip, deviceXml } from '../../simulator/batch.js';
 import { DeviceClient } from '../../simulator/device-client.js';
+import { SdkDevice } from '../../simulator/sdk-device.js';
 import { machineCpu, postgresCpuSeconds, processCpuSeconds, selfCpuSeconds } from '../cpu.js';
 import type { BenchContext, ScenarioResult } from '../harness.js';
 import { stats } from '../harness.js';
@@ -39,6 +44,8 @@ const STEPS = (() => {
 const CPU_PROFILE = process.argv.includes('--cpu-prof');
 /** `--poll-status`: devices poll status every 250 ms instead of waiting on `status?wait=25`. */
 const POLL_STATUS = process.argv.includes('--poll-status');
+/** `--lean-client`: the bare protocol client rather than the device SDK. */
+const LEAN_CLIENT = process.argv.includes('--lean-client');
 const FLOOR_DEVICES = 20_000;
 const METRICS_TOKEN = 'fleet-bench-metrics-token';
 const P99_LIMIT_MS = 5_000;
@@ -105,6 +112,17 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
   const steps: StepFigures[] = [];
   const devices: BenchDevice[] = [];
   const nextRecord = new Map<string, number>();
+  /** Each device's SDK client, opened once (offline, with its minted token) and kept from step to step. */
+  const sdkDevices = new Map<string, Promise<SdkDevice>>();
+  const sdkDevice = (apiUrl: string, device: BenchDevice) => {
+    let d = sdkDevices.get(device.id);
+    if (!d) {
+      // They synced before: they hold the roster and report its version (the SDK keeps it in its storage's meta).
+      d = SdkDevice.open(apiUrl, { id: device.id, secret: '' }, { token: device.token, waitScale: 0.1, statusWaitSeconds: statusWaitSeconds ?? 0, storedMeta: { rosterVersion } });
+      sdkDevices.set(device.id, d);
+    }
+    return d;
+  };
   try {
     await Promise.all([waitForHttp(`${apiUrl}/healthz`), worker.waitFor(/worker started/)]);
     for (const count of STEPS) {
@@ -129,13 +147,31 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
       await Promise.all(chosen.map(async (device, i) => {
         const due = t0 + (i / rate) * 1000;
         await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+        const userIds = school.userIds.slice((i * 5) % 1_995, ((i * 5) % 1_995) + 5);
+        if (!LEAN_CLIENT) {
+          const client = await sdkDevice(apiUrl, device);
+          const before = client.retries;
+          try {
+            // The rows the device recorded since its last sync; the SDK numbers them above the high-water mark.
+            for (const r of batchRows({ rows: ROWS_PER_SYNC, userIds, minuteOffset: steps.length })) {
+              await client.checkIn(undefined, { userId: r.userId, type: r.type, at: r.at, temperature: r.temperature });
+            }
+            const outcome = await client.syncAll();
+            if (outcome.acceptedToReadyMs !== null) seen.push(outcome.acceptedToReadyMs);
+            done++;
+          } catch {
+            failed++;
+          }
+          retries += client.retries - before;
+          return;
+        }
         const client = new DeviceClient(apiUrl, { id: device.id, secret: '' }, 'synchro', { pollMs: 250, waitScale: 0.1, statusWaitSeconds });
         client.token = device.token;
         try {
           const outcome = await client.syncReliably((manifest) => {
             const first = Math.max(Number(manifest.high_water_marks['attendances.csv'] ?? 0), nextRecord.get(device.id) ?? 0) + 1;
             nextRecord.set(device.id, first + ROWS_PER_SYNC - 1);
-            const rows = batchRows({ rows: ROWS_PER_SYNC, userIds: school.userIds.slice((i * 5) % 1_995, ((i * 5) % 1_995) + 5), firstRecordId: first });
+            const rows = batchRows({ rows: ROWS_PER_SYNC, userIds, firstRecordId: first });
             return batchZip({ 'device.xml': deviceXml({ rosterVersion }), 'attendances.csv': rowsCsv(rows) });
           });
           seen.push(outcome.acceptedToReadyMs);
@@ -209,6 +245,6 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
     figures,
     goal: '20,000 devices pass (p99 accepted → status 2 < 5 s, ≥ 80% of the offered rate, no failed sync); 50,000 is the aim',
     met: (lastGood?.devices ?? 0) >= FLOOR_DEVICES,
-    notes: `steps of ${STEP_SECONDS} s at the schedule's rate (compressed clock); one api and one worker process; devices ${POLL_STATUS ? 'poll status every 250 ms' : 'wait on status?wait=25'} and report the roster version they hold`,
+    notes: `steps of ${STEP_SECONDS} s at the schedule's rate (compressed clock); one api and one worker process; devices on ${LEAN_CLIENT ? 'the bare protocol client' : 'the device SDK'} ${POLL_STATUS ? 'poll status every 250 ms' : 'wait on status?wait=25'} and report the roster version they hold`,
   };
 }
