@@ -22,7 +22,7 @@ const HOST_MODULES = ['child_process', 'cluster', 'dgram', 'dns', 'fs', 'fs/prom
 const KYSELY = { name: 'kysely', message: 'Queries live in db/repositories; import Db/Trx from db/database.ts.' };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'web/dist/**', 'node_modules/**', '**/*.js', '**/*.mjs', 'fixtures/**'] },
+  { ignores: ['dist/**', 'web/dist/**', 'sdk/dist/**', 'node_modules/**', '**/*.js', '**/*.mjs', 'fixtures/**'] },
   {
     files: ['**/*.ts'],
     languageOptions: {

@@ -16,7 +16,7 @@ import { COMPILED_DIR, PROJECT_ROOT } from '../runtime/compiled.js';
 import { buildDashboard, ensureDashboardBuilt } from '../web/build.js';
 
 /** What runs as a process, and everything it imports. Tests, benches and tools stay TypeScript run by tsx or jest. */
-// sdk/src: the simulator's v4 devices run on the device SDK (simulator/sdk-device.ts).
+// sdk/src: the simulator's v4 devices run on the device SDK.
 const SOURCE_DIRS = ['api', 'bin', 'channels', 'db', 'runtime', 'sdk/src', 'shared', 'simulator', 'worker'];
 // The accept and push benches' anchors run as processes beside the api, so they run compiled like the api.
 // The image's build context has no bench/ (.dockerignore): they are compiled only where bench/ is

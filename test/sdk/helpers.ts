@@ -44,3 +44,61 @@ export async function checkIns(client: SyncClient, users: ReadonlyArray<{ id: nu
   const base = Date.now() - n * 60_000;
   for (let i = 0; i < n; i++) await client.checkIn({ userId: users[i % users.length].id, type, at: new Date(base + i * 60_000) });
 }
+
+/** A call as a fetch wrapper sees it: the path (`/v4/synchro/datas`) and the method. */
+export interface Call {
+  path: string;
+  method: string;
+  /** What the client passed to fetch, to send it elsewhere. */
+  url: string;
+  init?: RequestInit;
+}
+
+/**
+ * A `fetch` whose behaviour a test changes as it goes: `fault(call)` may answer a Response, throw
+ * (the network failed), or return undefined to pass the call to the server. Every call is logged
+ * with the HTTP status it got (0: failed).
+ */
+export function controlledFetch() {
+  const log: Array<{ path: string; method: string; status: number }> = [];
+  let fault: ((call: Call, forward: () => Promise<Response>) => Promise<Response | undefined> | Response | undefined) | null = null;
+  let offline = false;
+  const fetchFn: typeof fetch = async (input, init) => {
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    const call: Call = { path: url.pathname + url.search, method: init?.method ?? 'GET', url: url.href, init };
+    const entry = { path: call.path, method: call.method };
+    if (offline) {
+      log.push({ ...entry, status: 0 });
+      throw new TypeError('fetch failed (offline)');
+    }
+    const forward = () => fetch(input, init);
+    try {
+      const res = (await fault?.(call, forward)) ?? (await forward());
+      log.push({ ...entry, status: res.status });
+      return res;
+    } catch (err) {
+      log.push({ ...entry, status: 0 });
+      throw err;
+    }
+  };
+  return {
+    fetch: fetchFn,
+    log,
+    setFault(f: typeof fault) {
+      fault = f;
+    },
+    setOffline(value: boolean) {
+      offline = value;
+    },
+    /** Statuses of the calls whose path contains `part`. */
+    statuses(part: string): number[] {
+      return log.filter((c) => c.path.includes(part)).map((c) => c.status);
+    },
+  };
+}
+
+/** Sessions the server stored for the device (each accepted upload of new bytes is one). */
+export async function sessionsOf(db: Db, deviceId: string): Promise<number> {
+  const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM sync_sessions WHERE device_id = ${deviceId}`.execute(db);
+  return r.rows[0].n;
+}

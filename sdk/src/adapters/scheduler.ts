@@ -13,7 +13,9 @@ export interface SchedulerOptions {
   onStart?: boolean;
 }
 
+/** Calling it stops the scheduler (as `stop()` does); `syncNow()` syncs at once and re-arms the timer. */
 export interface Scheduler {
+  (): void;
   stop(): void;
   syncNow(): Promise<SyncReport>;
 }
@@ -50,15 +52,13 @@ export function startScheduler(client: SyncClient, opts: SchedulerOptions = {}):
   void registerBackgroundSync(opts.backgroundSyncTag ?? 'attendance-sync');
   if (opts.onStart ?? true) void syncNow();
   else arm();
-  return {
-    stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      target?.removeEventListener('online', online);
-      target?.removeEventListener('offline', offline);
-    },
-    syncNow,
+  const stop = () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    target?.removeEventListener('online', online);
+    target?.removeEventListener('offline', offline);
   };
+  return Object.assign(stop, { stop, syncNow });
 }
 
 /** Background Sync where the browser has it (Chromium); elsewhere nothing: the timer and `online` do the work. */

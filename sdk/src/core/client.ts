@@ -39,6 +39,11 @@ export interface OpenOptions {
   statusWaitSeconds?: number;
   /** The longest Retry-After the client waits inside one sync() before giving up until the next one. Default 60. */
   maxRetryAfterSeconds?: number;
+  /**
+   * Rows the server confirmed stored are kept this many days (RESEND_SINCE and FULL_RESYNC send
+   * them again), then deleted; a PURGE_CONFIRMED_LOGS flag deletes them at once. Default 62.
+   */
+  keepStoredDays?: number;
   /** Scales every pause (tests shorten them). Default 1. */
   waitScale?: number;
   /**
@@ -100,6 +105,7 @@ const META = {
   next: (c: Channel) => `next:${c}`,
   floor: (c: Channel) => `floor:${c}`,
   maxRows: (c: Channel) => `maxRows:${c}`,
+  maxBytes: (c: Channel) => `maxBytes:${c}`,
   applied: (c: Channel) => `applied:${c}`,
   refusedUploads: (c: Channel) => `refusedUploads:${c}`,
 } as const;
@@ -135,8 +141,10 @@ export class SyncClient {
 
   private async load(): Promise<void> {
     const s = this.opts.storage;
-    this.identity = (await s.meta<Identity>(META.identity)) ?? null;
-    this.protocol = this.identity ? this.newProtocol(this.identity) : null;
+    const identity = (await s.meta<Identity>(META.identity)) ?? null;
+    const same = identity && this.identity && identity.deviceId === this.identity.deviceId && identity.secret === this.identity.secret && identity.server === this.identity.server;
+    if (!same) this.protocol = identity ? this.newProtocol(identity) : null; // a new identity: a new sign-in
+    this.identity = identity;
     this.offsetMs = (await s.meta<number>(META.clockOffset)) ?? 0;
     this.rosterCache = (await s.meta<RosterEntry[]>(META.roster)) ?? [];
     this.rosterVersion = (await s.meta<number>(META.rosterVersion)) ?? 0;
@@ -144,7 +152,7 @@ export class SyncClient {
     this.current = {
       ...this.current,
       enrolled: this.identity !== null,
-      online: typeof navigator !== 'undefined' && typeof navigator.onLine === 'boolean' ? navigator.onLine : true,
+      online: typeof navigator !== 'undefined' && typeof navigator.onLine === 'boolean' ? navigator.onLine : this.current.online,
       waiting: await s.countWaiting(),
       lastSentAt: (await s.meta<string>(META.lastSentAt)) ?? null,
       refused: (await s.meta<Refusal[]>(META.refused)) ?? [],
@@ -324,6 +332,7 @@ export class SyncClient {
   private async run(lease: boolean): Promise<SyncReport> {
     this.useLease = lease;
     const report: SyncReport = { ok: true, channels: {}, flags: [] };
+    await this.load(); // another tab may have enrolled or synced since: its identity, roster, settings, refusals
     if (!this.identity || !this.protocol) {
       const error = this.errorInfo(new SyncError(LOCAL_CODES.notEnrolled, 'The device is not enrolled'));
       this.setState({ lastError: error });
@@ -413,6 +422,8 @@ export class SyncClient {
     let maxRows = (await s.meta<number>(META.maxRows(channel))) ?? this.opts.maxBatchRows ?? 2000;
     const resend = manifest.resend && manifest.resend.file === file ? manifest.resend : null;
     const needsSettings = manifest.files.some((f) => f.name === 'settings.xml' && f.required);
+    // A 413 taught us a lower limit than the manifest's (a proxy in front, or another api's setting).
+    const maxBytes = Math.min(manifest.max_archive_bytes, (await s.meta<number>(META.maxBytes(channel))) ?? Infinity);
     for (;;) {
       const plan = planBatch({ rows, highWaterMark: hwm, floor, nextRecordId: (await s.meta<number>(META.next(channel))) ?? 1, maxRows, resend });
       const files: Record<string, string> = {
@@ -428,7 +439,7 @@ export class SyncClient {
         return null;
       }
       const bytes = batchZip(files);
-      if (bytes.length > manifest.max_archive_bytes && plan.rows.length > 1) {
+      if (bytes.length > maxBytes && plan.rows.length > 1) {
         maxRows = Math.max(1, Math.floor(plan.rows.length / 2));
         continue;
       }
@@ -461,8 +472,9 @@ export class SyncClient {
       if (err.code === 'archive_too_large') {
         // Nothing was stored: split. Half the rows, or the server's limit if it says one.
         const half = Math.max(1, Math.floor(batch.rowKeys.length / 2));
+        const limit = typeof err.problem.max_archive_bytes === 'number' && err.problem.max_archive_bytes < batch.bytes.length ? err.problem.max_archive_bytes : null;
         if (batch.rowKeys.length <= 1) await this.giveUp(channel, batch, err);
-        else await s.commit({ batch: { channel, value: null }, meta: { [META.maxRows(channel)]: half } });
+        else await s.commit({ batch: { channel, value: null }, meta: limit ? { [META.maxBytes(channel)]: limit } : { [META.maxRows(channel)]: half } });
         return;
       }
       if (err.class === 'fix-and-resend') {
@@ -583,7 +595,8 @@ export class SyncClient {
     }
     out.refused += refusals.length;
 
-    const deleteRows: number[] = [];
+    const keepMs = (this.opts.keepStoredDays ?? 62) * 86_400_000;
+    const deleteRows: number[] = rows.filter((r) => r.state === 'stored' && Date.parse(r.at) < this.now().getTime() - keepMs).map((r) => r.key!);
     if (channel === 'synchro') {
       if (pkg.roster) {
         const roster = pkg.roster.mode === 'full' ? pkg.roster.entries : upsert(this.rosterCache, pkg.roster.entries);
