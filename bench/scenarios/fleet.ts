@@ -18,11 +18,12 @@
 // scenario measures the server, and on a 2-core machine the client's CPU is the server's loss.
 // `--sdk-client` runs them on the device SDK instead (sdk/, simulator/sdk-device.ts: one
 // SyncClient in memory per device, kept from step to step, its rows numbered by the SDK). Paired
-// runs of 3,000 devices (Dec 2026, on a loaded machine): the SDK costs the client ~30% more CPU
-// per sync and makes 10 calls per sync where the bare client makes 7 (a status after status?wait
-// said 2; a status and a manifest after the ack to find nothing left), api statements per sync
-// 7.1 → 10.1, and the step's p99 went from 0.5–0.9 s to 2.9–5.5 s: capacity figures taken with it
-// would not compare with the earlier ones. The simulator (npm run simulate, test/simulator) runs on the SDK.
+// runs of 3,000 devices (Dec 2026, `--steps=3000`, a machine shared with other jobs): the SDK
+// costs the client ~30% more CPU per sync (client 9% vs 7% of a core at 10 syncs/s) and makes
+// 10 calls per sync where the bare client makes 7 (a status after status?wait said 2; a status
+// and a manifest after the ack to find nothing left): api statements per sync 7.1 → 10.1, p99
+// accepted → ready 341 → 830 ms. Capacity figures taken with it would not compare with the
+// earlier ones. The simulator (npm run simulate, test/simulator) runs on the SDK.
 import path from 'node:path';
 import { sql } from 'kysely';
 import { batchZip, deviceXml } from '../../simulator/batch.js';
