@@ -36,6 +36,17 @@ export interface Package {
   all(tag: string): Array<Record<string, string>>;
 }
 
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/** An attribute value as written by shared/xml (the five entities and character references). */
+function unescapeXml(text: string): string {
+  return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-z]+);/g, (all, ref: string) => {
+    if (ref.startsWith('#x')) return String.fromCodePoint(parseInt(ref.slice(2), 16));
+    if (ref.startsWith('#')) return String.fromCodePoint(Number(ref.slice(1)));
+    return ENTITIES[ref] ?? all;
+  });
+}
+
 export function readPackage(zip: Buffer): Package {
   const archive = new AdmZip(zip);
   const files: Record<string, string> = {};
@@ -48,7 +59,7 @@ export function readPackage(zip: Buffer): Package {
       const out: Array<Record<string, string>> = [];
       for (const m of xml.matchAll(new RegExp(`<${tag}\\b([^>]*?)/?>`, 'g'))) {
         const attrs: Record<string, string> = {};
-        for (const a of m[1].matchAll(/([a-z_]+)="([^"]*)"/g)) attrs[a[1]] = a[2];
+        for (const a of m[1].matchAll(/([a-z_]+)="([^"]*)"/g)) attrs[a[1]] = unescapeXml(a[2]);
         out.push(attrs);
       }
       return out;

@@ -5,8 +5,8 @@
 import { isoWeekday } from '../shared/time/calendar.js';
 import { localTimeOnDate, startOfLocalDay, todayIn } from '../shared/time/zoned.js';
 import { addDays } from '../shared/time/calendar.js';
-import { attendancesCsv, batchZip, deviceXml } from './batch.js';
-import { DeviceClient, type FaultInjector } from './device-client.js';
+import type { FaultInjector } from './device-client.js';
+import { SdkDevice } from './sdk-device.js';
 import { expectedDayFigures, type StoredEvent } from './expected.js';
 import { SchoolCalendar, type CalendarEntry } from '../shared/attendance/school-calendar.js';
 import { generate, type GeneratedEvent, type GenerationRates } from './generate.js';
@@ -66,7 +66,7 @@ export interface SimulationReport {
   days: string[];
   calendar: { closure: string | null; event: string | null };
   figures: { devices: number; users: number; generated_rows: number; rows_expected_stored: number; rows_expected_rejected: number;
-    syncs: number; retries: number; uploads_retried: number; processing_failed: number; resent_rejected_rows: number; anomalies: Record<string, number>;
+    syncs: number; retries: number; uploads_retried: number; processing_failed: number; anomalies: Record<string, number>;
     /** Stored check-ins at or above the school's fever threshold from devices that measure it (v4, PUSH 3.x): one fever alert each. */
     fever_alerts_expected: number;
     /** Rows already in these days before this run (an earlier run of the same seed). */
@@ -79,16 +79,14 @@ const DEFAULT_TICKS = ['07:00', '08:00', '09:00', '10:00', '11:00', '12:00', '13
 interface LiveDevice {
   index: number;
   id: string;
-  client: DeviceClient;
-  /** record_id = base + seq; the base is the high-water mark the server reported at the first sync. */
-  base: number | null;
+  /** The device SDK's client (sdk/), in memory: it numbers the rows (above the server's high-water mark) and keeps the refusals. */
+  client: SdkDevice;
   events: GeneratedEvent[];
+  /** Events recorded so far (queued in the SDK), in recording order. */
+  recorded: number;
   syncs: number;
   uploadsRetried: number;
   processingFailed: number;
-  /** Codes reported per record_id (a row above the high-water mark may be sent, and rejected, again). */
-  rejections: Map<number, Set<string>>;
-  rejectedResent: number;
   failure: string | null;
 }
 
@@ -109,31 +107,18 @@ function networkFaults(seed: number, device: number, rates: { drop: number; time
   };
 }
 
-/** One sync of a device: what it recorded by `until` above the server's high-water mark. */
+/** One sync of a device: it records what happened by `until` (the SDK queues it), then syncs until nothing waits. */
 async function syncDevice(dev: LiveDevice, until: Date): Promise<void> {
-  const outcome = await dev.client.syncReliably((manifest) => {
-    const hwm = Number(manifest.high_water_marks?.['attendances.csv'] ?? 0);
-    dev.base ??= hwm;
-    const rows = dev.events.filter((e) => dev.base! + e.seq > hwm && e.at.getTime() <= until.getTime());
-    for (const e of rows) if (dev.rejections.has(dev.base! + e.seq)) dev.rejectedResent++;
-    const files: Record<string, string> = { 'device.xml': deviceXml({ pendingRecords: rows.length }) };
-    if (manifest.files?.some((f: { name: string }) => f.name === 'settings.xml')) files['settings.xml'] = '<settings><sync_interval_seconds>300</sync_interval_seconds></settings>';
-    if (rows.length > 0) {
-      files['attendances.csv'] = attendancesCsv(rows.map((e) => ({
-        record_id: dev.base! + e.seq, user_id: e.userId, type: e.type, occurred_at: e.at.toISOString(), temperature: e.temperature === null ? '' : e.temperature.toFixed(1),
-      })));
-    }
-    return batchZip(files);
-  });
-  dev.syncs++;
-  if (outcome.uploadRetried) dev.uploadsRetried++;
-  if (outcome.pkg.all('error').some((e) => e.code === 'processing_failed')) dev.processingFailed++;
-  for (const r of outcome.pkg.all('rejection')) {
-    const id = Number(r.record_id);
-    const codes = dev.rejections.get(id) ?? new Set<string>();
-    codes.add(r.code);
-    dev.rejections.set(id, codes);
+  // Events are recorded in the order they happen on the device (seq order).
+  while (dev.recorded < dev.events.length && dev.events[dev.recorded].at.getTime() <= until.getTime()) {
+    const e = dev.events[dev.recorded];
+    await dev.client.checkIn(e, { userId: e.userId, type: e.type, at: e.at, temperature: e.temperature });
+    dev.recorded++;
   }
+  const outcome = await dev.client.syncAll();
+  dev.syncs += outcome.reports.length;
+  if (outcome.uploadRetried) dev.uploadsRetried++;
+  dev.processingFailed += outcome.processingFailed;
 }
 
 interface ApiAttendance { id: number; user_id: number; device_id: string | null; record_id: number | null; type: 'checkin' | 'checkout'; occurred_at: string; temperature: number | null }
@@ -184,14 +169,14 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     seed: opts.seed, days, timezone: tz, userIds: users.map((u) => u.id), devices: opts.devices, strangerId: 2_000_000_000, ticks, rates: opts.rates,
     closedDays: closure ? [closure] : [], eventDays: days.includes(saturday) ? [saturday] : [],
   });
-  const live: LiveDevice[] = devices.map((d, k) => v4Indices[k]).map((index, k) => ({
+  const live: LiveDevice[] = await Promise.all(devices.map((d, k) => v4Indices[k]).map(async (index, k) => ({
     index, id: devices[k].id,
-    client: new DeviceClient(opts.urls[index % opts.urls.length], { id: devices[k].id, secret: devices[k].secret }, 'synchro', {
-      faults: networkFaults(opts.seed, index, network), pollMs: 50, waitScale: 0.05,
+    client: await SdkDevice.open(opts.urls[index % opts.urls.length], { id: devices[k].id, secret: devices[k].secret }, {
+      faults: networkFaults(opts.seed, index, network), waitScale: 0.05,
     }),
-    base: null, events: generated.events.filter((e) => e.device === index), syncs: 0, uploadsRetried: 0, processingFailed: 0,
-    rejections: new Map(), rejectedResent: 0, failure: null,
-  }));
+    events: generated.events.filter((e) => e.device === index).sort((a, b) => a.seq - b.seq), recorded: 0, syncs: 0, uploadsRetried: 0, processingFailed: 0,
+    failure: null,
+  })));
 
   const badges = new Map(users.map((u) => [u.id, u.badge]));
   const badgeOf = (userId: number) => badges.get(userId) ?? `NOBODY${userId}`;
@@ -262,19 +247,21 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   const seen = new Set<string>();
   for (const dev of live) {
     for (const e of dev.events) {
-      if (dev.base === null) { problems.push(`device ${dev.index} never synced`); break; }
-      const key = `${dev.id}/${dev.base + e.seq}`;
+      // The record id the SDK gave the row when it first went into a batch.
+      const recordId = dev.client.recordIdOf(e);
+      if (recordId === undefined) { problems.push(`device ${dev.index}: event ${e.seq} never sent`); continue; }
+      const key = `${dev.id}/${recordId}`;
       seen.add(key);
       const rows = stored.get(key) ?? [];
+      const codes = dev.client.refusals.get(recordId);
       if (e.expect === 'stored') {
         expectStored++;
-        if (rows.length !== 1) problems.push(`${key}: stored ${rows.length} times, expected once${dev.rejections.has(dev.base + e.seq) ? ` (rejected as ${[...dev.rejections.get(dev.base + e.seq)!].join('/')})` : ''}`);
+        if (rows.length !== 1) problems.push(`${key}: stored ${rows.length} times, expected once${codes ? ` (rejected as ${[...codes].join('/')})` : ''}`);
         else if (rows[0].user_id !== e.userId || rows[0].type !== e.type || new Date(rows[0].occurred_at).getTime() !== e.at.getTime()) problems.push(`${key}: stored with other content`);
         else rowOf.set(e, rows[0]);
       } else {
         expectRejected++;
         if (rows.length > 0) problems.push(`${key}: stored, expected rejected as ${e.expect}`);
-        const codes = dev.rejections.get(dev.base + e.seq);
         if (!codes?.has(e.expect) || codes.size !== 1) problems.push(`${key}: rejected as ${codes ? [...codes].join('/') : 'nothing'}, expected ${e.expect}`);
       }
     }
@@ -403,7 +390,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       syncs: live.reduce((n, d) => n + d.syncs, 0) + pushLive.reduce((n, d) => n + d.syncs, 0),
       retries: live.reduce((n, d) => n + d.client.retries, 0) + pushLive.reduce((n, d) => n + d.retries, 0),
       uploads_retried: live.reduce((n, d) => n + d.uploadsRetried, 0), processing_failed: live.reduce((n, d) => n + d.processingFailed, 0),
-      resent_rejected_rows: live.reduce((n, d) => n + d.rejectedResent, 0), anomalies: generatedAnomalies, rows_from_earlier_runs: before.length,
+      anomalies: generatedAnomalies, rows_from_earlier_runs: before.length,
       fever_alerts_expected: feverExpected,
     },
     counts: generated.counts,

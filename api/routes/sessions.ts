@@ -39,6 +39,8 @@ export const sessionSchema = z.object({
   attempts: z.number().int(),
   counts: z.object({ received: z.number().int(), accepted: z.number().int(), duplicates: z.number().int(), rejected: z.number().int() })
     .describe('Totals over the CSV logs of the batch'),
+  rows_refused: z.enum(['none', 'some', 'all'])
+    .describe('Whether the CSV logs\' rows were refused: all when the batch carried rows and every one was rejected (none accepted, none a duplicate), however its state reads; none when no row was rejected or the batch carried none'),
   files: z.record(z.string(), fileCounts).describe('Per CSV log (the package\'s <import> lines)'),
   rejection_count: z.number().int(),
   reset_by: z.object({ staff_id: z.number().int().nullable(), staff_email: z.string().nullable() }).nullable()
@@ -47,7 +49,10 @@ export const sessionSchema = z.object({
     .describe('Files of the batch that were not imported, as the package\'s <error> lines (file_corrupt, xml_invalid, csv_invalid)'),
 }).meta({ id: 'SyncSession' });
 
-export const rejectionSchema = z.object({ id: z.number().int(), file: z.string(), line: z.number().int(), record_id: z.string().nullable(), code: z.string() });
+export const rejectionSchema = z.object({
+  id: z.number().int(), file: z.string(), line: z.number().int(), record_id: z.string().nullable(), code: z.string(),
+  detail: z.string().nullable().describe('What is wrong, the column and the value as sent (`expected 6 fields, got 5`, `type: "chekin" is not checkin or checkout`): the package\'s `detail` (docs/protocol/v4.md §4.5); null for rows refused before details were kept'),
+});
 
 const sessionDetailSchema = sessionSchema.extend({
   rejections: z.array(rejectionSchema).describe(`The first ${INLINE_REJECTIONS}; all of them through /api/sessions/{id}/rejections`),
@@ -56,6 +61,12 @@ const sessionDetailSchema = sessionSchema.extend({
     .describe('Flags the package carried'),
   package_url: z.string().nullable(),
 });
+
+/** An acknowledged session whose rows were all refused must not read as a plain success (issue 30). */
+function rowsRefused(c: { received: number; rejected: number }): 'none' | 'some' | 'all' {
+  if (c.rejected === 0) return 'none';
+  return c.rejected === c.received ? 'all' : 'some';
+}
 
 function presentSession(s: SessionSummary) {
   const files = s.stats ?? {};
@@ -71,7 +82,7 @@ function presentSession(s: SessionSummary) {
     received_at: s.received_at, processed_at: s.processed_at, acknowledged_at: s.acked_at,
     archive_bytes: s.archive_bytes, archive_sha256: s.archive_sha256, archive_stored: s.archive_stored, package_sha256: s.package_sha256,
     device_clock: s.device_clock, clock_skew_seconds: s.clock_skew_seconds, attempts: s.attempts,
-    counts, files, rejection_count: s.rejection_count, file_errors: s.file_errors ?? [], reset_by: s.reset_by,
+    counts, rows_refused: rowsRefused(counts), files, rejection_count: s.rejection_count, file_errors: s.file_errors ?? [], reset_by: s.reset_by,
   };
 }
 

@@ -45,6 +45,11 @@ export interface CsvLog<Row extends { recordId: number }, Stored> {
 
 type Pending<Row> = Row & { line: number };
 
+/** The detail of an `unknown_user` decided against the database (staged-attendances.ts writes the same words in SQL). */
+export const unknownUserDetail = (userId: number) => `user_id ${userId} is not a user of this school`;
+/** The detail of a `record_conflict` (staged-attendances.ts writes the same words in SQL). */
+export const recordConflictDetail = (recordId: number) => `record_id ${recordId} is already held for this device with other content`;
+
 /** The fewest bytes a CSV row takes: a character and a line break (blank lines are skipped). */
 const MIN_ROW_BYTES = 2;
 
@@ -79,9 +84,9 @@ export async function importCsvLog<Row extends { recordId: number }, Stored>(ctx
   let highest = 0;
   let chunk: Pending<Row>[] = [];
 
-  const reject = (line: number, recordId: number | null | undefined, code: RowRejectionCode) => {
+  const reject = (line: number, recordId: number | null | undefined, code: RowRejectionCode, detail: string) => {
     stats.rejected++;
-    rejections.add({ file, line, recordId: recordId ?? null, code });
+    rejections.add({ file, line, recordId: recordId ?? null, code, detail });
   };
 
   const flush = async () => {
@@ -102,7 +107,7 @@ export async function importCsvLog<Row extends { recordId: number }, Stored>(ctx
       valid = rows.filter((r) => {
         const user = userOf(r);
         if (user === null || knownUsers.has(user)) return true;
-        reject(r.line, r.recordId, 'unknown_user');
+        reject(r.line, r.recordId, 'unknown_user', unknownUserDetail(user));
         return false;
       });
     }
@@ -123,7 +128,7 @@ export async function importCsvLog<Row extends { recordId: number }, Stored>(ctx
     for (const r of others) {
       const s = stored.get(r.recordId);
       if (s !== undefined && log.sameContent(r, s)) stats.duplicates++;
-      else reject(r.line, r.recordId, 'record_conflict');
+      else reject(r.line, r.recordId, 'record_conflict', recordConflictDetail(r.recordId));
     }
     if (rejections.full) await rejections.flush();
   };
@@ -133,13 +138,13 @@ export async function importCsvLog<Row extends { recordId: number }, Stored>(ctx
     for await (const row of readCsvLog(streamEntry(ctx.archive, file), log.columns, { maxRows: ctx.maxRows })) {
       stats.received++;
       if (row.malformed) {
-        reject(row.line, null, 'malformed_row');
+        reject(row.line, null, 'malformed_row', row.reason);
         if (rejections.full) await rejections.flush();
         continue;
       }
       const checked = log.validate(row.fields, rowCtx);
       if (!checked.ok) {
-        reject(row.line, checked.recordId, checked.code);
+        reject(row.line, checked.recordId, checked.code, checked.detail);
         if (rejections.full) await rejections.flush();
         continue;
       }

@@ -42,7 +42,7 @@ export function countByCode(rows: readonly { code: string }[]): Record<string, n
 }
 
 export function asRowRejection(r: RejectionRow): RowRejection {
-  return { file: r.file, line: r.line, recordId: r.recordId, code: r.code as RowRejectionCode };
+  return { file: r.file, line: r.line, recordId: r.recordId, code: r.code as RowRejectionCode, detail: r.detail ?? null };
 }
 
 /** Rejections of one log as the kit finds them: written REJECTIONS_PER_WRITE at a time, in their order. */

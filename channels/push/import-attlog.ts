@@ -16,6 +16,7 @@ import { ATTLOG_FILE, bodyLines, parseAttlogLine, pushText, parseRtlogLine, RTLO
 import { recomputeTouchedDays, schoolClocks } from '../../db/repositories/user-days.js';
 import { TouchedDays, type SchoolClock } from '../../shared/attendance/touched-days.js';
 import { CHUNK_ROWS } from '../kit/csv-log.js';
+import { excerpt } from '../../shared/csv/row-fields.js';
 
 /** A punch arriving within this of its own time arrived as it happened (real time): see `noteRealTime`. */
 export const REALTIME_WINDOW_SECONDS = 120;
@@ -123,7 +124,7 @@ export async function importAttlogSessions(trx: Trx, sessions: readonly PushSess
     // unknown_user: no user with this badge in the terminal's school (the same answer whatever other schools hold).
     // Held on the server (docs/protocol/push.md §4 "held punches") until staff import it as a user's.
     if (userId === undefined) {
-      reject(state, line, 'unknown_user');
+      reject(state, line, 'unknown_user', `badge ${excerpt(punch.pin)} is not a user of this school`);
       held.push({ ...punch, schoolId, deviceId: state.session.device_id, sessionId: state.session.id, reason: 'unknown_user' });
       continue;
     }
@@ -180,7 +181,7 @@ function noteRealTime(state: SessionState, occurredAt: Date): void {
   state.skewFrom = occurredAt.getTime();
 }
 
-function reject(state: SessionState, line: number, code: RowRejectionCode): void {
+function reject(state: SessionState, line: number, code: RowRejectionCode, detail: string | null = null): void {
   state.stats.rejected++;
-  state.rejections.push({ file: state.file, line, recordId: null, code });
+  state.rejections.push({ file: state.file, line, recordId: null, code, detail });
 }

@@ -48,9 +48,9 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
   const rows = readCsvLog(streamEntry(ctx.archive, file), ATTENDANCE_COLUMNS, { maxRows: ctx.maxRows })[Symbol.asyncIterator]();
   let read = false;
 
-  const refuse = (line: number, recordId: number | null, code: RowRejectionCode) => {
+  const refuse = (line: number, recordId: number | null, code: RowRejectionCode, detail: string) => {
     // Reported with the chunk the next valid row falls in, as the kit reports it.
-    refused.push({ chunk: Math.floor(valid / CHUNK_ROWS), line, recordId, code });
+    refused.push({ chunk: Math.floor(valid / CHUNK_ROWS), line, recordId, code, detail });
   };
 
   // Read, validated and turned into COPY text as PostgreSQL takes it: memory stays flat. Ends
@@ -69,12 +69,12 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
         const row = next.value;
         stats.received++;
         if (row.malformed) {
-          refuse(row.line, null, 'malformed_row');
+          refuse(row.line, null, 'malformed_row', row.reason);
           continue;
         }
         const checked = validateAttendanceRow(row.fields, rowCtx);
         if (!checked.ok) {
-          refuse(row.line, checked.recordId ?? null, checked.code);
+          refuse(row.line, checked.recordId ?? null, checked.code, checked.detail);
           const kept = heldAttendanceRow(row.fields, rowCtx, checked.code);
           if (kept) held.push(kept);
           continue;
@@ -136,13 +136,13 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
     const stored = await storeStagedRejections(ctx.trx, target, { file, chunkRows: CHUNK_ROWS, read: refused, rest, first: HELD_REJECTIONS });
     stats.duplicates = stored.duplicates;
     stats.rejected = Object.values(stored.counts).reduce((a, b) => a + b, 0);
-    noteRejections(ctx.out, stored.counts, stored.first.map((r) => ({ file, line: r.line, recordId: r.recordId, code: r.code as RowRejectionCode })));
+    noteRejections(ctx.out, stored.counts, stored.first.map((r) => ({ file, line: r.line, recordId: r.recordId, code: r.code as RowRejectionCode, detail: r.detail })));
     // Days of rows held before (duplicates, conflicts) are recomputed too, unchanged: cheaper
     // than asking PostgreSQL which rows went in. Never another school's user: that is its data.
     if (valid > 0) ctx.touched.merge(rowDays, stored.knownUsers === null ? undefined : new Set(stored.knownUsers));
   } else {
     // The usual batch: a few rows refused as read at most, stored as they are.
-    const mine = refused.map((r) => ({ file, line: r.line, recordId: r.recordId, code: r.code as RowRejectionCode }));
+    const mine = refused.map((r) => ({ file, line: r.line, recordId: r.recordId, code: r.code as RowRejectionCode, detail: r.detail }));
     await insertRejections(ctx.trx, ctx.session.id, mine);
     stats.rejected = mine.length;
     noteRejections(ctx.out, countByCode(mine), mine);

@@ -17,15 +17,18 @@ export interface RejectionRow {
   line: number;
   recordId: number | null;
   code: string;
+  /** What is wrong (docs/protocol/v4.md §4.5). */
+  detail?: string | null;
 }
 
 export async function insertRejections(trx: Trx, sessionId: string, rows: readonly RejectionRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 10_000) {
     const chunk = rows.slice(i, i + 10_000);
     await sql`
-      INSERT INTO rejections (session_id, file, line, record_id, code)
-      SELECT ${sessionId}::uuid, f, l, r, c FROM unnest(${chunk.map((r) => r.file)}::text[], ${chunk.map((r) => r.line)}::int[],
-        ${chunk.map((r) => (r.recordId === null ? null : String(r.recordId)))}::text[], ${chunk.map((r) => r.code)}::text[]) AS t(f, l, r, c)
+      INSERT INTO rejections (session_id, file, line, record_id, code, detail)
+      SELECT ${sessionId}::uuid, f, l, r, c, d FROM unnest(${chunk.map((r) => r.file)}::text[], ${chunk.map((r) => r.line)}::int[],
+        ${chunk.map((r) => (r.recordId === null ? null : String(r.recordId)))}::text[], ${chunk.map((r) => r.code)}::text[],
+        ${chunk.map((r) => r.detail ?? null)}::text[]) AS t(f, l, r, c, d)
     `.execute(trx);
   }
 }
@@ -39,12 +42,12 @@ export async function deleteRejections(trx: Trx, sessionId: string, file: string
 export async function* sessionRejectionPages(trx: Trx, sessionId: string, pageSize: number): AsyncGenerator<RowRejection[]> {
   let after = 0;
   for (;;) {
-    const rows = await sql<{ id: number | string; file: string; line: number; record_id: string | null; code: string }>`
-      SELECT id, file, line, record_id, code FROM rejections
+    const rows = await sql<{ id: number | string; file: string; line: number; record_id: string | null; code: string; detail: string | null }>`
+      SELECT id, file, line, record_id, code, detail FROM rejections
       WHERE session_id = ${sessionId}::uuid AND id > ${after}::bigint ORDER BY id LIMIT ${pageSize}::int`.execute(trx);
     if (rows.rows.length === 0) return;
     after = Number(rows.rows[rows.rows.length - 1].id);
-    yield rows.rows.map((r) => ({ file: r.file, line: r.line, recordId: r.record_id === null ? null : Number(r.record_id), code: r.code as RowRejectionCode }));
+    yield rows.rows.map((r) => ({ file: r.file, line: r.line, recordId: r.record_id === null ? null : Number(r.record_id), code: r.code as RowRejectionCode, detail: r.detail }));
     if (rows.rows.length < pageSize) return;
   }
 }

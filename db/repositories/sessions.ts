@@ -78,7 +78,7 @@ export async function findSessionSummary(db: DbOrTrx, id: string): Promise<Sessi
 
 /** By line order of the upload (id order). */
 export async function sessionRejections(db: DbOrTrx, sessionId: string, opts: { afterId: number | null; limit: number }) {
-  let q = db.selectFrom('rejections').select(['id', 'file', 'line', 'record_id', 'code'])
+  let q = db.selectFrom('rejections').select(['id', 'file', 'line', 'record_id', 'code', 'detail'])
     .where('session_id', '=', sessionId).orderBy('id').limit(opts.limit);
   if (opts.afterId !== null) q = q.where('id', '>', opts.afterId);
   return q.execute();

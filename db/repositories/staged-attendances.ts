@@ -41,7 +41,7 @@ export async function createAttendanceStage(connection: DatabaseConnection): Pro
   // Rows refused as they were read, when there are many (stageReadRejections): their chunk places them among the others.
   await connection.executeQuery(CompiledQuery.raw(`
     CREATE TEMP TABLE IF NOT EXISTS import_rejections (
-      chunk integer NOT NULL, line integer NOT NULL, record_id bigint, code text NOT NULL
+      chunk integer NOT NULL, line integer NOT NULL, record_id bigint, code text NOT NULL, detail text
     ) ON COMMIT DELETE ROWS
   `));
 }
@@ -62,15 +62,17 @@ export interface ReadRejection {
   line: number;
   recordId: number | null;
   code: string;
+  /** What is wrong (docs/protocol/v4.md §4.5). */
+  detail: string;
 }
 
 const readRejectionArrays = (rows: readonly ReadRejection[]) => sql`unnest(${rows.map((r) => r.chunk)}::int[], ${rows.map((r) => r.line)}::int[],
-  ${rows.map((r) => (r.recordId === null ? null : String(r.recordId)))}::bigint[], ${rows.map((r) => r.code)}::text[])`;
+  ${rows.map((r) => (r.recordId === null ? null : String(r.recordId)))}::bigint[], ${rows.map((r) => r.code)}::text[], ${rows.map((r) => r.detail)}::text[])`;
 
 /** Read rejections set aside in the stage (between two COPYs), to be stored with the rest by `storeStagedRejections`. */
 export async function stageReadRejections(trx: Trx, rows: readonly ReadRejection[]): Promise<void> {
   if (rows.length === 0) return;
-  await sql`INSERT INTO import_rejections (chunk, line, record_id, code) SELECT * FROM ${readRejectionArrays(rows)}`.execute(trx);
+  await sql`INSERT INTO import_rejections (chunk, line, record_id, code, detail) SELECT * FROM ${readRejectionArrays(rows)}`.execute(trx);
 }
 
 /** A validated row as a COPY text line: a photo name is [A-Za-z0-9._-] only (PHOTO_NAME), nothing needs escaping. */
@@ -182,7 +184,7 @@ export interface StoredRejections {
   /** Rejections stored, per code. */
   counts: Record<string, number>;
   /** The first `first` of them (one more when there are more), in their stored order. */
-  first: Array<{ line: number; recordId: number | null; code: string }>;
+  first: Array<{ line: number; recordId: number | null; code: string; detail: string | null }>;
   /** With `rest`, the users of the school the staged rows name (null without). */
   knownUsers: number[] | null;
 }
@@ -221,30 +223,32 @@ export async function storeStagedRejections(trx: Trx, t: StageTarget,
     ),` : sql``;
   const restRows = opts.rest ? sql`
       UNION ALL
-      SELECT 'unknown_user', chunk, line, record_id, 0 FROM staged WHERE NOT known
+      -- The details in the words of channels/kit/csv-log.ts (unknownUserDetail, recordConflictDetail).
+      SELECT 'unknown_user', chunk, line, record_id, 0, 'user_id ' || user_id || ' is not a user of this school' FROM staged WHERE NOT known
       UNION ALL
-      SELECT 'record_conflict', chunk, line, record_id, CASE WHEN is_first THEN 2 ELSE 1 END FROM held WHERE NOT same` : sql``;
-  const result = await sql<{ duplicates: number; counts: Record<string, number> | null; first: Array<{ line: number; record_id: string | null; code: string }> | null; known_users: string[] | null }>`
+      SELECT 'record_conflict', chunk, line, record_id, CASE WHEN is_first THEN 2 ELSE 1 END,
+        'record_id ' || record_id || ' is already held for this device with other content' FROM held WHERE NOT same` : sql``;
+  const result = await sql<{ duplicates: number; counts: Record<string, number> | null; first: Array<{ line: number; record_id: string | null; code: string; detail: string | null }> | null; known_users: string[] | null }>`
     WITH ${rest} rejected AS (
-      SELECT code, chunk, line, record_id, -1 AS phase FROM import_rejections
+      SELECT code, chunk, line, record_id, -1 AS phase, detail FROM import_rejections
       UNION ALL
-      SELECT m.code, m.chunk, m.line, m.record_id, -1 FROM ${readRejectionArrays(opts.read)} AS m(chunk, line, record_id, code)
+      SELECT m.code, m.chunk, m.line, m.record_id, -1, m.detail FROM ${readRejectionArrays(opts.read)} AS m(chunk, line, record_id, code, detail)
       ${restRows}
     ), ins AS (
-      INSERT INTO rejections (session_id, file, line, record_id, code)
-      SELECT ${t.sessionId}::uuid, ${opts.file}, line, record_id::text, code FROM rejected ORDER BY chunk, phase, line
-      RETURNING id, line, record_id, code
+      INSERT INTO rejections (session_id, file, line, record_id, code, detail)
+      SELECT ${t.sessionId}::uuid, ${opts.file}, line, record_id::text, code, detail FROM rejected ORDER BY chunk, phase, line
+      RETURNING id, line, record_id, code, detail
     )
     SELECT ${opts.rest ? sql`(SELECT count(*) FROM held WHERE same)::int` : sql`0`} AS duplicates,
       (SELECT json_object_agg(code, n) FROM (SELECT code, count(*)::int AS n FROM ins GROUP BY code) c) AS counts,
-      (SELECT json_agg(f ORDER BY f.id) FROM (SELECT id, line, record_id, code FROM ins ORDER BY id LIMIT ${opts.first + 1}::int) f) AS first,
+      (SELECT json_agg(f ORDER BY f.id) FROM (SELECT id, line, record_id, code, detail FROM ins ORDER BY id LIMIT ${opts.first + 1}::int) f) AS first,
       ${opts.rest ? sql`(SELECT array_agg(DISTINCT user_id)::text[] FROM staged WHERE known)` : sql`NULL::text[]`} AS known_users
   `.execute(trx);
   const row = result.rows[0];
   return {
     duplicates: row.duplicates,
     counts: row.counts ?? {},
-    first: (row.first ?? []).map((r) => ({ line: r.line, recordId: r.record_id === null ? null : Number(r.record_id), code: r.code })),
+    first: (row.first ?? []).map((r) => ({ line: r.line, recordId: r.record_id === null ? null : Number(r.record_id), code: r.code, detail: r.detail })),
     knownUsers: opts.rest ? (row.known_users ?? []).map(Number) : null,
   };
 }

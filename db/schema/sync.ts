@@ -77,5 +77,7 @@ export interface RejectionsTable {
   line: number;
   record_id: string | null;
   code: string;
+  /** What is wrong, for a developer (docs/protocol/v4.md §4.5); null for rows refused before it was kept. */
+  detail: string | null;
 }
 export type Rejection = Selectable<RejectionsTable>;

@@ -13,10 +13,8 @@
 
 import { MAX_FUTURE_SKEW_MS, type RowRejectionCode } from '../protocol/codes.js';
 import { PHOTO_NAME } from '../protocol/channels.js';
-import {
-  checkTime, parseRecordId, parseTemperature, parseUserId, scalar,
-  type RowContext, type RowResult,
-} from './row-fields.js';
+import { MAX_USER_ID, checkTime, parseRecordId, parseTemperature, parseUserId, refusal, scalar, type RowContext, type RowResult } from './row-fields.js';
+import { RECORD_ID_RULE, TEMPERATURE_RULE } from './row-rules.js';
 
 export const ATTENDANCE_COLUMNS = {
   required: ['record_id', 'user_id', 'type', 'occurred_at'],
@@ -33,24 +31,29 @@ export interface AttendanceRow {
 }
 
 export function validateAttendanceRow(fields: Readonly<Record<string, string>>, ctx: RowContext): RowResult<AttendanceRow> {
-  const recordId = parseRecordId(scalar(fields.record_id));
-  if (recordId === null) return { ok: false, code: 'invalid_record_id' };
+  const rawRecordId = scalar(fields.record_id);
+  const recordId = parseRecordId(rawRecordId);
+  if (recordId === null) return refusal('invalid_record_id', 'record_id', rawRecordId, RECORD_ID_RULE);
 
-  const userId = parseUserId(scalar(fields.user_id));
-  if (userId === null) return { ok: false, code: 'unknown_user', recordId };
+  const rawUserId = scalar(fields.user_id);
+  const userId = parseUserId(rawUserId);
+  if (userId === null) return refusal('unknown_user', 'user_id', rawUserId, `is not a user id (an integer from 1 to ${MAX_USER_ID})`, recordId);
 
   const type = scalar(fields.type);
-  if (type !== 'checkin' && type !== 'checkout') return { ok: false, code: 'invalid_type', recordId };
+  if (type !== 'checkin' && type !== 'checkout') return refusal('invalid_type', 'type', type, 'is not checkin or checkout', recordId);
 
-  const time = checkTime(scalar(fields.occurred_at), ctx);
-  if (!time.ok) return { ok: false, code: time.code, recordId };
+  const rawTime = scalar(fields.occurred_at);
+  const time = checkTime(rawTime, ctx);
+  if (!time.ok) return refusal(time.code, 'occurred_at', rawTime, time.rule, recordId);
 
   const rawTemperature = scalar(fields.temperature);
   const temperature = rawTemperature === '' ? null : parseTemperature(rawTemperature);
-  if (rawTemperature !== '' && temperature === null) return { ok: false, code: 'temperature_out_of_range', recordId };
+  if (rawTemperature !== '' && temperature === null) return refusal('temperature_out_of_range', 'temperature', rawTemperature, TEMPERATURE_RULE, recordId);
 
   const photo = scalar(fields.photo);
-  if (photo !== '' && (!PHOTO_NAME.test(photo) || photo === '.' || photo === '..')) return { ok: false, code: 'malformed_row', recordId };
+  if (photo !== '' && (!PHOTO_NAME.test(photo) || photo === '.' || photo === '..')) {
+    return refusal('malformed_row', 'photo', photo, 'is not a photo file name (letters, digits, ".", "_", "-")', recordId);
+  }
 
   return { ok: true, row: { recordId, userId, type, occurredAt: time.at, temperature, photo: photo === '' ? null : photo } };
 }

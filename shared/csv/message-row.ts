@@ -4,7 +4,8 @@
 // longer than 1,000 characters (code points) or holds control characters other than tab and
 // line breaks has no code of its own: `malformed_row`. The body is kept as sent, untrimmed.
 
-import { checkTime, parseRecordId, scalar, type RowContext, type RowResult } from './row-fields.js';
+import { checkTime, parseRecordId, refusal, scalar, type RowContext, type RowResult } from './row-fields.js';
+import { RECORD_ID_RULE } from './row-rules.js';
 
 /** Spread into readCsvLog's spec: bodies may span lines inside quotes, unlike the other logs. */
 export const MESSAGE_COLUMNS = {
@@ -24,18 +25,22 @@ export interface MessageRow {
 }
 
 export function validateMessageRow(fields: Readonly<Record<string, string>>, ctx: RowContext): RowResult<MessageRow> {
-  const recordId = parseRecordId(scalar(fields.record_id));
-  if (recordId === null) return { ok: false, code: 'invalid_record_id' };
+  const rawRecordId = scalar(fields.record_id);
+  const recordId = parseRecordId(rawRecordId);
+  if (recordId === null) return refusal('invalid_record_id', 'record_id', rawRecordId, RECORD_ID_RULE);
 
-  const time = checkTime(scalar(fields.created_at), ctx);
-  if (!time.ok) return { ok: false, code: time.code, recordId };
+  const rawTime = scalar(fields.created_at);
+  const time = checkTime(rawTime, ctx);
+  if (!time.ok) return refusal(time.code, 'created_at', rawTime, time.rule, recordId);
 
   const kind = scalar(fields.kind);
-  if (kind !== 'info' && kind !== 'incident') return { ok: false, code: 'invalid_type', recordId };
+  if (kind !== 'info' && kind !== 'incident') return refusal('invalid_type', 'kind', kind, 'is not info or incident', recordId);
 
   const body = fields.body ?? '';
-  if (body.trim() === '' || [...body].length > MAX_MESSAGE_BODY_LENGTH || BODY_CONTROL.test(body)) {
-    return { ok: false, code: 'malformed_row', recordId };
-  }
+  // The body's words are the sender's: the detail says what is wrong, not what it says.
+  if (body.trim() === '') return { ok: false, code: 'malformed_row', recordId, detail: 'body: is empty' };
+  const length = [...body].length;
+  if (length > MAX_MESSAGE_BODY_LENGTH) return { ok: false, code: 'malformed_row', recordId, detail: `body: ${length} characters, more than ${MAX_MESSAGE_BODY_LENGTH}` };
+  if (BODY_CONTROL.test(body)) return { ok: false, code: 'malformed_row', recordId, detail: 'body: holds a control character other than tab and line breaks' };
   return { ok: true, row: { recordId, createdAt: time.at, kind, body } };
 }

@@ -75,7 +75,7 @@ export async function* readCsvLog(input: Buffer | Readable, spec: CsvLogSpec, li
       continue;
     }
     if (record.fields.length !== names.length) {
-      yield { line: record.line, malformed: true, reason: `the row has ${record.fields.length} fields, the header ${names.length}` };
+      yield { line: record.line, malformed: true, reason: `expected ${names.length} fields, got ${record.fields.length}` };
       continue;
     }
     const fields: Record<string, string> = Object.create(null);

@@ -6,9 +6,10 @@
 // characters has no code of its own: `malformed_row`.
 
 import {
-  checkTime, isShortText, parseRecordId, parseTemperature, parseUserId, scalar,
+  MAX_USER_ID, checkTime, isShortText, parseRecordId, parseTemperature, parseUserId, refusal, scalar,
   type RowContext, type RowResult,
 } from './row-fields.js';
+import { RECORD_ID_RULE, TEMPERATURE_RULE } from './row-rules.js';
 
 export const READING_COLUMNS = {
   required: ['record_id', 'measured_at', 'temperature'],
@@ -26,21 +27,24 @@ export interface ReadingRow {
 }
 
 export function validateReadingRow(fields: Readonly<Record<string, string>>, ctx: RowContext): RowResult<ReadingRow> {
-  const recordId = parseRecordId(scalar(fields.record_id));
-  if (recordId === null) return { ok: false, code: 'invalid_record_id' };
+  const rawRecordId = scalar(fields.record_id);
+  const recordId = parseRecordId(rawRecordId);
+  if (recordId === null) return refusal('invalid_record_id', 'record_id', rawRecordId, RECORD_ID_RULE);
 
   const rawUser = scalar(fields.user_id);
   const userId = rawUser === '' ? null : parseUserId(rawUser);
-  if (rawUser !== '' && userId === null) return { ok: false, code: 'unknown_user', recordId };
+  if (rawUser !== '' && userId === null) return refusal('unknown_user', 'user_id', rawUser, `is not a user id (an integer from 1 to ${MAX_USER_ID}, or empty)`, recordId);
 
-  const time = checkTime(scalar(fields.measured_at), ctx);
-  if (!time.ok) return { ok: false, code: time.code, recordId };
+  const rawTime = scalar(fields.measured_at);
+  const time = checkTime(rawTime, ctx);
+  if (!time.ok) return refusal(time.code, 'measured_at', rawTime, time.rule, recordId);
 
-  const temperature = parseTemperature(scalar(fields.temperature));
-  if (temperature === null) return { ok: false, code: 'temperature_out_of_range', recordId };
+  const rawTemperature = scalar(fields.temperature);
+  const temperature = parseTemperature(rawTemperature);
+  if (temperature === null) return refusal('temperature_out_of_range', 'temperature', rawTemperature, TEMPERATURE_RULE, recordId);
 
   const sensor = scalar(fields.sensor);
-  if (sensor !== '' && !isShortText(sensor, MAX_SENSOR_LENGTH)) return { ok: false, code: 'malformed_row', recordId };
+  if (sensor !== '' && !isShortText(sensor, MAX_SENSOR_LENGTH)) return refusal('malformed_row', 'sensor', sensor, `is not 1–${MAX_SENSOR_LENGTH} printable characters`, recordId);
 
   return { ok: true, row: { recordId, userId, measuredAt: time.at, temperature, sensor: sensor === '' ? null : sensor } };
 }

@@ -4,8 +4,33 @@
 import { EARLIEST_ROW_TIME, MAX_FUTURE_SKEW_MS, TEMPERATURE_MAX, TEMPERATURE_MIN, type RowRejectionCode } from '../protocol/codes.js';
 import { parseIsoTimestamp } from '../protocol/iso-timestamp.js';
 
-/** A validated row, or the code it is rejected with (and its record id once that was readable). */
-export type RowResult<T> = { ok: true; row: T } | { ok: false; code: RowRejectionCode; recordId?: number };
+/**
+ * A validated row, or the code it is rejected with (and its record id once that was readable),
+ * with a `detail` a developer can act on: the column and the value as sent (`type: "chekin" is
+ * not checkin or checkout`), written by `refusal` (docs/protocol/v4.md §4.5).
+ */
+export type RowResult<T> = { ok: true; row: T } | { ok: false; code: RowRejectionCode; recordId?: number; detail: string };
+
+/** Code points of a value quoted in a rejection's detail at most; longer ones are cut with "…". */
+export const EXCERPT_LENGTH = 40;
+const EXCERPT_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * A value as sent, made safe to show in a rejection's detail (it reaches the package's XML, the
+ * REST API and the dashboard): control characters become U+FFFD, at most EXCERPT_LENGTH code
+ * points, quoted as a JSON string so an empty value or spaces read as such.
+ */
+export function excerpt(raw: string): string {
+  const points = [...raw.replace(EXCERPT_CONTROL, '\ufffd')];
+  const cut = points.length > EXCERPT_LENGTH ? `${points.slice(0, EXCERPT_LENGTH).join('')}…` : points.join('');
+  return JSON.stringify(cut);
+}
+
+/** A refusal of `column`'s value: `type: "chekin" is not checkin or checkout`. */
+export function refusal(code: RowRejectionCode, column: string, raw: string, rule: string, recordId?: number): { ok: false; code: RowRejectionCode; recordId?: number; detail: string } {
+  const detail = `${column}: ${excerpt(raw)} ${rule}`;
+  return recordId === undefined ? { ok: false, code, detail } : { ok: false, code, recordId, detail };
+}
 
 export interface RowContext {
   /** When the server received the batch: the reference for `in_future`. */
@@ -37,7 +62,7 @@ export function parseUserId(raw: string): number | null {
   return value >= 1 && value <= MAX_USER_ID ? value : null;
 }
 
-export type TimeCheck = { ok: true; at: Date } | { ok: false; code: 'invalid_timestamp' | 'in_future' };
+export type TimeCheck = { ok: true; at: Date } | { ok: false; code: 'invalid_timestamp' | 'in_future'; rule: string };
 
 /**
  * An ISO 8601 time with offset or Z, not before EARLIEST_ROW_TIME (`invalid_timestamp`) and no
@@ -45,8 +70,11 @@ export type TimeCheck = { ok: true; at: Date } | { ok: false; code: 'invalid_tim
  */
 export function checkTime(raw: string, ctx: RowContext): TimeCheck {
   const at = parseIsoTimestamp(raw);
-  if (!at || at.getTime() < EARLIEST_ROW_TIME.getTime()) return { ok: false, code: 'invalid_timestamp' };
-  if (at.getTime() > ctx.receivedAt.getTime() + MAX_FUTURE_SKEW_MS) return { ok: false, code: 'in_future' };
+  if (!at) return { ok: false, code: 'invalid_timestamp', rule: 'is not an ISO 8601 time with offset (or Z) on a real date' };
+  if (at.getTime() < EARLIEST_ROW_TIME.getTime()) return { ok: false, code: 'invalid_timestamp', rule: `is before ${EARLIEST_ROW_TIME.toISOString().replace('.000Z', 'Z')}` };
+  if (at.getTime() > ctx.receivedAt.getTime() + MAX_FUTURE_SKEW_MS) {
+    return { ok: false, code: 'in_future', rule: `is more than ${MAX_FUTURE_SKEW_MS / 60_000} minutes after the server received the batch (${ctx.receivedAt.toISOString().replace(/\.\d{3}Z$/, 'Z')})` };
+  }
   return { ok: true, at };
 }
 

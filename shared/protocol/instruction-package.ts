@@ -22,6 +22,8 @@ export interface RowRejection {
   /** Omitted when the row had no readable record id. */
   recordId?: number | null;
   code: RowRejectionCode;
+  /** `detail="…"`: what is wrong, the column and the value as sent (§4.5); left out when none. */
+  detail?: string | null;
 }
 
 /** `<error …/>`: a whole file (or, with `processing_failed`, the whole batch) not imported. */

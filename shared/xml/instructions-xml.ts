@@ -59,7 +59,7 @@ export function buildInstructionsXml(pkg: InstructionPackage): string {
 
 /** One `<rejection …/>` line of instructions.xml. */
 export function rejectionXml(rej: RowRejection): string {
-  return `  ${element('rejection', { file: rej.file, line: count(rej.line, 'line'), record_id: rej.recordId, code: rej.code })}\n`;
+  return `  ${element('rejection', { file: rej.file, line: count(rej.line, 'line'), record_id: rej.recordId, code: rej.code, detail: rej.detail })}\n`;
 }
 
 /**

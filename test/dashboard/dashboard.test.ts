@@ -433,6 +433,24 @@ describe('a backoffice user', () => {
     } finally {
       await suite.db.updateTable('devices').set({ last_synced_at: null }).where('id', '=', silentDevice.id).execute();
     }
+
+    // An app's first upload (issue 30): a header naming 6 columns over rows of 5, every row
+    // refused. Its session is no plain green "acknowledged", and each rejection says what is wrong.
+    const app = await new TestDevice(suite.url, await aDevice(suite.db, school.id)).signIn();
+    await suite.db.updateTable('devices').set({ name: 'Kiosk tablet' }).where('id', '=', app.identity.id).execute();
+    const firstTry = [1, 2, 3].map((n) => `${n},${users[n].id},checkin,${iso(Date.now() - n * 60_000)},`);
+    await app.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': `record_id,user_id,type,occurred_at,temperature,photo\n${firstTry.join('\n')}\n` }));
+    await openTab(page, 'Flags');
+    await openTab(page, 'Sessions');
+    await page.getByLabel('Device', { exact: true }).selectOption({ label: 'Kiosk tablet' });
+    const refused = page.locator('table', { has: page.locator('caption', { hasText: 'Latest sessions' }) }).getByText('acknowledged, every row refused', { exact: true });
+    await refused.waitFor();
+    expect(await refused.getAttribute('class')).toBe('badge bad');
+    expect((await tableRows(page, 'Latest sessions')).map((r) => r.slice(3, 7))).toEqual([['3', '0', '0', '3']]);
+    await page.getByRole('button', { name: /^Rejections of the session received/ }).click();
+    await page.locator('caption', { hasText: /^Rejections of the session received .* \(3\)$/ }).waitFor();
+    expect(await tableRows(page, /^Rejections of the session/)).toEqual([2, 3, 4].map((line) =>
+      ['attendances.csv', String(line), '—', 'malformed_row', 'expected 6 fields, got 5']));
     expect(w.errors).toEqual([]);
   });
 

@@ -122,17 +122,17 @@ describe('fixtures/archives', () => {
 
     const rejections = pkg.all('rejection').sort((a, b) => Number(a.line) - Number(b.line));
     expect(rejections).toEqual([
-      { file: 'attendances.csv', line: '3', code: 'malformed_row' },
-      { file: 'attendances.csv', line: '4', code: 'invalid_record_id' },
-      { file: 'attendances.csv', line: '5', record_id: '103', code: 'unknown_user' },
-      { file: 'attendances.csv', line: '6', record_id: '104', code: 'unknown_user' },
-      { file: 'attendances.csv', line: '7', record_id: '105', code: 'invalid_type' },
-      { file: 'attendances.csv', line: '8', record_id: '106', code: 'invalid_timestamp' },
-      { file: 'attendances.csv', line: '9', record_id: '107', code: 'invalid_timestamp' },
-      { file: 'attendances.csv', line: '10', record_id: '108', code: 'in_future' },
-      { file: 'attendances.csv', line: '11', record_id: '109', code: 'temperature_out_of_range' },
-      { file: 'attendances.csv', line: '13', record_id: '110', code: 'record_conflict' },
-      { file: 'attendances.csv', line: '15', code: 'malformed_row' },
+      { file: 'attendances.csv', line: '3', code: 'malformed_row', detail: 'expected 6 fields, got 3' },
+      { file: 'attendances.csv', line: '4', code: 'invalid_record_id', detail: 'record_id: "abc" is not an integer from 1 to 2^53-1' },
+      { file: 'attendances.csv', line: '5', record_id: '103', code: 'unknown_user', detail: 'user_id 999999 is not a user of this school' },
+      { file: 'attendances.csv', line: '6', record_id: '104', code: 'unknown_user', detail: 'user_id: "not-a-user" is not a user id (an integer from 1 to 2147483647)' },
+      { file: 'attendances.csv', line: '7', record_id: '105', code: 'invalid_type', detail: 'type: "arrive" is not checkin or checkout' },
+      { file: 'attendances.csv', line: '8', record_id: '106', code: 'invalid_timestamp', detail: 'occurred_at: "2026-11-18 07:35:00" is not an ISO 8601 time with offset (or Z) on a real date' },
+      { file: 'attendances.csv', line: '9', record_id: '107', code: 'invalid_timestamp', detail: 'occurred_at: "2026-02-30T07:35:00Z" is not an ISO 8601 time with offset (or Z) on a real date' },
+      { file: 'attendances.csv', line: '10', record_id: '108', code: 'in_future', detail: expect.stringMatching(/^occurred_at: "2099-01-01T00:00:00Z" is more than 5 minutes after the server received the batch \(\d{4}-/) },
+      { file: 'attendances.csv', line: '11', record_id: '109', code: 'temperature_out_of_range', detail: 'temperature: "45.2" is not a plain decimal from 28.0 to 43.0 (°C)' },
+      { file: 'attendances.csv', line: '13', record_id: '110', code: 'record_conflict', detail: 'record_id 110 is already held for this device with other content' },
+      { file: 'attendances.csv', line: '15', code: 'malformed_row', detail: 'a quoted field spans lines' },
     ]);
     // Every code an attendances.csv row can get (the marks.csv codes of the appel channel are tested in test/channels/appel.test.ts).
     const marksOnly = new Set(['invalid_date', 'invalid_period', 'invalid_mark', 'invalid_reason']);
@@ -193,7 +193,7 @@ describe('rows across batches', () => {
     // The device was reset and reuses ids 4 and 9.
     const c = await dev.sync(zip([row(4, 5, 'checkin', '2026-11-12T08:00:00+07:00'), row(9, 5, 'checkout', '2026-11-12T12:00:00+07:00')]));
     expect(imported(c.pkg)).toMatchObject({ received: '2', accepted: '1', duplicates: '0', rejected: '1', high_water_mark: '9' });
-    expect(c.pkg.all('rejection')).toEqual([{ file: 'attendances.csv', line: '2', record_id: '4', code: 'record_conflict' }]);
+    expect(c.pkg.all('rejection')).toEqual([{ file: 'attendances.csv', line: '2', record_id: '4', code: 'record_conflict', detail: 'record_id 4 is already held for this device with other content' }]);
 
     const rows = await storedRows(dev.identity.id);
     expect(rows.map((r) => r.record_id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);

@@ -46,8 +46,9 @@ test(`a worker with a ${HEAP_MIB} MiB heap imports a batch of ${ROWS.toLocaleStr
   const rejections = pkg.all('rejection');
   expect(rejections).toHaveLength(ROWS);
   expect(rejections.every((r) => r.code === 'unknown_user')).toBe(true);
-  expect(rejections[0]).toEqual({ file: 'attendances.csv', line: '2', record_id: '1', code: 'unknown_user' });
-  expect(rejections[ROWS - 1]).toEqual({ file: 'attendances.csv', line: String(ROWS + 1), record_id: String(ROWS), code: 'unknown_user' });
+  const notOurs = expect.stringMatching(/^user_id \d+ is not a user of this school$/);
+  expect(rejections[0]).toEqual({ file: 'attendances.csv', line: '2', record_id: '1', code: 'unknown_user', detail: notOurs });
+  expect(rejections[ROWS - 1]).toEqual({ file: 'attendances.csv', line: String(ROWS + 1), record_id: String(ROWS), code: 'unknown_user', detail: notOurs });
   expect(worker.jsonLines().some((l) => l.msg === 'job done' && l.sessionId === up.body.session_id)).toBe(true);
 
   worker.child.kill('SIGTERM');

@@ -77,6 +77,11 @@ test('attendances.csv with 36,000 refused rows among 48,000: every one reported 
   });
   expect(reported).toEqual(expected);
   expect(await storedRejections(sessionId)).toEqual(expected);
+  // Read back from the table, each with its detail (issue 30): refused as read, and decided in PostgreSQL.
+  const details = new Map(pkg.all('rejection').map((r) => [Number(r.line), r.detail]));
+  expect([details.get(3), details.get(4), details.get(5)]).toEqual([
+    `user_id ${foreign[0]} is not a user of this school`, `user_id ${NOBODY} is not a user of this school`, 'type: "sleep" is not checkin or checkout',
+  ]);
 
   const mine = await suite.db.selectFrom('attendances').select((eb) => eb.fn.countAll<number>().as('n')).where('device_id', '=', dev.identity.id).executeTakeFirstOrThrow();
   expect(Number(mine.n)).toBe(12_000);

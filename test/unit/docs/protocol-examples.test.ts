@@ -13,6 +13,7 @@ import { emptyParts, type PackageParts } from '../../../channels/kit/context.js'
 import { flagInstructions } from '../../../channels/kit/flags.js';
 import type { DeviceFlag } from '../../../db/schema/index.js';
 import { assemblePackage } from '../../../worker/import/assemble-package.js';
+import { recordConflictDetail, unknownUserDetail } from '../../../channels/kit/csv-log.js';
 import { buildZip } from '../../../shared/archive/build-zip.js';
 import { archiveLimits, inspectArchive } from '../../../shared/archive/inspect-archive.js';
 import { envToConfig, readEnv } from '../../../shared/config.js';
@@ -101,6 +102,7 @@ function readPackage(xml: string): Required<Pick<InstructionPackage, 'sessionId'
   }
   out.rejections = children('rejection').map((el): RowRejection => ({
     file: attr(el, 'file')!, line: num(el, 'line'), recordId: attr(el, 'record_id') === undefined ? null : num(el, 'record_id'), code: attr(el, 'code') as RowRejectionCode,
+    detail: attr(el, 'detail') ?? null,
   }));
   out.errors = children('error').map((el) => ({ file: attr(el, 'file') ?? null, code: attr(el, 'code') as FileErrorCode, detail: attr(el, 'detail') ?? null, retry: attr(el, 'retry') === 'true' }));
   const roster = children('roster')[0];
@@ -151,17 +153,17 @@ async function importOf(zip: string, receivedAt: Date) {
   for await (const row of readCsvLog(archive.read(file), ATTENDANCE_COLUMNS)) {
     stats.received++;
     if (row.malformed) {
-      read.push({ file, line: row.line, recordId: null, code: 'malformed_row' });
+      read.push({ file, line: row.line, recordId: null, code: 'malformed_row', detail: row.reason });
       continue;
     }
     const checked = validateAttendanceRow(row.fields, { receivedAt });
     if (!checked.ok) {
-      read.push({ file, line: row.line, recordId: checked.recordId ?? null, code: checked.code });
+      read.push({ file, line: row.line, recordId: checked.recordId ?? null, code: checked.code, detail: checked.detail });
       continue;
     }
     const r = checked.row;
     if (!DEMO_SCHOOL_USERS.has(r.userId)) {
-      unknown.push({ file, line: row.line, recordId: r.recordId, code: 'unknown_user' });
+      unknown.push({ file, line: row.line, recordId: r.recordId, code: 'unknown_user', detail: unknownUserDetail(r.userId) });
       continue;
     }
     stats.high_water_mark = Math.max(stats.high_water_mark, r.recordId);
@@ -172,7 +174,7 @@ async function importOf(zip: string, receivedAt: Date) {
     } else if (before.userId === r.userId && before.type === r.type && before.occurredAt.getTime() === r.occurredAt.getTime()) {
       stats.duplicates++;
     } else {
-      conflicts.push({ file, line: row.line, recordId: r.recordId, code: 'record_conflict' });
+      conflicts.push({ file, line: row.line, recordId: r.recordId, code: 'record_conflict', detail: recordConflictDetail(r.recordId) });
     }
   }
   const rejections = [...read, ...unknown, ...conflicts];
@@ -354,7 +356,7 @@ const checks: Record<string, Check> = {
     const all = buildInstructionsXml({
       sessionId: 's', generatedAt: AT,
       imports: [{ file: 'a.csv', received: 1, accepted: 1, duplicates: 0, rejected: 0, highWaterMark: 1 }],
-      rejections: [{ file: 'a.csv', line: 2, recordId: 1, code: 'in_future' }],
+      rejections: [{ file: 'a.csv', line: 2, recordId: 1, code: 'in_future', detail: 'd' }],
       errors: [{ file: 'a.csv', code: 'csv_invalid', detail: 'd' }, { code: 'processing_failed', retry: true }],
       clock: { serverTime: AT, skewSeconds: 61 }, roster: { version: 1, mode: 'full', file: 'roster.csv' }, settings: { a: '1' },
       flags: [{ id: 1, name: 'RESEND_SINCE', params: { since: '2026-09-01' } }],

@@ -35,6 +35,19 @@ describe('buildInstructionsXml', () => {
     );
   });
 
+  it('writes a rejection\'s detail as an attribute a parser reads back as sent (docs/protocol/v4.md §4.5)', () => {
+    const detail = 'type: "<b>&amp;" is not checkin or checkout';
+    const xml = buildInstructionsXml({ sessionId: 's', generatedAt: new Date('2026-11-20T08:00:03Z'), rejections: [
+      { file: 'attendances.csv', line: 3, code: 'malformed_row', detail: 'expected 6 fields, got 5' },
+      { file: 'attendances.csv', line: 4, recordId: 7, code: 'invalid_type', detail },
+      { file: 'attendances.csv', line: 5, recordId: 8, code: 'invalid_type', detail: null },
+    ] });
+    expect(xml).toContain('  <rejection file="attendances.csv" line="3" code="malformed_row" detail="expected 6 fields, got 5"/>\n');
+    expect(xml).toContain('  <rejection file="attendances.csv" line="5" record_id="8" code="invalid_type"/>\n');
+    const read = parseSafeXml(xml).children.map((el) => el.attributes.get('detail'));
+    expect(read).toEqual(['expected 6 fields, got 5', detail, undefined]);
+  });
+
   it('writes the other channels\' parts (§5 failure, §7)', () => {
     const xml = buildInstructionsXml({
       sessionId: 's1',

@@ -110,8 +110,8 @@ describe('readCsvLog', () => {
     for (const chunk of CHUNK_SIZES) {
       expect(await rows(text, chunk)).toEqual([
         { line: 2, fields: { record_id: '1', user_id: '1', temperature: '' } },
-        { line: 3, malformed: true, reason: 'the row has 1 fields, the header 2' },
-        { line: 4, malformed: true, reason: 'the row has 3 fields, the header 2' },
+        { line: 3, malformed: true, reason: 'expected 2 fields, got 1' },
+        { line: 4, malformed: true, reason: 'expected 2 fields, got 3' },
         { line: 5, fields: { record_id: '4', user_id: '4', temperature: '' } },
       ]);
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { validateAttendanceRow } from '../../../shared/csv/attendance-row.js';
+import { excerpt } from '../../../shared/csv/row-fields.js';
 import { MESSAGE_COLUMNS, validateMessageRow } from '../../../shared/csv/message-row.js';
 import { readCsvLog } from '../../../shared/csv/read-csv-log.js';
 import { collect } from './helpers.js';
@@ -139,11 +140,22 @@ describe('validateAttendanceRow', () => {
   });
 
   it('checks columns in order and names the record once it is readable', () => {
-    expect(check({ record_id: 'x', user_id: 'y', type: 'z' })).toEqual({ ok: false, code: 'invalid_record_id' });
-    expect(check({ user_id: 'y', type: 'z' })).toEqual({ ok: false, code: 'unknown_user', recordId: 77 });
-    expect(check({ type: 'z', occurred_at: 'x' })).toEqual({ ok: false, code: 'invalid_type', recordId: 77 });
-    expect(check({ occurred_at: 'x', temperature: '99' })).toEqual({ ok: false, code: 'invalid_timestamp', recordId: 77 });
-    expect(check({ temperature: '99', photo: '../x' })).toEqual({ ok: false, code: 'temperature_out_of_range', recordId: 77 });
+    expect(check({ record_id: 'x', user_id: 'y', type: 'z' })).toEqual({ ok: false, code: 'invalid_record_id', detail: 'record_id: "x" is not an integer from 1 to 2^53-1' });
+    expect(check({ user_id: 'y', type: 'z' })).toEqual({ ok: false, code: 'unknown_user', recordId: 77, detail: 'user_id: "y" is not a user id (an integer from 1 to 2147483647)' });
+    expect(check({ type: 'z', occurred_at: 'x' })).toEqual({ ok: false, code: 'invalid_type', recordId: 77, detail: 'type: "z" is not checkin or checkout' });
+    expect(check({ occurred_at: 'x', temperature: '99' })).toEqual({ ok: false, code: 'invalid_timestamp', recordId: 77, detail: 'occurred_at: "x" is not an ISO 8601 time with offset (or Z) on a real date' });
+    expect(check({ temperature: '99', photo: '../x' })).toEqual({ ok: false, code: 'temperature_out_of_range', recordId: 77, detail: 'temperature: "99" is not a plain decimal from 28.0 to 43.0 (°C)' });
+    expect(check({ photo: '../x' })).toMatchObject({ code: 'malformed_row', detail: 'photo: "../x" is not a photo file name (letters, digits, ".", "_", "-")' });
+    expect(check({ occurred_at: '2009-12-31T23:59:59Z' })).toMatchObject({ code: 'invalid_timestamp', detail: 'occurred_at: "2009-12-31T23:59:59Z" is before 2010-01-01T00:00:00Z' });
+    expect(check({ occurred_at: '2026-11-20T08:05:01Z' })).toMatchObject({ code: 'in_future', detail: expect.stringMatching(/^occurred_at: "2026-11-20T08:05:01Z" is more than 5 minutes after the server received the batch \(/) });
+  });
+
+  it('quotes a value in a detail cut to 40 characters, control and line-separator characters replaced (SAFE-INPUT)', () => {
+    expect(check({ type: 'é'.repeat(41) })).toMatchObject({ detail: `type: "${'é'.repeat(40)}…" is not checkin or checkout` });
+    expect(check({ type: 'a\u0000b\u001bc\u007fd\u0085e\u2028f' })).toMatchObject({ detail: 'type: "a\ufffdb\ufffdc\ufffdd\ufffde\ufffdf" is not checkin or checkout' });
+    expect(check({ type: '' })).toMatchObject({ detail: 'type: "" is not checkin or checkout' });
+    expect(check({ type: 'say "hi"\\' })).toMatchObject({ detail: 'type: "say \\"hi\\"\\\\" is not checkin or checkout' });
+    expect(excerpt('😀'.repeat(50))).toBe(`"${'😀'.repeat(40)}…"`);
   });
 });
 

@@ -12,6 +12,23 @@ import type { View } from '../view.js';
 
 const TONE = { processing: 'info', ready: 'warn', acknowledged: 'ok', closed: 'bad' } as const;
 
+/**
+ * A session's state in words and tone: a batch that failed, imported in part, or whose rows were
+ * refused is never a plain green "acknowledged" (issue 30: every row refused read as success).
+ */
+function stateBadge(s: Session): HTMLElement {
+  if (s.outcome === 'failed') return badge(m.sessionStates.failed, 'bad');
+  let text = m.sessionStates[s.state];
+  let tone: 'ok' | 'info' | 'warn' | 'bad' = TONE[s.state];
+  if (s.outcome === 'partial') {
+    text = m.sessionPartial(text);
+    tone = 'warn';
+  }
+  if (s.rows_refused === 'all') return badge(m.sessionAllRefused(text), 'bad');
+  if (s.rows_refused === 'some') return badge(m.sessionSomeRefused(text, s.counts.rejected), tone === 'ok' ? 'warn' : tone);
+  return badge(text, tone);
+}
+
 export const sessionsView: View = {
   id: 'sessions',
   backofficeOnly: true,
@@ -28,8 +45,8 @@ export const sessionsView: View = {
       try {
         const when = dateTime(s.received_at, school.timezone);
         const page = await get<Page<Rejection>>(`/api/sessions/${s.id}/rejections?limit=200`);
-        fill(detail, table(m.rejectionsCaption(when, s.rejection_count), [m.file, m.line, m.record, m.code],
-          page.items.map((r) => [r.file, num(r.line), r.record_id ?? '—', r.code]), { empty: m.noRejectedRow }),
+        fill(detail, table(m.rejectionsCaption(when, s.rejection_count), [m.file, m.line, m.record, m.code, m.rejectionDetail],
+          page.items.map((r) => [r.file, num(r.line), r.record_id ?? '—', r.code, r.detail ?? '—']), { empty: m.noRejectedRow }),
         page.next_cursor ? h('p', { class: 'muted' }, m.firstShown(page.items.length)) : null);
         detail.querySelector('table')?.setAttribute('tabindex', '-1');
         (detail.querySelector('table') as HTMLElement | null)?.focus();
@@ -58,10 +75,7 @@ export const sessionsView: View = {
             const when = dateTime(s.received_at, school.timezone);
             const button = h('button', { type: 'button', class: 'secondary', disabled: s.rejection_count === 0, 'aria-label': m.rejectionsOfSession(when) }, m.rejections);
             button.addEventListener('click', () => void showRejections(s));
-            const failed = s.outcome === 'failed';
-            const partial = s.outcome === 'partial';
-            const state = failed ? m.sessionStates.failed : partial ? m.sessionPartial(m.sessionStates[s.state]) : m.sessionStates[s.state];
-            return [when, s.channel, badge(state, failed ? 'bad' : partial ? 'warn' : TONE[s.state]),
+            return [when, s.channel, stateBadge(s),
               num(s.counts.received), num(s.counts.accepted), num(s.counts.duplicates), num(s.counts.rejected),
               h('span', { title: skewTitle(s.clock_skew_seconds) }, skew(s.clock_skew_seconds)), button];
           }), { empty: last ? m.noSessionKept : m.deviceNeverSynced(d.name) }));
