@@ -26,7 +26,9 @@ const { values: args } = parseArgs({
     'users-per-device': { type: 'string', default: '12' },
     seed: { type: 'string', default: '32' },
     /** Kill once this many batches were imported (the fleet makes several hundred). */
-    'kill-after': { type: 'string', default: '200' },
+    'kill-after': { type: 'string', default: '400' },
+    /** The worker host is cut off the network before it is killed, as a host that loses power: no FIN, no RST. */
+    'power-off': { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
@@ -59,7 +61,9 @@ function fail(message: string): never {
   }
   process.exit(1);
 }
-setTimeout(() => fail(`still running after ${budgetMs / 1000} s (HOSTS_TIMEOUT_SECONDS)`), budgetMs).unref();
+/** Where the run stands, said if it runs out of time. */
+let stage = 'starting';
+setTimeout(() => fail(`still running after ${budgetMs / 1000} s (HOSTS_TIMEOUT_SECONDS): ${stage}`), budgetMs).unref();
 
 /** `ip netns exec <host's namespace> command…`: a process of that host. */
 function onHost(host: Host, command: string, commandArgs: string[], env: Record<string, string>): RunningProcess {
@@ -68,6 +72,28 @@ function onHost(host: Host, command: string, commandArgs: string[], env: Record<
   return proc;
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * CPU seconds a host's processes have used: user + system time of each process in its namespace,
+ * plus that of its children that ended (PostgreSQL's backends, an api's restarted processes).
+ */
+function hostCpuSeconds(host: Host): number {
+  const pids = execFileSync('ip', ['netns', 'pids', ns(host)], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  let ticks = 0;
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    // "pid (comm) state ppid …": fields 14–17 are utime, stime, cutime, cstime.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  }
+  return ticks / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 // ---- PostgreSQL on `db` ----
 // The embedded PostgreSQL's own binaries, run as the `postgres` system user (PostgreSQL refuses root).
@@ -91,8 +117,13 @@ try {
   fail(`initdb: ${String((err as { stderr?: Buffer }).stderr ?? err)}`);
 }
 fs.appendFileSync(path.join(pgDir, 'pg_hba.conf'), `host all all ${subnet} scram-sha-256\n`);
+// A client host that vanishes without closing its connections (power lost, cable cut) leaves
+// its backend waiting, holding its transaction's row locks, until TCP gives up on the peer:
+// hours with the kernel's defaults. These settings (docs/SCALING.md, "Stage 1") bound it; the
+// suite runs with them unless HOSTS_PG_KEEPALIVES=off.
+const keepalives = process.env.HOSTS_PG_KEEPALIVES === 'off' ? [] : ['-c', 'tcp_keepalives_idle=5', '-c', 'tcp_keepalives_interval=2', '-c', 'tcp_keepalives_count=3', '-c', 'tcp_user_timeout=10000'];
 const postgres = onHost('db', 'setpriv', [...asPostgres, pgBin('postgres'), '-D', pgDir, '-p', '5432', '-c', `listen_addresses=${addr.db}`,
-  '-c', 'unix_socket_directories=', '-c', 'max_connections=200'], {});
+  '-c', 'unix_socket_directories=', '-c', 'max_connections=200', ...keepalives], {});
 await postgres.waitForLine(/ready to accept connections/, 30_000).catch((err: Error) => fail(`PostgreSQL did not start: ${err.message}`));
 const superUrl = `postgres://postgres:${encodeURIComponent(superPassword)}@${addr.db}:5432/postgres`;
 {
@@ -146,6 +177,8 @@ const sim = runCommand(process.execPath, [...node('simulator/cli.ts'), ...apis.f
   '--devices', args.devices, '--days', args.days, '--users-per-device', args['users-per-device'], '--seed', args.seed],
 { ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password });
 processes.push({ host: 'cli', proc: sim });
+const SERVICE_HOSTS = ['db', 'api1', 'api2', 'wrk1', 'wrk2'] as const;
+const cpuAtStart = Object.fromEntries(SERVICE_HOSTS.map((h) => [h, hostCpuSeconds(h)])) as Record<typeof SERVICE_HOSTS[number], number>;
 say(`cli: the simulator, ${args.devices} devices over both api hosts, ${args.days} school days`);
 
 interface Counts { total: number; processed: number; pending: number; acked: number }
@@ -164,13 +197,26 @@ for (;;) {
 // What the worker to be killed has in hand: its open transactions (imports under way).
 const inHand = (await db.query<{ open: number; conns: number }>(`SELECT count(*) FILTER (WHERE xact_start IS NOT NULL)::int AS open, count(*)::int AS conns
   FROM pg_stat_activity WHERE client_addr = $1`, [addr.wrk1])).rows[0];
+const cpuAtKill = { api1: hostCpuSeconds('api1'), wrk1: hostCpuSeconds('wrk1') };
 const killPids = killed.flatMap((h) => execFileSync('ip', ['netns', 'pids', ns(h)], { encoding: 'utf8' }).split('\n').filter(Boolean));
+// --power-off: wrk1's link goes down first, so that its connections end without a word.
+if (args['power-off']) execFileSync('ip', ['-n', ns('wrk1'), 'link', 'set', 'eth0', 'down']);
 const killAt = new Date();
 execFileSync('sh', ['-c', `{ ip netns pids ${ns('api1')}; ip netns pids ${ns('wrk1')}; } | xargs -r kill -9`]);
-say(`killed api1 and wrk1 (${killPids.length} processes, SIGKILL): ${atKill.processed} batches imported, ${atKill.pending} waiting, wrk1 had ${inHand.open} transaction(s) open`);
+say(`killed api1 and wrk1${args['power-off'] ? ' (wrk1 cut off the network first)' : ''} (${killPids.length} processes, SIGKILL): ${atKill.processed} batches imported, ${atKill.pending} waiting, wrk1 had ${inHand.open} transaction(s) open`);
 
 // ---- recovery ----
 const sinceKill = (d: Date | null) => (d === null ? null : (d.getTime() - killAt.getTime()) / 1000);
+// What the survivors' connections wait on a second after the kill (row locks the dead worker held?).
+let survivorWaits: string | null = null;
+const sampleWaits = setTimeout(() => {
+  void db.query<{ waits: string | null }>(`SELECT string_agg(w, ', ') AS waits FROM (SELECT host(client_addr) || ' ' || wait_event_type || ':' || wait_event || ' ×' || count(*) AS w
+    FROM pg_stat_activity WHERE client_addr = ANY($1::inet[]) AND state = 'active' AND wait_event_type IS NOT NULL AND wait_event_type <> 'Client'
+    GROUP BY client_addr, wait_event_type, wait_event) t`, [[addr.api2, addr.wrk2]])
+    .then(({ rows }) => { survivorWaits = rows[0].waits ?? 'nothing'; }, () => undefined);
+}, 1_000);
+/** Batches imported in each second after the kill, the first 15. */
+const perSecond: number[] = [];
 let backlogClearedAt: Date | null = null;
 let idleAt: Date | null = null;
 for (;;) {
@@ -178,15 +224,27 @@ for (;;) {
   const { rows: [r] } = await db.query<{ before: number; pending: number }>(`SELECT count(*) FILTER (WHERE received_at <= $1)::int AS before, count(*)::int AS pending
     FROM sync_sessions WHERE processed_at IS NULL`, [killAt]);
   if (backlogClearedAt === null && r.before === 0) backlogClearedAt = now;
+  const second = Math.floor((now.getTime() - killAt.getTime()) / 1000);
+  if (second < 15 && perSecond.length <= second) {
+    const { rows: [c] } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM sync_sessions WHERE processed_at > $1', [killAt]);
+    while (perSecond.length <= second) perSecond.push(c.n);
+  }
+  stage = `${((now.getTime() - killAt.getTime()) / 1000).toFixed(1)} s after the kill, ${r.before} upload(s) accepted before it still not imported, ${r.pending} waiting in all`;
   if (idleAt === null && r.pending === 0) idleAt = now;
   if (sim.child.exitCode !== null && backlogClearedAt) break;
   await sleep(50);
 }
+clearTimeout(sampleWaits);
 const exit = await sim.waitForExit(5_000);
-const { rows: [after] } = await db.query<{ first_import: Date | null; first_ack: Date | null; imported_after: number; acked_after: number; retried: number; last_import: Date }>(
-  `SELECT min(processed_at) FILTER (WHERE processed_at > $1) AS first_import, min(acked_at) FILTER (WHERE acked_at > $1) AS first_ack,
-     count(*) FILTER (WHERE processed_at > $1)::int AS imported_after, count(*) FILTER (WHERE acked_at > $1)::int AS acked_after,
-     count(*) FILTER (WHERE attempts > 1)::int AS retried, max(processed_at) AS last_import FROM sync_sessions`, [killAt]);
+const cpu = { db: hostCpuSeconds('db') - cpuAtStart.db, api1: cpuAtKill.api1 - cpuAtStart.api1, api2: hostCpuSeconds('api2') - cpuAtStart.api2,
+  wrk1: cpuAtKill.wrk1 - cpuAtStart.wrk1, wrk2: hostCpuSeconds('wrk2') - cpuAtStart.wrk2 };
+// The simulator gives device n (`sim-<seed>-device-000n`) the api URL n - 1 modulo 2 (simulator/run.ts): odd ones were api1's.
+const { rows: [after] } = await db.query<{ first_import: Date | null; first_ack: Date | null; first_ack_moved: Date | null; imported_after: number; acked_after: number; retried: number; last_import: Date }>(
+  `SELECT min(s.processed_at) FILTER (WHERE s.processed_at > $1) AS first_import, min(s.acked_at) FILTER (WHERE s.acked_at > $1) AS first_ack,
+     min(s.acked_at) FILTER (WHERE s.acked_at > $1 AND substring(d.name from '([0-9]+)$')::int % 2 = 1) AS first_ack_moved,
+     count(*) FILTER (WHERE s.processed_at > $1)::int AS imported_after, count(*) FILTER (WHERE s.acked_at > $1)::int AS acked_after,
+     count(*) FILTER (WHERE s.attempts > 1)::int AS retried, max(s.processed_at) AS last_import
+   FROM sync_sessions s JOIN devices d ON d.id = s.device_id`, [killAt]);
 
 // ---- what a user would check ----
 let report: any = null;
@@ -210,10 +268,11 @@ const checks: Array<[string, boolean, string]> = [
     `${end.total} batches: ${end.processed} imported, ${end.acked} acknowledged, ${d.stuck} channel(s) not idle; outcomes ${JSON.stringify(d.outcomes)}`],
   ['no batch given up (processing_failed)', (d.outcomes.failed ?? 0) === 0 && f.processing_failed === 0, `${d.outcomes.failed ?? 0} failed`],
   ['0 rows lost, 0 stored twice (database)', lost === 0 && d.twice === 0, `${d.rows} stored of ${f.rows_expected_stored} expected: ${lost} lost, ${d.twice} (device, record) stored twice`],
-  ['the survivors carried on after the kill', after.imported_after > 0 && after.acked_after > 0, `${after.imported_after} batches imported and ${after.acked_after} acknowledged after the kill`],
+  ['the survivors carried on after the kill', after.imported_after > 0 && after.acked_after > 0 && after.first_ack_moved !== null, `${after.imported_after} batches imported and ${after.acked_after} acknowledged after the kill`],
 ];
 const ok = exit.code === 0 && checks.every(([, pass]) => pass);
 
+const perSync = (seconds: number) => ((seconds * 1000) / f.syncs).toFixed(1);
 const secs = (s: number | null) => (s === null ? 'never' : `${s.toFixed(2)} s`);
 const table: Array<[string, string]> = [
   ['hosts', `db ${addr.db}; api ${addr.api1}, ${addr.api2} (${API_PROCESSES} processes each); worker ${addr.wrk1}, ${addr.wrk2}; fleet ${addr.cli}`],
@@ -221,11 +280,16 @@ const table: Array<[string, string]> = [
   ['killed', `api1 + wrk1 (${killPids.length} processes) at +${((killAt.getTime() - started) / 1000).toFixed(1)} s, after ${atKill.processed} batches; ${atKill.pending} waiting, ${inHand.open} import(s) open on wrk1`],
   ['kill → first import by wrk2', secs(sinceKill(after.first_import))],
   ['kill → first sync completed through api2', secs(sinceKill(after.first_ack))],
+  ['kill → same, by a device that was on api1', secs(sinceKill(after.first_ack_moved))],
   ['kill → every upload accepted before it imported', secs(sinceKill(backlogClearedAt))],
   ['kill → nothing waiting at all', secs(sinceKill(idleAt))],
   ['batches claimed again (attempts > 1)', String(after.retried)],
+  ['api2, wrk2 waited on, 1 s after the kill', survivorWaits ?? 'not sampled'],
+  ['imported after the kill, by second', perSecond.map((n, i) => n - (perSecond[i - 1] ?? 0)).join(' ')],
   ['batches', `${end.total}, all status 2: ${end.pending === 0 ? 'yes' : `no (${end.pending} pending)`}; ${after.imported_after} imported after the kill, last at +${sinceKill(after.last_import)?.toFixed(1)} s`],
   ['rows', `${d.rows} stored, ${f.rows_expected_stored} expected: ${lost} lost, ${d.twice} twice; ${f.rows_expected_rejected} rejected as expected`],
+  ['CPU while the fleet ran', `PostgreSQL ${cpu.db.toFixed(1)} s; api1 ${cpu.api1.toFixed(1)} s (until killed), api2 ${cpu.api2.toFixed(1)} s; wrk1 ${cpu.wrk1.toFixed(1)} s (until killed), wrk2 ${cpu.wrk2.toFixed(1)} s`],
+  ['CPU per sync', `api ${perSync(cpu.api1 + cpu.api2)} ms, worker ${perSync(cpu.wrk1 + cpu.wrk2)} ms, PostgreSQL ${perSync(cpu.db)} ms (with the simulator's setup and checks, and its faults: ${f.retries} retried calls)`],
   ['run', `${((Date.now() - started) / 1000).toFixed(1)} s`],
 ];
 const width = Math.max(...table.map(([k]) => k.length));
@@ -235,8 +299,8 @@ if (args.json) {
   fs.writeFileSync(args.json, `${JSON.stringify({
     measured_at: new Date().toISOString(), devices: f.devices, days: report.days.length, syncs: f.syncs, rows: d.rows, retries: f.retries,
     killed_after_batches: atKill.processed, waiting_at_kill: atKill.pending, open_imports_on_killed_worker: inHand.open, killed_processes: killPids.length,
-    recovery_s: { first_import: sinceKill(after.first_import), first_sync: sinceKill(after.first_ack), backlog_before_kill: sinceKill(backlogClearedAt), idle: sinceKill(idleAt) },
-    claimed_again: after.retried, lost, twice: d.twice, ok,
+    recovery_s: { first_import: sinceKill(after.first_import), first_sync: sinceKill(after.first_ack), first_sync_moved: sinceKill(after.first_ack_moved), backlog_before_kill: sinceKill(backlogClearedAt), idle: sinceKill(idleAt) },
+    claimed_again: after.retried, imported_per_second_after_kill: perSecond.map((n, i) => n - (perSecond[i - 1] ?? 0)), lost, twice: d.twice, cpu_seconds: cpu, ok,
   }, null, 2)}\n`);
 }
 if (!ok) fail(exit.code !== 0 ? `the simulator exited ${exit.code ?? exit.signal}` : 'a check failed (above)');
