@@ -21,12 +21,12 @@ import { runCommand, type RunningProcess } from '../support/processes.js';
 const started = Date.now();
 const { values: args } = parseArgs({
   options: {
-    devices: { type: 'string', default: '40' },
+    devices: { type: 'string', default: '24' },
     days: { type: 'string', default: '2' },
-    'users-per-device': { type: 'string', default: '12' },
+    'users-per-device': { type: 'string', default: '10' },
     seed: { type: 'string', default: '32' },
-    /** Kill once this many batches were imported (the fleet makes several hundred). */
-    'kill-after': { type: 'string', default: '400' },
+    /** Kill once this many batches were imported (the default fleet makes about 800). */
+    'kill-after': { type: 'string', default: '250' },
     /** The worker host is cut off the network before it is killed, as a host that loses power: no FIN, no RST. */
     'power-off': { type: 'boolean', default: false },
     json: { type: 'string' },
@@ -48,7 +48,7 @@ const HOSTS = ['db', 'api1', 'api2', 'wrk1', 'wrk2', 'cli'] as const;
 type Host = typeof HOSTS[number];
 const addr = Object.fromEntries(HOSTS.map((h) => [h, required(`HOSTS_ADDR_${h.toUpperCase()}`)])) as Record<Host, string>;
 const ns = (h: Host) => `${prefix}-${h}`;
-const budgetMs = (Number(process.env.HOSTS_TIMEOUT_SECONDS ?? 240) - 20) * 1000;
+const budgetMs = (Number(process.env.HOSTS_TIMEOUT_SECONDS ?? 300) - 20) * 1000;
 const killed: Host[] = ['api1', 'wrk1'];
 
 const processes: Array<{ host: Host; proc: RunningProcess }> = [];
