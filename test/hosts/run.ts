@@ -194,9 +194,13 @@ for (;;) {
   if (atKill.processed >= killAfter && atKill.pending > 0) break;
   await sleep(50);
 }
-// What the worker to be killed has in hand: its open transactions (imports under way).
-const inHand = (await db.query<{ open: number; conns: number }>(`SELECT count(*) FILTER (WHERE xact_start IS NOT NULL)::int AS open, count(*)::int AS conns
-  FROM pg_stat_activity WHERE client_addr = $1`, [addr.wrk1])).rows[0];
+// Then at a moment when the worker to be killed has imports in hand (open transactions), so
+// that their sessions must be claimed again by the other; 10 s at most.
+const inHandNow = async () => (await db.query<{ open: number }>(`SELECT count(*)::int AS open FROM pg_stat_activity
+  WHERE client_addr = $1 AND xact_start IS NOT NULL AND state IN ('active', 'idle in transaction')`, [addr.wrk1])).rows[0];
+let inHand = await inHandNow();
+for (const until = Date.now() + 10_000; inHand.open === 0 && Date.now() < until;) inHand = await inHandNow();
+atKill = await counts();
 const cpuAtKill = { api1: hostCpuSeconds('api1'), wrk1: hostCpuSeconds('wrk1') };
 const killPids = killed.flatMap((h) => execFileSync('ip', ['netns', 'pids', ns(h)], { encoding: 'utf8' }).split('\n').filter(Boolean));
 // --power-off: wrk1's link goes down first, so that its connections end without a word.
