@@ -194,10 +194,11 @@ for (;;) {
   if (atKill.processed >= killAfter && atKill.pending > 0) break;
   await sleep(50);
 }
-// Then at a moment when the worker to be killed has imports in hand (open transactions), so
+// Then at a moment when the worker to be killed has imports in hand (a transaction holding sync_sessions), so
 // that their sessions must be claimed again by the other; 10 s at most.
-const inHandNow = async () => (await db.query<{ open: number }>(`SELECT count(*)::int AS open FROM pg_stat_activity
-  WHERE client_addr = $1 AND xact_start IS NOT NULL AND state IN ('active', 'idle in transaction')`, [addr.wrk1])).rows[0];
+const inHandNow = async () => (await db.query<{ open: number }>(`SELECT count(DISTINCT a.pid)::int AS open
+  FROM pg_stat_activity AS a JOIN pg_locks AS l ON l.pid = a.pid AND l.relation = 'sync_sessions'::regclass
+  WHERE a.client_addr = $1 AND a.xact_start IS NOT NULL`, [addr.wrk1])).rows[0];
 let inHand = await inHandNow();
 for (const until = Date.now() + 10_000; inHand.open === 0 && Date.now() < until;) inHand = await inHandNow();
 atKill = await counts();
@@ -207,7 +208,7 @@ const killPids = killed.flatMap((h) => execFileSync('ip', ['netns', 'pids', ns(h
 if (args['power-off']) execFileSync('ip', ['-n', ns('wrk1'), 'link', 'set', 'eth0', 'down']);
 const killAt = new Date();
 execFileSync('sh', ['-c', `{ ip netns pids ${ns('api1')}; ip netns pids ${ns('wrk1')}; } | xargs -r kill -9`]);
-say(`killed api1 and wrk1${args['power-off'] ? ' (wrk1 cut off the network first)' : ''} (${killPids.length} processes, SIGKILL): ${atKill.processed} batches imported, ${atKill.pending} waiting, wrk1 had ${inHand.open} transaction(s) open`);
+say(`killed api1 and wrk1${args['power-off'] ? ' (wrk1 cut off the network first)' : ''} (${killPids.length} processes, SIGKILL): ${atKill.processed} batches imported, ${atKill.pending} waiting, wrk1 had ${inHand.open} import(s) in hand`);
 
 // ---- recovery ----
 const sinceKill = (d: Date | null) => (d === null ? null : (d.getTime() - killAt.getTime()) / 1000);
@@ -281,7 +282,7 @@ const secs = (s: number | null) => (s === null ? 'never' : `${s.toFixed(2)} s`);
 const table: Array<[string, string]> = [
   ['hosts', `db ${addr.db}; api ${addr.api1}, ${addr.api2} (${API_PROCESSES} processes each); worker ${addr.wrk1}, ${addr.wrk2}; fleet ${addr.cli}`],
   ['fleet', `${f.devices} devices, ${f.users} pupils, ${report.days.length} days: ${f.syncs} syncs, ${f.generated_rows} rows, ${f.retries} retried calls`],
-  ['killed', `api1 + wrk1 (${killPids.length} processes) at +${((killAt.getTime() - started) / 1000).toFixed(1)} s, after ${atKill.processed} batches; ${atKill.pending} waiting, ${inHand.open} import(s) open on wrk1`],
+  ['killed', `api1 + wrk1 (${killPids.length} processes) at +${((killAt.getTime() - started) / 1000).toFixed(1)} s, after ${atKill.processed} batches; ${atKill.pending} waiting, ${inHand.open} import(s) in hand on wrk1`],
   ['kill → first import by wrk2', secs(sinceKill(after.first_import))],
   ['kill → first sync completed through api2', secs(sinceKill(after.first_ack))],
   ['kill → same, by a device that was on api1', secs(sinceKill(after.first_ack_moved))],
