@@ -66,4 +66,6 @@ done
 export HOSTS_PREFIX="$prefix" HOSTS_WORK="$work" HOSTS_SUBNET="10.231.0.0/24"
 for h in "${hosts[@]}"; do export "HOSTS_ADDR_${h^^}=10.231.0.${addr[$h]}"; done
 # The run itself is bounded (test/hosts/run.ts gives up after HOSTS_TIMEOUT_SECONDS); this is the backstop.
-timeout --signal=KILL "${HOSTS_TIMEOUT_SECONDS:-300}" ip netns exec "$prefix-cli" node --import tsx test/hosts/run.ts "$@"
+# In the background and waited for, so that a signal to this script runs the cleanup at once.
+timeout --signal=KILL "${HOSTS_TIMEOUT_SECONDS:-300}" ip netns exec "$prefix-cli" node --import tsx test/hosts/run.ts "$@" &
+wait $!
