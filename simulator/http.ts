@@ -1,5 +1,7 @@
 // A small fetch wrapper: JSON in, status + parsed body out. Shared by the protocol client,
-// the simulator, the benchmarks and the tests.
+// the simulator, the benchmarks and the tests. Calls to an api host that is gone go to another
+// one of the same fleet (simulator/failover.ts).
+import { onConnectionFailure, route } from './failover.js';
 export interface HttpResult<T = any> {
   status: number;
   headers: Headers;
@@ -37,10 +39,13 @@ export async function http<T = any>(base: string, method: string, path: string, 
   const timer = opts.timeoutMs !== undefined ? setTimeout(() => abort.abort(), opts.timeoutMs) : null;
   try {
     let res: Response;
+    const target = route(base);
     try {
-      res = await fetch(`${base}${path}`, { method, headers, body, signal: abort.signal });
+      res = await fetch(`${target}${path}`, { method, headers, body, signal: abort.signal });
     } catch (err) {
       if (abort.signal.aborted) throw new NetworkError('timeout', `${method} ${path}: timed out after ${opts.timeoutMs} ms`);
+      const failover = onConnectionFailure(target, err);
+      if (failover?.resend) return await http<T>(failover.resend, method, path, opts);
       throw new NetworkError('refused', `${method} ${path}: ${(err as Error).message}`);
     }
     if (opts.dropResponse) {

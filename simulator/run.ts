@@ -11,6 +11,7 @@ import { expectedDayFigures, type StoredEvent } from './expected.js';
 import { SchoolCalendar, type CalendarEntry } from '../shared/attendance/school-calendar.js';
 import { generate, type GeneratedEvent, type GenerationRates } from './generate.js';
 import { http } from './http.js';
+import { failoverBetween } from './failover.js';
 import { seededRandom, subSeed } from './random.js';
 import { ensureDevices, ensureSchool, ensureUsers, listAll, pastSchoolDays, signInAdmin, type Admin } from './setup.js';
 import { confirmTokenlessTerminal, ensurePushTerminals, newPushLive, push3FirstContact, pushContact, storedInstant, type PushLive } from './push-fleet.js';
@@ -129,6 +130,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   const timezone = opts.timezone ?? 'Europe/Paris';
   const ticks = opts.ticks ?? DEFAULT_TICKS;
   const network = opts.network ?? { drop: 0.03, timeout: 0.02 };
+  failoverBetween(opts.urls); // an api host that goes away: its devices carry on through another
   const admin: Admin = await signInAdmin(opts.urls[0], opts.email, opts.password);
 
   const { school, reused } = await ensureSchool(admin, `Simulated school (seed ${opts.seed})`, timezone);
