@@ -25,7 +25,10 @@ export interface RunningApi {
 }
 
 export async function startApi(config: Config, databaseUrl: string, logger: Logger): Promise<RunningApi> {
-  prepareRepeatedStatements(); // db/pg-statements.ts: parsed once per connection
+  // Behind a pooler in transaction mode (DATABASE_DIRECT_URL set) a connection's prepared
+  // statements are not its own: none are prepared, and LISTEN goes to the database directly.
+  const directUrl = config.databaseDirectUrl ?? databaseUrl;
+  if (config.databaseDirectUrl === null) prepareRepeatedStatements(); // db/pg-statements.ts: parsed once per connection
   const database = connectDatabase(databaseUrl, { max: config.dbPoolMax, logger, applicationName: 'attendance-api' });
   const keys = deriveKeys(await resolveJwtSecret(config));
   const ctx: AppContext = {
@@ -37,8 +40,8 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
   };
   const queue = keepStartingQueue(ctx, databaseUrl);
   await queue.firstAttempt;
-  await ctx.push.start(databaseUrl);
-  await ctx.statusWaits.start(databaseUrl);
+  await ctx.push.start(directUrl);
+  await ctx.statusWaits.start(directUrl);
   const { app } = createApp(ctx);
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
