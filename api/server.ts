@@ -14,6 +14,7 @@ import type { AppContext } from './context/context.js';
 import { BacklogGauge } from './context/backlog.js';
 import { PollCache } from './context/poll-cache.js';
 import { StatusWaits } from './context/status-waits.js';
+import { ReplicaReads } from './context/replica.js';
 
 export interface RunningApi {
   server: http.Server;
@@ -36,6 +37,7 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
     backlog: new BacklogGauge(database.db, config.importMaxPending),
     push: new PollCache(database.db, logger),
     statusWaits: new StatusWaits(logger),
+    replica: new ReplicaReads(database.db, config.databaseReplicaUrl, logger, config.dbPoolMax),
     readiness: { migrated: await isMigrated(database.db).catch(() => false), queue: false },
   };
   const queue = keepStartingQueue(ctx, databaseUrl);
@@ -75,6 +77,7 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
         await queue.stop();
         await ctx.push.stop();
         await ctx.boss.stop({ graceful: false, close: true }).catch(() => undefined);
+        await ctx.replica.close();
         await database.close();
       })();
       return stopping;
