@@ -12,6 +12,7 @@ import { freePort } from '../runtime/free-port.js';
 
 export interface PgBouncer {
   port: number;
+  pid: number;
   /** `url` (a database on the server) as reached through the pooler. */
   pooled(url: string): string;
   /** `url` (pooled or not) as reached directly. */
@@ -101,6 +102,7 @@ export async function startPgBouncer(serverUrl: string, dir: string, opts: { poo
   const serverPort = Number(server.port || 5432);
   return {
     port,
+    pid: child.pid!,
     pooled: (url) => withPort(url, port),
     direct: (url) => (new URL(url).port === String(port) ? withPort(url, serverPort) : url),
     async pools() {

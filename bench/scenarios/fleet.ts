@@ -14,6 +14,12 @@
 // sync (db_statements_total of the api's and the worker's /metrics) tell what one sync costs.
 // Options: `--steps=20000,50000` runs only those steps; `--cpu-prof` writes V8 CPU profiles of
 // the api and the worker (node --cpu-prof) into bench/profiles/ for `chrome://inspect` or speedscope.
+// `--pooler`: the api and the worker reach PostgreSQL through a PgBouncer in transaction mode
+// (db/pgbouncer.ts; DATABASE_DIRECT_URL for LISTEN and migrations, no prepared statements), whose
+// CPU is counted with PostgreSQL's; `--unprepared`: directly, but without prepared statements
+// (what the pooler turns off, measured alone). Each step reports the most server connections
+// the database had at once (pg_stat_activity, sampled every 500 ms) and, behind the pooler, the
+// most clients and server connections SHOW POOLS reported.
 import path from 'node:path';
 import { sql } from 'kysely';
 import { batchZip, deviceXml } from '../../simulator/batch.js';
@@ -23,6 +29,8 @@ import type { BenchContext, ScenarioResult } from '../harness.js';
 import { stats } from '../harness.js';
 import { PROJECT_ROOT } from '../../runtime/compiled.js';
 import { freePort, spawnScript, waitForHttp } from '../spawn.js';
+import { startPgBouncer, type PgBouncer } from '../../db/pgbouncer.js';
+import type { Db } from '../../db/database.js';
 import { batchRows, rowsCsv, seedDevices, seedSchool, type BenchDevice } from '../world.js';
 
 const SCHEDULE_SECONDS = 300;
@@ -39,6 +47,8 @@ const STEPS = (() => {
 const CPU_PROFILE = process.argv.includes('--cpu-prof');
 /** `--poll-status`: devices poll status every 250 ms instead of waiting on `status?wait=25`. */
 const POLL_STATUS = process.argv.includes('--poll-status');
+const POOLER = process.argv.includes('--pooler');
+const UNPREPARED = process.argv.includes('--unprepared');
 const FLOOR_DEVICES = 20_000;
 const METRICS_TOKEN = 'fleet-bench-metrics-token';
 const P99_LIMIT_MS = 5_000;
@@ -70,6 +80,33 @@ interface StepFigures {
   /** Statements sent to PostgreSQL per completed sync (pg client count, pg-boss included). */
   api_statements_per_sync: number;
   worker_statements_per_sync: number;
+  /** The most backends of the database at once (pg_stat_activity), direct ones included. */
+  server_connections_max: number;
+  /** Behind the pooler: the most client connections to it, and the most server connections it held (SHOW POOLS). */
+  pooler_clients_max: number;
+  pooler_servers_max: number;
+}
+
+/** Samples connection counts every 500 ms until stopped: the database's backends and, behind a pooler, its pool. */
+function sampleConnections(db: Db, pooler: PgBouncer | null, database: string) {
+  const max = { server: 0, clients: 0, servers: 0 };
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const n = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database()`.execute(db).then((r) => r.rows[0].n - 1, () => 0);
+      max.server = Math.max(max.server, n);
+      if (pooler) {
+        const pool = (await pooler.pools().catch(() => [])).find((p) => p.database === database);
+        if (pool) {
+          const num = (k: string) => Number(pool[k] ?? 0);
+          max.clients = Math.max(max.clients, num('cl_active') + num('cl_waiting'));
+          max.servers = Math.max(max.servers, num('sv_active') + num('sv_idle') + num('sv_used') + num('sv_tested') + num('sv_login'));
+        }
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  return { async stop() { stopped = true; await loop; return max; } };
 }
 
 /** db_statements_total from a Prometheus endpoint (db/pg-statements.ts). */
@@ -93,7 +130,11 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
   // roster, which was a fifth of the worker's CPU per sync.)
   const rosterVersion = Number((await sql<{ v: string }>`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS v`.execute(db)).rows[0].v);
   const statusWaitSeconds = POLL_STATUS ? undefined : 25;
-  const env = { DATABASE_URL: url, JWT_SECRET: config.jwtSecret!, NODE_ENV: 'production', API_PROCESSES: '1', HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATA_DIR: ctx.dataDir };
+  const pooler = POOLER ? await startPgBouncer(ctx.pg.url, `${ctx.dataDir}/pgbouncer`) : null;
+  const database = new URL(url).pathname.slice(1);
+  const servicesUrl = pooler ? pooler.pooled(url) : url;
+  const direct: Record<string, string> = pooler || UNPREPARED ? { DATABASE_DIRECT_URL: url } : {};
+  const env = { DATABASE_URL: servicesUrl, ...direct, JWT_SECRET: config.jwtSecret!, NODE_ENV: 'production', API_PROCESSES: '1', HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATA_DIR: ctx.dataDir };
   const port = await freePort();
   const workerMetricsPort = await freePort();
   const profileDir = path.join(PROJECT_ROOT, 'bench', 'profiles');
@@ -120,7 +161,9 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
       const stepStart = new Date();
       const pgDir = `${ctx.dataDir}/postgres`;
       const sql0 = { api: await statementsSent(metricsUrls.api), worker: await statementsSent(metricsUrls.worker) };
-      const cpu0 = { api: processCpuSeconds(api.pid), worker: processCpuSeconds(worker.pid), postgres: postgresCpuSeconds(pgDir), client: selfCpuSeconds(), machine: machineCpu() };
+      const postgresCpu = () => postgresCpuSeconds(pgDir) + (pooler ? processCpuSeconds(pooler.pid) : 0);
+      const cpu0 = { api: processCpuSeconds(api.pid), worker: processCpuSeconds(worker.pid), postgres: postgresCpu(), client: selfCpuSeconds(), machine: machineCpu() };
+      const connections = sampleConnections(db, pooler, database);
       const seen: number[] = [];
       const t0 = performance.now();
       let retries = 0;
@@ -146,8 +189,9 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
         retries += client.retries;
       }));
       const seconds = (performance.now() - t0) / 1000;
+      const connectionsMax = await connections.stop();
       const machine = machineCpu();
-      const cpuSeconds = { api: processCpuSeconds(api.pid) - cpu0.api, worker: processCpuSeconds(worker.pid) - cpu0.worker, postgres: postgresCpuSeconds(pgDir) - cpu0.postgres };
+      const cpuSeconds = { api: processCpuSeconds(api.pid) - cpu0.api, worker: processCpuSeconds(worker.pid) - cpu0.worker, postgres: postgresCpu() - cpu0.postgres };
       const sqlSent = { api: await statementsSent(metricsUrls.api) - sql0.api, worker: await statementsSent(metricsUrls.worker) - sql0.worker };
       const perSync = (n: number) => (done > 0 ? round1(n / done) : 0);
       const cpu = {
@@ -177,6 +221,7 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
         import_job_p50_ms: Math.round(stats(jobMs).p50),
         api_cpu_ms_per_sync: perSync(cpuSeconds.api * 1000), worker_cpu_ms_per_sync: perSync(cpuSeconds.worker * 1000), postgres_cpu_ms_per_sync: perSync(cpuSeconds.postgres * 1000),
         api_statements_per_sync: perSync(sqlSent.api), worker_statements_per_sync: perSync(sqlSent.worker),
+        server_connections_max: connectionsMax.server, pooler_clients_max: connectionsMax.clients, pooler_servers_max: connectionsMax.servers,
       };
       steps.push(step);
       ctx.progress(JSON.stringify(step));
@@ -187,6 +232,7 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
     await api.stop();
     await worker.stop();
     await handle.close();
+    await pooler?.stop();
   }
 
   const first = steps[0];
@@ -204,11 +250,11 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
     last_passing_devices: lastGood?.devices ?? 0,
     breaks_at_devices: broke ? broke.devices : `not within ${STEPS.at(-1)}`,
   };
-  for (const s of steps) figures[`step_${s.devices}`] = `${s.syncs_per_second}/s of ${s.offered_per_second}, p50 ${s.accepted_to_ready_p50_ms} ms, p99 ${s.accepted_to_ready_p99_ms} ms (devices saw p50 ${s.client_accepted_to_ready_p50_ms} ms, p99 ${s.client_accepted_to_ready_p99_ms} ms), cpu api ${s.api_cpu_percent}% worker ${s.worker_cpu_percent}% postgres ${s.postgres_cpu_percent}% client ${s.client_cpu_percent}% machine ${s.machine_cpu_percent}% (of 2 cores), import job p50 ${s.import_job_p50_ms} ms, cpu ms/sync api ${s.api_cpu_ms_per_sync} worker ${s.worker_cpu_ms_per_sync} postgres ${s.postgres_cpu_ms_per_sync}, statements/sync api ${s.api_statements_per_sync} worker ${s.worker_statements_per_sync}${s.failed_syncs ? `, ${s.failed_syncs} failed` : ''}`;
+  for (const s of steps) figures[`step_${s.devices}`] = `${s.syncs_per_second}/s of ${s.offered_per_second}, p50 ${s.accepted_to_ready_p50_ms} ms, p99 ${s.accepted_to_ready_p99_ms} ms (devices saw p50 ${s.client_accepted_to_ready_p50_ms} ms, p99 ${s.client_accepted_to_ready_p99_ms} ms), cpu api ${s.api_cpu_percent}% worker ${s.worker_cpu_percent}% postgres ${s.postgres_cpu_percent}% client ${s.client_cpu_percent}% machine ${s.machine_cpu_percent}% (of 2 cores), import job p50 ${s.import_job_p50_ms} ms, cpu ms/sync api ${s.api_cpu_ms_per_sync} worker ${s.worker_cpu_ms_per_sync} postgres ${s.postgres_cpu_ms_per_sync}, statements/sync api ${s.api_statements_per_sync} worker ${s.worker_statements_per_sync}, server connections max ${s.server_connections_max}${pooler ? ` (pooler: ${s.pooler_clients_max} clients on ${s.pooler_servers_max} server connections)` : ''}${s.failed_syncs ? `, ${s.failed_syncs} failed` : ''}`;
   return {
     figures,
     goal: '20,000 devices pass (p99 accepted → status 2 < 5 s, ≥ 80% of the offered rate, no failed sync); 50,000 is the aim',
     met: (lastGood?.devices ?? 0) >= FLOOR_DEVICES,
-    notes: `steps of ${STEP_SECONDS} s at the schedule's rate (compressed clock); one api and one worker process; devices ${POLL_STATUS ? 'poll status every 250 ms' : 'wait on status?wait=25'} and report the roster version they hold`,
+    notes: `${pooler ? 'through PgBouncer (transaction mode, no prepared statements); ' : UNPREPARED ? 'direct, no prepared statements; ' : ''}steps of ${STEP_SECONDS} s at the schedule's rate (compressed clock); one api and one worker process; devices ${POLL_STATUS ? 'poll status every 250 ms' : 'wait on status?wait=25'} and report the roster version they hold`,
   };
 }
