@@ -10,7 +10,6 @@ import { Counter, Gauge, register } from 'prom-client';
 import { connectDatabase, type DatabaseHandle, type Db } from '../../db/database.js';
 import { currentWalPosition, replayedUpTo } from '../../db/replication.js';
 import type { Logger } from '../../shared/logger.js';
-import { isDatabaseUnavailable } from '../http/pg-errors.js';
 
 /** How long a read waits for the replica to catch up with the primary before reading there. */
 export const REPLICA_WAIT_MS = 250;
@@ -83,14 +82,18 @@ export class ReplicaReads {
       reads.inc({ server: 'primary', reason: 'lagging' });
       return this.primary;
     } catch (err) {
-      if (isDatabaseUnavailable(err)) this.failed(err);
-      else reads.inc({ server: 'primary', reason: 'refused' });
+      // The replica could not say where it is: gone, or not a replica any more.
+      this.failed(err);
       return this.primary;
     }
   }
 
-  /** Runs `read` where `pick` says; a read the replica fails (gone, or a conflict with recovery) runs again on the primary. */
-  async read<T>(read: (db: Db) => Promise<T>, isAnswer: (err: unknown) => boolean): Promise<T> {
+  /**
+   * Runs `read` where `pick` says; a read the replica fails (gone, or a conflict with recovery)
+   * runs again on the primary. `errors` tells an answer (a 404 …: thrown as is) and a server that
+   * cannot be reached (api/http/pg-errors.ts) from the rest.
+   */
+  async read<T>(read: (db: Db) => Promise<T>, errors: { isAnswer(err: unknown): boolean; isUnavailable(err: unknown): boolean }): Promise<T> {
     const db = await this.pick();
     if (db === this.primary) {
       this.served.primary++;
@@ -101,8 +104,8 @@ export class ReplicaReads {
       this.served.replica++;
       return answer;
     } catch (err) {
-      if (isAnswer(err)) throw err;
-      if (isDatabaseUnavailable(err)) this.failed(err);
+      if (errors.isAnswer(err)) throw err;
+      if (errors.isUnavailable(err)) this.failed(err);
       else {
         this.logger.warn({ err: (err as Error).message }, 'a read failed on the replica: read on the primary');
         reads.inc({ server: 'primary', reason: 'refused' });

@@ -9,6 +9,7 @@ import { Problem, validationFailed } from '../../shared/errors.js';
 import type { AppContext } from '../context/context.js';
 import { authenticate, type Auth, type AuthRequirement, type AuthFor } from './authenticate.js';
 import { refuseNul } from './nul-character.js';
+import { isDatabaseUnavailable } from './pg-errors.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -217,7 +218,7 @@ export async function runRoute(route: AnyRoute, ctx: AppContext, req: Request, r
   // Staff reads may be served by a read replica (api/context/replica.ts); a device's never are:
   // the protocol's reads are its own writes' (status, manifest, package).
   if (route.method !== 'get' || isDeviceProtocol(route) || route.path === '/healthz') return run(ctx.db);
-  return ctx.replica.read(run, isProblem);
+  return ctx.replica.read(run, { isAnswer: isProblem, isUnavailable: isDatabaseUnavailable });
 }
 
 /** The response closing before it was written: the caller hung up. */
