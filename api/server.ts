@@ -14,6 +14,7 @@ import type { AppContext } from './context/context.js';
 import { BacklogGauge } from './context/backlog.js';
 import { PollCache } from './context/poll-cache.js';
 import { StatusWaits } from './context/status-waits.js';
+import { ReplicaReads } from './context/replica.js';
 
 export interface RunningApi {
   server: http.Server;
@@ -25,7 +26,10 @@ export interface RunningApi {
 }
 
 export async function startApi(config: Config, databaseUrl: string, logger: Logger): Promise<RunningApi> {
-  prepareRepeatedStatements(); // db/pg-statements.ts: parsed once per connection
+  // Behind a pooler in transaction mode (DATABASE_DIRECT_URL set) a connection's prepared
+  // statements are not its own: none are prepared, and LISTEN goes to the database directly.
+  const directUrl = config.databaseDirectUrl ?? databaseUrl;
+  if (config.databaseDirectUrl === null) prepareRepeatedStatements(); // db/pg-statements.ts: parsed once per connection
   const database = connectDatabase(databaseUrl, { max: config.dbPoolMax, logger, applicationName: 'attendance-api' });
   const keys = deriveKeys(await resolveJwtSecret(config));
   const ctx: AppContext = {
@@ -33,12 +37,13 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
     backlog: new BacklogGauge(database.db, config.importMaxPending),
     push: new PollCache(database.db, logger),
     statusWaits: new StatusWaits(logger),
+    replica: new ReplicaReads(database.db, config.databaseReplicaUrl, logger, config.dbPoolMax),
     readiness: { migrated: await isMigrated(database.db).catch(() => false), queue: false },
   };
   const queue = keepStartingQueue(ctx, databaseUrl);
   await queue.firstAttempt;
-  await ctx.push.start(databaseUrl);
-  await ctx.statusWaits.start(databaseUrl);
+  await ctx.push.start(directUrl);
+  await ctx.statusWaits.start(directUrl);
   const { app } = createApp(ctx);
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
@@ -72,6 +77,7 @@ export async function startApi(config: Config, databaseUrl: string, logger: Logg
         await queue.stop();
         await ctx.push.stop();
         await ctx.boss.stop({ graceful: false, close: true }).catch(() => undefined);
+        await ctx.replica.close();
         await database.close();
       })();
       return stopping;

@@ -182,7 +182,7 @@ onShutdown(logger, async () => {
   await embedded?.stop();
 }, 40_000);
 
-const applied = await prepareDatabase(config, databaseUrl, logger);
+const applied = await prepareDatabase(config, config.databaseDirectUrl ?? databaseUrl, logger);
 if (applied.length) logger.info({ applied }, 'migrations applied');
 await resolveJwtSecret(config); // created once here, before several processes could race for it
 const credentials = await bootstrap(config, databaseUrl);

@@ -32,10 +32,12 @@ export interface DatabaseHandle {
 
 export function connectDatabase(url: string, opts: {
   max: number; logger: Logger; applicationName: string;
+  /** Give up connecting after this long (a replica that may be gone); default: wait as long as the network does. */
+  connectionTimeoutMillis?: number;
   /** Runs once on every new connection before its first use (the worker makes its import stage there). */
   onConnect?: (connection: DatabaseConnection) => Promise<void>;
 }): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString: url, max: opts.max, application_name: opts.applicationName });
+  const pool = new pg.Pool({ connectionString: url, max: opts.max, application_name: opts.applicationName, connectionTimeoutMillis: opts.connectionTimeoutMillis });
   // A client losing its connection (a database restart, pg_terminate_backend) must not kill the
   // process. The pool listens only while a client is idle; one checked out with no query running
   // (a transaction awaiting the next step) would emit 'error' to nobody: an uncaught exception.

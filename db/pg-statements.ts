@@ -10,7 +10,8 @@
 //   catalog cache, expression walkers at the top of `perf`), for the same few dozen texts
 //   (kysely's compiled queries, pg-boss's fetch/insert/complete). Texts seen only once (a
 //   query built with literal values) stay unnamed; the set of texts is bounded. Not for a
-//   pooler in transaction mode (PgBouncer < 1.21), where a connection's statements are not its own.
+//   pooler in transaction mode (PgBouncer < 1.21), where a connection's statements are not its own:
+//   with DATABASE_DIRECT_URL set the api and the worker do not call it (docs/scaling-pooler-replica.md).
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { Counter } from 'prom-client';

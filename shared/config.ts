@@ -12,6 +12,14 @@ export interface Config {
   host: string;
   /** Unset: `npm start` runs an embedded PostgreSQL in `dataDir`. */
   databaseUrl: string | null;
+  /**
+   * The same database without the pooler, when DATABASE_URL is a pooler in transaction mode
+   * (PgBouncer): LISTEN, migrations and the worker's per-connection work go here, and statements
+   * are not prepared per connection (db/pg-statements.ts). Null: DATABASE_URL is direct.
+   */
+  databaseDirectUrl: string | null;
+  /** A streaming replica of the database: read-only dashboard and REST reads may go there (api/context/replica.ts). Null: none. */
+  databaseReplicaUrl: string | null;
   dataDir: string;
   /** Unset outside production: generated once and kept in `dataDir`. */
   jwtSecret: string | null;
@@ -132,7 +140,7 @@ export type LogFormat = 'auto' | 'json' | 'pretty';
 export type Env = Partial<Record<string, string>>;
 
 const VARIABLES = [
-  'NODE_ENV', 'PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'JWT_SECRET', 'ADMIN_EMAIL', 'ADMIN_PASSWORD',
+  'NODE_ENV', 'PORT', 'HOST', 'DATABASE_URL', 'DATABASE_DIRECT_URL', 'DATABASE_REPLICA_URL', 'DATA_DIR', 'JWT_SECRET', 'ADMIN_EMAIL', 'ADMIN_PASSWORD',
   'DEMO_DATA', 'LOG_LEVEL', 'LOG_FORMAT', 'METRICS_TOKEN', 'WORKER_METRICS_PORT', 'API_PROCESSES', 'API_WATCHDOG_SECONDS', 'API_WATCHDOG_FAILURES', 'WORKER_CONCURRENCY', 'DEVICE_TOKEN_TTL_SECONDS',
   'STAFF_TOKEN_TTL_SECONDS', 'MAX_ARCHIVE_BYTES', 'ARCHIVE_MAX_ENTRIES', 'ARCHIVE_MAX_UNCOMPRESSED_BYTES',
   'ARCHIVE_MAX_RATIO', 'BATCH_MAX_ROWS', 'IMPORT_MAX_PENDING', 'IMPORT_RETRY_AFTER_SECONDS', 'IMPORT_JOB_EXPIRE_SECONDS',
@@ -268,6 +276,13 @@ export function envToConfig(env: Env): Config {
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL', 'expected a postgres:// or postgresql:// URL');
   }
+  const databaseDirectUrl = env.DATABASE_DIRECT_URL ?? null;
+  const databaseReplicaUrl = env.DATABASE_REPLICA_URL ?? null;
+  for (const [name, value] of [['DATABASE_DIRECT_URL', databaseDirectUrl], ['DATABASE_REPLICA_URL', databaseReplicaUrl]] as const) {
+    if (value === null) continue;
+    if (!/^postgres(ql)?:\/\//.test(value)) throw new ConfigError(name, 'expected a postgres:// or postgresql:// URL');
+    if (databaseUrl === null) throw new ConfigError(name, 'needs DATABASE_URL (it is another way to the same database)');
+  }
   const jwtSecret = env.JWT_SECRET ?? null;
   if (production && jwtSecret === null) throw new ConfigError('JWT_SECRET', 'required when NODE_ENV=production');
   if (jwtSecret !== null && jwtSecret.length < 32) {
@@ -309,6 +324,8 @@ export function envToConfig(env: Env): Config {
     port: integer(env, 'PORT', 3000, 0, 65_535),
     host: env.HOST ?? '0.0.0.0',
     databaseUrl,
+    databaseDirectUrl,
+    databaseReplicaUrl,
     dataDir: path.resolve(env.DATA_DIR ?? './.data'),
     jwtSecret,
     adminEmail: adminEmail?.toLowerCase() ?? null,

@@ -5,7 +5,8 @@
 # `chromium` and `chromium-l10n` (its languages, for native date inputs in French) when it can
 # (root, or sudo without a password), or says what to install and fails. The print tests render
 # PDFs to images with poppler's `pdftoppm` (Debian's `poppler-utils`), installed the same way.
-# With --faketime it also installs libfaketime, which `npm run test:at` needs.
+# With --faketime it also installs libfaketime, which `npm run test:at` needs. The pooler tests
+# (test/ops/pooler.test.ts, `TEST_POOLER=1 npm test`) run Debian's `pgbouncer`, installed the same way.
 set -euo pipefail
 
 want_faketime=false
@@ -30,6 +31,7 @@ elif [ -x /usr/bin/chromium ] && [ ! -f /usr/lib/chromium/locales/fr.pak ] && co
   packages+=(chromium-l10n)
 fi
 if ! command -v pdftoppm >/dev/null 2>&1; then packages+=(poppler-utils); fi
+if [ ! -x /usr/sbin/pgbouncer ]; then packages+=(pgbouncer); fi
 if $want_faketime && ! command -v faketime >/dev/null 2>&1; then packages+=(faketime); fi
 
 [ ${#packages[@]} -eq 0 ] && exit 0

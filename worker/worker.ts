@@ -1,7 +1,7 @@
 // The worker process: pg-boss with maintenance and cron, one handler per queue, woken when a
 // job is sent (db/job-notifications.ts). `stop()` stops fetching, lets jobs in hand finish,
 // then closes the pool.
-import { createAttendanceStage } from '../db/repositories/staged-attendances.js';
+import { createAttendanceStage, stageInEachTransaction } from '../db/repositories/staged-attendances.js';
 import { prepareRepeatedStatements } from '../db/pg-statements.js';
 import { connectDatabase } from '../db/database.js';
 import { listenForJobs } from '../db/job-notifications.js';
@@ -31,14 +31,20 @@ export interface RunningWorker {
 const DRAINED_QUEUES = [IMPORT_QUEUE, QUEUES.rebuildChunk, QUEUES.rebuildChunkDead, QUEUES.sweepSessions, QUEUES.closeOpenDays, QUEUES.pruneArchives];
 
 export async function startWorker(config: Config, databaseUrl: string, logger: Logger): Promise<RunningWorker> {
-  prepareRepeatedStatements(); // db/pg-statements.ts: parsed once per connection
-  const database = connectDatabase(databaseUrl, { max: config.dbPoolMax, logger, applicationName: 'attendance-worker', onConnect: createAttendanceStage });
+  // Behind a pooler in transaction mode (DATABASE_DIRECT_URL set) a connection is a different
+  // server session at every transaction: nothing is prepared per connection, the import stage is
+  // made in each import's transaction (db/repositories/staged-attendances.ts), and LISTEN goes to
+  // the database directly. pg-boss needs no session of its own (no LISTEN, transaction locks only).
+  const pooled = config.databaseDirectUrl !== null;
+  if (pooled) stageInEachTransaction();
+  else prepareRepeatedStatements(); // db/pg-statements.ts: parsed once per connection
+  const database = connectDatabase(databaseUrl, { max: config.dbPoolMax, logger, applicationName: 'attendance-worker', onConnect: pooled ? undefined : createAttendanceStage });
   const boss = createBoss(databaseUrl, { logger, role: 'worker', superviseIntervalSeconds: config.queueMaintenanceSeconds });
   await boss.start();
   await ensureQueues(boss, config);
   const ctx: WorkerContext = { config, db: database.db, boss, logger };
   const jobs = await registerJobs(ctx);
-  const listener = listenForJobs(databaseUrl, { logger, applicationName: 'attendance-worker-listen' }, (queue) => jobs.wake(queue));
+  const listener = listenForJobs(config.databaseDirectUrl ?? databaseUrl, { logger, applicationName: 'attendance-worker-listen' }, (queue) => jobs.wake(queue));
   await listener.ready;
   // PUSH terminals get roster changes as commands (channels/push/roster.ts); silent terminals' commands fail at their deadline.
   const pushRoster = startRosterLoop(database.db, logger, config.pushRosterSeconds, { resendAfterSeconds: config.pushCommandAnswerSeconds, maxSends: config.pushCommandMaxSends });

@@ -7,6 +7,7 @@ import type { TokenKeys } from '../auth/tokens.js';
 import type { PollCache } from './poll-cache.js';
 import type { BacklogGauge } from './backlog.js';
 import type { StatusWaits } from './status-waits.js';
+import type { ReplicaReads } from './replica.js';
 
 export interface AppContext {
   config: Config;
@@ -21,6 +22,8 @@ export interface AppContext {
   push: PollCache;
   /** Devices waiting on `status?wait=N`, woken by NOTIFY sync_status (api/context/status-waits.ts). */
   statusWaits: StatusWaits;
+  /** Read-only routes' reads: on the replica when one is set up and caught up, else the primary (api/context/replica.ts). */
+  replica: ReplicaReads;
   /** Set once migrations are known to be applied and pg-boss has started; /healthz answers 503 before. */
   readiness: { migrated: boolean; queue: boolean };
 }

@@ -9,6 +9,7 @@ import { Problem, validationFailed } from '../../shared/errors.js';
 import type { AppContext } from '../context/context.js';
 import { authenticate, type Auth, type AuthRequirement, type AuthFor } from './authenticate.js';
 import { refuseNul } from './nul-character.js';
+import { isDatabaseUnavailable } from './pg-errors.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -213,7 +214,11 @@ export async function runRoute(route: AnyRoute, ctx: AppContext, req: Request, r
   const headers = parsePart(route.headers, headerValues(route.headers, raw.header), 'headers');
   const run = (db: DbOrTrx) =>
     route.handler({ params, query, body, headers, auth, db, ctx, req, onHangUp: (listener) => onHangUp(res, listener) } as HandlerInput<never, never, never, AuthRequirement, never, never>);
-  return useTransaction ? ctx.db.transaction().execute(run) : run(ctx.db);
+  if (useTransaction) return ctx.db.transaction().execute(run);
+  // Staff reads may be served by a read replica (api/context/replica.ts); a device's never are:
+  // the protocol's reads are its own writes' (status, manifest, package).
+  if (route.method !== 'get' || isDeviceProtocol(route) || route.path === '/healthz') return run(ctx.db);
+  return ctx.replica.read(run, { isAnswer: isProblem, isUnavailable: isDatabaseUnavailable });
 }
 
 /** The response closing before it was written: the caller hung up. */

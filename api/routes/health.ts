@@ -12,7 +12,13 @@ import { DATABASE_RETRY_AFTER_SECONDS } from '../http/pg-errors.js';
 export function healthRoutes(api: RouteRegistry): void {
   api.add({
     method: 'get', path: '/healthz', summary: 'Readiness: database reachable and migrated', tags: ['operations'], auth: 'none',
-    responses: { 200: { description: 'Ready, and the running version', schema: z.object({ status: z.literal('ok'), version: z.string() }) }, ...errors(503) },
+    responses: {
+      200: {
+        description: 'Ready, and the running version; with a read replica (DATABASE_REPLICA_URL), whether it answers (down: reads go to the primary, still ready)',
+        schema: z.object({ status: z.literal('ok'), version: z.string(), replica: z.enum(['up', 'down']).optional() }),
+      },
+      ...errors(503),
+    },
     async handler({ ctx }) {
       try {
         await ping(ctx.db);
@@ -23,7 +29,8 @@ export function healthRoutes(api: RouteRegistry): void {
       }
       if (!ctx.readiness.migrated) throw new Problem('not_ready', 'Migrations are not applied yet');
       if (!ctx.readiness.queue) throw new Problem('not_ready', 'The job queue is not ready yet');
-      return reply.ok({ status: 'ok', version: VERSION });
+      const replica = await ctx.replica.probe();
+      return reply.ok({ status: 'ok', version: VERSION, ...(replica !== null && { replica }) });
     },
   });
 }

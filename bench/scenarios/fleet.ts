@@ -18,6 +18,12 @@
 // one sync costs. Options: `--steps=20000,50000` runs only those steps; `--cpu-prof` writes V8
 // CPU profiles of the api and the worker (node --cpu-prof) into bench/profiles/ for
 // `chrome://inspect` or speedscope.
+// `--pooler`: the api and the worker reach PostgreSQL through a PgBouncer in transaction mode
+// (db/pgbouncer.ts; DATABASE_DIRECT_URL for LISTEN and migrations, no prepared statements), whose
+// CPU is counted with PostgreSQL's; `--unprepared`: directly, but without prepared statements
+// (what the pooler turns off, measured alone). Each step reports the most server connections
+// the database had at once (pg_stat_activity, sampled every 500 ms) and, behind the pooler, the
+// most clients and server connections SHOW POOLS reported.
 // The devices' hot loop is the simulator's bare protocol client (simulator/device-client.ts): the
 // scenario measures the server, and on a 2-core machine the client's CPU is the server's loss.
 // `--sdk-client` runs them on the device SDK instead (sdk/, simulator/sdk-device.ts: one
@@ -39,6 +45,8 @@ import type { BenchContext, ScenarioResult } from '../harness.js';
 import { stats } from '../harness.js';
 import { PROJECT_ROOT } from '../../runtime/compiled.js';
 import { freePort, spawnScript, waitForHttp } from '../spawn.js';
+import { startPgBouncer, type PgBouncer } from '../../db/pgbouncer.js';
+import type { Db } from '../../db/database.js';
 import { batchRows, rowsCsv, seedDevices, seedSchool, type BenchDevice } from '../world.js';
 
 const SCHEDULE_SECONDS = 300;
@@ -59,6 +67,8 @@ const STATUS_WAIT_SECONDS = 25;
 const POLL_MS = 250;
 /** `--sdk-client`: the devices run on the device SDK rather than the bare protocol client. */
 const LEAN_CLIENT = !process.argv.includes('--sdk-client');
+const POOLER = process.argv.includes('--pooler');
+const UNPREPARED = process.argv.includes('--unprepared');
 const FLOOR_DEVICES = 20_000;
 const METRICS_TOKEN = 'fleet-bench-metrics-token';
 const P99_LIMIT_MS = 5_000;
@@ -95,6 +105,33 @@ interface StepFigures {
   /** Statements sent to PostgreSQL per completed sync (pg client count, pg-boss included). */
   api_statements_per_sync: number;
   worker_statements_per_sync: number;
+  /** The most backends of the database at once (pg_stat_activity), direct ones included. */
+  server_connections_max: number;
+  /** Behind the pooler: the most client connections to it, and the most server connections it held (SHOW POOLS). */
+  pooler_clients_max: number;
+  pooler_servers_max: number;
+}
+
+/** Samples connection counts every 500 ms until stopped: the database's backends and, behind a pooler, its pool. */
+function sampleConnections(db: Db, pooler: PgBouncer | null, database: string) {
+  const max = { server: 0, clients: 0, servers: 0 };
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const n = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database()`.execute(db).then((r) => r.rows[0].n - 1, () => 0);
+      max.server = Math.max(max.server, n);
+      if (pooler) {
+        const pool = (await pooler.pools().catch(() => [])).find((p) => p.database === database);
+        if (pool) {
+          const num = (k: string) => Number(pool[k] ?? 0);
+          max.clients = Math.max(max.clients, num('cl_active') + num('cl_waiting'));
+          max.servers = Math.max(max.servers, num('sv_active') + num('sv_idle') + num('sv_used') + num('sv_tested') + num('sv_login'));
+        }
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  return { async stop() { stopped = true; await loop; return max; } };
 }
 
 /** db_statements_total from a Prometheus endpoint (db/pg-statements.ts). */
@@ -124,7 +161,11 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
   const rosterVersion = Number((await sql<{ v: string }>`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS v`.execute(db)).rows[0].v);
   // A token outlives this many syncs of a device; the bench pays the sign-ins a fleet pays.
   const signInEvery = Math.max(1, Math.floor(config.deviceTokenTtlSeconds / SCHEDULE_SECONDS));
-  const env = { DATABASE_URL: url, JWT_SECRET: config.jwtSecret!, NODE_ENV: 'production', API_PROCESSES: '1', HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATA_DIR: ctx.dataDir };
+  const pooler = POOLER ? await startPgBouncer(ctx.pg.url, `${ctx.dataDir}/pgbouncer`) : null;
+  const database = new URL(url).pathname.slice(1);
+  const servicesUrl = pooler ? pooler.pooled(url) : url;
+  const direct: Record<string, string> = pooler || UNPREPARED ? { DATABASE_DIRECT_URL: url } : {};
+  const env = { DATABASE_URL: servicesUrl, ...direct, JWT_SECRET: config.jwtSecret!, NODE_ENV: 'production', API_PROCESSES: '1', HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATA_DIR: ctx.dataDir };
   const port = await freePort();
   const workerMetricsPort = await freePort();
   const profileDir = path.join(PROJECT_ROOT, 'bench', 'profiles');
@@ -164,7 +205,9 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
       const stepStart = new Date();
       const pgDir = `${ctx.dataDir}/postgres`;
       const sql0 = { api: await statementsSent(metricsUrls.api), worker: await statementsSent(metricsUrls.worker) };
-      const cpu0 = { api: processCpuSeconds(api.pid), worker: processCpuSeconds(worker.pid), postgres: postgresCpuSeconds(pgDir), client: selfCpuSeconds(), machine: machineCpu() };
+      const postgresCpu = () => postgresCpuSeconds(pgDir) + (pooler ? processCpuSeconds(pooler.pid) : 0);
+      const cpu0 = { api: processCpuSeconds(api.pid), worker: processCpuSeconds(worker.pid), postgres: postgresCpu(), client: selfCpuSeconds(), machine: machineCpu() };
+      const connections = sampleConnections(db, pooler, database);
       const seen = { all: [] as number[], wait: [] as number[], poll: [] as number[], burst: [] as number[] };
       const t0 = performance.now();
       const burst = Math.round(syncs * BURST_SHARE);
@@ -224,8 +267,9 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
         retries += client.retries;
       }));
       const seconds = (performance.now() - t0) / 1000;
+      const connectionsMax = await connections.stop();
       const machine = machineCpu();
-      const cpuSeconds = { api: processCpuSeconds(api.pid) - cpu0.api, worker: processCpuSeconds(worker.pid) - cpu0.worker, postgres: postgresCpuSeconds(pgDir) - cpu0.postgres };
+      const cpuSeconds = { api: processCpuSeconds(api.pid) - cpu0.api, worker: processCpuSeconds(worker.pid) - cpu0.worker, postgres: postgresCpu() - cpu0.postgres };
       const sqlSent = { api: await statementsSent(metricsUrls.api) - sql0.api, worker: await statementsSent(metricsUrls.worker) - sql0.worker };
       const perSync = (n: number) => (done > 0 ? round1(n / done) : 0);
       const cpu = {
@@ -257,6 +301,7 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
         import_job_p50_ms: Math.round(stats(jobMs).p50),
         api_cpu_ms_per_sync: perSync(cpuSeconds.api * 1000), worker_cpu_ms_per_sync: perSync(cpuSeconds.worker * 1000), postgres_cpu_ms_per_sync: perSync(cpuSeconds.postgres * 1000),
         api_statements_per_sync: perSync(sqlSent.api), worker_statements_per_sync: perSync(sqlSent.worker),
+        server_connections_max: connectionsMax.server, pooler_clients_max: connectionsMax.clients, pooler_servers_max: connectionsMax.servers,
       };
       steps.push(step);
       ctx.progress(JSON.stringify(step));
@@ -266,6 +311,7 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
     await api.stop();
     await worker.stop();
     await handle.close();
+    await pooler?.stop();
   }
 
   const first = steps[0];
@@ -285,11 +331,11 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
     last_passing_devices: lastGood?.devices ?? 0,
     breaks_at_devices: broke ? broke.devices : `not within ${STEPS.at(-1)}`,
   };
-  for (const s of steps) figures[`step_${s.devices}`] = `${s.syncs_per_second}/s of ${s.offered_per_second}, devices saw p50 ${s.client_accepted_to_ready_p50_ms} ms, p99 ${s.client_accepted_to_ready_p99_ms} ms (status?wait p99 ${s.wait_p99_ms}, polling p99 ${s.poll_p99_ms}, the burst of ${s.burst_syncs} p99 ${s.burst_p99_ms}), sessions' own p99 ${s.accepted_to_ready_p99_ms} ms, ${s.sign_ins} sign-ins, ${s.client_retries} retries, cpu api ${s.api_cpu_percent}% worker ${s.worker_cpu_percent}% postgres ${s.postgres_cpu_percent}% client ${s.client_cpu_percent}% machine ${s.machine_cpu_percent}% (of 2 cores), import job p50 ${s.import_job_p50_ms} ms, cpu ms/sync api ${s.api_cpu_ms_per_sync} worker ${s.worker_cpu_ms_per_sync} postgres ${s.postgres_cpu_ms_per_sync}, statements/sync api ${s.api_statements_per_sync} worker ${s.worker_statements_per_sync}${s.failed_syncs ? `, ${s.failed_syncs} failed` : ''}`;
+  for (const s of steps) figures[`step_${s.devices}`] = `${s.syncs_per_second}/s of ${s.offered_per_second}, devices saw p50 ${s.client_accepted_to_ready_p50_ms} ms, p99 ${s.client_accepted_to_ready_p99_ms} ms (status?wait p99 ${s.wait_p99_ms}, polling p99 ${s.poll_p99_ms}, the burst of ${s.burst_syncs} p99 ${s.burst_p99_ms}), sessions' own p99 ${s.accepted_to_ready_p99_ms} ms, ${s.sign_ins} sign-ins, ${s.client_retries} retries, cpu api ${s.api_cpu_percent}% worker ${s.worker_cpu_percent}% postgres ${s.postgres_cpu_percent}% client ${s.client_cpu_percent}% machine ${s.machine_cpu_percent}% (of 2 cores), import job p50 ${s.import_job_p50_ms} ms, cpu ms/sync api ${s.api_cpu_ms_per_sync} worker ${s.worker_cpu_ms_per_sync} postgres ${s.postgres_cpu_ms_per_sync}, statements/sync api ${s.api_statements_per_sync} worker ${s.worker_statements_per_sync}, server connections max ${s.server_connections_max}${pooler ? ` (pooler: ${s.pooler_clients_max} clients on ${s.pooler_servers_max} server connections)` : ''}${s.failed_syncs ? `, ${s.failed_syncs} failed` : ''}`;
   return {
     figures,
     goal: '20,000 devices pass (p99 202 → status 2 as the devices saw it < 5 s, ≥ 80% of the offered rate, no failed sync, no retry); 50,000 is the aim',
     met: (lastGood?.devices ?? 0) >= FLOOR_DEVICES,
-    notes: `steps of ${STEP_SECONDS} s at the schedule's rate (compressed clock), ${BURST_SHARE * 100}% of each step's syncs at its first instant; one api and one worker process; devices on ${LEAN_CLIENT ? 'the bare protocol client' : 'the device SDK'}; half the devices wait on status?wait=${STATUS_WAIT_SECONDS}, half poll every ${POLL_MS} ms; a device signs in every ${signInEvery} syncs (its token's lifetime); devices report the roster version they hold`,
+    notes: `${pooler ? 'through PgBouncer (transaction mode, no prepared statements); ' : UNPREPARED ? 'direct, no prepared statements; ' : ''}steps of ${STEP_SECONDS} s at the schedule's rate (compressed clock), ${BURST_SHARE * 100}% of each step's syncs at its first instant; one api and one worker process; devices on ${LEAN_CLIENT ? 'the bare protocol client' : 'the device SDK'}; half the devices wait on status?wait=${STATUS_WAIT_SECONDS}, half poll every ${POLL_MS} ms; a device signs in every ${signInEvery} syncs (its token's lifetime); devices report the roster version they hold`,
   };
 }

@@ -9,7 +9,7 @@
 // users ran the worker out of memory): rows refused as read are set aside in the stage every
 // REJECTIONS_PER_WRITE (between two COPYs), and the rows PostgreSQL refuses (unknown users,
 // conflicts) never leave it; one statement stores them all in the kit's order.
-import { clearStage, copyIntoStage, insertFreshStaged, insertStaged, stageLine, stageReadRejections, storeStagedRejections, type ReadRejection, type StageTarget } from '../../db/repositories/staged-attendances.js';
+import { clearStage, copyIntoStage, openStage, insertFreshStaged, insertStaged, stageLine, stageReadRejections, storeStagedRejections, type ReadRejection, type StageTarget } from '../../db/repositories/staged-attendances.js';
 import { insertRejections } from '../../db/repositories/batch-import.js';
 import type { FileImportStats } from '../../db/schema/index.js';
 import { dropSessionHolds, holdRecords } from '../../db/repositories/held-punches.js';
@@ -101,6 +101,7 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
   }
 
   const holdTarget = { schoolId: ctx.device.schoolId, deviceId: ctx.device.id, sessionId: ctx.session.id };
+  await openStage(ctx.trx);
   while (!read) {
     await copyIntoStage(ctx.trx, copyText());
     await holdRecords(ctx.trx, holdTarget, held);

@@ -21,14 +21,7 @@ export interface StageTarget {
   feverThreshold: number;
 }
 
-/**
- * The stage: one per worker connection, made when the connection opens (worker/worker.ts,
- * `connectDatabase`'s onConnect) so an import does not spend a statement on
- * `CREATE TEMP TABLE IF NOT EXISTS` (one of ~12 per scheduled sync, issue #21). Emptied at
- * every commit; PostgreSQL only empties it in transactions that touched it.
- */
-export async function createAttendanceStage(connection: DatabaseConnection): Promise<void> {
-  await connection.executeQuery(CompiledQuery.raw(`
+const STAGE_TABLES = (onCommit: string) => [`
     CREATE TEMP TABLE IF NOT EXISTS import_attendances (
       -- ord: the row's place among the file's valid rows (its chunk, for the order of rejections).
       ord integer NOT NULL, line integer NOT NULL, record_id bigint NOT NULL, user_id bigint NOT NULL, type text NOT NULL,
@@ -36,14 +29,40 @@ export async function createAttendanceStage(connection: DatabaseConnection): Pro
       occurred_ms bigint NOT NULL,
       -- As read: the fever threshold is compared with the value sent, before numeric(4,1) rounds it.
       temperature numeric, photo text
-    ) ON COMMIT DELETE ROWS
-  `));
+    ) ON COMMIT ${onCommit}
+  `,
   // Rows refused as they were read, when there are many (stageReadRejections): their chunk places them among the others.
-  await connection.executeQuery(CompiledQuery.raw(`
+  `
     CREATE TEMP TABLE IF NOT EXISTS import_rejections (
       chunk integer NOT NULL, line integer NOT NULL, record_id bigint, code text NOT NULL, detail text
-    ) ON COMMIT DELETE ROWS
-  `));
+    ) ON COMMIT ${onCommit}
+  `];
+
+/**
+ * The stage: one per worker connection, made when the connection opens (worker/worker.ts,
+ * `connectDatabase`'s onConnect) so an import does not spend a statement on
+ * `CREATE TEMP TABLE IF NOT EXISTS` (one of ~12 per scheduled sync, issue #21). Emptied at
+ * every commit; PostgreSQL only empties it in transactions that touched it.
+ */
+export async function createAttendanceStage(connection: DatabaseConnection): Promise<void> {
+  for (const statement of STAGE_TABLES('DELETE ROWS')) await connection.executeQuery(CompiledQuery.raw(statement));
+}
+
+/**
+ * Behind a pooler in transaction mode (DATABASE_DIRECT_URL), each transaction may run on another
+ * server session, which has no stage of the connection's: the stage is then made in every
+ * import's transaction instead, and dropped at its end (`ON COMMIT DROP`, or the rollback),
+ * so no session is left holding a table. Once per process (worker/worker.ts).
+ */
+let stagePerTransaction = false;
+export function stageInEachTransaction(): void {
+  stagePerTransaction = true;
+}
+
+/** Makes the stage in `trx` when it is made per transaction (see above); nothing otherwise. */
+export async function openStage(trx: Trx): Promise<void> {
+  if (!stagePerTransaction) return;
+  for (const statement of STAGE_TABLES('DROP')) await sql.raw(statement).execute(trx);
 }
 
 /** Empties the stage before the end of the transaction (a file that turned out unreadable). */

@@ -28,7 +28,7 @@ if (state !== null && state.unknown.length > 0) {
   process.exit(0);
 }
 if (direction === 'down') {
-  const database = connectDatabase(config.databaseUrl, { max: 1, logger, applicationName: 'attendance-migrate' });
+  const database = connectDatabase(config.databaseDirectUrl ?? config.databaseUrl, { max: 1, logger, applicationName: 'attendance-migrate' });
   try {
     const undone = await migrateDown(database.db);
     process.stdout.write(undone.length ? `rolled back ${undone.join(', ')}\n` : 'nothing to roll back\n');
@@ -40,7 +40,8 @@ if (direction === 'down') {
     await database.close();
   }
 } else if (direction === 'latest' || direction === 'up') {
-  const applied = await prepareDatabase(config, config.databaseUrl, logger);
+  // Migrations take locks and run long statements: never through a pooler (DATABASE_DIRECT_URL).
+  const applied = await prepareDatabase(config, config.databaseDirectUrl ?? config.databaseUrl, logger);
   process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'already up to date\n');
   if (config.adminEmail) {
     const database = connectDatabase(config.databaseUrl, { max: 1, logger, applicationName: 'attendance-migrate' });

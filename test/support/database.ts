@@ -13,6 +13,30 @@ function adminUrl(): string {
   return url;
 }
 
+/** The test PgBouncer's port under `TEST_POOLER=1` (postgres-setup.ts), else null. */
+function poolerPort(): string | null {
+  return process.env.TEST_POOLER_PORT ?? null;
+}
+
+/** A suite database's URL as the services reach it: through the test pooler when there is one. */
+function asServicesReachIt(url: URL): string {
+  const port = poolerPort();
+  if (port !== null) url.port = port;
+  return url.toString();
+}
+
+/**
+ * `url` past the test pooler: the DATABASE_DIRECT_URL of a database created here under
+ * `TEST_POOLER=1`; `url` itself otherwise (no pooler, or a URL that does not go through it).
+ */
+export function directUrl(url: string): string {
+  const port = poolerPort();
+  const parsed = URL.canParse(url) ? new URL(url) : null;
+  if (port === null || parsed === null || parsed.port !== port) return url;
+  parsed.port = new URL(adminUrl()).port;
+  return parsed.toString();
+}
+
 export async function createSuiteDatabase(): Promise<string> {
   const name = `attendance_test_${randomBytes(6).toString('hex')}`;
   const client = new pg.Client({ connectionString: adminUrl() });
@@ -24,7 +48,7 @@ export async function createSuiteDatabase(): Promise<string> {
   }
   const url = new URL(adminUrl());
   url.pathname = `/${name}`;
-  return url.toString();
+  return asServicesReachIt(url);
 }
 
 /** An empty database with no migrations applied (for migration tests). */
@@ -39,7 +63,7 @@ export async function createEmptyDatabase(): Promise<string> {
   }
   const url = new URL(adminUrl());
   url.pathname = `/${name}`;
-  return url.toString();
+  return asServicesReachIt(url);
 }
 
 export function connectTestDatabase(url: string): DatabaseHandle {

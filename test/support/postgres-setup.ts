@@ -1,10 +1,13 @@
 // Starts one embedded PostgreSQL for the whole run (or uses DATABASE_URL) and prepares a
 // migrated template database; each suite then gets its own copy (see database.ts).
+// `TEST_POOLER=1 npm test`: a PgBouncer in transaction mode (db/pgbouncer.ts) runs in front of
+// it, and every suite's DATABASE_URL goes through it, DATABASE_DIRECT_URL past it (database.ts).
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../db/embedded.js';
+import { startPgBouncer } from '../../db/pgbouncer.js';
 import { prepareDatabase } from '../../db/setup.js';
 import { envToConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
@@ -31,4 +34,10 @@ export default async function globalSetup(): Promise<void> {
   templateUrl.pathname = `/${TEMPLATE}`;
   await prepareDatabase(envToConfig({ NODE_ENV: 'test' }), templateUrl.toString(), logger);
   process.env.TEST_ADMIN_DATABASE_URL = adminUrl;
+  if (process.env.TEST_POOLER === '1') {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'attendance-pooler-'));
+    const pooler = await startPgBouncer(adminUrl, dir);
+    (globalThis as Record<string, unknown>).__PGBOUNCER__ = { pooler, dir };
+    process.env.TEST_POOLER_PORT = String(pooler.port);
+  }
 }

@@ -4,12 +4,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { nodeArgs, PROJECT_ROOT } from '../../runtime/compiled.js';
+import { directUrl } from './database.js';
 export { freePort } from '../../runtime/free-port.js';
 
 export const ROOT = PROJECT_ROOT;
 
 /** The variables a test process must not inherit from the runner (jest's NODE_OPTIONS, a DATABASE_URL…). */
-const SCRUBBED = ['NODE_OPTIONS', 'DATABASE_URL', 'DATA_DIR', 'PORT', 'HOST', 'JWT_SECRET', 'NODE_ENV', 'LOG_LEVEL', 'DEMO_DATA',
+const SCRUBBED = ['NODE_OPTIONS', 'DATABASE_URL', 'DATABASE_DIRECT_URL', 'DATABASE_REPLICA_URL', 'DATA_DIR', 'PORT', 'HOST', 'JWT_SECRET', 'NODE_ENV', 'LOG_LEVEL', 'DEMO_DATA',
   'ADMIN_EMAIL', 'ADMIN_PASSWORD', 'API_PROCESSES', 'TEST_ADMIN_DATABASE_URL'];
 
 export interface RunningProcess {
@@ -34,6 +35,10 @@ export function runScript(script: string, env: Record<string, string | undefined
 export function runCommand(command: string, args: string[], env: Record<string, string | undefined>, opts: { detached?: boolean; cwd?: string } = {}): RunningProcess {
   const base: NodeJS.ProcessEnv = { ...process.env };
   for (const name of SCRUBBED) delete base[name];
+  // Under TEST_POOLER=1 a suite database's URL goes through PgBouncer: the process is told the way past it too.
+  if (env.DATABASE_URL && !('DATABASE_DIRECT_URL' in env) && directUrl(env.DATABASE_URL) !== env.DATABASE_URL) {
+    env = { ...env, DATABASE_DIRECT_URL: directUrl(env.DATABASE_URL) };
+  }
   const child = spawn(command, args, {
     cwd: opts.cwd ?? ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false,
   });

@@ -6,7 +6,7 @@ import { startApi, type RunningApi } from '../../api/server.js';
 import { envToConfig, type Config, type Env } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
 import { startWorker, type RunningWorker } from '../../worker/worker.js';
-import { createSuiteDatabase } from './database.js';
+import { createSuiteDatabase, directUrl } from './database.js';
 
 export async function testConfig(env: Env = {}): Promise<Config> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'attendance-suite-'));
@@ -23,8 +23,10 @@ export interface TestStack {
 }
 
 export async function startStack(opts: { env?: Env; worker?: boolean; databaseUrl?: string } = {}): Promise<TestStack> {
-  const config = await testConfig(opts.env);
   const databaseUrl = opts.databaseUrl ?? (await createSuiteDatabase());
+  // Under TEST_POOLER=1 the services reach the database through PgBouncer (database.ts).
+  const direct = directUrl(databaseUrl);
+  const config = await testConfig({ ...(direct !== databaseUrl && { DATABASE_URL: databaseUrl, DATABASE_DIRECT_URL: direct }), ...opts.env });
   const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
   const api = await startApi(config, databaseUrl, logger);
   const worker = opts.worker ? await startWorker(config, databaseUrl, logger) : null;

@@ -21,7 +21,8 @@ const suite = useSuite({ worker: true });
 async function listening() {
   const heard: Array<string | null> = [];
   const waiters: Array<{ payload: string; resolve: () => void }> = [];
-  const listener = listenForJobs(suite.databaseUrl, { logger, applicationName: 'test-listen' }, (queue) => {
+  // LISTEN past the pooler when the suite runs behind one (TEST_POOLER=1).
+  const listener = listenForJobs(suite.config.databaseDirectUrl ?? suite.databaseUrl, { logger, applicationName: 'test-listen' }, (queue) => {
     heard.push(queue);
     for (const w of waiters.filter((x) => x.payload === queue)) w.resolve();
   });
