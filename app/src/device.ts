@@ -22,7 +22,20 @@ export function schedule(client: SyncClient): Scheduler {
   return startScheduler(client, { everySeconds: 60 });
 }
 
-/** Sends now if the browser thinks it is online; a failure is in the client's state, shown by the status bar. */
-export function sendSoon(client: SyncClient): void {
-  if (navigator.onLine) client.sync().catch(() => { /* in client.state.lastError */ });
+let sending: Promise<void> | null = null;
+
+/**
+ * Sends now if the browser thinks it is online (or `force`: "Send now"). A sync already under way
+ * (the scheduler's) is joined rather than started twice, and may have frozen its batch before the
+ * row just queued: while rows still wait after a sync that met no error, another runs (at most
+ * three). A failure is in the client's state, shown by the status bar; the scheduler retries.
+ */
+export function sendSoon(client: SyncClient, force = false): void {
+  if ((!force && !navigator.onLine) || sending) return;
+  sending = (async () => {
+    for (let round = 0; round < 3; round++) {
+      await client.sync().catch(() => { /* in client.state.lastError */ });
+      if (client.state.waiting === 0 || client.state.lastError) break;
+    }
+  })().finally(() => { sending = null; });
 }

@@ -40,9 +40,9 @@ export function showKiosk(root: HTMLElement, client: SyncClient): void {
     const pupil = byBadge(badge.value);
     message.className = 'message big';
     if (!pupil) { message.textContent = m.unknownBadge(badge.value.trim()); message.classList.add('error'); return; }
-    const at = new Date();
+    const at = client.now(); // what the row says: the device clock corrected by the server's
     try {
-      await client.checkIn({ userId: pupil.userId, type, at });
+      await client.checkIn({ userId: pupil.userId, type });
     } catch (err) {
       message.textContent = (err as Error).message;
       message.classList.add('error');

@@ -66,6 +66,14 @@ async function start(): Promise<void> {
   const client = await openClient();
   let stopStatus = mountStatus(statusBar, client);
   redrawStatus = () => { stopStatus(); stopStatus = mountStatus(statusBar, client); };
+  // A REBOOT flag (docs/protocol/v4.md §6): the page restarts once the package is acknowledged.
+  client.subscribe((state) => {
+    if (state.restartRequested) void client.clearRestartRequest().then(() => location.reload());
+  });
+  // The service worker's Background Sync event (sw.ts): send now.
+  navigator.serviceWorker?.addEventListener('message', (event: MessageEvent<{ type?: string }>) => {
+    if (event.data?.type === 'attendance-sync' && client.enrolled) client.sync().catch(() => {});
+  });
   if (client.enrolled) {
     schedule(client);
     showHome(client);

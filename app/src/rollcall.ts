@@ -42,7 +42,8 @@ function askReason(name: string): Promise<Reason | null> {
 }
 
 export function showRollCall(root: HTMLElement, client: SyncClient, device: string): void {
-  const date = localToday();
+  // The day on the device's clock corrected by the server's (the SDK measures the offset at each sync).
+  const date = localToday(client.now());
   const pupils: RosterEntry[] = client.roster().filter((p) => p.active).sort((a, b) => a.name.localeCompare(b.name));
   if (pupils.length === 0) { fill(root, h('p', { class: 'note' }, m.noRoster)); return; }
   let saved = loadSaved(device, date);
@@ -61,7 +62,7 @@ export function showRollCall(root: HTMLElement, client: SyncClient, device: stri
       const label = entry.mark === 'excused' && entry.reason ? `${m.marks.excused} · ${m.reasons[entry.reason]}` : m.marks[entry.mark];
       return h('li', {},
         h('button', {
-          type: 'button', class: `pupil mark-${entry.mark}`, 'data-user': p.userId, 'data-mark': entry.mark, 'aria-label': m.markOf(p.name, label),
+          type: 'button', class: `pupil mark-${entry.mark}`, 'data-user': p.userId, 'data-mark': entry.mark,
           onclick: async () => {
             const next = NEXT[entry.mark];
             if (next === 'excused') {

@@ -1,7 +1,7 @@
 // The status bar, always in view: online or offline, how many records wait, when the last were
 // sent, "Send now", the last error, and every record the server refused with its reason in
 // plain words (translated by its code) and the server's own detail.
-import { type ClientState, type Refusal, type SyncClient } from './device.js';
+import { type ClientState, type Refusal, sendSoon, type SyncClient } from './device.js';
 import { fill, h } from './dom.js';
 import { m, when } from './i18n.js';
 
@@ -34,7 +34,7 @@ export function mountStatus(el: HTMLElement, client: SyncClient): () => void {
         h('span', { class: `pill ${online ? 'ok' : 'off'}`, 'data-online': String(online) }, state.syncing ? m.syncing : online ? m.online : m.offline),
         h('span', { class: 'waiting', 'data-waiting': String(state.waiting) }, m.waiting(state.waiting)),
         h('span', { class: 'last-sent' }, sent ? m.lastSent(when(sent)) : m.neverSent),
-        h('button', { type: 'button', class: 'small', disabled: !online || state.syncing, onclick: () => { client.sync().catch(() => {}); } }, m.syncNow)),
+        h('button', { type: 'button', class: 'small', disabled: !online || state.syncing, onclick: () => sendSoon(client, true) }, m.syncNow)),
       error ? h('p', { class: 'error' }, m.lastError(error)) : null,
       refused.length ? h('details', { class: 'refused' },
         h('summary', {}, m.refusedSummary(refused.length)),

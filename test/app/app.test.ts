@@ -16,6 +16,7 @@ import { http } from '../support/http.js';
 import { useSuite } from '../support/suite.js';
 import { parseEnrolUri } from '../../shared/devices/enrol-uri.js';
 import { en as app } from '../../app/src/locales/en.js';
+import { fr as appFr } from '../../app/src/locales/fr.js';
 import web from '../../web/src/locales/en.js';
 
 // jsqr is CommonJS: its default export is the module's function at run time, typed as a namespace.
@@ -225,5 +226,101 @@ describe('a teacher\'s phone and a kiosk tablet, offline then online', () => {
     expect(phone.last_synced_at).not.toBeNull();
     expect(phone.pending_records ?? 0).toBe(0);
     expect(errors).toEqual([]);
+  });
+});
+
+/** A new device registered through the REST API: its enrolment link. */
+async function newDeviceLink(name: string): Promise<string> {
+  const res = await http(suite.url, 'POST', '/api/devices', { token, body: { school_id: school.id, name, kind: 'mobile' } });
+  expect(res.status).toBe(201);
+  return res.body.enrol_uri as string;
+}
+
+/** Elements whose right edge passes the viewport's (none: the page never scrolls sideways). */
+async function overflowing(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const out: string[] = [];
+    if (document.documentElement.scrollWidth > width) out.push(`page: ${document.documentElement.scrollWidth} > ${width}`);
+    for (const el of Array.from(document.querySelectorAll('body *'))) {
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && r.right > width + 0.5) out.push(`${el.tagName.toLowerCase()}.${el.className}: right ${Math.round(r.right)} > ${width}`);
+    }
+    return out;
+  });
+}
+
+describe('at 375 px, in French', () => {
+  test('enrolment, roll call (with the reason dialog) and kiosk fit the width, and axe finds no serious violation', async () => {
+    const context = await browser.newContext({ viewport: { width: 375, height: 740 }, locale: 'fr-FR', timezoneId: CLOCK.timezone });
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (err) => errors.push(err.message));
+      await page.goto(`${suite.url}/app/`);
+      await page.getByRole('heading', { name: appFr.enrolTitle }).waitFor();
+      expect(await overflowing(page)).toEqual([]);
+      expect(await accessibilityProblems(page)).toEqual([]);
+      const link = await newDeviceLink('Tablette');
+      await page.getByLabel(appFr.enrolLink).fill(link);
+      await page.getByRole('button', { name: appFr.enrol, exact: true }).click();
+      await pupilButton(page, 'Eve Curie').waitFor();
+      await page.getByRole('heading', { name: /^Appel — / }).waitFor();
+      expect(await overflowing(page)).toEqual([]);
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await screenshot(page, 'app-roll-call-fr-375');
+      for (let i = 0; i < 3; i++) await pupilButton(page, 'Eve Curie').click();
+      await page.getByRole('dialog').getByRole('button', { name: appFr.reasons.family }).waitFor();
+      expect(await overflowing(page)).toEqual([]);
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await page.getByRole('dialog').getByRole('button', { name: appFr.cancel }).click();
+      await expect(pupilButton(page, 'Eve Curie').getAttribute('data-mark')).resolves.toBe('present');
+      await page.getByRole('tab', { name: appFr.kiosk }).click();
+      await page.getByLabel(appFr.badge).fill('B0004');
+      await page.getByRole('button', { name: appFr.arriving, exact: true }).click();
+      await page.getByText(/^Bonjour Eve Curie\u00a0: arrivée à/).first().waitFor();
+      expect(await overflowing(page)).toEqual([]);
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await screenshot(page, 'app-kiosk-fr-375');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('a record the server refuses', () => {
+  test('is shown in plain words with its file and line, and does not block the records after it', async () => {
+    const zed = await aUser(suite.db, school.id, { name: 'Zed Zola', badge: 'Z0001', enrolled_on: CLOCK.day(-30) });
+    const a = await openApp();
+    try {
+      const { page } = a;
+      await enrol(page, await newDeviceLink('Kiosk at the gate'));
+      await page.getByRole('tab', { name: app.kiosk }).click();
+      await page.getByLabel(app.badge).waitFor();
+      await waitForWaiting(page, 0);
+      // Zed moves to another school after the roster reached the device: his id is no longer this school's.
+      const other = await aSchool(suite.db, { name: 'Another school' });
+      await suite.db.updateTable('users').set({ school_id: other.id }).where('id', '=', zed.id).execute();
+      await page.getByLabel(app.badge).fill('Z0001');
+      await page.getByRole('button', { name: app.arriving, exact: true }).click();
+      await page.getByLabel(app.badge).fill('B0003');
+      await page.getByRole('button', { name: app.arriving, exact: true }).click();
+      await page.getByRole('button', { name: app.syncNow }).click();
+      const refused = page.locator('#status .refused');
+      await refused.getByText(app.refusedSummary(1)).waitFor({ timeout: 30_000 }).catch(async (e) => { console.log(await page.locator('#status').innerText(), JSON.stringify(await suite.db.selectFrom('sync_sessions' as never).selectAll().execute().catch((x) => String(x)))); throw e; });
+      await refused.locator('summary').click();
+      await expect(refused.locator('li').textContent()).resolves.toContain(app.refusal.unknown_user);
+      await expect(refused.locator('li').textContent()).resolves.toContain(app.refusedLine('attendances.csv', 2));
+      await waitForWaiting(page, 0);
+      // Dan's check-in, after Zed's in the same batch, is stored.
+      const rows = (await api(`/api/attendances?school_id=${school.id}&user_id=${pupils.Dan.id}`)).items as unknown[];
+      expect(rows).toHaveLength(1);
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await screenshot(page, 'app-refused');
+      expect(a.errors).toEqual([]);
+    } finally {
+      await a.context.close();
+    }
   });
 });

@@ -46,7 +46,6 @@ export const en = {
   rollCallHint: 'Everyone starts present. Tap a pupil to mark late, absent or excused.',
   filter: 'Find a pupil',
   marks: { present: 'Present', late: 'Late', absent: 'Absent', excused: 'Excused' } as Record<'present' | 'late' | 'absent' | 'excused', string>,
-  markOf: (name: string, mark: string) => `${name}: ${mark}. Tap to change.`,
   reasonTitle: (name: string) => `Why is ${name} excused?`,
   reasons: { illness: 'Illness', medical: 'Medical appointment', family: 'Family reasons', authorised_activity: 'Authorised activity', other: 'Other' } as Record<'illness' | 'medical' | 'family' | 'authorised_activity' | 'other', string>,
   cancel: 'Cancel',

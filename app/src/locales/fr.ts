@@ -44,7 +44,6 @@ export const fr: Messages = {
   rollCallHint: 'Tout le monde est présent au départ. Touchez un élève pour le marquer en retard, absent ou excusé.',
   filter: 'Chercher un élève',
   marks: { present: 'Présent', late: 'En retard', absent: 'Absent', excused: 'Excusé' },
-  markOf: (name, mark) => `${name}\u00a0: ${mark}. Touchez pour changer.`,
   reasonTitle: (name) => `Pourquoi ${name} est-il excusé\u00a0?`,
   reasons: { illness: 'Maladie', medical: 'Rendez-vous médical', family: 'Raisons familiales', authorised_activity: 'Activité autorisée', other: 'Autre' },
   cancel: 'Annuler',
