@@ -22,7 +22,7 @@ const HOST_MODULES = ['child_process', 'cluster', 'dgram', 'dns', 'fs', 'fs/prom
 const KYSELY = { name: 'kysely', message: 'Queries live in db/repositories; import Db/Trx from db/database.ts.' };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'web/dist/**', 'app/dist/**', 'node_modules/**', '**/*.js', '**/*.mjs', 'fixtures/**'] },
+  { ignores: ['dist/**', 'web/dist/**', 'sdk/dist/**', 'app/dist/**', 'node_modules/**', '**/*.js', '**/*.mjs', 'fixtures/**'] },
   {
     files: ['**/*.ts'],
     languageOptions: {
@@ -47,6 +47,9 @@ export default tseslint.config(
           { target: './api', from: ['./worker', './web', './app', './sdk', ...DRIVERS], message: `api/ imports shared/, runtime/, db/ and channel descriptions. ${LAYERS}` },
           { target: './api', from: CHANNEL_IMPORT_CODE, message: 'The api loads channel descriptions only (channels/registry.ts), never import code.' },
           { target: './worker', from: ['./api', './web', './app', ...DRIVERS], message: `worker/ imports shared/, runtime/, db/ and channels/. ${LAYERS}` },
+          // The device SDK is a package of its own (sdk/README.md): it runs in browsers, so no server code at all.
+          { target: './sdk', from: ['./api', './worker', './db', './runtime', './channels', './web', ...DRIVERS], message: 'sdk/ is a published package for browsers and Node: it imports only itself and pure shared/ files (shared/devices/enrol-uri.ts).' },
+          { target: ['./api', './worker', './db', './runtime', './channels', './shared'], from: './sdk', message: 'The service does not depend on the device SDK (the simulator, the app and tests do).' },
         ],
       }],
     },
@@ -70,6 +73,17 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: [KYSELY, ...HOST_MODULES.map((name) => ({ name, message: 'shared/ is pure: process, file and network code lives in runtime/ (or db/, api/, worker/).' }))],
+      }],
+    },
+  },
+  {
+    // The device SDK runs in browsers and Node alike: no file, socket or process module, no database,
+    // and of shared/ only what is pure and dependency-free (the enrolment link).
+    files: ['sdk/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [KYSELY, ...HOST_MODULES.map((name) => ({ name, message: 'sdk/ runs in browsers: no Node host modules.' }))],
+        patterns: [{ regex: '^(\\.\\./)+shared/(?!devices/enrol-uri\\.js$)', message: 'sdk/ imports only shared/devices/enrol-uri.ts from shared/ (the rest may pull Node-only code).' }],
       }],
     },
   },

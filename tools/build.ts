@@ -17,7 +17,8 @@ import { buildMobileApp, ensureMobileAppBuilt } from '../app/build.js';
 import { buildDashboard, ensureDashboardBuilt } from '../web/build.js';
 
 /** What runs as a process, and everything it imports. Tests, benches and tools stay TypeScript run by tsx or jest. */
-const SOURCE_DIRS = ['api', 'bin', 'channels', 'db', 'runtime', 'shared', 'simulator', 'worker'];
+// sdk/src: the simulator's v4 devices run on the device SDK.
+const SOURCE_DIRS = ['api', 'bin', 'channels', 'db', 'runtime', 'sdk/src', 'shared', 'simulator', 'worker'];
 // The accept and push benches' anchors run as processes beside the api, so they run compiled like the api.
 // The image's build context has no bench/ (.dockerignore): they are compiled only where bench/ is
 // (test/ops/image.test.ts builds the image's context without it).

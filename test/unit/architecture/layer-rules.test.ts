@@ -39,6 +39,10 @@ const PROBES: Array<[string, string, string, string]> = [
   ['a write built on a Trx handle in the worker', 'worker/jobs/lint-probe.ts',
     `import type { Trx } from '../../db/database.js';\nexport const p = (trx: Trx) => trx.deleteFrom('devices').execute();\n`, 'no-restricted-syntax'],
   ['the dashboard imports server code', 'web/src/lint-probe.ts', `import { createApp } from '../../api/app.js';\nexport const p = createApp;\n`, '@typescript-eslint/no-restricted-imports'],
+  ['the device SDK imports the database layer', 'sdk/src/core/lint-probe.ts', `import { ping } from '../../../db/database.js';\nexport const p = ping;\n`, 'import-x/no-restricted-paths'],
+  ['the device SDK imports shared/ code beyond the enrolment link', 'sdk/src/lint-probe.ts', `import { envToConfig } from '../../shared/config.js';\nexport const p = envToConfig;\n`, 'no-restricted-imports'],
+  ['the device SDK reads files (it runs in browsers)', 'sdk/src/adapters/lint-probe.ts', `import fs from 'node:fs';\nexport const p = fs.readFileSync;\n`, 'no-restricted-imports'],
+  ['the worker imports the device SDK', 'worker/lint-probe.ts', `import { SyncClient } from '../sdk/src/index.js';\nexport const p = SyncClient;\n`, 'import-x/no-restricted-paths'],
   ['a focused test', 'test/unit/lint-probe.test.ts', `import { test } from '@jest/globals';\ntest.only('x', () => undefined);\n`, 'jest/no-focused-tests'],
 ];
 
@@ -49,6 +53,8 @@ describe('each layer rule refuses the file that breaks it', () => {
 
   test('and the same imports where the layers allow them pass', async () => {
     expect(await problems('worker/lint-probe.ts', `import { importerOf } from '../channels/importers.js';\nexport const p = importerOf;\n`)).toEqual([]);
+    expect(await problems('sdk/src/lint-probe.ts', `import { parseEnrolUri } from '../../shared/devices/enrol-uri.js';\nexport const p = parseEnrolUri;\n`)).toEqual([]);
+    expect(await problems('simulator/lint-probe.ts', `import { SyncClient } from '../sdk/src/index.js';\nexport const p = SyncClient;\n`)).toEqual([]);
     expect(await problems('shared/lint-probe.ts', `import { createHash } from 'node:crypto';\nexport const p = createHash;\n`)).toEqual([]);
     expect(await problems('db/lint-probe.ts', `import { freePort } from '../runtime/free-port.js';\nexport const p = freePort;\n`)).toEqual([]);
     expect(await problems('runtime/lint-probe.ts', `import type { Logger } from '../shared/logger.js';\nimport fs from 'node:fs';\nexport const p = (l: Logger) => [l, fs];\n`)).toEqual([]);
