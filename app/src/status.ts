@@ -3,7 +3,7 @@
 // plain words (translated by its code) and the server's own detail.
 import { type ClientState, type Refusal, sendSoon, type SyncClient } from './device.js';
 import { fill, h } from './dom.js';
-import { m, when } from './i18n.js';
+import { longDate, m, when } from './i18n.js';
 
 function asDate(value: unknown): Date | null {
   if (value === null || value === undefined) return null;
@@ -20,6 +20,16 @@ function errorText(error: unknown): string | null {
 
 export function refusalText(r: Refusal): string {
   return m.refusal[r.code] ?? m.refusalOther(r.code);
+}
+
+/** Which check-in or mark it was, from the refused row and the roster: "Zed Zola, arriving 12:03". */
+function refusedRow(r: Refusal, client: SyncClient): string | null {
+  const row = r.row;
+  if (!row?.user_id) return null;
+  const name = client.roster().find((p) => String(p.userId) === row.user_id)?.name ?? `#${row.user_id}`;
+  if (row.mark) return m.refusedMark(name, m.marks[row.mark as keyof typeof m.marks] ?? row.mark, row.date ? longDate(row.date) : '');
+  const at = asDate(row.occurred_at);
+  return m.refusedCheck(name, row.type ?? '', at ? when(at) : '');
 }
 
 export function mountStatus(el: HTMLElement, client: SyncClient): () => void {
@@ -39,7 +49,7 @@ export function mountStatus(el: HTMLElement, client: SyncClient): () => void {
       refused.length ? h('details', { class: 'refused' },
         h('summary', {}, m.refusedSummary(refused.length)),
         h('ul', {}, refused.map((r) => h('li', { 'data-code': r.code },
-          h('strong', {}, refusalText(r)), ' — ', m.refusedLine(r.file, r.line),
+          h('strong', {}, refusalText(r)), ' — ', refusedRow(r, client) ?? '', refusedRow(r, client) ? ' · ' : '', m.refusedLine(r.file, r.line),
           r.detail ? h('br') : null, r.detail ? h('span', { class: 'detail' }, m.serverSaid(r.detail)) : null)))) : null);
   };
   const redraw = () => render(client.state);

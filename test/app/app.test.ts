@@ -312,6 +312,7 @@ describe('a record the server refuses', () => {
       await refused.locator('summary').click();
       await expect(refused.locator('li').textContent()).resolves.toContain(app.refusal.unknown_user);
       await expect(refused.locator('li').textContent()).resolves.toContain(app.refusedLine('attendances.csv', 2));
+      await expect(refused.locator('li').textContent()).resolves.toContain('Zed Zola, arriving ');
       await waitForWaiting(page, 0);
       // Dan's check-in, after Zed's in the same batch, is stored.
       const rows = (await api(`/api/attendances?school_id=${school.id}&user_id=${pupils.Dan.id}`)).items as unknown[];

@@ -79,6 +79,7 @@ describe('the app\'s message catalogues', () => {
     expect(french.length).toBeGreaterThan(10);
     expect(french.filter((s) => /[^\u00a0]:/.test(s))).toEqual([]);
     expect(fr.waiting(3)).toBe('3 enregistrements attendent d\u2019être envoyés');
+    expect(fr.waiting(1)).toBe('1 enregistrement attend d\u2019être envoyé');
     expect(en.waiting(1)).toBe('1 record waits to be sent');
     expect(path.basename(MOBILE_APP_DIR)).toBe('dist');
   });

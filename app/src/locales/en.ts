@@ -18,6 +18,8 @@ export const en = {
   refusedSummary: (n: number) => `${n} ${plural(n, 'record was', 'records were')} refused by the server`,
   refusedLine: (file: string, line: number) => `${file}, line ${line}`,
   serverSaid: (detail: string) => `Server: ${detail}`,
+  refusedCheck: (name: string, type: string, at: string) => `${name}, ${type === 'checkout' ? 'leaving' : 'arriving'} ${at}`,
+  refusedMark: (name: string, mark: string, date: string) => `${name}, ${mark} on ${date}`,
   lastError: (message: string) => `Could not send: ${message}`,
   // Enrolment
   enrolTitle: 'Set up this device',
