@@ -34,6 +34,7 @@ function refusedRow(r: Refusal, client: SyncClient): string | null {
 
 export function mountStatus(el: HTMLElement, client: SyncClient): () => void {
   let browserOnline = navigator.onLine;
+  let refusedOpen = false; // the list stays open across redraws once opened
   const render = (state: ClientState) => {
     const online = browserOnline && state.online !== false;
     const sent = asDate(state.lastSentAt);
@@ -46,7 +47,7 @@ export function mountStatus(el: HTMLElement, client: SyncClient): () => void {
         h('span', { class: 'last-sent' }, sent ? m.lastSent(when(sent)) : m.neverSent),
         h('button', { type: 'button', class: 'small', disabled: !online || state.syncing, onclick: () => sendSoon(client, true) }, m.syncNow)),
       error ? h('p', { class: 'error' }, m.lastError(error)) : null,
-      refused.length ? h('details', { class: 'refused' },
+      refused.length ? h('details', { class: 'refused', open: refusedOpen, ontoggle: (e: Event) => { refusedOpen = (e.target as HTMLDetailsElement).open; } },
         h('summary', {}, m.refusedSummary(refused.length)),
         h('ul', {}, refused.map((r) => h('li', { 'data-code': r.code },
           h('strong', {}, refusalText(r)), ' — ', refusedRow(r, client) ?? '', refusedRow(r, client) ? ' · ' : '', m.refusedLine(r.file, r.line),

@@ -313,6 +313,10 @@ describe('a record the server refuses', () => {
       await expect(refused.locator('li').textContent()).resolves.toContain(app.refusal.unknown_user);
       await expect(refused.locator('li').textContent()).resolves.toContain(app.refusedLine('attendances.csv', 2));
       await expect(refused.locator('li').textContent()).resolves.toContain('Zed Zola, arriving ');
+      // The list stays open while the status bar is drawn again (another sync).
+      await page.getByRole('button', { name: app.syncNow }).click();
+      await page.locator('#status .last-sent').waitFor();
+      await expect(page.locator('#status details.refused[open] li').count()).resolves.toBe(1);
       await waitForWaiting(page, 0);
       // Dan's check-in, after Zed's in the same batch, is stored.
       const rows = (await api(`/api/attendances?school_id=${school.id}&user_id=${pupils.Dan.id}`)).items as unknown[];
