@@ -103,3 +103,20 @@ test('a token that expired while offline: the client signs in again and sends wh
   expect(client.state).toMatchObject({ online: true, waiting: 0, lastError: null });
   expect(await storedFor(suite.db, device.id)).toEqual({ attendances: 7, distinctAttendances: 7, marks: 0, distinctMarks: 0 });
 }, 90_000);
+
+test('a batch the server is slow to import: sync() ends still_processing, and the next one finishes the same session', async () => {
+  await worker?.stop();
+  worker = null;
+  const { users, device, enrolment } = await aSchoolWithDevice(suite.db, suite.url);
+  const client = await enrolledClient({ storage: memoryStorage(), maxProcessingWaitSeconds: 1, statusWaitSeconds: 1 }, enrolment);
+  await checkIns(client, users, 6);
+  const slow = await client.sync();
+  expect(slow).toMatchObject({ ok: false, error: { code: 'still_processing', class: 'retry-later', channel: 'synchro' } });
+  expect(client.state.waiting).toBe(6);
+
+  worker = await startWorker(suite.config, suite.databaseUrl, logger);
+  expect((await client.sync()).ok).toBe(true);
+  expect(client.state.waiting).toBe(0);
+  expect(await sessionsOf(suite.db, device.id)).toBe(1);
+  expect(await storedFor(suite.db, device.id)).toEqual({ attendances: 6, distinctAttendances: 6, marks: 0, distinctMarks: 0 });
+}, 60_000);

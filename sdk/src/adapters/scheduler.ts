@@ -11,6 +11,8 @@ export interface SchedulerOptions {
   backgroundSyncTag?: string;
   /** Sync when the scheduler starts. Default true. */
   onStart?: boolean;
+  /** Where `online`/`offline` events come from. Default: the global scope (a page's window, a worker's self). */
+  events?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
 }
 
 /** Calling it stops the scheduler (as `stop()` does); `syncNow()` syncs at once and re-arms the timer. */
@@ -23,7 +25,8 @@ export interface Scheduler {
 export function startScheduler(client: SyncClient, opts: SchedulerOptions = {}): Scheduler {
   let timer: ReturnType<typeof setTimeout> | null = null;
   let stopped = false;
-  const target = typeof globalThis.addEventListener === 'function' && typeof window !== 'undefined' ? window : null;
+  const global = globalThis as Partial<Pick<EventTarget, 'addEventListener' | 'removeEventListener'>>;
+  const target = opts.events ?? (typeof global.addEventListener === 'function' ? (global as EventTarget) : null);
 
   const period = (): number => {
     const fromServer = Number(client.settings().sync_interval_seconds);

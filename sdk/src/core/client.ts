@@ -40,6 +40,11 @@ export interface OpenOptions {
   /** The longest Retry-After the client waits inside one sync() before giving up until the next one. Default 60. */
   maxRetryAfterSeconds?: number;
   /**
+   * How long one sync() waits for the server to process a batch (status 1) before it ends with
+   * `still_processing` (retry-later); the next sync() goes on waiting for the same session. Default 120.
+   */
+  maxProcessingWaitSeconds?: number;
+  /**
    * Rows the server confirmed stored are kept this many days (RESEND_SINCE and FULL_RESYNC send
    * them again), then deleted; a PURGE_CONFIRMED_LOGS flag deletes them at once. Default 62.
    */
@@ -394,7 +399,9 @@ export class SyncClient {
           }
           const manifest = await this.retrying(channel, (p) => p.manifest(channel));
           await s.commit({ meta: this.clockFrom(manifest.body, manifest.sentAt, manifest.receivedAt) });
-          const frozen = await this.freeze(channel, manifest.body, !pinged);
+          // synchro uploads once per sync even with nothing to send (its package brings the roster,
+          // settings and flags), unless a package of this sync already did.
+          const frozen = await this.freeze(channel, manifest.body, !pinged && out.sessions.length === 0);
           if (!frozen) return out;
           batch = frozen;
           pinged = true;
@@ -508,7 +515,9 @@ export class SyncClient {
   /** status?wait until the session leaves status 1. */
   private async waitWhileProcessing(channel: Channel, sessionId: string): Promise<void> {
     const wait = this.opts.statusWaitSeconds ?? 25;
+    const giveUpAt = Date.now() + (this.opts.maxProcessingWaitSeconds ?? 120) * 1000;
     for (;;) {
+      if (Date.now() > giveUpAt) throw new SyncError(LOCAL_CODES.processing, 'The server is still importing the batch; the next sync goes on waiting', 0, {}, undefined, channel);
       const asked = Date.now();
       const st = await this.retrying(channel, (p) => p.status(channel, wait));
       if (st.status !== 1 || st.session_id !== sessionId) return;

@@ -49,13 +49,14 @@ export const LOCAL_CODES = {
   badPackage: 'package_invalid',
   badAnswer: 'answer_invalid',
   locked: 'sync_elsewhere',
+  processing: 'still_processing',
 } as const;
 
 /** The class of a problem `code` (unknown codes by their HTTP status: 4xx give up, 5xx retry). */
 export function classify(code: string, httpStatus = 0): ErrorClass {
   const known = ERROR_CLASSES[code];
   if (known) return known;
-  if (code === LOCAL_CODES.network || code === LOCAL_CODES.locked) return 'retry-later';
+  if (code === LOCAL_CODES.network || code === LOCAL_CODES.locked || code === LOCAL_CODES.processing) return 'retry-later';
   if (code === LOCAL_CODES.badPackage || code === LOCAL_CODES.badAnswer) return 'retry-later';
   if (code === LOCAL_CODES.notEnrolled) return 'give-up';
   return httpStatus >= 500 || httpStatus === 0 || httpStatus === 429 || httpStatus === 408 ? 'retry-later' : 'give-up';
