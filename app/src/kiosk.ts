@@ -37,7 +37,8 @@ export function showKiosk(root: HTMLElement, client: SyncClient): void {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const type = ((e as SubmitEvent).submitter as HTMLButtonElement | null)?.value === 'checkout' ? 'checkout' : 'checkin';
-    const pupil = byBadge(badge.value);
+    const typed = badge.value;
+    const pupil = byBadge(typed);
     message.className = 'message big';
     if (!pupil) { message.textContent = m.unknownBadge(badge.value.trim()); message.classList.add('error'); return; }
     const at = client.now(); // what the row says: the device clock corrected by the server's
@@ -53,7 +54,8 @@ export function showKiosk(root: HTMLElement, client: SyncClient): void {
     message.classList.add('ok');
     recent.prepend(h('li', { 'data-type': type }, text));
     while (recent.children.length > 5) recent.lastElementChild?.remove();
-    badge.value = '';
+    // The next pupil may have typed already: only the badge just used is cleared.
+    if (badge.value === typed) badge.value = '';
     badge.focus();
     sendSoon(client);
   });

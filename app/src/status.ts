@@ -42,7 +42,7 @@ export function mountStatus(el: HTMLElement, client: SyncClient): () => void {
     const refused = state.refused ?? [];
     fill(el,
       h('div', { class: 'status-line' },
-        h('span', { class: `pill ${online ? 'ok' : 'off'}`, 'data-online': String(online) }, state.syncing ? m.syncing : online ? m.online : m.offline),
+        h('span', { class: `pill ${online ? 'ok' : 'off'}`, 'data-online': String(online), 'data-syncing': String(state.syncing) }, state.syncing ? m.syncing : online ? m.online : m.offline),
         h('span', { class: 'waiting', 'data-waiting': String(state.waiting) }, m.waiting(state.waiting)),
         h('span', { class: 'last-sent' }, sent ? m.lastSent(when(sent)) : m.neverSent),
         h('button', { type: 'button', class: 'small', disabled: !online || state.syncing, onclick: () => sendSoon(client, true) }, m.syncNow)),

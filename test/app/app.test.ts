@@ -152,17 +152,16 @@ describe('a teacher\'s phone and a kiosk tablet, offline then online', () => {
     await waitForWaiting(page, 4);
 
     await page.getByRole('tab', { name: app.kiosk }).click();
-    const kiosk = async (badge: string, button: string) => {
+    const said = page.locator('.kiosk .message');
+    const kiosk = async (badge: string, button: string, answer: RegExp | string) => {
       await page.getByLabel(app.badge).fill(badge);
       await page.getByRole('button', { name: button, exact: true }).click();
+      await said.getByText(answer).waitFor();
     };
-    await kiosk('b0001', app.arriving); // badges are matched whatever their case
-    await page.getByText(/^Welcome, Ada Lovelace/).first().waitFor();
-    await kiosk('B0002', app.arriving);
-    await kiosk('B0001', app.leaving);
-    await page.getByText(/^Goodbye, Ada Lovelace/).first().waitFor();
-    await kiosk('B9999', app.arriving);
-    await page.getByText(app.unknownBadge('B9999')).waitFor();
+    await kiosk('b0001', app.arriving, /^Welcome, Ada Lovelace: arrived at/); // badges are matched whatever their case
+    await kiosk('B0002', app.arriving, /^Welcome, Ben Okri/);
+    await kiosk('B0001', app.leaving, /^Goodbye, Ada Lovelace: left at/);
+    await kiosk('B9999', app.arriving, app.unknownBadge('B9999'));
     await waitForWaiting(page, 7);
     expect(await accessibilityProblems(page)).toEqual([]);
 
@@ -298,15 +297,19 @@ describe('a record the server refuses', () => {
       await enrol(page, await newDeviceLink('Kiosk at the gate'));
       await page.getByRole('tab', { name: app.kiosk }).click();
       await page.getByLabel(app.badge).waitFor();
-      await waitForWaiting(page, 0);
-      // Zed moves to another school after the roster reached the device: his id is no longer this school's.
+      await page.locator('#status .pill[data-syncing="false"]').waitFor();
+      // Offline, Zed moves to another school: the device still has him on its roster, the server no longer does.
+      await a.context.setOffline(true);
+      await page.locator('#status .pill[data-online="false"][data-syncing="false"]').waitFor();
       const other = await aSchool(suite.db, { name: 'Another school' });
       await suite.db.updateTable('users').set({ school_id: other.id }).where('id', '=', zed.id).execute();
-      await page.getByLabel(app.badge).fill('Z0001');
-      await page.getByRole('button', { name: app.arriving, exact: true }).click();
-      await page.getByLabel(app.badge).fill('B0003');
-      await page.getByRole('button', { name: app.arriving, exact: true }).click();
-      await page.getByRole('button', { name: app.syncNow }).click();
+      for (const [badge, name] of [['Z0001', 'Zed Zola'], ['B0003', 'Dan Brown']]) {
+        await page.getByLabel(app.badge).fill(badge);
+        await page.getByRole('button', { name: app.arriving, exact: true }).click();
+        await page.locator('.kiosk .message').getByText(`Welcome, ${name}`, { exact: false }).waitFor();
+      }
+      await waitForWaiting(page, 2);
+      await a.context.setOffline(false);
       const refused = page.locator('#status .refused');
       await refused.getByText(app.refusedSummary(1)).waitFor({ timeout: 30_000 });
       await refused.locator('summary').click();
