@@ -4,8 +4,9 @@
 // pupils check in and out at the kiosk; the page is reloaded offline and still opens (its
 // service worker); back online, the marks and check-ins reach the server, the dashboard and the
 // figures exactly once, even after sending again. At 375 px nothing overflows and axe finds no
-// serious violation. A device whose calendar is a day ahead of the school's sees its roll call
-// refused, in plain words, with the server's detail.
+// serious violation. A check-in the server refuses (the pupil left the school while the device
+// was offline) is shown in plain words with the pupil and the line. On an iPhone the app says to
+// add it to the Home Screen, and it asks for persistent storage at enrolment.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import jsQRModule from 'jsqr';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -329,6 +330,33 @@ describe('a record the server refuses', () => {
       expect(a.errors).toEqual([]);
     } finally {
       await a.context.close();
+    }
+  });
+});
+
+describe('on an iPhone', () => {
+  test('the app says to add it to the Home Screen, and asks the browser to keep its storage at enrolment', async () => {
+    const context = await browser.newContext({
+      viewport: { width: 390, height: 844 }, locale: 'en-GB', timezoneId: CLOCK.timezone,
+      userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
+    });
+    try {
+      // Count the app's calls to navigator.storage.persist() (the answer stays the browser's).
+      await context.addInitScript(() => {
+        const persist = navigator.storage.persist.bind(navigator.storage);
+        (window as unknown as { persistCalls: number }).persistCalls = 0;
+        navigator.storage.persist = () => { (window as unknown as { persistCalls: number }).persistCalls++; return persist(); };
+      });
+      const page = await context.newPage();
+      await page.goto(`${suite.url}/app/`);
+      await page.getByText(app.iosHomeScreen).waitFor();
+      expect(await page.evaluate(() => (window as unknown as { persistCalls: number }).persistCalls)).toBe(0);
+      await enrol(page, await newDeviceLink('Class iPhone'));
+      expect(await page.evaluate(() => (window as unknown as { persistCalls: number }).persistCalls)).toBe(1);
+      await page.getByText(app.iosHomeScreen).waitFor();
+      await page.getByText(new RegExp(`^(${app.storagePersisted}|${app.storageNotPersisted.replace(/[.:]/g, '\\$&')})$`)).waitFor();
+    } finally {
+      await context.close();
     }
   });
 });
