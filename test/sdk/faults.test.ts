@@ -117,6 +117,15 @@ for (const lock of ['web-locks', 'lease'] as const) {
   });
 }
 
+test('many devices in one process (the simulator) sync side by side: locks are per device', async () => {
+  const devices = await Promise.all([1, 2, 3].map(() => aSchoolWithDevice(suite.db, suite.url, 2)));
+  const clients = await Promise.all(devices.map((d) => enrolledClient({ storage: memoryStorage() }, d.enrolment)));
+  await Promise.all(clients.map((c, i) => checkIns(c, devices[i].users, 4)));
+  const reports = await Promise.all(clients.map((c) => c.sync()));
+  expect(reports.map((r) => r.ok)).toEqual([true, true, true]);
+  for (const d of devices) expect(await storedFor(suite.db, d.device.id)).toMatchObject({ attendances: 4, distinctAttendances: 4 });
+});
+
 test('device clock 10 minutes ahead: rows are stamped with the server\'s time, accepted, not clock-suspect', async () => {
   const { users, device, enrolment } = await aSchoolWithDevice(suite.db, suite.url);
   const skew = 10 * 60_000;

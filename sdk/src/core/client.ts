@@ -56,7 +56,7 @@ export interface OpenOptions {
    * `lease` (a lease row in storage), `auto` (Web Locks where present, else the lease).
    */
   lock?: 'auto' | 'web-locks' | 'lease';
-  /** The lock's name (one per app storage). Default `attendance-sync`. */
+  /** The Web Lock's name. Default `attendance-sync:<device id>`: one per device, so many devices in one process do not wait for each other. */
   lockName?: string;
 }
 
@@ -315,7 +315,10 @@ export class SyncClient {
   private async locked(): Promise<SyncReport> {
     const mode = this.opts.lock ?? 'auto';
     const locks = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
-    const name = this.opts.lockName ?? 'attendance-sync';
+    // One lock per device identity: two tabs of one app (one storage, one device) exclude each
+    // other, while many devices in one process (the simulator) sync side by side.
+    const deviceId = (await this.opts.storage.meta<Identity>(META.identity))?.deviceId ?? 'unenrolled';
+    const name = this.opts.lockName ?? `attendance-sync:${deviceId}`;
     if (mode !== 'lease' && locks) {
       return locks.request(name, { ifAvailable: true }, async (lock) => (lock ? this.run(false) : this.busyReport()));
     }
