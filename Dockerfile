@@ -3,7 +3,7 @@
 # test/ops/image.test.ts replays the build steps below on the build context .dockerignore leaves
 # (no Docker engine needed), and lints this file and docker-compose.yml, on every test run.
 
-# Build: every package (esbuild, tsx and uplot are devDependencies), then dist/ and web/dist.
+# Build: every package (esbuild, tsx, uplot and workbox are devDependencies), then dist/, web/dist and app/dist.
 FROM node:24-bookworm-slim AS build
 ENV npm_config_update_notifier=false \
     npm_config_fund=false
@@ -26,6 +26,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/web/dist ./web/dist
+COPY --from=build /app/app/dist ./app/dist
 
 USER node
 EXPOSE 3000

@@ -22,7 +22,7 @@ const HOST_MODULES = ['child_process', 'cluster', 'dgram', 'dns', 'fs', 'fs/prom
 const KYSELY = { name: 'kysely', message: 'Queries live in db/repositories; import Db/Trx from db/database.ts.' };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'web/dist/**', 'sdk/dist/**', 'node_modules/**', '**/*.js', '**/*.mjs', 'fixtures/**'] },
+  { ignores: ['dist/**', 'web/dist/**', 'sdk/dist/**', 'app/dist/**', 'node_modules/**', '**/*.js', '**/*.mjs', 'fixtures/**'] },
   {
     files: ['**/*.ts'],
     languageOptions: {
@@ -44,9 +44,9 @@ export default tseslint.config(
           { target: './channels', from: ['./runtime', './worker', './api', './web', ...DRIVERS], message: `channels/ imports only shared/ and db/. ${LAYERS}` },
           { target: CHANNEL_DESCRIPTIONS, from: CHANNEL_IMPORT_CODE, message: 'A channel description is what the api loads: it must not pull in import code.' },
           // The api serves web/dist (runtime/compiled.ts says where); it never loads the dashboard's sources or its builder (esbuild).
-          { target: './api', from: ['./worker', './web', ...DRIVERS], message: `api/ imports shared/, runtime/, db/ and channel descriptions. ${LAYERS}` },
+          { target: './api', from: ['./worker', './web', './app', './sdk', ...DRIVERS], message: `api/ imports shared/, runtime/, db/ and channel descriptions. ${LAYERS}` },
           { target: './api', from: CHANNEL_IMPORT_CODE, message: 'The api loads channel descriptions only (channels/registry.ts), never import code.' },
-          { target: './worker', from: ['./api', './web', ...DRIVERS], message: `worker/ imports shared/, runtime/, db/ and channels/. ${LAYERS}` },
+          { target: './worker', from: ['./api', './web', './app', ...DRIVERS], message: `worker/ imports shared/, runtime/, db/ and channels/. ${LAYERS}` },
           // The device SDK is a package of its own (sdk/README.md): it runs in browsers, so no server code at all.
           { target: './sdk', from: ['./api', './worker', './db', './runtime', './channels', './web', ...DRIVERS], message: 'sdk/ is a published package for browsers and Node: it imports only itself and pure shared/ files (shared/devices/enrol-uri.ts).' },
           { target: ['./api', './worker', './db', './runtime', './channels', './shared'], from: './sdk', message: 'The service does not depend on the device SDK (the simulator, the app and tests do).' },
@@ -97,6 +97,20 @@ export default tseslint.config(
           regex: '^(\\.\\./){2,}(api|worker|channels|db|shared/(?!csv/formula-escape\\.js$)|simulator|bin|bench|tools|test)',
           allowTypeImports: true,
           message: 'The dashboard imports server code as `import type` only.',
+        }],
+      }],
+    },
+  },
+  {
+    // The reference app (app/src) is bundled for the browser: it talks to the server through the
+    // device SDK (sdk/src) only, and reads server code as `import type` at most.
+    files: ['app/src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{
+          regex: '^(\\.\\./){2,}(api|worker|channels|db|shared|simulator|bin|bench|tools|test|web)/',
+          allowTypeImports: true,
+          message: 'The app reaches the server through the device SDK (sdk/src) only.',
         }],
       }],
     },

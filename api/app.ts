@@ -5,6 +5,7 @@
 import express, { type Express } from 'express';
 import type { AppContext } from './context/context.js';
 import { dashboardStatic } from './dashboard.js';
+import { MOBILE_APP_PATH, mobileAppStatic } from './mobile-app.js';
 import { buildOpenApi } from './http/openapi.js';
 import { API_DESCRIPTION, OPERATION_DOCS } from './http/openapi-docs.js';
 import { notFoundHandler, problemMiddleware } from './http/problem-middleware.js';
@@ -101,6 +102,7 @@ export function createApp(ctx: AppContext): { app: Express; registry: RouteRegis
   const router = express.Router();
   registry.mount(router, ctx);
   app.use(router);
+  app.use(MOBILE_APP_PATH, mobileAppStatic());
   app.use(dashboardStatic());
   app.use(notFoundHandler);
   app.use(problemMiddleware(ctx));

@@ -14,6 +14,7 @@ import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from '..
 import { countBackoffice, insertStaff } from '../db/repositories/staff.js';
 import { prepareDatabase } from '../db/setup.js';
 import { hashPassword } from '../shared/auth/password.js';
+import { enrolUri } from '../shared/devices/enrol-uri.js';
 import { nodeArgs, PROJECT_ROOT } from '../runtime/compiled.js';
 import { loadConfigOrExit, type Config } from '../shared/config.js';
 import { createLogger, type Logger } from '../shared/logger.js';
@@ -212,6 +213,9 @@ if (credentials.demo) {
   lines.push(`  Demo school: "${d.school.name}" (id ${d.school.id}), ${d.users} users`);
   lines.push(`  School admin login: ${d.schoolAdmin.email} / ${d.schoolAdmin.password}`);
   for (const dev of d.devices) lines.push(`  Device "${dev.name}": id ${dev.id} secret ${dev.secret}`);
+  // The reference app (app/, README "The app for schools"), with the demo phone's enrolment link in the address: one click enrols it.
+  const phone = d.devices.find((dev) => dev.name === 'Teacher phone');
+  if (phone) lines.push(`  App for schools: ${url}/app/ — enrol "Teacher phone" by opening ${url}/app/#enrol=${encodeURIComponent(enrolUri(url, phone.id, phone.secret))}`);
 }
 lines.push(`  Credentials are kept in ${path.join(config.dataDir, 'credentials.json')}. Ctrl-C stops everything.`, '');
 process.stdout.write(`${lines.join('\n')}\n`);

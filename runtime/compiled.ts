@@ -19,6 +19,8 @@ export const PROJECT_ROOT = projectRoot();
 export const COMPILED_DIR = path.join(PROJECT_ROOT, 'dist');
 /** The built dashboard: web/build.ts writes it, the api serves it (api/dashboard.ts), never the other way. */
 export const DASHBOARD_DIR = path.join(PROJECT_ROOT, 'web', 'dist');
+/** The built reference app for schools (app/build.ts writes it, the api serves it at /app/: api/mobile-app.ts). */
+export const MOBILE_APP_DIR = path.join(PROJECT_ROOT, 'app', 'dist');
 
 /**
  * V8 options per entry point. The worker's old generation grows by at most 50% of what

@@ -1,5 +1,5 @@
 // `npm run build`: the server compiled to plain JavaScript in dist/ (runtime/compiled.ts), then
-// the dashboard (web/build.ts). Run at `npm install` (postinstall) and in the Docker image.
+// the dashboard (web/build.ts) and the reference app for schools (app/build.ts). Run at `npm install` (postinstall) and in the Docker image.
 // Processes run dist/ with plain `node` because TypeScript compiled at run time costs memory in
 // every process: an idle worker under tsx holds ~138 MiB, the same code compiled ~93 MiB
 // (tsx's loader thread and its module cache). esbuild transpiles file by file, without bundling
@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { COMPILED_DIR, PROJECT_ROOT } from '../runtime/compiled.js';
+import { buildMobileApp, ensureMobileAppBuilt } from '../app/build.js';
 import { buildDashboard, ensureDashboardBuilt } from '../web/build.js';
 
 /** What runs as a process, and everything it imports. Tests, benches and tools stay TypeScript run by tsx or jest. */
@@ -86,11 +87,12 @@ export async function ensureServerBuilt(): Promise<boolean> {
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const started = Date.now();
   if (process.argv.includes('--if-stale')) {
-    const [server, dashboard] = [await ensureServerBuilt(), await ensureDashboardBuilt()];
-    if (server || dashboard) process.stdout.write(`rebuilt ${[server && 'dist/', dashboard && 'web/dist/'].filter(Boolean).join(' and ')} in ${Date.now() - started} ms\n`);
+    const [server, dashboard, app] = [await ensureServerBuilt(), await ensureDashboardBuilt(), await ensureMobileAppBuilt()];
+    if (server || dashboard || app) process.stdout.write(`rebuilt ${[server && 'dist/', dashboard && 'web/dist/', app && 'app/dist/'].filter(Boolean).join(' and ')} in ${Date.now() - started} ms\n`);
   } else {
     const { files } = await buildServer();
     await buildDashboard();
-    process.stdout.write(`built in ${Date.now() - started} ms: dist/ (${files} files), web/dist/\n`);
+    const app = await buildMobileApp();
+    process.stdout.write(`built in ${Date.now() - started} ms: dist/ (${files} files), web/dist/, app/dist/ (precache ${app.precache.length} files, ${Math.round(app.precacheBytes / 1024)} KiB)\n`);
   }
 }

