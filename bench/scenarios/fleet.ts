@@ -140,11 +140,14 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
   const syncsDone = new Map<string, number>();
   /** Each device's SDK client (--sdk-client), opened once and kept from step to step. */
   const sdkDevices = new Map<string, Promise<SdkDevice>>();
-  const sdkDevice = (device: BenchDevice, waits: boolean) => {
+  const sdkDevice = (device: BenchDevice, waits: boolean, token: string | undefined) => {
     let d = sdkDevices.get(device.id);
     if (!d) {
-      // They synced before: they hold the roster and report its version (the SDK keeps it in its storage's meta).
-      d = SdkDevice.open(apiUrl, { id: device.id, secret: device.secret }, { waitScale: 0.1, statusWaitSeconds: waits ? STATUS_WAIT_SECONDS : 0, storedMeta: { rosterVersion } });
+      // They synced before: they hold the roster (and report its version) and, but on a sign-in sync, a token;
+      // the polling half polls as often as the bare client's.
+      d = SdkDevice.open(apiUrl, { id: device.id, secret: device.secret }, {
+        waitScale: 0.1, statusWaitSeconds: waits ? STATUS_WAIT_SECONDS : 0, pollIntervalMs: POLL_MS, rosterVersion, ...(token !== undefined ? { token } : {}),
+      });
       sdkDevices.set(device.id, d);
     }
     return d;
@@ -179,7 +182,12 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
         const waits = devIndex % 2 === 0;
         const userIds = school.userIds.slice((i * 5) % 1_995, ((i * 5) % 1_995) + 5);
         if (!LEAN_CLIENT) {
-          const client = await sdkDevice(device, waits);
+          // Devices are at different points of their token's life, as below: a device opened on a sign-in sync holds none.
+          const n = syncsDone.get(device.id) ?? devIndex;
+          syncsDone.set(device.id, n + 1);
+          const expired = n % signInEvery === 0;
+          if (expired && !sdkDevices.has(device.id)) signIns++;
+          const client = await sdkDevice(device, waits, expired ? undefined : device.token);
           const before = client.retries;
           try {
             // The rows the device recorded since its last sync; the SDK numbers them above the high-water mark.
