@@ -638,7 +638,8 @@ export class SyncClient {
       const st = await this.retrying(channel, (p) => p.status(channel, wait));
       if (st.status !== 1 || st.session_id !== sessionId) return st;
       // An older server answers at once: pause between two quick answers (§9.1).
-      if (Date.now() - asked < (wait * 1000) / 2) {
+      // Without status?wait (statusWaitSeconds 0) every poll pauses.
+      if (wait <= 0 || Date.now() - asked < (wait * 1000) / 2) {
         const poll = this.opts.pollIntervalMs;
         if (poll === undefined) await this.pause(500);
         else await new Promise((r) => setTimeout(r, poll));
