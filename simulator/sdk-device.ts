@@ -1,12 +1,11 @@
 // A simulated v4 device running on the device SDK (sdk/, issue 30): the simulator's fleet and the
 // fleet benchmark sync through the same client an app ships, so every CI run exercises it. The
-// SDK keeps its queue in memory storage here; the simulator watches that storage to learn the
-// record id the SDK gave each row (the ground truth keys stored rows by it) and the SDK's state
-// for the rows the server refused. The network's faults are injected under the SDK, in `fetch`:
-// an answer lost after the server handled the request, or a request that times out.
-import { SyncClient, type ClientState, type Refusal, type StorageChanges, type StoredRow, type SyncReport, type SyncStorage } from '../sdk/src/index.js';
+// SDK keeps its queue in memory storage here; its events give the record id of each queued row
+// (the ground truth keys stored rows by it), every refusal, and each batch's 202 → status 2 time.
+// The network's faults are injected under the SDK, in `fetch`: an answer lost after the server
+// handled the request, or a request that times out.
+import { SyncClient, type SyncReport } from '../sdk/src/index.js';
 import { memoryStorage } from '../sdk/src/adapters/memory.js';
-import { readPackage } from './batch.js';
 import type { DeviceIdentity, FaultInjector } from './device-client.js';
 
 export interface SdkDeviceOptions {
@@ -17,16 +16,15 @@ export interface SdkDeviceOptions {
   statusWaitSeconds?: number;
   /** Whole sync() calls per `syncAll` before giving up (each retries its calls a few times itself). */
   attempts?: number;
+  /** The pause between two status polls when not waiting on `status?wait` (the SDK's default 500 ms × waitScale). */
+  pollIntervalMs?: number;
   /**
-   * A device token minted beforehand (the fleet benchmark's devices have signed in long ago): the
-   * SDK's sign-in is answered with it here, without a call to the server. Enrolment is then offline.
+   * A device token it holds (the fleet benchmark's devices have signed in long ago): the SDK uses
+   * it until it expires, and enrols without a call.
    */
   token?: string;
-  /**
-   * What the SDK's storage holds before it opens (its meta values), e.g. the roster version a
-   * device that synced before reports (`rosterVersion`: the fleet benchmark's devices hold the roster).
-   */
-  storedMeta?: Record<string, unknown>;
+  /** The roster version it holds (the fleet benchmark's devices synced before). */
+  rosterVersion?: number;
 }
 
 /** What one `syncAll` did, as the simulator reports it. */
@@ -51,63 +49,44 @@ export class SdkDevice {
   /** Requests that failed and were repeated by the SDK or by `syncAll`: injected faults, 401, 503, 5xx. */
   retries = 0;
   private uploads = 0;
-  private packagesFailed = 0;
-  private acceptedAt: number | null = null;
-  private readyAt: number | null = null;
-  private offline = false;
-  /** Row key → the value passed to `record` for it; then key → record id once the SDK numbers it. */
-  private readonly tagOfKey = new Map<number, unknown>();
-  private readonly idOfKey = new Map<number, number>();
+  private acceptedToReadyMs: number | null = null;
+  /** Tag (what `checkIn` was given) → the row's key in the SDK; key → the record id the SDK gave it. */
   private readonly keyOfTag = new Map<unknown, number>();
-  private tagging: unknown = undefined;
+  private readonly idOfKey = new Map<number, number>();
   /** Every refusal the SDK reported, by record id (its state keeps the last 200 only). */
   readonly refusals = new Map<number, Set<string>>();
-  private readonly seenRefusals = new Set<string>();
 
-  private constructor(readonly identity: DeviceIdentity, readonly client: SyncClient, private readonly opts: SdkDeviceOptions) {}
+  private constructor(readonly identity: DeviceIdentity, readonly client: SyncClient, private readonly opts: SdkDeviceOptions) {
+    client.onEvent((e) => {
+      if (e.type === 'numbered') for (const r of e.rows) this.idOfKey.set(r.key, r.recordId);
+      else if (e.type === 'ready' && e.acceptedAtMs !== undefined) this.acceptedToReadyMs = e.atMs - e.acceptedAtMs;
+      else if (e.type === 'refused' && e.refusal.recordId !== undefined) {
+        const codes = this.refusals.get(e.refusal.recordId) ?? new Set<string>();
+        codes.add(e.refusal.code);
+        this.refusals.set(e.refusal.recordId, codes);
+      }
+    });
+  }
 
   static async open(url: string, identity: DeviceIdentity, opts: SdkDeviceOptions = {}): Promise<SdkDevice> {
     let device: SdkDevice | null = null;
-    const base = memoryStorage();
-    if (opts.storedMeta) await base.commit({ meta: opts.storedMeta });
-    const storage: SyncStorage = {
-      ...base,
-      async addRow(row: StoredRow) {
-        const key = await base.addRow(row);
-        device?.noteKey(key);
-        return key;
-      },
-      async commit(changes: StorageChanges) {
-        await base.commit(changes);
-        for (const r of changes.rows ?? []) if (r.key !== undefined && r.recordId !== null) device?.idOfKey.set(r.key, r.recordId);
-      },
-    };
     // Many devices in one process: each syncs under its own storage lease, never a process-wide Web Lock.
     const client = await SyncClient.open({
-      storage, lock: 'lease', waitScale: opts.waitScale, statusWaitSeconds: opts.statusWaitSeconds,
+      storage: memoryStorage(), lock: 'lease', waitScale: opts.waitScale, statusWaitSeconds: opts.statusWaitSeconds, pollIntervalMs: opts.pollIntervalMs,
       fetch: (input, init) => device!.fetch(input, init),
     });
     device = new SdkDevice(identity, client, opts);
-    client.subscribe((state) => device!.noteRefusals(state));
-    // Offline enrolment is fine: the first sync checks the secret. With a token given, the device
-    // has been enrolled long ago: no call.
-    device.offline = opts.token !== undefined;
-    try {
-      await client.enrol({ server: url, deviceId: identity.id, secret: identity.secret });
-    } finally {
-      device.offline = false;
-    }
+    // No call at enrolment: the first sync checks the secret (or uses the token it holds).
+    await client.enrol({ server: url, deviceId: identity.id, secret: identity.secret }, {
+      check: false, ...(opts.token !== undefined ? { accessToken: opts.token } : {}), ...(opts.rosterVersion !== undefined ? { rosterVersion: opts.rosterVersion } : {}),
+    });
     return device;
   }
 
   /** Queues a check-in (`tag` names it, to find its record id later). */
   async checkIn(tag: unknown, row: { userId: number; type: 'checkin' | 'checkout'; at: Date; temperature: number | null }): Promise<void> {
-    this.tagging = tag;
-    try {
-      await this.client.checkIn({ userId: row.userId, type: row.type, at: row.at, ...(row.temperature === null ? {} : { temperature: row.temperature }) });
-    } finally {
-      this.tagging = undefined;
-    }
+    const queued = await this.client.checkIn({ userId: row.userId, type: row.type, at: row.at, ...(row.temperature === null ? {} : { temperature: row.temperature }) });
+    if (tag !== undefined) this.keyOfTag.set(tag, queued.key);
   }
 
   /** The record id the SDK gave the row queued with `tag`, once it went into a batch. */
@@ -120,16 +99,17 @@ export class SdkDevice {
   async syncAll(): Promise<SdkSyncOutcome> {
     const attempts = this.opts.attempts ?? 30;
     this.uploads = 0;
-    this.packagesFailed = 0;
-    this.acceptedAt = null;
-    this.readyAt = null;
+    this.acceptedToReadyMs = null;
     const reports: SyncReport[] = [];
     let failedSyncs = 0;
+    let processingFailed = 0;
     for (let attempt = 1; ; attempt++) {
       const report = await this.client.sync();
       reports.push(report);
+      const failedPackages = report.errors.filter((e) => e.code === 'processing_failed').length;
+      processingFailed += failedPackages;
       if (report.ok && this.client.state.waiting === 0) break;
-      if (report.ok && this.packagesFailed === 0) {
+      if (report.ok && failedPackages === 0) {
         // Rows still wait after a clean sync: a batch size limit, or rows queued meanwhile; go on.
         if (attempt >= attempts) throw new SyncFailed(`${this.client.state.waiting} rows still waiting after ${attempts} syncs`);
         continue;
@@ -140,36 +120,13 @@ export class SdkDevice {
       if (report.error?.class === 'give-up' || report.error?.class === 'fix-and-resend') throw new SyncFailed(`${report.error.code}: ${report.error.message}`);
       await new Promise((r) => setTimeout(r, 20 * (this.opts.waitScale ?? 1) * Math.min(50, 2 ** attempt)));
     }
-    const acceptedToReadyMs = this.acceptedAt !== null && this.readyAt !== null ? this.readyAt - this.acceptedAt : null;
-    return { failedSyncs, uploadRetried: this.uploads > 1, processingFailed: this.packagesFailed, acceptedToReadyMs, reports };
-  }
-
-  private noteKey(key: number): void {
-    if (this.tagging === undefined) return;
-    this.tagOfKey.set(key, this.tagging);
-    this.keyOfTag.set(this.tagging, key);
-  }
-
-  private noteRefusals(state: ClientState): void {
-    for (const r of state.refused) {
-      const seen = refusalKey(r);
-      if (this.seenRefusals.has(seen)) continue;
-      this.seenRefusals.add(seen);
-      if (r.recordId === undefined) continue;
-      const codes = this.refusals.get(r.recordId) ?? new Set<string>();
-      codes.add(r.code);
-      this.refusals.set(r.recordId, codes);
-    }
+    return { failedSyncs, uploadRetried: this.uploads > 1, processingFailed, acceptedToReadyMs: this.acceptedToReadyMs, reports };
   }
 
   /** The network under the SDK: real HTTP, with the injected faults, counting what is repeated. */
   private async fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     const url = String(input instanceof Request ? input.url : input);
     const call = /\/v4\/(?:auth\/token|[a-z]+\/([a-z]+))/.exec(url)?.[1] ?? 'token';
-    if (this.offline) throw lost('offline');
-    if (call === 'token' && this.opts.token !== undefined) {
-      return Response.json({ access_token: this.opts.token, token_type: 'Bearer', expires_in: 3600 });
-    }
     if (call === 'datas') this.uploads++;
     const fault = this.opts.faults?.(call) ?? null;
     const pending = globalThis.fetch(input, init);
@@ -179,7 +136,7 @@ export class SdkDevice {
       const gaveUp = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(lost(`timed out after ${fault.timeoutMs} ms`)), fault.timeoutMs); });
       try {
         const res = await Promise.race([pending, gaveUp]);
-        return await this.seen(call, res);
+        return this.seen(res);
       } catch (err) {
         this.retries++;
         pending.then((r) => r.body?.cancel(), () => undefined);
@@ -195,27 +152,12 @@ export class SdkDevice {
       this.retries++;
       throw lost('answer lost');
     }
-    return this.seen(call, res);
+    return this.seen(res);
   }
 
-  /** Counts refusals worth a retry, packages that say `processing_failed`, and when the batch was accepted and ready. */
-  private async seen(call: string, res: Response): Promise<Response> {
+  /** Counts answers that the SDK repeats (401 signs in again, 5xx and 503 are retried). */
+  private seen(res: Response): Response {
     if (res.status === 401 || res.status >= 500) this.retries++;
-    if (call === 'datas' && res.status === 202) {
-      this.acceptedAt = performance.now();
-      this.readyAt = null;
-    }
-    if (call === 'status' && res.status === 200 && this.acceptedAt !== null && this.readyAt === null) {
-      const status = (await res.clone().json()) as { status?: number };
-      if (status.status === 2) this.readyAt = performance.now();
-    }
-    if (call !== 'instructions' || res.status !== 200) return res;
-    const bytes = Buffer.from(await res.arrayBuffer());
-    if (readPackage(bytes).all('error').some((e) => e.code === 'processing_failed')) this.packagesFailed++;
-    return new Response(bytes, { status: res.status, statusText: res.statusText, headers: res.headers });
+    return res;
   }
-}
-
-function refusalKey(r: Refusal): string {
-  return `${r.channel}/${r.line}/${r.recordId ?? ''}/${r.code}/${r.at}`;
 }

@@ -27,12 +27,14 @@
 // The devices' hot loop is the simulator's bare protocol client (simulator/device-client.ts): the
 // scenario measures the server, and on a 2-core machine the client's CPU is the server's loss.
 // `--sdk-client` runs them on the device SDK instead (sdk/, simulator/sdk-device.ts: one
-// SyncClient in memory per device, kept from step to step, its rows numbered by the SDK; it signs
-// in once per device, as the SDK does, and keeps its token for the run). Paired runs of 3,000
-// devices (Dec 2026, `--steps=3000`, a machine shared with other jobs): the SDK cost the client
-// ~30% more CPU per sync (9% vs 7% of a core at 10 syncs/s) and made 10 calls per sync where the
-// bare client makes 7 (a status after status?wait said 2; a status and a manifest after the ack
-// to find nothing left): api statements per sync 7.1 → 10.1, p99 accepted → ready 341 → 830 ms.
+// SyncClient in memory per device, kept from step to step, its rows numbered by the SDK). Like the
+// bare client's, its devices hold their token (enrol with `accessToken`, but on a sign-in sync) and
+// the roster version, and the polling half polls every POLL_MS. Paired runs of 1,500 devices
+// (2026-12-07, `--steps=1500` with and without the flag, a machine shared with other jobs, load 3–7
+// on 2 cores): api statements per sync SDK 9.5 / 9.4 vs bare 9.5 / 9.6 (the SDK makes the
+// protocol's minimum of calls; before sdk-polish 28.1 vs 9.5: a sign-in and a manifest at
+// enrolment, polls without a pause, a status after status?wait said 2, a status and a manifest
+// after the ack).
 // Capacity figures taken with it would not compare with the others. The simulator (npm run
 // simulate, test/simulator) runs on the SDK.
 import path from 'node:path';
@@ -181,11 +183,14 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
   const syncsDone = new Map<string, number>();
   /** Each device's SDK client (--sdk-client), opened once and kept from step to step. */
   const sdkDevices = new Map<string, Promise<SdkDevice>>();
-  const sdkDevice = (device: BenchDevice, waits: boolean) => {
+  const sdkDevice = (device: BenchDevice, waits: boolean, token: string | undefined) => {
     let d = sdkDevices.get(device.id);
     if (!d) {
-      // They synced before: they hold the roster and report its version (the SDK keeps it in its storage's meta).
-      d = SdkDevice.open(apiUrl, { id: device.id, secret: device.secret }, { waitScale: 0.1, statusWaitSeconds: waits ? STATUS_WAIT_SECONDS : 0, storedMeta: { rosterVersion } });
+      // They synced before: they hold the roster (and report its version) and, but on a sign-in sync, a token;
+      // the polling half polls as often as the bare client's.
+      d = SdkDevice.open(apiUrl, { id: device.id, secret: device.secret }, {
+        waitScale: 0.1, statusWaitSeconds: waits ? STATUS_WAIT_SECONDS : 0, pollIntervalMs: POLL_MS, rosterVersion, ...(token !== undefined ? { token } : {}),
+      });
       sdkDevices.set(device.id, d);
     }
     return d;
@@ -222,7 +227,12 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
         const waits = devIndex % 2 === 0;
         const userIds = school.userIds.slice((i * 5) % 1_995, ((i * 5) % 1_995) + 5);
         if (!LEAN_CLIENT) {
-          const client = await sdkDevice(device, waits);
+          // Devices are at different points of their token's life, as below: a device opened on a sign-in sync holds none.
+          const n = syncsDone.get(device.id) ?? devIndex;
+          syncsDone.set(device.id, n + 1);
+          const expired = n % signInEvery === 0;
+          if (expired && !sdkDevices.has(device.id)) signIns++;
+          const client = await sdkDevice(device, waits, expired ? undefined : device.token);
           const before = client.retries;
           try {
             // The rows the device recorded since its last sync; the SDK numbers them above the high-water mark.

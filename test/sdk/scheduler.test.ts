@@ -10,7 +10,7 @@ function fakeClient(settings: Record<string, string> = {}) {
     settings: () => settings,
     sync: async (): Promise<SyncReport> => {
       calls.push('sync');
-      return { ok: true, channels: {}, flags: [] };
+      return { ok: true, channels: {}, flags: [], refusals: [], errors: [] };
     },
     setOnline(v: boolean) {
       calls.push(v ? 'online' : 'offline');

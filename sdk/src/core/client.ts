@@ -20,8 +20,10 @@ import { readPackage, type InstructionPackage } from './package-reader.js';
 import { V4Protocol, type Manifest } from './protocol.js';
 import {
   CHANNELS, LOG_FILE, type Channel, type ClientState, type ExcuseReason, type Identity, type MarkValue, type Refusal,
-  type RosterEntry, type StorageChanges, type StoredBatch, type StoredRow, type SyncErrorInfo, type SyncStorage,
+  type PackageErrorReport, type QueuedRow, type RosterEntry, type StorageChanges, type StoredBatch, type StoredRow, type SyncErrorInfo,
+  type SyncEvent, type SyncStorage,
 } from './types.js';
+import type { StatusAnswer } from './protocol.js';
 
 export interface OpenOptions {
   storage: SyncStorage;
@@ -37,6 +39,8 @@ export interface OpenOptions {
   timeoutMs?: number;
   /** `status?wait=N` while a batch is processed. Default 25. */
   statusWaitSeconds?: number;
+  /** The pause between two status calls when the server answers `status?wait` at once (an older server, or `statusWaitSeconds: 0`), not scaled by `waitScale`. Default 500 × waitScale. */
+  pollIntervalMs?: number;
   /** The longest Retry-After the client waits inside one sync() before giving up until the next one. Default 60. */
   maxRetryAfterSeconds?: number;
   /**
@@ -94,9 +98,26 @@ export interface SyncReport {
   channels: Partial<Record<Channel, ChannelReport>>;
   /** Flags delivered by the packages of this sync (e.g. REBOOT). */
   flags: string[];
+  /** Every row refused during this sync, all channels (`state.refused` keeps only the last 200). */
+  refusals: Refusal[];
+  /** File-level `<error>`s and `processing_failed` of the packages of this sync. */
+  errors: PackageErrorReport[];
+}
+
+/** `enrol`'s second argument: a device that enrolled long ago and kept what it held (or an enrolment made offline). */
+export interface EnrolOptions {
+  /** A device token it holds: used until it expires or the server answers invalid_token, then the SDK signs in. No call at enrolment. */
+  accessToken?: string;
+  /** Its lifetime from now. Default 3,600. */
+  tokenExpiresInSeconds?: number;
+  /** The roster version it holds (device.xml reports it; the server sends the roster only when it changed). */
+  rosterVersion?: number;
+  /** False: make no call now (the first sync checks the secret). Default true, but false when `accessToken` is given. */
+  check?: boolean;
 }
 
 type Listener = (state: ClientState) => void;
+type EventListener = (event: SyncEvent) => void;
 
 const META = {
   identity: 'identity',
@@ -113,6 +134,8 @@ const META = {
   maxBytes: (c: Channel) => `maxBytes:${c}`,
   applied: (c: Channel) => `applied:${c}`,
   refusedUploads: (c: Channel) => `refusedUploads:${c}`,
+  /** True when the channel is known to hold no session (after our ack, or a status 0): the next sync skips `status`. */
+  idle: (c: Channel) => `idle:${c}`,
 } as const;
 
 const MAX_REFUSALS_KEPT = 200;
@@ -123,6 +146,11 @@ export class SyncClient {
   private identity: Identity | null = null;
   private protocol: V4Protocol | null = null;
   private listeners = new Set<Listener>();
+  private eventListeners = new Set<EventListener>();
+  /** When each session's 202 arrived (Date.now()), for the `ready` event. */
+  private acceptedAt = new Map<string, number>();
+  /** The report of the sync running, for refusals and package errors. */
+  private report: SyncReport | null = null;
   private rosterCache: RosterEntry[] = [];
   private settingsCache: Record<string, string> = {};
   private rosterVersion = 0;
@@ -189,6 +217,34 @@ export class SyncClient {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Hears what happens during syncs, one event at a time: rows numbered (record ids given), a batch
+   * accepted (202) and ready (status 2), each refused row, each package error. Answers an unsubscribe.
+   */
+  onEvent(listener: EventListener): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  private emit(event: SyncEvent): void {
+    for (const l of this.eventListeners) {
+      try {
+        l(event);
+      } catch {
+        // a listener's fault is the app's, not the sync's
+      }
+    }
+  }
+
+  /** The record id of a queued row (by the key checkIn/mark answered), once it went into a batch; null before, undefined when no longer held. */
+  async recordIdOf(key: number): Promise<number | null | undefined> {
+    for (const c of CHANNELS) {
+      const row = (await this.opts.storage.rows(c)).find((r) => r.key === key);
+      if (row) return row.recordId;
+    }
+    return undefined;
+  }
+
   private setState(patch: Partial<ClientState>): void {
     this.current = { ...this.current, ...patch };
     for (const l of this.listeners) {
@@ -227,13 +283,16 @@ export class SyncClient {
    * Enrolling another device id on a storage that held one forgets that device's ids and batches;
    * rows still waiting are kept and sent as the new device's.
    */
-  async enrol(e: Identity): Promise<void> {
+  async enrol(e: Identity, options: EnrolOptions = {}): Promise<void> {
     const identity: Identity = { server: e.server.replace(/\/+$/, ''), deviceId: e.deviceId, secret: e.secret };
     const protocol = this.newProtocol(identity);
+    if (options.accessToken) protocol.useToken(options.accessToken, options.tokenExpiresInSeconds ?? 3600);
     let manifest: Awaited<ReturnType<V4Protocol['manifest']>> | null = null;
     try {
-      await protocol.signIn();
-      manifest = await protocol.manifest('synchro');
+      if ((options.check ?? !options.accessToken) === true) {
+        await protocol.signIn();
+        manifest = await protocol.manifest('synchro');
+      }
     } catch (err) {
       if (!(err instanceof SyncError) || err.code !== LOCAL_CODES.network) throw err;
     }
@@ -250,7 +309,7 @@ export class SyncClient {
           else drop.push(r.key!);
         }
         await s.commit({ batch: { channel: c, value: null } });
-        Object.assign(changes.meta!, { [META.next(c)]: 1, [META.floor(c)]: 0, [META.applied(c)]: null, [META.maxRows(c)]: null });
+        Object.assign(changes.meta!, { [META.next(c)]: 1, [META.floor(c)]: 0, [META.applied(c)]: null, [META.maxRows(c)]: null, [META.idle(c)]: null });
       }
       Object.assign(changes.meta!, { [META.roster]: [], [META.rosterVersion]: 0 });
       changes.rows = rows;
@@ -259,39 +318,42 @@ export class SyncClient {
       this.rosterVersion = 0;
     }
     if (manifest) Object.assign(changes.meta!, this.clockFrom(manifest.body, manifest.sentAt, manifest.receivedAt));
+    if (options.rosterVersion !== undefined) changes.meta![META.rosterVersion] = options.rosterVersion;
     await s.commit(changes);
+    if (options.rosterVersion !== undefined) this.rosterVersion = options.rosterVersion;
     this.identity = identity;
     this.protocol = protocol;
     this.setState({ enrolled: true, online: true, waiting: await s.countWaiting() });
   }
 
-  /** Queues a check-in or check-out (a `synchro` attendances.csv row), durably. */
-  async checkIn(c: CheckIn): Promise<void> {
+  /** Queues a check-in or check-out (a `synchro` attendances.csv row), durably; answers its local key. */
+  async checkIn(c: CheckIn): Promise<QueuedRow> {
     if (!Number.isSafeInteger(c.userId) || c.userId < 1) throw new TypeError(`userId must be a positive integer, got ${c.userId}`);
     if (c.type !== 'checkin' && c.type !== 'checkout') throw new TypeError(`type must be checkin or checkout, got ${String(c.type)}`);
     const at = this.corrected(c.at);
     const fields: Record<string, string> = { user_id: String(c.userId), type: c.type, occurred_at: at, temperature: c.temperature === undefined ? '' : String(c.temperature), photo: c.photo ?? '' };
-    await this.queue('synchro', at, fields);
+    return this.queue('synchro', at, fields);
   }
 
-  /** Queues a roll-call mark (an `appel` marks.csv row, §7.4), durably. */
-  async mark(m: Mark): Promise<void> {
+  /** Queues a roll-call mark (an `appel` marks.csv row, §7.4), durably; answers its local key. */
+  async mark(m: Mark): Promise<QueuedRow> {
     if (!Number.isSafeInteger(m.userId) || m.userId < 1) throw new TypeError(`userId must be a positive integer, got ${m.userId}`);
     if (!DATE.test(m.date)) throw new TypeError(`date must be YYYY-MM-DD, got ${m.date}`);
     if (!['present', 'late', 'absent', 'excused'].includes(m.mark)) throw new TypeError(`mark must be present, late, absent or excused, got ${m.mark}`);
     if ((m.mark === 'excused') !== (m.reason !== undefined)) throw new TypeError('a reason goes with an excused mark, and only with it');
     const at = this.corrected(m.at);
     const fields: Record<string, string> = { user_id: String(m.userId), date: m.date, period: m.period ?? '', mark: m.mark, reason: m.reason ?? '', marked_at: at };
-    await this.queue('appel', at, fields);
+    return this.queue('appel', at, fields);
   }
 
   private corrected(at?: Date): string {
     return new Date((at ?? this.opts.now()).getTime() + this.offsetMs).toISOString();
   }
 
-  private async queue(channel: Channel, at: string, fields: Record<string, string>): Promise<void> {
-    await this.opts.storage.addRow({ channel, recordId: null, at, fields, state: 'waiting' });
+  private async queue(channel: Channel, at: string, fields: Record<string, string>): Promise<QueuedRow> {
+    const key = await this.opts.storage.addRow({ channel, recordId: null, at, fields, state: 'waiting' });
     this.setState({ waiting: await this.opts.storage.countWaiting() });
+    return { key, channel, at };
   }
 
   /** Marks the browser's online/offline events (the scheduler calls it). */
@@ -332,14 +394,14 @@ export class SyncClient {
   }
 
   private busyReport(): SyncReport {
-    return { ok: false, error: this.errorInfo(new SyncError(LOCAL_CODES.locked, 'Another tab of this app is syncing')), channels: {}, flags: [] };
+    return { ok: false, error: this.errorInfo(new SyncError(LOCAL_CODES.locked, 'Another tab of this app is syncing')), channels: {}, flags: [], refusals: [], errors: [] };
   }
 
   private useLease = false;
 
   private async run(lease: boolean): Promise<SyncReport> {
     this.useLease = lease;
-    const report: SyncReport = { ok: true, channels: {}, flags: [] };
+    const report: SyncReport = { ok: true, channels: {}, flags: [], refusals: [], errors: [] };
     await this.load(); // another tab may have enrolled or synced since: its identity, roster, settings, refusals
     if (!this.identity || !this.protocol) {
       const error = this.errorInfo(new SyncError(LOCAL_CODES.notEnrolled, 'The device is not enrolled'));
@@ -347,6 +409,7 @@ export class SyncClient {
       return { ...report, ok: false, error };
     }
     this.setState({ syncing: true });
+    this.report = report;
     try {
       for (const channel of CHANNELS) {
         if (this.current.unsupportedChannels.includes(channel)) {
@@ -363,6 +426,7 @@ export class SyncClient {
       report.error = error;
       this.setState({ lastError: error, online: err.code === LOCAL_CODES.network ? false : true });
     } finally {
+      this.report = null;
       this.setState({ syncing: false, waiting: await this.opts.storage.countWaiting() });
     }
     return report;
@@ -387,21 +451,37 @@ export class SyncClient {
     let pinged = channel !== 'synchro';
     const hasWork = async () => (await s.batch(channel)) !== undefined || (await s.rows(channel, 'waiting')).length > 0;
     if (pinged && !(await hasWork())) return { ...out, skipped: 'nothing-to-send' };
+    // The channel holds no session (our last ack, or a status 0 read): no `status` call needed.
+    let idle = (await s.meta<boolean>(META.idle(channel))) === true;
+    // A status already read and not yet acted on (status?wait answered it).
+    let known: StatusAnswer | null = null;
+    // The last manifest offered a RESEND_SINCE window: the next one may offer the next window.
+    let resending = false;
     try {
       for (let round = 0; round < 1000; round++) {
         let batch = await s.batch(channel);
         if (!batch) {
-          const status = await this.retrying(channel, (p) => p.status(channel));
-          if (status.status === 1) {
-            await this.waitWhileProcessing(channel, status.session_id!);
-            continue;
-          }
-          if (status.status === 2) {
-            await this.finishSession(channel, status.session_id!, null, out, report);
-            continue;
+          if (!idle) {
+            const status = known ?? (await this.retrying(channel, (p) => p.status(channel)));
+            known = null;
+            if (status.status === 1) {
+              known = await this.waitWhileProcessing(channel, status.session_id!);
+              continue;
+            }
+            if (status.status === 2) {
+              const done = await this.finishSession(channel, status.session_id!, null, out, report, status);
+              if (done.acked) {
+                idle = true;
+                if (!done.resend && !(await this.hasWaiting(channel))) return out;
+              }
+              continue;
+            }
+            idle = true;
+            await s.commit({ meta: { [META.idle(channel)]: true } });
           }
           const manifest = await this.retrying(channel, (p) => p.manifest(channel));
           await s.commit({ meta: this.clockFrom(manifest.body, manifest.sentAt, manifest.receivedAt) });
+          resending = manifest.body.resend?.file === LOG_FILE[channel];
           // synchro uploads once per sync even with nothing to send (its package brings the roster,
           // settings and flags), unless a package of this sync already did.
           const frozen = await this.freeze(channel, manifest.body, !pinged && out.sessions.length === 0);
@@ -409,8 +489,21 @@ export class SyncClient {
           batch = frozen;
           pinged = true;
         }
-        if (batch.stage === 'frozen') await this.send(channel, batch);
-        else await this.finishSession(channel, batch.sessionId!, batch, out, report);
+        if (batch.stage === 'frozen') {
+          // Accepted, refused or split: the channel's state is no longer known without asking.
+          idle = false;
+          known = null;
+          await this.send(channel, batch);
+          continue;
+        }
+        const done = await this.finishSession(channel, batch.sessionId!, batch, out, report);
+        if (done.acked) {
+          idle = true;
+          // It knows what it holds: no second round (status, manifest) when nothing waits and no package asked for a resend.
+          if (!done.resend && !resending && !(await this.hasWaiting(channel))) return out;
+        } else {
+          idle = false;
+        }
       }
       throw new SyncError('too_many_rounds', 'The sync did not settle', 0, {}, undefined, channel);
     } catch (err) {
@@ -420,6 +513,10 @@ export class SyncClient {
       }
       throw err;
     }
+  }
+
+  private async hasWaiting(channel: Channel): Promise<boolean> {
+    return (await this.opts.storage.rows(channel, 'waiting')).length > 0;
   }
 
   /** Plans the next batch from the manifest and stores its bytes; null when there is nothing to send. */
@@ -458,7 +555,10 @@ export class SyncClient {
         stage: 'frozen', createdAt: this.opts.now().toISOString(), rebuilds: 0,
       };
       // Ids, the stored marks and the frozen bytes in one write: a crash leaves all or nothing.
-      await s.commit({ rows: [...plan.rows, ...plan.nowStored], batch: { channel, value: batch }, meta: { [META.next(channel)]: plan.nextRecordId } });
+      await s.commit({ rows: [...plan.rows, ...plan.nowStored], batch: { channel, value: batch }, meta: { [META.next(channel)]: plan.nextRecordId, [META.idle(channel)]: null } });
+      const unnumbered = new Set(rows.filter((r) => r.recordId === null).map((r) => r.key));
+      const numbered = plan.rows.filter((r) => unnumbered.has(r.key));
+      if (numbered.length > 0) this.emit({ type: 'numbered', channel, rows: numbered.map((r) => ({ key: r.key!, recordId: r.recordId! })) });
       return batch;
     }
   }
@@ -468,7 +568,10 @@ export class SyncClient {
     const s = this.opts.storage;
     try {
       const accepted = await this.retrying(channel, (p) => p.upload(channel, batch.bytes));
+      const atMs = Date.now();
       await s.commit({ batch: { channel, value: { ...batch, stage: 'accepted', sessionId: accepted.sessionId } }, meta: { [META.refusedUploads(channel)]: 0 } });
+      this.acceptedAt.set(accepted.sessionId, atMs);
+      this.emit({ type: 'accepted', channel, sessionId: accepted.sessionId, rows: batch.rowKeys.length, atMs });
     } catch (err) {
       if (!(err instanceof SyncError)) throw err;
       if (err.code === 'sync_in_progress') {
@@ -476,7 +579,7 @@ export class SyncClient {
         // one sent before a wipe): finish it, then send ours.
         const sessionId = typeof err.problem.session_id === 'string' ? err.problem.session_id : null;
         if (sessionId && err.problem.status === 1) await this.waitWhileProcessing(channel, sessionId);
-        else if (sessionId) await this.finishSession(channel, sessionId, null, { stored: 0, refused: 0, sessions: [] }, { ok: true, channels: {}, flags: [] });
+        else if (sessionId) await this.finishSession(channel, sessionId, null, { stored: 0, refused: 0, sessions: [] }, { ok: true, channels: {}, flags: [], refusals: [], errors: [] });
         return;
       }
       if (err.code === 'archive_too_large') {
@@ -508,58 +611,88 @@ export class SyncClient {
       const row = byKey.get(key);
       if (!row || row.state !== 'waiting') return;
       rows.push({ ...row, state: 'refused' });
-      refusals.push({ channel, file: LOG_FILE[channel], line: i + 2, recordId: row.recordId ?? undefined, code: err.code, message: `The server refused the whole batch (${err.code}).`, row: row.fields, at: this.opts.now().toISOString() });
+      refusals.push({
+        channel, file: LOG_FILE[channel], line: i + 2, ...(row.recordId !== null ? { recordId: row.recordId } : {}), code: err.code,
+        message: `The server refused the whole batch (${err.code}).`, row: row.fields, key, at: this.opts.now().toISOString(),
+      });
     });
     const refused = [...this.current.refused, ...refusals].slice(-MAX_REFUSALS_KEPT);
     await s.commit({ rows, batch: { channel, value: null }, meta: { [META.refused]: refused, [META.refusedUploads(channel)]: 0, [META.maxRows(channel)]: null } });
     this.setState({ refused, waiting: await s.countWaiting() });
+    this.announce(refusals);
   }
 
-  /** status?wait until the session leaves status 1. */
-  private async waitWhileProcessing(channel: Channel, sessionId: string): Promise<void> {
+  /** Refusals into the running sync's report, and one event each. */
+  private announce(refusals: readonly Refusal[]): void {
+    this.report?.refusals.push(...refusals);
+    for (const refusal of refusals) this.emit({ type: 'refused', refusal });
+  }
+
+  /** status?wait until the session leaves status 1; answers the last status read. */
+  private async waitWhileProcessing(channel: Channel, sessionId: string): Promise<StatusAnswer> {
     const wait = this.opts.statusWaitSeconds ?? 25;
     const giveUpAt = Date.now() + (this.opts.maxProcessingWaitSeconds ?? 120) * 1000;
     for (;;) {
       if (Date.now() > giveUpAt) throw new SyncError(LOCAL_CODES.processing, 'The server is still importing the batch; the next sync goes on waiting', 0, {}, undefined, channel);
       const asked = Date.now();
       const st = await this.retrying(channel, (p) => p.status(channel, wait));
-      if (st.status !== 1 || st.session_id !== sessionId) return;
+      if (st.status !== 1 || st.session_id !== sessionId) return st;
       // An older server answers at once: pause between two quick answers (§9.1).
-      if (Date.now() - asked < (wait * 1000) / 2) await this.pause(500);
+      // Without status?wait (statusWaitSeconds 0) every poll pauses.
+      if (wait <= 0 || Date.now() - asked < (wait * 1000) / 2) {
+        const poll = this.opts.pollIntervalMs;
+        if (poll === undefined) await this.pause(500);
+        else await new Promise((r) => setTimeout(r, poll));
+      }
     }
   }
 
-  /** Waits for `sessionId`'s package, applies it and acknowledges it; `batch` is ours when we know it. */
-  private async finishSession(channel: Channel, sessionId: string, batch: StoredBatch | null, out: ChannelReport, report: SyncReport): Promise<void> {
+  /**
+   * Waits for `sessionId`'s package, applies it and acknowledges it; `batch` is ours when we know it,
+   * `read` a status 2 of that session read just before. `acked`: the channel holds no session now;
+   * `resend`: the package asked for rows again (RESEND_SINCE, FULL_RESYNC, processing_failed).
+   */
+  private async finishSession(
+    channel: Channel, sessionId: string, batch: StoredBatch | null, out: ChannelReport, report: SyncReport, read?: StatusAnswer,
+  ): Promise<{ acked: boolean; resend: boolean }> {
     const s = this.opts.storage;
-    await this.waitWhileProcessing(channel, sessionId);
-    const status = await this.retrying(channel, (p) => p.status(channel));
+    const notYet = { acked: false, resend: false };
+    const status = read?.status === 2 && read.session_id === sessionId ? read : await this.waitWhileProcessing(channel, sessionId);
     if (status.status === 2 && status.session_id === sessionId) {
+      const readyAt = Date.now();
       let pkg: InstructionPackage;
       try {
         const got = await this.retrying(channel, (p) => p.instructions(channel));
-        if (got.sessionId && got.sessionId !== sessionId) return; // the status moved on: read it again
+        if (got.sessionId && got.sessionId !== sessionId) return notYet; // the status moved on: read it again
         pkg = readPackage(got.zip);
       } catch (err) {
-        if (err instanceof SyncError && err.code === 'no_instructions_ready') return;
+        if (err instanceof SyncError && err.code === 'no_instructions_ready') return notYet;
         throw err;
       }
+      const acceptedAtMs = this.acceptedAt.get(sessionId);
+      this.acceptedAt.delete(sessionId);
+      this.emit({ type: 'ready', channel, sessionId, atMs: readyAt, ...(acceptedAtMs !== undefined ? { acceptedAtMs } : {}) });
       await this.apply(channel, sessionId, pkg, batch, out, report);
       try {
         await this.retrying(channel, (p) => p.ack(channel, sessionId));
       } catch (err) {
         // session_mismatch: reset by staff meanwhile, or acknowledged already: read the status again.
         if (!(err instanceof SyncError) || err.code !== 'session_mismatch') throw err;
+        await s.commit({ ...(batch ? { batch: { channel, value: null } } : {}), meta: { [META.idle(channel)]: null } });
+        out.sessions.push(sessionId);
+        return notYet;
       }
       out.sessions.push(sessionId);
-      if (batch) await s.commit({ batch: { channel, value: null } });
-      return;
+      await s.commit({ ...(batch ? { batch: { channel, value: null } } : {}), meta: { [META.idle(channel)]: true } });
+      const resend = pkg.flags.some((f) => f.name === 'RESEND_SINCE' || f.name === 'FULL_RESYNC') || pkg.errors.some((e) => e.retry);
+      return { acked: true, resend };
     }
-    if (!batch || batch.sessionId !== sessionId) return;
+    if (!batch || batch.sessionId !== sessionId) return notYet;
     // Our session is no longer waiting: acknowledged (we stopped before forgetting the batch) or
     // reset by staff (its package never served: send the same bytes again, a new session).
     const applied = await s.meta<string>(META.applied(channel));
     await s.commit({ batch: { channel, value: applied === sessionId ? null : { ...batch, stage: 'frozen', sessionId: undefined } } });
+    return notYet;
   }
 
   /** §5.8: rows stored or refused, roster, settings, clock, flags. Idempotent: a package applied twice changes nothing more. */
@@ -582,7 +715,7 @@ export class SyncClient {
       if (row) changed.set(row.key!, { ...row, state: 'refused' });
       refusals.push({
         channel, file, line: rej.line, ...(rej.recordId !== undefined ? { recordId: rej.recordId } : {}), code: rej.code,
-        ...(rej.detail ? { detail: rej.detail } : {}), message: refusalMessage(rej.code), ...(row ? { row: row.fields } : {}), at: now,
+        ...(rej.detail ? { detail: rej.detail } : {}), message: refusalMessage(rej.code), ...(row ? { row: row.fields, key: row.key! } : {}), at: now,
       });
     }
     const imp = pkg.imports.find((i) => i.file === file);
@@ -602,7 +735,7 @@ export class SyncClient {
         const row = changed.get(key) ?? byKey.get(key);
         if (!row || row.state !== 'waiting') return;
         changed.set(key, { ...row, state: 'refused' });
-        refusals.push({ channel, file, line: i + 2, ...(row.recordId ? { recordId: row.recordId } : {}), code: fileError.code, ...(fileError.detail ? { detail: fileError.detail } : {}), message: refusalMessage(fileError.code), row: row.fields, at: now });
+        refusals.push({ channel, file, line: i + 2, ...(row.recordId ? { recordId: row.recordId } : {}), code: fileError.code, ...(fileError.detail ? { detail: fileError.detail } : {}), message: refusalMessage(fileError.code), row: row.fields, key, at: now });
       });
     }
     out.refused += refusals.length;
@@ -628,6 +761,13 @@ export class SyncClient {
     const refused = [...this.current.refused, ...refusals].slice(-MAX_REFUSALS_KEPT);
     meta[META.refused] = refused;
     await s.commit({ rows: [...changed.values()], deleteRows, meta });
+
+    const errors: PackageErrorReport[] = pkg.errors
+      .filter((e) => e.file === undefined || e.file === file)
+      .map((e) => ({ channel, sessionId, ...(e.file !== undefined ? { file: e.file } : {}), code: e.code, ...(e.detail ? { detail: e.detail } : {}), retry: e.retry, at: now }));
+    this.report?.errors.push(...errors);
+    this.announce(refusals);
+    for (const error of errors) this.emit({ type: 'package-error', error });
 
     if (meta[META.roster]) this.rosterCache = meta[META.roster] as RosterEntry[];
     if (meta[META.rosterVersion] !== undefined) this.rosterVersion = meta[META.rosterVersion] as number;

@@ -56,6 +56,12 @@ export class V4Protocol {
     this.tokenUntil = this.opts.now().getTime() + (body.expires_in - Math.min(30, body.expires_in / 10)) * 1000;
   }
 
+  /** A token the device already holds (enrolled long ago): used until it expires, then a sign-in. */
+  useToken(token: string, expiresInSeconds: number): void {
+    this.token = token;
+    this.tokenUntil = this.opts.now().getTime() + (expiresInSeconds - Math.min(30, expiresInSeconds / 10)) * 1000;
+  }
+
   /** Forgets the token (tests: "expired while offline"). */
   dropToken(): void {
     this.token = null;

@@ -32,8 +32,41 @@ export interface Refusal {
   message: string;
   /** What the row said, so the app can show which check-in or mark it was. */
   row?: Record<string, string>;
+  /** The local key of the refused row (what checkIn/mark answered), when the SDK still holds it. */
+  key?: number;
   at: string;
 }
+
+/** What checkIn and mark answer: the queued row's local key, stable for the row's life in storage. */
+export interface QueuedRow {
+  key: number;
+  channel: Channel;
+  /** The row's instant as sent (server-corrected, ISO 8601). */
+  at: string;
+}
+
+/** A file-level `<error>` of an instruction package, or `processing_failed` (no `file`: the whole batch, sent again). */
+export interface PackageErrorReport {
+  channel: Channel;
+  sessionId: string;
+  file?: string;
+  code: string;
+  detail?: string;
+  /** True when the same rows go again (processing_failed, a transient file error); false when they were given up. */
+  retry: boolean;
+  at: string;
+}
+
+/**
+ * What `client.onEvent` listeners hear, as it happens. Times in `*Ms` are `Date.now()` of this
+ * process (for durations; the device clock may be skewed).
+ */
+export type SyncEvent =
+  | { type: 'numbered'; channel: Channel; rows: Array<{ key: number; recordId: number }> }
+  | { type: 'accepted'; channel: Channel; sessionId: string; rows: number; atMs: number }
+  | { type: 'ready'; channel: Channel; sessionId: string; atMs: number; acceptedAtMs?: number }
+  | { type: 'refused'; refusal: Refusal }
+  | { type: 'package-error'; error: PackageErrorReport };
 
 export type ErrorClass = 'retry-later' | 'fix-and-resend' | 'give-up';
 
