@@ -7,6 +7,7 @@
 import { SyncClient, type SyncReport } from '../sdk/src/index.js';
 import { memoryStorage } from '../sdk/src/adapters/memory.js';
 import type { DeviceIdentity, FaultInjector } from './device-client.js';
+import { onConnectionFailure, route } from './failover.js';
 
 export interface SdkDeviceOptions {
   faults?: FaultInjector;
@@ -129,7 +130,7 @@ export class SdkDevice {
     const call = /\/v4\/(?:auth\/token|[a-z]+\/([a-z]+))/.exec(url)?.[1] ?? 'token';
     if (call === 'datas') this.uploads++;
     const fault = this.opts.faults?.(call) ?? null;
-    const pending = globalThis.fetch(input, init);
+    const pending = typeof input === 'string' ? this.send(input, init) : globalThis.fetch(input, init);
     if (fault?.timeoutMs !== undefined) {
       // The request goes on at the server; the device stops waiting.
       let timer: NodeJS.Timeout | undefined;
@@ -153,6 +154,24 @@ export class SdkDevice {
       throw lost('answer lost');
     }
     return this.seen(res);
+  }
+
+  /**
+   * The api host a call goes to: the device's own unless it is down (simulator/failover.ts, the
+   * hosts suite's api hosts); a refused connection never reached a server, so it goes at once to
+   * the other host.
+   */
+  private async send(url: string, init?: RequestInit): Promise<Response> {
+    const { origin } = new URL(url);
+    const rest = url.slice(origin.length);
+    const target = route(origin);
+    try {
+      return await globalThis.fetch(`${target}${rest}`, init);
+    } catch (err) {
+      const failover = onConnectionFailure(target, err);
+      if (failover?.resend) return globalThis.fetch(`${failover.resend}${rest}`, init);
+      throw err;
+    }
   }
 
   /** Counts answers that the SDK repeats (401 signs in again, 5xx and 503 are retried). */
