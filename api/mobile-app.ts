@@ -24,8 +24,9 @@ const REVALIDATED = new Set(['index.html', 'sw.js', 'manifest.webmanifest']);
 export function mobileAppStatic(distDir = MOBILE_APP_DIR): RequestHandler {
   const router = Router({ strict: true });
   // /app without its slash: the page's relative URLs (./sw.js, the scope) need the folder form.
-  router.get('/', (req, res, next) => {
-    if (req.originalUrl.split('?')[0] !== MOBILE_APP_PATH) { next(); return; }
+  // A middleware, not a route: the app's files are not part of the REST document (/api/openapi.json).
+  router.use((req, res, next) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || req.originalUrl.split('?')[0] !== MOBILE_APP_PATH) { next(); return; }
     res.redirect(301, `${MOBILE_APP_PATH}/`);
   });
   router.use(express.static(distDir, {
