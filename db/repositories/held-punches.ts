@@ -176,16 +176,26 @@ export async function storeHeldPunches(trx: Trx, s: HeldSelector, userId: number
   if (held.rows.length === 0) return { imported: 0, already: 0, touched: [] };
   const ids = held.rows.map((r) => r.id);
   const inserted = await sql<{ school_id: string; user_id: string; occurred_at: Date; device_id: string; pin: string | null; day: string | null; type_inferred: boolean }>`
-    WITH ins AS (
+    WITH h AS MATERIALIZED (SELECT * FROM held_punches WHERE id = ANY(${ids}::bigint[])),
+    -- The device keys first (attendance_keys, attendance_push_keys: the partitioned table cannot
+    -- hold them): a punch whose key is held already is not stored again.
+    v4_keys AS (
+      INSERT INTO attendance_keys (school_id, device_id, record_id) SELECT school_id, device_id, record_id FROM h WHERE source = 'v4'
+      ON CONFLICT DO NOTHING RETURNING device_id, record_id
+    ), push_keys AS (
+      INSERT INTO attendance_push_keys (school_id, device_id, pin, local_time) SELECT school_id, device_id, pin, local_time FROM h WHERE source = 'push'
+      ON CONFLICT DO NOTHING RETURNING device_id, pin, local_time
+    ), ins AS (
       INSERT INTO attendances (school_id, user_id, device_id, record_id, type, occurred_at, session_id, pin, local_time, verify, punch_status, type_inferred,
         temperature, photo, clock_suspect)
       SELECT h.school_id, ${userId}, h.device_id, h.record_id, coalesce(h.type, 'checkin'), h.occurred_at,
         -- Sessions are pruned; the held row keeps its id without a key.
         (SELECT s.id FROM sync_sessions s WHERE s.id = h.session_id),
         CASE WHEN h.source = 'push' THEN h.pin END, h.local_time, h.verify, h.punch_status, h.type IS NULL, h.temperature, h.photo, h.reason = 'in_future'
-      FROM held_punches h WHERE h.id = ANY(${ids}::bigint[])
+      FROM h
+      WHERE CASE WHEN h.source = 'push' THEN EXISTS (SELECT 1 FROM push_keys k WHERE k.device_id = h.device_id AND k.pin = h.pin AND k.local_time = h.local_time)
+        ELSE EXISTS (SELECT 1 FROM v4_keys k WHERE k.device_id = h.device_id AND k.record_id = h.record_id) END
       ORDER BY h.occurred_at, h.id
-      ON CONFLICT DO NOTHING
       RETURNING id, school_id, user_id, device_id, record_id, pin, local_time, occurred_at, type_inferred, temperature
     ), fevers AS (
       INSERT INTO fever_events (school_id, user_id, device_id, attendance_id, source, record_id, temperature, occurred_at)

@@ -124,7 +124,7 @@ export async function insertFreshStaged(trx: Trx, t: StageTarget, lowest: number
   // fevers from the few staged rows at or above the threshold.
   const result = await sql<CountsRow & { fresh: boolean }>`
     WITH fresh AS (
-      SELECT coalesce(max(record_id), 0) < ${lowest} AS ok FROM attendances WHERE device_id = ${t.deviceId}::uuid
+      SELECT coalesce(max(record_id), 0) < ${lowest} AS ok FROM attendance_keys WHERE school_id = ${t.schoolId} AND device_id = ${t.deviceId}::uuid
     ), ins AS (
       ${INTO_ATTENDANCES}
       SELECT ${t.schoolId}, s.user_id, ${t.deviceId}::uuid, s.record_id, s.type, ${fromEpochMs('s.occurred_ms')}, s.temperature, s.photo, ${t.sessionId}::uuid, ${t.clockSuspect}
@@ -132,6 +132,9 @@ export async function insertFreshStaged(trx: Trx, t: StageTarget, lowest: number
       WHERE (SELECT ok FROM fresh)
       ORDER BY s.line
       RETURNING id, user_id, record_id, occurred_at
+    ), keys AS (
+      -- The dedup key (attendance_keys: the partitioned table cannot hold it), plain too.
+      INSERT INTO attendance_keys (school_id, device_id, record_id) SELECT ${t.schoolId}, ${t.deviceId}::uuid, record_id FROM ins
     ), fevers AS (
       -- The temperature as sent (staged), not as numeric(4,1) stored it.
       ${INTO_FEVER_EVENTS}
@@ -158,11 +161,16 @@ export async function insertStaged(trx: Trx, t: StageTarget): Promise<StagedInse
       SELECT s.* FROM import_attendances s JOIN users u ON u.id = s.user_id AND u.school_id = ${t.schoolId}
     ), first AS (
       SELECT DISTINCT ON (record_id) * FROM known ORDER BY record_id, line
+    ), keys AS (
+      -- The record ids the device does not hold yet: attendance_keys is the dedup key (the
+      -- partitioned table cannot be), written first in the same statement.
+      INSERT INTO attendance_keys (school_id, device_id, record_id) SELECT ${t.schoolId}, ${t.deviceId}::uuid, record_id FROM first
+      ON CONFLICT DO NOTHING
+      RETURNING record_id
     ), ins AS (
       ${INTO_ATTENDANCES}
-      SELECT ${t.schoolId}, user_id, ${t.deviceId}::uuid, record_id, type, ${fromEpochMs('first.occurred_ms')}, temperature, photo, ${t.sessionId}::uuid, ${t.clockSuspect}
-      FROM first ORDER BY line
-      ON CONFLICT (device_id, record_id) DO NOTHING
+      SELECT ${t.schoolId}, user_id, ${t.deviceId}::uuid, first.record_id, type, ${fromEpochMs('first.occurred_ms')}, temperature, photo, ${t.sessionId}::uuid, ${t.clockSuspect}
+      FROM first JOIN keys ON keys.record_id = first.record_id ORDER BY line
       RETURNING id, user_id, record_id, occurred_at
     ), fevers AS (
       ${INTO_FEVER_EVENTS}
@@ -208,10 +216,12 @@ export async function storeStagedRejections(trx: Trx, t: StageTarget,
       FROM import_attendances s LEFT JOIN users u ON u.id = s.user_id AND u.school_id = ${t.schoolId}
     ), held AS (
       SELECT k.chunk, k.line, k.record_id, k.user_id, k.line = k.chunk_first_line AS is_first,
-        a.user_id = k.user_id AND a.type = k.type AND a.occurred_at = ${fromEpochMs('k.occurred_ms')} AS same
-      FROM staged k JOIN attendances a ON a.device_id = ${t.deviceId}::uuid AND a.record_id = k.record_id
+        -- A key whose row went with its month (retention) is held all the same: a duplicate.
+        a.id IS NULL OR (a.user_id = k.user_id AND a.type = k.type AND a.occurred_at = ${fromEpochMs('k.occurred_ms')}) AS same
+      FROM staged k JOIN attendance_keys ak ON ak.school_id = ${t.schoolId} AND ak.device_id = ${t.deviceId}::uuid AND ak.record_id = k.record_id
+        LEFT JOIN attendances a ON a.device_id = ${t.deviceId}::uuid AND a.record_id = k.record_id AND a.school_id = ${t.schoolId}
       -- Not the row inserted now: the first of its record id in the file (this session's row).
-      WHERE k.known AND NOT (k.line = k.first_line AND a.session_id = ${t.sessionId}::uuid)
+      WHERE k.known AND NOT (k.line = k.first_line AND coalesce(a.session_id = ${t.sessionId}::uuid, false))
     ), kept AS (
       -- Rows naming no user of the school are held too (docs/protocol/v4.md §4.5 "held rows"), once per record id.
       INSERT INTO held_punches (source, school_id, device_id, session_id, record_id, pin, occurred_at, type, temperature, photo)

@@ -77,5 +77,7 @@ export interface RejectionsTable {
   line: number;
   record_id: string | null;
   code: string;
+  /** When it was stored: the month partition it is in. */
+  created_at: Generated<Date>;
 }
 export type Rejection = Selectable<RejectionsTable>;

@@ -1,0 +1,180 @@
+// Monthly partitions (issue 32, docs/scaling-partitions.md): the tables that grow with every
+// punch are partitioned by range of the row's time, one partition a month plus a DEFAULT one
+// that catches any other month (an insert never fails for want of a partition):
+//   attendances (occurred_at), readings (measured_at), rejections (created_at, new), staff_audit (at).
+// A month is then dropped whole by the retention job (db/repositories/partitions.ts) once the
+// data mart export covers it, in well under a second, instead of deleting its rows one by one.
+//
+// PostgreSQL enforces a unique index of a partitioned table only when it includes the partition
+// key, so the device keys a resend is deduplicated on move to narrow key tables, written in the
+// same statement as the row (db/repositories/staged-attendances.ts, push-punches.ts, held-punches.ts,
+// readings.ts): attendance_keys (school_id, device_id, record_id), attendance_push_keys
+// (school_id, device_id, pin, local_time) and reading_keys (school_id, device_id, record_id).
+// They are never partitioned nor dropped with a month: a device resending a row of a dropped
+// month still finds it held.
+//
+// Shard-ready (Citus multi-tenant rules): every primary and unique key carries school_id,
+// except staff_audit's (back-office rows have no school) and rejections' (the session names the
+// school; see docs/scaling-partitions.md). The foreign keys fever_events → attendances / readings
+// go: a key to a partitioned table must name its partition key, and a dropped month must not
+// cascade into the alerts (retention removes those by their own time).
+//
+// Existing rows move: each table is rebuilt as a partitioned one (INSERT … SELECT), then takes
+// the old name. Not additive: the previous release's code inserts without the key tables.
+import { type Kysely, sql } from 'kysely';
+
+/** The partition function, also called by the worker's daily job: one month of `parent`. */
+const ENSURE_FUNCTION = sql`
+  CREATE FUNCTION ensure_month_partition(parent text, month date) RETURNS boolean LANGUAGE plpgsql AS $fn$
+  DECLARE
+    lo text := to_char(date_trunc('month', month), 'YYYY-MM-DD') || ' 00:00:00+00';
+    hi text := to_char(date_trunc('month', month) + interval '1 month', 'YYYY-MM-DD') || ' 00:00:00+00';
+    part text := parent || '_p' || to_char(month, 'YYYY_MM');
+    def text := parent || '_default';
+    col text;
+  BEGIN
+    IF to_regclass(part) IS NOT NULL THEN RETURN false; END IF;
+    SELECT a.attname INTO col FROM pg_partitioned_table p JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
+    WHERE p.partrelid = parent::regclass;
+    -- PostgreSQL refuses a partition whose rows the DEFAULT one holds: they move into it.
+    EXECUTE format('CREATE TEMP TABLE partition_moved ON COMMIT DROP AS WITH d AS (DELETE FROM %I WHERE %I >= %L AND %I < %L RETURNING *) SELECT * FROM d',
+      def, col, lo, col, hi);
+    EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)', part, parent, lo, hi);
+    EXECUTE format('INSERT INTO %I OVERRIDING SYSTEM VALUE SELECT * FROM partition_moved', part);
+    DROP TABLE partition_moved;
+    RETURN true;
+  END $fn$
+`;
+
+/** Moves `table`'s rows into a new table made by `create` (LIKE the old one), under the old name; `then` restores its keys and indexes. */
+async function rebuild(db: Kysely<unknown>, table: string, create: (old: ReturnType<typeof sql.id>) => Array<ReturnType<typeof sql>>, primaryKey: string, then: string): Promise<void> {
+  const t = sql.id(table);
+  const old = sql.id(`${table}_moving`);
+  await sql`ALTER TABLE ${t} RENAME TO ${old}`.execute(db);
+  for (const statement of create(old)) await statement.execute(db);
+  await sql`INSERT INTO ${t} OVERRIDING SYSTEM VALUE SELECT * FROM ${old}`.execute(db);
+  const { rows } = await sql<{ seq: string; last: string | null }>`SELECT pg_get_serial_sequence(${table}, 'id') AS seq, (SELECT max(id) FROM ${old})::text AS last`.execute(db);
+  await sql`DROP TABLE ${old} CASCADE`.execute(db);
+  // The identity goes on from the old table's last id, under the old sequence's name.
+  await sql`SELECT setval(${rows[0].seq}, ${rows[0].last ?? '1'}::bigint, ${rows[0].last !== null})`.execute(db);
+  await sql`ALTER SEQUENCE ${sql.raw(rows[0].seq)} RENAME TO ${sql.id(`${table}_id_seq`)}`.execute(db);
+  await sql`ALTER TABLE ${t} ADD PRIMARY KEY (${sql.raw(primaryKey)})`.execute(db);
+  await sql.raw(then).execute(db);
+}
+
+/** Partitioned by `column`, a DEFAULT partition, and the months the rows are in (the demo's history, a test database's few rows) with the current and next months. */
+const partitioned = (table: string, column: string, primaryKey: string) => async (db: Kysely<unknown>) => rebuild(db, table, (old) => [
+  sql`CREATE TABLE ${sql.id(table)} (LIKE ${old} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING IDENTITY) PARTITION BY RANGE (${sql.id(column)})`,
+  sql`CREATE TABLE ${sql.id(`${table}_default`)} PARTITION OF ${sql.id(table)} DEFAULT`,
+  sql`SELECT ensure_month_partition(${table}, m::date) FROM (
+      SELECT DISTINCT date_trunc('month', ${sql.ref(column)} AT TIME ZONE 'UTC') AS m FROM ${old}
+      WHERE ${sql.ref(column)} >= date_trunc('month', now() AT TIME ZONE 'UTC') - interval '36 months' AND ${sql.ref(column)} < now() + interval '2 months'
+      UNION SELECT date_trunc('month', now() AT TIME ZONE 'UTC') UNION SELECT date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month'
+    ) months ORDER BY m`], primaryKey, INDEXES[table].up);
+
+const plain = (table: string) => async (db: Kysely<unknown>) => rebuild(db, table, (old) => [
+  sql`CREATE TABLE ${sql.id(table)} (LIKE ${old} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING IDENTITY)`,
+], 'id', INDEXES[table].down);
+
+/** Each table's keys and indexes, partitioned (up) and as they were (down). */
+const INDEXES: Record<string, { up: string; down: string }> = {
+  attendances: {
+    up: `
+      ALTER TABLE attendances ADD CONSTRAINT attendances_created_by_fkey FOREIGN KEY (created_by) REFERENCES staff(id) ON DELETE SET NULL;
+      -- Not unique any more (attendance_keys is): finds a resent row's stored one (storeStagedRejections).
+      CREATE INDEX attendances_device_record ON attendances (device_id, record_id) WHERE record_id IS NOT NULL;
+      CREATE INDEX attendances_push_key ON attendances (device_id, pin, local_time) WHERE pin IS NOT NULL;
+      -- A withdrawal has its correction's time: the same month, so the key holds.
+      CREATE UNIQUE INDEX attendances_cancels ON attendances (school_id, cancels_id, occurred_at) WHERE cancels_id IS NOT NULL;`,
+    down: `
+      ALTER TABLE attendances ADD CONSTRAINT attendances_created_by_fkey FOREIGN KEY (created_by) REFERENCES staff(id) ON DELETE SET NULL;
+      CREATE UNIQUE INDEX attendances_device_record ON attendances (device_id, record_id);
+      CREATE UNIQUE INDEX attendances_push_key ON attendances (device_id, pin, local_time) WHERE pin IS NOT NULL;
+      CREATE UNIQUE INDEX attendances_cancels ON attendances (cancels_id) WHERE cancels_id IS NOT NULL;`,
+  },
+  readings: {
+    up: `
+      ALTER TABLE readings ADD CONSTRAINT readings_school_id_fkey FOREIGN KEY (school_id) REFERENCES schools(id) ON DELETE RESTRICT,
+        ADD CONSTRAINT readings_session_id_fkey FOREIGN KEY (session_id) REFERENCES sync_sessions(id) ON DELETE SET NULL;
+      CREATE INDEX readings_device_record ON readings (device_id, record_id);
+      CREATE INDEX readings_school_time ON readings (school_id, measured_at);`,
+    down: `
+      ALTER TABLE readings ADD CONSTRAINT readings_school_id_fkey FOREIGN KEY (school_id) REFERENCES schools(id) ON DELETE RESTRICT,
+        ADD CONSTRAINT readings_session_id_fkey FOREIGN KEY (session_id) REFERENCES sync_sessions(id) ON DELETE SET NULL;
+      CREATE UNIQUE INDEX readings_device_record ON readings (device_id, record_id);
+      CREATE INDEX readings_school_time ON readings (school_id, measured_at);`,
+  },
+  rejections: {
+    up: `
+      ALTER TABLE rejections ADD CONSTRAINT rejections_session_id_fkey FOREIGN KEY (session_id) REFERENCES sync_sessions(id) ON DELETE CASCADE;
+      CREATE INDEX rejections_session ON rejections (session_id, id);`,
+    down: `
+      ALTER TABLE rejections ADD CONSTRAINT rejections_session_id_fkey FOREIGN KEY (session_id) REFERENCES sync_sessions(id) ON DELETE CASCADE;
+      CREATE INDEX rejections_session ON rejections (session_id, id);
+      ALTER TABLE rejections DROP COLUMN created_at;`,
+  },
+  staff_audit: {
+    up: `
+      ALTER TABLE staff_audit ADD CONSTRAINT staff_audit_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES staff(id) ON DELETE SET NULL,
+        ADD CONSTRAINT staff_audit_school_id_fkey FOREIGN KEY (school_id) REFERENCES schools(id) ON DELETE CASCADE;
+      CREATE INDEX staff_audit_school ON staff_audit (school_id, at DESC, id DESC);
+      CREATE INDEX staff_audit_subject ON staff_audit (subject, subject_id);`,
+    down: '',
+  },
+};
+INDEXES.staff_audit.down = INDEXES.staff_audit.up;
+// Both ways alike.
+const ATTENDANCES_COMMON = `
+      CREATE INDEX attendances_user_time ON attendances (school_id, user_id, occurred_at);
+      CREATE INDEX attendances_school_time ON attendances (school_id, occurred_at, id);
+      CREATE INDEX attendances_device_photo ON attendances (device_id, photo) WHERE photo IS NOT NULL;
+      CREATE INDEX attendances_photo_kept ON attendances (occurred_at) WHERE photo IS NOT NULL;
+      CREATE INDEX attendances_temperature_kept ON attendances (occurred_at) WHERE temperature IS NOT NULL;`;
+INDEXES.attendances.up += ATTENDANCES_COMMON;
+INDEXES.attendances.down += ATTENDANCES_COMMON;
+
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await ENSURE_FUNCTION.execute(db);
+  // Rows appear in rejections without a time of their own: the time they were stored.
+  await sql`ALTER TABLE rejections ADD COLUMN created_at timestamptz NOT NULL DEFAULT now()`.execute(db);
+  await sql`ALTER TABLE fever_events DROP CONSTRAINT fever_events_attendance_id_fkey, DROP CONSTRAINT fever_events_reading_id_fkey`.execute(db);
+  // The key tables, filled from the rows before they move.
+  await sql`
+    CREATE TABLE attendance_keys (
+      school_id bigint NOT NULL,
+      device_id uuid NOT NULL,
+      record_id bigint NOT NULL,
+      PRIMARY KEY (school_id, device_id, record_id)
+    );
+    CREATE TABLE attendance_push_keys (
+      school_id bigint NOT NULL,
+      device_id uuid NOT NULL,
+      pin text NOT NULL,
+      local_time timestamp NOT NULL,
+      PRIMARY KEY (school_id, device_id, pin, local_time)
+    );
+    CREATE TABLE reading_keys (
+      school_id bigint NOT NULL,
+      device_id uuid NOT NULL,
+      record_id bigint NOT NULL,
+      PRIMARY KEY (school_id, device_id, record_id)
+    );
+    INSERT INTO attendance_keys SELECT school_id, device_id, record_id FROM attendances WHERE record_id IS NOT NULL;
+    INSERT INTO attendance_push_keys SELECT school_id, device_id, pin, local_time FROM attendances WHERE pin IS NOT NULL;
+    INSERT INTO reading_keys SELECT school_id, device_id, record_id FROM readings;
+  `.execute(db);
+  await partitioned('attendances', 'occurred_at', 'id, occurred_at, school_id')(db);
+  await partitioned('readings', 'measured_at', 'id, measured_at, school_id')(db);
+  await partitioned('rejections', 'created_at', 'id, created_at')(db);
+  await partitioned('staff_audit', 'at', 'id, at')(db);
+}
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  for (const table of ['attendances', 'readings', 'rejections', 'staff_audit']) await plain(table)(db);
+  await sql`
+    DROP TABLE attendance_keys, attendance_push_keys, reading_keys;
+    ALTER TABLE fever_events ADD CONSTRAINT fever_events_attendance_id_fkey FOREIGN KEY (attendance_id) REFERENCES attendances(id) ON DELETE CASCADE,
+      ADD CONSTRAINT fever_events_reading_id_fkey FOREIGN KEY (reading_id) REFERENCES readings(id) ON DELETE CASCADE;
+    DROP FUNCTION ensure_month_partition(text, date);
+  `.execute(db);
+}
