@@ -23,7 +23,12 @@
 // the old name. Not additive: the previous release's code inserts without the key tables.
 import { type Kysely, sql } from 'kysely';
 
-/** The partition function, also called by the worker's daily job: one month of `parent`. */
+/**
+ * The partition function, also called by the worker's daily job: one month of `parent`. Made as
+ * a table of its own, then attached: ATTACH PARTITION takes a SHARE UPDATE EXCLUSIVE lock on the
+ * parent, which inserts do not wait for (CREATE TABLE … PARTITION OF would take an ACCESS
+ * EXCLUSIVE one and hold the imports up while it waits).
+ */
 const ENSURE_FUNCTION = sql`
   CREATE FUNCTION ensure_month_partition(parent text, month date) RETURNS boolean LANGUAGE plpgsql AS $fn$
   DECLARE
@@ -39,8 +44,12 @@ const ENSURE_FUNCTION = sql`
     -- PostgreSQL refuses a partition whose rows the DEFAULT one holds: they move into it.
     EXECUTE format('CREATE TEMP TABLE partition_moved ON COMMIT DROP AS WITH d AS (DELETE FROM %I WHERE %I >= %L AND %I < %L RETURNING *) SELECT * FROM d',
       def, col, lo, col, hi);
-    EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)', part, parent, lo, hi);
-    EXECUTE format('INSERT INTO %I OVERRIDING SYSTEM VALUE SELECT * FROM partition_moved', part);
+    EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part, parent);
+    -- The bound as a constraint first: ATTACH then need not scan the (empty) table.
+    EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I CHECK (%I >= %L AND %I < %L)', part, part || '_month', col, lo, col, hi);
+    EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', parent, part, lo, hi);
+    EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', part, part || '_month');
+    EXECUTE format('INSERT INTO %I OVERRIDING SYSTEM VALUE SELECT * FROM partition_moved', parent);
     DROP TABLE partition_moved;
     RETURN true;
   END $fn$
@@ -163,6 +172,22 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     INSERT INTO attendance_push_keys SELECT school_id, device_id, pin, local_time FROM attendances WHERE pin IS NOT NULL;
     INSERT INTO reading_keys SELECT school_id, device_id, record_id FROM readings;
   `.execute(db);
+  // A device moved to another school keeps what it sent as held: its keys follow it (the row
+  // stays with the school it was sent to; a resend is a duplicate, never a row in the new school).
+  await sql`
+    CREATE FUNCTION device_keys_follow_school() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    BEGIN
+      INSERT INTO attendance_keys SELECT NEW.school_id, device_id, record_id FROM attendance_keys
+        WHERE school_id = OLD.school_id AND device_id = NEW.id ON CONFLICT DO NOTHING;
+      INSERT INTO attendance_push_keys SELECT NEW.school_id, device_id, pin, local_time FROM attendance_push_keys
+        WHERE school_id = OLD.school_id AND device_id = NEW.id ON CONFLICT DO NOTHING;
+      INSERT INTO reading_keys SELECT NEW.school_id, device_id, record_id FROM reading_keys
+        WHERE school_id = OLD.school_id AND device_id = NEW.id ON CONFLICT DO NOTHING;
+      RETURN NULL;
+    END $fn$;
+    CREATE TRIGGER devices_keys_follow_school AFTER UPDATE OF school_id ON devices
+      FOR EACH ROW WHEN (OLD.school_id IS DISTINCT FROM NEW.school_id) EXECUTE FUNCTION device_keys_follow_school();
+  `.execute(db);
   await partitioned('attendances', 'occurred_at', 'id, occurred_at, school_id')(db);
   await partitioned('readings', 'measured_at', 'id, measured_at, school_id')(db);
   await partitioned('rejections', 'created_at', 'id, created_at')(db);
@@ -172,6 +197,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   for (const table of ['attendances', 'readings', 'rejections', 'staff_audit']) await plain(table)(db);
   await sql`
+    DROP TRIGGER devices_keys_follow_school ON devices;
+    DROP FUNCTION device_keys_follow_school();
     DROP TABLE attendance_keys, attendance_push_keys, reading_keys;
     ALTER TABLE fever_events ADD CONSTRAINT fever_events_attendance_id_fkey FOREIGN KEY (attendance_id) REFERENCES attendances(id) ON DELETE CASCADE,
       ADD CONSTRAINT fever_events_reading_id_fkey FOREIGN KEY (reading_id) REFERENCES readings(id) ON DELETE CASCADE;

@@ -219,7 +219,8 @@ export async function storeStagedRejections(trx: Trx, t: StageTarget,
         -- A key whose row went with its month (retention) is held all the same: a duplicate.
         a.id IS NULL OR (a.user_id = k.user_id AND a.type = k.type AND a.occurred_at = ${fromEpochMs('k.occurred_ms')}) AS same
       FROM staged k JOIN attendance_keys ak ON ak.school_id = ${t.schoolId} AND ak.device_id = ${t.deviceId}::uuid AND ak.record_id = k.record_id
-        LEFT JOIN attendances a ON a.device_id = ${t.deviceId}::uuid AND a.record_id = k.record_id AND a.school_id = ${t.schoolId}
+        -- (any school's: a device moved keeps its keys, see the migration 20261208_200000)
+        LEFT JOIN attendances a ON a.device_id = ${t.deviceId}::uuid AND a.record_id = k.record_id
       -- Not the row inserted now: the first of its record id in the file (this session's row).
       WHERE k.known AND NOT (k.line = k.first_line AND coalesce(a.session_id = ${t.sessionId}::uuid, false))
     ), kept AS (

@@ -2,7 +2,7 @@
 // and `stop()`, which stops taking new jobs and waits for those in hand.
 import { prunePushUploads } from '../../db/repositories/sweep.js';
 import { pruneRetention } from '../../db/repositories/retention.js';
-import { PARTITION_MONTHS_AHEAD, ensureMonths, retentionJob } from './partitions.js';
+import { ensureMonths, retentionJob } from './partitions.js';
 import { chunkFailed } from '../../db/repositories/rebuilds.js';
 import { IMPORT_QUEUE, QUEUES, type RebuildChunkJob } from '../../shared/jobs.js';
 import type { WorkerContext } from '../context/context.js';
@@ -36,9 +36,8 @@ export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> 
   const imports = startImportQueue(ctx, { concurrency: config.workerConcurrency });
   await boss.schedule(QUEUES.sweepSessions, '* * * * *');
   await boss.schedule(QUEUES.pruneArchives, '17 3 * * *');
-  // Daily, and once at start: a month's partition exists PARTITION_MONTHS_AHEAD months before its first row.
+  // Daily: a month's partition exists PARTITION_MONTHS_AHEAD months before its first row (the migration made this month's and the next).
   await boss.schedule(QUEUES.ensurePartitions, '41 2 * * *');
-  await boss.send(QUEUES.ensurePartitions, {});
   // Hourly, since schools' local midnights fall on different UTC hours.
   await boss.schedule(QUEUES.closeOpenDays, '5 * * * *');
   pumps.push(...await registerDatamartJobs(ctx));
