@@ -8,7 +8,7 @@
 // PostgreSQL enforces a unique index of a partitioned table only when it includes the partition
 // key, so the device keys a resend is deduplicated on move to narrow key tables, written in the
 // same statement as the row (db/repositories/staged-attendances.ts, push-punches.ts, held-punches.ts,
-// readings.ts): attendance_keys (school_id, device_id, record_id), attendance_push_keys
+// readings.ts): attendance_keys (school_id, device_id, record_id → the row's id and time), attendance_push_keys
 // (school_id, device_id, pin, local_time) and reading_keys (school_id, device_id, record_id).
 // They are never partitioned nor dropped with a month: a device resending a row of a dropped
 // month still finds it held.
@@ -90,8 +90,6 @@ const INDEXES: Record<string, { up: string; down: string }> = {
   attendances: {
     up: `
       ALTER TABLE attendances ADD CONSTRAINT attendances_created_by_fkey FOREIGN KEY (created_by) REFERENCES staff(id) ON DELETE SET NULL;
-      -- Not unique any more (attendance_keys is): finds a resent row's stored one (storeStagedRejections).
-      CREATE INDEX attendances_device_record ON attendances (device_id, record_id) WHERE record_id IS NOT NULL;
       CREATE INDEX attendances_push_key ON attendances (device_id, pin, local_time) WHERE pin IS NOT NULL;
       -- A withdrawal has its correction's time: the same month, so the key holds.
       CREATE UNIQUE INDEX attendances_cancels ON attendances (school_id, cancels_id, occurred_at) WHERE cancels_id IS NOT NULL;`,
@@ -149,10 +147,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`ALTER TABLE fever_events DROP CONSTRAINT fever_events_attendance_id_fkey, DROP CONSTRAINT fever_events_reading_id_fkey`.execute(db);
   // The key tables, filled from the rows before they move.
   await sql`
+    -- With the row's id and time: a resent row's stored one is found by its primary key (in its
+    -- month), so attendances need no index on (device_id, record_id) any more.
     CREATE TABLE attendance_keys (
       school_id bigint NOT NULL,
       device_id uuid NOT NULL,
       record_id bigint NOT NULL,
+      attendance_id bigint NOT NULL,
+      occurred_at timestamptz NOT NULL,
       PRIMARY KEY (school_id, device_id, record_id)
     );
     CREATE TABLE attendance_push_keys (
@@ -168,7 +170,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       record_id bigint NOT NULL,
       PRIMARY KEY (school_id, device_id, record_id)
     );
-    INSERT INTO attendance_keys SELECT school_id, device_id, record_id FROM attendances WHERE record_id IS NOT NULL;
+    INSERT INTO attendance_keys SELECT school_id, device_id, record_id, id, occurred_at FROM attendances WHERE record_id IS NOT NULL;
     INSERT INTO attendance_push_keys SELECT school_id, device_id, pin, local_time FROM attendances WHERE pin IS NOT NULL;
     INSERT INTO reading_keys SELECT school_id, device_id, record_id FROM readings;
   `.execute(db);
@@ -177,7 +179,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     CREATE FUNCTION device_keys_follow_school() RETURNS trigger LANGUAGE plpgsql AS $fn$
     BEGIN
-      INSERT INTO attendance_keys SELECT NEW.school_id, device_id, record_id FROM attendance_keys
+      INSERT INTO attendance_keys SELECT NEW.school_id, device_id, record_id, attendance_id, occurred_at FROM attendance_keys
         WHERE school_id = OLD.school_id AND device_id = NEW.id ON CONFLICT DO NOTHING;
       INSERT INTO attendance_push_keys SELECT NEW.school_id, device_id, pin, local_time FROM attendance_push_keys
         WHERE school_id = OLD.school_id AND device_id = NEW.id ON CONFLICT DO NOTHING;

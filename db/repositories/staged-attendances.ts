@@ -134,7 +134,7 @@ export async function insertFreshStaged(trx: Trx, t: StageTarget, lowest: number
       RETURNING id, user_id, record_id, occurred_at
     ), keys AS (
       -- The dedup key (attendance_keys: the partitioned table cannot hold it), plain too.
-      INSERT INTO attendance_keys (school_id, device_id, record_id) SELECT ${t.schoolId}, ${t.deviceId}::uuid, record_id FROM ins
+      INSERT INTO attendance_keys (school_id, device_id, record_id, attendance_id, occurred_at) SELECT ${t.schoolId}, ${t.deviceId}::uuid, record_id, id, occurred_at FROM ins
     ), fevers AS (
       -- The temperature as sent (staged), not as numeric(4,1) stored it.
       ${INTO_FEVER_EVENTS}
@@ -163,13 +163,14 @@ export async function insertStaged(trx: Trx, t: StageTarget): Promise<StagedInse
       SELECT DISTINCT ON (record_id) * FROM known ORDER BY record_id, line
     ), keys AS (
       -- The record ids the device does not hold yet: attendance_keys is the dedup key (the
-      -- partitioned table cannot be), written first in the same statement.
-      INSERT INTO attendance_keys (school_id, device_id, record_id) SELECT ${t.schoolId}, ${t.deviceId}::uuid, record_id FROM first
+      -- partitioned table cannot be), written first in the same statement with the row's id to be.
+      INSERT INTO attendance_keys (school_id, device_id, record_id, attendance_id, occurred_at)
+      SELECT ${t.schoolId}, ${t.deviceId}::uuid, record_id, nextval('attendances_id_seq'), ${fromEpochMs('first.occurred_ms')} FROM first ORDER BY line
       ON CONFLICT DO NOTHING
-      RETURNING record_id
+      RETURNING record_id, attendance_id
     ), ins AS (
-      ${INTO_ATTENDANCES}
-      SELECT ${t.schoolId}, user_id, ${t.deviceId}::uuid, first.record_id, type, ${fromEpochMs('first.occurred_ms')}, temperature, photo, ${t.sessionId}::uuid, ${t.clockSuspect}
+      INSERT INTO attendances (id, school_id, user_id, device_id, record_id, type, occurred_at, temperature, photo, session_id, clock_suspect) OVERRIDING SYSTEM VALUE
+      SELECT keys.attendance_id, ${t.schoolId}, user_id, ${t.deviceId}::uuid, first.record_id, type, ${fromEpochMs('first.occurred_ms')}, temperature, photo, ${t.sessionId}::uuid, ${t.clockSuspect}
       FROM first JOIN keys ON keys.record_id = first.record_id ORDER BY line
       RETURNING id, user_id, record_id, occurred_at
     ), fevers AS (
@@ -219,8 +220,8 @@ export async function storeStagedRejections(trx: Trx, t: StageTarget,
         -- A key whose row went with its month (retention) is held all the same: a duplicate.
         a.id IS NULL OR (a.user_id = k.user_id AND a.type = k.type AND a.occurred_at = ${fromEpochMs('k.occurred_ms')}) AS same
       FROM staged k JOIN attendance_keys ak ON ak.school_id = ${t.schoolId} AND ak.device_id = ${t.deviceId}::uuid AND ak.record_id = k.record_id
-        -- (any school's: a device moved keeps its keys, see the migration 20261208_200000)
-        LEFT JOIN attendances a ON a.device_id = ${t.deviceId}::uuid AND a.record_id = k.record_id
+        -- By the key's row id and time (any school's: a device moved keeps its keys, see the migration 20261208_200000).
+        LEFT JOIN attendances a ON a.id = ak.attendance_id AND a.occurred_at = ak.occurred_at
       -- Not the row inserted now: the first of its record id in the file (this session's row).
       WHERE k.known AND NOT (k.line = k.first_line AND coalesce(a.session_id = ${t.sessionId}::uuid, false))
     ), kept AS (

@@ -41,6 +41,9 @@ export interface AttendanceKeysTable {
   school_id: number;
   device_id: string;
   record_id: number;
+  /** The row's id and time (its month): how a resend finds the stored row. */
+  attendance_id: number;
+  occurred_at: Date;
 }
 export interface AttendancePushKeysTable {
   school_id: number;
