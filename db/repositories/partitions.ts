@@ -18,10 +18,32 @@ const LOCK_TIMEOUT = '5s';
 const monthStart = (d: Date, add = 0) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + add, 1));
 const isoDate = (d: Date) => d.toISOString().slice(0, 10);
 
-/** Makes the partitions of this month and the next `monthsAhead` for every partitioned table; answers those made. */
+/**
+ * Makes the month partitions of `table` that rows in its DEFAULT partition need (the last three
+ * years: a clock far off stays where it is), moving those rows in; answers those made.
+ */
+export async function adoptDefaultRows(db: DbOrTrx, table: PartitionedTable): Promise<string[]> {
+  const column = sql.ref(PARTITIONED[table]);
+  const r = await sql<{ name: string }>`
+    WITH months AS MATERIALIZED (
+      SELECT DISTINCT date_trunc('month', ${column} AT TIME ZONE 'UTC')::date AS m FROM ${sql.table(`${table}_default`)}
+      WHERE ${column} >= date_trunc('month', now() AT TIME ZONE 'UTC') - interval '36 months' AND ${column} < now() + interval '4 months'
+    )
+    SELECT ${table} || '_p' || to_char(m, 'YYYY_MM') AS name FROM months WHERE ensure_month_partition(${table}, m) ORDER BY m`.execute(db);
+  return r.rows.map((x) => x.name);
+}
+
+/**
+ * Makes the partitions of this month and the next `monthsAhead` for every partitioned table,
+ * and those the rows in a DEFAULT partition need; answers those made.
+ */
 export async function ensurePartitions(db: Db, monthsAhead: number, now = new Date()): Promise<string[]> {
   const made: string[] = [];
   for (const table of Object.keys(PARTITIONED) as PartitionedTable[]) {
+    made.push(...await db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL lock_timeout = ${sql.lit(LOCK_TIMEOUT)}`.execute(trx);
+      return adoptDefaultRows(trx, table);
+    }));
     for (let i = 0; i <= monthsAhead; i++) {
       const month = monthStart(now, i);
       const created = await db.transaction().execute(async (trx) => {
