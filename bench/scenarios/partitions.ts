@@ -49,7 +49,7 @@ export async function partitionsScenario(ctx: BenchContext): Promise<ScenarioRes
     await sql`INSERT INTO attendance_push_keys SELECT school_id, device_id, pin, local_time FROM attendances_p2025_01 WHERE pin IS NOT NULL`.execute(db);
     // The anchor's copy, unpartitioned, with the same indexes.
     await sql`CREATE TABLE attendances_flat (LIKE attendances_p2025_01 INCLUDING ALL)`.execute(db);
-    await sql`INSERT INTO attendances_flat SELECT * FROM attendances_p2025_01`.execute(db);
+    await sql`INSERT INTO attendances_flat OVERRIDING SYSTEM VALUE SELECT * FROM attendances_p2025_01`.execute(db);
     await sql`CHECKPOINT`.execute(db);
     await sql`ANALYZE`.execute(db);
     const size = await sql<{ b: string }>`SELECT pg_total_relation_size('attendances_p2025_01')::text AS b`.execute(db);
