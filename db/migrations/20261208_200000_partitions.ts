@@ -13,9 +13,9 @@
 // They are never partitioned nor dropped with a month: a device resending a row of a dropped
 // month still finds it held.
 //
-// Shard-ready (Citus multi-tenant rules): every primary and unique key carries school_id,
-// except staff_audit's (back-office rows have no school) and rejections' (the session names the
-// school; see docs/scaling-partitions.md). The foreign keys fever_events → attendances / readings
+// Shard-ready (Citus multi-tenant rules): every primary and unique key carries school_id
+// (rejections gain the session's), except staff_audit's (back-office rows have no school; see
+// docs/scaling-partitions.md). The foreign keys fever_events → attendances / readings
 // go: a key to a partitioned table must name its partition key, and a dropped month must not
 // cascade into the alerts (retention removes those by their own time).
 //
@@ -85,6 +85,22 @@ const plain = (table: string) => async (db: Kysely<unknown>) => rebuild(db, tabl
   sql`CREATE TABLE ${sql.id(table)} (LIKE ${old} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING IDENTITY)`,
 ], 'id', INDEXES[table].down);
 
+/**
+ * The key to the session: on sync_sessions (id) while that is unique alone, on (school_id, id)
+ * once the shard-ready keys (20261208_100000) made the primary key (id, school_id); down puts
+ * back the single-column key only where that migration had not dropped it.
+ */
+const sessionKey = (table: string, onDelete: string, up: boolean) => `
+      DO $$ BEGIN
+        IF EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = 'sync_sessions'::regclass AND i.indisunique AND i.indnatts = 1
+                     AND i.indkey[0] = (SELECT attnum FROM pg_attribute WHERE attrelid = 'sync_sessions'::regclass AND attname = 'id')) THEN
+          ALTER TABLE ${table} ADD CONSTRAINT ${table}_session_id_fkey FOREIGN KEY (session_id) REFERENCES sync_sessions(id) ON DELETE ${onDelete};
+        ${up ? `ELSE
+          ALTER TABLE ${table} ADD CONSTRAINT ${table}_session_id_fkey FOREIGN KEY (school_id, session_id) REFERENCES sync_sessions (school_id, id)
+            ON DELETE ${onDelete === 'SET NULL' ? 'SET NULL (session_id)' : onDelete};` : ''}
+        END IF;
+      END $$;`;
+
 /** Each table's keys and indexes, partitioned (up) and as they were (down). */
 const INDEXES: Record<string, { up: string; down: string }> = {
   attendances: {
@@ -101,24 +117,24 @@ const INDEXES: Record<string, { up: string; down: string }> = {
   },
   readings: {
     up: `
-      ALTER TABLE readings ADD CONSTRAINT readings_school_id_fkey FOREIGN KEY (school_id) REFERENCES schools(id) ON DELETE RESTRICT,
-        ADD CONSTRAINT readings_session_id_fkey FOREIGN KEY (session_id) REFERENCES sync_sessions(id) ON DELETE SET NULL;
+      ALTER TABLE readings ADD CONSTRAINT readings_school_id_fkey FOREIGN KEY (school_id) REFERENCES schools(id) ON DELETE RESTRICT;
+      ${sessionKey('readings', 'SET NULL', true)}
       CREATE INDEX readings_device_record ON readings (device_id, record_id);
       CREATE INDEX readings_school_time ON readings (school_id, measured_at);`,
     down: `
-      ALTER TABLE readings ADD CONSTRAINT readings_school_id_fkey FOREIGN KEY (school_id) REFERENCES schools(id) ON DELETE RESTRICT,
-        ADD CONSTRAINT readings_session_id_fkey FOREIGN KEY (session_id) REFERENCES sync_sessions(id) ON DELETE SET NULL;
+      ALTER TABLE readings ADD CONSTRAINT readings_school_id_fkey FOREIGN KEY (school_id) REFERENCES schools(id) ON DELETE RESTRICT;
+      ${sessionKey('readings', 'SET NULL', false)}
       CREATE UNIQUE INDEX readings_device_record ON readings (device_id, record_id);
       CREATE INDEX readings_school_time ON readings (school_id, measured_at);`,
   },
   rejections: {
     up: `
-      ALTER TABLE rejections ADD CONSTRAINT rejections_session_id_fkey FOREIGN KEY (session_id) REFERENCES sync_sessions(id) ON DELETE CASCADE;
+      ${sessionKey('rejections', 'CASCADE', true)}
       CREATE INDEX rejections_session ON rejections (session_id, id);`,
     down: `
-      ALTER TABLE rejections ADD CONSTRAINT rejections_session_id_fkey FOREIGN KEY (session_id) REFERENCES sync_sessions(id) ON DELETE CASCADE;
+      ${sessionKey('rejections', 'CASCADE', false)}
       CREATE INDEX rejections_session ON rejections (session_id, id);
-      ALTER TABLE rejections DROP COLUMN created_at;`,
+      ALTER TABLE rejections DROP COLUMN created_at, DROP COLUMN school_id;`,
   },
   staff_audit: {
     up: `
@@ -144,6 +160,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await ENSURE_FUNCTION.execute(db);
   // Rows appear in rejections without a time of their own: the time they were stored.
   await sql`ALTER TABLE rejections ADD COLUMN created_at timestamptz NOT NULL DEFAULT now()`.execute(db);
+  // And the session's school (a PUSH session's own, a v4 one's device's): the key carries it.
+  await sql`ALTER TABLE rejections ADD COLUMN school_id bigint`.execute(db);
+  await sql`UPDATE rejections r SET school_id = coalesce(s.school_id, d.school_id) FROM sync_sessions s JOIN devices d ON d.id = s.device_id WHERE s.id = r.session_id`.execute(db);
+  await sql`ALTER TABLE rejections ALTER COLUMN school_id SET NOT NULL`.execute(db);
   await sql`ALTER TABLE fever_events DROP CONSTRAINT fever_events_attendance_id_fkey, DROP CONSTRAINT fever_events_reading_id_fkey`.execute(db);
   // The key tables, filled from the rows before they move.
   await sql`
@@ -192,7 +212,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   `.execute(db);
   await partitioned('attendances', 'occurred_at', 'id, occurred_at, school_id')(db);
   await partitioned('readings', 'measured_at', 'id, measured_at, school_id')(db);
-  await partitioned('rejections', 'created_at', 'id, created_at')(db);
+  await partitioned('rejections', 'created_at', 'id, created_at, school_id')(db);
   await partitioned('staff_audit', 'at', 'id, at')(db);
 }
 

@@ -243,8 +243,8 @@ export async function storeStagedRejections(trx: Trx, t: StageTarget,
       SELECT m.code, m.chunk, m.line, m.record_id, -1 FROM ${readRejectionArrays(opts.read)} AS m(chunk, line, record_id, code)
       ${restRows}
     ), ins AS (
-      INSERT INTO rejections (session_id, file, line, record_id, code)
-      SELECT ${t.sessionId}::uuid, ${opts.file}, line, record_id::text, code FROM rejected ORDER BY chunk, phase, line
+      INSERT INTO rejections (session_id, school_id, file, line, record_id, code)
+      SELECT ${t.sessionId}::uuid, ${t.schoolId}, ${opts.file}, line, record_id::text, code FROM rejected ORDER BY chunk, phase, line
       RETURNING id, line, record_id, code
     )
     SELECT ${opts.rest ? sql`(SELECT count(*) FROM held WHERE same)::int` : sql`0`} AS duplicates,

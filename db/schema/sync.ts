@@ -79,5 +79,7 @@ export interface RejectionsTable {
   code: string;
   /** When it was stored: the month partition it is in. */
   created_at: Generated<Date>;
+  /** The session's school (its key, ready to shard by school). */
+  school_id: number;
 }
 export type Rejection = Selectable<RejectionsTable>;
