@@ -15,6 +15,13 @@ export interface ReadingsTable {
 }
 export type Reading = Selectable<ReadingsTable>;
 
+/** A reading's device key (readings are partitioned by month): written with the row. */
+export interface ReadingKeysTable {
+  school_id: number;
+  device_id: string;
+  record_id: number;
+}
+
 export type MessagePriority = 'normal' | 'high';
 
 /** Office → devices; `device_id` null: every device of the school. */

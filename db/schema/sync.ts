@@ -79,5 +79,9 @@ export interface RejectionsTable {
   code: string;
   /** What is wrong, for a developer (docs/protocol/v4.md §4.5); null for rows refused before it was kept. */
   detail: string | null;
+  /** When it was stored: the month partition it is in. */
+  created_at: Generated<Date>;
+  /** The session's school (its key, ready to shard by school). */
+  school_id: number;
 }
 export type Rejection = Selectable<RejectionsTable>;
