@@ -45,8 +45,8 @@ test('v4: a record id held in one month is a duplicate or a record_conflict when
   ]) }));
   expect(imported(again.pkg)).toMatchObject({ received: '5', accepted: '1', duplicates: '2', rejected: '2' });
   expect(again.pkg.all('rejection')).toEqual([
-    { file: 'attendances.csv', line: '4', record_id: '1', code: 'record_conflict' },
-    { file: 'attendances.csv', line: '5', record_id: '2', code: 'record_conflict' },
+    { file: 'attendances.csv', line: '4', record_id: '1', code: 'record_conflict', detail: 'record_id 1 is already held for this device with other content' },
+    { file: 'attendances.csv', line: '5', record_id: '2', code: 'record_conflict', detail: 'record_id 2 is already held for this device with other content' },
   ]);
   expect(await partitionsOf(dev.identity.id)).toEqual([[1, 'attendances_p2026_10', 'checkin'], [2, 'attendances_p2026_11', 'checkin'], [3, 'attendances_p2026_11', 'checkout']]);
   // The plain INSERT of a batch above the device's high-water mark is checked by the key too.
