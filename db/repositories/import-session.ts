@@ -14,7 +14,7 @@ const ARCHIVE_PIECE = 1024 * 1024;
 /** Locks the session row (giving a session up: a concurrent import waits here, or the give-up waits for it and then sees it processed). */
 export async function lockSession(trx: Trx, sessionId: string) {
   return trx.selectFrom('sync_sessions')
-    .select(['id', 'device_id', 'channel', 'archive', 'received_at', 'processed_at'])
+    .select(['id', 'school_id', 'device_id', 'channel', 'archive', 'received_at', 'processed_at'])
     .where('id', '=', sessionId)
     .forUpdate()
     .executeTakeFirst();

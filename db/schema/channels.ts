@@ -32,6 +32,8 @@ export type Message = Selectable<MessagesTable>;
 
 export interface MessageDeliveriesTable {
   message_id: number;
+  /** The device's school when the row was written (docs/scaling-schema.md). */
+  school_id: number;
   device_id: string;
   session_id: string | null;
   delivered_at: Generated<Date>;
@@ -39,6 +41,8 @@ export interface MessageDeliveriesTable {
 
 export interface AlertDeliveriesTable {
   fever_event_id: number;
+  /** The device's school when the row was written (docs/scaling-schema.md). */
+  school_id: number;
   device_id: string;
   session_id: string | null;
   delivered_at: Generated<Date>;
@@ -69,6 +73,8 @@ export interface PhotosTable {
 }
 
 export interface DevicePhotosTable {
+  /** The device's school when the row was written (docs/scaling-schema.md). */
+  school_id: number;
   device_id: string;
   name: string;
   sha256: string;

@@ -47,9 +47,9 @@ beforeAll(async () => {
   const jpeg = Buffer.from(`a photo of ${NAME}`);
   const sha = createHash('sha256').update(jpeg).digest('hex');
   await sql`INSERT INTO photos (sha256, content_type, width, height, bytes, data) VALUES (${sha}, 'image/jpeg', 1, 1, ${jpeg.length}, ${jpeg})`.execute(suite.db);
-  await sql`INSERT INTO device_photos (device_id, name, sha256) VALUES (${d.id}, 'p1.jpg', ${sha})`.execute(suite.db);
+  await sql`INSERT INTO device_photos (school_id, device_id, name, sha256) VALUES (${d.school_id}, ${d.id}, 'p1.jpg', ${sha})`.execute(suite.db);
   await sql`UPDATE attendances SET photo = 'p1.jpg' WHERE device_id = ${d.id} AND record_id = 1`.execute(suite.db);
-  await sql`INSERT INTO push_terminal_users (device_id, pin, name) VALUES (${d.id}, ${BADGE}, ${NAME})`.execute(suite.db).catch(() => undefined);
+  await sql`INSERT INTO push_terminal_users (school_id, device_id, pin, name) VALUES (${d.school_id}, ${d.id}, ${BADGE}, ${NAME})`.execute(suite.db).catch(() => undefined);
   // The staff audit of her enrolment, as POST /api/users writes it (her name and badge in its details).
   await sql`INSERT INTO staff_audit (staff_email, school_id, action, subject, subject_id, details)
             VALUES ('office@example.test', ${school.id}, 'user.create', 'user', ${pupil.id}, ${JSON.stringify({ name: NAME, badge: BADGE })}::jsonb)`.execute(suite.db);

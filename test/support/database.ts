@@ -1,6 +1,7 @@
 // One database per test suite, copied from the migrated template: suites never see each
 // other's rows and can run in parallel.
 import { randomBytes } from 'node:crypto';
+import { CompiledQuery } from 'kysely';
 import pg from 'pg';
 import { connectDatabase, type DatabaseHandle } from '../../db/database.js';
 import { createLogger } from '../../shared/logger.js';
@@ -42,6 +43,14 @@ export async function createEmptyDatabase(): Promise<string> {
   return url.toString();
 }
 
+/**
+ * The test's own connection, for fixtures and checks. Under TEST_FIXTURE_ROLE when the
+ * statement check runs, which leaves these statements out (support/statement-check.ts).
+ */
 export function connectTestDatabase(url: string): DatabaseHandle {
-  return connectDatabase(url, { max: 4, logger: createLogger('test', 'silent'), applicationName: 'attendance-test' });
+  const role = process.env.TEST_FIXTURE_ROLE;
+  return connectDatabase(url, {
+    max: 4, logger: createLogger('test', 'silent'), applicationName: 'attendance-test',
+    ...(role && { onConnect: async (connection) => { await connection.executeQuery(CompiledQuery.raw(`SET ROLE ${role}`)); } }),
+  });
 }

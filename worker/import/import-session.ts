@@ -168,9 +168,9 @@ export async function failSession(deps: { db: Db; logger: Logger }, sessionId: s
     if (!session || session.processed_at) return false;
     const now = new Date();
     const zip = buildZip([{ name: 'instructions.xml', data: buildInstructionsXml({ sessionId, generatedAt: now, errors: [{ code: 'processing_failed', detail, retry: true }] }) }]);
-    await finishSession(trx, sessionId, { outcome: 'failed', stats: null, package: zip, package_sha256: sha256(zip), failure: reason.slice(0, 2000) });
+    await finishSession(trx, session.school_id, sessionId, { outcome: 'failed', stats: null, package: zip, package_sha256: sha256(zip), failure: reason.slice(0, 2000) });
     await recordDeviceReport(trx, session.device_id, null, null, false);
-    await markReady(trx, session.device_id, session.channel, sessionId);
+    await markReady(trx, session.school_id, session.device_id, session.channel, sessionId);
     deps.logger.warn({ sessionId, reason }, 'session failed for good: processing_failed package ready');
     return true;
   });

@@ -1,0 +1,136 @@
+// The statement check (docs/scaling-schema.md): every statement the services ran during the test
+// run that touches a per-school table must name one school (`school_id = $n`, or write the
+// school_id column), so that on a database sharded by school it goes to one node. Read from
+// pg_stat_statements after the last suite (global teardown): the server records every statement
+// of every suite database, normalised. The tests' own fixtures and checks (connections made by
+// connectTestDatabase, under the FIXTURE_ROLE) are not the service's statements and are left out.
+//
+// A statement that reads across schools on purpose is listed in CROSS_SCHOOL with why; those not
+// scoped yet are listed in test/support/unscoped-pending.txt (UNSCOPED_PENDING), one normalised
+// statement a line, to be fixed and removed. Anything else fails the run.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+/** Fixtures and test reads run under this role (pg_stat_statements records the user). */
+export const FIXTURE_ROLE = 'attendance_fixtures';
+
+/** Server settings the embedded test server starts with. */
+export const STATEMENT_SETTINGS: Record<string, string> = {
+  shared_preload_libraries: 'pg_stat_statements',
+  'pg_stat_statements.max': '20000',
+  'pg_stat_statements.track_utility': 'off',
+  'pg_stat_statements.track': 'top',
+};
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const PENDING_FILE = path.join(HERE, 'unscoped-pending.txt');
+
+/**
+ * Per-school tables: those with a school_id column, the shared ones aside (kept in step with
+ * test/foundation/shard-keys.test.ts, which checks the catalogue).
+ */
+export const SHARED_TABLES_WITH_SCHOOL_ID = ['staff', 'calendar_entries'];
+
+/** Cross-school on purpose: [why, a fragment of the normalised statement that identifies it]. */
+export const CROSS_SCHOOL: Array<[why: string, fragment: string]> = [
+  // The import queue: a worker claims the oldest pending session of any school (stage 2: one
+  // claim per worker node over its shards, or the queue stays on the coordinator).
+  ['import queue claim', 'from sync_sessions as se join devices as d on d.id = se.device_id join schools as s on s.id = d.school_id'],
+];
+
+export function normalise(text: string): string {
+  return text
+    .replace(/\s+/g, ' ')
+    .replace(/\$\d+(\s*(,|\/\*,? \.\.\. \*\/)\s*\$\d+)*/g, '$n')
+    .replace(/\$n \/\*, \.\.\. \*\//g, '$n')
+    .trim()
+    .toLowerCase();
+}
+
+/** The per-school tables a statement names (FROM, JOIN, UPDATE, INTO, DELETE FROM). */
+export function tablesOf(statement: string, perSchool: ReadonlySet<string>): string[] {
+  const found = new Set<string>();
+  for (const m of statement.matchAll(/\b(?:from|join|update|into)\s+(?:only\s+)?"?([a-z_][a-z0-9_]*)"?/g)) {
+    if (perSchool.has(m[1])) found.add(m[1]);
+  }
+  return [...found];
+}
+
+/** Whether the statement names one school: an equality on a school_id, or an INSERT writing that column. */
+export function isScoped(statement: string): boolean {
+  if (/"?school_id"?\s*=\s*(\$n|\d+)\b/.test(statement)) return true;
+  if (/\$n(::bigint)?\s*=\s*("?[a-z_]+"?\.)?"?school_id"?/.test(statement)) return true;
+  const insert = statement.match(/^(?:with .*?\) )?insert into "?[a-z_]+"?(?: as \w+)? \(([^)]*)\)/);
+  return insert !== null && /\bschool_id\b/.test(insert[1]);
+}
+
+export function readPending(file = PENDING_FILE): string[] {
+  if (!fs.existsSync(file)) return [];
+  return fs.readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+}
+
+export interface StatementReport {
+  checked: number;
+  scoped: number;
+  crossSchool: number;
+  pending: number;
+  /** Not scoped, not listed: these fail the run. */
+  unscoped: string[];
+}
+
+export function classify(statements: readonly string[], perSchool: ReadonlySet<string>, pending: readonly string[]): StatementReport {
+  const known = new Set(pending);
+  const report: StatementReport = { checked: 0, scoped: 0, crossSchool: 0, pending: 0, unscoped: [] };
+  for (const raw of new Set(statements.map(normalise))) {
+    if (!/^(with|select|insert|update|delete)\b/.test(raw)) continue;
+    if (tablesOf(raw, perSchool).length === 0) continue;
+    report.checked++;
+    if (isScoped(raw)) report.scoped++;
+    else if (CROSS_SCHOOL.some(([, fragment]) => raw.includes(fragment))) report.crossSchool++;
+    else if (known.has(raw)) report.pending++;
+    else report.unscoped.push(raw);
+  }
+  return report;
+}
+
+async function perSchoolTables(url: string): Promise<Set<string>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const tables = await client.query<{ table_name: string }>(`
+      SELECT DISTINCT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'school_id'`);
+    return new Set(tables.rows.map((r) => r.table_name).filter((t) => !SHARED_TABLES_WITH_SCHOOL_ID.includes(t)));
+  } finally {
+    await client.end();
+  }
+}
+
+/** Reads what the services ran in the suite databases and checks it; throws on a statement not scoped and not listed. */
+export async function checkStatements(adminUrl: string, templateUrl: string): Promise<StatementReport | null> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const loaded = await client.query(`SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'`);
+    if (loaded.rowCount === 0) return null;
+    const perSchool = await perSchoolTables(templateUrl);
+    const rows = await client.query<{ query: string }>(`
+      SELECT s.query FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+       WHERE d.datname LIKE 'attendance\\_test\\_%' AND s.userid <> (SELECT oid FROM pg_roles WHERE rolname = $1)`, [FIXTURE_ROLE]);
+    const report = classify(rows.rows.map((r) => r.query), perSchool, readPending());
+    if (process.env.STATEMENT_CHECK_WRITE_PENDING) {
+      const all = [...new Set([...readPending(), ...report.unscoped])].sort();
+      fs.writeFileSync(PENDING_FILE, `${PENDING_HEADER}${all.join('\n')}\n`);
+      return { ...report, pending: report.pending + report.unscoped.length, unscoped: [] };
+    }
+    return report;
+  } finally {
+    await client.end();
+  }
+}
+
+const PENDING_HEADER = `# UNSCOPED_PENDING: statements on per-school tables that do not name one school yet
+# (test/support/statement-check.ts, docs/scaling-schema.md). Fix one (filter it by the caller's
+# school_id) and remove its line; never add a line for new code.
+`;
