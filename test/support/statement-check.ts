@@ -33,11 +33,27 @@ export const PENDING_FILE = path.join(HERE, 'unscoped-pending.txt');
  */
 export const SHARED_TABLES_WITH_SCHOOL_ID = ['staff', 'calendar_entries'];
 
-/** Cross-school on purpose: [why, a fragment of the normalised statement that identifies it]. */
+/**
+ * Cross-school on purpose: [why, a fragment of the normalised statement that identifies it].
+ * Stage 1 runs them on one server; docs/scaling-schema.md says what each becomes on Citus.
+ */
 export const CROSS_SCHOOL: Array<[why: string, fragment: string]> = [
-  // The import queue: a worker claims the oldest pending session of any school (stage 2: one
-  // claim per worker node over its shards, or the queue stays on the coordinator).
-  ['import queue claim', 'from sync_sessions as se join devices as d on d.id = se.device_id join schools as s on s.id = d.school_id'],
+  // The import queue: a worker claims the oldest pending sessions of any school (stage 2: the
+  // queue stays on the coordinator, or each worker claims over its own shards).
+  ['import queue: is anything due', 'select exists (select $n from sync_sessions as s where processed_at is null'],
+  ['import queue: claim', 'with head as ( select h.id, h.channel, h.attempts from sync_sessions as h where'],
+  ['import backlog gauge', 'select count(*)::int as n from (select $n from sync_sessions where processed_at is null limit $n) as pending'],
+  // One PUSH import job takes the pending ATTLOG sessions of every terminal at once
+  // (channels/push/session.ts): its set-based statements carry (school_id, …) pairs per row.
+  ['PUSH batch import: the sessions', 'select id, device_id, received_at, archive, push_table, school_id from sync_sessions where id = any($n::uuid[]) and processed_at is null'],
+  ['PUSH batch import: finish the sessions', 'update sync_sessions s set outcome = $n, stats = t.stats::jsonb'],
+  ['PUSH batch import: the terminals synced', 'update devices d set last_synced_at = now(), last_device_clock = greatest('],
+  ['PUSH batch import: pupils by (school, badge)', 'join unnest($n::bigint[], $n::text[]) as k(school_id, badge) on u.school_id = k.school_id'],
+  ['PUSH batch import: held punches by (school, pin)', 'join unnest($n::bigint[], $n::text[]) as k(school_id, pin) on h.school_id = k.school_id'],
+  ['PUSH batch import: user-days by (school, user)', 'as r(school_id, user_id, first, last, tz) cross join lateral'],
+  // The poll cache writes the last contact of every terminal that called, in one statement a second.
+  ['PUSH poll cache: last contact of the terminals', 'update push_terminals t set last_seen_at = greatest(t.last_seen_at, c.at)'],
+  ['PUSH poll cache: last contact of their devices', 'update devices d set last_seen_at = greatest(d.last_seen_at, c.at) from unnest($n::text[], $n::timestamptz[]) as c(sn, at) join push_terminals t'],
 ];
 
 export function normalise(text: string): string {
@@ -45,6 +61,7 @@ export function normalise(text: string): string {
     .replace(/\s+/g, ' ')
     .replace(/\$\d+(\s*(,|\/\*,? \.\.\. \*\/)\s*\$\d+)*/g, '$n')
     .replace(/\$n \/\*, \.\.\. \*\//g, '$n')
+    .replace(/\(\$n\)(\s*,\s*\(\$n\))+/g, '($n)')
     .trim()
     .toLowerCase();
 }
