@@ -48,7 +48,7 @@ export const photosImporter: ChannelImporter = {
 
   async import(ctx) {
     const refused = await importPhotos(ctx);
-    const held = await devicePhotoIndex(ctx.trx, ctx.device.id);
+    const held = await devicePhotoIndex(ctx.trx, ctx.device.schoolId, ctx.device.id);
     ctx.out.photos.push(...held.map((p) => ({ name: p.name, sha256: p.sha256, stored: true as const })), ...refused);
   },
 };

@@ -17,7 +17,7 @@ const ROSTER_FILE = 'roster.csv';
 async function importSettings(ctx: ImportContext): Promise<void> {
   if (!ctx.archive.names.includes('settings.xml')) return;
   try {
-    await recordReportedSettings(ctx.trx, ctx.device.id, parseSettingsXml(readEntry(ctx.archive, 'settings.xml')));
+    await recordReportedSettings(ctx.trx, ctx.device.schoolId, ctx.device.id, parseSettingsXml(readEntry(ctx.archive, 'settings.xml')));
   } catch (err) {
     if (!isFileError(err)) throw err;
     ctx.out.errors.push({ file: 'settings.xml', code: err.code, detail: err.message });

@@ -72,10 +72,10 @@ export interface StoredDeviceMark {
   marked_at: Date;
 }
 
-export async function storedDeviceMarks(db: DbOrTrx, deviceId: string, recordIds: readonly number[]): Promise<Map<number, StoredDeviceMark>> {
+export async function storedDeviceMarks(db: DbOrTrx, schoolId: number, deviceId: string, recordIds: readonly number[]): Promise<Map<number, StoredDeviceMark>> {
   if (recordIds.length === 0) return new Map();
   const rows = await db.selectFrom('marks').select(['record_id', 'user_id', 'date', 'period', 'mark', 'reason', 'marked_at'])
-    .where('device_id', '=', deviceId).where('record_id', 'in', [...recordIds]).execute();
+    .where('school_id', '=', schoolId).where('device_id', '=', deviceId).where('record_id', 'in', [...recordIds]).execute();
   return new Map(rows.map((r) => [Number(r.record_id), r]));
 }
 

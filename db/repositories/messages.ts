@@ -102,9 +102,9 @@ export async function insertDeviceMessages(trx: Trx, target: { schoolId: number;
   return result.rows.map((r) => Number(r.record_id));
 }
 
-export async function storedDeviceMessages(trx: Trx, deviceId: string, recordIds: readonly number[]) {
+export async function storedDeviceMessages(trx: Trx, schoolId: number, deviceId: string, recordIds: readonly number[]) {
   if (recordIds.length === 0) return new Map<number, { kind: string; body: string; created_at: Date }>();
   const rows = await trx.selectFrom('device_messages').select(['record_id', 'kind', 'body', 'created_at'])
-    .where('device_id', '=', deviceId).where('record_id', 'in', [...recordIds]).execute();
+    .where('school_id', '=', schoolId).where('device_id', '=', deviceId).where('record_id', 'in', [...recordIds]).execute();
   return new Map(rows.map((r) => [Number(r.record_id), r]));
 }

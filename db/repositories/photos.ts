@@ -32,8 +32,8 @@ export async function linkDevicePhoto(trx: Trx, link: { schoolId: number; device
 }
 
 /** Every photo held for the device, by name. */
-export async function devicePhotoIndex(db: DbOrTrx, deviceId: string): Promise<Array<{ name: string; sha256: string }>> {
-  return db.selectFrom('device_photos').select(['name', 'sha256']).where('device_id', '=', deviceId).orderBy('name').execute();
+export async function devicePhotoIndex(db: DbOrTrx, schoolId: number, deviceId: string): Promise<Array<{ name: string; sha256: string }>> {
+  return db.selectFrom('device_photos').select(['name', 'sha256']).where('school_id', '=', schoolId).where('device_id', '=', deviceId).orderBy('name').execute();
 }
 
 /** Names the device's stored attendances refer to that the server does not hold yet. */

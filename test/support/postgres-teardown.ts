@@ -27,7 +27,7 @@ async function statementCheck(): Promise<Error | null> {
     return null;
   }
   const { checked, scoped, crossSchool, pending, unscoped } = report;
-  process.stderr.write(`\nstatement check: ${checked} statements on per-school tables: ${scoped} scoped to one school, ${crossSchool} cross-school reports, ${pending} UNSCOPED_PENDING, ${unscoped.length} new unscoped\n`);
+  process.stderr.write(`\nstatement check: ${checked} statements on per-school tables: ${scoped} scoped to one school, ${crossSchool} listed cross-school, ${pending} UNSCOPED_PENDING, ${unscoped.length} new unscoped\n`);
   if (unscoped.length === 0) return null;
   return new Error(`statement check: ${unscoped.length} statement(s) on per-school tables name no school (filter by the caller's school_id; see test/support/statement-check.ts):\n${unscoped.map((s) => `  - ${s}`).join('\n')}`);
 }

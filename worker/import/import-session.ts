@@ -146,7 +146,7 @@ async function finish(trx: Trx, { ctx, skewSeconds }: OpenedBatch, pkg: Instruct
   const completeUntil = report?.clock && ctx.clockSuspect && report.clock > session.receivedAt ? session.receivedAt : report?.clock ?? null;
   // A RESET_SESSION may have closed this session meanwhile: then nothing flips, but the import
   // stands; its package is never served, so what it carried (flags …) stays pending.
-  const ready = await finishImport(trx, { id: session.id, deviceId: ctx.device.id, channel: session.channel }, {
+  const ready = await finishImport(trx, { id: session.id, schoolId: ctx.device.schoolId, deviceId: ctx.device.id, channel: session.channel }, {
     // A file that could not be read was not imported: the session says so (docs/protocol/v4.md §4, docs/PROTOCOL-READING.md).
     outcome: out.errors.length > 0 ? 'partial' : 'imported', file_errors: out.errors.map((e) => ({ file: e.file ?? '', code: e.code, detail: e.detail ?? null })),
     stats: Object.fromEntries(out.imports), package: zip, package_sha256: sha256(zip),
