@@ -48,7 +48,10 @@ export async function createEmptyDatabase(): Promise<string> {
  * statement check runs, which leaves these statements out (support/statement-check.ts).
  */
 export function connectTestDatabase(url: string): DatabaseHandle {
-  const role = process.env.TEST_FIXTURE_ROLE;
+  // Only on the run's own server: a test that starts a server of its own has no such role.
+  const admin = process.env.TEST_ADMIN_DATABASE_URL;
+  const sameServer = admin !== undefined && new URL(admin).host === new URL(url).host;
+  const role = sameServer ? process.env.TEST_FIXTURE_ROLE : undefined;
   return connectDatabase(url, {
     max: 4, logger: createLogger('test', 'silent'), applicationName: 'attendance-test',
     ...(role && { onConnect: async (connection) => { await connection.executeQuery(CompiledQuery.raw(`SET ROLE ${role}`)); } }),
