@@ -73,7 +73,7 @@ export async function erasePupil(trx: Trx, userId: number): Promise<Record<strin
     scrubbed[step.table] = (scrubbed[step.table] ?? 0) + Number(result.numAffectedRows ?? 0);
   }
   await sql`INSERT INTO erasures (user_id, school_id, scrubbed) VALUES (${pupil.id}, ${pupil.school_id}, ${JSON.stringify(scrubbed)}::jsonb)
-            ON CONFLICT (user_id) DO UPDATE SET erased_at = now(), scrubbed = excluded.scrubbed`.execute(trx);
+            ON CONFLICT (user_id, school_id) DO UPDATE SET erased_at = now(), scrubbed = excluded.scrubbed`.execute(trx);
   return scrubbed;
 }
 

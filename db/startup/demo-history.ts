@@ -88,7 +88,7 @@ export async function addDemoHistory(trx: Trx, school: { id: number; timezone: s
     last_seen_at: ago(2 * 3600), last_synced_at: ago(2 * 3600), last_device_clock: ago(2 * 3600 + 420), clock_skew_seconds: -420, firmware: '1.9.4', pending_records: 37, roster_version: 1,
   }).where('id', '=', phoneId).execute();
   await trx.insertInto('sync_states').values([
-    { device_id: terminalId, channel: 'synchro', status: 0, changed_at: ago(40) },
-    { device_id: phoneId, channel: 'synchro', status: 0, changed_at: ago(2 * 3600) },
+    { school_id: school.id, device_id: terminalId, channel: 'synchro', status: 0, changed_at: ago(40) },
+    { school_id: school.id, device_id: phoneId, channel: 'synchro', status: 0, changed_at: ago(2 * 3600) },
   ]).execute();
 }
