@@ -15,6 +15,7 @@ import { figuresScenario } from './scenarios/figures.js';
 import { fleetScenario } from './scenarios/fleet.js';
 import { ingestScenario } from './scenarios/ingest.js';
 import { memoryScenario } from './scenarios/memory.js';
+import { partitionsScenario } from './scenarios/partitions.js';
 import { pushScenario } from './scenarios/push.js';
 import { refusalsScenario } from './scenarios/refusals.js';
 import { sondesScenario } from './scenarios/sondes.js';
@@ -29,6 +30,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> 
   sondes: sondesScenario,
   push: pushScenario,
   refusals: refusalsScenario,
+  partitions: partitionsScenario,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

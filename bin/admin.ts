@@ -99,7 +99,7 @@ const COMMANDS: Record<string, Command> = {
       if (!/^[0-9a-f-]{36}$/i.test(id)) throw new UsageError('--session takes a session id (a UUID)');
       const session = await lockSession(trx, id);
       if (!session) throw new UsageError(`no session ${id}`);
-      const closed = await resetState(trx, session.device_id, session.channel);
+      const closed = await resetState(trx, session.school_id, session.device_id, session.channel);
       if (closed !== id) throw new UsageError(`session ${id} is not the current session of its device (${closed === null ? 'the device is idle' : `closed ${closed} instead`}): nothing to fail`);
       await requeueUnacknowledged(trx, id, staffId);
       return { args: { session: id }, result: { device_id: session.device_id, channel: session.channel }, say: `session ${id} closed; device ${session.device_id} (${session.channel}) is idle` };

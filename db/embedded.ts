@@ -72,7 +72,11 @@ async function stopLeftoverServer(pgDir: string, logger: Logger): Promise<void> 
   throw new Error(`PostgreSQL (pid ${pid}) in ${pgDir} did not stop; stop it and start again`);
 }
 
-export async function startEmbeddedPostgres(dataDir: string, logger: Logger, opts: { port?: number } = {}): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(dataDir: string, logger: Logger, opts: {
+  port?: number;
+  /** More server settings (`-c name=value`), e.g. the tests' pg_stat_statements. */
+  settings?: Record<string, string>;
+} = {}): Promise<EmbeddedDatabase> {
   const pgDir = path.join(dataDir, 'postgres');
   const passwordFile = path.join(dataDir, 'postgres-password');
   await fs.mkdir(dataDir, { recursive: true });
@@ -94,7 +98,8 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, opt
     persistent: true,
     createPostgresUser: true,
     authMethod: 'scram-sha-256',
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'unix_socket_directories='],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'unix_socket_directories=',
+      ...Object.entries(opts.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`])],
     onLog: (message) => logger.trace({ postgres: message.trim() }, 'postgres'),
     onError: (err) => logger.error({ err: String(err) }, 'embedded postgres error'),
   });

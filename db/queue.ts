@@ -55,6 +55,7 @@ export async function ensureQueues(boss: PgBoss, config: Config): Promise<void> 
     { name: QUEUES.sweepSessions, policy: 'singleton', expireInSeconds: 120, retryLimit: 0 },
     { name: QUEUES.pruneArchives, policy: 'singleton', expireInSeconds: 600, retryLimit: 0 },
     { name: QUEUES.closeOpenDays, policy: 'singleton', expireInSeconds: 900, retryLimit: 0 },
+    { name: QUEUES.ensurePartitions, policy: 'singleton', expireInSeconds: 900, retryLimit: 0 },
     { name: QUEUES.rebuildChunkDead, retentionSeconds: twoWeeks },
     { name: QUEUES.rebuildChunk, expireInSeconds: 900, retryLimit: 3, retryDelay: 5, deadLetter: QUEUES.rebuildChunkDead },
     // One run at a time; never retried by pg-boss (the next run picks up whatever is pending).

@@ -87,6 +87,8 @@ export interface Config {
   retentionPackageDays: number;
   retentionPhotoDays: number;
   retentionTemperatureDays: number;
+  /** Months of punches kept whole before retention drops their month, once the data mart export covers it; 0: kept. */
+  retentionPunchMonths: number;
   dbPoolMax: number;
   /** Failed sign-ins allowed per credential (an email, a device id) from one address in 15 minutes before it is slowed down. */
   authMaxFailures: number;
@@ -145,7 +147,7 @@ const VARIABLES = [
   'STAFF_TOKEN_TTL_SECONDS', 'MAX_ARCHIVE_BYTES', 'ARCHIVE_MAX_ENTRIES', 'ARCHIVE_MAX_UNCOMPRESSED_BYTES',
   'ARCHIVE_MAX_RATIO', 'BATCH_MAX_ROWS', 'IMPORT_MAX_PENDING', 'IMPORT_RETRY_AFTER_SECONDS', 'IMPORT_JOB_EXPIRE_SECONDS',
   'IMPORT_RETRY_LIMIT', 'IMPORT_HEARTBEAT_SECONDS', 'QUEUE_MAINTENANCE_SECONDS', 'SYNC_STUCK_AFTER_SECONDS', 'ACK_STUCK_AFTER_SECONDS', 'ARCHIVE_RETENTION_DAYS',
-  'RETENTION_PACKAGE_DAYS', 'RETENTION_PHOTO_DAYS', 'RETENTION_TEMPERATURE_DAYS',
+  'RETENTION_PACKAGE_DAYS', 'RETENTION_PHOTO_DAYS', 'RETENTION_TEMPERATURE_DAYS', 'RETENTION_PUNCH_MONTHS',
   'DB_POOL_MAX', 'AUTH_MAX_FAILURES', 'AUTH_MAX_ACCOUNT_FAILURES', 'AUTH_MAX_ADDRESS_FAILURES', 'TRUST_PROXY', 'UPLOAD_MAX_IN_FLIGHT_BYTES',
   'DATAMART_URL', 'DATAMART_NAME', 'DATAMART_ID_PREFIX', 'DATAMART_COLLECT_CHUNK_SIZE', 'DATAMART_EXPORT_CHUNK_SIZE',
   'DATAMART_REQUEST_RETRIES', 'DATAMART_REQUEST_TIMEOUT', 'DATAMART_RETRY_DELAY_MS', 'DATAMART_EMULATION', 'DATAMART_EXPORT_CRON',
@@ -368,6 +370,7 @@ export function envToConfig(env: Env): Config {
     retentionPackageDays: integer(env, 'RETENTION_PACKAGE_DAYS', 7, 1, 3650),
     retentionPhotoDays: integer(env, 'RETENTION_PHOTO_DAYS', 30, 1, 3650),
     retentionTemperatureDays: integer(env, 'RETENTION_TEMPERATURE_DAYS', 30, 1, 3650),
+    retentionPunchMonths: integer(env, 'RETENTION_PUNCH_MONTHS', 0, 0, 1200),
     dbPoolMax: integer(env, 'DB_POOL_MAX', 10, 1, 200),
     authMaxFailures: integer(env, 'AUTH_MAX_FAILURES', 10, 1, 1000),
     authMaxAccountFailures: integer(env, 'AUTH_MAX_ACCOUNT_FAILURES', 50, 1, 100_000),

@@ -15,6 +15,8 @@ export const QUEUES = {
   rebuildChunkDead: 'rebuild-figures-chunk-dead',
   /** Hourly: closes yesterday's user-days still open (missing_checkout) in every timezone. */
   closeOpenDays: 'close-open-days',
+  /** Daily: the monthly partitions of the punch tables, three months ahead (db/repositories/partitions.ts). */
+  ensurePartitions: 'ensure-partitions',
   /** Collect + export to the regional data mart; sent by cron (no data) or POST /api/datamart/runs. */
   datamartRun: 'datamart-run',
   datamartPoll: 'datamart-poll',

@@ -123,7 +123,7 @@ async function resetSessions(trx: Trx, deviceIds: readonly string[], staffId: nu
   await lockSessions(trx, busy.flatMap((b) => (b.session_id ? [b.session_id] : [])));
   const closed = new Map<string, Array<{ channel: string; status: number; session_id: string }>>();
   for (const b of busy) {
-    const sessionId = await resetState(trx, b.device_id, b.channel);
+    const sessionId = await resetState(trx, b.school_id, b.device_id, b.channel);
     if (!sessionId) continue;
     await requeueUnacknowledged(trx, sessionId, staffId);
     closed.set(b.device_id, [...(closed.get(b.device_id) ?? []), { channel: b.channel, status: b.status, session_id: sessionId }]);

@@ -35,7 +35,7 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
       // Registered before the read, so a change committed between the two still wakes this request.
       const wait = waitMs > 0 ? ctx.statusWaits.register(auth.deviceId, params.channel) : null;
       try {
-        const state = await pollState(db, auth.deviceId, params.channel);
+        const state = await pollState(db, auth.schoolId, auth.deviceId, params.channel);
         if (!state || state.disabled) throw inactiveDevice();
         const answer = (s: { status: number | null; session_id: string | null; changed_at: Date | null }) =>
           reply.ok({ status: s.status ?? SYNC_STATUS.idle, session_id: s.session_id, changed_at: (s.changed_at ?? new Date()).toISOString() });
@@ -49,7 +49,7 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
         if (pushed) return answer(pushed);
         if (gone) return answer(state); // nobody is listening any more
         // Timed out, reconnected or stopping: the status as it is now.
-        const now = await pollState(db, auth.deviceId, params.channel);
+        const now = await pollState(db, auth.schoolId, auth.deviceId, params.channel);
         if (!now || now.disabled) throw inactiveDevice();
         return answer(now);
       } finally {
@@ -79,7 +79,7 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
     },
     async handler({ params, auth, db, ctx }) {
       // buildManifest checks the device itself, in the same read as the high-water marks.
-      return reply.ok(await buildManifest(db, auth.deviceId, params.channel, ctx.config.maxArchiveBytes));
+      return reply.ok(await buildManifest(db, auth.schoolId, auth.deviceId, params.channel, ctx.config.maxArchiveBytes));
     },
   });
 
@@ -95,7 +95,7 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
     description: 'The device token is checked before the body is read. 503 `server_busy` with `Retry-After` when the import backlog is full or when this process is already receiving UPLOAD_MAX_IN_FLIGHT_BYTES of uploads.',
     async handler({ params, auth, ctx, req }) {
       // acceptUpload checks the device itself, in the same read as the channel's state.
-      const accepted = await acceptUpload(ctx, auth.deviceId, params.channel, req.file!.buffer);
+      const accepted = await acceptUpload(ctx, auth.schoolId, auth.deviceId, params.channel, req.file!.buffer);
       return reply.accepted({ session_id: accepted.session_id, status: accepted.status });
     },
   });
@@ -106,7 +106,7 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
     responses: { 200: { description: 'The package (zip)', contentType: 'application/zip' }, 304: { description: 'Unchanged (If-None-Match)' }, ...errors(401, 404, 409) },
     async handler({ params, auth, db, req }) {
       // The device check and the package in one statement.
-      const pkg = await readDeviceAndPackage(db, auth.deviceId, params.channel);
+      const pkg = await readDeviceAndPackage(db, auth.schoolId, auth.deviceId, params.channel);
       if (!pkg || pkg.disabled_at !== null) throw inactiveDevice();
       if (pkg.status !== SYNC_STATUS.ready || !pkg.id || !pkg.package || !pkg.package_sha256) {
         throw new Problem('no_instructions_ready', 'No instruction package is ready: check the status first');
@@ -128,16 +128,16 @@ export function syncRoutes(api: RouteRegistry, limits: UploadLimits): void {
       // work of its own at the acknowledgement (messagerie) runs it in the same transaction.
       const ack = hook
         ? await db.transaction().execute(async (trx) => {
-          const a = await acknowledge(trx, auth.deviceId, params.channel, sessionId);
-          if (a?.acked && sessionId) await hook(trx, { deviceId: auth.deviceId, sessionId });
+          const a = await acknowledge(trx, auth.schoolId, auth.deviceId, params.channel, sessionId);
+          if (a?.acked && sessionId) await hook(trx, { schoolId: auth.schoolId, deviceId: auth.deviceId, sessionId });
           return a;
         })
-        : await acknowledge(db, auth.deviceId, params.channel, sessionId);
+        : await acknowledge(db, auth.schoolId, auth.deviceId, params.channel, sessionId);
       if (!ack || ack.disabled) throw inactiveDevice();
       if (ack.acked) return reply.ok({ status: SYNC_STATUS.idle });
-      const session = sessionId ? await findSessionOfDevice(db, auth.deviceId, params.channel, sessionId) : undefined;
+      const session = sessionId ? await findSessionOfDevice(db, auth.schoolId, auth.deviceId, params.channel, sessionId) : undefined;
       if (session?.acked_at) {
-        const state = await readState(db, auth.deviceId, params.channel);
+        const state = await readState(db, auth.schoolId, auth.deviceId, params.channel);
         return reply.ok({ status: state?.status ?? SYNC_STATUS.idle });
       }
       throw new Problem('session_mismatch', 'That session is not the one waiting for acknowledgement on this channel');

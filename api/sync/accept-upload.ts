@@ -34,10 +34,10 @@ type State = Pick<ChannelState, 'status' | 'session_id' | 'archive_sha256'> | nu
 
 export async function acceptUpload(
   deps: { db: Db; config: Config; backlog: BacklogGauge },
-  deviceId: string, channel: ChannelName, archive: Buffer,
+  schoolId: number, deviceId: string, channel: ChannelName, archive: Buffer,
 ): Promise<Accepted> {
   const { db, config, backlog } = deps;
-  const start = await readUploadStart(db, deviceId, channel);
+  const start = await readUploadStart(db, schoolId, deviceId, channel);
   if (!start || start.disabled) throw inactiveDevice();
   if (!looksLikeZip(archive)) throw new Problem('unsupported_media_type', 'The uploaded file is not a zip archive');
   const required = wantedFiles(channel, start.flags).filter((f) => f.required).map((f) => f.name);
@@ -66,10 +66,10 @@ export async function acceptUpload(
   }
 
   const sessionId = randomUUID();
-  const won = await storeSessionAndStart(db, { id: sessionId, device_id: deviceId, channel, archive, archive_sha256: hash });
+  const won = await storeSessionAndStart(db, { id: sessionId, school_id: schoolId, device_id: deviceId, channel, archive, archive_sha256: hash });
   if (!won) {
     // Another upload won between our read and our flip: it may be these very bytes.
-    const now = await readState(db, deviceId, channel);
+    const now = await readState(db, schoolId, deviceId, channel);
     if (isRetryOf(now)) return { session_id: now!.session_id!, status: now!.status, retry: true };
     throw inProgress(now?.status ?? SYNC_STATUS.processing, now?.session_id ?? null);
   }

@@ -26,14 +26,14 @@ export function wantedFiles(channel: ChannelName, flags: readonly Pick<DeviceFla
  * marks) unless the device has pending flags, which are then read in full. Throws the inactive
  * device's 401 for a disabled or unknown device.
  */
-export async function buildManifest(db: Db, deviceId: string, channel: ChannelName, maxArchiveBytes: number, now = new Date()): Promise<Manifest> {
+export async function buildManifest(db: Db, schoolId: number, deviceId: string, channel: ChannelName, maxArchiveBytes: number, now = new Date()): Promise<Manifest> {
   const definition = channelOf(channel);
-  const start = await readManifestStart(db, deviceId, definition.upload.csvLogs);
+  const start = await readManifestStart(db, schoolId, deviceId, definition.upload.csvLogs);
   if (!start || start.disabled) throw inactiveDevice();
-  const flags = start.hasFlags ? await pendingFlags(db, deviceId) : [];
+  const flags = start.hasFlags ? await pendingFlags(db, schoolId, deviceId) : [];
   const marks: Record<string, number> = Object.fromEntries(definition.upload.csvLogs.map((f) => [f, start.marks[f] ?? 0]));
   if (flags.some((f) => f.name === 'FULL_RESYNC')) for (const file of Object.keys(marks)) marks[file] = 0;
-  const extras = (await definition.manifest?.({ db, deviceId, flags, now })) ?? {};
+  const extras = (await definition.manifest?.({ db, schoolId, deviceId, flags, now })) ?? {};
   return {
     files: wantedFiles(channel, flags),
     high_water_marks: marks,

@@ -134,13 +134,13 @@ export async function pushScenario(ctx: BenchContext): Promise<ScenarioResult> {
     WITH d AS (
       INSERT INTO devices (school_id, name, kind, protocol, serial_number, secret_hash, sync_interval_seconds)
       SELECT (${schoolIds}::bigint[])[1 + (g - 1) % ${SCHOOLS}], 'Terminal ' || g, 'terminal', 'push', 'BENCH' || lpad(g::text, 6, '0'), ${hash}, 300 FROM generate_series(1, ${max}) g
-      RETURNING id, serial_number
+      RETURNING id, school_id, serial_number
     )
     -- The roster as already sent, so that the worker queues no USERINFO commands during the load;
     -- bound to the address they call from, as terminals in service are (approved from where they
     -- called, or bound by the migration): the load measures terminals at work, not their first call.
-    INSERT INTO push_terminals (serial_number, device_id, roster_version, bound_address, bound_confirmed)
-    SELECT serial_number, id, 9223372036854775807, '127.0.0.1', true FROM d
+    INSERT INTO push_terminals (serial_number, school_id, device_id, roster_version, bound_address, bound_confirmed)
+    SELECT serial_number, school_id, id, 9223372036854775807, '127.0.0.1', true FROM d
   `.execute(db);
   await handle.close();
   const serials = Array.from({ length: max }, (_, i) => `BENCH${String(i + 1).padStart(6, '0')}`);

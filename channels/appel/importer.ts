@@ -19,7 +19,7 @@ const marksLog: CsvLog<MarkRow, StoredDeviceMark> = {
     await refreshDays(ctx.trx, inserted.map((m) => ({ schoolId: ctx.device.schoolId, userId: m.userId, date: m.date })));
     return inserted.map((m) => m.recordId);
   },
-  stored: (ctx, recordIds) => storedDeviceMarks(ctx.trx, ctx.device.id, recordIds),
+  stored: (ctx, recordIds) => storedDeviceMarks(ctx.trx, ctx.device.schoolId, ctx.device.id, recordIds),
   sameContent: (row, s) => Number(s.user_id) === row.userId && s.date === row.date && s.period === row.period && s.mark === row.mark
     && s.reason === row.reason && s.marked_at.getTime() === row.markedAt.getTime(),
 };

@@ -22,6 +22,8 @@ export interface ManifestExtras {
 
 export interface ManifestInput {
   db: DbOrTrx;
+  /** The device's school (its token's claim). */
+  schoolId: number;
   deviceId: string;
   /** The device's pending flags (§6). */
   flags: readonly DeviceFlag[];
@@ -40,7 +42,7 @@ export interface ChannelDescription {
   /** Extra manifest members; may record what was offered (it runs in the manifest's transaction). */
   manifest?(input: ManifestInput): Promise<ManifestExtras>;
   /** The device acknowledged this channel's package (§3.5): runs in the transaction that flips 2→0. */
-  acknowledged?(trx: Trx, ack: { deviceId: string; sessionId: string }): Promise<void>;
+  acknowledged?(trx: Trx, ack: { schoolId: number; deviceId: string; sessionId: string }): Promise<void>;
 }
 
 /** `device.xml` is required on every channel (§7). */

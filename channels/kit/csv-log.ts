@@ -170,7 +170,7 @@ export async function importCsvLog<Row extends { recordId: number }, Stored>(ctx
  */
 export async function finishLogFile(ctx: ImportContext, file: string, stats: FileImportStats, highest: number): Promise<void> {
   stats.high_water_mark = highest > 0
-    ? await raiseHighWaterMark(ctx.trx, ctx.device.id, file, highest)
-    : (await readHighWaterMarks(ctx.trx, ctx.device.id, [file]))[file];
+    ? await raiseHighWaterMark(ctx.trx, ctx.device.schoolId, ctx.device.id, file, highest)
+    : (await readHighWaterMarks(ctx.trx, ctx.device.schoolId, ctx.device.id, [file]))[file];
   ctx.out.imports.set(file, stats);
 }

@@ -12,8 +12,8 @@ export const messagerieChannel: ChannelDescription = {
   name: 'messagerie',
   upload: { name: 'messagerie', xmlFiles: ['device.xml'], csvLogs: [MESSAGES_FILE] },
 
-  async acknowledged(trx, { deviceId, sessionId }) {
-    const offered = await offeredBySession(trx, sessionId);
-    if (offered) await recordDeliveries(trx, deviceId, sessionId, offered);
+  async acknowledged(trx, { schoolId, deviceId, sessionId }) {
+    const offered = await offeredBySession(trx, schoolId, sessionId);
+    if (offered) await recordDeliveries(trx, schoolId, deviceId, sessionId, offered);
   },
 };

@@ -19,7 +19,7 @@ const messagesLog: CsvLog<MessageRow, { kind: string; body: string; created_at: 
   columns: MESSAGE_COLUMNS,
   validate: validateMessageRow,
   insert: (ctx, rows) => insertDeviceMessages(ctx.trx, { schoolId: ctx.device.schoolId, deviceId: ctx.device.id, sessionId: ctx.session.id }, rows),
-  stored: (ctx, recordIds) => storedDeviceMessages(ctx.trx, ctx.device.id, recordIds),
+  stored: (ctx, recordIds) => storedDeviceMessages(ctx.trx, ctx.device.schoolId, ctx.device.id, recordIds),
   sameContent: (row, s) => s.kind === row.kind && s.body === row.body && s.created_at.getTime() === row.createdAt.getTime(),
 };
 

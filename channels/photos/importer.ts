@@ -38,7 +38,7 @@ async function importPhotos(ctx: ImportContext): Promise<PhotoReport[]> {
     }
     const hash = sha256(data);
     await storePhoto(ctx.trx, { sha256: hash, contentType: checked.info.contentType, width: checked.info.width, height: checked.info.height, data });
-    await linkDevicePhoto(ctx.trx, { deviceId: ctx.device.id, name, sha256: hash, sessionId: ctx.session.id });
+    await linkDevicePhoto(ctx.trx, { schoolId: ctx.device.schoolId, deviceId: ctx.device.id, name, sha256: hash, sessionId: ctx.session.id });
   }
   return refused;
 }
@@ -48,7 +48,7 @@ export const photosImporter: ChannelImporter = {
 
   async import(ctx) {
     const refused = await importPhotos(ctx);
-    const held = await devicePhotoIndex(ctx.trx, ctx.device.id);
+    const held = await devicePhotoIndex(ctx.trx, ctx.device.schoolId, ctx.device.id);
     ctx.out.photos.push(...held.map((p) => ({ name: p.name, sha256: p.sha256, stored: true as const })), ...refused);
   },
 };

@@ -17,7 +17,7 @@ const ROSTER_FILE = 'roster.csv';
 async function importSettings(ctx: ImportContext): Promise<void> {
   if (!ctx.archive.names.includes('settings.xml')) return;
   try {
-    await recordReportedSettings(ctx.trx, ctx.device.id, parseSettingsXml(readEntry(ctx.archive, 'settings.xml')));
+    await recordReportedSettings(ctx.trx, ctx.device.schoolId, ctx.device.id, parseSettingsXml(readEntry(ctx.archive, 'settings.xml')));
   } catch (err) {
     if (!isFileError(err)) throw err;
     ctx.out.errors.push({ file: 'settings.xml', code: err.code, detail: err.message });
@@ -45,7 +45,7 @@ export const synchroImporter: ChannelImporter = {
   async buildPackage(ctx) {
     // Locked: a cancellation or replacement racing this package waits, then sees the flag delivered.
     // Not read when the claim saw none pending (one statement less per sync).
-    const pending = ctx.device.hasPendingFlags === false ? [] : await pendingFlags(ctx.trx, ctx.device.id, { lock: true });
+    const pending = ctx.device.hasPendingFlags === false ? [] : await pendingFlags(ctx.trx, ctx.device.schoolId, ctx.device.id, { lock: true });
     const finishedResends = await advanceResend(ctx, pending);
     const flags = deliverableFlags(pending, { channel: 'synchro', receivedAt: ctx.session.receivedAt, sentFiles: ctx.archive.names, finishedResends });
     await addRoster(ctx, flags.some((f) => f.name === 'RELOAD_ROSTER'));

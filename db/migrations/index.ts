@@ -27,6 +27,8 @@ import * as m20261207200200 from './20261207_200200_data_protection.js';
 import * as m20261207300000 from './20261207_300000_held_punches_v4.js';
 import * as m20261207400000 from './20261207_400000_school_admin_audit_search.js';
 import * as m20261207500000 from './20261207_500000_school_admin.js';
+import * as m20261208100000 from './20261208_100000_school_keys.js';
+import * as m20261208200000 from './20261208_200000_partitions.js';
 import * as m20261208300000 from './20261208_300000_rejection_detail.js';
 
 export const migrations: Record<string, Migration> = {
@@ -56,5 +58,7 @@ export const migrations: Record<string, Migration> = {
   '20261207_300000_held_punches_v4': m20261207300000,
   '20261207_400000_school_admin_audit_search': m20261207400000,
   '20261207_500000_school_admin': m20261207500000,
+  '20261208_100000_school_keys': m20261208100000,
+  '20261208_200000_partitions': m20261208200000,
   '20261208_300000_rejection_detail': m20261208300000,
 };

@@ -19,18 +19,20 @@ export async function insertAttendance(trx: Trx, row: NewAttendance): Promise<Pu
   return trx.insertInto('attendances').values(row).returning(ATTENDANCE_PUBLIC).executeTakeFirstOrThrow();
 }
 
-/** A row cancelling a staff correction; undefined when it was already withdrawn (attendances_cancels is unique). */
+/** A row cancelling a staff correction; undefined when it was already withdrawn (attendances_cancels is unique: the withdrawal has its correction's time, so its month). */
 export async function withdrawCorrection(trx: Trx, correction: PublicAttendance, staffId: number, reason: string): Promise<PublicAttendance | undefined> {
   return trx.insertInto('attendances').values({
     school_id: correction.school_id, user_id: correction.user_id, device_id: null, record_id: null, type: correction.type,
     occurred_at: correction.occurred_at, temperature: null, photo: null, session_id: null, created_by: staffId, idempotency_key: null,
     reason, cancels_id: correction.id,
-  }).onConflict((oc) => oc.column('cancels_id').where('cancels_id', 'is not', null).doNothing()).returning(ATTENDANCE_PUBLIC).executeTakeFirst();
+  }).onConflict((oc) => oc.columns(['school_id', 'cancels_id', 'occurred_at']).where('cancels_id', 'is not', null).doNothing()).returning(ATTENDANCE_PUBLIC).executeTakeFirst();
 }
 
-/** Deletes one row (its fever event goes with it, ON DELETE CASCADE) and answers what it was. */
+/** Deletes one row and its fever event (no key between them: attendances are partitioned) and answers what it was. */
 export async function deleteAttendance(trx: Trx, id: number): Promise<PublicAttendance | undefined> {
-  return trx.deleteFrom('attendances').where('attendances.id', '=', id).returning(ATTENDANCE_PUBLIC).executeTakeFirst();
+  const row = await trx.deleteFrom('attendances').where('attendances.id', '=', id).returning(ATTENDANCE_PUBLIC).executeTakeFirst();
+  if (row) await trx.deleteFrom('fever_events').where('attendance_id', '=', id).execute();
+  return row;
 }
 
 export async function insertFeverEvent(trx: Trx, attendance: PublicAttendance & { temperature: number }): Promise<void> {

@@ -25,8 +25,11 @@ export async function insertRejections(trx: Trx, sessionId: string, rows: readon
   for (let i = 0; i < rows.length; i += 10_000) {
     const chunk = rows.slice(i, i + 10_000);
     await sql`
-      INSERT INTO rejections (session_id, file, line, record_id, code, detail)
-      SELECT ${sessionId}::uuid, f, l, r, c, d FROM unnest(${chunk.map((r) => r.file)}::text[], ${chunk.map((r) => r.line)}::int[],
+      INSERT INTO rejections (session_id, school_id, file, line, record_id, code, detail)
+      SELECT ${sessionId}::uuid,
+        -- The session's school: a PUSH session's own, a v4 one's device's.
+        (SELECT coalesce(s.school_id, d.school_id) FROM sync_sessions s JOIN devices d ON d.id = s.device_id WHERE s.id = ${sessionId}::uuid),
+        f, l, r, c, d FROM unnest(${chunk.map((r) => r.file)}::text[], ${chunk.map((r) => r.line)}::int[],
         ${chunk.map((r) => (r.recordId === null ? null : String(r.recordId)))}::text[], ${chunk.map((r) => r.code)}::text[],
         ${chunk.map((r) => r.detail ?? null)}::text[]) AS t(f, l, r, c, d)
     `.execute(trx);

@@ -29,16 +29,24 @@ export async function findDevice(db: DbOrTrx, id: string): Promise<PublicDevice 
  * Notes that the device called, at most every 10 s so that its calls do not each rewrite its row:
  * an UPDATE to put in a WITH, so the note costs no round trip of its own.
  */
-export function noteSeen(qb: QueryCreator<Database>, deviceId: string) {
+export function noteSeen(qb: QueryCreator<Database>, schoolId: number, deviceId: string) {
   return qb.updateTable('devices').set({ last_seen_at: sql`now()` })
-    .where('id', '=', deviceId)
+    .where('school_id', '=', schoolId).where('id', '=', deviceId)
     .where((eb) => eb.or([eb('last_seen_at', 'is', null), eb('last_seen_at', '<', sql<Date>`now() - interval '10 seconds'`)]));
 }
 
+/**
+ * The device's school, as an expression for the writers of per-school rows that know only the
+ * device (docs/scaling-schema.md): the row gets its school_id in the same statement.
+ */
+export function schoolOfDevice(deviceId: string) {
+  return sql<number>`(SELECT school_id FROM devices WHERE id = ${deviceId}::uuid)`;
+}
+
 /** True when the device still exists and is enabled; notes that it was seen. */
-export async function isActiveDevice(db: DbOrTrx, deviceId: string): Promise<boolean> {
-  const row = await db.with('seen', (qb) => noteSeen(qb, deviceId))
-    .selectFrom('devices').select('disabled_at').where('id', '=', deviceId).executeTakeFirst();
+export async function isActiveDevice(db: DbOrTrx, schoolId: number, deviceId: string): Promise<boolean> {
+  const row = await db.with('seen', (qb) => noteSeen(qb, schoolId, deviceId))
+    .selectFrom('devices').select('disabled_at').where('school_id', '=', schoolId).where('id', '=', deviceId).executeTakeFirst();
   return row !== undefined && row.disabled_at === null;
 }
 

@@ -26,6 +26,11 @@ export const ERASURE_STEPS: readonly Step[] = [
       WHERE a.user_id = ${p.id} AND a.photo IS NOT NULL AND dp.device_id = a.device_id AND dp.name = a.photo` },
   // Attendances stay (the figures) without temperature, photo or PIN (a PUSH PIN is the badge):
   // the PIN becomes a per-row token, so the (terminal, PIN, time) key stays unique.
+  // The (terminal, PIN, time) key is held beside the rows (attendance_push_keys): it takes the same token first.
+  { table: 'attendance_push_keys', run: (p) => sql`
+      UPDATE attendance_push_keys k SET pin = 'erased-' || a.id FROM attendances a
+      WHERE a.user_id = ${p.id} AND a.pin IS NOT NULL AND a.pin <> 'erased-' || a.id
+        AND k.school_id = a.school_id AND k.device_id = a.device_id AND k.pin = a.pin AND k.local_time = a.local_time` },
   { table: 'attendances', run: (p) => sql`
       UPDATE attendances SET temperature = NULL, photo = NULL, pin = CASE WHEN pin IS NULL THEN NULL ELSE 'erased-' || id END
       WHERE user_id = ${p.id} AND (temperature IS NOT NULL OR photo IS NOT NULL OR pin IS NOT NULL)` },
@@ -68,7 +73,7 @@ export async function erasePupil(trx: Trx, userId: number): Promise<Record<strin
     scrubbed[step.table] = (scrubbed[step.table] ?? 0) + Number(result.numAffectedRows ?? 0);
   }
   await sql`INSERT INTO erasures (user_id, school_id, scrubbed) VALUES (${pupil.id}, ${pupil.school_id}, ${JSON.stringify(scrubbed)}::jsonb)
-            ON CONFLICT (user_id) DO UPDATE SET erased_at = now(), scrubbed = excluded.scrubbed`.execute(trx);
+            ON CONFLICT (user_id, school_id) DO UPDATE SET erased_at = now(), scrubbed = excluded.scrubbed`.execute(trx);
   return scrubbed;
 }
 

@@ -35,8 +35,8 @@ export interface FlagRow extends DeviceFlag {
  * expired. `lock` (the worker, building a package): the rows stay locked until its commit, so a
  * cancellation or replacement waits and then sees the flag delivered.
  */
-export async function pendingFlags(db: DbOrTrx, deviceId: string, opts: { lock?: boolean } = {}): Promise<DeviceFlag[]> {
-  let q = pendingFlagsQuery(db, deviceId).selectAll().orderBy('id');
+export async function pendingFlags(db: DbOrTrx, schoolId: number, deviceId: string, opts: { lock?: boolean } = {}): Promise<DeviceFlag[]> {
+  let q = pendingFlagsQuery(db, schoolId, deviceId).selectAll().orderBy('id');
   if (opts.lock) q = q.forUpdate();
   return q.execute();
 }
@@ -47,8 +47,9 @@ export function hasPendingFlagsSql(deviceRef: RawBuilder<unknown>): RawBuilder<b
 }
 
 /** The same flags as a query to select from, for a statement that reads them with other things. */
-export function pendingFlagsQuery(db: DbOrTrx, deviceId: string) {
+export function pendingFlagsQuery(db: DbOrTrx, schoolId: number, deviceId: string) {
   return db.selectFrom('device_flags')
+    .where('school_id', '=', schoolId)
     .where('device_id', '=', deviceId)
     .where('delivered_in', 'is', null)
     .where('cancelled_at', 'is', null)
@@ -61,10 +62,10 @@ export async function markDelivered(trx: Trx, flagIds: number[], sessionId: stri
   // Only flags still pending: one cancelled or replaced meanwhile is not marked.
   const rows = await trx.updateTable('device_flags').set({ delivered_in: sessionId, delivered_at: sql`now()` })
     .where('id', 'in', flagIds).where('delivered_in', 'is', null).where('cancelled_at', 'is', null).where('applied_at', 'is', null)
-    .returning(['id', 'device_id']).execute();
+    .returning(['id', 'school_id', 'device_id']).execute();
   if (rows.length > 0) {
     await trx.insertInto('flag_events')
-      .values(rows.map((r) => ({ flag_id: r.id, device_id: r.device_id, action: 'delivered', session_id: sessionId })))
+      .values(rows.map((r) => ({ school_id: r.school_id, flag_id: r.id, device_id: r.device_id, action: 'delivered', session_id: sessionId })))
       .execute();
   }
   return rows.map((r) => r.id);
@@ -77,10 +78,10 @@ export async function settleExpired(db: DbOrTrx, deviceIds: readonly string[]): 
     WITH expired AS (
       UPDATE device_flags f SET cancelled_at = f.expires_at
       WHERE f.device_id = ANY(${[...deviceIds]}::uuid[]) AND ${OPEN_SQL} AND f.expires_at <= now()
-      RETURNING f.id, f.device_id, f.expires_at
+      RETURNING f.id, f.school_id, f.device_id, f.expires_at
     )
-    INSERT INTO flag_events (flag_id, device_id, action, at, details)
-    SELECT id, device_id, 'expired', expires_at, jsonb_build_object('noticed_at', now()) FROM expired
+    INSERT INTO flag_events (school_id, flag_id, device_id, action, at, details)
+    SELECT school_id, id, device_id, 'expired', expires_at, jsonb_build_object('noticed_at', now()) FROM expired
   `.execute(db);
   return Number(result.numAffectedRows ?? 0);
 }
@@ -123,11 +124,11 @@ export async function setFlags(trx: Trx, input: SetFlagInput): Promise<SetFlagRe
     ), updated AS (
       UPDATE device_flags f SET params = ${params}::jsonb, expires_at = ${input.expiresAt}::timestamptz, set_by = ${input.staffId}::bigint, set_at = now(), progress = NULL
       FROM previous p WHERE f.id = p.id AND ${OPEN_SQL}
-      RETURNING f.id, f.device_id, p.params AS previous_params, p.expires_at AS previous_expires_at, p.set_by AS previous_set_by,
+      RETURNING f.id, f.school_id, f.device_id, p.params AS previous_params, p.expires_at AS previous_expires_at, p.set_by AS previous_set_by,
         p.set_at AS previous_set_at, p.progress AS previous_progress
     ), events AS (
-      INSERT INTO flag_events (flag_id, device_id, action, staff_id, details)
-      SELECT u.id, u.device_id, 'replaced', ${input.staffId}::bigint, ${details}::jsonb || jsonb_build_object(
+      INSERT INTO flag_events (school_id, flag_id, device_id, action, staff_id, details)
+      SELECT u.school_id, u.id, u.device_id, 'replaced', ${input.staffId}::bigint, ${details}::jsonb || jsonb_build_object(
         'params', ${params}::jsonb, 'expires_at', ${input.expiresAt}::timestamptz,
         'previous', jsonb_build_object('params', u.previous_params, 'expires_at', u.previous_expires_at, 'set_by', u.previous_set_by,
           'set_by_email', (SELECT email FROM staff WHERE id = u.previous_set_by), 'set_at', u.previous_set_at, 'progress', u.previous_progress))
@@ -141,14 +142,15 @@ export async function setFlags(trx: Trx, input: SetFlagInput): Promise<SetFlagRe
   // A concurrent request may have inserted one meanwhile: the partial index makes that a replacement too.
   const inserted = fresh.length === 0 ? { rows: [] } : await sql<{ id: number; device_id: string; replaced: boolean }>`
     WITH ins AS (
-      INSERT INTO device_flags (device_id, name, params, set_by, expires_at)
-      SELECT d, ${input.name}::text, ${params}::jsonb, ${input.staffId}::bigint, ${input.expiresAt}::timestamptz FROM unnest(${fresh}::uuid[]) AS d
-      ON CONFLICT (device_id, name) WHERE delivered_in IS NULL AND cancelled_at IS NULL AND applied_at IS NULL
+      INSERT INTO device_flags (school_id, device_id, name, params, set_by, expires_at)
+      SELECT d.school_id, d.id, ${input.name}::text, ${params}::jsonb, ${input.staffId}::bigint, ${input.expiresAt}::timestamptz
+      FROM unnest(${fresh}::uuid[]) WITH ORDINALITY AS u(id, n) JOIN devices d ON d.id = u.id ORDER BY u.n
+      ON CONFLICT (device_id, name, school_id) WHERE delivered_in IS NULL AND cancelled_at IS NULL AND applied_at IS NULL
       DO UPDATE SET params = EXCLUDED.params, expires_at = EXCLUDED.expires_at, set_by = EXCLUDED.set_by, set_at = now(), progress = NULL
-      RETURNING id, device_id, (xmax <> 0) AS replaced
+      RETURNING id, school_id, device_id, (xmax <> 0) AS replaced
     ), events AS (
-      INSERT INTO flag_events (flag_id, device_id, action, staff_id, details)
-      SELECT id, device_id, CASE WHEN replaced THEN 'replaced' ELSE 'set' END, ${input.staffId}::bigint,
+      INSERT INTO flag_events (school_id, flag_id, device_id, action, staff_id, details)
+      SELECT school_id, id, device_id, CASE WHEN replaced THEN 'replaced' ELSE 'set' END, ${input.staffId}::bigint,
         ${details}::jsonb || jsonb_build_object('params', ${params}::jsonb, 'expires_at', ${input.expiresAt}::timestamptz)
       FROM ins
     )
@@ -164,13 +166,15 @@ export async function setFlags(trx: Trx, input: SetFlagInput): Promise<SetFlagRe
  */
 export async function recordAppliedFlag(trx: Trx, input: Omit<SetFlagInput, 'expiresAt'> & { applied: Map<string, Record<string, unknown>> }): Promise<SetFlagResult[]> {
   if (input.deviceIds.length === 0) return [];
-  const rows = await trx.insertInto('device_flags')
-    .values(input.deviceIds.map((d) => ({ device_id: d, name: input.name, params: JSON.stringify(input.params), set_by: input.staffId, applied_at: sql<Date>`now()` })))
-    .returning(['id', 'device_id']).execute();
+  const rows = await sql<{ id: number; school_id: number; device_id: string }>`
+    INSERT INTO device_flags (school_id, device_id, name, params, set_by, applied_at)
+    SELECT d.school_id, d.id, ${input.name}::text, ${JSON.stringify(input.params)}::jsonb, ${input.staffId}::bigint, now()
+    FROM unnest(${[...input.deviceIds]}::uuid[]) WITH ORDINALITY AS u(id, n) JOIN devices d ON d.id = u.id ORDER BY u.n
+    RETURNING id, school_id, device_id`.execute(trx).then((r) => r.rows);
   const details = input.details ?? {};
   await trx.insertInto('flag_events').values(rows.flatMap((r) => [
-    { flag_id: r.id, device_id: r.device_id, action: 'set', staff_id: input.staffId, details: JSON.stringify({ ...details, params: input.params }) },
-    { flag_id: r.id, device_id: r.device_id, action: 'applied', staff_id: input.staffId, details: JSON.stringify(input.applied.get(r.device_id) ?? {}) },
+    { school_id: r.school_id, flag_id: r.id, device_id: r.device_id, action: 'set', staff_id: input.staffId, details: JSON.stringify({ ...details, params: input.params }) },
+    { school_id: r.school_id, flag_id: r.id, device_id: r.device_id, action: 'applied', staff_id: input.staffId, details: JSON.stringify(input.applied.get(r.device_id) ?? {}) },
   ])).execute();
   return rows.map((r) => ({ ...r, replaced: false }));
 }
@@ -183,7 +187,7 @@ export async function recordAppliedFlag(trx: Trx, input: Omit<SetFlagInput, 'exp
 export async function requeueUnacknowledged(trx: Trx, sessionId: string, staffId: number | null): Promise<void> {
   await sql`
     WITH carried AS (
-      SELECT f.id, f.device_id, f.name FROM device_flags f
+      SELECT f.id, f.school_id, f.device_id, f.name FROM device_flags f
       WHERE f.delivered_in = ${sessionId}::uuid AND f.applied_at IS NULL AND f.cancelled_at IS NULL
       FOR UPDATE
     ), superseded AS (
@@ -197,10 +201,10 @@ export async function requeueUnacknowledged(trx: Trx, sessionId: string, staffId
           cancelled_at = CASE WHEN s.id IS NULL THEN NULL ELSE now() END
       FROM carried c LEFT JOIN superseded s ON s.id = c.id
       WHERE f.id = c.id
-      RETURNING f.id, f.device_id, s.id IS NOT NULL AS superseded
+      RETURNING f.id, f.school_id, f.device_id, s.id IS NOT NULL AS superseded
     )
-    INSERT INTO flag_events (flag_id, device_id, action, staff_id, session_id, details)
-    SELECT id, device_id, CASE WHEN superseded THEN 'cancelled' ELSE 'requeued' END, ${staffId}::bigint, ${sessionId}::uuid,
+    INSERT INTO flag_events (school_id, flag_id, device_id, action, staff_id, session_id, details)
+    SELECT school_id, id, device_id, CASE WHEN superseded THEN 'cancelled' ELSE 'requeued' END, ${staffId}::bigint, ${sessionId}::uuid,
       jsonb_build_object('reason', CASE WHEN superseded THEN 'superseded by a pending flag of the same name' ELSE 'its session was reset before acknowledgement' END)
     FROM changed
   `.execute(trx);
@@ -215,9 +219,9 @@ export async function cancelFlag(trx: Trx, deviceId: string, flagId: number, sta
   const row = await trx.updateTable('device_flags').set({ cancelled_at: sql`now()` })
     .where('id', '=', flagId).where('device_id', '=', deviceId)
     .where('delivered_in', 'is', null).where('delivered_at', 'is', null).where('cancelled_at', 'is', null).where('applied_at', 'is', null)
-    .returning(['id', 'device_id']).executeTakeFirst();
+    .returning(['id', 'school_id', 'device_id']).executeTakeFirst();
   if (row) {
-    await trx.insertInto('flag_events').values({ flag_id: row.id, device_id: row.device_id, action: 'cancelled', staff_id: staffId }).execute();
+    await trx.insertInto('flag_events').values({ school_id: row.school_id, flag_id: row.id, device_id: row.device_id, action: 'cancelled', staff_id: staffId }).execute();
     // On a PUSH terminal the flag was queued as commands when it was set: they go with it.
     await trx.updateTable('push_commands').set({ status: 'cancelled', finished_at: sql`now()`, failure: 'its flag was cancelled' })
       .where('flag_id', '=', row.id).where('status', '=', 'queued').execute();

@@ -176,16 +176,27 @@ export async function storeHeldPunches(trx: Trx, s: HeldSelector, userId: number
   if (held.rows.length === 0) return { imported: 0, already: 0, touched: [] };
   const ids = held.rows.map((r) => r.id);
   const inserted = await sql<{ school_id: string; user_id: string; occurred_at: Date; device_id: string; pin: string | null; day: string | null; type_inferred: boolean }>`
-    WITH ins AS (
-      INSERT INTO attendances (school_id, user_id, device_id, record_id, type, occurred_at, session_id, pin, local_time, verify, punch_status, type_inferred,
-        temperature, photo, clock_suspect)
-      SELECT h.school_id, ${userId}, h.device_id, h.record_id, coalesce(h.type, 'checkin'), h.occurred_at,
+    WITH h AS MATERIALIZED (SELECT * FROM held_punches WHERE id = ANY(${ids}::bigint[])),
+    -- The device keys first (attendance_keys, attendance_push_keys: the partitioned table cannot
+    -- hold them): a punch whose key is held already is not stored again.
+    v4_keys AS (
+      INSERT INTO attendance_keys (school_id, device_id, record_id, attendance_id, occurred_at)
+      SELECT school_id, device_id, record_id, nextval('attendances_id_seq'), occurred_at FROM h WHERE source = 'v4'
+      ON CONFLICT DO NOTHING RETURNING device_id, record_id, attendance_id
+    ), push_keys AS (
+      INSERT INTO attendance_push_keys (school_id, device_id, pin, local_time) SELECT school_id, device_id, pin, local_time FROM h WHERE source = 'push'
+      ON CONFLICT DO NOTHING RETURNING device_id, pin, local_time
+    ), ins AS (
+      INSERT INTO attendances (id, school_id, user_id, device_id, record_id, type, occurred_at, session_id, pin, local_time, verify, punch_status, type_inferred,
+        temperature, photo, clock_suspect) OVERRIDING SYSTEM VALUE
+      SELECT coalesce(vk.attendance_id, nextval('attendances_id_seq')), h.school_id, ${userId}, h.device_id, h.record_id, coalesce(h.type, 'checkin'), h.occurred_at,
         -- Sessions are pruned; the held row keeps its id without a key.
         (SELECT s.id FROM sync_sessions s WHERE s.id = h.session_id),
         CASE WHEN h.source = 'push' THEN h.pin END, h.local_time, h.verify, h.punch_status, h.type IS NULL, h.temperature, h.photo, h.reason = 'in_future'
-      FROM held_punches h WHERE h.id = ANY(${ids}::bigint[])
+      FROM h LEFT JOIN v4_keys vk ON h.source = 'v4' AND vk.device_id = h.device_id AND vk.record_id = h.record_id
+      WHERE CASE WHEN h.source = 'push' THEN EXISTS (SELECT 1 FROM push_keys k WHERE k.device_id = h.device_id AND k.pin = h.pin AND k.local_time = h.local_time)
+        ELSE vk.attendance_id IS NOT NULL END
       ORDER BY h.occurred_at, h.id
-      ON CONFLICT DO NOTHING
       RETURNING id, school_id, user_id, device_id, record_id, pin, local_time, occurred_at, type_inferred, temperature
     ), fevers AS (
       INSERT INTO fever_events (school_id, user_id, device_id, attendance_id, source, record_id, temperature, occurred_at)
@@ -198,10 +209,9 @@ export async function storeHeldPunches(trx: Trx, s: HeldSelector, userId: number
   `.execute(trx);
   await sql`
     UPDATE held_punches h SET imported_at = ${now.toISOString()}::timestamptz, imported_by = ${staffId},
-      attendance_id = (
-        SELECT a.id FROM attendances a WHERE a.device_id = h.device_id
-          AND (CASE WHEN h.source = 'push' THEN a.pin = h.pin AND a.local_time = h.local_time ELSE a.record_id = h.record_id END)
-        LIMIT 1)
+      attendance_id = CASE WHEN h.source = 'push'
+        THEN (SELECT a.id FROM attendances a WHERE a.device_id = h.device_id AND a.pin = h.pin AND a.local_time = h.local_time LIMIT 1)
+        ELSE (SELECT k.attendance_id FROM attendance_keys k WHERE k.school_id = h.school_id AND k.device_id = h.device_id AND k.record_id = h.record_id) END
     WHERE h.id = ANY(${ids}::bigint[])
   `.execute(trx);
   const touched: TouchedAttendance[] = inserted.rows.map((r) => ({ schoolId: Number(r.school_id), userId: Number(r.user_id), occurredAt: r.occurred_at }));

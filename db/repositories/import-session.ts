@@ -14,7 +14,7 @@ const ARCHIVE_PIECE = 1024 * 1024;
 /** Locks the session row (giving a session up: a concurrent import waits here, or the give-up waits for it and then sees it processed). */
 export async function lockSession(trx: Trx, sessionId: string) {
   return trx.selectFrom('sync_sessions')
-    .select(['id', 'device_id', 'channel', 'archive', 'received_at', 'processed_at'])
+    .select(['id', 'school_id', 'device_id', 'channel', 'archive', 'received_at', 'processed_at'])
     .where('id', '=', sessionId)
     .forUpdate()
     .executeTakeFirst();
@@ -177,13 +177,15 @@ export async function recordDeviceReport(trx: Trx, deviceId: string, report: Dev
  * its package, the device's report (a successful sync), and the 1 → 2 flip of this very session.
  * False when the flip lost (a RESET_SESSION closed the session meanwhile): the rest still stands.
  */
-export async function finishImport(trx: Trx, session: { id: string; deviceId: string; channel: string }, result: ProcessedSession,
+export async function finishImport(trx: Trx, session: { id: string; schoolId: number; deviceId: string; channel: string }, result: ProcessedSession,
   report: { report: DeviceReport | null; skewSeconds: number | null }): Promise<boolean> {
   const row = await trx
-    .with('processed', (qb) => qb.updateTable('sync_sessions').set(processedSessionSet(result)).where('id', '=', session.id))
-    .with('reported', (qb) => qb.updateTable('devices').set(deviceReportSet(report.report, report.skewSeconds, true)).where('id', '=', session.deviceId))
+    .with('processed', (qb) => qb.updateTable('sync_sessions').set(processedSessionSet(result)).where('school_id', '=', session.schoolId).where('id', '=', session.id))
+    .with('reported', (qb) => qb.updateTable('devices').set(deviceReportSet(report.report, report.skewSeconds, true))
+      .where('school_id', '=', session.schoolId).where('id', '=', session.deviceId))
     .updateTable('sync_states')
     .set({ status: SYNC_STATUS.ready, changed_at: sql`now()` })
+    .where('school_id', '=', session.schoolId)
     .where('device_id', '=', session.deviceId).where('channel', '=', session.channel)
     .where('status', '=', SYNC_STATUS.processing).where('session_id', '=', session.id)
     .returning('device_id')
@@ -191,8 +193,8 @@ export async function finishImport(trx: Trx, session: { id: string; deviceId: st
   return row !== undefined;
 }
 
-export async function recordReportedSettings(trx: Trx, deviceId: string, settings: Record<string, string>): Promise<void> {
-  await trx.updateTable('devices').set({ reported_settings: JSON.stringify(settings) }).where('id', '=', deviceId).execute();
+export async function recordReportedSettings(trx: Trx, schoolId: number, deviceId: string, settings: Record<string, string>): Promise<void> {
+  await trx.updateTable('devices').set({ reported_settings: JSON.stringify(settings) }).where('school_id', '=', schoolId).where('id', '=', deviceId).execute();
 }
 
 /**

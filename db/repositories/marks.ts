@@ -57,7 +57,7 @@ export async function insertDeviceMarks(trx: Trx, target: DeviceMarkTarget, rows
     FROM unnest(${rows.map((x) => x.recordId)}::bigint[], ${rows.map((x) => x.userId)}::bigint[], ${rows.map((x) => x.date)}::date[],
                 ${rows.map((x) => x.period)}::text[], ${rows.map((x) => x.mark)}::text[], ${rows.map((x) => x.reason)}::text[],
                 ${rows.map((x) => x.markedAt.toISOString())}::timestamptz[]) AS t(rid, u, d, p, m, r, at)
-    ON CONFLICT (device_id, record_id) DO NOTHING
+    ON CONFLICT (device_id, record_id, school_id) DO NOTHING
     RETURNING record_id, user_id, date::text AS date
   `.execute(trx);
   return result.rows.map((r) => ({ recordId: Number(r.record_id), userId: Number(r.user_id), date: r.date }));
@@ -72,10 +72,10 @@ export interface StoredDeviceMark {
   marked_at: Date;
 }
 
-export async function storedDeviceMarks(db: DbOrTrx, deviceId: string, recordIds: readonly number[]): Promise<Map<number, StoredDeviceMark>> {
+export async function storedDeviceMarks(db: DbOrTrx, schoolId: number, deviceId: string, recordIds: readonly number[]): Promise<Map<number, StoredDeviceMark>> {
   if (recordIds.length === 0) return new Map();
   const rows = await db.selectFrom('marks').select(['record_id', 'user_id', 'date', 'period', 'mark', 'reason', 'marked_at'])
-    .where('device_id', '=', deviceId).where('record_id', 'in', [...recordIds]).execute();
+    .where('school_id', '=', schoolId).where('device_id', '=', deviceId).where('record_id', 'in', [...recordIds]).execute();
   return new Map(rows.map((r) => [Number(r.record_id), r]));
 }
 

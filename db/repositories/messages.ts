@@ -78,14 +78,14 @@ export async function undeliveredAlerts(trx: Trx, device: { id: string; schoolId
 }
 
 /** On acknowledgement: what the package offered is now delivered, once per device whatever happens after. */
-export async function recordDeliveries(trx: Trx, deviceId: string, sessionId: string, offered: { messages?: number[]; alerts?: number[] }): Promise<void> {
+export async function recordDeliveries(trx: Trx, schoolId: number, deviceId: string, sessionId: string, offered: { messages?: number[]; alerts?: number[] }): Promise<void> {
   if (offered.messages?.length) {
-    await sql`INSERT INTO message_deliveries (message_id, device_id, session_id)
-      SELECT unnest(${offered.messages}::bigint[]), ${deviceId}::uuid, ${sessionId}::uuid ON CONFLICT DO NOTHING`.execute(trx);
+    await sql`INSERT INTO message_deliveries (school_id, message_id, device_id, session_id)
+      SELECT ${schoolId}::bigint, unnest(${offered.messages}::bigint[]), ${deviceId}::uuid, ${sessionId}::uuid ON CONFLICT DO NOTHING`.execute(trx);
   }
   if (offered.alerts?.length) {
-    await sql`INSERT INTO alert_deliveries (fever_event_id, device_id, session_id)
-      SELECT unnest(${offered.alerts}::bigint[]), ${deviceId}::uuid, ${sessionId}::uuid ON CONFLICT DO NOTHING`.execute(trx);
+    await sql`INSERT INTO alert_deliveries (school_id, fever_event_id, device_id, session_id)
+      SELECT ${schoolId}::bigint, unnest(${offered.alerts}::bigint[]), ${deviceId}::uuid, ${sessionId}::uuid ON CONFLICT DO NOTHING`.execute(trx);
   }
 }
 
@@ -96,15 +96,15 @@ export async function insertDeviceMessages(trx: Trx, target: { schoolId: number;
     SELECT ${target.schoolId}, ${target.deviceId}::uuid, t.record_id, t.kind, t.body, t.created_at, ${target.sessionId}::uuid
     FROM unnest(${rows.map((r) => r.recordId)}::bigint[], ${rows.map((r) => r.kind)}::text[], ${rows.map((r) => r.body)}::text[],
                 ${rows.map((r) => r.createdAt)}::timestamptz[]) AS t(record_id, kind, body, created_at)
-    ON CONFLICT (device_id, record_id) DO NOTHING
+    ON CONFLICT (device_id, record_id, school_id) DO NOTHING
     RETURNING record_id
   `.execute(trx);
   return result.rows.map((r) => Number(r.record_id));
 }
 
-export async function storedDeviceMessages(trx: Trx, deviceId: string, recordIds: readonly number[]) {
+export async function storedDeviceMessages(trx: Trx, schoolId: number, deviceId: string, recordIds: readonly number[]) {
   if (recordIds.length === 0) return new Map<number, { kind: string; body: string; created_at: Date }>();
   const rows = await trx.selectFrom('device_messages').select(['record_id', 'kind', 'body', 'created_at'])
-    .where('device_id', '=', deviceId).where('record_id', 'in', [...recordIds]).execute();
+    .where('school_id', '=', schoolId).where('device_id', '=', deviceId).where('record_id', 'in', [...recordIds]).execute();
   return new Map(rows.map((r) => [Number(r.record_id), r]));
 }

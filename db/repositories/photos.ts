@@ -23,16 +23,17 @@ export async function storePhoto(trx: Trx, photo: NewPhoto): Promise<boolean> {
  * Links a device's photo name to its content. A name already held keeps its first content: the
  * attendance it illustrates must not change picture afterwards. Returns the SHA-256 held.
  */
-export async function linkDevicePhoto(trx: Trx, link: { deviceId: string; name: string; sha256: string; sessionId: string }): Promise<string> {
-  await trx.insertInto('device_photos').values({ device_id: link.deviceId, name: link.name, sha256: link.sha256, session_id: link.sessionId })
-    .onConflict((oc) => oc.columns(['device_id', 'name']).doNothing()).execute();
-  const row = await trx.selectFrom('device_photos').select('sha256').where('device_id', '=', link.deviceId).where('name', '=', link.name).executeTakeFirstOrThrow();
+export async function linkDevicePhoto(trx: Trx, link: { schoolId: number; deviceId: string; name: string; sha256: string; sessionId: string }): Promise<string> {
+  await trx.insertInto('device_photos').values({ school_id: link.schoolId, device_id: link.deviceId, name: link.name, sha256: link.sha256, session_id: link.sessionId })
+    .onConflict((oc) => oc.columns(['device_id', 'name', 'school_id']).doNothing()).execute();
+  const row = await trx.selectFrom('device_photos').select('sha256')
+    .where('device_id', '=', link.deviceId).where('name', '=', link.name).where('school_id', '=', link.schoolId).executeTakeFirstOrThrow();
   return row.sha256;
 }
 
 /** Every photo held for the device, by name. */
-export async function devicePhotoIndex(db: DbOrTrx, deviceId: string): Promise<Array<{ name: string; sha256: string }>> {
-  return db.selectFrom('device_photos').select(['name', 'sha256']).where('device_id', '=', deviceId).orderBy('name').execute();
+export async function devicePhotoIndex(db: DbOrTrx, schoolId: number, deviceId: string): Promise<Array<{ name: string; sha256: string }>> {
+  return db.selectFrom('device_photos').select(['name', 'sha256']).where('school_id', '=', schoolId).where('device_id', '=', deviceId).orderBy('name').execute();
 }
 
 /** Names the device's stored attendances refer to that the server does not hold yet. */
@@ -40,7 +41,7 @@ export async function photosWanted(db: DbOrTrx, deviceId: string, limit: number)
   const rows = await sql<{ photo: string }>`
     SELECT DISTINCT a.photo FROM attendances a
     WHERE a.device_id = ${deviceId}::uuid AND a.photo IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM device_photos p WHERE p.device_id = a.device_id AND p.name = a.photo)
+      AND NOT EXISTS (SELECT 1 FROM device_photos p WHERE p.school_id = a.school_id AND p.device_id = a.device_id AND p.name = a.photo)
     ORDER BY a.photo LIMIT ${limit}
   `.execute(db);
   return rows.rows.map((r) => r.photo);
@@ -49,7 +50,7 @@ export async function photosWanted(db: DbOrTrx, deviceId: string, limit: number)
 /** The image of an attendance, when its device sent it. */
 export async function attendancePhoto(db: DbOrTrx, attendanceId: number) {
   return db.selectFrom('attendances as a')
-    .innerJoin('device_photos as dp', (j) => j.onRef('dp.device_id', '=', 'a.device_id').onRef('dp.name', '=', 'a.photo'))
+    .innerJoin('device_photos as dp', (j) => j.onRef('dp.school_id', '=', 'a.school_id').onRef('dp.device_id', '=', 'a.device_id').onRef('dp.name', '=', 'a.photo'))
     .innerJoin('photos as p', 'p.sha256', 'dp.sha256')
     .select(['a.school_id', 'p.sha256', 'p.content_type', 'p.data'])
     .where('a.id', '=', attendanceId)

@@ -44,19 +44,11 @@ export async function insertPunches(trx: Trx, rows: readonly PunchRow[]): Promis
   const source = sql`unnest(${rows.map((r) => r.schoolId)}::bigint[], ${rows.map((r) => r.deviceId)}::uuid[], ${rows.map((r) => r.sessionId)}::uuid[],
                 ${rows.map((r) => r.userId)}::bigint[], ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.occurredAt.getTime())}::bigint[],
                 ${rows.map((r) => r.pin)}::text[], ${rows.map((r) => r.localTime)}::timestamp[], ${rows.map((r) => r.verify)}::smallint[], ${rows.map((r) => r.status)}::smallint[],
-                ${rows.map((r) => r.temperature)}::numeric[])
-         AS t(school_id, device_id, session_id, user_id, type, occurred_ms, pin, local_time, verify, status, temperature)`;
-  const insert = (from: RawBuilder<unknown>, returning: RawBuilder<unknown>) => sql`
-    INSERT INTO attendances (school_id, user_id, device_id, type, occurred_at, session_id, pin, local_time, verify, punch_status, type_inferred, temperature)
-    SELECT t.school_id, t.user_id, t.device_id, coalesce(t.type, 'checkin'), ${fromEpochMs('t.occurred_ms')}, t.session_id,
-      t.pin, t.local_time, t.verify, t.status, t.type IS NULL, t.temperature
-    FROM ${from}
-    ON CONFLICT (device_id, pin, local_time) WHERE pin IS NOT NULL DO NOTHING
-    RETURNING ${returning}`;
-  const result = rows.some((r) => r.temperature !== null)
-    ? await sql<{ device_id: string; pin: string; local_time: string }>`
-      WITH t AS MATERIALIZED (SELECT * FROM ${source}),
-      ins AS (${insert(sql`t`, sql`id, school_id, user_id, device_id, pin, local_time, occurred_at`)}),
+                ${rows.map((r) => r.temperature)}::numeric[]) WITH ORDINALITY
+         AS t(school_id, device_id, session_id, user_id, type, occurred_ms, pin, local_time, verify, status, temperature, ord)`;
+  // The key first (attendance_push_keys: the partitioned table cannot hold it), then the rows
+  // whose key went in, once each (the first in the rows' order), in the same statement.
+  const fevers = rows.some((r) => r.temperature !== null) ? sql`,
       fevers AS (
         INSERT INTO fever_events (school_id, user_id, device_id, attendance_id, source, temperature, occurred_at)
         SELECT i.school_id, i.user_id, i.device_id, i.id, 'attendance', t.temperature, i.occurred_at
@@ -64,10 +56,24 @@ export async function insertPunches(trx: Trx, rows: readonly PunchRow[]): Promis
           JOIN schools s ON s.id = i.school_id
         WHERE t.temperature >= s.fever_threshold
         ORDER BY i.id
-      )
-      SELECT device_id, pin, to_char(local_time, 'YYYY-MM-DD HH24:MI:SS') AS local_time FROM ins
-    `.execute(trx)
-    : await insert(source, sql`device_id, pin, to_char(local_time, 'YYYY-MM-DD HH24:MI:SS') AS local_time`).$castTo<{ device_id: string; pin: string; local_time: string }>().execute(trx);
+      )` : sql``;
+  const result = await sql<{ device_id: string; pin: string; local_time: string }>`
+    WITH t AS MATERIALIZED (SELECT * FROM ${source}),
+    keys AS (
+      INSERT INTO attendance_push_keys (school_id, device_id, pin, local_time) SELECT school_id, device_id, pin, local_time FROM t
+      ON CONFLICT DO NOTHING
+      RETURNING device_id, pin, local_time
+    ), ins AS (
+      INSERT INTO attendances (school_id, user_id, device_id, type, occurred_at, session_id, pin, local_time, verify, punch_status, type_inferred, temperature)
+      SELECT t.school_id, t.user_id, t.device_id, coalesce(t.type, 'checkin'), ${fromEpochMs('t.occurred_ms')}, t.session_id,
+        t.pin, t.local_time, t.verify, t.status, t.type IS NULL, t.temperature
+      FROM (SELECT DISTINCT ON (t.device_id, t.pin, t.local_time) t.* FROM t JOIN keys k ON k.device_id = t.device_id AND k.pin = t.pin AND k.local_time = t.local_time
+            ORDER BY t.device_id, t.pin, t.local_time, t.ord) t
+      ORDER BY t.ord
+      RETURNING id, school_id, user_id, device_id, pin, local_time, occurred_at
+    )${fevers}
+    SELECT device_id, pin, to_char(local_time, 'YYYY-MM-DD HH24:MI:SS') AS local_time FROM ins
+  `.execute(trx);
   return new Set(result.rows.map((r) => `${r.device_id}\t${r.pin}\t${r.local_time}`));
 }
 

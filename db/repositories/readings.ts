@@ -20,13 +20,19 @@ export async function insertReadings(
 ): Promise<InsertedReading[]> {
   if (rows.length === 0) return [];
   const result = await sql<InsertedReading>`
-    WITH ins AS (
+    WITH t AS MATERIALIZED (
+      SELECT * FROM unnest(${rows.map((r) => r.recordId)}::bigint[], ${rows.map((r) => r.userId)}::bigint[], ${rows.map((r) => r.measuredAt)}::timestamptz[],
+                  ${rows.map((r) => r.temperature)}::numeric[], ${rows.map((r) => r.sensor)}::text[]) WITH ORDINALITY
+           AS t(record_id, user_id, measured_at, temperature, sensor, ord)
+    ), keys AS (
+      -- The dedup key first (reading_keys: the partitioned table cannot hold it), same statement.
+      INSERT INTO reading_keys (school_id, device_id, record_id) SELECT ${target.schoolId}, ${target.deviceId}::uuid, record_id FROM t
+      ON CONFLICT DO NOTHING RETURNING record_id
+    ), ins AS (
       INSERT INTO readings (school_id, device_id, record_id, user_id, measured_at, temperature, sensor, session_id)
       SELECT ${target.schoolId}, ${target.deviceId}::uuid, t.record_id, t.user_id, t.measured_at, t.temperature, t.sensor, ${target.sessionId}::uuid
-      FROM unnest(${rows.map((r) => r.recordId)}::bigint[], ${rows.map((r) => r.userId)}::bigint[], ${rows.map((r) => r.measuredAt)}::timestamptz[],
-                  ${rows.map((r) => r.temperature)}::numeric[], ${rows.map((r) => r.sensor)}::text[])
-           AS t(record_id, user_id, measured_at, temperature, sensor)
-      ON CONFLICT (device_id, record_id) DO NOTHING
+      FROM (SELECT DISTINCT ON (t.record_id) t.* FROM t JOIN keys k ON k.record_id = t.record_id ORDER BY t.record_id, t.ord) t
+      ORDER BY t.ord
       RETURNING id, record_id, user_id, measured_at, temperature
     ), fevers AS (
       INSERT INTO fever_events (school_id, user_id, device_id, source, record_id, temperature, occurred_at, reading_id)

@@ -99,7 +99,7 @@ export async function flagsDeliveredIn(db: DbOrTrx, sessionId: string) {
 /** Channels of these devices that are not idle (status 1 or 2), with their session. */
 export async function busyChannels(db: DbOrTrx, deviceIds: readonly string[]) {
   if (deviceIds.length === 0) return [];
-  return db.selectFrom('sync_states').select(['device_id', 'channel', 'status', 'session_id'])
+  return db.selectFrom('sync_states').select(['school_id', 'device_id', 'channel', 'status', 'session_id'])
     .where('device_id', 'in', [...deviceIds]).where('status', '<>', 0)
     .orderBy('device_id').orderBy('channel').execute();
 }

@@ -145,7 +145,7 @@ export async function insertFreshStaged(trx: Trx, t: StageTarget, lowest: number
   // fevers from the few staged rows at or above the threshold.
   const result = await sql<CountsRow & { fresh: boolean }>`
     WITH fresh AS (
-      SELECT coalesce(max(record_id), 0) < ${lowest} AS ok FROM attendances WHERE device_id = ${t.deviceId}::uuid
+      SELECT coalesce(max(record_id), 0) < ${lowest} AS ok FROM attendance_keys WHERE school_id = ${t.schoolId} AND device_id = ${t.deviceId}::uuid
     ), ins AS (
       ${INTO_ATTENDANCES}
       SELECT ${t.schoolId}, s.user_id, ${t.deviceId}::uuid, s.record_id, s.type, ${fromEpochMs('s.occurred_ms')}, s.temperature, s.photo, ${t.sessionId}::uuid, ${t.clockSuspect}
@@ -153,6 +153,9 @@ export async function insertFreshStaged(trx: Trx, t: StageTarget, lowest: number
       WHERE (SELECT ok FROM fresh)
       ORDER BY s.line
       RETURNING id, user_id, record_id, occurred_at
+    ), keys AS (
+      -- The dedup key (attendance_keys: the partitioned table cannot hold it), plain too.
+      INSERT INTO attendance_keys (school_id, device_id, record_id, attendance_id, occurred_at) SELECT ${t.schoolId}, ${t.deviceId}::uuid, record_id, id, occurred_at FROM ins
     ), fevers AS (
       -- The temperature as sent (staged), not as numeric(4,1) stored it.
       ${INTO_FEVER_EVENTS}
@@ -179,11 +182,17 @@ export async function insertStaged(trx: Trx, t: StageTarget): Promise<StagedInse
       SELECT s.* FROM import_attendances s JOIN users u ON u.id = s.user_id AND u.school_id = ${t.schoolId}
     ), first AS (
       SELECT DISTINCT ON (record_id) * FROM known ORDER BY record_id, line
+    ), keys AS (
+      -- The record ids the device does not hold yet: attendance_keys is the dedup key (the
+      -- partitioned table cannot be), written first in the same statement with the row's id to be.
+      INSERT INTO attendance_keys (school_id, device_id, record_id, attendance_id, occurred_at)
+      SELECT ${t.schoolId}, ${t.deviceId}::uuid, record_id, nextval('attendances_id_seq'), ${fromEpochMs('first.occurred_ms')} FROM first ORDER BY line
+      ON CONFLICT DO NOTHING
+      RETURNING record_id, attendance_id
     ), ins AS (
-      ${INTO_ATTENDANCES}
-      SELECT ${t.schoolId}, user_id, ${t.deviceId}::uuid, record_id, type, ${fromEpochMs('first.occurred_ms')}, temperature, photo, ${t.sessionId}::uuid, ${t.clockSuspect}
-      FROM first ORDER BY line
-      ON CONFLICT (device_id, record_id) DO NOTHING
+      INSERT INTO attendances (id, school_id, user_id, device_id, record_id, type, occurred_at, temperature, photo, session_id, clock_suspect) OVERRIDING SYSTEM VALUE
+      SELECT keys.attendance_id, ${t.schoolId}, user_id, ${t.deviceId}::uuid, first.record_id, type, ${fromEpochMs('first.occurred_ms')}, temperature, photo, ${t.sessionId}::uuid, ${t.clockSuspect}
+      FROM first JOIN keys ON keys.record_id = first.record_id ORDER BY line
       RETURNING id, user_id, record_id, occurred_at
     ), fevers AS (
       ${INTO_FEVER_EVENTS}
@@ -229,10 +238,13 @@ export async function storeStagedRejections(trx: Trx, t: StageTarget,
       FROM import_attendances s LEFT JOIN users u ON u.id = s.user_id AND u.school_id = ${t.schoolId}
     ), held AS (
       SELECT k.chunk, k.line, k.record_id, k.user_id, k.line = k.chunk_first_line AS is_first,
-        a.user_id = k.user_id AND a.type = k.type AND a.occurred_at = ${fromEpochMs('k.occurred_ms')} AS same
-      FROM staged k JOIN attendances a ON a.device_id = ${t.deviceId}::uuid AND a.record_id = k.record_id
+        -- A key whose row went with its month (retention) is held all the same: a duplicate.
+        a.id IS NULL OR (a.user_id = k.user_id AND a.type = k.type AND a.occurred_at = ${fromEpochMs('k.occurred_ms')}) AS same
+      FROM staged k JOIN attendance_keys ak ON ak.school_id = ${t.schoolId} AND ak.device_id = ${t.deviceId}::uuid AND ak.record_id = k.record_id
+        -- By the key's row id and time (any school's: a device moved keeps its keys, see the migration 20261208_200000).
+        LEFT JOIN attendances a ON a.id = ak.attendance_id AND a.occurred_at = ak.occurred_at
       -- Not the row inserted now: the first of its record id in the file (this session's row).
-      WHERE k.known AND NOT (k.line = k.first_line AND a.session_id = ${t.sessionId}::uuid)
+      WHERE k.known AND NOT (k.line = k.first_line AND coalesce(a.session_id = ${t.sessionId}::uuid, false))
     ), kept AS (
       -- Rows naming no user of the school are held too (docs/protocol/v4.md §4.5 "held rows"), once per record id.
       INSERT INTO held_punches (source, school_id, device_id, session_id, record_id, pin, occurred_at, type, temperature, photo)
@@ -254,8 +266,8 @@ export async function storeStagedRejections(trx: Trx, t: StageTarget,
       SELECT m.code, m.chunk, m.line, m.record_id, -1, m.detail FROM ${readRejectionArrays(opts.read)} AS m(chunk, line, record_id, code, detail)
       ${restRows}
     ), ins AS (
-      INSERT INTO rejections (session_id, file, line, record_id, code, detail)
-      SELECT ${t.sessionId}::uuid, ${opts.file}, line, record_id::text, code, detail FROM rejected ORDER BY chunk, phase, line
+      INSERT INTO rejections (session_id, school_id, file, line, record_id, code, detail)
+      SELECT ${t.sessionId}::uuid, ${t.schoolId}, ${opts.file}, line, record_id::text, code, detail FROM rejected ORDER BY chunk, phase, line
       RETURNING id, line, record_id, code, detail
     )
     SELECT ${opts.rest ? sql`(SELECT count(*) FROM held WHERE same)::int` : sql`0`} AS duplicates,

@@ -17,11 +17,12 @@ export interface ChannelState {
   archive_sha256: string | null;
 }
 
-export async function readState(db: DbOrTrx, deviceId: string, channel: ChannelName): Promise<ChannelState | undefined> {
+export async function readState(db: DbOrTrx, schoolId: number, deviceId: string, channel: ChannelName): Promise<ChannelState | undefined> {
   return db
     .selectFrom('sync_states as st')
-    .leftJoin('sync_sessions as se', 'se.id', 'st.session_id')
+    .leftJoin('sync_sessions as se', (join) => join.onRef('se.school_id', '=', 'st.school_id').onRef('se.id', '=', 'st.session_id'))
     .select(['st.status', 'st.session_id', 'st.changed_at', 'se.archive_sha256'])
+    .where('st.school_id', '=', schoolId)
     .where('st.device_id', '=', deviceId)
     .where('st.channel', '=', channel)
     .executeTakeFirst();
@@ -40,12 +41,13 @@ export interface PolledState {
  * seen (at most every 10 s), whether it is disabled, and its state on `channel` (nulls when it
  * never synced there). Undefined when the device no longer exists.
  */
-export async function pollState(db: Db, deviceId: string, channel: ChannelName): Promise<PolledState | undefined> {
+export async function pollState(db: Db, schoolId: number, deviceId: string, channel: ChannelName): Promise<PolledState | undefined> {
   const row = await db
-    .with('seen', (qb) => noteSeen(qb, deviceId))
+    .with('seen', (qb) => noteSeen(qb, schoolId, deviceId))
     .selectFrom('devices as d')
-    .leftJoin('sync_states as st', (join) => join.onRef('st.device_id', '=', 'd.id').on('st.channel', '=', channel))
+    .leftJoin('sync_states as st', (join) => join.onRef('st.school_id', '=', 'd.school_id').onRef('st.device_id', '=', 'd.id').on('st.channel', '=', channel))
     .select(['d.disabled_at', 'st.status', 'st.session_id', 'st.changed_at'])
+    .where('d.school_id', '=', schoolId)
     .where('d.id', '=', deviceId)
     .executeTakeFirst();
   return row && { disabled: row.disabled_at !== null, status: row.status, session_id: row.session_id, changed_at: row.changed_at };
@@ -65,16 +67,17 @@ export interface ManifestStart {
  * and is enabled (noting that it was seen), whether it has pending flags, and its high-water
  * marks of `files`. Undefined when the device does not exist.
  */
-export async function readManifestStart(db: Db, deviceId: string, files: readonly string[]): Promise<ManifestStart | undefined> {
+export async function readManifestStart(db: Db, schoolId: number, deviceId: string, files: readonly string[]): Promise<ManifestStart | undefined> {
   const row = await db
-    .with('seen', (qb) => noteSeen(qb, deviceId))
+    .with('seen', (qb) => noteSeen(qb, schoolId, deviceId))
     .selectFrom('devices as d')
     .select((eb) => [
       'd.disabled_at',
-      eb.exists(pendingFlagsQuery(db, deviceId).select('id')).as('has_flags'),
+      eb.exists(pendingFlagsQuery(db, schoolId, deviceId).select('id')).as('has_flags'),
       sql<Record<string, number> | null>`(SELECT json_object_agg(h.file, h.record_id) FROM high_water_marks h
-        WHERE h.device_id = d.id AND h.file = ANY(${[...files]}::text[]))`.as('marks'),
+        WHERE h.school_id = d.school_id AND h.device_id = d.id AND h.file = ANY(${[...files]}::text[]))`.as('marks'),
     ])
+    .where('d.school_id', '=', schoolId)
     .where('d.id', '=', deviceId)
     .executeTakeFirst();
   return row && { disabled: row.disabled_at !== null, hasFlags: Boolean(row.has_flags), marks: row.marks ?? {} };
@@ -95,16 +98,17 @@ export interface UploadStart {
  * channel's status with the current session's archive hash (for the same-bytes retry).
  * Undefined when the device does not exist.
  */
-export async function readUploadStart(db: Db, deviceId: string, channel: ChannelName): Promise<UploadStart | undefined> {
+export async function readUploadStart(db: Db, schoolId: number, deviceId: string, channel: ChannelName): Promise<UploadStart | undefined> {
   const row = await db
-    .with('seen', (qb) => noteSeen(qb, deviceId))
+    .with('seen', (qb) => noteSeen(qb, schoolId, deviceId))
     .selectFrom('devices as d')
-    .leftJoin('sync_states as st', (join) => join.onRef('st.device_id', '=', 'd.id').on('st.channel', '=', channel))
-    .leftJoin('sync_sessions as se', 'se.id', 'st.session_id')
+    .leftJoin('sync_states as st', (join) => join.onRef('st.school_id', '=', 'd.school_id').onRef('st.device_id', '=', 'd.id').on('st.channel', '=', channel))
+    .leftJoin('sync_sessions as se', (join) => join.onRef('se.school_id', '=', 'st.school_id').onRef('se.id', '=', 'st.session_id'))
     .select([
       'd.disabled_at', 'st.status', 'st.session_id', 'se.archive_sha256',
-      jsonArrayFrom(pendingFlagsQuery(db, deviceId).select('name').orderBy('id')).as('flags'),
+      jsonArrayFrom(pendingFlagsQuery(db, schoolId, deviceId).select('name').orderBy('id')).as('flags'),
     ])
+    .where('d.school_id', '=', schoolId)
     .where('d.id', '=', deviceId)
     .executeTakeFirst();
   if (!row) return undefined;
@@ -125,21 +129,21 @@ export async function readUploadStart(db: Db, deviceId: string, channel: Channel
  */
 export async function storeSessionAndStart(
   db: DbOrTrx,
-  session: { id: string; device_id: string; channel: ChannelName; archive: Buffer; archive_sha256: string },
+  session: { id: string; school_id: number; device_id: string; channel: ChannelName; archive: Buffer; archive_sha256: string },
 ): Promise<boolean> {
   // The state names the session before the session row exists: the foreign key is checked at
   // the end of the statement, when both are there.
   const won = await db
     .with('flip', (qb) => qb.insertInto('sync_states')
-      .values({ device_id: session.device_id, channel: session.channel, status: SYNC_STATUS.processing, session_id: session.id, changed_at: sql`now()` })
-      .onConflict((oc) => oc.columns(['device_id', 'channel'])
+      .values({ school_id: session.school_id, device_id: session.device_id, channel: session.channel, status: SYNC_STATUS.processing, session_id: session.id, changed_at: sql`now()` })
+      .onConflict((oc) => oc.columns(['device_id', 'channel', 'school_id'])
         .doUpdateSet({ status: SYNC_STATUS.processing, session_id: session.id, changed_at: sql`now()` })
         .where('sync_states.status', '=', SYNC_STATUS.idle))
-      .returning('device_id'))
+      .returning(['school_id', 'device_id']))
     .insertInto('sync_sessions')
-    .columns(['id', 'device_id', 'channel', 'archive', 'archive_sha256', 'archive_bytes'])
+    .columns(['id', 'school_id', 'device_id', 'channel', 'archive', 'archive_sha256', 'archive_bytes'])
     .expression((eb) => eb.selectFrom('flip').select([
-      sql<string>`${session.id}::uuid`.as('id'), 'flip.device_id', sql<string>`${session.channel}::text`.as('channel'),
+      sql<string>`${session.id}::uuid`.as('id'), 'flip.school_id', 'flip.device_id', sql<string>`${session.channel}::text`.as('channel'),
       sql<Buffer>`${session.archive}::bytea`.as('archive'), sql<string>`${session.archive_sha256}::text`.as('archive_sha256'),
       sql<number>`${session.archive.length}::int`.as('archive_bytes'),
     ]))
@@ -153,10 +157,11 @@ export async function storeSessionAndStart(
  * `from` to `to`, true when this caller won. The row must already hold `sessionId`, so a
  * session closed meanwhile (RESET_SESSION) cannot move.
  */
-async function transition(trx: Trx, deviceId: string, channel: string, from: SyncStatus, to: SyncStatus, sessionId: string): Promise<boolean> {
+async function transition(trx: Trx, schoolId: number, deviceId: string, channel: string, from: SyncStatus, to: SyncStatus, sessionId: string): Promise<boolean> {
   const row = await trx
     .updateTable('sync_states')
     .set({ status: to, changed_at: sql`now()` })
+    .where('school_id', '=', schoolId)
     .where('device_id', '=', deviceId)
     .where('channel', '=', channel)
     .where('status', '=', from)
@@ -167,8 +172,8 @@ async function transition(trx: Trx, deviceId: string, channel: string, from: Syn
 }
 
 /** 1 → 2 for this very session: false when the session is no longer the one processing (reset). */
-export function markReady(trx: Trx, deviceId: string, channel: string, sessionId: string): Promise<boolean> {
-  return transition(trx, deviceId, channel, SYNC_STATUS.processing, SYNC_STATUS.ready, sessionId);
+export function markReady(trx: Trx, schoolId: number, deviceId: string, channel: string, sessionId: string): Promise<boolean> {
+  return transition(trx, schoolId, deviceId, channel, SYNC_STATUS.processing, SYNC_STATUS.ready, sessionId);
 }
 
 /**
@@ -178,39 +183,43 @@ export function markReady(trx: Trx, deviceId: string, channel: string, sessionId
  * delivered marked applied (§6: applied when the package carrying them is acknowledged), each
  * with its `applied` event. Undefined when the device does not exist.
  */
-export async function acknowledge(db: DbOrTrx, deviceId: string, channel: ChannelName, sessionId: string | null): Promise<{ disabled: boolean; acked: boolean } | undefined> {
+export async function acknowledge(db: DbOrTrx, schoolId: number, deviceId: string, channel: ChannelName, sessionId: string | null): Promise<{ disabled: boolean; acked: boolean } | undefined> {
   const row = await db
-    .with('seen', (qb) => noteSeen(qb, deviceId))
+    .with('seen', (qb) => noteSeen(qb, schoolId, deviceId))
     .with('won', (qb) => qb.updateTable('sync_states')
       .set({ status: SYNC_STATUS.idle, changed_at: sql`now()` })
-      .where('device_id', '=', deviceId).where('channel', '=', channel)
+      .where('school_id', '=', schoolId).where('device_id', '=', deviceId).where('channel', '=', channel)
       .where('status', '=', SYNC_STATUS.ready).where('session_id', '=', sessionId)
-      .where((eb) => eb.exists(eb.selectFrom('devices').select('id').where('id', '=', deviceId).where('disabled_at', 'is', null)))
+      .where((eb) => eb.exists(eb.selectFrom('devices').select('id').where('school_id', '=', schoolId).where('id', '=', deviceId).where('disabled_at', 'is', null)))
       .returning('session_id'))
     .with('acked', (qb) => qb.updateTable('sync_sessions')
       .set({ acked_at: sql`now()` })
+      .where('school_id', '=', schoolId)
       .where('id', 'in', (eb) => eb.selectFrom('won').select('won.session_id'))
       .returning('id'))
     .with('applied', (qb) => qb.updateTable('device_flags')
       .set({ applied_at: sql`now()` })
+      .where('school_id', '=', schoolId)
       .where('delivered_in', 'in', (eb) => eb.selectFrom('won').select('won.session_id'))
       .where('applied_at', 'is', null).where('cancelled_at', 'is', null)
-      .returning(['id', 'device_id', 'delivered_in']))
+      .returning(['id', 'school_id', 'device_id', 'delivered_in']))
     .with('applied_events', (qb) => qb.insertInto('flag_events')
-      .columns(['flag_id', 'device_id', 'action', 'session_id'])
-      .expression((eb) => eb.selectFrom('applied').select(['applied.id', 'applied.device_id', sql<string>`'applied'`.as('action'), 'applied.delivered_in'])))
+      .columns(['school_id', 'flag_id', 'device_id', 'action', 'session_id'])
+      .expression((eb) => eb.selectFrom('applied').select(['applied.school_id', 'applied.id', 'applied.device_id', sql<string>`'applied'`.as('action'), 'applied.delivered_in'])))
     .selectFrom('devices as d')
     .select((eb) => ['d.disabled_at', eb.exists(eb.selectFrom('acked').select('acked.id')).as('acked')])
+    .where('d.school_id', '=', schoolId)
     .where('d.id', '=', deviceId)
     .executeTakeFirst();
   return row && { disabled: row.disabled_at !== null, acked: Boolean(row.acked) };
 }
 
 /** Any status → 0, whatever the session (RESET_SESSION). Returns the session that was closed. */
-export async function resetState(trx: Trx, deviceId: string, channel: string): Promise<string | null> {
+export async function resetState(trx: Trx, schoolId: number, deviceId: string, channel: string): Promise<string | null> {
   const row = await trx
     .updateTable('sync_states')
     .set({ status: SYNC_STATUS.idle, changed_at: sql`now()` })
+    .where('school_id', '=', schoolId)
     .where('device_id', '=', deviceId)
     .where('channel', '=', channel)
     .where('status', '<>', SYNC_STATUS.idle)
@@ -218,7 +227,7 @@ export async function resetState(trx: Trx, deviceId: string, channel: string): P
     .executeTakeFirst();
   if (row?.session_id) {
     await trx.updateTable('sync_sessions').set({ outcome: sql`coalesce(outcome, 'reset')`, processed_at: sql`coalesce(processed_at, now())` })
-      .where('id', '=', row.session_id).execute();
+      .where('school_id', '=', schoolId).where('id', '=', row.session_id).execute();
   }
   return row?.session_id ?? null;
 }
@@ -228,27 +237,28 @@ export async function findSession(db: DbOrTrx, id: string): Promise<SyncSession 
 }
 
 /** What an acknowledged package offered (see ProcessedSession.offered). */
-export async function offeredBySession(db: DbOrTrx, sessionId: string): Promise<Record<string, number[]> | null> {
-  const row = await db.selectFrom('sync_sessions').select('offered').where('id', '=', sessionId).executeTakeFirst();
+export async function offeredBySession(db: DbOrTrx, schoolId: number, sessionId: string): Promise<Record<string, number[]> | null> {
+  const row = await db.selectFrom('sync_sessions').select('offered').where('school_id', '=', schoolId).where('id', '=', sessionId).executeTakeFirst();
   return row?.offered ?? null;
 }
 
-export async function findSessionOfDevice(db: DbOrTrx, deviceId: string, channel: ChannelName, id: string) {
+export async function findSessionOfDevice(db: DbOrTrx, schoolId: number, deviceId: string, channel: ChannelName, id: string) {
   return db.selectFrom('sync_sessions').select(['id', 'acked_at', 'processed_at'])
-    .where('id', '=', id).where('device_id', '=', deviceId).where('channel', '=', channel).executeTakeFirst();
+    .where('school_id', '=', schoolId).where('id', '=', id).where('device_id', '=', deviceId).where('channel', '=', channel).executeTakeFirst();
 }
 
 /**
  * The instructions call in one statement: whether the device is still enabled (noting that it
  * was seen), and the channel's package when there is one. Undefined when the device is gone.
  */
-export async function readDeviceAndPackage(db: DbOrTrx, deviceId: string, channel: ChannelName) {
+export async function readDeviceAndPackage(db: DbOrTrx, schoolId: number, deviceId: string, channel: ChannelName) {
   return db
-    .with('seen', (qb) => noteSeen(qb, deviceId))
+    .with('seen', (qb) => noteSeen(qb, schoolId, deviceId))
     .selectFrom('devices as d')
-    .leftJoin('sync_states as st', (join) => join.onRef('st.device_id', '=', 'd.id').on('st.channel', '=', channel))
-    .leftJoin('sync_sessions as se', 'se.id', 'st.session_id')
+    .leftJoin('sync_states as st', (join) => join.onRef('st.school_id', '=', 'd.school_id').onRef('st.device_id', '=', 'd.id').on('st.channel', '=', channel))
+    .leftJoin('sync_sessions as se', (join) => join.onRef('se.school_id', '=', 'st.school_id').onRef('se.id', '=', 'st.session_id'))
     .select(['d.disabled_at', 'st.status', 'se.id', 'se.package', 'se.package_sha256'])
+    .where('d.school_id', '=', schoolId)
     .where('d.id', '=', deviceId)
     .executeTakeFirst();
 }
@@ -291,6 +301,6 @@ export function processedSessionSet(result: ProcessedSession) {
   };
 }
 
-export async function finishSession(trx: Trx, sessionId: string, result: ProcessedSession): Promise<void> {
-  await trx.updateTable('sync_sessions').set(processedSessionSet(result)).where('id', '=', sessionId).execute();
+export async function finishSession(trx: Trx, schoolId: number, sessionId: string, result: ProcessedSession): Promise<void> {
+  await trx.updateTable('sync_sessions').set(processedSessionSet(result)).where('school_id', '=', schoolId).where('id', '=', sessionId).execute();
 }

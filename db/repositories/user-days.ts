@@ -174,8 +174,8 @@ export async function recomputeDays(trx: Trx, days: readonly DayKey[], clocks: M
                   ${arrayLiteral(up.open)}::bigint[], ${quotedArrayLiteral(up.anomalies)}::text[], ${arrayLiteral(up.suspect)}::boolean[],
                   ${arrayLiteral(up.mark)}::text[], ${arrayLiteral(up.reason)}::text[], ${arrayLiteral(up.conflict)}::text[])
            AS t(s, u, d, sec, f, l, lt, o, an, cs, mk, mr, mc)
-      ON CONFLICT (user_id, date) DO UPDATE SET
-        school_id = EXCLUDED.school_id, seconds = EXCLUDED.seconds, first_checkin_at = EXCLUDED.first_checkin_at,
+      ON CONFLICT (user_id, date, school_id) DO UPDATE SET
+        seconds = EXCLUDED.seconds, first_checkin_at = EXCLUDED.first_checkin_at,
         last_event_at = EXCLUDED.last_event_at, last_event_type = EXCLUDED.last_event_type, open_since = EXCLUDED.open_since,
         anomalies = EXCLUDED.anomalies, clock_suspect = EXCLUDED.clock_suspect, updated_at = now(),
         mark = EXCLUDED.mark, mark_reason = EXCLUDED.mark_reason, mark_conflict = EXCLUDED.mark_conflict,

@@ -32,6 +32,25 @@ export interface AttendancesTable {
   cancels_id: Generated<number | null>;
 }
 export type Attendance = Selectable<AttendancesTable>;
+
+/**
+ * The device keys a resend is deduplicated on (attendances are partitioned by month, so their
+ * own unique index could not span months): written in the same statement as the row.
+ */
+export interface AttendanceKeysTable {
+  school_id: number;
+  device_id: string;
+  record_id: number;
+  /** The row's id and time (its month): how a resend finds the stored row. */
+  attendance_id: number;
+  occurred_at: Date;
+}
+export interface AttendancePushKeysTable {
+  school_id: number;
+  device_id: string;
+  pin: string;
+  local_time: string;
+}
 export type NewAttendance = Insertable<AttendancesTable>;
 
 export interface FeverEventsTable {

@@ -15,6 +15,13 @@ export interface ReadingsTable {
 }
 export type Reading = Selectable<ReadingsTable>;
 
+/** A reading's device key (readings are partitioned by month): written with the row. */
+export interface ReadingKeysTable {
+  school_id: number;
+  device_id: string;
+  record_id: number;
+}
+
 export type MessagePriority = 'normal' | 'high';
 
 /** Office → devices; `device_id` null: every device of the school. */
@@ -32,6 +39,8 @@ export type Message = Selectable<MessagesTable>;
 
 export interface MessageDeliveriesTable {
   message_id: number;
+  /** The device's school when the row was written (docs/scaling-schema.md). */
+  school_id: number;
   device_id: string;
   session_id: string | null;
   delivered_at: Generated<Date>;
@@ -39,6 +48,8 @@ export interface MessageDeliveriesTable {
 
 export interface AlertDeliveriesTable {
   fever_event_id: number;
+  /** The device's school when the row was written (docs/scaling-schema.md). */
+  school_id: number;
   device_id: string;
   session_id: string | null;
   delivered_at: Generated<Date>;
@@ -69,6 +80,8 @@ export interface PhotosTable {
 }
 
 export interface DevicePhotosTable {
+  /** The device's school when the row was written (docs/scaling-schema.md). */
+  school_id: number;
   device_id: string;
   name: string;
   sha256: string;

@@ -2,6 +2,8 @@ import type { Generated, JSONColumnType, Selectable } from 'kysely';
 
 export interface DeviceFlagsTable {
   id: Generated<number>;
+  /** The device's school when the row was written (docs/scaling-schema.md). */
+  school_id: number;
   device_id: string;
   name: string;
   params: JSONColumnType<Record<string, unknown>, string | undefined, string>;
@@ -19,6 +21,8 @@ export type DeviceFlag = Selectable<DeviceFlagsTable>;
 export interface FlagEventsTable {
   id: Generated<number>;
   flag_id: number;
+  /** The device's school when the row was written (docs/scaling-schema.md). */
+  school_id: number;
   device_id: string;
   action: string;
   staff_id: number | null;

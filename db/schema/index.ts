@@ -1,9 +1,9 @@
 // The typed database: one interface per table, composed here.
-import type { AttendancesTable, FeverEventsTable, MarksTable, UserDaysTable } from './attendances.js';
+import type { AttendanceKeysTable, AttendancePushKeysTable, AttendancesTable, FeverEventsTable, MarksTable, UserDaysTable } from './attendances.js';
 import type { CalendarEntriesTable, CalendarsTable, CalendarSubscriptionsTable } from './calendars.js';
 import type { AuthKnownSourcesTable, AuthThrottleTable, IdempotencyKeysTable, PasswordResetsTable } from './auth.js';
 import type { DatamartChangesTable, DatamartCollectKeysTable, DatamartRecordsTable, DatamartRunsTable, DatamartStagesTable, DatamartSubstagesTable, DatamartUploadsTable } from './datamart.js';
-import type { AlertDeliveriesTable, DeviceMessagesTable, DevicePhotosTable, MessageDeliveriesTable, MessagesTable, PhotosTable, ReadingsTable } from './channels.js';
+import type { AlertDeliveriesTable, DeviceMessagesTable, DevicePhotosTable, MessageDeliveriesTable, MessagesTable, PhotosTable, ReadingKeysTable, ReadingsTable } from './channels.js';
 import type { DevicesTable } from './devices.js';
 import type { HeldPunchesTable, PushAddressConfirmationsTable, PushCommandsTable, PushOperlogTable, PushTerminalUsersTable, PushTerminalsTable, PushUploadsTable } from './push.js';
 import type { FigureRebuildsTable } from './figures.js';
@@ -21,6 +21,8 @@ export interface Database {
   sync_states: SyncStatesTable;
   sync_sessions: SyncSessionsTable;
   attendances: AttendancesTable;
+  attendance_keys: AttendanceKeysTable;
+  attendance_push_keys: AttendancePushKeysTable;
   high_water_marks: HighWaterMarksTable;
   rejections: RejectionsTable;
   fever_events: FeverEventsTable;
@@ -41,6 +43,7 @@ export interface Database {
   datamart_records: DatamartRecordsTable;
   datamart_collect_keys: DatamartCollectKeysTable;
   readings: ReadingsTable;
+  reading_keys: ReadingKeysTable;
   messages: MessagesTable;
   message_deliveries: MessageDeliveriesTable;
   alert_deliveries: AlertDeliveriesTable;

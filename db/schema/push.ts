@@ -7,6 +7,8 @@ export interface PushTerminalsTable {
   serial_number: string;
   /** Null while pending (called before being registered). */
   device_id: string | null;
+  /** The device's school (follows it when it moves); null while pending. */
+  school_id: number | null;
   first_seen_at: Generated<Date>;
   last_seen_at: Date | null;
   address: string | null;
@@ -48,6 +50,8 @@ export type PushCommandSource = 'staff' | 'flag' | 'roster' | 'clock';
 
 export interface PushCommandsTable {
   id: Generated<number>;
+  /** The device's school when the row was written (docs/scaling-schema.md). */
+  school_id: number;
   device_id: string;
   command: string;
   source: PushCommandSource;
@@ -66,6 +70,8 @@ export interface PushCommandsTable {
 export type PushCommand = Selectable<PushCommandsTable>;
 
 export interface PushTerminalUsersTable {
+  /** The device's school when the row was written (docs/scaling-schema.md). */
+  school_id: number;
   device_id: string;
   pin: string;
   name: string | null;
@@ -77,6 +83,8 @@ export interface PushTerminalUsersTable {
 
 export interface PushOperlogTable {
   id: Generated<number>;
+  /** The device's school when the row was written (docs/scaling-schema.md). */
+  school_id: number;
   device_id: string;
   line: string;
   received_at: Generated<Date>;
@@ -85,6 +93,8 @@ export interface PushOperlogTable {
 /** The body of a table the server does not import (docs/protocol/push.md §4 "any other table"), kept for staff. */
 export interface PushUploadsTable {
   id: Generated<number>;
+  /** The device's school when the row was written (docs/scaling-schema.md). */
+  school_id: number;
   device_id: string;
   table_name: string;
   body: Buffer;
@@ -96,6 +106,8 @@ export interface PushUploadsTable {
 /** Staff confirming the address a PUSH terminal is bound to (docs/SECURITY.md, /iclock): the audit trail. */
 export interface PushAddressConfirmationsTable {
   id: Generated<number>;
+  /** The device's school when the row was written (docs/scaling-schema.md). */
+  school_id: number;
   device_id: string;
   address: string;
   previous_address: string | null;

@@ -2,6 +2,8 @@ import type { Generated, Insertable, JSONColumnType, Selectable } from 'kysely';
 import type { SyncStatus } from '../../shared/protocol/codes.js';
 
 export interface SyncStatesTable {
+  /** The device's school when the row was written (docs/scaling-schema.md). */
+  school_id: number;
   device_id: string;
   channel: string;
   status: Generated<SyncStatus>;
@@ -57,13 +59,15 @@ export interface SyncSessionsTable {
   file_errors: JSONColumnType<SessionFileError[]> | null;
   /** A PUSH session's table: 'ATTLOG' lines or 'rtlog' events (Security PUSH 3.x); null: ATTLOG. */
   push_table: 'ATTLOG' | 'rtlog' | null;
-  /** A PUSH session's school: its terminal's when it was sent (the punches are that school's); null for v4. */
-  school_id: number | null;
+  /** The session's school: its device's at upload (a PUSH session's punches are that school's even if the terminal moved since). */
+  school_id: number;
 }
 export type SyncSession = Selectable<SyncSessionsTable>;
 export type NewSyncSession = Insertable<SyncSessionsTable>;
 
 export interface HighWaterMarksTable {
+  /** The device's school when the row was written (docs/scaling-schema.md). */
+  school_id: number;
   device_id: string;
   file: string;
   record_id: number;
@@ -79,5 +83,9 @@ export interface RejectionsTable {
   code: string;
   /** What is wrong, for a developer (docs/protocol/v4.md §4.5); null for rows refused before it was kept. */
   detail: string | null;
+  /** When it was stored: the month partition it is in. */
+  created_at: Generated<Date>;
+  /** The session's school (its key, ready to shard by school). */
+  school_id: number;
 }
 export type Rejection = Selectable<RejectionsTable>;

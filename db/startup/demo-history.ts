@@ -9,6 +9,7 @@ import { isSchoolDay } from '../../shared/attendance/presence.js';
 import { addDays } from '../../shared/time/calendar.js';
 import { localTimeOnDate, todayIn } from '../../shared/time/zoned.js';
 import type { Trx } from '../database.js';
+import { adoptDefaultRows } from '../repositories/partitions.js';
 import { refreshDays, refreshUserDays } from '../repositories/user-days.js';
 import type { DayKey } from '../../shared/attendance/touched-days.js';
 import type { MarkReason } from '../../shared/attendance/marks.js';
@@ -61,6 +62,11 @@ export async function addDemoHistory(trx: Trx, school: { id: number; timezone: s
   if (rows.length === 0) return;
   const stored = await trx.insertInto('attendances').values(rows)
     .returning(['id', 'school_id', 'user_id', 'device_id', 'record_id', 'temperature', 'occurred_at']).execute();
+  // Their device keys, as an import writes them (docs/scaling-partitions.md), and the past month's partition.
+  await trx.insertInto('attendance_keys').values(stored.map((a) => ({
+    school_id: a.school_id, device_id: a.device_id!, record_id: a.record_id!, attendance_id: a.id, occurred_at: a.occurred_at,
+  }))).execute();
+  await adoptDefaultRows(trx, 'attendances');
   const fevers = stored.filter((a) => a.temperature !== null && a.temperature >= FEVER);
   if (fevers.length > 0) {
     await trx.insertInto('fever_events').values(fevers.map((a) => ({
@@ -82,7 +88,7 @@ export async function addDemoHistory(trx: Trx, school: { id: number; timezone: s
     last_seen_at: ago(2 * 3600), last_synced_at: ago(2 * 3600), last_device_clock: ago(2 * 3600 + 420), clock_skew_seconds: -420, firmware: '1.9.4', pending_records: 37, roster_version: 1,
   }).where('id', '=', phoneId).execute();
   await trx.insertInto('sync_states').values([
-    { device_id: terminalId, channel: 'synchro', status: 0, changed_at: ago(40) },
-    { device_id: phoneId, channel: 'synchro', status: 0, changed_at: ago(2 * 3600) },
+    { school_id: school.id, device_id: terminalId, channel: 'synchro', status: 0, changed_at: ago(40) },
+    { school_id: school.id, device_id: phoneId, channel: 'synchro', status: 0, changed_at: ago(2 * 3600) },
   ]).execute();
 }

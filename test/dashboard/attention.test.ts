@@ -23,7 +23,7 @@ async function aDeviceWith(schoolId: number, state: { channel?: { status: 0 | 1 
     last_seen_at: state.lastSeen === null ? null : ago(state.lastSeen ?? 60), clock_skew_seconds: state.skew ?? 2, sync_interval_seconds: state.interval ?? 300,
   }).where('id', '=', device.id).execute();
   if (state.channel) {
-    await suite.db.insertInto('sync_states').values({ device_id: device.id, channel: 'synchro', status: state.channel.status, changed_at: ago(state.channel.since) }).execute();
+    await suite.db.insertInto('sync_states').values({ school_id: schoolId, device_id: device.id, channel: 'synchro', status: state.channel.status, changed_at: ago(state.channel.since) }).execute();
   }
   return device;
 }

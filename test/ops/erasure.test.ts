@@ -47,9 +47,13 @@ beforeAll(async () => {
   const jpeg = Buffer.from(`a photo of ${NAME}`);
   const sha = createHash('sha256').update(jpeg).digest('hex');
   await sql`INSERT INTO photos (sha256, content_type, width, height, bytes, data) VALUES (${sha}, 'image/jpeg', 1, 1, ${jpeg.length}, ${jpeg})`.execute(suite.db);
-  await sql`INSERT INTO device_photos (device_id, name, sha256) VALUES (${d.id}, 'p1.jpg', ${sha})`.execute(suite.db);
+  await sql`INSERT INTO device_photos (school_id, device_id, name, sha256) VALUES (${d.school_id}, ${d.id}, 'p1.jpg', ${sha})`.execute(suite.db);
   await sql`UPDATE attendances SET photo = 'p1.jpg' WHERE device_id = ${d.id} AND record_id = 1`.execute(suite.db);
-  await sql`INSERT INTO push_terminal_users (device_id, pin, name) VALUES (${d.id}, ${BADGE}, ${NAME})`.execute(suite.db).catch(() => undefined);
+  await sql`INSERT INTO push_terminal_users (school_id, device_id, pin, name) VALUES (${d.school_id}, ${d.id}, ${BADGE}, ${NAME})`.execute(suite.db).catch(() => undefined);
+  // A PUSH punch of hers: its PIN is her badge, in the row and in its dedup key (attendance_push_keys).
+  await sql`WITH k AS (INSERT INTO attendance_push_keys (school_id, device_id, pin, local_time) VALUES (${school.id}, ${d.id}, ${BADGE}, '2026-11-02 08:00:00') RETURNING *)
+            INSERT INTO attendances (school_id, user_id, device_id, type, occurred_at, pin, local_time)
+            SELECT school_id, ${pupil.id}, device_id, 'checkin', '2026-11-02T08:00:00Z', pin, local_time FROM k`.execute(suite.db);
   // The staff audit of her enrolment, as POST /api/users writes it (her name and badge in its details).
   await sql`INSERT INTO staff_audit (staff_email, school_id, action, subject, subject_id, details)
             VALUES ('office@example.test', ${school.id}, 'user.create', 'user', ${pupil.id}, ${JSON.stringify({ name: NAME, badge: BADGE })}::jsonb)`.execute(suite.db);
@@ -101,8 +105,8 @@ describe('erasing a pupil', () => {
     expect(erased.out).toMatch(new RegExp(`^user ${pupil.id} erased \\(`));
 
     expect(await findAnywhere([NAME, BADGE, 'a photo of'])).toEqual([]);
-    const hers = await sql<{ temperature: unknown; photo: unknown; pin: unknown }>`SELECT temperature, photo, pin FROM attendances WHERE user_id = ${pupil.id}`.execute(suite.db);
-    expect(hers.rows).toEqual([{ temperature: null, photo: null, pin: null }, { temperature: null, photo: null, pin: null }]);
+    const hers = await sql<{ temperature: unknown; photo: unknown; pin: unknown }>`SELECT temperature, photo, pin FROM attendances WHERE user_id = ${pupil.id} ORDER BY pin NULLS FIRST`.execute(suite.db);
+    expect(hers.rows).toEqual([{ temperature: null, photo: null, pin: null }, { temperature: null, photo: null, pin: null }, { temperature: null, photo: null, pin: expect.stringMatching(/^erased-\d+$/) }]);
     for (const table of ['fever_events', 'readings']) {
       expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)} WHERE user_id = ${pupil.id}`.execute(suite.db)).rows[0].n).toBe(0);
     }

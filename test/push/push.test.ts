@@ -234,7 +234,7 @@ describe('commands', () => {
     const school = await aSchool(db.db);
     const { terminal, deviceId } = await registered(school.id);
     expect((await terminal.poll()).body).toBe('OK');
-    const [row] = await db.db.insertInto('push_commands').values({ device_id: deviceId, command: 'CHECK', source: 'staff' }).returning('id').execute();
+    const [row] = await db.db.insertInto('push_commands').values({ school_id: school.id, device_id: deviceId, command: 'CHECK', source: 'staff' }).returning('id').execute();
     for (let i = 0; i < 3; i++) expect((await terminal.poll()).body).toBe('OK');
     await sql`SELECT pg_notify('push_terminals', ${`d:${deviceId}`})`.execute(db.db);
     const polled = await waitFor(async () => {

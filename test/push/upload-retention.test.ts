@@ -11,8 +11,8 @@ const suite = useSuite();
 test('uploads older than the retention are deleted, newer ones kept', async () => {
   const device = await aDevice(suite.db, (await aSchool(suite.db)).id);
   const upload = (table: string, daysAgo: number) => sql`
-    INSERT INTO push_uploads (device_id, table_name, body, body_bytes, body_sha256, received_at)
-    VALUES (${device.id}::uuid, ${table}, ${Buffer.from(table)}, ${table.length}, ${table}, now() - make_interval(days => ${daysAgo}))`.execute(suite.db);
+    INSERT INTO push_uploads (school_id, device_id, table_name, body, body_bytes, body_sha256, received_at)
+    VALUES (${device.school_id}, ${device.id}::uuid, ${table}, ${Buffer.from(table)}, ${table.length}, ${table}, now() - make_interval(days => ${daysAgo}))`.execute(suite.db);
   await upload('options-old', 31);
   await upload('options-edge', 29);
   await upload('options-new', 0);

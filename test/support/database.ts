@@ -1,6 +1,7 @@
 // One database per test suite, copied from the migrated template: suites never see each
 // other's rows and can run in parallel.
 import { randomBytes } from 'node:crypto';
+import { CompiledQuery } from 'kysely';
 import pg from 'pg';
 import { connectDatabase, type DatabaseHandle } from '../../db/database.js';
 import { createLogger } from '../../shared/logger.js';
@@ -66,6 +67,17 @@ export async function createEmptyDatabase(): Promise<string> {
   return asServicesReachIt(url);
 }
 
+/**
+ * The test's own connection, for fixtures and checks. Under TEST_FIXTURE_ROLE when the
+ * statement check runs, which leaves these statements out (support/statement-check.ts).
+ */
 export function connectTestDatabase(url: string): DatabaseHandle {
-  return connectDatabase(url, { max: 4, logger: createLogger('test', 'silent'), applicationName: 'attendance-test' });
+  // Only on the run's own server: a test that starts a server of its own has no such role.
+  const admin = process.env.TEST_ADMIN_DATABASE_URL;
+  const sameServer = admin !== undefined && new URL(admin).host === new URL(url).host;
+  const role = sameServer ? process.env.TEST_FIXTURE_ROLE : undefined;
+  return connectDatabase(url, {
+    max: 4, logger: createLogger('test', 'silent'), applicationName: 'attendance-test',
+    ...(role && { onConnect: async (connection) => { await connection.executeQuery(CompiledQuery.raw(`SET ROLE ${role}`)); } }),
+  });
 }

@@ -33,7 +33,7 @@ async function newDevice(): Promise<TestDevice> {
 
 /** Uploads all `archives` at once while the device's status row is locked; releases it when every request waits on it. */
 async function uploadTogether(dev: TestDevice, archives: Buffer[]): Promise<HttpResult[]> {
-  await db.db.insertInto('sync_states').values({ device_id: dev.identity.id, channel: 'synchro' }).execute();
+  await db.db.insertInto('sync_states').values({ school_id: schoolId, device_id: dev.identity.id, channel: 'synchro' }).execute();
   const client = await db.pool.connect();
   try {
     await client.query('BEGIN');

@@ -127,7 +127,7 @@ describe('a device keeping its roster in step', () => {
   });
 
   test('RELOAD_ROSTER: the full roster although the device is up to date; the flag rides on the package and is applied on ack', async () => {
-    const flag = await suite.db.insertInto('device_flags').values({ device_id: dev.identity.id, name: 'RELOAD_ROSTER' }).returning('id').executeTakeFirstOrThrow();
+    const flag = await suite.db.insertInto('device_flags').values({ school_id: schoolId, device_id: dev.identity.id, name: 'RELOAD_ROSTER' }).returning('id').executeTakeFirstOrThrow();
     const up = await dev.upload(upload(version));
     expect(up.status).toBe(202);
     await dev.waitForStatus(2);

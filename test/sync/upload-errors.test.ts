@@ -63,7 +63,7 @@ describe('400: the archive structure is refused', () => {
 
   test('settings.xml asked for by REPORT_SETTINGS and not sent → required_file_missing naming it', async () => {
     const dev = await freshDevice();
-    await db.db.insertInto('device_flags').values({ device_id: dev.identity.id, name: 'REPORT_SETTINGS' }).execute();
+    await db.db.insertInto('device_flags').values({ school_id: schoolId, device_id: dev.identity.id, name: 'REPORT_SETTINGS' }).execute();
     const manifest = await dev.manifest();
     expect(manifest.body.files).toEqual([{ name: 'device.xml', required: true }, { name: 'settings.xml', required: true }]);
     const jobs = await importJobCount(db.db);

@@ -146,7 +146,7 @@ async function finish(trx: Trx, { ctx, skewSeconds }: OpenedBatch, pkg: Instruct
   const completeUntil = report?.clock && ctx.clockSuspect && report.clock > session.receivedAt ? session.receivedAt : report?.clock ?? null;
   // A RESET_SESSION may have closed this session meanwhile: then nothing flips, but the import
   // stands; its package is never served, so what it carried (flags …) stays pending.
-  const ready = await finishImport(trx, { id: session.id, deviceId: ctx.device.id, channel: session.channel }, {
+  const ready = await finishImport(trx, { id: session.id, schoolId: ctx.device.schoolId, deviceId: ctx.device.id, channel: session.channel }, {
     // A file that could not be read was not imported: the session says so (docs/protocol/v4.md §4, docs/PROTOCOL-READING.md).
     outcome: out.errors.length > 0 ? 'partial' : 'imported', file_errors: out.errors.map((e) => ({ file: e.file ?? '', code: e.code, detail: e.detail ?? null })),
     stats: Object.fromEntries(out.imports), package: zip, package_sha256: sha256(zip),
@@ -168,9 +168,9 @@ export async function failSession(deps: { db: Db; logger: Logger }, sessionId: s
     if (!session || session.processed_at) return false;
     const now = new Date();
     const zip = buildZip([{ name: 'instructions.xml', data: buildInstructionsXml({ sessionId, generatedAt: now, errors: [{ code: 'processing_failed', detail, retry: true }] }) }]);
-    await finishSession(trx, sessionId, { outcome: 'failed', stats: null, package: zip, package_sha256: sha256(zip), failure: reason.slice(0, 2000) });
+    await finishSession(trx, session.school_id, sessionId, { outcome: 'failed', stats: null, package: zip, package_sha256: sha256(zip), failure: reason.slice(0, 2000) });
     await recordDeviceReport(trx, session.device_id, null, null, false);
-    await markReady(trx, session.device_id, session.channel, sessionId);
+    await markReady(trx, session.school_id, session.device_id, session.channel, sessionId);
     deps.logger.warn({ sessionId, reason }, 'session failed for good: processing_failed package ready');
     return true;
   });

@@ -2,6 +2,7 @@
 // and `stop()`, which stops taking new jobs and waits for those in hand.
 import { prunePushUploads } from '../../db/repositories/sweep.js';
 import { pruneRetention } from '../../db/repositories/retention.js';
+import { ensureMonths, retentionJob } from './partitions.js';
 import { chunkFailed } from '../../db/repositories/rebuilds.js';
 import { IMPORT_QUEUE, QUEUES, type RebuildChunkJob } from '../../shared/jobs.js';
 import type { WorkerContext } from '../context/context.js';
@@ -28,12 +29,15 @@ export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> 
     startPump<object>(boss, QUEUES.closeOpenDays, { concurrency: 1, idleMs: 5000, logger }, async () => closeOpenDays(ctx)),
     startPump<object>(boss, QUEUES.pruneArchives, { concurrency: 1, idleMs: 5000, logger }, async () => ({ pruned: await pruneRetention(ctx.db, {
       archiveDays: config.archiveRetentionDays, packageDays: config.retentionPackageDays, photoDays: config.retentionPhotoDays, temperatureDays: config.retentionTemperatureDays,
-    }), pushUploads: await prunePushUploads(ctx.db, config.pushUploadRetentionDays) })),
+    }), pushUploads: await prunePushUploads(ctx.db, config.pushUploadRetentionDays), months: await retentionJob(ctx) })),
+    startPump<object>(boss, QUEUES.ensurePartitions, { concurrency: 1, idleMs: 5000, logger }, async () => ({ made: await ensureMonths(ctx) })),
   ];
   // Every upload, v4 and PUSH: the pending session rows are the queue.
   const imports = startImportQueue(ctx, { concurrency: config.workerConcurrency });
   await boss.schedule(QUEUES.sweepSessions, '* * * * *');
   await boss.schedule(QUEUES.pruneArchives, '17 3 * * *');
+  // Daily: a month's partition exists PARTITION_MONTHS_AHEAD months before its first row (the migration made this month's and the next).
+  await boss.schedule(QUEUES.ensurePartitions, '41 2 * * *');
   // Hourly, since schools' local midnights fall on different UTC hours.
   await boss.schedule(QUEUES.closeOpenDays, '5 * * * *');
   pumps.push(...await registerDatamartJobs(ctx));

@@ -2,6 +2,7 @@
 // answered or out of sends, results recorded, overdue ones failed; staff list and cancel them.
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../database.js';
+import { schoolOfDevice } from '../devices.js';
 import type { PushCommandSource, PushCommandStatus } from '../../schema/index.js';
 
 export interface QueuedCommand {
@@ -14,7 +15,7 @@ export interface QueuedCommand {
 export async function queueCommands(trx: DbOrTrx, deviceId: string, commands: readonly QueuedCommand[]): Promise<number[]> {
   if (commands.length === 0) return [];
   const rows = await trx.insertInto('push_commands')
-    .values(commands.map((c) => ({ device_id: deviceId, command: c.command, source: c.source, flag_id: c.flagId ?? null, created_by: c.createdBy ?? null })))
+    .values(commands.map((c) => ({ school_id: schoolOfDevice(deviceId), device_id: deviceId, command: c.command, source: c.source, flag_id: c.flagId ?? null, created_by: c.createdBy ?? null })))
     .returning('id').execute();
   return rows.map((r) => Number(r.id));
 }

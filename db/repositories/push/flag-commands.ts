@@ -20,9 +20,9 @@ export async function cancelQueuedFlagCommands(trx: Trx, flagId: number): Promis
 /** A flag with no PUSH meaning: applied at once, with a note saying so. */
 export async function applyFlagWithoutCommands(trx: Trx, flagId: number, deviceId: string): Promise<void> {
   await sql`
-    WITH done AS (UPDATE device_flags SET applied_at = now() WHERE id = ${flagId} AND applied_at IS NULL RETURNING id)
-    INSERT INTO flag_events (flag_id, device_id, action, details)
-    SELECT id, ${deviceId}::uuid, 'applied', jsonb_build_object('push', 'nothing to do on a PUSH terminal') FROM done
+    WITH done AS (UPDATE device_flags SET applied_at = now() WHERE id = ${flagId} AND applied_at IS NULL RETURNING id, school_id)
+    INSERT INTO flag_events (school_id, flag_id, device_id, action, details)
+    SELECT school_id, id, ${deviceId}::uuid, 'applied', jsonb_build_object('push', 'nothing to do on a PUSH terminal') FROM done
   `.execute(trx);
 }
 
@@ -31,13 +31,13 @@ export async function failFlag(trx: Trx, deviceId: string, command: FinishedComm
   await sql`
     WITH closed AS (
       -- delivered_at cleared so the flag reads 'cancelled'; its 'delivered' event stays in the trail.
-      UPDATE device_flags SET cancelled_at = now(), delivered_at = NULL WHERE id = ${command.flag_id} AND applied_at IS NULL AND cancelled_at IS NULL RETURNING id
+      UPDATE device_flags SET cancelled_at = now(), delivered_at = NULL WHERE id = ${command.flag_id} AND applied_at IS NULL AND cancelled_at IS NULL RETURNING id, school_id
     ), dropped AS (
       UPDATE push_commands SET status = 'cancelled', finished_at = now(), failure = 'its flag failed'
       WHERE flag_id = ${command.flag_id} AND status = 'queued' AND EXISTS (SELECT 1 FROM closed)
     )
-    INSERT INTO flag_events (flag_id, device_id, action, details)
-    SELECT id, ${deviceId}::uuid, 'cancelled', jsonb_build_object('failed', true, 'command_id', ${command.id}::bigint, 'command', ${command.command}::text) FROM closed
+    INSERT INTO flag_events (school_id, flag_id, device_id, action, details)
+    SELECT school_id, id, ${deviceId}::uuid, 'cancelled', jsonb_build_object('failed', true, 'command_id', ${command.id}::bigint, 'command', ${command.command}::text) FROM closed
   `.execute(trx);
 }
 
@@ -48,10 +48,10 @@ export async function applyFlagIfDone(trx: Trx, deviceId: string, command: Finis
       UPDATE device_flags SET applied_at = now()
       WHERE id = ${command.flag_id} AND applied_at IS NULL AND cancelled_at IS NULL
         AND NOT EXISTS (SELECT 1 FROM push_commands WHERE flag_id = ${command.flag_id} AND status <> 'succeeded')
-      RETURNING id
+      RETURNING id, school_id
     )
-    INSERT INTO flag_events (flag_id, device_id, action, details)
-    SELECT id, ${deviceId}::uuid, 'applied', jsonb_build_object('command_id', ${command.id}::bigint) FROM done
+    INSERT INTO flag_events (school_id, flag_id, device_id, action, details)
+    SELECT school_id, id, ${deviceId}::uuid, 'applied', jsonb_build_object('command_id', ${command.id}::bigint) FROM done
   `.execute(trx);
 }
 
@@ -61,8 +61,8 @@ export async function markFlagsDelivered(db: DbOrTrx, flagIds: readonly number[]
   await sql`
     WITH d AS (
       UPDATE device_flags SET delivered_at = now() WHERE id = ANY(${[...new Set(flagIds)]}::bigint[]) AND delivered_at IS NULL AND applied_at IS NULL AND cancelled_at IS NULL
-      RETURNING id, device_id
+      RETURNING id, school_id, device_id
     )
-    INSERT INTO flag_events (flag_id, device_id, action, details) SELECT id, device_id, 'delivered', jsonb_build_object('push', true) FROM d
+    INSERT INTO flag_events (school_id, flag_id, device_id, action, details) SELECT school_id, id, device_id, 'delivered', jsonb_build_object('push', true) FROM d
   `.execute(db);
 }

@@ -2,6 +2,7 @@
 // (Security PUSH 3.x): what stands in for the secret the protocol does not have (docs/SECURITY.md, /iclock).
 import { sql } from 'kysely';
 import type { Db, DbOrTrx, Trx } from '../../database.js';
+import { schoolOfDevice } from '../devices.js';
 import { notifyTerminal } from './terminals.js';
 
 /** Binds a terminal that has no bound address yet to this one (its first admitted call). False when another call bound it first. */
@@ -91,7 +92,7 @@ export async function confirmAddress(trx: Trx, deviceId: string, address: string
     registry_token_seen_at: null,
   }).where('device_id', '=', deviceId).execute();
   await trx.updateTable('devices').set({ address_alert: null, updated_at: sql`now()` }).where('id', '=', deviceId).execute();
-  await trx.insertInto('push_address_confirmations').values({ device_id: deviceId, address, previous_address: t.bound_address, confirmed_by: staffId }).execute();
+  await trx.insertInto('push_address_confirmations').values({ school_id: schoolOfDevice(deviceId), device_id: deviceId, address, previous_address: t.bound_address, confirmed_by: staffId }).execute();
   await notifyTerminal(trx, { serialNumber: t.serial_number, deviceId });
   return { serial_number: t.serial_number, previous: t.bound_address };
 }

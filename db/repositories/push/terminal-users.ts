@@ -2,10 +2,11 @@
 // the roster version each terminal was sent (channels/push/roster.ts queues the changes).
 import { sql } from 'kysely';
 import type { DbOrTrx, Trx } from '../../database.js';
+import { schoolOfDevice } from '../devices.js';
 
 export async function storeOperlog(trx: Trx, deviceId: string, lines: readonly string[]): Promise<void> {
   if (lines.length === 0) return;
-  await sql`INSERT INTO push_operlog (device_id, line) SELECT ${deviceId}::uuid, l FROM unnest(${lines.map((l) => l.slice(0, 2000))}::text[]) AS l`.execute(trx);
+  await sql`INSERT INTO push_operlog (school_id, device_id, line) SELECT ${schoolOfDevice(deviceId)}, ${deviceId}::uuid, l FROM unnest(${lines.map((l) => l.slice(0, 2000))}::text[]) AS l`.execute(trx);
 }
 
 export async function upsertTerminalUsers(trx: Trx, deviceId: string, users: ReadonlyArray<{ pin: string; name: string | null; privilege: string | null; card: string | null }>): Promise<void> {
@@ -14,16 +15,16 @@ export async function upsertTerminalUsers(trx: Trx, deviceId: string, users: Rea
   const byPin = new Map(users.map((u) => [u.pin, u]));
   const rows = [...byPin.values()];
   await sql`
-    INSERT INTO push_terminal_users (device_id, pin, name, privilege, card)
-    SELECT ${deviceId}::uuid, p, n, r, c FROM unnest(${rows.map((u) => u.pin)}::text[], ${rows.map((u) => u.name)}::text[], ${rows.map((u) => u.privilege)}::text[], ${rows.map((u) => u.card)}::text[]) AS u(p, n, r, c)
-    ON CONFLICT (device_id, pin) DO UPDATE SET name = EXCLUDED.name, privilege = EXCLUDED.privilege, card = EXCLUDED.card, updated_at = now()
+    INSERT INTO push_terminal_users (school_id, device_id, pin, name, privilege, card)
+    SELECT ${schoolOfDevice(deviceId)}, ${deviceId}::uuid, p, n, r, c FROM unnest(${rows.map((u) => u.pin)}::text[], ${rows.map((u) => u.name)}::text[], ${rows.map((u) => u.privilege)}::text[], ${rows.map((u) => u.card)}::text[]) AS u(p, n, r, c)
+    ON CONFLICT (device_id, pin, school_id) DO UPDATE SET name = EXCLUDED.name, privilege = EXCLUDED.privilege, card = EXCLUDED.card, updated_at = now()
   `.execute(trx);
 }
 
 /** A user the terminal holds now under this name (a DATA UPDATE USERINFO it carried out); its card and privilege as they were. */
 export async function noteTerminalUser(trx: Trx, deviceId: string, pin: string, name: string | null): Promise<void> {
-  await trx.insertInto('push_terminal_users').values({ device_id: deviceId, pin, name })
-    .onConflict((oc) => oc.columns(['device_id', 'pin']).doUpdateSet({ name, updated_at: sql<Date>`now()` })).execute();
+  await trx.insertInto('push_terminal_users').values({ school_id: schoolOfDevice(deviceId), device_id: deviceId, pin, name })
+    .onConflict((oc) => oc.columns(['device_id', 'pin', 'school_id']).doUpdateSet({ name, updated_at: sql<Date>`now()` })).execute();
 }
 
 /** Users the terminal no longer holds (a DATA DELETE USERINFO it carried out). */
@@ -35,9 +36,9 @@ export async function removeTerminalUsers(trx: Trx, deviceId: string, pins: read
 export async function countFingerprints(trx: Trx, deviceId: string, pins: readonly string[]): Promise<void> {
   if (pins.length === 0) return;
   await sql`
-    INSERT INTO push_terminal_users (device_id, pin, fingerprints)
-    SELECT ${deviceId}::uuid, p, count(*) FROM unnest(${[...pins]}::text[]) AS p GROUP BY p
-    ON CONFLICT (device_id, pin) DO UPDATE SET fingerprints = push_terminal_users.fingerprints + EXCLUDED.fingerprints, updated_at = now()
+    INSERT INTO push_terminal_users (school_id, device_id, pin, fingerprints)
+    SELECT ${schoolOfDevice(deviceId)}, ${deviceId}::uuid, p, count(*) FROM unnest(${[...pins]}::text[]) AS p GROUP BY p
+    ON CONFLICT (device_id, pin, school_id) DO UPDATE SET fingerprints = push_terminal_users.fingerprints + EXCLUDED.fingerprints, updated_at = now()
   `.execute(trx);
 }
 

@@ -257,9 +257,9 @@ export async function registerTerminal(trx: Trx, input: {
     ...(input.delaySeconds !== undefined && { delay_seconds: input.delaySeconds }),
     ...(input.addressBinding !== undefined && { address_binding: input.addressBinding }),
   };
-  await trx.insertInto('push_terminals').values({ serial_number: input.serialNumber, device_id: device.id, attlog_stamp: 0, operlog_stamp: 0, attphoto_stamp: 0, roster_version: 0, ...settings })
+  await trx.insertInto('push_terminals').values({ serial_number: input.serialNumber, school_id: input.schoolId, device_id: device.id, attlog_stamp: 0, operlog_stamp: 0, attphoto_stamp: 0, roster_version: 0, ...settings })
     .onConflict((oc) => oc.column('serial_number').doUpdateSet({
-      device_id: device.id, ...settings, ...bound,
+      school_id: input.schoolId, device_id: device.id, ...settings, ...bound,
       // What it posted while pending was bounded for a stranger; it starts afresh as a known terminal.
       claimed_address: null, claimed_since: null, claimed_at: null, conflict_at: null, registry_code: null, session_id: null, registry_token_seen_at: null,
     }))

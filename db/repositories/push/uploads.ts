@@ -4,6 +4,7 @@
 import { sql } from 'kysely';
 import { PUSH_SESSION_CHANNEL } from '../../../shared/protocol/push.js';
 import type { DbOrTrx } from '../../database.js';
+import { schoolOfDevice } from '../devices.js';
 
 /** An earlier, not failed, session of this terminal with the very same bytes: a retry after a lost `OK`. */
 export async function sameBatchSession(db: DbOrTrx, deviceId: string, sha256: string): Promise<string | undefined> {
@@ -53,8 +54,8 @@ export async function storeAttlogBatch(db: DbOrTrx, batch: { sessionId: string; 
  */
 export async function storeUpload(db: DbOrTrx, upload: { deviceId: string; table: string; body: Buffer; sha256: string }): Promise<void> {
   await db.insertInto('push_uploads').values({
-    device_id: upload.deviceId, table_name: upload.table.slice(0, 64), body: upload.body, body_bytes: upload.body.length, body_sha256: upload.sha256,
-  }).onConflict((oc) => oc.columns(['device_id', 'table_name', 'body_sha256']).doNothing()).execute();
+    school_id: schoolOfDevice(upload.deviceId), device_id: upload.deviceId, table_name: upload.table.slice(0, 64), body: upload.body, body_bytes: upload.body.length, body_sha256: upload.sha256,
+  }).onConflict((oc) => oc.columns(['device_id', 'table_name', 'body_sha256', 'school_id']).doNothing()).execute();
 }
 
 /** A terminal's kept uploads, newest first, the first `maxBytes` of each body as text. */
