@@ -87,6 +87,12 @@ export async function addDemoHistory(trx: Trx, school: { id: number; timezone: s
   await trx.updateTable('devices').set({
     last_seen_at: ago(2 * 3600), last_synced_at: ago(2 * 3600), last_device_clock: ago(2 * 3600 + 420), clock_skew_seconds: -420, firmware: '1.9.4', pending_records: 37, roster_version: 1,
   }).where('id', '=', phoneId).execute();
+  // What the devices that sent these rows hold as their high-water marks, as an import leaves
+  // them: the manifest shows them, and an app enrolled as the demo's phone numbers its rows above.
+  const highest = new Map<string, number>();
+  for (const r of rows) highest.set(r.device_id, Math.max(highest.get(r.device_id) ?? 0, r.record_id));
+  await trx.insertInto('high_water_marks')
+    .values([...highest].map(([device_id, record_id]) => ({ school_id: school.id, device_id, file: 'attendances.csv', record_id }))).execute();
   await trx.insertInto('sync_states').values([
     { school_id: school.id, device_id: terminalId, channel: 'synchro', status: 0, changed_at: ago(40) },
     { school_id: school.id, device_id: phoneId, channel: 'synchro', status: 0, changed_at: ago(2 * 3600) },
