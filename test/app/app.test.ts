@@ -8,20 +8,18 @@
 // was offline) is shown in plain words with the pupil and the line. On an iPhone the app says to
 // add it to the Home Screen, and it asks for persistent storage at enrolment.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import jsQRModule from 'jsqr';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { accessibilityProblems, launchBrowser, screenshot } from '../support/browser.js';
 import { EVERY_DAY, schoolClock } from '../support/clock.js';
 import { aSchool, aStaff, aUser, loginAs } from '../support/fixtures.js';
 import { http } from '../support/http.js';
+import { readDialogQr } from '../support/qr.js';
 import { useSuite } from '../support/suite.js';
 import { parseEnrolUri } from '../../shared/devices/enrol-uri.js';
 import { en as app } from '../../app/src/locales/en.js';
 import { fr as appFr } from '../../app/src/locales/fr.js';
 import web from '../../web/src/locales/en.js';
 
-// jsqr is CommonJS: its default export is the module's function at run time, typed as a namespace.
-const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule.default }).default ?? jsQRModule) as unknown as typeof jsQRModule.default;
 const m = web.messages;
 
 const suite = useSuite({ worker: true, env: { DATAMART_EXPORT_CRON: 'off' } });
@@ -68,21 +66,7 @@ async function enrolmentFromDashboard(deviceName: string): Promise<string> {
     const form = page.getByRole('form', { name: m.registerDevice });
     await form.getByLabel(m.deviceName).fill(deviceName);
     await form.getByRole('button', { name: m.registerDevice }).click();
-    const img = page.locator('dialog[open] .enrol-qr img');
-    await img.waitFor();
-    const pixels = await img.evaluate(async (el: HTMLImageElement) => {
-      await el.decode();
-      const canvas = document.createElement('canvas');
-      canvas.width = el.naturalWidth;
-      canvas.height = el.naturalHeight;
-      const g = canvas.getContext('2d')!;
-      g.drawImage(el, 0, 0);
-      const data = g.getImageData(0, 0, canvas.width, canvas.height);
-      let bytes = '';
-      for (let i = 0; i < data.data.length; i += 0x8000) bytes += String.fromCharCode(...data.data.subarray(i, i + 0x8000));
-      return { width: data.width, height: data.height, rgba: btoa(bytes) };
-    });
-    const text = jsQR(new Uint8ClampedArray(Buffer.from(pixels.rgba, 'base64')), pixels.width, pixels.height)?.data ?? '';
+    const text = (await readDialogQr(page)) ?? '';
     expect(parseEnrolUri(text)?.server).toBe(suite.url);
     return text;
   } finally {

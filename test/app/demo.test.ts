@@ -3,16 +3,15 @@
 // enrols with the QR code it shows, and the phone's first check-in is stored once, beside the rows
 // the demo's history already holds for that phone (no record_conflict).
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import jsQRModule from 'jsqr';
 import type { Browser } from 'playwright-core';
 import { createDemoData, type DemoData } from '../../db/startup/bootstrap.js';
 import { launchBrowser } from '../support/browser.js';
+import { readDialogQr } from '../support/qr.js';
 import { useSuite } from '../support/suite.js';
 import { parseEnrolUri } from '../../shared/devices/enrol-uri.js';
 import { en as app } from '../../app/src/locales/en.js';
 import web from '../../web/src/locales/en.js';
 
-const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule.default }).default ?? jsQRModule) as unknown as typeof jsQRModule.default;
 const m = web.messages;
 const suite = useSuite({ worker: true, env: { DATAMART_EXPORT_CRON: 'off' } });
 let browser: Browser;
@@ -40,21 +39,7 @@ test('the demo\'s Teacher phone enrols from the QR code of its rotated secret, a
     await page.locator('#panel[data-ready="true"]').waitFor();
     await page.getByRole('button', { name: m.rotateSecretOf('Teacher phone') }).click();
     await page.locator('dialog[open]').getByRole('button', { name: m.rotateSecret }).click();
-    const img = page.locator('dialog[open] .enrol-qr img');
-    await img.waitFor();
-    const pixels = await img.evaluate(async (el: HTMLImageElement) => {
-      await el.decode();
-      const canvas = document.createElement('canvas');
-      canvas.width = el.naturalWidth;
-      canvas.height = el.naturalHeight;
-      const g = canvas.getContext('2d')!;
-      g.drawImage(el, 0, 0);
-      const data = g.getImageData(0, 0, canvas.width, canvas.height);
-      let bytes = '';
-      for (let i = 0; i < data.data.length; i += 0x8000) bytes += String.fromCharCode(...data.data.subarray(i, i + 0x8000));
-      return { width: data.width, height: data.height, rgba: btoa(bytes) };
-    });
-    const link = jsQR(new Uint8ClampedArray(Buffer.from(pixels.rgba, 'base64')), pixels.width, pixels.height)?.data ?? '';
+    const link = (await readDialogQr(page)) ?? '';
     expect(parseEnrolUri(link)?.deviceId).toBe(phone.id);
 
     const appPage = await context.newPage();

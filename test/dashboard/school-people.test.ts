@@ -5,17 +5,15 @@
 // jsQR from the pixels the page drew). axe finds no serious or critical violation on the new
 // views and dialogs.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import jsQRModule from 'jsqr';
 import type { Browser, Page } from 'playwright-core';
 import { accessibilityProblems, launchBrowser, openPage, screenshot } from '../support/browser.js';
 import { aSchool, aStaff } from '../support/fixtures.js';
+import { readDialogQr } from '../support/qr.js';
 import { useSuite } from '../support/suite.js';
 import { parseEnrolUri } from '../../shared/devices/enrol-uri.js';
 import en from '../../web/src/locales/en.js';
 import fr from '../../web/src/locales/fr.js';
 
-// jsqr is CommonJS: its default export is the module's function at run time, typed as a namespace.
-const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule.default }).default ?? jsQRModule) as unknown as typeof jsQRModule.default;
 
 const suite = useSuite();
 let school: Awaited<ReturnType<typeof aSchool>>;
@@ -28,25 +26,6 @@ async function ready(page: Page): Promise<void> {
   await page.locator('#panel[data-ready="true"]').waitFor();
 }
 
-/** The QR code in the open dialog, decoded from the pixels of its image. */
-async function readQr(page: Page): Promise<string | null> {
-  const img = page.locator('dialog[open] .enrol-qr img');
-  await img.waitFor();
-  const pixels = await img.evaluate(async (el: HTMLImageElement) => {
-    await el.decode();
-    const canvas = document.createElement('canvas');
-    canvas.width = el.naturalWidth;
-    canvas.height = el.naturalHeight;
-    const g = canvas.getContext('2d')!;
-    g.drawImage(el, 0, 0);
-    const data = g.getImageData(0, 0, canvas.width, canvas.height);
-    // As base64: an array of half a million numbers takes the protocol half a minute to carry.
-    let bytes = '';
-    for (let i = 0; i < data.data.length; i += 0x8000) bytes += String.fromCharCode(...data.data.subarray(i, i + 0x8000));
-    return { width: data.width, height: data.height, rgba: btoa(bytes) };
-  });
-  return jsQR(new Uint8ClampedArray(Buffer.from(pixels.rgba, 'base64')), pixels.width, pixels.height)?.data ?? null;
-}
 
 const tours = [
   { lang: 'en-GB', role: 'school_admin' as const, m: en.messages },
@@ -151,7 +130,7 @@ describe.each(tours)('a tour in $lang as $role', ({ lang, role, m }) => {
       const form = page.getByRole('form', { name: m.registerDevice });
       await form.getByLabel(m.deviceName).fill(`Tablet ${tag}`);
       await form.getByRole('button', { name: m.registerDevice }).click();
-      const text = await readQr(page);
+      const text = await readDialogQr(page);
       const enrol = parseEnrolUri(text ?? '');
       expect(enrol).toEqual({
         server: suite.url,
