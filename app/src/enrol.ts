@@ -6,7 +6,7 @@
 import { parseEnrolUri, type SyncClient } from './device.js';
 import { fill, h } from './dom.js';
 import { m } from './i18n.js';
-import { cameraAvailable, scanQr, type Scan } from './scanner.js';
+import { scanButton } from './scanner.js';
 
 /** The enrolment link carried in the address (`/app/#enrol=<link, percent-encoded>`), removed from it once read. */
 function linkFromAddress(): string {
@@ -40,23 +40,14 @@ export function showEnrol(root: HTMLElement, client: SyncClient, enrolled: (devi
   const message = h('p', { class: 'message', role: 'alert' });
   const submit = h('button', { type: 'submit' }, m.enrol);
   const scanArea = h('div');
-  let scan: Scan | null = null;
-  const scanButton = cameraAvailable() ? h('button', {
-    type: 'button', class: 'secondary',
-    onclick: async () => {
-      if (scan) return;
-      scan = scanQr();
-      scanArea.append(scan.element);
-      const text = await scan.result;
-      scan = null;
-      if (text) { link.value = text; form.requestSubmit(); } else if (text === null && !scanArea.hasChildNodes()) message.textContent = '';
-    },
-  }, m.scanQr) : null;
+  const scan = scanButton(m.scanQr, scanArea, (text) => {
+    if (text) { link.value = text; form.requestSubmit(); } else if (text === null && !scanArea.hasChildNodes()) message.textContent = '';
+  });
   const form = h('form', { class: 'card' },
     h('label', { for: 'enrol-link' }, m.enrolLink), link, h('small', { id: 'enrol-link-hint' }, m.enrolLinkHint), submit, message);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    scan?.stop();
+    scan.stop();
     const parsed = parseEnrolUri(link.value.trim());
     if (!parsed) { message.textContent = m.notAnEnrolLink; return; }
     submit.disabled = true;
@@ -76,6 +67,6 @@ export function showEnrol(root: HTMLElement, client: SyncClient, enrolled: (devi
   fill(root,
     h('h1', {}, m.enrolTitle),
     h('p', {}, m.enrolIntro),
-    scanButton, scanArea, form,
+    scan.button, scanArea, form,
     isIos() && !isStandalone() ? h('p', { class: 'note ios' }, m.iosHomeScreen) : null);
 }

@@ -5,7 +5,7 @@
 import { type RosterEntry, sendSoon, type SyncClient } from './device.js';
 import { fill, h } from './dom.js';
 import { m, time } from './i18n.js';
-import { cameraAvailable, scanQr, type Scan } from './scanner.js';
+import { scanButton } from './scanner.js';
 
 const normalise = (badge: string) => badge.trim().toUpperCase();
 
@@ -16,23 +16,15 @@ export function showKiosk(root: HTMLElement, client: SyncClient): void {
   const message = h('p', { class: 'message big', role: 'status', 'aria-live': 'polite' });
   const recent = h('ul', { class: 'recent' });
   const scanArea = h('div');
-  let scan: Scan | null = null;
+  const scan = scanButton(m.scanBadge, scanArea, (text) => {
+    if (text) { badge.value = text; badge.focus(); }
+  });
   const form = h('form', { class: 'card kiosk' },
     h('label', { for: 'badge' }, m.badge), badge,
     h('div', { class: 'buttons' },
       h('button', { type: 'submit', value: 'checkin', class: 'primary arrive' }, m.arriving),
       h('button', { type: 'submit', value: 'checkout', class: 'primary leave' }, m.leaving)),
-    cameraAvailable() ? h('button', {
-      type: 'button', class: 'secondary',
-      onclick: async () => {
-        if (scan) return;
-        scan = scanQr();
-        scanArea.append(scan.element);
-        const text = await scan.result;
-        scan = null;
-        if (text) { badge.value = text; badge.focus(); }
-      },
-    }, m.scanBadge) : null,
+    scan.button,
     scanArea, message);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();

@@ -70,3 +70,23 @@ export function scanQr(): Scan {
 export function cameraAvailable(): boolean {
   return typeof navigator.mediaDevices?.getUserMedia === 'function';
 }
+
+/**
+ * The button that opens a scanner in `area` (one at a time) and hands what it read to `onCode`
+ * (null: stopped, or no camera access); no button without a camera. `stop()` closes an open scan.
+ */
+export function scanButton(label: string, area: HTMLElement, onCode: (text: string | null) => void): { button: HTMLButtonElement | null; stop(): void } {
+  let scan: Scan | null = null;
+  const button = cameraAvailable() ? h('button', {
+    type: 'button', class: 'secondary',
+    onclick: async () => {
+      if (scan) return;
+      scan = scanQr();
+      area.append(scan.element);
+      const text = await scan.result;
+      scan = null;
+      onCode(text);
+    },
+  }, label) : null;
+  return { button, stop: () => scan?.stop() };
+}
