@@ -42,7 +42,10 @@ if (unknown.length) {
 const names = wanted.length ? wanted : Object.keys(SCENARIOS);
 await ensureServerBuilt(); // scenarios spawn the compiled api and worker (bench/spawn.ts)
 const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'attendance-bench-'));
-const pg = await startEmbeddedPostgres(dataDir, createLogger('bench', 'warn'));
+// `--statements`: PostgreSQL records what each statement costs (pg_stat_statements), which the
+// fleet scenario reports per sync; off by default, since recording costs a little itself.
+const STATEMENT_SETTINGS = { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'top', 'pg_stat_statements.track_utility': 'on', 'pg_stat_statements.track_planning': 'on' };
+const pg = await startEmbeddedPostgres(dataDir, createLogger('bench', 'warn'), process.argv.includes('--statements') ? { settings: STATEMENT_SETTINGS } : {});
 const results: Record<string, ScenarioResult> = {};
 try {
   const ctx = makeContext(pg, dataDir);

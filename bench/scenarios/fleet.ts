@@ -71,6 +71,8 @@ const POLL_MS = 250;
 const LEAN_CLIENT = !process.argv.includes('--sdk-client');
 const POOLER = process.argv.includes('--pooler');
 const UNPREPARED = process.argv.includes('--unprepared');
+/** `--statements` (bench/run.ts loads pg_stat_statements for it): each step lists the statements PostgreSQL spent its time on, per sync. */
+const STATEMENTS = process.argv.includes('--statements');
 const FLOOR_DEVICES = 20_000;
 const METRICS_TOKEN = 'fleet-bench-metrics-token';
 const P99_LIMIT_MS = 5_000;
@@ -115,6 +117,22 @@ interface StepFigures {
 }
 
 /** Samples connection counts every 500 ms until stopped: the database's backends and, behind a pooler, its pool. */
+/** Forgets what pg_stat_statements recorded, so that a step reads only its own statements. */
+async function resetStatements(db: Db): Promise<void> {
+  await sql`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`.execute(db);
+  await sql`SELECT pg_stat_statements_reset()`.execute(db);
+}
+
+/** The statements of this database that took most of PostgreSQL's time (planning and execution), per completed sync. */
+async function topStatements(db: Db, syncs: number, limit = 40): Promise<string[]> {
+  const { rows } = await sql<{ calls: string; ms: number; plan_ms: number; rows: string; query: string }>`
+    SELECT calls::text, total_exec_time AS ms, total_plan_time AS plan_ms, rows::text, regexp_replace(query, '\\s+', ' ', 'g') AS query
+    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+    ORDER BY total_exec_time + total_plan_time DESC LIMIT ${limit}`.execute(db);
+  const perSync = (v: number) => (v / Math.max(1, syncs)).toFixed(3);
+  return rows.map((r) => `${perSync(Number(r.calls)).padStart(7)} calls ${perSync(r.ms + r.plan_ms).padStart(7)} ms/sync (plan ${perSync(r.plan_ms)})  ${r.query.slice(0, 150)}`);
+}
+
 function sampleConnections(db: Db, pooler: PgBouncer | null, database: string) {
   const max = { server: 0, clients: 0, servers: 0 };
   let stopped = false;
@@ -212,6 +230,7 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
       const sql0 = { api: await statementsSent(metricsUrls.api), worker: await statementsSent(metricsUrls.worker) };
       const postgresCpu = () => postgresCpuSeconds(pgDir) + (pooler ? processCpuSeconds(pooler.pid) : 0);
       const cpu0 = { api: processCpuSeconds(api.pid), worker: processCpuSeconds(worker.pid), postgres: postgresCpu(), client: selfCpuSeconds(), machine: machineCpu() };
+      if (STATEMENTS) await resetStatements(db);
       const connections = sampleConnections(db, pooler, database);
       const seen = { all: [] as number[], wait: [] as number[], poll: [] as number[], burst: [] as number[] };
       const t0 = performance.now();
@@ -315,6 +334,7 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
       };
       steps.push(step);
       ctx.progress(JSON.stringify(step));
+      if (STATEMENTS) ctx.progress(`where PostgreSQL's time went (${count} devices, per completed sync):\n${(await topStatements(db, done)).join('\n')}`);
       if (broken(step)) break;
     }
   } finally {
