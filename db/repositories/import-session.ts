@@ -59,10 +59,16 @@ export interface QueueClaim {
   moreDue: boolean;
 }
 
-/** What one claim of the import queue took: one v4 session, or PUSH sessions imported together. */
+/** What one claim of the import queue took: v4 sessions imported in one transaction, or PUSH sessions imported together. */
 export type ImportClaim =
-  | { push: false; session: QueueClaim; moreDue: boolean }
+  | { push: false; sessions: QueueClaim[]; moreDue: boolean }
   | { push: true; sessions: Array<{ id: string; attempts: number }>; moreDue: boolean };
+
+/** How many sessions, and how many bytes of archives, one claim takes at most (at least one session). */
+export interface ClaimLimit {
+  limit: number;
+  maxBytes: number;
+}
 
 /**
  * The import queue's claim (worker/import/session-queue.ts), a statement committed on its own
@@ -74,36 +80,48 @@ export type ImportClaim =
  * delay (`recordFailedAttempt`); an import holds the row lock from its first statement
  * (`lockClaimedSession`, `lockClaimedPushSessions`), which the other claims skip, and the delay
  * covers the moment between.
- * A v4 session is claimed alone. A PUSH session never tried before takes with it the other
- * untried due PUSH sessions, oldest first, up to `pushBatch.limit` sessions and
- * `pushBatch.maxBytes` of archives (at least one): one transaction imports them set-based
- * (channels/push/import-attlog.ts), each with its attempt counted. A PUSH session tried before
- * (a failure, or a worker that died during a batch) is claimed alone, so a session that fails
- * or kills its worker every time spends its own attempts, not its neighbours'.
+ * A session never tried before takes with it the other untried due sessions of its kind,
+ * oldest first, up to the kind's limit (`v4Group`, `pushBatch`: sessions and bytes of archives,
+ * at least one), each with its attempt counted: one transaction imports them (a v4 group in
+ * worker/import/import-session.ts, a PUSH batch set-based in channels/push/import-attlog.ts).
+ * A session tried before (a failure, or a worker that died during a group) is claimed alone,
+ * so a session that fails or kills its worker every time spends its own attempts, not its
+ * neighbours'.
  */
 export async function claimNextImport(db: DbOrTrx, opts: {
-  skip?: ReadonlySet<string>; baseDelaySeconds: number; maxDelaySeconds: number; pushBatch: { limit: number; maxBytes: number };
+  skip?: ReadonlySet<string>; baseDelaySeconds: number; maxDelaySeconds: number; pushBatch: ClaimLimit;
+  /** v4 sessions claimed together (default: one at a time). */
+  v4Group?: ClaimLimit;
   /** False: v4 sessions only (this worker imports a PUSH batch already). */
   takePush?: boolean;
   /** A PUSH session is claimed once it has waited this long (ms), so that a batch gathers those arriving meanwhile. */
   pushGatherMs?: number;
 }): Promise<ImportClaim | undefined> {
   const skip = opts.skip ?? new Set<string>();
+  const v4Group = opts.v4Group ?? { limit: 1, maxBytes: 0 };
   const channels = opts.takePush === false ? sql`AND h.channel <> ${PUSH_SESSION_CHANNEL}` : pushGathered('h', opts.pushGatherMs ?? 0);
   const due = (t: string) => sql`${sql.ref(`${t}.processed_at`)} IS NULL AND (${sql.ref(`${t}.retry_at`)} IS NULL OR ${sql.ref(`${t}.retry_at`)} <= now())
                  ${skip.size > 0 ? sql`AND ${sql.ref(`${t}.id`)} <> ALL(${[...skip]}::uuid[])` : sql``}`;
   const result = await sql<{ id: string; channel: string; attempts: number; more: boolean }>`
     WITH head AS (
       SELECT h.id, h.channel, h.attempts FROM sync_sessions AS h WHERE ${due('h')} ${channels} ORDER BY h.received_at LIMIT 1 FOR UPDATE SKIP LOCKED
-    ), batch AS (
+    ), push_batch AS (
       SELECT b.id, b.received_at, b.archive_bytes FROM sync_sessions AS b
        WHERE ${due('b')} AND b.channel = ${PUSH_SESSION_CHANNEL} AND b.attempts = 0
          AND EXISTS (SELECT 1 FROM head WHERE head.channel = ${PUSH_SESSION_CHANNEL} AND head.attempts = 0)
        ORDER BY b.received_at LIMIT ${opts.pushBatch.limit} FOR UPDATE SKIP LOCKED
+    ), v4_group AS (
+      SELECT b.id, b.received_at, b.archive_bytes FROM sync_sessions AS b
+       WHERE ${due('b')} AND b.channel <> ${PUSH_SESSION_CHANNEL} AND b.attempts = 0
+         AND EXISTS (SELECT 1 FROM head WHERE head.channel <> ${PUSH_SESSION_CHANNEL} AND head.attempts = 0)
+       ORDER BY b.received_at LIMIT ${v4Group.limit} FOR UPDATE SKIP LOCKED
+    ), batch AS (
+      SELECT * FROM push_batch UNION ALL SELECT * FROM v4_group
     ), sized AS (
       SELECT id, row_number() OVER w AS n, sum(coalesce(archive_bytes, 0)) OVER w AS upto FROM batch WINDOW w AS (ORDER BY received_at, id)
     ), chosen AS (
-      SELECT id FROM head UNION SELECT id FROM sized WHERE n = 1 OR upto <= ${opts.pushBatch.maxBytes}
+      SELECT id FROM head UNION SELECT id FROM sized
+       WHERE n = 1 OR upto <= CASE WHEN EXISTS (SELECT 1 FROM head WHERE head.channel = ${PUSH_SESSION_CHANNEL}) THEN ${opts.pushBatch.maxBytes}::bigint ELSE ${v4Group.maxBytes}::bigint END
     ), more AS (
       -- Whether another session is due (perhaps being imported elsewhere): the queue wakes another lane only then.
       -- In the claim's own shape (the unprocessed index, oldest first): a bare EXISTS may be planned as a scan of the whole table.
@@ -117,21 +135,24 @@ export async function claimNextImport(db: DbOrTrx, opts: {
   const rows = result.rows;
   if (rows.length === 0) return undefined;
   const moreDue = rows[0].more;
-  if (rows[0].channel !== PUSH_SESSION_CHANNEL) return { push: false, session: { id: rows[0].id, attempts: rows[0].attempts, moreDue }, moreDue };
+  if (rows[0].channel !== PUSH_SESSION_CHANNEL) return { push: false, sessions: rows.map((r) => ({ id: r.id, attempts: r.attempts, moreDue })), moreDue };
   return { push: true, sessions: rows.map((r) => ({ id: r.id, attempts: r.attempts })), moreDue };
 }
 
 /**
- * The first statement of the import of a session the queue claimed: the row locked (a
- * concurrent import of it waits here, then finds it processed), with its device and school, as
- * the claim names them. Undefined when the session was processed (or reset) meanwhile.
+ * The first statement of the import of sessions the queue claimed: the rows locked in id order
+ * (a concurrent import of one waits here, then finds it processed), each with its device and
+ * school, as the claim names them. A session processed (or reset) meanwhile is not among them.
  */
-export async function lockClaimedSession(trx: Trx, sessionId: string) {
+export async function lockClaimedSessions(trx: Trx, sessionIds: readonly string[]) {
   const result = await sql<ClaimRow>`SELECT ${CLAIMED_COLUMNS}, false AS more
       FROM sync_sessions AS se JOIN devices AS d ON d.id = se.device_id JOIN schools AS s ON s.id = d.school_id
-     WHERE se.id = ${sessionId} AND se.processed_at IS NULL
+     WHERE se.id = ANY(${sessionIds}::uuid[]) AND se.processed_at IS NULL
+     ORDER BY se.id
        FOR UPDATE OF se`.execute(trx);
-  return claimedSession(trx, result.rows[0]);
+  const sessions = [];
+  for (const row of result.rows) sessions.push((await claimedSession(trx, row))!);
+  return sessions;
 }
 
 /**

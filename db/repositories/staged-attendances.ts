@@ -59,16 +59,27 @@ export function stageInEachTransaction(): void {
   stagePerTransaction = true;
 }
 
-/** Makes the stage in `trx` when it is made per transaction (see above); nothing otherwise. */
+/** Transactions whose stage holds a file's rows: a group of batches imported in one transaction (worker/import/import-session.ts). */
+const staged = new WeakSet<Trx>();
+
+/**
+ * The stage ready and empty for a file's rows, in `trx`: made in it when it is made per
+ * transaction (see above); emptied, in one round trip, when an earlier batch of the same
+ * transaction used it (the commit empties it otherwise).
+ */
 export async function openStage(trx: Trx): Promise<void> {
+  if (staged.has(trx)) {
+    await clearStage(trx);
+    return;
+  }
+  staged.add(trx);
   if (!stagePerTransaction) return;
   for (const statement of STAGE_TABLES('DROP')) await sql.raw(statement).execute(trx);
 }
 
-/** Empties the stage before the end of the transaction (a file that turned out unreadable). */
+/** Empties the stage before the end of the transaction (a file that turned out unreadable, or the next batch's): one round trip. */
 export async function clearStage(trx: Trx): Promise<void> {
-  await sql`DELETE FROM import_attendances`.execute(trx);
-  await sql`DELETE FROM import_rejections`.execute(trx);
+  await sql.raw('DELETE FROM import_attendances; DELETE FROM import_rejections').execute(trx);
 }
 
 /**

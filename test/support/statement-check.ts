@@ -42,6 +42,8 @@ export const CROSS_SCHOOL: Array<[why: string, fragment: string]> = [
   // queue stays on the coordinator, or each worker claims over its own shards).
   ['import queue: is anything due', 'select exists (select $n from sync_sessions as s where processed_at is null'],
   ['import queue: claim', 'with head as ( select h.id, h.channel, h.attempts from sync_sessions as h where'],
+  // The sessions a claim took, of any schools (worker/import/import-session.ts), locked for their import.
+  ['import: the claimed sessions locked', 'from sync_sessions as se join devices as d on d.id = se.device_id join schools as s on s.id = d.school_id where se.id = any($n::uuid[]) and se.processed_at is null order by se.id for update of se'],
   ['import backlog gauge', 'select count(*)::int as n from (select $n from sync_sessions where processed_at is null limit $n) as pending'],
   // One PUSH import job takes the pending ATTLOG sessions of every terminal at once
   // (channels/push/session.ts): its set-based statements carry (school_id, …) pairs per row.

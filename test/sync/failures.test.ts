@@ -151,6 +151,53 @@ describe('sessions imported side by side (WORKER_CONCURRENCY=4)', () => {
   }, 60_000);
 });
 
+// Untried sessions due together are claimed and imported in one transaction (V4_GROUP in
+// worker/import/session-queue.ts): one lane here, so the four waiting are one group.
+describe('sessions due together, one lane (WORKER_CONCURRENCY=1)', () => {
+  let s: Suite;
+  beforeAll(async () => { s = await suite({ IMPORT_RETRY_LIMIT: '0', WORKER_CONCURRENCY: '1' }); });
+  afterAll(() => closeSuite(s));
+
+  const processedAt = async (ids: string[]) => (await s.db.db.selectFrom('sync_sessions').select(['id', 'processed_at', 'attempts']).where('id', 'in', ids).execute());
+
+  test('are imported in one transaction, each with its own rows and package', async () => {
+    const batches = [await uploaded(s), await uploaded(s), await uploaded(s), await uploaded(s)];
+    s.worker = await startWorker(s.stack.config, s.stack.databaseUrl, logger);
+    for (const b of batches) {
+      expect((await b.dev.waitForStatus(2, 30_000)).body.session_id).toBe(b.sessionId);
+      const pkg = readPackage((await b.dev.instructions()).body as Buffer);
+      expect(pkg.all('instructions')[0]).toMatchObject({ session_id: b.sessionId });
+      expect(pkg.all('import')[0]).toMatchObject({ received: '3', accepted: '3', duplicates: '0', high_water_mark: '3' });
+      expect(await attendanceCount(s.db.db, b.dev.identity.id)).toBe(3);
+    }
+    const rows = await processedAt(batches.map((b) => b.sessionId));
+    // One commit: the transaction's time is every session's processed_at; one attempt each.
+    expect(new Set(rows.map((r) => r.processed_at!.getTime())).size).toBe(1);
+    expect(rows.map((r) => r.attempts)).toEqual([1, 1, 1, 1]);
+    await s.worker.stop();
+    s.worker = null;
+  }, 60_000);
+
+  test('one batch that cannot be imported: the group is imported again one by one, the others once', async () => {
+    const batches = [await uploaded(s), await uploaded(s), await uploaded(s)];
+    const [good1, failing, good2] = batches;
+    await corrupt(s, failing.sessionId);
+    s.worker = await startWorker(s.stack.config, s.stack.databaseUrl, logger);
+
+    await expectProcessingFailed(s, failing.dev, failing.sessionId);
+    for (const b of [good1, good2]) {
+      expect((await b.dev.waitForStatus(2, 30_000)).body.session_id).toBe(b.sessionId);
+      const pkg = readPackage((await b.dev.instructions()).body as Buffer);
+      expect(pkg.all('import')[0]).toMatchObject({ received: '3', accepted: '3' });
+      expect(await attendanceCount(s.db.db, b.dev.identity.id)).toBe(3);
+    }
+    // Each its own transaction now, within the one attempt the claim counted.
+    const rows = await processedAt(batches.map((b) => b.sessionId));
+    expect(rows.map((r) => r.attempts)).toEqual([1, 1, 1]);
+    expect(new Set(rows.map((r) => r.processed_at!.getTime())).size).toBe(3);
+  }, 60_000);
+});
+
 describe('IMPORT_RETRY_LIMIT=1: a failed attempt is retried after a backoff', () => {
   let s: Suite;
   beforeAll(async () => { s = await suite({ IMPORT_RETRY_LIMIT: '1', WORKER_CONCURRENCY: '1' }); });

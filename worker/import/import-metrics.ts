@@ -30,37 +30,47 @@ const rejections = new Counter({
 });
 
 /**
- * Runs one import attempt and counts it (`retryCount`: the earlier attempts, known once it has
- * claimed its session). The figures of an imported batch come from the import itself (`note`,
- * called once it committed): reading them back cost one statement per sync.
+ * Runs an import attempt of one session or of a group (one transaction) and counts each
+ * session's attempt (`retried`: an earlier attempt of it failed or expired). The figures of an
+ * imported batch come from the import itself (`note`, called once it committed): reading them
+ * back cost one statement per sync. A failed group counts nothing: its sessions are imported
+ * again one by one within the same attempt, and those attempts count.
  */
-export async function measureImport(retryCount: () => number,
-  run: (note: (figures: ImportedFigures) => void) => Promise<ImportOutcome>): Promise<ImportOutcome> {
-  const end = duration.startTimer();
-  let outcome: ImportOutcome;
-  let figures: ImportedFigures | null = null;
+export async function measureImports(sessions: ReadonlyArray<{ id: string; retried: boolean }>,
+  run: (note: (sessionId: string, figures: ImportedFigures) => void) => Promise<Map<string, ImportOutcome>>): Promise<Map<string, ImportOutcome>> {
+  const started = performance.now();
+  const figures = new Map<string, ImportedFigures>();
+  let outcomes: Map<string, ImportOutcome>;
   try {
-    outcome = await run((f) => { figures = f; });
+    outcomes = await run((id, f) => { figures.set(id, f); });
   } catch (err) {
-    if (retryCount() > 0) retries.inc();
-    end({ outcome: 'error' });
-    attempts.inc({ outcome: 'error' });
+    if (sessions.length === 1) count(sessions[0].retried, 'error', (performance.now() - started) / 1000);
     throw err;
   }
-  if (retryCount() > 0) retries.inc();
-  end({ outcome });
-  attempts.inc({ outcome });
-  const f = figures as ImportedFigures | null;
-  if (outcome === 'imported' && f) {
-    readyDelay.observe({ channel: f.channel }, f.readySeconds);
-    for (const s of Object.values(f.stats)) {
-      rows.inc({ channel: f.channel, result: 'accepted' }, s.accepted);
-      rows.inc({ channel: f.channel, result: 'duplicate' }, s.duplicates);
-      rows.inc({ channel: f.channel, result: 'rejected' }, s.rejected);
-    }
-    for (const [code, n] of Object.entries(f.rejections)) rejections.inc({ channel: f.channel, code }, n);
+  const seconds = (performance.now() - started) / 1000;
+  for (const { id, retried } of sessions) {
+    const outcome = outcomes.get(id) ?? 'already_processed';
+    count(retried, outcome, seconds);
+    const f = figures.get(id);
+    if (outcome === 'imported' && f) countRows(f);
   }
-  return outcome;
+  return outcomes;
+}
+
+function count(retried: boolean, outcome: ImportOutcome | 'error', seconds: number): void {
+  if (retried) retries.inc();
+  duration.observe({ outcome }, seconds);
+  attempts.inc({ outcome });
+}
+
+function countRows(f: ImportedFigures): void {
+  readyDelay.observe({ channel: f.channel }, f.readySeconds);
+  for (const s of Object.values(f.stats)) {
+    rows.inc({ channel: f.channel, result: 'accepted' }, s.accepted);
+    rows.inc({ channel: f.channel, result: 'duplicate' }, s.duplicates);
+    rows.inc({ channel: f.channel, result: 'rejected' }, s.rejected);
+  }
+  for (const [code, n] of Object.entries(f.rejections)) rejections.inc({ channel: f.channel, code }, n);
 }
 
 /** A batch given up after its retries (the dead-letter handler). */

@@ -1,8 +1,13 @@
-// Imports one accepted batch in ONE transaction (docs/protocol/v4.md §8): the channel's files, the
+// Imports accepted batches in ONE transaction (docs/protocol/v4.md §8): each batch's files, the
 // high-water marks, rejections, fever events, the touched user-days, the instruction package
-// and the 1→2 flip all commit together, or nothing does and the job is retried. The same for
-// every channel: what differs comes from its importer (channels/importers.ts). In steps: load
-// and lock, open the batch, the channel's import, assemblePackage (pure), finish.
+// and the 1→2 flip all commit together, or nothing does and the import is tried again. The same
+// for every channel: what differs comes from its importer (channels/importers.ts). In steps:
+// lock, open each batch, each channel's import, the user-days they touched (one recompute for
+// all), then per batch assemblePackage (pure) and finish.
+// Several batches at once (a group the queue claimed: worker/import/session-queue.ts) share the
+// transaction's BEGIN, lock, user-days recompute and COMMIT, which were half of the statements
+// and every WAL flush of a scheduled sync's import (issue #31); a batch's rows, package and flip
+// are its own, as alone.
 import { CHANNEL_UPLOADS } from '../../channels/registry.js';
 import { importerOf } from '../../channels/importers.js';
 import { emptyParts, type ImportContext } from '../../channels/kit/context.js';
@@ -10,7 +15,7 @@ import { readEntry } from '../../channels/kit/read-entry.js';
 import type { AfterReady } from '../../channels/kit/importer.js';
 import { TouchedDays } from '../../shared/attendance/touched-days.js';
 import type { Db, Trx } from '../../db/database.js';
-import { finishImport, lockClaimedSession, lockSession, recordDeviceReport, type QueueClaim } from '../../db/repositories/import-session.js';
+import { finishImport, lockClaimedSessions, lockSession, recordDeviceReport, type QueueClaim } from '../../db/repositories/import-session.js';
 import { finishSession, markReady } from '../../db/repositories/sync.js';
 import { recomputeTouchedDays } from '../../db/repositories/user-days.js';
 import { sha256 } from '../../shared/archive/hash.js';
@@ -33,7 +38,7 @@ const REJECTION_PAGE = 10_000;
 export type ImportOutcome = 'imported' | 'already_processed' | 'not_current';
 
 type Deps = { db: Db; config: Config; logger: Logger };
-type Claimed = NonNullable<Awaited<ReturnType<typeof lockClaimedSession>>>;
+type Claimed = Awaited<ReturnType<typeof lockClaimedSessions>>[number];
 
 /** A session locked for its import, with what it needs checked present. */
 interface LoadedSession {
@@ -42,10 +47,6 @@ interface LoadedSession {
   archive: Buffer;
   device: Claimed['device'];
   school: Claimed['school'];
-  /** This attempt's number (1 for the first). */
-  attempts: number;
-  /** Another pending session was due when this one was claimed. */
-  moreDue: boolean;
 }
 
 /** The batch opened for its importer: the context it fills, and the clock skew device.xml gave. */
@@ -67,43 +68,51 @@ export interface ImportedFigures {
 }
 
 /**
- * Imports a v4 session the import queue claimed (worker/import/session-queue.ts: the claim, its
- * attempt counted, committed before this). PUSH sessions have their own import
- * (channels/push/session.ts).
+ * Imports v4 sessions the import queue claimed (worker/import/session-queue.ts: the claim, their
+ * attempts counted, committed before this) in one transaction, and answers each one's outcome;
+ * `onImported` gets the figures of each imported batch once it committed. A session processed
+ * or reset since the claim is `already_processed`. Any failure rolls every one of them back.
+ * PUSH sessions have their own import (channels/push/session.ts).
  */
-export async function importSession(deps: Deps, target: QueueClaim, onImported?: (figures: ImportedFigures) => void): Promise<ImportOutcome> {
-  const noted: { figures?: Omit<ImportedFigures, 'readySeconds'> & { receivedAt: Date } } = {};
-  const outcome = await deps.db.transaction().execute(async (trx): Promise<ImportOutcome> => {
-    const loaded = await loadAndLock(trx, target);
-    if (typeof loaded === 'string') return loaded;
-    const batch = openBatch(trx, loaded, deps);
-    const afterReady = await runImporter(batch.ctx);
-    const pkg = assemblePackage({ sessionId: loaded.session.id, now: batch.ctx.now, skewSeconds: batch.skewSeconds, out: batch.ctx.out });
-    const result = await finish(trx, batch, pkg, afterReady);
-    if (result === 'imported') {
-      noted.figures = { channel: loaded.channel, stats: Object.fromEntries(batch.ctx.out.imports), rejections: batch.ctx.out.rejectionCounts, receivedAt: loaded.session.received_at };
+export async function importSessions(deps: Deps, targets: readonly QueueClaim[], onImported?: (sessionId: string, figures: ImportedFigures) => void): Promise<Map<string, ImportOutcome>> {
+  const outcomes = new Map<string, ImportOutcome>(targets.map((t) => [t.id, 'already_processed']));
+  const noted: Array<{ id: string; figures: Omit<ImportedFigures, 'readySeconds'>; receivedAt: Date }> = [];
+  await deps.db.transaction().execute(async (trx) => {
+    const batches = (await lockClaimedSessions(trx, targets.map((t) => t.id))).map((locked) => openBatch(trx, loaded(locked), deps));
+    for (const { ctx } of batches) await importerOf(ctx.session.channel).import(ctx);
+    // Figures: the user-days these batches touched, in this same transaction (docs/protocol/v4.md §8).
+    await recomputeTouchedDays(trx, touchedBy(batches), batches[0]?.ctx.now);
+    for (const batch of batches) {
+      const { ctx, skewSeconds } = batch;
+      const afterReady = await importerOf(ctx.session.channel).buildPackage?.(ctx);
+      const pkg = assemblePackage({ sessionId: ctx.session.id, now: ctx.now, skewSeconds, out: ctx.out });
+      const result = await finish(trx, batch, pkg, afterReady);
+      outcomes.set(ctx.session.id, result);
+      if (result === 'imported') {
+        noted.push({ id: ctx.session.id, figures: { channel: ctx.session.channel, stats: Object.fromEntries(ctx.out.imports), rejections: ctx.out.rejectionCounts }, receivedAt: ctx.session.receivedAt });
+      }
     }
-    return result;
   });
-  if (outcome === 'imported' && noted.figures && onImported) {
-    const { receivedAt, ...f } = noted.figures;
-    onImported({ ...f, readySeconds: Math.max(0, (Date.now() - receivedAt.getTime()) / 1000) });
-  }
-  return outcome;
+  for (const { id, figures, receivedAt } of noted) onImported?.(id, { ...figures, readySeconds: Math.max(0, (Date.now() - receivedAt.getTime()) / 1000) });
+  return outcomes;
 }
 
-/** Step 1: the session locked (a concurrent attempt waits), unless it was processed or reset since the claim. */
-async function loadAndLock(trx: Trx, target: QueueClaim): Promise<LoadedSession | 'already_processed'> {
-  const locked = await lockClaimedSession(trx, target.id);
-  if (!locked) return 'already_processed';
-  const { session, device, school } = locked;
-  const { attempts, moreDue } = target;
-  if (session.archive && isChannelName(session.channel)) return { session, channel: session.channel, archive: session.archive, device, school, attempts, moreDue };
+/** Step 1: a locked session, with what it needs checked present. */
+function loaded({ session, device, school }: Claimed): LoadedSession {
+  if (session.archive && isChannelName(session.channel)) return { session, channel: session.channel, archive: session.archive, device, school };
   throw new Error(`session ${session.id} cannot be imported: archive missing or channel unknown`);
 }
 
+/** The user-days every batch touched: one recompute for them all. */
+function touchedBy(batches: readonly OpenedBatch[]): TouchedDays {
+  if (batches.length === 1) return batches[0].ctx.touched;
+  const all = new TouchedDays();
+  for (const { ctx } of batches) all.merge(ctx.touched);
+  return all;
+}
+
 /** Step 2: the archive read again, device.xml parsed, the importer's context. */
-function openBatch(trx: Trx, { session, channel, device, school, attempts: _attempts, moreDue: _moreDue, ...loaded }: LoadedSession, deps: Deps): OpenedBatch {
+function openBatch(trx: Trx, { session, channel, device, school, ...loaded }: LoadedSession, deps: Deps): OpenedBatch {
   // The api checked the structure; reading again gives the entries (and re-checks, cheaply).
   const archive = inspectArchive(loaded.archive, { channel: CHANNEL_UPLOADS[channel], required: ['device.xml'], limits: archiveLimits(deps.config) });
   const out = emptyParts();
@@ -125,15 +134,6 @@ function openBatch(trx: Trx, { session, channel, device, school, attempts: _atte
     touched: new TouchedDays().school(school.id, { timezone: school.timezone, dayEnd: school.day_end.slice(0, 5) }),
   };
   return { ctx, skewSeconds };
-}
-
-/** Step 3: the channel's import, the user-days it touched, what its package carries. */
-async function runImporter(ctx: ImportContext): Promise<AfterReady | void> {
-  const importer = importerOf(ctx.session.channel);
-  await importer.import(ctx);
-  // Figures: the user-days this batch touched, in this same transaction (docs/protocol/v4.md §8).
-  await recomputeTouchedDays(ctx.trx, ctx.touched, ctx.now);
-  return importer.buildPackage?.(ctx);
 }
 
 /** Step 5: the package stored with the outcome, the device's report, and the 1→2 flip, in one statement. */

@@ -2,10 +2,11 @@
 // the import's durable queue entry, committed with the upload in one statement
 // (api/sync/accept-upload.ts, api/push). WORKER_CONCURRENCY lanes each run one import at a
 // time. An import is two steps: the claim (claimNextImport), one statement committed on its own,
-// takes the oldest due session with FOR UPDATE SKIP LOCKED — a v4 session alone, or untried PUSH
-// sessions together (up to PUSH_BATCH) — counts each one's attempt and puts its next try off by
-// this attempt's backoff; then the import's transaction locks the claimed rows
-// (lockClaimedSession, lockClaimedPushSessions) and does the work. No pg-boss job is sent,
+// takes the oldest due session with FOR UPDATE SKIP LOCKED — with it, when it was never tried,
+// the other untried due sessions of its kind (up to V4_GROUP v4 sessions, PUSH_BATCH PUSH
+// ones), a session tried before alone — counts each one's attempt and puts its next try off by
+// this attempt's backoff; then one transaction locks the claimed rows (lockClaimedSessions,
+// lockClaimedPushSessions) and imports them. No pg-boss job is sent,
 // fetched or completed per upload, which was three writes to pgboss.job and two commits of every
 // sync (issue #21); PUSH uploads no longer wake a worker through a job either (issue #26).
 // What pg-boss gave, kept:
@@ -32,11 +33,11 @@
 // otherwise. Uploads NOTIFY nothing: PostgreSQL serializes notifying commits, which PUSH
 // measured as the wall of its uploads. The job listener's (re)connection and drain() wake the
 // lanes too (worker/jobs/index.ts `wake`).
-import { FAILED_DETAIL, failSession, importSession } from './import-session.js';
-import { claimNextImport, importsDue, recordFailedAttempt, type ImportClaim, type QueueClaim } from '../../db/repositories/import-session.js';
+import { FAILED_DETAIL, failSession, importSessions } from './import-session.js';
+import { claimNextImport, importsDue, recordFailedAttempt, type ClaimLimit, type ImportClaim, type QueueClaim } from '../../db/repositories/import-session.js';
 import { failPushSession } from '../../db/repositories/push-punches.js';
 import { importClaimedPushSessions, PUSH_BATCH, type PushImportOutcome } from '../../channels/push/session.js';
-import { countFailedSession, measureImport } from './import-metrics.js';
+import { countFailedSession, measureImports } from './import-metrics.js';
 import type { WorkerContext } from '../context/context.js';
 import { IMPORT_QUEUE } from '../../shared/jobs.js';
 
@@ -46,6 +47,12 @@ export const IDLE_PROBE_MS = 50;
 export const RETRY_DELAY_SECONDS = 5;
 /** The longest wait between two attempts, however many there were. */
 const MAX_RETRY_DELAY_SECONDS = 300;
+/**
+ * v4 sessions due together, never tried, are claimed and imported together, up to this many
+ * and this many bytes of archives (a scheduled sync's are a few KiB): one transaction for
+ * several scheduled syncs at a fleet's peak, one for one when they come one at a time.
+ */
+export const V4_GROUP: ClaimLimit = { limit: 8, maxBytes: 1024 * 1024 };
 
 export interface ImportQueue {
   /** A session may be due: idle lanes claim now. */
@@ -116,7 +123,7 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
     const takePush = !pushInFlight;
     if (takePush) pushInFlight = true;
     try {
-      claimed = await claimNextImport(ctx.db, { skip: inHand, baseDelaySeconds: RETRY_DELAY_SECONDS, maxDelaySeconds: MAX_RETRY_DELAY_SECONDS, pushBatch: PUSH_BATCH, takePush, pushGatherMs: PUSH_GATHER_MS });
+      claimed = await claimNextImport(ctx.db, { skip: inHand, baseDelaySeconds: RETRY_DELAY_SECONDS, maxDelaySeconds: MAX_RETRY_DELAY_SECONDS, pushBatch: PUSH_BATCH, v4Group: V4_GROUP, takePush, pushGatherMs: PUSH_GATHER_MS });
     } catch (err) {
       if (takePush) pushInFlight = false;
       // The database gone: wait as if idle.
@@ -126,12 +133,12 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
     }
     if (takePush && !claimed?.push) pushInFlight = false;
     if (!claimed) return false;
-    const ids = claimed.push ? claimed.sessions.map((x) => x.id) : [claimed.session.id];
+    const ids = claimed.sessions.map((x) => x.id);
     for (const id of ids) inHand.add(id);
     if (claimed.moreDue && waiting.size > 0) wakeOne();
     try {
       if (claimed.push) await importPush(claimed.sessions);
-      else await importV4(claimed.session);
+      else await importV4(claimed.sessions);
     } finally {
       for (const id of ids) inHand.delete(id);
       if (claimed.push) pushInFlight = false;
@@ -139,14 +146,33 @@ export function startImportQueue(ctx: WorkerContext, opts: { concurrency: number
     return true;
   };
 
-  const importV4 = async (claim: QueueClaim): Promise<void> => {
-    const started = Date.now();
-    if (claim.attempts > config.importRetryLimit + 1) {
-      await giveUp(claim);
-      return;
+  /**
+   * v4 sessions claimed together, imported in one transaction (worker/import/import-session.ts);
+   * when that fails, each is imported again alone within the same attempt, so one bad batch
+   * holds back no other, and each one that fails on its own records its attempt's back-off. A
+   * session claimed past its last attempt (a worker died during each) is given up unimported.
+   */
+  const importV4 = async (claims: readonly QueueClaim[]): Promise<void> => {
+    const spent = claims.filter((x) => x.attempts > config.importRetryLimit + 1);
+    for (const x of spent) await giveUp(x);
+    const todo = claims.filter((x) => !spent.includes(x));
+    if (todo.length > 1) {
+      const started = Date.now();
+      try {
+        await measureImports(todo.map((x) => ({ id: x.id, retried: x.attempts > 1 })), (note) => importSessions(ctx, todo, note));
+        for (const x of todo) logger.debug({ queue: IMPORT_QUEUE, sessionId: x.id, group: todo.length, ms: Date.now() - started }, 'job done');
+        return;
+      } catch (err) {
+        logger.warn({ queue: IMPORT_QUEUE, sessions: todo.length, err: (err as Error).message }, 'import queue: a group failed; importing its sessions one by one');
+      }
     }
+    for (const x of todo) await importAlone(x);
+  };
+
+  const importAlone = async (claim: QueueClaim): Promise<void> => {
+    const started = Date.now();
     try {
-      await measureImport(() => claim.attempts - 1, (note) => importSession(ctx, claim, note));
+      await measureImports([{ id: claim.id, retried: claim.attempts > 1 }], (note) => importSessions(ctx, [claim], note));
       // The same line as a pg-boss job's, for the logs' readers (bench, tests).
       logger.debug({ queue: IMPORT_QUEUE, sessionId: claim.id, ms: Date.now() - started }, 'job done');
     } catch (err) {
