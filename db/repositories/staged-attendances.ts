@@ -110,8 +110,36 @@ export function stageLine(ord: number, line: number, r: AttendanceRow): string {
   return `${ord}\t${line}\t${r.recordId}\t${r.userId}\t${r.type}\t${r.occurredAt.getTime()}\t${r.temperature ?? '\\N'}\t${r.photo ?? '\\N'}\n`;
 }
 
-/** Streams COPY text into the stage, on the transaction's own connection. */
+/**
+ * COPY text into the stage, on the transaction's own connection. Text that comes in one piece
+ * (a scheduled sync's few rows) goes in with one INSERT that splits it in PostgreSQL: COPY is
+ * two round trips and a stream, which at a fleet's peak was the longest statement of an
+ * import's transaction (npm run bench -- fleet --statements, issue #31). More streams in COPY.
+ */
 export async function copyIntoStage(trx: Trx, text: AsyncIterable<string>): Promise<void> {
+  const pieces = text[Symbol.asyncIterator]();
+  const first = await pieces.next();
+  if (first.done) return;
+  const second = await pieces.next();
+  if (second.done) {
+    await insertStageText(trx, first.value);
+    return;
+  }
+  await copyStageText(trx, (async function* () {
+    yield first.value;
+    yield second.value;
+    for (let next = await pieces.next(); !next.done; next = await pieces.next()) yield next.value;
+  })());
+}
+
+/** One piece of COPY text (stageLine's lines: tab-separated, \N for null, nothing escaped), split into rows by PostgreSQL. */
+async function insertStageText(trx: Trx, text: string): Promise<void> {
+  await sql`INSERT INTO import_attendances (ord, line, record_id, user_id, type, occurred_ms, temperature, photo)
+    SELECT f[1]::int, f[2]::int, f[3]::bigint, f[4]::bigint, f[5], f[6]::bigint, nullif(f[7], '\\N')::numeric, nullif(f[8], '\\N')
+    FROM string_to_table(rtrim(${text}::text, E'\\n'), E'\\n') AS l, string_to_array(l, E'\\t') AS f`.execute(trx);
+}
+
+async function copyStageText(trx: Trx, text: AsyncIterable<string>): Promise<void> {
   const copy = copyFrom('COPY import_attendances (ord, line, record_id, user_id, type, occurred_ms, temperature, photo) FROM STDIN');
   // kysely hands a query's text to pg's client.query as it is, and pg runs an object with a
   // submit() method (a pg-copy-streams query is one) on that client: the transaction's.
