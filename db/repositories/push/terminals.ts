@@ -44,6 +44,9 @@ export interface TerminalLookup {
   registry_token_required: boolean;
 }
 
+/** A terminal as its callers know it: its school once registered, null while pending. */
+export interface TerminalKey { schoolId: number | null; serialNumber: string }
+
 /** One read: the terminal (registered or pending) and its device; undefined for an SN never seen. */
 export async function findTerminal(db: DbOrTrx, serialNumber: string): Promise<TerminalLookup | undefined> {
   const row = await db.selectFrom('push_terminals as t')
@@ -77,7 +80,22 @@ export const PENDING_EXPIRY_DAYS = 7;
  * when there are MAX_PENDING_TERMINALS. A flood of made-up SNs thus churns its own entries and
  * never keeps a real terminal's first contact out.
  */
-export async function noteContact(db: Db, contact: { serialNumber: string; address: string | null; pushVersion: string | null }): Promise<void> {
+export async function noteContact(db: Db, contact: { schoolId: number | null; serialNumber: string; address: string | null; pushVersion: string | null }): Promise<void> {
+  if (contact.schoolId !== null) {
+    // A registered terminal (admitted): its row and its device's, in its school.
+    await sql`
+      WITH upd AS (
+        UPDATE push_terminals SET last_seen_at = now(), address = coalesce(${contact.address}, address),
+          push_version = coalesce(${contact.pushVersion}, push_version)
+        WHERE school_id = ${contact.schoolId} AND serial_number = ${contact.serialNumber}
+          AND (last_seen_at IS NULL OR last_seen_at < now() - interval '10 seconds' OR address IS DISTINCT FROM ${contact.address}
+            OR (${contact.pushVersion}::text IS NOT NULL AND push_version IS DISTINCT FROM ${contact.pushVersion}))
+        RETURNING device_id
+      )
+      UPDATE devices SET last_seen_at = now() FROM upd WHERE devices.school_id = ${contact.schoolId} AND devices.id = upd.device_id
+    `.execute(db);
+    return;
+  }
   const known = await db.selectFrom('push_terminals').select('serial_number').where('serial_number', '=', contact.serialNumber).executeTakeFirst();
   if (!known) {
     await db.transaction().execute(async (trx) => {
@@ -104,16 +122,13 @@ export async function noteContact(db: Db, contact: { serialNumber: string; addre
     });
     return;
   }
+  // A pending terminal (no school, no device yet).
   await sql`
-    WITH upd AS (
-      UPDATE push_terminals SET last_seen_at = now(), address = coalesce(${contact.address}, address),
-        push_version = coalesce(${contact.pushVersion}, push_version)
-      WHERE serial_number = ${contact.serialNumber}
-        AND (last_seen_at IS NULL OR last_seen_at < now() - interval '10 seconds' OR address IS DISTINCT FROM ${contact.address}
-          OR (${contact.pushVersion}::text IS NOT NULL AND push_version IS DISTINCT FROM ${contact.pushVersion}))
-      RETURNING device_id
-    )
-    UPDATE devices SET last_seen_at = now() FROM upd WHERE devices.id = upd.device_id
+    UPDATE push_terminals SET last_seen_at = now(), address = coalesce(${contact.address}, address),
+      push_version = coalesce(${contact.pushVersion}, push_version)
+    WHERE serial_number = ${contact.serialNumber} AND device_id IS NULL
+      AND (last_seen_at IS NULL OR last_seen_at < now() - interval '10 seconds' OR address IS DISTINCT FROM ${contact.address}
+        OR (${contact.pushVersion}::text IS NOT NULL AND push_version IS DISTINCT FROM ${contact.pushVersion}))
   `.execute(db);
 }
 
@@ -153,7 +168,7 @@ export const MAX_PENDING_OPTION_KEYS = 32;
  * written when nothing changes. A pending terminal's row is thus a few KiB at most, however
  * often and whatever it posts.
  */
-export async function recordOptions(db: DbOrTrx, serialNumber: string, options: Record<string, string>): Promise<void> {
+export async function recordOptions(db: DbOrTrx, terminal: TerminalKey, options: Record<string, string>): Promise<void> {
   if (Object.keys(options).length === 0) return;
   const model = options['~DeviceName'] ?? options.DeviceName ?? null;
   // FirmVer: what Security PUSH 3.x firmware calls it in its registry.
@@ -166,16 +181,19 @@ export async function recordOptions(db: DbOrTrx, serialNumber: string, options: 
       ELSE coalesce(options, '{}'::jsonb) || coalesce((SELECT jsonb_object_agg(key, value) FROM jsonb_each(${incoming}::jsonb) WHERE options ? key), '{}'::jsonb)
     END)`;
   const row = await db.updateTable('push_terminals').set({ options: merged, model: model ?? sql<string>`model`, firmware: firmware ?? sql<string>`firmware` })
-    .where('serial_number', '=', serialNumber)
+    .where((eb) => (terminal.schoolId === null ? eb('device_id', 'is', null) : eb('school_id', '=', terminal.schoolId)))
+    .where('serial_number', '=', terminal.serialNumber)
     .where(sql<boolean>`(options IS DISTINCT FROM ${merged} OR model IS DISTINCT FROM coalesce(${model}::text, model) OR firmware IS DISTINCT FROM coalesce(${firmware}::text, firmware))`)
     .returning('device_id').executeTakeFirst();
-  if (row?.device_id && firmware) await db.updateTable('devices').set({ firmware, updated_at: sql`now()` }).where('id', '=', row.device_id).execute();
+  if (row?.device_id && firmware && terminal.schoolId !== null) {
+    await db.updateTable('devices').set({ firmware, updated_at: sql`now()` }).where('school_id', '=', terminal.schoolId).where('id', '=', row.device_id).execute();
+  }
 }
 
 /** The UTC offset (minutes) the terminal was just given as TimeZone=; the clock loop sends it again when it changes (channels/push/timezones.ts). */
-export async function noteTimeZoneSent(db: DbOrTrx, serialNumber: string, minutes: number): Promise<void> {
+export async function noteTimeZoneSent(db: DbOrTrx, schoolId: number, serialNumber: string, minutes: number): Promise<void> {
   await db.updateTable('push_terminals').set({ timezone_offset_sent: minutes })
-    .where('serial_number', '=', serialNumber).where(sql<boolean>`timezone_offset_sent IS DISTINCT FROM ${minutes}::int`).execute();
+    .where('school_id', '=', schoolId).where('serial_number', '=', serialNumber).where(sql<boolean>`timezone_offset_sent IS DISTINCT FROM ${minutes}::int`).execute();
 }
 
 /**
@@ -183,8 +201,8 @@ export async function noteTimeZoneSent(db: DbOrTrx, serialNumber: string, minute
  * the one they were last given, locked SKIP LOCKED; never-told terminals get theirs at the handshake.
  */
 export async function terminalsWithStaleTimeZone(trx: Trx, limit: number) {
-  const rows = await sql<{ serial_number: string; device_id: string; timezone: string; timezone_offset_sent: number }>`
-    SELECT t.serial_number, t.device_id, coalesce(d.timezone, s.timezone) AS timezone, t.timezone_offset_sent
+  const rows = await sql<{ serial_number: string; device_id: string; school_id: string; timezone: string; timezone_offset_sent: number }>`
+    SELECT t.serial_number, t.device_id, d.school_id, coalesce(d.timezone, s.timezone) AS timezone, t.timezone_offset_sent
     FROM push_terminals t JOIN devices d ON d.id = t.device_id JOIN schools s ON s.id = d.school_id
     WHERE d.disabled_at IS NULL AND t.timezone_offset_sent IS NOT NULL
       AND t.timezone_offset_sent <> round(extract(epoch FROM (now() AT TIME ZONE coalesce(d.timezone, s.timezone)) - (now() AT TIME ZONE 'UTC')) / 60)::int
@@ -192,18 +210,18 @@ export async function terminalsWithStaleTimeZone(trx: Trx, limit: number) {
     LIMIT ${limit}
     FOR UPDATE OF t SKIP LOCKED
   `.execute(trx);
-  return rows.rows;
+  return rows.rows.map((r) => ({ ...r, school_id: Number(r.school_id) }));
 }
 
 /** The terminal's cursor for a table moves forward only; a full resync sets it back (`resetStamps`). */
-export async function raiseStamp(trx: DbOrTrx, serialNumber: string, table: 'ATTLOG' | 'OPERLOG' | 'ATTPHOTO', stamp: number): Promise<void> {
+export async function raiseStamp(trx: DbOrTrx, schoolId: number, serialNumber: string, table: 'ATTLOG' | 'OPERLOG' | 'ATTPHOTO', stamp: number): Promise<void> {
   const column = ({ ATTLOG: 'attlog_stamp', OPERLOG: 'operlog_stamp', ATTPHOTO: 'attphoto_stamp' } as const)[table];
   await trx.updateTable('push_terminals').set({ [column]: sql`greatest(${sql.ref(column)}, ${stamp}::bigint)` })
-    .where('serial_number', '=', serialNumber).execute();
+    .where('school_id', '=', schoolId).where('serial_number', '=', serialNumber).execute();
 }
 
-export async function resetStamps(trx: DbOrTrx, deviceId: string): Promise<void> {
-  await trx.updateTable('push_terminals').set({ attlog_stamp: 0, operlog_stamp: 0, attphoto_stamp: 0 }).where('device_id', '=', deviceId).execute();
+export async function resetStamps(trx: DbOrTrx, schoolId: number, deviceId: string): Promise<void> {
+  await trx.updateTable('push_terminals').set({ attlog_stamp: 0, operlog_stamp: 0, attphoto_stamp: 0 }).where('school_id', '=', schoolId).where('device_id', '=', deviceId).execute();
 }
 
 export interface PendingTerminal {
@@ -223,11 +241,11 @@ export async function listPendingTerminals(db: DbOrTrx): Promise<PendingTerminal
     .orderBy('last_seen_at', 'desc').limit(MAX_PENDING_TERMINALS).execute();
 }
 
-export async function terminalState(db: DbOrTrx, deviceId: string) {
+export async function terminalState(db: DbOrTrx, schoolId: number, deviceId: string) {
   return db.selectFrom('push_terminals')
     .select(['serial_number', 'first_seen_at', 'last_seen_at', 'address', 'model', 'firmware', 'push_version', 'options', 'attlog_stamp', 'operlog_stamp', 'attphoto_stamp', 'delay_seconds', 'roster_version',
       'address_binding', 'bound_address', 'bound_confirmed', 'bound_seen_at', 'claimed_address', 'claimed_since', 'claimed_at', 'conflict_at', 'registry_token_seen_at'])
-    .where('device_id', '=', deviceId).executeTakeFirst();
+    .where('school_id', '=', schoolId).where('device_id', '=', deviceId).executeTakeFirst();
 }
 
 /**
@@ -274,11 +292,11 @@ export async function deletePendingTerminal(db: DbOrTrx, serialNumber: string): 
 }
 
 /** `movedSchool`: the terminal gets its new school's whole roster (roster_version back to 0). */
-export async function updateTerminalSettings(trx: DbOrTrx, deviceId: string, patch: { delaySeconds?: number; movedSchool?: boolean; addressBinding?: AddressBinding }): Promise<void> {
+export async function updateTerminalSettings(trx: DbOrTrx, schoolId: number, deviceId: string, patch: { delaySeconds?: number; movedSchool?: boolean; addressBinding?: AddressBinding }): Promise<void> {
   if (patch.delaySeconds === undefined && !patch.movedSchool && patch.addressBinding === undefined) return;
   await trx.updateTable('push_terminals').set({
     ...(patch.delaySeconds !== undefined && { delay_seconds: patch.delaySeconds }),
     ...(patch.movedSchool && { roster_version: 0 }),
     ...(patch.addressBinding !== undefined && { address_binding: patch.addressBinding }),
-  }).where('device_id', '=', deviceId).execute();
+  }).where('school_id', '=', schoolId).where('device_id', '=', deviceId).execute();
 }
