@@ -9,7 +9,7 @@ import { allowedNetworksOf, findDevice, updateDevice } from '../../db/repositori
 import { cancelCommand, listCommands, queueCommands } from '../../db/repositories/push/commands.js';
 import { addressConfirmations, confirmAddress } from '../../db/repositories/push/terminal-address.js';
 import { rosterDifferences, terminalUsersToImport } from '../../db/repositories/push/terminal-users.js';
-import { deletePendingTerminal, listPendingTerminals, notifyTerminal, registerTerminal, terminalState, updateTerminalSettings } from '../../db/repositories/push/terminals.js';
+import { deletePendingTerminal, listPendingTerminals, moveSerial, notifyTerminal, registerTerminal, terminalState, updateTerminalSettings } from '../../db/repositories/push/terminals.js';
 import { listUploads } from '../../db/repositories/push/uploads.js';
 import { findSchool } from '../../db/repositories/schools.js';
 import { importHeldForUser } from '../../db/repositories/held-punches.js';
@@ -205,9 +205,11 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
         ...(body.timezone !== undefined && { timezone: body.timezone }),
         ...(body.allowed_networks !== undefined && { allowed_networks: body.allowed_networks }),
       });
-      // Its terminal row moved with the device (ON UPDATE CASCADE): it is in the new school now.
+      const moved = body.school_id !== undefined && body.school_id !== device.school_id;
+      // Its terminal row moved with the device (ON UPDATE CASCADE); the directory says so too.
+      if (moved) await moveSerial(trx, device.serial_number!, body.school_id!);
       await updateTerminalSettings(trx, body.school_id ?? device.school_id, device.id, {
-        delaySeconds: body.delay_seconds, movedSchool: body.school_id !== undefined && body.school_id !== device.school_id, addressBinding: body.address_binding,
+        delaySeconds: body.delay_seconds, movedSchool: moved, addressBinding: body.address_binding,
       });
       await notifyTerminal(trx, { serialNumber: device.serial_number!, deviceId: device.id });
       return reply.ok(updated);

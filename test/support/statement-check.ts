@@ -31,7 +31,7 @@ export const PENDING_FILE = path.join(HERE, 'unscoped-pending.txt');
  * Per-school tables: those with a school_id column, the shared ones aside (kept in step with
  * test/foundation/shard-keys.test.ts, which checks the catalogue).
  */
-export const SHARED_TABLES_WITH_SCHOOL_ID = ['staff', 'calendar_entries'];
+export const SHARED_TABLES_WITH_SCHOOL_ID = ['staff', 'calendar_entries', 'push_serials'];
 
 /**
  * Cross-school on purpose: [why, a fragment of the normalised statement that identifies it].
@@ -61,23 +61,8 @@ export const CROSS_SCHOOL: Array<[why: string, fragment: string]> = [
   ['PUSH roster round: terminals behind their roster', 'select t.serial_number, t.device_id, d.school_id, t.roster_version from push_terminals t join devices d on d.id = t.device_id where d.disabled_at is null and t.roster_version <'],
   ['PUSH poll cache: last contact of their devices', 'update devices d set last_seen_at = greatest(d.last_seen_at, c.at) from unnest($n::text[], $n::timestamptz[]) as c(sn, at) join push_terminals t'],
   ['PUSH batch import: the punches and their keys, by (school, terminal, PIN, time)', 'with ordinality as t(school_id, device_id, session_id, user_id, type, occurred_ms, pin, local_time, verify, status, temperature, ord)), keys as ( insert into attendance_push_keys'],
-  ['PUSH terminals gauge (metrics)', 'count(*) filter (where t.device_id is null)::int as pending from push_terminals t left join devices d on d.id = t.device_id'],
+  ['PUSH terminals gauge (metrics)', 'as pending from push_terminals t join devices d on d.school_id = t.school_id and d.id = t.device_id'],
   ['PUSH open commands gauge (metrics)', 'select status, count(*)::int as commands from push_commands where status in ($n) group by status'],
-  // A PUSH terminal calls with its serial number alone: the lookup by serial number is what finds
-  // its school, and a terminal nobody registered yet (pending: device_id and school_id null)
-  // belongs to no school. Stage 2 moves both into a serial-number directory on the coordinator
-  // (docs/scaling-schema.md "PUSH terminals at stage 2"); every statement on a registered
-  // terminal names its school.
-  ['PUSH directory: a terminal by the serial number it calls with', 'from "push_terminals" as "t" left join "devices" as "d" on "d"."id" = "t"."device_id" left join "schools" as "s" on "s"."id" = "d"."school_id" where "t"."serial_number" = $n'],
-  ['PUSH directory: is this serial number known', 'select "serial_number" from "push_terminals" where "serial_number" = $n'],
-  ['PUSH directory: the serial number registered (pending or not yet seen)', 'select "device_id", "address", "firmware", "last_seen_at" from "push_terminals" where "serial_number" = $n for update'],
-  ['PUSH pending terminals: a first contact', 'insert into push_terminals (serial_number, last_seen_at, address, push_version) values'],
-  ['PUSH pending terminals: expired ones forgotten', 'delete from push_terminals where device_id is null and last_seen_at < now()'],
-  ['PUSH pending terminals: room made (per address, in all)', 'delete from push_terminals where serial_number in ( select serial_number from push_terminals where device_id is null'],
-  ['PUSH pending terminals: a later contact', 'where serial_number = $n and device_id is null and (last_seen_at is null or'],
-  ['PUSH pending terminals: the options they report', 'where "device_id" is null and "serial_number" = $n and (options is distinct from'],
-  ['PUSH pending terminals: the list (back office)', 'from "push_terminals" where "device_id" is null and last_seen_at >= now()'],
-  ['PUSH pending terminals: one forgotten (back office)', 'delete from "push_terminals" where "serial_number" = $n and "device_id" is null'],
 ];
 
 export function normalise(text: string): string {
