@@ -9,7 +9,7 @@ import { allowedNetworksOf, findDevice, updateDevice } from '../../db/repositori
 import { cancelCommand, listCommands, queueCommands } from '../../db/repositories/push/commands.js';
 import { addressConfirmations, confirmAddress } from '../../db/repositories/push/terminal-address.js';
 import { rosterDifferences, terminalUsersToImport } from '../../db/repositories/push/terminal-users.js';
-import { deletePendingTerminal, listPendingTerminals, notifyTerminal, registerTerminal, terminalState, updateTerminalSettings } from '../../db/repositories/push/terminals.js';
+import { deletePendingTerminal, listPendingTerminals, moveSerial, notifyTerminal, registerTerminal, terminalState, updateTerminalSettings } from '../../db/repositories/push/terminals.js';
 import { listUploads } from '../../db/repositories/push/uploads.js';
 import { findSchool } from '../../db/repositories/schools.js';
 import { importHeldForUser } from '../../db/repositories/held-punches.js';
@@ -205,8 +205,11 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
         ...(body.timezone !== undefined && { timezone: body.timezone }),
         ...(body.allowed_networks !== undefined && { allowed_networks: body.allowed_networks }),
       });
-      await updateTerminalSettings(trx, device.id, {
-        delaySeconds: body.delay_seconds, movedSchool: body.school_id !== undefined && body.school_id !== device.school_id, addressBinding: body.address_binding,
+      const moved = body.school_id !== undefined && body.school_id !== device.school_id;
+      // Its terminal row moved with the device (ON UPDATE CASCADE); the directory says so too.
+      if (moved) await moveSerial(trx, device.serial_number!, body.school_id!);
+      await updateTerminalSettings(trx, body.school_id ?? device.school_id, device.id, {
+        delaySeconds: body.delay_seconds, movedSchool: moved, addressBinding: body.address_binding,
       });
       await notifyTerminal(trx, { serialNumber: device.serial_number!, deviceId: device.id });
       return reply.ok(updated);
@@ -222,7 +225,7 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     async handler({ params, body, db, auth }) {
       const trx = db;
       const device = await pushDeviceInScope(trx, auth, params.id);
-      const done = await confirmAddress(trx, device.id, body.address, auth.staffId);
+      const done = await confirmAddress(trx, device.school_id, device.id, body.address, auth.staffId);
       if (!done) throw new Problem('conflict', `${body.address} is neither the address the terminal is bound to nor the one that claimed it (it may have changed since)`);
       return reply.ok(await findDevice(trx, device.id));
     },
@@ -233,8 +236,8 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     params: uuidParam,
     responses: { 200: { description: 'The terminal', schema: terminalSchema }, ...errors(401, 404) },
     async handler({ params, db, auth }) {
-      await pushDeviceInScope(db, auth, params.id);
-      const state = await terminalState(db, params.id);
+      const { school_id: schoolId } = await pushDeviceInScope(db, auth, params.id);
+      const state = await terminalState(db, schoolId, params.id);
       if (!state) throw notFound('PUSH terminal');
       const allowedNetworks = await allowedNetworksOf(db, params.id);
       return reply.ok({
@@ -245,7 +248,7 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
         binding: {
           mode: state.address_binding, bound_address: state.bound_address, confirmed: state.bound_confirmed, bound_seen_at: state.bound_seen_at,
           claimed_address: state.claimed_address, claimed_since: state.claimed_since, claimed_at: state.claimed_at, conflict_at: state.conflict_at,
-          registry_token_required: state.registry_token_seen_at !== null, confirmations: await addressConfirmations(db, params.id),
+          registry_token_required: state.registry_token_seen_at !== null, confirmations: await addressConfirmations(db, schoolId, params.id),
         },
       });
     },
@@ -256,9 +259,9 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     params: uuidParam, query: z.object({ ...pageQuery }),
     responses: { 200: { description: 'A page of commands', schema: pageOf(commandSchema) }, ...errors(401, 404, 422) },
     async handler({ params, query, db, auth }) {
-      await pushDeviceInScope(db, auth, params.id);
+      const { school_id: schoolId } = await pushDeviceInScope(db, auth, params.id);
       const before = decodeCursor(query.cursor, z.number().int());
-      const rows = await listCommands(db, params.id, { beforeId: before, limit: query.limit + 1 });
+      const rows = await listCommands(db, schoolId, params.id, { beforeId: before, limit: query.limit + 1 });
       const page = toPage(rows, query.limit, (c) => c.id);
       return reply.ok({
         ...page,
@@ -288,8 +291,8 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     params: z.object({ id: z.uuid(), commandId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
     responses: { 204: { description: 'Cancelled' }, ...errors(401, 403, 404, 409) },
     async handler({ params, db, auth }) {
-      await pushDeviceInScope(db, auth, params.id);
-      if (!(await cancelCommand(db, params.id, params.commandId))) throw new Problem('conflict', 'No such command waiting to be sent');
+      const { school_id: schoolId } = await pushDeviceInScope(db, auth, params.id);
+      if (!(await cancelCommand(db, schoolId, params.id, params.commandId))) throw new Problem('conflict', 'No such command waiting to be sent');
       return reply.noContent();
     },
   });
@@ -299,9 +302,9 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     params: uuidParam, query: z.object({ ...pageQuery }),
     responses: { 200: { description: 'A page of uploads', schema: pageOf(uploadSchema) }, ...errors(401, 404, 422) },
     async handler({ params, query, db, auth }) {
-      await pushDeviceInScope(db, auth, params.id);
+      const { school_id: schoolId } = await pushDeviceInScope(db, auth, params.id);
       const before = decodeCursor(query.cursor, z.number().int());
-      const rows = await listUploads(db, params.id, { beforeId: before, limit: query.limit + 1, maxBytes: UPLOAD_TEXT_BYTES });
+      const rows = await listUploads(db, schoolId, params.id, { beforeId: before, limit: query.limit + 1, maxBytes: UPLOAD_TEXT_BYTES });
       const page = toPage(rows, query.limit, (u) => u.id);
       return reply.ok({
         ...page,
@@ -315,8 +318,8 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     params: uuidParam,
     responses: { 200: { description: 'One row per PIN that differs', schema: z.object({ items: z.array(differenceSchema) }) }, ...errors(401, 404) },
     async handler({ params, db, auth }) {
-      await pushDeviceInScope(db, auth, params.id);
-      return reply.ok({ items: await rosterDifferences(db, params.id) });
+      const { school_id: schoolId } = await pushDeviceInScope(db, auth, params.id);
+      return reply.ok({ items: await rosterDifferences(db, schoolId, params.id) });
     },
   });
 

@@ -29,7 +29,7 @@ export const ERASURE_STEPS: readonly Step[] = [
   // The (terminal, PIN, time) key is held beside the rows (attendance_push_keys): it takes the same token first.
   { table: 'attendance_push_keys', run: (p) => sql`
       UPDATE attendance_push_keys k SET pin = 'erased-' || a.id FROM attendances a
-      WHERE a.user_id = ${p.id} AND a.pin IS NOT NULL AND a.pin <> 'erased-' || a.id
+      WHERE a.school_id = ${p.school_id} AND a.user_id = ${p.id} AND a.pin IS NOT NULL AND a.pin <> 'erased-' || a.id
         AND k.school_id = a.school_id AND k.device_id = a.device_id AND k.pin = a.pin AND k.local_time = a.local_time` },
   { table: 'attendances', run: (p) => sql`
       UPDATE attendances SET temperature = NULL, photo = NULL, pin = CASE WHEN pin IS NULL THEN NULL ELSE 'erased-' || id END

@@ -224,7 +224,7 @@ export async function cancelFlag(trx: Trx, deviceId: string, flagId: number, sta
     await trx.insertInto('flag_events').values({ school_id: row.school_id, flag_id: row.id, device_id: row.device_id, action: 'cancelled', staff_id: staffId }).execute();
     // On a PUSH terminal the flag was queued as commands when it was set: they go with it.
     await trx.updateTable('push_commands').set({ status: 'cancelled', finished_at: sql`now()`, failure: 'its flag was cancelled' })
-      .where('flag_id', '=', row.id).where('status', '=', 'queued').execute();
+      .where('school_id', '=', row.school_id).where('flag_id', '=', row.id).where('status', '=', 'queued').execute();
     return { ok: true };
   }
   const found = await findFlag(trx, deviceId, flagId);

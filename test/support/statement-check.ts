@@ -31,7 +31,7 @@ export const PENDING_FILE = path.join(HERE, 'unscoped-pending.txt');
  * Per-school tables: those with a school_id column, the shared ones aside (kept in step with
  * test/foundation/shard-keys.test.ts, which checks the catalogue).
  */
-export const SHARED_TABLES_WITH_SCHOOL_ID = ['staff', 'calendar_entries'];
+export const SHARED_TABLES_WITH_SCHOOL_ID = ['staff', 'calendar_entries', 'push_serials'];
 
 /**
  * Cross-school on purpose: [why, a fragment of the normalised statement that identifies it].
@@ -59,9 +59,12 @@ export const CROSS_SCHOOL: Array<[why: string, fragment: string]> = [
   ['stuck-session sweep', 'select se.id, se.received_at from sync_states st join sync_sessions se on se.id = st.session_id and se.processed_at is null where st.status = $n'],
   ['overdue PUSH commands sweep', 'update push_commands c set status = $n, finished_at = now(), failure = $n || c.sends'],
   ['import queue gauge', 'select (select count(*) from pgboss.job where name = any($n::text[])'],
-  ['PUSH clock round: terminals whose offset changed', 'select t.serial_number, t.device_id, coalesce(d.timezone, s.timezone) as timezone, t.timezone_offset_sent from push_terminals t join devices d'],
+  ['PUSH clock round: terminals whose offset changed', 'select t.serial_number, t.device_id, d.school_id, coalesce(d.timezone, s.timezone) as timezone, t.timezone_offset_sent from push_terminals t join devices d'],
   ['PUSH roster round: terminals behind their roster', 'select t.serial_number, t.device_id, d.school_id, t.roster_version from push_terminals t join devices d on d.id = t.device_id where d.disabled_at is null and t.roster_version <'],
   ['PUSH poll cache: last contact of their devices', 'update devices d set last_seen_at = greatest(d.last_seen_at, c.at) from unnest($n::text[], $n::timestamptz[]) as c(sn, at) join push_terminals t'],
+  ['PUSH batch import: the punches and their keys, by (school, terminal, PIN, time)', 'with ordinality as t(school_id, device_id, session_id, user_id, type, occurred_ms, pin, local_time, verify, status, temperature, ord)), keys as ( insert into attendance_push_keys'],
+  ['PUSH terminals gauge (metrics)', 'as pending from push_terminals t join devices d on d.school_id = t.school_id and d.id = t.device_id'],
+  ['PUSH open commands gauge (metrics)', 'select status, count(*)::int as commands from push_commands where status in ($n) group by status'],
 ];
 
 export function normalise(text: string): string {
