@@ -60,6 +60,22 @@ export const CROSS_SCHOOL: Array<[why: string, fragment: string]> = [
   ['PUSH clock round: terminals whose offset changed', 'select t.serial_number, t.device_id, coalesce(d.timezone, s.timezone) as timezone, t.timezone_offset_sent from push_terminals t join devices d'],
   ['PUSH roster round: terminals behind their roster', 'select t.serial_number, t.device_id, d.school_id, t.roster_version from push_terminals t join devices d on d.id = t.device_id where d.disabled_at is null and t.roster_version <'],
   ['PUSH poll cache: last contact of their devices', 'update devices d set last_seen_at = greatest(d.last_seen_at, c.at) from unnest($n::text[], $n::timestamptz[]) as c(sn, at) join push_terminals t'],
+  // Back office is not limited to one school: a request naming a row by id first asks which
+  // school holds it (db/repositories/school-of.ts), then filters by that school.
+  ['back office: the school of a device', 'select school_id from "devices" where id = $n limit $n'],
+  ['back office: the school of a user', 'select school_id from "users" where id = $n limit $n'],
+  ['back office: the school of an attendance', 'select school_id from "attendances" where id = $n limit $n'],
+  ['back office: the school of a message', 'select school_id from "messages" where id = $n limit $n'],
+  ['back office: the school of a figure rebuild', 'select school_id from "figure_rebuilds" where id = $n limit $n'],
+  ['back office: the school of a session (its device\'s now)', 'select d.school_id from sync_sessions se join devices d on d.id = se.device_id where se.id = $n limit $n'],
+  // A device signs in with its id and secret only; the token it gets names its school.
+  ['device sign-in: the device by id', 'select "id", "school_id", "secret_hash", "disabled_at" from "devices" where "id" = $n'],
+  // Back-office lists and exports over every school (no school_id given).
+  ['back office: devices needing attention, every school', 'from "devices" where "devices"."disabled_at" is null and (exists (select "st"."device_id" from "sync_states" as "st" where "st"."school_id" = "devices"."school_id"'],
+  ['back office: a page of devices of several schools, their channels', 'from "sync_states" as "st" where "st"."device_id" in ($n) order by "st"."device_id", "st"."channel"'],
+  ['back office: a page of devices of several schools, their pending flags', 'select "device_id", "name" from "device_flags" where "device_id" in ($n) and "delivered_in" is null'],
+  ['back office: an export over every school, its devices\' names', 'select "id", "name" from "devices" where "id" in ($n)'],
+  ['back office: office messages of every school', 'from "messages" as "m" left join "staff" as "s" on "s"."id" = "m"."created_by"'],
 ];
 
 export function normalise(text: string): string {
