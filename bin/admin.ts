@@ -183,7 +183,7 @@ const COMMANDS: Record<string, Command> = {
         if (startOfLocalDay(since, school.timezone) >= now) throw new UsageError(`${since} has not begun in school ${id}'s time zone (${school.timezone})`);
         const devices = await deviceIdsOfSchool(trx, id);
         const set = await setFlags(trx, { schoolId: id, deviceIds: devices, name: 'RESEND_SINCE', params: { since }, expiresAt: null, staffId, details: { school_id: id, admin_cli: true } });
-        await queueFlagCommands(trx, set.map((s) => s.id), now);
+        await queueFlagCommands(trx, id, set.map((s) => s.id), now);
         perSchool[id] = set.length;
       }
       const total = Object.values(perSchool).reduce((a, b) => a + b, 0);

@@ -77,7 +77,7 @@ const acceptPunches = async (req: PushRequest, { ctx }: PushDeps, terminal: Admi
   const hash = sha256(archive);
   if (await ctx.backlog.full()) {
     // The same bytes again after a lost answer: already stored, so `OK` even now.
-    if (await sameBatchSession(ctx.db, terminal.device_id, hash)) return ok;
+    if (await sameBatchSession(ctx.db, terminal.school_id, terminal.device_id, hash)) return ok;
     return new PushAnswer(503, 'SERVER BUSY', { 'Retry-After': String(ctx.config.importRetryAfterSeconds) });
   }
   const outcome = await storeAttlogBatch(ctx.db, {

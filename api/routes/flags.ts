@@ -140,7 +140,7 @@ async function setOnDevices(trx: Trx, schoolId: number, deviceIds: readonly stri
   }
   const set = await setFlags(trx, { schoolId, deviceIds, name: flag.name, params: flag.params, expiresAt: flag.expiresAt, staffId, details });
   // PUSH terminals get the flag as commands (docs/protocol/push.md §5); v4 devices with their next package.
-  await queueFlagCommands(trx, set.map((s) => s.id), new Date());
+  await queueFlagCommands(trx, schoolId, set.map((s) => s.id), new Date());
   return set;
 }
 

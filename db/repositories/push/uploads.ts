@@ -7,9 +7,9 @@ import type { DbOrTrx } from '../../database.js';
 import { schoolOfDevice } from '../devices.js';
 
 /** An earlier, not failed, session of this terminal with the very same bytes: a retry after a lost `OK`. */
-export async function sameBatchSession(db: DbOrTrx, deviceId: string, sha256: string): Promise<string | undefined> {
+export async function sameBatchSession(db: DbOrTrx, schoolId: number, deviceId: string, sha256: string): Promise<string | undefined> {
   const row = await db.selectFrom('sync_sessions').select('id')
-    .where('device_id', '=', deviceId).where('channel', '=', PUSH_SESSION_CHANNEL).where('archive_sha256', '=', sha256)
+    .where('school_id', '=', schoolId).where('device_id', '=', deviceId).where('channel', '=', PUSH_SESSION_CHANNEL).where('archive_sha256', '=', sha256)
     .where((eb) => eb.or([eb('outcome', 'is', null), eb('outcome', '<>', 'failed')]))
     .limit(1).executeTakeFirst();
   return row?.id;
