@@ -29,7 +29,7 @@ export async function channelHealth(db: DbOrTrx, schoolId: number | null, device
     .select(['st.device_id', 'st.channel', 'st.status', 'st.session_id', 'st.changed_at'])
     .select((eb) => [
       eb.selectFrom('sync_sessions as se').select('se.acked_at')
-        .whereRef('se.school_id', '=', 'st.school_id').whereRef('se.device_id', '=', 'st.device_id').whereRef('se.channel', '=', 'st.channel')
+        .whereRef('se.device_id', '=', 'st.device_id').whereRef('se.channel', '=', 'st.channel')
         .where('se.outcome', 'in', ['imported', 'partial']).where('se.acked_at', 'is not', null)
         .orderBy('se.received_at', 'desc').limit(1).as('last_acknowledged_at'),
       sql<boolean>`st.status = 2 AND st.changed_at < now() - make_interval(secs => ${t.ackStuckAfterSeconds})`.as('ack_overdue'),
