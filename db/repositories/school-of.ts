@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import type { DbOrTrx } from '../database.js';
 
-export type RowWithSchool = 'devices' | 'users' | 'attendances' | 'sync_sessions' | 'messages' | 'figure_rebuilds';
+export type RowWithSchool = 'devices' | 'users' | 'attendances' | 'sync_sessions' | 'figure_rebuilds';
 
 export async function schoolOfRow(db: DbOrTrx, table: RowWithSchool, id: string | number): Promise<number | undefined> {
   // A session is seen by the staff of its device's school now (a PUSH terminal may have moved since).

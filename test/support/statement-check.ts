@@ -87,7 +87,6 @@ export const CROSS_SCHOOL: Array<[why: string, fragment: string]> = [
   ['back office: the school of a device', 'select school_id from "devices" where id = $n limit $n'],
   ['back office: the school of a user', 'select school_id from "users" where id = $n limit $n'],
   ['back office: the school of an attendance', 'select school_id from "attendances" where id = $n limit $n'],
-  ['back office: the school of a message', 'select school_id from "messages" where id = $n limit $n'],
   ['back office: the school of a figure rebuild', 'select school_id from "figure_rebuilds" where id = $n limit $n'],
   ['back office: the school of a session (its device\'s now)', 'select d.school_id from sync_sessions se join devices d on d.id = se.device_id where se.id = $n limit $n'],
   // A device signs in with its id and secret only; the token it gets names its school.
