@@ -38,9 +38,9 @@ export async function commandFinished(trx: Trx, schoolId: number, deviceId: stri
  * transaction: a replaced flag's commands not yet sent are dropped first. A flag with no PUSH
  * meaning is applied at once with a note saying so. Devices speaking v4 are left alone.
  */
-export async function queueFlagCommands(trx: Trx, flagIds: readonly number[], now: Date): Promise<void> {
+export async function queueFlagCommands(trx: Trx, schoolId: number, flagIds: readonly number[], now: Date): Promise<void> {
   if (flagIds.length === 0) return;
-  const flags = await pushFlagsOf(trx, flagIds);
+  const flags = await pushFlagsOf(trx, schoolId, flagIds);
   for (const flag of flags) {
     await cancelQueuedFlagCommands(trx, Number(flag.school_id), Number(flag.id));
     const roster = flag.name === 'RELOAD_ROSTER' ? await rosterUsers(trx, flag.school_id, null) : [];

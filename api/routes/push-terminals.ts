@@ -22,7 +22,7 @@ import type { DbOrTrx } from '../../db/database.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';
-import { assertInScope } from '../http/scope.js';
+import { assertInScope, schoolOfRequest } from '../http/scope.js';
 import { ADDRESS_BINDINGS } from '../push/address.js';
 import { PUSH_COMMANDS } from '../../shared/protocol/push-commands.js';
 import { errors, pageOf, timestamp, uuidParam } from '../schemas/common.js';
@@ -147,7 +147,8 @@ const importSchema = z.object({
 });
 
 async function pushDeviceInScope(db: DbOrTrx, auth: StaffAuth, id: string) {
-  const device = await findDevice(db, id);
+  const schoolId = await schoolOfRequest(db, auth, 'devices', id);
+  const device = schoolId === null ? undefined : await findDevice(db, schoolId, id);
   assertInScope(auth, device?.school_id, 'device');
   if (device!.protocol !== 'push') throw notFound('PUSH terminal');
   return device!;
@@ -187,7 +188,7 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
       });
       if (!deviceId) throw new Problem('conflict', `Serial number ${body.serial_number} is already registered`);
       await notifyTerminal(trx, { serialNumber: body.serial_number });
-      return reply.created(await findDevice(trx, deviceId));
+      return reply.created(await findDevice(trx, body.school_id, deviceId));
     },
   });
 
@@ -199,7 +200,7 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
       const trx = db;
       const device = await pushDeviceInScope(trx, auth, params.id);
       if (body.school_id !== undefined && !(await findSchool(trx, body.school_id))) throw validationFailed([{ field: 'body.school_id', message: 'no such school' }]);
-      const updated = await updateDevice(trx, device.id, {
+      const updated = await updateDevice(trx, device.school_id, device.id, {
         ...(body.school_id !== undefined && { school_id: body.school_id }),
         ...(body.name !== undefined && { name: body.name }),
         ...(body.timezone !== undefined && { timezone: body.timezone }),
@@ -227,7 +228,7 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
       const device = await pushDeviceInScope(trx, auth, params.id);
       const done = await confirmAddress(trx, device.school_id, device.id, body.address, auth.staffId);
       if (!done) throw new Problem('conflict', `${body.address} is neither the address the terminal is bound to nor the one that claimed it (it may have changed since)`);
-      return reply.ok(await findDevice(trx, device.id));
+      return reply.ok(await findDevice(trx, device.school_id, device.id));
     },
   });
 
@@ -239,7 +240,7 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
       const { school_id: schoolId } = await pushDeviceInScope(db, auth, params.id);
       const state = await terminalState(db, schoolId, params.id);
       if (!state) throw notFound('PUSH terminal');
-      const allowedNetworks = await allowedNetworksOf(db, params.id);
+      const allowedNetworks = await allowedNetworksOf(db, schoolId, params.id);
       return reply.ok({
         serial_number: state.serial_number, first_seen_at: state.first_seen_at, last_seen_at: state.last_seen_at, address: state.address,
         model: state.model, firmware: state.firmware, push_version: state.push_version, options: state.options,

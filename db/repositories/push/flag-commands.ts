@@ -5,10 +5,10 @@ import type { DbOrTrx, Trx } from '../../database.js';
 import type { FinishedCommand } from './commands.js';
 
 /** These flags, when they are set on PUSH terminals, with the timezone the terminal reads. */
-export async function pushFlagsOf(trx: Trx, flagIds: readonly number[]) {
+export async function pushFlagsOf(trx: Trx, schoolId: number, flagIds: readonly number[]) {
   return trx.selectFrom('device_flags as f').innerJoin('devices as d', 'd.id', 'f.device_id').innerJoin('schools as s', 's.id', 'd.school_id')
     .select(['f.id', 'f.device_id', 'f.name', 'f.params', 'd.school_id', 'd.timezone', 's.timezone as school_timezone'])
-    .where('f.id', 'in', [...flagIds]).where('d.protocol', '=', 'push').execute();
+    .where('f.school_id', '=', schoolId).where('f.id', 'in', [...flagIds]).where('d.protocol', '=', 'push').execute();
 }
 
 /** A replaced flag's commands not sent yet. */
