@@ -150,7 +150,7 @@ const COMMANDS: Record<string, Command> = {
       const out = required(values, 'out');
       const counts = await writeSchoolExport(trx, id, out);
       const pupils = await pupilsOfSchool(trx, id);
-      for (const pupil of pupils) await erasePupil(trx, pupil);
+      for (const pupil of pupils) await erasePupil(trx, pupil, id);
       const offboarded = await offboardSchool(trx, id);
       return { args: { school: id, out }, result: { exported: counts, erased: pupils.length, ...offboarded }, say: `school ${id} exported to ${out}, ${pupils.length} pupil(s) erased, ${offboarded.devices_disabled} device(s) disabled, ${offboarded.staff_removed} staff account(s) removed` };
     },
@@ -182,8 +182,8 @@ const COMMANDS: Record<string, Command> = {
         if (!school) throw new UsageError(`no school ${id}`);
         if (startOfLocalDay(since, school.timezone) >= now) throw new UsageError(`${since} has not begun in school ${id}'s time zone (${school.timezone})`);
         const devices = await deviceIdsOfSchool(trx, id);
-        const set = await setFlags(trx, { deviceIds: devices, name: 'RESEND_SINCE', params: { since }, expiresAt: null, staffId, details: { school_id: id, admin_cli: true } });
-        await queueFlagCommands(trx, set.map((s) => s.id), now);
+        const set = await setFlags(trx, { schoolId: id, deviceIds: devices, name: 'RESEND_SINCE', params: { since }, expiresAt: null, staffId, details: { school_id: id, admin_cli: true } });
+        await queueFlagCommands(trx, id, set.map((s) => s.id), now);
         perSchool[id] = set.length;
       }
       const total = Object.values(perSchool).reduce((a, b) => a + b, 0);

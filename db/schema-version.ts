@@ -68,11 +68,13 @@ class RolledBack extends Error {
 /** Rows of every table but the migrations' own bookkeeping. */
 async function rowCounts(db: Kysely<any>): Promise<Map<string, number>> {
   // A partitioned table counts its partitions' rows (a down that unpartitions it moves them);
-  // the device key tables hold what their rows say (the down of 20261208_200000 folds them back into unique indexes).
+  // the device key tables hold what their rows say (the down of 20261208_200000 folds them back into unique indexes);
+  // the PUSH directory holds a registered terminal's serial number twice (push_terminals has it) and
+  // a pending one's row, which the down of 20261209_100000 moves back into push_terminals.
   const { rows } = await sql<{ name: string }>`
     SELECT t.tablename AS name FROM pg_tables t JOIN pg_class c ON c.oid = format('%I.%I', t.schemaname, t.tablename)::regclass
     WHERE t.schemaname = current_schema() AND t.tablename NOT LIKE 'kysely_migration%' AND t.tablename <> 'schema_compatibility'
-      AND NOT c.relispartition AND t.tablename NOT IN ('attendance_keys', 'attendance_push_keys', 'reading_keys') ORDER BY 1`.execute(db);
+      AND NOT c.relispartition AND t.tablename NOT IN ('attendance_keys', 'attendance_push_keys', 'reading_keys', 'push_serials') ORDER BY 1`.execute(db);
   const counts = new Map<string, number>();
   for (const { name } of rows) {
     const r = await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.table(name)}`.execute(db);

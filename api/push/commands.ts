@@ -13,24 +13,24 @@ import { flagCommandLines, rosterCommandEffect, type RosterUser } from '../../sh
  * A flag on a PUSH terminal as its queued commands (shared/protocol/push-commands.ts flagCommandLines);
  * FULL_RESYNC sets the terminal's upload cursors back to 0 too. Null for a flag with no PUSH meaning.
  */
-export async function flagCommands(trx: DbOrTrx, flag: { id: number; device_id: string; name: string; params: Record<string, unknown> }, ctx: { timeZone: string; now: Date; roster: readonly RosterUser[] }): Promise<QueuedCommand[] | null> {
+export async function flagCommands(trx: DbOrTrx, flag: { id: number; school_id: number; device_id: string; name: string; params: Record<string, unknown> }, ctx: { timeZone: string; now: Date; roster: readonly RosterUser[] }): Promise<QueuedCommand[] | null> {
   const lines = flagCommandLines(flag, ctx);
   if (lines === null) return null;
-  if (flag.name === 'FULL_RESYNC') await resetStamps(trx, flag.device_id);
+  if (flag.name === 'FULL_RESYNC') await resetStamps(trx, flag.school_id, flag.device_id);
   return lines.map((command) => ({ source: 'flag' as const, flagId: flag.id, command }));
 }
 
 /** A command's result reached its flag: applied when every command of the flag succeeded, closed as failed at the first failure. */
-export async function commandFinished(trx: Trx, deviceId: string, command: FinishedCommand): Promise<void> {
+export async function commandFinished(trx: Trx, schoolId: number, deviceId: string, command: FinishedCommand): Promise<void> {
   // A roster change the terminal carried out is on its user list now: the differences shown to
   // staff follow at once (issue 27 §6: they read "30 differences" until its next OPERLOG).
   const effect = command.status === 'succeeded' ? rosterCommandEffect(command.command) : null;
   if (effect?.op === 'update') await noteTerminalUser(trx, deviceId, effect.pin, effect.name);
-  if (effect?.op === 'delete') await removeTerminalUsers(trx, deviceId, [effect.pin]);
+  if (effect?.op === 'delete') await removeTerminalUsers(trx, schoolId, deviceId, [effect.pin]);
   if (command.flag_id === null) return;
   const withFlag = { ...command, flag_id: command.flag_id };
-  if (command.status === 'failed') await failFlag(trx, deviceId, withFlag);
-  else await applyFlagIfDone(trx, deviceId, withFlag);
+  if (command.status === 'failed') await failFlag(trx, schoolId, deviceId, withFlag);
+  else await applyFlagIfDone(trx, schoolId, deviceId, withFlag);
 }
 
 /**
@@ -38,13 +38,13 @@ export async function commandFinished(trx: Trx, deviceId: string, command: Finis
  * transaction: a replaced flag's commands not yet sent are dropped first. A flag with no PUSH
  * meaning is applied at once with a note saying so. Devices speaking v4 are left alone.
  */
-export async function queueFlagCommands(trx: Trx, flagIds: readonly number[], now: Date): Promise<void> {
+export async function queueFlagCommands(trx: Trx, schoolId: number, flagIds: readonly number[], now: Date): Promise<void> {
   if (flagIds.length === 0) return;
-  const flags = await pushFlagsOf(trx, flagIds);
+  const flags = await pushFlagsOf(trx, schoolId, flagIds);
   for (const flag of flags) {
-    await cancelQueuedFlagCommands(trx, Number(flag.id));
+    await cancelQueuedFlagCommands(trx, Number(flag.school_id), Number(flag.id));
     const roster = flag.name === 'RELOAD_ROSTER' ? await rosterUsers(trx, flag.school_id, null) : [];
-    const commands = await flagCommands(trx, { ...flag, id: Number(flag.id) }, { timeZone: flag.timezone ?? flag.school_timezone, now, roster });
+    const commands = await flagCommands(trx, { ...flag, id: Number(flag.id), school_id: Number(flag.school_id) }, { timeZone: flag.timezone ?? flag.school_timezone, now, roster });
     if (commands === null || commands.length === 0) {
       await applyFlagWithoutCommands(trx, Number(flag.id), flag.device_id);
       continue;

@@ -15,11 +15,11 @@ const devicecmd: PushHandler = async (req, { ctx, access }) => {
   ctx.push.noteSeen(sn, req.address);
   const results = parseCommandResults(bodyText(req));
   const { ignored } = await db.transaction().execute(async (trx) => {
-    const outcome = await recordCommandResults(trx, terminal.device_id, results);
-    for (const command of outcome.recorded) await commandFinished(trx, terminal.device_id, command);
+    const outcome = await recordCommandResults(trx, terminal.school_id, terminal.device_id, results);
+    for (const command of outcome.recorded) await commandFinished(trx, terminal.school_id, terminal.device_id, command);
     // INFO answers the terminal's settings on the lines after its result: kept like an options upload.
     const mine = new Set(outcome.recorded.filter((c) => c.status === 'succeeded' && /^INFO\b/i.test(c.command)).map((c) => c.id));
-    for (const r of results) if (mine.has(r.id) && r.content) await recordOptions(trx, sn, parseOptions(r.content));
+    for (const r of results) if (mine.has(r.id) && r.content) await recordOptions(trx, { schoolId: terminal.school_id, serialNumber: sn }, parseOptions(r.content));
     return outcome;
   });
   // Ids of another terminal's commands, unknown ids, or results already recorded: answered OK

@@ -20,30 +20,30 @@ export function pollRoutes(push: PushRoutes): void {
     if (terminal?.disabled) throw DISABLED;
     if (!terminal?.device_id) return new PushAnswer(200, 'OK');
     // Held (another address, or without its token): no command, so no roster, leaves for it.
-    await access.admit(terminal, req);
+    const { school_id: schoolId } = await access.admit(terminal, req);
     cache.noteSeen(sn, address);
     // Some firmware report themselves on every poll: INFO=<firmware>,<users>,<fingerprints>,<punches>,<ip>,…
     const info = req.query.get('INFO');
-    if (info !== null) await noteInfo(ctx, sn, info);
+    if (info !== null) await noteInfo(ctx, schoolId, sn, info);
     const deviceId = terminal.device_id;
     if (cache.isIdle(deviceId)) return IDLE;
     const ticket = cache.ticket(deviceId);
     // Most misses find nothing open at all: one indexed read, then idle again.
-    if (!(await hasOpenCommands(db, deviceId))) {
+    if (!(await hasOpenCommands(db, schoolId, deviceId))) {
       cache.markIdle(deviceId, ticket, null);
       return IDLE;
     }
     // Commands sent their last time and still unanswered are failed here, where they are seen (shown to staff).
     const failed = await db.transaction().execute(async (trx) => {
-      const rows = await failUnansweredCommands(trx, deviceId, resend);
-      for (const command of rows) await commandFinished(trx, deviceId, command);
+      const rows = await failUnansweredCommands(trx, schoolId, deviceId, resend);
+      for (const command of rows) await commandFinished(trx, schoolId, deviceId, command);
       return rows;
     });
     if (failed.length > 0) logger.warn({ sn, failed: failed.map((c) => c.id) }, 'push: commands failed without an answer');
-    const commands = await takeCommandsToSend(db, deviceId, { ...resend, limit: COMMANDS_PER_POLL });
+    const commands = await takeCommandsToSend(db, schoolId, deviceId, { ...resend, limit: COMMANDS_PER_POLL });
     await markFlagsDelivered(db, commands.flatMap((c) => (c.flag_id === null ? [] : [c.flag_id])));
     if (commands.length === 0) {
-      const { nextDueAt } = await hasCommandsDue(db, deviceId, resend);
+      const { nextDueAt } = await hasCommandsDue(db, schoolId, deviceId, resend);
       cache.markIdle(deviceId, ticket, nextDueAt ? nextDueAt.getTime() : null);
       return IDLE;
     }
@@ -55,13 +55,13 @@ export function pollRoutes(push: PushRoutes): void {
 
   // What a terminal reports in INFO=, kept at most every ten minutes per terminal.
   const infoNoted = new Map<string, number>();
-  const noteInfo = async (ctx: AppContext, sn: string, info: string) => {
+  const noteInfo = async (ctx: AppContext, schoolId: number, sn: string, info: string) => {
     const now = Date.now();
     if ((infoNoted.get(sn) ?? 0) > now - 600_000) return;
     if (infoNoted.size > 100_000) infoNoted.clear();
     infoNoted.set(sn, now);
     const [firmware, users, fingerprints, punches, ip] = info.split(',').map((s) => s.trim().slice(0, 64));
-    await recordOptions(ctx.db, sn, Object.fromEntries(Object.entries({ FWVersion: firmware, UserCount: users, FPCount: fingerprints, TransactionCount: punches, IPAddress: ip })
+    await recordOptions(ctx.db, { schoolId, serialNumber: sn }, Object.fromEntries(Object.entries({ FWVersion: firmware, UserCount: users, FPCount: fingerprints, TransactionCount: punches, IPAddress: ip })
       .filter((e): e is [string, string] => Boolean(e[1]))));
   };
 

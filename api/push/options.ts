@@ -18,15 +18,15 @@ const handshake: PushHandler = async (req, { ctx, access }) => {
   if (terminal?.disabled) throw DISABLED;
   if (terminal?.device_id) {
     terminal = await access.admit(terminal, req);
-    await noteContact(db, { serialNumber: sn, address: req.address, pushVersion: access.versionOf(req) });
+    await noteContact(db, { schoolId: terminal.school_id, serialNumber: sn, address: req.address, pushVersion: access.versionOf(req) });
   }
   const timezone = terminal?.device_id ? terminal.timezone : 'UTC';
   const timeZone = pushTimeZone(timezone, new Date());
-  if (terminal?.device_id) await noteTimeZoneSent(db, sn, timeZone.minutes);
+  if (terminal?.device_id && terminal.school_id !== null) await noteTimeZoneSent(db, terminal.school_id, sn, timeZone.minutes);
   if (isPush3(req.query)) {
     // Its cue to register (PUSH 3.x §7.1): an unknown or pending terminal posts /iclock/registry next.
-    if (!terminal?.device_id) return new PushAnswer(200, 'OK');
-    const codes = await issueRegistryCode(db, sn, freshRegistryCode());
+    if (!terminal?.device_id || terminal.school_id === null) return new PushAnswer(200, 'OK');
+    const codes = await issueRegistryCode(db, terminal.school_id, sn, freshRegistryCode());
     ctx.push.forget(sn);
     return new PushAnswer(200, ['registry=ok', `RegistryCode=${codes!.code}`, ...push3Options(terminal, req, timeZone.option, codes!.sessionId)].join('\n') + '\n');
   }
@@ -55,8 +55,8 @@ const pushOptions: PushHandler = async (req, { ctx, access }) => {
   if (!found?.device_id) return new PushAnswer(200, 'OK');
   const terminal = await access.admit(found, req);
   const timeZone = pushTimeZone(terminal.timezone, new Date());
-  await noteTimeZoneSent(ctx.db, sn, timeZone.minutes);
-  const codes = await issueRegistryCode(ctx.db, sn, freshRegistryCode());
+  await noteTimeZoneSent(ctx.db, terminal.school_id, sn, timeZone.minutes);
+  const codes = await issueRegistryCode(ctx.db, terminal.school_id, sn, freshRegistryCode());
   return new PushAnswer(200, push3Options(terminal, req, timeZone.option, codes!.sessionId).join('\n') + '\n');
 };
 

@@ -15,15 +15,15 @@ const registry: PushHandler = async (req, { ctx, access }) => {
   const version = options.PushVersion ?? options.pushver ?? null;
   const terminal = await access.fresh(req, sn, version);
   if (terminal?.disabled) throw DISABLED;
-  if (terminal?.device_id) {
-    await access.admit(terminal, req);
-    await noteContact(db, { serialNumber: sn, address: req.address, pushVersion: access.versionOf(req, version) });
+  const schoolId = terminal?.device_id ? (await access.admit(terminal, req)).school_id : null;
+  if (schoolId !== null) {
+    await noteContact(db, { schoolId, serialNumber: sn, address: req.address, pushVersion: access.versionOf(req, version) });
   }
-  await recordOptions(db, sn, options);
+  await recordOptions(db, { schoolId, serialNumber: sn }, options);
   if (!isPush3(req.query, options)) return new PushAnswer(200, 'OK: 1');
-  approved(terminal, req.address);
+  const known = approved(terminal, req.address);
   // The same code at every registration of this terminal (it is the base of its token).
-  const codes = await issueRegistryCode(db, sn, freshRegistryCode());
+  const codes = await issueRegistryCode(db, known.school_id, sn, freshRegistryCode());
   ctx.push.forget(sn);
   return new PushAnswer(200, `RegistryCode=${codes!.code}`);
 };

@@ -129,7 +129,7 @@ export class TerminalAccess {
     cache.forget(sn);
     const terminal = await findTerminal(db, sn);
     if (terminal?.device_id) return terminal;
-    await noteContact(db, { serialNumber: sn, address: req.address, pushVersion: this.versionOf(req, reportedVersion) });
+    await noteContact(db, { schoolId: null, serialNumber: sn, address: req.address, pushVersion: this.versionOf(req, reportedVersion) });
     return findTerminal(db, sn);
   }
 
@@ -153,7 +153,7 @@ export class TerminalAccess {
     let known = approved(terminal, req.address);
     let verdict = verdictOf(known, req, conflictWindow);
     if (verdict === 'bind') {
-      if (await bindAddress(db, known.serial_number, req.address!)) {
+      if (await bindAddress(db, known.school_id, known.serial_number, req.address!)) {
         cache.forget(known.serial_number);
         logger.info({ sn: known.serial_number, address: req.address }, 'push: terminal bound to the address of its first call');
         return { ...known, bound_address: req.address };
@@ -163,7 +163,7 @@ export class TerminalAccess {
       verdict = verdictOf(known, req, conflictWindow);
     }
     if (verdict === 'conflict') {
-      await markConflict(db, known.serial_number, conflictWindow);
+      await markConflict(db, known.school_id, known.serial_number, conflictWindow);
       cache.forget(known.serial_number);
       logger.warn({ sn: known.serial_number, address: req.address }, 'push: serial number used from two places at once');
       if (!trusted(known)) throw NOT_APPROVED;
@@ -171,13 +171,13 @@ export class TerminalAccess {
     }
     if (verdict === 'ok') {
       if (!known.registry_token_required && known.registry_code && tokenValid(known, req.token)) {
-        await requireRegistryToken(db, known.serial_number);
+        await requireRegistryToken(db, known.school_id, known.serial_number);
         cache.forget(known.serial_number);
       }
       return known;
     }
     const { conflict } = await recordAddressClaim(db, {
-      serialNumber: known.serial_number, address: req.address, withoutToken: verdict === 'no_token', windowSeconds: conflictWindow,
+      schoolId: known.school_id, serialNumber: known.serial_number, address: req.address, withoutToken: verdict === 'no_token', windowSeconds: conflictWindow,
     });
     // This process reads it again at once (the others at the NOTIFY): the bound address's next call sees the claim.
     cache.forget(known.serial_number);

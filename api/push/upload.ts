@@ -23,11 +23,12 @@ const upload: PushHandler = async (req, deps) => {
   if (table === 'OPTIONS') {
     if (terminal?.disabled) throw DISABLED;
     // A registered terminal's options only from where it is; a pending one's are bounded (recordOptions).
+    let schoolId: number | null = null;
     if (terminal?.device_id) {
-      await access.admit(terminal, req);
+      schoolId = (await access.admit(terminal, req)).school_id;
       ctx.push.noteSeen(sn, req.address);
     }
-    await recordOptions(ctx.db, sn, parseOptions(text));
+    await recordOptions(ctx.db, { schoolId, serialNumber: sn }, parseOptions(text));
     return new PushAnswer(200, 'OK: 1');
   }
   const known = await access.admit(terminal, req);
@@ -77,11 +78,11 @@ const acceptPunches = async (req: PushRequest, { ctx }: PushDeps, terminal: Admi
   const hash = sha256(archive);
   if (await ctx.backlog.full()) {
     // The same bytes again after a lost answer: already stored, so `OK` even now.
-    if (await sameBatchSession(ctx.db, terminal.device_id, hash)) return ok;
+    if (await sameBatchSession(ctx.db, terminal.school_id, terminal.device_id, hash)) return ok;
     return new PushAnswer(503, 'SERVER BUSY', { 'Retry-After': String(ctx.config.importRetryAfterSeconds) });
   }
   const outcome = await storeAttlogBatch(ctx.db, {
-    sessionId: randomUUID(), deviceId: terminal.device_id, serialNumber: terminal.serial_number, archive, sha256: hash, stamp: stampOf(req), table,
+    sessionId: randomUUID(), schoolId: terminal.school_id, deviceId: terminal.device_id, serialNumber: terminal.serial_number, archive, sha256: hash, stamp: stampOf(req), table,
   });
   if (outcome === 'disabled') throw DISABLED;
   if (outcome === 'stored') {
@@ -106,7 +107,7 @@ const acceptOperlog = async (req: PushRequest, { ctx }: PushDeps, terminal: Admi
     await storeOperlog(trx, terminal.device_id, lines);
     await upsertTerminalUsers(trx, terminal.device_id, users);
     await countFingerprints(trx, terminal.device_id, fingerprints);
-    if (stamp !== null) await raiseStamp(trx, terminal.serial_number, 'OPERLOG', stamp);
+    if (stamp !== null) await raiseStamp(trx, terminal.school_id, terminal.serial_number, 'OPERLOG', stamp);
   });
   return new PushAnswer(200, `OK: ${lines.length}`);
 };

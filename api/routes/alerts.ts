@@ -48,7 +48,7 @@ export function alertRoutes(api: RouteRegistry): void {
           : await listFeverEvents(db, { schoolId, from: query.from, to: query.to, before: null, limit: EXPORT_MAX_ROWS + 1 });
         if (rows.length > EXPORT_MAX_ROWS) throw validationFailed([{ field: 'query.from', message: `more than ${EXPORT_MAX_ROWS} rows: narrow the range` }]);
         const school = schoolId === null ? undefined : await findSchool(db, schoolId);
-        const names = await deviceNames(db, [...new Set(rows.flatMap((r) => (r.device_id ? [r.device_id] : [])))]);
+        const names = await deviceNames(db, schoolId, [...new Set(rows.flatMap((r) => (r.device_id ? [r.device_id] : [])))]);
         const table = alertsTable(rows.map((r) => ({ ...r, device_name: r.device_id ? names.get(r.device_id) ?? r.device_id : null })), school?.timezone ?? 'UTC', langOf(query, req));
         const zone = school?.timezone ?? 'UTC';
         const span = [query.from && localDateOf(query.from, zone), query.to && localDateOf(new Date(query.to).getTime() - 1, zone)].filter(Boolean).join('-');

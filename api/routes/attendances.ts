@@ -19,7 +19,8 @@ import { attendancesTable } from '../export/tables.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { decodeCursor, instantIdKey, encodeCursor, pageQuery } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';
-import { assertInScope, schoolScope } from '../http/scope.js';
+import { assertInScope, schoolOfRequest, schoolScope } from '../http/scope.js';
+import { schoolOfRow } from '../../db/repositories/school-of.js';
 import { errors, idParam, idQuery, instant, pageOf } from '../schemas/common.js';
 import { attendanceSchema } from '../schemas/resources.js';
 
@@ -52,7 +53,8 @@ function present(row: PublicAttendance): Record<string, unknown> {
 }
 
 async function attendanceInScope(db: DbOrTrx, auth: StaffAuth, id: number) {
-  const row = await findAttendance(db, id);
+  const schoolId = await schoolOfRequest(db, auth, 'attendances', id);
+  const row = schoolId === null ? undefined : await findAttendance(db, schoolId, id);
   assertInScope(auth, row?.school_id, 'attendance');
   return row!;
 }
@@ -64,7 +66,8 @@ async function attendancesFile(db: DbOrTrx, auth: StaffAuth, query: z.output<typ
   let rows: Awaited<ReturnType<typeof listAttendances>> = [];
   let outOfScope = query.school_id !== undefined && query.school_id !== schoolId;
   if (!outOfScope && query.user_id !== undefined) {
-    const user = await findUser(db, query.user_id);
+    const userSchool = schoolId ?? await schoolOfRow(db, 'users', query.user_id);
+    const user = userSchool === undefined ? undefined : await findUser(db, userSchool, query.user_id);
     outOfScope = !user || (schoolId !== null && user.school_id !== schoolId);
     if (user) schoolId = user.school_id;
   }
@@ -73,7 +76,7 @@ async function attendancesFile(db: DbOrTrx, auth: StaffAuth, query: z.output<typ
     if (rows.length > EXPORT_MAX_ROWS) throw validationFailed([{ field: 'query.from', message: `more than ${EXPORT_MAX_ROWS} rows: narrow the range` }]);
   }
   const school = schoolId === null || outOfScope ? undefined : await findSchool(db, schoolId);
-  const names = await deviceNames(db, [...new Set(rows.flatMap((r) => (r.device_id ? [r.device_id] : [])))]);
+  const names = await deviceNames(db, schoolId, [...new Set(rows.flatMap((r) => (r.device_id ? [r.device_id] : [])))]);
   const table = attendancesTable(rows.map((r) => ({ ...r, device_name: r.device_id ? names.get(r.device_id) ?? r.device_id : null })), school?.timezone ?? 'UTC', lang);
   return fileReply(table, query.format as 'csv' | 'xlsx', query, req, `${school?.name ?? 'all-schools'}-attendances${query.user_id ? `-${query.user_id}` : ''}`);
 }
@@ -91,7 +94,8 @@ export function attendanceRoutes(api: RouteRegistry): void {
       if (query.school_id !== undefined && query.school_id !== schoolId) return empty;
       if (query.user_id !== undefined) {
         // The user's school narrows the scan to attendances_user_time.
-        const user = await findUser(db, query.user_id);
+        const userSchool = schoolId ?? await schoolOfRow(db, 'users', query.user_id);
+        const user = userSchool === undefined ? undefined : await findUser(db, userSchool, query.user_id);
         if (!user || (schoolId !== null && user.school_id !== schoolId)) return empty;
         schoolId = user.school_id;
       }
@@ -127,7 +131,8 @@ export function attendanceRoutes(api: RouteRegistry): void {
 
       const problems: FieldError[] = [];
       const scope = schoolScope(auth);
-      const user = await lockUser(trx, body.user_id);
+      const userSchool = scope ?? await schoolOfRow(trx, 'users', body.user_id);
+      const user = userSchool === undefined ? undefined : await lockUser(trx, userSchool, body.user_id);
       // As the protocol's unknown_user: a missing user and another school's look the same.
       if (!user || (scope !== null && user.school_id !== scope)) problems.push({ field: 'body.user_id', message: 'unknown user' });
       else if (user.deleted_at && body.occurred_at >= user.deleted_at) problems.push({ field: 'body.user_id', message: 'the user was deactivated before occurred_at' });
@@ -156,7 +161,7 @@ export function attendanceRoutes(api: RouteRegistry): void {
     responses: { 201: { description: 'The withdrawal row', schema: attendanceSchema }, ...errors(401, 404, 409, 422) },
     async handler({ params, body, db: trx, auth }) {
       const found = await attendanceInScope(trx, auth, params.id);
-      await lockUser(trx, found.user_id);
+      await lockUser(trx, found.school_id, found.user_id);
       if (found.device_id !== null || found.cancels_id !== null) throw new Problem('not_a_correction', 'Only a correction entered by staff can be withdrawn; a device row can be deleted');
       // Same user, type and instant as the correction: the same user-day, where both drop out of the pairing.
       const row = await withdrawCorrection(trx, found, auth.staffId, body.reason);
@@ -181,8 +186,8 @@ export function attendanceRoutes(api: RouteRegistry): void {
     responses: { 204: { description: 'Deleted, with its fever event' }, ...errors(401, 404, 422) },
     async handler({ params, db: trx, auth }) {
       const found = await attendanceInScope(trx, auth, params.id);
-      await lockUser(trx, found.user_id);
-      const row = await deleteAttendance(trx, params.id);
+      await lockUser(trx, found.school_id, found.user_id);
+      const row = await deleteAttendance(trx, found.school_id, params.id);
       if (!row) throw notFound('attendance');
       await refreshUserDays(trx, [{ schoolId: row.school_id, userId: row.user_id, occurredAt: row.occurred_at }]);
       return reply.noContent();

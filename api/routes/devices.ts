@@ -22,7 +22,7 @@ import { ATTENTION_REASONS, attentionReasons } from '../../shared/devices/attent
 import { generateDeviceSecret, hashDeviceSecret } from '../../shared/auth/device-secret.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';
-import { assertInScope, schoolScope } from '../http/scope.js';
+import { assertInScope, schoolOfRequest, schoolScope } from '../http/scope.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import type { DbOrTrx } from '../../db/database.js';
 import type { AppContext } from '../context/context.js';
@@ -80,7 +80,10 @@ const deviceDetailSchema = deviceHealthSchema.extend({
 /** The devices with their health, in two set-based reads whatever the page size. */
 async function withHealth(db: DbOrTrx, ctx: AppContext, devices: PublicDevice[]) {
   const ids = devices.map((d) => d.id);
-  const [channels, pending] = await Promise.all([channelHealth(db, ids, thresholds(ctx)), pendingFlagNames(db, ids)]);
+  // One school (a school admin, a school's list, one device): its reads name it; a back-office page over every school does not.
+  const schools = new Set(devices.map((d) => d.school_id));
+  const schoolId = schools.size === 1 ? devices[0].school_id : null;
+  const [channels, pending] = await Promise.all([channelHealth(db, schoolId, ids, thresholds(ctx)), pendingFlagNames(db, schoolId, ids)]);
   const now = new Date();
   return devices.map((d) => {
     const mine = channels.filter((c) => c.device_id === d.id);
@@ -106,7 +109,8 @@ function thresholds(ctx: AppContext) {
 }
 
 async function deviceInScope(db: DbOrTrx, auth: StaffAuth, id: string) {
-  const device = await findDevice(db, id);
+  const schoolId = await schoolOfRequest(db, auth, 'devices', id);
+  const device = schoolId === null ? undefined : await findDevice(db, schoolId, id);
   assertInScope(auth, device?.school_id, 'device');
   return device!;
 }
@@ -155,7 +159,7 @@ export function deviceRoutes(api: RouteRegistry): void {
     responses: { 200: { description: 'The device with its health', schema: deviceDetailSchema }, ...errors(401, 404) },
     async handler({ params, db, auth, ctx }) {
       const [device] = await withHealth(db, ctx, [await deviceInScope(db, auth, params.id)]);
-      return reply.ok({ ...device, reported_settings: await reportedSettings(db, params.id) });
+      return reply.ok({ ...device, reported_settings: await reportedSettings(db, device.school_id, params.id) });
     },
   });
 
@@ -165,7 +169,7 @@ export function deviceRoutes(api: RouteRegistry): void {
     responses: { 200: { description: 'Updated', schema: deviceSchema }, ...errors(401, 404, 422) },
     async handler({ params, body, db, auth }) {
       const current = await deviceInScope(db, auth, params.id);
-      const updated = orNotFound(await updateDevice(db, params.id, body), 'device');
+      const updated = orNotFound(await updateDevice(db, current.school_id, params.id, body), 'device');
       await recordAudit(db, { staffId: auth.staffId, schoolId: current.school_id, action: 'device.update', subject: 'device', subjectId: null, details: { device_id: current.id, ...body } });
       return reply.ok(updated);
     },
@@ -178,7 +182,7 @@ export function deviceRoutes(api: RouteRegistry): void {
     async handler({ params, db, ctx, auth }) {
       const current = await deviceInScope(db, auth, params.id);
       if (current.disabled_at) return reply.ok(current);
-      const updated = await updateDevice(db, params.id, { disabled_at: new Date() });
+      const updated = await updateDevice(db, current.school_id, params.id, { disabled_at: new Date() });
       await recordAudit(db, { staffId: auth.staffId, schoolId: current.school_id, action: 'device.disable', subject: 'device', subjectId: null, details: { device_id: current.id } });
       // A PUSH terminal is refused by every api process (they cache terminals: api/context/poll-cache.ts):
       // the others when the NOTIFY reaches them, this one before it answers, so that a poll sent
@@ -197,7 +201,7 @@ export function deviceRoutes(api: RouteRegistry): void {
     responses: { 200: { description: 'Enabled', schema: deviceSchema }, ...errors(401, 404) },
     async handler({ params, db, auth }) {
       const current = await deviceInScope(db, auth, params.id);
-      const updated = orNotFound(await updateDevice(db, params.id, { disabled_at: null }), 'device');
+      const updated = orNotFound(await updateDevice(db, current.school_id, params.id, { disabled_at: null }), 'device');
       if (current.disabled_at) await recordAudit(db, { staffId: auth.staffId, schoolId: current.school_id, action: 'device.enable', subject: 'device', subjectId: null, details: { device_id: current.id } });
       if (updated.serial_number) await notifyTerminal(db, { serialNumber: updated.serial_number });
       return reply.ok(updated);
@@ -209,9 +213,9 @@ export function deviceRoutes(api: RouteRegistry): void {
     params: uuidParam,
     responses: { 200: { description: 'The new secret', schema: withSecret }, ...errors(401, 404) },
     async handler({ params, db, auth, ctx, req }) {
-      await deviceInScope(db, auth, params.id);
+      const current = await deviceInScope(db, auth, params.id);
       const secret = generateDeviceSecret();
-      const device = await updateDevice(db, params.id, { secret_hash: hashDeviceSecret(secret) });
+      const device = await updateDevice(db, current.school_id, params.id, { secret_hash: hashDeviceSecret(secret) });
       if (!device) throw notFound('device');
       await recordAudit(db, { staffId: auth.staffId, schoolId: device.school_id, action: 'device.rotate_secret', subject: 'device', subjectId: null, details: { device_id: device.id } });
       return reply.ok({ ...device, secret, ...(await enrolment(ctx, req, device.id, secret)) });

@@ -15,7 +15,7 @@ import { figuresTable, figureUsersTable, type FiguresBody } from '../export/tabl
 import { schoolFigures } from '../figures/school-figures.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { reply, type RouteRegistry } from '../http/route.js';
-import { assertInScope } from '../http/scope.js';
+import { assertInScope, schoolOfRequest } from '../http/scope.js';
 import type { DbOrTrx } from '../../db/database.js';
 import { errors, idParam, localDate } from '../schemas/common.js';
 
@@ -179,7 +179,8 @@ export function figureRoutes(api: RouteRegistry): void {
     params: idParam,
     responses: { 200: { description: 'The job', schema: rebuildSchema }, ...errors(401, 404) },
     async handler({ params, db, auth }) {
-      const rebuild = await findRebuild(db, params.id);
+      const schoolId = await schoolOfRequest(db, auth, 'figure_rebuilds', params.id);
+      const rebuild = schoolId === null ? undefined : await findRebuild(db, schoolId, params.id);
       assertInScope(auth, rebuild?.school_id, 'job');
       return reply.ok(rebuildView(rebuild!));
     },

@@ -21,7 +21,7 @@ import { startOfLocalDay } from '../../shared/time/zoned.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';
-import { assertInScope } from '../http/scope.js';
+import { assertInScope, schoolOfRequest } from '../http/scope.js';
 import { errors, idParam, instant, pageOf, timestamp, uuidParam } from '../schemas/common.js';
 
 const flagBody = z.strictObject({
@@ -104,7 +104,8 @@ function presentEvent({ at_us: _, ...event }: FlagEventRow) {
 }
 
 async function deviceInScope(db: DbOrTrx, auth: StaffAuth, id: string) {
-  const device = await findDevice(db, id);
+  const schoolId = await schoolOfRequest(db, auth, 'devices', id);
+  const device = schoolId === null ? undefined : await findDevice(db, schoolId, id);
   assertInScope(auth, device?.school_id, 'device');
   return device!;
 }
@@ -118,9 +119,9 @@ async function schoolTimeZone(db: DbOrTrx, schoolId: number): Promise<string> {
  * locked first, as the worker does), flags its package carried become pending again; returns
  * what was closed per device, recorded on the flag's 'applied' event.
  */
-async function resetSessions(trx: Trx, deviceIds: readonly string[], staffId: number): Promise<Map<string, Record<string, unknown>>> {
-  const busy = await busyChannels(trx, deviceIds);
-  await lockSessions(trx, busy.flatMap((b) => (b.session_id ? [b.session_id] : [])));
+async function resetSessions(trx: Trx, schoolId: number, deviceIds: readonly string[], staffId: number): Promise<Map<string, Record<string, unknown>>> {
+  const busy = await busyChannels(trx, schoolId, deviceIds);
+  await lockSessions(trx, schoolId, busy.flatMap((b) => (b.session_id ? [b.session_id] : [])));
   const closed = new Map<string, Array<{ channel: string; status: number; session_id: string }>>();
   for (const b of busy) {
     const sessionId = await resetState(trx, b.school_id, b.device_id, b.channel);
@@ -132,14 +133,14 @@ async function resetSessions(trx: Trx, deviceIds: readonly string[], staffId: nu
 }
 
 /** Sets one flag on these devices (all of one school) in the request's transaction. */
-async function setOnDevices(trx: Trx, deviceIds: readonly string[], flag: ReturnType<typeof checkFlagBody>, staffId: number, details?: Record<string, unknown>) {
+async function setOnDevices(trx: Trx, schoolId: number, deviceIds: readonly string[], flag: ReturnType<typeof checkFlagBody>, staffId: number, details?: Record<string, unknown>) {
   if (SERVER_SIDE_FLAGS.has(flag.name)) {
-    const applied = await resetSessions(trx, deviceIds, staffId);
-    return recordAppliedFlag(trx, { deviceIds, name: flag.name, params: flag.params, staffId, details, applied });
+    const applied = await resetSessions(trx, schoolId, deviceIds, staffId);
+    return recordAppliedFlag(trx, { schoolId, deviceIds, name: flag.name, params: flag.params, staffId, details, applied });
   }
-  const set = await setFlags(trx, { deviceIds, name: flag.name, params: flag.params, expiresAt: flag.expiresAt, staffId, details });
+  const set = await setFlags(trx, { schoolId, deviceIds, name: flag.name, params: flag.params, expiresAt: flag.expiresAt, staffId, details });
   // PUSH terminals get the flag as commands (docs/protocol/push.md §5); v4 devices with their next package.
-  await queueFlagCommands(trx, set.map((s) => s.id), new Date());
+  await queueFlagCommands(trx, schoolId, set.map((s) => s.id), new Date());
   return set;
 }
 
@@ -154,12 +155,11 @@ export function flagRoutes(api: RouteRegistry): void {
     async handler({ params, body, db: trx, auth }) {
       const now = new Date();
       const flag = checkFlagBody(body, now);
-      const device = await findDevice(trx, params.id);
-      if (!device) throw notFound('device');
+      const device = await deviceInScope(trx, auth, params.id);
       const timeZone = await schoolTimeZone(trx, device.school_id);
       checkSince(flag.name, flag.params, timeZone, now);
-      const [set] = await setOnDevices(trx, [device.id], flag, auth.staffId);
-      const [row] = await findFlags(trx, [set.id]);
+      const [set] = await setOnDevices(trx, device.school_id, [device.id], flag, auth.staffId);
+      const [row] = await findFlags(trx, device.school_id, [set.id]);
       return reply.created({ ...presentFlag(row, timeZone, now), replaced: set.replaced });
     },
   });
@@ -177,9 +177,9 @@ export function flagRoutes(api: RouteRegistry): void {
       const school = await findSchool(trx, params.id);
       if (!school) throw notFound('school');
       checkSince(flag.name, flag.params, school.timezone, now);
-      const set = await setOnDevices(trx, await deviceIdsOfSchool(trx, school.id), flag, auth.staffId, { school_id: school.id });
+      const set = await setOnDevices(trx, school.id, await deviceIdsOfSchool(trx, school.id), flag, auth.staffId, { school_id: school.id });
       const replaced = new Map(set.map((s) => [s.id, s.replaced]));
-      const rows = await findFlags(trx, set.map((s) => s.id));
+      const rows = await findFlags(trx, school.id, set.map((s) => s.id));
       return reply.created({
         school_id: school.id, name: flag.name,
         items: rows.map((r) => ({ ...presentFlag(r, school.timezone, now), replaced: replaced.get(r.id) ?? false })),
@@ -197,7 +197,7 @@ export function flagRoutes(api: RouteRegistry): void {
       const device = await deviceInScope(db, auth, params.id);
       await settleExpired(db, [device.id]);
       const before = decodeCursor(query.cursor, z.number().int());
-      const rows = await listFlags(db, device.id, { state: query.state as FlagRow['state'] | undefined, name: query.name, beforeId: before, limit: query.limit + 1 });
+      const rows = await listFlags(db, device.school_id, device.id, { state: query.state as FlagRow['state'] | undefined, name: query.name, beforeId: before, limit: query.limit + 1 });
       const timeZone = await schoolTimeZone(db, device.school_id);
       const now = new Date();
       const page = toPage(rows, query.limit, (f) => f.id);
@@ -216,7 +216,7 @@ export function flagRoutes(api: RouteRegistry): void {
       const device = await deviceInScope(db, auth, params.id);
       await settleExpired(db, [device.id]);
       const before = decodeCursor(query.cursor, z.object({ at_us: z.number().int(), id: z.number().int() }));
-      const rows = await listFlagEvents(db, device.id, { flagId: query.flag_id, before, limit: query.limit + 1 });
+      const rows = await listFlagEvents(db, device.school_id, device.id, { flagId: query.flag_id, before, limit: query.limit + 1 });
       const page = toPage(rows, query.limit, (e) => ({ at_us: e.at_us, id: e.id }));
       return reply.ok({ ...page, items: page.items.map(presentEvent) });
     },
@@ -230,9 +230,9 @@ export function flagRoutes(api: RouteRegistry): void {
     async handler({ params, db, auth }) {
       const device = await deviceInScope(db, auth, params.id);
       await settleExpired(db, [device.id]);
-      const flag = await findFlag(db, device.id, params.flagId);
+      const flag = await findFlag(db, device.school_id, device.id, params.flagId);
       if (!flag) throw notFound('flag');
-      const events = await listFlagEvents(db, device.id, { flagId: flag.id, before: null, limit: 1000 });
+      const events = await listFlagEvents(db, device.school_id, device.id, { flagId: flag.id, before: null, limit: 1000 });
       return reply.ok({ ...presentFlag(flag, await schoolTimeZone(db, device.school_id), new Date()), events: events.reverse().map(presentEvent) });
     },
   });
@@ -242,14 +242,13 @@ export function flagRoutes(api: RouteRegistry): void {
     params: deviceFlagParams,
     responses: { 200: { description: 'Cancelled', schema: flagSchema }, ...errors(401, 403, 404, 409) },
     async handler({ params, db: trx, auth }) {
-      const device = await findDevice(trx, params.id);
-      if (!device) throw notFound('device');
-      const result = await cancelFlag(trx, device.id, params.flagId, auth.staffId);
+      const device = await deviceInScope(trx, auth, params.id);
+      const result = await cancelFlag(trx, device.school_id, device.id, params.flagId, auth.staffId);
       if (!result.ok) {
         if (result.state === null) throw notFound('flag');
         throw new Problem('flag_not_pending', `The flag is ${result.state}: only a pending flag can be cancelled`, { state: result.state });
       }
-      const flag = (await findFlag(trx, device.id, params.flagId))!;
+      const flag = (await findFlag(trx, device.school_id, device.id, params.flagId))!;
       return reply.ok(presentFlag(flag, await schoolTimeZone(trx, device.school_id), new Date()));
     },
   });

@@ -90,7 +90,7 @@ export function heldPunchRoutes(api: RouteRegistry): void {
       const school = await schoolInScope(trx, auth, params.id);
       const userId = body.user_id ?? await heldPinOwner(trx, school.id, body.pin);
       if (userId === null) throw validationFailed([{ field: 'body.user_id', message: 'required: no user of this school carries this PIN' }]);
-      const user = await findUser(trx, userId);
+      const user = await findUser(trx, school.id, userId);
       if (!user || user.school_id !== school.id) throw validationFailed([{ field: 'body.user_id', message: 'no such user in this school' }]);
       return reply.ok(await importHeldPunches(trx, selector(school.id, body), user.id, auth.staffId));
     },

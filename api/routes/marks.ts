@@ -21,6 +21,7 @@ import type { StaffAuth } from '../http/authenticate.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';
 import { assertInScope, schoolScope } from '../http/scope.js';
+import { schoolOfRow } from '../../db/repositories/school-of.js';
 import { errors, idParam, idQuery, localDate, pageOf, timestamp } from '../schemas/common.js';
 import { presentSchool } from './schools.js';
 import { schoolSchema } from '../schemas/resources.js';
@@ -88,7 +89,8 @@ export function markRoutes(api: RouteRegistry): void {
       const to = body.to ?? body.from;
       const problems: FieldError[] = [];
       const scope = schoolScope(auth);
-      const user = await lockUser(trx, body.user_id);
+      const userSchool = scope ?? await schoolOfRow(trx, 'users', body.user_id);
+      const user = userSchool === undefined ? undefined : await lockUser(trx, userSchool, body.user_id);
       if (!user || (scope !== null && user.school_id !== scope)) problems.push({ field: 'body.user_id', message: 'unknown user' });
       if (body.mark === 'excused' && !body.reason) problems.push({ field: 'body.reason', message: 'an excuse needs a reason' });
       if (body.mark !== 'excused' && body.reason) problems.push({ field: 'body.reason', message: 'only an excuse has a reason' });

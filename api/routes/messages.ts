@@ -10,7 +10,7 @@ import { validationFailed } from '../../shared/errors.js';
 import { MAX_MESSAGE_BODY_LENGTH } from '../../shared/csv/message-row.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';
-import { assertInScope, schoolScope } from '../http/scope.js';
+import { assertInScope, schoolOfRequest, schoolScope } from '../http/scope.js';
 import { errors, idQuery, instant, pageOf, timestamp } from '../schemas/common.js';
 
 const outgoingSchema = z.object({
@@ -66,7 +66,8 @@ export function messageRoutes(api: RouteRegistry): void {
       if (body.expires_at && body.expires_at <= new Date()) throw validationFailed([{ field: 'body.expires_at', message: 'must be in the future' }]);
       let schoolId: number;
       if (body.device_id !== undefined) {
-        const device = await findDevice(trx, body.device_id);
+        const deviceSchool = await schoolOfRequest(trx, auth, 'devices', body.device_id);
+        const device = deviceSchool === null ? undefined : await findDevice(trx, deviceSchool, body.device_id);
         assertInScope(auth, device?.school_id, 'device');
         schoolId = device!.school_id;
       } else {

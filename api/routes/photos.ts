@@ -3,7 +3,7 @@
 import { attendancePhoto } from '../../db/repositories/photos.js';
 import { notFound } from '../../shared/errors.js';
 import { reply, type RouteRegistry } from '../http/route.js';
-import { assertInScope } from '../http/scope.js';
+import { assertInScope, schoolOfRequest } from '../http/scope.js';
 import { errors, idParam } from '../schemas/common.js';
 
 export function photoRoutes(api: RouteRegistry): void {
@@ -16,7 +16,8 @@ export function photoRoutes(api: RouteRegistry): void {
       ...errors(401, 404, 422),
     },
     async handler({ params, db, auth, req }) {
-      const photo = await attendancePhoto(db, params.id);
+      const schoolId = await schoolOfRequest(db, auth, 'attendances', params.id);
+      const photo = schoolId === null ? undefined : await attendancePhoto(db, schoolId, params.id);
       if (!photo) throw notFound('photo');
       assertInScope(auth, photo.school_id, 'photo');
       // Content-addressed: the ETag is the SHA-256; nosniff so a browser never reinterprets the bytes.

@@ -21,7 +21,7 @@ import { todayIn } from '../../shared/time/zoned.js';
 import { loadSchoolCalendar } from '../calendar/school-calendar.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { reply, type RouteRegistry } from '../http/route.js';
-import { assertInScope } from '../http/scope.js';
+import { assertInScope, schoolOfRequest } from '../http/scope.js';
 import { errors, idParam, localDate, timestamp } from '../schemas/common.js';
 
 const MAX_HISTORY_DAYS = 366;
@@ -160,7 +160,8 @@ export function presenceRoutes(api: RouteRegistry): void {
     async handler({ params, query, db, auth }) {
       if (query.from > query.to) throw validationFailed([{ field: 'query.to', message: 'must not be before from' }]);
       if (daysBetween(query.from, query.to) >= MAX_HISTORY_DAYS) throw validationFailed([{ field: 'query.to', message: `the range is limited to ${MAX_HISTORY_DAYS} days` }]);
-      const user = await findUser(db, params.id);
+      const userSchool = await schoolOfRequest(db, auth, 'users', params.id);
+      const user = userSchool === null ? undefined : await findUser(db, userSchool, params.id);
       assertInScope(auth, user?.school_id, 'user');
       const school = (await findSchool(db, user!.school_id))!;
       const now = new Date();

@@ -9,7 +9,7 @@ import { allowedNetworksOf, findDevice, updateDevice } from '../../db/repositori
 import { cancelCommand, listCommands, queueCommands } from '../../db/repositories/push/commands.js';
 import { addressConfirmations, confirmAddress } from '../../db/repositories/push/terminal-address.js';
 import { rosterDifferences, terminalUsersToImport } from '../../db/repositories/push/terminal-users.js';
-import { deletePendingTerminal, listPendingTerminals, notifyTerminal, registerTerminal, terminalState, updateTerminalSettings } from '../../db/repositories/push/terminals.js';
+import { deletePendingTerminal, listPendingTerminals, moveSerial, notifyTerminal, registerTerminal, terminalState, updateTerminalSettings } from '../../db/repositories/push/terminals.js';
 import { listUploads } from '../../db/repositories/push/uploads.js';
 import { findSchool } from '../../db/repositories/schools.js';
 import { importHeldForUser } from '../../db/repositories/held-punches.js';
@@ -22,7 +22,7 @@ import type { DbOrTrx } from '../../db/database.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';
-import { assertInScope } from '../http/scope.js';
+import { assertInScope, schoolOfRequest } from '../http/scope.js';
 import { ADDRESS_BINDINGS } from '../push/address.js';
 import { PUSH_COMMANDS } from '../../shared/protocol/push-commands.js';
 import { errors, pageOf, timestamp, uuidParam } from '../schemas/common.js';
@@ -147,7 +147,8 @@ const importSchema = z.object({
 });
 
 async function pushDeviceInScope(db: DbOrTrx, auth: StaffAuth, id: string) {
-  const device = await findDevice(db, id);
+  const schoolId = await schoolOfRequest(db, auth, 'devices', id);
+  const device = schoolId === null ? undefined : await findDevice(db, schoolId, id);
   assertInScope(auth, device?.school_id, 'device');
   if (device!.protocol !== 'push') throw notFound('PUSH terminal');
   return device!;
@@ -187,7 +188,7 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
       });
       if (!deviceId) throw new Problem('conflict', `Serial number ${body.serial_number} is already registered`);
       await notifyTerminal(trx, { serialNumber: body.serial_number });
-      return reply.created(await findDevice(trx, deviceId));
+      return reply.created(await findDevice(trx, body.school_id, deviceId));
     },
   });
 
@@ -199,14 +200,17 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
       const trx = db;
       const device = await pushDeviceInScope(trx, auth, params.id);
       if (body.school_id !== undefined && !(await findSchool(trx, body.school_id))) throw validationFailed([{ field: 'body.school_id', message: 'no such school' }]);
-      const updated = await updateDevice(trx, device.id, {
+      const updated = await updateDevice(trx, device.school_id, device.id, {
         ...(body.school_id !== undefined && { school_id: body.school_id }),
         ...(body.name !== undefined && { name: body.name }),
         ...(body.timezone !== undefined && { timezone: body.timezone }),
         ...(body.allowed_networks !== undefined && { allowed_networks: body.allowed_networks }),
       });
-      await updateTerminalSettings(trx, device.id, {
-        delaySeconds: body.delay_seconds, movedSchool: body.school_id !== undefined && body.school_id !== device.school_id, addressBinding: body.address_binding,
+      const moved = body.school_id !== undefined && body.school_id !== device.school_id;
+      // Its terminal row moved with the device (ON UPDATE CASCADE); the directory says so too.
+      if (moved) await moveSerial(trx, device.serial_number!, body.school_id!);
+      await updateTerminalSettings(trx, body.school_id ?? device.school_id, device.id, {
+        delaySeconds: body.delay_seconds, movedSchool: moved, addressBinding: body.address_binding,
       });
       await notifyTerminal(trx, { serialNumber: device.serial_number!, deviceId: device.id });
       return reply.ok(updated);
@@ -222,9 +226,9 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     async handler({ params, body, db, auth }) {
       const trx = db;
       const device = await pushDeviceInScope(trx, auth, params.id);
-      const done = await confirmAddress(trx, device.id, body.address, auth.staffId);
+      const done = await confirmAddress(trx, device.school_id, device.id, body.address, auth.staffId);
       if (!done) throw new Problem('conflict', `${body.address} is neither the address the terminal is bound to nor the one that claimed it (it may have changed since)`);
-      return reply.ok(await findDevice(trx, device.id));
+      return reply.ok(await findDevice(trx, device.school_id, device.id));
     },
   });
 
@@ -233,10 +237,10 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     params: uuidParam,
     responses: { 200: { description: 'The terminal', schema: terminalSchema }, ...errors(401, 404) },
     async handler({ params, db, auth }) {
-      await pushDeviceInScope(db, auth, params.id);
-      const state = await terminalState(db, params.id);
+      const { school_id: schoolId } = await pushDeviceInScope(db, auth, params.id);
+      const state = await terminalState(db, schoolId, params.id);
       if (!state) throw notFound('PUSH terminal');
-      const allowedNetworks = await allowedNetworksOf(db, params.id);
+      const allowedNetworks = await allowedNetworksOf(db, schoolId, params.id);
       return reply.ok({
         serial_number: state.serial_number, first_seen_at: state.first_seen_at, last_seen_at: state.last_seen_at, address: state.address,
         model: state.model, firmware: state.firmware, push_version: state.push_version, options: state.options,
@@ -245,7 +249,7 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
         binding: {
           mode: state.address_binding, bound_address: state.bound_address, confirmed: state.bound_confirmed, bound_seen_at: state.bound_seen_at,
           claimed_address: state.claimed_address, claimed_since: state.claimed_since, claimed_at: state.claimed_at, conflict_at: state.conflict_at,
-          registry_token_required: state.registry_token_seen_at !== null, confirmations: await addressConfirmations(db, params.id),
+          registry_token_required: state.registry_token_seen_at !== null, confirmations: await addressConfirmations(db, schoolId, params.id),
         },
       });
     },
@@ -256,9 +260,9 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     params: uuidParam, query: z.object({ ...pageQuery }),
     responses: { 200: { description: 'A page of commands', schema: pageOf(commandSchema) }, ...errors(401, 404, 422) },
     async handler({ params, query, db, auth }) {
-      await pushDeviceInScope(db, auth, params.id);
+      const { school_id: schoolId } = await pushDeviceInScope(db, auth, params.id);
       const before = decodeCursor(query.cursor, z.number().int());
-      const rows = await listCommands(db, params.id, { beforeId: before, limit: query.limit + 1 });
+      const rows = await listCommands(db, schoolId, params.id, { beforeId: before, limit: query.limit + 1 });
       const page = toPage(rows, query.limit, (c) => c.id);
       return reply.ok({
         ...page,
@@ -288,8 +292,8 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     params: z.object({ id: z.uuid(), commandId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
     responses: { 204: { description: 'Cancelled' }, ...errors(401, 403, 404, 409) },
     async handler({ params, db, auth }) {
-      await pushDeviceInScope(db, auth, params.id);
-      if (!(await cancelCommand(db, params.id, params.commandId))) throw new Problem('conflict', 'No such command waiting to be sent');
+      const { school_id: schoolId } = await pushDeviceInScope(db, auth, params.id);
+      if (!(await cancelCommand(db, schoolId, params.id, params.commandId))) throw new Problem('conflict', 'No such command waiting to be sent');
       return reply.noContent();
     },
   });
@@ -299,9 +303,9 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     params: uuidParam, query: z.object({ ...pageQuery }),
     responses: { 200: { description: 'A page of uploads', schema: pageOf(uploadSchema) }, ...errors(401, 404, 422) },
     async handler({ params, query, db, auth }) {
-      await pushDeviceInScope(db, auth, params.id);
+      const { school_id: schoolId } = await pushDeviceInScope(db, auth, params.id);
       const before = decodeCursor(query.cursor, z.number().int());
-      const rows = await listUploads(db, params.id, { beforeId: before, limit: query.limit + 1, maxBytes: UPLOAD_TEXT_BYTES });
+      const rows = await listUploads(db, schoolId, params.id, { beforeId: before, limit: query.limit + 1, maxBytes: UPLOAD_TEXT_BYTES });
       const page = toPage(rows, query.limit, (u) => u.id);
       return reply.ok({
         ...page,
@@ -315,8 +319,8 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     params: uuidParam,
     responses: { 200: { description: 'One row per PIN that differs', schema: z.object({ items: z.array(differenceSchema) }) }, ...errors(401, 404) },
     async handler({ params, db, auth }) {
-      await pushDeviceInScope(db, auth, params.id);
-      return reply.ok({ items: await rosterDifferences(db, params.id) });
+      const { school_id: schoolId } = await pushDeviceInScope(db, auth, params.id);
+      return reply.ok({ items: await rosterDifferences(db, schoolId, params.id) });
     },
   });
 

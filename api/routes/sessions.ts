@@ -12,7 +12,7 @@ import { CHANNEL_NAMES } from '../../shared/protocol/channels.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';
-import { assertInScope } from '../http/scope.js';
+import { assertInScope, schoolOfRequest } from '../http/scope.js';
 import { errors, pageOf, timestamp, uuidParam } from '../schemas/common.js';
 
 /** Rejections shown inline with a session; the rest through /rejections. */
@@ -87,7 +87,8 @@ function presentSession(s: SessionSummary) {
 }
 
 async function sessionInScope(db: DbOrTrx, auth: StaffAuth, id: string): Promise<SessionSummary> {
-  const session = await findSessionSummary(db, id);
+  const schoolId = await schoolOfRequest(db, auth, 'sync_sessions', id);
+  const session = schoolId === null ? undefined : await findSessionSummary(db, schoolId, id);
   assertInScope(auth, session?.school_id, 'session');
   return session!;
 }
@@ -99,10 +100,11 @@ export function sessionRoutes(api: RouteRegistry): void {
     query: z.object({ ...pageQuery, channel: z.enum([...CHANNEL_NAMES, 'push']).optional() }),
     responses: { 200: { description: 'A page of sessions', schema: pageOf(sessionSchema) }, ...errors(401, 404, 422) },
     async handler({ params, query, db, auth }) {
-      const device = await findDevice(db, params.id);
+      const schoolId = await schoolOfRequest(db, auth, 'devices', params.id);
+      const device = schoolId === null ? undefined : await findDevice(db, schoolId, params.id);
       assertInScope(auth, device?.school_id, 'device');
       const before = decodeCursor(query.cursor, z.object({ received_at_us: z.number().int(), id: z.uuid() }));
-      const rows = await listDeviceSessions(db, params.id, { channel: query.channel, before, limit: query.limit + 1 });
+      const rows = await listDeviceSessions(db, device!.school_id, params.id, { channel: query.channel, before, limit: query.limit + 1 });
       const page = toPage(rows, query.limit, (s) => ({ received_at_us: s.received_at_us, id: s.id }));
       return reply.ok({ ...page, items: page.items.map(presentSession) });
     },
@@ -115,8 +117,8 @@ export function sessionRoutes(api: RouteRegistry): void {
     async handler({ params, db, auth }) {
       const session = await sessionInScope(db, auth, params.id);
       const [rejections, flags] = await Promise.all([
-        sessionRejections(db, session.id, { afterId: null, limit: INLINE_REJECTIONS + 1 }),
-        flagsDeliveredIn(db, session.id),
+        sessionRejections(db, session.session_school_id, session.id, { afterId: null, limit: INLINE_REJECTIONS + 1 }),
+        flagsDeliveredIn(db, session.school_id, session.id),
       ]);
       return reply.ok({
         ...presentSession(session),
@@ -135,7 +137,7 @@ export function sessionRoutes(api: RouteRegistry): void {
     async handler({ params, query, db, auth }) {
       const session = await sessionInScope(db, auth, params.id);
       const after = decodeCursor(query.cursor, z.number().int());
-      const rows = await sessionRejections(db, session.id, { afterId: after, limit: query.limit + 1 });
+      const rows = await sessionRejections(db, session.session_school_id, session.id, { afterId: after, limit: query.limit + 1 });
       return reply.ok(toPage(rows, query.limit, (r) => r.id));
     },
   });
@@ -145,7 +147,8 @@ export function sessionRoutes(api: RouteRegistry): void {
     params: uuidParam,
     responses: { 200: { description: 'The package (zip), as served to the device', contentType: 'application/zip' }, ...errors(401, 404) },
     async handler({ params, db, auth }) {
-      const pkg = await sessionPackage(db, params.id);
+      const schoolId = await schoolOfRequest(db, auth, 'sync_sessions', params.id);
+      const pkg = schoolId === null ? undefined : await sessionPackage(db, schoolId, params.id);
       assertInScope(auth, pkg?.school_id, 'session');
       if (!pkg!.package || !pkg!.package_sha256) throw new Problem('not_found', 'The session has no package yet: it is still being processed');
       return reply.raw(pkg!.package, 'application/zip', {

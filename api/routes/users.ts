@@ -20,7 +20,7 @@ import { notFound, validationFailed } from '../../shared/errors.js';
 import type { StaffAuth } from '../http/authenticate.js';
 import { decodeCursor, pageQuery, toPage } from '../http/paging.js';
 import { reply, type RouteRegistry } from '../http/route.js';
-import { assertInScope, schoolScope } from '../http/scope.js';
+import { assertInScope, schoolOfRequest, schoolScope } from '../http/scope.js';
 import { errors, idParam, idQuery, localDate, pageOf, queryFlag } from '../schemas/common.js';
 import { userSchema } from '../schemas/resources.js';
 
@@ -82,7 +82,8 @@ function receiveRoster(req: import('express').Request, res: import('express').Re
 }
 
 async function userInScope(db: DbOrTrx, auth: StaffAuth, id: number) {
-  const user = await findUser(db, id);
+  const schoolId = await schoolOfRequest(db, auth, 'users', id);
+  const user = schoolId === null ? undefined : await findUser(db, schoolId, id);
   assertInScope(auth, user?.school_id, 'user');
   return user!;
 }
@@ -93,9 +94,9 @@ async function applyRoster(db: Trx, auth: StaffAuth, schoolId: number, rows: Ros
     .map((r) => ({ school_id: schoolId, name: r.name, badge: r.badge, ...(r.enrolled_on && { enrolled_on: r.enrolled_on }) })));
   for (const u of created) await withHeldPunches(db, u);
   for (const r of rows) {
-    if (r.action === 'update') await updateUser(db, r.user_id!, { name: r.name });
-    else if (r.action === 'deactivate') await deactivateUser(db, r.user_id!, now);
-    else if (r.action === 'reactivate') await reactivateUser(db, r.user_id!);
+    if (r.action === 'update') await updateUser(db, schoolId, r.user_id!, { name: r.name });
+    else if (r.action === 'deactivate') await deactivateUser(db, schoolId, r.user_id!, now);
+    else if (r.action === 'reactivate') await reactivateUser(db, schoolId, r.user_id!);
   }
   await recordAudit(db, {
     staffId: auth.staffId, schoolId, action: 'users.import', subject: 'roster_import', subjectId: null,
@@ -163,7 +164,7 @@ export function userRoutes(api: RouteRegistry): void {
     responses: { 200: { description: 'Updated', schema: userSchema }, ...errors(401, 404, 409, 422) },
     async handler({ params, body, db, auth }) {
       const before = await userInScope(db, auth, params.id);
-      const user = await withHeldPunches(db, await updateUser(db, params.id, body));
+      const user = await withHeldPunches(db, await updateUser(db, before.school_id, params.id, body));
       await recordAudit(db, { staffId: auth.staffId, schoolId: before.school_id, action: 'user.update', subject: 'user', subjectId: before.id, details: changes(before, body) });
       return reply.ok(user);
     },
@@ -176,7 +177,7 @@ export function userRoutes(api: RouteRegistry): void {
     async handler({ params, body, db, auth }) {
       const user = await userInScope(db, auth, params.id);
       if (Object.keys(body).length === 0) return reply.ok(user);
-      const updated = await updateUser(db, params.id, body);
+      const updated = await updateUser(db, user.school_id, params.id, body);
       await recordAudit(db, { staffId: auth.staffId, schoolId: user.school_id, action: 'user.update', subject: 'user', subjectId: user.id, details: changes(user, body) });
       return reply.ok(body.badge !== undefined && body.badge !== user.badge ? await withHeldPunches(db, updated) : updated);
     },
@@ -188,7 +189,7 @@ export function userRoutes(api: RouteRegistry): void {
     responses: { 204: { description: 'Deactivated (again: the first date stays)' }, ...errors(401, 404, 422) },
     async handler({ params, db, auth }) {
       const user = await userInScope(db, auth, params.id);
-      await deactivateUser(db, params.id, new Date());
+      await deactivateUser(db, user.school_id, params.id, new Date());
       if (!user.deleted_at) await recordAudit(db, { staffId: auth.staffId, schoolId: user.school_id, action: 'user.deactivate', subject: 'user', subjectId: user.id });
       return reply.noContent();
     },
@@ -201,7 +202,7 @@ export function userRoutes(api: RouteRegistry): void {
     async handler({ params, db, auth }) {
       const user = await userInScope(db, auth, params.id);
       if (!user.deleted_at) return reply.ok(user);
-      const updated = await reactivateUser(db, params.id);
+      const updated = await reactivateUser(db, user.school_id, params.id);
       await recordAudit(db, { staffId: auth.staffId, schoolId: user.school_id, action: 'user.reactivate', subject: 'user', subjectId: user.id });
       return reply.ok(updated);
     },

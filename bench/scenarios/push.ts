@@ -135,6 +135,8 @@ export async function pushScenario(ctx: BenchContext): Promise<ScenarioResult> {
       INSERT INTO devices (school_id, name, kind, protocol, serial_number, secret_hash, sync_interval_seconds)
       SELECT (${schoolIds}::bigint[])[1 + (g - 1) % ${SCHOOLS}], 'Terminal ' || g, 'terminal', 'push', 'BENCH' || lpad(g::text, 6, '0'), ${hash}, 300 FROM generate_series(1, ${max}) g
       RETURNING id, school_id, serial_number
+    ), directory AS (
+      INSERT INTO push_serials (serial_number, school_id) SELECT serial_number, school_id FROM d
     )
     -- The roster as already sent, so that the worker queues no USERINFO commands during the load;
     -- bound to the address they call from, as terminals in service are (approved from where they

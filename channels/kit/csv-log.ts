@@ -77,7 +77,7 @@ export async function importCsvLog<Row extends { recordId: number }, Stored>(ctx
   if (!ctx.archive.names.includes(file)) return;
   if (!(await withinRowLimit(ctx, file, log.columns))) return;
   const stats: FileImportStats = { received: 0, accepted: 0, duplicates: 0, rejected: 0, high_water_mark: 0 };
-  const rejections = new RejectionSpool(ctx.trx, ctx.session.id, ctx.out);
+  const rejections = new RejectionSpool(ctx.trx, ctx.device.schoolId, ctx.session.id, ctx.out);
   const knownUsers = new Set<number>();
   /** Ids found not to be the school's users, remembered to save a lookup; forgotten past UNKNOWN_USERS_KEPT (any number may be sent). */
   const unknownUsers = new Set<number>();

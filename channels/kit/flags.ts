@@ -74,7 +74,7 @@ export async function advanceResend(ctx: ImportContext, flags: readonly DeviceFl
   if (ctx.out.errors.some((e) => e.file === RESEND_FILE)) return [];
   const window = { from, to: new Date(offered.to) };
   const rows = await rowsInWindow(ctx, window);
-  await mergeFlagProgress(ctx.trx, flag.id, {
+  await mergeFlagProgress(ctx.trx, ctx.device.schoolId, flag.id, {
     next_from: window.to.toISOString(),
     windows_done: (progress.windows_done ?? 0) + 1,
     rows_received: (progress.rows_received ?? 0) + rows,

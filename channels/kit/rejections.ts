@@ -51,7 +51,8 @@ export class RejectionSpool {
   /** Per code, those written and noted. */
   private readonly written: Record<string, number> = {};
 
-  constructor(private readonly trx: Trx, private readonly sessionId: string, private readonly out: PackageParts) {}
+  /** `schoolId`: the session's (its rejections' school). */
+  constructor(private readonly trx: Trx, private readonly schoolId: number, private readonly sessionId: string, private readonly out: PackageParts) {}
 
   add(row: RejectionRow): void {
     this.pending.push(row);
@@ -79,7 +80,7 @@ export class RejectionSpool {
   async discard(file: string): Promise<void> {
     this.pending = [];
     if (Object.keys(this.written).length === 0) return;
-    await deleteRejections(this.trx, this.sessionId, file);
+    await deleteRejections(this.trx, this.schoolId, this.sessionId, file);
     for (const [code, n] of Object.entries(this.written)) {
       this.out.rejectionCounts[code] -= n;
       if (this.out.rejectionCounts[code] === 0) delete this.out.rejectionCounts[code];

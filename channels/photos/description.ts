@@ -11,7 +11,7 @@ export const photosChannel: ChannelDescription = {
   name: 'photos',
   upload: { name: 'photos', xmlFiles: ['device.xml'], csvLogs: [], extraEntry: /^photos\/[A-Za-z0-9._-]{1,100}$/ },
 
-  async manifest({ db, deviceId }) {
-    return { photos_wanted: await photosWanted(db, deviceId, MAX_WANTED) };
+  async manifest({ db, schoolId, deviceId }) {
+    return { photos_wanted: await photosWanted(db, schoolId, deviceId, MAX_WANTED) };
   },
 };

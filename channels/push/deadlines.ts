@@ -13,7 +13,7 @@ const COMMANDS_PER_RUN = 500;
 export async function failSilentTerminalsCommands(db: Db, logger: Logger, opts: { resendAfterSeconds: number; maxSends: number }): Promise<number> {
   const failed = await db.transaction().execute(async (trx) => {
     const rows = await failOverdueCommands(trx, { ...opts, limit: COMMANDS_PER_RUN });
-    for (const command of rows) if (command.flag_id !== null) await failFlag(trx, command.device_id, { ...command, flag_id: command.flag_id });
+    for (const command of rows) if (command.flag_id !== null) await failFlag(trx, command.school_id, command.device_id, { ...command, flag_id: command.flag_id });
     return rows;
   });
   if (failed.length > 0) logger.warn({ commands: failed.map((c) => c.id) }, 'push: commands failed, their terminals silent past the deadline');

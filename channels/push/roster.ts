@@ -26,7 +26,7 @@ export async function queueRosterChanges(db: Db, logger: Logger): Promise<number
       const users = await rosterUsers(trx, t.school_id, since === 0 ? null : since);
       const commands = rosterCommands(users, { firstRoster: since === 0 }).map((command) => ({ source: 'roster' as const, command }));
       await queueCommands(trx, t.device_id, commands);
-      await setTerminalRosterVersion(trx, t.serial_number, horizon);
+      await setTerminalRosterVersion(trx, t.school_id, t.serial_number, horizon);
       if (commands.length > 0) await notifyTerminal(trx, { deviceId: t.device_id });
       queued += commands.length;
     }

@@ -23,7 +23,7 @@ export async function queueTimeZoneChanges(db: Db, logger: Logger, now = new Dat
       const zone = pushTimeZone(t.timezone, now);
       if (zone.minutes === t.timezone_offset_sent) continue;
       await queueCommands(trx, t.device_id, timeZoneCommands(zone.option).map((command) => ({ source: 'clock' as const, command })));
-      await noteTimeZoneSent(trx, t.serial_number, zone.minutes);
+      await noteTimeZoneSent(trx, t.school_id, t.serial_number, zone.minutes);
       await notifyTerminal(trx, { deviceId: t.device_id });
       queued++;
     }

@@ -28,7 +28,7 @@ const readingsLog: CsvLog<ReadingRow, StoredReading> = {
     }
     return inserted.map((r) => Number(r.record_id));
   },
-  stored: (ctx, recordIds) => storedReadings(ctx.trx, ctx.device.id, recordIds),
+  stored: (ctx, recordIds) => storedReadings(ctx.trx, ctx.device.schoolId, ctx.device.id, recordIds),
   sameContent: (row, s) => (s.user_id === null ? null : Number(s.user_id)) === row.userId
     && s.measured_at.getTime() === row.measuredAt.getTime() && sameTemperature(s.temperature, row.temperature),
 };

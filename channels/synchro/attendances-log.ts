@@ -115,7 +115,7 @@ export async function importAttendances(ctx: ImportContext): Promise<void> {
   const fileError = unreadable as FileError | null;
   if (fileError) {
     await clearStage(ctx.trx);
-    await dropSessionHolds(ctx.trx, ctx.session.id);
+    await dropSessionHolds(ctx.trx, ctx.device.schoolId, ctx.session.id);
     ctx.out.errors.push({ file, code: fileError.code, detail: fileError.message });
     return;
   }

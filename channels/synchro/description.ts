@@ -22,13 +22,13 @@ export const synchroChannel: ChannelDescription = {
   async manifest({ db, schoolId, deviceId, flags, now }) {
     const extras: ManifestExtras = {};
     const resendFlag = flags.find((f) => f.name === 'RESEND_SINCE');
-    const resend = resendFlag ? resendWindow([resendFlag], now, await deviceTimeZone(db, deviceId)) : null;
+    const resend = resendFlag ? resendWindow([resendFlag], now, await deviceTimeZone(db, schoolId, deviceId)) : null;
     if (resendFlag && resend) {
       extras.resend = resend;
       // Remember what was offered: only a batch uploaded after this offer covers the window (channels/kit/flags.ts).
       // While a batch is in hand (status 1 or 2) the manifest is informative only and the offer stands.
       const state = await readState(db, schoolId, deviceId, 'synchro');
-      if ((state?.status ?? SYNC_STATUS.idle) === SYNC_STATUS.idle) await recordResendOffer(db, resendFlag.id, resend);
+      if ((state?.status ?? SYNC_STATUS.idle) === SYNC_STATUS.idle) await recordResendOffer(db, schoolId, resendFlag.id, resend);
     }
     return extras;
   },

@@ -54,7 +54,7 @@ export const synchroImporter: ChannelImporter = {
     ctx.out.settings = instructions.settings;
     const sessionId = ctx.session.id;
     return async (trx) => {
-      await markDelivered(trx, flags.map((f) => f.id), sessionId);
+      await markDelivered(trx, ctx.device.schoolId, flags.map((f) => f.id), sessionId);
     };
   },
 };

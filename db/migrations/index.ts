@@ -30,6 +30,7 @@ import * as m20261207500000 from './20261207_500000_school_admin.js';
 import * as m20261208100000 from './20261208_100000_school_keys.js';
 import * as m20261208200000 from './20261208_200000_partitions.js';
 import * as m20261208300000 from './20261208_300000_rejection_detail.js';
+import * as m20261209100000 from './20261209_100000_push_serials.js';
 
 export const migrations: Record<string, Migration> = {
   '20261123_0001_core': core,
@@ -61,4 +62,5 @@ export const migrations: Record<string, Migration> = {
   '20261208_100000_school_keys': m20261208100000,
   '20261208_200000_partitions': m20261208200000,
   '20261208_300000_rejection_detail': m20261208300000,
+  '20261209_100000_push_serials': m20261209100000,
 };

@@ -11,8 +11,8 @@ export const ATTENDANCE_PUBLIC = [
 ] as const;
 export type PublicAttendance = Omit<Attendance, 'idempotency_key' | 'local_time' | 'punch_status'>;
 
-export async function findAttendance(db: DbOrTrx, id: number): Promise<PublicAttendance | undefined> {
-  return db.selectFrom('attendances').select(ATTENDANCE_PUBLIC).where('attendances.id', '=', id).executeTakeFirst();
+export async function findAttendance(db: DbOrTrx, schoolId: number, id: number): Promise<PublicAttendance | undefined> {
+  return db.selectFrom('attendances').select(ATTENDANCE_PUBLIC).where('attendances.school_id', '=', schoolId).where('attendances.id', '=', id).executeTakeFirst();
 }
 
 export async function insertAttendance(trx: Trx, row: NewAttendance): Promise<PublicAttendance> {
@@ -29,9 +29,9 @@ export async function withdrawCorrection(trx: Trx, correction: PublicAttendance,
 }
 
 /** Deletes one row and its fever event (no key between them: attendances are partitioned) and answers what it was. */
-export async function deleteAttendance(trx: Trx, id: number): Promise<PublicAttendance | undefined> {
-  const row = await trx.deleteFrom('attendances').where('attendances.id', '=', id).returning(ATTENDANCE_PUBLIC).executeTakeFirst();
-  if (row) await trx.deleteFrom('fever_events').where('attendance_id', '=', id).execute();
+export async function deleteAttendance(trx: Trx, schoolId: number, id: number): Promise<PublicAttendance | undefined> {
+  const row = await trx.deleteFrom('attendances').where('attendances.school_id', '=', schoolId).where('attendances.id', '=', id).returning(ATTENDANCE_PUBLIC).executeTakeFirst();
+  if (row) await trx.deleteFrom('fever_events').where('school_id', '=', schoolId).where('attendance_id', '=', id).execute();
   return row;
 }
 

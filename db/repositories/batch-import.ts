@@ -36,18 +36,18 @@ export async function insertRejections(trx: Trx, sessionId: string, rows: readon
   }
 }
 
-/** The rejections of one file of a session taken back (the file turned out unreadable). */
-export async function deleteRejections(trx: Trx, sessionId: string, file: string): Promise<void> {
-  await sql`DELETE FROM rejections WHERE session_id = ${sessionId}::uuid AND file = ${file}`.execute(trx);
+/** The rejections of one file of a session taken back (the file turned out unreadable). `schoolId`: the session's. */
+export async function deleteRejections(trx: Trx, schoolId: number, sessionId: string, file: string): Promise<void> {
+  await sql`DELETE FROM rejections WHERE school_id = ${schoolId} AND session_id = ${sessionId}::uuid AND file = ${file}`.execute(trx);
 }
 
 /** A session's rejections in their stored order, `pageSize` at a time (keyset on id): the package of a batch that refused many rows is written from them. */
-export async function* sessionRejectionPages(trx: Trx, sessionId: string, pageSize: number): AsyncGenerator<RowRejection[]> {
+export async function* sessionRejectionPages(trx: Trx, schoolId: number, sessionId: string, pageSize: number): AsyncGenerator<RowRejection[]> {
   let after = 0;
   for (;;) {
     const rows = await sql<{ id: number | string; file: string; line: number; record_id: string | null; code: string; detail: string | null }>`
       SELECT id, file, line, record_id, code, detail FROM rejections
-      WHERE session_id = ${sessionId}::uuid AND id > ${after}::bigint ORDER BY id LIMIT ${pageSize}::int`.execute(trx);
+      WHERE school_id = ${schoolId} AND session_id = ${sessionId}::uuid AND id > ${after}::bigint ORDER BY id LIMIT ${pageSize}::int`.execute(trx);
     if (rows.rows.length === 0) return;
     after = Number(rows.rows[rows.rows.length - 1].id);
     yield rows.rows.map((r) => ({ file: r.file, line: r.line, recordId: r.record_id === null ? null : Number(r.record_id), code: r.code as RowRejectionCode, detail: r.detail }));

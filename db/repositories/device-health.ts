@@ -22,9 +22,10 @@ export interface ChannelHealth {
   processing_overdue: boolean;
 }
 
-export async function channelHealth(db: DbOrTrx, deviceIds: readonly string[], t: AttentionThresholds): Promise<ChannelHealth[]> {
+/** `schoolId`: the devices' one school, or null for a back-office page over several schools. */
+export async function channelHealth(db: DbOrTrx, schoolId: number | null, deviceIds: readonly string[], t: AttentionThresholds): Promise<ChannelHealth[]> {
   if (deviceIds.length === 0) return [];
-  return db.selectFrom('sync_states as st')
+  let q = db.selectFrom('sync_states as st')
     .select(['st.device_id', 'st.channel', 'st.status', 'st.session_id', 'st.changed_at'])
     .select((eb) => [
       eb.selectFrom('sync_sessions as se').select('se.acked_at')
@@ -35,8 +36,9 @@ export async function channelHealth(db: DbOrTrx, deviceIds: readonly string[], t
       sql<boolean>`st.status = 1 AND st.changed_at < now() - make_interval(secs => ${t.syncStuckAfterSeconds})`.as('processing_overdue'),
     ])
     .where('st.device_id', 'in', [...deviceIds])
-    .orderBy('st.device_id').orderBy('st.channel')
-    .execute() as Promise<ChannelHealth[]>;
+    .orderBy('st.device_id').orderBy('st.channel');
+  if (schoolId !== null) q = q.where('st.school_id', '=', schoolId);
+  return q.execute() as Promise<ChannelHealth[]>;
 }
 
 /**
@@ -49,7 +51,7 @@ export async function listDevicesNeedingAttention(db: DbOrTrx, opts: { schoolId:
     .where('devices.disabled_at', 'is', null)
     .where(({ or, exists, selectFrom }) => or([
       exists(selectFrom('sync_states as st').select('st.device_id')
-        .whereRef('st.device_id', '=', 'devices.id')
+        .whereRef('st.school_id', '=', 'devices.school_id').whereRef('st.device_id', '=', 'devices.id')
         .where(sql<boolean>`((st.status = ${SYNC_STATUS.processing} AND st.changed_at < now() - make_interval(secs => ${opts.syncStuckAfterSeconds}))
           OR (st.status = ${SYNC_STATUS.ready} AND st.changed_at < now() - make_interval(secs => ${opts.ackStuckAfterSeconds})))`)),
       sql<boolean>`devices.last_seen_at < now() - make_interval(secs => devices.sync_interval_seconds)`,
@@ -62,7 +64,7 @@ export async function listDevicesNeedingAttention(db: DbOrTrx, opts: { schoolId:
   return q.execute();
 }
 
-export async function reportedSettings(db: DbOrTrx, deviceId: string): Promise<Record<string, string> | null> {
-  const row = await db.selectFrom('devices').select('reported_settings').where('id', '=', deviceId).executeTakeFirst();
+export async function reportedSettings(db: DbOrTrx, schoolId: number, deviceId: string): Promise<Record<string, string> | null> {
+  const row = await db.selectFrom('devices').select('reported_settings').where('school_id', '=', schoolId).where('id', '=', deviceId).executeTakeFirst();
   return row?.reported_settings ?? null;
 }

@@ -21,8 +21,8 @@ export async function deviceIdsOfSchool(db: DbOrTrx, schoolId: number): Promise<
   return rows.map((r) => r.id);
 }
 
-export async function findDevice(db: DbOrTrx, id: string): Promise<PublicDevice | undefined> {
-  return db.selectFrom('devices').select(DEVICE_PUBLIC).where('devices.id', '=', id).executeTakeFirst();
+export async function findDevice(db: DbOrTrx, schoolId: number, id: string): Promise<PublicDevice | undefined> {
+  return db.selectFrom('devices').select(DEVICE_PUBLIC).where('devices.school_id', '=', schoolId).where('devices.id', '=', id).executeTakeFirst();
 }
 
 /**
@@ -52,17 +52,20 @@ export async function isActiveDevice(db: DbOrTrx, schoolId: number, deviceId: st
 
 /** For the token endpoint only: the secret hash never leaves the auth code. */
 /** The networks a PUSH terminal may call from (null: anywhere). */
-export async function allowedNetworksOf(db: DbOrTrx, id: string): Promise<string[] | null> {
-  const row = await db.selectFrom('devices').select('allowed_networks').where('id', '=', id).executeTakeFirst();
+export async function allowedNetworksOf(db: DbOrTrx, schoolId: number, id: string): Promise<string[] | null> {
+  const row = await db.selectFrom('devices').select('allowed_networks').where('school_id', '=', schoolId).where('id', '=', id).executeTakeFirst();
   return row?.allowed_networks ?? null;
 }
 
+/** By id alone, any school: a device signs in with its id and secret, and its token then names its school. */
 export async function findDeviceCredentials(db: DbOrTrx, id: string) {
   return db.selectFrom('devices').select(['id', 'school_id', 'secret_hash', 'disabled_at']).where('id', '=', id).executeTakeFirst();
 }
 
-export async function updateDevice(db: DbOrTrx, id: string, patch: DeviceUpdate): Promise<PublicDevice | undefined> {
-  return db.updateTable('devices').set({ ...patch, updated_at: new Date() }).where('id', '=', id).returning(DEVICE_PUBLIC).executeTakeFirst();
+/** `schoolId`: the device's school now (a patch may move it to another). */
+export async function updateDevice(db: DbOrTrx, schoolId: number, id: string, patch: DeviceUpdate): Promise<PublicDevice | undefined> {
+  return db.updateTable('devices').set({ ...patch, updated_at: new Date() }).where('school_id', '=', schoolId).where('id', '=', id)
+    .returning(DEVICE_PUBLIC).executeTakeFirst();
 }
 
 export async function listDevices(db: DbOrTrx, opts: { schoolId: number | null; afterId: string | null; limit: number }): Promise<PublicDevice[]> {
@@ -72,9 +75,11 @@ export async function listDevices(db: DbOrTrx, opts: { schoolId: number | null; 
   return q.execute();
 }
 
-/** Device names by id (for exports that name the device of each row). */
-export async function deviceNames(db: DbOrTrx, ids: string[]): Promise<Map<string, string>> {
+/** Device names by id (for exports that name the device of each row), of one school or (null: a back-office export) of every school. */
+export async function deviceNames(db: DbOrTrx, schoolId: number | null, ids: string[]): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.selectFrom('devices').select(['id', 'name']).where('id', 'in', ids).execute();
+  let q = db.selectFrom('devices').select(['id', 'name']).where('id', 'in', ids);
+  if (schoolId !== null) q = q.where('school_id', '=', schoolId);
+  const rows = await q.execute();
   return new Map(rows.map((r) => [r.id, r.name]));
 }

@@ -6,6 +6,7 @@
 // holds a pupil's data is one more step (the marks table: `{ table: 'marks', run: scrub(...) }`).
 import { sql, type RawBuilder } from 'kysely';
 import type { Trx } from '../database.js';
+import { schoolOfRow } from './school-of.js';
 
 export interface Pupil { id: number; school_id: number; badge: string }
 
@@ -17,23 +18,27 @@ export const erasedBadge = (id: number) => `erased-${id}`;
 
 export const ERASURE_STEPS: readonly Step[] = [
   // Health data: fever alerts and thermometer readings go.
-  { table: 'alert_deliveries', run: (p) => sql`DELETE FROM alert_deliveries WHERE fever_event_id IN (SELECT id FROM fever_events WHERE user_id = ${p.id})` },
-  { table: 'fever_events', run: (p) => sql`DELETE FROM fever_events WHERE user_id = ${p.id}` },
-  { table: 'readings', run: (p) => sql`DELETE FROM readings WHERE user_id = ${p.id}` },
+  // (A pupil's rows are all of its school: a user never changes school.)
+  { table: 'alert_deliveries', run: (p) => sql`
+      DELETE FROM alert_deliveries WHERE school_id = ${p.school_id}
+        AND fever_event_id IN (SELECT id FROM fever_events WHERE school_id = ${p.school_id} AND user_id = ${p.id})` },
+  { table: 'fever_events', run: (p) => sql`DELETE FROM fever_events WHERE school_id = ${p.school_id} AND user_id = ${p.id}` },
+  { table: 'readings', run: (p) => sql`DELETE FROM readings WHERE school_id = ${p.school_id} AND user_id = ${p.id}` },
   // Photos: the index entries of this pupil's check-ins, then the photos no check-in refers to.
   { table: 'device_photos', run: (p) => sql`
       DELETE FROM device_photos dp USING attendances a
-      WHERE a.user_id = ${p.id} AND a.photo IS NOT NULL AND dp.device_id = a.device_id AND dp.name = a.photo` },
+      WHERE a.school_id = ${p.school_id} AND a.user_id = ${p.id} AND a.photo IS NOT NULL
+        AND dp.school_id = a.school_id AND dp.device_id = a.device_id AND dp.name = a.photo` },
   // Attendances stay (the figures) without temperature, photo or PIN (a PUSH PIN is the badge):
   // the PIN becomes a per-row token, so the (terminal, PIN, time) key stays unique.
   // The (terminal, PIN, time) key is held beside the rows (attendance_push_keys): it takes the same token first.
   { table: 'attendance_push_keys', run: (p) => sql`
       UPDATE attendance_push_keys k SET pin = 'erased-' || a.id FROM attendances a
-      WHERE a.user_id = ${p.id} AND a.pin IS NOT NULL AND a.pin <> 'erased-' || a.id
+      WHERE a.school_id = ${p.school_id} AND a.user_id = ${p.id} AND a.pin IS NOT NULL AND a.pin <> 'erased-' || a.id
         AND k.school_id = a.school_id AND k.device_id = a.device_id AND k.pin = a.pin AND k.local_time = a.local_time` },
   { table: 'attendances', run: (p) => sql`
       UPDATE attendances SET temperature = NULL, photo = NULL, pin = CASE WHEN pin IS NULL THEN NULL ELSE 'erased-' || id END
-      WHERE user_id = ${p.id} AND (temperature IS NOT NULL OR photo IS NOT NULL OR pin IS NOT NULL)` },
+      WHERE school_id = ${p.school_id} AND user_id = ${p.id} AND (temperature IS NOT NULL OR photo IS NOT NULL OR pin IS NOT NULL)` },
   { table: 'photos', run: () => sql`
       DELETE FROM photos ph WHERE NOT EXISTS (SELECT 1 FROM device_photos dp WHERE dp.sha256 = ph.sha256)` },
   // What PUSH terminals said about this badge: their user list and punches held for it.
@@ -41,9 +46,11 @@ export const ERASURE_STEPS: readonly Step[] = [
       DELETE FROM push_terminal_users tu USING devices d WHERE d.id = tu.device_id AND d.school_id = ${p.school_id} AND tu.pin = ${p.badge}` },
   // (a v4 device's held row names the user by the id it sent, a PUSH terminal's by the badge)
   { table: 'held_punches', run: (p) => sql`DELETE FROM held_punches WHERE school_id = ${p.school_id} AND pin IN (${p.badge}, ${String(p.id)})` },
-  // The staff audit keeps who did what to this user and when, not the name and badge it wrote down.
+  // The staff audit keeps who did what to this user and when, not the name and badge it wrote down
+  // (every audit row about a user names the user's school: api/routes/users.ts).
   { table: 'staff_audit', run: (p) => sql`
-      UPDATE staff_audit SET details = '{"erased": true}'::jsonb WHERE subject = 'user' AND subject_id = ${p.id} AND details <> '{"erased": true}'::jsonb` },
+      UPDATE staff_audit SET details = '{"erased": true}'::jsonb
+      WHERE school_id = ${p.school_id} AND subject = 'user' AND subject_id = ${p.id} AND details <> '{"erased": true}'::jsonb` },
   // Raw uploads and packages of the school carry names, badges and temperatures (packages carry
   // the whole roster): those no longer needed go (an import still to run keeps its archive, a
   // package still to be acknowledged stays until then; the retention job takes it after).
@@ -59,12 +66,19 @@ export const ERASURE_STEPS: readonly Step[] = [
       DELETE FROM push_operlog ol USING devices d WHERE d.id = ol.device_id AND d.school_id = ${p.school_id} AND ol.line ~ ('(^|\\s)PIN=' || ${p.badge} || '(\\s|$)')` },
   // Last, the user row: name and badge replaced, off the roster (terminals are told to delete it).
   { table: 'users', run: (p) => sql`
-      UPDATE users SET name = ${erasedName(p.id)}, badge = ${erasedBadge(p.id)}, deleted_at = coalesce(deleted_at, now()) WHERE id = ${p.id}` },
+      UPDATE users SET name = ${erasedName(p.id)}, badge = ${erasedBadge(p.id)}, deleted_at = coalesce(deleted_at, now())
+      WHERE school_id = ${p.school_id} AND id = ${p.id}` },
 ];
 
-/** Erases one pupil in the caller's transaction; answers rows touched per table (null: no such user). */
-export async function erasePupil(trx: Trx, userId: number): Promise<Record<string, number> | null> {
-  const row = await trx.selectFrom('users').select(['id', 'school_id', 'badge']).where('id', '=', userId).forUpdate().executeTakeFirst();
+/**
+ * Erases one pupil in the caller's transaction; answers rows touched per table (null: no such user).
+ * `schoolId`: the pupil's school when the caller knows it (a school's offboarding); the operator's
+ * CLI names a pupil by id alone, and its school is looked up first.
+ */
+export async function erasePupil(trx: Trx, userId: number, schoolId?: number): Promise<Record<string, number> | null> {
+  const school = schoolId ?? await schoolOfRow(trx, 'users', userId);
+  if (school === undefined) return null;
+  const row = await trx.selectFrom('users').select(['id', 'school_id', 'badge']).where('school_id', '=', school).where('id', '=', userId).forUpdate().executeTakeFirst();
   if (!row) return null;
   const pupil = { id: Number(row.id), school_id: Number(row.school_id), badge: row.badge };
   const scrubbed: Record<string, number> = {};

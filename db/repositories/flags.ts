@@ -57,11 +57,11 @@ export function pendingFlagsQuery(db: DbOrTrx, schoolId: number, deviceId: strin
     .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]));
 }
 
-export async function markDelivered(trx: Trx, flagIds: number[], sessionId: string): Promise<number[]> {
+export async function markDelivered(trx: Trx, schoolId: number, flagIds: number[], sessionId: string): Promise<number[]> {
   if (flagIds.length === 0) return [];
   // Only flags still pending: one cancelled or replaced meanwhile is not marked.
   const rows = await trx.updateTable('device_flags').set({ delivered_in: sessionId, delivered_at: sql`now()` })
-    .where('id', 'in', flagIds).where('delivered_in', 'is', null).where('cancelled_at', 'is', null).where('applied_at', 'is', null)
+    .where('school_id', '=', schoolId).where('id', 'in', flagIds).where('delivered_in', 'is', null).where('cancelled_at', 'is', null).where('applied_at', 'is', null)
     .returning(['id', 'school_id', 'device_id']).execute();
   if (rows.length > 0) {
     await trx.insertInto('flag_events')
@@ -87,6 +87,8 @@ export async function settleExpired(db: DbOrTrx, deviceIds: readonly string[]): 
 }
 
 export interface SetFlagInput {
+  /** The devices' one school. */
+  schoolId: number;
   deviceIds: readonly string[];
   name: string;
   params: Record<string, unknown>;
@@ -119,11 +121,11 @@ export async function setFlags(trx: Trx, input: SetFlagInput): Promise<SetFlagRe
   const replaced = await sql<{ id: number; device_id: string }>`
     WITH previous AS (
       SELECT f.id, f.params, f.expires_at, f.set_by, f.set_at, f.progress FROM device_flags f
-      WHERE f.device_id = ANY(${ids}::uuid[]) AND f.name = ${input.name} AND ${OPEN_SQL}
+      WHERE f.school_id = ${input.schoolId} AND f.device_id = ANY(${ids}::uuid[]) AND f.name = ${input.name} AND ${OPEN_SQL}
       FOR UPDATE
     ), updated AS (
       UPDATE device_flags f SET params = ${params}::jsonb, expires_at = ${input.expiresAt}::timestamptz, set_by = ${input.staffId}::bigint, set_at = now(), progress = NULL
-      FROM previous p WHERE f.id = p.id AND ${OPEN_SQL}
+      FROM previous p WHERE f.school_id = ${input.schoolId} AND f.id = p.id AND ${OPEN_SQL}
       RETURNING f.id, f.school_id, f.device_id, p.params AS previous_params, p.expires_at AS previous_expires_at, p.set_by AS previous_set_by,
         p.set_at AS previous_set_at, p.progress AS previous_progress
     ), events AS (
@@ -144,7 +146,7 @@ export async function setFlags(trx: Trx, input: SetFlagInput): Promise<SetFlagRe
     WITH ins AS (
       INSERT INTO device_flags (school_id, device_id, name, params, set_by, expires_at)
       SELECT d.school_id, d.id, ${input.name}::text, ${params}::jsonb, ${input.staffId}::bigint, ${input.expiresAt}::timestamptz
-      FROM unnest(${fresh}::uuid[]) WITH ORDINALITY AS u(id, n) JOIN devices d ON d.id = u.id ORDER BY u.n
+      FROM unnest(${fresh}::uuid[]) WITH ORDINALITY AS u(id, n) JOIN devices d ON d.school_id = ${input.schoolId} AND d.id = u.id ORDER BY u.n
       ON CONFLICT (device_id, name, school_id) WHERE delivered_in IS NULL AND cancelled_at IS NULL AND applied_at IS NULL
       DO UPDATE SET params = EXCLUDED.params, expires_at = EXCLUDED.expires_at, set_by = EXCLUDED.set_by, set_at = now(), progress = NULL
       RETURNING id, school_id, device_id, (xmax <> 0) AS replaced
@@ -169,7 +171,7 @@ export async function recordAppliedFlag(trx: Trx, input: Omit<SetFlagInput, 'exp
   const rows = await sql<{ id: number; school_id: number; device_id: string }>`
     INSERT INTO device_flags (school_id, device_id, name, params, set_by, applied_at)
     SELECT d.school_id, d.id, ${input.name}::text, ${JSON.stringify(input.params)}::jsonb, ${input.staffId}::bigint, now()
-    FROM unnest(${[...input.deviceIds]}::uuid[]) WITH ORDINALITY AS u(id, n) JOIN devices d ON d.id = u.id ORDER BY u.n
+    FROM unnest(${[...input.deviceIds]}::uuid[]) WITH ORDINALITY AS u(id, n) JOIN devices d ON d.school_id = ${input.schoolId} AND d.id = u.id ORDER BY u.n
     RETURNING id, school_id, device_id`.execute(trx).then((r) => r.rows);
   const details = input.details ?? {};
   await trx.insertInto('flag_events').values(rows.flatMap((r) => [
@@ -213,21 +215,21 @@ export async function requeueUnacknowledged(trx: Trx, sessionId: string, staffId
 export type CancelResult = { ok: true } | { ok: false; state: FlagState | null };
 
 /** Cancels a pending flag of this device; otherwise says why not (null: no such flag on this device). */
-export async function cancelFlag(trx: Trx, deviceId: string, flagId: number, staffId: number): Promise<CancelResult> {
+export async function cancelFlag(trx: Trx, schoolId: number, deviceId: string, flagId: number, staffId: number): Promise<CancelResult> {
   await settleExpired(trx, [deviceId]);
   // delivered_at: a PUSH terminal's flag has no session, but once a command of it went out it is delivered.
   const row = await trx.updateTable('device_flags').set({ cancelled_at: sql`now()` })
-    .where('id', '=', flagId).where('device_id', '=', deviceId)
+    .where('school_id', '=', schoolId).where('id', '=', flagId).where('device_id', '=', deviceId)
     .where('delivered_in', 'is', null).where('delivered_at', 'is', null).where('cancelled_at', 'is', null).where('applied_at', 'is', null)
     .returning(['id', 'school_id', 'device_id']).executeTakeFirst();
   if (row) {
     await trx.insertInto('flag_events').values({ school_id: row.school_id, flag_id: row.id, device_id: row.device_id, action: 'cancelled', staff_id: staffId }).execute();
     // On a PUSH terminal the flag was queued as commands when it was set: they go with it.
     await trx.updateTable('push_commands').set({ status: 'cancelled', finished_at: sql`now()`, failure: 'its flag was cancelled' })
-      .where('flag_id', '=', row.id).where('status', '=', 'queued').execute();
+      .where('school_id', '=', row.school_id).where('flag_id', '=', row.id).where('status', '=', 'queued').execute();
     return { ok: true };
   }
-  const found = await findFlag(trx, deviceId, flagId);
+  const found = await findFlag(trx, schoolId, deviceId, flagId);
   return { ok: false, state: found?.state ?? null };
 }
 
@@ -236,18 +238,18 @@ function flagsQuery(db: DbOrTrx) {
     .selectAll('f').select([STATE_SQL.as('state'), 's.email as set_by_email']);
 }
 
-export async function findFlag(db: DbOrTrx, deviceId: string, flagId: number): Promise<FlagRow | undefined> {
-  return flagsQuery(db).where('f.id', '=', flagId).where('f.device_id', '=', deviceId).executeTakeFirst();
+export async function findFlag(db: DbOrTrx, schoolId: number, deviceId: string, flagId: number): Promise<FlagRow | undefined> {
+  return flagsQuery(db).where('f.school_id', '=', schoolId).where('f.id', '=', flagId).where('f.device_id', '=', deviceId).executeTakeFirst();
 }
 
-export async function findFlags(db: DbOrTrx, ids: readonly number[]): Promise<FlagRow[]> {
+export async function findFlags(db: DbOrTrx, schoolId: number, ids: readonly number[]): Promise<FlagRow[]> {
   if (ids.length === 0) return [];
-  return flagsQuery(db).where('f.id', 'in', [...ids]).orderBy('f.id').execute();
+  return flagsQuery(db).where('f.school_id', '=', schoolId).where('f.id', 'in', [...ids]).orderBy('f.id').execute();
 }
 
 /** Newest first, keyset on id. */
-export async function listFlags(db: DbOrTrx, deviceId: string, opts: { state?: FlagState; name?: string; beforeId: number | null; limit: number }): Promise<FlagRow[]> {
-  let q = flagsQuery(db).where('f.device_id', '=', deviceId).orderBy('f.id', 'desc').limit(opts.limit);
+export async function listFlags(db: DbOrTrx, schoolId: number, deviceId: string, opts: { state?: FlagState; name?: string; beforeId: number | null; limit: number }): Promise<FlagRow[]> {
+  let q = flagsQuery(db).where('f.school_id', '=', schoolId).where('f.device_id', '=', deviceId).orderBy('f.id', 'desc').limit(opts.limit);
   if (opts.state) q = q.where(STATE_SQL, '=', opts.state);
   if (opts.name) q = q.where('f.name', '=', opts.name);
   if (opts.beforeId !== null) q = q.where('f.id', '<', opts.beforeId);
@@ -255,14 +257,16 @@ export async function listFlags(db: DbOrTrx, deviceId: string, opts: { state?: F
 }
 
 /** Names of the flags pending on each device (not expired), for device health. */
-export async function pendingFlagNames(db: DbOrTrx, deviceIds: readonly string[]): Promise<Map<string, string[]>> {
+export async function pendingFlagNames(db: DbOrTrx, schoolId: number | null, deviceIds: readonly string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   if (deviceIds.length === 0) return out;
-  const rows = await db.selectFrom('device_flags').select(['device_id', 'name'])
+  let q = db.selectFrom('device_flags').select(['device_id', 'name'])
     .where('device_id', 'in', [...deviceIds])
     .where('delivered_in', 'is', null).where('cancelled_at', 'is', null).where('applied_at', 'is', null)
     .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
-    .orderBy('id').execute();
+    .orderBy('id');
+  if (schoolId !== null) q = q.where('school_id', '=', schoolId);
+  const rows = await q.execute();
   for (const r of rows) out.set(r.device_id, [...(out.get(r.device_id) ?? []), r.name]);
   return out;
 }
@@ -282,13 +286,13 @@ export interface FlagEventRow {
 }
 
 /** The audit trail of a device's flags, newest first (keyset on at, id). */
-export async function listFlagEvents(db: DbOrTrx, deviceId: string, opts: { flagId?: number; before: { at_us: number; id: number } | null; limit: number }): Promise<FlagEventRow[]> {
+export async function listFlagEvents(db: DbOrTrx, schoolId: number, deviceId: string, opts: { flagId?: number; before: { at_us: number; id: number } | null; limit: number }): Promise<FlagEventRow[]> {
   let q = db.selectFrom('flag_events as e')
-    .innerJoin('device_flags as f', 'f.id', 'e.flag_id')
+    .innerJoin('device_flags as f', (j) => j.onRef('f.school_id', '=', 'e.school_id').onRef('f.id', '=', 'e.flag_id'))
     .leftJoin('staff as s', 's.id', 'e.staff_id')
     .select(['e.id', 'e.flag_id', 'f.name as flag_name', 'e.action', 'e.staff_id', 's.email as staff_email', 'e.session_id', 'e.details', 'e.at'])
     .select(sql<number>`(extract(epoch FROM e.at) * 1000000)::bigint`.as('at_us'))
-    .where('e.device_id', '=', deviceId)
+    .where('e.school_id', '=', schoolId).where('e.device_id', '=', deviceId)
     .orderBy('e.at', 'desc').orderBy('e.id', 'desc')
     .limit(opts.limit);
   if (opts.flagId !== undefined) q = q.where('e.flag_id', '=', opts.flagId);
@@ -300,25 +304,25 @@ export async function listFlagEvents(db: DbOrTrx, deviceId: string, opts: { flag
 }
 
 /** RESEND_SINCE progress, merged into the flag's progress while it is still pending. */
-export async function mergeFlagProgress(db: DbOrTrx, flagId: number, patch: Record<string, unknown>): Promise<void> {
+export async function mergeFlagProgress(db: DbOrTrx, schoolId: number, flagId: number, patch: Record<string, unknown>): Promise<void> {
   await db.updateTable('device_flags')
     .set({ progress: sql`coalesce(progress, '{}'::jsonb) || ${JSON.stringify(patch)}::jsonb` })
-    .where('id', '=', flagId).where('delivered_in', 'is', null).where('cancelled_at', 'is', null).where('applied_at', 'is', null)
+    .where('school_id', '=', schoolId).where('id', '=', flagId).where('delivered_in', 'is', null).where('cancelled_at', 'is', null).where('applied_at', 'is', null)
     .execute();
 }
 
 /** The RESEND_SINCE window a manifest showed, stamped with the database's clock (the clock of set_at and received_at). */
-export async function recordResendOffer(db: DbOrTrx, flagId: number, window: { from: string; to: string }): Promise<void> {
+export async function recordResendOffer(db: DbOrTrx, schoolId: number, flagId: number, window: { from: string; to: string }): Promise<void> {
   const at = sql`to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
   await db.updateTable('device_flags')
     .set({ progress: sql`coalesce(progress, '{}'::jsonb) || jsonb_build_object('offered', jsonb_build_object('from', ${window.from}::text, 'to', ${window.to}::text, 'at', ${at}))` })
-    .where('id', '=', flagId).where('delivered_in', 'is', null).where('cancelled_at', 'is', null).where('applied_at', 'is', null)
+    .where('school_id', '=', schoolId).where('id', '=', flagId).where('delivered_in', 'is', null).where('cancelled_at', 'is', null).where('applied_at', 'is', null)
     .execute();
 }
 
 /** The time zone of the device's school: RESEND_SINCE days are the school's days. */
-export async function deviceTimeZone(db: DbOrTrx, deviceId: string): Promise<string> {
+export async function deviceTimeZone(db: DbOrTrx, schoolId: number, deviceId: string): Promise<string> {
   const row = await db.selectFrom('devices').innerJoin('schools', 'schools.id', 'devices.school_id')
-    .select('schools.timezone').where('devices.id', '=', deviceId).executeTakeFirst();
+    .select('schools.timezone').where('devices.school_id', '=', schoolId).where('devices.id', '=', deviceId).executeTakeFirst();
   return row?.timezone ?? 'UTC';
 }

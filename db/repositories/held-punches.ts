@@ -64,8 +64,8 @@ export async function holdRecords(trx: Trx, target: { schoolId: number; deviceId
 }
 
 /** What this session held, dropped: its file turned out unreadable, so none of its rows count (held ones neither). */
-export async function dropSessionHolds(trx: Trx, sessionId: string): Promise<void> {
-  await sql`DELETE FROM held_punches WHERE session_id = ${sessionId}::uuid AND source = 'v4' AND imported_at IS NULL`.execute(trx);
+export async function dropSessionHolds(trx: Trx, schoolId: number, sessionId: string): Promise<void> {
+  await sql`DELETE FROM held_punches WHERE school_id = ${schoolId} AND session_id = ${sessionId}::uuid AND source = 'v4' AND imported_at IS NULL`.execute(trx);
 }
 
 /**
@@ -176,7 +176,7 @@ export async function storeHeldPunches(trx: Trx, s: HeldSelector, userId: number
   if (held.rows.length === 0) return { imported: 0, already: 0, touched: [] };
   const ids = held.rows.map((r) => r.id);
   const inserted = await sql<{ school_id: string; user_id: string; occurred_at: Date; device_id: string; pin: string | null; day: string | null; type_inferred: boolean }>`
-    WITH h AS MATERIALIZED (SELECT * FROM held_punches WHERE id = ANY(${ids}::bigint[])),
+    WITH h AS MATERIALIZED (SELECT * FROM held_punches WHERE school_id = ${s.schoolId} AND id = ANY(${ids}::bigint[])),
     -- The device keys first (attendance_keys, attendance_push_keys: the partitioned table cannot
     -- hold them): a punch whose key is held already is not stored again.
     v4_keys AS (
@@ -212,7 +212,7 @@ export async function storeHeldPunches(trx: Trx, s: HeldSelector, userId: number
       attendance_id = CASE WHEN h.source = 'push'
         THEN (SELECT a.id FROM attendances a WHERE a.device_id = h.device_id AND a.pin = h.pin AND a.local_time = h.local_time LIMIT 1)
         ELSE (SELECT k.attendance_id FROM attendance_keys k WHERE k.school_id = h.school_id AND k.device_id = h.device_id AND k.record_id = h.record_id) END
-    WHERE h.id = ANY(${ids}::bigint[])
+    WHERE h.school_id = ${s.schoolId} AND h.id = ANY(${ids}::bigint[])
   `.execute(trx);
   const touched: TouchedAttendance[] = inserted.rows.map((r) => ({ schoolId: Number(r.school_id), userId: Number(r.user_id), occurredAt: r.occurred_at }));
   const days = new Map<string, [string, string, string]>();

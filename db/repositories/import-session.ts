@@ -40,7 +40,7 @@ async function claimedSession(trx: Trx, row: ClaimRow | undefined) {
   if (!row) return undefined;
   const { school_id, roster_version, archive_length, small_archive, attempts, more: moreDue, has_flags, s_name, s_timezone, s_school_days, s_day_end, s_fever_threshold, s_created_at, s_updated_at, s_attendance_threshold, s_late_after, s_records_from, ...rest } = row;
   // A scheduled sync's archive (a few KiB) comes with the claim; only a large one is read in pieces.
-  const archive = archive_length === null ? null : small_archive ?? await readArchive(trx, rest.id, archive_length);
+  const archive = archive_length === null ? null : small_archive ?? await readArchive(trx, school_id, rest.id, archive_length);
   const session = { ...rest, archive };
   const school: School = {
     id: school_id, name: s_name, timezone: s_timezone, school_days: s_school_days, day_end: s_day_end,
@@ -160,11 +160,11 @@ export async function lockClaimedSessions(trx: Trx, sessionIds: readonly string[
  * a 5 MiB archive passed through ~40 MiB of socket buffers and text at once, which stayed in the
  * worker's RSS for the rest of a 1,000,000-row import (bench `memory`, issue #21).
  */
-async function readArchive(trx: Trx, sessionId: string, length: number): Promise<Buffer> {
+async function readArchive(trx: Trx, schoolId: number, sessionId: string, length: number): Promise<Buffer> {
   const archive = Buffer.allocUnsafe(length);
   for (let at = 0; at < length; at += ARCHIVE_PIECE) {
     const piece = await sql<{ piece: Buffer }>`
-      SELECT substring(archive FROM ${at + 1}::int FOR ${ARCHIVE_PIECE}::int) AS piece FROM sync_sessions WHERE id = ${sessionId}
+      SELECT substring(archive FROM ${at + 1}::int FOR ${ARCHIVE_PIECE}::int) AS piece FROM sync_sessions WHERE school_id = ${schoolId} AND id = ${sessionId}
     `.execute(trx);
     piece.rows[0].piece.copy(archive, at);
   }
@@ -189,8 +189,8 @@ function deviceReportSet(report: DeviceReport | null, skewSeconds: number | null
   };
 }
 
-export async function recordDeviceReport(trx: Trx, deviceId: string, report: DeviceReport | null, skewSeconds: number | null, succeeded: boolean): Promise<void> {
-  await trx.updateTable('devices').set(deviceReportSet(report, skewSeconds, succeeded)).where('id', '=', deviceId).execute();
+export async function recordDeviceReport(trx: Trx, schoolId: number, deviceId: string, report: DeviceReport | null, skewSeconds: number | null, succeeded: boolean): Promise<void> {
+  await trx.updateTable('devices').set(deviceReportSet(report, skewSeconds, succeeded)).where('school_id', '=', schoolId).where('id', '=', deviceId).execute();
 }
 
 /**

@@ -21,7 +21,7 @@ export async function insertMessage(trx: Trx, m: NewMessage) {
   const row = await trx.insertInto('messages').values({
     school_id: m.schoolId, device_id: m.deviceId, body: m.body, priority: m.priority, expires_at: m.expiresAt, created_by: m.createdBy,
   }).returning('id').executeTakeFirstOrThrow();
-  return (await listOutgoing(trx, { schoolId: null, id: row.id, limit: 1 }))[0];
+  return (await listOutgoing(trx, { schoolId: m.schoolId, id: row.id, limit: 1 }))[0];
 }
 
 /** Office messages, newest first, with how many devices received each. */
@@ -29,7 +29,7 @@ export async function listOutgoing(db: DbOrTrx, f: { schoolId: number | null; id
   let q = db.selectFrom('messages as m')
     .leftJoin('staff as s', 's.id', 'm.created_by')
     .select(outgoingColumns)
-    .select(sql<number>`(SELECT count(*)::int FROM message_deliveries d WHERE d.message_id = m.id)`.as('delivered_count'))
+    .select(sql<number>`(SELECT count(*)::int FROM message_deliveries d WHERE d.school_id = m.school_id AND d.message_id = m.id)`.as('delivered_count'))
     .orderBy('m.id', 'desc').limit(f.limit);
   if (f.schoolId !== null) q = q.where('m.school_id', '=', f.schoolId);
   if (f.id !== undefined) q = q.where('m.id', '=', f.id);

@@ -98,11 +98,12 @@ export interface PushFigures {
 /** PUSH terminals by state and their open commands (the partial index push_commands_open). */
 export async function pushFigures(db: DbOrTrx): Promise<PushFigures> {
   const terminals = await sql<PushFigures['terminals']>`
-    SELECT count(*) FILTER (WHERE t.device_id IS NOT NULL AND d.disabled_at IS NULL)::int AS registered,
+    SELECT count(*) FILTER (WHERE d.disabled_at IS NULL)::int AS registered,
            count(*) FILTER (WHERE d.disabled_at IS NOT NULL)::int AS disabled,
-           count(*) FILTER (WHERE t.device_id IS NOT NULL AND d.disabled_at IS NULL AND t.claimed_address IS NOT NULL)::int AS held,
-           count(*) FILTER (WHERE t.device_id IS NULL)::int AS pending
-    FROM push_terminals t LEFT JOIN devices d ON d.id = t.device_id`.execute(db);
+           count(*) FILTER (WHERE d.disabled_at IS NULL AND t.claimed_address IS NOT NULL)::int AS held,
+           -- Pending terminals are in the directory only (no school yet).
+           (SELECT count(*) FROM push_serials WHERE school_id IS NULL)::int AS pending
+    FROM push_terminals t JOIN devices d ON d.school_id = t.school_id AND d.id = t.device_id`.execute(db);
   const commands = await sql<{ status: string; commands: number }>`
     SELECT status, count(*)::int AS commands FROM push_commands WHERE status IN ('queued', 'sent') GROUP BY status`.execute(db);
   return { terminals: terminals.rows[0], commands: commands.rows };

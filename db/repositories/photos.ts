@@ -37,10 +37,10 @@ export async function devicePhotoIndex(db: DbOrTrx, schoolId: number, deviceId: 
 }
 
 /** Names the device's stored attendances refer to that the server does not hold yet. */
-export async function photosWanted(db: DbOrTrx, deviceId: string, limit: number): Promise<string[]> {
+export async function photosWanted(db: DbOrTrx, schoolId: number, deviceId: string, limit: number): Promise<string[]> {
   const rows = await sql<{ photo: string }>`
     SELECT DISTINCT a.photo FROM attendances a
-    WHERE a.device_id = ${deviceId}::uuid AND a.photo IS NOT NULL
+    WHERE a.school_id = ${schoolId} AND a.device_id = ${deviceId}::uuid AND a.photo IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM device_photos p WHERE p.school_id = a.school_id AND p.device_id = a.device_id AND p.name = a.photo)
     ORDER BY a.photo LIMIT ${limit}
   `.execute(db);
@@ -48,11 +48,11 @@ export async function photosWanted(db: DbOrTrx, deviceId: string, limit: number)
 }
 
 /** The image of an attendance, when its device sent it. */
-export async function attendancePhoto(db: DbOrTrx, attendanceId: number) {
+export async function attendancePhoto(db: DbOrTrx, schoolId: number, attendanceId: number) {
   return db.selectFrom('attendances as a')
     .innerJoin('device_photos as dp', (j) => j.onRef('dp.school_id', '=', 'a.school_id').onRef('dp.device_id', '=', 'a.device_id').onRef('dp.name', '=', 'a.photo'))
     .innerJoin('photos as p', 'p.sha256', 'dp.sha256')
     .select(['a.school_id', 'p.sha256', 'p.content_type', 'p.data'])
-    .where('a.id', '=', attendanceId)
+    .where('a.school_id', '=', schoolId).where('a.id', '=', attendanceId)
     .executeTakeFirst();
 }

@@ -51,11 +51,11 @@ export interface StoredReading {
   temperature: number;
 }
 
-export async function storedReadings(trx: Trx, deviceId: string, recordIds: readonly number[]): Promise<Map<number, StoredReading>> {
+export async function storedReadings(trx: Trx, schoolId: number, deviceId: string, recordIds: readonly number[]): Promise<Map<number, StoredReading>> {
   if (recordIds.length === 0) return new Map();
   const rows = await sql<StoredReading & { record_id: number }>`
     SELECT record_id, user_id, measured_at, temperature::float8 AS temperature
-    FROM readings WHERE device_id = ${deviceId}::uuid AND record_id = ANY(${[...recordIds]}::bigint[])
+    FROM readings WHERE school_id = ${schoolId} AND device_id = ${deviceId}::uuid AND record_id = ANY(${[...recordIds]}::bigint[])
   `.execute(trx);
   return new Map(rows.rows.map((r) => [Number(r.record_id), r]));
 }

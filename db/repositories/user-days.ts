@@ -88,15 +88,16 @@ async function readDayEvents(trx: Trx, days: readonly DayKey[], dayNumbers: read
  * The standing mark of each wanted user-day that has marks, keyed by dayKey. One probe per day
  * on marks_user_date, skipped entirely when none of the schools has a mark (the import's case).
  */
-async function readDayMarks(trx: Trx, days: readonly DayKey[], dayNumbers: readonly number[]): Promise<Map<number, ResolvedMark>> {
+async function readDayMarks(trx: Trx, days: readonly DayKey[], dayNumbers: readonly number[], oneSchool: number | null): Promise<Map<number, ResolvedMark>> {
   const out = new Map<number, ResolvedMark>();
   const schools = [...new Set(days.map((d) => d.schoolId))];
-  const any = await sql<{ found: boolean }>`SELECT EXISTS (SELECT 1 FROM marks WHERE school_id = ANY(${schools}::bigint[])) AS found`.execute(trx);
+  const inSchools = oneSchool !== null ? sql`school_id = ${oneSchool}` : sql`school_id = ANY(${schools}::bigint[])`;
+  const any = await sql<{ found: boolean }>`SELECT EXISTS (SELECT 1 FROM marks WHERE ${inSchools}) AS found`.execute(trx);
   if (!any.rows[0].found) return out;
   const rows = await sql<{ id: string; user_id: string; date: string; period: string | null; mark: MarkKind; reason: MarkReason | null; author_kind: AuthorKind; staff_id: string | null; device_id: string | null; ms: number }>`
     SELECT m.id, m.user_id, m.date::text AS date, m.period, m.mark, m.reason, m.author_kind, m.staff_id, m.device_id, date_part('epoch', m.marked_at) * 1000 AS ms
     FROM unnest(${arrayLiteral(days.map((d) => d.userId))}::bigint[], ${arrayLiteral(days.map((d) => d.date))}::date[]) AS t(u, d)
-    JOIN marks m ON m.user_id = t.u AND m.date = t.d
+    JOIN marks m ON m.user_id = t.u AND m.date = t.d${oneSchool !== null ? sql` AND m.school_id = ${oneSchool}` : sql``}
   `.execute(trx);
   const byDay = new Map<number, Mark[]>();
   const numberOf = new Map(days.map((d, i) => [`${d.userId}|${d.date}`, dayNumbers[i]]));
@@ -124,7 +125,10 @@ export async function recomputeDays(trx: Trx, days: readonly DayKey[], clocks: M
   let changed = 0;
   const dayNumbers = days.map((d) => dayNumberOf(d.date));
   const byDay = await readDayEvents(trx, days, dayNumbers, clocks);
-  const marksByDay = await readDayMarks(trx, days, dayNumbers);
+  // Days of one school (a v4 import, a staff write, a rebuild chunk) are read and written in it;
+  // days of several (a PUSH batch, the close-open-days sweep) across them.
+  const oneSchool = days.every((d) => d.schoolId === days[0].schoolId) ? days[0].schoolId : null;
+  const marksByDay = await readDayMarks(trx, days, dayNumbers, oneSchool);
 
   const todayBySchool = new Map<number, string>();
   const dayClocks = new Map<string, DayClock>();
@@ -190,7 +194,7 @@ export async function recomputeDays(trx: Trx, days: readonly DayKey[], clocks: M
   if (emptied.user.length > 0) {
     const deleted = await sql`
       DELETE FROM user_days ud USING unnest(${emptied.user}::bigint[], ${emptied.date}::date[]) AS t(u, d)
-      WHERE ud.user_id = t.u AND ud.date = t.d
+      WHERE ud.user_id = t.u AND ud.date = t.d${oneSchool !== null ? sql` AND ud.school_id = ${oneSchool}` : sql``}
     `.execute(trx);
     changed += Number(deleted.numAffectedRows ?? 0);
   }
@@ -238,10 +242,12 @@ export async function schoolClock(db: DbOrTrx, schoolId: number): Promise<School
  * writers cannot deadlock); READ COMMITTED then shows the second one the first's rows.
  * FOR NO KEY UPDATE does not block inserts that merely reference the user.
  */
-export async function lockUsersForFigures(trx: Trx, userIds: Iterable<number>): Promise<void> {
+export async function lockUsersForFigures(trx: Trx, userIds: Iterable<number>, schoolId: number | null = null): Promise<void> {
   const ids = [...new Set(userIds)].sort((a, b) => a - b);
   if (ids.length === 0) return;
-  await sql`SELECT id FROM users WHERE id = ANY(${ids}::bigint[]) ORDER BY id FOR NO KEY UPDATE`.execute(trx);
+  // `schoolId`: the users' one school, when they are of one.
+  const inSchool = schoolId !== null ? sql`school_id = ${schoolId} AND ` : sql``;
+  await sql`SELECT id FROM users WHERE ${inSchool}id = ANY(${ids}::bigint[]) ORDER BY id FOR NO KEY UPDATE`.execute(trx);
 }
 
 /** User-days recomputed per statement: a batch's hundreds of thousands of days in a few statements. */
@@ -257,8 +263,8 @@ export async function recomputeTouchedDays(trx: Trx, touched: TouchedDays, now =
   if (missing.length > 0) for (const [id, clock] of await schoolClocks(trx, missing)) touched.school(id, clock);
   const users = touched.userIds();
   if (users.size === 0) return;
-  await lockUsersForFigures(trx, users);
   const clocks = touched.clocks();
+  await lockUsersForFigures(trx, users, clocks.size === 1 ? [...clocks.keys()][0] : null);
   let chunk: DayKey[] = [];
   for (const day of touched.days()) {
     chunk.push(day);

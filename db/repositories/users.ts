@@ -21,18 +21,18 @@ export async function insertUsersIfBadgeFree(trx: Trx, users: NewUser[]): Promis
   return trx.insertInto('users').values(users).onConflict((oc) => oc.columns(['school_id', 'badge']).doNothing()).returning(USER_PUBLIC).execute();
 }
 
-export async function findUser(db: DbOrTrx, id: number): Promise<PublicUser | undefined> {
-  return db.selectFrom('users').select(USER_PUBLIC).where('id', '=', id).executeTakeFirst();
+export async function findUser(db: DbOrTrx, schoolId: number, id: number): Promise<PublicUser | undefined> {
+  return db.selectFrom('users').select(USER_PUBLIC).where('school_id', '=', schoolId).where('id', '=', id).executeTakeFirst();
 }
 
 /** `updated_at` and the roster version are set by the `users_touch` trigger. */
-export async function updateUser(db: DbOrTrx, id: number, patch: UserUpdate): Promise<PublicUser | undefined> {
-  return db.updateTable('users').set(patch).where('id', '=', id).returning(USER_PUBLIC).executeTakeFirst();
+export async function updateUser(db: DbOrTrx, schoolId: number, id: number, patch: UserUpdate): Promise<PublicUser | undefined> {
+  return db.updateTable('users').set(patch).where('school_id', '=', schoolId).where('id', '=', id).returning(USER_PUBLIC).executeTakeFirst();
 }
 
 /** Sets `deleted_at` once; a user already deactivated keeps its first date. */
-export async function deactivateUser(db: DbOrTrx, id: number, at: Date): Promise<PublicUser | undefined> {
-  return db.updateTable('users').set({ deleted_at: sql<Date>`coalesce(deleted_at, ${at})` }).where('id', '=', id)
+export async function deactivateUser(db: DbOrTrx, schoolId: number, id: number, at: Date): Promise<PublicUser | undefined> {
+  return db.updateTable('users').set({ deleted_at: sql<Date>`coalesce(deleted_at, ${at})` }).where('school_id', '=', schoolId).where('id', '=', id)
     .returning(USER_PUBLIC).executeTakeFirst();
 }
 
@@ -72,12 +72,12 @@ export async function listUsers(db: DbOrTrx, opts: UserFilter): Promise<PublicUs
  * of attendance inserts still pass). Writers of one user's attendances take it first so each
  * recomputes the user's figures after the previous one committed, never from a stale view.
  */
-export async function lockUser(trx: Trx, id: number): Promise<PublicUser | undefined> {
-  return trx.selectFrom('users').select(USER_PUBLIC).where('id', '=', id).forNoKeyUpdate().executeTakeFirst();
+export async function lockUser(trx: Trx, schoolId: number, id: number): Promise<PublicUser | undefined> {
+  return trx.selectFrom('users').select(USER_PUBLIC).where('school_id', '=', schoolId).where('id', '=', id).forNoKeyUpdate().executeTakeFirst();
 }
 
-export async function reactivateUser(db: DbOrTrx, id: number): Promise<PublicUser | undefined> {
-  return db.updateTable('users').set({ deleted_at: null }).where('id', '=', id).returning(USER_PUBLIC).executeTakeFirst();
+export async function reactivateUser(db: DbOrTrx, schoolId: number, id: number): Promise<PublicUser | undefined> {
+  return db.updateTable('users').set({ deleted_at: null }).where('school_id', '=', schoolId).where('id', '=', id).returning(USER_PUBLIC).executeTakeFirst();
 }
 
 /** The school's users with these badges, deactivated ones included (a roster import matches by badge). */

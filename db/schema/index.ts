@@ -5,7 +5,7 @@ import type { AuthKnownSourcesTable, AuthThrottleTable, IdempotencyKeysTable, Pa
 import type { DatamartChangesTable, DatamartCollectKeysTable, DatamartRecordsTable, DatamartRunsTable, DatamartStagesTable, DatamartSubstagesTable, DatamartUploadsTable } from './datamart.js';
 import type { AlertDeliveriesTable, DeviceMessagesTable, DevicePhotosTable, MessageDeliveriesTable, MessagesTable, PhotosTable, ReadingKeysTable, ReadingsTable } from './channels.js';
 import type { DevicesTable } from './devices.js';
-import type { HeldPunchesTable, PushAddressConfirmationsTable, PushCommandsTable, PushOperlogTable, PushTerminalUsersTable, PushTerminalsTable, PushUploadsTable } from './push.js';
+import type { HeldPunchesTable, PushAddressConfirmationsTable, PushCommandsTable, PushOperlogTable, PushSerialsTable, PushTerminalUsersTable, PushTerminalsTable, PushUploadsTable } from './push.js';
 import type { FigureRebuildsTable } from './figures.js';
 import type { DeviceFlagsTable, FlagEventsTable } from './flags.js';
 import type { SchoolsTable } from './schools.js';
@@ -50,6 +50,7 @@ export interface Database {
   device_messages: DeviceMessagesTable;
   photos: PhotosTable;
   device_photos: DevicePhotosTable;
+  push_serials: PushSerialsTable;
   push_terminals: PushTerminalsTable;
   push_address_confirmations: PushAddressConfirmationsTable;
   push_commands: PushCommandsTable;

@@ -3,12 +3,29 @@ import type { ColumnType, Generated, JSONColumnType, Selectable } from 'kysely';
 
 type Int8 = ColumnType<number, number | string | bigint | undefined, number | string | bigint>;
 
-export interface PushTerminalsTable {
+/**
+ * The serial-number directory (a coordinator table at stage 2, docs/scaling-schema.md): every
+ * serial number known, with its school once registered; a pending terminal's details until then.
+ */
+export interface PushSerialsTable {
   serial_number: string;
   /** Null while pending (called before being registered). */
-  device_id: string | null;
-  /** The device's school (follows it when it moves); null while pending. */
   school_id: number | null;
+  first_seen_at: Generated<Date>;
+  last_seen_at: Date | null;
+  address: string | null;
+  model: string | null;
+  firmware: string | null;
+  push_version: string | null;
+  options: JSONColumnType<Record<string, string>> | null;
+}
+
+/** A registered terminal (per school): what it says about itself and the server's cursors. */
+export interface PushTerminalsTable {
+  serial_number: string;
+  device_id: string;
+  /** The device's school (follows it when it moves). */
+  school_id: number;
   first_seen_at: Generated<Date>;
   last_seen_at: Date | null;
   address: string | null;

@@ -83,10 +83,10 @@ export async function addDemoHistory(trx: Trx, school: { id: number; timezone: s
   const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000);
   await trx.updateTable('devices').set({
     last_seen_at: ago(40), last_synced_at: ago(40), last_device_clock: ago(41), clock_skew_seconds: 2, firmware: '3.2.0', pending_records: 0, roster_version: 1,
-  }).where('id', '=', terminalId).execute();
+  }).where('school_id', '=', school.id).where('id', '=', terminalId).execute();
   await trx.updateTable('devices').set({
     last_seen_at: ago(2 * 3600), last_synced_at: ago(2 * 3600), last_device_clock: ago(2 * 3600 + 420), clock_skew_seconds: -420, firmware: '1.9.4', pending_records: 37, roster_version: 1,
-  }).where('id', '=', phoneId).execute();
+  }).where('school_id', '=', school.id).where('id', '=', phoneId).execute();
   // What the devices that sent these rows hold as their high-water marks, as an import leaves
   // them: the manifest shows them, and an app enrolled as the demo's phone numbers its rows above.
   const highest = new Map<string, number>();

@@ -108,6 +108,34 @@ describe('rollbacks never delete data rows', () => {
     expect(await punches()).toHaveLength(1);
     expect(await migrator(db).getMigrations().then((all) => all.filter((m) => m.executedAt).at(-1)?.name)).toBe('20261203_300000_push_terminals');
   });
+
+  test('20261209_100000_push_serials: pending terminals move to the directory, registered ones stay in their school, and back', async () => {
+    const { db } = await emptyDatabase();
+    const check = (r: { error?: unknown }) => { if (r.error) throw r.error; };
+    check(await migrator(db).migrateTo('20261208_300000_rejection_detail'));
+    const school = await aSchool(db);
+    const device = await aDevice(db, school.id);
+    await db.updateTable('devices').set({ protocol: 'push', serial_number: 'MIGREG1' }).where('id', '=', device.id).execute();
+    await sql`INSERT INTO push_terminals (serial_number, school_id, device_id, address, attlog_stamp, bound_address)
+              VALUES ('MIGREG1', ${school.id}, ${device.id}::uuid, '10.0.0.1', 42, '10.0.0.1')`.execute(db);
+    await sql`INSERT INTO push_terminals (serial_number, address, model, options, last_seen_at) VALUES ('MIGPEND1', '10.0.0.9', 'F18', '{"a": "1"}', now())`.execute(db);
+
+    check(await migrator(db).migrateTo('20261209_100000_push_serials'));
+    const directory = await sql<{ serial_number: string; school_id: number | null; address: string | null; model: string | null; options: unknown }>`
+      SELECT serial_number, school_id, address, model, options FROM push_serials ORDER BY serial_number`.execute(db);
+    expect(directory.rows).toEqual([
+      { serial_number: 'MIGPEND1', school_id: null, address: '10.0.0.9', model: 'F18', options: { a: '1' } },
+      { serial_number: 'MIGREG1', school_id: school.id, address: null, model: null, options: null },
+    ]);
+    const terminals = await sql<{ serial_number: string; attlog_stamp: number }>`SELECT serial_number, attlog_stamp FROM push_terminals`.execute(db);
+    expect(terminals.rows).toEqual([{ serial_number: 'MIGREG1', attlog_stamp: 42 }]);
+
+    // Back: the pending terminal is a pending row of push_terminals again (nothing lost, so the down runs).
+    expect(await migrateDown(db)).toEqual(['20261209_100000_push_serials']);
+    const back = await sql<{ serial_number: string; device_id: string | null; model: string | null }>`
+      SELECT serial_number, device_id, model FROM push_terminals ORDER BY serial_number`.execute(db);
+    expect(back.rows).toEqual([{ serial_number: 'MIGPEND1', device_id: null, model: 'F18' }, { serial_number: 'MIGREG1', device_id: device.id, model: null }]);
+  });
 });
 
 describe('npm run migrate', () => {

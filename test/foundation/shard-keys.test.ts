@@ -22,13 +22,15 @@ export const COORDINATOR_TABLES = [
   // The staff audit holds back-office actions with no school as well as a school's own: its key
   // cannot carry school_id (docs/scaling-partitions.md).
   'staff_audit',
+  // The PUSH serial-number directory: a terminal calls with its serial number alone, and one
+  // nobody registered yet has no school (docs/scaling-schema.md "PUSH terminals at stage 2").
+  'push_serials',
 ];
 /**
- * Known and not yet fixed: push_terminals is the directory a terminal's serial number is looked
- * up in before it belongs to a school (a pending terminal has no school), so its key is the
- * serial number alone. Stage 2 splits it (docs/scaling-schema.md).
+ * Known and not yet fixed (none now: push_terminals was, until the serial-number directory
+ * push_serials took the terminals that have no school yet, 20261209_100000).
  */
-export const PENDING_TABLES = ['push_terminals'];
+export const PENDING_TABLES: string[] = [];
 
 let handle: ReturnType<typeof connectTestDatabase>;
 beforeAll(async () => {

@@ -116,6 +116,7 @@ describe('metrics', () => {
     const stranger = `${known}X`;
     await db.db.insertInto('devices').values({ school_id: school.id, name: 'Gate', kind: 'terminal', protocol: 'push', serial_number: known, secret_hash: 'x', sync_interval_seconds: 300 }).execute();
     const device = await db.db.selectFrom('devices').select('id').where('serial_number', '=', known).executeTakeFirstOrThrow();
+    await db.db.insertInto('push_serials').values({ serial_number: known, school_id: school.id }).execute();
     await db.db.insertInto('push_terminals').values({ serial_number: known, school_id: school.id, device_id: device.id, attlog_stamp: 0, operlog_stamp: 0, attphoto_stamp: 0, roster_version: 0 }).execute();
     const post = (sn: string, table: string, body: string) => fetch(`${apiUrl}/iclock/cdata?SN=${sn}&table=${table}`, { method: 'POST', body });
     const calls = [

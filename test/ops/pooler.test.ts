@@ -57,7 +57,7 @@ test('syncs from several devices at once go through the pooler on a few server c
     return (await dev.sync(batchZip({ 'device.xml': deviceXml(), 'attendances.csv': csv }))).pkg;
   }));
   for (const pkg of pkgs) expect(pkg.all('import')[0]).toMatchObject({ received: '3', accepted: '2', rejected: '1' });
-  const days = await db.selectFrom('user_days').select(['user_id', 'seconds']).where('date', '=', '2026-11-20').orderBy('user_id').execute();
+  const days = await db.selectFrom('user_days').select(['user_id', 'seconds']).where('school_id', '=', school.id).where('date', '=', '2026-11-20').orderBy('user_id').execute();
   expect(days).toEqual(users.map((u) => ({ user_id: u.id, seconds: 4 * 3600 })).sort((a, b) => a.user_id - b.user_id));
 
   // The pooler held at most POOL_SIZE server connections to this database; the rest of the

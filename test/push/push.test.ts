@@ -63,6 +63,10 @@ describe('enrolment and handshake', () => {
     expect((await http(stack.url, 'GET', '/api/push/pending', { token: staff })).body.items.map((p: { serial_number: string }) => p.serial_number)).not.toContain(sn);
     const again = await http(stack.url, 'POST', '/api/push/terminals', { token: staff, body: { serial_number: sn, school_id: school.id, name: 'Twice' } });
     expect(again.status).toBe(409);
+    // What it said while pending is its registered state's from the start.
+    const state = await http(stack.url, 'GET', `/api/devices/${approved.body.id}/push`, { token: staff });
+    expect(state.body).toMatchObject({ serial_number: sn, address: '127.0.0.1', model: 'SpeedFace-V5L', push_version: '2.4.1', options: { UserCount: '12' } });
+    expect(new Date(state.body.first_seen_at).getTime()).toBeLessThan(new Date(approved.body.created_at).getTime());
 
     const options = handshakeOptions((await terminal.handshake()).body);
     expect(options).toMatchObject({ ATTLOGStamp: '0', OPERLOGStamp: '0', TimeZone: '330', Delay: '10', Realtime: '1', Encrypt: 'None' });

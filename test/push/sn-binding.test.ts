@@ -233,7 +233,7 @@ describe('what an unknown serial number may store', () => {
       expect((await stranger.options(body)).body).toBe('OK: 1');
     }
     const row = await sql<{ keys: number; bytes: number }>`
-      SELECT (SELECT count(*) FROM jsonb_object_keys(options))::int AS keys, pg_column_size(options)::int AS bytes FROM push_terminals WHERE serial_number = ${sn}
+      SELECT (SELECT count(*) FROM jsonb_object_keys(options))::int AS keys, pg_column_size(options)::int AS bytes FROM push_serials WHERE serial_number = ${sn}
     `.execute(db.db);
     expect(row.rows[0].keys).toBeLessThanOrEqual(32);
     expect(row.rows[0].bytes).toBeLessThan(16 * 1024);
@@ -242,22 +242,22 @@ describe('what an unknown serial number may store', () => {
   test('a new terminal\'s first contact is recorded when strangers filled the pending list; stale pending terminals expire', async () => {
     // 1,000 made-up SNs already pending (the cap), and one not heard from for 8 days.
     await sql`
-      INSERT INTO push_terminals (serial_number, last_seen_at, address)
+      INSERT INTO push_serials (serial_number, last_seen_at, address)
       SELECT 'FLOOD' || g, now() - make_interval(secs => 1000 - g), '127.0.5.' || (g % 250) FROM generate_series(1, 1000) g
     `.execute(db.db);
-    await sql`INSERT INTO push_terminals (serial_number, last_seen_at, address) VALUES ('STALEPENDING', now() - interval '8 days', '127.0.5.5')`.execute(db.db);
+    await sql`INSERT INTO push_serials (serial_number, last_seen_at, address) VALUES ('STALEPENDING', now() - interval '8 days', '127.0.5.5')`.execute(db.db);
     const sn = nextSn('REAL');
     expect((await new At(sn, SCHOOL_NET).handshake()).status).toBe(200);
     const pending = await http(stack.url, 'GET', '/api/push/pending', { token: staff });
     const listed = pending.body.items.map((p: { serial_number: string }) => p.serial_number) as string[];
     expect(listed).toContain(sn);
     expect(listed).not.toContain('STALEPENDING');
-    const count = await sql<{ n: number }>`SELECT count(*)::int AS n FROM push_terminals WHERE device_id IS NULL`.execute(db.db);
+    const count = await sql<{ n: number }>`SELECT count(*)::int AS n FROM push_serials WHERE school_id IS NULL`.execute(db.db);
     expect(count.rows[0].n).toBeLessThanOrEqual(1000);
 
     // A flood from one address churns its own entries: the real terminal's stays.
     for (let i = 0; i < 30; i++) expect((await new At(`FLOODX${i}`, '127.0.6.1').handshake()).status).toBe(200);
-    const fromFlood = await sql<{ n: number }>`SELECT count(*)::int AS n FROM push_terminals WHERE device_id IS NULL AND address = '127.0.6.1'`.execute(db.db);
+    const fromFlood = await sql<{ n: number }>`SELECT count(*)::int AS n FROM push_serials WHERE school_id IS NULL AND address = '127.0.6.1'`.execute(db.db);
     expect(fromFlood.rows[0].n).toBeLessThanOrEqual(20);
     const again = (await http(stack.url, 'GET', '/api/push/pending', { token: staff })).body.items.map((p: { serial_number: string }) => p.serial_number);
     expect(again).toContain(sn);

@@ -31,7 +31,7 @@ export const PENDING_FILE = path.join(HERE, 'unscoped-pending.txt');
  * Per-school tables: those with a school_id column, the shared ones aside (kept in step with
  * test/foundation/shard-keys.test.ts, which checks the catalogue).
  */
-export const SHARED_TABLES_WITH_SCHOOL_ID = ['staff', 'calendar_entries'];
+export const SHARED_TABLES_WITH_SCHOOL_ID = ['staff', 'calendar_entries', 'push_serials'];
 
 /**
  * Cross-school on purpose: [why, a fragment of the normalised statement that identifies it].
@@ -42,8 +42,6 @@ export const CROSS_SCHOOL: Array<[why: string, fragment: string]> = [
   // queue stays on the coordinator, or each worker claims over its own shards).
   ['import queue: is anything due', 'select exists (select $n from sync_sessions as s where processed_at is null'],
   ['import queue: claim', 'with head as ( select h.id, h.channel, h.attempts from sync_sessions as h where'],
-  // The sessions a claim took, of any schools (worker/import/import-session.ts), locked for their import.
-  ['import: the claimed sessions locked', 'from sync_sessions as se join devices as d on d.id = se.device_id join schools as s on s.id = d.school_id where se.id = any($n::uuid[]) and se.processed_at is null order by se.id for update of se'],
   ['import backlog gauge', 'select count(*)::int as n from (select $n from sync_sessions where processed_at is null limit $n) as pending'],
   // One PUSH import job takes the pending ATTLOG sessions of every terminal at once
   // (channels/push/session.ts): its set-based statements carry (school_id, …) pairs per row.
@@ -53,15 +51,68 @@ export const CROSS_SCHOOL: Array<[why: string, fragment: string]> = [
   ['PUSH batch import: pupils by (school, badge)', 'join unnest($n::bigint[], $n::text[]) as k(school_id, badge) on u.school_id = k.school_id'],
   ['PUSH batch import: held punches by (school, pin)', 'join unnest($n::bigint[], $n::text[]) as k(school_id, pin) on h.school_id = k.school_id'],
   ['PUSH batch import: user-days by (school, user)', 'as r(school_id, user_id, first, last, tz) cross join lateral'],
+  ['PUSH batch import: its terminals and their schools', 'select "d"."id", "d"."school_id", "d"."timezone", "s"."timezone" as "school_timezone", "s"."day_end" from "devices" as "d"'],
+  ['PUSH batch import: the punches of each (terminal, PIN, day), to pair', 'as k(device_id, pin, day) on a.device_id = k.device_id and a.pin = k.pin'],
+  ['PUSH batch import: the paired punches\' types', 'update attendances a set type = c.type from unnest('],
+  // The import queue hands out sessions by id, whatever their school: the claimed sessions (a
+  // group may hold several schools') are locked with their devices and schools (which name the
+  // school for the rest of each one's import), and an attempt that failed or a session given
+  // up is recorded by id.
+  ['import queue: the claimed sessions locked', 'from sync_sessions as se join devices as d on d.id = se.device_id join schools as s on s.id = d.school_id where se.id = any($n::uuid[]) and se.processed_at is null order by se.id for update of se'],
+  ['import queue: a failed attempt put off', 'update sync_sessions set retry_at = now() + make_interval(secs => $n::float8), failure = $n where id = $n and processed_at is null'],
+  ['import queue: a session given up, locked', 'select "id", "school_id", "device_id", "channel", "archive", "received_at", "processed_at" from "sync_sessions" where "id" = $n for update'],
+  ['import queue: a PUSH session given up', 'update sync_sessions set outcome = $n, failure = $n, processed_at = now() where id = $n::uuid and processed_at is null'],
+  // Figures of several schools at once (a PUSH batch, the close-open-days sweep); those of one
+  // school (a v4 import, a staff write, a rebuild chunk) name it (db/repositories/user-days.ts).
+  ['figures of several schools: any marks', 'select exists (select $n from marks where school_id = any($n::bigint[])) as found'],
+  ['figures of several schools: their marks', 'join marks m on m.user_id = t.u and m.date = t.d'],
+  ['figures of several schools: the days left empty', 'delete from user_days ud using unnest($n::bigint[], $n::date[]) as t(u, d) where ud.user_id = t.u and ud.date = t.d'],
+  ['figures of several schools: their users locked', 'select id from users where id = any($n::bigint[]) order by id for no key update'],
+  // The data mart export runs from one place over every school (datamart_* stay on the coordinator).
+  ['data mart export: the keys to collect', 'insert into datamart_collect_keys (stage_id, key) select'],
+  ['data mart export: the people of the keys', 'select "id", "school_id", "name", "badge", "enrolled_on", "deleted_at" from "users" where id = any($n::bigint[])'],
+  ['data mart export: the schools of the keys', 'coalesce(records_from, (select min(date) from user_days where school_id = schools.id))::text as records_from from schools where id = any('],
+  ['data mart export: the user-days of the keys', 'select ud.user_id::text || $n || to_char(ud.date, $n) as key,'],
+  // A shared calendar (a reference row) may go only when no school subscribes to it.
+  ['shared calendars: is one used by any school', 'select "school_id" from "calendar_subscriptions" where "calendar_id" = $n'],
+  // The operator's CLI names a device by id alone (bin/admin.ts rotate-secret).
+  ['operator CLI: a device\'s secret rotated by its id', 'update devices set secret_hash = $n where id::text = $n'],
+  // Periodic work over every school (the partition and close-open-days jobs) and gauges (metrics).
+  ['close-open-days sweep: past days still open', 'select d.school_id, d.user_id, d.date::text as date from user_days d join schools s on s.id = d.school_id where d.open_since is not null'],
+  ['monthly partitions made ahead (the default partition\'s months)', 'with months as materialized ( select distinct date_trunc('],
+  ['import queue gauge by state', 'select queue, state, sum(jobs)::int as jobs'],
+  ['sync channels gauge', 'select st.channel, st.status, count(*)::int as channels from sync_states st'],
+  ['devices gauge', 'with d as ( select devices.disabled_at is null as enabled'],
+  // Back office is not limited to one school: a request naming a row by id first asks which
+  // school holds it (db/repositories/school-of.ts), then filters by that school.
+  ['back office: the school of a device', 'select school_id from "devices" where id = $n limit $n'],
+  ['back office: the school of a user', 'select school_id from "users" where id = $n limit $n'],
+  ['back office: the school of an attendance', 'select school_id from "attendances" where id = $n limit $n'],
+  ['back office: the school of a figure rebuild', 'select school_id from "figure_rebuilds" where id = $n limit $n'],
+  ['back office: the school of a session (its device\'s now)', 'select d.school_id from sync_sessions se join devices d on d.id = se.device_id where se.id = $n limit $n'],
+  // A device signs in with its id and secret only; the token it gets names its school.
+  ['device sign-in: the device by id', 'select "id", "school_id", "secret_hash", "disabled_at" from "devices" where "id" = $n'],
+  // Back-office lists and exports over every school (no school_id given).
+  ['back office: devices needing attention, every school', 'from "devices" where "devices"."disabled_at" is null and (exists (select "st"."device_id" from "sync_states" as "st" where "st"."school_id" = "devices"."school_id"'],
+  ['back office: a page of devices of several schools, their channels', 'from "sync_states" as "st" where "st"."device_id" in ($n) order by "st"."device_id", "st"."channel"'],
+  ['back office: a page of devices of several schools, their pending flags', 'select "device_id", "name" from "device_flags" where "device_id" in ($n) and "delivered_in" is null'],
+  ['back office: an export over every school, its devices\' names', 'select "id", "name" from "devices" where "id" in ($n)'],
+  ['back office: office messages of every school', 'from "messages" as "m" left join "staff" as "s" on "s"."id" = "m"."created_by"'],
+  ['back office: attendances of every school', 'as "cursor_at" from "attendances"'],
+  // Photos are shared by their hash across schools: one no school's index refers to any more goes.
+  ['erasure: photos no school refers to', 'delete from photos ph where not exists (select $n from device_photos dp where dp.sha256 = ph.sha256)'],
   // The poll cache writes the last contact of every terminal that called, in one statement a second.
   ['PUSH poll cache: last contact of the terminals', 'update push_terminals t set last_seen_at = greatest(t.last_seen_at, c.at)'],
   // Periodic work over every school: sweeps, gauges, the PUSH clock and roster rounds.
   ['stuck-session sweep', 'select se.id, se.received_at from sync_states st join sync_sessions se on se.id = st.session_id and se.processed_at is null where st.status = $n'],
   ['overdue PUSH commands sweep', 'update push_commands c set status = $n, finished_at = now(), failure = $n || c.sends'],
   ['import queue gauge', 'select (select count(*) from pgboss.job where name = any($n::text[])'],
-  ['PUSH clock round: terminals whose offset changed', 'select t.serial_number, t.device_id, coalesce(d.timezone, s.timezone) as timezone, t.timezone_offset_sent from push_terminals t join devices d'],
+  ['PUSH clock round: terminals whose offset changed', 'select t.serial_number, t.device_id, d.school_id, coalesce(d.timezone, s.timezone) as timezone, t.timezone_offset_sent from push_terminals t join devices d'],
   ['PUSH roster round: terminals behind their roster', 'select t.serial_number, t.device_id, d.school_id, t.roster_version from push_terminals t join devices d on d.id = t.device_id where d.disabled_at is null and t.roster_version <'],
   ['PUSH poll cache: last contact of their devices', 'update devices d set last_seen_at = greatest(d.last_seen_at, c.at) from unnest($n::text[], $n::timestamptz[]) as c(sn, at) join push_terminals t'],
+  ['PUSH batch import: the punches and their keys, by (school, terminal, PIN, time)', 'with ordinality as t(school_id, device_id, session_id, user_id, type, occurred_ms, pin, local_time, verify, status, temperature, ord)), keys as ( insert into attendance_push_keys'],
+  ['PUSH terminals gauge (metrics)', 'as pending from push_terminals t join devices d on d.school_id = t.school_id and d.id = t.device_id'],
+  ['PUSH open commands gauge (metrics)', 'select status, count(*)::int as commands from push_commands where status in ($n) group by status'],
 ];
 
 export function normalise(text: string): string {
@@ -91,6 +142,20 @@ export function isScoped(statement: string): boolean {
   return insert !== null && /\bschool_id\b/.test(insert[1]);
 }
 
+/**
+ * A statement whose per-school tables are all written by INSERTs (in WITH clauses too) whose
+ * first column is school_id and whose first value is a parameter: every row it writes is of that
+ * one school (a batch's rows and their fever events in one statement), and it reads none.
+ */
+export function insertsForOneSchool(statement: string, perSchool: ReadonlySet<string>): boolean {
+  const tables = tablesOf(statement, perSchool);
+  if (tables.length === 0) return false;
+  const written = new Set<string>();
+  for (const m of statement.matchAll(/\binto "?([a-z_][a-z0-9_]*)"?(?: as \w+)? \(school_id\b[^)]*\) (?:select|values \()\s*\$n\b/g)) written.add(m[1]);
+  const read = [...statement.matchAll(/\b(?:from|join|update)\s+(?:only\s+)?"?([a-z_][a-z0-9_]*)"?/g)].some((m) => perSchool.has(m[1]));
+  return !read && tables.every((t) => written.has(t));
+}
+
 export function readPending(file = PENDING_FILE): string[] {
   if (!fs.existsSync(file)) return [];
   return fs.readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
@@ -112,7 +177,7 @@ export function classify(statements: readonly string[], perSchool: ReadonlySet<s
     if (!/^(with|select|insert|update|delete)\b/.test(raw)) continue;
     if (tablesOf(raw, perSchool).length === 0) continue;
     report.checked++;
-    if (isScoped(raw)) report.scoped++;
+    if (isScoped(raw) || insertsForOneSchool(raw, perSchool)) report.scoped++;
     else if (CROSS_SCHOOL.some(([, fragment]) => raw.includes(fragment))) report.crossSchool++;
     else if (known.has(raw)) report.pending++;
     else report.unscoped.push(raw);

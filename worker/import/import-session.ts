@@ -139,7 +139,7 @@ function openBatch(trx: Trx, { session, channel, device, school, ...loaded }: Lo
 /** Step 5: the package stored with the outcome, the device's report, and the 1→2 flip, in one statement. */
 async function finish(trx: Trx, { ctx, skewSeconds }: OpenedBatch, pkg: InstructionPackage, afterReady: AfterReady | void): Promise<ImportOutcome> {
   // Past the rejections held in memory, the package reads them back from the table as it is written.
-  const zip = await packageZip(pkg, ctx.out, ctx.out.rejectionsSpilled ? sessionRejectionPages(trx, ctx.session.id, REJECTION_PAGE) : undefined);
+  const zip = await packageZip(pkg, ctx.out, ctx.out.rejectionsSpilled ? sessionRejectionPages(trx, ctx.device.schoolId, ctx.session.id, REJECTION_PAGE) : undefined);
   const { out, report, session } = ctx;
   // A clock far ahead (2100, 9999) must not mark the device complete until then for good:
   // last_device_clock only moves forward, so a suspect clock counts as the time received.
@@ -169,7 +169,7 @@ export async function failSession(deps: { db: Db; logger: Logger }, sessionId: s
     const now = new Date();
     const zip = buildZip([{ name: 'instructions.xml', data: buildInstructionsXml({ sessionId, generatedAt: now, errors: [{ code: 'processing_failed', detail, retry: true }] }) }]);
     await finishSession(trx, session.school_id, sessionId, { outcome: 'failed', stats: null, package: zip, package_sha256: sha256(zip), failure: reason.slice(0, 2000) });
-    await recordDeviceReport(trx, session.device_id, null, null, false);
+    await recordDeviceReport(trx, session.school_id, session.device_id, null, null, false);
     await markReady(trx, session.school_id, session.device_id, session.channel, sessionId);
     deps.logger.warn({ sessionId, reason }, 'session failed for good: processing_failed package ready');
     return true;

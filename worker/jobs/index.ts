@@ -24,7 +24,7 @@ export async function registerJobs(ctx: WorkerContext): Promise<RegisteredJobs> 
   const pumps = [
     // Chunks of one rebuild run side by side: a rebuild of a school year is ~40 independent weeks.
     startPump<RebuildChunkJob>(boss, QUEUES.rebuildChunk, { concurrency: 2, idleMs: 500, logger }, async (job) => rebuildChunk(ctx, job.data)),
-    startPump<RebuildChunkJob>(boss, QUEUES.rebuildChunkDead, { concurrency: 1, idleMs: 2000, logger }, async (job) => chunkFailed(ctx.db, job.data.rebuild_id)),
+    startPump<RebuildChunkJob>(boss, QUEUES.rebuildChunkDead, { concurrency: 1, idleMs: 2000, logger }, async (job) => chunkFailed(ctx.db, job.data.school_id, job.data.rebuild_id)),
     startPump<object>(boss, QUEUES.sweepSessions, { concurrency: 1, idleMs: 2000, logger }, async () => sweepSessions(ctx)),
     startPump<object>(boss, QUEUES.closeOpenDays, { concurrency: 1, idleMs: 5000, logger }, async () => closeOpenDays(ctx)),
     startPump<object>(boss, QUEUES.pruneArchives, { concurrency: 1, idleMs: 5000, logger }, async () => ({ pruned: await pruneRetention(ctx.db, {

@@ -12,13 +12,13 @@ export async function rebuildChunk(ctx: WorkerContext, job: RebuildChunkJob, now
     const clock = await schoolClock(trx, job.school_id);
     if (!clock) return { days: 0, changed: 0 };
     const days = await daysInRange(trx, job.school_id, clock.timezone, job.from, job.to);
-    await lockUsersForFigures(trx, days.map((d) => d.userId));
+    await lockUsersForFigures(trx, days.map((d) => d.userId), job.school_id);
     const clocks = new Map([[job.school_id, clock]]);
     let changed = 0;
     for (let i = 0; i < days.length; i += RECOMPUTE_CHUNK) {
       changed += await recomputeDays(trx, days.slice(i, i + RECOMPUTE_CHUNK), clocks, now);
     }
-    await chunkDone(trx, job.rebuild_id, job.from, changed);
+    await chunkDone(trx, job.school_id, job.rebuild_id, job.from, changed);
     return { days: days.length, changed };
   });
 }

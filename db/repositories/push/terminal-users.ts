@@ -28,9 +28,9 @@ export async function noteTerminalUser(trx: Trx, deviceId: string, pin: string, 
 }
 
 /** Users the terminal no longer holds (a DATA DELETE USERINFO it carried out). */
-export async function removeTerminalUsers(trx: Trx, deviceId: string, pins: readonly string[]): Promise<void> {
+export async function removeTerminalUsers(trx: Trx, schoolId: number, deviceId: string, pins: readonly string[]): Promise<void> {
   if (pins.length === 0) return;
-  await trx.deleteFrom('push_terminal_users').where('device_id', '=', deviceId).where('pin', 'in', [...pins]).execute();
+  await trx.deleteFrom('push_terminal_users').where('school_id', '=', schoolId).where('device_id', '=', deviceId).where('pin', 'in', [...pins]).execute();
 }
 
 export async function countFingerprints(trx: Trx, deviceId: string, pins: readonly string[]): Promise<void> {
@@ -43,11 +43,10 @@ export async function countFingerprints(trx: Trx, deviceId: string, pins: readon
 }
 
 /** The terminal's user list against the school's roster (active users): who is missing where, and names that differ. */
-export async function rosterDifferences(db: DbOrTrx, deviceId: string) {
+export async function rosterDifferences(db: DbOrTrx, schoolId: number, deviceId: string) {
   const rows = await sql<{ pin: string; terminal_name: string | null; user_id: number | null; roster_name: string | null; on_terminal: boolean; in_roster: boolean }>`
-    WITH dev AS (SELECT school_id FROM devices WHERE id = ${deviceId}::uuid),
-    roster AS (SELECT u.id, u.badge, u.name FROM users u, dev WHERE u.school_id = dev.school_id AND u.deleted_at IS NULL),
-    term AS (SELECT pin, name FROM push_terminal_users WHERE device_id = ${deviceId}::uuid)
+    WITH roster AS (SELECT u.id, u.badge, u.name FROM users u WHERE u.school_id = ${schoolId} AND u.deleted_at IS NULL),
+    term AS (SELECT pin, name FROM push_terminal_users WHERE school_id = ${schoolId} AND device_id = ${deviceId}::uuid)
     SELECT coalesce(t.pin, r.badge) AS pin, t.name AS terminal_name, r.id AS user_id, r.name AS roster_name,
       t.pin IS NOT NULL AS on_terminal, r.id IS NOT NULL AS in_roster
     FROM term t FULL JOIN roster r ON r.badge = t.pin
@@ -66,7 +65,7 @@ export async function terminalUsersToImport(db: DbOrTrx, deviceId: string, schoo
   const rows = await sql<{ pin: string; on_terminal: boolean; terminal_name: string | null; user_id: number | null; deleted: boolean | null }>`
     SELECT p.pin, t.pin IS NOT NULL AS on_terminal, t.name AS terminal_name, u.id AS user_id, u.deleted_at IS NOT NULL AS deleted
     FROM unnest(${[...pins]}::text[]) WITH ORDINALITY AS p(pin, n)
-    LEFT JOIN push_terminal_users t ON t.device_id = ${deviceId}::uuid AND t.pin = p.pin
+    LEFT JOIN push_terminal_users t ON t.school_id = ${schoolId} AND t.device_id = ${deviceId}::uuid AND t.pin = p.pin
     LEFT JOIN users u ON u.school_id = ${schoolId} AND u.badge = p.pin
     ORDER BY p.n
   `.execute(db);
@@ -87,6 +86,6 @@ export async function terminalsBehindRoster(trx: Trx, horizon: number, limit: nu
   return rows.rows.map((r) => ({ ...r, school_id: Number(r.school_id) }));
 }
 
-export async function setTerminalRosterVersion(trx: Trx, serialNumber: string, version: number): Promise<void> {
-  await trx.updateTable('push_terminals').set({ roster_version: version }).where('serial_number', '=', serialNumber).execute();
+export async function setTerminalRosterVersion(trx: Trx, schoolId: number, serialNumber: string, version: number): Promise<void> {
+  await trx.updateTable('push_terminals').set({ roster_version: version }).where('school_id', '=', schoolId).where('serial_number', '=', serialNumber).execute();
 }

@@ -19,6 +19,19 @@ describe('the statement check', () => {
     });
   });
 
+  test('inserts in WITH clauses that write one school_id parameter are one school; a read or another insert beside them is not', () => {
+    const perSchool = new Set([...PER_SCHOOL, 'readings', 'fever_events']);
+    const report = classify([
+      `with ins as (insert into readings (school_id, device_id, record_id) select $1, $2::uuid, t.r from unnest($3::bigint[]) as t(r) returning id),
+       fevers as (insert into fever_events (school_id, reading_id) select $4, id from ins) select id from ins`,
+      `with ins as (insert into readings (school_id, device_id, record_id) select d.school_id, d.id, $1 from devices d where d.id = $2 returning id) select id from ins`,
+      `with ins as (insert into readings (school_id, device_id, record_id) select $1, $2::uuid, $3 returning id),
+       fevers as (insert into fever_events (user_id, reading_id) select $4, id from ins) select id from ins`,
+    ], perSchool, []);
+    expect(report).toMatchObject({ checked: 3, scoped: 1 });
+    expect(report.unscoped).toHaveLength(2);
+  });
+
   test('many schools at once is not one school', () => {
     const report = classify(['select id from devices where school_id = any($1::bigint[])'], PER_SCHOOL, []);
     expect(report.unscoped).toHaveLength(1);

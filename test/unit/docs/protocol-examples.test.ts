@@ -487,7 +487,7 @@ const checks: Record<string, Check> = {
     const branch = regionOf('api/push/options.ts', 'if (isPush3(req.query))', '`GET OPTION FROM: ');
     const options = regionOf('api/push/options.ts', 'function push3Options', 'export function optionRoutes');
     // Unknown or pending: `OK`, the cue to register; registered: `registry=ok`, the RegistryCode, the options.
-    expect(branch).toContain("if (!terminal?.device_id) return new PushAnswer(200, 'OK');");
+    expect(branch).toContain("if (!terminal?.device_id || terminal.school_id === null) return new PushAnswer(200, 'OK');");
     expect(branch).toContain('...push3Options(terminal, req, timeZone.option, codes!.sessionId)');
     const lines = b.text!.split('\n');
     const keys = [...branch.matchAll(/[`']([A-Za-z]+)=/g), ...options.matchAll(/[`']([A-Za-z]+)=/g)].map((m) => m[1]);
@@ -597,7 +597,7 @@ const checks: Record<string, Check> = {
       rows(b).map((r) => [r[0], r[1], codeOf(r[2]), codeSpans(r[3]).join('\n') || r[3], codeSpans(r[4])]),
     );
     // A succeeded INFO's settings are merged into what the terminal reported (api/push/devicecmd.ts).
-    expect(regionOf('api/push/devicecmd.ts', 'const devicecmd', 'export function commandResultRoutes')).toContain('if (mine.has(r.id) && r.content) await recordOptions(trx, sn, parseOptions(r.content));');
+    expect(regionOf('api/push/devicecmd.ts', 'const devicecmd', 'export function commandResultRoutes')).toContain('if (mine.has(r.id) && r.content) await recordOptions(trx, { schoolId: terminal.school_id, serialNumber: sn }, parseOptions(r.content));');
     const info = results.find((r) => r.cmd === 'INFO')!;
     expect(Object.keys(parseOptions(info.content!))).toEqual(info.content!.split('\n').map((l) => l.slice(0, l.indexOf('='))));
   },
