@@ -75,6 +75,20 @@ export function summariseProfile(profile: CpuProfile, top = 12): ProfileSummary 
   };
 }
 
+/** `--cpu-prof` on the bench's command line: the node flags that make a spawned process write its profile, and where it went. */
+export function profiling(scenario: string, processName: string, argv: readonly string[] = process.argv): { flags: string[]; file: string } | null {
+  if (!argv.includes('--cpu-prof')) return null;
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'profiles');
+  const name = `${scenario}-${processName}-${Date.now()}.cpuprofile`;
+  return { flags: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`], file: path.join(dir, name) };
+}
+
+/** The summary of a profile a stopped process wrote (null when it wrote none). */
+export function summaryOf(label: string, file: string, top = 8): string | null {
+  if (!fs.existsSync(file)) return null;
+  return formatSummary(label, summariseProfile(readProfile(file), top));
+}
+
 export function readProfile(file: string): CpuProfile {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
 }

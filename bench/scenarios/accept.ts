@@ -11,6 +11,7 @@ import { batchZip, deviceXml } from '../../simulator/batch.js';
 import { roundsOption, spread, stats, type BenchContext, type ScenarioResult } from '../harness.js';
 import { closedLoop, type LoadResult } from '../load.js';
 import { freePort, spawnScript } from '../spawn.js';
+import { profiling, summaryOf } from '../profile-summary.js';
 import { batchRows, rowsCsv, seedDevices, seedSchool } from '../world.js';
 
 const CONCURRENCY = 50;
@@ -58,7 +59,9 @@ export async function acceptScenario(ctx: BenchContext): Promise<ScenarioResult>
   const anchor: LoadResult[] = [];
   for (let round = 0; round < rounds; round++) {
     const apiPort = await freePort();
-    const api = spawnScript('api/main.ts', { ...env, PORT: String(apiPort) });
+    // `--cpu-prof`: the first round's api profiled (bench/profile-summary.ts says where its time went).
+    const profile = round === 0 ? profiling('accept', 'api') : null;
+    const api = spawnScript('api/main.ts', { ...env, PORT: String(apiPort) }, profile?.flags);
     try {
       await api.waitFor(/api listening/);
       ctx.progress(`round ${round + 1}/${rounds}: real api, ${CONCURRENCY} devices uploading ${zip.length}-byte batches for ${DURATION_MS / 1000} s`);
@@ -73,6 +76,8 @@ export async function acceptScenario(ctx: BenchContext): Promise<ScenarioResult>
     } finally {
       await api.stop();
     }
+    const summary = profile && summaryOf('api (round 1)', profile.file, 15);
+    if (summary) ctx.progress(summary);
 
     const anchorPort = await freePort();
     const bare = spawnScript('bench/anchors/minimal-upload.ts', { DATABASE_URL: url, PORT: String(anchorPort) });

@@ -37,7 +37,6 @@
 // after the ack).
 // Capacity figures taken with it would not compare with the others. The simulator (npm run
 // simulate, test/simulator) runs on the SDK.
-import path from 'node:path';
 import { sql } from 'kysely';
 import { batchZip, deviceXml } from '../../simulator/batch.js';
 import { DeviceClient } from '../../simulator/device-client.js';
@@ -45,7 +44,7 @@ import { SdkDevice } from '../../simulator/sdk-device.js';
 import { machineCpu, postgresCpuSeconds, processCpuSeconds, selfCpuSeconds } from '../cpu.js';
 import type { BenchContext, ScenarioResult } from '../harness.js';
 import { stats } from '../harness.js';
-import { PROJECT_ROOT } from '../../runtime/compiled.js';
+import { profiling, summaryOf } from '../profile-summary.js';
 import { freePort, spawnScript, waitForHttp } from '../spawn.js';
 import { startPgBouncer, type PgBouncer } from '../../db/pgbouncer.js';
 import type { Db } from '../../db/database.js';
@@ -62,7 +61,6 @@ const STEPS = (() => {
   if (steps.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--steps: device counts separated by commas, got ${arg}`);
   return steps;
 })();
-const CPU_PROFILE = process.argv.includes('--cpu-prof');
 /** The share of a step's syncs that come at once, from devices whose schedule is aligned on the clock. */
 const BURST_SHARE = 0.2;
 const STATUS_WAIT_SECONDS = 25;
@@ -190,10 +188,9 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
   const env = { DATABASE_URL: servicesUrl, ...direct, JWT_SECRET: config.jwtSecret!, NODE_ENV: 'production', API_PROCESSES: '1', HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATA_DIR: ctx.dataDir };
   const port = await freePort();
   const workerMetricsPort = await freePort();
-  const profileDir = path.join(PROJECT_ROOT, 'bench', 'profiles');
-  const profile = (name: string) => CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=fleet-${name}-${Date.now()}.cpuprofile`] : [];
-  const api = spawnScript('api/main.ts', { ...env, PORT: String(port), METRICS_TOKEN }, profile('api'));
-  const worker = spawnScript('worker/main.ts', { ...env, LOG_LEVEL: 'debug', METRICS_TOKEN, WORKER_METRICS_PORT: String(workerMetricsPort) }, profile('worker'));
+  const profiles = { api: profiling('fleet', 'api'), worker: profiling('fleet', 'worker') };
+  const api = spawnScript('api/main.ts', { ...env, PORT: String(port), METRICS_TOKEN }, profiles.api?.flags);
+  const worker = spawnScript('worker/main.ts', { ...env, LOG_LEVEL: 'debug', METRICS_TOKEN, WORKER_METRICS_PORT: String(workerMetricsPort) }, profiles.worker?.flags);
   const apiUrl = `http://127.0.0.1:${port}`;
   const metricsUrls = { api: `${apiUrl}/metrics`, worker: `http://127.0.0.1:${workerMetricsPort}/metrics` };
   const steps: StepFigures[] = [];
@@ -345,6 +342,11 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
     await handle.close();
     await pooler?.stop();
   }
+  const whereTimeWent = Object.entries(profiles).flatMap(([name, p]) => {
+    const summary = p && summaryOf(`${name} (every step)`, p.file);
+    return summary ? [summary] : [];
+  });
+  for (const summary of whereTimeWent) ctx.progress(summary);
 
   const first = steps[0];
   const broke = steps.find(broken);
@@ -362,6 +364,7 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
     statements_per_sync: `api ${first.api_statements_per_sync}, worker ${first.worker_statements_per_sync}`,
     last_passing_devices: lastGood?.devices ?? 0,
     breaks_at_devices: broke ? broke.devices : `not within ${STEPS.at(-1)}`,
+    ...(whereTimeWent.length > 0 && { where_the_time_goes: whereTimeWent.map((w) => w.split('\n').slice(0, 2).join(' ')).join(' | ') }),
   };
   for (const s of steps) figures[`step_${s.devices}`] = `${s.syncs_per_second}/s of ${s.offered_per_second}, devices saw p50 ${s.client_accepted_to_ready_p50_ms} ms, p99 ${s.client_accepted_to_ready_p99_ms} ms (status?wait p99 ${s.wait_p99_ms}, polling p99 ${s.poll_p99_ms}, the burst of ${s.burst_syncs} p99 ${s.burst_p99_ms}), sessions' own p99 ${s.accepted_to_ready_p99_ms} ms, ${s.sign_ins} sign-ins, ${s.client_retries} retries, cpu api ${s.api_cpu_percent}% worker ${s.worker_cpu_percent}% postgres ${s.postgres_cpu_percent}% client ${s.client_cpu_percent}% machine ${s.machine_cpu_percent}% (of 2 cores), import job p50 ${s.import_job_p50_ms} ms, cpu ms/sync api ${s.api_cpu_ms_per_sync} worker ${s.worker_cpu_ms_per_sync} postgres ${s.postgres_cpu_ms_per_sync}, statements/sync api ${s.api_statements_per_sync} worker ${s.worker_statements_per_sync}, server connections max ${s.server_connections_max}${pooler ? ` (pooler: ${s.pooler_clients_max} clients on ${s.pooler_servers_max} server connections)` : ''}${s.failed_syncs ? `, ${s.failed_syncs} failed` : ''}`;
   return {
