@@ -43,15 +43,38 @@ export async function signStaffToken(keys: TokenKeys, claims: StaffClaims, ttlSe
     .sign(keys.staff);
 }
 
+/**
+ * Device tokens signed or verified lately, by their exact text, until their own `exp`. One sync is five
+ * calls with the same token within seconds; HMAC verification through WebCrypto was a fifth
+ * of the api's CPU in the fleet bench. Only a token that passed every check is kept, and it
+ * answers exactly as verifying it again would until it expires (the device's being disabled is
+ * checked against the database on every call anyway). Bounded: the syncs in progress at once
+ * are far fewer than this; the oldest entry makes room.
+ */
+const VERIFIED_DEVICE_TOKENS_MAX = 10_000;
+const verifiedDeviceTokens = new WeakMap<TokenKeys, Map<string, { claims: DeviceClaims; expiresAtMs: number }>>();
+
+/** Keeps a token that is valid until `expiresAtMs` (signed here, or verified). */
+function remember(keys: TokenKeys, token: string, entry: { claims: DeviceClaims; expiresAtMs: number }): void {
+  let cache = verifiedDeviceTokens.get(keys);
+  if (!cache) verifiedDeviceTokens.set(keys, (cache = new Map()));
+  if (cache.size >= VERIFIED_DEVICE_TOKENS_MAX) cache.delete(cache.keys().next().value!);
+  cache.set(token, entry);
+}
+
+/** A device token, remembered as verified: the sign-in's next call (manifest) needs no verification. */
 export async function signDeviceToken(keys: TokenKeys, claims: DeviceClaims, ttlSeconds: number): Promise<string> {
-  return new SignJWT({ school_id: claims.schoolId })
+  const issuedAt = Math.floor(Date.now() / 1000);
+  const token = await new SignJWT({ school_id: claims.schoolId })
     .setProtectedHeader({ alg: 'HS256', typ: DEVICE.typ })
     .setSubject(claims.deviceId)
     .setIssuer(ISSUER)
     .setAudience(DEVICE.audience)
-    .setIssuedAt()
-    .setExpirationTime(`${ttlSeconds}s`)
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(issuedAt + ttlSeconds)
     .sign(keys.device);
+  remember(keys, token, { claims: { ...claims }, expiresAtMs: (issuedAt + ttlSeconds) * 1000 });
+  return token;
 }
 
 /** Null for anything not a valid, unexpired staff token: tampered, expired, wrong kind. */
@@ -72,30 +95,15 @@ export async function verifyStaffToken(keys: TokenKeys, token: string): Promise<
   }
 }
 
-/**
- * Device tokens verified lately, by their exact text, until their own `exp`. One sync is five
- * calls with the same token within seconds; HMAC verification through WebCrypto was a fifth
- * of the api's CPU in the fleet bench. Only a token that passed every check is kept, and it
- * answers exactly as verifying it again would until it expires (the device's being disabled is
- * checked against the database on every call anyway). Bounded: the syncs in progress at once
- * are far fewer than this; the oldest entry makes room.
- */
-const VERIFIED_DEVICE_TOKENS_MAX = 10_000;
-const verifiedDeviceTokens = new WeakMap<TokenKeys, Map<string, { claims: DeviceClaims; expiresAtMs: number }>>();
-
 export async function verifyDeviceToken(keys: TokenKeys, token: string): Promise<DeviceClaims | null> {
-  let cache = verifiedDeviceTokens.get(keys);
+  const cache = verifiedDeviceTokens.get(keys);
   const hit = cache?.get(token);
   if (hit) {
     if (Date.now() < hit.expiresAtMs) return hit.claims;
     cache!.delete(token);
   }
   const verified = await verifyDeviceTokenFully(keys, token);
-  if (verified) {
-    if (!cache) verifiedDeviceTokens.set(keys, (cache = new Map()));
-    if (cache.size >= VERIFIED_DEVICE_TOKENS_MAX) cache.delete(cache.keys().next().value!);
-    cache.set(token, verified);
-  }
+  if (verified) remember(keys, token, verified);
   return verified?.claims ?? null;
 }
 

@@ -16,7 +16,7 @@ import type { Staff } from '../../db/schema/index.js';
 import { hashPassword } from '../../shared/auth/password.js';
 import { hashResetToken, issueReset, mailConfigured, mailReset } from '../auth/password-reset.js';
 import type { Request } from 'express';
-import { blockedFor, clearFailures, isKnownSource, recordFailure, rememberSource, type ThrottleKey } from '../../db/repositories/throttle.js';
+import { blockedFor, recordFailure, signInSucceeded, type ThrottleKey } from '../../db/repositories/throttle.js';
 import { Problem } from '../../shared/errors.js';
 import { verifyDeviceSecret } from '../../shared/auth/device-secret.js';
 import { verifyAgainstDummy, verifyPassword } from '../../shared/auth/password.js';
@@ -51,8 +51,7 @@ function attempt(ctx: AppContext, req: Request, credential: string): SignInAttem
 
 /** A 429 while a key that applies is blocked: only the pair's own, for a pair that signed in before. */
 async function throttled(ctx: AppContext, a: SignInAttempt): Promise<void> {
-  const known = await isKnownSource(ctx.db, a.credential, a.address);
-  const wait = await blockedFor(ctx.db, (known ? a.keys.slice(0, 1) : a.keys).map((k) => k.key));
+  const wait = await blockedFor(ctx.db, a.credential, a.address, a.keys.map((k) => k.key));
   if (wait > 0) throw new Problem('rate_limited', `Too many failed attempts; try again in ${wait} s`, {}, { 'Retry-After': String(wait) });
 }
 
@@ -64,8 +63,7 @@ async function failed(ctx: AppContext, a: SignInAttempt, code: 'invalid_credenti
 
 /** Only the pair's count is cleared: the account's and the address's stand against other guessers. */
 async function succeeded(ctx: AppContext, a: SignInAttempt): Promise<void> {
-  await clearFailures(ctx.db, a.keys[0].key);
-  await rememberSource(ctx.db, a.credential, a.address);
+  await signInSucceeded(ctx.db, a.keys[0].key, a.credential, a.address);
 }
 
 async function signedIn(ctx: AppContext, staff: Staff) {
