@@ -58,7 +58,7 @@ export const CROSS_SCHOOL: Array<[why: string, fragment: string]> = [
   // group may hold several schools') are locked with their devices and schools (which name the
   // school for the rest of each one's import), and an attempt that failed or a session given
   // up is recorded by id.
-  ['import queue: the claimed sessions locked', 'from sync_sessions as se join devices as d on d.id = se.device_id join schools as s on s.id = d.school_id where se.id = any($n::uuid[]) and se.processed_at is null order by se.id for update of se'],
+  ['import queue: the claimed sessions locked', 'from unnest($n::uuid[]) as c(id) join sync_sessions as se on se.id = c.id join devices as d on d.id = se.device_id join schools as s on s.id = d.school_id where se.processed_at is null order by se.id for update of se'],
   ['import queue: a failed attempt put off', 'update sync_sessions set retry_at = now() + make_interval(secs => $n::float8), failure = $n where id = $n and processed_at is null'],
   ['import queue: a session given up, locked', 'select "id", "school_id", "device_id", "channel", "archive", "received_at", "processed_at" from "sync_sessions" where "id" = $n for update'],
   ['import queue: a PUSH session given up', 'update sync_sessions set outcome = $n, failure = $n, processed_at = now() where id = $n::uuid and processed_at is null'],
