@@ -7,10 +7,14 @@ type Int8 = ColumnType<number, number | string | bigint | undefined, number | st
  * The serial-number directory (a coordinator table at stage 2, docs/scaling-schema.md): every
  * serial number known, with its school once registered; a pending terminal's details until then.
  */
-export interface PushSerialsTable {
+export interface PushSerialsTable extends TerminalReport {
   serial_number: string;
   /** Null while pending (called before being registered). */
   school_id: number | null;
+}
+
+/** What a terminal says about itself: kept in the directory while pending, in its row once registered. */
+interface TerminalReport {
   first_seen_at: Generated<Date>;
   last_seen_at: Date | null;
   address: string | null;
@@ -21,18 +25,11 @@ export interface PushSerialsTable {
 }
 
 /** A registered terminal (per school): what it says about itself and the server's cursors. */
-export interface PushTerminalsTable {
+export interface PushTerminalsTable extends TerminalReport {
   serial_number: string;
   device_id: string;
   /** The device's school (follows it when it moves). */
   school_id: number;
-  first_seen_at: Generated<Date>;
-  last_seen_at: Date | null;
-  address: string | null;
-  model: string | null;
-  firmware: string | null;
-  push_version: string | null;
-  options: JSONColumnType<Record<string, string>> | null;
   attlog_stamp: Int8;
   operlog_stamp: Int8;
   attphoto_stamp: Int8;

@@ -6,10 +6,8 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { indexedDbStorage } from '../../sdk/src/adapters/indexeddb.js';
 import { memoryStorage } from '../../sdk/src/adapters/memory.js';
 import { SyncClient } from '../../sdk/src/index.js';
-import { startApi } from '../../api/server.js';
-import { createLogger } from '../../shared/logger.js';
 import { useSuite } from '../support/suite.js';
-import { testConfig } from '../support/services.js';
+import { startStack } from '../support/services.js';
 import { aSchoolWithDevice, checkIns, clock, controlledFetch, enrolledClient, sessionsOf, storedFor } from './helpers.js';
 
 const suite = useSuite({ worker: true });
@@ -175,7 +173,8 @@ test('storage wiped: the same enrolment on a fresh storage allocates above the s
 test('a batch too large (413 from an api with a lower limit): split until it fits, every row stored once', async () => {
   const { users, device, enrolment } = await aSchoolWithDevice(suite.db, suite.url);
   // A second api on the same database whose MAX_ARCHIVE_BYTES is 4 KiB: uploads go there, manifests here.
-  const small = await startApi(await testConfig({ MAX_ARCHIVE_BYTES: '4096' }), suite.databaseUrl, createLogger('test', 'silent'));
+  // startStack: configured as the suite's own api is (behind the test pooler, LISTEN goes direct).
+  const small = await startStack({ databaseUrl: suite.databaseUrl, env: { MAX_ARCHIVE_BYTES: '4096' } });
   extraApis.push(small);
   const net = controlledFetch();
   net.setFault((call) => (call.path.endsWith('/datas') ? fetch(small.url + call.path, call.init) : undefined));
