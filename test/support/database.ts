@@ -72,11 +72,14 @@ export async function createEmptyDatabase(): Promise<string> {
  * statement check runs, which leaves these statements out (support/statement-check.ts).
  */
 export function connectTestDatabase(url: string): DatabaseHandle {
+  // Past the test pooler (TEST_POOLER=1): a fixture's role is set on its own session, which a
+  // pooler in transaction mode would not keep, and the statement check tells fixtures by it.
+  const target = directUrl(url);
   // Only on the run's own server: a test that starts a server of its own has no such role.
   const admin = process.env.TEST_ADMIN_DATABASE_URL;
-  const sameServer = admin !== undefined && new URL(admin).host === new URL(url).host;
+  const sameServer = admin !== undefined && new URL(admin).host === new URL(target).host;
   const role = sameServer ? process.env.TEST_FIXTURE_ROLE : undefined;
-  return connectDatabase(url, {
+  return connectDatabase(target, {
     max: 4, logger: createLogger('test', 'silent'), applicationName: 'attendance-test',
     ...(role && { onConnect: async (connection) => { await connection.executeQuery(CompiledQuery.raw(`SET ROLE ${role}`)); } }),
   });
