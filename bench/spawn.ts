@@ -3,7 +3,7 @@
 // mixed with the bench runner's own.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { nodeArgs, PROJECT_ROOT } from '../runtime/compiled.js';
+import { nodeArgs, processEnv, PROJECT_ROOT } from '../runtime/compiled.js';
 export { freePort } from '../runtime/free-port.js';
 
 export interface Spawned {
@@ -18,7 +18,7 @@ export interface Spawned {
 export function spawnScript(script: string, env: Record<string, string>, nodeFlags: readonly string[] = []): Spawned {
   const base = { ...process.env };
   for (const name of ['NODE_OPTIONS', 'DATABASE_URL', 'PORT', 'JWT_SECRET', 'LOG_LEVEL']) delete base[name];
-  const child = spawn(process.execPath, [...nodeFlags, ...nodeArgs(script)], { cwd: PROJECT_ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags, ...nodeArgs(script)], { cwd: PROJECT_ROOT, env: { ...processEnv(script), ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
   const onData = (chunk: Buffer) => {

@@ -15,7 +15,7 @@ import { countBackoffice, insertStaff } from '../db/repositories/staff.js';
 import { prepareDatabase } from '../db/setup.js';
 import { hashPassword } from '../shared/auth/password.js';
 import { enrolUri } from '../shared/devices/enrol-uri.js';
-import { nodeArgs, PROJECT_ROOT } from '../runtime/compiled.js';
+import { nodeArgs, processEnv, PROJECT_ROOT } from '../runtime/compiled.js';
 import { loadConfigOrExit, type Config } from '../shared/config.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { backoffMs, installCrashHandlers, onShutdown, sleep } from '../runtime/process.js';
@@ -94,7 +94,7 @@ class Supervised {
     // stops each child once (a second signal would make the child exit without finishing its work).
     // The compiled file, as `npm run api` / `npm run worker` run it.
     // The IPC channel only tells the child when this supervisor is gone (runtime/process.ts stopWithSupervisor).
-    this.child = spawn(process.execPath, nodeArgs(this.script), { env: this.env, stdio: ['inherit', 'inherit', 'inherit', 'ipc'], cwd: PROJECT_ROOT, detached: true });
+    this.child = spawn(process.execPath, nodeArgs(this.script), { env: { ...processEnv(this.script), ...this.env }, stdio: ['inherit', 'inherit', 'inherit', 'ipc'], cwd: PROJECT_ROOT, detached: true });
     this.child.on('exit', (code, signal) => {
       this.child = null;
       if (this.stopping) return;

@@ -4,7 +4,7 @@ import { expect, test } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { nodeArgs, PROJECT_ROOT } from '../../runtime/compiled.js';
+import { nodeArgs, processEnv, PROJECT_ROOT } from '../../runtime/compiled.js';
 
 const scripts = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 
@@ -15,7 +15,8 @@ test.each([
   ['simulate', 'simulator/cli.ts'],
 ])('npm run %s is node %s compiled', (script, source) => {
   const args = nodeArgs(source).map((arg) => (path.isAbsolute(arg) ? path.relative(PROJECT_ROOT, arg) : arg));
-  expect(scripts[script]).toBe(['node', ...args].join(' '));
+  const env = Object.entries(processEnv(source)).map(([name, value]) => `${name}=${value}`);
+  expect(scripts[script]).toBe([...env, 'node', ...args].join(' '));
 });
 
 test('npm start checks the Node version, rebuilds what changed, then runs the compiled supervisor', () => {

@@ -42,6 +42,18 @@ test('a fork merges back, with only the users named', () => {
   expect([...touched.days()]).toEqual([{ schoolId: 1, userId: 8, date: '2026-11-10' }]);
 });
 
+test('a large fork merged into days already held counts each day once, with or without a filter', () => {
+  const touched = new TouchedDays().school(1, PARIS);
+  touched.add(1, 3, new Date('2026-11-10T08:00:00Z'));
+  const fork = touched.fork();
+  for (let user = 1; user <= 20_000; user++) fork.add(1, user, new Date('2026-11-10T08:00:00Z'));
+  const filtered = touched.fork();
+  filtered.merge(fork, new Set([2, 3, 20_000]));
+  touched.merge(fork);
+  expect([...touched.days()]).toHaveLength(20_000);
+  expect([...filtered.days()].map((d) => d.userId)).toEqual([2, 3, 20_000]);
+});
+
 test('many rows spill into the array and still count each day once', () => {
   const touched = new TouchedDays().school(1, PARIS);
   for (let i = 0; i < 30_000; i++) touched.add(1, 1 + (i % 10_000), new Date(Date.UTC(2026, 10, 10, 8, i % 60)));
