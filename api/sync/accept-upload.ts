@@ -3,13 +3,16 @@
 // session row is the import's durable queue entry: a worker claims it (worker/import/session-queue.ts),
 // so "stored durably with its job in one transaction" (§8) is this one commit.
 //
-// Statements per accepted upload: one read before (device, flags, state) and that one write.
-// Every upload used to cost twelve, then five (BEGIN, the write, a pg-boss job, a NOTIFY, COMMIT).
+// Statements per accepted upload: one, when the device is enabled, has no pending flag and its
+// channel is idle (the common upload: the archive is checked first against the files required
+// without flags); otherwise a read (device, flags, state), the archive checked against what the
+// flags require, and the write. Every upload used to cost twelve, then five (BEGIN, the write, a
+// pg-boss job, a NOTIFY, COMMIT), then two.
 import { randomUUID } from 'node:crypto';
 import { channelOf } from '../../channels/registry.js';
 import type { ChannelName } from '../../shared/protocol/channels.js';
 import type { Db } from '../../db/database.js';
-import { readState, readUploadStart, storeSessionAndStart, type ChannelState } from '../../db/repositories/sync.js';
+import { readState, readUploadStart, storeSessionAndStart, storeSessionIfClear, type ChannelState } from '../../db/repositories/sync.js';
 import { sha256 } from '../../shared/archive/hash.js';
 import { inspectArchive, looksLikeZip, uploadLimits } from '../../shared/archive/inspect-archive.js';
 import type { Config } from '../../shared/config.js';
@@ -36,23 +39,50 @@ export async function acceptUpload(
   deps: { db: Db; config: Config; backlog: BacklogGauge },
   schoolId: number, deviceId: string, channel: ChannelName, archive: Buffer,
 ): Promise<Accepted> {
+  const { db, backlog } = deps;
+  // The common upload, in one statement: checked against the files required without flags, and
+  // stored only if the device has none pending, is enabled and its channel idle. Anything else
+  // (a fault in the archive included, so that an inactive device is answered as such first) takes
+  // the way that reads first.
+  const hash = looksLikeZip(archive) && !(await backlog.full()) ? checkedHash(deps.config, channel, [], archive) : null;
+  if (hash) {
+    const sessionId = randomUUID();
+    if (await storeSessionIfClear(db, { id: sessionId, school_id: schoolId, device_id: deviceId, channel, archive, archive_sha256: hash })) {
+      backlog.accepted();
+      return { session_id: sessionId, status: SYNC_STATUS.processing, retry: false };
+    }
+  }
+  return acceptAfterReading(deps, schoolId, deviceId, channel, archive);
+}
+
+/** The archive checked against what the flags require (its structure, small required files inflated); its hash, or null when it is at fault. */
+function checkedHash(config: Config, channel: ChannelName, flags: readonly { name: string }[], archive: Buffer, orThrow = false): string | null {
+  const required = wantedFiles(channel, flags).filter((f) => f.required).map((f) => f.name);
+  try {
+    const contents = inspectArchive(archive, { channel: channelOf(channel).upload, required, limits: uploadLimits(config) });
+    // A required file whose data fails its CRC or its declared size is not the batch the device
+    // meant to send: 400 archive_corrupt, nothing stored, the device sends it again
+    // (docs/PROTOCOL-READING.md). Only small entries are inflated here; the worker reads the rest.
+    for (const entry of contents.entries) {
+      if (required.includes(entry.name) && entry.size <= REQUIRED_FILE_CHECK_BYTES) contents.read(entry.name);
+    }
+  } catch (err) {
+    if (orThrow || !(err instanceof Problem)) throw err;
+    return null;
+  }
+  return sha256(archive);
+}
+
+/** Any upload: the device, its flags and the channel's state read first, then the archive checked and stored. */
+async function acceptAfterReading(
+  deps: { db: Db; config: Config; backlog: BacklogGauge },
+  schoolId: number, deviceId: string, channel: ChannelName, archive: Buffer,
+): Promise<Accepted> {
   const { db, config, backlog } = deps;
   const start = await readUploadStart(db, schoolId, deviceId, channel);
   if (!start || start.disabled) throw inactiveDevice();
   if (!looksLikeZip(archive)) throw new Problem('unsupported_media_type', 'The uploaded file is not a zip archive');
-  const required = wantedFiles(channel, start.flags).filter((f) => f.required).map((f) => f.name);
-  const contents = inspectArchive(archive, {
-    channel: channelOf(channel).upload,
-    required,
-    limits: uploadLimits(config),
-  });
-  // A required file whose data fails its CRC or its declared size is not the batch the device
-  // meant to send: 400 archive_corrupt, nothing stored, the device sends it again
-  // (docs/PROTOCOL-READING.md). Only small entries are inflated here; the worker reads the rest.
-  for (const entry of contents.entries) {
-    if (required.includes(entry.name) && entry.size <= REQUIRED_FILE_CHECK_BYTES) contents.read(entry.name);
-  }
-  const hash = sha256(archive);
+  const hash = checkedHash(config, channel, start.flags, archive, true)!;
 
   const isRetryOf = (s: State) => s && s.status !== SYNC_STATUS.idle && s.archive_sha256 === hash && s.session_id;
   const { state } = start;

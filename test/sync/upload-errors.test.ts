@@ -75,6 +75,18 @@ describe('400: the archive structure is refused', () => {
   });
 });
 
+describe('401 for a device disabled after it signed in, whatever it uploads', () => {
+  test.each([['a valid batch', () => batchZip({ 'device.xml': deviceXml() })], ['a corrupt archive', () => fixtureArchive('truncated.zip')]])('%s: invalid_token, nothing stored', async (_, archive) => {
+    const dev = await freshDevice();
+    await db.db.updateTable('devices').set({ disabled_at: new Date() }).where('id', '=', dev.identity.id).execute();
+    const jobs = await importJobCount(db.db);
+    const res = await dev.upload(archive());
+    expectProblem(res, 401, 'invalid_token');
+    expect(await sessionCount(db.db, dev.identity.id)).toBe(0);
+    expect(await importJobCount(db.db)).toBe(jobs);
+  });
+});
+
 describe('400 archive_missing', () => {
   test('a multipart body without any file', async () => {
     const dev = await freshDevice();
