@@ -32,7 +32,15 @@ export async function findDevice(db: DbOrTrx, schoolId: number, id: string): Pro
 export function noteSeen(qb: QueryCreator<Database>, schoolId: number, deviceId: string) {
   return qb.updateTable('devices').set({ last_seen_at: sql`now()` })
     .where('school_id', '=', schoolId).where('id', '=', deviceId)
-    .where((eb) => eb.or([eb('last_seen_at', 'is', null), eb('last_seen_at', '<', sql<Date>`now() - interval '10 seconds'`)]));
+    .where(SEEN_LONG_AGO);
+}
+
+/** The last note is 10 s old or more (or there is none). */
+const SEEN_LONG_AGO = sql<boolean>`(last_seen_at IS NULL OR last_seen_at < now() - interval '10 seconds')`;
+
+/** `noteSeen` as SQL text, for a statement written as text (db/repositories/sync.ts storeSessionIfClear). */
+export function noteSeenSql(schoolId: number, deviceId: string) {
+  return sql`UPDATE devices SET last_seen_at = now() WHERE school_id = ${schoolId} AND id = ${deviceId}::uuid AND ${SEEN_LONG_AGO}`;
 }
 
 /**

@@ -41,9 +41,10 @@ export async function pendingFlags(db: DbOrTrx, schoolId: number, deviceId: stri
   return q.execute();
 }
 
-/** Whether device `deviceRef` (an SQL expression) has pending flags: `pendingFlagsQuery`'s rule, for a raw statement. */
-export function hasPendingFlagsSql(deviceRef: RawBuilder<unknown>): RawBuilder<boolean> {
-  return sql<boolean>`EXISTS (SELECT 1 FROM device_flags f WHERE f.device_id = ${deviceRef} AND ${OPEN_SQL} AND (f.expires_at IS NULL OR f.expires_at > now()))`;
+/** Whether device `deviceRef` (an SQL expression; of school `schoolRef` when given) has pending flags: `pendingFlagsQuery`'s rule, for a raw statement. */
+export function hasPendingFlagsSql(deviceRef: RawBuilder<unknown>, schoolRef?: RawBuilder<unknown>): RawBuilder<boolean> {
+  const ofSchool = schoolRef ? sql` AND f.school_id = ${schoolRef}` : sql``;
+  return sql<boolean>`EXISTS (SELECT 1 FROM device_flags f WHERE f.device_id = ${deviceRef}${ofSchool} AND ${OPEN_SQL} AND (f.expires_at IS NULL OR f.expires_at > now()))`;
 }
 
 /** The same flags as a query to select from, for a statement that reads them with other things. */

@@ -5,8 +5,8 @@ import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { ChannelName } from '../../shared/protocol/channels.js';
 import { SYNC_STATUS, type SyncStatus } from '../../shared/protocol/codes.js';
 import type { Db, DbOrTrx, Trx } from '../database.js';
-import { noteSeen } from './devices.js';
-import { pendingFlagsQuery } from './flags.js';
+import { noteSeen, noteSeenSql } from './devices.js';
+import { hasPendingFlagsSql, pendingFlagsQuery } from './flags.js';
 import type { SessionFileError, SessionOutcome, SessionStats, SyncSession } from '../schema/index.js';
 
 export interface ChannelState {
@@ -145,34 +145,29 @@ export function storeSessionIfClear(db: Db, session: NewSession): Promise<boolea
 }
 
 async function storeSession(db: DbOrTrx, session: NewSession, ifClear: boolean): Promise<boolean> {
-  const { school_id: schoolId, device_id: deviceId } = session;
-  const state = { status: SYNC_STATUS.processing, session_id: session.id, changed_at: sql<Date>`now()` };
+  const { id, school_id: schoolId, device_id: deviceId, channel, archive } = session;
+  // Written as SQL text: kysely's builder took 70 µs to compile this statement, a tenth of the
+  // api's time per upload (issue #31); the text, 2 µs.
+  const state = ifClear
+    ? sql`SELECT d.school_id, d.id, ${channel}::text, ${SYNC_STATUS.processing}::int, ${id}::uuid, now() FROM devices d
+        WHERE d.school_id = ${schoolId} AND d.id = ${deviceId}::uuid AND d.disabled_at IS NULL AND NOT ${hasPendingFlagsSql(sql`d.id`, sql`d.school_id`)}`
+    : sql`VALUES (${schoolId}::bigint, ${deviceId}::uuid, ${channel}::text, ${SYNC_STATUS.processing}::int, ${id}::uuid, now())`;
   // The state names the session before the session row exists: the foreign key is checked at
-  // the end of the statement, when both are there. With `ifClear` the device is noted seen here; otherwise its read before did (a no-op here).
-  const won = await db
-    .with('seen', (qb) => noteSeen(qb, schoolId, deviceId))
-    .with('flip', (qb) => (ifClear
-      ? qb.insertInto('sync_states').columns(['school_id', 'device_id', 'channel', 'status', 'session_id', 'changed_at'])
-        .expression((eb) => eb.selectFrom('devices as d')
-          .select([
-            'd.school_id', 'd.id', sql<string>`${session.channel}::text`.as('channel'), sql<number>`${SYNC_STATUS.processing}::int`.as('status'),
-            sql<string>`${session.id}::uuid`.as('session_id'), sql<Date>`now()`.as('changed_at'),
-          ])
-          .where('d.school_id', '=', schoolId).where('d.id', '=', deviceId).where('d.disabled_at', 'is', null)
-          .where((w) => w.not(w.exists(pendingFlagsQuery(db, schoolId, deviceId).select(sql`1`.as('one'))))))
-      : qb.insertInto('sync_states').values({ school_id: schoolId, device_id: deviceId, channel: session.channel, ...state }))
-      .onConflict((oc) => oc.columns(['device_id', 'channel', 'school_id']).doUpdateSet(state).where('sync_states.status', '=', SYNC_STATUS.idle))
-      .returning(['school_id', 'device_id']))
-    .insertInto('sync_sessions')
-    .columns(['id', 'school_id', 'device_id', 'channel', 'archive', 'archive_sha256', 'archive_bytes'])
-    .expression((eb) => eb.selectFrom('flip').select([
-      sql<string>`${session.id}::uuid`.as('id'), 'flip.school_id', 'flip.device_id', sql<string>`${session.channel}::text`.as('channel'),
-      sql<Buffer>`${session.archive}::bytea`.as('archive'), sql<string>`${session.archive_sha256}::text`.as('archive_sha256'),
-      sql<number>`${session.archive.length}::int`.as('archive_bytes'),
-    ]))
-    .returning('id')
-    .executeTakeFirst();
-  return won !== undefined;
+  // the end of the statement, when both are there. With `ifClear` the device is noted seen here
+  // (every device call notes it); otherwise the read before did.
+  const result = await sql<{ id: string }>`
+    WITH ${ifClear ? sql`seen AS (${noteSeenSql(schoolId, deviceId)}),` : sql``}
+    flip AS (
+      INSERT INTO sync_states (school_id, device_id, channel, status, session_id, changed_at) ${state}
+      ON CONFLICT (device_id, channel, school_id) DO UPDATE SET status = ${SYNC_STATUS.processing}, session_id = ${id}::uuid, changed_at = now()
+        WHERE sync_states.status = ${SYNC_STATUS.idle}
+      RETURNING school_id, device_id
+    )
+    INSERT INTO sync_sessions (id, school_id, device_id, channel, archive, archive_sha256, archive_bytes)
+    SELECT ${id}::uuid, school_id, device_id, ${channel}::text, ${archive}::bytea, ${session.archive_sha256}::text, ${archive.length}::int FROM flip
+    RETURNING id
+  `.execute(db);
+  return result.rows.length > 0;
 }
 
 /**
