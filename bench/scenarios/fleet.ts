@@ -45,6 +45,7 @@ import { machineCpu, postgresCpuSeconds, processCpuSeconds, selfCpuSeconds } fro
 import type { BenchContext, ScenarioResult } from '../harness.js';
 import { stats } from '../harness.js';
 import { profiling, summaryOf } from '../profile-summary.js';
+import { resetStatements, topStatements } from '../statements.js';
 import { freePort, spawnScript, waitForHttp } from '../spawn.js';
 import { startPgBouncer, type PgBouncer } from '../../db/pgbouncer.js';
 import type { Db } from '../../db/database.js';
@@ -115,24 +116,6 @@ interface StepFigures {
 }
 
 /** Samples connection counts every 500 ms until stopped: the database's backends and, behind a pooler, its pool. */
-/** Forgets what pg_stat_statements recorded, so that a step reads only its own statements. */
-async function resetStatements(db: Db): Promise<void> {
-  await sql`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`.execute(db);
-  await sql`SELECT pg_stat_statements_reset()`.execute(db);
-}
-
-/** The statements of this database that took most of PostgreSQL's time (planning and execution), per completed sync. */
-async function topStatements(db: Db, syncs: number, limit = 40): Promise<string[]> {
-  const { rows } = await sql<{ calls: string; ms: number; plan_ms: number; rows: string; blocks: string; query: string }>`
-    SELECT calls::text, total_exec_time AS ms, total_plan_time AS plan_ms, rows::text, (shared_blks_hit + shared_blks_read + local_blks_hit + local_blks_read)::text AS blocks, regexp_replace(query, '\\s+', ' ', 'g') AS query
-    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-    ORDER BY total_exec_time + total_plan_time DESC LIMIT ${limit}`.execute(db);
-  const perSync = (v: number) => (v / Math.max(1, syncs)).toFixed(3);
-  // Blocks read per call (from cache or not): the work a statement does, whatever the machine's load.
-  const perCall = (v: string, calls: string) => String(Math.round(Number(v) / Math.max(1, Number(calls)))).padStart(5);
-  return rows.map((r) => `${perSync(Number(r.calls)).padStart(7)} calls ${perSync(r.ms + r.plan_ms).padStart(7)} ms/sync (plan ${perSync(r.plan_ms)}) ${perCall(r.blocks, r.calls)} blocks/call  ${r.query.slice(0, 150)}`);
-}
-
 function sampleConnections(db: Db, pooler: PgBouncer | null, database: string) {
   const max = { server: 0, clients: 0, servers: 0 };
   let stopped = false;
@@ -333,7 +316,7 @@ export async function fleetScenario(ctx: BenchContext): Promise<ScenarioResult> 
       };
       steps.push(step);
       ctx.progress(JSON.stringify(step));
-      if (STATEMENTS) ctx.progress(`where PostgreSQL's time went (${count} devices, per completed sync):\n${(await topStatements(db, done)).join('\n')}`);
+      if (STATEMENTS) ctx.progress(`where PostgreSQL's time went (${count} devices, per completed sync, ms per sync):\n${(await topStatements(db, done)).join('\n')}`);
       if (broken(step)) break;
     }
   } finally {

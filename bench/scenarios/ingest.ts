@@ -19,6 +19,7 @@ import { batchZip, deviceXml } from '../../simulator/batch.js';
 import { http } from '../../simulator/http.js';
 import { postgresCpuSeconds, selfCpuSeconds } from '../cpu.js';
 import { roundsOption, spread, type BenchContext, type ScenarioResult } from '../harness.js';
+import { resetStatements, topStatements } from '../statements.js';
 import { batchRows, rowsCsv, seedDevices, seedSchool, type BenchDevice } from '../world.js';
 
 const SCHOOLS = 5;
@@ -28,6 +29,8 @@ const ROWS = Number(process.env.INGEST_BENCH_ROWS ?? 50_000);
 const USERS = 500;
 const GOAL = 0.7;
 const round1 = (v: number) => Math.round(v * 10) / 10;
+/** `--statements` (bench/run.ts loads pg_stat_statements for it): the first round lists the statements PostgreSQL spent its time on, per 1,000 rows. */
+const STATEMENTS = process.argv.includes('--statements');
 
 type Rows = ReturnType<typeof batchRows>;
 interface Run { seconds: number; node: number; pg: number }
@@ -90,6 +93,7 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
     const worker = await ctx.worker(config, url);
     try {
       ctx.progress(`round ${round}/${rounds}: uploading ${sent.length} batches, importing ${totalRows} rows`);
+      if (STATEMENTS && round === 1) await resetStatements(db);
       const before = cpu();
       const t0 = performance.now();
       const readyAt = await Promise.all(sent.map(async (b) => {
@@ -102,6 +106,7 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
       const seconds = (Math.max(...readyAt) - t0) / 1000;
       const after = cpu();
       product.push({ seconds, node: after.node - before.node, pg: after.pg - before.pg });
+      if (STATEMENTS && round === 1) ctx.progress(`where PostgreSQL's time went (per 1,000 rows):\n${(await topStatements(db, totalRows / 1000, 25)).join('\n')}`);
       const stored = await db.selectFrom('attendances').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       if (Number(stored.n) !== totalRows) throw new Error(`${stored.n} rows stored, expected ${totalRows}`);
     } finally {

@@ -75,6 +75,8 @@ export type ImportClaim =
 export interface ClaimLimit {
   limit: number;
   maxBytes: number;
+  /** Only sessions whose archive is at most this size are claimed with others (default: any size). */
+  eachMaxBytes?: number;
 }
 
 /**
@@ -107,11 +109,14 @@ export async function claimNextImport(db: DbOrTrx, opts: {
   const skip = opts.skip ?? new Set<string>();
   const v4Group = opts.v4Group ?? { limit: 1, maxBytes: 0 };
   const channels = opts.takePush === false ? sql`AND h.channel <> ${PUSH_SESSION_CHANNEL}` : pushGathered('h', opts.pushGatherMs ?? 0);
+  // A large batch is imported alone: grouped, it would hold its neighbours' commits (and a lane
+  // would take several while the others idle); alone, its rows' fixed costs are spread anyway.
+  const groupable = (t: string) => (v4Group.eachMaxBytes === undefined ? sql`true` : sql`coalesce(${sql.ref(`${t}.archive_bytes`)}, 0) <= ${v4Group.eachMaxBytes}::bigint`);
   const due = (t: string) => sql`${sql.ref(`${t}.processed_at`)} IS NULL AND (${sql.ref(`${t}.retry_at`)} IS NULL OR ${sql.ref(`${t}.retry_at`)} <= now())
                  ${skip.size > 0 ? sql`AND ${sql.ref(`${t}.id`)} <> ALL(${[...skip]}::uuid[])` : sql``}`;
   const result = await sql<{ id: string; channel: string; attempts: number; more: boolean }>`
     WITH head AS (
-      SELECT h.id, h.channel, h.attempts FROM sync_sessions AS h WHERE ${due('h')} ${channels} ORDER BY h.received_at LIMIT 1 FOR UPDATE SKIP LOCKED
+      SELECT h.id, h.channel, h.attempts, h.archive_bytes FROM sync_sessions AS h WHERE ${due('h')} ${channels} ORDER BY h.received_at LIMIT 1 FOR UPDATE SKIP LOCKED
     ), push_batch AS (
       SELECT b.id, b.received_at, b.archive_bytes FROM sync_sessions AS b
        WHERE ${due('b')} AND b.channel = ${PUSH_SESSION_CHANNEL} AND b.attempts = 0
@@ -119,8 +124,8 @@ export async function claimNextImport(db: DbOrTrx, opts: {
        ORDER BY b.received_at LIMIT ${opts.pushBatch.limit} FOR UPDATE SKIP LOCKED
     ), v4_group AS (
       SELECT b.id, b.received_at, b.archive_bytes FROM sync_sessions AS b
-       WHERE ${due('b')} AND b.channel <> ${PUSH_SESSION_CHANNEL} AND b.attempts = 0
-         AND EXISTS (SELECT 1 FROM head WHERE head.channel <> ${PUSH_SESSION_CHANNEL} AND head.attempts = 0)
+       WHERE ${due('b')} AND b.channel <> ${PUSH_SESSION_CHANNEL} AND b.attempts = 0 AND ${groupable('b')}
+         AND EXISTS (SELECT 1 FROM head WHERE head.channel <> ${PUSH_SESSION_CHANNEL} AND head.attempts = 0 AND ${groupable('head')})
        ORDER BY b.received_at LIMIT ${v4Group.limit} FOR UPDATE SKIP LOCKED
     ), batch AS (
       SELECT * FROM push_batch UNION ALL SELECT * FROM v4_group

@@ -178,6 +178,22 @@ describe('sessions due together, one lane (WORKER_CONCURRENCY=1)', () => {
     s.worker = null;
   }, 60_000);
 
+  test('a large batch is imported alone, the small ones due with it together', async () => {
+    const [small1, large, small2] = [await uploaded(s), await uploaded(s), await uploaded(s)];
+    // Recorded as 200 KiB (the claim goes by archive_bytes): over V4_GROUP.eachMaxBytes.
+    await s.db.db.updateTable('sync_sessions').set({ archive_bytes: 200 * 1024 }).where('id', '=', large.sessionId).execute();
+    s.worker = await startWorker(s.stack.config, s.stack.databaseUrl, logger);
+    for (const b of [small1, large, small2]) {
+      expect((await b.dev.waitForStatus(2, 30_000)).body.session_id).toBe(b.sessionId);
+      expect(await attendanceCount(s.db.db, b.dev.identity.id)).toBe(3);
+    }
+    const at = new Map((await processedAt([small1, large, small2].map((b) => b.sessionId))).map((r) => [r.id, r.processed_at!.getTime()]));
+    expect(at.get(small1.sessionId)).toBe(at.get(small2.sessionId));
+    expect(at.get(large.sessionId)).not.toBe(at.get(small1.sessionId));
+    await s.worker.stop();
+    s.worker = null;
+  }, 60_000);
+
   test('one batch that cannot be imported: the group is imported again one by one, the others once', async () => {
     const batches = [await uploaded(s), await uploaded(s), await uploaded(s)];
     const [good1, failing, good2] = batches;

@@ -50,9 +50,12 @@ const MAX_RETRY_DELAY_SECONDS = 300;
 /**
  * v4 sessions due together, never tried, are claimed and imported together, up to this many
  * and this many bytes of archives (a scheduled sync's are a few KiB): one transaction for
- * several scheduled syncs at a fleet's peak, one for one when they come one at a time.
+ * several scheduled syncs at a fleet's peak, one for one when they come one at a time. A batch
+ * of more than 64 KiB (some thousands of rows) is imported alone: in groups, the 50,000-row
+ * batches of the ingest bench went four to a transaction, and one lane imported the last
+ * four while the others idled (issue #31).
  */
-export const V4_GROUP: ClaimLimit = { limit: 8, maxBytes: 1024 * 1024 };
+export const V4_GROUP: ClaimLimit = { limit: 8, maxBytes: 1024 * 1024, eachMaxBytes: 64 * 1024 };
 
 export interface ImportQueue {
   /** A session may be due: idle lanes claim now. */
