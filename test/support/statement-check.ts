@@ -41,7 +41,7 @@ export const CROSS_SCHOOL: Array<[why: string, fragment: string]> = [
   // The import queue: a worker claims the oldest pending sessions of any school (stage 2: the
   // queue stays on the coordinator, or each worker claims over its own shards).
   ['import queue: is anything due', 'select exists (select $n from sync_sessions as s where processed_at is null'],
-  ['import queue: claim', 'with head as ( select h.id, h.channel, h.attempts from sync_sessions as h where'],
+  ['import queue: claim', 'with head as ( select h.id, h.channel, h.attempts, h.archive_bytes from sync_sessions as h where'],
   ['import backlog gauge', 'select count(*)::int as n from (select $n from sync_sessions where processed_at is null limit $n) as pending'],
   // One PUSH import job takes the pending ATTLOG sessions of every terminal at once
   // (channels/push/session.ts): its set-based statements carry (school_id, …) pairs per row.
