@@ -100,6 +100,11 @@ export interface ArchiveContents {
    * declared length, and at the end when it is short or its CRC differs.
    */
   stream(name: string): Readable;
+  /**
+   * Lets the archive's bytes go (a large batch's are megabytes, held otherwise until the import's
+   * end): `names` and `entries` stay, `read` and `stream` throw from then on.
+   */
+  release(): void;
 }
 
 const LOCAL_HEADER_SIG = 0x04034b50;
@@ -337,18 +342,21 @@ export function inspectArchive(bytes: Buffer, opts: InspectOptions): ArchiveCont
     throw new Problem('required_file_missing', `Missing required file(s): ${missing.join(', ')}`, { files: missing });
   }
 
-  const entryNamed = (name: string): AdmZip.IZipEntry => {
+  // Until `release`: the bytes, and adm-zip's entries, which hold them too.
+  let held: { bytes: Buffer; byName: Map<string, AdmZip.IZipEntry> } | null = { bytes, byName };
+  const entryNamed = (name: string): { bytes: Buffer; entry: AdmZip.IZipEntry } => {
+    if (!held) throw new Error(`The archive was released: ${show(name)} can no longer be read`);
     // A Map lookup, never adm-zip's getEntry, which normalises the name as a path.
-    const entry = byName.get(name);
+    const entry = held.byName.get(name);
     if (!entry) throw new Error(`No entry named ${show(name)} in this archive`);
-    return entry;
+    return { bytes: held.bytes, entry };
   };
 
   return {
     names: [...byName.keys()],
     entries: entries.map((e) => ({ name: e.entryName, size: e.header.size, compressedSize: e.header.compressedSize })),
     read(name: string): Buffer {
-      const entry = entryNamed(name);
+      const { entry } = entryNamed(name);
       let data: Buffer;
       try {
         // adm-zip caps inflation at the declared size and checks the CRC (0.6.1).
@@ -366,9 +374,15 @@ export function inspectArchive(bytes: Buffer, opts: InspectOptions): ArchiveCont
       return data;
     },
     stream(name: string): Readable {
-      const { header } = entryNamed(name);
-      const compressed = bytes.subarray(header.realDataOffset, header.realDataOffset + header.compressedSize);
+      const { bytes: data, entry: { header } } = entryNamed(name);
+      const compressed = data.subarray(header.realDataOffset, header.realDataOffset + header.compressedSize);
       return Readable.from(checkedInflate(compressed, header.method, header.size, header.crc >>> 0, name), { objectMode: false });
+    },
+    release(): void {
+      // byName is in the closures' shared context (the required-files check reads it): emptied,
+      // it holds no entry, and so no bytes, whatever V8 keeps of that context.
+      held?.byName.clear();
+      held = null;
     },
   };
 }

@@ -79,7 +79,12 @@ export async function importSessions(deps: Deps, targets: readonly QueueClaim[],
   const noted: Array<{ id: string; figures: Omit<ImportedFigures, 'readySeconds'>; receivedAt: Date }> = [];
   await deps.db.transaction().execute(async (trx) => {
     const batches = (await lockClaimedSessions(trx, targets.map((t) => t.id))).map((locked) => openBatch(trx, loaded(locked), deps));
-    for (const { ctx } of batches) await importerOf(ctx.session.channel).import(ctx);
+    for (const { ctx } of batches) {
+      await importerOf(ctx.session.channel).import(ctx);
+      // Its bytes (megabytes for a large batch) are not read again, unless a pending flag has the
+      // package count rows of a RESEND window (channels/kit/flags.ts): they go before the figures.
+      if (ctx.device.hasPendingFlags === false) ctx.archive.release();
+    }
     // Figures: the user-days these batches touched, in this same transaction (docs/protocol/v4.md §8).
     await recomputeTouchedDays(trx, touchedBy(batches), batches[0]?.ctx.now);
     for (const batch of batches) {

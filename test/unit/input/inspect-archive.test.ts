@@ -73,6 +73,16 @@ describe('inspectArchive on the committed fixtures', () => {
     }
   });
 
+  it('released, it still names its entries but reads none of them', () => {
+    const contents = synchro(fixture('valid-small.zip'));
+    const entries = contents.entries;
+    contents.release();
+    expect(contents.names).toEqual(['device.xml', 'attendances.csv']);
+    expect(contents.entries).toEqual(entries);
+    expect(() => contents.read('device.xml')).toThrow(/released/);
+    expect(() => contents.stream('attendances.csv')).toThrow(/released/);
+  });
+
   it('names the missing files in the problem body', () => {
     const problem = problemOf(() => synchro(fixture('missing-device-xml.zip')));
     expect(problem.extra).toEqual({ files: ['device.xml'] });
