@@ -44,45 +44,51 @@ export async function acceptUpload(
   // stored only if the device has none pending, is enabled and its channel idle. Anything else
   // (a fault in the archive included, so that an inactive device is answered as such first) takes
   // the way that reads first.
-  const hash = looksLikeZip(archive) && !(await backlog.full()) ? checkedHash(deps.config, channel, [], archive) : null;
-  if (hash) {
+  let hashWithoutFlags: string | null = null;
+  if (looksLikeZip(archive) && !(await backlog.full())) {
+    try {
+      hashWithoutFlags = checkedHash(deps.config, channel, [], archive);
+    } catch (err) {
+      if (!(err instanceof Problem)) throw err;
+    }
+  }
+  if (hashWithoutFlags) {
     const sessionId = randomUUID();
-    if (await storeSessionIfClear(db, { id: sessionId, school_id: schoolId, device_id: deviceId, channel, archive, archive_sha256: hash })) {
+    if (await storeSessionIfClear(db, { id: sessionId, school_id: schoolId, device_id: deviceId, channel, archive, archive_sha256: hashWithoutFlags })) {
       backlog.accepted();
       return { session_id: sessionId, status: SYNC_STATUS.processing, retry: false };
     }
   }
-  return acceptAfterReading(deps, schoolId, deviceId, channel, archive);
+  return acceptAfterReading(deps, schoolId, deviceId, channel, archive, hashWithoutFlags);
 }
 
-/** The archive checked against what the flags require (its structure, small required files inflated); its hash, or null when it is at fault. */
-function checkedHash(config: Config, channel: ChannelName, flags: readonly { name: string }[], archive: Buffer, orThrow = false): string | null {
+/** The archive checked against what the flags require (its structure, small required files inflated): its hash, or the archive's problem thrown. */
+function checkedHash(config: Config, channel: ChannelName, flags: readonly { name: string }[], archive: Buffer): string {
   const required = wantedFiles(channel, flags).filter((f) => f.required).map((f) => f.name);
-  try {
-    const contents = inspectArchive(archive, { channel: channelOf(channel).upload, required, limits: uploadLimits(config) });
-    // A required file whose data fails its CRC or its declared size is not the batch the device
-    // meant to send: 400 archive_corrupt, nothing stored, the device sends it again
-    // (docs/PROTOCOL-READING.md). Only small entries are inflated here; the worker reads the rest.
-    for (const entry of contents.entries) {
-      if (required.includes(entry.name) && entry.size <= REQUIRED_FILE_CHECK_BYTES) contents.read(entry.name);
-    }
-  } catch (err) {
-    if (orThrow || !(err instanceof Problem)) throw err;
-    return null;
+  const contents = inspectArchive(archive, { channel: channelOf(channel).upload, required, limits: uploadLimits(config) });
+  // A required file whose data fails its CRC or its declared size is not the batch the device
+  // meant to send: 400 archive_corrupt, nothing stored, the device sends it again
+  // (docs/PROTOCOL-READING.md). Only small entries are inflated here; the worker reads the rest.
+  for (const entry of contents.entries) {
+    if (required.includes(entry.name) && entry.size <= REQUIRED_FILE_CHECK_BYTES) contents.read(entry.name);
   }
   return sha256(archive);
 }
 
-/** Any upload: the device, its flags and the channel's state read first, then the archive checked and stored. */
+/**
+ * Any upload: the device, its flags and the channel's state read first, then the archive checked
+ * and stored. `hashWithoutFlags`: the archive already passed the check without flags (the way
+ * above), which stands when the device has none.
+ */
 async function acceptAfterReading(
   deps: { db: Db; config: Config; backlog: BacklogGauge },
-  schoolId: number, deviceId: string, channel: ChannelName, archive: Buffer,
+  schoolId: number, deviceId: string, channel: ChannelName, archive: Buffer, hashWithoutFlags: string | null,
 ): Promise<Accepted> {
   const { db, config, backlog } = deps;
   const start = await readUploadStart(db, schoolId, deviceId, channel);
   if (!start || start.disabled) throw inactiveDevice();
   if (!looksLikeZip(archive)) throw new Problem('unsupported_media_type', 'The uploaded file is not a zip archive');
-  const hash = checkedHash(config, channel, start.flags, archive, true)!;
+  const hash = hashWithoutFlags !== null && start.flags.length === 0 ? hashWithoutFlags : checkedHash(config, channel, start.flags, archive);
 
   const isRetryOf = (s: State) => s && s.status !== SYNC_STATUS.idle && s.archive_sha256 === hash && s.session_id;
   const { state } = start;
