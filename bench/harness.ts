@@ -17,6 +17,8 @@ export interface ScenarioResult {
   figures: Record<string, number | string>;
   /** The anchor measured in the same run, when the scenario has one. */
   anchor?: Record<string, number | string>;
+  /** A second anchor, when the scenario has one: the least the protocol requires, done with the product's own functions. */
+  floor?: Record<string, number | string>;
   ratio?: number;
   goal?: string;
   met?: boolean;

@@ -8,11 +8,21 @@ export interface LoadResult {
   failures: Record<string, number>;
 }
 
-export async function closedLoop(opts: { concurrency: number; durationMs: number; warmupMs: number }, request: (i: number) => Promise<string | null>): Promise<LoadResult> {
+/** CPU seconds by process, read at both edges of the counted span (bench/cpu.ts). */
+export type CpuReading = Record<string, number>;
+
+/**
+ * `cpu`, when given, is read when the counted span starts and once it ends: `cpuSeconds`
+ * holds what each process spent in it.
+ */
+export async function closedLoop(opts: { concurrency: number; durationMs: number; warmupMs: number; cpu?: () => CpuReading },
+  request: (i: number) => Promise<string | null>): Promise<LoadResult & { cpuSeconds: CpuReading }> {
   const started = performance.now();
   const countFrom = started + opts.warmupMs;
   const end = countFrom + opts.durationMs;
-  const result: LoadResult = { ok: 0, failed: 0, seconds: opts.durationMs / 1000, latenciesMs: [], failures: {} };
+  const result: LoadResult & { cpuSeconds: CpuReading } = { ok: 0, failed: 0, seconds: opts.durationMs / 1000, latenciesMs: [], failures: {}, cpuSeconds: {} };
+  let before: CpuReading = {};
+  const startReading = setTimeout(() => { before = opts.cpu?.() ?? {}; }, opts.warmupMs);
   let next = 0;
   await Promise.all(Array.from({ length: opts.concurrency }, async () => {
     while (performance.now() < end) {
@@ -35,5 +45,8 @@ export async function closedLoop(opts: { concurrency: number; durationMs: number
   }));
   // Requests still running at `end` finished after it: count the real span.
   result.seconds = (performance.now() - countFrom) / 1000;
+  clearTimeout(startReading);
+  const after = opts.cpu?.() ?? {};
+  for (const [name, seconds] of Object.entries(after)) result.cpuSeconds[name] = seconds - (before[name] ?? seconds);
   return result;
 }

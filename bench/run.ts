@@ -69,9 +69,11 @@ const file = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.js
 await writeResults(file, results);
 for (const [name, r] of Object.entries(results)) {
   process.stdout.write(`\n${name}${r.goal ? `  (goal: ${r.goal} → ${r.met ? 'met' : 'NOT met'})` : ''}\n`);
-  const rows = Object.entries(r.figures).map(([k, v]) => [k, String(v), r.anchor?.[k] !== undefined ? String(r.anchor[k]) : '']);
+  const others = [['anchor', r.anchor], ['floor', r.floor]] as const;
+  const beside = (k: string) => others.filter(([, o]) => o?.[k] !== undefined).map(([label, o]) => `  ${label} ${o![k]}`).join('');
+  const rows = Object.entries(r.figures).map(([k, v]) => [k, String(v), beside(k)]);
   const w = Math.max(...rows.map((x) => x[0].length));
-  for (const [k, v, a] of rows) process.stdout.write(`  ${k.padEnd(w)}  ${v.padStart(12)}${a ? `  anchor ${a}` : ''}\n`);
+  for (const [k, v, a] of rows) process.stdout.write(`  ${k.padEnd(w)}  ${v.padStart(12)}${a}\n`);
   if (r.ratio !== undefined) process.stdout.write(`  ratio ${r.ratio}\n`);
   if (r.notes) process.stdout.write(`  ${r.notes}\n`);
   if (r.conditions) {

@@ -22,7 +22,7 @@ const SOURCE_DIRS = ['api', 'bin', 'channels', 'db', 'runtime', 'sdk/src', 'shar
 // The accept and push benches' anchors run as processes beside the api, so they run compiled like the api.
 // The image's build context has no bench/ (.dockerignore): they are compiled only where bench/ is
 // (test/ops/image.test.ts builds the image's context without it).
-const BENCH_FILES = ['bench/anchors/minimal-upload.ts', 'bench/anchors/push-ok.ts'];
+const BENCH_FILES = ['bench/anchors/minimal-upload.ts', 'bench/anchors/floor-upload.ts', 'bench/anchors/push-ok.ts'];
 const STAMP = '.stamp';
 
 async function sources(): Promise<string[]> {

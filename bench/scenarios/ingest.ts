@@ -9,7 +9,13 @@
 // streams at a time like the worker's four imports, timed on the same wall clock. Product and anchor alternate `--rounds` times (3 by
 // default), each product round on a fresh database, so that a disturbance of the machine shows
 // as spread rather than as a ratio. Goal: 0.7 of COPY (the median round).
-import { sql } from 'kysely';
+// A third measure in each round, the floor: what docs/protocol/v4.md §8 requires of storing a
+// batch and nothing else, on a fresh database like the product's: the same COPYs into the real
+// attendances and attendance_keys (nothing stored twice), and in the same transaction the
+// batch's user-days recomputed by the product's own function (status 2 means the figures include
+// the batch). No archive, no CSV, no validation, no stage, no package: anchor → floor is the
+// price of the figures, floor → product the price of reading and checking what a device sent.
+import { CompiledQuery, sql } from 'kysely';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
@@ -21,6 +27,9 @@ import { postgresCpuSeconds, selfCpuSeconds } from '../cpu.js';
 import { roundsOption, spread, type BenchContext, type ScenarioResult } from '../harness.js';
 import { resetStatements, topStatements } from '../statements.js';
 import { batchRows, rowsCsv, seedDevices, seedSchool, type BenchDevice } from '../world.js';
+import type { Db, Trx } from '../../db/database.js';
+import { recomputeTouchedDays } from '../../db/repositories/user-days.js';
+import { TouchedDays } from '../../shared/attendance/touched-days.js';
 
 const SCHOOLS = 5;
 const DEVICES_PER_SCHOOL = 4;
@@ -67,18 +76,22 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
   let concurrency = 0;
   const product: Run[] = [];
   const anchor: Run[] = [];
+  const floor: Run[] = [];
+  let userDays = 0;
+  const measured = async (work: () => Promise<void>): Promise<Run> => {
+    const before = cpu();
+    const t0 = performance.now();
+    await work();
+    const seconds = (performance.now() - t0) / 1000;
+    const after = cpu();
+    return { seconds, node: after.node - before.node, pg: after.pg - before.pg };
+  };
 
   for (let round = 1; round <= rounds; round++) {
     const { url, handle, config } = await ctx.database(`ingest_${round}`);
     const { db } = handle;
     concurrency = config.workerConcurrency;
-    const devices: BenchDevice[][] = [];
-    const users: number[][] = [];
-    for (let s = 0; s < SCHOOLS; s++) {
-      const school = await seedSchool(db, `Ingest school ${s}`, USERS);
-      users.push(school.userIds);
-      devices.push(await seedDevices(db, config, school.id, DEVICES_PER_SCHOOL));
-    }
+    const { devices, users } = await seedWorld(db, config);
     if (!batches) {
       ctx.progress(`building ${SCHOOLS * DEVICES_PER_SCHOOL} batches of ${ROWS} rows`);
       batches = buildBatches((s) => users[s]);
@@ -109,6 +122,7 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
       if (STATEMENTS && round === 1) ctx.progress(`where PostgreSQL's time went (per 1,000 rows):\n${(await topStatements(db, totalRows / 1000, 25)).join('\n')}`);
       const stored = await db.selectFrom('attendances').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       if (Number(stored.n) !== totalRows) throw new Error(`${stored.n} rows stored, expected ${totalRows}`);
+      userDays = await countUserDays(db);
     } finally {
       await worker.stop();
       await api.stop();
@@ -143,12 +157,27 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
     const after = cpu();
     anchor.push({ seconds, node: after.node - before.node, pg: after.pg - before.pg });
     await handle.close();
+
+    ctx.progress(`round ${round}/${rounds}: floor, the same COPYs into the real tables and the user-days recomputed`);
+    const least = await ctx.database(`ingest_floor_${round}`);
+    const world = await seedWorld(least.handle.db, least.config);
+    await sql`ANALYZE`.execute(least.handle.db);
+    if (STATEMENTS && round === 1) await resetStatements(least.handle.db);
+    floor.push(await measured(() => storeAtTheFloor(least.handle.db, sent.map((b, i) => ({ ...b, device: world.devices[b.school][i % DEVICES_PER_SCHOOL], firstId: i * ROWS + 1 })), concurrency)));
+    if (STATEMENTS && round === 1) ctx.progress(`where PostgreSQL's time went at the floor (per 1,000 rows):\n${(await topStatements(least.handle.db, totalRows / 1000, 12)).join('\n')}`);
+    // The floor wrote what the product wrote: the same user-days.
+    const floorDays = await countUserDays(least.handle.db);
+    await least.handle.close();
+    if (floorDays !== userDays) throw new Error(`the floor wrote ${floorDays} user-days, the product ${userDays}`);
   }
 
   const totalRows = SCHOOLS * DEVICES_PER_SCHOOL * ROWS;
   const rates = product.map((r) => totalRows / r.seconds);
   const copyRates = anchor.map((r) => totalRows / r.seconds);
   const ratios = spread(rates.map((r, i) => r / copyRates[i]));
+  const floorRates = floor.map((r) => totalRows / r.seconds);
+  const floorRatios = spread(floorRates.map((r, i) => r / copyRates[i]));
+  const toFloor = spread(rates.map((r, i) => r / floorRates[i]));
   const median = <T extends Run>(runs: T[], pick: (r: T) => number) => spread(runs.map(pick), 1);
   return {
     figures: {
@@ -161,9 +190,66 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
       seconds: median(anchor, (r) => r.seconds).text, rows_per_second: spread(copyRates, 0).text,
       node_cpu_seconds: median(anchor, (r) => r.node).median, postgres_cpu_seconds: median(anchor, (r) => r.pg).median,
     },
+    floor: {
+      seconds: median(floor, (r) => r.seconds).text, rows_per_second: spread(floorRates, 0).text,
+      node_cpu_seconds: median(floor, (r) => r.node).median, postgres_cpu_seconds: median(floor, (r) => r.pg).median,
+      of_the_anchor: floorRatios.text, product_of_the_floor: toFloor.text,
+    },
     ratio: ratios.median,
     goal: `rows/s ≥ ${GOAL} of COPY (median of the rounds; both on the wall clock)`,
     met: ratios.median >= GOAL,
-    notes: `ratio per round ${ratios.text}; worker concurrency ${concurrency}; the product's time runs from the first upload to the last status 2 read through status?wait, so it includes validation, dedup, rejections, user-days, package and status`,
+    notes: `ratio per round ${ratios.text}; the floor (rows, keys and user-days alone) at ${floorRatios.text} of COPY, the product at ${toFloor.text} of the floor; worker concurrency ${concurrency}; the product's time runs from the first upload to the last status 2 read through status?wait, so it includes validation, dedup, rejections, user-days, package and status`,
   };
+}
+
+/** The round's schools, their users and devices: numbered alike in every database of the run. */
+async function seedWorld(db: Db, config: Parameters<typeof seedDevices>[1]): Promise<{ devices: BenchDevice[][]; users: number[][] }> {
+  const devices: BenchDevice[][] = [];
+  const users: number[][] = [];
+  for (let s = 0; s < SCHOOLS; s++) {
+    const school = await seedSchool(db, `Ingest school ${s}`, USERS);
+    users.push(school.userIds);
+    devices.push(await seedDevices(db, config, school.id, DEVICES_PER_SCHOOL));
+  }
+  return { devices, users };
+}
+
+/** COPY text into `statement`'s table on the transaction's own connection (as db/repositories/staged-attendances.ts does). */
+async function copyInto(trx: Trx, statement: string, text: string): Promise<void> {
+  const copy = copyFrom(statement);
+  await trx.executeQuery(CompiledQuery.raw(copy as unknown as string));
+  await pipeline(Readable.from([text]), copy);
+}
+
+/**
+ * The floor: each batch in one transaction, `streams` at a time: its rows and their keys by
+ * COPY (ids given, from `firstId`: no one else writes this database), then its user-days
+ * recomputed as an import does (the users locked, the days read back, computed and upserted).
+ */
+async function storeAtTheFloor(db: Db, batches: ReadonlyArray<{ rows: Rows; device: BenchDevice; firstId: number }>, streams: number): Promise<void> {
+  const queue = [...batches];
+  await Promise.all(Array.from({ length: streams }, async () => {
+    for (let b = queue.shift(); b; b = queue.shift()) {
+      const { device, rows, firstId } = b;
+      const touched = new TouchedDays();
+      const lines: string[] = [];
+      const keys: string[] = [];
+      rows.forEach((r, i) => {
+        const at = r.at.toISOString();
+        lines.push(`${firstId + i}\t${device.schoolId}\t${r.userId}\t${device.id}\t${r.recordId}\t${r.type}\t${at}\t${r.temperature ?? '\\N'}\n`);
+        keys.push(`${device.schoolId}\t${device.id}\t${r.recordId}\t${firstId + i}\t${at}\n`);
+        touched.add(device.schoolId, r.userId, r.at);
+      });
+      await db.transaction().execute(async (trx) => {
+        await copyInto(trx, 'COPY attendances (id, school_id, user_id, device_id, record_id, type, occurred_at, temperature) FROM STDIN', lines.join(''));
+        await copyInto(trx, 'COPY attendance_keys (school_id, device_id, record_id, attendance_id, occurred_at) FROM STDIN', keys.join(''));
+        await recomputeTouchedDays(trx, touched);
+      });
+    }
+  }));
+}
+
+async function countUserDays(db: Db): Promise<number> {
+  const r = await db.selectFrom('user_days').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
 }
