@@ -15,7 +15,7 @@
 // batch's user-days recomputed by the product's own function (status 2 means the figures include
 // the batch). No archive, no CSV, no validation, no stage, no package: anchor → floor is the
 // price of the figures, floor → product the price of reading and checking what a device sent.
-import { CompiledQuery, sql } from 'kysely';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
@@ -27,7 +27,8 @@ import { postgresCpuSeconds, selfCpuSeconds } from '../cpu.js';
 import { roundsOption, spread, type BenchContext, type ScenarioResult } from '../harness.js';
 import { resetStatements, topStatements } from '../statements.js';
 import { batchRows, rowsCsv, seedDevices, seedSchool, type BenchDevice } from '../world.js';
-import type { Db, Trx } from '../../db/database.js';
+import { copyText } from '../../db/copy-text.js';
+import type { Db } from '../../db/database.js';
 import { recomputeTouchedDays } from '../../db/repositories/user-days.js';
 import { TouchedDays } from '../../shared/attendance/touched-days.js';
 
@@ -214,13 +215,6 @@ async function seedWorld(db: Db, config: Parameters<typeof seedDevices>[1]): Pro
   return { devices, users };
 }
 
-/** COPY text into `statement`'s table on the transaction's own connection (as db/repositories/staged-attendances.ts does). */
-async function copyInto(trx: Trx, statement: string, text: string): Promise<void> {
-  const copy = copyFrom(statement);
-  await trx.executeQuery(CompiledQuery.raw(copy as unknown as string));
-  await pipeline(Readable.from([text]), copy);
-}
-
 /**
  * The floor: each batch in one transaction, `streams` at a time: its rows and their keys by
  * COPY (ids given, from `firstId`: no one else writes this database), then its user-days
@@ -241,8 +235,8 @@ async function storeAtTheFloor(db: Db, batches: ReadonlyArray<{ rows: Rows; devi
         touched.add(device.schoolId, r.userId, r.at);
       });
       await db.transaction().execute(async (trx) => {
-        await copyInto(trx, 'COPY attendances (id, school_id, user_id, device_id, record_id, type, occurred_at, temperature) FROM STDIN', lines.join(''));
-        await copyInto(trx, 'COPY attendance_keys (school_id, device_id, record_id, attendance_id, occurred_at) FROM STDIN', keys.join(''));
+        await copyText(trx, 'COPY attendances (id, school_id, user_id, device_id, record_id, type, occurred_at, temperature) FROM STDIN', lines.join(''));
+        await copyText(trx, 'COPY attendance_keys (school_id, device_id, record_id, attendance_id, occurred_at) FROM STDIN', keys.join(''));
         await recomputeTouchedDays(trx, touched);
       });
     }

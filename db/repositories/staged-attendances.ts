@@ -5,11 +5,9 @@
 // and stores every rejection of the file, in PostgreSQL: however many rows a batch refuses, the
 // worker never holds them (issue #33).
 // Same rules as the CSV-log kit (channels/kit/csv-log.ts) applies to the other logs.
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { CompiledQuery, sql, type DatabaseConnection } from 'kysely';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { AttendanceRow } from '../../shared/csv/attendance-row.js';
+import { copyText } from '../copy-text.js';
 import type { Trx } from '../database.js';
 import { fromEpochMs } from '../epoch-ms.js';
 
@@ -139,18 +137,8 @@ async function insertStageText(trx: Trx, text: string): Promise<void> {
     FROM string_to_table(rtrim(${text}::text, E'\\n'), E'\\n') AS l, string_to_array(l, E'\\t') AS f`.execute(trx);
 }
 
-async function copyStageText(trx: Trx, text: AsyncIterable<string>): Promise<void> {
-  const copy = copyFrom('COPY import_attendances (ord, line, record_id, user_id, type, occurred_ms, temperature, photo) FROM STDIN');
-  // kysely hands a query's text to pg's client.query as it is, and pg runs an object with a
-  // submit() method (a pg-copy-streams query is one) on that client: the transaction's.
-  try {
-    await trx.executeQuery(CompiledQuery.raw(copy as unknown as string));
-  } catch (err) {
-    // Ends a COPY already started (CopyFail), or the connection would wait for its data forever.
-    copy.destroy(err as Error);
-    throw err;
-  }
-  await pipeline(Readable.from(text), copy);
+function copyStageText(trx: Trx, text: AsyncIterable<string>): Promise<void> {
+  return copyText(trx, 'COPY import_attendances (ord, line, record_id, user_id, type, occurred_ms, temperature, photo) FROM STDIN', text);
 }
 
 /** The targets both inserts below write, in the order their SELECTs give. */
