@@ -6,21 +6,20 @@ export interface LoadResult {
   seconds: number;
   latenciesMs: number[];
   failures: Record<string, number>;
+  /** CPU seconds each process spent in the counted span, when `cpu` was given (else empty). */
+  cpuSeconds: CpuReading;
 }
 
-/** CPU seconds by process, read at both edges of the counted span (bench/cpu.ts). */
+/** CPU seconds by process (bench/cpu.ts). */
 export type CpuReading = Record<string, number>;
 
-/**
- * `cpu`, when given, is read when the counted span starts and once it ends: `cpuSeconds`
- * holds what each process spent in it.
- */
+/** `cpu`, when given, is read when the counted span starts and once it ends. */
 export async function closedLoop(opts: { concurrency: number; durationMs: number; warmupMs: number; cpu?: () => CpuReading },
-  request: (i: number) => Promise<string | null>): Promise<LoadResult & { cpuSeconds: CpuReading }> {
+  request: (i: number) => Promise<string | null>): Promise<LoadResult> {
   const started = performance.now();
   const countFrom = started + opts.warmupMs;
   const end = countFrom + opts.durationMs;
-  const result: LoadResult & { cpuSeconds: CpuReading } = { ok: 0, failed: 0, seconds: opts.durationMs / 1000, latenciesMs: [], failures: {}, cpuSeconds: {} };
+  const result: LoadResult = { ok: 0, failed: 0, seconds: opts.durationMs / 1000, latenciesMs: [], failures: {}, cpuSeconds: {} };
   let before: CpuReading = {};
   const startReading = setTimeout(() => { before = opts.cpu?.() ?? {}; }, opts.warmupMs);
   let next = 0;

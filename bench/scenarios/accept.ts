@@ -15,7 +15,7 @@
 import path from 'node:path';
 import { batchZip, deviceXml } from '../../simulator/batch.js';
 import { roundsOption, spread, stats, type BenchContext, type ScenarioResult } from '../harness.js';
-import { closedLoop, type CpuReading, type LoadResult } from '../load.js';
+import { closedLoop, type LoadResult } from '../load.js';
 import { postgresCpuSeconds, processCpuSeconds, selfCpuSeconds } from '../cpu.js';
 import { freePort, spawnScript } from '../spawn.js';
 import { profiling, summaryOf } from '../profile-summary.js';
@@ -43,9 +43,7 @@ function form(zip: Buffer): FormData {
   return f;
 }
 
-type Round = LoadResult & { cpuSeconds: CpuReading };
-
-function summary(r: Round) {
+function summary(r: LoadResult) {
   const s = stats(r.latenciesMs);
   const uploads = r.ok + r.failed;
   // CPU per upload by process: the server (api or anchor), PostgreSQL, the load (this process).
@@ -74,7 +72,7 @@ export async function acceptScenario(ctx: BenchContext): Promise<ScenarioResult>
   const rounds = roundsOption();
   const { url, handle, config } = await ctx.database('accept', { IMPORT_MAX_PENDING: '10000000' });
   const school = await seedSchool(handle.db, 'Accept school', 200);
-  ctx.progress(`registering ${DEVICES_PER_ROUND * rounds} devices`);
+  ctx.progress(`registering ${DEVICES_PER_ROUND * rounds * 2} devices`);
   const devices = await seedDevices(handle.db, config, school.id, DEVICES_PER_ROUND * rounds * 2);
   const zip = archiveOfAbout(TARGET_BYTES, school.userIds);
   await handle.close();
@@ -96,9 +94,9 @@ export async function acceptScenario(ctx: BenchContext): Promise<ScenarioResult>
     await res.arrayBuffer();
     return res.status === 202 ? null : `status ${res.status}`;
   };
-  const product: Round[] = [];
-  const anchor: Round[] = [];
-  const floor: Round[] = [];
+  const product: LoadResult[] = [];
+  const anchor: LoadResult[] = [];
+  const floor: LoadResult[] = [];
   for (let round = 0; round < rounds; round++) {
     const apiPort = await freePort();
     // `--cpu-prof`: the first round's api profiled (bench/profile-summary.ts says where its time went).
