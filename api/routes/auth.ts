@@ -16,7 +16,7 @@ import type { Staff } from '../../db/schema/index.js';
 import { hashPassword } from '../../shared/auth/password.js';
 import { hashResetToken, issueReset, mailConfigured, mailReset } from '../auth/password-reset.js';
 import type { Request } from 'express';
-import { blockedFor, recordFailure, signInSucceeded, type ThrottleKey } from '../../db/repositories/throttle.js';
+import { blockedFor, recordFailure, signInSucceeded, type SignInSource, type ThrottleKey } from '../../db/repositories/throttle.js';
 import { Problem } from '../../shared/errors.js';
 import { verifyDeviceSecret } from '../../shared/auth/device-secret.js';
 import { verifyAgainstDummy, verifyPassword } from '../../shared/auth/password.js';
@@ -29,20 +29,19 @@ import { staffSchema } from '../schemas/resources.js';
 const loginBody = z.object({ email: z.string().min(1).max(254), password: z.string().min(1).max(1024) });
 const tokenBody = z.object({ device_id: z.string().min(1).max(64), secret: z.string().min(1).max(256) });
 
-interface SignInAttempt {
-  credential: string;
-  address: string;
-  /** The pair's key, then the account's and the address's. */
+interface SignInAttempt extends SignInSource {
+  /** The pair's key, then the account's and the address's, each with its budget. */
   keys: ThrottleKey[];
 }
 
 function attempt(ctx: AppContext, req: Request, credential: string): SignInAttempt {
   // req.ip is the socket's address unless TRUST_PROXY names the proxies in front (api/app.ts).
   const address = req.ip ?? 'unknown';
+  const pairKey = `${credential}@${address}`;
   return {
-    credential, address,
+    credential, address, pairKey,
     keys: [
-      { key: `${credential}@${address}`, budget: ctx.config.authMaxFailures },
+      { key: pairKey, budget: ctx.config.authMaxFailures },
       { key: credential, budget: ctx.config.authMaxAccountFailures },
       { key: `address:${address}`, budget: ctx.config.authMaxAddressFailures },
     ],
@@ -51,7 +50,7 @@ function attempt(ctx: AppContext, req: Request, credential: string): SignInAttem
 
 /** A 429 while a key that applies is blocked: only the pair's own, for a pair that signed in before. */
 async function throttled(ctx: AppContext, a: SignInAttempt): Promise<void> {
-  const wait = await blockedFor(ctx.db, a.credential, a.address, a.keys.map((k) => k.key));
+  const wait = await blockedFor(ctx.db, a, a.keys.map((k) => k.key));
   if (wait > 0) throw new Problem('rate_limited', `Too many failed attempts; try again in ${wait} s`, {}, { 'Retry-After': String(wait) });
 }
 
@@ -63,7 +62,7 @@ async function failed(ctx: AppContext, a: SignInAttempt, code: 'invalid_credenti
 
 /** Only the pair's count is cleared: the account's and the address's stand against other guessers. */
 async function succeeded(ctx: AppContext, a: SignInAttempt): Promise<void> {
-  await signInSucceeded(ctx.db, a.keys[0].key, a.credential, a.address);
+  await signInSucceeded(ctx.db, a);
 }
 
 async function signedIn(ctx: AppContext, staff: Staff) {

@@ -23,6 +23,8 @@ const STATE_SQL = sql<FlagState>`CASE
 
 /** Not delivered, cancelled or applied: what the unique partial index covers. */
 const OPEN_SQL = sql`f.delivered_in IS NULL AND f.cancelled_at IS NULL AND f.applied_at IS NULL`;
+/** Open and not expired: pending, the one rule of `pendingFlagsQuery` and `hasPendingFlagsSql`. */
+const PENDING_SQL = sql<boolean>`${OPEN_SQL} AND (f.expires_at IS NULL OR f.expires_at > now())`;
 
 export interface FlagRow extends DeviceFlag {
   state: FlagState;
@@ -41,21 +43,15 @@ export async function pendingFlags(db: DbOrTrx, schoolId: number, deviceId: stri
   return q.execute();
 }
 
-/** Whether device `deviceRef` (an SQL expression; of school `schoolRef` when given) has pending flags: `pendingFlagsQuery`'s rule, for a raw statement. */
+/** Whether device `deviceRef` (an SQL expression; of school `schoolRef` when given) has pending flags, for a raw statement. */
 export function hasPendingFlagsSql(deviceRef: RawBuilder<unknown>, schoolRef?: RawBuilder<unknown>): RawBuilder<boolean> {
   const ofSchool = schoolRef ? sql` AND f.school_id = ${schoolRef}` : sql``;
-  return sql<boolean>`EXISTS (SELECT 1 FROM device_flags f WHERE f.device_id = ${deviceRef}${ofSchool} AND ${OPEN_SQL} AND (f.expires_at IS NULL OR f.expires_at > now()))`;
+  return sql<boolean>`EXISTS (SELECT 1 FROM device_flags f WHERE f.device_id = ${deviceRef}${ofSchool} AND ${PENDING_SQL})`;
 }
 
 /** The same flags as a query to select from, for a statement that reads them with other things. */
 export function pendingFlagsQuery(db: DbOrTrx, schoolId: number, deviceId: string) {
-  return db.selectFrom('device_flags')
-    .where('school_id', '=', schoolId)
-    .where('device_id', '=', deviceId)
-    .where('delivered_in', 'is', null)
-    .where('cancelled_at', 'is', null)
-    .where('applied_at', 'is', null)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]));
+  return db.selectFrom('device_flags as f').where('f.school_id', '=', schoolId).where('f.device_id', '=', deviceId).where(PENDING_SQL);
 }
 
 export async function markDelivered(trx: Trx, schoolId: number, flagIds: number[], sessionId: string): Promise<number[]> {

@@ -14,16 +14,24 @@ export interface ThrottleKey {
   budget: number;
 }
 
+/** A sign-in's source and keys: the pair's (this credential from this address), and the others (the account's, the address's). */
+export interface SignInSource {
+  credential: string;
+  address: string;
+  pairKey: string;
+}
+
 /**
- * Seconds a sign-in must still wait, or 0: the longest block of its keys, or of the pair's own
- * key alone (`keys[0]`) when `credential` signed in from `address` before. One statement: the
- * known-source check and the blocks were two of a device's five statements per sign-in.
+ * Seconds a sign-in must still wait, or 0: the longest block of its `keys` (the pair's among
+ * them), or of the pair's own key alone when `credential` signed in from `address` before. One
+ * statement: the known-source check and the blocks were two of a device's five statements per sign-in.
  */
-export async function blockedFor(db: DbOrTrx, credential: string, address: string, keys: readonly string[]): Promise<number> {
+export async function blockedFor(db: DbOrTrx, source: SignInSource, keys: readonly string[]): Promise<number> {
+  const { credential, address, pairKey } = source;
   const row = await sql<{ seconds: number | null }>`
     SELECT ceil(extract(epoch FROM max(t.blocked_until) - now())) AS seconds FROM auth_throttle AS t
      WHERE t.blocked_until > now() AND t.key = ANY(${[...keys]}::text[])
-       AND (t.key = ${keys[0]} OR NOT EXISTS (SELECT 1 FROM auth_known_sources WHERE credential = ${credential} AND address = ${address}))`.execute(db);
+       AND (t.key = ${pairKey} OR NOT EXISTS (SELECT 1 FROM auth_known_sources WHERE credential = ${credential} AND address = ${address}))`.execute(db);
   const seconds = row.rows[0]?.seconds;
   return seconds !== null && seconds !== undefined ? Math.max(1, Number(seconds)) : 0;
 }
@@ -46,12 +54,12 @@ export async function recordFailure(db: DbOrTrx, keys: readonly ThrottleKey[]): 
 }
 
 /**
- * A sign-in that succeeded: the pair's failures cleared (`pairKey`; the account's and the
- * address's stand against other guessers) and the source remembered, in one statement.
+ * A sign-in that succeeded: the pair's failures cleared (the account's and the address's stand
+ * against other guessers) and the source remembered, in one statement.
  */
-export async function signInSucceeded(db: DbOrTrx, pairKey: string, credential: string, address: string): Promise<void> {
+export async function signInSucceeded(db: DbOrTrx, source: SignInSource): Promise<void> {
   await sql`
-    WITH cleared AS (DELETE FROM auth_throttle WHERE key = ${pairKey})
-    INSERT INTO auth_known_sources (credential, address) VALUES (${credential}, ${address})
+    WITH cleared AS (DELETE FROM auth_throttle WHERE key = ${source.pairKey})
+    INSERT INTO auth_known_sources (credential, address) VALUES (${source.credential}, ${source.address})
     ON CONFLICT (credential, address) DO UPDATE SET last_success_at = now()`.execute(db);
 }
