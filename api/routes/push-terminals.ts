@@ -196,7 +196,7 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     method: 'patch', path: '/api/push/terminals/:id', summary: 'Move a PUSH terminal, change its timezone, allow-list, address binding or poll delay', tags: ['push'], auth: 'backoffice',
     params: uuidParam, body: updateBody,
     responses: { 200: { description: 'Updated', schema: deviceSchema }, ...errors(401, 403, 404, 422) },
-    async handler({ params, body, db, auth }) {
+    async handler({ params, body, db, auth, ctx }) {
       const trx = db;
       const device = await pushDeviceInScope(trx, auth, params.id);
       if (body.school_id !== undefined && !(await findSchool(trx, body.school_id))) throw validationFailed([{ field: 'body.school_id', message: 'no such school' }]);
@@ -212,7 +212,11 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
       await updateTerminalSettings(trx, body.school_id ?? device.school_id, device.id, {
         delaySeconds: body.delay_seconds, movedSchool: moved, addressBinding: body.address_binding,
       });
+      // Every api process caches terminals (api/context/poll-cache.ts): the others forget this one
+      // when the NOTIFY reaches them, this one before it answers, so that a call sent after this
+      // answer meets the new binding or allow-list here whatever the notification's delay.
       await notifyTerminal(trx, { serialNumber: device.serial_number!, deviceId: device.id });
+      ctx.push.forget(device.serial_number!);
       return reply.ok(updated);
     },
   });
@@ -223,7 +227,7 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     tags: ['push'], auth: 'backoffice',
     params: uuidParam, body: z.strictObject({ address: z.string().min(1).max(64).describe('The bound or the claimed address, as GET /api/devices/:id/push shows them') }),
     responses: { 200: { description: 'Confirmed', schema: deviceSchema }, ...errors(401, 403, 404, 409, 422) },
-    async handler({ params, body, db, auth }) {
+    async handler({ params, body, db, auth, ctx }) {
       const trx = db;
       const device = await pushDeviceInScope(trx, auth, params.id);
       const done = await confirmAddress(trx, device.school_id, device.id, body.address, auth.staffId);
@@ -329,7 +333,7 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     summary: 'Add users the terminal holds but the roster lacks (unknown_to_roster) to the terminal\'s school, as staff confirmed them', tags: ['push'], auth: 'staff',
     params: uuidParam, body: importBody,
     responses: { 201: { description: 'Created (and skipped) users', schema: importSchema }, ...errors(401, 404, 422) },
-    async handler({ params, body, db, auth }) {
+    async handler({ params, body, db, auth, ctx }) {
       const trx = db;
       const device = await pushDeviceInScope(trx, auth, params.id);
       const pins = [...new Set(body.pins)];
