@@ -227,7 +227,7 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     tags: ['push'], auth: 'backoffice',
     params: uuidParam, body: z.strictObject({ address: z.string().min(1).max(64).describe('The bound or the claimed address, as GET /api/devices/:id/push shows them') }),
     responses: { 200: { description: 'Confirmed', schema: deviceSchema }, ...errors(401, 403, 404, 409, 422) },
-    async handler({ params, body, db, auth, ctx }) {
+    async handler({ params, body, db, auth }) {
       const trx = db;
       const device = await pushDeviceInScope(trx, auth, params.id);
       const done = await confirmAddress(trx, device.school_id, device.id, body.address, auth.staffId);
@@ -333,7 +333,7 @@ export function pushTerminalRoutes(api: RouteRegistry): void {
     summary: 'Add users the terminal holds but the roster lacks (unknown_to_roster) to the terminal\'s school, as staff confirmed them', tags: ['push'], auth: 'staff',
     params: uuidParam, body: importBody,
     responses: { 201: { description: 'Created (and skipped) users', schema: importSchema }, ...errors(401, 404, 422) },
-    async handler({ params, body, db, auth, ctx }) {
+    async handler({ params, body, db, auth }) {
       const trx = db;
       const device = await pushDeviceInScope(trx, auth, params.id);
       const pins = [...new Set(body.pins)];

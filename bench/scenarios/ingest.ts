@@ -133,30 +133,27 @@ export async function ingestScenario(ctx: BenchContext): Promise<ScenarioResult>
     await sql`CREATE SCHEMA scratch`.execute(db);
     await sql`CREATE TABLE scratch.attendances (LIKE public.attendances INCLUDING ALL)`.execute(db);
     await sql`CREATE TABLE scratch.attendance_keys (LIKE public.attendance_keys INCLUDING ALL)`.execute(db);
-    const before = cpu();
-    const t0 = performance.now();
-    const queue = [...sent];
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        for (let b = queue.shift(); b; b = queue.shift()) {
-          const { device, rows } = b;
-          const lines = rows.map((r) => `${device.schoolId}\t${r.userId}\t${device.id}\t${r.recordId}\t${r.type}\t${r.at.toISOString()}\t${r.temperature ?? '\\N'}\n`);
-          // The key's attendance_id: any bigint costs COPY the same (the record id stands in).
-          const keys = rows.map((r) => `${device.schoolId}\t${device.id}\t${r.recordId}\t${r.recordId}\t${r.at.toISOString()}\n`);
-          await client.query('BEGIN');
-          await pipeline(Readable.from([lines.join('')]), client.query(copyFrom('COPY scratch.attendances (school_id, user_id, device_id, record_id, type, occurred_at, temperature) FROM STDIN')));
-          await pipeline(Readable.from([keys.join('')]), client.query(copyFrom('COPY scratch.attendance_keys (school_id, device_id, record_id, attendance_id, occurred_at) FROM STDIN')));
-          await client.query('COMMIT');
+    anchor.push(await measured(async () => {
+      const queue = [...sent];
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        try {
+          for (let b = queue.shift(); b; b = queue.shift()) {
+            const { device, rows } = b;
+            const lines = rows.map((r) => `${device.schoolId}\t${r.userId}\t${device.id}\t${r.recordId}\t${r.type}\t${r.at.toISOString()}\t${r.temperature ?? '\\N'}\n`);
+            // The key's attendance_id: any bigint costs COPY the same (the record id stands in).
+            const keys = rows.map((r) => `${device.schoolId}\t${device.id}\t${r.recordId}\t${r.recordId}\t${r.at.toISOString()}\n`);
+            await client.query('BEGIN');
+            await pipeline(Readable.from([lines.join('')]), client.query(copyFrom('COPY scratch.attendances (school_id, user_id, device_id, record_id, type, occurred_at, temperature) FROM STDIN')));
+            await pipeline(Readable.from([keys.join('')]), client.query(copyFrom('COPY scratch.attendance_keys (school_id, device_id, record_id, attendance_id, occurred_at) FROM STDIN')));
+            await client.query('COMMIT');
+          }
+        } finally {
+          await client.end();
         }
-      } finally {
-        await client.end();
-      }
+      }));
     }));
-    const seconds = (performance.now() - t0) / 1000;
-    const after = cpu();
-    anchor.push({ seconds, node: after.node - before.node, pg: after.pg - before.pg });
     await handle.close();
 
     ctx.progress(`round ${round}/${rounds}: floor, the same COPYs into the real tables and the user-days recomputed`);
